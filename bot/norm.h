@@ -1,0 +1,57 @@
+/* norm.h - turn what a trainee typed into words the matcher compares.
+ *
+ * Normalisation (docs/scenariotaal.md): lower case, diacritics folded to
+ * ASCII (é→e, ë→e, ï→i, ç→c, ß→ss …), curly quotes to straight, then split
+ * into words on anything that is not a letter or digit. Apostrophe forms
+ * are rewritten first: m'n→mijn, z'n→zijn, d'r→haar, 't→het, 's→s, and any
+ * other apostrophe inside a word is dropped ("zo'n"→"zon" is fine: patterns
+ * go through the same function). Hyphens split words ("e-mail" → e mail).
+ * Word forms are then mapped so that formal and informal Dutch compare
+ * equal: u/jij/jou/je → je, uw/jouw → jouw, bent → ben, heeft/hebt → heb,
+ * kunt/kun → kan, wilt → wil, zult → zal.
+ *
+ * Clause breaks: . ? ! , ; : and newlines end a clause; each token records
+ * its clause number (0-based). Invalid UTF-8 bytes and control characters
+ * are treated as word separators, never as letters; they never crash.
+ *
+ * Hot path: a struct norm is reused across messages and only grows, so
+ * normalising a message allocates nothing once warmed up.
+ */
+#ifndef OEF_NORM_H
+#define OEF_NORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct norm_token {
+	const char *word;    /* normalised, NUL-terminated; borrowed from
+			      * the struct norm until the next norm_run */
+	uint32_t len;        /* strlen(word) */
+	uint32_t clause;     /* clause index, 0-based, non-decreasing */
+	uint32_t src_start;  /* byte offset of the word in the input */
+	uint32_t src_len;    /* byte length of the word in the input */
+};
+
+struct norm {
+	struct norm_token *tok;  /* ntok tokens */
+	size_t ntok;
+	/* private: grow-only buffers */
+	char *buf;
+	size_t buf_cap;
+	size_t tok_cap;
+};
+
+void norm_init(struct norm *n);
+void norm_release(struct norm *n);
+
+/* Normalise len bytes of in (need not be NUL-terminated). At most
+ * NORM_MAX_TOKENS tokens are produced; the rest of a longer input is
+ * ignored for matching. Returns the number of tokens. */
+#define NORM_MAX_TOKENS 4096
+size_t norm_run(struct norm *n, const char *in, size_t len);
+
+/* 1 if word (normalised) is a negation word: niet geen nooit niks niets
+ * niemand. */
+int norm_is_negation(const char *word);
+
+#endif

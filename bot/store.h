@@ -1,0 +1,118 @@
+/* store.h - the transcript store: all SQL of Oefenkamer lives in store.c.
+ *
+ * One SQLite file (WAL, busy timeout, mode 0600, schema versioned with
+ * PRAGMA user_version and migrated inside one transaction). It holds
+ * sessions, every turn (speaker, text, time, fired rules, variable values),
+ * rubric events and annotations. Each store_add_* call is its own committed
+ * transaction unless wrapped in store_begin/store_commit, so a trainee
+ * message is on disk before the persona's reply is shown.
+ */
+#ifndef OEF_STORE_H
+#define OEF_STORE_H
+
+#include <stdint.h>
+#include "util.h"
+
+struct store;
+
+/* Speakers of a turn. */
+#define STORE_TRAINEE "trainee"   /* the professional who practises */
+#define STORE_PERSONA "persona"   /* a line of the scripted client */
+#define STORE_NOTICE  "notice"    /* a message of the bot itself */
+#define STORE_COACH   "coach"     /* coaching (tips, puppeted lines) */
+#define STORE_OTHER   "other"     /* anyone else in the room */
+
+struct store_session {
+	int64_t id;
+	char *scenario;      /* scenario id */
+	char *title;         /* scenario title at the time */
+	char *persona;       /* persona id */
+	uint64_t seed;
+	char *trainee;       /* who practised: "terminal" or a user id */
+	char *room;          /* Matrix room id, or NULL for the terminal */
+	int64_t started_ms;
+	int64_t ended_ms;    /* 0 while open */
+	char *ending;        /* ending id, or NULL while open */
+	char *ending_kind;   /* "goed", "breuk", "neutraal", or NULL */
+	char *state;         /* engine state snapshot (opaque text), or NULL */
+	int nturns;          /* number of turns stored */
+};
+
+struct store_turn {
+	int64_t id;
+	int64_t session_id;
+	int seq;             /* 1, 2, 3 … within the session */
+	int beurt;           /* trainee message number this turn belongs to */
+	char *speaker;       /* one of STORE_* */
+	char *author;        /* user id or NULL */
+	char *text;
+	int64_t ts_ms;
+	char *node;          /* phase after this turn, or NULL */
+	char *rules_json;    /* JSON array of fired rule names, or NULL */
+	char *vars_json;     /* JSON object of variable values, or NULL */
+};
+
+struct store_rubric {
+	int64_t id;
+	int64_t session_id;
+	int turn_seq;        /* the trainee turn it belongs to */
+	char *point;         /* rubric id, e.g. "begrip-taal" */
+	int shown;           /* 1 = getoond, 0 = gemist */
+	char *reason;        /* may be NULL */
+};
+
+struct store_annotation {
+	int64_t id;
+	int64_t session_id;
+	int turn_seq;
+	char *author;
+	char *kind;          /* "note", "reaction", "tip", ... */
+	char *text;
+	int64_t ts_ms;
+};
+
+/* Open (creating and migrating as needed). Errors name the file and say
+ * what to do (locked, corrupt, not a database, newer schema). */
+int store_open(const char *path, struct store **out, struct err *err);
+void store_free(struct store *st);
+
+int store_begin(struct store *st, struct err *err);
+int store_commit(struct store *st, struct err *err);
+int store_rollback(struct store *st);
+
+/* Fills s->id and s->started_ms (if 0). Strings are copied. */
+int store_session_new(struct store *st, struct store_session *s,
+		      struct err *err);
+int store_session_end(struct store *st, int64_t id, const char *ending,
+		      const char *kind, struct err *err);
+int store_session_set_state(struct store *st, int64_t id, const char *state,
+			    struct err *err);
+/* Caller releases with store_session_release. Returns 1 if not found. */
+int store_session_get(struct store *st, int64_t id, struct store_session *out,
+		      struct err *err);
+void store_session_release(struct store_session *s);
+/* All sessions, newest first; caller frees with store_sessions_free. */
+int store_sessions_list(struct store *st, struct store_session **out,
+			size_t *n, struct err *err);
+void store_sessions_free(struct store_session *v, size_t n);
+
+/* Fills t->id and t->seq (next in the session) and t->ts_ms (if 0). */
+int store_turn_add(struct store *st, struct store_turn *t, struct err *err);
+int store_turns_get(struct store *st, int64_t session_id,
+		    struct store_turn **out, size_t *n, struct err *err);
+void store_turns_free(struct store_turn *v, size_t n);
+
+int store_rubric_add(struct store *st, struct store_rubric *r,
+		     struct err *err);
+int store_rubric_get(struct store *st, int64_t session_id,
+		     struct store_rubric **out, size_t *n, struct err *err);
+void store_rubric_free(struct store_rubric *v, size_t n);
+
+int store_annotation_add(struct store *st, struct store_annotation *a,
+			 struct err *err);
+int store_annotations_get(struct store *st, int64_t session_id,
+			  struct store_annotation **out, size_t *n,
+			  struct err *err);
+void store_annotations_free(struct store_annotation *v, size_t n);
+
+#endif

@@ -1,0 +1,68 @@
+/* util.h - allocation, error reporting and growable strings.
+ *
+ * Out of memory is the one failure we do not propagate: the x* family
+ * aborts with a message. Everything else returns an int (0 ok, <0 error)
+ * and may fill a struct err for the user.
+ */
+#ifndef OEF_UTIL_H
+#define OEF_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Grow *arr (of element size elsz) so that it holds at least need
+ * elements; *cap is updated. */
+void xgrow(void **arr, size_t *cap, size_t need, size_t elsz);
+#define XGROW(arr, cap, need) \
+	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* A human-readable reason for a failure. Functions that take a
+ * struct err * accept NULL. */
+struct err {
+	char msg[1024];
+};
+void err_set(struct err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A growable NUL-terminated string. Embedded: sbuf_init/sbuf_release. */
+struct sbuf {
+	char *buf;  /* always NUL-terminated once anything was added */
+	size_t len;
+	size_t cap;
+};
+void sbuf_init(struct sbuf *sb);
+void sbuf_release(struct sbuf *sb);
+void sbuf_reset(struct sbuf *sb);
+void sbuf_add(struct sbuf *sb, const char *s, size_t n);
+void sbuf_adds(struct sbuf *sb, const char *s);
+void sbuf_addc(struct sbuf *sb, char c);
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The string, or "" when empty; borrowed until the next change. */
+const char *sbuf_str(const struct sbuf *sb);
+/* Caller frees the returned string; sb is left empty. */
+char *sbuf_detach(struct sbuf *sb);
+
+/* Read a whole file; caller frees *out. Fails on files over max bytes. */
+int read_file(const char *path, size_t max, char **out, size_t *len,
+	      struct err *err);
+
+/* Strict decimal parse of the whole string into [min, max]. */
+int parse_long(const char *s, long min, long max, long *out);
+
+/* 1 if s is valid UTF-8 of exactly n bytes, else 0. */
+int utf8_valid(const char *s, size_t n);
+
+/* Milliseconds since the Unix epoch. */
+int64_t now_ms(void);
+
+#endif
