@@ -1,0 +1,81 @@
+# Oefenkamer - plain Makefile. Honours CFLAGS, CPPFLAGS, LDFLAGS, CC.
+#   make            build/oefenkamer
+#   make test       install missing Debian packages, build, run every test
+#   make asan       the same tests under ASan+UBSan (build/asan/)
+#   make valgrind   the same tests under valgrind
+#   make fuzz       short libFuzzer runs (clang), seeded from scripts/
+#   make play       rehearse a scenario in this terminal
+#   make bench      print the engine figures
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wno-unused-parameter
+DEFS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+PKGS = jansson sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsqlite3)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+B ?= build
+ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+SRCS := $(wildcard bot/*.c)
+LIB_SRCS := $(filter-out bot/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:bot/%.c=$(B)/obj/%.o)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+
+.PHONY: all test check-tests deps asan valgrind fuzz play bench clean
+all: $(B)/oefenkamer
+
+$(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/oefenkamer: $(B)/obj/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Ibot -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+$(B)/obj $(B)/tests:
+	mkdir -p $@
+
+deps:
+	@sh tests/deps.sh
+
+# The tests: unit tests per module, then the shipped scripts and the
+# command line end to end.
+check-tests: $(B)/oefenkamer $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; \
+	  OEF_ROOT=$(CURDIR) $(RUNNER) $$t; done
+	@echo "== scripts and command line"
+	@OEF_BIN="$(RUNNER) $(CURDIR)/$(B)/oefenkamer" OEF_ROOT=$(CURDIR) sh tests/cli.sh
+
+test: deps
+	@$(MAKE) --no-print-directory check-tests
+
+asan: deps
+	@$(MAKE) --no-print-directory B=build/asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" check-tests
+
+valgrind: deps
+	@$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" \
+	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+	  check-tests
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tests/fuzz.sh $(FUZZ_SECONDS)
+
+SCENARIO ?=
+play: $(B)/oefenkamer
+	@$(B)/oefenkamer play $(SCENARIO)
+
+bench: $(B)/oefenkamer
+	@$(B)/oefenkamer bench engine
+
+clean:
+	rm -rf build
