@@ -76,6 +76,10 @@ struct store_annotation {
 int store_open(const char *path, struct store **out, struct err *err);
 void store_free(struct store *st);
 
+/* How long a call waits for another writer holding the database before
+ * it fails with "in gebruik" (default 5000 ms). */
+int store_set_busy_timeout(struct store *st, int ms);
+
 int store_begin(struct store *st, struct err *err);
 int store_commit(struct store *st, struct err *err);
 int store_rollback(struct store *st);
@@ -98,6 +102,11 @@ void store_sessions_free(struct store_session *v, size_t n);
 
 /* Fills t->id and t->seq (next in the session) and t->ts_ms (if 0). */
 int store_turn_add(struct store *st, struct store_turn *t, struct err *err);
+/* Record what the engine made of a trainee turn once it has run: the
+ * phase after it, the rules that fired and the variables. */
+int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
+			const char *rules_json, const char *vars_json,
+			struct err *err);
 int store_turns_get(struct store *st, int64_t session_id,
 		    struct store_turn **out, size_t *n, struct err *err);
 void store_turns_free(struct store_turn *v, size_t n);

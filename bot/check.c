@@ -1,0 +1,328 @@
+/* check.c - see check.h */
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "match.h"
+
+#define WALK_MAX_STATES 6000
+#define RANDOM_WALKS 400
+#define RANDOM_WALK_TURNS 60
+#define MAX_LINE_CHARS 400
+
+void check_result_release(struct check_result *r)
+{
+	free(r->reached);
+	free(r->points_used);
+	memset(r, 0, sizeof(*r));
+}
+
+static size_t run_examples(const struct script *s, struct check_result *r,
+			   struct diag *d)
+{
+	struct match m;
+	size_t bad = 0;
+
+	match_init(&m);
+	for (size_t i = 0; i < s->nintents; i++) {
+		const struct intent *in = &s->intents[i];
+		size_t yes = 0;
+
+		for (size_t j = 0; j < in->nexamples; j++) {
+			const struct example *ex = &in->examples[j];
+			int hit = match_intent(&m, s, (uint32_t)i, ex->text);
+
+			r->examples++;
+			yes += ex->should_match;
+			if (hit == ex->should_match)
+				continue;
+			r->examples_failed++;
+			bad++;
+			diag_add(d, &ex->loc, ex->should_match ?
+				 "voorbeeld past niet op bedoeling '%s': %s" :
+				 "voorbeeld past toch op bedoeling '%s': %s",
+				 in->name, ex->text);
+		}
+		if (!yes) {
+			bad++;
+			diag_add(d, &in->loc, "bedoeling '%s' heeft geen "
+				 "voorbeeld 'ja:'", in->name);
+		}
+	}
+	match_release(&m);
+	return bad;
+}
+
+/* --- the walk --- */
+
+struct input {
+	const char *text;
+	struct match m;
+};
+
+struct hset {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+static int hset_add(struct hset *h, uint64_t x)
+{
+	size_t i;
+
+	if (x == 0)
+		x = 1;
+	if ((h->n + 1) * 2 > h->cap) {
+		struct hset n = { xcalloc(h->cap ? h->cap * 2 : 1024,
+					  sizeof(uint64_t)),
+				  h->cap ? h->cap * 2 : 1024, 0 };
+
+		for (size_t k = 0; k < h->cap; k++)
+			if (h->v[k])
+				hset_add(&n, h->v[k]);
+		free(h->v);
+		*h = n;
+	}
+	i = (size_t)(x % h->cap);
+	while (h->v[i]) {
+		if (h->v[i] == x)
+			return 0;
+		i = (i + 1) % h->cap;
+	}
+	h->v[i] = x;
+	h->n++;
+	return 1;
+}
+
+static size_t collect_inputs(const struct script *s, struct input **out)
+{
+	struct input *in = NULL;
+	size_t n = 0, cap = 0;
+	static const char miss[] = "xq zzv wubbel";
+
+	for (size_t i = 0; i <= s->nintents; i++) {
+		const struct intent *it = i < s->nintents ? &s->intents[i] :
+					  NULL;
+		size_t nex = it ? it->nexamples : 1;
+
+		for (size_t j = 0; j < nex; j++) {
+			const char *text = it ? it->examples[j].text : miss;
+			int dup = 0;
+
+			if (it && !it->examples[j].should_match)
+				continue;
+			XGROW(in, cap, n + 1);
+			in[n].text = text;
+			match_init(&in[n].m);
+			match_run(&in[n].m, s, text, strlen(text));
+			/* inputs that match the same intents act the same */
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = memcmp(in[k].m.hit, in[n].m.hit,
+					     s->nintents) == 0;
+			if (dup)
+				match_release(&in[n].m);
+			else
+				n++;
+		}
+	}
+	*out = in;
+	return n;
+}
+
+static size_t count_reached(const struct script *s, const uint8_t *reached)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		k += reached[i];
+	return k;
+}
+
+static void walk(const struct script *s, struct check_result *r)
+{
+	struct input *in;
+	size_t nin = collect_inputs(s, &in);
+	struct engine **queue = NULL;
+	size_t qcap = 0, qhead = 0, qn = 0;
+	struct hset seen = { NULL, 0, 0 };
+	struct engine_out out;
+	struct engine *e;
+	uint64_t rng = 42;
+
+	engine_out_init(&out);
+	e = engine_new(s, 1);
+	engine_start(e, &out);
+	r->reached[engine_node(e)] = 1;
+	hset_add(&seen, engine_state_hash(e));
+	XGROW(queue, qcap, 1);
+	queue[qn++] = e;
+	while (qhead < qn && count_reached(s, r->reached) < s->nnodes) {
+		struct engine *cur = queue[qhead++];
+
+		for (size_t i = 0; i < nin; i++) {
+			struct engine *next;
+
+			if (engine_ended(cur))
+				break;
+			next = engine_clone(cur);
+			engine_turn_matched(next, &in[i].m, in[i].text, &out);
+			r->turns++;
+			r->reached[engine_node(next)] = 1;
+			if (qn < WALK_MAX_STATES &&
+			    hset_add(&seen, engine_state_hash(next))) {
+				XGROW(queue, qcap, qn + 1);
+				queue[qn++] = next;
+			} else {
+				engine_free(next);
+			}
+		}
+	}
+	r->states = seen.n;
+	/* Random conversations reach what depends on the turn count. */
+	for (size_t w = 0; w < RANDOM_WALKS && nin &&
+	     count_reached(s, r->reached) < s->nnodes; w++) {
+		struct engine *x = engine_new(s, w);
+
+		engine_start(x, &out);
+		for (size_t t = 0; t < RANDOM_WALK_TURNS && !engine_ended(x);
+		     t++) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			{
+				const struct input *pi = &in[rng % nin];
+
+				engine_turn_matched(x, &pi->m, pi->text, &out);
+			}
+			r->turns++;
+			r->reached[engine_node(x)] = 1;
+		}
+		engine_free(x);
+	}
+	for (size_t i = 0; i < qn; i++)
+		engine_free(queue[i]);
+	free(queue);
+	free(seen.v);
+	for (size_t i = 0; i < nin; i++)
+		match_release(&in[i].m);
+	free(in);
+	engine_out_release(&out);
+}
+
+/* --- static facts: lines, endings, points --- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct lines {
+	const char **v;
+	size_t n, cap;
+};
+
+static size_t scan_actions(const struct script *s, const struct action_list *al,
+			   struct lines *ls, struct check_result *r,
+			   struct diag *d)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < al->n; i++) {
+		const struct action *a = &al->v[i];
+
+		if (a->kind == ACT_POINT)
+			r->points_used[a->index] = 1;
+		if (a->kind != ACT_SAY)
+			continue;
+		for (size_t j = 0; j < a->nvariants; j++) {
+			const struct variant *v = &a->variants[j];
+
+			for (size_t k = 0; k < v->nmsgs; k++) {
+				if (strlen(v->msgs[k]) > MAX_LINE_CHARS * 2) {
+					bad++;
+					diag_add(d, &v->loc, "zin is langer dan "
+						 "%d tekens", MAX_LINE_CHARS);
+				}
+				XGROW(ls->v, ls->cap, ls->n + 1);
+				ls->v[ls->n++] = v->msgs[k];
+			}
+		}
+	}
+	(void)s;
+	return bad;
+}
+
+static size_t scan_node(const struct script *s, const struct node *n,
+			struct lines *ls, struct check_result *r,
+			struct diag *d)
+{
+	size_t bad = scan_actions(s, &n->enter, ls, r, d);
+
+	for (size_t i = 0; i < n->ntrans; i++)
+		bad += scan_actions(s, &n->trans[i].acts, ls, r, d);
+	for (size_t i = 0; i < n->nfallbacks; i++)
+		bad += scan_actions(s, &n->fallbacks[i].acts, ls, r, d);
+	return bad;
+}
+
+static size_t scan(const struct script *s, struct check_result *r,
+		   struct diag *d)
+{
+	struct lines ls = { NULL, 0, 0 };
+	size_t bad = 0;
+
+	for (size_t i = 0; i < s->nrules; i++)
+		bad += scan_actions(s, &s->rules[i].acts, &ls, r, d);
+	for (size_t i = 0; i < s->nnodes; i++) {
+		bad += scan_node(s, &s->nodes[i], &ls, r, d);
+		if (s->nodes[i].kind == NODE_EINDE)
+			r->endings[s->nodes[i].ending]++;
+	}
+	if (s->standaard)
+		bad += scan_node(s, s->standaard, &ls, r, d);
+	if (ls.n) {
+		qsort(ls.v, ls.n, sizeof(*ls.v), cmp_str);
+		r->lines = 1;
+		for (size_t i = 1; i < ls.n; i++)
+			r->lines += strcmp(ls.v[i - 1], ls.v[i]) != 0;
+	}
+	free(ls.v);
+	return bad;
+}
+
+size_t check_script(const struct script *s, struct check_result *r,
+		    struct diag *d)
+{
+	size_t bad;
+
+	memset(r, 0, sizeof(*r));
+	r->reached = xcalloc(s->nnodes + 1, 1);
+	r->points_used = xcalloc(s->npoints + 1, 1);
+	bad = run_examples(s, r, d);
+	bad += scan(s, r, d);
+	if (!s->id)
+		return bad;   /* a library file: no conversation to walk */
+	if (!r->endings[END_GOED]) {
+		bad++;
+		diag_add(d, &s->id_loc, "scenario '%s' heeft geen goed einde",
+			 s->id);
+	}
+	if (!r->endings[END_BREUK]) {
+		bad++;
+		diag_add(d, &s->id_loc, "scenario '%s' heeft geen einde "
+			 "'breuk'", s->id);
+	}
+	walk(s, r);
+	for (size_t i = 0; i < s->nnodes; i++) {
+		if (r->reached[i])
+			continue;
+		r->unreachable++;
+		bad++;
+		diag_add(d, &s->nodes[i].loc, "%s '%s' is niet te bereiken "
+			 "(de automatische wandeling kwam er niet)",
+			 s->nodes[i].kind == NODE_EINDE ? "einde" : "fase",
+			 s->nodes[i].name);
+	}
+	return bad;
+}

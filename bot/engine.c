@@ -1,0 +1,677 @@
+/* engine.c - see engine.h and docs/scenariotaal.md for the turn order:
+ * rules ('als'), then the first matching transition of the phase and of
+ * 'standaard', else a fallback; then the move; then 'zodra' checks. */
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PENDING 16
+
+struct engine {
+	const struct script *s;
+	uint32_t node;
+	uint32_t beurt;
+	uint32_t gemist;
+	uint32_t counter;      /* say counter for least-recently-used */
+	int ended;
+	uint64_t rng;
+	int *vars;             /* nvars */
+	uint32_t *last_used;   /* per variant: counter when last said */
+	uint8_t *fired;        /* per rule: fired before (eenmalig) */
+	size_t size;
+};
+
+/* A message chosen during a turn, rendered when the turn is done. */
+struct pending {
+	const char *text;
+	struct match_span span;
+	const char *msg_text;  /* the message the span points into */
+	long node;             /* entry lines of this node, or -1 */
+};
+
+struct turn {
+	struct engine *e;
+	const struct match *m;     /* NULL outside a trainee message */
+	const char *text;
+	struct engine_out *out;
+	struct pending pend[MAX_PENDING];
+	size_t npend;
+	long go;                   /* node to move to, or -1 */
+	int interrupt;
+};
+
+void engine_out_init(struct engine_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < SCRIPT_MAX_MSGS; i++)
+		sbuf_init(&o->msgs[i]);
+}
+
+void engine_out_release(struct engine_out *o)
+{
+	for (size_t i = 0; i < SCRIPT_MAX_MSGS; i++)
+		sbuf_release(&o->msgs[i]);
+	free(o->rules);
+	free(o->points);
+	memset(o, 0, sizeof(*o));
+}
+
+static void out_reset(struct engine_out *o, const struct engine *e)
+{
+	for (size_t i = 0; i < SCRIPT_MAX_MSGS; i++)
+		sbuf_reset(&o->msgs[i]);
+	o->nmsgs = 0;
+	o->nrules = 0;
+	o->npoints = 0;
+	o->trans = NULL;
+	o->missed = 0;
+	o->from = e->node;
+	o->node = e->node;
+	o->ended = e->ended;
+}
+
+/* xorshift64*: small, fast, and the same on every machine. */
+static uint64_t rng_next(uint64_t *st)
+{
+	uint64_t x = *st;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*st = x;
+	return x * 2685821657736338717ull;
+}
+
+struct engine *engine_new(const struct script *s, uint64_t seed)
+{
+	size_t sz = sizeof(struct engine) + s->nvars * sizeof(int) +
+		    s->nvariants * sizeof(uint32_t) + s->nrules;
+	struct engine *e = xcalloc(1, sz);
+	char *p = (char *)(e + 1);
+
+	e->s = s;
+	e->size = sz;
+	e->vars = (int *)p;
+	p += s->nvars * sizeof(int);
+	e->last_used = (uint32_t *)p;
+	p += s->nvariants * sizeof(uint32_t);
+	e->fired = (uint8_t *)p;
+	e->rng = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
+	if (!e->rng)
+		e->rng = 1;
+	for (size_t i = 0; i < s->nvars; i++)
+		e->vars[i] = s->vars[i].init;
+	e->node = s->start;
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	free(e);
+}
+
+struct engine *engine_clone(const struct engine *e)
+{
+	struct engine *c = xmalloc(e->size);
+	char *p = (char *)(c + 1);
+
+	memcpy(c, e, e->size);
+	c->vars = (int *)p;
+	p += e->s->nvars * sizeof(int);
+	c->last_used = (uint32_t *)p;
+	p += e->s->nvariants * sizeof(uint32_t);
+	c->fired = (uint8_t *)p;
+	return c;
+}
+
+const struct script *engine_script(const struct engine *e)
+{
+	return e->s;
+}
+
+int engine_var(const struct engine *e, size_t i)
+{
+	return e->vars[i];
+}
+
+uint32_t engine_node(const struct engine *e)
+{
+	return e->node;
+}
+
+int engine_ended(const struct engine *e)
+{
+	return e->ended;
+}
+
+int engine_beurt(const struct engine *e)
+{
+	return (int)e->beurt;
+}
+
+size_t engine_size(const struct engine *e)
+{
+	return e->size;
+}
+
+static int var_value(const struct engine *e, uint32_t i)
+{
+	if (i < e->s->nvars)
+		return e->vars[i];
+	if (i == e->s->nvars + BUILTIN_BEURT)
+		return (int)e->beurt;
+	return (int)e->gemist;
+}
+
+/* Evaluate; *trigger gets the first intent that made it true. */
+static int eval(const struct turn *t, const struct expr *x, long *trigger)
+{
+	int v;
+
+	switch (x->kind) {
+	case EXPR_AND:
+		return eval(t, x->a, trigger) && eval(t, x->b, trigger);
+	case EXPR_OR:
+		return eval(t, x->a, trigger) || eval(t, x->b, trigger);
+	case EXPR_NOT: {
+		long ignore = -1;
+
+		return !eval(t, x->a, &ignore);
+	}
+	case EXPR_INTENT:
+		if (!t->m || !match_hit(t->m, x->index))
+			return 0;
+		if (*trigger < 0)
+			*trigger = (long)x->index;
+		return 1;
+	case EXPR_CMP:
+		v = var_value(t->e, x->index);
+		switch (x->op) {
+		case CMP_EQ:
+			return v == x->value;
+		case CMP_NE:
+			return v != x->value;
+		case CMP_LT:
+			return v < x->value;
+		case CMP_LE:
+			return v <= x->value;
+		case CMP_GT:
+			return v > x->value;
+		case CMP_GE:
+			return v >= x->value;
+		}
+	}
+	return 0;
+}
+
+static const struct variant *pick(struct turn *t, const struct action *a)
+{
+	struct engine *e = t->e;
+	const struct variant *best[64];
+	size_t nbest = 0;
+	uint32_t oldest = UINT32_MAX;
+
+	for (size_t i = 0; i < a->nvariants; i++) {
+		const struct variant *v = &a->variants[i];
+		long ignore = -1;
+		uint32_t lu;
+
+		if (v->cond && !eval(t, v->cond, &ignore))
+			continue;
+		lu = e->last_used[v->index];
+		if (lu < oldest) {
+			oldest = lu;
+			nbest = 0;
+		}
+		if (lu == oldest && nbest < ARRAY_LEN(best))
+			best[nbest++] = v;
+	}
+	if (!nbest)
+		return NULL;
+	if (nbest == 1)
+		return best[0];
+	return best[rng_next(&e->rng) % nbest];
+}
+
+static void add_point(struct engine_out *o, const struct action *a)
+{
+	XGROW(o->points, o->points_cap, o->npoints + 1);
+	o->points[o->npoints].point = a->index;
+	o->points[o->npoints].shown = a->value;
+	o->points[o->npoints].reason = a->reason;
+	o->npoints++;
+}
+
+static void run_actions(struct turn *t, const struct action_list *al,
+			long trigger, long entry_node)
+{
+	struct engine *e = t->e;
+	const struct script *s = e->s;
+
+	for (size_t i = 0; i < al->n; i++) {
+		const struct action *a = &al->v[i];
+		const struct variant *v;
+		int *var;
+
+		switch (a->kind) {
+		case ACT_ADD:
+		case ACT_SET:
+			var = &e->vars[a->index];
+			*var = a->kind == ACT_SET ? a->value : *var + a->value;
+			if (*var < s->vars[a->index].min)
+				*var = s->vars[a->index].min;
+			if (*var > s->vars[a->index].max)
+				*var = s->vars[a->index].max;
+			break;
+		case ACT_SAY:
+			v = pick(t, a);
+			if (!v)
+				break;
+			e->last_used[v->index] = ++e->counter;
+			for (size_t j = 0; j < v->nmsgs &&
+			     t->npend < MAX_PENDING; j++) {
+				struct pending *p = &t->pend[t->npend++];
+
+				p->text = v->msgs[j];
+				p->node = entry_node;
+				p->span.start = 0;
+				p->span.len = 0;
+				if (trigger >= 0 && t->m)
+					p->span = t->m->span[trigger];
+			}
+			break;
+		case ACT_GOTO:
+			t->go = (long)a->index;
+			break;
+		case ACT_POINT:
+			add_point(t->out, a);
+			break;
+		case ACT_INTERRUPT:
+			t->interrupt = 1;
+			break;
+		}
+	}
+}
+
+static void enter(struct turn *t, uint32_t node)
+{
+	struct engine *e = t->e;
+
+	e->node = node;
+	if (e->s->nodes[node].kind == NODE_EINDE)
+		e->ended = 1;
+	run_actions(t, &e->s->nodes[node].enter, -1, (long)node);
+}
+
+static void fire_rule(struct turn *t, size_t r, long trigger)
+{
+	struct engine_out *o = t->out;
+
+	t->e->fired[r] = 1;
+	XGROW(o->rules, o->rules_cap, o->nrules + 1);
+	o->rules[o->nrules++] = (uint32_t)r;
+	run_actions(t, &t->e->s->rules[r].acts, trigger, -1);
+}
+
+static void rules(struct turn *t, enum trig_kind kind)
+{
+	const struct script *s = t->e->s;
+
+	for (size_t r = 0; r < s->nrules; r++) {
+		const struct rule *ru = &s->rules[r];
+		long trigger = -1;
+
+		if (ru->kind != kind || (ru->once && t->e->fired[r]))
+			continue;
+		if (eval(t, ru->cond, &trigger))
+			fire_rule(t, r, trigger);
+	}
+}
+
+/* First transition of kind in node n whose condition holds. */
+static const struct transition *first_true(struct turn *t,
+					   const struct node *n,
+					   enum trig_kind kind, long *trigger)
+{
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i < n->ntrans; i++) {
+		const struct transition *tr = &n->trans[i];
+
+		*trigger = -1;
+		if (tr->kind == kind && eval(t, tr->cond, trigger))
+			return tr;
+	}
+	return NULL;
+}
+
+static void fallback(struct turn *t)
+{
+	const struct script *s = t->e->s;
+	const struct node *n = &s->nodes[t->e->node];
+	size_t k;
+
+	if (!n->nfallbacks && s->standaard)
+		n = s->standaard;
+	if (!n->nfallbacks)
+		return;
+	k = t->e->gemist ? t->e->gemist - 1 : 0;
+	if (k >= n->nfallbacks)
+		k = n->nfallbacks - 1;
+	run_actions(t, &n->fallbacks[k].acts, -1, -1);
+}
+
+/* Substitute {woord} and copy the chosen messages into out. */
+static void render(struct turn *t)
+{
+	struct engine_out *o = t->out;
+	size_t keep[MAX_PENDING], nkeep = 0, nentry = 0, nother = 0;
+	long final = (long)t->e->node;
+
+	for (size_t i = 0; i < t->npend; i++) {
+		if (t->pend[i].node >= 0 && t->pend[i].node != final)
+			continue;   /* lines of a phase passed through */
+		if (t->pend[i].node == final)
+			nentry++;
+		keep[nkeep++] = i;
+	}
+	/* Never more than SCRIPT_MAX_MSGS: the phase's own lines win,
+	 * then the earliest reactions. */
+	if (nentry > SCRIPT_MAX_MSGS)
+		nentry = SCRIPT_MAX_MSGS;
+	for (size_t k = 0; k < nkeep && o->nmsgs < SCRIPT_MAX_MSGS; k++) {
+		const struct pending *p = &t->pend[keep[k]];
+		const char *c = p->text;
+		struct sbuf *sb = &o->msgs[o->nmsgs];
+
+		if (p->node < 0) {
+			if (nother + nentry >= SCRIPT_MAX_MSGS)
+				continue;
+			nother++;
+		}
+		while (*c) {
+			const char *ph = strstr(c, "{woord}");
+
+			if (!ph) {
+				sbuf_adds(sb, c);
+				break;
+			}
+			sbuf_add(sb, c, (size_t)(ph - c));
+			if (p->span.len && t->text)
+				sbuf_add(sb, t->text + p->span.start,
+					 p->span.len);
+			else
+				sbuf_adds(sb, "dat");
+			c = ph + 7;
+		}
+		o->nmsgs++;
+	}
+}
+
+static void turn_init(struct turn *t, struct engine *e, const struct match *m,
+		      const char *text, struct engine_out *out)
+{
+	t->e = e;
+	t->m = m;
+	t->text = text;
+	t->out = out;
+	t->npend = 0;
+	t->go = -1;
+	t->interrupt = 0;
+	out_reset(out, e);
+}
+
+static void turn_finish(struct turn *t)
+{
+	t->out->node = t->e->node;
+	t->out->ended = t->e->ended;
+	render(t);
+}
+
+void engine_start(struct engine *e, struct engine_out *out)
+{
+	struct turn t;
+
+	turn_init(&t, e, NULL, NULL, out);
+	enter(&t, e->node);
+	turn_finish(&t);
+}
+
+/* The 'zodra' checks after a turn: at most one move. */
+static void after(struct turn *t)
+{
+	const struct script *s = t->e->s;
+	const struct transition *tr;
+	long trigger = -1;
+
+	rules(t, TRIG_ZODRA);
+	if (t->go < 0 && !t->e->ended) {
+		tr = first_true(t, &s->nodes[t->e->node], TRIG_ZODRA,
+				&trigger);
+		if (!tr)
+			tr = first_true(t, s->standaard, TRIG_ZODRA, &trigger);
+		if (tr)
+			run_actions(t, &tr->acts, -1, -1);
+	}
+	if (t->go >= 0 && !t->e->ended) {
+		uint32_t go = (uint32_t)t->go;
+
+		t->go = -1;
+		enter(t, go);
+	}
+}
+
+int engine_turn(struct engine *e, struct match *m, const char *text,
+		size_t len, struct engine_out *out)
+{
+	if (e->ended) {
+		out_reset(out, e);
+		return -1;
+	}
+	match_run(m, e->s, text, len);
+	return engine_turn_matched(e, m, text, out);
+}
+
+int engine_turn_matched(struct engine *e, const struct match *m,
+			const char *text, struct engine_out *out)
+{
+	const struct script *s = e->s;
+	const struct transition *tr = NULL;
+	struct turn t;
+	long trigger = -1;
+	size_t spoke;
+
+	if (e->ended) {
+		out_reset(out, e);
+		return -1;
+	}
+	turn_init(&t, e, m, text, out);
+	e->beurt++;
+	rules(&t, TRIG_ALS);
+	spoke = t.npend;
+	if (!t.interrupt) {
+		tr = first_true(&t, &s->nodes[e->node], TRIG_ALS, &trigger);
+		if (!tr)
+			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);
+	}
+	if (tr) {
+		e->gemist = 0;
+		out->trans = tr;
+		run_actions(&t, &tr->acts, trigger, -1);
+	} else if (!spoke && !t.interrupt) {
+		e->gemist++;
+		out->missed = 1;
+		fallback(&t);
+	}
+	if (t.go >= 0) {
+		uint32_t go = (uint32_t)t.go;
+
+		t.go = -1;
+		enter(&t, go);
+	}
+	if (!e->ended)
+		after(&t);
+	turn_finish(&t);
+	return 0;
+}
+
+void engine_end(struct engine *e, uint32_t node)
+{
+	e->node = node;
+	e->ended = 1;
+}
+
+uint64_t engine_state_hash(const struct engine *e)
+{
+	uint64_t h = 14695981039346656037ull;
+	const struct script *s = e->s;
+	uint32_t head[4];
+
+	head[0] = e->node;
+	head[1] = e->gemist > 8 ? 8 : e->gemist;
+	head[2] = (uint32_t)e->ended;
+	head[3] = 0;
+	for (size_t i = 0; i < sizeof(head); i++) {
+		h ^= ((const unsigned char *)head)[i];
+		h *= 1099511628211ull;
+	}
+	for (size_t i = 0; i < s->nvars * sizeof(int); i++) {
+		h ^= ((const unsigned char *)e->vars)[i];
+		h *= 1099511628211ull;
+	}
+	for (size_t i = 0; i < s->nrules; i++) {
+		h ^= e->fired[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* Format: "v1 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
+ * vars… | last_used… | fired…" — all decimal. */
+void engine_save(const struct engine *e, struct sbuf *out)
+{
+	const struct script *s = e->s;
+
+	sbuf_addf(out, "v1 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
+		  s->digest, e->node, e->beurt, e->gemist, e->counter,
+		  e->ended, e->rng);
+	for (size_t i = 0; i < s->nvars; i++)
+		sbuf_addf(out, " %d", e->vars[i]);
+	sbuf_adds(out, " |");
+	for (size_t i = 0; i < s->nvariants; i++)
+		sbuf_addf(out, " %u", e->last_used[i]);
+	sbuf_adds(out, " |");
+	for (size_t i = 0; i < s->nrules; i++)
+		sbuf_addf(out, " %u", e->fired[i]);
+}
+
+static int next_num(const char **p, unsigned long long *v)
+{
+	char *end;
+
+	while (**p == ' ')
+		(*p)++;
+	if (**p < '0' || **p > '9') {
+		if (**p != '-')
+			return -1;
+	}
+	*v = strtoull(*p, &end, 10);
+	if (end == *p)
+		return -1;
+	*p = end;
+	return 0;
+}
+
+static int expect_bar(const char **p)
+{
+	while (**p == ' ')
+		(*p)++;
+	if (**p != '|')
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+int engine_restore(struct engine *e, const char *state, struct err *err)
+{
+	const struct script *s = e->s;
+	struct engine *tmp = engine_clone(e);
+	const char *p = state;
+	unsigned long long v[7];
+	char *end;
+	uint64_t digest;
+	int rc = -1;
+
+	if (strncmp(p, "v1 ", 3) != 0)
+		goto bad;
+	p += 3;
+	digest = strtoull(p, &end, 16);
+	if (end == p)
+		goto bad;
+	p = end;
+	if (digest != s->digest) {
+		err_set(err, "de opgeslagen sessie hoort bij een andere versie "
+			"van scenario '%s'", s->id ? s->id : s->path);
+		goto out;
+	}
+	for (size_t i = 1; i < 7; i++)
+		if (next_num(&p, &v[i]) < 0)
+			goto bad;
+	if (v[1] >= s->nnodes || v[5] > 1)
+		goto bad;
+	tmp->node = (uint32_t)v[1];
+	tmp->beurt = (uint32_t)v[2];
+	tmp->gemist = (uint32_t)v[3];
+	tmp->counter = (uint32_t)v[4];
+	tmp->ended = (int)v[5];
+	tmp->rng = v[6];
+	for (size_t i = 0; i < s->nvars; i++) {
+		long x = strtol(p, &end, 10);
+
+		if (end == p || x < s->vars[i].min || x > s->vars[i].max)
+			goto bad;
+		tmp->vars[i] = (int)x;
+		p = end;
+	}
+	if (expect_bar(&p) < 0)
+		goto bad;
+	for (size_t i = 0; i < s->nvariants; i++) {
+		unsigned long long x;
+
+		if (next_num(&p, &x) < 0 || x > UINT32_MAX)
+			goto bad;
+		tmp->last_used[i] = (uint32_t)x;
+	}
+	if (expect_bar(&p) < 0)
+		goto bad;
+	for (size_t i = 0; i < s->nrules; i++) {
+		unsigned long long x;
+
+		if (next_num(&p, &x) < 0 || x > 1)
+			goto bad;
+		tmp->fired[i] = (uint8_t)x;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p)
+		goto bad;
+	memcpy(e->vars, tmp->vars, s->nvars * sizeof(int));
+	memcpy(e->last_used, tmp->last_used, s->nvariants * sizeof(uint32_t));
+	memcpy(e->fired, tmp->fired, s->nrules);
+	e->node = tmp->node;
+	e->beurt = tmp->beurt;
+	e->gemist = tmp->gemist;
+	e->counter = tmp->counter;
+	e->ended = tmp->ended;
+	e->rng = tmp->rng;
+	rc = 0;
+	goto out;
+bad:
+	err_set(err, "opgeslagen sessiestatus is beschadigd");
+out:
+	engine_free(tmp);
+	return rc;
+}

@@ -1,0 +1,85 @@
+/* engine.h - one rehearsal: the persona's state and how it answers.
+ *
+ * The engine knows scripts and nothing else: no terminal, no store, no
+ * Matrix. Give it the trainee's message, get back the persona's messages,
+ * the rules that fired, the rubric moments and the new state. Same script,
+ * seed and messages give the same answers.
+ */
+#ifndef OEF_ENGINE_H
+#define OEF_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "match.h"
+#include "script.h"
+#include "util.h"
+
+struct engine;
+
+struct engine_point {
+	uint32_t point;       /* index in script->points */
+	int shown;            /* 1 getoond, 0 gemist */
+	const char *reason;   /* borrowed from the script, or NULL */
+};
+
+/* What one call produced. Embedded: engine_out_init/release; reused
+ * across turns (engine calls reset it). */
+struct engine_out {
+	struct sbuf msgs[SCRIPT_MAX_MSGS];  /* persona messages, in order */
+	size_t nmsgs;
+	uint32_t *rules;           /* fired rule indices */
+	size_t nrules, rules_cap;
+	struct engine_point *points;
+	size_t npoints, points_cap;
+	const struct transition *trans;  /* the 'als' that matched, or NULL */
+	int missed;                /* nothing recognised: a fallback */
+	uint32_t from;             /* node before the turn */
+	uint32_t node;             /* node after the turn */
+	int ended;                 /* node is an einde */
+};
+
+void engine_out_init(struct engine_out *o);
+void engine_out_release(struct engine_out *o);
+
+/* The script is borrowed and must outlive the engine. */
+struct engine *engine_new(const struct script *s, uint64_t seed);
+void engine_free(struct engine *e);
+/* A copy with the same state. */
+struct engine *engine_clone(const struct engine *e);
+
+/* Enter the start phase: the persona's opening lines. */
+void engine_start(struct engine *e, struct engine_out *out);
+
+/* One trainee message. m is scratch (see match.h). Returns -1 if the
+ * conversation has already ended. */
+int engine_turn(struct engine *e, struct match *m, const char *text,
+		size_t len, struct engine_out *out);
+
+/* The same, with m already run on text by match_run (for callers that
+ * match one message once and feed it to many engines). */
+int engine_turn_matched(struct engine *e, const struct match *m,
+			const char *text, struct engine_out *out);
+
+/* End the conversation at an ending of the script (e.g. a coach's or
+ * the trainee's stop), saying nothing. */
+void engine_end(struct engine *e, uint32_t node);
+
+const struct script *engine_script(const struct engine *e);
+int engine_var(const struct engine *e, size_t i);
+uint32_t engine_node(const struct engine *e);
+int engine_ended(const struct engine *e);
+int engine_beurt(const struct engine *e);
+/* Bytes of memory this session holds. */
+size_t engine_size(const struct engine *e);
+
+/* Hash of everything that decides what happens next, except which line
+ * variants were used: for the reachability walk of `check`. */
+uint64_t engine_state_hash(const struct engine *e);
+
+/* Serialise the state as one line of text, and restore it into an engine
+ * made for the same script. A state of another script version is
+ * refused. */
+void engine_save(const struct engine *e, struct sbuf *out);
+int engine_restore(struct engine *e, const char *state, struct err *err);
+
+#endif

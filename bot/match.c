@@ -1,0 +1,282 @@
+/* match.c - see match.h */
+#include "match.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A pattern with many wildcards could backtrack a lot on a long message;
+ * each match_run gets this many steps per intent, then gives up. */
+#define MATCH_STEP_BUDGET 200000
+
+struct cont {
+	const struct pat_seq *q;
+	size_t i;
+	const struct cont *next;
+};
+
+struct ctx {
+	struct match *m;
+	const struct script *s;
+	size_t lim;      /* end of the clause (exclusive) */
+	size_t budget;
+};
+
+static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
+		      size_t pos, const struct cont *k);
+
+static int word_at(const struct ctx *x, const struct pat *p, size_t pos)
+{
+	const struct norm_token *t;
+
+	if (pos >= x->lim)
+		return 0;
+	if (p->kind == PAT_WORD)
+		return x->m->ids[pos] == p->word;
+	t = &x->m->norm.tok[pos];
+	return t->len >= p->len && memcmp(t->word, p->text, p->len) == 0;
+}
+
+/* Match the alternatives subs (with continuation k after them). */
+static long alts_match(struct ctx *x, const struct pat_seq *subs, size_t n,
+		       size_t pos, const struct cont *k)
+{
+	for (size_t j = 0; j < n; j++) {
+		long r = seq_match(x, &subs[j], 0, pos, k);
+
+		if (r >= 0)
+			return r;
+	}
+	return -1;
+}
+
+/* Returns the end position of a match of q[i..] followed by k, or -1. */
+static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
+		      size_t pos, const struct cont *k)
+{
+	const struct pat *p;
+	struct cont c;
+
+	if (x->budget == 0)
+		return -1;
+	x->budget--;
+	if (i == q->n) {
+		if (!k)
+			return (long)pos;
+		return seq_match(x, k->q, k->i, pos, k->next);
+	}
+	p = &q->el[i];
+	switch (p->kind) {
+	case PAT_WORD:
+	case PAT_PREFIX:
+		if (!word_at(x, p, pos))
+			return -1;
+		return seq_match(x, q, i + 1, pos + 1, k);
+	case PAT_ANY:
+		for (size_t at = pos; at <= x->lim; at++) {
+			long r = seq_match(x, q, i + 1, at, k);
+
+			if (r >= 0)
+				return r;
+		}
+		return -1;
+	case PAT_OPT: {
+		long r;
+
+		c.q = q;
+		c.i = i + 1;
+		c.next = k;
+		r = seq_match(x, &p->subs[0], 0, pos, &c);
+		if (r >= 0)
+			return r;
+		return seq_match(x, q, i + 1, pos, k);
+	}
+	case PAT_ALT:
+		c.q = q;
+		c.i = i + 1;
+		c.next = k;
+		return alts_match(x, p->subs, p->nsubs, pos, &c);
+	case PAT_CONCEPT: {
+		const struct concept *cp = &x->s->concepts[p->concept];
+
+		c.q = q;
+		c.i = i + 1;
+		c.next = k;
+		return alts_match(x, cp->alts, cp->nalts, pos, &c);
+	}
+	case PAT_UNORDERED:
+		/* handled by pattern_match; skip positionally */
+		return seq_match(x, q, i + 1, pos, k);
+	}
+	return -1;
+}
+
+/* Is there a negation word near [start, end) in the same clause? */
+static int negated(const struct match *m, size_t start, size_t end,
+		   size_t lim)
+{
+	uint32_t clause = m->norm.tok[start].clause;
+
+	for (size_t j = start; j > 0 && start - j < 3; j--) {
+		if (m->norm.tok[j - 1].clause != clause)
+			break;
+		if (m->neg[j - 1])
+			return 1;
+	}
+	for (size_t j = end; j < lim && j < end + 2; j++)
+		if (m->neg[j])
+			return 1;
+	return 0;
+}
+
+/* Find q (positional part only) anywhere; fill span on success. */
+static int find_seq(struct ctx *x, const struct pat_seq *q, int guard,
+		    struct match_span *span)
+{
+	struct match *m = x->m;
+
+	for (size_t start = 0; start < m->norm.ntok; start++) {
+		long end;
+
+		x->lim = m->clause_end[start];
+		end = seq_match(x, q, 0, start, NULL);
+		if (end <= (long)start)
+			continue;
+		if (guard && negated(m, start, (size_t)end, x->lim))
+			continue;
+		if (span) {
+			const struct norm_token *a = &m->norm.tok[start];
+			const struct norm_token *b = &m->norm.tok[end - 1];
+
+			span->start = a->src_start;
+			span->len = b->src_start + b->src_len - a->src_start;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int has_positional(const struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->el[i].kind != PAT_UNORDERED)
+			return 1;
+	return 0;
+}
+
+static int pattern_match(struct ctx *x, const struct pat_seq *q, int guard,
+			 struct match_span *span)
+{
+	struct match_span first = { 0, 0 };
+
+	for (size_t i = 0; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+
+		if (p->kind != PAT_UNORDERED)
+			continue;
+		/* every element of <a b c> on its own, anywhere */
+		for (size_t j = 0; j < p->subs[0].n; j++) {
+			struct pat_seq one = { &p->subs[0].el[j], 1 };
+			struct match_span sp;
+
+			if (!find_seq(x, &one, guard, &sp))
+				return 0;
+			if (!first.len)
+				first = sp;
+		}
+	}
+	if (has_positional(q))
+		return find_seq(x, q, guard, span);
+	*span = first;
+	return 1;
+}
+
+void match_init(struct match *m)
+{
+	memset(m, 0, sizeof(*m));
+	norm_init(&m->norm);
+}
+
+void match_release(struct match *m)
+{
+	norm_release(&m->norm);
+	free(m->hit);
+	free(m->span);
+	free(m->ids);
+	free(m->clause_end);
+	free(m->neg);
+	memset(m, 0, sizeof(*m));
+}
+
+static void prepare(struct match *m, const struct script *s, const char *text,
+		    size_t len)
+{
+	size_t n = norm_run(&m->norm, text, len);
+	size_t ni = s->nintents ? s->nintents : 1;
+
+	if (n > m->tok_cap) {
+		size_t cap = m->tok_cap;
+
+		XGROW(m->ids, cap, n);
+		cap = m->tok_cap;
+		XGROW(m->clause_end, cap, n);
+		cap = m->tok_cap;
+		XGROW(m->neg, cap, n);
+		m->tok_cap = cap;
+	}
+	if (ni > m->intent_cap) {
+		size_t cap = m->intent_cap;
+
+		XGROW(m->hit, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->span, cap, ni);
+		m->intent_cap = cap;
+	}
+	m->script = s;
+	for (size_t i = 0; i < n; i++) {
+		const struct norm_token *t = &m->norm.tok[i];
+
+		m->ids[i] = script_word_id(s, t->word, t->len);
+		m->neg[i] = (uint8_t)norm_is_negation(t->word);
+	}
+	for (size_t i = n; i > 0; i--) {
+		size_t j = i - 1;
+
+		if (i == n || m->norm.tok[j].clause != m->norm.tok[i].clause)
+			m->clause_end[j] = (uint32_t)i;
+		else
+			m->clause_end[j] = m->clause_end[i];
+	}
+}
+
+static int intent_test(struct match *m, const struct script *s, uint32_t i)
+{
+	const struct intent *in = &s->intents[i];
+	struct ctx x;
+
+	x.m = m;
+	x.s = s;
+	x.lim = 0;
+	x.budget = MATCH_STEP_BUDGET;
+	m->span[i].start = 0;
+	m->span[i].len = 0;
+	for (size_t j = 0; j < in->npats; j++)
+		if (pattern_match(&x, &in->pats[j], in->negation_guard,
+				  &m->span[i]))
+			return 1;
+	return 0;
+}
+
+void match_run(struct match *m, const struct script *s, const char *text,
+	       size_t len)
+{
+	prepare(m, s, text, len);
+	for (size_t i = 0; i < s->nintents; i++)
+		m->hit[i] = (uint8_t)intent_test(m, s, (uint32_t)i);
+}
+
+int match_intent(struct match *m, const struct script *s, uint32_t intent,
+		 const char *text)
+{
+	prepare(m, s, text, strlen(text));
+	return intent_test(m, s, intent);
+}

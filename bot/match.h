@@ -1,0 +1,52 @@
+/* match.h - which intents of a script a message matches.
+ *
+ * A struct match is scratch space reused across messages (one per thread):
+ * once warmed up, matching allocates nothing. Matching rules are those of
+ * docs/scenariotaal.md: sequences match inside one clause, <…> anywhere,
+ * and a negation word close before or after a match cancels it for intents
+ * with the negation guard.
+ */
+#ifndef OEF_MATCH_H
+#define OEF_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "norm.h"
+#include "script.h"
+
+struct match_span {
+	uint32_t start;   /* byte offset in the message */
+	uint32_t len;     /* 0: no span */
+};
+
+struct match {
+	struct norm norm;
+	const struct script *script;   /* of the last match_run */
+	uint8_t *hit;                  /* per intent: 1 if it matched */
+	struct match_span *span;       /* per intent: what matched */
+	/* private scratch */
+	uint32_t *ids;
+	uint32_t *clause_end;
+	uint8_t *neg;
+	size_t tok_cap, intent_cap;
+	size_t steps;                  /* backtracking budget use */
+};
+
+void match_init(struct match *m);
+void match_release(struct match *m);
+
+/* Match len bytes of text against every intent of s. */
+void match_run(struct match *m, const struct script *s, const char *text,
+	       size_t len);
+
+/* 1 if the intent matched in the last match_run. */
+static inline int match_hit(const struct match *m, uint32_t intent)
+{
+	return m->hit[intent];
+}
+
+/* Does text match the one intent? For script examples. */
+int match_intent(struct match *m, const struct script *s, uint32_t intent,
+		 const char *text);
+
+#endif

@@ -1,0 +1,2089 @@
+/* script.c - parser for the scenario language (docs/scenariotaal.md).
+ *
+ * Line based: every line starts with a keyword or a text marker (- + >),
+ * indentation carries no meaning. Parsing collects every problem it can
+ * (one per line) into a struct diag; names are resolved in a second pass
+ * once all includes are read, so declarations may come in any order.
+ */
+#include "script.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "norm.h"
+
+#define MAX_DIAGS 50
+#define MAX_PAT_DEPTH 32
+
+/* ---------------------------------------------------------------- diag */
+
+void diag_init(struct diag *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void diag_release(struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	diag_init(d);
+}
+
+void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
+{
+	struct sbuf sb;
+	va_list ap;
+	char tmp[1024];
+
+	if (!d || d->n >= MAX_DIAGS)
+		return;
+	sbuf_init(&sb);
+	if (loc && loc->file)
+		sbuf_addf(&sb, "%s:%d:%d: ", loc->file, loc->line, loc->col);
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	sbuf_adds(&sb, tmp);
+	XGROW(d->msgs, d->cap, d->n + 1);
+	d->msgs[d->n++] = sbuf_detach(&sb);
+}
+
+/* --------------------------------------------------------- word intern */
+
+static uint32_t hash_str(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void words_rehash(struct script *s, size_t cap)
+{
+	uint32_t *t = xcalloc(cap, sizeof(*t));
+
+	for (size_t id = 1; id < s->nwords; id++) {
+		const char *w = s->words[id];
+		size_t i = hash_str(w, strlen(w)) & (cap - 1);
+
+		while (t[i])
+			i = (i + 1) & (cap - 1);
+		t[i] = (uint32_t)id;
+	}
+	free(s->word_hash);
+	s->word_hash = t;
+	s->word_hash_cap = cap;
+}
+
+uint32_t script_word_id(const struct script *s, const char *word, size_t len)
+{
+	size_t mask, i;
+
+	if (!s->word_hash_cap)
+		return 0;
+	mask = s->word_hash_cap - 1;
+	i = hash_str(word, len) & mask;
+	while (s->word_hash[i]) {
+		const char *w = s->words[s->word_hash[i]];
+
+		if (strncmp(w, word, len) == 0 && w[len] == '\0')
+			return s->word_hash[i];
+		i = (i + 1) & mask;
+	}
+	return 0;
+}
+
+static uint32_t word_intern(struct script *s, const char *word, size_t len)
+{
+	uint32_t id = script_word_id(s, word, len);
+	size_t cap = 0;
+
+	if (id)
+		return id;
+	if (!s->nwords) {
+		s->words = xmalloc(16 * sizeof(*s->words));
+		s->words[0] = xstrdup("");
+		s->nwords = 1;
+	}
+	cap = s->nwords;
+	/* words grows by powers of two, like XGROW does */
+	{
+		size_t c = 16;
+
+		while (c < s->nwords)
+			c *= 2;
+		cap = c;
+	}
+	XGROW(s->words, cap, s->nwords + 1);
+	s->words[s->nwords] = xstrndup(word, len);
+	id = (uint32_t)s->nwords++;
+	if ((s->nwords + 1) * 2 > s->word_hash_cap)
+		words_rehash(s, s->word_hash_cap ? s->word_hash_cap * 2 : 256);
+	else {
+		size_t i = hash_str(word, len) & (s->word_hash_cap - 1);
+
+		while (s->word_hash[i])
+			i = (i + 1) & (s->word_hash_cap - 1);
+		s->word_hash[i] = id;
+	}
+	return id;
+}
+
+/* -------------------------------------------------------------- parser */
+
+enum block {
+	B_NONE, B_INTENT, B_RULE, B_NODE, B_STANDAARD
+};
+
+enum textmode { T_NONE, T_INTRO, T_EXPLAIN };
+
+struct parser {
+	struct script *s;
+	struct diag *d;
+	struct norm norm;
+	enum block block;
+	size_t cur;             /* index of the intent, rule or node */
+	int part;               /* node: -1 enter, else transition index;
+				 * fallbacks are parts >= FALLBACK_BASE */
+	long say;               /* action index of the open zeg, or -1 */
+	enum textmode text;
+	int depth;              /* include depth */
+	size_t nvariants;
+	char *begin_name;       /* begin: <fase>, resolved at the end */
+	struct loc begin_loc;
+};
+
+#define FALLBACK_BASE 100000
+
+struct cursor {
+	const char *p;
+	const char *line;   /* start of the line, for columns */
+	struct loc loc;     /* file and line; col computed */
+};
+
+static struct loc cur_loc(const struct cursor *c)
+{
+	struct loc l = c->loc;
+
+	l.col = (int)(c->p - c->line) + 1;
+	return l;
+}
+
+static void skip_ws(struct cursor *c)
+{
+	while (*c->p == ' ' || *c->p == '\t')
+		c->p++;
+}
+
+static int is_name_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '_';
+}
+
+/* Read a name [a-z0-9_-]+; returns a new string or NULL. */
+static char *read_name(struct cursor *c)
+{
+	const char *b = c->p;
+
+	while (is_name_char((unsigned char)*c->p))
+		c->p++;
+	if (c->p == b)
+		return NULL;
+	return xstrndup(b, (size_t)(c->p - b));
+}
+
+static int at_end(struct cursor *c)
+{
+	skip_ws(c);
+	return *c->p == '\0';
+}
+
+static char *rest_trimmed(struct cursor *c)
+{
+	const char *b, *e;
+
+	skip_ws(c);
+	b = c->p;
+	e = b + strlen(b);
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	c->p = e;
+	return xstrndup(b, (size_t)(e - b));
+}
+
+/* --- patterns --- */
+
+static void pat_seq_release(struct pat_seq *q);
+
+static void pat_release(struct pat *p)
+{
+	free(p->text);
+	for (size_t i = 0; i < p->nsubs; i++)
+		pat_seq_release(&p->subs[i]);
+	free(p->subs);
+}
+
+static void pat_seq_release(struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		pat_release(&q->el[i]);
+	free(q->el);
+	q->el = NULL;
+	q->n = 0;
+}
+
+static struct pat *seq_push(struct pat_seq *q, size_t *cap)
+{
+	struct pat *p;
+
+	XGROW(q->el, *cap, q->n + 1);
+	p = &q->el[q->n++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static int is_pat_special(int ch)
+{
+	return ch == '*' || ch == '[' || ch == ']' || ch == '(' ||
+	       ch == ')' || ch == '|' || ch == '<' || ch == '>' ||
+	       ch == '~' || ch == ',';
+}
+
+static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
+		     int depth, int in_list);
+
+/* Append the words of one raw pattern word, normalised. */
+static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
+		     size_t *cap, const char *raw, size_t n, int prefix,
+		     struct loc loc)
+{
+	size_t nt = norm_run(&ps->norm, raw, n);
+
+	if (nt == 0) {
+		diag_add(ps->d, &loc, "'%.*s' bevat geen letters of cijfers",
+			 (int)n, raw);
+		return -1;
+	}
+	for (size_t i = 0; i < nt; i++) {
+		const struct norm_token *t = &ps->norm.tok[i];
+		struct pat *p = seq_push(q, cap);
+
+		p->loc = loc;
+		if (prefix && i == nt - 1) {
+			p->kind = PAT_PREFIX;
+			p->text = xstrndup(t->word, t->len);
+			p->len = t->len;
+		} else {
+			p->kind = PAT_WORD;
+			p->word = word_intern(ps->s, t->word, t->len);
+		}
+	}
+	(void)c;
+	return 0;
+}
+
+static int parse_group(struct parser *ps, struct cursor *c, struct pat *p,
+		       char close, int depth)
+{
+	size_t cap = 0;
+
+	for (;;) {
+		struct pat_seq *q;
+
+		XGROW(p->subs, cap, p->nsubs + 1);
+		q = &p->subs[p->nsubs++];
+		q->el = NULL;
+		q->n = 0;
+		if (parse_seq(ps, c, q, depth + 1, 0) < 0)
+			return -1;
+		skip_ws(c);
+		if (*c->p == '|' && close == ')') {
+			c->p++;
+			continue;
+		}
+		if (*c->p == close) {
+			c->p++;
+			return 0;
+		}
+		{
+			struct loc l = cur_loc(c);
+
+			diag_add(ps->d, &l, "verwacht '%c'%s", close,
+				 close == ')' ? " of '|'" : "");
+		}
+		return -1;
+	}
+}
+
+/* Parse elements until a closing character, '|', end of line or (in a
+ * concept list) a top-level comma. */
+static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
+		     int depth, int in_list)
+{
+	size_t cap = q->n;
+
+	if (depth > MAX_PAT_DEPTH) {
+		struct loc l = cur_loc(c);
+
+		diag_add(ps->d, &l, "patroon is te diep genest");
+		return -1;
+	}
+	for (;;) {
+		struct loc l;
+		int ch;
+
+		skip_ws(c);
+		ch = (unsigned char)*c->p;
+		l = cur_loc(c);
+		if (ch == '\0' || ch == ')' || ch == ']' || ch == '|' ||
+		    ch == '>')
+			return 0;
+		if (ch == ',') {
+			if (in_list)
+				return 0;
+			c->p++;   /* a comma inside a pattern is punctuation */
+			continue;
+		}
+		if (ch == '*') {
+			struct pat *p = seq_push(q, &cap);
+
+			p->kind = PAT_ANY;
+			p->loc = l;
+			c->p++;
+		} else if (ch == '[' || ch == '(' || ch == '<') {
+			struct pat *p = seq_push(q, &cap);
+			char close = ch == '[' ? ']' : ch == '(' ? ')' : '>';
+
+			p->kind = ch == '[' ? PAT_OPT :
+				  ch == '(' ? PAT_ALT : PAT_UNORDERED;
+			p->loc = l;
+			c->p++;
+			if (parse_group(ps, c, p, close, depth) < 0)
+				return -1;
+			if (p->kind == PAT_UNORDERED && depth > 0) {
+				diag_add(ps->d, &l,
+					 "<…> mag alleen bovenaan in een patroon staan");
+				return -1;
+			}
+		} else if (ch == '~') {
+			struct pat *p;
+			char *name;
+
+			c->p++;
+			name = read_name(c);
+			if (!name) {
+				diag_add(ps->d, &l,
+					 "verwacht de naam van een begrip na '~'");
+				return -1;
+			}
+			p = seq_push(q, &cap);
+			p->kind = PAT_CONCEPT;
+			p->text = name;
+			p->len = (uint32_t)strlen(name);
+			p->loc = l;
+		} else {
+			const char *b = c->p;
+			int prefix = 0;
+
+			while (*c->p && *c->p != ' ' && *c->p != '\t' &&
+			       !is_pat_special((unsigned char)*c->p))
+				c->p++;
+			if (*c->p == '*') {
+				prefix = 1;
+				c->p++;
+			}
+			if (add_words(ps, c, q, &cap, b,
+				      (size_t)(c->p - b - prefix), prefix,
+				      l) < 0)
+				return -1;
+		}
+	}
+}
+
+/* A whole pattern line: must end at end of line. */
+static int parse_pattern(struct parser *ps, struct cursor *c,
+			 struct pat_seq *q)
+{
+	q->el = NULL;
+	q->n = 0;
+	if (parse_seq(ps, c, q, 0, 0) < 0)
+		goto fail;
+	skip_ws(c);
+	if (*c->p) {
+		struct loc l = cur_loc(c);
+
+		diag_add(ps->d, &l, "onverwacht '%c' in patroon", *c->p);
+		goto fail;
+	}
+	if (q->n == 0) {
+		struct loc l = cur_loc(c);
+
+		diag_add(ps->d, &l, "leeg patroon");
+		goto fail;
+	}
+	return 0;
+fail:
+	pat_seq_release(q);
+	return -1;
+}
+
+/* --- expressions --- */
+
+static void expr_free(struct expr *e)
+{
+	if (!e)
+		return;
+	expr_free(e->a);
+	expr_free(e->b);
+	free(e->name);
+	free(e);
+}
+
+static struct expr *parse_or(struct parser *ps, struct cursor *c, int depth);
+
+static int read_word_is(struct cursor *c, const char *w)
+{
+	size_t n = strlen(w);
+
+	skip_ws(c);
+	if (strncmp(c->p, w, n) == 0 && !is_name_char((unsigned char)c->p[n])) {
+		c->p += n;
+		return 1;
+	}
+	return 0;
+}
+
+static int read_cmp(struct cursor *c, enum cmp_op *op)
+{
+	skip_ws(c);
+	if (c->p[0] == '!' && c->p[1] == '=') {
+		*op = CMP_NE;
+		c->p += 2;
+	} else if (c->p[0] == '<' && c->p[1] == '=') {
+		*op = CMP_LE;
+		c->p += 2;
+	} else if (c->p[0] == '>' && c->p[1] == '=') {
+		*op = CMP_GE;
+		c->p += 2;
+	} else if (c->p[0] == '=' && c->p[1] == '=') {
+		*op = CMP_EQ;
+		c->p += 2;
+	} else if (c->p[0] == '=') {
+		*op = CMP_EQ;
+		c->p++;
+	} else if (c->p[0] == '<') {
+		*op = CMP_LT;
+		c->p++;
+	} else if (c->p[0] == '>') {
+		*op = CMP_GT;
+		c->p++;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static int read_int(struct cursor *c, int *out)
+{
+	char *end;
+	long v;
+
+	skip_ws(c);
+	if (!(isdigit((unsigned char)c->p[0]) ||
+	      ((c->p[0] == '-' || c->p[0] == '+') &&
+	       isdigit((unsigned char)c->p[1]))))
+		return -1;
+	v = strtol(c->p, &end, 10);
+	if (v < -100000 || v > 100000)
+		return -1;
+	c->p = end;
+	*out = (int)v;
+	return 0;
+}
+
+static struct expr *parse_atom(struct parser *ps, struct cursor *c,
+			       int depth)
+{
+	struct loc l;
+	struct expr *e;
+	char *name;
+
+	skip_ws(c);
+	l = cur_loc(c);
+	if (depth > 32) {
+		diag_add(ps->d, &l, "voorwaarde is te diep genest");
+		return NULL;
+	}
+	if (read_word_is(c, "niet")) {
+		struct expr *a = parse_atom(ps, c, depth + 1);
+
+		if (!a)
+			return NULL;
+		e = xcalloc(1, sizeof(*e));
+		e->kind = EXPR_NOT;
+		e->a = a;
+		e->loc = l;
+		return e;
+	}
+	if (*c->p == '(') {
+		c->p++;
+		e = parse_or(ps, c, depth + 1);
+		if (!e)
+			return NULL;
+		skip_ws(c);
+		if (*c->p != ')') {
+			struct loc l2 = cur_loc(c);
+
+			diag_add(ps->d, &l2, "verwacht ')'");
+			expr_free(e);
+			return NULL;
+		}
+		c->p++;
+		return e;
+	}
+	name = read_name(c);
+	if (!name) {
+		diag_add(ps->d, &l,
+			 "verwacht een bedoeling, een variabele of '('");
+		return NULL;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->name = name;
+	e->loc = l;
+	if (read_cmp(c, &e->op)) {
+		e->kind = EXPR_CMP;
+		if (read_int(c, &e->value) < 0) {
+			struct loc l2 = cur_loc(c);
+
+			diag_add(ps->d, &l2, "verwacht een getal na de vergelijking");
+			expr_free(e);
+			return NULL;
+		}
+	} else {
+		e->kind = EXPR_INTENT;
+	}
+	return e;
+}
+
+static struct expr *parse_and(struct parser *ps, struct cursor *c, int depth)
+{
+	struct expr *e = parse_atom(ps, c, depth);
+
+	while (e && read_word_is(c, "en")) {
+		struct expr *n = xcalloc(1, sizeof(*n));
+
+		n->kind = EXPR_AND;
+		n->a = e;
+		n->loc = e->loc;
+		n->b = parse_atom(ps, c, depth);
+		if (!n->b) {
+			expr_free(n);
+			return NULL;
+		}
+		e = n;
+	}
+	return e;
+}
+
+static struct expr *parse_or(struct parser *ps, struct cursor *c, int depth)
+{
+	struct expr *e = parse_and(ps, c, depth);
+
+	while (e && read_word_is(c, "of")) {
+		struct expr *n = xcalloc(1, sizeof(*n));
+
+		n->kind = EXPR_OR;
+		n->a = e;
+		n->loc = e->loc;
+		n->b = parse_and(ps, c, depth);
+		if (!n->b) {
+			expr_free(n);
+			return NULL;
+		}
+		e = n;
+	}
+	return e;
+}
+
+/* A condition that must use up the rest of the line (or stop at stop). */
+static struct expr *parse_cond(struct parser *ps, struct cursor *c, char stop)
+{
+	struct expr *e = parse_or(ps, c, 0);
+
+	if (!e)
+		return NULL;
+	skip_ws(c);
+	if (*c->p != stop) {
+		struct loc l = cur_loc(c);
+
+		if (*c->p)
+			diag_add(ps->d, &l, "onverwacht '%.20s' in voorwaarde "
+				 "(gebruik 'en', 'of', 'niet')", c->p);
+		else
+			diag_add(ps->d, &l, "verwacht '%c'", stop);
+		expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* --- the structures being built --- */
+
+static void actions_release(struct action_list *al)
+{
+	for (size_t i = 0; i < al->n; i++) {
+		struct action *a = &al->v[i];
+
+		free(a->name);
+		free(a->reason);
+		for (size_t j = 0; j < a->nvariants; j++) {
+			expr_free(a->variants[j].cond);
+			for (size_t k = 0; k < a->variants[j].nmsgs; k++)
+				free(a->variants[j].msgs[k]);
+		}
+		free(a->variants);
+	}
+	free(al->v);
+	al->v = NULL;
+	al->n = 0;
+}
+
+static void node_release(struct node *n)
+{
+	free(n->name);
+	free(n->explain);
+	actions_release(&n->enter);
+	for (size_t i = 0; i < n->ntrans; i++) {
+		expr_free(n->trans[i].cond);
+		actions_release(&n->trans[i].acts);
+	}
+	free(n->trans);
+	for (size_t i = 0; i < n->nfallbacks; i++)
+		actions_release(&n->fallbacks[i].acts);
+	free(n->fallbacks);
+}
+
+void script_free(struct script *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s->id);
+	free(s->title);
+	free(s->persona);
+	free(s->intro);
+	for (size_t i = 0; i < s->nvars; i++)
+		free(s->vars[i].name);
+	free(s->vars);
+	for (size_t i = 0; i < s->npoints; i++) {
+		free(s->points[i].id);
+		free(s->points[i].label);
+	}
+	free(s->points);
+	for (size_t i = 0; i < s->nconcepts; i++) {
+		free(s->concepts[i].name);
+		for (size_t j = 0; j < s->concepts[i].nalts; j++)
+			pat_seq_release(&s->concepts[i].alts[j]);
+		free(s->concepts[i].alts);
+	}
+	free(s->concepts);
+	for (size_t i = 0; i < s->nintents; i++) {
+		struct intent *in = &s->intents[i];
+
+		free(in->name);
+		for (size_t j = 0; j < in->npats; j++)
+			pat_seq_release(&in->pats[j]);
+		free(in->pats);
+		for (size_t j = 0; j < in->nexamples; j++)
+			free(in->examples[j].text);
+		free(in->examples);
+	}
+	free(s->intents);
+	for (size_t i = 0; i < s->nrules; i++) {
+		free(s->rules[i].name);
+		expr_free(s->rules[i].cond);
+		actions_release(&s->rules[i].acts);
+	}
+	free(s->rules);
+	for (size_t i = 0; i < s->nnodes; i++)
+		node_release(&s->nodes[i]);
+	free(s->nodes);
+	if (s->standaard) {
+		node_release(s->standaard);
+		free(s->standaard);
+	}
+	for (size_t i = 0; i < s->nwords; i++)
+		free(s->words[i]);
+	free(s->words);
+	free(s->word_hash);
+	for (size_t i = 0; i < s->nfiles; i++)
+		free(s->files[i]);
+	free(s->files);
+	free(s);
+}
+
+static struct node *cur_node(struct parser *ps)
+{
+	if (ps->block == B_STANDAARD)
+		return ps->s->standaard;
+	if (ps->block == B_NODE)
+		return &ps->s->nodes[ps->cur];
+	return NULL;
+}
+
+/* The action list that action lines append to, or NULL. */
+static struct action_list *cur_actions(struct parser *ps)
+{
+	struct node *n;
+
+	if (ps->block == B_RULE)
+		return &ps->s->rules[ps->cur].acts;
+	n = cur_node(ps);
+	if (!n)
+		return NULL;
+	if (ps->part < 0)
+		return &n->enter;
+	if (ps->part >= FALLBACK_BASE)
+		return &n->fallbacks[ps->part - FALLBACK_BASE].acts;
+	return &n->trans[ps->part].acts;
+}
+
+static struct action *push_action(struct parser *ps, enum action_kind k,
+				  struct loc loc)
+{
+	struct action_list *al = cur_actions(ps);
+	struct action *a;
+	size_t cap = al->n;
+
+	/* action lists grow one by one; cap tracks n so XGROW doubles */
+	{
+		size_t c = 8;
+
+		while (c < al->n)
+			c *= 2;
+		cap = al->n ? c : 0;
+	}
+	XGROW(al->v, cap, al->n + 1);
+	a = &al->v[al->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = k;
+	a->loc = loc;
+	return a;
+}
+
+/* Grow a vector of count *n by one zeroed element (power-of-two caps). */
+static void *vec_push(void **v, size_t *n, size_t elsz)
+{
+	size_t cap = 0, c = 8;
+	char *p;
+
+	while (c < *n)
+		c *= 2;
+	if (*n)
+		cap = c;
+	xgrow(v, &cap, *n + 1, elsz);
+	p = (char *)*v + *n * elsz;
+	memset(p, 0, elsz);
+	(*n)++;
+	return p;
+}
+
+static void close_block(struct parser *ps)
+{
+	ps->block = B_NONE;
+	ps->say = -1;
+	ps->text = T_NONE;
+	ps->part = -1;
+}
+
+static const char *block_keywords[] = {
+	"gebruik", "scenario", "titel", "persona", "moeilijkheid", "begin",
+	"inleiding", "var", "begrip", "bedoeling", "regel", "fase", "einde",
+	"standaard"
+};
+
+static int is_block_keyword(const char *w)
+{
+	for (size_t i = 0; i < ARRAY_LEN(block_keywords); i++)
+		if (strcmp(w, block_keywords[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int dup_name(struct parser *ps, const char *kind, const char *name,
+		    const struct loc *loc)
+{
+	struct script *s = ps->s;
+	const struct loc *prev = NULL;
+
+	if (strcmp(kind, "bedoeling") == 0) {
+		for (size_t i = 0; i < s->nintents; i++)
+			if (strcmp(s->intents[i].name, name) == 0)
+				prev = &s->intents[i].loc;
+	} else if (strcmp(kind, "begrip") == 0) {
+		for (size_t i = 0; i < s->nconcepts; i++)
+			if (strcmp(s->concepts[i].name, name) == 0)
+				prev = &s->concepts[i].loc;
+	} else if (strcmp(kind, "regel") == 0) {
+		for (size_t i = 0; i < s->nrules; i++)
+			if (strcmp(s->rules[i].name, name) == 0)
+				prev = &s->rules[i].loc;
+	} else if (strcmp(kind, "var") == 0) {
+		for (size_t i = 0; i < s->nvars; i++)
+			if (strcmp(s->vars[i].name, name) == 0)
+				prev = &s->vars[i].loc;
+	} else if (strcmp(kind, "punt") == 0) {
+		for (size_t i = 0; i < s->npoints; i++)
+			if (strcmp(s->points[i].id, name) == 0)
+				prev = &s->points[i].loc;
+	} else {
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (strcmp(s->nodes[i].name, name) == 0)
+				prev = &s->nodes[i].loc;
+	}
+	if (!prev)
+		return 0;
+	diag_add(ps->d, loc, "%s '%s' bestaat al (%s:%d)", kind, name,
+		 prev->file, prev->line);
+	return 1;
+}
+
+static int parse_file(struct parser *ps, const char *path,
+		      const struct loc *from);
+
+/* --- text lines: "- [cond] text", "+ text", "> text" --- */
+
+static int check_placeholders(struct parser *ps, const char *t,
+			      struct loc loc)
+{
+	const char *p = t;
+
+	while ((p = strchr(p, '{')) != NULL) {
+		if (strncmp(p, "{woord}", 7) != 0) {
+			loc.col += (int)(p - t);
+			diag_add(ps->d, &loc, "onbekende invulplek '%.12s' "
+				 "(alleen {woord} bestaat)", p);
+			return -1;
+		}
+		p += 7;
+	}
+	return 0;
+}
+
+static void text_line(struct parser *ps, struct cursor *c, char marker)
+{
+	struct loc l = cur_loc(c);
+	struct action_list *al;
+	struct action *a;
+	struct variant *v;
+	char *t;
+
+	c->p++;
+	if (marker == '>') {
+		skip_ws(c);
+		t = rest_trimmed(c);
+		if (ps->text == T_INTRO) {
+			struct sbuf sb;
+
+			sbuf_init(&sb);
+			if (ps->s->intro) {
+				sbuf_adds(&sb, ps->s->intro);
+				sbuf_addc(&sb, '\n');
+			}
+			sbuf_adds(&sb, t);
+			free(ps->s->intro);
+			ps->s->intro = sbuf_detach(&sb);
+		} else if (ps->text == T_EXPLAIN) {
+			struct node *n = cur_node(ps);
+			struct sbuf sb;
+
+			sbuf_init(&sb);
+			if (n->explain && *n->explain) {
+				sbuf_adds(&sb, n->explain);
+				sbuf_addc(&sb, ' ');
+			}
+			sbuf_adds(&sb, t);
+			free(n->explain);
+			n->explain = sbuf_detach(&sb);
+		} else {
+			diag_add(ps->d, &l, "'>' hoort onder 'inleiding:' "
+				 "of 'uitleg:'");
+		}
+		free(t);
+		return;
+	}
+	al = cur_actions(ps);
+	if (!al || ps->say < 0) {
+		diag_add(ps->d, &l, "'%c tekst' hoort onder 'zeg'", marker);
+		return;
+	}
+	a = &al->v[ps->say];
+	if (marker == '+') {
+		if (a->nvariants == 0) {
+			diag_add(ps->d, &l, "'+' volgt op een '- tekst'");
+			return;
+		}
+		v = &a->variants[a->nvariants - 1];
+		if (v->nmsgs >= SCRIPT_MAX_MSGS) {
+			diag_add(ps->d, &l, "hoogstens %d berichten per variant",
+				 SCRIPT_MAX_MSGS);
+			return;
+		}
+		skip_ws(c);
+		t = rest_trimmed(c);
+		if (!*t) {
+			diag_add(ps->d, &l, "lege tekst na '+'");
+			free(t);
+			return;
+		}
+		if (check_placeholders(ps, t, l) < 0) {
+			free(t);
+			return;
+		}
+		v->msgs[v->nmsgs++] = t;
+		return;
+	}
+	{
+		struct expr *cond = NULL;
+
+		skip_ws(c);
+		if (*c->p == '[') {
+			c->p++;
+			cond = parse_cond(ps, c, ']');
+			if (!cond)
+				return;
+			c->p++;
+		}
+		skip_ws(c);
+		t = rest_trimmed(c);
+		if (!*t) {
+			diag_add(ps->d, &l, "lege tekst na '-'");
+			free(t);
+			expr_free(cond);
+			return;
+		}
+		if (check_placeholders(ps, t, l) < 0) {
+			free(t);
+			expr_free(cond);
+			return;
+		}
+		v = vec_push((void **)&a->variants, &a->nvariants,
+			     sizeof(*a->variants));
+		v->cond = cond;
+		v->msgs[0] = t;
+		v->nmsgs = 1;
+		v->loc = l;
+		v->index = (uint32_t)ps->nvariants++;
+	}
+}
+
+/* --- block openers --- */
+
+static void open_intent(struct parser *ps, struct cursor *c, struct loc l)
+{
+	char *name;
+	struct intent *in;
+
+	skip_ws(c);
+	name = read_name(c);
+	if (!name || !at_end(c)) {
+		diag_add(ps->d, &l, "verwacht: bedoeling <naam>");
+		free(name);
+		return;
+	}
+	if (dup_name(ps, "bedoeling", name, &l)) {
+		free(name);
+		return;
+	}
+	in = vec_push((void **)&ps->s->intents, &ps->s->nintents,
+		      sizeof(*in));
+	in->name = name;
+	in->loc = l;
+	in->negation_guard = 1;
+	ps->block = B_INTENT;
+	ps->cur = ps->s->nintents - 1;
+}
+
+static void open_rule(struct parser *ps, struct cursor *c, struct loc l)
+{
+	char *name;
+	struct rule *r;
+
+	skip_ws(c);
+	name = read_name(c);
+	if (!name || !at_end(c)) {
+		diag_add(ps->d, &l, "verwacht: regel <naam>");
+		free(name);
+		return;
+	}
+	if (dup_name(ps, "regel", name, &l)) {
+		free(name);
+		return;
+	}
+	r = vec_push((void **)&ps->s->rules, &ps->s->nrules, sizeof(*r));
+	r->name = name;
+	r->loc = l;
+	r->kind = TRIG_ALS;
+	ps->block = B_RULE;
+	ps->cur = ps->s->nrules - 1;
+}
+
+static void open_node(struct parser *ps, struct cursor *c, struct loc l,
+		      enum node_kind kind)
+{
+	struct node *n;
+	char *name = NULL;
+	enum ending_kind ek = END_NONE;
+
+	if (kind == NODE_STANDAARD) {
+		if (!at_end(c)) {
+			diag_add(ps->d, &l, "'standaard' heeft geen naam");
+			return;
+		}
+		if (ps->s->standaard) {
+			diag_add(ps->d, &l, "er is al een blok 'standaard' "
+				 "(%s:%d)", ps->s->standaard->loc.file,
+				 ps->s->standaard->loc.line);
+			return;
+		}
+		ps->s->standaard = xcalloc(1, sizeof(*ps->s->standaard));
+		ps->s->standaard->kind = NODE_STANDAARD;
+		ps->s->standaard->name = xstrdup("standaard");
+		ps->s->standaard->loc = l;
+		ps->block = B_STANDAARD;
+		ps->part = -1;
+		return;
+	}
+	skip_ws(c);
+	name = read_name(c);
+	if (!name) {
+		diag_add(ps->d, &l, "verwacht: %s <naam>",
+			 kind == NODE_FASE ? "fase" : "einde");
+		return;
+	}
+	if (kind == NODE_EINDE) {
+		struct loc l2 = cur_loc(c);
+
+		if (read_word_is(c, "goed"))
+			ek = END_GOED;
+		else if (read_word_is(c, "breuk"))
+			ek = END_BREUK;
+		else if (read_word_is(c, "neutraal"))
+			ek = END_NEUTRAAL;
+		else {
+			l2 = cur_loc(c);
+			diag_add(ps->d, &l2, "verwacht het soort einde: goed, "
+				 "breuk of neutraal");
+			free(name);
+			return;
+		}
+	}
+	if (!at_end(c)) {
+		struct loc l2 = cur_loc(c);
+
+		diag_add(ps->d, &l2, "onverwacht '%s' na de naam", c->p);
+		free(name);
+		return;
+	}
+	if (dup_name(ps, kind == NODE_FASE ? "fase" : "einde", name, &l)) {
+		free(name);
+		return;
+	}
+	n = vec_push((void **)&ps->s->nodes, &ps->s->nnodes, sizeof(*n));
+	n->name = name;
+	n->kind = kind;
+	n->ending = ek;
+	n->loc = l;
+	ps->block = B_NODE;
+	ps->cur = ps->s->nnodes - 1;
+	ps->part = -1;
+}
+
+/* als / zodra / anders in a node or rule. */
+static void trigger_line(struct parser *ps, struct cursor *c, struct loc l,
+			 enum trig_kind kind)
+{
+	struct node *n = cur_node(ps);
+	struct expr *cond = NULL;
+	struct transition *t;
+
+	if (kind != TRIG_ANDERS) {
+		cond = parse_cond(ps, c, '\0');
+		if (!cond)
+			return;
+	} else if (!at_end(c)) {
+		struct loc l2 = cur_loc(c);
+
+		diag_add(ps->d, &l2, "'anders' staat alleen op de regel");
+		return;
+	}
+	if (ps->block == B_RULE) {
+		struct rule *r = &ps->s->rules[ps->cur];
+
+		if (kind == TRIG_ANDERS || r->cond) {
+			diag_add(ps->d, &l, kind == TRIG_ANDERS ?
+				 "'anders' hoort in een fase of 'standaard'" :
+				 "een regel heeft één 'als' of 'zodra'");
+			expr_free(cond);
+			return;
+		}
+		r->kind = kind;
+		r->cond = cond;
+		return;
+	}
+	if (!n || n->kind == NODE_EINDE) {
+		diag_add(ps->d, &l, "'%s' hoort in een fase, regel of "
+			 "'standaard'", kind == TRIG_ALS ? "als" :
+			 kind == TRIG_ZODRA ? "zodra" : "anders");
+		expr_free(cond);
+		return;
+	}
+	ps->say = -1;
+	if (kind == TRIG_ANDERS) {
+		t = vec_push((void **)&n->fallbacks, &n->nfallbacks,
+			     sizeof(*t));
+		ps->part = FALLBACK_BASE + (int)n->nfallbacks - 1;
+	} else {
+		t = vec_push((void **)&n->trans, &n->ntrans, sizeof(*t));
+		ps->part = (int)n->ntrans - 1;
+	}
+	t->kind = kind;
+	t->cond = cond;
+	t->loc = l;
+}
+
+static void action_line(struct parser *ps, struct cursor *c, struct loc l,
+			const char *kw)
+{
+	struct action *a;
+
+	if (!cur_actions(ps)) {
+		diag_add(ps->d, &l, "'%s' hoort in een regel, fase of einde",
+			 kw);
+		return;
+	}
+	if (strcmp(kw, "zeg") == 0) {
+		if (!at_end(c)) {
+			diag_add(ps->d, &l, "na 'zeg' komen de zinnen op "
+				 "eigen regels: - tekst");
+			return;
+		}
+		a = push_action(ps, ACT_SAY, l);
+		ps->say = (long)(cur_actions(ps)->n - 1);
+		(void)a;
+		return;
+	}
+	ps->say = -1;
+	if (strcmp(kw, "naar") == 0) {
+		char *name;
+
+		skip_ws(c);
+		name = read_name(c);
+		if (!name || !at_end(c)) {
+			diag_add(ps->d, &l, "verwacht: naar <fase of einde>");
+			free(name);
+			return;
+		}
+		a = push_action(ps, ACT_GOTO, l);
+		a->name = name;
+	} else if (strcmp(kw, "punt") == 0) {
+		char *name;
+		int shown;
+
+		skip_ws(c);
+		name = read_name(c);
+		if (!name) {
+			diag_add(ps->d, &l, "verwacht: punt <id> getoond|gemist");
+			return;
+		}
+		if (read_word_is(c, "getoond")) {
+			shown = 1;
+		} else if (read_word_is(c, "gemist")) {
+			shown = 0;
+		} else {
+			struct loc l2 = cur_loc(c);
+
+			diag_add(ps->d, &l2, "verwacht 'getoond' of 'gemist'");
+			free(name);
+			return;
+		}
+		a = push_action(ps, ACT_POINT, l);
+		a->name = name;
+		a->value = shown;
+		skip_ws(c);
+		if (*c->p == '"') {
+			const char *b = ++c->p;
+			const char *e = strchr(b, '"');
+
+			if (!e) {
+				struct loc l2 = cur_loc(c);
+
+				diag_add(ps->d, &l2, "reden zonder sluitend '\"'");
+				return;
+			}
+			a->reason = xstrndup(b, (size_t)(e - b));
+			c->p = e + 1;
+		}
+		if (!at_end(c)) {
+			struct loc l2 = cur_loc(c);
+
+			diag_add(ps->d, &l2, "onverwacht '%s'", c->p);
+		}
+	} else if (strcmp(kw, "onderbreek") == 0 ||
+		   strcmp(kw, "eenmalig") == 0) {
+		if (ps->block != B_RULE) {
+			diag_add(ps->d, &l, "'%s' hoort alleen in een regel",
+				 kw);
+			return;
+		}
+		if (kw[0] == 'o') {
+			a = push_action(ps, ACT_INTERRUPT, l);
+			ps->s->rules[ps->cur].interrupt = 1;
+		} else {
+			ps->s->rules[ps->cur].once = 1;
+		}
+		if (!at_end(c))
+			diag_add(ps->d, &l, "'%s' staat alleen op de regel",
+				 kw);
+	}
+}
+
+static void var_change(struct parser *ps, struct cursor *c, struct loc l,
+		       char *name)
+{
+	struct action *a;
+	int v;
+	int set = 0;
+
+	skip_ws(c);
+	if (*c->p == '=') {
+		set = 1;
+		c->p++;
+	}
+	if (read_int(c, &v) < 0 || !at_end(c)) {
+		diag_add(ps->d, &l, "verwacht: %s +1, %s -1 of %s = 3",
+			 name, name, name);
+		free(name);
+		return;
+	}
+	if (!cur_actions(ps)) {
+		diag_add(ps->d, &l, "variabele aanpassen kan alleen in een "
+			 "regel, fase of einde");
+		free(name);
+		return;
+	}
+	a = push_action(ps, set ? ACT_SET : ACT_ADD, l);
+	a->name = name;
+	a->value = v;
+	ps->say = -1;
+}
+
+static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
+{
+	struct var *v;
+	char *name;
+	int init, min, max;
+
+	skip_ws(c);
+	name = read_name(c);
+	if (!name)
+		goto bad;
+	skip_ws(c);
+	if (*c->p != '=')
+		goto bad;
+	c->p++;
+	if (read_int(c, &init) < 0)
+		goto bad;
+	skip_ws(c);
+	if (*c->p != '(')
+		goto bad;
+	c->p++;
+	if (read_int(c, &min) < 0)
+		goto bad;
+	skip_ws(c);
+	if (strncmp(c->p, "..", 2) != 0)
+		goto bad;
+	c->p += 2;
+	if (read_int(c, &max) < 0)
+		goto bad;
+	skip_ws(c);
+	if (*c->p != ')')
+		goto bad;
+	c->p++;
+	if (!at_end(c))
+		goto bad;
+	if (min > max || init < min || init > max) {
+		diag_add(ps->d, &l, "var %s: beginwaarde %d ligt niet tussen "
+			 "%d en %d", name, init, min, max);
+		free(name);
+		return;
+	}
+	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0) {
+		diag_add(ps->d, &l, "'%s' is ingebouwd en kan geen variabele "
+			 "zijn", name);
+		free(name);
+		return;
+	}
+	if (dup_name(ps, "var", name, &l)) {
+		free(name);
+		return;
+	}
+	v = vec_push((void **)&ps->s->vars, &ps->s->nvars, sizeof(*v));
+	v->name = name;
+	v->init = init;
+	v->min = min;
+	v->max = max;
+	v->loc = l;
+	return;
+bad:
+	diag_add(ps->d, &l, "verwacht: var <naam> = <begin> (<min>..<max>)");
+	free(name);
+}
+
+static void decl_concept(struct parser *ps, struct cursor *c, struct loc l)
+{
+	struct concept *k;
+	char *name;
+
+	skip_ws(c);
+	name = read_name(c);
+	skip_ws(c);
+	if (!name || *c->p != '=') {
+		diag_add(ps->d, &l, "verwacht: begrip <naam> = item, item, …");
+		free(name);
+		return;
+	}
+	c->p++;
+	if (dup_name(ps, "begrip", name, &l)) {
+		free(name);
+		return;
+	}
+	k = vec_push((void **)&ps->s->concepts, &ps->s->nconcepts,
+		     sizeof(*k));
+	k->name = name;
+	k->loc = l;
+	for (;;) {
+		struct pat_seq *q = vec_push((void **)&k->alts, &k->nalts,
+					     sizeof(*q));
+
+		if (parse_seq(ps, c, q, 1, 1) < 0)
+			return;
+		if (q->n == 0) {
+			struct loc l2 = cur_loc(c);
+
+			diag_add(ps->d, &l2, "leeg item in begrip '%s'", name);
+			return;
+		}
+		skip_ws(c);
+		if (*c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (*c->p) {
+			struct loc l2 = cur_loc(c);
+
+			diag_add(ps->d, &l2, "onverwacht '%c' in begrip",
+				 *c->p);
+		}
+		return;
+	}
+}
+
+static void decl_point(struct parser *ps, struct cursor *c, struct loc l,
+		       char *name)
+{
+	struct point *p;
+	char *label;
+
+	c->p++;   /* ':' */
+	label = rest_trimmed(c);
+	if (!*label) {
+		diag_add(ps->d, &l, "punt %s: label ontbreekt", name);
+		free(label);
+		free(name);
+		return;
+	}
+	if (dup_name(ps, "punt", name, &l)) {
+		free(label);
+		free(name);
+		return;
+	}
+	p = vec_push((void **)&ps->s->points, &ps->s->npoints, sizeof(*p));
+	p->id = name;
+	p->label = label;
+	p->loc = l;
+}
+
+static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
+			const char *kw)
+{
+	struct intent *in = &ps->s->intents[ps->cur];
+
+	if (strcmp(kw, "patroon") == 0) {
+		struct pat_seq q;
+
+		if (parse_pattern(ps, c, &q) < 0)
+			return;
+		*(struct pat_seq *)vec_push((void **)&in->pats, &in->npats,
+					    sizeof(q)) = q;
+	} else if (strcmp(kw, "ja") == 0 || strcmp(kw, "nee") == 0) {
+		struct example *e;
+		char *t = rest_trimmed(c);
+
+		if (!*t) {
+			diag_add(ps->d, &l, "lege voorbeeldzin");
+			free(t);
+			return;
+		}
+		e = vec_push((void **)&in->examples, &in->nexamples,
+			     sizeof(*e));
+		e->text = t;
+		e->should_match = kw[0] == 'j';
+		e->loc = l;
+	} else if (strcmp(kw, "ontkenning") == 0) {
+		if (read_word_is(c, "ja"))
+			in->negation_guard = 1;
+		else if (read_word_is(c, "nee"))
+			in->negation_guard = 0;
+		else
+			diag_add(ps->d, &l, "verwacht: ontkenning: ja|nee");
+	} else {
+		diag_add(ps->d, &l, "onbekend in een bedoeling: '%s' "
+			 "(verwacht patroon, ja, nee of ontkenning)", kw);
+	}
+}
+
+static void header_line(struct parser *ps, struct cursor *c, struct loc l,
+			const char *kw)
+{
+	struct script *s = ps->s;
+
+	if (strcmp(kw, "scenario") == 0) {
+		char *id;
+
+		skip_ws(c);
+		id = read_name(c);
+		if (!id || !at_end(c)) {
+			diag_add(ps->d, &l, "verwacht: scenario <id> (kleine "
+				 "letters, cijfers, - en _)");
+			free(id);
+			return;
+		}
+		if (s->id) {
+			diag_add(ps->d, &l, "er staat al 'scenario %s' (%s:%d)",
+				 s->id, s->id_loc.file, s->id_loc.line);
+			free(id);
+			return;
+		}
+		s->id = id;
+		s->id_loc = l;
+	} else if (strcmp(kw, "titel") == 0 || strcmp(kw, "persona") == 0) {
+		char **dst = kw[0] == 't' ? &s->title : &s->persona;
+		char *t = rest_trimmed(c);
+
+		if (!*t || *dst) {
+			diag_add(ps->d, &l, *t ? "'%s' staat er al" :
+				 "'%s' is leeg", kw);
+			free(t);
+			return;
+		}
+		*dst = t;
+	} else if (strcmp(kw, "moeilijkheid") == 0) {
+		int v;
+
+		if (read_int(c, &v) < 0 || v < 1 || v > 3 || !at_end(c)) {
+			diag_add(ps->d, &l, "moeilijkheid is 1, 2 of 3");
+			return;
+		}
+		s->difficulty = v;
+	} else if (strcmp(kw, "begin") == 0) {
+		char *name;
+
+		skip_ws(c);
+		name = read_name(c);
+		if (!name || !at_end(c)) {
+			diag_add(ps->d, &l, "verwacht: begin: <fase>");
+			free(name);
+			return;
+		}
+		if (ps->begin_name) {
+			diag_add(ps->d, &l, "'begin' staat er al");
+			free(name);
+			return;
+		}
+		ps->begin_name = name;
+		ps->begin_loc = l;
+	} else if (strcmp(kw, "inleiding") == 0) {
+		if (!at_end(c)) {
+			diag_add(ps->d, &l, "de inleiding staat op regels "
+				 "met '>' eronder");
+			return;
+		}
+		ps->text = T_INTRO;
+	}
+}
+
+static void include_line(struct parser *ps, struct cursor *c, struct loc l)
+{
+	const char *b, *e;
+	char *rel, *full;
+	const char *slash;
+	struct sbuf sb;
+
+	skip_ws(c);
+	if (*c->p != '"') {
+		diag_add(ps->d, &l, "verwacht: gebruik \"bestand.oef\"");
+		return;
+	}
+	b = ++c->p;
+	e = strchr(b, '"');
+	if (!e || e == b) {
+		diag_add(ps->d, &l, "verwacht: gebruik \"bestand.oef\"");
+		return;
+	}
+	c->p = e + 1;
+	if (!at_end(c)) {
+		diag_add(ps->d, &l, "onverwacht na de bestandsnaam");
+		return;
+	}
+	rel = xstrndup(b, (size_t)(e - b));
+	sbuf_init(&sb);
+	slash = strrchr(l.file, '/');
+	if (rel[0] != '/' && slash)
+		sbuf_add(&sb, l.file, (size_t)(slash - l.file + 1));
+	sbuf_adds(&sb, rel);
+	full = sbuf_detach(&sb);
+	free(rel);
+	{
+		/* The block state belongs to the including file. */
+		enum block blk = ps->block;
+		size_t cur = ps->cur;
+		int part = ps->part;
+		long say = ps->say;
+		enum textmode text = ps->text;
+
+		close_block(ps);
+		parse_file(ps, full, &l);
+		ps->block = blk;
+		ps->cur = cur;
+		ps->part = part;
+		ps->say = say;
+		ps->text = text;
+	}
+	free(full);
+}
+
+static void parse_line(struct parser *ps, struct cursor *c)
+{
+	struct loc l;
+	char *kw;
+
+	skip_ws(c);
+	l = cur_loc(c);
+	if (*c->p == '-' || *c->p == '+' || *c->p == '>') {
+		text_line(ps, c, *c->p);
+		return;
+	}
+	kw = read_name(c);
+	if (!kw) {
+		diag_add(ps->d, &l, "verwacht een opdracht (bijvoorbeeld "
+			 "fase, als, zeg) of een regel met -, + of >");
+		return;
+	}
+	skip_ws(c);
+	/* "punt id: label" declares; "punt id getoond" is an action */
+	if (strcmp(kw, "punt") == 0) {
+		const char *save = c->p;
+		char *name = read_name(c);
+
+		if (name && *c->p == ':') {
+			close_block(ps);
+			decl_point(ps, c, l, name);
+			free(kw);
+			return;
+		}
+		free(name);
+		c->p = save;
+	}
+	if (*c->p == ':')
+		c->p++;
+	if (strcmp(kw, "uitleg") != 0)
+		ps->text = T_NONE;
+	if (is_block_keyword(kw)) {
+		close_block(ps);
+		if (strcmp(kw, "gebruik") == 0)
+			include_line(ps, c, l);
+		else if (strcmp(kw, "var") == 0)
+			decl_var(ps, c, l);
+		else if (strcmp(kw, "begrip") == 0)
+			decl_concept(ps, c, l);
+		else if (strcmp(kw, "bedoeling") == 0)
+			open_intent(ps, c, l);
+		else if (strcmp(kw, "regel") == 0)
+			open_rule(ps, c, l);
+		else if (strcmp(kw, "fase") == 0)
+			open_node(ps, c, l, NODE_FASE);
+		else if (strcmp(kw, "einde") == 0)
+			open_node(ps, c, l, NODE_EINDE);
+		else if (strcmp(kw, "standaard") == 0)
+			open_node(ps, c, l, NODE_STANDAARD);
+		else
+			header_line(ps, c, l, kw);
+		free(kw);
+		return;
+	}
+	if (ps->block == B_INTENT) {
+		intent_line(ps, c, l, kw);
+	} else if (strcmp(kw, "als") == 0) {
+		trigger_line(ps, c, l, TRIG_ALS);
+	} else if (strcmp(kw, "zodra") == 0) {
+		trigger_line(ps, c, l, TRIG_ZODRA);
+	} else if (strcmp(kw, "anders") == 0) {
+		trigger_line(ps, c, l, TRIG_ANDERS);
+	} else if (strcmp(kw, "uitleg") == 0) {
+		struct node *n = cur_node(ps);
+
+		if (!n || n->kind != NODE_EINDE) {
+			diag_add(ps->d, &l, "'uitleg' hoort bij een einde");
+		} else {
+			free(n->explain);
+			n->explain = rest_trimmed(c);
+			ps->text = T_EXPLAIN;
+		}
+	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "naar") == 0 ||
+		   strcmp(kw, "punt") == 0 || strcmp(kw, "onderbreek") == 0 ||
+		   strcmp(kw, "eenmalig") == 0) {
+		action_line(ps, c, l, kw);
+	} else if (*c->p == '+' || *c->p == '-' || *c->p == '=') {
+		var_change(ps, c, l, kw);
+		return;
+	} else {
+		diag_add(ps->d, &l, "onbekende opdracht '%s'", kw);
+	}
+	free(kw);
+}
+
+static uint64_t fnv64(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int parse_file(struct parser *ps, const char *path,
+		      const struct loc *from)
+{
+	struct err err;
+	char *buf = NULL, *p, *line_buf = NULL;
+	size_t len = 0, cap = 0;
+	const char *fname;
+	int lineno = 0;
+
+	for (size_t i = 0; i < ps->s->nfiles; i++) {
+		if (strcmp(ps->s->files[i], path) == 0)
+			return 0;   /* each file once per script */
+	}
+	if (ps->depth >= 8 || ps->s->nfiles >= SCRIPT_MAX_INCLUDES) {
+		diag_add(ps->d, from, "te veel geneste of ingevoegde bestanden");
+		return -1;
+	}
+	if (read_file(path, SCRIPT_MAX_FILE, &buf, &len, &err) < 0) {
+		diag_add(ps->d, from, "%s", err.msg);
+		return -1;
+	}
+	fname = *(char **)vec_push((void **)&ps->s->files, &ps->s->nfiles,
+				   sizeof(char *)) = xstrdup(path);
+	ps->s->digest = fnv64(ps->s->digest ? ps->s->digest :
+			      14695981039346656037ull, buf, len);
+	ps->depth++;
+	p = buf;
+	while (p < buf + len) {
+		struct cursor c;
+		size_t n = 0;
+		int first = lineno + 1;
+
+		/* gather one logical line (',' at the end continues it) */
+		for (;;) {
+			char *e = memchr(p, '\n', (size_t)(buf + len - p));
+			size_t ll = e ? (size_t)(e - p) : (size_t)(buf + len - p);
+			size_t t;
+
+			lineno++;
+			if (ll && p[ll - 1] == '\r')
+				t = ll - 1;
+			else
+				t = ll;
+			if (!utf8_valid(p, t) || memchr(p, '\0', t)) {
+				struct loc l = { fname, lineno, 1 };
+
+				diag_add(ps->d, &l, "geen geldige UTF-8-tekst");
+				t = 0;
+			}
+			if (t > SCRIPT_MAX_LINE) {
+				struct loc l = { fname, lineno, 1 };
+
+				diag_add(ps->d, &l, "regel is langer dan %d "
+					 "bytes", SCRIPT_MAX_LINE);
+				t = 0;
+			}
+			XGROW(line_buf, cap, n + t + 2);
+			if (n)
+				line_buf[n++] = ' ';
+			memcpy(line_buf + n, p, t);
+			n += t;
+			line_buf[n] = '\0';
+			p = e ? e + 1 : buf + len;
+			while (n && (line_buf[n - 1] == ' ' ||
+				     line_buf[n - 1] == '\t'))
+				line_buf[--n] = '\0';
+			if (!n || line_buf[n - 1] != ',' || p >= buf + len)
+				break;
+			{
+				/* comments never continue */
+				const char *q = line_buf;
+
+				while (*q == ' ' || *q == '\t')
+					q++;
+				if (*q == '#')
+					break;
+			}
+		}
+		if (!line_buf)
+			continue;
+		c.line = line_buf;
+		c.p = line_buf;
+		c.loc.file = fname;
+		c.loc.line = first;
+		c.loc.col = 1;
+		skip_ws(&c);
+		if (*c.p == '\0' || *c.p == '#')
+			continue;
+		parse_line(ps, &c);
+	}
+	ps->depth--;
+	free(line_buf);
+	free(buf);
+	return 0;
+}
+
+/* ------------------------------------------------------------- resolve */
+
+int script_find_var(const struct script *s, const char *name)
+{
+	for (size_t i = 0; i < s->nvars; i++)
+		if (strcmp(s->vars[i].name, name) == 0)
+			return (int)i;
+	if (strcmp(name, "beurt") == 0)
+		return (int)(s->nvars + BUILTIN_BEURT);
+	if (strcmp(name, "gemist") == 0)
+		return (int)(s->nvars + BUILTIN_GEMIST);
+	return -1;
+}
+
+int script_find_node(const struct script *s, const char *name)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (strcmp(s->nodes[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int script_find_intent(const struct script *s, const char *name)
+{
+	for (size_t i = 0; i < s->nintents; i++)
+		if (strcmp(s->intents[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int script_find_point(const struct script *s, const char *id)
+{
+	for (size_t i = 0; i < s->npoints; i++)
+		if (strcmp(s->points[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int find_concept(const struct script *s, const char *name)
+{
+	for (size_t i = 0; i < s->nconcepts; i++)
+		if (strcmp(s->concepts[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void resolve_seq(struct parser *ps, struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		struct pat *p = &q->el[i];
+
+		if (p->kind == PAT_CONCEPT) {
+			int k = find_concept(ps->s, p->text);
+
+			if (k < 0)
+				diag_add(ps->d, &p->loc, "onbekend begrip "
+					 "'~%s'", p->text);
+			else
+				p->concept = (uint32_t)k;
+		}
+		for (size_t j = 0; j < p->nsubs; j++)
+			resolve_seq(ps, &p->subs[j]);
+	}
+}
+
+/* Concepts may use concepts, but not themselves (directly or not). */
+static int concept_cycle(const struct script *s, const struct pat_seq *q,
+			 uint8_t *mark)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+
+		if (p->kind == PAT_CONCEPT) {
+			const struct concept *k = &s->concepts[p->concept];
+
+			if (mark[p->concept] == 1)
+				return 1;
+			if (mark[p->concept] == 0) {
+				mark[p->concept] = 1;
+				for (size_t j = 0; j < k->nalts; j++)
+					if (concept_cycle(s, &k->alts[j], mark))
+						return 1;
+				mark[p->concept] = 2;
+			}
+		}
+		for (size_t j = 0; j < p->nsubs; j++)
+			if (concept_cycle(s, &p->subs[j], mark))
+				return 1;
+	}
+	return 0;
+}
+
+static void resolve_expr(struct parser *ps, struct expr *e)
+{
+	int i;
+
+	if (!e)
+		return;
+	resolve_expr(ps, e->a);
+	resolve_expr(ps, e->b);
+	if (e->kind == EXPR_INTENT) {
+		i = script_find_intent(ps->s, e->name);
+		if (i >= 0) {
+			e->index = (uint32_t)i;
+		} else if (script_find_var(ps->s, e->name) >= 0) {
+			diag_add(ps->d, &e->loc, "'%s' is een variabele: "
+				 "vergelijk hem, bijvoorbeeld %s >= 1",
+				 e->name, e->name);
+		} else {
+			diag_add(ps->d, &e->loc, "onbekende bedoeling '%s'",
+				 e->name);
+		}
+	} else if (e->kind == EXPR_CMP) {
+		i = script_find_var(ps->s, e->name);
+		if (i < 0)
+			diag_add(ps->d, &e->loc, "onbekende variabele '%s'",
+				 e->name);
+		else
+			e->index = (uint32_t)i;
+	}
+}
+
+static void resolve_actions(struct parser *ps, struct action_list *al)
+{
+	for (size_t i = 0; i < al->n; i++) {
+		struct action *a = &al->v[i];
+		int k;
+
+		switch (a->kind) {
+		case ACT_ADD:
+		case ACT_SET:
+			k = script_find_var(ps->s, a->name);
+			if (k < 0 || (size_t)k >= ps->s->nvars)
+				diag_add(ps->d, &a->loc, k < 0 ?
+					 "onbekende variabele '%s'" :
+					 "'%s' is ingebouwd en alleen te lezen",
+					 a->name);
+			else
+				a->index = (uint32_t)k;
+			break;
+		case ACT_GOTO:
+			k = script_find_node(ps->s, a->name);
+			if (k < 0)
+				diag_add(ps->d, &a->loc, "onbekende fase of "
+					 "einde '%s'", a->name);
+			else
+				a->index = (uint32_t)k;
+			break;
+		case ACT_POINT:
+			k = script_find_point(ps->s, a->name);
+			if (k < 0)
+				diag_add(ps->d, &a->loc, "onbekend rubriekpunt "
+					 "'%s' (zie scripts/gedeeld/rubriek.oef)",
+					 a->name);
+			else
+				a->index = (uint32_t)k;
+			break;
+		case ACT_SAY:
+			if (a->nvariants == 0)
+				diag_add(ps->d, &a->loc, "'zeg' zonder zinnen "
+					 "eronder (- tekst)");
+			for (size_t j = 0; j < a->nvariants; j++)
+				resolve_expr(ps, a->variants[j].cond);
+			break;
+		case ACT_INTERRUPT:
+			break;
+		}
+	}
+}
+
+static void resolve_node(struct parser *ps, struct node *n)
+{
+	resolve_actions(ps, &n->enter);
+	for (size_t i = 0; i < n->ntrans; i++) {
+		resolve_expr(ps, n->trans[i].cond);
+		resolve_actions(ps, &n->trans[i].acts);
+	}
+	for (size_t i = 0; i < n->nfallbacks; i++)
+		resolve_actions(ps, &n->fallbacks[i].acts);
+}
+
+static void resolve(struct parser *ps)
+{
+	struct script *s = ps->s;
+	uint8_t *mark;
+
+	for (size_t i = 0; i < s->nconcepts; i++)
+		for (size_t j = 0; j < s->concepts[i].nalts; j++)
+			resolve_seq(ps, &s->concepts[i].alts[j]);
+	for (size_t i = 0; i < s->nintents; i++) {
+		struct intent *in = &s->intents[i];
+
+		if (in->npats == 0)
+			diag_add(ps->d, &in->loc, "bedoeling '%s' heeft geen "
+				 "patroon", in->name);
+		for (size_t j = 0; j < in->npats; j++)
+			resolve_seq(ps, &in->pats[j]);
+	}
+	if (ps->d->n)
+		return;
+	mark = xcalloc(s->nconcepts + 1, 1);
+	for (size_t i = 0; i < s->nconcepts; i++) {
+		memset(mark, 0, s->nconcepts);
+		mark[i] = 1;
+		for (size_t j = 0; j < s->concepts[i].nalts; j++) {
+			if (concept_cycle(s, &s->concepts[i].alts[j], mark)) {
+				diag_add(ps->d, &s->concepts[i].loc, "begrip "
+					 "'%s' gebruikt zichzelf",
+					 s->concepts[i].name);
+				break;
+			}
+		}
+	}
+	free(mark);
+	for (size_t i = 0; i < s->nrules; i++) {
+		if (!s->rules[i].cond)
+			diag_add(ps->d, &s->rules[i].loc, "regel '%s' heeft "
+				 "geen 'als' of 'zodra'", s->rules[i].name);
+		resolve_expr(ps, s->rules[i].cond);
+		resolve_actions(ps, &s->rules[i].acts);
+	}
+	for (size_t i = 0; i < s->nnodes; i++)
+		resolve_node(ps, &s->nodes[i]);
+	if (s->standaard)
+		resolve_node(ps, s->standaard);
+	if (!s->id)
+		return;
+	/* a scenario, not a library file */
+	if (!s->title)
+		diag_add(ps->d, &s->id_loc, "scenario '%s' heeft geen titel:",
+			 s->id);
+	if (!s->persona)
+		diag_add(ps->d, &s->id_loc, "scenario '%s' heeft geen "
+			 "persona:", s->id);
+	if (!s->intro)
+		diag_add(ps->d, &s->id_loc, "scenario '%s' heeft geen "
+			 "inleiding:", s->id);
+	for (size_t k = 0; k < 2; k++) {
+		const char *need = k ? "spanning" : "vertrouwen";
+		int v = script_find_var(s, need);
+
+		if (v < 0 || (size_t)v >= s->nvars)
+			diag_add(ps->d, &s->id_loc, "elk scenario heeft 'var "
+				 "%s = … (0..10)'", need);
+		else if (s->vars[v].min != 0 || s->vars[v].max != 10)
+			diag_add(ps->d, &s->vars[v].loc, "%s loopt van 0 tot "
+				 "en met 10", need);
+	}
+	if (ps->begin_name) {
+		int n = script_find_node(s, ps->begin_name);
+
+		if (n < 0 || s->nodes[n].kind != NODE_FASE)
+			diag_add(ps->d, &ps->begin_loc, "begin: '%s' is geen "
+				 "fase", ps->begin_name);
+		else
+			s->start = (uint32_t)n;
+	} else {
+		size_t i;
+
+		for (i = 0; i < s->nnodes; i++)
+			if (s->nodes[i].kind == NODE_FASE)
+				break;
+		if (i == s->nnodes)
+			diag_add(ps->d, &s->id_loc, "scenario '%s' heeft geen "
+				 "fase", s->id);
+		else
+			s->start = (uint32_t)i;
+	}
+}
+
+int script_load(const char *path, struct script **out, struct diag *d)
+{
+	struct parser ps;
+	size_t before = d->n;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.s = xcalloc(1, sizeof(*ps.s));
+	ps.s->path = xstrdup(path);
+	ps.d = d;
+	ps.say = -1;
+	ps.part = -1;
+	norm_init(&ps.norm);
+	*out = NULL;
+	parse_file(&ps, path, NULL);
+	if (d->n == before)
+		resolve(&ps);
+	ps.s->nvariants = ps.nvariants;
+	norm_release(&ps.norm);
+	free(ps.begin_name);
+	if (d->n != before) {
+		script_free(ps.s);
+		return -1;
+	}
+	*out = ps.s;
+	return 0;
+}
+
+const char *script_ending_kind_name(enum ending_kind k)
+{
+	switch (k) {
+	case END_GOED:
+		return "goed";
+	case END_BREUK:
+		return "breuk";
+	case END_NEUTRAAL:
+		return "neutraal";
+	case END_NONE:
+		break;
+	}
+	return "";
+}

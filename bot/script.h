@@ -1,0 +1,238 @@
+/* script.h - a parsed scenario script (docs/scenariotaal.md).
+ *
+ * script_load() reads a .oef file and its includes into one immutable
+ * struct script: names are resolved to indices, pattern words are interned,
+ * every error carries file:line:col. The engine, check and graph modules
+ * read these structures directly; nothing changes them after loading.
+ */
+#ifndef OEF_SCRIPT_H
+#define OEF_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util.h"
+
+#define SCRIPT_MAX_MSGS 3      /* persona messages per turn */
+#define SCRIPT_MAX_LINE 4000   /* bytes per source line */
+#define SCRIPT_MAX_FILE (4u << 20)
+#define SCRIPT_MAX_INCLUDES 32
+
+/* Where something was written: for error messages. */
+struct loc {
+	const char *file;  /* borrowed from the script's file list */
+	int line;
+	int col;
+};
+
+/* --- patterns -------------------------------------------------------- */
+
+enum pat_kind {
+	PAT_WORD,       /* one word: word id */
+	PAT_PREFIX,     /* word*: text */
+	PAT_ANY,        /* * : zero or more words in the clause */
+	PAT_OPT,        /* [seq]: subs[0] */
+	PAT_ALT,        /* (a | b): subs */
+	PAT_CONCEPT,    /* ~name: concept index, resolved */
+	PAT_UNORDERED   /* <a b c>: each of subs anywhere, any order */
+};
+
+struct pat_seq;
+
+struct pat {
+	enum pat_kind kind;
+	uint32_t word;          /* PAT_WORD: id in script->words */
+	char *text;             /* PAT_PREFIX: normalised prefix;
+				 * PAT_CONCEPT: concept name */
+	uint32_t len;           /* strlen(text) */
+	uint32_t concept;       /* PAT_CONCEPT: index, after resolving */
+	struct pat_seq *subs;   /* PAT_OPT, PAT_ALT, PAT_UNORDERED */
+	size_t nsubs;
+	struct loc loc;
+};
+
+struct pat_seq {
+	struct pat *el;
+	size_t n;
+};
+
+/* --- conditions ------------------------------------------------------ */
+
+enum expr_kind { EXPR_AND, EXPR_OR, EXPR_NOT, EXPR_INTENT, EXPR_CMP };
+enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+/* Builtin variables come after the script's own: index nvars + BUILTIN_*. */
+enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_COUNT };
+
+struct expr {
+	enum expr_kind kind;
+	struct expr *a, *b;     /* AND, OR: both; NOT: a */
+	char *name;             /* INTENT, CMP: as written */
+	uint32_t index;         /* INTENT: intent index; CMP: variable */
+	enum cmp_op op;
+	int value;
+	struct loc loc;
+};
+
+/* --- actions --------------------------------------------------------- */
+
+struct variant {
+	struct expr *cond;                  /* or NULL */
+	char *msgs[SCRIPT_MAX_MSGS];        /* nmsgs lines */
+	size_t nmsgs;
+	uint32_t index;                     /* global, for least-recently-used */
+	struct loc loc;
+};
+
+enum action_kind {
+	ACT_ADD,        /* var += value */
+	ACT_SET,        /* var = value */
+	ACT_SAY,        /* one of variants */
+	ACT_GOTO,       /* node = target */
+	ACT_POINT,      /* rubric moment */
+	ACT_INTERRUPT   /* skip phase transitions this turn (rules only) */
+};
+
+struct action {
+	enum action_kind kind;
+	char *name;             /* var, target or point, as written */
+	uint32_t index;         /* resolved var, node or point index */
+	int value;              /* ADD/SET amount; POINT: 1 shown, 0 missed */
+	char *reason;           /* POINT: optional */
+	struct variant *variants;  /* SAY */
+	size_t nvariants;
+	struct loc loc;
+};
+
+struct action_list {
+	struct action *v;
+	size_t n;
+};
+
+/* --- rules, phases, endings ------------------------------------------ */
+
+enum trig_kind { TRIG_ALS, TRIG_ZODRA, TRIG_ANDERS };
+
+struct transition {
+	enum trig_kind kind;
+	struct expr *cond;      /* NULL for ANDERS */
+	struct action_list acts;
+	struct loc loc;
+};
+
+struct rule {
+	char *name;
+	enum trig_kind kind;    /* ALS or ZODRA */
+	struct expr *cond;
+	int once;               /* eenmalig */
+	int interrupt;          /* has an onderbreek action */
+	struct action_list acts;
+	struct loc loc;
+};
+
+enum node_kind { NODE_FASE, NODE_EINDE, NODE_STANDAARD };
+enum ending_kind { END_NONE, END_GOED, END_BREUK, END_NEUTRAAL };
+
+struct node {
+	char *name;
+	enum node_kind kind;
+	enum ending_kind ending;
+	struct action_list enter;   /* said/done when entering */
+	struct transition *trans;   /* ALS and ZODRA, in order */
+	size_t ntrans;
+	struct transition *fallbacks; /* ANDERS, in order */
+	size_t nfallbacks;
+	char *explain;              /* einde: uitleg, or NULL */
+	struct loc loc;
+};
+
+/* --- declarations ---------------------------------------------------- */
+
+struct var {
+	char *name;
+	int init, min, max;
+	struct loc loc;
+};
+
+struct point {
+	char *id;
+	char *label;
+	struct loc loc;
+};
+
+struct concept {
+	char *name;
+	struct pat_seq *alts;
+	size_t nalts;
+	struct loc loc;
+};
+
+struct example {
+	char *text;
+	int should_match;
+	struct loc loc;
+};
+
+struct intent {
+	char *name;
+	struct pat_seq *pats;
+	size_t npats;
+	int negation_guard;     /* ontkenning: ja (default) */
+	struct example *examples;
+	size_t nexamples;
+	struct loc loc;
+};
+
+struct script {
+	char *path;             /* the file given to script_load */
+	char *id;               /* scenario id, or NULL for a library file */
+	char *title;
+	char *persona;
+	int difficulty;         /* 1..3, 0 if not given */
+	char *intro;            /* inleiding, lines joined by '\n' */
+	uint32_t start;         /* start node */
+	struct loc id_loc;
+
+	struct var *vars;        size_t nvars;
+	struct point *points;    size_t npoints;
+	struct concept *concepts; size_t nconcepts;
+	struct intent *intents;  size_t nintents;
+	struct rule *rules;      size_t nrules;
+	struct node *nodes;      size_t nnodes;   /* fases and eindes */
+	struct node *standaard;  /* or NULL */
+	size_t nvariants;        /* total, for least-recently-used state */
+
+	/* interned pattern words: id 0 is "no word" */
+	char **words;            size_t nwords;
+	uint32_t *word_hash;     size_t word_hash_cap;  /* open addressing */
+
+	char **files;            size_t nfiles;  /* every file read */
+	uint64_t digest;         /* FNV-1a over all sources: script version */
+};
+
+/* A list of diagnostics "file:line:col: message". */
+struct diag {
+	char **msgs;
+	size_t n, cap;
+};
+void diag_init(struct diag *d);
+void diag_release(struct diag *d);
+void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Load path and its includes. On any error returns -1, *out is NULL and
+ * every problem found is in d (callers print them). */
+int script_load(const char *path, struct script **out, struct diag *d);
+void script_free(struct script *s);
+
+/* Word id of a normalised word, or 0 if no pattern uses it. */
+uint32_t script_word_id(const struct script *s, const char *word,
+			size_t len);
+
+int script_find_var(const struct script *s, const char *name);
+int script_find_node(const struct script *s, const char *name);
+int script_find_intent(const struct script *s, const char *name);
+int script_find_point(const struct script *s, const char *id);
+
+const char *script_ending_kind_name(enum ending_kind k);
+
+#endif

@@ -1,0 +1,236 @@
+/* session.c - see session.h */
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct session {
+	struct store *st;
+	const struct script *s;
+	struct engine *e;
+	int64_t id;
+	int closed;
+};
+
+static void json_str(struct sbuf *sb, const char *s)
+{
+	sbuf_addc(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			sbuf_addc(sb, '\\');
+			sbuf_addc(sb, (char)c);
+		} else if (c < 0x20) {
+			sbuf_addf(sb, "\\u%04x", c);
+		} else {
+			sbuf_addc(sb, (char)c);
+		}
+	}
+	sbuf_addc(sb, '"');
+}
+
+void session_vars_json(const struct engine *e, struct sbuf *out)
+{
+	const struct script *s = engine_script(e);
+
+	sbuf_addc(out, '{');
+	for (size_t i = 0; i < s->nvars; i++) {
+		if (i)
+			sbuf_addc(out, ',');
+		json_str(out, s->vars[i].name);
+		sbuf_addf(out, ":%d", engine_var(e, i));
+	}
+	sbuf_addc(out, '}');
+}
+
+static void rules_json(const struct script *s, const struct engine_out *o,
+		       struct sbuf *out)
+{
+	sbuf_addc(out, '[');
+	for (size_t i = 0; i < o->nrules; i++) {
+		if (i)
+			sbuf_addc(out, ',');
+		json_str(out, s->rules[o->rules[i]].name);
+	}
+	sbuf_addc(out, ']');
+}
+
+/* Persona lines, rubric moments, the state and the ending: one
+ * transaction, so either all of the answer is stored or none. */
+static int store_answer(struct session *ss, const struct engine_out *o,
+			int trainee_seq, struct err *err)
+{
+	const struct script *s = ss->s;
+	const char *node = s->nodes[o->node].name;
+	struct sbuf vars, state;
+	int rc = -1;
+
+	sbuf_init(&vars);
+	sbuf_init(&state);
+	session_vars_json(ss->e, &vars);
+	if (store_begin(ss->st, err) < 0)
+		goto out;
+	for (size_t i = 0; i < o->nmsgs; i++) {
+		struct store_turn t;
+
+		memset(&t, 0, sizeof(t));
+		t.session_id = ss->id;
+		t.beurt = engine_beurt(ss->e);
+		t.speaker = STORE_PERSONA;
+		t.author = s->persona;
+		t.text = o->msgs[i].buf;
+		t.node = (char *)node;
+		t.vars_json = vars.buf;
+		if (store_turn_add(ss->st, &t, err) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < o->npoints; i++) {
+		struct store_rubric r;
+
+		memset(&r, 0, sizeof(r));
+		r.session_id = ss->id;
+		r.turn_seq = trainee_seq;
+		r.point = s->points[o->points[i].point].id;
+		r.shown = o->points[i].shown;
+		r.reason = (char *)o->points[i].reason;
+		if (store_rubric_add(ss->st, &r, err) < 0)
+			goto fail;
+	}
+	engine_save(ss->e, &state);
+	if (store_session_set_state(ss->st, ss->id, state.buf, err) < 0)
+		goto fail;
+	if (o->ended && store_session_end(ss->st, ss->id, node,
+			script_ending_kind_name(s->nodes[o->node].ending),
+			err) < 0)
+		goto fail;
+	if (store_commit(ss->st, err) < 0)
+		goto fail;
+	if (o->ended)
+		ss->closed = 1;
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(ss->st);
+out:
+	sbuf_release(&vars);
+	sbuf_release(&state);
+	return rc;
+}
+
+int session_begin(struct store *st, const struct script *s, uint64_t seed,
+		  const char *trainee, const char *room,
+		  struct session **out_ss, struct engine_out *out,
+		  struct err *err)
+{
+	struct session *ss = xcalloc(1, sizeof(*ss));
+	struct store_session rec;
+
+	ss->st = st;
+	ss->s = s;
+	ss->e = engine_new(s, seed);
+	memset(&rec, 0, sizeof(rec));
+	rec.scenario = s->id;
+	rec.title = s->title;
+	rec.persona = s->persona;
+	rec.seed = seed;
+	rec.trainee = (char *)trainee;
+	rec.room = (char *)room;
+	if (store_session_new(st, &rec, err) < 0)
+		goto fail;
+	ss->id = rec.id;
+	if (s->intro && session_notice(ss, s->intro, err) < 0)
+		goto fail;
+	engine_start(ss->e, out);
+	if (store_answer(ss, out, 0, err) < 0)
+		goto fail;
+	*out_ss = ss;
+	return 0;
+fail:
+	session_free(ss);
+	*out_ss = NULL;
+	return -1;
+}
+
+void session_free(struct session *ss)
+{
+	if (!ss)
+		return;
+	engine_free(ss->e);
+	free(ss);
+}
+
+int session_notice(struct session *ss, const char *text, struct err *err)
+{
+	struct store_turn t;
+
+	memset(&t, 0, sizeof(t));
+	t.session_id = ss->id;
+	t.beurt = engine_beurt(ss->e);
+	t.speaker = STORE_NOTICE;
+	t.text = (char *)text;
+	return store_turn_add(ss->st, &t, err);
+}
+
+int session_message(struct session *ss, struct match *m, const char *text,
+		    size_t len, const char *author, struct engine_out *out,
+		    struct err *err)
+{
+	struct store_turn t;
+	struct sbuf rules, vars;
+	int rc = -1;
+
+	if (engine_ended(ss->e) || ss->closed) {
+		err_set(err, "dit gesprek is al afgelopen");
+		return -1;
+	}
+	memset(&t, 0, sizeof(t));
+	t.session_id = ss->id;
+	t.beurt = engine_beurt(ss->e) + 1;
+	t.speaker = STORE_TRAINEE;
+	t.author = (char *)author;
+	t.text = (char *)text;
+	if (store_turn_add(ss->st, &t, err) < 0)
+		return -1;
+	engine_turn(ss->e, m, text, len > SESSION_MATCH_MAX ?
+		    SESSION_MATCH_MAX : len, out);
+	sbuf_init(&rules);
+	sbuf_init(&vars);
+	rules_json(ss->s, out, &rules);
+	session_vars_json(ss->e, &vars);
+	if (store_turn_set_eval(ss->st, t.id, ss->s->nodes[out->node].name,
+				rules.buf, vars.buf, err) < 0)
+		goto out;
+	if (store_answer(ss, out, t.seq, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	sbuf_release(&rules);
+	sbuf_release(&vars);
+	return rc;
+}
+
+int session_stop(struct session *ss, struct err *err)
+{
+	if (ss->closed)
+		return 0;
+	if (store_session_end(ss->st, ss->id, "gestopt", "", err) < 0)
+		return -1;
+	ss->closed = 1;
+	return 0;
+}
+
+int64_t session_id(const struct session *ss)
+{
+	return ss->id;
+}
+
+struct engine *session_engine(struct session *ss)
+{
+	return ss->e;
+}
+
+int session_ended(const struct session *ss)
+{
+	return ss->closed || engine_ended(ss->e);
+}
