@@ -1,0 +1,457 @@
+/* norm.c - see norm.h
+ *
+ * One pass over the input bytes. ASCII goes through a class table; other
+ * bytes are decoded as UTF-8 by hand (no locale, no libc ctype). A word is
+ * collected in a small fixed buffer, then rewritten (apostrophe forms,
+ * word mapping) and copied into the grow-only output buffer.
+ */
+#include "norm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define WORD_MAX 64        /* bytes of output kept per word */
+#define BAD_CP 0xffffffffu  /* an undecodable byte */
+
+/* Classes of ASCII bytes. Any other value in the table is the lower-case
+ * form of a letter or digit. */
+enum { C_SEP = 0, C_BREAK = 1, C_APOS = 2 };
+
+#define LETTER(c) [c] = c, [c - 32] = c
+static const unsigned char ascii_class[128] = {
+	['\n'] = C_BREAK, ['\r'] = C_BREAK, ['.'] = C_BREAK,
+	['?'] = C_BREAK, ['!'] = C_BREAK, [','] = C_BREAK,
+	[';'] = C_BREAK, [':'] = C_BREAK,
+	['\''] = C_APOS, ['`'] = C_APOS,
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+	LETTER('a'), LETTER('b'), LETTER('c'), LETTER('d'), LETTER('e'),
+	LETTER('f'), LETTER('g'), LETTER('h'), LETTER('i'), LETTER('j'),
+	LETTER('k'), LETTER('l'), LETTER('m'), LETTER('n'), LETTER('o'),
+	LETTER('p'), LETTER('q'), LETTER('r'), LETTER('s'), LETTER('t'),
+	LETTER('u'), LETTER('v'), LETTER('w'), LETTER('x'), LETTER('y'),
+	LETTER('z'),
+};
+#undef LETTER
+
+/* ASCII folding of U+00C0..U+017F (Latin-1 Supplement letters and Latin
+ * Extended-A); "" is not a letter (× and ÷). */
+#define FOLD_FIRST 0xc0
+#define FOLD_LAST 0x17f
+static const char fold_tab[][3] = {
+	/* U+00C0 */ "a", "a", "a", "a", "a", "a", "ae", "c",
+	/* U+00C8 */ "e", "e", "e", "e", "i", "i", "i", "i",
+	/* U+00D0 */ "d", "n", "o", "o", "o", "o", "o", "",
+	/* U+00D8 */ "o", "u", "u", "u", "u", "y", "th", "ss",
+	/* U+00E0 */ "a", "a", "a", "a", "a", "a", "ae", "c",
+	/* U+00E8 */ "e", "e", "e", "e", "i", "i", "i", "i",
+	/* U+00F0 */ "d", "n", "o", "o", "o", "o", "o", "",
+	/* U+00F8 */ "o", "u", "u", "u", "u", "y", "th", "y",
+	/* U+0100 */ "a", "a", "a", "a", "a", "a", "c", "c",
+	/* U+0108 */ "c", "c", "c", "c", "c", "c", "d", "d",
+	/* U+0110 */ "d", "d", "e", "e", "e", "e", "e", "e",
+	/* U+0118 */ "e", "e", "e", "e", "g", "g", "g", "g",
+	/* U+0120 */ "g", "g", "g", "g", "h", "h", "h", "h",
+	/* U+0128 */ "i", "i", "i", "i", "i", "i", "i", "i",
+	/* U+0130 */ "i", "i", "ij", "ij", "j", "j", "k", "k",
+	/* U+0138 */ "k", "l", "l", "l", "l", "l", "l", "l",
+	/* U+0140 */ "l", "l", "l", "n", "n", "n", "n", "n",
+	/* U+0148 */ "n", "n", "ng", "ng", "o", "o", "o", "o",
+	/* U+0150 */ "o", "o", "oe", "oe", "r", "r", "r", "r",
+	/* U+0158 */ "r", "r", "s", "s", "s", "s", "s", "s",
+	/* U+0160 */ "s", "s", "t", "t", "t", "t", "t", "t",
+	/* U+0168 */ "u", "u", "u", "u", "u", "u", "u", "u",
+	/* U+0170 */ "u", "u", "u", "u", "w", "w", "y", "y",
+	/* U+0178 */ "y", "z", "z", "z", "z", "z", "z", "s",
+};
+_Static_assert(ARRAY_LEN(fold_tab) == FOLD_LAST - FOLD_FIRST + 1,
+	       "fold_tab covers U+00C0..U+017F");
+
+/* The word being collected. Apostrophes are not stored: only where they
+ * were, which is all the apostrophe forms need. */
+struct word {
+	char w[WORD_MAX];   /* folded letters and digits, capped */
+	size_t n;           /* bytes of w in use */
+	size_t full;        /* bytes the word has without the cap */
+	int open;           /* a letter or apostrophe was seen */
+	int lead;           /* it starts with an apostrophe */
+	unsigned pending;   /* apostrophes since the last letter */
+	unsigned inner;     /* apostrophes between letters */
+	size_t inner_at;    /* bytes of w before the first inner one */
+	size_t start;       /* source offset of the first apostrophe/letter */
+	size_t first;       /* source offset of the first letter */
+	size_t end;         /* source offset just past the last letter */
+	uint32_t clause;
+};
+
+struct run {
+	struct norm *n;
+	size_t pos;         /* bytes of n->buf in use */
+	uint32_t clause;    /* breaks seen so far */
+	struct word wd;
+};
+
+static void word_open(struct run *r, size_t at)
+{
+	struct word *wd = &r->wd;
+
+	wd->n = 0;
+	wd->full = 0;
+	wd->open = 1;
+	wd->lead = 0;
+	wd->pending = 0;
+	wd->inner = 0;
+	wd->inner_at = 0;
+	wd->start = at;
+	wd->first = at;
+	wd->end = at;
+	wd->clause = r->clause;
+}
+
+/* Add k output bytes s for the letter at source bytes [at, end). */
+static inline void word_letters(struct run *r, const char *s, size_t k,
+				size_t at, size_t end)
+{
+	struct word *wd = &r->wd;
+
+	if (!wd->open)
+		word_open(r, at);
+	if (wd->full == 0) {
+		wd->first = at;
+	} else if (wd->pending) {
+		if (!wd->inner)
+			wd->inner_at = wd->full;
+		wd->inner += wd->pending;
+	}
+	wd->pending = 0;
+	for (size_t i = 0; i < k; i++)
+		if (wd->n < WORD_MAX)
+			wd->w[wd->n++] = s[i];
+	wd->full += k;
+	wd->end = end;
+}
+
+/* The common case: more plain ASCII letters and digits right after a
+ * letter. Returns the offset of the first byte that is not one. */
+static inline size_t word_ascii_run(struct run *r, const unsigned char *p,
+				    size_t len, size_t i)
+{
+	struct word *wd = &r->wd;
+	size_t n = wd->n;
+	size_t from = i;
+
+	while (i < len && p[i] < 0x80 && ascii_class[p[i]] > C_APOS) {
+		if (n < WORD_MAX)
+			wd->w[n++] = (char)ascii_class[p[i]];
+		i++;
+	}
+	wd->n = n;
+	wd->full += i - from;
+	if (i > from)
+		wd->end = i;
+	return i;
+}
+
+static void word_apostrophe(struct run *r, size_t at)
+{
+	struct word *wd = &r->wd;
+
+	if (!wd->open)
+		word_open(r, at);
+	if (wd->full == 0)
+		wd->lead = 1;
+	else
+		wd->pending++;
+}
+
+/* A combining mark (U+0300..U+036F) belongs to the letter before it: it
+ * is dropped, but the source span covers it. */
+static void word_mark(struct run *r, size_t end)
+{
+	struct word *wd = &r->wd;
+
+	if (wd->open && wd->full > 0 && !wd->pending)
+		wd->end = end;
+}
+
+/* Formal and informal forms that should compare equal. */
+static const char *map_word(const char *w, size_t n)
+{
+	switch (n) {
+	case 1:
+		if (w[0] == 'u')
+			return "je";
+		break;
+	case 2:
+		if (!memcmp(w, "uw", 2))
+			return "jouw";
+		break;
+	case 3:
+		if (!memcmp(w, "jij", 3) || !memcmp(w, "jou", 3))
+			return "je";
+		if (!memcmp(w, "kun", 3))
+			return "kan";
+		break;
+	case 4:
+		if (!memcmp(w, "bent", 4))
+			return "ben";
+		if (!memcmp(w, "hebt", 4))
+			return "heb";
+		if (!memcmp(w, "kunt", 4))
+			return "kan";
+		if (!memcmp(w, "wilt", 4))
+			return "wil";
+		if (!memcmp(w, "zult", 4))
+			return "zal";
+		break;
+	case 5:
+		if (!memcmp(w, "heeft", 5))
+			return "heb";
+		break;
+	}
+	return NULL;
+}
+
+/* 't, 's, m'n, z'n, d'r; NULL when the word is none of them. */
+static const char *apostrophe_form(const struct word *wd)
+{
+	if (wd->lead && !wd->inner && wd->full == 1) {
+		if (wd->w[0] == 't')
+			return "het";
+		if (wd->w[0] == 's')
+			return "s";
+	}
+	if (wd->inner == 1 && wd->inner_at == 1 && wd->full == 2) {
+		if (wd->w[0] == 'm' && wd->w[1] == 'n')
+			return "mijn";
+		if (wd->w[0] == 'z' && wd->w[1] == 'n')
+			return "zijn";
+		if (wd->w[0] == 'd' && wd->w[1] == 'r')
+			return "haar";
+	}
+	return NULL;
+}
+
+/* End the current word and emit it as a token. */
+static void word_close(struct run *r)
+{
+	struct word *wd = &r->wd;
+	struct norm *n = r->n;
+	struct norm_token *t;
+	const char *s;
+	size_t len, start;
+
+	if (!wd->open)
+		return;
+	wd->open = 0;
+	if (wd->full == 0)
+		return;
+	start = wd->first;
+	s = apostrophe_form(wd);
+	if (s) {
+		if (wd->lead)
+			start = wd->start;
+	} else {
+		s = map_word(wd->w, wd->n);
+	}
+	if (!s) {
+		s = wd->w;
+		len = wd->n;
+	} else {
+		len = strlen(s);
+	}
+	/* norm_run sized both buffers for the worst case; this is the
+	 * guard against a mistake in that arithmetic, never a reallocation
+	 * that would move the words already handed out. */
+	if (n->ntok >= n->tok_cap || r->pos + len + 1 > n->buf_cap)
+		return;
+	t = &n->tok[n->ntok++];
+	memcpy(n->buf + r->pos, s, len);
+	n->buf[r->pos + len] = '\0';
+	t->word = n->buf + r->pos;
+	t->len = (uint32_t)len;
+	t->clause = wd->clause;
+	t->src_start = (uint32_t)start;
+	t->src_len = (uint32_t)(wd->end - start);
+	r->pos += len + 1;
+}
+
+/* Decode one UTF-8 sequence at p[*i]; advance *i past it. An invalid or
+ * truncated sequence yields BAD_CP and advances one byte. */
+static uint32_t utf8_next(const unsigned char *p, size_t len, size_t *i)
+{
+	size_t at = *i;
+	unsigned c = p[at];
+	unsigned lo = 0x80, hi = 0xbf;
+
+	*i = at + 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		if (at + 1 < len && (p[at + 1] & 0xc0) == 0x80) {
+			*i = at + 2;
+			return ((uint32_t)(c & 0x1f) << 6) | (p[at + 1] & 0x3f);
+		}
+	} else if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		if (at + 2 < len && p[at + 1] >= lo && p[at + 1] <= hi &&
+		    (p[at + 2] & 0xc0) == 0x80) {
+			*i = at + 3;
+			return ((uint32_t)(c & 0x0f) << 12) |
+			       ((uint32_t)(p[at + 1] & 0x3f) << 6) |
+			       (p[at + 2] & 0x3f);
+		}
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (at + 3 < len && p[at + 1] >= lo && p[at + 1] <= hi &&
+		    (p[at + 2] & 0xc0) == 0x80 &&
+		    (p[at + 3] & 0xc0) == 0x80) {
+			*i = at + 4;
+			return ((uint32_t)(c & 0x07) << 18) |
+			       ((uint32_t)(p[at + 1] & 0x3f) << 12) |
+			       ((uint32_t)(p[at + 2] & 0x3f) << 6) |
+			       (p[at + 3] & 0x3f);
+		}
+	}
+	return BAD_CP;
+}
+
+static int is_apostrophe(uint32_t cp)
+{
+	/* ´ ‘ ’ ‛ ′ */
+	return cp == 0xb4 || cp == 0x2018 || cp == 0x2019 || cp == 0x201b ||
+	       cp == 0x2032;
+}
+
+static int is_break(uint32_t cp)
+{
+	/* … (phones turn "..." into it), line and paragraph separator */
+	return cp == 0x2026 || cp == 0x2028 || cp == 0x2029;
+}
+
+/* One code point from U+0080 up, source bytes [at, end). */
+static void run_codepoint(struct run *r, uint32_t cp, size_t at, size_t end)
+{
+	if (cp >= FOLD_FIRST && cp <= FOLD_LAST) {
+		const char *f = fold_tab[cp - FOLD_FIRST];
+
+		if (f[0]) {
+			word_letters(r, f, f[1] ? 2 : 1, at, end);
+			return;
+		}
+	} else if (cp >= 0x300 && cp <= 0x36f) {
+		word_mark(r, end);
+		return;
+	} else if (is_apostrophe(cp)) {
+		word_apostrophe(r, at);
+		return;
+	} else if (is_break(cp)) {
+		word_close(r);
+		r->clause++;
+		return;
+	}
+	word_close(r);
+}
+
+static void norm_reserve(struct norm *n, size_t len)
+{
+	const size_t max_buf = (size_t)NORM_MAX_TOKENS * (WORD_MAX + 1);
+	size_t need_tok, need_buf;
+
+	/* Tokens are at least one byte apart, so there are at most
+	 * (len + 1) / 2. A word's output is at most twice its source
+	 * bytes ("u" → "je", "'t" → "het", "ß" → "ss") plus a NUL. */
+	need_tok = len / 2 + 1;
+	if (need_tok > NORM_MAX_TOKENS)
+		need_tok = NORM_MAX_TOKENS;
+	need_buf = len < max_buf / 3 ? 3 * len + 1 : max_buf;
+	XGROW(n->tok, n->tok_cap, need_tok);
+	XGROW(n->buf, n->buf_cap, need_buf);
+}
+
+void norm_init(struct norm *n)
+{
+	n->tok = NULL;
+	n->ntok = 0;
+	n->buf = NULL;
+	n->buf_cap = 0;
+	n->tok_cap = 0;
+}
+
+void norm_release(struct norm *n)
+{
+	free(n->tok);
+	free(n->buf);
+	norm_init(n);
+}
+
+size_t norm_run(struct norm *n, const char *in, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	struct run r;
+	size_t i = 0;
+
+	n->ntok = 0;
+	if (!in || !len)
+		return 0;
+	/* Token offsets are 32 bits; nobody types 4 GiB. */
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	norm_reserve(n, len);
+	r.n = n;
+	r.pos = 0;
+	r.clause = 0;
+	r.wd.open = 0;
+	while (i < len && n->ntok < NORM_MAX_TOKENS) {
+		unsigned c = p[i];
+		size_t at = i;
+
+		if (c < 0x80) {
+			unsigned k = ascii_class[c];
+
+			i++;
+			if (k > C_APOS) {
+				char ch = (char)k;
+
+				word_letters(&r, &ch, 1, at, i);
+				i = word_ascii_run(&r, p, len, i);
+			} else if (k == C_APOS) {
+				word_apostrophe(&r, at);
+			} else {
+				word_close(&r);
+				if (k == C_BREAK)
+					r.clause++;
+			}
+		} else {
+			uint32_t cp = utf8_next(p, len, &i);
+
+			if (cp == BAD_CP)
+				word_close(&r);
+			else
+				run_codepoint(&r, cp, at, i);
+		}
+	}
+	if (n->ntok < NORM_MAX_TOKENS)
+		word_close(&r);
+	return n->ntok;
+}
+
+int norm_is_negation(const char *word)
+{
+	static const char *const neg[] = {
+		"niet", "geen", "nooit", "niks", "niets", "niemand",
+	};
+
+	if (!word)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(neg); i++)
+		if (!strcmp(word, neg[i]))
+			return 1;
+	return 0;
+}

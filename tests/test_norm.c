@@ -1,0 +1,383 @@
+/* test_norm.c - text normalisation: folding, apostrophes, word forms,
+ * clauses, hostile bytes, bounds and source spans. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "norm.h"
+#include "util.h"
+
+/* Tokens as "w1 w2 …" and their clauses as "0 0 1 …". */
+static void join(const struct norm *n, struct sbuf *words,
+		 struct sbuf *clauses)
+{
+	sbuf_reset(words);
+	sbuf_reset(clauses);
+	for (size_t i = 0; i < n->ntok; i++) {
+		if (i) {
+			sbuf_addc(words, ' ');
+			sbuf_addc(clauses, ' ');
+		}
+		sbuf_add(words, n->tok[i].word, n->tok[i].len);
+		sbuf_addf(clauses, "%u", (unsigned)n->tok[i].clause);
+		assert_int_equal(strlen(n->tok[i].word), n->tok[i].len);
+	}
+}
+
+struct norm_case {
+	const char *in;
+	size_t len;          /* 0: strlen(in) */
+	const char *words;
+	const char *clauses;
+};
+
+/* Inputs with NUL bytes in them need an explicit length. */
+#define BYTES(s) s, sizeof(s) - 1
+
+static const struct norm_case cases[] = {
+	/* lower case, separators, word mapping */
+	{ "Hoe gaat het met u?", 0, "hoe gaat het met je", "0 0 0 0 0" },
+	{ "U uw jij jou je jouw bent heeft hebt kunt kun wilt zult", 0,
+	  "je jouw je je je jouw ben heb heb kan kan wil zal",
+	  "0 0 0 0 0 0 0 0 0 0 0 0 0" },
+	{ "UW Jouw BENT Heeft", 0, "jouw jouw ben heb", "0 0 0 0" },
+	/* only whole words are mapped */
+	{ "ubent uwe jijzelf jouwe kunnen willen bentje", 0,
+	  "ubent uwe jijzelf jouwe kunnen willen bentje",
+	  "0 0 0 0 0 0 0" },
+	/* diacritics, both cases */
+	{ "Één café, naïef!", 0, "een cafe naief", "0 0 1" },
+	{ "ÀÁÂÃÄÅ àáâãäå", 0, "aaaaaa aaaaaa", "0 0" },
+	{ "ÈÉÊË èéêë ÌÍÎÏ ìíîï", 0, "eeee eeee iiii iiii", "0 0 0 0" },
+	{ "ÒÓÔÕÖØ òóôõöø ÙÚÛÜ ùúûü", 0, "oooooo oooooo uuuu uuuu",
+	  "0 0 0 0" },
+	{ "Çç Ññ ß Ææ Œœ Ĳĳ Ýýÿ", 0, "cc nn ss aeae oeoe ijij yyy",
+	  "0 0 0 0 0 0 0" },
+	{ "STRAßE ĳs Ĳsland Łódź Šťastný", 0,
+	  "strasse ijs ijsland lodz stastny", "0 0 0 0 0" },
+	/* × and ÷ are not letters */
+	{ "3×4÷2", 0, "3 4 2", "0 0 0" },
+	/* a combining accent (decomposed input) stays inside the word */
+	{ "e\xcc\x81\xc3\xa9n cafe\xcc\x81s", 0, "een cafes", "0 0" },
+	/* digits are word characters */
+	{ "3 kinderen, 12jaar en 2x", 0, "3 kinderen 12jaar en 2x",
+	  "0 0 1 1 1" },
+	/* apostrophe forms, straight and curly, any case */
+	{ "m'n z'n d'r 't 's", 0, "mijn zijn haar het s", "0 0 0 0 0" },
+	{ "M'N Z'N D'R 'T 'S", 0, "mijn zijn haar het s", "0 0 0 0 0" },
+	{ "m\xe2\x80\x99n z\xe2\x80\x98n d\xe2\x80\x9br \xe2\x80\x99t "
+	  "\xe2\x80\xb2s avonds", 0, "mijn zijn haar het s avonds",
+	  "0 0 0 0 0 0" },
+	{ "Is 't goed met m'n zoon?", 0, "is het goed met mijn zoon",
+	  "0 0 0 0 0 0" },
+	{ "'s-Hertogenbosch", 0, "s hertogenbosch", "0 0" },
+	/* other apostrophes inside a word are dropped */
+	{ "zo'n opa's baby's", 0, "zon opas babys", "0 0 0" },
+	/* quotes around a word are not part of it */
+	{ "'hallo' 'm'n' t' 'tis", 0, "hallo mijn t tis", "0 0 0 0" },
+	{ "' '' ''' ", 0, "", "" },
+	/* only these exact forms */
+	{ "mn zn dr t s m''n mm'n 'ts", 0, "mn zn dr t s mn mmn ts",
+	  "0 0 0 0 0 0 0 0" },
+	/* hyphens and other punctuation separate words */
+	{ "e-mail Zeeuws-Vlaanderen a/b(c)d*e\"f<g>h", 0,
+	  "e mail zeeuws vlaanderen a b c d e f g h",
+	  "0 0 0 0 0 0 0 0 0 0 0 0" },
+	{ "\xe2\x80\x9cja\xe2\x80\x9d \xc2\xabnee\xc2\xbb", 0, "ja nee",
+	  "0 0" },
+	/* clause breaks */
+	{ "a. b? c! d, e; f: g\nh\ri", 0, "a b c d e f g h i",
+	  "0 1 2 3 4 5 6 7 8" },
+	{ "Ja. Nee", 0, "ja nee", "0 1" },
+	{ "...nou!? ja", 0, "nou ja", "3 5" },
+	{ "a\r\nb", 0, "a b", "0 2" },
+	{ "nou\xe2\x80\xa6 ja", 0, "nou ja", "0 1" },
+	/* control characters and NUL bytes separate */
+	{ BYTES("ab\0cd\tef\x01gh\x7fij"), "ab cd ef gh ij",
+	  "0 0 0 0 0" },
+	/* invalid UTF-8 separates and is never a letter */
+	{ "\xff", 0, "", "" },
+	{ "a\xc3" "b", 0, "a b", "0 0" },
+	{ "\xc0\xafx \xc1\x81y", 0, "x y", "0 0" },
+	{ "\xe0\x80\xafz", 0, "z", "0" },
+	{ "\xed\xa0\x80y", 0, "y", "0" },
+	/* overlong forms of an apostrophe or a full stop are not one */
+	{ "m\xc0\xa7n z\xe0\x80\xa7n", 0, "m n z n", "0 0 0 0" },
+	{ "a\xe0\x80\xae" "b\xf0\x80\x80\xae" "c", 0, "a b c", "0 0 0" },
+	{ "m\xf0\x82\x80\x99n caf\xe0\x83\xa9", 0, "m n caf", "0 0 0" },
+	{ "\xf4\x90\x80\x80q \xf5\x80\x80\x80r", 0, "q r", "0 0" },
+	{ "\x80\x80z\xbf", 0, "z", "0" },
+	{ "abc\xe2\x80", 0, "abc", "0" },
+	{ "caf\xc3", 0, "caf", "0" },
+	{ "\xf0\x9f\x91", 0, "", "" },
+	/* valid but unfolded characters separate */
+	{ "ok\xf0\x9f\x91\x8dtop", 0, "ok top", "0 0" },
+	{ "\xce\xb1\xce\xb2 ja", 0, "ja", "0" },
+	{ "a\xc2\xa0" "b", 0, "a b", "0 0" },
+	{ "", 0, "", "" },
+};
+
+static void test_table(void **state)
+{
+	struct norm n;
+	struct sbuf words, clauses;
+
+	(void)state;
+	norm_init(&n);
+	sbuf_init(&words);
+	sbuf_init(&clauses);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		const struct norm_case *c = &cases[i];
+		size_t len = c->len ? c->len : strlen(c->in);
+		size_t got = norm_run(&n, c->in, len);
+
+		assert_int_equal(got, n.ntok);
+		join(&n, &words, &clauses);
+		if (strcmp(sbuf_str(&words), c->words) ||
+		    strcmp(sbuf_str(&clauses), c->clauses))
+			print_error("case %zu: \"%s\"\n", i, c->in);
+		assert_string_equal(sbuf_str(&words), c->words);
+		assert_string_equal(sbuf_str(&clauses), c->clauses);
+	}
+	sbuf_release(&words);
+	sbuf_release(&clauses);
+	norm_release(&n);
+}
+
+struct span_case {
+	const char *in;
+	size_t tok;
+	const char *word;
+	const char *src;     /* the bytes the span covers */
+};
+
+static const struct span_case spans[] = {
+	{ "Wat is OTS?", 2, "ots", "OTS" },
+	{ "Wat is OTS?", 0, "wat", "Wat" },
+	{ "  'hallo'  ", 0, "hallo", "hallo" },
+	{ "Is \xe2\x80\x99t zo?", 1, "het", "\xe2\x80\x99t" },
+	{ "met m'n zoon", 1, "mijn", "m'n" },
+	{ "de opa's.", 1, "opas", "opa's" },
+	{ "Één keer", 0, "een", "Één" },
+	{ "U bent", 0, "je", "U" },
+	{ "cafe\xcc\x81!", 0, "cafe", "cafe\xcc\x81" },
+	{ "zo'n' x", 0, "zon", "zo'n" },
+};
+
+static void test_spans(void **state)
+{
+	struct norm n;
+
+	(void)state;
+	norm_init(&n);
+	for (size_t i = 0; i < ARRAY_LEN(spans); i++) {
+		const struct span_case *c = &spans[i];
+		const struct norm_token *t;
+
+		norm_run(&n, c->in, strlen(c->in));
+		assert_true(c->tok < n.ntok);
+		t = &n.tok[c->tok];
+		assert_string_equal(t->word, c->word);
+		assert_true(t->src_start + t->src_len <= strlen(c->in));
+		assert_int_equal(t->src_len, strlen(c->src));
+		assert_memory_equal(c->in + t->src_start, c->src, t->src_len);
+	}
+	norm_release(&n);
+}
+
+static void test_long_word(void **state)
+{
+	char in[200];
+	char want[65];
+	struct norm n;
+
+	(void)state;
+	memset(in, 'A', 100);
+	memcpy(in + 100, " b", 2);
+	memset(want, 'a', 64);
+	want[64] = '\0';
+	norm_init(&n);
+	assert_int_equal(norm_run(&n, in, 102), 2);
+	assert_string_equal(n.tok[0].word, want);
+	assert_int_equal(n.tok[0].len, 64);
+	assert_int_equal(n.tok[0].src_start, 0);
+	assert_int_equal(n.tok[0].src_len, 100);
+	assert_string_equal(n.tok[1].word, "b");
+	assert_int_equal(n.tok[1].src_start, 101);
+
+	/* a two-byte fold straddling the cap: 63 letters, then ß */
+	memset(in, 'x', 63);
+	memcpy(in + 63, "\xc3\x9f" "y z", 5);
+	memset(want, 'x', 63);
+	want[63] = 's';
+	assert_int_equal(norm_run(&n, in, 68), 2);
+	assert_string_equal(n.tok[0].word, want);
+	assert_int_equal(n.tok[0].src_len, 66);
+	assert_string_equal(n.tok[1].word, "z");
+	norm_release(&n);
+}
+
+/* Largest buffers norm may ever hold, whatever the input. */
+#define MAX_BUF (2u * NORM_MAX_TOKENS * 65)
+
+static void test_megabyte(void **state)
+{
+	const size_t len = 1u << 20;
+	char *in = xmalloc(len);
+	struct norm n;
+
+	(void)state;
+	norm_init(&n);
+
+	/* "w w w. w …": far more words than the cap */
+	for (size_t i = 0; i < len; i += 2) {
+		in[i] = 'w';
+		in[i + 1] = i % 20 == 18 ? '.' : ' ';
+	}
+	assert_int_equal(norm_run(&n, in, len), NORM_MAX_TOKENS);
+	assert_int_equal(n.ntok, NORM_MAX_TOKENS);
+	assert_string_equal(n.tok[NORM_MAX_TOKENS - 1].word, "w");
+	assert_int_equal(n.tok[NORM_MAX_TOKENS - 1].src_start,
+			 2 * (NORM_MAX_TOKENS - 1));
+	assert_int_equal(n.tok[NORM_MAX_TOKENS - 1].clause,
+			 (NORM_MAX_TOKENS - 1) / 10);
+	assert_true(n.tok_cap <= NORM_MAX_TOKENS);
+	assert_true(n.buf_cap <= MAX_BUF);
+
+	/* one megabyte-long word */
+	memset(in, 'Z', len);
+	assert_int_equal(norm_run(&n, in, len), 1);
+	assert_int_equal(n.tok[0].len, 64);
+	assert_int_equal(n.tok[0].src_len, len);
+	assert_true(n.buf_cap <= MAX_BUF);
+
+	/* nothing but separators and invalid bytes */
+	for (size_t i = 0; i < len; i++)
+		in[i] = (char)(i % 3 ? 0xff : ',');
+	assert_int_equal(norm_run(&n, in, len), 0);
+
+	/* the last word before the cap is still whole */
+	memset(in, ' ', len);
+	for (size_t i = 0; i < NORM_MAX_TOKENS + 10; i++)
+		memcpy(in + 8 * i, "\xc3\xa9\xc3\xa9n", 5);
+	assert_int_equal(norm_run(&n, in, len), NORM_MAX_TOKENS);
+	assert_string_equal(n.tok[NORM_MAX_TOKENS - 1].word, "een");
+	assert_int_equal(n.tok[1].src_start, 8);
+	assert_int_equal(n.tok[1].src_len, 5);
+	assert_true(n.tok_cap <= NORM_MAX_TOKENS);
+	assert_true(n.buf_cap <= MAX_BUF);
+
+	/* every byte value in every position: no crash, spans in bounds */
+	for (size_t i = 0; i < len; i++)
+		in[i] = (char)((i * 2654435761u) >> 13);
+	norm_run(&n, in, len);
+	for (size_t i = 0; i < n.ntok; i++) {
+		assert_true(n.tok[i].src_start + n.tok[i].src_len <= len);
+		assert_true(n.tok[i].len > 0 && n.tok[i].len <= 64);
+		if (i)
+			assert_true(n.tok[i].clause >= n.tok[i - 1].clause);
+	}
+	assert_true(n.buf_cap <= MAX_BUF);
+
+	free(in);
+	norm_release(&n);
+}
+
+static void test_reuse(void **state)
+{
+	const char *msg = "Heeft u m'n brief gelezen?";
+	struct norm n;
+	struct sbuf words, clauses;
+	char *big = xmalloc(10000);
+	size_t tok_cap, buf_cap;
+	char *buf;
+
+	(void)state;
+	norm_init(&n);
+	sbuf_init(&words);
+	sbuf_init(&clauses);
+	memset(big, 'q', 10000);
+	for (size_t i = 3; i < 10000; i += 4)
+		big[i] = ',';
+	norm_run(&n, big, 10000);
+	assert_int_equal(n.ntok, 2500);
+
+	/* a shorter message after a longer one: no stale tokens */
+	assert_int_equal(norm_run(&n, msg, strlen(msg)), 5);
+	join(&n, &words, &clauses);
+	assert_string_equal(sbuf_str(&words), "heb je mijn brief gelezen");
+	assert_string_equal(sbuf_str(&clauses), "0 0 0 0 0");
+
+	/* warmed up: the buffers do not grow or move any more */
+	tok_cap = n.tok_cap;
+	buf_cap = n.buf_cap;
+	buf = n.buf;
+	for (int k = 0; k < 1000; k++) {
+		norm_run(&n, msg, strlen(msg));
+		norm_run(&n, big, 10000);
+	}
+	assert_int_equal(n.tok_cap, tok_cap);
+	assert_int_equal(n.buf_cap, buf_cap);
+	assert_ptr_equal(n.buf, buf);
+
+	/* empty and NULL input give no tokens */
+	assert_int_equal(norm_run(&n, "", 0), 0);
+	assert_int_equal(norm_run(&n, NULL, 0), 0);
+	assert_int_equal(n.ntok, 0);
+
+	/* release leaves a usable, empty struct */
+	norm_release(&n);
+	assert_null(n.tok);
+	assert_null(n.buf);
+	assert_int_equal(norm_run(&n, "Ja", 2), 1);
+	assert_string_equal(n.tok[0].word, "ja");
+	norm_release(&n);
+	norm_release(&n);
+	sbuf_release(&words);
+	sbuf_release(&clauses);
+	free(big);
+}
+
+static void test_negation(void **state)
+{
+	static const char *const yes[] = {
+		"niet", "geen", "nooit", "niks", "niets", "niemand",
+	};
+	static const char *const no[] = {
+		"", "nie", "nietje", "geene", "Niet", "ooit", "nee", "wel",
+		"niemanden",
+	};
+	struct norm n;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(yes); i++)
+		assert_true(norm_is_negation(yes[i]));
+	for (size_t i = 0; i < ARRAY_LEN(no); i++)
+		assert_false(norm_is_negation(no[i]));
+	assert_false(norm_is_negation(NULL));
+
+	/* normalised input meets the list */
+	norm_init(&n);
+	norm_run(&n, "NIÉT", 5);
+	assert_true(norm_is_negation(n.tok[0].word));
+	norm_release(&n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_spans),
+		cmocka_unit_test(test_long_word),
+		cmocka_unit_test(test_megabyte),
+		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_negation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
