@@ -266,12 +266,84 @@ static int intent_test(struct match *m, const struct script *s, uint32_t i)
 	return 0;
 }
 
+/* Try pattern r of s at start; on success mark the intent. */
+static void try_at(struct match *m, const struct script *s,
+		   const struct pat_ref *r, size_t start)
+{
+	const struct intent *in = &s->intents[r->intent];
+	struct ctx x;
+	long end;
+
+	x.m = m;
+	x.s = s;
+	x.lim = m->clause_end[start];
+	x.budget = MATCH_STEP_BUDGET;
+	end = seq_match(&x, &in->pats[r->pat], 0, start, NULL);
+	if (end <= (long)start)
+		return;
+	if (in->negation_guard && negated(m, start, (size_t)end, x.lim))
+		return;
+	{
+		const struct norm_token *a = &m->norm.tok[start];
+		const struct norm_token *b = &m->norm.tok[end - 1];
+
+		m->span[r->intent].start = a->src_start;
+		m->span[r->intent].len = b->src_start + b->src_len -
+					 a->src_start;
+	}
+	m->hit[r->intent] = 1;
+}
+
+static void try_word(struct match *m, const struct script *s, uint32_t w,
+		     size_t pos)
+{
+	if (!w)
+		return;
+	for (uint32_t k = s->first_off[w]; k < s->first_off[w + 1]; k++) {
+		const struct pat_ref *r = &s->first_refs[k];
+
+		if (!m->hit[r->intent])
+			try_at(m, s, r, pos);
+	}
+}
+
+/* Word by word, only the patterns that can start with that word are
+ * tried (the first-word index of script.h); the rest the slow way. */
 void match_run(struct match *m, const struct script *s, const char *text,
 	       size_t len)
 {
 	prepare(m, s, text, len);
-	for (size_t i = 0; i < s->nintents; i++)
-		m->hit[i] = (uint8_t)intent_test(m, s, (uint32_t)i);
+	memset(m->hit, 0, s->nintents);
+	for (size_t pos = 0; pos < m->norm.ntok; pos++) {
+		const struct norm_token *t = &m->norm.tok[pos];
+		uint32_t w = m->ids[pos];
+
+		try_word(m, s, w, pos);
+		/* patterns that start with a prefix of this word */
+		for (uint32_t l = s->prefix_min; l && l <= s->prefix_max &&
+		     l <= t->len; l++) {
+			char key[72];
+
+			memcpy(key, t->word, l);
+			key[l] = '*';
+			try_word(m, s, script_word_id(s, key, l + 1), pos);
+		}
+	}
+	for (size_t k = 0; k < s->nany; k++) {
+		const struct pat_ref *r = &s->any_refs[k];
+		const struct intent *in = &s->intents[r->intent];
+		struct ctx x;
+
+		if (m->hit[r->intent])
+			continue;
+		x.m = m;
+		x.s = s;
+		x.lim = 0;
+		x.budget = MATCH_STEP_BUDGET;
+		if (pattern_match(&x, &in->pats[r->pat], in->negation_guard,
+				  &m->span[r->intent]))
+			m->hit[r->intent] = 1;
+	}
 }
 
 int match_intent(struct match *m, const struct script *s, uint32_t intent,

@@ -720,6 +720,9 @@ void script_free(struct script *s)
 		node_release(s->standaard);
 		free(s->standaard);
 	}
+	free(s->first_off);
+	free(s->first_refs);
+	free(s->any_refs);
 	for (size_t i = 0; i < s->nwords; i++)
 		free(s->words[i]);
 	free(s->words);
@@ -1680,14 +1683,15 @@ static uint64_t fnv64(uint64_t h, const char *s, size_t n)
 	return h;
 }
 
+static void parse_buffer(struct parser *ps, const char *fname, char *buf,
+			 size_t len);
+
 static int parse_file(struct parser *ps, const char *path,
 		      const struct loc *from)
 {
 	struct err err;
-	char *buf = NULL, *p, *line_buf = NULL;
-	size_t len = 0, cap = 0;
-	const char *fname;
-	int lineno = 0;
+	char *buf = NULL;
+	size_t len = 0;
 
 	for (size_t i = 0; i < ps->s->nfiles; i++) {
 		if (strcmp(ps->s->files[i], path) == 0)
@@ -1701,6 +1705,19 @@ static int parse_file(struct parser *ps, const char *path,
 		diag_add(ps->d, from, "%s", err.msg);
 		return -1;
 	}
+	parse_buffer(ps, path, buf, len);
+	free(buf);
+	return 0;
+}
+
+static void parse_buffer(struct parser *ps, const char *path, char *buf,
+			 size_t len)
+{
+	char *p, *line_buf = NULL;
+	size_t cap = 0;
+	const char *fname;
+	int lineno = 0;
+
 	fname = *(char **)vec_push((void **)&ps->s->files, &ps->s->nfiles,
 				   sizeof(char *)) = xstrdup(path);
 	ps->s->digest = fnv64(ps->s->digest ? ps->s->digest :
@@ -1772,8 +1789,6 @@ static int parse_file(struct parser *ps, const char *path,
 	}
 	ps->depth--;
 	free(line_buf);
-	free(buf);
-	return 0;
 }
 
 /* ------------------------------------------------------------- resolve */
@@ -2046,7 +2061,136 @@ static void resolve(struct parser *ps)
 	}
 }
 
-int script_load(const char *path, struct script **out, struct diag *d)
+/* Add the words q[i..] can start with to bm. Returns 1 if q[i..] can
+ * match nothing at all; sets *any when the first word cannot be known. */
+static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
+		  uint8_t *bm, int *any, int depth)
+{
+	if (depth > MAX_PAT_DEPTH) {
+		*any = 1;
+		return 0;
+	}
+	for (; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+		int empty = 0;
+
+		switch (p->kind) {
+		case PAT_WORD:
+			bm[p->word] = 1;
+			return 0;
+		case PAT_PREFIX:
+			bm[p->word] = 1;   /* the id of "prefix*" */
+			return 0;
+		case PAT_ANY:
+		case PAT_UNORDERED:
+			*any = 1;
+			return 0;
+		case PAT_OPT:
+			firsts(s, &p->subs[0], 0, bm, any, depth + 1);
+			continue;
+		case PAT_ALT:
+			for (size_t j = 0; j < p->nsubs; j++)
+				empty |= firsts(s, &p->subs[j], 0, bm, any,
+						depth + 1);
+			break;
+		case PAT_CONCEPT:
+			for (size_t j = 0; j < s->concepts[p->concept].nalts;
+			     j++)
+				empty |= firsts(s, &s->concepts[p->concept]
+						.alts[j], 0, bm, any,
+						depth + 1);
+			break;
+		}
+		if (!empty)
+			return 0;
+	}
+	return 1;
+}
+
+/* Give every prefix element the word id of "prefix*", so the index can
+ * file patterns under it; remember the prefix lengths in use. */
+static void intern_prefixes(struct script *s, struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		struct pat *p = &q->el[i];
+
+		if (p->kind == PAT_PREFIX && p->len < 64 && !p->word) {
+			char key[72];
+
+			memcpy(key, p->text, p->len);
+			key[p->len] = '*';
+			p->word = word_intern(s, key, p->len + 1);
+			if (!s->prefix_min || p->len < s->prefix_min)
+				s->prefix_min = p->len;
+			if (p->len > s->prefix_max)
+				s->prefix_max = p->len;
+		}
+		for (size_t j = 0; j < p->nsubs; j++)
+			intern_prefixes(s, &p->subs[j]);
+	}
+}
+
+static void build_index(struct script *s)
+{
+	size_t nw;
+
+	for (size_t i = 0; i < s->nconcepts; i++)
+		for (size_t j = 0; j < s->concepts[i].nalts; j++)
+			intern_prefixes(s, &s->concepts[i].alts[j]);
+	for (size_t i = 0; i < s->nintents; i++)
+		for (size_t j = 0; j < s->intents[i].npats; j++)
+			intern_prefixes(s, &s->intents[i].pats[j]);
+	nw = s->nwords ? s->nwords : 1;
+	uint8_t *bm = xmalloc(nw);
+	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));
+	size_t total = 0, anycap = 0;
+
+	/* two passes: count per word, then fill */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->nintents; i++) {
+			for (size_t j = 0; j < s->intents[i].npats; j++) {
+				struct pat_ref r = { (uint32_t)i, (uint32_t)j };
+				int any = 0;
+
+				memset(bm, 0, nw);
+				if (firsts(s, &s->intents[i].pats[j], 0, bm,
+					   &any, 0))
+					any = 1;
+				if (any) {
+					if (pass == 0) {
+						XGROW(s->any_refs, anycap,
+						      s->nany + 1);
+						s->any_refs[s->nany++] = r;
+					}
+					continue;
+				}
+				for (size_t w = 1; w < nw; w++) {
+					if (!bm[w])
+						continue;
+					if (pass == 0)
+						count[w]++;
+					else
+						s->first_refs[count[w]++] = r;
+				}
+			}
+		}
+		if (pass == 0) {
+			s->first_off = xcalloc(nw + 1, sizeof(uint32_t));
+			for (size_t w = 0; w < nw; w++) {
+				s->first_off[w] = (uint32_t)total;
+				total += count[w];
+				count[w] = s->first_off[w];
+			}
+			s->first_off[nw] = (uint32_t)total;
+			s->first_refs = xcalloc(total + 1, sizeof(struct pat_ref));
+		}
+	}
+	free(bm);
+	free(count);
+}
+
+static int load(const char *path, const char *text, size_t len,
+		struct script **out, struct diag *d)
 {
 	struct parser ps;
 	size_t before = d->n;
@@ -2059,7 +2203,14 @@ int script_load(const char *path, struct script **out, struct diag *d)
 	ps.part = -1;
 	norm_init(&ps.norm);
 	*out = NULL;
-	parse_file(&ps, path, NULL);
+	if (text) {
+		char *copy = xstrndup(text, len);
+
+		parse_buffer(&ps, path, copy, len);
+		free(copy);
+	} else {
+		parse_file(&ps, path, NULL);
+	}
 	if (d->n == before)
 		resolve(&ps);
 	ps.s->nvariants = ps.nvariants;
@@ -2069,8 +2220,20 @@ int script_load(const char *path, struct script **out, struct diag *d)
 		script_free(ps.s);
 		return -1;
 	}
+	build_index(ps.s);
 	*out = ps.s;
 	return 0;
+}
+
+int script_load(const char *path, struct script **out, struct diag *d)
+{
+	return load(path, NULL, 0, out, d);
+}
+
+int script_load_text(const char *name, const char *text, size_t len,
+		     struct script **out, struct diag *d)
+{
+	return load(name, text, len, out, d);
 }
 
 const char *script_ending_kind_name(enum ending_kind k)

@@ -40,7 +40,8 @@ struct pat_seq;
 
 struct pat {
 	enum pat_kind kind;
-	uint32_t word;          /* PAT_WORD: id in script->words */
+	uint32_t word;          /* PAT_WORD: id in script->words;
+				 * PAT_PREFIX: id of "text*" (index only) */
 	char *text;             /* PAT_PREFIX: normalised prefix;
 				 * PAT_CONCEPT: concept name */
 	uint32_t len;           /* strlen(text) */
@@ -182,6 +183,12 @@ struct intent {
 	struct loc loc;
 };
 
+/* A pattern of an intent, for the first-word index. */
+struct pat_ref {
+	uint32_t intent;
+	uint32_t pat;
+};
+
 struct script {
 	char *path;             /* the file given to script_load */
 	char *id;               /* scenario id, or NULL for a library file */
@@ -205,6 +212,14 @@ struct script {
 	char **words;            size_t nwords;
 	uint32_t *word_hash;     size_t word_hash_cap;  /* open addressing */
 
+	/* First-word index, built at load: the patterns that can only
+	 * start with word w are first_refs[first_off[w] .. first_off[w+1]);
+	 * patterns that can start anywhere (prefix, *, <…>) are any_refs. */
+	uint32_t *first_off;
+	struct pat_ref *first_refs;
+	struct pat_ref *any_refs; size_t nany;
+	uint32_t prefix_min, prefix_max;  /* lengths of prefixes in use */
+
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
 };
@@ -222,6 +237,10 @@ void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 /* Load path and its includes. On any error returns -1, *out is NULL and
  * every problem found is in d (callers print them). */
 int script_load(const char *path, struct script **out, struct diag *d);
+/* The same for text in memory; name stands for the file in messages and
+ * includes are looked up relative to it. */
+int script_load_text(const char *name, const char *text, size_t len,
+		     struct script **out, struct diag *d);
 void script_free(struct script *s);
 
 /* Word id of a normalised word, or 0 if no pattern uses it. */
