@@ -1,0 +1,201 @@
+#!/bin/sh
+# End-to-end tests of the oefenkamer command line on the shipped scripts:
+# every dialogue reaches its ending, output is reproducible, bad input is
+# reported and loses nothing. Run by `make test` (OEF_BIN, OEF_ROOT set).
+set -u
+ROOT=${OEF_ROOT:-$(pwd)}
+BIN=${OEF_BIN:-$ROOT/build/oefenkamer}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$ROOT" || exit 1
+export OEF_DB="$T/test.db"
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check NAME CMD...: CMD must succeed
+	name=$1; shift
+	if "$@"; then ok; else bad "$name"; fi
+}
+has() { grep -q -- "$2" "$1"; }
+
+# --- the shipped scripts are valid, every point practised -------------
+$BIN check >"$T/check.out" 2>"$T/check.err"
+rc=$?
+if [ $rc -eq 0 ] && has "$T/check.out" "alles in orde" &&
+   has "$T/check.out" "rubriek: alle 18 punten"; then ok
+else bad "check of shipped scripts (exit $rc)"; cat "$T/check.err"; fi
+
+$BIN check --json >"$T/check.json" 2>&1
+check "check --json says ok" has "$T/check.json" '"ok":true'
+
+# --- every dialogue ends where its file name says ----------------------
+n=0
+for f in tests/dialogues/*.txt; do
+	b=$(basename "$f" .txt)
+	sc=${b%%.*}
+	want=${b#*.}
+	$BIN play "$sc" --seed 1 --json <"$f" >"$T/d.json" 2>"$T/d.err"
+	got=$(grep '"type":"end"' "$T/d.json" |
+	      sed 's/.*"ending":"\([^"]*\)".*/\1/')
+	if [ "$got" = "$want" ]; then ok
+	else bad "dialogue $b ended in '$got'"; fi
+	n=$((n + 1))
+done
+[ $n -ge 18 ] && ok || bad "expected 3+ dialogues per scenario, found $n"
+
+# --- every scenario has a good, a break-down and a neutral dialogue -----
+for s in scripts/*.oef; do
+	id=$(basename "$s" .oef)
+	for kind in goed breuk neutraal; do
+		found=0
+		for f in tests/dialogues/"$id".*.txt; do
+			[ -e "$f" ] || continue
+			e=$(basename "$f" .txt); e=${e#*.}
+			grep -q "^einde $e $kind" "$s" && found=1
+		done
+		[ $found -eq 1 ] && ok ||
+			bad "$id: no dialogue for a '$kind' ending"
+	done
+done
+
+# --- same seed, same input: the same bytes --------------------------------
+f=$(ls tests/dialogues/*.txt | head -1)
+sc=$(basename "$f" .txt); sc=${sc%%.*}
+$BIN play "$sc" --seed 42 --json <"$f" >"$T/a.json" 2>/dev/null
+$BIN play "$sc" --seed 42 --json <"$f" >"$T/b.json" 2>/dev/null
+check "same seed gives identical --json" cmp -s "$T/a.json" "$T/b.json"
+check "--json has turn events with vars" has "$T/a.json" '"vars":{"vertrouwen"'
+
+# --- bad input: a clear notice, no crash, nothing lost --------------------
+python3 -c 'import sys; sys.stdout.write("a" * (1 << 20) + "\n")' \
+	>"$T/big.txt" 2>/dev/null ||
+	head -c 1048576 /dev/zero | tr '\0' a >"$T/big.txt"
+{
+	printf 'Hallo, ik ben Sanne.\n'
+	printf '\n'
+	printf 'caf\351 met \377\376 rommel\n'
+	printf 'tab\there en bel\007 hier\n'
+	cat "$T/big.txt"
+	echo
+	printf 'Hoe gaat het met u?\n'
+} >"$T/bad.txt"
+rm -f "$OEF_DB"
+$BIN play moeder-brief --seed 3 --json <"$T/bad.txt" >"$T/bad.json" 2>"$T/bad.err"
+rc=$?
+[ $rc -eq 0 ] && ok || bad "bad input: exit $rc"
+has "$T/bad.json" "Leeg bericht" && ok || bad "empty line notice"
+has "$T/bad.json" "onleesbare tekens" && ok || bad "invalid UTF-8 notice"
+has "$T/bad.json" "eerste 16 kB" && ok || bad "long message notice"
+# 5 trainee messages stored, the 1 MB one whole
+$BIN sessions --json >"$T/s.json"
+turns=$(sqlite3 "$OEF_DB" "select count(*) from turns where speaker='trainee'" 2>/dev/null)
+[ "$turns" = "5" ] && ok || bad "bad input: $turns trainee turns stored, want 5"
+len=$(sqlite3 "$OEF_DB" "select max(length(text)) from turns" 2>/dev/null)
+[ "$len" = "1048576" ] && ok || bad "1 MB message stored as $len bytes"
+mode=$(stat -c %a "$OEF_DB")
+[ "$mode" = "600" ] && ok || bad "database mode $mode, want 600"
+
+# --- transcripts: sessions, replay, export, re-check -----------------------
+rm -f "$OEF_DB"
+f=tests/dialogues/moeder-brief.sandra-doet-mee.txt
+$BIN play moeder-brief --seed 1 <"$f" >"$T/play.txt" 2>&1
+check "text play ends well" has "$T/play.txt" "goed afgerond"
+$BIN sessions >"$T/sessions.txt"
+check "sessions lists it" has "$T/sessions.txt" "moeder-brief"
+$BIN replay 1 --speed 0 >"$T/replay.txt"
+check "replay shows the trainee" has "$T/replay.txt" "trainee: "
+$BIN export 1 --format html --output "$T/d.html"
+check "html export has the chart" has "$T/d.html" "<svg"
+check "html export quotes the trainee" has "$T/d.html" "$(sed -n 1p "$f" | cut -c1-20)"
+$BIN export 1 --format md >"$T/d.md"
+check "md export has the rubric" has "$T/d.md" "Bewust van wat er"
+$BIN export 1 --format json >"$T/d.json"
+check "json export has turns" has "$T/d.json" '"turns"'
+$BIN check --transcripts "$OEF_DB" >"$T/tr.txt" 2>&1
+check "stored session replays identically" has "$T/tr.txt" "zelfde antwoorden"
+$BIN export 99 --format html >/dev/null 2>"$T/e.err"
+[ $? -ne 0 ] && has "$T/e.err" "bestaat niet" && ok || bad "export of a missing session"
+
+# --- a corrupt database: a clear message, the file untouched --------------
+head -c 4096 /dev/urandom >"$T/corrupt.db"
+cp "$T/corrupt.db" "$T/corrupt.orig"
+echo hallo | $BIN play moeder-brief --db "$T/corrupt.db" >/dev/null 2>"$T/c.err"
+rc=$?
+[ $rc -eq 1 ] && has "$T/c.err" "corrupt.db" && ok ||
+	bad "corrupt db: exit $rc: $(cat "$T/c.err")"
+check "corrupt db left as it was" cmp -s "$T/corrupt.db" "$T/corrupt.orig"
+
+# --- broken scripts: file:line:col, exit 2 ---------------------------------
+mkdir -p "$T/s/gedeeld" "$T/p"
+cp scripts/gedeeld/*.oef "$T/s/gedeeld/"
+cp personas/sandra.json "$T/p/"
+cat >"$T/s/kapot.oef" <<'OEF'
+gebruik "gedeeld/begrippen.oef"
+scenario kapot
+titel: Kapot
+persona: sandra
+inleiding:
+> Test.
+var vertrouwen = 3 (0..10)
+var spanning = 3 (0..10)
+fase begin
+  als vraagt-hoe-het-gaat
+    naar nergens
+  zeg
+  - [vertrouwen >>= 3] hoi
+OEF
+OEF_SCRIPTS="$T/s" OEF_PERSONAS="$T/p" $BIN check >"$T/k.out" 2>"$T/k.err"
+rc=$?
+[ $rc -eq 2 ] && ok || bad "broken script: exit $rc, want 2"
+has "$T/k.err" "kapot.oef:13:18: verwacht een getal na de vergelijking" &&
+	ok || bad "syntax error with file:line:col: $(cat "$T/k.err")"
+sed -i 's/>>= 3/>= 3/' "$T/s/kapot.oef"
+OEF_SCRIPTS="$T/s" OEF_PERSONAS="$T/p" $BIN check >"$T/k.out" 2>"$T/k.err"
+has "$T/k.err" "kapot.oef:11:5: onbekende fase of einde 'nergens'" && ok ||
+	bad "unknown target reported with file:line:col: $(cat "$T/k.err")"
+cat >"$T/s/kapot.oef" <<'OEF'
+gebruik "gedeeld/begrippen.oef"
+scenario kapot
+titel: Kapot
+persona: niemand
+inleiding:
+> Test.
+var vertrouwen = 3 (0..10)
+var spanning = 3 (0..10)
+fase begin
+  zeg
+  - Hoi.
+  als vraagt-hoe-het-gaat
+    naar goed
+fase eiland
+  zeg
+  - Hier kom je nooit.
+einde goed goed
+  zeg
+  - Dag.
+einde stuk breuk
+  zeg
+  - Weg.
+OEF
+OEF_SCRIPTS="$T/s" OEF_PERSONAS="$T/p" $BIN check >"$T/k.out" 2>"$T/k.err"
+has "$T/k.err" "kapot.oef:14:1: fase 'eiland' is niet te bereiken" && ok ||
+	bad "unreachable phase: $(cat "$T/k.err")"
+has "$T/k.err" "einde 'stuk' is niet te bereiken" && ok ||
+	bad "unreachable ending not reported"
+has "$T/k.err" "persona 'niemand' bestaat niet" && ok ||
+	bad "missing persona not reported"
+
+# --- the other commands -------------------------------------------------------
+$BIN scenarios --json >"$T/sc.json"
+check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
+$BIN graph moeder-brief >"$T/g.dot"
+check "graph is dot" has "$T/g.dot" "^digraph"
+$BIN play nietbestaand </dev/null >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "unknown scenario: exit status"
+$BIN bogus >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "unknown command: exit status"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,428 @@
+/* test_engine.c - the turn order of docs/scenariotaal.md, on a small
+ * script written for the test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static const char script_text[] =
+	"scenario t\n"
+	"titel: Test\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"var genoemd = 0 (0..1)\n"
+	"punt begrip-taal: Taal\n"
+	"punt vertrouwen: Vertrouwen\n"
+	"begrip jargon = ots, risicotaxatie*\n"
+	"bedoeling jargon\n"
+	"  patroon: ~jargon\n"
+	"  ontkenning: nee\n"
+	"  ja: ots\n"
+	"bedoeling groet\n"
+	"  patroon: hallo\n"
+	"  ja: hallo\n"
+	"bedoeling vraagt\n"
+	"  patroon: hoe gaat het\n"
+	"  ja: hoe gaat het\n"
+	"bedoeling dreigt\n"
+	"  patroon: rechter\n"
+	"  ja: rechter\n"
+	"bedoeling bye\n"
+	"  patroon: doei\n"
+	"  ja: doei\n"
+	"regel jargon\n"
+	"  als jargon\n"
+	"  vertrouwen -1\n"
+	"  punt begrip-taal gemist \"jargon\"\n"
+	"  onderbreek\n"
+	"  zeg\n"
+	"  - Wat is {woord}?\n"
+	"regel eerste-groet\n"
+	"  als groet\n"
+	"  eenmalig\n"
+	"  vertrouwen +1\n"
+	"regel dreig\n"
+	"  als dreigt\n"
+	"  spanning +3\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Goedemiddag.\n"
+	"  als vraagt\n"
+	"    vertrouwen +2\n"
+	"    genoemd = 1\n"
+	"    punt vertrouwen getoond\n"
+	"    zeg\n"
+	"    - Gaat wel.\n"
+	"    naar midden\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Wat wilt u nou eigenlijk?\n"
+	"fase midden\n"
+	"  zeg\n"
+	"  - [vertrouwen >= 6] Fijn dat u het vraagt.\n"
+	"  - [vertrouwen < 6] Nou ja.\n"
+	"  als groet\n"
+	"    zeg\n"
+	"    - Een.\n"
+	"    - Twee.\n"
+	"    - Drie.\n"
+	"  zodra vertrouwen >= 9\n"
+	"    naar goed\n"
+	"standaard\n"
+	"  als bye\n"
+	"    naar neutraal\n"
+	"  zodra spanning >= 10\n"
+	"    naar breuk\n"
+	"  zodra beurt >= 30\n"
+	"    naar neutraal\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Standaard.\n"
+	"einde goed goed\n"
+	"  zeg\n"
+	"  - Tot volgende week.\n"
+	"  + Echt.\n"
+	"  uitleg: Goed gedaan.\n"
+	"einde breuk breuk\n"
+	"  zeg\n"
+	"  - Ik stop ermee.\n"
+	"einde neutraal neutraal\n"
+	"  zeg\n"
+	"  - Dag.\n";
+
+struct fx {
+	struct script *s;
+	struct engine *e;
+	struct match m;
+	struct engine_out out;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct diag d;
+
+	diag_init(&d);
+	if (script_load_text("t.oef", script_text, strlen(script_text), &f->s,
+			     &d) < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+		diag_release(&d);
+		free(f);
+		return -1;
+	}
+	diag_release(&d);
+	f->e = engine_new(f->s, 7);
+	match_init(&f->m);
+	engine_out_init(&f->out);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	engine_free(f->e);
+	script_free(f->s);
+	match_release(&f->m);
+	engine_out_release(&f->out);
+	free(f);
+	return 0;
+}
+
+static void say(struct fx *f, const char *text)
+{
+	assert_int_equal(engine_turn(f->e, &f->m, text, strlen(text),
+				     &f->out), 0);
+}
+
+static int var(struct fx *f, const char *name)
+{
+	return engine_var(f->e, (size_t)script_find_var(f->s, name));
+}
+
+static const char *node(struct fx *f)
+{
+	return f->s->nodes[engine_node(f->e)].name;
+}
+
+static void test_start(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	assert_int_equal(f->out.nmsgs, 1);
+	assert_string_equal(f->out.msgs[0].buf, "Goedemiddag.");
+	assert_string_equal(node(f), "begin");
+	assert_int_equal(var(f, "vertrouwen"), 3);
+	assert_int_equal(engine_beurt(f->e), 0);
+}
+
+static void test_jargon_interrupts(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	/* jargon and a transition intent in one message: the rule
+	 * interrupts, so the phase does not change */
+	say(f, "Hoe gaat het met de risicotaxatie?");
+	assert_int_equal(f->out.nmsgs, 1);
+	assert_string_equal(f->out.msgs[0].buf, "Wat is risicotaxatie?");
+	assert_string_equal(node(f), "begin");
+	assert_int_equal(var(f, "vertrouwen"), 2);
+	assert_int_equal(f->out.nrules, 1);
+	assert_int_equal(f->out.npoints, 1);
+	assert_int_equal(f->out.points[0].shown, 0);
+	assert_string_equal(f->out.points[0].reason, "jargon");
+	assert_int_equal(f->out.missed, 0);
+	/* {woord} quotes what the trainee typed, case and all */
+	say(f, "Er komt een OTS.");
+	assert_string_equal(f->out.msgs[0].buf, "Wat is OTS?");
+}
+
+static void test_transition_and_entry(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	say(f, "Hoe gaat het?");
+	assert_string_equal(node(f), "midden");
+	assert_int_equal(f->out.from, 0);
+	assert_non_null(f->out.trans);
+	/* the transition's line, then the new phase's entry line */
+	assert_int_equal(f->out.nmsgs, 2);
+	assert_string_equal(f->out.msgs[0].buf, "Gaat wel.");
+	/* vertrouwen 5 now: the conditional variant for < 6 */
+	assert_string_equal(f->out.msgs[1].buf, "Nou ja.");
+	assert_int_equal(var(f, "genoemd"), 1);
+	assert_int_equal(f->out.points[0].shown, 1);
+}
+
+static void test_fallbacks_escalate(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	say(f, "blabla");
+	assert_int_equal(f->out.missed, 1);
+	assert_string_equal(f->out.msgs[0].buf, "Hm.");
+	say(f, "nog meer blabla");
+	assert_string_equal(f->out.msgs[0].buf, "Wat wilt u nou eigenlijk?");
+	say(f, "en nog eens");
+	assert_string_equal(f->out.msgs[0].buf, "Wat wilt u nou eigenlijk?");
+	/* a recognised message resets the count */
+	say(f, "hoe gaat het");
+	assert_int_equal(f->out.missed, 0);
+	/* phase midden has no anders: standaard's is used */
+	say(f, "blabla");
+	assert_string_equal(f->out.msgs[0].buf, "Standaard.");
+}
+
+static void test_once_rule_and_lru(void **state)
+{
+	struct fx *f = *state;
+	char seen[3][32];
+
+	engine_start(f->e, &f->out);
+	say(f, "hoe gaat het");
+	say(f, "hallo");
+	assert_int_equal(var(f, "vertrouwen"), 6);   /* 3 +2 +1 */
+	assert_int_equal(f->out.nrules, 1);
+	strcpy(seen[0], f->out.msgs[0].buf);
+	say(f, "hallo");
+	assert_int_equal(f->out.nrules, 0);         /* eenmalig */
+	assert_int_equal(var(f, "vertrouwen"), 6);
+	strcpy(seen[1], f->out.msgs[0].buf);
+	say(f, "hallo");
+	strcpy(seen[2], f->out.msgs[0].buf);
+	/* three variants, three turns: never the same line twice */
+	assert_string_not_equal(seen[0], seen[1]);
+	assert_string_not_equal(seen[0], seen[2]);
+	assert_string_not_equal(seen[1], seen[2]);
+	say(f, "hallo");
+	/* the fourth time the least recently used comes back */
+	assert_string_equal(f->out.msgs[0].buf, seen[0]);
+}
+
+static void test_zodra_breakdown(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	say(f, "anders naar de rechter");
+	assert_int_equal(var(f, "spanning"), 8);
+	assert_int_equal(engine_ended(f->e), 0);
+	say(f, "de rechter");
+	/* clamped at the bound, and the standaard zodra ends it */
+	assert_int_equal(var(f, "spanning"), 10);
+	assert_int_equal(engine_ended(f->e), 1);
+	assert_int_equal(f->out.ended, 1);
+	assert_string_equal(node(f), "breuk");
+	assert_string_equal(f->out.msgs[f->out.nmsgs - 1].buf,
+			    "Ik stop ermee.");
+	assert_int_equal(engine_turn(f->e, &f->m, "hallo", 5, &f->out), -1);
+	assert_int_equal(f->out.nmsgs, 0);
+}
+
+static void test_good_ending_two_messages(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	say(f, "hoe gaat het");      /* 5 */
+	say(f, "hallo");             /* 6, eenmalig */
+	/* raise trust by hand through repeated vraagt? midden has no
+	 * vraagt transition, so use restore to set the state */
+	{
+		struct sbuf sb;
+		struct err err;
+		char *p;
+
+		sbuf_init(&sb);
+		engine_save(f->e, &sb);
+		/* vars come right after the 7 header fields */
+		p = sb.buf;
+		for (int i = 0; i < 8; i++)
+			p = strchr(p, ' ') + 1;
+		assert_int_equal(p[0], '6');
+		p[0] = '9';
+		assert_int_equal(engine_restore(f->e, sb.buf, &err), 0);
+		sbuf_release(&sb);
+	}
+	say(f, "hallo");
+	assert_string_equal(node(f), "goed");
+	assert_int_equal(f->out.ended, 1);
+	/* entry lines of the ending win the three slots: 1 + 2 */
+	assert_int_equal(f->out.nmsgs, 3);
+	assert_string_equal(f->out.msgs[1].buf, "Tot volgende week.");
+	assert_string_equal(f->out.msgs[2].buf, "Echt.");
+}
+
+static void test_turn_count_ending(void **state)
+{
+	struct fx *f = *state;
+
+	engine_start(f->e, &f->out);
+	for (int i = 0; i < 29; i++) {
+		say(f, "hallo");
+		assert_int_equal(engine_ended(f->e), 0);
+	}
+	say(f, "hallo");
+	assert_int_equal(engine_beurt(f->e), 30);
+	assert_string_equal(node(f), "neutraal");
+}
+
+static void test_save_restore_continues_identically(void **state)
+{
+	struct fx *f = *state;
+	const char *msgs[] = { "hallo", "hoe gaat het", "hallo", "hallo",
+			       "blabla", "hallo" };
+	struct engine *b;
+	struct engine_out o2;
+	struct sbuf sb;
+	struct err err;
+
+	engine_start(f->e, &f->out);
+	say(f, msgs[0]);
+	say(f, msgs[1]);
+	sbuf_init(&sb);
+	engine_save(f->e, &sb);
+	b = engine_new(f->s, 999);   /* other seed: restore overrides */
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
+	engine_out_init(&o2);
+	for (size_t i = 2; i < ARRAY_LEN(msgs); i++) {
+		say(f, msgs[i]);
+		assert_int_equal(engine_turn(b, &f->m, msgs[i],
+					     strlen(msgs[i]), &o2), 0);
+		assert_int_equal(o2.nmsgs, f->out.nmsgs);
+		for (size_t k = 0; k < o2.nmsgs; k++)
+			assert_string_equal(o2.msgs[k].buf,
+					    f->out.msgs[k].buf);
+	}
+	assert_int_equal(engine_state_hash(b), engine_state_hash(f->e));
+	/* damaged or foreign state is refused, the engine unchanged */
+	assert_int_equal(engine_restore(b, "v1 garbage", &err), -1);
+	assert_non_null(strstr(err.msg, "beschadigd"));
+	sb.buf[3] = sb.buf[3] == '0' ? '1' : '0';
+	assert_int_equal(engine_restore(b, sb.buf, &err), -1);
+	assert_non_null(strstr(err.msg, "andere versie"));
+	assert_int_equal(engine_state_hash(b), engine_state_hash(f->e));
+	sbuf_release(&sb);
+	engine_out_release(&o2);
+	engine_free(b);
+}
+
+static void test_same_seed_same_lines(void **state)
+{
+	struct fx *f = *state;
+	struct engine *a = engine_new(f->s, 5), *b = engine_new(f->s, 5);
+	struct engine_out oa, ob;
+
+	engine_out_init(&oa);
+	engine_out_init(&ob);
+	engine_start(a, &oa);
+	engine_start(b, &ob);
+	engine_turn(a, &f->m, "hoe gaat het", 12, &oa);
+	engine_turn(b, &f->m, "hoe gaat het", 12, &ob);
+	for (int i = 0; i < 6; i++) {
+		engine_turn(a, &f->m, "hallo", 5, &oa);
+		engine_turn(b, &f->m, "hallo", 5, &ob);
+		assert_string_equal(oa.msgs[0].buf, ob.msgs[0].buf);
+	}
+	engine_out_release(&oa);
+	engine_out_release(&ob);
+	engine_free(a);
+	engine_free(b);
+}
+
+static void test_size_is_small(void **state)
+{
+	struct fx *f = *state;
+
+	/* far under the 16 KB per live session of the issue */
+	assert_true(engine_size(f->e) < 1024);
+	assert_true(engine_size(f->e) >= sizeof(int) * f->s->nvars);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jargon_interrupts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_transition_and_entry,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallbacks_escalate,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_once_rule_and_lru, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_zodra_breakdown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_good_ending_two_messages,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_turn_count_ending, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_save_restore_continues_identically, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_same_seed_same_lines,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_is_small, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
