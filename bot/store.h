@@ -33,7 +33,8 @@ struct store_session {
 	int64_t started_ms;
 	int64_t ended_ms;    /* 0 while open */
 	char *ending;        /* ending id, or NULL while open */
-	char *ending_kind;   /* "goed", "breuk", "neutraal", or NULL */
+	char *ending_kind;   /* "goed", "breuk", "neutraal", or NULL ("" and
+			      * "none" are stored as NULL) */
 	char *state;         /* engine state snapshot (opaque text), or NULL */
 	int nturns;          /* number of turns stored */
 };
@@ -104,6 +105,12 @@ void store_sessions_free(struct store_session *v, size_t n);
 int store_turn_add(struct store *st, struct store_turn *t, struct err *err);
 /* Record what the engine made of a trainee turn once it has run: the
  * phase after it, the rules that fired and the variables. */
+int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
+			const char *rules_json, const char *vars_json,
+			struct err *err);
+/* Record what the engine made of a stored turn (its phase after the
+ * turn, fired rules and variable values; each may be NULL), so that the
+ * trainee's text is on disk before the engine runs. */
 int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
 			const char *rules_json, const char *vars_json,
 			struct err *err);

@@ -1,0 +1,1137 @@
+/* store.c - see store.h
+ *
+ * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file
+ * (handed to the kernel) before the call returns, so a crash of Oefenkamer
+ * loses nothing; a power failure or kernel crash may lose the last few
+ * commits but never corrupts the file.
+ *
+ * One struct store belongs to one thread: store_turn_add reads
+ * sqlite3_last_insert_rowid of its own connection.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define STORE_SCHEMA 1            /* PRAGMA user_version we write */
+#define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
+#define STORE_BUSY_MS 5000
+
+/* migrations[v] takes the schema from version v to v + 1. Never edit a
+ * released step: add a new one (old files are migrated step by step). */
+static const char *const migrations[STORE_SCHEMA] = {
+	/* 0 -> 1 */
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY,"
+	" scenario TEXT NOT NULL,"
+	" title TEXT,"
+	" persona TEXT,"
+	" seed INTEGER NOT NULL DEFAULT 0," /* uint64 bits as int64 */
+	" trainee TEXT,"
+	" room TEXT,"
+	" started_ms INTEGER NOT NULL,"
+	" ended_ms INTEGER NOT NULL DEFAULT 0,"
+	" ending TEXT,"
+	" ending_kind TEXT,"
+	" state TEXT);"
+	"CREATE TABLE turns ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	" seq INTEGER NOT NULL,"
+	" beurt INTEGER NOT NULL DEFAULT 0,"
+	" speaker TEXT NOT NULL,"
+	" author TEXT,"
+	" text TEXT NOT NULL,"
+	" ts_ms INTEGER NOT NULL,"
+	" node TEXT,"
+	" rules_json TEXT,"
+	" vars_json TEXT,"
+	" UNIQUE (session_id, seq));"
+	/* turns: UNIQUE (session_id, seq) is the index on session_id */
+	"CREATE TABLE rubric_events ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	" turn_seq INTEGER NOT NULL,"
+	" point TEXT NOT NULL,"
+	" shown INTEGER NOT NULL CHECK (shown IN (0, 1)),"
+	" reason TEXT);"
+	"CREATE INDEX rubric_events_session ON rubric_events (session_id);"
+	"CREATE TABLE annotations ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	" turn_seq INTEGER NOT NULL,"
+	" author TEXT,"
+	" kind TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" ts_ms INTEGER NOT NULL);"
+	"CREATE INDEX annotations_session ON annotations (session_id);",
+};
+
+enum stmt_id {
+	ST_SESSION_NEW,
+	ST_SESSION_END,
+	ST_SESSION_STATE,
+	ST_SESSION_GET,
+	ST_SESSIONS_LIST,
+	ST_TURN_ADD,
+	ST_TURN_SEQ,
+	ST_TURN_EVAL,
+	ST_TURNS_GET,
+	ST_RUBRIC_ADD,
+	ST_RUBRIC_GET,
+	ST_NOTE_ADD,
+	ST_NOTES_GET,
+	ST_COUNT
+};
+
+#define SESSION_COLS \
+	"s.id, s.scenario, s.title, s.persona, s.seed, s.trainee, s.room," \
+	" s.started_ms, s.ended_ms, s.ending, s.ending_kind, s.state," \
+	" (SELECT count(*) FROM turns t WHERE t.session_id = s.id)"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_SESSION_NEW] =
+	"INSERT INTO sessions (scenario, title, persona, seed, trainee, room,"
+	" started_ms, ended_ms, ending, ending_kind, state)"
+	" VALUES (:scenario, :title, :persona, :seed, :trainee, :room,"
+	" :started, :ended, :ending, :kind, :state)",
+	[ST_SESSION_END] =
+	"UPDATE sessions SET ended_ms = :ended, ending = :ending,"
+	" ending_kind = :kind WHERE id = :id",
+	[ST_SESSION_STATE] =
+	"UPDATE sessions SET state = :state WHERE id = :id",
+	[ST_SESSION_GET] =
+	"SELECT " SESSION_COLS " FROM sessions s WHERE s.id = :id",
+	[ST_SESSIONS_LIST] =
+	"SELECT " SESSION_COLS " FROM sessions s"
+	" ORDER BY s.started_ms DESC, s.id DESC",
+	/* One statement, so seq = max + 1 is atomic even in autocommit. */
+	[ST_TURN_ADD] =
+	"INSERT INTO turns (session_id, seq, beurt, speaker, author, text,"
+	" ts_ms, node, rules_json, vars_json)"
+	" VALUES (:session, (SELECT coalesce(max(seq), 0) + 1 FROM turns"
+	" WHERE session_id = :session), :beurt, :speaker, :author, :text,"
+	" :ts, :node, :rules, :vars)",
+	[ST_TURN_SEQ] =
+	"SELECT seq FROM turns WHERE id = :id",
+	[ST_TURN_EVAL] =
+	"UPDATE turns SET node = :node, rules_json = :rules, vars_json = :vars"
+	" WHERE id = :id",
+	[ST_TURNS_GET] =
+	"SELECT id, session_id, seq, beurt, speaker, author, text, ts_ms,"
+	" node, rules_json, vars_json FROM turns"
+	" WHERE session_id = :session ORDER BY seq",
+	[ST_RUBRIC_ADD] =
+	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason)"
+	" VALUES (:session, :seq, :point, :shown, :reason)",
+	[ST_RUBRIC_GET] =
+	"SELECT id, session_id, turn_seq, point, shown, reason"
+	" FROM rubric_events WHERE session_id = :session"
+	" ORDER BY turn_seq, id",
+	[ST_NOTE_ADD] =
+	"INSERT INTO annotations (session_id, turn_seq, author, kind, text,"
+	" ts_ms) VALUES (:session, :seq, :author, :kind, :text, :ts)",
+	[ST_NOTES_GET] =
+	"SELECT id, session_id, turn_seq, author, kind, text, ts_ms"
+	" FROM annotations WHERE session_id = :session"
+	" ORDER BY turn_seq, ts_ms, id",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int busy_ms;
+	int in_tx;                     /* between store_begin and commit */
+	sqlite3_stmt *stmt[ST_COUNT];  /* prepared on first use */
+};
+
+/* Fill err with what went wrong, in words that say what to do. */
+static int fail(struct store *st, struct err *err, const char *what, int rc)
+{
+	const char *p = st->path;
+	const char *msg = st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		err_set(err, "%s: de database is in gebruik door een ander "
+			"programma (%s: na %d ms wachten nog steeds bezet). "
+			"Sluit het andere programma (een tweede oefenkamer, "
+			"een sqlite3-venster) en probeer het opnieuw.",
+			p, what, st->busy_ms);
+		break;
+	case SQLITE_NOTADB:
+		err_set(err, "%s: dit bestand is geen database (SQLite: %s). "
+			"Kijk of het pad klopt; het bestand is niet "
+			"aangeraakt. Kies een ander pad voor een nieuwe "
+			"database.", p, msg);
+		break;
+	case SQLITE_CORRUPT:
+		err_set(err, "%s: de database is beschadigd (%s; SQLite: %s). "
+			"Het bestand is niet aangeraakt: bewaar een kopie, zet "
+			"een back-up terug of probeer 'sqlite3 %s .recover', "
+			"of kies een ander pad.", p, what, msg, p);
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		err_set(err, "%s: kan de database niet openen of er niet in "
+			"schrijven (%s; SQLite: %s). Het bestand en de map "
+			"moeten schrijfbaar zijn: SQLite zet er %s-wal en "
+			"%s-shm naast.", p, what, msg, p, p);
+		break;
+	case SQLITE_FULL:
+		err_set(err, "%s: de schijf is vol (%s; SQLite: %s). Maak "
+			"ruimte vrij en probeer het opnieuw.", p, what, msg);
+		break;
+	case SQLITE_IOERR:
+		err_set(err, "%s: lees- of schrijffout (%s; SQLite: %s). "
+			"Controleer de schijf.", p, what, msg);
+		break;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			err_set(err, "%s: %s: die sessie bestaat niet.", p,
+				what);
+		else
+			err_set(err, "%s: %s geweigerd (SQLite: %s).", p,
+				what, msg);
+		break;
+	default:
+		err_set(err, "%s: %s mislukt (SQLite: %s).", p, what, msg);
+		break;
+	}
+	return -1;
+}
+
+static int exec(struct store *st, const char *sql, const char *what,
+		struct err *err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(st, err, what, rc);
+	return 0;
+}
+
+static sqlite3_stmt *stmt_get(struct store *st, enum stmt_id id,
+			      struct err *err)
+{
+	int rc;
+
+	if (st->stmt[id])
+		return st->stmt[id];
+	rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+				SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+				NULL);
+	if (rc != SQLITE_OK) {
+		fail(st, err, "een opdracht voorbereiden", rc);
+		sqlite3_finalize(st->stmt[id]);
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+/* Ready a cached statement for its next use; bound strings are dropped. */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int stmt_fail(struct store *st, sqlite3_stmt *s, struct err *err,
+		     const char *what, int rc)
+{
+	fail(st, err, what, rc);
+	stmt_done(s);
+	return -1;
+}
+
+/* A bind helper failed: SQLite set no error for an unknown name. */
+static int bind_fail(struct store *st, sqlite3_stmt *s, struct err *err,
+		     const char *what)
+{
+	int rc = sqlite3_errcode(st->db);
+
+	return stmt_fail(st, s, err, what, rc ? rc : SQLITE_RANGE);
+}
+
+/* The bind helpers return an SQLite code, so that a run of them can be
+ * chained with ||. Strings are bound SQLITE_STATIC: every caller steps
+ * and clears the statement before its arguments go away. */
+static int param(sqlite3_stmt *s, const char *name)
+{
+	return sqlite3_bind_parameter_index(s, name);
+}
+
+static int bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = param(s, name);
+
+	if (!i)
+		return SQLITE_RANGE;
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int bind_int64(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = param(s, name);
+
+	if (!i)
+		return SQLITE_RANGE;
+	return sqlite3_bind_int64(s, i, v);
+}
+
+/* Run a statement that returns no rows and ready it again. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what,
+		     struct err *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE)
+		return stmt_fail(st, s, err, what, rc);
+	stmt_done(s);
+	return 0;
+}
+
+static void oom_abort(void)
+{
+	fprintf(stderr, "oefenkamer: out of memory (sqlite)\n");
+	abort();
+}
+
+/* Column i as a new string, or NULL for SQL NULL. */
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t;
+
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return NULL;
+	t = sqlite3_column_text(s, i);
+	if (!t)
+		oom_abort();
+	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+static int col_int(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_int(s, i);
+}
+
+static int64_t col_i64(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_int64(s, i);
+}
+
+/* The first column of the first row of a pragma, as an int. */
+static int pragma_int(struct store *st, const char *sql, int *out,
+		      struct err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	if (rc != SQLITE_OK)
+		fail(st, err, "de database openen", rc);
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Create the file 0600 ourselves (SQLite would honour only the umask);
+ * an existing one must be a regular file. */
+static int file_prepare(const char *path, struct err *err)
+{
+	struct stat sb;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			err_set(err, "%s: de map bestaat niet. Maak de map "
+				"aan of kies een ander pad.", path);
+		else if (e == EISDIR)
+			err_set(err, "%s: dat is een map, geen "
+				"databasebestand.", path);
+		else
+			err_set(err, "%s: kan het bestand niet openen of "
+				"aanmaken: %s. Het bestand en de map moeten "
+				"schrijfbaar zijn (SQLite zet er %s-wal en "
+				"%s-shm naast).", path, strerror(e), path,
+				path);
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		err_set(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		err_set(err, "%s: geen gewoon bestand.", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Transcripts are confidential: make our database (and the -wal and
+ * -shm files SQLite gives the same mode) 0600 if we own it. Runs only
+ * once the file is known to be ours. */
+static int file_tighten(const char *path, struct err *err)
+{
+	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
+	struct stat sb;
+	char buf[4096];
+
+	for (size_t i = 0; i < ARRAY_LEN(side); i++) {
+		int n = snprintf(buf, sizeof(buf), "%s%s", path, side[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(buf) || stat(buf, &sb) < 0 ||
+		    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    !(sb.st_mode & 077))
+			continue;
+		if (chmod(buf, S_IRUSR | S_IWUSR) < 0 && i == 0) {
+			err_set(err, "%s: kan de rechten niet op 0600 zetten: "
+				"%s. Gesprekken zijn vertrouwelijk: zet ze "
+				"met 'chmod 600 %s'.", path, strerror(errno),
+				path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int set_wal(struct store *st, int memory, struct err *err)
+{
+	sqlite3_stmt *s = NULL;
+	const char *want = memory ? "memory" : "wal";
+	const char *mode;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+				NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		fail(st, err, "de database openen", rc);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	mode = (const char *)sqlite3_column_text(s, 0);
+	if (!mode || strcmp(mode, want) != 0) {
+		err_set(err, "%s: kan de database niet in WAL-modus zetten "
+			"(blijft '%s'). Staat het bestand op een "
+			"netwerkschijf? Kies een pad op een lokale schijf.",
+			st->path, mode ? mode : "?");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Refuse files we did not make or cannot read (newer schema). */
+static int check_owner(struct store *st, int version, struct err *err)
+{
+	int app;
+
+	if (version > STORE_SCHEMA) {
+		err_set(err, "%s: deze database is gemaakt door een nieuwere "
+			"Oefenkamer (schemaversie %d, deze versie kent t/m "
+			"%d). Gebruik de nieuwere Oefenkamer, of kies een "
+			"ander pad. Het bestand is niet aangeraakt.",
+			st->path, version, STORE_SCHEMA);
+		return -1;
+	}
+	if (pragma_int(st, "PRAGMA application_id", &app, err) < 0)
+		return -1;
+	if (app != 0 && app != STORE_APP_ID) {
+		err_set(err, "%s: dit is een database van een ander "
+			"programma. Kies een ander pad; het bestand is niet "
+			"aangeraakt.", st->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is this a file we may use? Reads only: runs before anything (even the
+ * switch to WAL) writes to a file that may be someone else's. Sets
+ * *version to its schema version. */
+static int check_file(struct store *st, int *version, struct err *err)
+{
+	int objects;
+
+	if (pragma_int(st, "PRAGMA user_version", version, err) < 0 ||
+	    check_owner(st, *version, err) < 0)
+		return -1;
+	if (*version != 0)
+		return 0;
+	if (pragma_int(st, "SELECT count(*) FROM sqlite_master WHERE "
+		       "name NOT LIKE 'sqlite!_%' ESCAPE '!'", &objects,
+		       err) < 0)
+		return -1;
+	if (objects) {
+		err_set(err, "%s: dit is een database van een ander "
+			"programma (er staan al tabellen in). Kies een ander "
+			"pad; het bestand is niet aangeraakt.", st->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate_locked(struct store *st, struct err *err)
+{
+	char sql[128];
+	int version;
+
+	/* Check again: another process may have migrated meanwhile. */
+	if (check_file(st, &version, err) < 0)
+		return -1;
+	for (int v = version; v < STORE_SCHEMA; v++)
+		if (exec(st, migrations[v], "de database bijwerken", err) < 0)
+			return -1;
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA user_version = %d; PRAGMA application_id = %d",
+		 STORE_SCHEMA, STORE_APP_ID);
+	return exec(st, sql, "de database bijwerken", err);
+}
+
+static int migrate(struct store *st, int version, struct err *err)
+{
+	if (version == STORE_SCHEMA)
+		return 0;
+	if (exec(st, "BEGIN IMMEDIATE", "de database bijwerken", err) < 0)
+		return -1;
+	if (migrate_locked(st, err) < 0) {
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return exec(st, "COMMIT", "de database bijwerken", err);
+}
+
+int store_open(const char *path, struct store **out, struct err *err)
+{
+	struct store *st;
+	int memory, flags = SQLITE_OPEN_READWRITE;
+	int rc, version;
+
+	*out = NULL;
+	if (!path || !*path) {
+		err_set(err, "geen pad voor de database opgegeven");
+		return -1;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	st->busy_ms = STORE_BUSY_MS;
+	memory = strcmp(path, ":memory:") == 0;
+	if (memory)
+		flags |= SQLITE_OPEN_CREATE;
+	else if (file_prepare(path, err) < 0)
+		goto fail;
+	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		fail(st, err, "de database openen", rc);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, st->busy_ms);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		err_set(err, "%s: het bestand is alleen-lezen. Maak het "
+			"schrijfbaar of kies een ander pad.", path);
+		goto fail;
+	}
+	if (check_file(st, &version, err) < 0 ||
+	    (!memory && file_tighten(path, err) < 0) ||
+	    set_wal(st, memory, err) < 0 ||
+	    exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+		 "de database openen", err) < 0 ||
+	    migrate(st, version, err) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_free(st);
+	return -1;
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	/* All statements are finalized, so close cannot be busy; an open
+	 * transaction is rolled back. */
+	if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+		fprintf(stderr, "oefenkamer: %s: sluiten mislukt: %s\n",
+			st->path, sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+}
+
+int store_set_busy_timeout(struct store *st, int ms)
+{
+	if (ms < 0 || sqlite3_busy_timeout(st->db, ms) != SQLITE_OK)
+		return -1;
+	st->busy_ms = ms;
+	return 0;
+}
+
+int store_begin(struct store *st, struct err *err)
+{
+	if (st->in_tx) {
+		err_set(err, "%s: er loopt al een transactie (store_begin "
+			"twee keer)", st->path);
+		return -1;
+	}
+	/* IMMEDIATE: take the write lock now, so a later write in the
+	 * transaction cannot fail on a lock upgrade. */
+	if (exec(st, "BEGIN IMMEDIATE", "een transactie beginnen", err) < 0)
+		return -1;
+	st->in_tx = 1;
+	return 0;
+}
+
+int store_commit(struct store *st, struct err *err)
+{
+	if (!st->in_tx) {
+		err_set(err, "%s: store_commit zonder store_begin", st->path);
+		return -1;
+	}
+	if (sqlite3_get_autocommit(st->db)) {
+		/* SQLite already rolled back after an earlier error. */
+		st->in_tx = 0;
+		err_set(err, "%s: de transactie is na een eerdere fout "
+			"teruggedraaid; de wijzigingen zijn niet opgeslagen.",
+			st->path);
+		return -1;
+	}
+	/* On failure (busy) the transaction stays open: the caller may
+	 * retry store_commit or call store_rollback. */
+	if (exec(st, "COMMIT", "opslaan", err) < 0)
+		return -1;
+	st->in_tx = 0;
+	return 0;
+}
+
+int store_rollback(struct store *st)
+{
+	if (!st->in_tx)
+		return 0;
+	st->in_tx = 0;
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK
+		? 0 : -1;
+}
+
+/* The kind as stored: NULL for no kind ("" or "none"). */
+static const char *kind_norm(const char *kind)
+{
+	if (!kind || !*kind || strcmp(kind, "none") == 0)
+		return NULL;
+	return kind;
+}
+
+static int kind_valid(const char *kind)
+{
+	static const char *const kinds[] = { "goed", "breuk", "neutraal" };
+
+	kind = kind_norm(kind);
+	if (!kind)
+		return 1;
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int store_session_new(struct store *st, struct store_session *s,
+		      struct err *err)
+{
+	const char *what = "een sessie opslaan";
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!s->scenario) {
+		err_set(err, "%s: een sessie heeft een scenario nodig",
+			st->path);
+		return -1;
+	}
+	if (!kind_valid(s->ending_kind)) {
+		err_set(err, "%s: onbekende soort einde '%s'", st->path,
+			s->ending_kind);
+		return -1;
+	}
+	q = stmt_get(st, ST_SESSION_NEW, err);
+	if (!q)
+		return -1;
+	if (!s->started_ms)
+		s->started_ms = now_ms();
+	rc = bind_text(q, ":scenario", s->scenario) ||
+	     bind_text(q, ":title", s->title) ||
+	     bind_text(q, ":persona", s->persona) ||
+	     bind_int64(q, ":seed", (int64_t)s->seed) ||
+	     bind_text(q, ":trainee", s->trainee) ||
+	     bind_text(q, ":room", s->room) ||
+	     bind_int64(q, ":started", s->started_ms) ||
+	     bind_int64(q, ":ended", s->ended_ms) ||
+	     bind_text(q, ":ending", s->ending) ||
+	     bind_text(q, ":kind", kind_norm(s->ending_kind)) ||
+	     bind_text(q, ":state", s->state);
+	if (rc)
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	s->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* Run an UPDATE of one session; a missing session is an error. */
+static int session_update(struct store *st, sqlite3_stmt *q, int64_t id,
+			  const char *what, struct err *err)
+{
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1) {
+		err_set(err, "%s: %s: sessie %lld bestaat niet", st->path,
+			what, (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int store_session_end(struct store *st, int64_t id, const char *ending,
+		      const char *kind, struct err *err)
+{
+	const char *what = "een sessie afsluiten";
+	sqlite3_stmt *q;
+
+	if (!kind_valid(kind)) {
+		err_set(err, "%s: onbekende soort einde '%s'", st->path,
+			kind);
+		return -1;
+	}
+	q = stmt_get(st, ST_SESSION_END, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":ended", now_ms()) ||
+	    bind_text(q, ":ending", ending) ||
+	    bind_text(q, ":kind", kind_norm(kind)) ||
+	    bind_int64(q, ":id", id))
+		return bind_fail(st, q, err, what);
+	return session_update(st, q, id, what, err);
+}
+
+int store_session_set_state(struct store *st, int64_t id, const char *state,
+			    struct err *err)
+{
+	const char *what = "de stand van een sessie opslaan";
+	sqlite3_stmt *q = stmt_get(st, ST_SESSION_STATE, err);
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":state", state) || bind_int64(q, ":id", id))
+		return bind_fail(st, q, err, what);
+	return session_update(st, q, id, what, err);
+}
+
+static void session_read(sqlite3_stmt *q, struct store_session *s)
+{
+	s->id = col_i64(q, 0);
+	s->scenario = col_str(q, 1);
+	s->title = col_str(q, 2);
+	s->persona = col_str(q, 3);
+	s->seed = (uint64_t)col_i64(q, 4);
+	s->trainee = col_str(q, 5);
+	s->room = col_str(q, 6);
+	s->started_ms = col_i64(q, 7);
+	s->ended_ms = col_i64(q, 8);
+	s->ending = col_str(q, 9);
+	s->ending_kind = col_str(q, 10);
+	s->state = col_str(q, 11);
+	s->nturns = col_int(q, 12);
+}
+
+int store_session_get(struct store *st, int64_t id, struct store_session *out,
+		      struct err *err)
+{
+	const char *what = "een sessie lezen";
+	sqlite3_stmt *q;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	q = stmt_get(st, ST_SESSION_GET, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":id", id))
+		return bind_fail(st, q, err, what);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		stmt_done(q);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		return stmt_fail(st, q, err, what, rc);
+	session_read(q, out);
+	stmt_done(q);
+	return 0;
+}
+
+void store_session_release(struct store_session *s)
+{
+	if (!s)
+		return;
+	free(s->scenario);
+	free(s->title);
+	free(s->persona);
+	free(s->trainee);
+	free(s->room);
+	free(s->ending);
+	free(s->ending_kind);
+	free(s->state);
+	memset(s, 0, sizeof(*s));
+}
+
+int store_sessions_list(struct store *st, struct store_session **out,
+			size_t *n, struct err *err)
+{
+	const char *what = "de sessies lezen";
+	struct store_session *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	q = stmt_get(st, ST_SESSIONS_LIST, err);
+	if (!q)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		XGROW(v, cap, len + 1);
+		session_read(q, &v[len++]);
+	}
+	if (rc != SQLITE_DONE) {
+		store_sessions_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void store_sessions_free(struct store_session *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_session_release(&v[i]);
+	free(v);
+}
+
+static int speaker_valid(const char *sp)
+{
+	static const char *const speakers[] = {
+		STORE_TRAINEE, STORE_PERSONA, STORE_NOTICE, STORE_COACH,
+		STORE_OTHER
+	};
+
+	for (size_t i = 0; sp && i < ARRAY_LEN(speakers); i++)
+		if (strcmp(sp, speakers[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int store_turn_add(struct store *st, struct store_turn *t, struct err *err)
+{
+	const char *what = "een beurt opslaan";
+	sqlite3_stmt *q, *sq;
+	int64_t ts = t->ts_ms ? t->ts_ms : now_ms();
+	int rc;
+
+	if (!speaker_valid(t->speaker) || !t->text) {
+		err_set(err, "%s: %s: een beurt heeft een bekende spreker en "
+			"een tekst nodig", st->path, what);
+		return -1;
+	}
+	q = stmt_get(st, ST_TURN_ADD, err);
+	sq = q ? stmt_get(st, ST_TURN_SEQ, err) : NULL;
+	if (!sq)
+		return -1;
+	if (bind_int64(q, ":session", t->session_id) ||
+	    bind_int64(q, ":beurt", t->beurt) ||
+	    bind_text(q, ":speaker", t->speaker) ||
+	    bind_text(q, ":author", t->author) ||
+	    bind_text(q, ":text", t->text) ||
+	    bind_int64(q, ":ts", ts) ||
+	    bind_text(q, ":node", t->node) ||
+	    bind_text(q, ":rules", t->rules_json) ||
+	    bind_text(q, ":vars", t->vars_json))
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	t->id = sqlite3_last_insert_rowid(st->db);
+	t->ts_ms = ts;
+	if (bind_int64(sq, ":id", t->id))
+		return bind_fail(st, sq, err, what);
+	rc = sqlite3_step(sq);
+	if (rc != SQLITE_ROW)
+		return stmt_fail(st, sq, err, what,
+				 rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+	t->seq = col_int(sq, 0);
+	stmt_done(sq);
+	return 0;
+}
+
+int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
+			const char *rules_json, const char *vars_json,
+			struct err *err)
+{
+	const char *what = "een beurt bijwerken";
+	sqlite3_stmt *q = stmt_get(st, ST_TURN_EVAL, err);
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":node", node) ||
+	    bind_text(q, ":rules", rules_json) ||
+	    bind_text(q, ":vars", vars_json) ||
+	    bind_int64(q, ":id", turn_id))
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1) {
+		err_set(err, "%s: %s: beurt %lld bestaat niet", st->path,
+			what, (long long)turn_id);
+		return -1;
+	}
+	return 0;
+}
+
+static void turn_read(sqlite3_stmt *q, struct store_turn *t)
+{
+	t->id = col_i64(q, 0);
+	t->session_id = col_i64(q, 1);
+	t->seq = col_int(q, 2);
+	t->beurt = col_int(q, 3);
+	t->speaker = col_str(q, 4);
+	t->author = col_str(q, 5);
+	t->text = col_str(q, 6);
+	t->ts_ms = col_i64(q, 7);
+	t->node = col_str(q, 8);
+	t->rules_json = col_str(q, 9);
+	t->vars_json = col_str(q, 10);
+}
+
+int store_turns_get(struct store *st, int64_t session_id,
+		    struct store_turn **out, size_t *n, struct err *err)
+{
+	const char *what = "de beurten lezen";
+	struct store_turn *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	q = stmt_get(st, ST_TURNS_GET, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":session", session_id))
+		return bind_fail(st, q, err, what);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		XGROW(v, cap, len + 1);
+		turn_read(q, &v[len++]);
+	}
+	if (rc != SQLITE_DONE) {
+		store_turns_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void store_turns_free(struct store_turn *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].speaker);
+		free(v[i].author);
+		free(v[i].text);
+		free(v[i].node);
+		free(v[i].rules_json);
+		free(v[i].vars_json);
+	}
+	free(v);
+}
+
+int store_rubric_add(struct store *st, struct store_rubric *r,
+		     struct err *err)
+{
+	const char *what = "een rubriekmoment opslaan";
+	sqlite3_stmt *q;
+
+	if (!r->point) {
+		err_set(err, "%s: %s: geen rubriekpunt opgegeven", st->path,
+			what);
+		return -1;
+	}
+	q = stmt_get(st, ST_RUBRIC_ADD, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":session", r->session_id) ||
+	    bind_int64(q, ":seq", r->turn_seq) ||
+	    bind_text(q, ":point", r->point) ||
+	    bind_int64(q, ":shown", r->shown ? 1 : 0) ||
+	    bind_text(q, ":reason", r->reason))
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	r->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_rubric_get(struct store *st, int64_t session_id,
+		     struct store_rubric **out, size_t *n, struct err *err)
+{
+	const char *what = "de rubriekmomenten lezen";
+	struct store_rubric *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	q = stmt_get(st, ST_RUBRIC_GET, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":session", session_id))
+		return bind_fail(st, q, err, what);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_rubric *r;
+
+		XGROW(v, cap, len + 1);
+		r = &v[len++];
+		r->id = col_i64(q, 0);
+		r->session_id = col_i64(q, 1);
+		r->turn_seq = col_int(q, 2);
+		r->point = col_str(q, 3);
+		r->shown = col_int(q, 4);
+		r->reason = col_str(q, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		store_rubric_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void store_rubric_free(struct store_rubric *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].point);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+int store_annotation_add(struct store *st, struct store_annotation *a,
+			 struct err *err)
+{
+	const char *what = "een notitie opslaan";
+	sqlite3_stmt *q;
+	int64_t ts = a->ts_ms ? a->ts_ms : now_ms();
+
+	if (!a->text) {
+		err_set(err, "%s: %s: de notitie heeft geen tekst", st->path,
+			what);
+		return -1;
+	}
+	q = stmt_get(st, ST_NOTE_ADD, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":session", a->session_id) ||
+	    bind_int64(q, ":seq", a->turn_seq) ||
+	    bind_text(q, ":author", a->author) ||
+	    bind_text(q, ":kind", a->kind ? a->kind : "note") ||
+	    bind_text(q, ":text", a->text) ||
+	    bind_int64(q, ":ts", ts))
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	a->id = sqlite3_last_insert_rowid(st->db);
+	a->ts_ms = ts;
+	return 0;
+}
+
+int store_annotations_get(struct store *st, int64_t session_id,
+			  struct store_annotation **out, size_t *n,
+			  struct err *err)
+{
+	const char *what = "de notities lezen";
+	struct store_annotation *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	q = stmt_get(st, ST_NOTES_GET, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":session", session_id))
+		return bind_fail(st, q, err, what);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_annotation *a;
+
+		XGROW(v, cap, len + 1);
+		a = &v[len++];
+		a->id = col_i64(q, 0);
+		a->session_id = col_i64(q, 1);
+		a->turn_seq = col_int(q, 2);
+		a->author = col_str(q, 3);
+		a->kind = col_str(q, 4);
+		a->text = col_str(q, 5);
+		a->ts_ms = col_i64(q, 6);
+	}
+	if (rc != SQLITE_DONE) {
+		store_annotations_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void store_annotations_free(struct store_annotation *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].author);
+		free(v[i].kind);
+		free(v[i].text);
+	}
+	free(v);
+}
