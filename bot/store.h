@@ -104,13 +104,8 @@ void store_sessions_free(struct store_session *v, size_t n);
 /* Fills t->id and t->seq (next in the session) and t->ts_ms (if 0). */
 int store_turn_add(struct store *st, struct store_turn *t, struct err *err);
 /* Record what the engine made of a trainee turn once it has run: the
- * phase after it, the rules that fired and the variables. */
-int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
-			const char *rules_json, const char *vars_json,
-			struct err *err);
-/* Record what the engine made of a stored turn (its phase after the
- * turn, fired rules and variable values; each may be NULL), so that the
- * trainee's text is on disk before the engine runs. */
+ * phase after it, the rules that fired and the variables (each may be
+ * NULL). An unknown turn_id is an error. */
 int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
 			const char *rules_json, const char *vars_json,
 			struct err *err);
