@@ -176,41 +176,28 @@ static void word_mark(struct run *r, size_t end)
 		wd->end = end;
 }
 
-/* Formal and informal forms that should compare equal. */
+/* Formal and informal forms that should compare equal: "u vindt" and
+ * "vind je" both become "je vind". */
+static const struct {
+	const char *from, *to;
+	size_t n;
+} word_map[] = {
+	{ "u", "je", 1 }, { "uw", "jouw", 2 }, { "jij", "je", 3 },
+	{ "jou", "je", 3 }, { "kun", "kan", 3 }, { "bent", "ben", 4 },
+	{ "hebt", "heb", 4 }, { "kunt", "kan", 4 }, { "wilt", "wil", 4 },
+	{ "zult", "zal", 4 }, { "heeft", "heb", 5 }, { "vindt", "vind", 5 },
+	{ "voelt", "voel", 5 }, { "denkt", "denk", 5 }, { "wordt", "word", 5 },
+	{ "zegt", "zeg", 4 }, { "snapt", "snap", 5 }, { "hoort", "hoor", 5 },
+	{ "ziet", "zie", 4 }, { "begrijpt", "begrijp", 8 },
+};
+
 static const char *map_word(const char *w, size_t n)
 {
-	switch (n) {
-	case 1:
-		if (w[0] == 'u')
-			return "je";
-		break;
-	case 2:
-		if (!memcmp(w, "uw", 2))
-			return "jouw";
-		break;
-	case 3:
-		if (!memcmp(w, "jij", 3) || !memcmp(w, "jou", 3))
-			return "je";
-		if (!memcmp(w, "kun", 3))
-			return "kan";
-		break;
-	case 4:
-		if (!memcmp(w, "bent", 4))
-			return "ben";
-		if (!memcmp(w, "hebt", 4))
-			return "heb";
-		if (!memcmp(w, "kunt", 4))
-			return "kan";
-		if (!memcmp(w, "wilt", 4))
-			return "wil";
-		if (!memcmp(w, "zult", 4))
-			return "zal";
-		break;
-	case 5:
-		if (!memcmp(w, "heeft", 5))
-			return "heb";
-		break;
-	}
+	if (n > 8)
+		return NULL;
+	for (size_t i = 0; i < sizeof(word_map) / sizeof(word_map[0]); i++)
+		if (word_map[i].n == n && !memcmp(w, word_map[i].from, n))
+			return word_map[i].to;
 	return NULL;
 }
 

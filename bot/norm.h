@@ -8,7 +8,8 @@
  * go through the same function). Hyphens split words ("e-mail" → e mail).
  * Word forms are then mapped so that formal and informal Dutch compare
  * equal: u/jij/jou/je → je, uw/jouw → jouw, bent → ben, heeft/hebt → heb,
- * kunt/kun → kan, wilt → wil, zult → zal.
+ * kunt/kun → kan, wilt → wil, zult → zal, and the -t of vindt, voelt,
+ * denkt, wordt, zegt, snapt, hoort, ziet, begrijpt is dropped.
  *
  * Clause breaks: . ? ! , ; : and newlines end a clause; each token records
  * its clause number (0-based). Invalid UTF-8 bytes and control characters

@@ -31,19 +31,34 @@ $BIN check --json >"$T/check.json" 2>&1
 check "check --json says ok" has "$T/check.json" '"ok":true'
 
 # --- every dialogue ends where its file name says ----------------------
+# File names: <scenario>.<ending>[.<label>].txt
 n=0
+long=0
 for f in tests/dialogues/*.txt; do
 	b=$(basename "$f" .txt)
 	sc=${b%%.*}
 	want=${b#*.}
-	$BIN play "$sc" --seed 1 --json <"$f" >"$T/d.json" 2>"$T/d.err"
+	want=${want%%.*}
+	grep -v '^#' "$f" >"$T/in.txt"
+	$BIN play "$sc" --seed 1 --json <"$T/in.txt" >"$T/d.json" 2>"$T/d.err"
 	got=$(grep '"type":"end"' "$T/d.json" |
 	      sed 's/.*"ending":"\([^"]*\)".*/\1/')
 	if [ "$got" = "$want" ]; then ok
 	else bad "dialogue $b ended in '$got'"; fi
 	n=$((n + 1))
+	# A long conversation: the persona rarely repeats itself.
+	turns=$(grep -c '"type":"turn"' "$T/d.json")
+	if [ "$turns" -ge 25 ]; then
+		long=$((long + 1))
+		grep '"type":"persona"' "$T/d.json" >"$T/lines"
+		all=$(wc -l <"$T/lines")
+		uniq=$(sort -u "$T/lines" | wc -l)
+		if [ $((uniq * 100)) -ge $((all * 90)) ]; then ok
+		else bad "$b: $uniq distinct of $all persona lines"; fi
+	fi
 done
 [ $n -ge 18 ] && ok || bad "expected 3+ dialogues per scenario, found $n"
+[ $long -ge 6 ] && ok || bad "expected a 25+ turn dialogue per scenario, found $long"
 
 # --- every scenario has a good, a break-down and a neutral dialogue -----
 for s in scripts/*.oef; do
@@ -52,7 +67,7 @@ for s in scripts/*.oef; do
 		found=0
 		for f in tests/dialogues/"$id".*.txt; do
 			[ -e "$f" ] || continue
-			e=$(basename "$f" .txt); e=${e#*.}
+			e=$(basename "$f" .txt); e=${e#*.}; e=${e%%.*}
 			grep -q "^einde $e $kind" "$s" && found=1
 		done
 		[ $found -eq 1 ] && ok ||
@@ -63,8 +78,9 @@ done
 # --- same seed, same input: the same bytes --------------------------------
 f=$(ls tests/dialogues/*.txt | head -1)
 sc=$(basename "$f" .txt); sc=${sc%%.*}
-$BIN play "$sc" --seed 42 --json <"$f" >"$T/a.json" 2>/dev/null
-$BIN play "$sc" --seed 42 --json <"$f" >"$T/b.json" 2>/dev/null
+grep -v '^#' "$f" >"$T/in.txt"
+$BIN play "$sc" --seed 42 --json <"$T/in.txt" >"$T/a.json" 2>/dev/null
+$BIN play "$sc" --seed 42 --json <"$T/in.txt" >"$T/b.json" 2>/dev/null
 check "same seed gives identical --json" cmp -s "$T/a.json" "$T/b.json"
 check "--json has turn events with vars" has "$T/a.json" '"vars":{"vertrouwen"'
 
@@ -100,7 +116,7 @@ mode=$(stat -c %a "$OEF_DB")
 # --- transcripts: sessions, replay, export, re-check -----------------------
 rm -f "$OEF_DB"
 f=tests/dialogues/moeder-brief.sandra-doet-mee.txt
-$BIN play moeder-brief --seed 1 <"$f" >"$T/play.txt" 2>&1
+grep -v '^#' "$f" | $BIN play moeder-brief --seed 1 >"$T/play.txt" 2>&1
 check "text play ends well" has "$T/play.txt" "goed afgerond"
 $BIN sessions >"$T/sessions.txt"
 check "sessions lists it" has "$T/sessions.txt" "moeder-brief"

@@ -46,6 +46,9 @@ static const struct norm_case cases[] = {
 	  "je jouw je je je jouw ben heb heb kan kan wil zal",
 	  "0 0 0 0 0 0 0 0 0 0 0 0 0" },
 	{ "UW Jouw BENT Heeft", 0, "jouw jouw ben heb", "0 0 0 0" },
+	{ "vindt voelt denkt wordt zegt snapt hoort ziet begrijpt", 0,
+	  "vind voel denk word zeg snap hoor zie begrijp",
+	  "0 0 0 0 0 0 0 0 0" },
 	/* only whole words are mapped */
 	{ "ubent uwe jijzelf jouwe kunnen willen bentje", 0,
 	  "ubent uwe jijzelf jouwe kunnen willen bentje",
