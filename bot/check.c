@@ -10,6 +10,8 @@
 #define WALK_MAX_STATES 6000
 #define RANDOM_WALKS 400
 #define RANDOM_WALK_TURNS 60
+#define SEARCH_EXPANSIONS 4000   /* per unreached node */
+#define SEARCH_MAX_DEPTH 80
 #define MAX_LINE_CHARS 400
 
 void check_result_release(struct check_result *r)
@@ -139,6 +141,154 @@ static size_t count_reached(const struct script *s, const uint8_t *reached)
 	return k;
 }
 
+/* --- guided search: best-first towards one node --- */
+
+/* Static distance (in moves) from every node to target, following every
+ * 'naar' of the node itself, of 'standaard' and of the rules. */
+static void distances(const struct script *s, uint32_t target, int *dist)
+{
+	size_t n = s->nnodes;
+	int changed = 1;
+
+	for (size_t i = 0; i < n; i++)
+		dist[i] = i == target ? 0 : 1 << 20;
+	while (changed) {
+		changed = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct node *nd = &s->nodes[i];
+			int best = dist[i];
+
+#define EDGES(list, count, field) \
+	for (size_t a_ = 0; a_ < (count); a_++) \
+		for (size_t b_ = 0; b_ < (list)[a_].field.n; b_++) \
+			if ((list)[a_].field.v[b_].kind == ACT_GOTO && \
+			    dist[(list)[a_].field.v[b_].index] + 1 < best) \
+				best = dist[(list)[a_].field.v[b_].index] + 1;
+			if (nd->kind == NODE_EINDE)
+				continue;
+			EDGES(nd->trans, nd->ntrans, acts)
+			EDGES(nd->fallbacks, nd->nfallbacks, acts)
+			if (s->standaard) {
+				EDGES(s->standaard->trans,
+				      s->standaard->ntrans, acts)
+				EDGES(s->standaard->fallbacks,
+				      s->standaard->nfallbacks, acts)
+			}
+			EDGES(s->rules, s->nrules, acts)
+#undef EDGES
+			if (best < dist[i]) {
+				dist[i] = best;
+				changed = 1;
+			}
+		}
+	}
+}
+
+struct cand {
+	long score;      /* lower is better */
+	struct engine *e;
+};
+
+static void heap_push(struct cand **h, size_t *n, size_t *cap,
+		      struct cand c)
+{
+	size_t i;
+
+	XGROW(*h, *cap, *n + 1);
+	i = (*n)++;
+	while (i && (*h)[(i - 1) / 2].score > c.score) {
+		(*h)[i] = (*h)[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	(*h)[i] = c;
+}
+
+static struct cand heap_pop(struct cand *h, size_t *n)
+{
+	struct cand top = h[0], last = h[--(*n)];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1].score < h[c].score)
+			c++;
+		if (h[c].score >= last.score)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = last;
+	return top;
+}
+
+/* Closer to the target first; then more trust and less tension (every
+ * scenario has both), then fewer turns. */
+static long score(const struct script *s, const struct engine *e,
+		  const int *dist, int vi, int si)
+{
+	long d = dist[engine_node(e)];
+	long v = vi >= 0 ? engine_var(e, (size_t)vi) : 0;
+	long t = si >= 0 ? engine_var(e, (size_t)si) : 0;
+
+	(void)s;
+	return d * 100000 + (t - v) * 100 + engine_beurt(e);
+}
+
+static void search(const struct script *s, const struct input *in,
+		   size_t nin, uint32_t target, struct check_result *r)
+{
+	int *dist = xcalloc(s->nnodes, sizeof(int));
+	struct hset seen = { NULL, 0, 0 };
+	struct cand *heap = NULL;
+	size_t n = 0, cap = 0;
+	struct engine_out out;
+	int vi = script_find_var(s, "vertrouwen");
+	int si = script_find_var(s, "spanning");
+	int good = s->nodes[target].kind == NODE_EINDE &&
+		   s->nodes[target].ending == END_GOED;
+	struct cand c;
+
+	distances(s, target, dist);
+	engine_out_init(&out);
+	c.e = engine_new(s, 1);
+	engine_start(c.e, &out);
+	c.score = score(s, c.e, dist, vi, si);
+	heap_push(&heap, &n, &cap, c);
+	for (size_t x = 0; x < SEARCH_EXPANSIONS && n && !r->reached[target];
+	     x++) {
+		struct cand cur = heap_pop(heap, &n);
+
+		for (size_t i = 0; i < nin && !engine_ended(cur.e) &&
+		     engine_beurt(cur.e) < SEARCH_MAX_DEPTH; i++) {
+			struct cand nx;
+
+			nx.e = engine_clone(cur.e);
+			engine_turn_matched(nx.e, &in[i].m, in[i].text, &out);
+			r->turns++;
+			r->reached[engine_node(nx.e)] = 1;
+			if (r->reached[target] ||
+			    (engine_ended(nx.e) && !good) ||
+			    !hset_add(&seen, engine_state_hash(nx.e))) {
+				engine_free(nx.e);
+				continue;
+			}
+			nx.score = score(s, nx.e, dist, vi, si);
+			heap_push(&heap, &n, &cap, nx);
+		}
+		engine_free(cur.e);
+	}
+	while (n)
+		engine_free(heap_pop(heap, &n).e);
+	free(heap);
+	free(seen.v);
+	free(dist);
+	engine_out_release(&out);
+}
+
 static void walk(const struct script *s, struct check_result *r)
 {
 	struct input *in;
@@ -179,6 +329,10 @@ static void walk(const struct script *s, struct check_result *r)
 		}
 	}
 	r->states = seen.n;
+	/* What breadth-first did not reach: search towards it. */
+	for (uint32_t t = 0; t < s->nnodes; t++)
+		if (!r->reached[t])
+			search(s, in, nin, t, r);
 	/* Random conversations reach what depends on the turn count. */
 	for (size_t w = 0; w < RANDOM_WALKS && nin &&
 	     count_reached(s, r->reached) < s->nnodes; w++) {
