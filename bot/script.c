@@ -864,6 +864,7 @@ static int parse_file(struct parser *ps, const char *path,
 
 /* --- text lines: "- [cond] text", "+ text", "> text" --- */
 
+/* loc is where t starts in the line, so a bad '{' gets its own column. */
 static int check_placeholders(struct parser *ps, const char *t,
 			      struct loc loc)
 {
@@ -884,6 +885,7 @@ static int check_placeholders(struct parser *ps, const char *t,
 static void text_line(struct parser *ps, struct cursor *c, char marker)
 {
 	struct loc l = cur_loc(c);
+	struct loc tl;          /* where the text starts, for placeholders */
 	struct action_list *al;
 	struct action *a;
 	struct variant *v;
@@ -941,13 +943,14 @@ static void text_line(struct parser *ps, struct cursor *c, char marker)
 			return;
 		}
 		skip_ws(c);
+		tl = cur_loc(c);
 		t = rest_trimmed(c);
 		if (!*t) {
 			diag_add(ps->d, &l, "lege tekst na '+'");
 			free(t);
 			return;
 		}
-		if (check_placeholders(ps, t, l) < 0) {
+		if (check_placeholders(ps, t, tl) < 0) {
 			free(t);
 			return;
 		}
@@ -966,6 +969,7 @@ static void text_line(struct parser *ps, struct cursor *c, char marker)
 			c->p++;
 		}
 		skip_ws(c);
+		tl = cur_loc(c);
 		t = rest_trimmed(c);
 		if (!*t) {
 			diag_add(ps->d, &l, "lege tekst na '-'");
@@ -973,7 +977,7 @@ static void text_line(struct parser *ps, struct cursor *c, char marker)
 			expr_free(cond);
 			return;
 		}
-		if (check_placeholders(ps, t, l) < 0) {
+		if (check_placeholders(ps, t, tl) < 0) {
 			free(t);
 			expr_free(cond);
 			return;
