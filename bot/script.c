@@ -2193,16 +2193,21 @@ static void build_index(struct script *s)
 	free(count);
 }
 
+/* Parse into a diag of our own, so that messages already in the caller's
+ * list (one diag serves many scripts) or a full list cannot make a
+ * broken script look clean; then hand the messages over. */
 static int load(const char *path, const char *text, size_t len,
 		struct script **out, struct diag *d)
 {
 	struct parser ps;
-	size_t before = d->n;
+	struct diag own;
+	int rc = -1;
 
 	memset(&ps, 0, sizeof(ps));
+	diag_init(&own);
 	ps.s = xcalloc(1, sizeof(*ps.s));
 	ps.s->path = xstrdup(path);
-	ps.d = d;
+	ps.d = &own;
 	ps.say = -1;
 	ps.part = -1;
 	norm_init(&ps.norm);
@@ -2215,18 +2220,29 @@ static int load(const char *path, const char *text, size_t len,
 	} else {
 		parse_file(&ps, path, NULL);
 	}
-	if (d->n == before)
+	if (!own.n)
 		resolve(&ps);
 	ps.s->nvariants = ps.nvariants;
 	norm_release(&ps.norm);
 	free(ps.begin_name);
-	if (d->n != before) {
+	if (own.n) {
 		script_free(ps.s);
-		return -1;
+		goto out;
 	}
 	build_index(ps.s);
 	*out = ps.s;
-	return 0;
+	rc = 0;
+out:
+	for (size_t i = 0; i < own.n; i++) {
+		if (d && d->n < MAX_DIAGS) {
+			XGROW(d->msgs, d->cap, d->n + 1);
+			d->msgs[d->n++] = own.msgs[i];
+		} else {
+			free(own.msgs[i]);
+		}
+	}
+	free(own.msgs);
+	return rc;
 }
 
 int script_load(const char *path, struct script **out, struct diag *d)
