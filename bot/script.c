@@ -2083,6 +2083,10 @@ static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
 			bm[p->word] = 1;
 			return 0;
 		case PAT_PREFIX:
+			if (!p->word) {    /* too long to be interned */
+				*any = 1;
+				return 0;
+			}
 			bm[p->word] = 1;   /* the id of "prefix*" */
 			return 0;
 		case PAT_ANY:
@@ -2134,6 +2138,16 @@ static void intern_prefixes(struct script *s, struct pat_seq *q)
 	}
 }
 
+/* <…> is checked by pattern_match only, which the index skips: a
+ * pattern with one must be tried the slow way. */
+static int has_unordered(const struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->el[i].kind == PAT_UNORDERED)
+			return 1;
+	return 0;
+}
+
 static void build_index(struct script *s)
 {
 	size_t nw;
@@ -2158,7 +2172,8 @@ static void build_index(struct script *s)
 
 				memset(bm, 0, nw);
 				if (firsts(s, &s->intents[i].pats[j], 0, bm,
-					   &any, 0))
+					   &any, 0) ||
+				    has_unordered(&s->intents[i].pats[j]))
 					any = 1;
 				if (any) {
 					if (pass == 0) {
