@@ -5,7 +5,11 @@
 #include <string.h>
 
 /* A pattern with many wildcards could backtrack a lot on a long message;
- * each match_run gets this many steps per intent, then gives up. */
+ * each match_run gets this many steps per intent, then gives up. In the
+ * first-word index every (pattern, start) try draws from one pool of
+ * that size times the number of intents (m->steps counts what is used):
+ * a fresh budget per start would let one message of 4096 words cost
+ * 4096 budgets. */
 #define MATCH_STEP_BUDGET 200000
 
 struct cont {
@@ -271,14 +275,22 @@ static void try_at(struct match *m, const struct script *s,
 		   const struct pat_ref *r, size_t start)
 {
 	const struct intent *in = &s->intents[r->intent];
+	size_t pool = MATCH_STEP_BUDGET * (s->nintents ? s->nintents : 1);
+	size_t given;
 	struct ctx x;
 	long end;
 
+	if (m->steps >= pool)
+		return;
+	given = pool - m->steps;
+	if (given > MATCH_STEP_BUDGET)
+		given = MATCH_STEP_BUDGET;
 	x.m = m;
 	x.s = s;
 	x.lim = m->clause_end[start];
-	x.budget = MATCH_STEP_BUDGET;
+	x.budget = given;
 	end = seq_match(&x, &in->pats[r->pat], 0, start, NULL);
+	m->steps += given - x.budget;
 	if (end <= (long)start)
 		return;
 	if (in->negation_guard && negated(m, start, (size_t)end, x.lim))
@@ -314,6 +326,7 @@ void match_run(struct match *m, const struct script *s, const char *text,
 {
 	prepare(m, s, text, len);
 	memset(m->hit, 0, s->nintents);
+	m->steps = 0;
 	for (size_t pos = 0; pos < m->norm.ntok; pos++) {
 		const struct norm_token *t = &m->norm.tok[pos];
 		uint32_t w = m->ids[pos];
