@@ -1,0 +1,608 @@
+/* test_match.c - the intent matcher: every pattern form of
+ * docs/scenariotaal.md, clauses, the negation guard and the matched span,
+ * agreement between match_run (first-word index) and match_intent (plain
+ * search) on the shipped scripts, and hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <cmocka.h>
+
+#include "match.h"
+#include "script.h"
+#include "util.h"
+
+/* Concepts every case may use. */
+static const char concepts[] =
+	"begrip jargon = ots, gi, rvdk, je moet, veilig*, raads onderzoek\n"
+	"begrip zwaar = ~jargon, uithuis*, (weg | mee) nemen\n"
+	"begrip welzijn = gaat het, (voel | voelt) [je]\n";
+
+static void print_diags(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_message("  diag: %s\n", d->msgs[i]);
+}
+
+/* A script of the concepts above and intent x with the given patterns
+ * (one per line). */
+static struct script *load_intent(const char *pats, int guard)
+{
+	struct script *s = NULL;
+	struct diag d;
+	struct sbuf sb;
+	const char *p = pats;
+
+	diag_init(&d);
+	sbuf_init(&sb);
+	sbuf_adds(&sb, concepts);
+	sbuf_adds(&sb, "bedoeling x\n");
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		sbuf_adds(&sb, "  patroon: ");
+		sbuf_add(&sb, p, n);
+		sbuf_addc(&sb, '\n');
+		p += n + (e ? 1 : 0);
+	}
+	if (!guard)
+		sbuf_adds(&sb, "  ontkenning: nee\n");
+	if (script_load_text("t.oef", sb.buf, sb.len, &s, &d) < 0) {
+		print_message("%s", sb.buf);
+		print_diags(&d);
+	}
+	assert_non_null(s);
+	sbuf_release(&sb);
+	diag_release(&d);
+	return s;
+}
+
+struct match_case {
+	const char *pats;    /* patterns, '\n' between them */
+	int guard;           /* negation guard (ontkenning: ja) */
+	const char *text;
+	int hit;
+	const char *span;    /* original text of the match, if hit */
+};
+
+#define J 1   /* ontkenning: ja */
+#define N 0   /* ontkenning: nee */
+
+static const struct match_case cases[] = {
+	/* plain words: a run of whole words anywhere in a clause */
+	{ "hoe gaat het", J, "Hoe gaat het met u?", 1, "Hoe gaat het" },
+	{ "hoe gaat het", J, "Zeg, hoe gaat het nu", 1, "hoe gaat het" },
+	{ "hoe gaat het", J, "Hoe het gaat", 0, NULL },
+	{ "hoe gaat het", J, "hoe gaat", 0, NULL },
+	{ "gaat", J, "gaatje", 0, NULL },
+	{ "gaat", J, "", 0, NULL },
+	{ "ben", J, "Ik ben er", 1, "ben" },
+	/* case and accents, in the message and in the pattern */
+	{ "een cafe", J, "ÉÉN CAFÉ graag", 1, "ÉÉN CAFÉ" },
+	{ "ideeen", J, "Goede ideeën!", 1, "ideeën" },
+	{ "één ideeën", J, "een ideeen", 1, "een ideeen" },
+	{ "naief", J, "NAÏEF", 1, "NAÏEF" },
+	/* u / jij / jou / je, uw / jouw, bent / heeft / kunt */
+	{ "hoe gaat het met je", J, "Hoe gaat het met u?", 1,
+	  "Hoe gaat het met u" },
+	{ "met u", J, "met jou", 1, "met jou" },
+	{ "met jij", J, "met je", 1, "met je" },
+	{ "jij bent", J, "U bent", 1, "U bent" },
+	{ "uw kant", J, "jouw kant", 1, "jouw kant" },
+	{ "je hebt", J, "u heeft", 1, "u heeft" },
+	{ "kun je", J, "Kunt u", 1, "Kunt u" },
+	{ "mijn zoon", J, "Hoe gaat het met m'n zoon?", 1, "m'n zoon" },
+	/* woord*: a word that starts so */
+	{ "veilig*", J, "Het veiligheidsplan", 1, "veiligheidsplan" },
+	{ "veilig*", J, "Is dit veilig?", 1, "veilig" },
+	{ "veilig*", J, "onveilig", 0, NULL },
+	{ "veilig*", J, "veili", 0, NULL },
+	{ "het veilig*", J, "het VEILIGHEIDSPLAN", 1,
+	  "het VEILIGHEIDSPLAN" },
+	{ "nat* * broek", J, "een natte, gele broek", 0, NULL },
+	{ "nat* * broek", J, "natte gele broek", 1, "natte gele broek" },
+	/* *: zero or more words, inside one clause only */
+	{ "hoe * gaat", J, "hoe het gaat", 1, "hoe het gaat" },
+	{ "hoe * gaat", J, "hoe gaat", 1, "hoe gaat" },
+	{ "hoe * gaat", J, "hoe is het nu eigenlijk gegaan, gaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe het, gaat", 0, NULL },
+	{ "hoe * gaat", J, "Hoe. Het gaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe? gaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe! gaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe; gaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe: gaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe\ngaat", 0, NULL },
+	{ "hoe * gaat", J, "hoe - zeg - gaat", 1, "hoe - zeg - gaat" },
+	{ "* gaat", J, "Het gaat", 1, "Het gaat" },
+	{ "gaat *", J, "Het gaat", 1, "gaat" },
+	{ "gaat * goed", J, "Nou. Gaat het goed?", 1, "Gaat het goed" },
+	/* [optional] */
+	{ "hoe [het] gaat", J, "hoe gaat", 1, "hoe gaat" },
+	{ "hoe [het] gaat", J, "hoe het gaat", 1, "hoe het gaat" },
+	{ "hoe [het] gaat", J, "hoe de gaat", 0, NULL },
+	{ "[met] je", J, "samen met u", 1, "met u" },
+	{ "hoe [het nu] gaat", J, "hoe het gaat", 0, NULL },
+	{ "hoe [het nu] gaat", J, "hoe het nu gaat", 1, "hoe het nu gaat" },
+	{ "[zeer] erg", J, "zeer, erg", 1, "erg" },
+	/* (a | b c): alternatives, multi-word and nested */
+	{ "(moeder | vader) komt", J, "De vader komt", 1, "vader komt" },
+	{ "(a b | c) d", J, "x a b d", 1, "a b d" },
+	{ "(a b | c) d", J, "c d", 1, "c d" },
+	{ "(a b | c) d", J, "a d", 0, NULL },
+	{ "(a b | a) b d", J, "a b d", 1, "a b d" },
+	{ "(x (y | z w) | q) e", J, "x z w e", 1, "x z w e" },
+	{ "(x (y | z w) | q) e", J, "x y e", 1, "x y e" },
+	{ "(x (y | z w) | q) e", J, "q e", 1, "q e" },
+	{ "(x (y | z w) | q) e", J, "x w e", 0, NULL },
+	{ "(x (y | z w) | q) e", J, "x z e", 0, NULL },
+	{ "([heel] erg | zeer) boos", J, "heel erg boos", 1, "heel erg boos" },
+	{ "([heel] erg | zeer) boos", J, "erg boos", 1, "erg boos" },
+	{ "([heel] erg | zeer) boos", J, "heel boos", 0, NULL },
+	{ "(veilig* | zorg*) plan", J, "zorgelijk plan", 1,
+	  "zorgelijk plan" },
+	/* ~concept: items, multi-word items, prefixes, concepts of
+	 * concepts, groups in items */
+	{ "~jargon", N, "Er komt een OTS", 1, "OTS" },
+	{ "~jargon", N, "De GI belt", 1, "GI" },
+	{ "~jargon", N, "Je moet tekenen", 1, "Je moet" },
+	{ "~jargon", N, "U moet tekenen", 1, "U moet" },
+	{ "~jargon", N, "moet je tekenen", 0, NULL },
+	{ "~jargon", N, "het veiligheidsplan", 1, "veiligheidsplan" },
+	{ "~jargon", N, "een raads onderzoek", 1, "raads onderzoek" },
+	{ "~jargon", N, "een raadsonderzoek", 0, NULL },
+	{ "~jargon", N, "geen vakterm", 0, NULL },
+	{ "~zwaar", N, "een uithuisplaatsing", 1, "uithuisplaatsing" },
+	{ "~zwaar", N, "de RvdK komt", 1, "RvdK" },
+	{ "~zwaar", N, "ze mee nemen", 1, "mee nemen" },
+	{ "~zwaar", N, "ze weg, nemen", 0, NULL },
+	{ "over ~jargon praten", N, "over veiligheid praten", 1,
+	  "over veiligheid praten" },
+	{ "hoe ~welzijn", J, "Hoe voel je je?", 1, "Hoe voel je" },
+	{ "hoe ~welzijn", J, "hoe voelt", 1, "hoe voelt" },
+	{ "hoe ~welzijn", J, "hoe het gaat", 0, NULL },
+	/* <a b>: each part anywhere in the message, in any order, also
+	 * in other clauses */
+	{ "<kinderen gaat>", J, "Gaat het goed met de kinderen?", 1,
+	  "kinderen" },
+	{ "<kinderen school>", J, "Hoe is het met de kinderen. En op "
+	  "school?", 1, "kinderen" },
+	{ "<kinderen school>", J, "Op school. De kinderen.", 1, "kinderen" },
+	{ "<kinderen school>", J, "De kinderen", 0, NULL },
+	{ "<hoe ~welzijn>", J, "Vertel, hoe is het? Gaat het?", 1, "hoe" },
+	{ "<hoe ~welzijn>", J, "Gaat het?", 0, NULL },
+	{ "<(broek | kleren) nat*>", J, "De kleren. Ze waren nat.", 1,
+	  "kleren" },
+	{ "<(broek | kleren) nat*>", J, "De kleren waren droog.", 0, NULL },
+	/* <…> next to a sequence: both must match */
+	{ "hoe gaat <kinderen>", J, "Hoe gaat het? En de kinderen?", 1,
+	  "Hoe gaat" },
+	{ "hoe gaat <kinderen>", J, "Hoe gaat het?", 0, NULL },
+	{ "<kinderen> hoe gaat", J, "kinderen, hoe gaat het", 1,
+	  "hoe gaat" },
+	/* more patterns: any of them */
+	{ "a b\nc d", J, "x c d", 1, "c d" },
+	{ "a b\nc d", J, "a c b d", 0, NULL },
+	/* negation: up to 3 words before, 2 after, same clause */
+	{ "verplicht", J, "U bent niet verplicht", 0, NULL },
+	{ "verplicht", J, "niet u bent verplicht", 0, NULL },
+	{ "verplicht", J, "niet a b c verplicht", 1, "verplicht" },
+	{ "verplicht", J, "niet, u bent verplicht", 1, "verplicht" },
+	{ "verplicht", J, "verplicht niet", 0, NULL },
+	{ "verplicht", J, "verplicht is niet", 0, NULL },
+	{ "verplicht", J, "verplicht is het niet", 1, "verplicht" },
+	{ "verplicht", J, "verplicht. Niet", 1, "verplicht" },
+	{ "verplicht", J, "verplicht? niet", 1, "verplicht" },
+	{ "verplicht", J, "geen verplicht", 0, NULL },
+	{ "verplicht", J, "nooit verplicht", 0, NULL },
+	{ "verplicht", J, "niks verplicht", 0, NULL },
+	{ "verplicht", J, "niets verplicht", 0, NULL },
+	{ "verplicht", J, "niemand verplicht", 0, NULL },
+	{ "verplicht", J, "NIET verplicht", 0, NULL },
+	{ "verplicht", J, "nietverplicht verplicht", 1, "verplicht" },
+	{ "verplicht", J, "Het is niet verplicht, maar wel VERPLICHT", 1,
+	  "VERPLICHT" },
+	{ "ben verplicht", J, "u bent verplicht, niet", 1, "bent verplicht" },
+	{ "ben verplicht", J, "u bent verplicht niet", 0, NULL },
+	{ "ben verplicht", J, "niet x y bent verplicht", 0, NULL },
+	{ "ben verplicht", J, "niet x y z bent verplicht", 1,
+	  "bent verplicht" },
+	/* a negation inside the match does not cancel it */
+	{ "niet druk", J, "niet druk", 1, "niet druk" },
+	/* ontkenning: nee: jargon stays jargon */
+	{ "~jargon", N, "Er komt geen OTS", 1, "OTS" },
+	{ "~jargon", J, "Er komt geen OTS", 0, NULL },
+	{ "~jargon", J, "Er komt een OTS", 1, "OTS" },
+	{ "verplicht", N, "U bent niet verplicht", 1, "verplicht" },
+	/* and in <…>: each part on its own */
+	{ "<kinderen school>", J, "Niet de kinderen. Op school.", 0, NULL },
+	{ "<kinderen school>", N, "Niet de kinderen. Op school.", 1,
+	  "kinderen" },
+	{ "<kinderen school>", J, "Niet op school. Met de kinderen.", 0,
+	  NULL },
+};
+
+/* The span as text of the message. */
+static void assert_span(const struct match_span *sp, const char *text,
+			const char *want)
+{
+	size_t n = strlen(text);
+
+	assert_true(sp->start <= n && sp->len <= n - sp->start);
+	if (sp->len != strlen(want) ||
+	    memcmp(text + sp->start, want, sp->len) != 0) {
+		print_message("span \"%.*s\", want \"%s\"\n", (int)sp->len,
+			      text + sp->start, want);
+		fail();
+	}
+}
+
+static void test_cases(void **state)
+{
+	struct match m;
+	size_t bad = 0;
+
+	(void)state;
+	match_init(&m);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		const struct match_case *c = &cases[i];
+		struct script *s = load_intent(c->pats, c->guard);
+		uint32_t x = (uint32_t)script_find_intent(s, "x");
+		struct match_span sp;
+		int run, one;
+
+		match_run(&m, s, c->text, strlen(c->text));
+		run = match_hit(&m, x);
+		sp = m.span[x];
+		one = match_intent(&m, s, x, c->text);
+		if (run != c->hit || one != c->hit) {
+			print_message("case %zu: \"%s\" on \"%s\": match_run "
+				      "%d, match_intent %d, want %d\n", i,
+				      c->pats, c->text, run, one, c->hit);
+			bad++;
+		} else if (c->hit) {
+			assert_span(&sp, c->text, c->span);
+			assert_span(&m.span[x], c->text, c->span);
+		}
+		script_free(s);
+	}
+	match_release(&m);
+	assert_int_equal(bad, 0);
+}
+
+/* One script with many intents: every intent is judged on its own, and
+ * state of the previous message does not leak into the next. */
+static void test_many_intents(void **state)
+{
+	static const char text[] =
+		"begrip jargon = ots, gi\n"
+		"bedoeling groet\n  patroon: (hallo | dag)\n"
+		"bedoeling jargon\n  patroon: ~jargon\n  ontkenning: nee\n"
+		"bedoeling druk\n  patroon: je moet\n"
+		"bedoeling vraag\n  patroon: <hoe gaat>\n"
+		"bedoeling lang\n  patroon: * kinderen *\n";
+	static const char one[] = "Dag, er komt een OTS. U moet niet.";
+	static const char two[] = "Gaat het? Hoe? De kinderen";
+	struct script *s = NULL;
+	struct match m;
+	struct diag d;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(script_load_text("t.oef", text, strlen(text), &s,
+					  &d), 0);
+	match_init(&m);
+	match_run(&m, s, one, strlen(one));
+	assert_int_equal(match_hit(&m, 0), 1);
+	assert_int_equal(match_hit(&m, 1), 1);
+	assert_int_equal(match_hit(&m, 2), 0);   /* niet after it */
+	assert_int_equal(match_hit(&m, 3), 0);
+	assert_int_equal(match_hit(&m, 4), 0);
+	assert_span(&m.span[1], one, "OTS");
+	match_run(&m, s, two, strlen(two));
+	assert_int_equal(match_hit(&m, 0), 0);
+	assert_int_equal(match_hit(&m, 1), 0);
+	assert_int_equal(match_hit(&m, 3), 1);
+	assert_int_equal(match_hit(&m, 4), 1);
+	assert_span(&m.span[4], two, "De kinderen");
+	match_run(&m, s, "", 0);
+	for (uint32_t i = 0; i < s->nintents; i++)
+		assert_int_equal(match_hit(&m, i), 0);
+	match_release(&m);
+	script_free(s);
+	diag_release(&d);
+}
+
+/* A prefix as long as the longest normalised word (64 bytes) is found
+ * by match_run's prefix index as well. */
+static void test_long_prefix(void **state)
+{
+	char pat[80], text[100];
+	struct script *s;
+	struct match m;
+
+	(void)state;
+	memset(pat, 'a', 64);
+	pat[64] = '*';
+	pat[65] = '\0';
+	memset(text, 'a', 64);
+	memcpy(text + 64, "bbb x", 6);
+	s = load_intent(pat, J);
+	match_init(&m);
+	match_run(&m, s, text, strlen(text));
+	assert_int_equal(match_hit(&m, 0), 1);
+	assert_int_equal(match_intent(&m, s, 0, text), 1);
+	assert_int_equal(m.span[0].len, 67);
+	match_release(&m);
+	script_free(s);
+}
+
+/* ------------------------------------------- the shipped scripts agree */
+
+static int is_oef(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 4 && strcmp(name + n - 4, ".oef") == 0;
+}
+
+/* For every example sentence of every shipped script, match_run (the
+ * first-word index) and match_intent (plain search per intent) agree
+ * on every intent of that script. */
+static void test_scripts_agree(void **state)
+{
+	const char *root = getenv("OEF_ROOT");
+	struct sbuf dir, path;
+	size_t nscripts = 0, nchecks = 0, bad = 0;
+	struct match m;
+	DIR *dp;
+	struct dirent *de;
+
+	(void)state;
+	sbuf_init(&dir);
+	sbuf_init(&path);
+	sbuf_addf(&dir, "%s/scripts", root && *root ? root : ".");
+	dp = opendir(dir.buf);
+	assert_non_null(dp);
+	match_init(&m);
+	while ((de = readdir(dp)) != NULL) {
+		struct script *s = NULL;
+		struct diag d;
+
+		if (!is_oef(de->d_name))
+			continue;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		diag_init(&d);
+		if (script_load(path.buf, &s, &d) < 0) {
+			/* check's business, not ours: say so and go on */
+			print_message("%s does not load; skipped\n", path.buf);
+			print_diags(&d);
+			diag_release(&d);
+			continue;
+		}
+		diag_release(&d);
+		nscripts++;
+		for (size_t i = 0; i < s->nintents; i++) {
+			const struct intent *in = &s->intents[i];
+
+			for (size_t e = 0; e < in->nexamples; e++) {
+				const char *t = in->examples[e].text;
+				uint8_t *hits = xmalloc(s->nintents);
+
+				match_run(&m, s, t, strlen(t));
+				memcpy(hits, m.hit, s->nintents);
+				for (size_t j = 0; j < s->nintents; j++) {
+					int one = match_intent(&m, s,
+							       (uint32_t)j, t);
+
+					nchecks++;
+					if (one == hits[j])
+						continue;
+					print_message("%s: \"%s\": intent %s: "
+						      "match_run %d, "
+						      "match_intent %d\n",
+						      path.buf, t,
+						      s->intents[j].name,
+						      hits[j], one);
+					bad++;
+				}
+				free(hits);
+			}
+		}
+		script_free(s);
+	}
+	closedir(dp);
+	match_release(&m);
+	sbuf_release(&dir);
+	sbuf_release(&path);
+	assert_true(nscripts > 0);
+	assert_true(nchecks > 0);
+	assert_int_equal(bad, 0);
+}
+
+/* ------------------------------------------------------ hostile input */
+
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The shipped scripts against 1 MB of their own example sentences, once
+ * as written and once without punctuation (one long clause, the worst
+ * case for '*'): every call returns. */
+static void test_scripts_hostile(void **state)
+{
+	const char *root = getenv("OEF_ROOT");
+	size_t n = 1u << 20;
+	char *buf = xmalloc(n + 1);
+	struct sbuf dir, path, all;
+	struct match m;
+	DIR *dp;
+	struct dirent *de;
+
+	(void)state;
+	sbuf_init(&dir);
+	sbuf_init(&path);
+	sbuf_init(&all);
+	sbuf_addf(&dir, "%s/scripts", root && *root ? root : ".");
+	dp = opendir(dir.buf);
+	assert_non_null(dp);
+	match_init(&m);
+	while ((de = readdir(dp)) != NULL) {
+		struct script *s = NULL;
+		struct diag d;
+		double t0;
+
+		if (!is_oef(de->d_name))
+			continue;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		diag_init(&d);
+		if (script_load(path.buf, &s, &d) < 0) {
+			diag_release(&d);
+			continue;
+		}
+		diag_release(&d);
+		sbuf_reset(&all);
+		for (size_t i = 0; i < s->nintents; i++)
+			for (size_t e = 0; e < s->intents[i].nexamples; e++) {
+				sbuf_adds(&all, s->intents[i].examples[e].text);
+				sbuf_addc(&all, ' ');
+			}
+		if (!all.len) {
+			script_free(s);
+			continue;
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < n; i++) {
+				char ch = all.buf[i % all.len];
+
+				if (pass && strchr(".,?!;:\n", ch))
+					ch = ' ';
+				buf[i] = ch;
+			}
+			buf[n] = '\0';
+			t0 = seconds();
+			match_run(&m, s, buf, n);
+			for (uint32_t i = 0; i < s->nintents; i++)
+				match_intent(&m, s, i, buf);
+			print_message("%s, 1 MB%s: %.3f s\n", de->d_name,
+				      pass ? " in one clause" : "",
+				      seconds() - t0);
+		}
+		script_free(s);
+	}
+	closedir(dp);
+	match_release(&m);
+	sbuf_release(&dir);
+	sbuf_release(&path);
+	sbuf_release(&all);
+	free(buf);
+}
+
+/* Patterns that backtrack a lot, against 1 MB messages: every call
+ * returns, within the step budget (seconds, not minutes, even under
+ * valgrind), and gives the same answer both ways. */
+static void test_hostile(void **state)
+{
+	static const char pats[] =
+		"hoe * * * * gaat\n"
+		"[hoe] * * * ~welzijn * nu\n"
+		"<hoe * * * * gaat>\n"
+		"(hoe | hoe hoe) (hoe | hoe hoe) * * (gaat | ~jargon)\n"
+		"hoe* * * * * x\n";
+	static const char *fills[] = {
+		"hoe ", "hoe hoe, ", "h\xc3\xa9 ", "\xff\xfe\xc3 ", "\xe9",
+		"a", "hoe\0", "niet hoe ", "veiligheid ", "\xf4\x90\x80\x80",
+	};
+	size_t n = 1u << 20;
+	char *buf = xmalloc(n + 1);
+	struct script *s = load_intent(pats, J);
+	struct match m;
+
+	(void)state;
+	match_init(&m);
+	for (size_t f = 0; f < ARRAY_LEN(fills); f++) {
+		size_t fl = strlen(fills[f]) ? strlen(fills[f]) : 1;
+		double t0;
+		int run, one;
+
+		if (f == 6)
+			fl = 4;   /* with its NUL byte */
+		for (size_t i = 0; i < n; i += fl)
+			memcpy(buf + i, fills[f], i + fl <= n ? fl : n - i);
+		buf[n] = '\0';
+		t0 = seconds();
+		match_run(&m, s, buf, n);
+		run = match_hit(&m, 0);
+		one = match_intent(&m, s, 0, buf);
+		if (f != 6)   /* match_intent stops at the NUL */
+			assert_int_equal(run, one);
+		/* generous: a few ms plain, well under this with valgrind */
+		assert_true(seconds() - t0 < 60.0);
+	}
+	/* random bytes */
+	srand(42);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)(rand() & 0xff);
+	buf[n] = '\0';
+	match_run(&m, s, buf, n);
+	match_release(&m);
+	script_free(s);
+	free(buf);
+}
+
+/* match_run may not spend more than the step budget per intent: with a
+ * pattern that cannot match and backtracks on every start, a 1 MB
+ * message takes about as long as match_intent does. */
+static void test_budget(void **state)
+{
+	size_t n = 1u << 20;
+	char *buf = xmalloc(n + 1);
+	struct script *s = load_intent("hoe * * * * gaat", J);
+	struct match m;
+	double t0, t_run, t_one;
+
+	(void)state;
+	for (size_t i = 0; i < n; i += 4)
+		memcpy(buf + i, "hoe ", 4);
+	buf[n] = '\0';
+	match_init(&m);
+	t0 = seconds();
+	match_intent(&m, s, 0, buf);
+	t_one = seconds() - t0;
+	t0 = seconds();
+	match_run(&m, s, buf, n);
+	t_run = seconds() - t0;
+	print_message("1 MB, backtracking: match_intent %.3f s, "
+		      "match_run %.3f s\n", t_one, t_run);
+	assert_int_equal(match_hit(&m, 0), 0);
+	assert_true(t_run < 10 * t_one + 0.5);
+	match_release(&m);
+	script_free(s);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_many_intents),
+		cmocka_unit_test(test_long_prefix),
+		cmocka_unit_test(test_scripts_agree),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_scripts_hostile),
+		cmocka_unit_test(test_budget),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
