@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "norm.h"
 
@@ -1456,9 +1457,9 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		e->should_match = kw[0] == 'j';
 		e->loc = l;
 	} else if (strcmp(kw, "ontkenning") == 0) {
-		if (read_word_is(c, "ja"))
+		if (read_word_is(c, "ja") && at_end(c))
 			in->negation_guard = 1;
-		else if (read_word_is(c, "nee"))
+		else if (read_word_is(c, "nee") && at_end(c))
 			in->negation_guard = 0;
 		else
 			diag_add(ps->d, &l, "verwacht: ontkenning: ja|nee");
@@ -1703,6 +1704,11 @@ static int parse_file(struct parser *ps, const char *path,
 	}
 	if (ps->depth >= 8 || ps->s->nfiles >= SCRIPT_MAX_INCLUDES) {
 		diag_add(ps->d, from, "te veel geneste of ingevoegde bestanden");
+		return -1;
+	}
+	if (access(path, R_OK) != 0) {
+		diag_add(ps->d, from, "bestand niet gevonden of niet leesbaar: "
+			 "%s", path);
 		return -1;
 	}
 	if (read_file(path, SCRIPT_MAX_FILE, &buf, &len, &err) < 0) {

@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA 1            /* PRAGMA user_version we write */
+#define STORE_SCHEMA 2            /* PRAGMA user_version we write */
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
 #define STORE_BUSY_MS 5000
 
@@ -72,6 +72,26 @@ static const char *const migrations[STORE_SCHEMA] = {
 	" text TEXT NOT NULL,"
 	" ts_ms INTEGER NOT NULL);"
 	"CREATE INDEX annotations_session ON annotations (session_id);",
+	/* 1 -> 2: the Matrix bot. event_id ties a turn to the event it
+	 * came from; the outbox holds answers not yet sent; meta keeps the
+	 * login and the sync token; rooms the bot's rooms. */
+	"ALTER TABLE turns ADD COLUMN event_id TEXT;"
+	"CREATE UNIQUE INDEX turns_event ON turns (event_id)"
+	" WHERE event_id IS NOT NULL;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" room TEXT NOT NULL,"
+	" txn TEXT NOT NULL UNIQUE,"
+	" type TEXT NOT NULL,"
+	" content TEXT NOT NULL,"
+	" typing_ms INTEGER NOT NULL DEFAULT 0,"
+	" created_ms INTEGER NOT NULL);"
+	"CREATE TABLE rooms ("
+	" room TEXT PRIMARY KEY,"
+	" inviter TEXT,"
+	" joined_ms INTEGER NOT NULL DEFAULT 0,"
+	" session_id INTEGER REFERENCES sessions(id));",
 };
 
 enum stmt_id {
@@ -88,6 +108,16 @@ enum stmt_id {
 	ST_RUBRIC_GET,
 	ST_NOTE_ADD,
 	ST_NOTES_GET,
+	ST_TURN_EVENT,
+	ST_META_GET,
+	ST_META_SET,
+	ST_META_DEL,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_LIST,
+	ST_OUTBOX_DONE,
+	ST_ROOM_SET,
+	ST_ROOMS_LIST,
+	ST_ROOM_DEL,
 	ST_COUNT
 };
 
@@ -115,10 +145,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* One statement, so seq = max + 1 is atomic even in autocommit. */
 	[ST_TURN_ADD] =
 	"INSERT INTO turns (session_id, seq, beurt, speaker, author, text,"
-	" ts_ms, node, rules_json, vars_json)"
+	" ts_ms, node, rules_json, vars_json, event_id)"
 	" VALUES (:session, (SELECT coalesce(max(seq), 0) + 1 FROM turns"
 	" WHERE session_id = :session), :beurt, :speaker, :author, :text,"
-	" :ts, :node, :rules, :vars)",
+	" :ts, :node, :rules, :vars, :event)",
 	[ST_TURN_SEQ] =
 	"SELECT seq FROM turns WHERE id = :id",
 	[ST_TURN_EVAL] =
@@ -126,7 +156,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" WHERE id = :id",
 	[ST_TURNS_GET] =
 	"SELECT id, session_id, seq, beurt, speaker, author, text, ts_ms,"
-	" node, rules_json, vars_json FROM turns"
+	" node, rules_json, vars_json, event_id FROM turns"
 	" WHERE session_id = :session ORDER BY seq",
 	[ST_RUBRIC_ADD] =
 	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason)"
@@ -142,6 +172,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT id, session_id, turn_seq, author, kind, text, ts_ms"
 	" FROM annotations WHERE session_id = :session"
 	" ORDER BY turn_seq, ts_ms, id",
+	[ST_TURN_EVENT] =
+	"SELECT session_id, seq FROM turns WHERE event_id = :event",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = :key",
+	[ST_META_SET] =
+	"INSERT INTO meta (key, value) VALUES (:key, :value)"
+	" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_META_DEL] = "DELETE FROM meta WHERE key = :key",
+	/* A replayed answer has the same txn: keep the first. */
+	[ST_OUTBOX_ADD] =
+	"INSERT OR IGNORE INTO outbox (room, txn, type, content, typing_ms,"
+	" created_ms) VALUES (:room, :txn, :type, :content, :typing, :ts)",
+	[ST_OUTBOX_LIST] =
+	"SELECT id, room, txn, type, content, typing_ms, created_ms"
+	" FROM outbox WHERE id > :after ORDER BY id",
+	[ST_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = :id",
+	[ST_ROOM_SET] =
+	"INSERT INTO rooms (room, inviter, joined_ms, session_id)"
+	" VALUES (:room, :inviter, :joined, :session)"
+	" ON CONFLICT (room) DO UPDATE SET inviter = excluded.inviter,"
+	" joined_ms = excluded.joined_ms, session_id = excluded.session_id",
+	[ST_ROOMS_LIST] =
+	"SELECT room, inviter, joined_ms, session_id FROM rooms ORDER BY room",
+	[ST_ROOM_DEL] = "DELETE FROM rooms WHERE room = :room",
 };
 
 struct store {
@@ -599,10 +652,16 @@ int store_set_busy_timeout(struct store *st, int ms)
 
 int store_begin(struct store *st, struct err *err)
 {
+	char sql[48];
+
+	/* Nested: a savepoint, so an inner failure can be undone alone
+	 * while the outer transaction goes on. */
 	if (st->in_tx) {
-		err_set(err, "%s: er loopt al een transactie (store_begin "
-			"twee keer)", st->path);
-		return -1;
+		snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", st->in_tx);
+		if (exec(st, sql, "een transactie beginnen", err) < 0)
+			return -1;
+		st->in_tx++;
+		return 0;
 	}
 	/* IMMEDIATE: take the write lock now, so a later write in the
 	 * transaction cannot fail on a lock upgrade. */
@@ -614,6 +673,8 @@ int store_begin(struct store *st, struct err *err)
 
 int store_commit(struct store *st, struct err *err)
 {
+	char sql[48];
+
 	if (!st->in_tx) {
 		err_set(err, "%s: store_commit zonder store_begin", st->path);
 		return -1;
@@ -626,6 +687,13 @@ int store_commit(struct store *st, struct err *err)
 			st->path);
 		return -1;
 	}
+	if (st->in_tx > 1) {
+		snprintf(sql, sizeof(sql), "RELEASE sp%d", st->in_tx - 1);
+		if (exec(st, sql, "opslaan", err) < 0)
+			return -1;
+		st->in_tx--;
+		return 0;
+	}
 	/* On failure (busy) the transaction stays open: the caller may
 	 * retry store_commit or call store_rollback. */
 	if (exec(st, "COMMIT", "opslaan", err) < 0)
@@ -636,13 +704,21 @@ int store_commit(struct store *st, struct err *err)
 
 int store_rollback(struct store *st)
 {
+	char sql[64];
+
 	if (!st->in_tx)
 		return 0;
-	st->in_tx = 0;
-	if (sqlite3_get_autocommit(st->db))
+	if (st->in_tx > 1 && !sqlite3_get_autocommit(st->db)) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d",
+			 st->in_tx - 1, st->in_tx - 1);
+		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		st->in_tx--;
 		return 0;
-	return sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK
-		? 0 : -1;
+	}
+	st->in_tx = 0;
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return 0;
 }
 
 /* The kind as stored: NULL for no kind ("" or "none"). */
@@ -885,7 +961,8 @@ int store_turn_add(struct store *st, struct store_turn *t, struct err *err)
 	    bind_int64(q, ":ts", ts) ||
 	    bind_text(q, ":node", t->node) ||
 	    bind_text(q, ":rules", t->rules_json) ||
-	    bind_text(q, ":vars", t->vars_json))
+	    bind_text(q, ":vars", t->vars_json) ||
+	    bind_text(q, ":event", t->event_id))
 		return bind_fail(st, q, err, what);
 	if (step_done(st, q, what, err) < 0)
 		return -1;
@@ -939,6 +1016,7 @@ static void turn_read(sqlite3_stmt *q, struct store_turn *t)
 	t->node = col_str(q, 8);
 	t->rules_json = col_str(q, 9);
 	t->vars_json = col_str(q, 10);
+	t->event_id = col_str(q, 11);
 }
 
 int store_turns_get(struct store *st, int64_t session_id,
@@ -980,6 +1058,7 @@ void store_turns_free(struct store_turn *v, size_t n)
 		free(v[i].node);
 		free(v[i].rules_json);
 		free(v[i].vars_json);
+		free(v[i].event_id);
 	}
 	free(v);
 }
@@ -1134,4 +1213,230 @@ void store_annotations_free(struct store_annotation *v, size_t n)
 		free(v[i].text);
 	}
 	free(v);
+}
+
+/* --- the Matrix bot's bookkeeping --------------------------------- */
+
+int store_turn_by_event(struct store *st, const char *event_id,
+			int64_t *session_id, int *seq, struct err *err)
+{
+	const char *what = "een bericht opzoeken";
+	sqlite3_stmt *q = stmt_get(st, ST_TURN_EVENT, err);
+	int rc;
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":event", event_id))
+		return bind_fail(st, q, err, what);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		stmt_done(q);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		return stmt_fail(st, q, err, what, rc);
+	if (session_id)
+		*session_id = col_i64(q, 0);
+	if (seq)
+		*seq = col_int(q, 1);
+	stmt_done(q);
+	return 0;
+}
+
+int store_meta_get(struct store *st, const char *key, char **value,
+		   struct err *err)
+{
+	const char *what = "een instelling lezen";
+	sqlite3_stmt *q = stmt_get(st, ST_META_GET, err);
+	int rc;
+
+	*value = NULL;
+	if (!q)
+		return -1;
+	if (bind_text(q, ":key", key))
+		return bind_fail(st, q, err, what);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		stmt_done(q);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		return stmt_fail(st, q, err, what, rc);
+	*value = col_str(q, 0);
+	stmt_done(q);
+	return 0;
+}
+
+int store_meta_set(struct store *st, const char *key, const char *value,
+		   struct err *err)
+{
+	const char *what = "een instelling opslaan";
+	sqlite3_stmt *q = stmt_get(st, value ? ST_META_SET : ST_META_DEL,
+				   err);
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":key", key) ||
+	    (value && bind_text(q, ":value", value)))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
+}
+
+int store_outbox_add(struct store *st, struct store_outbox *o,
+		     struct err *err)
+{
+	const char *what = "een bericht klaarzetten";
+	sqlite3_stmt *q = stmt_get(st, ST_OUTBOX_ADD, err);
+	int64_t ts = o->created_ms ? o->created_ms : now_ms();
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":room", o->room) ||
+	    bind_text(q, ":txn", o->txn) ||
+	    bind_text(q, ":type", o->type) ||
+	    bind_text(q, ":content", o->content) ||
+	    bind_int64(q, ":typing", o->typing_ms) ||
+	    bind_int64(q, ":ts", ts))
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	o->id = sqlite3_changes(st->db) ? sqlite3_last_insert_rowid(st->db)
+					 : 0;
+	o->created_ms = ts;
+	return 0;
+}
+
+int store_outbox_list(struct store *st, int64_t after,
+		      struct store_outbox **out, size_t *n, struct err *err)
+{
+	const char *what = "de uitgaande berichten lezen";
+	struct store_outbox *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q = stmt_get(st, ST_OUTBOX_LIST, err);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":after", after))
+		return bind_fail(st, q, err, what);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		XGROW(v, cap, len + 1);
+		v[len].id = col_i64(q, 0);
+		v[len].room = col_str(q, 1);
+		v[len].txn = col_str(q, 2);
+		v[len].type = col_str(q, 3);
+		v[len].content = col_str(q, 4);
+		v[len].typing_ms = col_int(q, 5);
+		v[len].created_ms = col_i64(q, 6);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_outbox_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void store_outbox_free(struct store_outbox *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].room);
+		free(v[i].txn);
+		free(v[i].type);
+		free(v[i].content);
+	}
+	free(v);
+}
+
+int store_outbox_done(struct store *st, int64_t id, struct err *err)
+{
+	const char *what = "een verstuurd bericht afvinken";
+	sqlite3_stmt *q = stmt_get(st, ST_OUTBOX_DONE, err);
+
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":id", id))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
+}
+
+int store_room_set(struct store *st, const struct store_room *r,
+		   struct err *err)
+{
+	const char *what = "een kamer opslaan";
+	sqlite3_stmt *q = stmt_get(st, ST_ROOM_SET, err);
+	int rc;
+
+	if (!q)
+		return -1;
+	rc = bind_text(q, ":room", r->room) ||
+	     bind_text(q, ":inviter", r->inviter) ||
+	     bind_int64(q, ":joined", r->joined_ms);
+	if (!rc) {
+		int i = param(q, ":session");
+
+		rc = !i ? SQLITE_RANGE : r->session_id ?
+		     sqlite3_bind_int64(q, i, r->session_id) :
+		     sqlite3_bind_null(q, i);
+	}
+	if (rc)
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
+}
+
+int store_rooms_list(struct store *st, struct store_room **out, size_t *n,
+		     struct err *err)
+{
+	const char *what = "de kamers lezen";
+	struct store_room *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q = stmt_get(st, ST_ROOMS_LIST, err);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!q)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		XGROW(v, cap, len + 1);
+		v[len].room = col_str(q, 0);
+		v[len].inviter = col_str(q, 1);
+		v[len].joined_ms = col_i64(q, 2);
+		v[len].session_id = col_i64(q, 3);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_rooms_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void store_rooms_free(struct store_room *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].room);
+		free(v[i].inviter);
+	}
+	free(v);
+}
+
+int store_room_delete(struct store *st, const char *room, struct err *err)
+{
+	const char *what = "een kamer vergeten";
+	sqlite3_stmt *q = stmt_get(st, ST_ROOM_DEL, err);
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":room", room))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
 }

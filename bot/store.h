@@ -5,7 +5,8 @@
  * sessions, every turn (speaker, text, time, fired rules, variable values),
  * rubric events and annotations. Each store_add_* call is its own committed
  * transaction unless wrapped in store_begin/store_commit, so a trainee
- * message is on disk before the persona's reply is shown.
+ * message is on disk before the persona's reply is shown. store_begin
+ * nests: an inner begin/commit is a savepoint of the outer transaction.
  */
 #ifndef OEF_STORE_H
 #define OEF_STORE_H
@@ -51,6 +52,7 @@ struct store_turn {
 	char *node;          /* phase after this turn, or NULL */
 	char *rules_json;    /* JSON array of fired rule names, or NULL */
 	char *vars_json;     /* JSON object of variable values, or NULL */
+	char *event_id;      /* Matrix event it came from, or NULL */
 };
 
 struct store_rubric {
@@ -125,5 +127,52 @@ int store_annotations_get(struct store *st, int64_t session_id,
 			  struct store_annotation **out, size_t *n,
 			  struct err *err);
 void store_annotations_free(struct store_annotation *v, size_t n);
+
+/* --- the Matrix bot's bookkeeping ---------------------------------- */
+
+/* Which turn came from this event? Returns 1 if none. */
+int store_turn_by_event(struct store *st, const char *event_id,
+			int64_t *session_id, int *seq, struct err *err);
+
+/* Key/value settings: the sync token, the access token and device id.
+ * meta_get returns 1 if the key is not set (*value NULL); caller frees.
+ * meta_set with value NULL deletes. */
+int store_meta_get(struct store *st, const char *key, char **value,
+		   struct err *err);
+int store_meta_set(struct store *st, const char *key, const char *value,
+		   struct err *err);
+
+/* An answer waiting to be sent. txn is unique: adding the same txn again
+ * is ignored (id 0), so replaying a sync batch cannot double a reply. */
+struct store_outbox {
+	int64_t id;
+	char *room;
+	char *txn;           /* Matrix transaction id */
+	char *type;          /* event type, e.g. m.room.message */
+	char *content;       /* event content, JSON text */
+	int typing_ms;       /* show "typing" this long before sending */
+	int64_t created_ms;
+};
+int store_outbox_add(struct store *st, struct store_outbox *o,
+		     struct err *err);
+/* Rows with id > after, oldest first. */
+int store_outbox_list(struct store *st, int64_t after,
+		      struct store_outbox **out, size_t *n, struct err *err);
+void store_outbox_free(struct store_outbox *v, size_t n);
+int store_outbox_done(struct store *st, int64_t id, struct err *err);
+
+/* A room the bot is in, and its running session (0: none). */
+struct store_room {
+	char *room;
+	char *inviter;
+	int64_t joined_ms;
+	int64_t session_id;
+};
+int store_room_set(struct store *st, const struct store_room *r,
+		   struct err *err);
+int store_rooms_list(struct store *st, struct store_room **out, size_t *n,
+		     struct err *err);
+void store_rooms_free(struct store_room *v, size_t n);
+int store_room_delete(struct store *st, const char *room, struct err *err);
 
 #endif

@@ -199,7 +199,7 @@ static void test_new_file_mode(void **state)
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE name = 'annotations'"), 1);
@@ -231,7 +231,7 @@ static void test_empty_file_migrated(void **state)
 	st = open_ok(fx->path);
 	assert_int_equal(new_session(st, "s", 5), 1);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	raw_str_equal(fx->path, "PRAGMA integrity_check", "ok");
 }
@@ -424,10 +424,22 @@ static void test_transactions(void **state)
 	int64_t id = new_session(st, "a", 0);
 
 	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_begin(st, &err), -1);
 	add_turn(st, id, STORE_TRAINEE, "een", 1, 1);
 	add_turn(st, id, STORE_PERSONA, "twee", 1, 2);
 	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_commit(st, &err), -1);
+
+	/* nested: the inner begin is a savepoint that can be undone alone */
+	assert_int_equal(store_begin(st, &err), 0);
+	add_turn(st, id, STORE_TRAINEE, "buiten", 1, 1);
+	assert_int_equal(store_begin(st, &err), 0);
+	add_turn(st, id, STORE_PERSONA, "binnen", 1, 2);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	add_turn(st, id, STORE_PERSONA, "binnen2", 1, 2);
+	assert_int_equal(store_commit(st, &err), 0);
+	/* the outer rollback undoes the committed savepoint too */
 	assert_int_equal(store_rollback(st), 0);
 	assert_int_equal(store_commit(st, &err), -1);
 
@@ -739,6 +751,87 @@ static void test_memory(void **state)
 	store_free(NULL);
 }
 
+static void test_bot_bookkeeping(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_outbox o = { 0 }, *ov;
+	struct store_room r = { 0 }, *rv;
+	struct store_turn t = { 0 };
+	struct err err = { "" };
+	int64_t sid = new_session(st, "a", 0), got_sid = 0;
+	char *val;
+	size_t n;
+	int seq = 0;
+
+	/* meta: set, overwrite, read, delete */
+	assert_int_equal(store_meta_get(st, "sync_token", &val, &err), 1);
+	assert_null(val);
+	assert_int_equal(store_meta_set(st, "sync_token", "s1", &err), 0);
+	assert_int_equal(store_meta_set(st, "sync_token", "s2", &err), 0);
+	assert_int_equal(store_meta_get(st, "sync_token", &val, &err), 0);
+	assert_string_equal(val, "s2");
+	free(val);
+	assert_int_equal(store_meta_set(st, "sync_token", NULL, &err), 0);
+	assert_int_equal(store_meta_get(st, "sync_token", &val, &err), 1);
+
+	/* outbox: a replayed txn is ignored, order is kept */
+	o.room = "!r:x";
+	o.txn = "t1";
+	o.type = "m.room.message";
+	o.content = "{\"body\":\"een\"}";
+	o.typing_ms = 1200;
+	assert_int_equal(store_outbox_add(st, &o, &err), 0);
+	assert_true(o.id > 0);
+	o.content = "{\"body\":\"anders\"}";
+	assert_int_equal(store_outbox_add(st, &o, &err), 0);
+	assert_int_equal(o.id, 0);
+	o.txn = "t2";
+	assert_int_equal(store_outbox_add(st, &o, &err), 0);
+	assert_int_equal(store_outbox_list(st, 0, &ov, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ov[0].txn, "t1");
+	assert_string_equal(ov[0].content, "{\"body\":\"een\"}");
+	assert_int_equal(ov[0].typing_ms, 1200);
+	assert_int_equal(store_outbox_done(st, ov[0].id, &err), 0);
+	store_outbox_free(ov, n);
+	assert_int_equal(store_outbox_list(st, 0, &ov, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ov[0].txn, "t2");
+	store_outbox_free(ov, n);
+
+	/* rooms: upsert and delete */
+	r.room = "!r:x";
+	r.inviter = "@a:x";
+	r.joined_ms = 5;
+	assert_int_equal(store_room_set(st, &r, &err), 0);
+	r.session_id = sid;
+	assert_int_equal(store_room_set(st, &r, &err), 0);
+	assert_int_equal(store_rooms_list(st, &rv, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rv[0].session_id, sid);
+	assert_string_equal(rv[0].inviter, "@a:x");
+	store_rooms_free(rv, n);
+	assert_int_equal(store_room_delete(st, "!r:x", &err), 0);
+	assert_int_equal(store_rooms_list(st, &rv, &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_rooms_free(rv, n);
+
+	/* turns remember their event, once */
+	t.session_id = sid;
+	t.speaker = STORE_TRAINEE;
+	t.text = "hoi";
+	t.event_id = "$e1";
+	assert_int_equal(store_turn_add(st, &t, &err), 0);
+	assert_int_equal(store_turn_by_event(st, "$e1", &got_sid, &seq, &err),
+			 0);
+	assert_int_equal(got_sid, sid);
+	assert_int_equal(seq, t.seq);
+	assert_int_equal(store_turn_by_event(st, "$e2", NULL, NULL, &err), 1);
+	assert_int_equal(store_turn_add(st, &t, &err), -1);
+	store_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -762,6 +855,7 @@ int main(void)
 		T(test_unwritable_places),
 		T(test_readonly_directory),
 		T(test_memory),
+		T(test_bot_bookkeeping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
