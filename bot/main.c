@@ -18,6 +18,7 @@ static const char usage[] =
 	"                                          nabespreking maken\n"
 	"  graph SCENARIO                          scenario als Graphviz dot\n"
 	"  bench engine                            snelheid en geheugen\n"
+	"  run --config BESTAND                    de Matrix-bot\n"
 	"\n"
 	"Scenario's staan in ./scripts, persona's in ./personas (of zet\n"
 	"OEF_SCRIPTS en OEF_PERSONAS). De standaarddatabase is\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 		{ "export", cmd_export },
 		{ "graph", cmd_graph },
 		{ "bench", cmd_bench },
+		{ "run", cmd_run },
 	};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||

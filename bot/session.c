@@ -220,6 +220,160 @@ int session_stop(struct session *ss, struct err *err)
 	return 0;
 }
 
+int session_resume(struct store *st, const struct script *s, int64_t id,
+		   struct session **out, struct err *err)
+{
+	struct store_session rec;
+	struct session *ss;
+	int rc;
+
+	*out = NULL;
+	memset(&rec, 0, sizeof(rec));
+	rc = store_session_get(st, id, &rec, err);
+	if (rc != 0) {
+		if (rc > 0)
+			err_set(err, "sessie %lld bestaat niet", (long long)id);
+		return -1;
+	}
+	ss = xcalloc(1, sizeof(*ss));
+	ss->st = st;
+	ss->s = s;
+	ss->id = id;
+	ss->e = engine_new(s, rec.seed);
+	ss->closed = rec.ended_ms != 0;
+	if (rec.state && engine_restore(ss->e, rec.state, err) < 0) {
+		store_session_release(&rec);
+		session_free(ss);
+		return -1;
+	}
+	store_session_release(&rec);
+	*out = ss;
+	return 0;
+}
+
+int session_log(struct session *ss, const char *speaker, const char *author,
+		const char *text, const char *event_id, struct err *err)
+{
+	struct store_turn t;
+
+	if (event_id) {
+		int rc = store_turn_by_event(ss->st, event_id, NULL, NULL, err);
+
+		if (rc <= 0)
+			return rc < 0 ? -1 : 1;
+	}
+	memset(&t, 0, sizeof(t));
+	t.session_id = ss->id;
+	t.beurt = engine_beurt(ss->e) + (strcmp(speaker, STORE_TRAINEE) == 0);
+	t.speaker = (char *)speaker;
+	t.author = (char *)author;
+	t.text = (char *)text;
+	t.event_id = (char *)event_id;
+	return store_turn_add(ss->st, &t, err);
+}
+
+/* Trainee turns after the last evaluated one: node is set once the
+ * engine has answered them. */
+static int waiting(struct session *ss, struct store_turn **v, size_t *n,
+		   size_t *first, struct err *err)
+{
+	size_t i;
+
+	if (store_turns_get(ss->st, ss->id, v, n, err) < 0)
+		return -1;
+	for (i = *n; i > 0; i--) {
+		const struct store_turn *t = &(*v)[i - 1];
+
+		if (strcmp(t->speaker, STORE_TRAINEE) == 0 && t->node)
+			break;
+	}
+	*first = i;
+	return 0;
+}
+
+int session_pending(struct session *ss, struct err *err)
+{
+	struct store_turn *v;
+	size_t n, first, k = 0;
+
+	if (waiting(ss, &v, &n, &first, err) < 0)
+		return -1;
+	for (size_t i = first; i < n; i++)
+		k += strcmp(v[i].speaker, STORE_TRAINEE) == 0;
+	store_turns_free(v, n);
+	return (int)k;
+}
+
+int session_answer(struct session *ss, struct match *m,
+		   struct engine_out *out, struct err *err)
+{
+	struct store_turn *v;
+	size_t n, first, last = 0, count = 0;
+	struct sbuf text, rules, vars;
+	int rc = -1;
+
+	out->nmsgs = 0;
+	out->npoints = 0;
+	out->nrules = 0;
+	if (ss->closed || engine_ended(ss->e))
+		return 0;
+	if (waiting(ss, &v, &n, &first, err) < 0)
+		return -1;
+	sbuf_init(&text);
+	sbuf_init(&rules);
+	sbuf_init(&vars);
+	for (size_t i = first; i < n; i++) {
+		if (strcmp(v[i].speaker, STORE_TRAINEE) != 0)
+			continue;
+		if (text.len)
+			sbuf_addc(&text, '\n');
+		sbuf_adds(&text, v[i].text);
+		last = i;
+		count++;
+	}
+	if (!count) {
+		rc = 0;
+		goto out;
+	}
+	engine_turn(ss->e, m, text.buf, text.len > SESSION_MATCH_MAX ?
+		    SESSION_MATCH_MAX : text.len, out);
+	rules_json(ss->s, out, &rules);
+	session_vars_json(ss->e, &vars);
+	if (store_begin(ss->st, err) < 0)
+		goto out;
+	for (size_t i = first; i < n; i++) {
+		if (strcmp(v[i].speaker, STORE_TRAINEE) != 0)
+			continue;
+		if (store_turn_set_eval(ss->st, v[i].id,
+					ss->s->nodes[out->node].name,
+					i == last ? rules.buf : "[]",
+					vars.buf, err) < 0) {
+			store_rollback(ss->st);
+			goto out;
+		}
+	}
+	if (store_answer(ss, out, v[last].seq, err) < 0) {
+		store_rollback(ss->st);
+		goto out;
+	}
+	if (store_commit(ss->st, err) < 0) {
+		store_rollback(ss->st);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_turns_free(v, n);
+	sbuf_release(&text);
+	sbuf_release(&rules);
+	sbuf_release(&vars);
+	return rc;
+}
+
+const struct script *session_script(const struct session *ss)
+{
+	return ss->s;
+}
+
 int64_t session_id(const struct session *ss)
 {
 	return ss->id;

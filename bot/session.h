@@ -35,6 +35,30 @@ int session_notice(struct session *ss, const char *text, struct err *err);
 /* Stop before an ending: the session is closed as "gestopt". */
 int session_stop(struct session *ss, struct err *err);
 
+/* --- for the Matrix bot ---------------------------------------------- */
+
+/* Continue a stored, open session (after a restart). Fails with a clear
+ * message when the script changed since (the state cannot be mapped). */
+int session_resume(struct store *st, const struct script *s, int64_t id,
+		   struct session **ss, struct err *err);
+
+/* Store a message without answering it: speaker is STORE_TRAINEE (it
+ * waits for session_answer), STORE_COACH or STORE_OTHER. event_id may be
+ * NULL. Returns 1 if that event was stored before (nothing done). */
+int session_log(struct session *ss, const char *speaker, const char *author,
+		const char *text, const char *event_id, struct err *err);
+
+/* Trainee messages stored but not yet answered. */
+int session_pending(struct session *ss, struct err *err);
+
+/* Answer every waiting trainee message at once, as one turn (a trainee
+ * who sends three messages in a row gets one considered answer). out is
+ * empty (nmsgs 0, no turn taken) when nothing was waiting. */
+int session_answer(struct session *ss, struct match *m,
+		   struct engine_out *out, struct err *err);
+
+const struct script *session_script(const struct session *ss);
+
 int64_t session_id(const struct session *ss);
 struct engine *session_engine(struct session *ss);
 int session_ended(const struct session *ss);

@@ -1,0 +1,1161 @@
+/* bot.c - see bot.h. */
+#include "bot.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "mx.h"
+#include "session.h"
+#include "store.h"
+
+#define MAX_BODY (64 * 1024)       /* longest message matched/answered */
+#define STOP_GRACE_MS 15000        /* at shutdown: time to flush sends */
+#define SYNC_TIMEOUT_MS 30000
+
+struct room {
+	char *id;
+	char *inviter;
+	struct session *ss;        /* running rehearsal, or NULL */
+	char *trainee;             /* user id who started it */
+	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting */
+	char *answer_event;        /* last trainee event: the answer's txn */
+	int told_encrypted;        /* said once that we cannot read it */
+};
+
+/* Requests whose answer we wait for. */
+enum call_kind { CALL_JOIN, CALL_MEMBERS, CALL_WHOAMI, CALL_OTHER };
+
+struct call {
+	uint64_t cookie;
+	enum call_kind kind;
+	char *room;
+};
+
+struct bot {
+	const struct config *cfg;
+	struct catalog cat;
+	struct store *st;
+	struct mx *mx;
+	struct match m;
+	struct engine_out out;
+	struct room *rooms;
+	size_t nrooms, rooms_cap;
+	struct call *calls;
+	size_t ncalls, calls_cap;
+	uint64_t next_cookie;
+	int64_t outbox_after;      /* highest outbox id handed to mx */
+	int ready;                 /* logged in, syncing */
+	int fatal;
+	int initial;               /* first sync ever: history, not answered */
+	/* after a committed batch */
+	char **joins;
+	size_t njoins, joins_cap;
+	char **receipts;           /* room, event pairs */
+	size_t nreceipts, receipts_cap;
+};
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s oefenkamer: ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- rooms --- */
+
+static struct room *room_find(struct bot *b, const char *id)
+{
+	for (size_t i = 0; i < b->nrooms; i++)
+		if (strcmp(b->rooms[i].id, id) == 0)
+			return &b->rooms[i];
+	return NULL;
+}
+
+static struct room *room_add(struct bot *b, const char *id,
+			     const char *inviter)
+{
+	struct room *r = room_find(b, id);
+
+	if (r)
+		return r;
+	XGROW(b->rooms, b->rooms_cap, b->nrooms + 1);
+	r = &b->rooms[b->nrooms++];
+	memset(r, 0, sizeof(*r));
+	r->id = xstrdup(id);
+	r->inviter = inviter ? xstrdup(inviter) : NULL;
+	return r;
+}
+
+static void room_clear_session(struct room *r)
+{
+	session_free(r->ss);
+	r->ss = NULL;
+	free(r->trainee);
+	r->trainee = NULL;
+	free(r->answer_event);
+	r->answer_event = NULL;
+	r->answer_at = 0;
+}
+
+static void room_release(struct room *r)
+{
+	room_clear_session(r);
+	free(r->id);
+	free(r->inviter);
+}
+
+static void room_remove(struct bot *b, const char *id)
+{
+	for (size_t i = 0; i < b->nrooms; i++) {
+		if (strcmp(b->rooms[i].id, id) != 0)
+			continue;
+		room_release(&b->rooms[i]);
+		b->rooms[i] = b->rooms[--b->nrooms];
+		return;
+	}
+}
+
+static int room_save(struct bot *b, const struct room *r, struct err *err)
+{
+	struct store_room sr;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.room = r->id;
+	sr.inviter = r->inviter;
+	sr.joined_ms = now_ms();
+	sr.session_id = r->ss ? session_id(r->ss) : 0;
+	return store_room_set(b->st, &sr, err);
+}
+
+/* --- calls --- */
+
+static uint64_t call_new(struct bot *b, enum call_kind kind,
+			 const char *room)
+{
+	struct call *c;
+
+	XGROW(b->calls, b->calls_cap, b->ncalls + 1);
+	c = &b->calls[b->ncalls++];
+	c->cookie = ++b->next_cookie;
+	c->kind = kind;
+	c->room = room ? xstrdup(room) : NULL;
+	return c->cookie;
+}
+
+/* --- the outbox: everything the bot says goes through it --- */
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The transaction id of the k-th message caused by event (or by a name
+ * when there is no event). The same cause gives the same ids. */
+static void txn_for(char *buf, size_t n, const char *cause, const char *what,
+		    int k)
+{
+	snprintf(buf, n, "oef-%016llx-%s%d", (unsigned long long)fnv(cause),
+		 what, k);
+}
+
+static void html_escape(struct sbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			sbuf_adds(sb, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(sb, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(sb, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(sb, "&#39;");
+			break;
+		case '\n':
+			sbuf_adds(sb, "<br>");
+			break;
+		default:
+			sbuf_addc(sb, *s);
+		}
+	}
+}
+
+static int typing_ms(const struct config *cfg, const char *text)
+{
+	long ms;
+
+	if (!cfg->typing_enabled)
+		return 0;
+	ms = (long)strlen(text) * 1000 / cfg->chars_per_second;
+	if (ms < cfg->typing_min_ms)
+		ms = cfg->typing_min_ms;
+	if (ms > cfg->typing_max_ms)
+		ms = cfg->typing_max_ms;
+	return (int)ms;
+}
+
+/* Queue a message in the outbox (part of the current transaction). */
+static int say(struct bot *b, const char *room, const char *msgtype,
+	       const char *text, const char *txn, int typing,
+	       struct err *err)
+{
+	struct store_outbox o;
+	struct sbuf html;
+	json_t *c;
+	char *content;
+	int rc;
+
+	sbuf_init(&html);
+	html_escape(&html, text);
+	c = json_pack("{s:s, s:s, s:s, s:s}", "msgtype", msgtype,
+		      "body", text, "format", "org.matrix.custom.html",
+		      "formatted_body", sbuf_str(&html));
+	content = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	sbuf_release(&html);
+	if (!content) {
+		err_set(err, "bericht niet te coderen (geen geldige UTF-8?)");
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.room = (char *)room;
+	o.txn = (char *)txn;
+	o.type = "m.room.message";
+	o.content = content;
+	o.typing_ms = typing;
+	rc = store_outbox_add(b->st, &o, err);
+	free(content);
+	return rc;
+}
+
+static int notice(struct bot *b, const char *room, const char *cause,
+		  const char *what, const char *text, struct err *err)
+{
+	char txn[96];
+
+	txn_for(txn, sizeof(txn), cause, what, 0);
+	return say(b, room, "m.notice", text, txn, 0, err);
+}
+
+/* Hand outbox rows added since last time to the Matrix client. */
+static void flush_outbox(struct bot *b)
+{
+	struct store_outbox *v;
+	size_t n;
+	struct err err;
+
+	if (store_outbox_list(b->st, b->outbox_after, &v, &n, &err) < 0) {
+		logf_("%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_error_t je;
+		json_t *c = json_loads(v[i].content, 0, &je);
+
+		if (c) {
+			mx_send(b->mx, v[i].room, v[i].type, v[i].txn, c,
+				v[i].typing_ms, (uint64_t)v[i].id);
+			json_decref(c);
+		}
+		b->outbox_after = v[i].id;
+	}
+	store_outbox_free(v, n);
+}
+
+/* --- texts --- */
+
+static const char help_text[] =
+	"Ik ben Oefenkamer: hier oefen je een gesprek over de veiligheid "
+	"van een kind met een gespeelde ouder of jongere.\n"
+	"!oefeningen — welke oefeningen er zijn\n"
+	"!start <nummer> — begin een oefening (jij bent de professional)\n"
+	"!stop — stop en krijg een korte nabespreking\n"
+	"!opnieuw — begin dezelfde oefening opnieuw\n"
+	"!stand — hoe staan vertrouwen en spanning ervoor\n"
+	"!hulp — dit overzicht\n"
+	"Tijdens de oefening praat je gewoon tegen de persona. Anderen in de "
+	"kamer mogen meelezen; alleen jouw berichten krijgen antwoord.";
+
+static void scenarios_text(struct bot *b, struct sbuf *sb)
+{
+	sbuf_adds(sb, "Deze oefeningen zijn er (start met !start <nummer>):");
+	for (size_t i = 0; i < b->cat.nscripts; i++) {
+		const struct script *s = b->cat.scripts[i];
+
+		sbuf_addf(sb, "\n%zu. %s — %s (%s)", i + 1, s->title,
+			  catalog_persona_name(&b->cat, s),
+			  s->difficulty == 1 ? "instap" :
+			  s->difficulty == 2 ? "gemiddeld" : "pittig");
+	}
+}
+
+static void meter(struct sbuf *sb, int v)
+{
+	for (int i = 0; i < 10; i++)
+		sbuf_adds(sb, i < v ? "█" : "░");
+	sbuf_addf(sb, " %d/10", v);
+}
+
+static void stand_text(struct session *ss, struct sbuf *sb)
+{
+	const struct engine *e = session_engine(ss);
+	const struct script *s = session_script(ss);
+	int vi = script_find_var(s, "vertrouwen");
+	int si = script_find_var(s, "spanning");
+
+	sbuf_adds(sb, "Vertrouwen ");
+	meter(sb, engine_var(e, (size_t)vi));
+	sbuf_adds(sb, " · spanning ");
+	meter(sb, engine_var(e, (size_t)si));
+	sbuf_addf(sb, " · beurt %d", engine_beurt(e));
+}
+
+/* The short debrief posted at the end of a rehearsal. */
+static void debrief_text(struct bot *b, struct session *ss, struct sbuf *sb)
+{
+	const struct script *s = session_script(ss);
+	const struct engine *e = session_engine(ss);
+	const struct node *n = &s->nodes[engine_node(e)];
+	int ended = engine_ended(e);
+	struct store_rubric *rv = NULL;
+	size_t nr = 0;
+	struct err err;
+
+	sbuf_addf(sb, "Einde van de oefening: %s.", !ended ? "gestopt" :
+		  n->ending == END_GOED ? "het gesprek is goed afgerond" :
+		  n->ending == END_BREUK ? "het gesprek is vastgelopen" :
+		  "het gesprek eindigde neutraal");
+	if (ended && n->explain)
+		sbuf_addf(sb, "\n%s", n->explain);
+	sbuf_adds(sb, "\n");
+	stand_text(ss, sb);
+	if (store_rubric_get(b->st, session_id(ss), &rv, &nr, &err) == 0 &&
+	    nr) {
+		sbuf_adds(sb, "\nRubriek:");
+		for (size_t p = 0; p < s->npoints; p++) {
+			int shown = 0, missed = 0;
+
+			for (size_t i = 0; i < nr; i++) {
+				if (strcmp(rv[i].point, s->points[p].id))
+					continue;
+				if (rv[i].shown)
+					shown++;
+				else
+					missed++;
+			}
+			if (!shown && !missed)
+				continue;
+			sbuf_addf(sb, "\n%s %s", missed && !shown ? "✘" :
+				  shown && !missed ? "✔" : "±",
+				  s->points[p].label);
+			if (shown)
+				sbuf_addf(sb, " — %d× getoond", shown);
+			if (missed)
+				sbuf_addf(sb, "%s %d× gemist", shown ? "," :
+					  " —", missed);
+		}
+	}
+	store_rubric_free(rv, nr);
+	sbuf_addf(sb, "\nSessie %lld. Een trainer maakt de volledige "
+		  "nabespreking met: oefenkamer export %lld --format html",
+		  (long long)session_id(ss), (long long)session_id(ss));
+}
+
+/* --- sessions in rooms --- */
+
+static const char *display_name(struct bot *b, const struct script *s)
+{
+	const struct persona *p = catalog_persona(&b->cat, s);
+
+	return p ? p->display_name : s->persona;
+}
+
+/* Persona lines as m.text (with typing), in order. */
+static int say_answer(struct bot *b, struct room *r, const char *cause,
+		      const struct engine_out *o, struct err *err)
+{
+	for (size_t i = 0; i < o->nmsgs; i++) {
+		char txn[96];
+
+		txn_for(txn, sizeof(txn), cause, "p", (int)i);
+		if (say(b, r->id, "m.text", o->msgs[i].buf, txn,
+			typing_ms(b->cfg, o->msgs[i].buf), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int end_session(struct bot *b, struct room *r, const char *cause,
+		       struct err *err)
+{
+	struct sbuf sb;
+	int rc;
+
+	if (!r->ss)
+		return 0;
+	if (!session_ended(r->ss) && session_stop(r->ss, err) < 0)
+		return -1;
+	sbuf_init(&sb);
+	debrief_text(b, r->ss, &sb);
+	rc = notice(b, r->id, cause, "end", sb.buf, err);
+	if (rc == 0)
+		rc = session_notice(r->ss, sb.buf, err);
+	sbuf_release(&sb);
+	if (rc < 0)
+		return -1;
+	mx_set_displayname(b->mx, r->id, b->cfg->device_name,
+			   call_new(b, CALL_OTHER, r->id));
+	room_clear_session(r);
+	return room_save(b, r, err);
+}
+
+static int start_session(struct bot *b, struct room *r, const char *sender,
+			 const struct script *s, const char *cause,
+			 struct err *err)
+{
+	struct session *ss;
+	struct sbuf sb;
+	int rc;
+
+	if (session_begin(b->st, s, fnv(cause) & 0x7fffffff, sender, r->id,
+			  &ss, &b->out, err) < 0)
+		return -1;
+	r->ss = ss;
+	r->trainee = xstrdup(sender);
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "Oefening: %s\n%s\n(Je praat nu met %s. !stop om te "
+		  "stoppen, !hulp voor hulp.)", s->title, s->intro,
+		  display_name(b, s));
+	rc = notice(b, r->id, cause, "intro", sb.buf, err);
+	sbuf_release(&sb);
+	if (rc < 0 || say_answer(b, r, cause, &b->out, err) < 0)
+		return -1;
+	mx_set_displayname(b->mx, r->id, display_name(b, s),
+			   call_new(b, CALL_OTHER, r->id));
+	return room_save(b, r, err);
+}
+
+/* Answer what the trainee said (all waiting messages at once). */
+static int answer(struct bot *b, struct room *r, struct err *err)
+{
+	char cause[512];
+
+	r->answer_at = 0;
+	if (!r->ss)
+		return 0;
+	snprintf(cause, sizeof(cause), "%s", r->answer_event ?
+		 r->answer_event : r->id);
+	if (session_answer(r->ss, &b->m, &b->out, err) < 0)
+		return -1;
+	if (say_answer(b, r, cause, &b->out, err) < 0)
+		return -1;
+	if (b->out.ended)
+		return end_session(b, r, cause, err);
+	return 0;
+}
+
+/* --- commands --- */
+
+static int command(struct bot *b, struct room *r, const char *sender,
+		   const char *body, const char *event_id, struct err *err)
+{
+	char cmd[32];
+	const char *arg;
+	size_t n = strcspn(body + 1, " \t\n");
+	struct sbuf sb;
+	int rc = 0;
+
+	if (n >= sizeof(cmd))
+		n = sizeof(cmd) - 1;
+	memcpy(cmd, body + 1, n);
+	cmd[n] = '\0';
+	for (char *c = cmd; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	arg = body + 1 + strcspn(body + 1, " \t\n");
+	while (*arg == ' ' || *arg == '\t' || *arg == '\n')
+		arg++;
+	sbuf_init(&sb);
+	if (!strcmp(cmd, "oefeningen") || !strcmp(cmd, "scenarios") ||
+	    !strcmp(cmd, "scenario's")) {
+		scenarios_text(b, &sb);
+		rc = notice(b, r->id, event_id, "list", sb.buf, err);
+	} else if (!strcmp(cmd, "hulp") || !strcmp(cmd, "help")) {
+		rc = notice(b, r->id, event_id, "help", help_text, err);
+	} else if (!strcmp(cmd, "start")) {
+		const struct script *s = *arg ? catalog_find(&b->cat, arg) :
+					 NULL;
+
+		if (r->ss) {
+			sbuf_addf(&sb, "Er loopt al een oefening (%s). Typ "
+				  "!stop om te stoppen of !opnieuw om opnieuw "
+				  "te beginnen.", session_script(r->ss)->title);
+			rc = notice(b, r->id, event_id, "busy", sb.buf, err);
+		} else if (!s) {
+			sbuf_addf(&sb, "%s'%s' ken ik niet. ", *arg ? "" :
+				  "Welke oefening? ", arg);
+			scenarios_text(b, &sb);
+			rc = notice(b, r->id, event_id, "which", sb.buf, err);
+		} else {
+			rc = start_session(b, r, sender, s, event_id, err);
+		}
+	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "einde")) {
+		if (!r->ss)
+			rc = notice(b, r->id, event_id, "none", "Er loopt nu "
+				    "geen oefening. Begin er een met !start "
+				    "<nummer> (zie !oefeningen).", err);
+		else
+			rc = end_session(b, r, event_id, err);
+	} else if (!strcmp(cmd, "opnieuw")) {
+		if (!r->ss) {
+			rc = notice(b, r->id, event_id, "none", "Er is geen "
+				    "oefening om opnieuw te beginnen. Kies er "
+				    "een met !oefeningen.", err);
+		} else {
+			const struct script *s = session_script(r->ss);
+
+			rc = end_session(b, r, event_id, err);
+			if (rc == 0)
+				rc = start_session(b, r, sender, s, event_id,
+						   err);
+		}
+	} else if (!strcmp(cmd, "stand")) {
+		if (r->ss)
+			stand_text(r->ss, &sb);
+		else
+			sbuf_adds(&sb, "Er loopt nu geen oefening.");
+		rc = notice(b, r->id, event_id, "stand", sb.buf, err);
+	} else {
+		sbuf_addf(&sb, "Die opdracht ken ik niet (!%s). Typ !hulp "
+			  "voor wat ik kan.", cmd);
+		rc = notice(b, r->id, event_id, "unknown", sb.buf, err);
+	}
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* --- events --- */
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int is_coach(const struct config *cfg, const char *user)
+{
+	for (size_t i = 0; i < cfg->ncoaches; i++)
+		if (strcmp(cfg->coaches[i], user) == 0)
+			return 1;
+	for (size_t i = 0; i < cfg->ntrainers; i++)
+		if (strcmp(cfg->trainers[i], user) == 0)
+			return 1;
+	return 0;
+}
+
+static void queue_receipt(struct bot *b, const char *room,
+			  const char *event_id)
+{
+	XGROW(b->receipts, b->receipts_cap, b->nreceipts + 2);
+	b->receipts[b->nreceipts++] = xstrdup(room);
+	b->receipts[b->nreceipts++] = xstrdup(event_id);
+}
+
+static int on_message(struct bot *b, struct room *r, json_t *ev,
+		      struct err *err)
+{
+	const char *sender = str(ev, "sender");
+	const char *eid = str(ev, "event_id");
+	json_t *content = json_object_get(ev, "content");
+	const char *body = str(content, "body");
+	const char *mt = str(content, "msgtype");
+	char *cut = NULL;
+	int rc = 0;
+
+	if (!sender || !eid || !body || !mt)
+		return 0;   /* malformed: nothing to answer */
+	if (strcmp(mt, "m.text") && strcmp(mt, "m.emote") &&
+	    strcmp(mt, "m.notice"))
+		return 0;
+	if (json_object_get(content, "m.relates_to") &&
+	    json_is_object(json_object_get(json_object_get(content,
+				"m.relates_to"), "m.new_content")))
+		return 0;   /* an edit: the original was answered */
+	if (strlen(body) > MAX_BODY) {
+		/* cut on a UTF-8 boundary */
+		size_t n = MAX_BODY;
+
+		while (n && ((unsigned char)body[n] & 0xc0) == 0x80)
+			n--;
+		cut = xstrndup(body, n);
+		body = cut;
+	}
+	if (body[0] == '!' && strcmp(mt, "m.notice") != 0) {
+		if (!b->initial)
+			rc = command(b, r, sender, body, eid, err);
+		if (r->ss && rc == 0)
+			rc = session_log(r->ss, STORE_OTHER, sender, body,
+					 eid, err) < 0 ? -1 : 0;
+	} else if (r->ss && r->trainee && strcmp(sender, r->trainee) == 0) {
+		int added = session_log(r->ss, STORE_TRAINEE, sender, body,
+					eid, err);
+
+		if (added < 0) {
+			rc = -1;
+		} else if (added == 0) {
+			free(r->answer_event);
+			r->answer_event = xstrdup(eid);
+			r->answer_at = mono_ms() + b->cfg->gather_ms;
+			queue_receipt(b, r->id, eid);
+		}
+	} else if (r->ss) {
+		rc = session_log(r->ss, is_coach(b->cfg, sender) ?
+				 STORE_COACH : STORE_OTHER, sender, body, eid,
+				 err) < 0 ? -1 : 0;
+	}
+	free(cut);
+	return rc;
+}
+
+static int on_member(struct bot *b, struct room *r, json_t *ev,
+		     const char *me, struct err *err)
+{
+	const char *who = str(ev, "state_key");
+	const char *eid = str(ev, "event_id");
+	const char *ms = str(json_object_get(ev, "content"), "membership");
+
+	if (!who || !ms || !eid)
+		return 0;
+	if (strcmp(who, me) == 0) {
+		/* our own join: say hello once (the txn makes it once) */
+		if (!strcmp(ms, "join") && !b->initial && !r->ss) {
+			const char *prev = str(json_object_get(
+				json_object_get(ev, "unsigned"),
+				"prev_content"), "membership");
+
+			if (prev && !strcmp(prev, "join"))
+				return 0;   /* a display-name change */
+			return notice(b, r->id, eid, "hello", help_text, err);
+		}
+		return 0;
+	}
+	if (!strcmp(ms, "leave") || !strcmp(ms, "ban"))
+		mx_joined_members(b->mx, r->id,
+				  call_new(b, CALL_MEMBERS, r->id));
+	return 0;
+}
+
+static int on_event(struct bot *b, struct room *r, json_t *ev,
+		    struct err *err)
+{
+	const char *type = str(ev, "type");
+	const char *sender = str(ev, "sender");
+	const char *me = b->cfg->user_id;
+
+	if (!type || !sender)
+		return 0;
+	if (!strcmp(type, "m.room.member"))
+		return on_member(b, r, ev, me, err);
+	if (!strcmp(sender, me))
+		return 0;
+	if (!strcmp(type, "m.room.message"))
+		return on_message(b, r, ev, err);
+	if (!strcmp(type, "m.room.encrypted") && !r->told_encrypted &&
+	    !b->initial) {
+		r->told_encrypted = 1;
+		return notice(b, r->id, str(ev, "event_id") ?
+			      str(ev, "event_id") : r->id, "enc",
+			      "Deze kamer is versleuteld en dat kan ik nog "
+			      "niet lezen. Maak een kamer zonder versleuteling "
+			      "en nodig mij daar uit.", err);
+	}
+	return 0;
+}
+
+static int on_invite(struct bot *b, const char *room_id, json_t *room,
+		     struct err *err)
+{
+	json_t *events = json_object_get(json_object_get(room, "invite_state"),
+					 "events");
+	const char *inviter = NULL;
+	size_t i;
+	json_t *ev;
+
+	json_array_foreach(events, i, ev) {
+		if (json_is_string(json_object_get(ev, "state_key")) &&
+		    !strcmp(str(ev, "type") ? str(ev, "type") : "",
+			    "m.room.member") &&
+		    !strcmp(str(ev, "state_key"), b->cfg->user_id))
+			inviter = str(ev, "sender");
+	}
+	if (!inviter || !config_invite_allowed(b->cfg, inviter)) {
+		logf_("uitnodiging voor %s van %s geweigerd (niet in "
+		      "invites.allow)", room_id, inviter ? inviter : "?");
+		mx_leave(b->mx, room_id, call_new(b, CALL_OTHER, room_id));
+		return 0;
+	}
+	if (room_find(b, room_id))
+		return 0;
+	{
+		struct room *r = room_add(b, room_id, inviter);
+
+		if (room_save(b, r, err) < 0)
+			return -1;
+	}
+	XGROW(b->joins, b->joins_cap, b->njoins + 1);
+	b->joins[b->njoins++] = xstrdup(room_id);
+	return 0;
+}
+
+/* Throw away in-memory state and read it back from the store (after a
+ * failed transaction, memory may be ahead of the database). */
+static void reload(struct bot *b);
+
+static int process(struct bot *b, const struct mx_sync *s, struct err *err)
+{
+	const char *rid;
+	json_t *room;
+
+	json_object_foreach(s->rooms_invite, rid, room)
+		if (on_invite(b, rid, room, err) < 0)
+			return -1;
+	json_object_foreach(s->rooms_join, rid, room) {
+		json_t *tl = json_object_get(json_object_get(room, "timeline"),
+					     "events");
+		struct room *r = room_find(b, rid);
+		size_t i;
+		json_t *ev;
+
+		if (!r) {
+			r = room_add(b, rid, NULL);
+			if (room_save(b, r, err) < 0)
+				return -1;
+		}
+		json_array_foreach(tl, i, ev) {
+			if (!json_is_object(ev))
+				continue;
+			if (on_event(b, r, ev, err) < 0)
+				return -1;
+		}
+	}
+	json_object_foreach(s->rooms_leave, rid, room) {
+		struct room *r = room_find(b, rid);
+
+		if (!r)
+			continue;
+		if (r->ss && !session_ended(r->ss) &&
+		    session_stop(r->ss, err) < 0)
+			return -1;
+		if (store_room_delete(b->st, rid, err) < 0)
+			return -1;
+		room_remove(b, rid);
+	}
+	return store_meta_set(b->st, "sync_token", s->next_batch, err);
+}
+
+static int on_sync(void *arg, const struct mx_sync *s)
+{
+	struct bot *b = arg;
+	struct err err;
+
+	if (store_begin(b->st, &err) < 0) {
+		logf_("%s", err.msg);
+		return -1;
+	}
+	if (process(b, s, &err) < 0 || store_commit(b->st, &err) < 0) {
+		logf_("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
+		store_rollback(b->st);
+		reload(b);
+		for (size_t i = 0; i < b->njoins; i++)
+			free(b->joins[i]);
+		b->njoins = 0;
+		for (size_t i = 0; i < b->nreceipts; i++)
+			free(b->receipts[i]);
+		b->nreceipts = 0;
+		return -1;
+	}
+	b->initial = 0;
+	for (size_t i = 0; i < b->njoins; i++) {
+		mx_join(b->mx, b->joins[i], call_new(b, CALL_JOIN,
+						     b->joins[i]));
+		free(b->joins[i]);
+	}
+	b->njoins = 0;
+	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
+		mx_receipt(b->mx, b->receipts[i], b->receipts[i + 1]);
+		free(b->receipts[i]);
+		free(b->receipts[i + 1]);
+	}
+	b->nreceipts = 0;
+	flush_outbox(b);
+	return 0;
+}
+
+static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
+{
+	struct bot *b = arg;
+	struct err err;
+
+	(void)ok;
+	(void)event_id;
+	/* sent, or refused for good: either way it leaves the outbox */
+	if (store_outbox_done(b->st, (int64_t)cookie, &err) < 0)
+		logf_("%s", err.msg);
+}
+
+static void on_login(void *arg, int ok, const char *token,
+		     const char *device, const char *error)
+{
+	struct bot *b = arg;
+	struct err err;
+
+	if (!ok) {
+		logf_("inloggen als %s mislukt: %s", b->cfg->user_id,
+		      error ? error : "onbekende fout");
+		b->fatal = 1;
+		return;
+	}
+	if (store_begin(b->st, &err) < 0 ||
+	    store_meta_set(b->st, "access_token", token, &err) < 0 ||
+	    store_meta_set(b->st, "device_id", device, &err) < 0 ||
+	    store_meta_set(b->st, "user_id", b->cfg->user_id, &err) < 0 ||
+	    store_commit(b->st, &err) < 0) {
+		store_rollback(b->st);
+		logf_("login niet op te slaan: %s", err.msg);
+		b->fatal = 1;
+		return;
+	}
+	logf_("ingelogd als %s (apparaat %s)", b->cfg->user_id, device);
+	b->ready = 1;
+}
+
+static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
+{
+	struct bot *b = arg;
+	struct call c;
+	size_t i;
+	struct err err;
+
+	for (i = 0; i < b->ncalls; i++)
+		if (b->calls[i].cookie == cookie)
+			break;
+	if (i == b->ncalls)
+		return;
+	c = b->calls[i];
+	b->calls[i] = b->calls[--b->ncalls];
+	if (c.kind == CALL_JOIN && status != 200) {
+		logf_("kamer %s binnengaan mislukt (HTTP %ld)", c.room, status);
+	} else if (c.kind == CALL_MEMBERS && status == 200) {
+		json_t *joined = json_object_get(body, "joined");
+		size_t humans = json_object_size(joined) -
+				(json_object_get(joined, b->cfg->user_id) ?
+				 1 : 0);
+		struct room *r = room_find(b, c.room);
+
+		/* the last human left: close the rehearsal and leave */
+		if (r && humans == 0) {
+			logf_("iedereen is weg uit %s: ik ga ook", c.room);
+			if (store_begin(b->st, &err) == 0) {
+				if ((r->ss && !session_ended(r->ss) &&
+				     session_stop(r->ss, &err) < 0) ||
+				    store_room_delete(b->st, c.room, &err) < 0 ||
+				    store_commit(b->st, &err) < 0) {
+					store_rollback(b->st);
+					logf_("%s", err.msg);
+				}
+			}
+			mx_leave(b->mx, c.room, call_new(b, CALL_OTHER,
+							 c.room));
+			room_remove(b, c.room);
+		}
+	} else if (c.kind == CALL_WHOAMI) {
+		const char *dev = str(body, "device_id");
+		const char *uid = str(body, "user_id");
+
+		if (status != 200 || !uid || strcmp(uid, b->cfg->user_id)) {
+			logf_("het access token hoort niet bij %s (HTTP %ld)",
+			      b->cfg->user_id, status);
+			b->fatal = 1;
+		} else {
+			if (store_meta_set(b->st, "device_id", dev ? dev : "",
+					   &err) < 0 ||
+			    store_meta_set(b->st, "user_id", uid, &err) < 0)
+				logf_("%s", err.msg);
+			b->ready = 1;
+		}
+	}
+	free(c.room);
+}
+
+/* --- lifecycle --- */
+
+static void reload(struct bot *b)
+{
+	struct store_room *v;
+	size_t n;
+	struct err err;
+
+	for (size_t i = 0; i < b->nrooms; i++)
+		room_release(&b->rooms[i]);
+	b->nrooms = 0;
+	if (store_rooms_list(b->st, &v, &n, &err) < 0) {
+		logf_("%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct room *r = room_add(b, v[i].room, v[i].inviter);
+		struct store_session rec;
+		const struct script *s;
+
+		if (!v[i].session_id)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		if (store_session_get(b->st, v[i].session_id, &rec, &err) != 0)
+			continue;
+		s = catalog_find(&b->cat, rec.scenario);
+		if (!s || rec.ended_ms) {
+			store_session_release(&rec);
+			continue;
+		}
+		if (session_resume(b->st, s, v[i].session_id, &r->ss,
+				   &err) < 0) {
+			logf_("oefening in %s niet te hervatten: %s",
+			      v[i].room, err.msg);
+		} else {
+			r->trainee = rec.trainee ? xstrdup(rec.trainee) : NULL;
+			if (session_pending(r->ss, &err) > 0)
+				r->answer_at = mono_ms();
+		}
+		store_session_release(&rec);
+	}
+	store_rooms_free(v, n);
+}
+
+struct bot *bot_new(const struct config *cfg, struct err *err)
+{
+	struct bot *b = xcalloc(1, sizeof(*b));
+	struct diag d;
+	struct mx_handlers h;
+
+	b->cfg = cfg;
+	diag_init(&d);
+	catalog_load(&b->cat, cfg->scripts_dir, cfg->personas_dir, &d);
+	for (size_t i = 0; i < d.n; i++)
+		logf_("%s", d.msgs[i]);
+	diag_release(&d);
+	if (!b->cat.nscripts) {
+		err_set(err, "geen bruikbare scenario's in %s",
+			cfg->scripts_dir);
+		goto fail;
+	}
+	if (store_open(cfg->store, &b->st, err) < 0)
+		goto fail;
+	match_init(&b->m);
+	engine_out_init(&b->out);
+	memset(&h, 0, sizeof(h));
+	h.arg = b;
+	h.on_sync = on_sync;
+	h.on_sent = on_sent;
+	h.on_login = on_login;
+	h.on_done = on_done;
+	b->mx = mx_new(cfg->homeserver, cfg->user_id, &h);
+	return b;
+fail:
+	catalog_release(&b->cat);
+	free(b);
+	return NULL;
+}
+
+void bot_free(struct bot *b)
+{
+	if (!b)
+		return;
+	mx_free(b->mx);
+	for (size_t i = 0; i < b->nrooms; i++)
+		room_release(&b->rooms[i]);
+	free(b->rooms);
+	for (size_t i = 0; i < b->ncalls; i++)
+		free(b->calls[i].room);
+	free(b->calls);
+	free(b->joins);
+	free(b->receipts);
+	match_release(&b->m);
+	engine_out_release(&b->out);
+	store_free(b->st);
+	catalog_release(&b->cat);
+	free(b);
+}
+
+/* Log in once; afterwards the stored token and device are used. */
+static int login(struct bot *b, struct err *err)
+{
+	char *token = NULL, *device = NULL, *user = NULL, *secret = NULL;
+	int rc = -1;
+
+	if (store_meta_get(b->st, "access_token", &token, err) < 0 ||
+	    store_meta_get(b->st, "device_id", &device, err) < 0 ||
+	    store_meta_get(b->st, "user_id", &user, err) < 0)
+		goto out;
+	if (token && user && strcmp(user, b->cfg->user_id) != 0) {
+		err_set(err, "%s hoort bij %s, niet bij %s: gebruik een eigen "
+			"store per account", b->cfg->store, user,
+			b->cfg->user_id);
+		goto out;
+	}
+	if (token) {
+		mx_set_token(b->mx, token, device);
+		b->ready = 1;
+		rc = 0;
+		goto out;
+	}
+	if (b->cfg->access_token_file) {
+		if (config_read_secret(b->cfg->access_token_file, &secret,
+				       err) < 0)
+			goto out;
+		mx_set_token(b->mx, secret, NULL);
+		if (store_meta_set(b->st, "access_token", secret, err) < 0)
+			goto out;
+		mx_call(b->mx, "GET", "/account/whoami", NULL,
+			call_new(b, CALL_WHOAMI, NULL));
+	} else {
+		if (config_read_secret(b->cfg->password_file, &secret,
+				       err) < 0)
+			goto out;
+		mx_login(b->mx, secret, b->cfg->device_name);
+	}
+	rc = 0;
+out:
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	free(device);
+	free(user);
+	return rc;
+}
+
+/* Answer the rooms whose trainee has been quiet for gather_ms; returns
+ * ms until the next one is due (or -1). */
+static int64_t answer_due(struct bot *b, int all)
+{
+	int64_t now = mono_ms(), next = -1;
+	struct err err;
+
+	for (size_t i = 0; i < b->nrooms; i++) {
+		struct room *r = &b->rooms[i];
+
+		if (!r->answer_at)
+			continue;
+		if (!all && r->answer_at > now) {
+			if (next < 0 || r->answer_at - now < next)
+				next = r->answer_at - now;
+			continue;
+		}
+		if (store_begin(b->st, &err) < 0 || answer(b, r, &err) < 0 ||
+		    store_commit(b->st, &err) < 0) {
+			logf_("antwoord in %s niet opgeslagen, later opnieuw: "
+			      "%s", r->id, err.msg);
+			store_rollback(b->st);
+			reload(b);
+			return 1000;
+		}
+	}
+	flush_outbox(b);
+	return next;
+}
+
+int bot_run(struct bot *b, volatile int *stop, int wake_fd)
+{
+	struct err err;
+	char *since = NULL;
+	int started = 0;
+	int64_t stop_at = 0;
+
+	if (login(b, &err) < 0) {
+		logf_("%s", err.msg);
+		return -1;
+	}
+	reload(b);
+	flush_outbox(b);
+	if (store_meta_get(b->st, "sync_token", &since, &err) < 0) {
+		logf_("%s", err.msg);
+		return -1;
+	}
+	b->initial = since == NULL;
+	for (;;) {
+		int64_t next;
+		int timeout = 1000;
+
+		if (b->fatal) {
+			free(since);
+			return -1;
+		}
+		if (b->ready && !started && !*stop) {
+			mx_sync_start(b->mx, since, SYNC_TIMEOUT_MS);
+			started = 1;
+			logf_("verbonden met %s als %s; %zu kamers",
+			      b->cfg->homeserver, b->cfg->user_id, b->nrooms);
+		}
+		if (*stop && !stop_at) {
+			logf_("stoppen: wat onderweg is wordt afgemaakt");
+			mx_sync_stop(b->mx);
+			stop_at = mono_ms() + STOP_GRACE_MS;
+			answer_due(b, 1);
+		}
+		if (stop_at && (mx_sends_pending(b->mx) == 0 ||
+				mono_ms() > stop_at))
+			break;
+		next = answer_due(b, 0);
+		if (next >= 0 && next < timeout)
+			timeout = (int)next;
+		if (mx_poll(b->mx, timeout, stop_at ? -1 : wake_fd) == 1) {
+			char buf[64];
+
+			while (read(wake_fd, buf, sizeof(buf)) > 0)
+				;
+		}
+	}
+	if (mx_sends_pending(b->mx))
+		logf_("%zu berichten nog niet verstuurd; ze gaan mee bij de "
+		      "volgende start", mx_sends_pending(b->mx));
+	free(since);
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* mx.h - a Matrix client-server API client for one account and device.
+ *
+ * Knows Matrix and HTTP, nothing of personas or transcripts. The owner
+ * (bot.c) gets each /sync response as a whole, so that it can store the
+ * effects of every event together with the next sync token in one
+ * transaction, and asks for sends, typing notifications, receipts, joins
+ * and leaves. Sends to one room go out one at a time, in order; a 429
+ * pauses all sends for retry_after_ms and then resends in order; network
+ * errors and 5xx back off exponentially with jitter, capped.
+ */
+#ifndef OEF_MX_H
+#define OEF_MX_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include "util.h"
+
+struct mx;
+
+/* A /sync response, parsed. Borrowed for the duration of the callback. */
+struct mx_sync {
+	const char *next_batch;
+	json_t *rooms_join;      /* rooms.join object, or NULL */
+	json_t *rooms_invite;    /* rooms.invite object, or NULL */
+	json_t *rooms_leave;     /* rooms.leave object, or NULL */
+	json_t *root;            /* the whole response */
+};
+
+struct mx_handlers {
+	void *arg;
+	/* A sync response arrived. Return 0 when its effects are stored
+	 * (the client then syncs from next_batch), -1 to get the same batch
+	 * again later (e.g. the database is locked). */
+	int (*on_sync)(void *arg, const struct mx_sync *s);
+	/* A queued send finished: ok = 1 sent (event_id given), 0 gave up
+	 * for good (e.g. 403: not in the room). */
+	void (*on_sent)(void *arg, uint64_t cookie, int ok,
+			const char *event_id);
+	/* Login finished (ok or not): the token and device to keep. */
+	void (*on_login)(void *arg, int ok, const char *access_token,
+			 const char *device_id, const char *error);
+	/* A join/leave/other request finished. */
+	void (*on_done)(void *arg, uint64_t cookie, long status,
+			json_t *body);
+};
+
+/* homeserver: base URL; the client borrows nothing. */
+struct mx *mx_new(const char *homeserver, const char *user_id,
+		  const struct mx_handlers *h);
+void mx_free(struct mx *mx);
+
+/* Use this token and device (from the store). The token is wiped on
+ * mx_free and never logged. */
+void mx_set_token(struct mx *mx, const char *access_token,
+		  const char *device_id);
+/* Log in with a password (m.login.password) as device_name; on_login
+ * reports. Only when no token is stored: never a new device on restart. */
+void mx_login(struct mx *mx, const char *password, const char *device_name);
+
+/* Start (or continue) the /sync loop from since (NULL: initial sync).
+ * One request at a time, long-polling timeout_ms on the server. */
+void mx_sync_start(struct mx *mx, const char *since, int timeout_ms);
+void mx_sync_stop(struct mx *mx);
+
+/* Queue a room event. txn is the transaction id (derived from what is
+ * being answered, so a resend is deduplicated by the homeserver).
+ * content is copied. cookie comes back in on_sent. typing_ms > 0: show
+ * "typing" that long before sending. */
+void mx_send(struct mx *mx, const char *room, const char *type,
+	     const char *txn, json_t *content, int typing_ms, uint64_t cookie);
+
+/* Fire-and-forget requests; results via on_done(cookie). */
+void mx_join(struct mx *mx, const char *room, uint64_t cookie);
+void mx_leave(struct mx *mx, const char *room, uint64_t cookie);
+void mx_receipt(struct mx *mx, const char *room, const char *event_id);
+void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms);
+void mx_set_displayname(struct mx *mx, const char *room, const char *name,
+			uint64_t cookie);
+void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie);
+/* Any other request (method, path below /_matrix/client/v3, body). */
+void mx_call(struct mx *mx, const char *method, const char *path,
+	     json_t *body, uint64_t cookie);
+
+/* Drive: wait for network or extra_fd up to timeout_ms, run timers and
+ * callbacks. Returns 1 if extra_fd became readable. */
+int mx_poll(struct mx *mx, int timeout_ms, int extra_fd);
+
+/* Sends queued or in flight (for a clean shutdown). */
+size_t mx_sends_pending(const struct mx *mx);
+
+#endif
