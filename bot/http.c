@@ -1,0 +1,498 @@
+/* http.c - see http.h. The only file that calls libcurl.
+ *
+ * Every request is a curl easy handle in one multi handle, with a struct
+ * req as its private pointer. A request lives on exactly one of two lists:
+ * "running" (inside the multi handle) or "done" (finished, callback not yet
+ * run). http_poll() first moves everything that finished to "done" and only
+ * then runs the callbacks one at a time, so a callback may start requests
+ * or cancel any other request (also one that is already on "done": it is
+ * then dropped without a callback) without disturbing libcurl or the loop.
+ * The one thing a callback must not do is http_free() the loop it runs in.
+ */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util.h"
+
+#define CONNECT_TIMEOUT_MS 10000L
+#define MAX_HOST_CONNECTIONS 8L
+#define MAX_RETRY_AFTER_S (7L * 24 * 3600)
+
+#ifndef CURL_WRITEFUNC_ERROR            /* before curl 7.87 */
+#define CURL_WRITEFUNC_ERROR 0          /* any short count aborts */
+#endif
+
+struct req {
+	uint64_t id;
+	CURL *easy;
+	struct curl_slist *headers;  /* holds the bearer: wiped on free */
+	char *body;                  /* our copy; wiped on free (passwords) */
+	size_t body_len;
+	size_t max_body;
+	struct sbuf resp;
+	long retry_after_ms;
+	int too_large;
+	const char *fail;            /* failed before it started, or NULL */
+	CURLcode result;
+	http_cb cb;
+	void *arg;
+	char errbuf[CURL_ERROR_SIZE];
+	char msg[CURL_ERROR_SIZE + 16];
+	struct req *prev, *next;
+};
+
+struct list {
+	struct req *head, *tail;
+	size_t n;
+};
+
+struct http {
+	CURLM *multi;
+	struct list running;
+	struct list done;
+	uint64_t next_id;
+	size_t max_body;
+};
+
+static int global_ready;
+
+static void list_push(struct list *l, struct req *r)
+{
+	r->next = NULL;
+	r->prev = l->tail;
+	if (l->tail)
+		l->tail->next = r;
+	else
+		l->head = r;
+	l->tail = r;
+	l->n++;
+}
+
+static void list_remove(struct list *l, struct req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		l->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		l->tail = r->prev;
+	r->prev = r->next = NULL;
+	l->n--;
+}
+
+static struct req *list_find(const struct list *l, uint64_t id)
+{
+	struct req *r;
+
+	for (r = l->head; r; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void req_free(struct req *r)
+{
+	struct curl_slist *s;
+
+	if (r->easy)
+		curl_easy_cleanup(r->easy);
+	for (s = r->headers; s; s = s->next)
+		explicit_bzero(s->data, strlen(s->data));
+	curl_slist_free_all(r->headers);
+	if (r->body) {
+		explicit_bzero(r->body, r->body_len);
+		free(r->body);
+	}
+	sbuf_release(&r->resp);
+	free(r);
+}
+
+/* Run the callback of a request that is on no list any more, then free
+ * it. error overrides whatever happened (used for "cancelled"). */
+static void req_finish(struct req *r, const char *error)
+{
+	struct http_response resp;
+	const char *errbuf = r->errbuf;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.retry_after_ms = r->retry_after_ms;
+	if (!error)
+		error = r->fail;
+	if (error) {
+		/* nothing else to decide */
+	} else if (r->too_large || r->result == CURLE_FILESIZE_EXCEEDED) {
+		error = "body too large";
+	} else if (r->result == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(r->msg, sizeof(r->msg), "timeout (%s)",
+			 errbuf[0] ? errbuf : "no answer in time");
+		error = r->msg;
+	} else if (r->result != CURLE_OK) {
+		error = errbuf[0] ? errbuf : curl_easy_strerror(r->result);
+	} else if (curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
+				     &resp.status) != CURLE_OK ||
+		   resp.status <= 0) {
+		resp.status = 0;
+		error = "no HTTP status in the response";
+	}
+	if (error) {
+		resp.status = 0;
+		resp.error = error;
+		resp.body = "";
+		resp.len = 0;
+	} else {
+		resp.body = sbuf_str(&r->resp);
+		resp.len = r->resp.len;
+	}
+	if (r->cb)
+		r->cb(r->arg, &resp);
+	req_free(r);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct req *r = userp;
+	size_t len = size * n;
+
+	if (len > r->max_body - r->resp.len) {
+		r->too_large = 1;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	sbuf_add(&r->resp, data, len);
+	return len;
+}
+
+/* Retry-After: delay-seconds / HTTP-date (RFC 9110 10.2.3). */
+static long parse_retry_after(const char *v)
+{
+	long secs;
+	time_t t, now;
+
+	if (parse_long(v, 0, LONG_MAX, &secs) == 0) {
+		if (secs > MAX_RETRY_AFTER_S)
+			secs = MAX_RETRY_AFTER_S;
+		return secs * 1000;
+	}
+	t = curl_getdate(v, NULL);
+	if (t == (time_t)-1)
+		return -1;
+	now = time(NULL);
+	if (t <= now)
+		return 0;
+	if (t - now > MAX_RETRY_AFTER_S)
+		return MAX_RETRY_AFTER_S * 1000;
+	return (long)(t - now) * 1000;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	static const char name[] = "retry-after:";
+	const size_t nlen = sizeof(name) - 1;
+	struct req *r = userp;
+	size_t len = size * n, a, b;
+	char v[128];
+
+	/* A new status line (after 100 Continue, say) starts over. */
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		r->retry_after_ms = -1;
+		return len;
+	}
+	if (len <= nlen || strncasecmp(data, name, nlen) != 0)
+		return len;
+	a = nlen;
+	b = len;
+	while (a < b && (data[a] == ' ' || data[a] == '\t'))
+		a++;
+	while (b > a && (data[b - 1] == '\r' || data[b - 1] == '\n' ||
+			 data[b - 1] == ' ' || data[b - 1] == '\t'))
+		b--;
+	if (b - a == 0 || b - a >= sizeof(v))
+		return len;
+	memcpy(v, data + a, b - a);
+	v[b - a] = '\0';
+	r->retry_after_ms = parse_retry_after(v);
+	return len;
+}
+
+struct http *http_new(void)
+{
+	struct http *h;
+
+	if (!global_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		global_ready = 1;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->multi = curl_multi_init();
+	if (!h->multi) {
+		free(h);
+		return NULL;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  MAX_HOST_CONNECTIONS);
+	h->max_body = HTTP_MAX_BODY;
+	return h;
+}
+
+void http_free(struct http *h)
+{
+	struct req *r;
+
+	if (!h)
+		return;
+	/* A callback run from here may start a request: it is cancelled
+	 * in a later round of this loop. */
+	for (;;) {
+		r = h->done.head;
+		if (r) {
+			list_remove(&h->done, r);
+		} else {
+			r = h->running.head;
+			if (!r)
+				break;
+			list_remove(&h->running, r);
+			curl_multi_remove_handle(h->multi, r->easy);
+		}
+		req_finish(r, "cancelled");
+	}
+	curl_multi_cleanup(h->multi);
+	free(h);
+}
+
+void http_set_max_body(struct http *h, size_t max)
+{
+	h->max_body = max ? max : HTTP_MAX_BODY;
+}
+
+/* The request cannot start: report it from the next http_poll(), never
+ * from inside http_request() (callers do not expect re-entrancy). */
+static uint64_t req_fail(struct http *h, struct req *r, const char *why)
+{
+	r->fail = why;
+	list_push(&h->done, r);
+	return r->id;
+}
+
+static CURLcode req_setup(struct req *r, const char *method,
+			  const char *url, const char *bearer,
+			  long timeout_ms)
+{
+	CURL *e = r->easy;
+	CURLcode rc = CURLE_OK;
+	struct curl_slist *l;
+	struct sbuf auth;
+	int post = strcmp(method, "POST") == 0;
+
+#define SETOPT(opt, val) \
+	do { \
+		if (rc == CURLE_OK) \
+			rc = curl_easy_setopt(e, (opt), (val)); \
+	} while (0)
+
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_PRIVATE, (void *)r);
+	SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, (void *)r);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, (void *)r);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_VERBOSE, 0L);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SETOPT(CURLOPT_USERAGENT, "Oefenkamer");
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+	if (timeout_ms > 0) {
+		SETOPT(CURLOPT_TIMEOUT_MS, timeout_ms);
+		SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
+		       timeout_ms < CONNECT_TIMEOUT_MS ? timeout_ms
+						       : CONNECT_TIMEOUT_MS);
+	} else {
+		SETOPT(CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	}
+
+	if (r->body || post || strcmp(method, "GET") != 0) {
+		if (!post)
+			SETOPT(CURLOPT_CUSTOMREQUEST, method);
+		SETOPT(CURLOPT_POSTFIELDS, r->body ? r->body : "");
+		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+	} else {
+		SETOPT(CURLOPT_HTTPGET, 1L);
+	}
+#undef SETOPT
+	if (rc != CURLE_OK)
+		return rc;
+
+	/* "Expect:" stops the 100-continue round trip for big bodies; an
+	 * empty "Content-Type:" stops curl's form content type. */
+	l = curl_slist_append(NULL, "Expect:");
+	if (l)
+		l = curl_slist_append(l, r->body ?
+				      "Content-Type: application/json" :
+				      "Content-Type:");
+	if (l && bearer) {
+		sbuf_init(&auth);
+		sbuf_adds(&auth, "Authorization: Bearer ");
+		sbuf_adds(&auth, bearer);
+		l = curl_slist_append(l, auth.buf);
+		explicit_bzero(auth.buf, auth.len);
+		sbuf_release(&auth);
+	}
+	if (!l)
+		return CURLE_OUT_OF_MEMORY;
+	r->headers = l;
+	return curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+}
+
+uint64_t http_request(struct http *h, const char *method, const char *url,
+		      const char *bearer, const char *body, size_t len,
+		      long timeout_ms, http_cb cb, void *arg)
+{
+	struct req *r = xcalloc(1, sizeof(*r));
+	CURLcode rc;
+
+	r->id = ++h->next_id;
+	r->cb = cb;
+	r->arg = arg;
+	r->retry_after_ms = -1;
+	r->max_body = h->max_body;
+	sbuf_init(&r->resp);
+	if (body) {
+		r->body = xmalloc(len + 1);
+		memcpy(r->body, body, len);
+		r->body[len] = '\0';
+		r->body_len = len;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0 &&
+	    strcmp(method, "POST") != 0 && strcmp(method, "DELETE") != 0)
+		return req_fail(h, r, "unsupported HTTP method");
+	/* A line break in a header value would forge headers. */
+	if (bearer && strpbrk(bearer, "\r\n"))
+		return req_fail(h, r, "invalid access token");
+	r->easy = curl_easy_init();
+	if (!r->easy)
+		return req_fail(h, r, "cannot create a libcurl handle");
+	rc = req_setup(r, method, url, bearer, timeout_ms);
+	if (rc != CURLE_OK)
+		return req_fail(h, r, curl_easy_strerror(rc));
+	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
+		return req_fail(h, r, "cannot start the request");
+	list_push(&h->running, r);
+	return r->id;
+}
+
+void http_cancel(struct http *h, uint64_t id)
+{
+	struct req *r = list_find(&h->running, id);
+
+	if (r) {
+		list_remove(&h->running, r);
+		curl_multi_remove_handle(h->multi, r->easy);
+		req_free(r);
+		return;
+	}
+	r = list_find(&h->done, id);
+	if (r) {
+		list_remove(&h->done, r);
+		req_free(r);
+	}
+}
+
+/* Move every transfer libcurl reports as finished to the done list. */
+static void collect_done(struct http *h)
+{
+	CURLMsg *m;
+	int left;
+	CURL *easy;
+	CURLcode result;
+	char *priv;
+	struct req *r;
+
+	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		/* m is invalid after remove_handle: copy first. */
+		easy = m->easy_handle;
+		result = m->data.result;
+		priv = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		r = (struct req *)(void *)priv;
+		curl_multi_remove_handle(h->multi, easy);
+		if (!r)
+			continue;
+		r->result = result;
+		list_remove(&h->running, r);
+		list_push(&h->done, r);
+	}
+}
+
+int http_poll(struct http *h, int timeout_ms, int extra_fd)
+{
+	struct curl_waitfd w;
+	unsigned nw = 0;
+	int running = 0, ready = 0, rc = 0;
+	struct req *r;
+
+	if (timeout_ms < 0 || h->done.head)
+		timeout_ms = 0;
+	if (extra_fd >= 0) {
+		w.fd = extra_fd;
+		w.events = CURL_WAIT_POLLIN;
+		w.revents = 0;
+		nw = 1;
+	}
+	if (curl_multi_poll(h->multi, nw ? &w : NULL, nw, timeout_ms,
+			    NULL) != CURLM_OK)
+		rc = -1;
+	else if (nw && (w.revents & CURL_WAIT_POLLIN))
+		ready = 1;
+	if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+		rc = -1;
+	collect_done(h);
+	while ((r = h->done.head) != NULL) {
+		list_remove(&h->done, r);
+		req_finish(r, NULL);
+	}
+	return rc < 0 ? rc : ready;
+}
+
+size_t http_pending(const struct http *h)
+{
+	return h->running.n + h->done.n;
+}
+
+void http_escape(struct sbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	char e[3];
+
+	for (; *s; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			sbuf_addc(out, (char)c);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[c >> 4];
+		e[2] = hex[c & 15];
+		sbuf_add(out, e, 3);
+	}
+}

@@ -1,0 +1,929 @@
+/* test_http.c - the HTTP layer against a tiny HTTP/1.1 server that runs in
+ * a thread of this test on 127.0.0.1 (random port). The request path
+ * picks the answer:
+ *   /echo...       200, JSON describing the request (method, headers, body)
+ *   /delay/N...    the same, N milliseconds later
+ *   /ratelimit     429 with Retry-After: 2
+ *   /ratelimit-date 429 with Retry-After as an HTTP date 10 s ahead
+ *   /error         500
+ *   /big           200 with 200000 bytes (Content-Length)
+ *   /big-chunked   200 with 200000 bytes (chunked, no length up front)
+ *   /slow          never answers
+ * The server keeps connections alive and counts accepts and requests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "util.h"
+
+#define MAX_CONNS 64
+#define BIG_LEN 200000
+#define NEVER INT64_MAX
+
+/* ---- the server ---- */
+
+struct conn {
+	int fd;
+	struct sbuf in;
+	int64_t reply_at;       /* NEVER, or when to send `out` */
+	struct sbuf out;
+	int waiting;
+};
+
+struct server {
+	int lfd;
+	int port;
+	int stop[2];
+	pthread_t thread;
+	struct conn conns[MAX_CONNS];
+	size_t nconns;
+	pthread_mutex_t mu;     /* guards the counters below */
+	int accepted;
+	int requests;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The value of header name (lower case, with the colon) in the header
+ * block hdr of length n, copied into v; "" when absent. */
+static void header_value(const char *hdr, size_t n, const char *name,
+			 char *v, size_t vlen)
+{
+	size_t nl = strlen(name), i = 0, a, b;
+
+	v[0] = '\0';
+	while (i < n) {
+		const char *eol = memchr(hdr + i, '\n', n - i);
+		size_t end = eol ? (size_t)(eol - hdr) : n;
+
+		if (end - i > nl && strncasecmp(hdr + i, name, nl) == 0) {
+			a = i + nl;
+			b = end;
+			while (a < b && hdr[a] == ' ')
+				a++;
+			while (b > a && (hdr[b - 1] == '\r' ||
+					 hdr[b - 1] == ' '))
+				b--;
+			if (b - a >= vlen)
+				b = a + vlen - 1;
+			memcpy(v, hdr + a, b - a);
+			v[b - a] = '\0';
+			return;
+		}
+		i = end + 1;
+	}
+}
+
+static void add_reply(struct sbuf *out, int status, const char *reason,
+		      const char *extra, const char *body, size_t len)
+{
+	sbuf_addf(out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+		  "Content-Length: %zu\r\n%s\r\n", status, reason, len, extra);
+	sbuf_add(out, body, len);
+}
+
+static void add_echo(struct sbuf *out, const char *method, const char *path,
+		     const char *hdr, size_t hlen, const char *body,
+		     size_t blen)
+{
+	char auth[256], ctype[128], expect[64];
+	json_t *o;
+	char *s;
+
+	header_value(hdr, hlen, "authorization:", auth, sizeof(auth));
+	header_value(hdr, hlen, "content-type:", ctype, sizeof(ctype));
+	header_value(hdr, hlen, "expect:", expect, sizeof(expect));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s%, s:i}",
+		      "method", method, "path", path, "auth", auth,
+		      "content_type", ctype, "expect", expect,
+		      "body", body, blen, "body_len", (json_int_t)blen);
+	s = json_dumps(o, JSON_COMPACT);
+	add_reply(out, 200, "OK", "", s, strlen(s));
+	free(s);
+	json_decref(o);
+}
+
+/* Answer one complete request. */
+static void route(struct conn *c, const char *method, const char *path,
+		  const char *hdr, size_t hlen, const char *body, size_t blen)
+{
+	struct sbuf *out = &c->out;
+	static const char limited[] =
+		"{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":2000}";
+	char date[64], extra[128];
+	time_t t;
+	struct tm tm;
+	long ms;
+	char *big;
+
+	c->reply_at = 0;
+	if (strncmp(path, "/echo", 5) == 0) {
+		add_echo(out, method, path, hdr, hlen, body, blen);
+	} else if (strncmp(path, "/delay/", 7) == 0) {
+		ms = strtol(path + 7, NULL, 10);
+		add_echo(out, method, path, hdr, hlen, body, blen);
+		c->reply_at = mono_ms() + ms;
+	} else if (strcmp(path, "/ratelimit") == 0) {
+		add_reply(out, 429, "Too Many Requests", "Retry-After: 2\r\n",
+			  limited, strlen(limited));
+	} else if (strcmp(path, "/ratelimit-date") == 0) {
+		t = time(NULL) + 10;
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		snprintf(extra, sizeof(extra), "Retry-After: %s\r\n", date);
+		add_reply(out, 429, "Too Many Requests", extra, limited,
+			  strlen(limited));
+	} else if (strcmp(path, "/error") == 0) {
+		add_reply(out, 500, "Internal Server Error", "",
+			  "{\"errcode\":\"M_UNKNOWN\"}", 23);
+	} else if (strcmp(path, "/big") == 0) {
+		big = xmalloc(BIG_LEN);
+		memset(big, 'x', BIG_LEN);
+		add_reply(out, 200, "OK", "", big, BIG_LEN);
+		free(big);
+	} else if (strcmp(path, "/big-chunked") == 0) {
+		big = xmalloc(1000);
+		memset(big, 'y', 1000);
+		sbuf_adds(out, "HTTP/1.1 200 OK\r\n"
+			  "Transfer-Encoding: chunked\r\n\r\n");
+		for (int i = 0; i < BIG_LEN / 1000; i++) {
+			sbuf_adds(out, "3e8\r\n");
+			sbuf_add(out, big, 1000);
+			sbuf_adds(out, "\r\n");
+		}
+		sbuf_adds(out, "0\r\n\r\n");
+		free(big);
+	} else if (strcmp(path, "/slow") == 0) {
+		c->reply_at = NEVER;
+	} else {
+		add_reply(out, 404, "Not Found", "", "{}", 2);
+	}
+}
+
+static void conn_close(struct server *s, size_t i)
+{
+	close(s->conns[i].fd);
+	sbuf_release(&s->conns[i].in);
+	sbuf_release(&s->conns[i].out);
+	s->conns[i] = s->conns[--s->nconns];
+}
+
+/* Send what is due; 0 ok, -1 to close. */
+static int conn_flush(struct conn *c)
+{
+	if (!c->waiting || c->reply_at == NEVER || c->reply_at > mono_ms())
+		return 0;
+	c->waiting = 0;
+	if (send_all(c->fd, c->out.buf, c->out.len) < 0)
+		return -1;
+	sbuf_reset(&c->out);
+	return 0;
+}
+
+/* The end of the header block in p[0..n), or NULL. */
+static const char *header_end(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (memcmp(p + i, "\r\n\r\n", 4) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* Handle every complete request buffered on c (one at a time: a waiting
+ * reply blocks the next, as in HTTP/1.1). 0 ok, -1 to close. */
+static int conn_process(struct server *s, struct conn *c)
+{
+	char method[16], path[256], clen[32];
+	const char *end;
+	size_t hlen, blen, total;
+	int n;
+
+	while (!c->waiting && c->in.len > 0) {
+		end = header_end(c->in.buf, c->in.len);
+		if (!end)
+			return 0;
+		hlen = (size_t)(end - c->in.buf) + 4;
+		header_value(c->in.buf, hlen, "content-length:", clen,
+			     sizeof(clen));
+		blen = clen[0] ? (size_t)strtoul(clen, NULL, 10) : 0;
+		total = hlen + blen;
+		if (c->in.len < total)
+			return 0;
+		n = sscanf(c->in.buf, "%15s %255s", method, path);
+		if (n != 2)
+			return -1;
+		pthread_mutex_lock(&s->mu);
+		s->requests++;
+		pthread_mutex_unlock(&s->mu);
+		route(c, method, path, c->in.buf, hlen, c->in.buf + hlen,
+		      blen);
+		memmove(c->in.buf, c->in.buf + total, c->in.len - total);
+		c->in.len -= total;
+		c->in.buf[c->in.len] = '\0';
+		c->waiting = 1;
+		if (conn_flush(c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void *server_main(void *arg)
+{
+	struct server *s = arg;
+	struct pollfd pf[MAX_CONNS + 2];
+	char buf[65536];
+	int64_t next, now;
+	ssize_t k;
+	size_t i, n;
+	int timeout, fd;
+
+	for (;;) {
+		pf[0].fd = s->stop[0];
+		pf[0].events = POLLIN;
+		pf[1].fd = s->lfd;
+		pf[1].events = POLLIN;
+		n = s->nconns;
+		next = NEVER;
+		for (i = 0; i < n; i++) {
+			pf[i + 2].fd = s->conns[i].fd;
+			pf[i + 2].events = POLLIN;
+			pf[i + 2].revents = 0;
+			if (s->conns[i].waiting && s->conns[i].reply_at < next)
+				next = s->conns[i].reply_at;
+		}
+		now = mono_ms();
+		timeout = next == NEVER ? -1 :
+			  next <= now ? 0 : (int)(next - now);
+		if (poll(pf, n + 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents)
+			break;
+		/* Back to front: conn_close moves the last one into i. */
+		for (i = n; i-- > 0;) {
+			struct conn *c = &s->conns[i];
+
+			if (pf[i + 2].revents) {
+				k = recv(c->fd, buf, sizeof(buf), 0);
+				if (k <= 0) {
+					conn_close(s, i);
+					continue;
+				}
+				sbuf_add(&c->in, buf, (size_t)k);
+			}
+			if (conn_flush(c) < 0 || conn_process(s, c) < 0)
+				conn_close(s, i);
+		}
+		if ((pf[1].revents & POLLIN) && s->nconns < MAX_CONNS) {
+			fd = accept(s->lfd, NULL, NULL);
+			if (fd >= 0) {
+				memset(&s->conns[s->nconns], 0,
+				       sizeof(s->conns[0]));
+				s->conns[s->nconns++].fd = fd;
+				pthread_mutex_lock(&s->mu);
+				s->accepted++;
+				pthread_mutex_unlock(&s->mu);
+			}
+		}
+	}
+	while (s->nconns > 0)
+		conn_close(s, s->nconns - 1);
+	return NULL;
+}
+
+/* A socket on 127.0.0.1 with a port the kernel picks; listening or not. */
+static int loopback_socket(int listening, int *port)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	if (listening)
+		assert_int_equal(listen(fd, 64), 0);
+	return fd;
+}
+
+static struct server *server_start(void)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+
+	s->lfd = loopback_socket(1, &s->port);
+	assert_int_equal(pipe(s->stop), 0);
+	pthread_mutex_init(&s->mu, NULL);
+	assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+	return s;
+}
+
+static void server_stop(struct server *s)
+{
+	assert_int_equal(write(s->stop[1], "x", 1), 1);
+	pthread_join(s->thread, NULL);
+	close(s->stop[0]);
+	close(s->stop[1]);
+	close(s->lfd);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+static int server_count(struct server *s, int *field)
+{
+	int v;
+
+	pthread_mutex_lock(&s->mu);
+	v = *field;
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+/* ---- the client side ---- */
+
+struct fx {
+	struct server *srv;
+	struct http *h;
+	struct sbuf url;
+};
+
+struct result {
+	int calls;
+	long status;
+	char *body;
+	size_t len;
+	long retry_after_ms;
+	char *error;
+	/* for the callbacks that act on the loop */
+	struct http *h;
+	uint64_t cancel_id;
+	struct result *started;
+	struct sbuf *url;
+	int *order;
+	int *norder;
+	int tag;
+};
+
+static void on_done(void *arg, const struct http_response *r)
+{
+	struct result *res = arg;
+
+	res->calls++;
+	res->status = r->status;
+	free(res->body);
+	res->body = xstrndup(r->body, r->len);
+	res->len = r->len;
+	assert_int_equal(strlen(r->body), r->len);
+	res->retry_after_ms = r->retry_after_ms;
+	free(res->error);
+	res->error = r->error ? xstrdup(r->error) : NULL;
+	assert_true((r->status == 0) == (r->error != NULL));
+	if (res->order)
+		res->order[(*res->norder)++] = res->tag;
+}
+
+static void result_release(struct result *res)
+{
+	free(res->body);
+	free(res->error);
+	res->body = NULL;
+	res->error = NULL;
+}
+
+static int setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof(*fx));
+
+	fx->srv = server_start();
+	fx->h = http_new();
+	assert_non_null(fx->h);
+	sbuf_init(&fx->url);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	http_free(fx->h);
+	server_stop(fx->srv);
+	sbuf_release(&fx->url);
+	free(fx);
+	return 0;
+}
+
+static const char *url(struct fx *fx, const char *path)
+{
+	sbuf_reset(&fx->url);
+	sbuf_addf(&fx->url, "http://127.0.0.1:%d%s", fx->srv->port, path);
+	return sbuf_str(&fx->url);
+}
+
+/* Poll until nothing is pending (or max_ms passed); returns elapsed ms. */
+static int64_t run(struct http *h, int64_t max_ms)
+{
+	int64_t t0 = mono_ms();
+
+	while (http_pending(h) > 0 && mono_ms() - t0 < max_ms)
+		assert_true(http_poll(h, 50, -1) >= 0);
+	assert_int_equal(http_pending(h), 0);
+	return mono_ms() - t0;
+}
+
+static void get(struct fx *fx, const char *path, struct result *res)
+{
+	assert_true(http_request(fx->h, "GET", url(fx, path), NULL, NULL, 0,
+				 10000, on_done, res) > 0);
+	run(fx->h, 15000);
+	assert_int_equal(res->calls, 1);
+}
+
+static json_t *body_json(const struct result *res)
+{
+	json_t *j = json_loadb(res->body, res->len, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	assert_non_null(s);
+	return s;
+}
+
+/* ---- tests ---- */
+
+static void test_ok_json(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+	json_t *j;
+
+	get(fx, "/echo/a", &res);
+	assert_int_equal(res.status, 200);
+	assert_null(res.error);
+	assert_int_equal(res.retry_after_ms, -1);
+	j = body_json(&res);
+	assert_string_equal(jstr(j, "method"), "GET");
+	assert_string_equal(jstr(j, "path"), "/echo/a");
+	assert_string_equal(jstr(j, "auth"), "");
+	assert_string_equal(jstr(j, "content_type"), "");
+	json_decref(j);
+	result_release(&res);
+}
+
+static void test_bearer_and_body(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+	char body[2001];
+	json_t *j;
+
+	/* > 1024 bytes: curl would send "Expect: 100-continue" */
+	memset(body, 'a', 2000);
+	memcpy(body, "{\"k\":\"", 6);
+	memcpy(body + 1998, "\"}", 2);
+	body[2000] = '\0';
+	assert_true(http_request(fx->h, "PUT", url(fx, "/echo/put"),
+				 "syt_s3cret_token", body, 2000, 10000,
+				 on_done, &res) > 0);
+	run(fx->h, 15000);
+	assert_int_equal(res.status, 200);
+	j = body_json(&res);
+	assert_string_equal(jstr(j, "method"), "PUT");
+	assert_string_equal(jstr(j, "auth"), "Bearer syt_s3cret_token");
+	assert_string_equal(jstr(j, "content_type"), "application/json");
+	assert_string_equal(jstr(j, "expect"), "");
+	assert_int_equal(json_integer_value(json_object_get(j, "body_len")),
+			 2000);
+	assert_string_equal(jstr(j, "body"), body);
+	json_decref(j);
+
+	/* POST without a body: no form content type sneaks in */
+	res.calls = 0;
+	assert_true(http_request(fx->h, "POST", url(fx, "/echo/post"),
+				 "tok", NULL, 0, 10000, on_done, &res) > 0);
+	run(fx->h, 15000);
+	assert_int_equal(res.calls, 1);
+	j = body_json(&res);
+	assert_string_equal(jstr(j, "method"), "POST");
+	assert_string_equal(jstr(j, "content_type"), "");
+	assert_int_equal(json_integer_value(json_object_get(j, "body_len")),
+			 0);
+	json_decref(j);
+	result_release(&res);
+}
+
+static void test_bad_bearer(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+
+	assert_true(http_request(fx->h, "GET", url(fx, "/echo"),
+				 "tok\r\nX-Evil: 1", NULL, 0, 10000,
+				 on_done, &res) > 0);
+	/* reported from http_poll, never from inside http_request */
+	assert_int_equal(res.calls, 0);
+	assert_int_equal(http_pending(fx->h), 1);
+	run(fx->h, 5000);
+	assert_int_equal(res.calls, 1);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.error, "invalid access token");
+	assert_int_equal(server_count(fx->srv, &fx->srv->requests), 0);
+	result_release(&res);
+}
+
+static void test_retry_after(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+
+	get(fx, "/ratelimit", &res);
+	assert_int_equal(res.status, 429);
+	assert_null(res.error);
+	assert_int_equal(res.retry_after_ms, 2000);
+	assert_non_null(strstr(res.body, "M_LIMIT_EXCEEDED"));
+
+	res.calls = 0;
+	get(fx, "/ratelimit-date", &res);
+	assert_int_equal(res.status, 429);
+	/* 10 s ahead, in whole seconds, minus the time the test took */
+	assert_in_range(res.retry_after_ms, 7000, 11000);
+	assert_int_equal(res.retry_after_ms % 1000, 0);
+	result_release(&res);
+}
+
+static void test_server_error(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+
+	get(fx, "/error", &res);
+	assert_int_equal(res.status, 500);
+	assert_null(res.error);
+	assert_int_equal(res.retry_after_ms, -1);
+	assert_string_equal(res.body, "{\"errcode\":\"M_UNKNOWN\"}");
+	result_release(&res);
+}
+
+static void test_body_cap(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+
+	http_set_max_body(fx->h, 1000);
+	get(fx, "/big", &res);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.error, "body too large");
+	assert_int_equal(res.len, 0);
+	assert_string_equal(res.body, "");
+
+	res.calls = 0;
+	get(fx, "/big-chunked", &res);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.error, "body too large");
+	assert_int_equal(res.len, 0);
+
+	/* exactly at the cap is fine */
+	http_set_max_body(fx->h, BIG_LEN);
+	res.calls = 0;
+	get(fx, "/big-chunked", &res);
+	assert_int_equal(res.status, 200);
+	assert_int_equal(res.len, BIG_LEN);
+	assert_int_equal(res.body[BIG_LEN - 1], 'y');
+	res.calls = 0;
+	get(fx, "/big", &res);
+	assert_int_equal(res.status, 200);
+	assert_int_equal(res.len, BIG_LEN);
+
+	http_set_max_body(fx->h, 0);
+	res.calls = 0;
+	get(fx, "/big", &res);
+	assert_int_equal(res.status, 200);
+	result_release(&res);
+}
+
+static void test_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+	int port, fd = loopback_socket(0, &port);
+	char u[64];
+
+	close(fd);              /* nobody listens on port now */
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/echo", port);
+	assert_true(http_request(fx->h, "GET", u, "tok", NULL, 0, 5000,
+				 on_done, &res) > 0);
+	run(fx->h, 10000);
+	assert_int_equal(res.calls, 1);
+	assert_int_equal(res.status, 0);
+	assert_non_null(res.error);
+	assert_non_null(strstr(res.error, "onnect"));
+	assert_null(strstr(res.error, "tok"));
+	assert_int_equal(res.len, 0);
+	assert_int_equal(res.retry_after_ms, -1);
+	result_release(&res);
+}
+
+static void test_bad_scheme(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+
+	assert_true(http_request(fx->h, "GET", "file:///etc/passwd", NULL,
+				 NULL, 0, 5000, on_done, &res) > 0);
+	run(fx->h, 5000);
+	assert_int_equal(res.calls, 1);
+	assert_int_equal(res.status, 0);
+	assert_non_null(res.error);
+	assert_int_equal(res.len, 0);
+	result_release(&res);
+}
+
+static void test_timeout(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+	int64_t ms;
+
+	assert_true(http_request(fx->h, "GET", url(fx, "/slow"), NULL, NULL,
+				 0, 300, on_done, &res) > 0);
+	ms = run(fx->h, 10000);
+	assert_int_equal(res.calls, 1);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.error, "timeout"));
+	assert_in_range(ms, 250, 5000);
+	result_release(&res);
+}
+
+static void test_concurrent(void **state)
+{
+	struct fx *fx = *state;
+	struct result res[20];
+	char path[32];
+	json_t *j;
+	int64_t ms;
+
+	memset(res, 0, sizeof(res));
+	for (int i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "/delay/200?i=%d", i);
+		assert_true(http_request(fx->h, "GET", url(fx, path), NULL,
+					 NULL, 0, 20000, on_done,
+					 &res[i]) > 0);
+	}
+	assert_int_equal(http_pending(fx->h), 20);
+	ms = run(fx->h, 20000);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(res[i].calls, 1);
+		assert_int_equal(res[i].status, 200);
+		j = body_json(&res[i]);
+		snprintf(path, sizeof(path), "/delay/200?i=%d", i);
+		assert_string_equal(jstr(j, "path"), path);
+		json_decref(j);
+		result_release(&res[i]);
+	}
+	/* at most 8 connections at once, each reused: 3 rounds of 200 ms
+	 * rather than 20 in a row */
+	assert_in_range(server_count(fx->srv, &fx->srv->accepted), 1, 8);
+	assert_int_equal(server_count(fx->srv, &fx->srv->requests), 20);
+	assert_true(ms < 3000);
+}
+
+static void test_keepalive(void **state)
+{
+	struct fx *fx = *state;
+	struct result res = { 0 };
+
+	for (int i = 0; i < 3; i++) {
+		res.calls = 0;
+		get(fx, "/echo", &res);
+		assert_int_equal(res.status, 200);
+	}
+	assert_int_equal(server_count(fx->srv, &fx->srv->accepted), 1);
+	assert_int_equal(server_count(fx->srv, &fx->srv->requests), 3);
+	result_release(&res);
+}
+
+/* A's callback cancels B (still running), starts C, and cancels itself
+ * (a no-op: it is finishing). */
+static void on_cancel_other(void *arg, const struct http_response *r)
+{
+	struct result *res = arg;
+
+	on_done(arg, r);
+	http_cancel(res->h, res->cancel_id);
+	http_cancel(res->h, 1);
+	assert_true(http_request(res->h, "GET", sbuf_str(res->url), NULL,
+				 NULL, 0, 10000, on_done, res->started) > 0);
+}
+
+static void test_cancel_in_callback(void **state)
+{
+	struct fx *fx = *state;
+	struct result a = { 0 }, b = { 0 }, c = { 0 };
+	struct sbuf curl;
+	uint64_t ida;
+
+	sbuf_init(&curl);
+	sbuf_adds(&curl, url(fx, "/echo/c"));
+	a.h = fx->h;
+	a.started = &c;
+	a.url = &curl;
+	ida = http_request(fx->h, "GET", url(fx, "/delay/100"), NULL, NULL, 0,
+			   10000, on_cancel_other, &a);
+	assert_int_equal(ida, 1);
+	a.cancel_id = http_request(fx->h, "GET", url(fx, "/slow"), NULL,
+				   NULL, 0, 10000, on_done, &b);
+	assert_int_equal(http_pending(fx->h), 2);
+	run(fx->h, 10000);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(b.calls, 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.status, 200);
+	/* cancelling what is gone or never was is harmless */
+	http_cancel(fx->h, a.cancel_id);
+	http_cancel(fx->h, 9999);
+	result_release(&a);
+	result_release(&c);
+	sbuf_release(&curl);
+}
+
+/* Both finish in the same http_poll: whichever callback runs first
+ * cancels the other, whose callback must then not run. */
+static void on_cancel_peer(void *arg, const struct http_response *r)
+{
+	struct result *res = arg;
+
+	on_done(arg, r);
+	http_cancel(res->h, res->cancel_id);
+}
+
+static void test_cancel_finished_peer(void **state)
+{
+	struct fx *fx = *state;
+	struct result a = { 0 }, b = { 0 };
+	struct timespec pause = { 0, 800 * 1000000L };
+	int64_t t0 = mono_ms();
+
+	a.h = b.h = fx->h;
+	b.cancel_id = http_request(fx->h, "GET", url(fx, "/delay/500"), NULL,
+				   NULL, 0, 10000, on_cancel_peer, &a);
+	a.cancel_id = http_request(fx->h, "GET", url(fx, "/delay/500"), NULL,
+				   NULL, 0, 10000, on_cancel_peer, &b);
+	while (server_count(fx->srv, &fx->srv->requests) < 2 &&
+	       mono_ms() - t0 < 10000)
+		assert_true(http_poll(fx->h, 10, -1) >= 0);
+	assert_int_equal(a.calls + b.calls, 0);
+	/* both answers arrive while we do not look */
+	nanosleep(&pause, NULL);
+	assert_true(http_poll(fx->h, 1000, -1) >= 0);
+	assert_int_equal(a.calls + b.calls, 1);
+	assert_int_equal(http_pending(fx->h), 0);
+	assert_int_equal(a.calls ? a.status : b.status, 200);
+	result_release(&a);
+	result_release(&b);
+}
+
+static void test_free_cancels(void **state)
+{
+	struct fx *fx = *state;
+	struct result a = { 0 }, b = { 0 };
+
+	http_request(fx->h, "GET", url(fx, "/slow"), NULL, NULL, 0, 10000,
+		     on_done, &a);
+	http_request(fx->h, "POST", url(fx, "/delay/5000"), NULL, "{}", 2,
+		     10000, on_done, &b);
+	assert_int_equal(http_poll(fx->h, 100, -1), 0);
+	http_free(fx->h);
+	fx->h = NULL;
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 0);
+	assert_string_equal(a.error, "cancelled");
+	assert_int_equal(b.calls, 1);
+	assert_string_equal(b.error, "cancelled");
+	result_release(&a);
+	result_release(&b);
+	http_free(NULL);
+}
+
+static void test_extra_fd(void **state)
+{
+	struct fx *fx = *state;
+	int p[2];
+	char ch;
+	int64_t t0;
+
+	assert_int_equal(pipe(p), 0);
+	t0 = mono_ms();
+	assert_int_equal(http_poll(fx->h, 100, p[0]), 0);
+	assert_true(mono_ms() - t0 >= 90);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	t0 = mono_ms();
+	assert_int_equal(http_poll(fx->h, 5000, p[0]), 1);
+	assert_true(mono_ms() - t0 < 1000);
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	assert_int_equal(http_poll(fx->h, 0, p[0]), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_escape(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "", "" },
+		{ "AZaz09-._~", "AZaz09-._~" },
+		{ "!abc:example.org", "%21abc%3Aexample.org" },
+		{ "$ev/t 1?x=y&z#f%", "%24ev%2Ft%201%3Fx%3Dy%26z%23f%25" },
+		{ "@bot:ex.org", "%40bot%3Aex.org" },
+		{ "m\xc3\xa9", "m%C3%A9" },
+		{ "+\x01\x7f\xff", "%2B%01%7F%FF" },
+	};
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "pre/");
+		http_escape(&sb, cases[i].in);
+		assert_string_equal(sbuf_str(&sb) + 4, cases[i].out);
+		assert_memory_equal(sbuf_str(&sb), "pre/", 4);
+	}
+	sbuf_release(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_ok_json),
+		T(test_bearer_and_body),
+		T(test_bad_bearer),
+		T(test_retry_after),
+		T(test_server_error),
+		T(test_body_cap),
+		T(test_refused),
+		T(test_bad_scheme),
+		T(test_timeout),
+		T(test_concurrent),
+		T(test_keepalive),
+		T(test_cancel_in_callback),
+		T(test_cancel_finished_peer),
+		T(test_free_cancels),
+		T(test_extra_fd),
+		cmocka_unit_test(test_escape),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
