@@ -79,8 +79,10 @@ static const char *const migrations[STORE_SCHEMA] = {
 	"CREATE UNIQUE INDEX turns_event ON turns (event_id)"
 	" WHERE event_id IS NOT NULL;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	/* AUTOINCREMENT: ids of sent (deleted) rows are never reused, so
+	 * "everything after id N" stays a correct way to find new rows. */
 	"CREATE TABLE outbox ("
-	" id INTEGER PRIMARY KEY,"
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" room TEXT NOT NULL,"
 	" txn TEXT NOT NULL UNIQUE,"
 	" type TEXT NOT NULL,"
