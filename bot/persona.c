@@ -456,27 +456,24 @@ static int slurp(const struct ctx *c, char **buf, size_t *len)
 	return 0;
 }
 
-int persona_load(const char *path, struct persona **out, struct err *err)
+/* Parse and check len bytes of JSON for c->path, whose id is known. */
+static int load_buf(const struct ctx *c, const char *buf, size_t len,
+		    struct persona **out)
 {
-	struct ctx c = { path, err, "" };
 	struct persona *p = NULL;
 	json_t *root = NULL;
 	json_error_t jerr;
-	char *buf = NULL;
-	size_t len;
 	int rc = -1;
 
-	if (id_from_path(&c) < 0 || slurp(&c, &buf, &len) < 0)
-		goto out;
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		err_set(err, "%s:%d:%d: ongeldige JSON: %s", path, jerr.line,
-			jerr.column, jerr.text);
+		err_set(c->err, "%s:%d:%d: ongeldige JSON: %s", c->path,
+			jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
 	p = xcalloc(1, sizeof(*p));
-	p->path = xstrdup(path);
-	if (persona_check(&c, root, p) < 0)
+	p->path = xstrdup(c->path);
+	if (persona_check(c, root, p) < 0)
 		goto out;
 	*out = p;
 	p = NULL;
@@ -484,8 +481,37 @@ int persona_load(const char *path, struct persona **out, struct err *err)
 out:
 	persona_free(p);
 	json_decref(root);
+	return rc;
+}
+
+int persona_load(const char *path, struct persona **out, struct err *err)
+{
+	struct ctx c = { path, err, "" };
+	char *buf = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (id_from_path(&c) < 0 || slurp(&c, &buf, &len) < 0)
+		goto out;
+	rc = load_buf(&c, buf, len, out);
+out:
 	free(buf);
 	return rc;
+}
+
+int persona_load_text(const char *name, const char *text, size_t len,
+		      struct persona **out, struct err *err)
+{
+	struct ctx c = { name, err, "" };
+
+	if (id_from_path(&c) < 0)
+		return -1;
+	if (len > PERSONA_MAX_BYTES) {
+		err_set(err, "%s: bestand is te groot (hooguit %d KiB)", name,
+			PERSONA_MAX_BYTES / 1024);
+		return -1;
+	}
+	return load_buf(&c, text, len, out);
 }
 
 void persona_free(struct persona *p)

@@ -57,6 +57,12 @@ struct persona {
  * (file and field). */
 int persona_load(const char *path, struct persona **out, struct err *err);
 
+/* The same for len bytes of text in memory (need not be NUL-terminated);
+ * name stands for the file: the id must match it and messages and
+ * p->path use it. Text over PERSONA_MAX_BYTES is refused. */
+int persona_load_text(const char *name, const char *text, size_t len,
+		      struct persona **out, struct err *err);
+
 /* persona_free(NULL) is a no-op. */
 void persona_free(struct persona *p);
 

@@ -163,6 +163,103 @@ static void test_bad(void **state)
 	sbuf_release(&want);
 }
 
+/* persona_load_text gives what persona_load gives for the same bytes:
+ * every fixture, good and bad, loads or fails with the same message. */
+static void test_load_text(void **state)
+{
+	static const char *const good[] = { "good/sandra.json",
+					    "good/mila.json" };
+	struct sbuf path;
+	struct persona *p = NULL, *q = NULL;
+	struct err err, err2;
+	char *buf, *big;
+	size_t len;
+
+	(void)state;
+	sbuf_init(&path);
+	for (size_t i = 0; i < ARRAY_LEN(good) + ARRAY_LEN(bad); i++) {
+		char rel[128];
+
+		if (i < ARRAY_LEN(good))
+			snprintf(rel, sizeof(rel), "%s", good[i]);
+		else
+			snprintf(rel, sizeof(rel), "bad/%s",
+				 bad[i - ARRAY_LEN(good)].file);
+		fixture(&path, rel);
+		assert_int_equal(read_file(sbuf_str(&path), 1 << 20, &buf,
+					   &len, &err), 0);
+		p = q = NULL;
+		err.msg[0] = err2.msg[0] = '\0';
+		if (i < ARRAY_LEN(good)) {
+			assert_int_equal(persona_load_text(sbuf_str(&path),
+							   buf, len, &p,
+							   &err), 0);
+			assert_int_equal(persona_load(sbuf_str(&path), &q,
+						      &err2), 0);
+			assert_string_equal(p->path, q->path);
+			assert_string_equal(p->id, q->id);
+			assert_string_equal(p->situation, q->situation);
+			assert_int_equal(p->nsources, q->nsources);
+		} else {
+			assert_int_equal(persona_load_text(sbuf_str(&path),
+							   buf, len, &p,
+							   &err), -1);
+			assert_int_equal(persona_load(sbuf_str(&path), &q,
+						      &err2), -1);
+			assert_null(p);
+			assert_string_equal(err.msg, err2.msg);
+		}
+		persona_free(p);
+		persona_free(q);
+		free(buf);
+	}
+
+	/* the text need not be NUL-terminated: only len bytes count */
+	fixture(&path, "good/mila.json");
+	assert_int_equal(read_file(sbuf_str(&path), 1 << 20, &buf, &len,
+				   &err), 0);
+	buf = xrealloc(buf, len + 8);
+	memcpy(buf + len, "kapot!!", 8);
+	p = NULL;
+	assert_int_equal(persona_load_text("mila.json", buf, len, &p, &err),
+			 0);
+	assert_string_equal(p->path, "mila.json");
+	assert_string_equal(p->id, "mila");
+	persona_free(p);
+
+	/* the name still has to promise the id */
+	p = NULL;
+	assert_int_equal(persona_load_text("anders.json", buf, len, &p,
+					   &err), -1);
+	assert_null(p);
+	assert_string_equal(err.msg, "anders.json: veld \"id\": \"mila\" "
+			    "past niet bij de bestandsnaam; verwacht "
+			    "\"anders\"");
+	assert_int_equal(persona_load_text("mila.txt", buf, len, &p, &err),
+			 -1);
+	assert_string_equal(err.msg, "mila.txt: de bestandsnaam moet "
+			    "<id>.json zijn");
+	assert_int_equal(persona_load_text("mila.json", buf, len, &p, NULL),
+			 0);
+	persona_free(p);
+	free(buf);
+
+	/* empty text and text over the cap */
+	p = NULL;
+	assert_int_equal(persona_load_text("leeg.json", "", 0, &p, &err), -1);
+	assert_true(!strncmp(err.msg, "leeg.json:1:", 12));
+	big = xmalloc(PERSONA_MAX_BYTES + 1);
+	memset(big, ' ', PERSONA_MAX_BYTES + 1);
+	assert_int_equal(persona_load_text("groot.json", big,
+					   PERSONA_MAX_BYTES + 1, &p, &err),
+			 -1);
+	assert_string_equal(err.msg, "groot.json: bestand is te groot "
+			    "(hooguit 256 KiB)");
+	assert_null(p);
+	free(big);
+	sbuf_release(&path);
+}
+
 /* A scratch directory under /tmp, removed by the caller. */
 static char *scratch_dir(void)
 {
@@ -359,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_load_text),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_dir),
 	};

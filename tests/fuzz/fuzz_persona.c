@@ -1,0 +1,15 @@
+/* fuzz_persona.c - libFuzzer entry for the persona target; the body is
+ * fuzz_persona_input() in targets.h, shared with tests/test_fuzz_regress.c.
+ * Built and run by tests/fuzz.sh. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_persona_input(data, size);
+	return 0;
+}
