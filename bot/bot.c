@@ -23,7 +23,6 @@ struct room {
 	struct session *ss;        /* running rehearsal, or NULL */
 	char *trainee;             /* user id who started it */
 	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting */
-	char *answer_event;        /* last trainee event: the answer's txn */
 	int told_encrypted;        /* said once that we cannot read it */
 };
 
@@ -115,8 +114,6 @@ static void room_clear_session(struct room *r)
 	r->ss = NULL;
 	free(r->trainee);
 	r->trainee = NULL;
-	free(r->answer_event);
-	r->answer_event = NULL;
 	r->answer_at = 0;
 }
 
@@ -470,18 +467,22 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 	return room_save(b, r, err);
 }
 
-/* Answer what the trainee said (all waiting messages at once). */
+/* Answer what the trainee said (all waiting messages at once). The
+ * transaction ids come from the session and the turn number, which a
+ * replay after a crash reproduces exactly, and which no other answer
+ * shares: a homeserver drops a second event with a used txn id. */
 static int answer(struct bot *b, struct room *r, struct err *err)
 {
-	char cause[512];
+	char cause[64];
 
 	r->answer_at = 0;
 	if (!r->ss)
 		return 0;
-	snprintf(cause, sizeof(cause), "%s", r->answer_event ?
-		 r->answer_event : r->id);
 	if (session_answer(r->ss, &b->m, &b->out, err) < 0)
 		return -1;
+	snprintf(cause, sizeof(cause), "s%lld-b%d",
+		 (long long)session_id(r->ss),
+		 engine_beurt(session_engine(r->ss)));
 	if (say_answer(b, r, cause, &b->out, err) < 0)
 		return -1;
 	if (b->out.ended)
@@ -637,8 +638,6 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 		if (added < 0) {
 			rc = -1;
 		} else if (added == 0) {
-			free(r->answer_event);
-			r->answer_event = xstrdup(eid);
 			r->answer_at = mono_ms() + b->cfg->gather_ms;
 			queue_receipt(b, r->id, eid);
 		}

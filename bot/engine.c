@@ -364,6 +364,29 @@ static void fallback(struct turn *t)
 	run_actions(t, &n->fallbacks[k].acts, -1, -1);
 }
 
+/* Quote what the trainee typed, but never a control character or an
+ * invalid UTF-8 byte (they would break a chat message). */
+static void add_clean(struct sbuf *sb, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+		if (c < 0x20 || c == 0x7f) {
+			sbuf_addc(sb, ' ');
+			i++;
+		} else if (k == 1 || (i + k <= n && utf8_valid(s + i, k))) {
+			sbuf_add(sb, s + i, k);
+			i += k;
+		} else {
+			sbuf_adds(sb, "\xef\xbf\xbd");
+			i++;
+		}
+	}
+}
+
 /* Substitute {woord} and copy the chosen messages into out. */
 static void render(struct turn *t)
 {
@@ -401,8 +424,8 @@ static void render(struct turn *t)
 			}
 			sbuf_add(sb, c, (size_t)(ph - c));
 			if (p->span.len && t->text)
-				sbuf_add(sb, t->text + p->span.start,
-					 p->span.len);
+				add_clean(sb, t->text + p->span.start,
+					  p->span.len);
 			else
 				sbuf_adds(sb, "dat");
 			c = ph + 7;

@@ -25,7 +25,9 @@ struct engine_point {
 /* What one call produced. Embedded: engine_out_init/release; reused
  * across turns (engine calls reset it). */
 struct engine_out {
-	struct sbuf msgs[SCRIPT_MAX_MSGS];  /* persona messages, in order */
+	struct sbuf msgs[SCRIPT_MAX_MSGS];  /* persona messages, in order;
+					     * valid UTF-8, no control
+					     * characters from {woord} */
 	size_t nmsgs;
 	uint32_t *rules;           /* fired rule indices */
 	size_t nrules, rules_cap;

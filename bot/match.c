@@ -326,6 +326,7 @@ void match_run(struct match *m, const struct script *s, const char *text,
 {
 	prepare(m, s, text, len);
 	memset(m->hit, 0, s->nintents);
+	memset(m->span, 0, s->nintents * sizeof(*m->span));
 	m->steps = 0;
 	for (size_t pos = 0; pos < m->norm.ntok; pos++) {
 		const struct norm_token *t = &m->norm.tok[pos];

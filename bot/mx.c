@@ -9,7 +9,7 @@
 #include "http.h"
 
 #define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MAX_MS 10000
 #define SYNC_SLACK_MS 30000      /* client timeout beyond the long poll */
 #define REQUEST_TIMEOUT_MS 30000
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "norm.h"
@@ -158,6 +159,8 @@ struct parser {
 	int depth;              /* include depth */
 	size_t nvariants;
 	char *begin_name;       /* begin: <fase>, resolved at the end */
+	struct name_ent *names; /* declared names, see dup_name */
+	size_t names_cap, nnames;
 	struct loc begin_loc;
 };
 
@@ -822,42 +825,120 @@ static int is_block_keyword(const char *w)
 	return 0;
 }
 
+/* Declared names, hashed: (namespace, index into its array). Every
+ * caller declares the name right after dup_name says it is new, so the
+ * index is the array's length at that moment. */
+struct name_ent {
+	uint32_t hash;
+	uint32_t idx;
+	char ns;
+};
+
+static char name_ns(const char *kind)
+{
+	if (!strcmp(kind, "bedoeling"))
+		return 'b';
+	if (!strcmp(kind, "begrip"))
+		return 'k';
+	if (!strcmp(kind, "regel"))
+		return 'r';
+	if (!strcmp(kind, "var"))
+		return 'v';
+	if (!strcmp(kind, "punt"))
+		return 'p';
+	return 'n';   /* fases and eindes share one namespace */
+}
+
+static const char *name_at(const struct script *s, char ns, size_t i,
+			   const struct loc **loc)
+{
+	switch (ns) {
+	case 'b':
+		*loc = &s->intents[i].loc;
+		return s->intents[i].name;
+	case 'k':
+		*loc = &s->concepts[i].loc;
+		return s->concepts[i].name;
+	case 'r':
+		*loc = &s->rules[i].loc;
+		return s->rules[i].name;
+	case 'v':
+		*loc = &s->vars[i].loc;
+		return s->vars[i].name;
+	case 'p':
+		*loc = &s->points[i].loc;
+		return s->points[i].id;
+	default:
+		*loc = &s->nodes[i].loc;
+		return s->nodes[i].name;
+	}
+}
+
+static size_t name_count(const struct script *s, char ns)
+{
+	switch (ns) {
+	case 'b':
+		return s->nintents;
+	case 'k':
+		return s->nconcepts;
+	case 'r':
+		return s->nrules;
+	case 'v':
+		return s->nvars;
+	case 'p':
+		return s->npoints;
+	default:
+		return s->nnodes;
+	}
+}
+
+static void names_grow(struct parser *ps)
+{
+	size_t cap = ps->names_cap ? ps->names_cap * 2 : 256;
+	struct name_ent *t = xcalloc(cap, sizeof(*t));
+
+	for (size_t i = 0; i < ps->names_cap; i++) {
+		size_t j;
+
+		if (!ps->names[i].ns)
+			continue;
+		j = ps->names[i].hash & (cap - 1);
+		while (t[j].ns)
+			j = (j + 1) & (cap - 1);
+		t[j] = ps->names[i];
+	}
+	free(ps->names);
+	ps->names = t;
+	ps->names_cap = cap;
+}
+
 static int dup_name(struct parser *ps, const char *kind, const char *name,
 		    const struct loc *loc)
 {
-	struct script *s = ps->s;
-	const struct loc *prev = NULL;
+	char ns = name_ns(kind);
+	uint32_t h = hash_str(name, strlen(name)) ^ (uint32_t)ns * 0x9e3779b9u;
+	size_t j;
 
-	if (strcmp(kind, "bedoeling") == 0) {
-		for (size_t i = 0; i < s->nintents; i++)
-			if (strcmp(s->intents[i].name, name) == 0)
-				prev = &s->intents[i].loc;
-	} else if (strcmp(kind, "begrip") == 0) {
-		for (size_t i = 0; i < s->nconcepts; i++)
-			if (strcmp(s->concepts[i].name, name) == 0)
-				prev = &s->concepts[i].loc;
-	} else if (strcmp(kind, "regel") == 0) {
-		for (size_t i = 0; i < s->nrules; i++)
-			if (strcmp(s->rules[i].name, name) == 0)
-				prev = &s->rules[i].loc;
-	} else if (strcmp(kind, "var") == 0) {
-		for (size_t i = 0; i < s->nvars; i++)
-			if (strcmp(s->vars[i].name, name) == 0)
-				prev = &s->vars[i].loc;
-	} else if (strcmp(kind, "punt") == 0) {
-		for (size_t i = 0; i < s->npoints; i++)
-			if (strcmp(s->points[i].id, name) == 0)
-				prev = &s->points[i].loc;
-	} else {
-		for (size_t i = 0; i < s->nnodes; i++)
-			if (strcmp(s->nodes[i].name, name) == 0)
-				prev = &s->nodes[i].loc;
+	if ((ps->nnames + 1) * 2 > ps->names_cap)
+		names_grow(ps);
+	j = h & (ps->names_cap - 1);
+	while (ps->names[j].ns) {
+		const struct name_ent *e = &ps->names[j];
+		const struct loc *prev;
+
+		if (e->hash == h && e->ns == ns &&
+		    !strcmp(name_at(ps->s, ns, e->idx, &prev), name)) {
+			diag_add(ps->d, loc, "%s '%s' bestaat al (%s:%d)", kind,
+				 name, prev->file, prev->line);
+			return 1;
+		}
+		j = (j + 1) & (ps->names_cap - 1);
 	}
-	if (!prev)
-		return 0;
-	diag_add(ps->d, loc, "%s '%s' bestaat al (%s:%d)", kind, name,
-		 prev->file, prev->line);
-	return 1;
+	ps->names[j].hash = h;
+	ps->names[j].ns = ns;
+	ps->names[j].idx = (uint32_t)name_count(ps->s, ns);
+	ps->nnames++;
+	return 0;
 }
 
 static int parse_file(struct parser *ps, const char *path,
@@ -1706,10 +1787,16 @@ static int parse_file(struct parser *ps, const char *path,
 		diag_add(ps->d, from, "te veel geneste of ingevoegde bestanden");
 		return -1;
 	}
-	if (access(path, R_OK) != 0) {
-		diag_add(ps->d, from, "bestand niet gevonden of niet leesbaar: "
-			 "%s", path);
-		return -1;
+	{
+		struct stat st;
+
+		/* only regular files: never a FIFO, a device or a folder */
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(path, R_OK) != 0) {
+			diag_add(ps->d, from, "bestand niet gevonden of geen "
+				 "leesbaar gewoon bestand: %s", path);
+			return -1;
+		}
 	}
 	if (read_file(path, SCRIPT_MAX_FILE, &buf, &len, &err) < 0) {
 		diag_add(ps->d, from, "%s", err.msg);
@@ -2246,6 +2333,7 @@ static int load(const char *path, const char *text, size_t len,
 	ps.s->nvariants = ps.nvariants;
 	norm_release(&ps.norm);
 	free(ps.begin_name);
+	free(ps.names);
 	if (own.n) {
 		script_free(ps.s);
 		goto out;

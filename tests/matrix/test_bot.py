@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""Integration tests of the Oefenkamer Matrix bot on a real Synapse.
+
+Each test drives the bot as users do, through a Matrix client written for
+the tests (mxclient.py), and asserts on what the clients receive and on
+the transcript the bot stored. Synapse runs on loopback, started by
+tests/synapse/synapse.sh. Prints 'N passed, N failed' and exits non-zero
+on failure.
+
+    test_bot.py [--only NAME] [--keep]
+"""
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from mxclient import Client  # noqa: E402
+
+SYNAPSE = os.path.join(ROOT, "tests", "synapse", "synapse.sh")
+BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
+BOT = "@oefenkamer:localhost"
+PASSWORD = "test-" + os.urandom(6).hex()
+
+
+def sh(*args, check=True):
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def dialogue(name):
+    path = os.path.join(ROOT, "tests", "dialogues", name + ".txt")
+    with open(path, encoding="utf-8") as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+
+
+class Homeserver:
+    def __init__(self, name, port, default_limits=False):
+        self.name = name
+        args = [SYNAPSE, "start", name, "--port", str(port)]
+        if default_limits:
+            args.append("--default-limits")
+        self.url = sh("bash", *args).splitlines()[-1]
+        self.users = {}
+
+    def user(self, local):
+        if local not in self.users:
+            sh("bash", SYNAPSE, "register", self.name, local, PASSWORD)
+            self.users[local] = f"@{local}:localhost"
+        return self.users[local]
+
+    def client(self, local):
+        c = Client(self.url, self.user(local), PASSWORD)
+        c.sync()
+        return c
+
+    def kill(self):
+        sh("bash", SYNAPSE, "kill", self.name)
+
+    def restart(self):
+        sh("bash", SYNAPSE, "restart", self.name)
+
+    def stop(self):
+        sh("bash", SYNAPSE, "stop", self.name, check=False)
+
+
+class Bot:
+    """The bot process, with its own config, store and log."""
+
+    def __init__(self, hs, allow=("@*:localhost",), gather_ms=600,
+                 typing=False):
+        hs.user("oefenkamer")
+        self.dir = tempfile.mkdtemp(prefix="oef-bot-")
+        pw = os.path.join(self.dir, "password")
+        fd = os.open(pw, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, (PASSWORD + "\n").encode())
+        os.close(fd)
+        self.store = os.path.join(self.dir, "bot.db")
+        self.config = os.path.join(self.dir, "config.json")
+        cfg = {
+            "homeserver": hs.url,
+            "user_id": BOT,
+            "password_file": pw,
+            "device_name": "Oefenkamer",
+            "store": self.store,
+            "scripts_dir": os.path.join(ROOT, "scripts"),
+            "personas_dir": os.path.join(ROOT, "personas"),
+            "invites": {"allow": list(allow)},
+            "typing": {"enabled": typing, "chars_per_second": 200,
+                       "min_ms": 100, "max_ms": 400},
+            "gather_ms": gather_ms,
+        }
+        with open(self.config, "w") as f:
+            json.dump(cfg, f)
+        self.log = os.path.join(self.dir, "bot.log")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen([BIN, "run", "--config", self.config],
+                                     stdout=logf, stderr=logf)
+        logf.close()
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            return self.proc.wait(timeout=30)
+        return self.proc.returncode if self.proc else None
+
+    def restart(self):
+        self.kill()
+        self.start()
+
+    def db(self):
+        return sqlite3.connect(self.store, timeout=10)
+
+    def logtext(self):
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def close(self):
+        self.kill(signal.SIGTERM)
+
+
+# --- helpers ---------------------------------------------------------------
+
+def persona_msgs(c, room):
+    return [e["content"]["body"] for e in c.messages(room, BOT, "m.text")]
+
+
+def notices(c, room):
+    return [e["content"]["body"] for e in c.messages(room, BOT, "m.notice")]
+
+
+def open_room(hs, bot, trainee_local, scenario=None):
+    c = hs.client(trainee_local)
+    room = c.create_room(invite=[BOT])
+    c.wait_for(lambda: notices(c, room), timeout=30, what="greeting")
+    if scenario:
+        c.send(room, "!start " + scenario)
+        c.wait_for(lambda: persona_msgs(c, room), timeout=30,
+                   what="opening lines")
+    return c, room
+
+
+def settle(c, room, quiet=2.0, timeout=60):
+    """Sync until no new bot message has arrived for `quiet` seconds."""
+    end = time.time() + timeout
+    last = len(c.messages(room, BOT))
+    since = time.time()
+    while time.time() < end:
+        c.sync(timeout_ms=500)
+        n = len(c.messages(room, BOT))
+        if n != last:
+            last, since = n, time.time()
+        elif time.time() - since >= quiet:
+            return
+    raise TimeoutError("bot kept talking")
+
+
+def stored(bot, room):
+    """(trainee texts, persona texts, unanswered count) of the room's
+    sessions, in order."""
+    db = bot.db()
+    try:
+        rows = db.execute(
+            "SELECT t.speaker, t.text, t.node FROM turns t"
+            " JOIN sessions s ON s.id = t.session_id"
+            " WHERE s.room = ? ORDER BY s.id, t.seq", (room,)).fetchall()
+    finally:
+        db.close()
+    trainee = [r[1] for r in rows if r[0] == "trainee"]
+    persona = [r[1] for r in rows if r[0] == "persona"]
+    pending = sum(1 for r in rows if r[0] == "trainee" and r[2] is None)
+    return trainee, persona, pending
+
+
+def drain(bot, c, room, timeout=300):
+    """Wait until the bot has answered everything and sent its outbox,
+    then until the client has seen it all."""
+    end = time.time() + timeout
+    while time.time() < end:
+        settle(c, room, quiet=2, timeout=timeout)
+        db = bot.db()
+        queued = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        db.close()
+        if stored(bot, room)[2] == 0 and queued == 0:
+            settle(c, room, quiet=2)
+            return
+    raise TimeoutError("bot did not drain")
+
+
+def play(c, room, lines):
+    """Say each line and wait for the whole answer to it, as a trainee
+    who reads before typing the next message."""
+    for line in lines:
+        n = len(c.messages(room, BOT))
+        c.send(room, line)
+        c.wait_for(lambda: len(c.messages(room, BOT)) > n,
+                   timeout=30, what=f"answer to {line[:30]!r}")
+        settle(c, room, quiet=1.2)
+
+
+def same(stored_lines, seen, what):
+    """The replies a client saw must be exactly the stored ones."""
+    if stored_lines != seen:
+        import difflib
+        print("\n".join(difflib.unified_diff(stored_lines, seen, "stored",
+                                             "seen", lineterm="")))
+    check(stored_lines == seen, f"{what}: {len(seen)} seen, "
+          f"{len(stored_lines)} stored")
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+# --- tests ---------------------------------------------------------------------
+
+def test_full_rehearsal(hs, bot):
+    lines = dialogue("moeder-brief.sandra-doet-mee")
+    c, room = open_room(hs, bot, "trainee1")
+    greet = notices(c, room)[0]
+    check("!oefeningen" in greet, "greeting explains the commands")
+    c.send(room, "!oefeningen")
+    c.wait_for(lambda: any("De brief over de natte broek" in n
+                           for n in notices(c, room)), what="list")
+    c.send(room, "!start moeder-brief")
+    c.wait_for(lambda: persona_msgs(c, room), what="opening")
+    intro = [n for n in notices(c, room) if n.startswith("Oefening:")]
+    check(intro and "Daan" in intro[0], "scene-setting notice posted")
+    # the persona speaks under its own display name in this room
+    members = c.joined_members(room)
+    check(members[BOT].get("display_name") == "Sandra (moeder van Daan)",
+          f"display name {members[BOT].get('display_name')!r}")
+    play(c, room, lines)
+    c.wait_for(lambda: any("Einde van de oefening" in n
+                           for n in notices(c, room)), what="debrief")
+    settle(c, room)
+    end = [n for n in notices(c, room) if "Einde van de oefening" in n][0]
+    check("goed afgerond" in end, "good ending reached: " + end[:80])
+    check("Rubriek" in end and "✔" in end, "debrief has the rubric")
+    trainee, persona, pending = stored(bot, room)
+    check(trainee == lines, "every trainee message stored, in order")
+    check(persona == persona_msgs(c, room),
+          "what the client saw is exactly what was stored")
+    check(pending == 0, "nothing left unanswered")
+    # the display name is the bot's again
+    check(c.joined_members(room)[BOT].get("display_name") == "Oefenkamer",
+          "display name restored")
+    # and a trainer can export it
+    sid = bot.db().execute("SELECT max(id) FROM sessions").fetchone()[0]
+    html = sh(BIN, "export", str(sid), "--format", "html", "--db",
+              bot.store)
+    check("<svg" in html and lines[1][:20] in html, "html export")
+
+
+def test_three_messages_one_answer(hs, bot):
+    c, room = open_room(hs, bot, "trainee2", "moeder-brief")
+    settle(c, room)
+    before = len(persona_msgs(c, room))
+    c.send(room, "Hallo Sandra.")
+    c.send(room, "Ik ben Lotte van Jeugdbescherming.")
+    c.send(room, "Hoe was het om die brief te krijgen?")
+    settle(c, room)
+    db = bot.db()
+    evaluated = db.execute(
+        "SELECT count(DISTINCT t.beurt) FROM turns t JOIN sessions s"
+        " ON s.id = t.session_id WHERE s.room = ? AND"
+        " t.speaker = 'trainee'", (room,)).fetchone()[0]
+    db.close()
+    new = persona_msgs(c, room)[before:]
+    check(1 <= len(new) <= 3, f"one answer of 1-3 lines, got {len(new)}")
+    check(evaluated == 1, f"one engine turn for three messages, {evaluated}")
+
+
+def test_two_rooms(hs, bot):
+    a, ra = open_room(hs, bot, "trainee3", "moeder-brief")
+    b, rb = open_room(hs, bot, "trainee4", "vader-scheiding")
+    la = dialogue("moeder-brief.sandra-doet-mee")[:6]
+    lb = dialogue("vader-scheiding.marco-geeft-kans")[:6]
+    for x, y in zip(la, lb):
+        a.send(ra, x)
+        b.send(rb, y)
+    settle(a, ra)
+    settle(b, rb)
+    ta, pa, qa = stored(bot, ra)
+    tb, pb, qb = stored(bot, rb)
+    check(ta == la and tb == lb, "each room stores its own trainee")
+    check(pa == persona_msgs(a, ra) and pb == persona_msgs(b, rb),
+          "each room gets its own persona's lines")
+    check(qa == 0 and qb == 0, "both answered")
+    check(not set(pa) & set(pb), "no line crossed rooms")
+
+
+def test_kill9_restart(hs, bot):
+    rnd = random.Random(int(os.environ.get("OEF_SEED", "7")))
+    lines = dialogue("vader-scheiding.marco-geeft-kans.lang")
+    c, room = open_room(hs, bot, "trainee5", "vader-scheiding")
+    kills = 0
+    for line in lines:
+        c.send(room, line)
+        time.sleep(rnd.uniform(0, 0.9))
+        if rnd.random() < 0.35:
+            bot.restart()
+            kills += 1
+        c.sync(timeout_ms=200)
+    drain(bot, c, room)
+    trainee, persona, pending = stored(bot, room)
+    check(kills >= 3, f"killed the bot {kills} times")
+    check(trainee == lines, "every trainee message stored exactly once")
+    check(pending == 0, "every trainee message answered")
+    got = persona_msgs(c, room)
+    check(len(got) == len(set(got)) or got == persona,
+          "no duplicated replies")
+    if got != persona:
+        import difflib
+        print("\n".join(difflib.unified_diff(persona, got, "stored", "seen",
+                                             lineterm="")))
+    check(got == persona,
+          f"replies seen == replies stored ({len(got)} vs {len(persona)})")
+
+
+def test_sigterm_then_continue(hs, bot):
+    c, room = open_room(hs, bot, "trainee6", "ouder-schulden")
+    c.send(room, "Goedemiddag, ik ben Sanne.")
+    rc = bot.kill(signal.SIGTERM)
+    check(rc == 0, f"SIGTERM exits 0, got {rc}")
+    bot.start()
+    settle(c, room)
+    c.send(room, "Hoe gaat het met u?")
+    settle(c, room)
+    trainee, persona, pending = stored(bot, room)
+    check(pending == 0 and len(trainee) == 2, "both answered after restart")
+    check(persona == persona_msgs(c, room), "no loss, no duplicates")
+
+
+def test_outage(hs, bot):
+    c, room = open_room(hs, bot, "trainee7", "kind-stapjes")
+    settle(c, room)
+    lines = dialogue("kind-stapjes.noor-tekent-de-trap")[:4]
+    play(c, room, lines[:2])
+    c.send(room, lines[2])
+    hs.kill()
+    time.sleep(30)
+    hs.restart()
+    time.sleep(3)
+    c2 = hs.client("trainee7")
+    c2.events = c.events
+    settle(c2, room, quiet=4, timeout=120)
+    play(c2, room, lines[3:])
+    settle(c2, room)
+    trainee, persona, pending = stored(bot, room)
+    check(pending == 0, "messages from before the outage answered")
+    msgs = [e["content"]["body"] for e in c2.messages(room, BOT, "m.text")]
+    check(persona == msgs, "nothing lost or doubled by the outage")
+    log = bot.logtext()
+    fails = log.count("sync mislukt")
+    check(0 < fails <= 12, f"outage logged without flooding ({fails} lines)")
+    check("weer verbonden" in log, "recovery logged")
+
+
+def test_bad_input(hs, bot):
+    c, room = open_room(hs, bot, "trainee8", "jongere-dichtklappen")
+    settle(c, room)
+    before = len(persona_msgs(c, room))
+    c.send(room, "é" * 32000)                 # 64 KB of text, the most
+                                              # Synapse takes in one event
+    c.send_event(room, "m.room.message", {"msgtype": "m.text",
+                                          "body": "hoi",
+                                          "m.relates_to": "onzin"})
+    c.send_event(room, "org.example.unknown", {"a": [1, 2, {"b": None}]})
+    c.send_event(room, "m.room.message", {"msgtype": "m.image",
+                                          "body": "foto.png"})
+    settle(c, room)
+    check(bot.proc.poll() is None, "bot still running")
+    c.send(room, "!<b>vet</b>")
+    c.wait_for(lambda: any("<b>vet</b>" in n for n in notices(c, room)),
+               what="notice echoing html")
+    ev = [e for e in c.messages(room, BOT, "m.notice")
+          if "<b>vet</b>" in e["content"]["body"]][0]
+    check("&lt;b&gt;vet&lt;/b&gt;" in ev["content"]["formatted_body"],
+          "html escaped in formatted_body")
+    c.send(room, "Hoi Mila, zullen we een rondje lopen?")
+    settle(c, room)
+    check(len(persona_msgs(c, room)) > before, "later messages answered")
+
+
+def test_invites_and_leaving(hs, bot):
+    out = hs.client("outsider")
+    room = out.create_room(invite=[BOT])
+    time.sleep(4)
+    check(BOT not in out.joined_members(room), "invite from outsider refused")
+    c, room = open_room(hs, bot, "trainee9", "moeder-brief")
+    c.leave(room)
+    end = time.time() + 30
+    sid_open = 1
+    while time.time() < end and sid_open:
+        time.sleep(1)
+        sid_open = bot.db().execute(
+            "SELECT count(*) FROM sessions WHERE room = ? AND ended_ms = 0",
+            (room,)).fetchone()[0]
+    check(sid_open == 0, "session closed when the last human left")
+    left = bot.db().execute("SELECT count(*) FROM rooms WHERE room = ?",
+                            (room,)).fetchone()[0]
+    check(left == 0, "bot forgot the room")
+
+
+def test_rate_limited(_hs, _bot):
+    """Synapse's own limits (rc_message 0.2/s, burst 10): four rooms
+    starting at once make the bot send far more than the burst."""
+    hs = Homeserver("ratelimit", 18031, default_limits=True)
+    bot = Bot(hs)
+    try:
+        rooms = []
+        for i in range(4):
+            c = hs.client(f"trainee{20 + i}")
+            room = c.create_room(invite=[BOT])
+            rooms.append((c, room))
+        for c, room in rooms:
+            c.wait_for(lambda c=c, room=room: notices(c, room),
+                       timeout=120, what="greeting")
+            c.send(room, "!start moeder-brief")
+        for c, room in rooms:
+            c.wait_for(lambda c=c, room=room: persona_msgs(c, room),
+                       timeout=180, what="opening")
+            c.send(room, "Hoe was het om die brief te krijgen?")
+        for c, room in rooms:
+            drain(bot, c, room, timeout=400)
+            trainee, persona, pending = stored(bot, room)
+            check(pending == 0, "all answered under rate limits")
+            same(persona, persona_msgs(c, room),
+                 "every reply arrived, once, in order")
+        check("429" in bot.logtext(), "the bot met the rate limit")
+    finally:
+        bot.close()
+        hs.stop()
+
+
+TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
+         test_kill9_restart, test_sigterm_then_continue, test_bad_input,
+         test_invites_and_leaving, test_outage, test_rate_limited]
+
+
+def main():
+    only = None
+    if "--only" in sys.argv:
+        only = sys.argv[sys.argv.index("--only") + 1]
+    hs = Homeserver("bot", 18030)
+    bot = Bot(hs, allow=["@trainee*:localhost", "@coach:localhost"])
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            if only and only not in t.__name__:
+                continue
+            t0 = time.time()
+            try:
+                if bot.proc.poll() is not None:
+                    bot.start()
+                t(hs, bot)
+                passed += 1
+                print(f"ok   {t.__name__} ({time.time() - t0:.1f} s)",
+                      flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL {t.__name__} ({time.time() - t0:.1f} s)",
+                      flush=True)
+                traceback.print_exc()
+                print("--- bot log (tail) ---")
+                print(bot.logtext()[-3000:])
+    finally:
+        bot.close()
+        if "--keep" not in sys.argv:
+            hs.stop()
+    print(f"matrix: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
