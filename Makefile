@@ -6,6 +6,7 @@
 #   make fuzz       short libFuzzer runs (clang), seeded from scripts/
 #   make play       rehearse a scenario in this terminal
 #   make bench      print the engine figures
+#   make demo       Synapse, the bot and demo accounts on this machine
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -27,7 +28,8 @@ LIB_OBJS := $(LIB_SRCS:bot/%.c=$(B)/obj/%.o)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all test check-tests deps asan valgrind fuzz play bench clean
+.PHONY: all test check-tests deps asan valgrind fuzz play bench clean \
+	integration demo demo-stop
 all: $(B)/oefenkamer
 
 $(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
@@ -55,11 +57,21 @@ check-tests: $(B)/oefenkamer $(TESTS)
 
 test: deps
 	@$(MAKE) --no-print-directory check-tests
+	@$(MAKE) --no-print-directory integration
 
-asan: deps
-	@$(MAKE) --no-print-directory B=build/asan CC=clang \
+# The bot on a real Synapse on loopback (tests/synapse/synapse.sh builds
+# and caches a Debian sid chroot with matrix-synapse the first time).
+integration: $(B)/oefenkamer
+	@bash tests/synapse/synapse.sh prepare
+	@sh tests/synapse/smoke.sh
+	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" python3 tests/matrix/test_bot.py
+
+ASAN = B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" check-tests
+	  LDFLAGS="-fsanitize=address,undefined"
+asan: deps
+	@$(MAKE) --no-print-directory $(ASAN) check-tests
+	@$(MAKE) --no-print-directory $(ASAN) integration
 
 valgrind: deps
 	@$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" \
@@ -77,5 +89,12 @@ play: $(B)/oefenkamer
 bench: $(B)/oefenkamer
 	@$(B)/oefenkamer bench engine
 
+demo: deps $(B)/oefenkamer
+	@sh tests/synapse/demo.sh start
+
+demo-stop:
+	@sh tests/synapse/demo.sh stop
+
 clean:
+	-@bash tests/synapse/synapse.sh stop-all >/dev/null 2>&1
 	rm -rf build

@@ -4,6 +4,7 @@
 set -eu
 need="build-essential pkg-config libcurl4-openssl-dev libjansson-dev
 libolm-dev libsqlite3-dev libcmocka-dev sqlite3 valgrind clang
+python3
 libclang-rt-14-dev"
 missing=""
 for p in $need; do
