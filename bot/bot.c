@@ -788,7 +788,11 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 
 static int on_sync(void *arg, const struct mx_sync *s)
 {
-	struct bot *b = arg;
+	return bot_sync((struct bot *)arg, s);
+}
+
+int bot_sync(struct bot *b, const struct mx_sync *s)
+{
 	struct err err;
 
 	if (store_begin(b->st, &err) < 0) {
@@ -1069,6 +1073,13 @@ out:
 	free(device);
 	free(user);
 	return rc;
+}
+
+static int64_t answer_due(struct bot *b, int all);
+
+void bot_answer_waiting(struct bot *b)
+{
+	answer_due(b, 1);
 }
 
 /* Answer the rooms whose trainee has been quiet for gather_ms; returns

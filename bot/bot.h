@@ -26,4 +26,11 @@ void bot_free(struct bot *b);
  * on a fatal error (e.g. the login is refused). */
 int bot_run(struct bot *b, volatile int *stop, int wake_fd);
 
+/* The steps of bot_run, for tests on recorded /sync responses:
+ * handle one batch exactly as the sync loop does (0 stored, -1 rolled
+ * back), and answer every trainee who is waiting, due or not. */
+struct mx_sync;
+int bot_sync(struct bot *b, const struct mx_sync *s);
+void bot_answer_waiting(struct bot *b);
+
 #endif

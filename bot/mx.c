@@ -408,18 +408,47 @@ static void sync_failed(struct mx *mx, const struct http_response *r,
 	mx->sync_at = mono_ms() + wait;
 }
 
+int mx_sync_parse(const char *body, size_t len, struct mx_sync *s)
+{
+	json_error_t e;
+	json_t *root, *rooms;
+
+	memset(s, 0, sizeof(*s));
+	root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &e)
+			   : NULL;
+	if (!json_is_object(root) ||
+	    !json_is_string(json_object_get(root, "next_batch"))) {
+		json_decref(root);
+		return -1;
+	}
+	s->root = root;
+	s->next_batch = json_string_value(json_object_get(root, "next_batch"));
+	rooms = json_object_get(root, "rooms");
+	if (json_is_object(rooms)) {
+		s->rooms_join = json_object_get(rooms, "join");
+		s->rooms_invite = json_object_get(rooms, "invite");
+		s->rooms_leave = json_object_get(rooms, "leave");
+		if (!json_is_object(s->rooms_join))
+			s->rooms_join = NULL;
+		if (!json_is_object(s->rooms_invite))
+			s->rooms_invite = NULL;
+		if (!json_is_object(s->rooms_leave))
+			s->rooms_leave = NULL;
+	}
+	return 0;
+}
+
 static void sync_done(void *arg, const struct http_response *r)
 {
 	struct mx *mx = arg;
-	json_t *body;
 	struct mx_sync s;
 
 	if (r->error && strcmp(r->error, "cancelled") == 0)
 		return;
 	mx->sync_req = 0;
-	body = parse_body(r);
-	if (r->status != 200 || !json_is_object(body) ||
-	    !json_is_string(json_object_get(body, "next_batch"))) {
+	if (r->status != 200 || mx_sync_parse(r->body, r->len, &s) < 0) {
+		json_t *body = parse_body(r);
+
 		if (r->status == 200)
 			logf_("sync: onleesbaar antwoord van de homeserver "
 			      "(%zu bytes)", r->len);
@@ -431,24 +460,6 @@ static void sync_done(void *arg, const struct http_response *r)
 		logf_("sync: weer verbonden na %d mislukte pogingen",
 		      mx->sync_fails);
 	mx->sync_fails = 0;
-	memset(&s, 0, sizeof(s));
-	s.root = body;
-	s.next_batch = json_string_value(json_object_get(body, "next_batch"));
-	{
-		json_t *rooms = json_object_get(body, "rooms");
-
-		if (json_is_object(rooms)) {
-			s.rooms_join = json_object_get(rooms, "join");
-			s.rooms_invite = json_object_get(rooms, "invite");
-			s.rooms_leave = json_object_get(rooms, "leave");
-			if (!json_is_object(s.rooms_join))
-				s.rooms_join = NULL;
-			if (!json_is_object(s.rooms_invite))
-				s.rooms_invite = NULL;
-			if (!json_is_object(s.rooms_leave))
-				s.rooms_leave = NULL;
-		}
-	}
 	if (mx->h.on_sync(mx->h.arg, &s) == 0) {
 		free(mx->since);
 		mx->since = xstrdup(s.next_batch);
@@ -456,7 +467,7 @@ static void sync_done(void *arg, const struct http_response *r)
 	} else {
 		mx->sync_at = mono_ms() + 1000;   /* same batch again */
 	}
-	json_decref(body);
+	json_decref(s.root);
 }
 
 static void sync_issue(struct mx *mx)

@@ -26,6 +26,10 @@ struct mx_sync {
 	json_t *root;            /* the whole response */
 };
 
+/* Parse a /sync response body. On success s->root holds the document
+ * (caller json_decref's it); -1 if it is not a sync response. */
+int mx_sync_parse(const char *body, size_t len, struct mx_sync *s);
+
 struct mx_handlers {
 	void *arg;
 	/* A sync response arrived. Return 0 when its effects are stored

@@ -1,0 +1,241 @@
+/* test_bot.c - the bot on recorded /sync responses, no network: what it
+ * stores and what it queues to send. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bot.h"
+#include "mx.h"
+
+struct fx {
+	char dir[64];
+	char cfgpath[128];
+	char db[128];
+	struct config cfg;
+	struct bot *b;
+};
+
+static const char *root(void)
+{
+	const char *r = getenv("OEF_ROOT");
+
+	return r ? r : ".";
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct err err;
+	FILE *fp;
+	char pw[128];
+
+	strcpy(f->dir, "/tmp/oef-test-bot-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(pw, sizeof(pw), "%s/pw", f->dir);
+	fp = fopen(pw, "w");
+	fputs("geheim\n", fp);
+	fclose(fp);
+	chmod(pw, 0600);
+	snprintf(f->db, sizeof(f->db), "%s/bot.db", f->dir);
+	snprintf(f->cfgpath, sizeof(f->cfgpath), "%s/config.json", f->dir);
+	fp = fopen(f->cfgpath, "w");
+	/* a homeserver nobody listens on: nothing leaves this test */
+	fprintf(fp, "{\"homeserver\": \"http://127.0.0.1:9\","
+		" \"user_id\": \"@oefenkamer:localhost\","
+		" \"password_file\": \"%s\", \"store\": \"%s\","
+		" \"scripts_dir\": \"%s/scripts\","
+		" \"personas_dir\": \"%s/personas\","
+		" \"invites\": {\"allow\": [\"@*:localhost\"]},"
+		" \"typing\": {\"enabled\": true, \"chars_per_second\": 10,"
+		" \"min_ms\": 500, \"max_ms\": 3000},"
+		" \"roles\": {\"coaches\": [\"@coach:localhost\"]}}",
+		pw, f->db, root(), root());
+	fclose(fp);
+	if (config_load(f->cfgpath, &f->cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	f->b = bot_new(&f->cfg, &err);
+	if (!f->b) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	bot_free(f->b);
+	config_release(&f->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Feed tests/data/sync/NAME through the parser and the bot. */
+static int feed(struct fx *f, const char *name)
+{
+	char path[512];
+	char *buf;
+	size_t len;
+	struct err err;
+	struct mx_sync s;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/tests/data/sync/%s", root(), name);
+	assert_int_equal(read_file(path, 1 << 20, &buf, &len, &err), 0);
+	rc = mx_sync_parse(buf, len, &s);
+	free(buf);
+	if (rc < 0)
+		return -2;
+	rc = bot_sync(f->b, &s);
+	json_decref(s.root);
+	return rc;
+}
+
+static long q(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long v = -1;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static int has(struct fx *f, const char *sql)
+{
+	return q(f, sql) > 0;
+}
+
+static void test_invite_join_greet(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(feed(f, "01-invite.json"), 0);
+	/* the allowed invite is kept, the other refused */
+	assert_int_equal(q(f, "SELECT count(*) FROM rooms"), 1);
+	assert_true(has(f, "SELECT count(*) FROM rooms WHERE room ="
+			" '!oefen:localhost' AND inviter = '@trainee:localhost'"));
+	assert_true(has(f, "SELECT count(*) FROM meta WHERE key ="
+			" 'sync_token' AND value = 's1'"));
+	assert_int_equal(feed(f, "02-joined.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), 1);
+	assert_true(has(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			" '%m.notice%!oefeningen%'"));
+	/* the same batch again (a crash before the token was used) adds
+	 * nothing: the greeting's txn is the same */
+	assert_int_equal(feed(f, "02-joined.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), 1);
+}
+
+static void test_start_and_answer(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " scenario = 'moeder-brief' AND trainee ="
+			   " '@trainee:localhost' AND room = '!oefen:localhost'"),
+			 1);
+	/* list, scene notice, then the persona's opening with typing */
+	assert_true(has(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			" '%De brief over de natte broek%'"));
+	assert_true(has(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			" '%\"msgtype\":\"m.text\"%' AND typing_ms >= 500"));
+	assert_int_equal(feed(f, "04-trainee.json"), 0);
+	/* both trainee lines stored, waiting; the coach logged as coach;
+	 * our own echo ignored */
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'trainee' AND node IS NULL"), 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'coach' AND text = 'Let op je woorden'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE text ="
+			   " 'mijn eigen echo'"), 0);
+	bot_answer_waiting(f->b);
+	/* one considered answer for the two messages */
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'trainee' AND node IS NULL"), 0);
+	assert_int_equal(q(f, "SELECT count(DISTINCT beurt) FROM turns WHERE"
+			   " speaker = 'trainee'"), 1);
+	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
+			" 'persona' AND beurt = 1"));
+	/* replaying the batch does not store the messages twice */
+	assert_int_equal(feed(f, "04-trainee.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'trainee'"), 2);
+}
+
+static void test_malformed(void **state)
+{
+	struct fx *f = *state;
+	long before;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	feed(f, "03-start.json");
+	before = q(f, "SELECT count(*) FROM turns");
+	assert_int_equal(feed(f, "05-malformed.json"), 0);
+	/* nothing crashed, nothing was made of the garbage, the token moved */
+	assert_int_equal(q(f, "SELECT count(*) FROM turns"), before);
+	assert_true(has(f, "SELECT count(*) FROM meta WHERE value = 's5'"));
+	assert_int_equal(feed(f, "bad-no-batch.json"), -2);
+	assert_int_equal(feed(f, "bad-truncated.json"), -2);
+	/* and the room still works */
+	assert_int_equal(feed(f, "04-trainee.json"), 0);
+	bot_answer_waiting(f->b);
+	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
+			" 'persona' AND beurt = 1"));
+}
+
+static void test_leave_closes_session(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	feed(f, "03-start.json");
+	assert_int_equal(feed(f, "06-leave.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM rooms"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " ended_ms = 0"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_invite_join_greet, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_start_and_answer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_leave_closes_session,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
