@@ -25,6 +25,7 @@ class Client:
         self.since = None
         self.txn = 0
         self.events = {}      # room -> list of timeline events seen
+        self.ephemeral = {}   # room -> typing and receipt events seen
         self.invites = set()
         if password is not None and token is None:
             self.login(password)
@@ -113,6 +114,8 @@ class Client:
         for room, data in rooms.get("join", {}).items():
             evs = data.get("timeline", {}).get("events", [])
             self.events.setdefault(room, []).extend(evs)
+            eph = data.get("ephemeral", {}).get("events", [])
+            self.ephemeral.setdefault(room, []).extend(eph)
         for room in rooms.get("invite", {}):
             self.invites.add(room)
         return r

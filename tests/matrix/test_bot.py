@@ -81,6 +81,9 @@ class Bot:
     def __init__(self, hs, allow=("@*:localhost",), gather_ms=600,
                  typing=False):
         hs.user("oefenkamer")
+        self.hs = hs
+        self.allow = list(allow)
+        self.gather_ms = gather_ms
         self.dir = tempfile.mkdtemp(prefix="oef-bot-")
         pw = os.path.join(self.dir, "password")
         fd = os.open(pw, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -88,23 +91,32 @@ class Bot:
         os.close(fd)
         self.store = os.path.join(self.dir, "bot.db")
         self.config = os.path.join(self.dir, "config.json")
+        self.pw = pw
+        self.write_config(typing)
+        self.log = os.path.join(self.dir, "bot.log")
+        self.proc = None
+        self.start()
+
+    def write_config(self, typing):
         cfg = {
-            "homeserver": hs.url,
+            "homeserver": self.hs.url,
             "user_id": BOT,
-            "password_file": pw,
+            "password_file": self.pw,
             "device_name": "Oefenkamer",
             "store": self.store,
             "scripts_dir": os.path.join(ROOT, "scripts"),
             "personas_dir": os.path.join(ROOT, "personas"),
-            "invites": {"allow": list(allow)},
-            "typing": {"enabled": typing, "chars_per_second": 200,
-                       "min_ms": 100, "max_ms": 400},
-            "gather_ms": gather_ms,
+            "invites": {"allow": self.allow},
+            "typing": {"enabled": typing, "chars_per_second": 100,
+                       "min_ms": 1500, "max_ms": 2500},
+            "gather_ms": self.gather_ms,
         }
         with open(self.config, "w") as f:
             json.dump(cfg, f)
-        self.log = os.path.join(self.dir, "bot.log")
-        self.proc = None
+
+    def reconfigure(self, typing):
+        self.kill(signal.SIGTERM)
+        self.write_config(typing)
         self.start()
 
     def start(self):
@@ -419,6 +431,37 @@ def test_invites_and_leaving(hs, bot):
     check(left == 0, "bot forgot the room")
 
 
+def test_typing_and_receipts(hs, bot):
+    bot.reconfigure(typing=True)
+    try:
+        c, room = open_room(hs, bot, "trainee11", "moeder-brief")
+        settle(c, room, quiet=3)
+        n = len(persona_msgs(c, room))
+        eid = c.send(room, "Hoe was het om die brief te krijgen?")
+
+        def typing():
+            return any(e.get("type") == "m.typing" and
+                       BOT in e.get("content", {}).get("user_ids", [])
+                       for e in c.ephemeral.get(room, []))
+        c.wait_for(typing, timeout=30, what="the persona typing")
+        check(len(persona_msgs(c, room)) == n,
+              "typing shows before the reply")
+        settle(c, room, quiet=3)
+        check(len(persona_msgs(c, room)) > n, "then the reply")
+
+        def receipt():
+            for e in c.ephemeral.get(room, []):
+                if e.get("type") != "m.receipt":
+                    continue
+                read = e["content"].get(eid, {}).get("m.read", {})
+                if BOT in read:
+                    return True
+            return False
+        c.wait_for(receipt, timeout=30, what="a read receipt")
+    finally:
+        bot.reconfigure(typing=False)
+
+
 def test_rate_limited(_hs, _bot):
     """Synapse's own limits (rc_message 0.2/s, burst 10): four rooms
     starting at once make the bot send far more than the burst."""
@@ -452,7 +495,8 @@ def test_rate_limited(_hs, _bot):
 
 TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
-         test_invites_and_leaving, test_outage, test_rate_limited]
+         test_invites_and_leaving, test_typing_and_receipts, test_outage,
+         test_rate_limited]
 
 
 def main():
