@@ -333,6 +333,8 @@ def test_kill9_restart(hs, bot):
     drain(bot, c, room)
     trainee, persona, pending = stored(bot, room)
     check(kills >= 3, f"killed the bot {kills} times")
+    check(bot.logtext().count("ingelogd als") == 1,
+          "logged in once: restarts reuse the stored token and device")
     check(trainee == lines, "every trainee message stored exactly once")
     check(pending == 0, "every trainee message answered")
     got = persona_msgs(c, room)
