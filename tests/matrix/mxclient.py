@@ -26,6 +26,7 @@ class Client:
         self.txn = 0
         self.events = {}      # room -> list of timeline events seen
         self.ephemeral = {}   # room -> typing and receipt events seen
+        self.seen = set()     # event ids, so a re-sync adds nothing twice
         self.invites = set()
         if password is not None and token is None:
             self.login(password)
@@ -113,7 +114,11 @@ class Client:
         rooms = r.get("rooms", {})
         for room, data in rooms.get("join", {}).items():
             evs = data.get("timeline", {}).get("events", [])
-            self.events.setdefault(room, []).extend(evs)
+            for e in evs:
+                if e.get("event_id") in self.seen:
+                    continue
+                self.seen.add(e.get("event_id"))
+                self.events.setdefault(room, []).append(e)
             eph = data.get("ephemeral", {}).get("events", [])
             self.ephemeral.setdefault(room, []).extend(eph)
         for room in rooms.get("invite", {}):
