@@ -179,7 +179,8 @@ static int pattern_match(struct ctx *x, const struct pat_seq *q, int guard,
 			continue;
 		/* every element of <a b c> on its own, anywhere */
 		for (size_t j = 0; j < p->subs[0].n; j++) {
-			struct pat_seq one = { &p->subs[0].el[j], 1 };
+			struct pat_seq one = { .el = &p->subs[0].el[j],
+					       .n = 1 };
 			struct match_span sp;
 
 			if (!find_seq(x, &one, guard, &sp))
@@ -208,6 +209,8 @@ void match_release(struct match *m)
 	free(m->ids);
 	free(m->clause_end);
 	free(m->neg);
+	free(m->present);
+	free(m->pfx);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -235,12 +238,42 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->span, cap, ni);
 		m->intent_cap = cap;
 	}
+	if (s->nwords + 1 > m->present_cap) {
+		size_t cap = m->present_cap;
+
+		XGROW(m->present, cap, s->nwords + 1);
+		m->present_cap = cap;
+	}
+	memset(m->present, 0, s->nwords + 1);
 	m->script = s;
 	for (size_t i = 0; i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];
 
 		m->ids[i] = script_word_id(s, t->word, t->len);
+		m->present[m->ids[i]] = 1;
 		m->neg[i] = (uint8_t)norm_is_negation(t->word);
+	}
+	/* which "prefix*" of the script each word has */
+	m->npfx = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct norm_token *t = &m->norm.tok[i];
+
+		for (uint32_t l = s->prefix_min; l && l <= s->prefix_max &&
+		     l <= t->len; l++) {
+			char key[72];
+			uint32_t id;
+
+			memcpy(key, t->word, l);
+			key[l] = '*';
+			id = script_word_id(s, key, l + 1);
+			if (!id)
+				continue;
+			m->present[id] = 1;
+			XGROW(m->pfx, m->pfx_cap, m->npfx + 1);
+			m->pfx[m->npfx].pos = (uint32_t)i;
+			m->pfx[m->npfx].id = id;
+			m->npfx++;
+		}
 	}
 	for (size_t i = n; i > 0; i--) {
 		size_t j = i - 1;
@@ -271,6 +304,15 @@ static int intent_test(struct match *m, const struct script *s, uint32_t i)
 }
 
 /* Try pattern r of s at start; on success mark the intent. */
+/* Every plain word of the pattern occurs somewhere in the message? */
+static int has_required(const struct match *m, const struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->nreq; i++)
+		if (!m->present[q->req[i]])
+			return 0;
+	return 1;
+}
+
 static void try_at(struct match *m, const struct script *s,
 		   const struct pat_ref *r, size_t start)
 {
@@ -280,6 +322,8 @@ static void try_at(struct match *m, const struct script *s,
 	struct ctx x;
 	long end;
 
+	if (!has_required(m, &in->pats[r->pat]))
+		return;
 	if (m->steps >= pool)
 		return;
 	given = pool - m->steps;
@@ -328,20 +372,11 @@ void match_run(struct match *m, const struct script *s, const char *text,
 	memset(m->hit, 0, s->nintents);
 	memset(m->span, 0, s->nintents * sizeof(*m->span));
 	m->steps = 0;
-	for (size_t pos = 0; pos < m->norm.ntok; pos++) {
-		const struct norm_token *t = &m->norm.tok[pos];
-		uint32_t w = m->ids[pos];
-
-		try_word(m, s, w, pos);
+	for (size_t pos = 0, k = 0; pos < m->norm.ntok; pos++) {
+		try_word(m, s, m->ids[pos], pos);
 		/* patterns that start with a prefix of this word */
-		for (uint32_t l = s->prefix_min; l && l <= s->prefix_max &&
-		     l <= t->len; l++) {
-			char key[72];
-
-			memcpy(key, t->word, l);
-			key[l] = '*';
-			try_word(m, s, script_word_id(s, key, l + 1), pos);
-		}
+		for (; k < m->npfx && m->pfx[k].pos == pos; k++)
+			try_word(m, s, m->pfx[k].id, pos);
 	}
 	for (size_t k = 0; k < s->nany; k++) {
 		const struct pat_ref *r = &s->any_refs[k];

@@ -28,6 +28,12 @@ struct match {
 	uint32_t *ids;
 	uint32_t *clause_end;
 	uint8_t *neg;
+	uint8_t *present;              /* per word id (and per "prefix*"
+					* id): in this message */
+	size_t present_cap;
+	struct { uint32_t pos, id; } *pfx;  /* prefixes of message words
+					      * that patterns use */
+	size_t npfx, pfx_cap;
 	size_t tok_cap, intent_cap;
 	size_t steps;                  /* backtracking budget use */
 };

@@ -240,8 +240,11 @@ static void pat_seq_release(struct pat_seq *q)
 	for (size_t i = 0; i < q->n; i++)
 		pat_release(&q->el[i]);
 	free(q->el);
+	free(q->req);
 	q->el = NULL;
 	q->n = 0;
+	q->req = NULL;
+	q->nreq = 0;
 }
 
 static struct pat *seq_push(struct pat_seq *q, size_t *cap)
@@ -304,8 +307,7 @@ static int parse_group(struct parser *ps, struct cursor *c, struct pat *p,
 
 		XGROW(p->subs, cap, p->nsubs + 1);
 		q = &p->subs[p->nsubs++];
-		q->el = NULL;
-		q->n = 0;
+		memset(q, 0, sizeof(*q));
 		if (parse_seq(ps, c, q, depth + 1, 0) < 0)
 			return -1;
 		skip_ws(c);
@@ -416,8 +418,7 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 static int parse_pattern(struct parser *ps, struct cursor *c,
 			 struct pat_seq *q)
 {
-	q->el = NULL;
-	q->n = 0;
+	memset(q, 0, sizeof(*q));
 	if (parse_seq(ps, c, q, 0, 0) < 0)
 		goto fail;
 	skip_ws(c);
@@ -2241,9 +2242,37 @@ static int has_unordered(const struct pat_seq *q)
 	return 0;
 }
 
+/* The plain words outside any group: a match must contain them all
+ * (words inside <…> count too, they must appear somewhere). */
+static void required_words(struct pat_seq *q)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+		const struct pat_seq *sub = NULL;
+
+		if (p->kind == PAT_WORD || (p->kind == PAT_PREFIX && p->word)) {
+			XGROW(q->req, cap, q->nreq + 1);
+			q->req[q->nreq++] = p->word;
+		} else if (p->kind == PAT_UNORDERED) {
+			sub = &p->subs[0];
+			for (size_t j = 0; j < sub->n; j++) {
+				if (sub->el[j].kind != PAT_WORD &&
+				    (sub->el[j].kind != PAT_PREFIX ||
+				     !sub->el[j].word))
+					continue;
+				XGROW(q->req, cap, q->nreq + 1);
+				q->req[q->nreq++] = sub->el[j].word;
+			}
+		}
+	}
+}
+
 static void build_index(struct script *s)
 {
 	size_t nw;
+
 
 	for (size_t i = 0; i < s->nconcepts; i++)
 		for (size_t j = 0; j < s->concepts[i].nalts; j++)
@@ -2251,6 +2280,9 @@ static void build_index(struct script *s)
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
 			intern_prefixes(s, &s->intents[i].pats[j]);
+	for (size_t i = 0; i < s->nintents; i++)
+		for (size_t j = 0; j < s->intents[i].npats; j++)
+			required_words(&s->intents[i].pats[j]);
 	nw = s->nwords ? s->nwords : 1;
 	uint8_t *bm = xmalloc(nw);
 	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));

@@ -54,6 +54,10 @@ struct pat {
 struct pat_seq {
 	struct pat *el;
 	size_t n;
+	/* Top-level patterns only (built at load): words that every match
+	 * contains, so a message without one of them is skipped at once. */
+	uint32_t *req;
+	size_t nreq;
 };
 
 /* --- conditions ------------------------------------------------------ */
