@@ -58,31 +58,6 @@ struct bot {
 	size_t nreceipts, receipts_cap;
 };
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(stderr, "%s oefenkamer: ", ts);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- rooms --- */
 
 static struct room *room_find(struct bot *b, const char *id)
@@ -277,7 +252,7 @@ static void flush_outbox(struct bot *b)
 	struct err err;
 
 	if (store_outbox_list(b->st, b->outbox_after, &v, &n, &err) < 0) {
-		logf_("%s", err.msg);
+		log_line("%s", err.msg);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -722,7 +697,7 @@ static int on_invite(struct bot *b, const char *room_id, json_t *room,
 			inviter = str(ev, "sender");
 	}
 	if (!inviter || !config_invite_allowed(b->cfg, inviter)) {
-		logf_("uitnodiging voor %s van %s geweigerd (niet in "
+		log_line("uitnodiging voor %s van %s geweigerd (niet in "
 		      "invites.allow)", room_id, inviter ? inviter : "?");
 		mx_leave(b->mx, room_id, call_new(b, CALL_OTHER, room_id));
 		return 0;
@@ -796,11 +771,11 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	struct err err;
 
 	if (store_begin(b->st, &err) < 0) {
-		logf_("%s", err.msg);
+		log_line("%s", err.msg);
 		return -1;
 	}
 	if (process(b, s, &err) < 0 || store_commit(b->st, &err) < 0) {
-		logf_("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
+		log_line("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
 		store_rollback(b->st);
 		reload(b);
 		for (size_t i = 0; i < b->njoins; i++)
@@ -837,7 +812,7 @@ static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
 	(void)event_id;
 	/* sent, or refused for good: either way it leaves the outbox */
 	if (store_outbox_done(b->st, (int64_t)cookie, &err) < 0)
-		logf_("%s", err.msg);
+		log_line("%s", err.msg);
 }
 
 static void on_login(void *arg, int ok, const char *token,
@@ -847,7 +822,7 @@ static void on_login(void *arg, int ok, const char *token,
 	struct err err;
 
 	if (!ok) {
-		logf_("inloggen als %s mislukt: %s", b->cfg->user_id,
+		log_line("inloggen als %s mislukt: %s", b->cfg->user_id,
 		      error ? error : "onbekende fout");
 		b->fatal = 1;
 		return;
@@ -858,11 +833,11 @@ static void on_login(void *arg, int ok, const char *token,
 	    store_meta_set(b->st, "user_id", b->cfg->user_id, &err) < 0 ||
 	    store_commit(b->st, &err) < 0) {
 		store_rollback(b->st);
-		logf_("login niet op te slaan: %s", err.msg);
+		log_line("login niet op te slaan: %s", err.msg);
 		b->fatal = 1;
 		return;
 	}
-	logf_("ingelogd als %s (apparaat %s)", b->cfg->user_id, device);
+	log_line("ingelogd als %s (apparaat %s)", b->cfg->user_id, device);
 	b->ready = 1;
 }
 
@@ -881,7 +856,7 @@ static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
 	c = b->calls[i];
 	b->calls[i] = b->calls[--b->ncalls];
 	if (c.kind == CALL_JOIN && status != 200) {
-		logf_("kamer %s binnengaan mislukt (HTTP %ld)", c.room, status);
+		log_line("kamer %s binnengaan mislukt (HTTP %ld)", c.room, status);
 	} else if (c.kind == CALL_MEMBERS && status == 200) {
 		json_t *joined = json_object_get(body, "joined");
 		size_t humans = json_object_size(joined) -
@@ -891,14 +866,14 @@ static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
 
 		/* the last human left: close the rehearsal and leave */
 		if (r && humans == 0) {
-			logf_("iedereen is weg uit %s: ik ga ook", c.room);
+			log_line("iedereen is weg uit %s: ik ga ook", c.room);
 			if (store_begin(b->st, &err) == 0) {
 				if ((r->ss && !session_ended(r->ss) &&
 				     session_stop(r->ss, &err) < 0) ||
 				    store_room_delete(b->st, c.room, &err) < 0 ||
 				    store_commit(b->st, &err) < 0) {
 					store_rollback(b->st);
-					logf_("%s", err.msg);
+					log_line("%s", err.msg);
 				}
 			}
 			mx_leave(b->mx, c.room, call_new(b, CALL_OTHER,
@@ -910,14 +885,14 @@ static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
 		const char *uid = str(body, "user_id");
 
 		if (status != 200 || !uid || strcmp(uid, b->cfg->user_id)) {
-			logf_("het access token hoort niet bij %s (HTTP %ld)",
+			log_line("het access token hoort niet bij %s (HTTP %ld)",
 			      b->cfg->user_id, status);
 			b->fatal = 1;
 		} else {
 			if (store_meta_set(b->st, "device_id", dev ? dev : "",
 					   &err) < 0 ||
 			    store_meta_set(b->st, "user_id", uid, &err) < 0)
-				logf_("%s", err.msg);
+				log_line("%s", err.msg);
 			b->ready = 1;
 		}
 	}
@@ -936,7 +911,7 @@ static void reload(struct bot *b)
 		room_release(&b->rooms[i]);
 	b->nrooms = 0;
 	if (store_rooms_list(b->st, &v, &n, &err) < 0) {
-		logf_("%s", err.msg);
+		log_line("%s", err.msg);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -956,7 +931,7 @@ static void reload(struct bot *b)
 		}
 		if (session_resume(b->st, s, v[i].session_id, &r->ss,
 				   &err) < 0) {
-			logf_("oefening in %s niet te hervatten: %s",
+			log_line("oefening in %s niet te hervatten: %s",
 			      v[i].room, err.msg);
 		} else {
 			r->trainee = rec.trainee ? xstrdup(rec.trainee) : NULL;
@@ -978,7 +953,7 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	diag_init(&d);
 	catalog_load(&b->cat, cfg->scripts_dir, cfg->personas_dir, &d);
 	for (size_t i = 0; i < d.n; i++)
-		logf_("%s", d.msgs[i]);
+		log_line("%s", d.msgs[i]);
 	diag_release(&d);
 	if (!b->cat.nscripts) {
 		err_set(err, "geen bruikbare scenario's in %s",
@@ -1101,7 +1076,7 @@ static int64_t answer_due(struct bot *b, int all)
 		}
 		if (store_begin(b->st, &err) < 0 || answer(b, r, &err) < 0 ||
 		    store_commit(b->st, &err) < 0) {
-			logf_("antwoord in %s niet opgeslagen, later opnieuw: "
+			log_line("antwoord in %s niet opgeslagen, later opnieuw: "
 			      "%s", r->id, err.msg);
 			store_rollback(b->st);
 			reload(b);
@@ -1120,13 +1095,13 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 	int64_t stop_at = 0;
 
 	if (login(b, &err) < 0) {
-		logf_("%s", err.msg);
+		log_line("%s", err.msg);
 		return -1;
 	}
 	reload(b);
 	flush_outbox(b);
 	if (store_meta_get(b->st, "sync_token", &since, &err) < 0) {
-		logf_("%s", err.msg);
+		log_line("%s", err.msg);
 		return -1;
 	}
 	b->initial = since == NULL;
@@ -1141,11 +1116,11 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		if (b->ready && !started && !*stop) {
 			mx_sync_start(b->mx, since, SYNC_TIMEOUT_MS);
 			started = 1;
-			logf_("verbonden met %s als %s; %zu kamers",
+			log_line("verbonden met %s als %s; %zu kamers",
 			      b->cfg->homeserver, b->cfg->user_id, b->nrooms);
 		}
 		if (*stop && !stop_at) {
-			logf_("stoppen: wat onderweg is wordt afgemaakt");
+			log_line("stoppen: wat onderweg is wordt afgemaakt");
 			mx_sync_stop(b->mx);
 			stop_at = mono_ms() + STOP_GRACE_MS;
 			answer_due(b, 1);
@@ -1164,7 +1139,7 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		}
 	}
 	if (mx_sends_pending(b->mx))
-		logf_("%zu berichten nog niet verstuurd; ze gaan mee bij de "
+		log_line("%zu berichten nog niet verstuurd; ze gaan mee bij de "
 		      "volgende start", mx_sends_pending(b->mx));
 	free(since);
 	return 0;

@@ -71,31 +71,6 @@ struct call {
 
 enum { CALL_DONE, CALL_LOGIN, CALL_QUIET };
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	va_list ap;
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(stderr, "%s oefenkamer: ", ts);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Exponential backoff with +-25% jitter, capped. */
 static int64_t backoff_ms(struct mx *mx, int fails)
 {
@@ -399,7 +374,7 @@ static void sync_failed(struct mx *mx, const struct http_response *r,
 	if (wait > BACKOFF_MAX_MS * 4)
 		wait = BACKOFF_MAX_MS * 4;
 	if (worth_logging(mx->sync_fails))
-		logf_("sync mislukt (%s%s%s), opnieuw over %.1f s "
+		log_line("sync mislukt (%s%s%s), opnieuw over %.1f s "
 		      "(poging %d)", r->status ? "HTTP " : "",
 		      r->status ? (err ? err : "fout") :
 		      (r->error ? r->error : "geen antwoord"),
@@ -450,14 +425,14 @@ static void sync_done(void *arg, const struct http_response *r)
 		json_t *body = parse_body(r);
 
 		if (r->status == 200)
-			logf_("sync: onleesbaar antwoord van de homeserver "
+			log_line("sync: onleesbaar antwoord van de homeserver "
 			      "(%zu bytes)", r->len);
 		sync_failed(mx, r, body);
 		json_decref(body);
 		return;
 	}
 	if (mx->sync_fails)
-		logf_("sync: weer verbonden na %d mislukte pogingen",
+		log_line("sync: weer verbonden na %d mislukte pogingen",
 		      mx->sync_fails);
 	mx->sync_fails = 0;
 	if (mx->h.on_sync(mx->h.arg, &s) == 0) {
@@ -584,7 +559,7 @@ static void send_done(void *arg, const struct http_response *r)
 							"event_id"));
 
 		if (mx->send_fails)
-			logf_("versturen lukt weer");
+			log_line("versturen lukt weer");
 		mx->send_fails = 0;
 		q->head = it->next;
 		if (!q->head)
@@ -603,7 +578,7 @@ static void send_done(void *arg, const struct http_response *r)
 		if (wait > 600000)
 			wait = 600000;
 		mx->paused_until = mono_ms() + wait;
-		logf_("homeserver vraagt te wachten (429): versturen "
+		log_line("homeserver vraagt te wachten (429): versturen "
 		      "gepauzeerd voor %.1f s", (double)wait / 1000.0);
 	} else if (r->status == 0 || r->status >= 500 || r->status == 401) {
 		int64_t wait;
@@ -613,7 +588,7 @@ static void send_done(void *arg, const struct http_response *r)
 		wait = backoff_ms(mx, it->attempts);
 		it->not_before = mono_ms() + wait;
 		if (worth_logging(mx->send_fails))
-			logf_("versturen naar %s mislukt (%s), opnieuw over "
+			log_line("versturen naar %s mislukt (%s), opnieuw over "
 			      "%.1f s", it->room, r->status ? "serverfout" :
 			      (r->error ? r->error : "geen antwoord"),
 			      (double)wait / 1000.0);
@@ -621,7 +596,7 @@ static void send_done(void *arg, const struct http_response *r)
 		const char *err = json_string_value(json_object_get(body,
 							"error"));
 
-		logf_("bericht in %s niet verstuurd: HTTP %ld %s", it->room,
+		log_line("bericht in %s niet verstuurd: HTTP %ld %s", it->room,
 		      r->status, err ? err : "");
 		q->head = it->next;
 		if (!q->head)

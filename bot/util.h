@@ -62,7 +62,13 @@ int parse_long(const char *s, long min, long max, long *out);
 /* 1 if s is valid UTF-8 of exactly n bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
 
+/* One line to stderr for whoever runs the bot: local time, the program
+ * name, the message. Never pass secrets. */
+void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Milliseconds since the Unix epoch. */
 int64_t now_ms(void);
+/* Milliseconds of a monotonic clock, for timers and durations. */
+int64_t mono_ms(void);
 
 #endif
