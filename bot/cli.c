@@ -68,6 +68,10 @@ int cli_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			dst = &o->speed;
 		else if (strcmp(name, "transcripts") == 0)
 			dst = &o->transcripts;
+		else if (strcmp(name, "days") == 0)
+			dst = &o->days;
+		else if (strcmp(name, "config") == 0)
+			dst = &o->config;
 		else
 			goto unknown;
 		if (eq)

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "config.h"
 #include "export.h"
 
 static void fmt_time(int64_t ms, char *buf, size_t n)
@@ -256,5 +257,72 @@ out:
 	catalog_release(&c);
 	store_session_release(&s);
 	store_free(st);
+	return rc;
+}
+
+/* Retention: the config's retention_days (or --days) decides what goes. */
+int cmd_purge(int argc, char **argv)
+{
+	struct opts o;
+	struct config cfg;
+	struct store *st = NULL;
+	struct store_session *v = NULL;
+	size_t n = 0;
+	struct err err;
+	const char *db;
+	long days = 0;
+	int have_cfg = 0, rc = 1;
+
+	if (cli_opts(argc, argv, &o, "db days config") < 0 || o.nargs ||
+	    (!o.days && !o.config)) {
+		fprintf(stderr, "gebruik: oefenkamer purge (--config BESTAND "
+			"| --days N [--db BESTAND])\n");
+		return 2;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if (o.config) {
+		if (config_load(o.config, &cfg, &err) < 0) {
+			fprintf(stderr, "oefenkamer: %s\n", err.msg);
+			return 2;
+		}
+		have_cfg = 1;
+		days = cfg.retention_days;
+	}
+	if (o.days && parse_long(o.days, 1, 36500, &days) < 0) {
+		fprintf(stderr, "oefenkamer: --days verwacht een getal van 1 "
+			"tot 36500\n");
+		goto out;
+	}
+	if (days <= 0) {
+		printf("retention_days is 0: alles wordt bewaard, er is niets "
+		       "gewist.\n");
+		rc = 0;
+		goto out;
+	}
+	db = have_cfg && !o.db ? cfg.store : o.db;
+	if (cli_store(db, &st) < 0)
+		goto out;
+	if (store_purge(st, now_ms() - (int64_t)days * 86400000, &v, &n,
+			&err) < 0) {
+		fprintf(stderr, "oefenkamer: %s\n", err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char when[32];
+
+		fmt_time(v[i].ended_ms, when, sizeof(when));
+		printf("gewist: sessie %lld (%s, %s, afgesloten %s, %d "
+		       "regels)\n", (long long)v[i].id, v[i].scenario,
+		       v[i].trainee ? v[i].trainee : "?", when, v[i].nturns);
+	}
+	printf("%zu sessie%s gewist die langer dan %ld dagen geleden "
+	       "afgesloten %s.\n", n, n == 1 ? "" : "s", days,
+	       n == 1 ? "is" : "zijn");
+	rc = 0;
+out:
+	store_sessions_free(v, n);
+	store_free(st);
+	if (have_cfg)
+		config_release(&cfg);
 	return rc;
 }

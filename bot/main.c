@@ -19,6 +19,8 @@ static const char usage[] =
 	"  graph SCENARIO                          scenario als Graphviz dot\n"
 	"  bench engine                            snelheid en geheugen\n"
 	"  run --config BESTAND                    de Matrix-bot\n"
+	"  purge (--config BESTAND | --days N [--db BESTAND])\n"
+	"                                          oude oefeningen wissen\n"
 	"\n"
 	"Scenario's staan in ./scripts, persona's in ./personas (of zet\n"
 	"OEF_SCRIPTS en OEF_PERSONAS). De standaarddatabase is\n"
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
 		{ "graph", cmd_graph },
 		{ "bench", cmd_bench },
 		{ "run", cmd_run },
+		{ "purge", cmd_purge },
 	};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||

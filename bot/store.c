@@ -1442,3 +1442,67 @@ int store_room_delete(struct store *st, const char *room, struct err *err)
 		return bind_fail(st, q, err, what);
 	return step_done(st, q, what, err);
 }
+
+/* --- retention -------------------------------------------------------- */
+
+int store_purge(struct store *st, int64_t before_ms,
+		struct store_session **out, size_t *n, struct err *err)
+{
+	static const char *const del[] = {
+		"DELETE FROM rubric_events WHERE session_id = :id",
+		"DELETE FROM annotations WHERE session_id = :id",
+		"DELETE FROM turns WHERE session_id = :id",
+		"UPDATE rooms SET session_id = NULL WHERE session_id = :id",
+		"DELETE FROM sessions WHERE id = :id",
+	};
+	const char *what = "oude sessies verwijderen";
+	struct store_session *all = NULL, *v = NULL;
+	size_t nall = 0, len = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (store_sessions_list(st, &all, &nall, err) < 0)
+		return -1;
+	if (store_begin(st, err) < 0) {
+		store_sessions_free(all, nall);
+		return -1;
+	}
+	for (size_t i = 0; i < nall; i++) {
+		/* open sessions are never purged: a rehearsal may be going on */
+		int64_t when = all[i].ended_ms;
+
+		if (!when || when >= before_ms)
+			continue;
+		for (size_t k = 0; k < ARRAY_LEN(del); k++) {
+			sqlite3_stmt *q = NULL;
+			int rc = sqlite3_prepare_v2(st->db, del[k], -1, &q,
+						    NULL);
+
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(q, param(q, ":id"),
+							all[i].id);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_step(q);
+			sqlite3_finalize(q);
+			if (rc != SQLITE_DONE) {
+				fail(st, err, what, rc);
+				store_rollback(st);
+				store_sessions_free(all, nall);
+				store_sessions_free(v, len);
+				return -1;
+			}
+		}
+		XGROW(v, cap, len + 1);
+		v[len++] = all[i];
+		memset(&all[i], 0, sizeof(all[i]));
+	}
+	store_sessions_free(all, nall);
+	if (store_commit(st, err) < 0) {
+		store_rollback(st);
+		store_sessions_free(v, len);
+		return -1;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}

@@ -175,4 +175,11 @@ int store_rooms_list(struct store *st, struct store_room **out, size_t *n,
 void store_rooms_free(struct store_room *v, size_t n);
 int store_room_delete(struct store *st, const char *room, struct err *err);
 
+/* Retention: delete every session that ended before before_ms, with its
+ * turns, rubric events and annotations, in one transaction. Open
+ * sessions are kept. *out lists what was deleted (caller frees with
+ * store_sessions_free). */
+int store_purge(struct store *st, int64_t before_ms,
+		struct store_session **out, size_t *n, struct err *err);
+
 #endif

@@ -203,6 +203,22 @@ has "$T/k.err" "einde 'stuk' is niet te bereiken" && ok ||
 has "$T/k.err" "persona 'niemand' bestaat niet" && ok ||
 	bad "missing persona not reported"
 
+# --- retention: purge what ended long enough ago, nothing else -------------
+rm -f "$OEF_DB"
+grep -v '^#' tests/dialogues/kind-stapjes.noor-wil-naar-mama.txt |
+	$BIN play kind-stapjes --seed 1 >/dev/null 2>&1
+printf 'Hoi Noor\n' | $BIN play kind-stapjes --seed 2 >/dev/null 2>&1
+sqlite3 "$OEF_DB" "UPDATE sessions SET ended_ms = ended_ms - 40 * 86400000 WHERE id = 1"
+$BIN purge --days 30 >"$T/purge.txt" 2>&1
+has "$T/purge.txt" "gewist: sessie 1 (kind-stapjes" && ok ||
+	bad "purge says what it deleted: $(cat "$T/purge.txt")"
+left=$(sqlite3 "$OEF_DB" "SELECT group_concat(id) FROM sessions")
+orphans=$(sqlite3 "$OEF_DB" "SELECT count(*) FROM turns WHERE session_id = 1")
+[ "$left" = "2" ] && [ "$orphans" = "0" ] && ok ||
+	bad "purge kept '$left', $orphans turns of session 1 left"
+$BIN purge --days 30 >"$T/purge.txt" 2>&1
+has "$T/purge.txt" "^0 sessies gewist" && ok || bad "second purge deletes nothing"
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
