@@ -1,0 +1,1341 @@
+#!/usr/bin/python3
+"""Figures for the Oefenkamer Matrix bot, side by side with a matrix-nio
+peer (nio_echo.py), in one run on one real Synapse on loopback.
+
+  Latency  one room per bot plus a floor room. A trainee sends one message
+           at a time and waits for the answer; the time from just before
+           the send to the reply arriving on the trainee's own long-poll
+           /sync is one sample. Our room runs a rehearsal (moeder-brief,
+           restarted when an ending is reached) fed with the trainee lines
+           of tests/dialogues/moeder-brief.*.txt; the peer gets the same
+           lines. The floor is one human's message arriving on another
+           human's /sync: one hop through the homeserver, no bot. The
+           three are interleaved message by message, so that a slower
+           moment of the homeserver hits all three alike.
+           "Inside the bot" is measured on the wire: a passive packet
+           capture on the loopback interface (AF_PACKET, kernel time
+           stamps, nothing in the path) notes when the /sync response
+           holding the trainee's event reaches the bot's socket and when
+           the bot's PUT .../send/m.room.message leaves it. Latency minus
+           floor is printed too: it is the inside time plus one more hop
+           (the reply's own trip through the homeserver).
+  Load     ROOMS rooms with one trainee each; every trainee sends PER_ROOM
+           messages at once, as fast as the homeserver takes them; first
+           for our bot, then for the peer. Peak resident memory (VmHWM,
+           reset with /proc/PID/clear_refs after the rooms are set up) and
+           CPU seconds (utime+stime) of each bot process during the load,
+           and a check that every message was answered.
+
+Typing is off and gather_ms is 0 for our bot, so it answers at once.
+Benchmarks report, they do not assert: the exit status is non-zero only
+if something broke (a message went unanswered, a process died).
+
+    bench.py [--messages N] [--warmup N] [--rooms N] [--per-room N]
+             [--port N] [--no-wire] [--skip-latency] [--skip-load]
+             [--keep]
+
+OEF_BIN names the bot binary (default build/oefenkamer).
+
+Needs root (Synapse in a chroot, packet capture, clear_refs) and
+python3-matrix-nio (bench.sh installs it). Run with /usr/bin/python3.
+"""
+import argparse
+import ctypes
+import glob
+import hashlib
+import hmac
+import http.client
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+SYNAPSE = os.path.join(ROOT, "tests", "synapse", "synapse.sh")
+STATE = os.environ.get("OEF_SYNAPSE_STATE",
+                       os.path.join(ROOT, "build", "synapse"))
+BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
+PYTHON = "/usr/bin/python3"          # Debian's, with python3-matrix-nio
+INSTANCE = "bench"
+SCENARIO = "moeder-brief"
+CLIENT = "/_matrix/client/v3"
+
+# What our test clients sync: messages (and joins, for the watcher), no
+# presence, receipts or typing, so that a long poll returns for a message.
+FILTER = json.dumps({
+    "presence": {"types": []},
+    "account_data": {"types": []},
+    "room": {"timeline": {"limit": 200,
+                          "types": ["m.room.message", "m.room.member"]},
+             "state": {"lazy_load_members": True, "types": []},
+             "ephemeral": {"types": []},
+             "account_data": {"types": []}}}, separators=(",", ":"))
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr,
+          flush=True)
+
+
+def sh(*args, check=True):
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+class Broken(Exception):
+    """Something the benchmark needs did not work."""
+
+
+class MatrixError(Exception):
+    def __init__(self, status, body):
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+
+
+# --- a small keep-alive Matrix client ---------------------------------------
+
+class Conn:
+    """One keep-alive HTTP connection to the homeserver, for one thread.
+    Reconnects after a transport error and retries (sends use fixed
+    transaction ids, so a retried PUT is deduplicated); waits out 429."""
+
+    def __init__(self, port, token=None, timeout=60):
+        self.port = port
+        self.token = token
+        self.timeout = timeout
+        self.c = None
+        self.t_read = 0.0     # monotonic time the last response was read
+
+    def close(self):
+        if self.c:
+            self.c.close()
+            self.c = None
+
+    def abort(self):
+        """From another thread: break a blocking long poll."""
+        c = self.c
+        if c and c.sock:
+            try:
+                c.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def req(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        fails = 0
+        while True:
+            try:
+                if self.c is None:
+                    self.c = http.client.HTTPConnection(
+                        "127.0.0.1", self.port, timeout=self.timeout)
+                self.c.request(method, path, body=data, headers=headers)
+                r = self.c.getresponse()
+                raw = r.read()
+                self.t_read = time.monotonic()
+            except (OSError, http.client.HTTPException):
+                self.close()
+                fails += 1
+                if fails > 20:
+                    raise
+                time.sleep(min(0.05 * fails, 1.0))
+                continue
+            try:
+                out = json.loads(raw or b"{}")
+            except ValueError:
+                out = {"error": raw[:200].decode(errors="replace")}
+            if r.status == 429:
+                time.sleep(out.get("retry_after_ms", 500) / 1000)
+                continue
+            if r.status != 200:
+                raise MatrixError(r.status, out)
+            return out
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+class User:
+    _txn = 0
+    _lock = threading.Lock()
+
+    def __init__(self, port, user_id, token):
+        self.port = port
+        self.user_id = user_id
+        self.token = token
+        self._local = threading.local()
+
+    @property
+    def conn(self):
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = self._local.conn = Conn(self.port, self.token)
+        return c
+
+    @classmethod
+    def txn(cls):
+        with cls._lock:
+            cls._txn += 1
+            return f"b{os.getpid()}-{cls._txn}"
+
+    def send(self, room, body):
+        return self.send_txn(room, body)[0]
+
+    def send_txn(self, room, body):
+        """(event id, transaction id)"""
+        txn = self.txn()
+        return self.conn.req(
+            "PUT", f"{CLIENT}/rooms/{q(room)}/send/m.room.message/{txn}",
+            {"msgtype": "m.text", "body": body})["event_id"], txn
+
+    def create_room(self, invite):
+        return self.conn.req("POST", CLIENT + "/createRoom", {
+            "preset": "private_chat", "invite": list(invite)})["room_id"]
+
+    def join(self, room):
+        self.conn.req("POST", f"{CLIENT}/join/{q(room)}", {})
+
+
+class Sync(threading.Thread):
+    """A dedicated long-poll /sync loop for one user. Every timeline
+    event is kept per room with the monotonic time its response was
+    read."""
+
+    def __init__(self, user, name):
+        super().__init__(name=name, daemon=True)
+        self.user = user
+        self.conn = Conn(user.port, user.token, timeout=120)
+        self.cond = threading.Condition()
+        self.rooms = {}        # room -> [(t, event)]
+        self.ids = {}          # event_id -> t
+        self.error = None
+        self.stopping = False
+        self.synced = threading.Event()
+
+    def run(self):
+        since = None
+        try:
+            while not self.stopping:
+                query = {"filter": FILTER,
+                         "timeout": "30000" if since else "0"}
+                if since:
+                    query["since"] = since
+                r = self.conn.req("GET", CLIENT + "/sync?" +
+                                  urllib.parse.urlencode(query))
+                t = self.conn.t_read
+                since = r["next_batch"]
+                joined = r.get("rooms", {}).get("join", {})
+                with self.cond:
+                    for room, data in joined.items():
+                        evs = data.get("timeline", {}).get("events", [])
+                        lst = self.rooms.setdefault(room, [])
+                        for e in evs:
+                            lst.append((t, e))
+                            if "event_id" in e:
+                                self.ids.setdefault(e["event_id"], t)
+                    self.cond.notify_all()
+                self.synced.set()
+        except Exception as e:     # noqa: BLE001 - reported by wait()
+            if not self.stopping:
+                self.error = e
+                with self.cond:
+                    self.cond.notify_all()
+
+    def stop(self):
+        self.stopping = True
+        self.conn.abort()
+
+    def wait(self, pred, timeout, what):
+        """Wait until pred() (called with the lock held) is true."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                v = pred()
+                if v:
+                    return v
+                if self.error:
+                    raise Broken(f"{self.name}: sync failed: {self.error}")
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"timed out waiting for {what}")
+                self.cond.wait(left)
+
+    def after(self, room, event_id, sender, msgtype=None):
+        """Events from sender after event_id in room (lock held)."""
+        lst = self.rooms.get(room, [])
+        out = []
+        seen = event_id is None
+        for t, e in lst:
+            if not seen:
+                seen = e.get("event_id") == event_id
+                continue
+            if e.get("type") != "m.room.message" or \
+                    e.get("sender") != sender:
+                continue
+            if msgtype and e.get("content", {}).get("msgtype") != msgtype:
+                continue
+            out.append((t, e))
+        return out if seen else []
+
+    def last_from(self, room, sender):
+        for t, e in reversed(self.rooms.get(room, [])):
+            if e.get("sender") == sender:
+                return t
+        return 0.0
+
+    def joined(self, room, user_id):
+        for _, e in self.rooms.get(room, []):
+            if e.get("type") == "m.room.member" and \
+                    e.get("state_key") == user_id and \
+                    e.get("content", {}).get("membership") == "join":
+                return True
+        return False
+
+
+# --- the homeserver ----------------------------------------------------------
+
+class Homeserver:
+    def __init__(self, port):
+        self.port = port
+        self.started = False
+        out = sh("bash", SYNAPSE, "start", INSTANCE, "--port", str(port))
+        self.started = True
+        self.url = out.splitlines()[-1]
+        d = os.path.join(STATE, INSTANCE)
+        with open(os.path.join(d, "registration_shared_secret")) as f:
+            self.secret = f.read().strip()
+        with open(os.path.join(d, "pid")) as f:
+            self.pid = int(f.read().strip())
+
+    def register(self, local, password):
+        """Register through the shared-secret admin API; returns a User
+        (the API hands out an access token, so no login is needed)."""
+        c = Conn(self.port)
+        path = "/_synapse/admin/v1/register"
+        nonce = c.req("GET", path)["nonce"]
+        mac = hmac.new(self.secret.encode(), b"\x00".join(
+            x.encode() for x in (nonce, local, password, "notadmin")),
+            hashlib.sha1)
+        r = c.req("POST", path, {"nonce": nonce, "username": local,
+                                 "password": password, "admin": False,
+                                 "mac": mac.hexdigest()})
+        c.close()
+        return User(self.port, r["user_id"], r["access_token"])
+
+    def stop(self):
+        if self.started:
+            sh("bash", SYNAPSE, "stop", INSTANCE, check=False)
+            self.started = False
+
+
+def synapse_version():
+    """matrix-synapse's package version in the cached chroot."""
+    chroot = os.environ.get("OEF_SYNAPSE_CHROOT",
+                            "/var/cache/oefenkamer/synapse-sid")
+    try:
+        with open(os.path.join(chroot, "var/lib/dpkg/status"),
+                  encoding="utf-8") as f:
+            for para in f.read().split("\n\n"):
+                if "Package: matrix-synapse\n" in para + "\n":
+                    m = re.search(r"^Version: (\S+)", para, re.M)
+                    return m.group(1) if m else "?"
+    except OSError:
+        pass
+    return "?"
+
+
+def parallel(fn, items, workers=16):
+    """Run fn over items in threads; re-raise the first failure."""
+    items = list(items)
+    out = [None] * len(items)
+    errors = []
+    lock = threading.Lock()
+    nxt = [0]
+
+    def work():
+        while True:
+            with lock:
+                i = nxt[0]
+                nxt[0] += 1
+            if i >= len(items) or errors:
+                return
+            try:
+                out[i] = fn(items[i])
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+    ts = [threading.Thread(target=work) for _ in range(workers)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise errors[0]
+    return out
+
+
+# --- processes ---------------------------------------------------------------
+
+class Proc:
+    """A bot process, with /proc figures."""
+
+    def __init__(self, name, args, logpath, **kw):
+        self.name = name
+        self.logpath = logpath
+        logf = open(logpath, "ab")
+        self.p = subprocess.Popen(args, stdout=logf, stderr=logf, **kw)
+        logf.close()
+        self.pid = self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def cpu(self):
+        """utime + stime in seconds."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tck = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / tck
+
+    def status(self, key):
+        """A kB figure from /proc/PID/status (VmRSS, VmHWM)."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def reset_peak(self):
+        """Reset VmHWM to the current RSS (Linux clear_refs 5)."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as f:
+                f.write("5")
+            return True
+        except OSError:
+            return False
+
+    def tail(self, n=3000):
+        try:
+            with open(self.logpath, encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()[-n:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.alive():
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+class RssSampler(threading.Thread):
+    """Samples the memory of one process every 20 ms: resident (VmRSS),
+    anonymous (RssAnon: heap, stacks), and private (USS: pages no other
+    process shares, from smaps_rollup). A second view of the peak, and
+    what the shared libraries make of it."""
+
+    def __init__(self, proc, every=0.02):
+        super().__init__(daemon=True)
+        self.proc = proc
+        self.every = every
+        self.peak = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0, "USS": 0}
+        self.stopping = False
+
+    def sample(self):
+        pid = self.proc.pid
+        got = {}
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k = line.split(":", 1)[0]
+                if k in ("VmRSS", "RssAnon", "RssFile"):
+                    got[k] = int(line.split()[1])
+        uss = 0
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    uss += int(line.split()[1])
+        got["USS"] = uss
+        for k, v in got.items():
+            self.peak[k] = max(self.peak[k], v)
+
+    def run(self):
+        while not self.stopping:
+            try:
+                self.sample()
+            except OSError:
+                pass
+            time.sleep(self.every)
+
+
+# --- the wire: when the bot got the event and when it answered ---------------
+
+EID = re.compile(rb"\$[A-Za-z0-9_\-+/]{20,64}")
+SO_ATTACH_FILTER = 26
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def bpf_tcp_port(port):
+    """Classic BPF for 'tcp port PORT' on IPv4 over Ethernet framing
+    (what tcpdump -dd prints), so only the homeserver's traffic is
+    copied to us."""
+    ins = [
+        (0x28, 0, 0, 12), (0x15, 0, 10, 0x800),     # IPv4?
+        (0x30, 0, 0, 23), (0x15, 0, 8, 6),          # TCP?
+        (0x28, 0, 0, 20), (0x45, 6, 0, 0x1fff),     # not a fragment
+        (0xb1, 0, 0, 14),                           # x = IP header len
+        (0x48, 0, 0, 14), (0x15, 2, 0, port),       # sport
+        (0x48, 0, 0, 16), (0x15, 0, 1, port),       # dport
+        (0x06, 0, 0, 262144), (0x06, 0, 0, 0)]
+    return b"".join(struct.pack("HBBI", *i) for i in ins), len(ins)
+
+
+class Wire(threading.Thread):
+    """Passive capture on lo: for the TCP connections of the given
+    processes (the bots and this driver), the kernel time stamp of the
+    first /sync response segment carrying an event id, and of each
+    PUT .../send/m.room.message request."""
+
+    def __init__(self, port, procs):
+        super().__init__(daemon=True, name="wire")
+        self.port = port
+        self.procs = procs            # name -> pid
+        self.owner_of = {}            # local port -> name or None
+        self.checked = {}             # port -> when a miss was cached
+        self.got = {}                 # (name, event_id) -> ts
+        self.sends = {n: [] for n in procs}   # name -> [(ts, path)]
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.packets = 0
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                               socket.htons(ETH_P_ALL))
+        prog, n = bpf_tcp_port(port)
+        self._prog = ctypes.create_string_buffer(prog)
+        fprog = struct.pack("HL", n, ctypes.addressof(self._prog))
+        self.s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+        self.s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+        self.s.bind(("lo", ETH_P_ALL))
+        self.s.settimeout(0.5)
+
+    def _refresh(self):
+        inode_port = {}
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(path) as f:
+                    next(f)
+                    for line in f:
+                        p = line.split()
+                        inode_port[p[9]] = int(p[1].rsplit(":", 1)[1], 16)
+            except OSError:
+                pass
+        owners = {}
+        for name, pid in self.procs.items():
+            for fd in glob.glob(f"/proc/{pid}/fd/*"):
+                try:
+                    link = os.readlink(fd)
+                except OSError:
+                    continue
+                if link.startswith("socket:["):
+                    port = inode_port.get(link[8:-1])
+                    if port:
+                        owners[port] = name
+        self.owner_of = owners
+
+    def owner(self, port):
+        name = self.owner_of.get(port)
+        if name:
+            return name
+        now = time.monotonic()
+        if now - self.checked.get(port, -10) < 1.0:
+            return None
+        self._refresh()
+        self.checked[port] = now
+        return self.owner_of.get(port)
+
+    def run(self):
+        while not self.stopping:
+            try:
+                pkt, anc, _, addr = self.s.recvmsg(
+                    262144, socket.CMSG_SPACE(16))
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if addr[2] == PACKET_OUTGOING:
+                continue             # lo shows each packet twice
+            ts = None
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", data[:16])
+                    ts = sec + nsec / 1e9
+            if ts is None:
+                ts = time.time()
+            self.packets += 1
+            self._packet(pkt, ts)
+
+    def _packet(self, pkt, ts):
+        if len(pkt) < 34 or pkt[12:14] != b"\x08\x00" or pkt[23] != 6:
+            return
+        ihl = (pkt[14] & 15) * 4
+        tcp = 14 + ihl
+        sport, dport = struct.unpack("!HH", pkt[tcp:tcp + 4])
+        payload = pkt[tcp + (pkt[tcp + 12] >> 4) * 4:]
+        if not payload:
+            return
+        if sport == self.port:
+            if b"$" not in payload or b'"timeline"' not in payload:
+                return          # not a /sync response with events
+            name = self.owner(dport)
+            if not name:
+                return
+            with self.lock:
+                for m in EID.finditer(payload):
+                    self.got.setdefault((name, m.group().decode()), ts)
+        elif dport == self.port and payload.startswith(b"PUT "):
+            line = payload.split(b"\r\n", 1)[0]
+            if b"/send/m.room.message/" not in line:
+                return
+            name = self.owner(sport)
+            if name:
+                with self.lock:
+                    self.sends[name].append(
+                        (ts, urllib.parse.unquote(line.decode())))
+
+    def sent(self, name, txn):
+        """When name's PUT with this transaction id left, or None."""
+        needle = f"/send/m.room.message/{txn} "
+        with self.lock:
+            for t, line in self.sends[name]:
+                if needle in line:
+                    return t
+        return None
+
+    def answered(self, name, event_id, room):
+        """When name's first reply into room left after event_id reached
+        name on /sync, or None."""
+        with self.lock:
+            t1 = self.got.get((name, event_id))
+            if t1 is None:
+                return None
+            for t2, line in self.sends[name]:
+                if t2 >= t1 and f"/rooms/{room}/send/" in line:
+                    return t2
+        return None
+
+    def seen(self, name, event_id):
+        with self.lock:
+            return self.got.get((name, event_id))
+
+    def legs(self, bot, txn, event_id, room, reply_id):
+        """The trip of one message on the wire, in seconds: trainee's
+        PUT -> bot's /sync (hop1), -> bot's PUT (inside), -> trainee's
+        /sync (hop2). Missing legs are None."""
+        t0 = self.sent("driver", txn)
+        t1 = self.seen(bot, event_id)
+        t2 = self.answered(bot, event_id, room)
+        t3 = self.seen("driver", reply_id)
+
+        def d(a, b):
+            return b - a if a is not None and b is not None else None
+        return {"hop1": d(t0, t1), "inside": d(t1, t2), "hop2": d(t2, t3),
+                "wire": d(t0, t3)}
+
+    def stop(self):
+        self.stopping = True
+        self.s.close()
+
+
+# --- statistics --------------------------------------------------------------
+
+def pct(xs, p):
+    """Nearest-rank percentile."""
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def ms(x):
+    return "n/a" if x is None or x != x else f"{x * 1000:.2f}"
+
+
+# --- the benchmark -----------------------------------------------------------
+
+def dialogue_lines():
+    """[(dialogue index, line)] of every moeder-brief dialogue."""
+    out = []
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "dialogues",
+                                          SCENARIO + ".*.txt")))
+    for i, path in enumerate(files):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    out.append((i, line))
+    if not out:
+        raise Broken(f"no dialogues for {SCENARIO} in tests/dialogues")
+    return out
+
+
+def load_lines():
+    """Trainee lines for the load: a good conversation without its
+    closing lines, so that no rehearsal ends halfway through the load
+    (a message after an ending is logged by nobody and answered by
+    nobody, as it should be)."""
+    path = os.path.join(ROOT, "tests", "dialogues",
+                        SCENARIO + ".sandra-doet-mee.lang.txt")
+    with open(path, encoding="utf-8") as f:
+        lines = [l.strip() for l in f
+                 if l.strip() and not l.startswith("#")]
+    return lines[:-4]
+
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        self.dir = tempfile.mkdtemp(prefix="oef-bench-")
+        self.password = "bench-" + os.urandom(8).hex()
+        self.hs = None
+        self.ours = self.peer = None
+        self.syncs = []
+        self.wire = None
+        self.broken = []       # what went wrong (exit non-zero)
+        self.res = {}
+
+    # -- setup --
+
+    def start(self):
+        log(f"starting Synapse '{INSTANCE}' on port {self.a.port}")
+        self.hs = Homeserver(self.a.port)
+        self.bot_user = self.hs.register("oefenkamer", self.password)
+        self.nio_user = self.hs.register("nio", self.password)
+        pw = os.path.join(self.dir, "password")
+        fd = os.open(pw, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, (self.password + "\n").encode())
+        os.close(fd)
+        self.store = os.path.join(self.dir, "bot.db")
+        cfg = {
+            "homeserver": self.hs.url,
+            "user_id": self.bot_user.user_id,
+            "password_file": pw,
+            "device_name": "Oefenkamer",
+            "store": self.store,
+            "scripts_dir": os.path.join(ROOT, "scripts"),
+            "personas_dir": os.path.join(ROOT, "personas"),
+            "invites": {"allow": ["@*:localhost"]},
+            "typing": {"enabled": False, "chars_per_second": 200,
+                       "min_ms": 0, "max_ms": 0},
+            "gather_ms": 0,
+        }
+        config = os.path.join(self.dir, "config.json")
+        with open(config, "w") as f:
+            json.dump(cfg, f)
+        self.ours = Proc("oefenkamer", [BIN, "run", "--config", config],
+                         os.path.join(self.dir, "bot.log"))
+        self.peer = Proc("nio", [PYTHON, os.path.join(HERE, "nio_echo.py"),
+                                 self.hs.url, self.nio_user.user_id, pw],
+                         os.path.join(self.dir, "nio.log"))
+        # our bot has done its first sync once it stored a sync token
+        end = time.monotonic() + 60
+        while self.meta("sync_token") is None:
+            self.check_alive()
+            if time.monotonic() > end:
+                raise Broken("our bot did not sync within 60 s")
+            time.sleep(0.1)
+        end = time.monotonic() + 60
+        while "ready" not in self.peer.tail():
+            self.check_alive()
+            if time.monotonic() > end:
+                raise Broken("the nio bot did not log in within 60 s")
+            time.sleep(0.1)
+        log(f"bots running: oefenkamer pid {self.ours.pid}, "
+            f"nio pid {self.peer.pid}")
+
+    def check_alive(self):
+        for p in (self.ours, self.peer):
+            if p and not p.alive():
+                raise Broken(f"{p.name} exited ({p.p.returncode}):\n"
+                             f"{p.tail()}")
+
+    def db(self):
+        return sqlite3.connect(self.store, timeout=10)
+
+    def meta(self, key):
+        try:
+            with self.db() as d:
+                r = d.execute("SELECT value FROM meta WHERE key = ?",
+                              (key,)).fetchone()
+            return r[0] if r else None
+        except sqlite3.Error:
+            return None
+
+    def outbox(self):
+        with self.db() as d:
+            return d.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def sync_for(self, user, name):
+        s = Sync(user, name)
+        s.start()
+        self.syncs.append(s)
+        if not s.synced.wait(60):
+            raise Broken(f"{name}: no initial sync")
+        return s
+
+    def quiet(self, s, room, sender, quiet=0.15, timeout=30):
+        """Until nothing new from sender in room for `quiet` s (and, for
+        our bot, its outbox is empty)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with s.cond:
+                last = s.last_from(room, sender)
+            if sender == self.bot_user.user_id and self.outbox():
+                time.sleep(0.02)
+                continue
+            wait = last + quiet - time.monotonic()
+            if wait <= 0:
+                return
+            time.sleep(wait)
+        raise TimeoutError(f"{sender} kept talking in {room}")
+
+    # -- latency --
+
+    def rehearse(self, trainee, s, room, cmd):
+        """Send a command that (re)starts the rehearsal; wait for the
+        persona's opening and for the bot to fall quiet."""
+        bot = self.bot_user.user_id
+        eid = trainee.send(room, cmd)
+        s.wait(lambda: s.after(room, eid, bot, "m.text"), 30,
+               f"opening after {cmd}")
+        self.quiet(s, room, bot)
+
+    def latency(self):
+        a = self.a
+        bot, nio = self.bot_user.user_id, self.nio_user.user_id
+        t_ours = self.hs.register("lat-ours", self.password)
+        t_nio = self.hs.register("lat-nio", self.password)
+        f_a = self.hs.register("floor-a", self.password)
+        f_b = self.hs.register("floor-b", self.password)
+        s_ours = self.sync_for(t_ours, "sync lat-ours")
+        s_nio = self.sync_for(t_nio, "sync lat-nio")
+        s_floor = self.sync_for(f_b, "sync floor-b")
+        r_ours = t_ours.create_room([bot])
+        r_nio = t_nio.create_room([nio])
+        r_floor = f_a.create_room([f_b.user_id])
+        f_b.join(r_floor)
+        s_ours.wait(lambda: s_ours.after(r_ours, None, bot, "m.notice"),
+                    30, "our bot's greeting")
+        s_nio.wait(lambda: s_nio.joined(r_nio, nio), 30, "nio joining")
+        s_floor.wait(lambda: s_floor.joined(r_floor, f_b.user_id), 30,
+                     "floor-b joining")
+        self.rehearse(t_ours, s_ours, r_ours, "!start " + SCENARIO)
+
+        if not a.no_wire:
+            try:
+                self.wire = Wire(self.hs.port, {"oefenkamer": self.ours.pid,
+                                                "nio": self.peer.pid,
+                                                "driver": os.getpid()})
+                self.wire.start()
+            except OSError as e:
+                log(f"no packet capture ({e}); no inside times")
+                self.wire = None
+
+        lines = dialogue_lines()
+        total = a.warmup + a.messages
+        res = {"ours": [], "nio": [], "floor": []}
+        running, prev_dlg = True, lines[0][0]
+        self.restarts = 0
+        self.not_text = 0
+        log(f"latency: {total} messages per room ({a.warmup} warm-up), "
+            "interleaved")
+        for i in range(total):
+            dlg, text = lines[i % len(lines)]
+            warm = i < a.warmup
+
+            # our bot: a rehearsal, restarted per dialogue and at endings
+            if not running or dlg != prev_dlg:
+                self.rehearse(t_ours, s_ours, r_ours, "!opnieuw" if running
+                              else "!start " + SCENARIO)
+                self.restarts += 1
+                running, prev_dlg = True, dlg
+            x = self.sample("oefenkamer", t_ours, s_ours, r_ours, bot, text)
+            if x is None:
+                running = False
+            else:
+                with s_ours.cond:
+                    ended = any("Einde van de oefening" in
+                                e["content"].get("body", "")
+                                for _, e in s_ours.after(
+                                    r_ours, x["eid"], bot, "m.notice"))
+                running = not ended
+                if not warm:
+                    res["ours"].append(x)
+            x = self.sample("nio", t_nio, s_nio, r_nio, nio, text)
+            if x is not None and not warm:
+                res["nio"].append(x)
+            x = self.sample("floor", f_a, s_floor, r_floor, None, text)
+            if x is not None and not warm:
+                res["floor"].append(x)
+            self.check_alive()
+        if self.wire:
+            time.sleep(0.2)
+            self.wire.stop()
+            for k, name in (("ours", "oefenkamer"), ("nio", "nio")):
+                for x in res[k]:
+                    x.update(self.wire.legs(name, x["txn"], x["eid"],
+                                            x["room"], x["reply"]))
+            for x in res["floor"]:
+                t0 = self.wire.sent("driver", x["txn"])
+                t3 = self.wire.seen("driver", x["eid"])
+                x["hop1"] = x["wire"] = t3 - t0 if t0 and t3 else None
+        for sy in (s_ours, s_nio, s_floor):
+            sy.stop()
+        self.res["lat"] = res
+
+    def sample(self, kind, user, sy, room, responder, text):
+        """Send text and wait for the answer (or, with responder None,
+        for the message itself to reach the other client's /sync); then
+        wait for the room to fall quiet. Returns the sample, or None
+        when no answer came."""
+        t0 = time.monotonic()
+        eid, txn = user.send_txn(room, text)
+        try:
+            if responder is None:
+                t = sy.wait(lambda: sy.ids.get(eid), self.a.reply_timeout,
+                            "floor message")
+                reply = eid
+                time.sleep(0.15)
+            else:
+                t, e = sy.wait(lambda: sy.after(room, eid, responder)[:1],
+                               self.a.reply_timeout, f"{kind} reply")[0]
+                reply = e["event_id"]
+                if e["content"].get("msgtype") != "m.text":
+                    self.not_text += 1
+                self.quiet(sy, room, responder)
+        except TimeoutError:
+            self.broken.append(f"{kind}: no answer to {text!r}")
+            return None
+        return {"t": t - t0, "eid": eid, "txn": txn, "room": room,
+                "reply": reply}
+
+    # -- load --
+
+    def load_setup(self, name, bot_id, trainees, watcher, ws):
+        """One room per trainee with the bot and the watcher in it; for
+        our bot, a rehearsal started in every room."""
+        def make(t):
+            room = t.create_room([bot_id, watcher.user_id])
+            watcher.join(room)
+            return room
+        rooms = parallel(make, trainees)
+        if name == "oefenkamer":
+            ws.wait(lambda: all(ws.after(r, None, bot_id, "m.notice")
+                                for r in rooms), 300, "greetings")
+            starts = parallel(lambda tr: tr[0].send(tr[1], "!start " +
+                                                    SCENARIO),
+                              zip(trainees, rooms))
+            ws.wait(lambda: all(ws.after(r, e, bot_id, "m.text")
+                                for r, e in zip(rooms, starts)), 300,
+                    "openings")
+            end = time.monotonic() + 120
+            while self.outbox() and time.monotonic() < end:
+                time.sleep(0.1)
+        else:
+            ws.wait(lambda: all(ws.joined(r, bot_id) for r in rooms), 300,
+                    "nio joining")
+        time.sleep(2)
+        return rooms
+
+    def load_one(self, name, proc, bot_id, trainees, watcher, ws):
+        a = self.a
+        log(f"load: setting up {len(trainees)} rooms for {name}")
+        t_setup = time.monotonic()
+        cpu_setup0 = proc.cpu()
+        rooms = self.load_setup(name, bot_id, trainees, watcher, ws)
+        setup_s = time.monotonic() - t_setup
+        cpu_setup = proc.cpu() - cpu_setup0
+        hwm_life = proc.status("VmHWM")
+        rss_before = proc.status("VmRSS")
+        reset = proc.reset_peak()
+        lines = load_lines()
+        sampler = RssSampler(proc)
+        sampler.start()
+        cpu0, hs0 = proc.cpu(), self.hs_cpu()
+        sent = [[] for _ in rooms]
+        barrier = threading.Barrier(len(rooms) + 1)
+        errors = []
+
+        def trainee(i):
+            t, room = trainees[i], rooms[i]
+            conn = t.conn      # connect before the start line
+            try:
+                conn.req("GET", CLIENT + "/account/whoami")
+                barrier.wait()
+                for k in range(a.per_room):
+                    text = lines[(i * a.per_room + k) % len(lines)]
+                    sent[i].append(t.send(room, text))
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+                barrier.abort()
+
+        threads = [threading.Thread(target=trainee, args=(i,))
+                   for i in range(len(rooms))]
+        for th in threads:
+            th.start()
+        log(f"load: {len(rooms)} trainees x {a.per_room} messages -> {name}")
+        barrier.wait()
+        t0 = time.monotonic()
+        for th in threads:
+            th.join()
+        t_sent = time.monotonic()
+        if errors:
+            raise Broken(f"sending failed: {errors[0]}")
+
+        def answered(i):
+            """The peer replies to each message (m.in_reply_to); ours
+            answers what arrived together at once, so: a persona line
+            after the last message (the store check follows)."""
+            room = rooms[i]
+            if name == "nio":
+                got = {e["content"].get("m.relates_to", {})
+                       .get("m.in_reply_to", {}).get("event_id")
+                       for _, e in ws.after(room, None, bot_id, "m.text")}
+                return got.issuperset(sent[i])
+            return bool(ws.after(room, sent[i][-1], bot_id, "m.text"))
+
+        try:
+            ws.wait(lambda: all(answered(i) for i in range(len(rooms))),
+                    a.load_timeout, f"{name} answering everything")
+        except TimeoutError:
+            with ws.cond:
+                n = sum(1 for i in range(len(rooms)) if not answered(i))
+            self.broken.append(f"{name}: {n} rooms not fully answered "
+                               f"within {a.load_timeout} s")
+        time.sleep(1.0)        # the rest of multi-line answers, receipts
+        with ws.cond:
+            t_last = max((t for r, s in zip(rooms, sent)
+                          for t, _ in ws.after(r, s[0], bot_id, "m.text")),
+                         default=time.monotonic())
+            replies = sum(len(ws.after(r, s[0], bot_id, "m.text"))
+                          for r, s in zip(rooms, sent))
+        cpu, hs_cpu = proc.cpu() - cpu0, self.hs_cpu() - hs0
+        sampler.stopping = True
+        sampler.join()
+        out = {
+            "rooms": len(rooms), "messages": sum(len(s) for s in sent),
+            "replies": replies, "cpu": cpu, "hs_cpu": hs_cpu,
+            "hwm": proc.status("VmHWM") if reset else None,
+            "hwm_life": max(hwm_life, proc.status("VmHWM")),
+            "rss_before": rss_before, "rss_after": proc.status("VmRSS"),
+            "rss_sampled": sampler.peak["VmRSS"],
+            "anon": sampler.peak["RssAnon"], "file": sampler.peak["RssFile"],
+            "uss": sampler.peak["USS"],
+            "send_s": t_sent - t0, "wall": t_last - t0,
+            "setup_s": setup_s, "cpu_setup": cpu_setup,
+        }
+        if name == "oefenkamer":
+            out.update(self.store_check(rooms, a.per_room))
+        self.check_alive()
+        return out
+
+    def store_check(self, rooms, per_room):
+        """Every trainee message stored once, none waiting for an
+        answer, nothing left in the outbox. A room whose rehearsal
+        reached an ending during the load logs nothing after it."""
+        ph = ",".join("?" * len(rooms))
+        with self.db() as d:
+            rows = dict(((r[0], r[1:]) for r in d.execute(
+                "SELECT s.room, count(*), sum(t.node IS NULL) FROM turns t"
+                " JOIN sessions s ON s.id = t.session_id WHERE"
+                f" t.speaker = 'trainee' AND s.room IN ({ph})"
+                " GROUP BY s.room", rooms)))
+            ended = {r[0] for r in d.execute(
+                "SELECT room FROM sessions WHERE ended_ms != 0 AND"
+                f" room IN ({ph})", rooms)}
+            turns = d.execute(
+                "SELECT count(DISTINCT s.id || '-' || t.beurt) FROM turns t"
+                " JOIN sessions s ON s.id = t.session_id WHERE"
+                f" t.speaker = 'trainee' AND s.room IN ({ph})",
+                rooms).fetchone()[0]
+            outbox = d.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        stored = sum(n for n, _ in rows.values())
+        pending = sum(u for _, u in rows.values())
+        bad = [r for r in rooms if rows.get(r, (0,))[0] != per_room and
+               r not in ended]
+        if pending or bad or outbox:
+            self.broken.append(f"oefenkamer store: {pending} unanswered, "
+                               f"{len(bad)} rooms with a wrong count, "
+                               f"{outbox} in the outbox")
+        return {"stored": stored, "pending": pending, "turns": turns,
+                "ended": len(ended)}
+
+    def hs_cpu(self):
+        try:
+            with open(f"/proc/{self.hs.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / \
+                os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return float("nan")
+
+    def load(self):
+        a = self.a
+        log(f"load: registering {a.rooms} trainees and a watcher")
+        trainees = parallel(lambda i: self.hs.register(
+            f"load-{i:03d}", self.password), range(a.rooms), workers=8)
+        watcher = self.hs.register("watcher", self.password)
+        ws = self.sync_for(watcher, "sync watcher")
+        self.res["ours"] = self.load_one("oefenkamer", self.ours,
+                                         self.bot_user.user_id, trainees,
+                                         watcher, ws)
+        self.res["nio"] = self.load_one("nio", self.peer,
+                                        self.nio_user.user_id, trainees,
+                                        watcher, ws)
+        self.res["ours"]["cpu_total"] = self.ours.cpu()
+        self.res["nio"]["cpu_total"] = self.peer.cpu()
+        ws.stop()
+
+    # -- report --
+
+    def report(self, argv):
+        a, lat = self.a, self.res.get("lat")
+        o, p = self.res.get("ours"), self.res.get("nio")
+        commit = sh("git", "-C", ROOT, "rev-parse", "--short", "HEAD",
+                    check=False) or "? (not a git checkout)"
+        dirty = sh("git", "-C", ROOT, "status", "--porcelain", "--",
+                   "bot", check=False)
+        try:
+            nio_v = importlib.metadata.version("matrix-nio")
+        except importlib.metadata.PackageNotFoundError:
+            nio_v = "?"
+        syn_v = synapse_version()
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        P = print
+        P()
+        P("Oefenkamer Matrix bot vs a matrix-nio echo bot, one Synapse "
+          "on loopback")
+        P(f"  {time.strftime('%Y-%m-%d %H:%M')}, commit {commit}"
+          f"{' (bot/ modified)' if dirty else ''}; {os.cpu_count()} x "
+          f"{cpu}; Linux {platform.release()}")
+        P(f"  Synapse {syn_v} (SQLite), matrix-nio {nio_v} on Python "
+          f"{platform.python_version()}; typing off, gather_ms 0")
+        built = time.strftime("%Y-%m-%d %H:%M",
+                              time.localtime(os.stat(BIN).st_mtime))
+        shown = os.path.relpath(BIN, ROOT) if BIN.startswith(ROOT + "/") \
+            else BIN
+        P(f"  bot: {shown}, built {built}")
+        env = f"OEF_BIN={shlex.quote(BIN)} " if "OEF_BIN" in os.environ \
+            else ""
+        P("  command: " + env + " ".join(shlex.quote(x) for x in argv))
+        if lat:
+            self.report_latency(lat)
+        if o and p:
+            P()
+            P(f"Load: {o['rooms']} rooms, {a.per_room} messages from each "
+              "trainee sent at once, one bot at a time")
+            P(f"  {'':30} {'oefenkamer':>11} {'peer':>11} "
+              f"{'ours/peer':>10} {'goal':>6}")
+
+            def mb(kb):
+                return "n/a" if kb is None else f"{kb / 1024:.1f}"
+
+            def ratio(x, y):
+                return "n/a" if x is None or not y else f"{x / y:.3f}"
+            hw_o = o["hwm"] if o["hwm"] is not None else o["rss_sampled"]
+            hw_p = p["hwm"] if p["hwm"] is not None else p["rss_sampled"]
+            P(f"  {'peak RSS during load, MB':30} {mb(hw_o):>11} "
+              f"{mb(hw_p):>11} {ratio(hw_o, hw_p):>10} {'<=0.2':>6}")
+            P(f"  {'  anonymous (heap), sampled':30} {mb(o['anon']):>11} "
+              f"{mb(p['anon']):>11} {ratio(o['anon'], p['anon']):>10}")
+            P(f"  {'  files (libraries), sampled':30} {mb(o['file']):>11} "
+              f"{mb(p['file']):>11} {ratio(o['file'], p['file']):>10}")
+            P(f"  {'peak private memory (USS), MB':30} {mb(o['uss']):>11} "
+              f"{mb(p['uss']):>11} {ratio(o['uss'], p['uss']):>10}")
+            P(f"  {'peak RSS whole run, MB':30} {mb(o['hwm_life']):>11} "
+              f"{mb(p['hwm_life']):>11} "
+              f"{ratio(o['hwm_life'], p['hwm_life']):>10}")
+            P(f"  {'CPU s during load':30} {o['cpu']:>11.2f} "
+              f"{p['cpu']:>11.2f} {ratio(o['cpu'], p['cpu']):>10} "
+              f"{'<=0.1':>6}")
+            P(f"  {'CPU s whole run':30} {o['cpu_total']:>11.2f} "
+              f"{p['cpu_total']:>11.2f} "
+              f"{ratio(o['cpu_total'], p['cpu_total']):>10}")
+            P(f"  {'CPU s setting up the rooms':30} {o['cpu_setup']:>11.2f} "
+              f"{p['cpu_setup']:>11.2f} "
+              f"{ratio(o['cpu_setup'], p['cpu_setup']):>10}")
+            P(f"  {'messages in / replies out':30} "
+              f"{str(o['messages']) + ' / ' + str(o['replies']):>11} "
+              f"{str(p['messages']) + ' / ' + str(p['replies']):>11}")
+            P(f"  {'first send -> last reply, s':30} {o['wall']:>11.2f} "
+              f"{p['wall']:>11.2f}")
+            P(f"  {'Synapse CPU s during load':30} {o['hs_cpu']:>11.2f} "
+              f"{p['hs_cpu']:>11.2f}")
+            P(f"  oefenkamer store: {o['stored']} trainee messages stored, "
+              f"{o['pending']} unanswered, answered in {o['turns']} turns "
+              "(messages that arrive together get one answer)"
+              + (f"; {o['ended']} rehearsals reached an ending"
+                 if o["ended"] else ""))
+            if o["hwm"] is None:
+                P("  (VmHWM could not be reset: peak RSS is sampled every "
+                  "20 ms)")
+        P()
+        if self.broken:
+            P("BROKEN:")
+            for b in self.broken:
+                P("  " + b)
+
+    def report_latency(self, lat):
+        a, P = self.a, print
+
+        def col(k, key):
+            return [x[key] for x in lat[k] if x.get(key) is not None]
+
+        def cell(xs, p):
+            return ms(pct(xs, p)) if xs else "n/a"
+        P()
+        P(f"Reply latency: {a.messages} messages per room after {a.warmup} "
+          "warm-up, the three rooms interleaved; ms")
+        P(f"  {'send -> reply on the sender' + chr(39) + 's /sync':38} "
+          f"{'p50':>7} {'p99':>7} {'max':>7}")
+        rows = (("oefenkamer", "ours"), ("matrix-nio echo (peer)", "nio"),
+                ("floor: client -> client, no bot", "floor"))
+        for label, k in rows:
+            xs = col(k, "t")
+            P(f"  {label:38} {cell(xs, 50):>7} {cell(xs, 99):>7} "
+              f"{ms(max(xs) if xs else None):>7}")
+        fl = col("floor", "t")
+        for label, k in rows[:2]:
+            xs = col(k, "t")
+            P(f"  {label + ' - floor':38} "
+              f"{ms(pct(xs, 50) - pct(fl, 50)):>7} "
+              f"{ms(pct(xs, 99) - pct(fl, 99)):>7}")
+        o50, n50 = pct(col("ours", "t"), 50), pct(col("nio", "t"), 50)
+        o99, n99 = pct(col("ours", "t"), 99), pct(col("nio", "t"), 99)
+        P(f"  oefenkamer/peer: p50 {o50 / n50:.2f}, p99 {o99 / n99:.2f}")
+        if self.wire:
+            P()
+            P("  on the wire (kernel time stamps on lo), p50 / p99:")
+            P(f"  {'':24} {'trainee->bot':>15} {'inside bot':>15} "
+              f"{'bot->trainee':>15} {'wire total':>15}")
+            for label, k in rows:
+                cells = []
+                for key in ("hop1", "inside", "hop2", "wire"):
+                    xs = col(k, key)
+                    cells.append(f"{cell(xs, 50)} / {cell(xs, 99)}"
+                                 if xs else "")
+                P(f"  {label.split(':')[0].split(' (')[0]:24} "
+                  + " ".join(f"{c:>15}" for c in cells))
+            miss = sum(1 for k in ("ours", "nio") for x in lat[k]
+                       if x.get("inside") is None)
+            if miss:
+                P(f"  ({miss} samples had no wire match and are left out "
+                  "of the wire columns)")
+        P(f"  (our room: {self.restarts} rehearsal restarts; "
+          f"{self.not_text} first replies were not m.text)")
+
+    def close(self):
+        if self.wire:
+            self.wire.stop()
+        for s in self.syncs:
+            s.stop()
+        for p in (self.ours, self.peer):
+            if p:
+                p.stop()
+        if self.hs:
+            self.hs.stop()
+        if self.a.keep:
+            log(f"logs and store kept in {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--messages", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--rooms", type=int, default=200)
+    ap.add_argument("--per-room", type=int, default=2)
+    ap.add_argument("--port", type=int, default=18050)
+    ap.add_argument("--reply-timeout", type=float, default=15)
+    ap.add_argument("--load-timeout", type=float, default=600)
+    ap.add_argument("--no-wire", action="store_true",
+                    help="no packet capture (inside times n/a)")
+    ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the bots' logs and store")
+    a = ap.parse_args()
+    if not os.access(BIN, os.X_OK):
+        sys.exit(f"{BIN}: not built (make)")
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (Synapse in a chroot, packet capture)")
+    try:
+        import nio
+    except ImportError:
+        sys.exit("bench: python3-matrix-nio is not installed (bench.sh "
+                 "installs it)")
+    if not nio.__file__.startswith("/usr/lib/python3/"):
+        sys.exit(f"bench: nio comes from {nio.__file__}, not from Debian's "
+                 "python3-matrix-nio; run with /usr/bin/python3")
+    sys.setswitchinterval(0.0005)    # a waiting thread gets the GIL soon
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    b = Bench(a)
+    argv = [os.path.relpath(sys.executable) if not
+            sys.executable.startswith("/usr/") else sys.executable,
+            os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)] + \
+        sys.argv[1:]
+    rc = 0
+    try:
+        b.start()
+        if not a.skip_latency:
+            b.latency()
+        if not a.skip_load:
+            b.load()
+    except (Broken, TimeoutError, MatrixError, OSError) as e:
+        b.broken.append(f"{type(e).__name__}: {e}")
+        for p in (b.ours, b.peer):
+            if p:
+                log(f"--- {p.name} log (tail) ---\n{p.tail()}")
+    finally:
+        try:
+            b.report(argv)
+        finally:
+            b.close()
+    if b.broken:
+        rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
