@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "mx.h"
+#include "roles.h"
 #include "session.h"
 #include "store.h"
 
@@ -24,6 +25,10 @@ struct room {
 	char *trainee;             /* user id who started it */
 	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting */
 	int told_encrypted;        /* said once that we cannot read it */
+	int paused;                /* a coach paused the persona */
+	char *creator;             /* who made the room (m.room.create) */
+	json_t *power_users;       /* m.room.power_levels users, or NULL */
+	int64_t last_session;      /* for !nabespreking after the end */
 };
 
 /* Requests whose answer we wait for. */
@@ -57,6 +62,8 @@ struct bot {
 	char **receipts;           /* room, event pairs */
 	size_t nreceipts, receipts_cap;
 };
+
+static unsigned roles_in(struct bot *b, struct room *r, const char *user);
 
 /* --- rooms --- */
 
@@ -97,6 +104,8 @@ static void room_release(struct room *r)
 	room_clear_session(r);
 	free(r->id);
 	free(r->inviter);
+	free(r->creator);
+	json_decref(r->power_users);
 }
 
 static void room_remove(struct bot *b, const char *id)
@@ -202,9 +211,13 @@ static int typing_ms(const struct config *cfg, const char *text)
 }
 
 /* Queue a message in the outbox (part of the current transaction). */
-static int say(struct bot *b, const char *room, const char *msgtype,
-	       const char *text, const char *txn, int typing,
-	       struct err *err)
+/* The content field that ties a persona line to its stored turn, so
+ * that a coach's reaction or thread reply on it can be found again. */
+#define TURN_FIELD "nl.oefenkamer.turn"
+
+static int say_turn(struct bot *b, const char *room, const char *msgtype,
+		    const char *text, const char *txn, int typing,
+		    const char *turn, struct err *err)
 {
 	struct store_outbox o;
 	struct sbuf html;
@@ -217,6 +230,8 @@ static int say(struct bot *b, const char *room, const char *msgtype,
 	c = json_pack("{s:s, s:s, s:s, s:s}", "msgtype", msgtype,
 		      "body", text, "format", "org.matrix.custom.html",
 		      "formatted_body", sbuf_str(&html));
+	if (c && turn)
+		json_object_set_new(c, TURN_FIELD, json_string(turn));
 	content = c ? json_dumps(c, JSON_COMPACT) : NULL;
 	json_decref(c);
 	sbuf_release(&html);
@@ -233,6 +248,13 @@ static int say(struct bot *b, const char *room, const char *msgtype,
 	rc = store_outbox_add(b->st, &o, err);
 	free(content);
 	return rc;
+}
+
+static int say(struct bot *b, const char *room, const char *msgtype,
+	       const char *text, const char *txn, int typing,
+	       struct err *err)
+{
+	return say_turn(b, room, msgtype, text, txn, typing, NULL, err);
 }
 
 static int notice(struct bot *b, const char *room, const char *cause,
@@ -279,6 +301,12 @@ static const char help_text[] =
 	"!stop — stop en krijg een korte nabespreking\n"
 	"!opnieuw — begin dezelfde oefening opnieuw\n"
 	"!stand — hoe staan vertrouwen en spanning ervoor\n"
+	"!nabespreking — de nabespreking (opnieuw)\n"
+	"!rollen — wie is hier trainee, coach of trainer\n"
+	"Voor coaches en trainers: !pauze en !verder, !tip <tekst> (een "
+	"hint voor de trainee), !zeg <tekst> (de persona zegt dit), !einde. "
+	"Een reactie of een reactie in een thread op een bericht wordt een "
+	"aantekening bij die beurt.\n"
 	"!hulp — dit overzicht\n"
 	"Tijdens de oefening praat je gewoon tegen de persona. Anderen in de "
 	"kamer mogen meelezen; alleen jouw berichten krijgen antwoord.";
@@ -317,55 +345,137 @@ static void stand_text(struct session *ss, struct sbuf *sb)
 	sbuf_addf(sb, " · beurt %d", engine_beurt(e));
 }
 
-/* The short debrief posted at the end of a rehearsal. */
-static void debrief_text(struct bot *b, struct session *ss, struct sbuf *sb)
+/* A sparkline of a variable over the trainee's turns. */
+static void spark(struct sbuf *sb, const char *name, const int *v, size_t n)
 {
-	const struct script *s = session_script(ss);
-	const struct engine *e = session_engine(ss);
-	const struct node *n = &s->nodes[engine_node(e)];
-	int ended = engine_ended(e);
+	static const char *const bars[] = { "▁", "▂", "▃", "▄", "▅", "▆",
+					    "▇", "█" };
+
+	sbuf_addf(sb, "\n%-10s ", name);
+	for (size_t i = 0; i < n; i++)
+		sbuf_adds(sb, bars[(v[i] < 0 ? 0 : v[i] > 10 ? 10 : v[i]) * 7
+				   / 10]);
+	if (n)
+		sbuf_addf(sb, "  (%d → %d)", v[0], v[n - 1]);
+}
+
+static void quote(struct sbuf *sb, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > 90) {
+		n = 90;
+		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	sbuf_adds(sb, "“");
+	sbuf_add(sb, text, n);
+	sbuf_adds(sb, n < strlen(text) ? "…”" : "”");
+}
+
+/* The debrief posted at the end (and again with !nabespreking): the
+ * ending, the meters over the turns, each rubric point's moments quoting
+ * the trainee, and the coaches' annotations. From the store, so it is the
+ * same after a restart. */
+static void debrief_text(struct bot *b, int64_t sid, const struct script *s,
+			 struct sbuf *sb)
+{
+	struct store_session rec;
+	struct store_turn *t = NULL;
 	struct store_rubric *rv = NULL;
-	size_t nr = 0;
+	struct store_annotation *an = NULL;
+	size_t nt = 0, nr = 0, na = 0, nv = 0;
+	int *tr = NULL, *sp = NULL;
 	struct err err;
+	int n = -1;
 
-	sbuf_addf(sb, "Einde van de oefening: %s.", !ended ? "gestopt" :
-		  n->ending == END_GOED ? "het gesprek is goed afgerond" :
-		  n->ending == END_BREUK ? "het gesprek is vastgelopen" :
+	memset(&rec, 0, sizeof(rec));
+	if (store_session_get(b->st, sid, &rec, &err) != 0 ||
+	    store_turns_get(b->st, sid, &t, &nt, &err) < 0 ||
+	    store_rubric_get(b->st, sid, &rv, &nr, &err) < 0 ||
+	    store_annotations_get(b->st, sid, &an, &na, &err) < 0) {
+		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
+		goto out;
+	}
+	if (rec.ending)
+		n = script_find_node(s, rec.ending);
+	sbuf_addf(sb, "%s: %s — %s.", rec.ended_ms ?
+		  "Einde van de oefening" : "Nabespreking", s->title,
+		  !rec.ended_ms ? "de oefening loopt nog" :
+		  n < 0 ? "gestopt voor het einde" :
+		  s->nodes[n].ending == END_GOED ?
+		  "het gesprek is goed afgerond" :
+		  s->nodes[n].ending == END_BREUK ?
+		  "het gesprek is vastgelopen" :
 		  "het gesprek eindigde neutraal");
-	if (ended && n->explain)
-		sbuf_addf(sb, "\n%s", n->explain);
-	sbuf_adds(sb, "\n");
-	stand_text(ss, sb);
-	if (store_rubric_get(b->st, session_id(ss), &rv, &nr, &err) == 0 &&
-	    nr) {
-		sbuf_adds(sb, "\nRubriek:");
-		for (size_t p = 0; p < s->npoints; p++) {
-			int shown = 0, missed = 0;
+	if (n >= 0 && s->nodes[n].explain)
+		sbuf_addf(sb, "\n%s", s->nodes[n].explain);
+	tr = xcalloc(nt + 1, sizeof(int));
+	sp = xcalloc(nt + 1, sizeof(int));
+	for (size_t i = 0; i < nt; i++) {
+		json_error_t je;
+		json_t *v;
 
-			for (size_t i = 0; i < nr; i++) {
-				if (strcmp(rv[i].point, s->points[p].id))
-					continue;
-				if (rv[i].shown)
-					shown++;
-				else
-					missed++;
-			}
-			if (!shown && !missed)
+		if (strcmp(t[i].speaker, STORE_TRAINEE) || !t[i].vars_json)
+			continue;
+		v = json_loads(t[i].vars_json, 0, &je);
+		tr[nv] = (int)json_integer_value(json_object_get(v,
+							"vertrouwen"));
+		sp[nv] = (int)json_integer_value(json_object_get(v,
+							"spanning"));
+		nv++;
+		json_decref(v);
+	}
+	sbuf_addf(sb, "\nVerloop over %zu beurten:", nv);
+	spark(sb, "vertrouwen", tr, nv);
+	spark(sb, "spanning", sp, nv);
+	if (nr)
+		sbuf_adds(sb, "\nRubriek:");
+	for (size_t p = 0; p < s->npoints; p++) {
+		int any = 0;
+
+		for (size_t i = 0; i < nr; i++) {
+			if (strcmp(rv[i].point, s->points[p].id))
 				continue;
-			sbuf_addf(sb, "\n%s %s", missed && !shown ? "✘" :
-				  shown && !missed ? "✔" : "±",
-				  s->points[p].label);
-			if (shown)
-				sbuf_addf(sb, " — %d× getoond", shown);
-			if (missed)
-				sbuf_addf(sb, "%s %d× gemist", shown ? "," :
-					  " —", missed);
+			if (!any)
+				sbuf_addf(sb, "\n%s:", s->points[p].label);
+			any = 1;
+			sbuf_addf(sb, "\n  %s beurt ", rv[i].shown ?
+				  "✔ getoond bij" : "✘ gemist bij");
+			for (size_t k = 0; k < nt; k++) {
+				if (t[k].seq != rv[i].turn_seq)
+					continue;
+				sbuf_addf(sb, "%d: ", t[k].beurt);
+				quote(sb, t[k].text);
+			}
+			if (rv[i].reason)
+				sbuf_addf(sb, " (%s)", rv[i].reason);
 		}
 	}
-	store_rubric_free(rv, nr);
+	if (!nr)
+		sbuf_adds(sb, "\nGeen rubriekmomenten.");
+	if (na)
+		sbuf_adds(sb, "\nAantekeningen van de coaches:");
+	for (size_t i = 0; i < na; i++) {
+		int beurt = 0;
+
+		for (size_t k = 0; k < nt; k++)
+			if (t[k].seq == an[i].turn_seq)
+				beurt = t[k].beurt;
+		sbuf_addf(sb, "\n  beurt %d, %s (%s): %s", beurt,
+			  an[i].author ? an[i].author : "?", an[i].kind,
+			  an[i].text);
+	}
 	sbuf_addf(sb, "\nSessie %lld. Een trainer maakt de volledige "
 		  "nabespreking met: oefenkamer export %lld --format html",
-		  (long long)session_id(ss), (long long)session_id(ss));
+		  (long long)sid, (long long)sid);
+out:
+	free(tr);
+	free(sp);
+	store_session_release(&rec);
+	store_turns_free(t, nt);
+	store_rubric_free(rv, nr);
+	store_annotations_free(an, na);
 }
 
 /* --- sessions in rooms --- */
@@ -381,15 +491,56 @@ static const char *display_name(struct bot *b, const struct script *s)
 static int say_answer(struct bot *b, struct room *r, const char *cause,
 		      const struct engine_out *o, struct err *err)
 {
+	size_t nsaid;
+	const int *said = session_said(r->ss, &nsaid);
+
 	for (size_t i = 0; i < o->nmsgs; i++) {
-		char txn[96];
+		char txn[96], turn[48];
 
 		txn_for(txn, sizeof(txn), cause, "p", (int)i);
-		if (say(b, r->id, "m.text", o->msgs[i].buf, txn,
-			typing_ms(b->cfg, o->msgs[i].buf), err) < 0)
+		snprintf(turn, sizeof(turn), "%lld:%d",
+			 (long long)session_id(r->ss),
+			 i < nsaid ? said[i] : 0);
+		if (say_turn(b, r->id, "m.text", o->msgs[i].buf, txn,
+			     typing_ms(b->cfg, o->msgs[i].buf),
+			     i < nsaid ? turn : NULL, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Per-room facts kept in meta under "<what>:<room>". */
+static int room_meta_set(struct bot *b, const char *what, const char *room,
+			 const char *value, struct err *err)
+{
+	struct sbuf key;
+	int rc;
+
+	sbuf_init(&key);
+	sbuf_addf(&key, "%s:%s", what, room);
+	rc = store_meta_set(b->st, key.buf, value, err);
+	sbuf_release(&key);
+	return rc;
+}
+
+static char *room_meta_get(struct bot *b, const char *what, const char *room)
+{
+	struct sbuf key;
+	struct err err;
+	char *v = NULL;
+
+	sbuf_init(&key);
+	sbuf_addf(&key, "%s:%s", what, room);
+	if (store_meta_get(b->st, key.buf, &v, &err) < 0)
+		v = NULL;
+	sbuf_release(&key);
+	return v;
+}
+
+static int set_pause(struct bot *b, struct room *r, int on, struct err *err)
+{
+	r->paused = on;
+	return room_meta_set(b, "pause", r->id, on ? "1" : NULL, err);
 }
 
 static int end_session(struct bot *b, struct room *r, const char *cause,
@@ -403,12 +554,18 @@ static int end_session(struct bot *b, struct room *r, const char *cause,
 	if (!session_ended(r->ss) && session_stop(r->ss, err) < 0)
 		return -1;
 	sbuf_init(&sb);
-	debrief_text(b, r->ss, &sb);
-	rc = notice(b, r->id, cause, "end", sb.buf, err);
-	if (rc == 0)
-		rc = session_notice(r->ss, sb.buf, err);
+	stand_text(r->ss, &sb);
+	rc = session_notice(r->ss, sb.buf, err);
+	sbuf_reset(&sb);
+	if (rc == 0) {
+		debrief_text(b, session_id(r->ss), session_script(r->ss), &sb);
+		rc = notice(b, r->id, cause, "end", sb.buf, err);
+	}
 	sbuf_release(&sb);
 	if (rc < 0)
+		return -1;
+	r->last_session = session_id(r->ss);
+	if (set_pause(b, r, 0, err) < 0)
 		return -1;
 	mx_set_displayname(b->mx, r->id, b->cfg->device_name,
 			   call_new(b, CALL_OTHER, r->id));
@@ -442,6 +599,22 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 	return room_save(b, r, err);
 }
 
+static int restart_session(struct bot *b, struct room *r, const char *sender,
+			   const char *event_id, struct err *err)
+{
+	const struct script *s = session_script(r->ss);
+	/* the trainee stays the trainee when a coach restarts */
+	char *trainee = xstrdup(r->trainee && !(roles_in(b, r, sender) &
+						ROLE_TRAINEE) ?
+				r->trainee : sender);
+	int rc = end_session(b, r, event_id, err);
+
+	if (rc == 0)
+		rc = start_session(b, r, trainee, s, event_id, err);
+	free(trainee);
+	return rc;
+}
+
 /* Answer what the trainee said (all waiting messages at once). The
  * transaction ids come from the session and the turn number, which a
  * replay after a crash reproduces exactly, and which no other answer
@@ -463,6 +636,177 @@ static int answer(struct bot *b, struct room *r, struct err *err)
 	if (b->out.ended)
 		return end_session(b, r, cause, err);
 	return 0;
+}
+
+/* --- roles and coaching --- */
+
+static unsigned roles_in(struct bot *b, struct room *r, const char *user)
+{
+	struct room_roles rr;
+
+	rr.trainee = r->ss ? r->trainee : NULL;
+	rr.creator = r->creator;
+	rr.power_users = r->power_users;
+	rr.bot = b->cfg->user_id;
+	return roles_of(b->cfg, &rr, user);
+}
+
+/* May sender use cmd? If not, say why (and log it): 1 allowed. */
+static int allowed(struct bot *b, struct room *r, const char *sender,
+		   unsigned need, const char *cmd, const char *event_id,
+		   struct err *err)
+{
+	unsigned have = roles_in(b, r, sender);
+	struct sbuf sb, who;
+	int rc;
+
+	if (have & need)
+		return 1;
+	sbuf_init(&sb);
+	sbuf_init(&who);
+	roles_name(have, &who);
+	sbuf_addf(&sb, "!%s is voor %s. Jij bent hier %s; !rollen laat zien "
+		  "wie wat is.", cmd, need & ROLE_TRAINEE ?
+		  "de trainee, een coach of een trainer" :
+		  "een coach of een trainer", who.buf);
+	rc = notice(b, r->id, event_id, "refused", sb.buf, err);
+	if (rc == 0 && r->ss) {
+		sbuf_reset(&who);
+		sbuf_addf(&who, "geweigerd: !%s van %s", cmd, sender);
+		rc = session_notice(r->ss, who.buf, err);
+	}
+	sbuf_release(&sb);
+	sbuf_release(&who);
+	return rc < 0 ? -1 : 0;
+}
+
+static void list_role(struct sbuf *sb, const char *label, char **v, size_t n,
+		      json_t *pl, const struct room *r, const char *bot)
+{
+	const char *user;
+	json_t *level;
+	int any = 0;
+
+	sbuf_addf(sb, "\n%s: ", label);
+	for (size_t i = 0; i < n; i++) {
+		sbuf_addf(sb, "%s%s", any ? ", " : "", v[i]);
+		any = 1;
+	}
+	json_object_foreach(pl, user, level) {
+		if (json_integer_value(level) < ROLES_COACH_LEVEL ||
+		    (r->creator && !strcmp(user, r->creator)) ||
+		    !strcmp(user, bot))
+			continue;
+		sbuf_addf(sb, "%s%s (machtsniveau %lld)", any ? ", " : "",
+			  user, (long long)json_integer_value(level));
+		any = 1;
+	}
+	if (!any)
+		sbuf_adds(sb, "niemand");
+}
+
+static int coach_command(struct bot *b, struct room *r, const char *cmd,
+			 const char *arg, const char *sender,
+			 const char *event_id, struct err *err)
+{
+	struct sbuf sb;
+	int rc = 0;
+
+	sbuf_init(&sb);
+	if (!strcmp(cmd, "rollen")) {
+		sbuf_addf(&sb, "Trainee: %s", r->ss && r->trainee ? r->trainee :
+			  "niemand (er loopt geen oefening)");
+		list_role(&sb, "Coaches", b->cfg->coaches, b->cfg->ncoaches,
+			  r->power_users, r, b->cfg->user_id);
+		list_role(&sb, "Trainers", b->cfg->trainers,
+			  b->cfg->ntrainers, NULL, r, b->cfg->user_id);
+		rc = notice(b, r->id, event_id, "roles", sb.buf, err);
+		goto out;
+	}
+	rc = allowed(b, r, sender, ROLE_COACH | ROLE_TRAINER, cmd, event_id,
+		     err);
+	if (rc <= 0)
+		goto out;
+	rc = 0;
+	if (!r->ss) {
+		rc = notice(b, r->id, event_id, "none", "Er loopt nu geen "
+			    "oefening.", err);
+	} else if (!strcmp(cmd, "pauze")) {
+		rc = set_pause(b, r, 1, err);
+		r->answer_at = 0;
+		if (rc == 0)
+			rc = notice(b, r->id, event_id, "pause", "De oefening "
+				    "staat even stil: de coach heeft pauze "
+				    "gegeven. Berichten worden bewaard, de "
+				    "persona antwoordt pas na !verder.", err);
+	} else if (!strcmp(cmd, "verder")) {
+		rc = set_pause(b, r, 0, err);
+		if (rc == 0 && session_pending(r->ss, err) > 0)
+			r->answer_at = mono_ms();
+		if (rc == 0)
+			rc = notice(b, r->id, event_id, "resume", "We gaan "
+				    "verder.", err);
+	} else if (!strcmp(cmd, "tip")) {
+		if (!*arg) {
+			rc = notice(b, r->id, event_id, "tip", "Gebruik: "
+				    "!tip <tekst>", err);
+			goto out;
+		}
+		sbuf_addf(&sb, "Tip van de coach: %s", arg);
+		rc = notice(b, r->id, event_id, "tip", sb.buf, err);
+		if (rc == 0)
+			rc = session_log(r->ss, STORE_COACH, sender, sb.buf,
+					 NULL, err) < 0 ? -1 : 0;
+	} else if (!strcmp(cmd, "zeg")) {
+		char txn[96];
+
+		if (!*arg) {
+			rc = notice(b, r->id, event_id, "zeg", "Gebruik: "
+				    "!zeg <wat de persona zegt>", err);
+			goto out;
+		}
+		/* the coach speaks as the persona; the engine goes on from
+		 * where it was */
+		int seq = 0;
+		char turn[48];
+
+		txn_for(txn, sizeof(txn), event_id, "z", 0);
+		rc = session_log_seq(r->ss, STORE_PERSONA, sender, arg, NULL,
+				     &seq, err) < 0 ? -1 : 0;
+		snprintf(turn, sizeof(turn), "%lld:%d",
+			 (long long)session_id(r->ss), seq);
+		if (rc == 0)
+			rc = say_turn(b, r->id, "m.text", arg, txn,
+				      typing_ms(b->cfg, arg), turn, err);
+	} else if (!strcmp(cmd, "einde")) {
+		rc = end_session(b, r, event_id, err);
+	}
+out:
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* A coach's reaction or thread reply on a turn becomes an annotation. */
+static int annotate(struct bot *b, struct room *r, const char *sender,
+		    const char *target, const char *kind, const char *text,
+		    struct err *err)
+{
+	struct store_annotation a;
+	int64_t sid;
+	int seq, rc;
+
+	if (!(roles_in(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
+		return 0;
+	rc = store_turn_by_event(b->st, target, &sid, &seq, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	memset(&a, 0, sizeof(a));
+	a.session_id = sid;
+	a.turn_seq = seq;
+	a.author = (char *)sender;
+	a.kind = (char *)kind;
+	a.text = (char *)text;
+	return store_annotation_add(b->st, &a, err);
 }
 
 /* --- commands --- */
@@ -487,7 +831,40 @@ static int command(struct bot *b, struct room *r, const char *sender,
 	while (*arg == ' ' || *arg == '\t' || *arg == '\n')
 		arg++;
 	sbuf_init(&sb);
-	if (!strcmp(cmd, "oefeningen") || !strcmp(cmd, "scenarios") ||
+	if (!strcmp(cmd, "rollen") || !strcmp(cmd, "pauze") ||
+	    !strcmp(cmd, "verder") || !strcmp(cmd, "tip") ||
+	    !strcmp(cmd, "zeg") || !strcmp(cmd, "einde")) {
+		rc = coach_command(b, r, cmd, arg, sender, event_id, err);
+	} else if ((!strcmp(cmd, "stop") || !strcmp(cmd, "opnieuw")) &&
+		   r->ss) {
+		rc = allowed(b, r, sender, ROLE_TRAINEE | ROLE_COACH |
+			     ROLE_TRAINER, cmd, event_id, err);
+		if (rc > 0)
+			rc = !strcmp(cmd, "stop") ?
+			     end_session(b, r, event_id, err) :
+			     restart_session(b, r, sender, event_id, err);
+	} else if (!strcmp(cmd, "nabespreking")) {
+		int64_t sid = r->ss ? session_id(r->ss) : r->last_session;
+		const struct script *sc = r->ss ? session_script(r->ss) : NULL;
+
+		if (!sc && sid) {
+			struct store_session rec;
+
+			memset(&rec, 0, sizeof(rec));
+			if (store_session_get(b->st, sid, &rec, err) == 0)
+				sc = catalog_find(&b->cat, rec.scenario);
+			store_session_release(&rec);
+		}
+		if (!sc) {
+			rc = notice(b, r->id, event_id, "debrief", "Er is hier "
+				    "nog geen oefening om na te bespreken.",
+				    err);
+		} else {
+			debrief_text(b, sid, sc, &sb);
+			rc = notice(b, r->id, event_id, "debrief", sb.buf,
+				    err);
+		}
+	} else if (!strcmp(cmd, "oefeningen") || !strcmp(cmd, "scenarios") ||
 	    !strcmp(cmd, "scenario's")) {
 		scenarios_text(b, &sb);
 		rc = notice(b, r->id, event_id, "list", sb.buf, err);
@@ -523,12 +900,7 @@ static int command(struct bot *b, struct room *r, const char *sender,
 				    "oefening om opnieuw te beginnen. Kies er "
 				    "een met !oefeningen.", err);
 		} else {
-			const struct script *s = session_script(r->ss);
-
-			rc = end_session(b, r, event_id, err);
-			if (rc == 0)
-				rc = start_session(b, r, sender, s, event_id,
-						   err);
+			rc = restart_session(b, r, sender, event_id, err);
 		}
 	} else if (!strcmp(cmd, "stand")) {
 		if (r->ss)
@@ -552,15 +924,9 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static int is_coach(const struct config *cfg, const char *user)
+static int is_coach(struct bot *b, struct room *r, const char *user)
 {
-	for (size_t i = 0; i < cfg->ncoaches; i++)
-		if (strcmp(cfg->coaches[i], user) == 0)
-			return 1;
-	for (size_t i = 0; i < cfg->ntrainers; i++)
-		if (strcmp(cfg->trainers[i], user) == 0)
-			return 1;
-	return 0;
+	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
 }
 
 static void queue_receipt(struct bot *b, const char *room,
@@ -600,6 +966,30 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 		cut = xstrndup(body, n);
 		body = cut;
 	}
+	{
+		json_t *rel = json_object_get(content, "m.relates_to");
+		const char *root = NULL;
+
+		if (json_is_object(rel) && str(rel, "rel_type") &&
+		    !strcmp(str(rel, "rel_type"), "m.thread"))
+			root = str(rel, "event_id");
+		if (!root && json_is_object(rel) &&
+		    (roles_in(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
+			root = str(json_object_get(rel, "m.in_reply_to"),
+				   "event_id");
+		/* Threads (and coaches' replies) are talk about the
+		 * rehearsal: never input for the persona. */
+		if (root) {
+			rc = annotate(b, r, sender, root, "notitie", body, err);
+			if (rc == 0 && r->ss)
+				rc = session_log(r->ss, is_coach(b, r,
+						 sender) ? STORE_COACH :
+						 STORE_OTHER, sender, body,
+						 eid, err) < 0 ? -1 : 0;
+			free(cut);
+			return rc;
+		}
+	}
 	if (body[0] == '!' && strcmp(mt, "m.notice") != 0) {
 		if (!b->initial)
 			rc = command(b, r, sender, body, eid, err);
@@ -613,11 +1003,12 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 		if (added < 0) {
 			rc = -1;
 		} else if (added == 0) {
-			r->answer_at = mono_ms() + b->cfg->gather_ms;
+			if (!r->paused)
+				r->answer_at = mono_ms() + b->cfg->gather_ms;
 			queue_receipt(b, r->id, eid);
 		}
 	} else if (r->ss) {
-		rc = session_log(r->ss, is_coach(b->cfg, sender) ?
+		rc = session_log(r->ss, is_coach(b, r, sender) ?
 				 STORE_COACH : STORE_OTHER, sender, body, eid,
 				 err) < 0 ? -1 : 0;
 	}
@@ -653,6 +1044,59 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 	return 0;
 }
 
+/* The room's creator and power levels decide who may coach. Kept in
+ * meta too: an incremental sync does not repeat room state. */
+static int on_state(struct bot *b, struct room *r, json_t *ev,
+		    struct err *err)
+{
+	const char *type = str(ev, "type");
+	json_t *content = json_object_get(ev, "content");
+
+	if (!type || !json_is_object(content) ||
+	    !json_is_string(json_object_get(ev, "state_key")) ||
+	    strcmp(str(ev, "state_key"), ""))
+		return 0;
+	if (!strcmp(type, "m.room.create")) {
+		const char *c = str(content, "creator") ?
+				str(content, "creator") : str(ev, "sender");
+
+		if (!c)
+			return 0;
+		free(r->creator);
+		r->creator = xstrdup(c);
+		return room_meta_set(b, "creator", r->id, c, err);
+	}
+	if (!strcmp(type, "m.room.power_levels")) {
+		json_t *users = json_object_get(content, "users");
+		char *text;
+		int rc;
+
+		if (!json_is_object(users))
+			return 0;
+		json_decref(r->power_users);
+		r->power_users = json_deep_copy(users);
+		text = json_dumps(users, JSON_COMPACT);
+		rc = room_meta_set(b, "pl", r->id, text ? text : "{}", err);
+		free(text);
+		return rc;
+	}
+	return 0;
+}
+
+/* Our own persona lines come back with their event id: remember it on
+ * the turn, so reactions and thread replies can find the turn. */
+static int on_own(struct bot *b, json_t *ev, struct err *err)
+{
+	const char *eid = str(ev, "event_id");
+	const char *turn = str(json_object_get(ev, "content"), TURN_FIELD);
+	long long sid;
+	int seq;
+
+	if (!eid || !turn || sscanf(turn, "%lld:%d", &sid, &seq) != 2)
+		return 0;
+	return store_turn_set_event(b->st, sid, seq, eid, err);
+}
+
 static int on_event(struct bot *b, struct room *r, json_t *ev,
 		    struct err *err)
 {
@@ -664,8 +1108,23 @@ static int on_event(struct bot *b, struct room *r, json_t *ev,
 		return 0;
 	if (!strcmp(type, "m.room.member"))
 		return on_member(b, r, ev, me, err);
+	if (!strcmp(type, "m.room.create") || !strcmp(type,
+						      "m.room.power_levels"))
+		return on_state(b, r, ev, err);
 	if (!strcmp(sender, me))
-		return 0;
+		return on_own(b, ev, err);
+	if (!strcmp(type, "m.reaction")) {
+		json_t *rel = json_object_get(json_object_get(ev, "content"),
+					      "m.relates_to");
+		const char *target = str(rel, "event_id");
+		const char *key = str(rel, "key");
+
+		if (!target || !key || strcmp(str(rel, "rel_type") ?
+					      str(rel, "rel_type") : "",
+					      "m.annotation"))
+			return 0;
+		return annotate(b, r, sender, target, "reactie", key, err);
+	}
 	if (!strcmp(type, "m.room.message"))
 		return on_message(b, r, ev, err);
 	if (!strcmp(type, "m.room.encrypted") && !r->told_encrypted &&
@@ -737,6 +1196,11 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 		if (!r) {
 			r = room_add(b, rid, NULL);
 			if (room_save(b, r, err) < 0)
+				return -1;
+		}
+		json_array_foreach(json_object_get(json_object_get(room,
+				"state"), "events"), i, ev) {
+			if (json_is_object(ev) && on_state(b, r, ev, err) < 0)
 				return -1;
 		}
 		json_array_foreach(tl, i, ev) {
@@ -918,6 +1382,18 @@ static void reload(struct bot *b)
 		struct room *r = room_add(b, v[i].room, v[i].inviter);
 		struct store_session rec;
 		const struct script *s;
+		char *pause = room_meta_get(b, "pause", v[i].room);
+		char *pl = room_meta_get(b, "pl", v[i].room);
+
+		r->creator = room_meta_get(b, "creator", v[i].room);
+		r->paused = pause != NULL;
+		if (pl) {
+			json_error_t je;
+
+			r->power_users = json_loads(pl, 0, &je);
+		}
+		free(pause);
+		free(pl);
 
 		if (!v[i].session_id)
 			continue;
@@ -935,7 +1411,7 @@ static void reload(struct bot *b)
 			      v[i].room, err.msg);
 		} else {
 			r->trainee = rec.trainee ? xstrdup(rec.trainee) : NULL;
-			if (session_pending(r->ss, &err) > 0)
+			if (!r->paused && session_pending(r->ss, &err) > 0)
 				r->answer_at = mono_ms();
 		}
 		store_session_release(&rec);

@@ -10,6 +10,8 @@ struct session {
 	struct engine *e;
 	int64_t id;
 	int closed;
+	int said[SCRIPT_MAX_MSGS];  /* seq of the persona lines just stored */
+	size_t nsaid;
 };
 
 static void json_str(struct sbuf *sb, const char *s)
@@ -84,7 +86,9 @@ static int store_answer(struct session *ss, const struct engine_out *o,
 		t.vars_json = vars.buf;
 		if (store_turn_add(ss->st, &t, err) < 0)
 			goto fail;
+		ss->said[i] = t.seq;
 	}
+	ss->nsaid = o->nmsgs;
 	for (size_t i = 0; i < o->npoints; i++) {
 		struct store_rubric r;
 
@@ -251,8 +255,9 @@ int session_resume(struct store *st, const struct script *s, int64_t id,
 	return 0;
 }
 
-int session_log(struct session *ss, const char *speaker, const char *author,
-		const char *text, const char *event_id, struct err *err)
+int session_log_seq(struct session *ss, const char *speaker,
+		    const char *author, const char *text,
+		    const char *event_id, int *seq, struct err *err)
 {
 	struct store_turn t;
 
@@ -269,7 +274,17 @@ int session_log(struct session *ss, const char *speaker, const char *author,
 	t.author = (char *)author;
 	t.text = (char *)text;
 	t.event_id = (char *)event_id;
-	return store_turn_add(ss->st, &t, err);
+	if (store_turn_add(ss->st, &t, err) < 0)
+		return -1;
+	if (seq)
+		*seq = t.seq;
+	return 0;
+}
+
+int session_log(struct session *ss, const char *speaker, const char *author,
+		const char *text, const char *event_id, struct err *err)
+{
+	return session_log_seq(ss, speaker, author, text, event_id, NULL, err);
 }
 
 /* Trainee turns after the last evaluated one: node is set once the
@@ -367,6 +382,12 @@ out:
 	sbuf_release(&rules);
 	sbuf_release(&vars);
 	return rc;
+}
+
+const int *session_said(const struct session *ss, size_t *n)
+{
+	*n = ss->nsaid;
+	return ss->said;
 }
 
 const struct script *session_script(const struct session *ss)

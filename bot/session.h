@@ -48,6 +48,11 @@ int session_resume(struct store *st, const struct script *s, int64_t id,
 int session_log(struct session *ss, const char *speaker, const char *author,
 		const char *text, const char *event_id, struct err *err);
 
+/* The same, telling the turn's seq. */
+int session_log_seq(struct session *ss, const char *speaker,
+		    const char *author, const char *text,
+		    const char *event_id, int *seq, struct err *err);
+
 /* Trainee messages stored but not yet answered. */
 int session_pending(struct session *ss, struct err *err);
 
@@ -56,6 +61,10 @@ int session_pending(struct session *ss, struct err *err);
  * empty (nmsgs 0, no turn taken) when nothing was waiting. */
 int session_answer(struct session *ss, struct match *m,
 		   struct engine_out *out, struct err *err);
+
+/* The turn numbers (seq) of the persona lines of the last answer or
+ * opening, in order; borrowed until the next call. */
+const int *session_said(const struct session *ss, size_t *n);
 
 const struct script *session_script(const struct session *ss);
 

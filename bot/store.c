@@ -1506,3 +1506,25 @@ int store_purge(struct store *st, int64_t before_ms,
 	*n = len;
 	return 0;
 }
+
+int store_turn_set_event(struct store *st, int64_t session_id, int seq,
+			 const char *event_id, struct err *err)
+{
+	const char *what = "een bericht aan zijn beurt koppelen";
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(st->db, "UPDATE OR IGNORE turns SET"
+				    " event_id = :event WHERE session_id ="
+				    " :session AND seq = :seq AND event_id IS"
+				    " NULL", -1, &q, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = bind_text(q, ":event", event_id) ||
+		     bind_int64(q, ":session", session_id) ||
+		     bind_int64(q, ":seq", seq) ? SQLITE_RANGE : SQLITE_OK;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return fail(st, err, what, rc);
+	return 0;
+}

@@ -175,6 +175,11 @@ int store_rooms_list(struct store *st, struct store_room **out, size_t *n,
 void store_rooms_free(struct store_room *v, size_t n);
 int store_room_delete(struct store *st, const char *room, struct err *err);
 
+/* Tie a stored turn to the Matrix event that carried it (the bot learns
+ * the event id of its own lines only when they come back in /sync). */
+int store_turn_set_event(struct store *st, int64_t session_id, int seq,
+			 const char *event_id, struct err *err);
+
 /* Retention: delete every session that ended before before_ms, with its
  * turns, rubric events and annotations, in one transaction. Open
  * sessions are kept. *out lists what was deleted (caller frees with

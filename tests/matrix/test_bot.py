@@ -110,6 +110,8 @@ class Bot:
             "typing": {"enabled": typing, "chars_per_second": 100,
                        "min_ms": 1500, "max_ms": 2500},
             "gather_ms": self.gather_ms,
+            "roles": {"coaches": ["@coach:localhost"],
+                      "trainers": ["@trainer:localhost"]},
         }
         with open(self.config, "w") as f:
             json.dump(cfg, f)
@@ -467,6 +469,99 @@ def test_typing_and_receipts(hs, bot):
         bot.reconfigure(typing=False)
 
 
+def test_coaching(hs, bot):
+    """A trainee, a coach, a trainer and a bystander: what each client
+    actually receives."""
+    t = hs.client("trainee12")
+    coach = hs.client("coach")
+    trainer = hs.client("trainer")
+    other = hs.client("trainee13")
+    room = t.create_room(invite=[BOT, coach.user_id, trainer.user_id,
+                                 other.user_id])
+    for c in (coach, trainer, other):
+        c.join(room)
+    t.wait_for(lambda: notices(t, room), what="greeting")
+    t.send(room, "!start moeder-brief")
+    t.wait_for(lambda: persona_msgs(t, room), what="opening")
+    settle(t, room)
+
+    def last_notice(c):
+        settle(c, room)
+        return notices(c, room)[-1]
+    other.send(room, "!pauze")
+    n = last_notice(other)
+    check("is voor een coach of een trainer" in n, "bystander refused: " + n)
+    coach.send(room, "!pauze")
+    check("staat even stil" in last_notice(coach), "paused")
+    before = len(persona_msgs(t, room))
+    t.send(room, "Goedemiddag, ik ben Lotte. Hoe was het om die brief te "
+                 "krijgen?")
+    time.sleep(3)
+    settle(t, room)
+    check(len(persona_msgs(t, room)) == before, "no answer while paused")
+    coach.send(room, "!verder")
+    t.wait_for(lambda: len(persona_msgs(t, room)) > before,
+               what="answer after !verder")
+    settle(t, room)
+    coach.send(room, "!tip Vraag eens hoe het met Daan gaat.")
+    t.wait_for(lambda: any("Tip van de coach: Vraag eens" in n
+                           for n in notices(t, room)), what="the tip")
+    coach.send(room, "!zeg Ik weet het eigenlijk ook niet meer.")
+    t.wait_for(lambda: "Ik weet het eigenlijk ook niet meer." in
+               persona_msgs(t, room), what="the puppeted line")
+    settle(t, room)
+    # annotations: a reaction on the trainee's message, a thread reply
+    # on a persona line
+    trainee_ev = t.messages(room, t.user_id)[-1]["event_id"]
+    persona_ev = t.messages(room, BOT, "m.text")[-1]["event_id"]
+    n_persona = len(persona_msgs(t, room))
+    coach.send_event(room, "m.reaction", {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": trainee_ev, "key": "👍"}})
+    coach.send(room, "", content={
+        "msgtype": "m.text", "body": "Hier had ze meer ruimte nodig.",
+        "m.relates_to": {"rel_type": "m.thread", "event_id": persona_ev}})
+    time.sleep(3)
+    settle(t, room)
+    check(len(persona_msgs(t, room)) == n_persona,
+          "thread messages never reach the persona")
+    db = bot.db()
+    notes = db.execute("SELECT kind, text, author FROM annotations"
+                       " ORDER BY id").fetchall()
+    db.close()
+    check(("reactie", "👍", "@coach:localhost") in notes and
+          ("notitie", "Hier had ze meer ruimte nodig.",
+           "@coach:localhost") in notes, f"annotations stored: {notes}")
+    t.send(room, "!rollen")
+    n = last_notice(t)
+    check("@coach:localhost" in n and "@trainer:localhost" in n and
+          t.user_id in n, "roles listed: " + n)
+    coach.send(room, "!einde")
+    t.wait_for(lambda: any(n.startswith("Einde van de oefening")
+                           for n in notices(t, room)), what="debrief")
+    end = [n for n in notices(t, room) if
+           n.startswith("Einde van de oefening")][-1]
+    check("Aantekeningen van de coaches" in end and "👍" in end and
+          "meer ruimte" in end, "debrief carries the annotations")
+    check("vertrouwen" in end and "Rubriek" in end, "debrief has meters "
+          "and rubric")
+    trainer.send(room, "!nabespreking")
+    trainer.wait_for(lambda: sum(n.startswith("Einde van de oefening")
+                                 for n in notices(trainer, room)) >= 2,
+                     what="debrief again")
+    db = bot.db()
+    sid, = db.execute("SELECT max(id) FROM sessions WHERE room = ?",
+                      (room,)).fetchone()
+    author = db.execute("SELECT author FROM turns WHERE session_id = ? AND"
+                        " text = ?", (sid, "Ik weet het eigenlijk ook niet"
+                                      " meer.")).fetchone()
+    db.close()
+    check(author == ("@coach:localhost",), "puppeted line logged as the "
+          "coach's")
+    html = sh(BIN, "export", str(sid), "--format", "html", "--db",
+              bot.store)
+    check("Hier had ze meer ruimte nodig." in html, "export has notes")
+
+
 def test_rate_limited(_hs, _bot):
     """Synapse's own limits (rc_message 0.2/s, burst 10): four rooms
     starting at once make the bot send far more than the burst."""
@@ -500,7 +595,8 @@ def test_rate_limited(_hs, _bot):
 
 TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
-         test_invites_and_leaving, test_typing_and_receipts, test_outage,
+         test_invites_and_leaving, test_typing_and_receipts, test_coaching,
+         test_outage,
          test_rate_limited]
 
 

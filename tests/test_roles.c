@@ -1,0 +1,56 @@
+/* test_roles.c - who is trainee, coach or trainer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "roles.h"
+
+static void test_roles(void **state)
+{
+	char *coaches[] = { "@coach:x" }, *trainers[] = { "@trainer:x",
+							    "@coach:x" };
+	struct config cfg;
+	json_t *pl = json_pack("{s:i, s:i, s:i, s:i}", "@maker:x", 100,
+			       "@ervaring:x", 50, "@bot:x", 100,
+			       "@gewoon:x", 10);
+	struct room_roles rr = { "@trainee:x", "@maker:x", pl, "@bot:x" };
+	struct sbuf sb;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.coaches = coaches;
+	cfg.ncoaches = 1;
+	cfg.trainers = trainers;
+	cfg.ntrainers = 2;
+	assert_int_equal(roles_of(&cfg, &rr, "@trainee:x"), ROLE_TRAINEE);
+	assert_int_equal(roles_of(&cfg, &rr, "@coach:x"),
+			 ROLE_COACH | ROLE_TRAINER);
+	assert_int_equal(roles_of(&cfg, &rr, "@trainer:x"), ROLE_TRAINER);
+	/* power level 50 from the creator makes a coach; the creator's own
+	 * 100, the bot's, or a low level do not */
+	assert_int_equal(roles_of(&cfg, &rr, "@ervaring:x"), ROLE_COACH);
+	assert_int_equal(roles_of(&cfg, &rr, "@maker:x"), 0);
+	assert_int_equal(roles_of(&cfg, &rr, "@bot:x"), 0);
+	assert_int_equal(roles_of(&cfg, &rr, "@gewoon:x"), 0);
+	assert_int_equal(roles_of(&cfg, &rr, NULL), 0);
+	sbuf_init(&sb);
+	roles_name(ROLE_COACH | ROLE_TRAINER, &sb);
+	assert_string_equal(sb.buf, "coach en trainer");
+	sbuf_reset(&sb);
+	roles_name(0, &sb);
+	assert_string_equal(sb.buf, "deelnemer");
+	sbuf_release(&sb);
+	json_decref(pl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roles),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
