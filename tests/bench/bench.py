@@ -32,7 +32,7 @@ if something broke (a message went unanswered, a process died).
 
     bench.py [--messages N] [--warmup N] [--rooms N] [--per-room N]
              [--port N] [--no-wire] [--skip-latency] [--skip-load]
-             [--keep]
+             [--keep] [--samples FILE]
 
 OEF_BIN names the bot binary (default build/oefenkamer).
 
@@ -1295,6 +1295,9 @@ def main():
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--keep", action="store_true",
                     help="keep the bots' logs and store")
+    ap.add_argument("--samples", metavar="FILE",
+                    help="write every latency sample and the load "
+                    "figures to FILE as JSON")
     a = ap.parse_args()
     if not os.access(BIN, os.X_OK):
         sys.exit(f"{BIN}: not built (make)")
@@ -1330,6 +1333,9 @@ def main():
     finally:
         try:
             b.report(argv)
+            if a.samples:
+                with open(a.samples, "w") as f:
+                    json.dump(b.res, f, indent=1)
         finally:
             b.close()
     if b.broken:
