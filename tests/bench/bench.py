@@ -894,6 +894,7 @@ class Bench:
                                 for _, e in s_ours.after(
                                     r_ours, x["eid"], bot, "m.notice"))
                 running = not ended
+                x["ending"] = ended
                 if not warm:
                     res["ours"].append(x)
             x = self.sample("nio", t_nio, s_nio, r_nio, nio, text)
@@ -1037,7 +1038,17 @@ class Bench:
                 n = sum(1 for i in range(len(rooms)) if not answered(i))
             self.broken.append(f"{name}: {n} rooms not fully answered "
                                f"within {a.load_timeout} s")
-        time.sleep(1.0)        # the rest of multi-line answers, receipts
+        # the rest of multi-line answers: until the bot is quiet
+        end = time.monotonic() + a.load_timeout
+        while name == "oefenkamer" and self.outbox() and \
+                time.monotonic() < end:
+            time.sleep(0.05)
+        while time.monotonic() < end:
+            with ws.cond:
+                last = max(ws.last_from(r, bot_id) for r in rooms)
+            if time.monotonic() - last >= 1.0:
+                break
+            time.sleep(0.1)
         with ws.cond:
             t_last = max((t for r, s in zip(rooms, sent)
                           for t, _ in ws.after(r, s[0], bot_id, "m.text")),
@@ -1230,10 +1241,16 @@ class Bench:
           f"{'p50':>7} {'p99':>7} {'max':>7}")
         rows = (("oefenkamer", "ours"), ("matrix-nio echo (peer)", "nio"),
                 ("floor: client -> client, no bot", "floor"))
+        plain = [x["t"] for x in lat["ours"] if not x.get("ending")]
+        n_end = len(lat["ours"]) - len(plain)
         for label, k in rows:
             xs = col(k, "t")
             P(f"  {label:38} {cell(xs, 50):>7} {cell(xs, 99):>7} "
               f"{ms(max(xs) if xs else None):>7}")
+            if k == "ours" and n_end:
+                P(f"  {'  the turns that end no rehearsal':38} "
+                  f"{cell(plain, 50):>7} {cell(plain, 99):>7} "
+                  f"{ms(max(plain) if plain else None):>7}")
         fl = col("floor", "t")
         for label, k in rows[:2]:
             xs = col(k, "t")
@@ -1261,8 +1278,9 @@ class Bench:
             if miss:
                 P(f"  ({miss} samples had no wire match and are left out "
                   "of the wire columns)")
-        P(f"  (our room: {self.restarts} rehearsal restarts; "
-          f"{self.not_text} first replies were not m.text)")
+        P(f"  (our room: {self.restarts} rehearsal restarts; {n_end} of "
+          f"the {len(lat['ours'])} answers ended a rehearsal;\n"
+          f"  {self.not_text} first replies were not m.text)")
 
     def close(self):
         if self.wire:
