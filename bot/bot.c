@@ -29,10 +29,13 @@ struct room {
 	char *creator;             /* who made the room (m.room.create) */
 	json_t *power_users;       /* m.room.power_levels users, or NULL */
 	int64_t last_session;      /* for !nabespreking after the end */
+	char *coach_room;          /* its coaches' side room, or NULL */
+	char *practice;            /* for a side room: its practice room */
 };
 
 /* Requests whose answer we wait for. */
-enum call_kind { CALL_JOIN, CALL_MEMBERS, CALL_WHOAMI, CALL_OTHER };
+enum call_kind { CALL_JOIN, CALL_MEMBERS, CALL_WHOAMI, CALL_CREATE,
+		 CALL_OTHER };
 
 struct call {
 	uint64_t cookie;
@@ -106,6 +109,8 @@ static void room_release(struct room *r)
 	free(r->inviter);
 	free(r->creator);
 	json_decref(r->power_users);
+	free(r->coach_room);
+	free(r->practice);
 }
 
 static void room_remove(struct bot *b, const char *id)
@@ -303,8 +308,10 @@ static const char help_text[] =
 	"!stand — hoe staan vertrouwen en spanning ervoor\n"
 	"!nabespreking — de nabespreking (opnieuw)\n"
 	"!rollen — wie is hier trainee, coach of trainer\n"
+	"!terugkijken <sessie> [snelheid] — een oefening terugkijken\n"
 	"Voor coaches en trainers: !pauze en !verder, !tip <tekst> (een "
-	"hint voor de trainee), !zeg <tekst> (de persona zegt dit), !einde. "
+	"hint voor de trainee), !zeg <tekst> (de persona zegt dit), !einde, "
+	"!coachkamer (een kamer waar je live meekijkt). "
 	"Een reactie of een reactie in een thread op een bericht wordt een "
 	"aantekening bij die beurt.\n"
 	"!hulp — dit overzicht\n"
@@ -543,6 +550,19 @@ static int set_pause(struct bot *b, struct room *r, int on, struct err *err)
 	return room_meta_set(b, "pause", r->id, on ? "1" : NULL, err);
 }
 
+/* What happens in a practice room, shown in its coaches' side room. */
+static int mirror(struct bot *b, struct room *r, const char *cause,
+		  const char *what, int k, const char *text, struct err *err)
+{
+	char txn[96], w[32];
+
+	if (!r->coach_room)
+		return 0;
+	snprintf(w, sizeof(w), "%s%d-", what, k);
+	txn_for(txn, sizeof(txn), cause, w, 0);
+	return say(b, r->coach_room, "m.notice", text, txn, 0, err);
+}
+
 static int end_session(struct bot *b, struct room *r, const char *cause,
 		       struct err *err)
 {
@@ -633,6 +653,35 @@ static int answer(struct bot *b, struct room *r, struct err *err)
 		 engine_beurt(session_engine(r->ss)));
 	if (say_answer(b, r, cause, &b->out, err) < 0)
 		return -1;
+	if (r->coach_room) {
+		const struct script *s = session_script(r->ss);
+		struct sbuf sb;
+		int rc = 0;
+
+		sbuf_init(&sb);
+		for (size_t i = 0; i < b->out.nmsgs && rc == 0; i++) {
+			sbuf_reset(&sb);
+			sbuf_addf(&sb, "%s: %s", display_name(b, s),
+				  b->out.msgs[i].buf);
+			rc = mirror(b, r, cause, "p", (int)i, sb.buf, err);
+		}
+		sbuf_reset(&sb);
+		stand_text(r->ss, &sb);
+		sbuf_addf(&sb, " · fase %s", s->nodes[b->out.node].name);
+		if (b->out.nrules)
+			sbuf_adds(&sb, " · regels:");
+		for (size_t i = 0; i < b->out.nrules; i++)
+			sbuf_addf(&sb, " %s", s->rules[b->out.rules[i]].name);
+		for (size_t i = 0; i < b->out.npoints; i++)
+			sbuf_addf(&sb, "\n%s %s", b->out.points[i].shown ?
+				  "✔" : "✘", s->points[b->out.points[i].point]
+				  .label);
+		if (rc == 0)
+			rc = mirror(b, r, cause, "m", 0, sb.buf, err);
+		sbuf_release(&sb);
+		if (rc < 0)
+			return -1;
+	}
 	if (b->out.ended)
 		return end_session(b, r, cause, err);
 	return 0;
@@ -780,9 +829,147 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 				      typing_ms(b->cfg, arg), turn, err);
 	} else if (!strcmp(cmd, "einde")) {
 		rc = end_session(b, r, event_id, err);
+	} else if (!strcmp(cmd, "coachkamer")) {
+		if (r->coach_room) {
+			rc = notice(b, r->id, event_id, "coachroom", "Er is al "
+				    "een coachkamer voor deze oefening.", err);
+		} else {
+			json_t *inv = json_array();
+			json_t *body;
+
+			/* the coaches and trainers of this room */
+			for (size_t i = 0; i < b->cfg->ncoaches; i++)
+				json_array_append_new(inv, json_string(
+					b->cfg->coaches[i]));
+			for (size_t i = 0; i < b->cfg->ntrainers; i++)
+				json_array_append_new(inv, json_string(
+					b->cfg->trainers[i]));
+			{
+				const char *u;
+				json_t *lv;
+
+				json_object_foreach(r->power_users, u, lv)
+					if (roles_in(b, r, u) & ROLE_COACH)
+						json_array_append_new(inv,
+							json_string(u));
+			}
+			json_array_append_new(inv, json_string(sender));
+			sbuf_addf(&sb, "Coachkamer — %s",
+				  session_script(r->ss)->title);
+			body = json_pack("{s:s, s:s, s:o}", "preset",
+					 "private_chat", "name", sb.buf,
+					 "invite", inv);
+			mx_call(b->mx, "POST", "/createRoom", body,
+				call_new(b, CALL_CREATE, r->id));
+			json_decref(body);
+		}
 	}
 out:
 	sbuf_release(&sb);
+	return rc;
+}
+
+#define REPLAY_MAX_LINES 600
+
+/* !terugkijken: replay a stored session into this room for a group
+ * debrief: the turns in order, the meters after each trainee turn, each
+ * annotation after its turn. The pace is the outbox's typing delay, so
+ * the replay survives a restart and never posts a line twice. */
+static int replay(struct bot *b, struct room *r, const char *sender,
+		  const char *arg, const char *event_id, struct err *err)
+{
+	struct store_session rec;
+	struct store_turn *t = NULL;
+	struct store_annotation *an = NULL;
+	size_t nt = 0, na = 0, k = 0;
+	long id = 0;
+	double speed = 1.0;
+	char *end;
+	int rc = 0, part = 0;
+	struct sbuf sb;
+
+	memset(&rec, 0, sizeof(rec));
+	sbuf_init(&sb);
+	id = strtol(arg, &end, 10);
+	if (end == arg || id <= 0) {
+		rc = notice(b, r->id, event_id, "replay", "Gebruik: "
+			    "!terugkijken <sessienummer> [snelheid], "
+			    "bijvoorbeeld !terugkijken 12 2", err);
+		goto out;
+	}
+	while (*end == ' ')
+		end++;
+	if (*end) {
+		speed = strtod(end, NULL);
+		if (!(speed >= 0.1 && speed <= 100))
+			speed = 1.0;
+	}
+	if (store_session_get(b->st, id, &rec, err) != 0 ||
+	    store_turns_get(b->st, id, &t, &nt, err) < 0 ||
+	    store_annotations_get(b->st, id, &an, &na, err) < 0) {
+		rc = notice(b, r->id, event_id, "replay", "Die sessie bestaat "
+			    "niet.", err);
+		goto out;
+	}
+	/* trainers, and the people who took part */
+	if (rec.trainee && !strcmp(rec.trainee, sender))
+		part = 1;
+	/* the coaches who spoke in it took part; bystanders did not */
+	for (size_t i = 0; i < nt && !part; i++)
+		part = t[i].author && !strcmp(t[i].author, sender) &&
+		       (!strcmp(t[i].speaker, STORE_COACH) ||
+			!strcmp(t[i].speaker, STORE_PERSONA));
+	if (!part && !(roles_in(b, r, sender) & ROLE_TRAINER)) {
+		rc = notice(b, r->id, event_id, "replay", "Alleen een trainer "
+			    "of wie aan die oefening meedeed, kan hem "
+			    "terugkijken.", err);
+		goto out;
+	}
+	sbuf_addf(&sb, "Terugkijken: sessie %ld, %s (%zu regels, snelheid "
+		  "%.1f×)", id, rec.title ? rec.title : rec.scenario, nt,
+		  speed);
+	rc = notice(b, r->id, event_id, "replay-start", sb.buf, err);
+	for (size_t i = 0; i < nt && rc == 0 && k < REPLAY_MAX_LINES; i++) {
+		const struct store_turn *x = &t[i];
+		char txn[96];
+		int delay;
+
+		sbuf_reset(&sb);
+		sbuf_addf(&sb, "%s: %s", !strcmp(x->speaker, STORE_TRAINEE) ?
+			  "Trainee" : !strcmp(x->speaker, STORE_PERSONA) ?
+			  (x->author ? "Coach als persona" : rec.persona) :
+			  !strcmp(x->speaker, STORE_COACH) ? "Coach" :
+			  !strcmp(x->speaker, STORE_NOTICE) ? "Oefenkamer" :
+			  "Anderen", x->text);
+		if (!strcmp(x->speaker, STORE_TRAINEE) && x->vars_json)
+			sbuf_addf(&sb, "\n   [%s · fase %s]", x->vars_json,
+				  x->node ? x->node : "-");
+		for (size_t a = 0; a < na; a++)
+			if (an[a].turn_seq == x->seq)
+				sbuf_addf(&sb, "\n   ✎ %s (%s): %s",
+					  an[a].author ? an[a].author : "?",
+					  an[a].kind, an[a].text);
+		delay = (int)((double)strlen(x->text) * 1000.0 /
+			      b->cfg->chars_per_second / speed);
+		if (delay > 8000)
+			delay = 8000;
+		txn_for(txn, sizeof(txn), event_id, "r", (int)k++);
+		rc = say(b, r->id, "m.notice", sb.buf, txn, delay, err);
+	}
+	if (rc == 0) {
+		char txn[96];
+
+		txn_for(txn, sizeof(txn), event_id, "r-end", 0);
+		sbuf_reset(&sb);
+		sbuf_addf(&sb, "Einde van de terugblik op sessie %ld (%s).", id,
+			  rec.ending ? rec.ending : "niet afgerond");
+		rc = say(b, r->id, "m.notice", sb.buf, txn, 500, err);
+	}
+out:
+	sbuf_release(&sb);
+	store_session_release(&rec);
+	store_turns_free(t, nt);
+	store_annotations_free(an, na);
 	return rc;
 }
 
@@ -833,7 +1020,8 @@ static int command(struct bot *b, struct room *r, const char *sender,
 	sbuf_init(&sb);
 	if (!strcmp(cmd, "rollen") || !strcmp(cmd, "pauze") ||
 	    !strcmp(cmd, "verder") || !strcmp(cmd, "tip") ||
-	    !strcmp(cmd, "zeg") || !strcmp(cmd, "einde")) {
+	    !strcmp(cmd, "zeg") || !strcmp(cmd, "einde") ||
+	    !strcmp(cmd, "coachkamer")) {
 		rc = coach_command(b, r, cmd, arg, sender, event_id, err);
 	} else if ((!strcmp(cmd, "stop") || !strcmp(cmd, "opnieuw")) &&
 		   r->ss) {
@@ -843,6 +1031,8 @@ static int command(struct bot *b, struct room *r, const char *sender,
 			rc = !strcmp(cmd, "stop") ?
 			     end_session(b, r, event_id, err) :
 			     restart_session(b, r, sender, event_id, err);
+	} else if (!strcmp(cmd, "terugkijken")) {
+		rc = replay(b, r, sender, arg, event_id, err);
 	} else if (!strcmp(cmd, "nabespreking")) {
 		int64_t sid = r->ss ? session_id(r->ss) : r->last_session;
 		const struct script *sc = r->ss ? session_script(r->ss) : NULL;
@@ -903,10 +1093,30 @@ static int command(struct bot *b, struct room *r, const char *sender,
 			rc = restart_session(b, r, sender, event_id, err);
 		}
 	} else if (!strcmp(cmd, "stand")) {
-		if (r->ss)
+		if (r->ss) {
+			const struct script *s = session_script(r->ss);
+			struct store_rubric *rv = NULL;
+			size_t nr = 0;
+
 			stand_text(r->ss, &sb);
-		else
+			sbuf_addf(&sb, " · fase %s%s", s->nodes[engine_node(
+				  session_engine(r->ss))].name, r->paused ?
+				  " · gepauzeerd" : "");
+			if (store_rubric_get(b->st, session_id(r->ss), &rv,
+					     &nr, err) == 0)
+				for (size_t i = 0; i < nr; i++) {
+					int p = script_find_point(s,
+								  rv[i].point);
+
+					sbuf_addf(&sb, "\n%s %s", rv[i].shown ?
+						  "✔" : "✘", p >= 0 ?
+						  s->points[p].label :
+						  rv[i].point);
+				}
+			store_rubric_free(rv, nr);
+		} else {
 			sbuf_adds(&sb, "Er loopt nu geen oefening.");
+		}
 		rc = notice(b, r->id, event_id, "stand", sb.buf, err);
 	} else {
 		sbuf_addf(&sb, "Die opdracht ken ik niet (!%s). Typ !hulp "
@@ -990,6 +1200,16 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 			return rc;
 		}
 	}
+	/* in a coaches' side room, commands act on the practice room */
+	if (r->practice) {
+		struct room *p = room_find(b, r->practice);
+
+		if (p && body[0] == '!' && strcmp(mt, "m.notice") != 0 &&
+		    !b->initial)
+			rc = command(b, p, sender, body, eid, err);
+		free(cut);
+		return rc;
+	}
 	if (body[0] == '!' && strcmp(mt, "m.notice") != 0) {
 		if (!b->initial)
 			rc = command(b, r, sender, body, eid, err);
@@ -1003,9 +1223,16 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 		if (added < 0) {
 			rc = -1;
 		} else if (added == 0) {
+			struct sbuf sb;
+
 			if (!r->paused)
 				r->answer_at = mono_ms() + b->cfg->gather_ms;
 			queue_receipt(b, r->id, eid);
+			sbuf_init(&sb);
+			sbuf_addf(&sb, "Trainee%s: %s", r->paused ?
+				  " (tijdens de pauze)" : "", body);
+			rc = mirror(b, r, eid, "t", 0, sb.buf, err);
+			sbuf_release(&sb);
 		}
 	} else if (r->ss) {
 		rc = session_log(r->ss, is_coach(b, r, sender) ?
@@ -1027,7 +1254,8 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 		return 0;
 	if (strcmp(who, me) == 0) {
 		/* our own join: say hello once (the txn makes it once) */
-		if (!strcmp(ms, "join") && !b->initial && !r->ss) {
+		if (!strcmp(ms, "join") && !b->initial && !r->ss &&
+		    !r->practice) {
 			const char *prev = str(json_object_get(
 				json_object_get(ev, "unsigned"),
 				"prev_content"), "membership");
@@ -1344,6 +1572,33 @@ static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
 							 c.room));
 			room_remove(b, c.room);
 		}
+	} else if (c.kind == CALL_CREATE) {
+		const char *cr = str(body, "room_id");
+		struct room *p = room_find(b, c.room);
+
+		if (status != 200 || !cr || !p) {
+			log_line("coachkamer maken mislukt (HTTP %ld)", status);
+		} else if (store_begin(b->st, &err) == 0) {
+			struct room *x = room_add(b, cr, NULL);
+
+			p = room_find(b, c.room);   /* room_add may move it */
+			x->practice = xstrdup(p->id);
+			p->coach_room = xstrdup(cr);
+			if (room_save(b, x, &err) < 0 ||
+			    room_meta_set(b, "coachroom", p->id, cr, &err) < 0 ||
+			    room_meta_set(b, "practice", cr, p->id, &err) < 0 ||
+			    notice(b, cr, cr, "intro", "Dit is de coachkamer. "
+				   "Hier zie je de oefening live, met na elke "
+				   "beurt de meters en de regels die vuurden. "
+				   "Opdrachten als !pauze, !tip en !zeg die je "
+				   "hier typt, werken in de oefenkamer.", &err)
+			    < 0 || store_commit(b->st, &err) < 0) {
+				store_rollback(b->st);
+				log_line("%s", err.msg);
+				reload(b);
+			}
+			flush_outbox(b);
+		}
 	} else if (c.kind == CALL_WHOAMI) {
 		const char *dev = str(body, "device_id");
 		const char *uid = str(body, "user_id");
@@ -1386,6 +1641,8 @@ static void reload(struct bot *b)
 		char *pl = room_meta_get(b, "pl", v[i].room);
 
 		r->creator = room_meta_get(b, "creator", v[i].room);
+		r->coach_room = room_meta_get(b, "coachroom", v[i].room);
+		r->practice = room_meta_get(b, "practice", v[i].room);
 		r->paused = pause != NULL;
 		if (pl) {
 			json_error_t je;

@@ -493,6 +493,10 @@ def test_coaching(hs, bot):
     check("is voor een coach of een trainer" in n, "bystander refused: " + n)
     coach.send(room, "!pauze")
     check("staat even stil" in last_notice(coach), "paused")
+    coach.send(room, "!stand")
+    n = last_notice(coach)
+    check("Vertrouwen" in n and "fase" in n and "gepauzeerd" in n,
+          "!stand: meters, phase, pause: " + n)
     before = len(persona_msgs(t, room))
     t.send(room, "Goedemiddag, ik ben Lotte. Hoe was het om die brief te "
                  "krijgen?")
@@ -531,6 +535,28 @@ def test_coaching(hs, bot):
     check(("reactie", "👍", "@coach:localhost") in notes and
           ("notitie", "Hier had ze meer ruimte nodig.",
            "@coach:localhost") in notes, f"annotations stored: {notes}")
+    # the coaches' side room: a live mirror, and commands that act on
+    # the practice room
+    coach.send(room, "!coachkamer")
+    side = coach.wait_for(lambda: next(iter(coach.invites - {room}), None),
+                          timeout=30, what="an invite to the coach room")
+    coach.join(side)
+    coach.wait_for(lambda: any("Dit is de coachkamer" in n
+                               for n in notices(coach, side)),
+                   what="coach room intro")
+    t.send(room, "Hoe gaat het nu met Daan?")
+    coach.wait_for(lambda: any(n.startswith("Trainee: Hoe gaat het nu")
+                               for n in notices(coach, side)),
+                   what="trainee line mirrored")
+    coach.wait_for(lambda: any(n.startswith("Vertrouwen")
+                               for n in notices(coach, side)),
+                   what="meters mirrored")
+    settle(t, room)
+    check(side not in t.events, "the trainee does not see the coach room")
+    coach.send(side, "!tip Laat haar even uitpraten.")
+    t.wait_for(lambda: any("Laat haar even uitpraten" in n
+                           for n in notices(t, room)),
+               what="tip typed in the coach room")
     t.send(room, "!rollen")
     n = last_notice(t)
     check("@coach:localhost" in n and "@trainer:localhost" in n and
@@ -560,6 +586,24 @@ def test_coaching(hs, bot):
     html = sh(BIN, "export", str(sid), "--format", "html", "--db",
               bot.store)
     check("Hier had ze meer ruimte nodig." in html, "export has notes")
+    # replay into another room for a group debrief
+    group = trainer.create_room(invite=[BOT, other.user_id])
+    other.join(group)
+    trainer.wait_for(lambda: notices(trainer, group), what="greeting")
+    other.send(group, f"!terugkijken {sid} 50")
+    other.wait_for(lambda: any("Alleen een trainer" in n
+                               for n in notices(other, group)),
+                   what="bystander may not replay")
+    trainer.send(group, f"!terugkijken {sid} 50")
+    trainer.wait_for(lambda: any(n.startswith("Einde van de terugblik")
+                                 for n in notices(trainer, group)),
+                     timeout=120, what="the replay")
+    lines = notices(trainer, group)
+    first = [i for i, n in enumerate(lines) if n.startswith("Trainee: ")]
+    check(first, "replayed trainee turns")
+    check(any("✎ @coach:localhost (reactie): 👍" in n for n in lines),
+          "annotation replayed after its turn")
+    check(any("[{\"vertrouwen\"" in n for n in lines), "meters replayed")
 
 
 def test_rate_limited(_hs, _bot):
@@ -605,7 +649,8 @@ def main():
     if "--only" in sys.argv:
         only = sys.argv[sys.argv.index("--only") + 1]
     hs = Homeserver("bot", 18030)
-    bot = Bot(hs, allow=["@trainee*:localhost", "@coach:localhost"])
+    bot = Bot(hs, allow=["@trainee*:localhost", "@coach:localhost",
+                         "@trainer:localhost"])
     passed = failed = 0
     try:
         for t in TESTS:
