@@ -38,7 +38,7 @@ $(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
 $(B)/oefenkamer: $(B)/obj/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h tests/fuzz/*.h) | $(B)/tests
+$(B)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard bot/*.h tests/*.h tests/fuzz/*.h) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Ibot -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 $(B)/obj $(B)/tests:

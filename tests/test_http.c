@@ -61,14 +61,6 @@ struct server {
 	int requests;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int send_all(int fd, const char *p, size_t n)
 {
 	ssize_t k;
