@@ -1166,8 +1166,9 @@ class Bench:
         shown = os.path.relpath(BIN, ROOT) if BIN.startswith(ROOT + "/") \
             else BIN
         P(f"  bot: {shown}, built {built}")
-        env = f"OEF_BIN={shlex.quote(BIN)} " if "OEF_BIN" in os.environ \
-            else ""
+        default = os.path.join(ROOT, "build", "oefenkamer")
+        env = f"OEF_BIN={shlex.quote(BIN)} " if \
+            os.path.realpath(BIN) != os.path.realpath(default) else ""
         P("  command: " + env + " ".join(shlex.quote(x) for x in argv))
         if lat:
             self.report_latency(lat)
@@ -1187,9 +1188,9 @@ class Bench:
             hw_p = p["hwm"] if p["hwm"] is not None else p["rss_sampled"]
             P(f"  {'peak RSS during load, MB':30} {mb(hw_o):>11} "
               f"{mb(hw_p):>11} {ratio(hw_o, hw_p):>10} {'<=0.2':>6}")
-            P(f"  {'  anonymous (heap), sampled':30} {mb(o['anon']):>11} "
+            P(f"  {'  of it anonymous (sampled)':30} {mb(o['anon']):>11} "
               f"{mb(p['anon']):>11} {ratio(o['anon'], p['anon']):>10}")
-            P(f"  {'  files (libraries), sampled':30} {mb(o['file']):>11} "
+            P(f"  {'  of it files: libraries':30} {mb(o['file']):>11} "
               f"{mb(p['file']):>11} {ratio(o['file'], p['file']):>10}")
             P(f"  {'peak private memory (USS), MB':30} {mb(o['uss']):>11} "
               f"{mb(p['uss']):>11} {ratio(o['uss'], p['uss']):>10}")
