@@ -14,17 +14,21 @@ peer (nio_echo.py), in one run on one real Synapse on loopback.
            moment of the homeserver hits all three alike.
            "Inside the bot" is measured on the wire: a passive packet
            capture on the loopback interface (AF_PACKET, kernel time
-           stamps, nothing in the path) notes when the /sync response
-           holding the trainee's event reaches the bot's socket and when
-           the bot's PUT .../send/m.room.message leaves it. Latency minus
+           stamps, nothing in the path) notes when the trainee's PUT
+           leaves, when the /sync response holding it reaches the bot's
+           socket, when the bot's PUT .../send/m.room.message leaves and
+           when the /sync response with the reply reaches the trainee:
+           trainee->bot, inside the bot, bot->trainee. Latency minus
            floor is printed too: it is the inside time plus one more hop
            (the reply's own trip through the homeserver).
   Load     ROOMS rooms with one trainee each; every trainee sends PER_ROOM
            messages at once, as fast as the homeserver takes them; first
            for our bot, then for the peer. Peak resident memory (VmHWM,
-           reset with /proc/PID/clear_refs after the rooms are set up) and
-           CPU seconds (utime+stime) of each bot process during the load,
-           and a check that every message was answered.
+           reset with /proc/PID/clear_refs after the rooms are set up;
+           anonymous, file-backed and private memory sampled every 20 ms)
+           and CPU seconds (utime+stime) of each bot process from the
+           first send until it has fallen quiet, and a check that every
+           message was answered (our bot: also in its store).
 
 Typing is off and gather_ms is 0 for our bot, so it answers at once.
 Benchmarks report, they do not assert: the exit status is non-zero only
