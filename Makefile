@@ -5,7 +5,7 @@
 #   make valgrind   the same tests under valgrind
 #   make fuzz       short libFuzzer runs (clang), seeded from scripts/
 #   make play       rehearse a scenario in this terminal
-#   make bench      print the engine figures
+#   make bench      print the engine figures, then the Matrix figures
 #   make demo       Synapse, the bot and demo accounts on this machine
 
 CC ?= cc
@@ -29,7 +29,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 
 .PHONY: all test check-tests deps asan valgrind fuzz play bench clean \
-	integration demo demo-stop
+	integration demo demo-stop bench-matrix
 all: $(B)/oefenkamer
 
 $(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
@@ -88,6 +88,12 @@ play: $(B)/oefenkamer
 
 bench: $(B)/oefenkamer
 	@$(B)/oefenkamer bench engine
+	@$(MAKE) --no-print-directory bench-matrix
+
+# Our bot beside a matrix-nio echo bot on a local Synapse (root; installs
+# python3-matrix-nio when missing). BENCH_ARGS go to tests/bench/bench.py.
+bench-matrix: $(B)/oefenkamer
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/bench/bench.sh $(BENCH_ARGS)
 
 demo: deps $(B)/oefenkamer
 	@sh tests/synapse/demo.sh start

@@ -56,6 +56,7 @@ struct bot {
 	size_t ncalls, calls_cap;
 	uint64_t next_cookie;
 	int64_t outbox_after;      /* highest outbox id handed to mx */
+	int outbox_dirty;          /* rows added since the last flush */
 	int ready;                 /* logged in, syncing */
 	int fatal;
 	int initial;               /* first sync ever: history, not answered */
@@ -252,6 +253,7 @@ static int say_turn(struct bot *b, const char *room, const char *msgtype,
 	o.typing_ms = typing;
 	rc = store_outbox_add(b->st, &o, err);
 	free(content);
+	b->outbox_dirty = 1;
 	return rc;
 }
 
@@ -278,6 +280,9 @@ static void flush_outbox(struct bot *b)
 	size_t n;
 	struct err err;
 
+	if (!b->outbox_dirty)
+		return;
+	b->outbox_dirty = 0;
 	if (store_outbox_list(b->st, b->outbox_after, &v, &n, &err) < 0) {
 		log_line("%s", err.msg);
 		return;
@@ -1485,14 +1490,20 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		free(b->joins[i]);
 	}
 	b->njoins = 0;
+	flush_outbox(b);
+	return 0;
+}
+
+/* Read receipts go out after the replies: Synapse writes one transaction
+ * at a time, and a receipt queued first would delay the answer. */
+static void send_receipts(struct bot *b)
+{
 	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
 		mx_receipt(b->mx, b->receipts[i], b->receipts[i + 1]);
 		free(b->receipts[i]);
 		free(b->receipts[i + 1]);
 	}
 	b->nreceipts = 0;
-	flush_outbox(b);
-	return 0;
 }
 
 static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
@@ -1626,6 +1637,7 @@ static void reload(struct bot *b)
 	size_t n;
 	struct err err;
 
+	b->outbox_dirty = 1;   /* whatever is stored and unsent goes out */
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	b->nrooms = 0;
@@ -1723,6 +1735,8 @@ void bot_free(struct bot *b)
 		free(b->calls[i].room);
 	free(b->calls);
 	free(b->joins);
+	for (size_t i = 0; i < b->nreceipts; i++)
+		free(b->receipts[i]);
 	free(b->receipts);
 	match_release(&b->m);
 	engine_out_release(&b->out);
@@ -1817,6 +1831,7 @@ static int64_t answer_due(struct bot *b, int all)
 		}
 	}
 	flush_outbox(b);
+	send_receipts(b);
 	return next;
 }
 

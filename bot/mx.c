@@ -638,12 +638,6 @@ static int64_t tick(struct mx *mx, int64_t now)
 #define DUE(t) do { int64_t d_ = (t) - now; \
 		if (d_ < 0) d_ = 0; \
 		if (next < 0 || d_ < next) next = d_; } while (0)
-	if (mx->syncing && !mx->sync_req && mx->token) {
-		if (now >= mx->sync_at)
-			sync_issue(mx);
-		else
-			DUE(mx->sync_at);
-	}
 	for (size_t i = 0; i < mx->nrooms && mx->token; i++) {
 		struct room_q *q = &mx->rooms[i];
 		struct send_item *it = q->head;
@@ -665,6 +659,13 @@ static int64_t tick(struct mx *mx, int64_t now)
 			continue;
 		}
 		send_issue(mx, q);
+	}
+	/* after the sends: a reply should not queue behind a new /sync */
+	if (mx->syncing && !mx->sync_req && mx->token) {
+		if (now >= mx->sync_at)
+			sync_issue(mx);
+		else
+			DUE(mx->sync_at);
 	}
 #undef DUE
 	return next;
