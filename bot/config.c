@@ -113,35 +113,6 @@ static void key_err(const struct loader *L, const char *path,
 	err_set(L->err, "%s: %s: %s", L->file, path, what);
 }
 
-/* A value from the file, fit to quote in a one-line message: at most
- * about 60 bytes, cut on a character boundary, control characters and
- * quotes shown as '?'. s is valid UTF-8 (jansson checks). */
-static const char *show(const char *s, char *buf, size_t cap)
-{
-	size_t n = 0, i = 0, k;
-	unsigned char ch;
-
-	while (s[i]) {
-		ch = (unsigned char)s[i];
-		k = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : ch >= 0xc0 ? 2 : 1;
-		if (n >= 60 || n + k + 4 >= cap)
-			break;
-		if (k == 1 && (ch < 0x20 || ch == 0x7f || ch == '"')) {
-			buf[n++] = '?';
-			i++;
-			continue;
-		}
-		memcpy(buf + n, s + i, k);
-		n += k;
-		i += k;
-	}
-	if (s[i]) {
-		memcpy(buf + n, "\xe2\x80\xa6", 3);  /* … */
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 static const char *type_name(const json_t *v)
 {
@@ -293,12 +264,12 @@ static int take_list(const struct loader *L, const struct key *k,
 		if (k->kind == K_USERS && !user_id_valid(s)) {
 			key_err(L, ipath, "verwacht een Matrix-gebruikers-ID "
 				"zoals @naam:example.org, niet \"%s\"",
-				show(s, q, sizeof(q)));
+				quote_short(s, q, sizeof(q)));
 			return -1;
 		}
 		if (k->kind == K_PATTERNS && strpbrk(s, " \t")) {
 			key_err(L, ipath, "een patroon mag geen spaties "
-				"bevatten: \"%s\"", show(s, q, sizeof(q)));
+				"bevatten: \"%s\"", quote_short(s, q, sizeof(q)));
 			return -1;
 		}
 		(*list)[(*count)++] = xstrdup(s);
@@ -371,13 +342,13 @@ static int take(const struct loader *L, const struct key *k,
 		key_err(L, path, "verwacht een adres dat begint met "
 			"http:// of https://, zoals "
 			"https://matrix.example.org, niet \"%s\"",
-			show(s, q, sizeof(q)));
+			quote_short(s, q, sizeof(q)));
 		return -1;
 	}
 	if (k->kind == K_USER && !user_id_valid(s)) {
 		key_err(L, path, "verwacht een Matrix-gebruikers-ID zoals "
 			"@oefenkamer:example.org, niet \"%s\"",
-			show(s, q, sizeof(q)));
+			quote_short(s, q, sizeof(q)));
 		return -1;
 	}
 	free(*(char **)field);
@@ -420,7 +391,7 @@ static int walk(const struct loader *L, json_t *obj, const struct key *keys,
 				sizeof(allowed) - strlen(allowed) - 1);
 		}
 		snprintf(path, sizeof(path), "%s%s%s", prefix,
-			 *prefix ? "." : "", show(name, q, sizeof(q)));
+			 *prefix ? "." : "", quote_short(name, q, sizeof(q)));
 		key_err(L, path, "onbekende sleutel; bekend zijn: %s",
 			allowed);
 		return -1;

@@ -541,12 +541,6 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	return 0;
 }
 
-void engine_end(struct engine *e, uint32_t node)
-{
-	e->node = node;
-	e->ended = 1;
-}
-
 uint64_t engine_state_hash(const struct engine *e)
 {
 	uint64_t h = 14695981039346656037ull;

@@ -62,10 +62,6 @@ int engine_turn(struct engine *e, struct match *m, const char *text,
 int engine_turn_matched(struct engine *e, const struct match *m,
 			const char *text, struct engine_out *out);
 
-/* End the conversation at an ending of the script (e.g. a coach's or
- * the trainee's stop), saying nothing. */
-void engine_end(struct engine *e, uint32_t node);
-
 const struct script *engine_script(const struct engine *e);
 int engine_var(const struct engine *e, size_t i);
 uint32_t engine_node(const struct engine *e);

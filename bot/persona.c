@@ -58,42 +58,6 @@ static void field_err(const struct ctx *c, const char *field,
 	err_set(c->err, "%s: veld \"%s\"%s", c->path, field, what);
 }
 
-/* A value the trainer wrote, fit to quote in a one-line message: at most
- * about 60 bytes, cut on a character boundary, control characters and
- * quotes shown as '?'. */
-static const char *show(const char *s, char *buf, size_t cap)
-{
-	size_t n = 0, i = 0;
-
-	while (s[i] && n + 4 < cap) {
-		unsigned char ch = (unsigned char)s[i];
-		size_t k = 1;
-
-		if (ch >= 0xf0)
-			k = 4;
-		else if (ch >= 0xe0)
-			k = 3;
-		else if (ch >= 0xc0)
-			k = 2;
-		if (n >= 60 || n + k + 4 >= cap)
-			break;
-		if (k == 1 && (ch < 0x20 || ch == 0x7f || ch == '"')) {
-			buf[n++] = '?';
-			i++;
-			continue;
-		}
-		/* jansson only hands out valid UTF-8: the k bytes are there */
-		memcpy(buf + n, s + i, k);
-		n += k;
-		i += k;
-	}
-	if (s[i]) {
-		memcpy(buf + n, "\xe2\x80\xa6", 3);  /* … */
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 static const char *type_name(const json_t *v)
 {
@@ -145,7 +109,7 @@ static int check_keys(const struct ctx *c, json_t *obj, const char *prefix,
 				sizeof(allowed) - strlen(allowed) - 1);
 		}
 		snprintf(field, sizeof(field), "%s%s", prefix,
-			 show(key, q, sizeof(q)));
+			 quote_short(key, q, sizeof(q)));
 		field_err(c, field, " is onbekend; toegestaan zijn: %s",
 			  allowed);
 		return -1;
@@ -256,7 +220,7 @@ static int check_id(const struct ctx *c, json_t *root, const char **out)
 		return -1;
 	if (!valid_id(id)) {
 		field_err(c, "id", ": \"%s\" mag alleen kleine letters, "
-			  "cijfers, - en _ bevatten", show(id, q, sizeof(q)));
+			  "cijfers, - en _ bevatten", quote_short(id, q, sizeof(q)));
 		return -1;
 	}
 	if (strcmp(id, c->want_id)) {
@@ -305,7 +269,7 @@ static int check_role(const struct ctx *c, json_t *root,
 		}
 	}
 	field_err(c, "rol", ": verwacht ouder, jongere of kind, niet \"%s\"",
-		  show(s, q, sizeof(q)));
+		  quote_short(s, q, sizeof(q)));
 	return -1;
 }
 

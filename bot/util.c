@@ -203,6 +203,33 @@ int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+const char *quote_short(const char *s, char *buf, size_t cap)
+{
+	size_t n = 0, i = 0, k;
+	unsigned char ch;
+
+	while (s[i]) {
+		ch = (unsigned char)s[i];
+		k = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : ch >= 0xc0 ? 2 : 1;
+		if (n >= 60 || n + k + 4 >= cap)
+			break;
+		if (k == 1 && (ch < 0x20 || ch == 0x7f || ch == '"')) {
+			buf[n++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(buf + n, s + i, k);
+		n += k;
+		i += k;
+	}
+	if (s[i]) {
+		memcpy(buf + n, "\xe2\x80\xa6", 3);  /* … */
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;

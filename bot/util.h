@@ -59,6 +59,11 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 /* Strict decimal parse of the whole string into [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 
+/* s (valid UTF-8) fit to quote in a one-line message: at most about 60
+ * bytes, cut on a character boundary, control characters and double
+ * quotes shown as '?', an ellipsis when cut. Returns buf. */
+const char *quote_short(const char *s, char *buf, size_t cap);
+
 /* 1 if s is valid UTF-8 of exactly n bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
 
