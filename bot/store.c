@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA 2            /* PRAGMA user_version we write */
+#define STORE_SCHEMA 3            /* PRAGMA user_version we write */
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
 #define STORE_BUSY_MS 5000
 
@@ -94,6 +94,18 @@ static const char *const migrations[STORE_SCHEMA] = {
 	" inviter TEXT,"
 	" joined_ms INTEGER NOT NULL DEFAULT 0,"
 	" session_id INTEGER REFERENCES sessions(id));",
+	/* 2 -> 3: end-to-end encryption. One table of keyed records whose
+	 * meaning belongs to e2ee.c (account, sessions, devices, ...);
+	 * secrets in it are pickles encrypted with the pickle key. Absent
+	 * keys are '' so that the primary key stays unique. */
+	"CREATE TABLE crypto ("
+	" kind TEXT NOT NULL,"
+	" k1 TEXT NOT NULL DEFAULT '',"
+	" k2 TEXT NOT NULL DEFAULT '',"
+	" k3 TEXT NOT NULL DEFAULT '',"
+	" value TEXT NOT NULL,"
+	" n INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (kind, k1, k2, k3));",
 };
 
 enum stmt_id {
@@ -120,6 +132,9 @@ enum stmt_id {
 	ST_ROOM_SET,
 	ST_ROOMS_LIST,
 	ST_ROOM_DEL,
+	ST_CRYPTO_PUT,
+	ST_CRYPTO_LIST,
+	ST_CRYPTO_DEL,
 	ST_COUNT
 };
 
@@ -197,6 +212,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROOMS_LIST] =
 	"SELECT room, inviter, joined_ms, session_id FROM rooms ORDER BY room",
 	[ST_ROOM_DEL] = "DELETE FROM rooms WHERE room = :room",
+	[ST_CRYPTO_PUT] =
+	"INSERT OR REPLACE INTO crypto (kind, k1, k2, k3, value, n)"
+	" VALUES (:kind, :k1, :k2, :k3, :value, :n)",
+	[ST_CRYPTO_LIST] =
+	"SELECT k1, k2, k3, value, n FROM crypto WHERE kind = :kind"
+	" AND (:k1 IS NULL OR k1 = :k1) AND (:k2 IS NULL OR k2 = :k2)"
+	" AND (:k3 IS NULL OR k3 = :k3) ORDER BY n DESC, rowid",
+	[ST_CRYPTO_DEL] =
+	"DELETE FROM crypto WHERE kind = :kind"
+	" AND (:k1 IS NULL OR k1 = :k1) AND (:k2 IS NULL OR k2 = :k2)"
+	" AND (:k3 IS NULL OR k3 = :k3)",
 };
 
 struct store {
@@ -1441,6 +1467,120 @@ int store_room_delete(struct store *st, const char *room, struct err *err)
 	if (bind_text(q, ":room", room))
 		return bind_fail(st, q, err, what);
 	return step_done(st, q, what, err);
+}
+
+/* --- end-to-end encryption records ------------------------------------ */
+
+static int crypto_bind(sqlite3_stmt *q, const struct store_crypto *c,
+		       int wild)
+{
+	const char *k[3] = { c->k1, c->k2, c->k3 };
+	static const char *const names[3] = { ":k1", ":k2", ":k3" };
+
+	for (int i = 0; i < 3; i++)
+		if (bind_text(q, names[i], k[i] || wild ? k[i] : ""))
+			return SQLITE_RANGE;
+	return bind_text(q, ":kind", c->kind);
+}
+
+int store_crypto_put(struct store *st, const struct store_crypto *c,
+		     struct err *err)
+{
+	const char *what = "versleutelingsgegevens opslaan";
+	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_PUT, err);
+
+	if (!q)
+		return -1;
+	if (crypto_bind(q, c, 0) || bind_text(q, ":value", c->value) ||
+	    bind_int64(q, ":n", c->n))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
+}
+
+int store_crypto_list(struct store *st, const struct store_crypto *match,
+		      struct store_crypto **out, size_t *n, struct err *err)
+{
+	const char *what = "versleutelingsgegevens lezen";
+	struct store_crypto *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_LIST, err);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!q)
+		return -1;
+	if (crypto_bind(q, match, 1))
+		return bind_fail(st, q, err, what);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		XGROW(v, cap, len + 1);
+		v[len].kind = NULL;
+		v[len].k1 = col_str(q, 0);
+		v[len].k2 = col_str(q, 1);
+		v[len].k3 = col_str(q, 2);
+		v[len].value = col_str(q, 3);
+		v[len].n = col_i64(q, 4);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_crypto_free(v, len);
+		return stmt_fail(st, q, err, what, rc);
+	}
+	stmt_done(q);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_crypto_get(struct store *st, const struct store_crypto *key,
+		     char **value, int64_t *nval, struct err *err)
+{
+	struct store_crypto m = *key, *v;
+	size_t n;
+
+	*value = NULL;
+	m.k1 = key->k1 ? key->k1 : "";
+	m.k2 = key->k2 ? key->k2 : "";
+	m.k3 = key->k3 ? key->k3 : "";
+	if (store_crypto_list(st, &m, &v, &n, err) < 0)
+		return -1;
+	if (!n) {
+		store_crypto_free(v, n);
+		return 1;
+	}
+	*value = v[0].value;
+	v[0].value = NULL;
+	if (nval)
+		*nval = v[0].n;
+	store_crypto_free(v, n);
+	return 0;
+}
+
+int store_crypto_delete(struct store *st, const struct store_crypto *match,
+			struct err *err)
+{
+	const char *what = "versleutelingsgegevens wissen";
+	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_DEL, err);
+
+	if (!q)
+		return -1;
+	if (crypto_bind(q, match, 1))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
+}
+
+void store_crypto_free(struct store_crypto *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].k1);
+		free(v[i].k2);
+		free(v[i].k3);
+		if (v[i].value) {
+			explicit_bzero(v[i].value, strlen(v[i].value));
+			free(v[i].value);
+		}
+	}
+	free(v);
 }
 
 /* --- retention -------------------------------------------------------- */

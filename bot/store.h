@@ -180,6 +180,28 @@ int store_room_delete(struct store *st, const char *room, struct err *err);
 int store_turn_set_event(struct store *st, int64_t session_id, int seq,
 			 const char *event_id, struct err *err);
 
+/* End-to-end encryption records (their meaning is e2ee.c's): kind and
+ * up to three keys name a record; value is text (pickles are encrypted
+ * by the caller with the pickle key), n a number to sort by (newest
+ * first) or a flag. In matches for list/delete a NULL key matches any;
+ * in put and get NULL means "". Strings of returned records are the
+ * caller's (store_crypto_free wipes the values); kind is not returned. */
+struct store_crypto {
+	char *kind, *k1, *k2, *k3;
+	char *value;
+	int64_t n;
+};
+int store_crypto_put(struct store *st, const struct store_crypto *c,
+		     struct err *err);
+/* 1 if there is no such record (*value NULL); caller frees *value. */
+int store_crypto_get(struct store *st, const struct store_crypto *key,
+		     char **value, int64_t *n, struct err *err);
+int store_crypto_list(struct store *st, const struct store_crypto *match,
+		      struct store_crypto **out, size_t *n, struct err *err);
+int store_crypto_delete(struct store *st, const struct store_crypto *match,
+			struct err *err);
+void store_crypto_free(struct store_crypto *v, size_t n);
+
 /* Retention: delete every session that ended before before_ms, with its
  * turns, rubric events and annotations, in one transaction. Open
  * sessions are kept. *out lists what was deleted (caller frees with

@@ -199,7 +199,7 @@ static void test_new_file_mode(void **state)
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE name = 'annotations'"), 1);
@@ -231,7 +231,7 @@ static void test_empty_file_migrated(void **state)
 	st = open_ok(fx->path);
 	assert_int_equal(new_session(st, "s", 5), 1);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	raw_str_equal(fx->path, "PRAGMA integrity_check", "ok");
 }
@@ -832,6 +832,64 @@ static void test_bot_bookkeeping(void **state)
 	store_free(st);
 }
 
+static void test_crypto_records(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_crypto c = { "olm", "curveA", "s1", NULL, "p1", 10 };
+	struct store_crypto m = { "olm", "curveA", NULL, NULL, NULL, 0 };
+	struct store_crypto *v;
+	struct err err;
+	char *val;
+	int64_t n;
+	size_t len;
+
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+	c.k2 = "s2";
+	c.value = "p2";
+	c.n = 20;
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+	c.k1 = "curveB";
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+	/* replace keeps one record per key */
+	c.k1 = "curveA";
+	c.value = "p2b";
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+
+	/* NULL matches any: newest (highest n) first */
+	assert_int_equal(store_crypto_list(st, &m, &v, &len, &err), 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(v[0].k2, "s2");
+	assert_string_equal(v[0].value, "p2b");
+	assert_string_equal(v[0].k3, "");
+	assert_int_equal(v[0].n, 20);
+	assert_string_equal(v[1].value, "p1");
+	store_crypto_free(v, len);
+
+	/* get: NULL keys mean "" */
+	c.k2 = "s1";
+	assert_int_equal(store_crypto_get(st, &c, &val, &n, &err), 0);
+	assert_string_equal(val, "p1");
+	assert_int_equal(n, 10);
+	free(val);
+	c.k2 = NULL;
+	assert_int_equal(store_crypto_get(st, &c, &val, NULL, &err), 1);
+	assert_null(val);
+
+	/* survives reopening; delete by prefix */
+	store_free(st);
+	st = open_ok(fx->path);
+	assert_int_equal(store_crypto_delete(st, &m, &err), 0);
+	assert_int_equal(store_crypto_list(st, &m, &v, &len, &err), 0);
+	assert_int_equal(len, 0);
+	store_crypto_free(v, len);
+	m.k1 = "curveB";
+	assert_int_equal(store_crypto_list(st, &m, &v, &len, &err), 0);
+	assert_int_equal(len, 1);
+	store_crypto_free(v, len);
+	store_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -856,6 +914,7 @@ int main(void)
 		T(test_readonly_directory),
 		T(test_memory),
 		T(test_bot_bookkeeping),
+		T(test_crypto_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
