@@ -136,6 +136,13 @@ int crypto_megolm_in_new(const char *session_key, int exported,
 			 struct crypto_megolm_in **out, struct err *err);
 char *crypto_megolm_in_id(struct crypto_megolm_in *s);
 uint32_t crypto_megolm_in_first_index(struct crypto_megolm_in *s);
+/* The session as an exported session_key starting at index (for
+ * m.forwarded_room_key and key export; import with exported = 1). A
+ * secret: caller frees with crypto_free_secret. NULL (reason in err)
+ * when index is before the first known one. (Added with crypto.c; also
+ * how the tests reach the exported = 1 path.) */
+char *crypto_megolm_in_export(struct crypto_megolm_in *s, uint32_t index,
+			      struct err *err);
 /* Decrypt; *index is the message index (for replay checks, which are the
  * caller's: the session itself accepts an index twice). CRYPTO_EBADMSG
  * for a tampered or foreign ciphertext, CRYPTO_EUNKNOWN for an index
