@@ -1,13 +1,16 @@
-/* cmd_bench.c - figures, not tests: how fast the engine answers and how
- * much a live session costs. Prints numbers; asserts nothing. */
+/* cmd_bench.c - figures, not tests: how fast the engine answers, how
+ * much a live session costs, what end-to-end encryption adds per
+ * message. Prints numbers; asserts nothing. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "crypto.h"
 #include "engine.h"
 
 #define BENCH_SESSIONS 10000
+#define BENCH_CRYPTO_N 2000
 
 static double now_s(void)
 {
@@ -158,10 +161,205 @@ static int bench_engine(void)
 	return 0;
 }
 
+/* --- bench crypto --------------------------------------------------- */
+
+/* A persona's line as the event plaintext Megolm encrypts (~200 bytes). */
+static const char BENCH_EVENT[] =
+	"{\"type\":\"m.room.message\",\"content\":{\"msgtype\":\"m.text\","
+	"\"body\":\"Ik weet eigenlijk niet of ik dit wel mag vertellen. "
+	"Mama zegt dat het thuis moet blijven.\"},"
+	"\"room_id\":\"!oefenkamer:example.org\"}";
+static const char BENCH_PICKLE_KEY[] = "bench pickle key, not a secret";
+
+static double median_us(double *t, size_t n)
+{
+	qsort(t, n, sizeof(double), cmp_double);
+	return t[n / 2] * 1e6;
+}
+
+/* Olm both ways: a, b are sessions that have exchanged a message. */
+static int bench_olm_pair(struct crypto_account *alice,
+			  struct crypto_account *bob, struct crypto_olm **a,
+			  struct crypto_olm **b)
+{
+	json_t *otks = crypto_account_new_otks(bob, 1);
+	const char *id, *otk = NULL;
+	json_t *v;
+	char *body = NULL, *pt = NULL;
+	int type, rc = -1;
+
+	json_object_foreach(otks, id, v)
+		otk = json_string_value(v);
+	if (!otk || crypto_olm_outbound(alice,
+					crypto_account_curve25519(bob), otk,
+					a, NULL) < 0)
+		goto out;
+	if (crypto_olm_encrypt(*a, "hallo", &type, &body, NULL) < 0 ||
+	    crypto_olm_inbound(bob, crypto_account_curve25519(alice), body,
+			       b, NULL) < 0 ||
+	    crypto_olm_decrypt(*b, type, body, &pt, NULL) < 0)
+		goto out;
+	rc = crypto_account_remove_otk(bob, *b, NULL);
+out:
+	crypto_free_secret(pt);
+	free(body);
+	json_decref(otks);
+	return rc;
+}
+
+static int bench_crypto(void)
+{
+	enum { M_ENC, M_DEC, O_RT, P_PICKLE, P_UNPICKLE, V_JSON, V_RAW,
+	       NROWS };
+	double *t[NROWS];
+	struct crypto_megolm_out *out = crypto_megolm_out_new();
+	struct crypto_megolm_in *in = NULL, *back;
+	struct crypto_account *alice = crypto_account_new();
+	struct crypto_account *bob = crypto_account_new();
+	struct crypto_olm *a = NULL, *b = NULL;
+	char **ct = xcalloc(BENCH_CRYPTO_N, sizeof(*ct));
+	char *key = NULL, *pt, *body, *p = NULL, *canon = NULL, *sig = NULL;
+	json_t *keys = NULL;
+	size_t pickle_len = 0;
+	uint32_t idx;
+	int type, rc = 1;
+	double t0;
+
+	for (size_t r = 0; r < NROWS; r++)
+		t[r] = xcalloc(BENCH_CRYPTO_N, sizeof(double));
+	if (!out || !alice || !bob)
+		goto out;
+	key = crypto_megolm_out_key(out);
+	if (!key || crypto_megolm_in_new(key, 0, &in, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < BENCH_CRYPTO_N; i++) {
+		t0 = now_s();
+		ct[i] = crypto_megolm_out_encrypt(out, BENCH_EVENT);
+		t[M_ENC][i] = now_s() - t0;
+		if (!ct[i])
+			goto out;
+	}
+	for (size_t i = 0; i < BENCH_CRYPTO_N; i++) {
+		t0 = now_s();
+		if (crypto_megolm_in_decrypt(in, ct[i], &pt, &idx, NULL) < 0)
+			goto out;
+		t[M_DEC][i] = now_s() - t0;
+		crypto_free_secret(pt);
+	}
+	/* Olm, alternating directions: every message a new ratchet step,
+	 * the most expensive case. */
+	if (bench_olm_pair(alice, bob, &a, &b) < 0)
+		goto out;
+	for (size_t i = 0; i < BENCH_CRYPTO_N; i++) {
+		struct crypto_olm *from = i & 1 ? a : b, *to = i & 1 ? b : a;
+
+		t0 = now_s();
+		if (crypto_olm_encrypt(from, BENCH_EVENT, &type, &body,
+				       NULL) < 0)
+			goto out;
+		if (crypto_olm_decrypt(to, type, body, &pt, NULL) < 0) {
+			free(body);
+			goto out;
+		}
+		t[O_RT][i] = now_s() - t0;
+		crypto_free_secret(pt);
+		free(body);
+	}
+	for (size_t i = 0; i < BENCH_CRYPTO_N; i++) {
+		free(p);
+		t0 = now_s();
+		p = crypto_megolm_in_pickle(in, BENCH_PICKLE_KEY,
+					    sizeof(BENCH_PICKLE_KEY) - 1);
+		t[P_PICKLE][i] = now_s() - t0;
+		if (!p)
+			goto out;
+		t0 = now_s();
+		if (crypto_megolm_in_unpickle(BENCH_PICKLE_KEY,
+					      sizeof(BENCH_PICKLE_KEY) - 1, p,
+					      &back, NULL) < 0)
+			goto out;
+		t[P_UNPICKLE][i] = now_s() - t0;
+		crypto_megolm_in_free(back);
+	}
+	pickle_len = strlen(p);
+	/* A device's keys as /keys/query returns them, signed. */
+	keys = json_pack("{s:s,s:s,s:[s,s],s:{s:s,s:s}}",
+			 "user_id", "@oefenkamer:example.org",
+			 "device_id", "OEFENKAMER",
+			 "algorithms", "m.olm.v1.curve25519-aes-sha2",
+			 "m.megolm.v1.aes-sha2", "keys",
+			 "curve25519:OEFENKAMER",
+			 crypto_account_curve25519(alice),
+			 "ed25519:OEFENKAMER", crypto_account_ed25519(alice));
+	canon = crypto_canonical(keys);
+	sig = canon ? crypto_account_sign(alice, canon, strlen(canon)) : NULL;
+	if (!sig)
+		goto out;
+	json_object_set_new(keys, "signatures",
+			    json_pack("{s:{s:s}}", "@oefenkamer:example.org",
+				      "ed25519:OEFENKAMER", sig));
+	for (size_t i = 0; i < BENCH_CRYPTO_N; i++) {
+		t0 = now_s();
+		if (crypto_verify_json(keys, "@oefenkamer:example.org",
+				       "OEFENKAMER",
+				       crypto_account_ed25519(alice),
+				       NULL) < 0)
+			goto out;
+		t[V_JSON][i] = now_s() - t0;
+		t0 = now_s();
+		if (crypto_ed25519_verify(crypto_account_ed25519(alice), canon,
+					  strlen(canon), sig) < 0)
+			goto out;
+		t[V_RAW][i] = now_s() - t0;
+	}
+	printf("oefenkamer bench crypto\n");
+	printf("  per message, median of %d runs (one thread, libolm "
+	       "3.2)\n", BENCH_CRYPTO_N);
+	printf("  megolm encrypt:       %.1f us (%zu-byte event, %zu-byte "
+	       "ciphertext)\n", median_us(t[M_ENC], BENCH_CRYPTO_N),
+	       sizeof(BENCH_EVENT) - 1, strlen(ct[0]));
+	printf("  megolm decrypt:       %.1f us\n",
+	       median_us(t[M_DEC], BENCH_CRYPTO_N));
+	printf("  olm encrypt+decrypt:  %.1f us (directions alternating: a "
+	       "ratchet step each message)\n",
+	       median_us(t[O_RT], BENCH_CRYPTO_N));
+	printf("  pickle inbound:       %.1f us (%zu-byte pickle)\n",
+	       median_us(t[P_PICKLE], BENCH_CRYPTO_N), pickle_len);
+	printf("  unpickle inbound:     %.1f us\n",
+	       median_us(t[P_UNPICKLE], BENCH_CRYPTO_N));
+	printf("  verify signed JSON:   %.1f us (device keys: canonical "
+	       "JSON + ed25519)\n", median_us(t[V_JSON], BENCH_CRYPTO_N));
+	printf("  ed25519 verify:       %.1f us (signature only)\n",
+	       median_us(t[V_RAW], BENCH_CRYPTO_N));
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "bench crypto: a crypto operation failed\n");
+	for (size_t r = 0; r < NROWS; r++)
+		free(t[r]);
+	for (size_t i = 0; i < BENCH_CRYPTO_N; i++)
+		free(ct[i]);
+	free(ct);
+	free(p);
+	free(canon);
+	free(sig);
+	json_decref(keys);
+	crypto_free_secret(key);
+	crypto_olm_free(a);
+	crypto_olm_free(b);
+	crypto_account_free(alice);
+	crypto_account_free(bob);
+	crypto_megolm_in_free(in);
+	crypto_megolm_out_free(out);
+	return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "engine") == 0)
 		return bench_engine();
-	fprintf(stderr, "gebruik: oefenkamer bench engine\n");
+	if (argc == 2 && strcmp(argv[1], "crypto") == 0)
+		return bench_crypto();
+	fprintf(stderr, "gebruik: oefenkamer bench engine|crypto\n");
 	return 2;
 }
