@@ -1,5 +1,6 @@
 /* bot.c - see bot.h. */
 #include "bot.h"
+#include "e2ee.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +66,10 @@ struct bot {
 	size_t njoins, joins_cap;
 	char **receipts;           /* room, event pairs */
 	size_t nreceipts, receipts_cap;
+	/* end-to-end encryption: on when a pickle key is given */
+	char *pickle_key;          /* until e2ee_open takes it */
+	size_t pickle_keylen;
+	struct e2ee *e2ee;
 };
 
 static unsigned roles_in(struct bot *b, struct room *r, const char *user);
@@ -1331,6 +1336,48 @@ static int on_own(struct bot *b, json_t *ev, struct err *err)
 }
 
 static int on_event(struct bot *b, struct room *r, json_t *ev,
+		    struct err *err);
+
+/* An encrypted room event: handled as what it decrypts to; a message
+ * whose key is missing is kept (e2ee) and its sender told once. */
+static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
+			struct err *err)
+{
+	enum e2ee_result res;
+	json_t *plain = NULL;
+	const char *sender = str(ev, "sender");
+	const char *eid = str(ev, "event_id");
+	int rc;
+
+	if (e2ee_decrypt(b->e2ee, r->id, ev, &res, &plain, err) < 0)
+		return -1;
+	if (res == E2EE_OK) {
+		rc = strcmp(str(plain, "type") ? str(plain, "type") : "",
+			    "m.room.encrypted") ? on_event(b, r, plain, err) :
+			 0;
+		json_decref(plain);
+		return rc;
+	}
+	if (res != E2EE_WAITING_FIRST || b->initial || !eid ||
+	    !strcmp(sender, b->cfg->user_id))
+		return 0;
+	{
+		struct sbuf sb;
+
+		sbuf_init(&sb);
+		sbuf_addf(&sb, "Ik kan je bericht niet lezen, %s: ik heb de "
+			  "sleutel ervan (nog) niet gekregen. Ik heb je app "
+			  "erom gevraagd; komt hij binnen, dan antwoord ik "
+			  "alsnog. Gebeurt dit vaker, kijk dan of je app "
+			  "sleutels deelt met niet-geverifieerde apparaten, "
+			  "of begin een nieuwe kamer.", sender);
+		rc = notice(b, r->id, eid, "unreadable", sb.buf, err);
+		sbuf_release(&sb);
+	}
+	return rc;
+}
+
+static int on_event(struct bot *b, struct room *r, json_t *ev,
 		    struct err *err)
 {
 	const char *type = str(ev, "type");
@@ -1339,6 +1386,8 @@ static int on_event(struct bot *b, struct room *r, json_t *ev,
 
 	if (!type || !sender)
 		return 0;
+	if (b->e2ee && !strcmp(type, "m.room.encrypted"))
+		return on_encrypted(b, r, ev, err);
 	if (!strcmp(type, "m.room.member"))
 		return on_member(b, r, ev, me, err);
 	if (!strcmp(type, "m.room.create") || !strcmp(type,
@@ -1410,12 +1459,15 @@ static int on_invite(struct bot *b, const char *room_id, json_t *room,
 /* Throw away in-memory state and read it back from the store (after a
  * failed transaction, memory may be ahead of the database). */
 static void reload(struct bot *b);
+static int on_ready(struct bot *b, struct err *err);
 
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 {
 	const char *rid;
 	json_t *room;
 
+	if (b->e2ee && e2ee_sync(b->e2ee, s, err) < 0)
+		return -1;
 	json_object_foreach(s->rooms_invite, rid, room)
 		if (on_invite(b, rid, room, err) < 0)
 			return -1;
@@ -1433,16 +1485,26 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 		}
 		json_array_foreach(json_object_get(json_object_get(room,
 				"state"), "events"), i, ev) {
-			if (json_is_object(ev) && on_state(b, r, ev, err) < 0)
+			if (!json_is_object(ev))
+				continue;
+			if (b->e2ee && e2ee_room_event(b->e2ee, rid, ev,
+						       err) < 0)
+				return -1;
+			if (on_state(b, r, ev, err) < 0)
 				return -1;
 		}
 		json_array_foreach(tl, i, ev) {
 			if (!json_is_object(ev))
 				continue;
+			if (b->e2ee && e2ee_room_event(b->e2ee, rid, ev,
+						       err) < 0)
+				return -1;
 			if (on_event(b, r, ev, err) < 0)
 				return -1;
 		}
 	}
+	if (on_ready(b, err) < 0)
+		return -1;
 	json_object_foreach(s->rooms_leave, rid, room) {
 		struct room *r = room_find(b, rid);
 
@@ -1456,6 +1518,32 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 		room_remove(b, rid);
 	}
 	return store_meta_set(b->st, "sync_token", s->next_batch, err);
+}
+
+/* Encrypted events that became readable (their key arrived, or their
+ * sender's device was confirmed), handled as if they arrived now. */
+static int on_ready(struct bot *b, struct err *err)
+{
+	json_t *ready, *it;
+	size_t i;
+	int rc = 0;
+
+	if (!b->e2ee || !e2ee_has_ready(b->e2ee))
+		return 0;
+	ready = e2ee_take_ready(b->e2ee, err);
+	if (!ready)
+		return e2ee_has_ready(b->e2ee) ? -1 : 0;
+	json_array_foreach(ready, i, it) {
+		struct room *r = room_find(b, str(it, "room"));
+
+		if (r && on_event(b, r, json_object_get(it, "event"),
+				  err) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	json_decref(ready);
+	return rc;
 }
 
 static int on_sync(void *arg, const struct mx_sync *s)
@@ -1544,12 +1632,26 @@ static void on_login(void *arg, int ok, const char *token,
 	b->ready = 1;
 }
 
+static int on_prepare(void *arg, const char *room, const char *type,
+		      const char *body, char **new_type, char **new_body)
+{
+	struct bot *b = arg;
+
+	*new_type = *new_body = NULL;
+	if (!b->e2ee)
+		return 1;
+	return e2ee_prepare(b->e2ee, room, type, body, new_type, new_body);
+}
+
 static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
 {
 	struct bot *b = arg;
 	struct call c;
 	size_t i;
 	struct err err;
+
+	if (b->e2ee && e2ee_on_done(b->e2ee, cookie, status, body))
+		return;
 
 	for (i = 0; i < b->ncalls; i++)
 		if (b->calls[i].cookie == cookie)
@@ -1638,6 +1740,8 @@ static void reload(struct bot *b)
 	struct err err;
 
 	b->outbox_dirty = 1;   /* whatever is stored and unsent goes out */
+	if (b->e2ee && e2ee_reload(b->e2ee, &err) < 0)
+		log_line("%s", err.msg);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	b->nrooms = 0;
@@ -1707,6 +1811,11 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	}
 	if (store_open(cfg->store, &b->st, err) < 0)
 		goto fail;
+	if (e2ee_pickle_key(cfg, b->st, &b->pickle_key, &b->pickle_keylen,
+			    err) < 0) {
+		store_free(b->st);
+		goto fail;
+	}
 	match_init(&b->m);
 	engine_out_init(&b->out);
 	memset(&h, 0, sizeof(h));
@@ -1715,6 +1824,7 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	h.on_sent = on_sent;
 	h.on_login = on_login;
 	h.on_done = on_done;
+	h.prepare = on_prepare;
 	b->mx = mx_new(cfg->homeserver, cfg->user_id, &h);
 	return b;
 fail:
@@ -1727,6 +1837,11 @@ void bot_free(struct bot *b)
 {
 	if (!b)
 		return;
+	e2ee_free(b->e2ee);
+	if (b->pickle_key) {
+		explicit_bzero(b->pickle_key, b->pickle_keylen);
+		free(b->pickle_key);
+	}
 	mx_free(b->mx);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
@@ -1835,6 +1950,51 @@ static int64_t answer_due(struct bot *b, int all)
 	return next;
 }
 
+/* Encryption starts once the device id is known (after login). */
+static int start_e2ee(struct bot *b)
+{
+	struct err err;
+	char *device = NULL;
+
+	if (store_meta_get(b->st, "device_id", &device, &err) < 0 ||
+	    !device || !*device) {
+		log_line("versleuteling: geen apparaat-ID bekend; log opnieuw "
+			 "in met password_file");
+		free(device);
+		return -1;
+	}
+	if (e2ee_open(b->st, b->mx, b->cfg, device, b->pickle_key,
+		      b->pickle_keylen, &b->e2ee, &err) < 0) {
+		b->pickle_key = NULL;
+		log_line("%s", err.msg);
+		free(device);
+		return -1;
+	}
+	b->pickle_key = NULL;   /* e2ee owns it now */
+	free(device);
+	e2ee_start(b->e2ee);
+	return 0;
+}
+
+/* Keys that arrive outside a sync batch (a device confirmed by a
+ * /keys/query) release waiting messages: handle them in their own
+ * transaction. */
+static void ready_outside_sync(struct bot *b)
+{
+	struct err err;
+
+	if (!e2ee_has_ready(b->e2ee))
+		return;
+	if (store_begin(b->st, &err) < 0 || on_ready(b, &err) < 0 ||
+	    store_commit(b->st, &err) < 0) {
+		log_line("ontsleutelde berichten niet verwerkt: %s", err.msg);
+		store_rollback(b->st);
+		reload(b);
+		return;
+	}
+	flush_outbox(b);
+}
+
 int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 {
 	struct err err;
@@ -1861,6 +2021,11 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 			free(since);
 			return -1;
 		}
+		if (b->ready && !started && !*stop && b->pickle_key &&
+		    !b->e2ee && start_e2ee(b) < 0) {
+			free(since);
+			return -1;
+		}
 		if (b->ready && !started && !*stop) {
 			mx_sync_start(b->mx, since, SYNC_TIMEOUT_MS);
 			started = 1;
@@ -1876,6 +2041,10 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		if (stop_at && (mx_sends_pending(b->mx) == 0 ||
 				mono_ms() > stop_at))
 			break;
+		if (b->e2ee && started) {
+			e2ee_poll(b->e2ee);
+			ready_outside_sync(b);
+		}
 		next = answer_due(b, 0);
 		if (next >= 0 && next < timeout)
 			timeout = (int)next;

@@ -73,6 +73,13 @@ static const struct key roles_keys[] = {
 	{ NULL, K_OBJECT, 0, 0, 0, 0, NULL },
 };
 
+static const struct key encryption_keys[] = {
+	KEY("pickle_key_file", K_PATH, pickle_key_file),
+	INT("rotation_messages", rotation_messages, 1, 10000),
+	INT("rotation_ms", rotation_ms, 60000, 604800000),
+	{ NULL, K_OBJECT, 0, 0, 0, 0, NULL },
+};
+
 static const struct key top_keys[] = {
 	KEY("homeserver", K_URL, homeserver),
 	KEY("user_id", K_USER, user_id),
@@ -87,6 +94,7 @@ static const struct key top_keys[] = {
 	INT("gather_ms", gather_ms, 0, 60000),
 	OBJ("roles", roles_keys),
 	INT("retention_days", retention_days, 0, 36500),
+	OBJ("encryption", encryption_keys),
 	{ NULL, K_OBJECT, 0, 0, 0, 0, NULL },
 };
 
@@ -484,6 +492,8 @@ int config_load(const char *path, struct config *out, struct err *err)
 	out->typing_max_ms = 6000;
 	out->gather_ms = 1500;
 	out->retention_days = 0;
+	out->rotation_messages = 100;
+	out->rotation_ms = 604800000;
 
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
@@ -559,6 +569,7 @@ void config_release(struct config *c)
 	free(c->store);
 	free(c->scripts_dir);
 	free(c->personas_dir);
+	free(c->pickle_key_file);
 	free_list(c->invite_allow, c->ninvite_allow);
 	free_list(c->coaches, c->ncoaches);
 	free_list(c->trainers, c->ntrainers);

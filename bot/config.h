@@ -32,6 +32,12 @@ struct config {
 	char **trainers;         /* roles.trainers: user ids */
 	size_t ntrainers;
 	int retention_days;      /* 0 = keep forever */
+	char *pickle_key_file;   /* encryption.pickle_key_file: absolute
+				  * path or NULL (the key itself is never in
+				  * the config; OEFENKAMER_PICKLE_KEY may
+				  * give it instead) */
+	int rotation_messages;   /* encryption.rotation_messages (100) */
+	int rotation_ms;         /* encryption.rotation_ms (one week) */
 };
 
 /* Load and check path. Errors name the file and the key, e.g.

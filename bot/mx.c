@@ -31,6 +31,8 @@ struct send_item {
 	char *room, *type, *txn, *body;
 	int typing_ms;
 	int typed;               /* typing notification already sent */
+	int prepared;            /* passed the prepare hook (e.g. encrypted):
+				  * a resend carries the same body */
 	uint64_t cookie;
 	int attempts;
 	int64_t not_before;
@@ -630,6 +632,43 @@ static void send_issue(struct mx *mx, struct room_q *q)
 	sbuf_release(&u);
 }
 
+/* Run the owner's prepare hook on the head item: 1 ready, 0 wait, -1
+ * dropped. */
+static int prepare(struct mx *mx, struct room_q *q, struct send_item *it)
+{
+	char *type = NULL, *body = NULL;
+	int rc;
+
+	if (!mx->h.prepare) {
+		it->prepared = 1;
+		return 1;
+	}
+	rc = mx->h.prepare(mx->h.arg, it->room, it->type, it->body, &type,
+			   &body);
+	if (rc < 0) {
+		q->head = it->next;
+		if (!q->head)
+			q->tail = NULL;
+		if (mx->h.on_sent)
+			mx->h.on_sent(mx->h.arg, it->cookie, 0, NULL);
+		item_free(it);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (type && body) {
+		free(it->type);
+		free(it->body);
+		it->type = type;
+		it->body = body;
+	} else {
+		free(type);
+		free(body);
+	}
+	it->prepared = 1;
+	return 1;
+}
+
 /* Start what is due; return ms until the next thing is due (or -1). */
 static int64_t tick(struct mx *mx, int64_t now)
 {
@@ -658,6 +697,8 @@ static int64_t tick(struct mx *mx, int64_t now)
 			DUE(it->not_before);
 			continue;
 		}
+		if (!it->prepared && prepare(mx, q, it) <= 0)
+			continue;
 		send_issue(mx, q);
 	}
 	/* after the sends: a reply should not queue behind a new /sync */

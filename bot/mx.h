@@ -43,6 +43,13 @@ struct mx_handlers {
 	/* Login finished (ok or not): the token and device to keep. */
 	void (*on_login)(void *arg, int ok, const char *access_token,
 			 const char *device_id, const char *error);
+	/* Optional, just before a room event is first sent: 1 send it
+	 * (with *new_type and *new_body instead when set, e.g. encrypted;
+	 * the client frees them), 0 not yet (asked again on the next
+	 * round; the room's later events wait behind it), -1 drop it
+	 * (on_sent reports ok = 0). */
+	int (*prepare)(void *arg, const char *room, const char *type,
+		       const char *body, char **new_type, char **new_body);
 	/* A join/leave/other request finished. */
 	void (*on_done)(void *arg, uint64_t cookie, long status,
 			json_t *body);

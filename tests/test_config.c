@@ -191,6 +191,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.ncoaches, 0);
 	assert_int_equal(c.ntrainers, 0);
 	assert_int_equal(c.retention_days, 0);
+	assert_null(c.pickle_key_file);
+	assert_int_equal(c.rotation_messages, 100);
+	assert_int_equal(c.rotation_ms, 604800000);
 	/* nobody may invite when invites.allow is empty */
 	assert_false(config_invite_allowed(&c, "@bot:localhost"));
 	assert_false(config_invite_allowed(&c, ""));
@@ -210,7 +213,9 @@ static void test_relative(void **state)
 		"\"scripts_dir\": \"/abs/scripts\", "
 		"\"typing\": {\"enabled\": false, \"min_ms\": 0, "
 		"\"max_ms\": 0}, \"gather_ms\": 0, \"retention_days\": 36500, "
-		"\"invites\": {}, \"roles\": {\"trainers\": []}}";
+		"\"invites\": {}, \"roles\": {\"trainers\": []}, "
+		"\"encryption\": {\"pickle_key_file\": \"geheim/pk\", "
+		"\"rotation_messages\": 5, \"rotation_ms\": 60000}}";
 	struct sbuf path;
 	struct config c;
 	struct err err = { "" };
@@ -229,6 +234,9 @@ static void test_relative(void **state)
 	assert_int_equal(c.gather_ms, 0);
 	assert_int_equal(c.retention_days, 36500);
 	assert_int_equal(c.ntrainers, 0);
+	assert_path(c.pickle_key_file, fx->realdir, "geheim/pk");
+	assert_int_equal(c.rotation_messages, 5);
+	assert_int_equal(c.rotation_ms, 60000);
 	config_release(&c);
 
 	/* a bare file name: relative to the working directory */
@@ -269,12 +277,12 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: colour: onbekende sleutel; bekend zijn: homeserver, "
 	  "user_id, password_file, access_token_file, device_name, store, "
 	  "scripts_dir, personas_dir, invites, typing, gather_ms, roles, "
-	  "retention_days" },
+	  "retention_days, encryption" },
 	{ "\"we\\\"ird\\n\": 1",
 	  "config.json: we?ird?: onbekende sleutel; bekend zijn: homeserver, "
 	  "user_id, password_file, access_token_file, device_name, store, "
 	  "scripts_dir, personas_dir, invites, typing, gather_ms, roles, "
-	  "retention_days" },
+	  "retention_days, encryption" },
 	/* an unknown key is reported before a wrong value next to it */
 	{ "\"typing\": {\"min_ms\": \"x\", \"maxms\": 1}",
 	  "config.json: typing.maxms: onbekende sleutel; bekend zijn: "
@@ -305,6 +313,15 @@ static const struct bad_case bad_cases[] = {
 	{ "\"retention_days\": 36501",
 	  "config.json: retention_days: moet tussen 0 en 36500 liggen, niet "
 	  "36501" },
+	{ "\"encryption\": {\"pickle_key\": \"geheim\"}",
+	  "config.json: encryption.pickle_key: onbekende sleutel; bekend "
+	  "zijn: pickle_key_file, rotation_messages, rotation_ms" },
+	{ "\"encryption\": {\"rotation_messages\": 0}",
+	  "config.json: encryption.rotation_messages: moet tussen 1 en "
+	  "10000 liggen, niet 0" },
+	{ "\"encryption\": {\"rotation_ms\": 604800001}",
+	  "config.json: encryption.rotation_ms: moet tussen 60000 en "
+	  "604800000 liggen, niet 604800001" },
 	{ "\"retention_days\": null",
 	  "config.json: retention_days: verwacht een geheel getal, niet "
 	  "null" },
