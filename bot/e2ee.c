@@ -524,6 +524,11 @@ int e2ee_reload(struct e2ee *e, struct err *err)
 	return release_all(e, err);
 }
 
+const char *e2ee_identity(const struct e2ee *e)
+{
+	return crypto_account_ed25519(e->acct);
+}
+
 int e2ee_has_ready(const struct e2ee *e)
 {
 	return json_array_size(e->ready) > 0;

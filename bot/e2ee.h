@@ -41,6 +41,8 @@ int e2ee_open(struct store *st, struct mx *mx, const struct config *cfg,
 	      const char *device_id, char *key, size_t keylen,
 	      struct e2ee **out, struct err *err);
 void e2ee_free(struct e2ee *e);
+/* The device's ed25519 identity key (borrowed). */
+const char *e2ee_identity(const struct e2ee *e);
 /* Drop in-memory state and read it back (after a rolled-back batch). */
 int e2ee_reload(struct e2ee *e, struct err *err);
 
