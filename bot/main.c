@@ -18,6 +18,7 @@ static const char usage[] =
 	"                                          nabespreking maken\n"
 	"  graph SCENARIO                          scenario als Graphviz dot\n"
 	"  bench engine                            snelheid en geheugen\n"
+	"  bench crypto                            wat versleuteling per bericht kost\n"
 	"  run --config BESTAND                    de Matrix-bot\n"
 	"  purge (--config BESTAND | --days N [--db BESTAND])\n"
 	"                                          oude oefeningen wissen\n"

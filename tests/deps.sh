@@ -4,7 +4,7 @@
 set -eu
 need="build-essential pkg-config libcurl4-openssl-dev libjansson-dev
 libolm-dev libsqlite3-dev libcmocka-dev sqlite3 valgrind clang
-python3
+python3 python3-matrix-nio python3-olm
 libclang-rt-14-dev"
 missing=""
 for p in $need; do

@@ -39,6 +39,8 @@ bash "$SYN" register demo trainee "$TRAINEEPW" >/dev/null
 bash "$SYN" register demo coach "$COACHPW" >/dev/null
 bash "$SYN" register demo trainer "$TRAINERPW" >/dev/null
 printf '%s\n' "$BOTPW" >"$DIR/bot-password"
+# The pickle key encrypts the bot's keys in its store (umask 077: 0600).
+head -c 32 /dev/urandom | base64 >"$DIR/pickle-key"
 cat >"$DIR/config.json" <<JSON
 {
   "homeserver": "$url",
@@ -52,7 +54,8 @@ cat >"$DIR/config.json" <<JSON
   "typing": { "enabled": true, "chars_per_second": 30,
               "min_ms": 800, "max_ms": 5000 },
   "roles": { "coaches": ["@coach:localhost"],
-             "trainers": ["@trainer:localhost"] }
+             "trainers": ["@trainer:localhost"] },
+  "encryption": { "pickle_key_file": "$DIR/pickle-key" }
 }
 JSON
 nohup "$BIN" run --config "$DIR/config.json" >"$DIR/bot.log" 2>&1 &
@@ -81,7 +84,9 @@ Oefenkamer draait.
 Log in met een Matrix-app op deze computer (Element Desktop, nheko,
 FluffyChat…): kies "andere homeserver", vul $url in en log in als
 trainee. De kamer "Oefenkamer" staat klaar; de bot heeft je begroet.
-Typ daar !oefeningen en dan bijvoorbeeld !start 3.
+Typ daar !oefeningen en dan bijvoorbeeld !start 3. Een versleuteld
+gesprek kan ook: begin in je app een direct gesprek met
+@oefenkamer:localhost (de bot ondertekent zijn apparaat zelf).
 
 De bot schrijft naar $DIR/bot.log; de oefeningen staan in
 $DIR/oefenkamer.db (oefenkamer sessions --db $DIR/oefenkamer.db).
