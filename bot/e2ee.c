@@ -1408,6 +1408,11 @@ static int megolm_decrypt(struct e2ee *e, const char *room, json_t *ev,
 	}
 	*out = json_deep_copy(ev);
 	json_object_set(*out, "type", json_object_get(pt, "type"));
+	/* relations travel in the clear, beside the ciphertext */
+	if (json_is_object(json_object_get(c, "m.relates_to")) &&
+	    !json_object_get(json_object_get(pt, "content"), "m.relates_to"))
+		json_object_set(json_object_get(pt, "content"), "m.relates_to",
+				json_object_get(c, "m.relates_to"));
 	json_object_set(*out, "content", json_object_get(pt, "content"));
 	*res = DEC_OK;
 out:
