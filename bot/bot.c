@@ -629,6 +629,41 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 	return room_save(b, r, err);
 }
 
+/* !opnieuw after a rehearsal ended: the room's last scenario again. */
+static int restart_ended(struct bot *b, struct room *r, const char *sender,
+			 const char *event_id, struct err *err)
+{
+	struct store_session *v = NULL, rec;
+	size_t n = 0;
+	int64_t sid = r->last_session;
+	const struct script *s = NULL;
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	if (!sid) {   /* after a restart: the newest session of this room */
+		if (store_sessions_list(b->st, &v, &n, err) < 0)
+			return -1;
+		for (size_t i = 0; i < n && !sid; i++)
+			if (v[i].room && !strcmp(v[i].room, r->id))
+				sid = v[i].id;
+		store_sessions_free(v, n);
+	}
+	if (sid && store_session_get(b->st, sid, &rec, err) == 0)
+		s = catalog_find(&b->cat, rec.scenario);
+	if (!s) {
+		store_session_release(&rec);
+		return notice(b, r->id, event_id, "none", "Er is geen "
+			      "oefening om opnieuw te beginnen. Kies er een "
+			      "met !oefeningen.", err);
+	}
+	/* a coach restarting keeps the trainee the trainee */
+	rc = start_session(b, r, rec.trainee && (roles_in(b, r, sender) &
+						 (ROLE_COACH | ROLE_TRAINER)) ?
+			   rec.trainee : sender, s, event_id, err);
+	store_session_release(&rec);
+	return rc;
+}
+
 static int restart_session(struct bot *b, struct room *r, const char *sender,
 			   const char *event_id, struct err *err)
 {
@@ -1096,9 +1131,7 @@ static int command(struct bot *b, struct room *r, const char *sender,
 			rc = end_session(b, r, event_id, err);
 	} else if (!strcmp(cmd, "opnieuw")) {
 		if (!r->ss) {
-			rc = notice(b, r->id, event_id, "none", "Er is geen "
-				    "oefening om opnieuw te beginnen. Kies er "
-				    "een met !oefeningen.", err);
+			rc = restart_ended(b, r, sender, event_id, err);
 		} else {
 			rc = restart_session(b, r, sender, event_id, err);
 		}

@@ -189,6 +189,24 @@ static void test_start_and_answer(void **state)
 			   " 'trainee'"), 2);
 }
 
+/* !opnieuw after a rehearsal ended starts the same scenario again. */
+static void test_opnieuw_after_end(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	feed(f, "03-start.json");
+	assert_int_equal(feed(f, "07-stop-opnieuw.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " scenario = 'moeder-brief' AND ended_ms > 0"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " scenario = 'moeder-brief' AND ended_ms = 0 AND"
+			   " trainee = '@trainee:localhost'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%geen oefening om opnieuw%'"), 0);
+}
+
 static void test_malformed(void **state)
 {
 	struct fx *f = *state;
@@ -230,6 +248,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invite_join_greet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_start_and_answer, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_opnieuw_after_end, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 						teardown),
