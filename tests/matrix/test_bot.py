@@ -79,9 +79,13 @@ class Bot:
     """The bot process, with its own config, store and log."""
 
     def __init__(self, hs, allow=("@*:localhost",), gather_ms=600,
-                 typing=False):
+                 typing=False, extra=None, env=None):
+        """extra: more config keys (e.g. "encryption"); env: more
+        environment variables for the bot process."""
         hs.user("oefenkamer")
         self.hs = hs
+        self.extra = dict(extra or {})
+        self.env = dict(env or {})
         self.allow = list(allow)
         self.gather_ms = gather_ms
         self.dir = tempfile.mkdtemp(prefix="oef-bot-")
@@ -113,6 +117,7 @@ class Bot:
             "roles": {"coaches": ["@coach:localhost"],
                       "trainers": ["@trainer:localhost"]},
         }
+        cfg.update(self.extra)
         with open(self.config, "w") as f:
             json.dump(cfg, f)
 
@@ -124,7 +129,8 @@ class Bot:
     def start(self):
         logf = open(self.log, "a")
         self.proc = subprocess.Popen([BIN, "run", "--config", self.config],
-                                     stdout=logf, stderr=logf)
+                                     stdout=logf, stderr=logf,
+                                     env={**os.environ, **self.env})
         logf.close()
 
     def kill(self, sig=signal.SIGKILL):

@@ -582,6 +582,7 @@ def test_restart_mid_session(st):
     bot = st.bot
     lines = script_dialogue(st.script, "goed", long=True)[:6]
     before = trainee_turns(bot, room)
+    devs = bot_devices(t.raw)
     play(t, room, lines[:2])
     bot.kill(signal.SIGKILL)
     bot.start()
@@ -600,6 +601,7 @@ def test_restart_mid_session(st):
           "restarts")
     check(bot.logtext().count("ingelogd als") == 1,
           "one login: restarts keep the device")
+    check(bot_devices(t.raw) == devs, "the same device keys after restarts")
 
 
 def test_second_device(st):
