@@ -591,13 +591,27 @@ int crypto_olm_inbound(struct crypto_account *a, const char *their_curve,
 		err_set(err, "olm inbound: missing sender key");
 		return CRYPTO_EFAIL;
 	}
+	/* Not olm_create_inbound_session_from: libolm 3.2.13 then accepts a
+	 * pre-key message without the sender's identity key and copies it
+	 * from a NULL pointer (found by tests/fuzz sync). Create from the
+	 * message's own key, then check that key is their_curve. */
 	len = strlen(prekey_body);
 	buf = copy_in(prekey_body, len);
 	s = ses_alloc();
-	if (olm_create_inbound_session_from(s, a->acc, their_curve,
-					    strlen(their_curve), buf, len) ==
-	    olm_error()) {
-		rc = FAIL_SES(err, "olm_create_inbound_session_from", s);
+	if (olm_create_inbound_session(s, a->acc, buf, len) == olm_error()) {
+		rc = FAIL_SES(err, "olm_create_inbound_session", s);
+		ses_free(s);
+		wipe_free(buf, len + 1);
+		return rc;
+	}
+	wipe_free(buf, len + 1);
+	buf = copy_in(prekey_body, len);
+	if (olm_matches_inbound_session_from(s, their_curve,
+					     strlen(their_curve), buf, len) !=
+	    1) {
+		err_set(err, "olm inbound: pre-key message not from %.60s",
+			their_curve);
+		rc = CRYPTO_EBADMSG;
 		ses_free(s);
 	} else {
 		*out = olm_wrap(s);

@@ -1628,9 +1628,11 @@ static int unwedge(struct e2ee *e, const char *sender, const char *curve,
 	if (rc == 0) {
 		log_line("versleuteling: sessie met %s %s hapert; ik begin een "
 			 "nieuwe", sender, dev);
-		claim(e, json_pack("{s:{s:s}}", sender, dev, OTK_ALG),
-		      json_pack("{s:b, s:s, s:s}", "dummy", 1, "user", sender,
-				"device", dev));
+		json_t *want = json_pack("{s:{s:s}}", sender, dev, OTK_ALG);
+
+		claim(e, want, json_pack("{s:b, s:s, s:s}", "dummy", 1, "user",
+					 sender, "device", dev));
+		json_decref(want);
 	}
 out:
 	free(t);

@@ -152,13 +152,19 @@ static void test_olm_both_ways(void **state)
 					    crypto_account_curve25519(p.alice),
 					    body, &again, &err), 0);
 	crypto_olm_free(again);
+	/* ... but only for the device that sent it */
+	assert_int_equal(crypto_olm_inbound(p.bob,
+					    crypto_account_curve25519(p.bob),
+					    body, &again, &err), CRYPTO_EBADMSG);
+	assert_null(again);
+	assert_non_null(strstr(err.msg, "not from"));
 	assert_int_equal(crypto_account_remove_otk(p.bob, p.b, &err), 0);
 	/* Now it is gone: the same pre-key message opens nothing ... */
 	assert_int_equal(crypto_olm_inbound(p.bob,
 					    crypto_account_curve25519(p.alice),
 					    body, &late, &err), CRYPTO_EBADMSG);
 	assert_null(late);
-	assert_non_null(strstr(err.msg, "olm_create_inbound_session_from"));
+	assert_non_null(strstr(err.msg, "olm_create_inbound_session"));
 	/* ... and neither does a new session of carol's on the same key. */
 	assert_int_equal(crypto_olm_outbound(carol,
 					     crypto_account_curve25519(p.bob),
