@@ -755,15 +755,18 @@ def test_late_key(st):
                 if m["content"]["body"].startswith(UNREADABLE)]
     t.wait_for(unreadable, timeout=60, what="the 'cannot read' notice")
     note = unreadable()[0]["content"]
-    print("   notice:", note["body"][:200].replace("\n", " | "))
 
-    def key_request():
-        return [e for e in t.to_device if isinstance(e, RoomKeyRequest)
+    def key_request(c):
+        return [e for e in c.to_device if isinstance(e, RoomKeyRequest)
                 and e.sender == BOT and e.session_id == sid]
-    req = t.wait_for(key_request, timeout=60, what="m.room_key_request")[0]
-    check(req.room_id == room and req.sender_key == t.curve25519 and
-          req.algorithm == MEGOLM and req.requesting_device_id == dev,
-          f"the key request names the session: {req.source}")
+    # to every device of the sender (a second one when test_second_device
+    # ran before)
+    for c in [c for c in st.clients if c.user_id == t.user_id]:
+        req = c.wait_for(lambda c=c: key_request(c), timeout=60,
+                         what=f"m.room_key_request at {c.device_id}")[0]
+        check(req.room_id == room and req.sender_key == t.curve25519 and
+              req.algorithm == MEGOLM and req.requesting_device_id == dev,
+              f"the key request names the session: {req.source}")
     check(t.user_id in note["body"] or t.user_id in json.dumps(note),
           "the notice is addressed to the sender: " + note["body"][:120])
     check(trainee_turns(bot, room) == before,
