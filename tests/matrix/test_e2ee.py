@@ -20,6 +20,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -478,6 +479,7 @@ class Story:
     def close(self):
         for c in self.clients:
             c.close()
+            shutil.rmtree(c.dir, ignore_errors=True)
 
 
 def trainee_turns(bot, room):
@@ -903,6 +905,8 @@ def main():
             st.close()
         if bot:
             bot.close()
+            # the pickle key does not outlive the run
+            shutil.rmtree(os.path.dirname(bot.keyfile), ignore_errors=True)
         if "--keep" not in sys.argv:
             hs.stop()
     print(f"e2ee: {passed} passed, {failed} failed "
