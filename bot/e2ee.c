@@ -350,6 +350,17 @@ static int save_account(struct e2ee *e, struct err *err)
 
 /* --- opening --------------------------------------------------------- */
 
+/* 1 if st holds an account (an identity made with some pickle key). */
+static int has_identity(struct store *st, struct err *err)
+{
+	struct store_crypto c = { "account", NULL, NULL, NULL, NULL, 0 };
+	char *v = NULL;
+	int rc = store_crypto_get(st, &c, &v, NULL, err);
+
+	crypto_free_secret(v);
+	return rc < 0 ? -1 : rc == 0;
+}
+
 int e2ee_pickle_key(const struct config *cfg, struct store *st, char **key,
 		    size_t *len, struct err *err)
 {
@@ -360,17 +371,30 @@ int e2ee_pickle_key(const struct config *cfg, struct store *st, char **key,
 	if (env && *env) {
 		*key = xstrdup(env);
 	} else if (cfg->pickle_key_file) {
-		if (config_read_secret(cfg->pickle_key_file, key, err) < 0)
-			return -1;
-	} else {
-		struct store_crypto c = { "account", NULL, NULL, NULL, NULL, 0 };
-		char *v = NULL;
-		int rc = store_crypto_get(st, &c, &v, NULL, err);
+		struct err why;
 
-		crypto_free_secret(v);
+		if (config_read_secret(cfg->pickle_key_file, key, &why) < 0) {
+			int have = has_identity(st, err);
+
+			if (have < 0)
+				return -1;
+			err_set(err, "de pickle-sleutel is niet te lezen (%s). "
+				"%s", why.msg, have ?
+				"De store heeft al een versleutelde identiteit: "
+				"zet de sleutel van toen terug (of geef hem in "
+				"OEFENKAMER_PICKLE_KEY); een nieuwe maak ik niet "
+				"stilletjes." : "Maak een nieuwe sleutel met: "
+				"(umask 077 && head -c 32 /dev/urandom | base64 "
+				"> BESTAND), met het bestand uit "
+				"encryption.pickle_key_file.");
+			return -1;
+		}
+	} else {
+		int rc = has_identity(st, err);
+
 		if (rc < 0)
 			return -1;
-		if (rc == 0) {
+		if (rc == 1) {
 			err_set(err, "%s bevat de versleutelde identiteit van "
 				"dit apparaat, maar er is geen pickle-sleutel: "
 				"zet encryption.pickle_key_file in de "
@@ -1424,16 +1448,40 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
-/* Waiting events of session sid that now decrypt go to e->ready. */
+/* Oldest first: by arrival (n), then by how the store listed them. */
+struct waiting {
+	int64_t n;
+	size_t i;
+};
+
+static int waiting_cmp(const void *a, const void *b)
+{
+	const struct waiting *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Waiting events of session sid that now decrypt go to e->ready, in the
+ * order they arrived (the persona answers them in that order). */
 static int release_waiting(struct e2ee *e, const char *sid, struct err *err)
 {
 	struct store_crypto *v;
+	struct waiting *order;
 	size_t n;
 	int rc = 0;
 
 	if (rec_list(e, "wait", sid, NULL, &v, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	order = xcalloc(n ? n : 1, sizeof(*order));
+	for (size_t i = 0; i < n; i++) {
+		order[i].n = v[i].n;
+		order[i].i = i;
+	}
+	qsort(order, n, sizeof(*order), waiting_cmp);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		size_t i = order[k].i;
 		json_error_t je;
 		json_t *ev = json_loads(v[i].value, 0, &je), *out = NULL;
 		enum dec res = DEC_REJECT;
@@ -1448,6 +1496,7 @@ static int release_waiting(struct e2ee *e, const char *sid, struct err *err)
 			rc = rec_del(e, "wait", sid, v[i].k2, v[i].k3, err);
 		json_decref(ev);
 	}
+	free(order);
 	store_crypto_free(v, n);
 	return rc;
 }

@@ -146,6 +146,11 @@ static void test_key_sources(void **state)
 	assert_null(key);
 	assert_non_null(strstr(err.msg, "chmod 600"));
 
+	/* a missing file before any identity exists: how to make one */
+	unlink(fx->key);
+	assert_int_equal(e2ee_pickle_key(&fx->cfg, st, &key, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "Maak een nieuwe sleutel"));
+
 	/* too short to be a key */
 	write_key(fx, "kort\n", 0600);
 	assert_int_equal(e2ee_pickle_key(&fx->cfg, st, &key, &len, &err), -1);
@@ -193,6 +198,12 @@ static void test_wrong_or_lost_key(void **state)
 	assert_null(identity(fx, st, &err));
 	assert_non_null(strstr(err.msg, "pickle-sleutel"));
 	assert_non_null(strstr(err.msg, "niet stilletjes"));
+
+	/* the key file gone: says it is the pickle key, and what to do */
+	unlink(fx->key);
+	assert_int_equal(e2ee_pickle_key(&fx->cfg, st, &key, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "pickle-sleutel is niet te lezen"));
+	assert_non_null(strstr(err.msg, "sleutel van toen terug"));
 
 	/* no key at all while the store has an identity: an error too */
 	fx->cfg.pickle_key_file = NULL;
