@@ -60,11 +60,14 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 
 # The bot on a real Synapse on loopback (tests/synapse/synapse.sh builds
-# and caches a Debian sid chroot with matrix-synapse the first time).
+# and caches a Debian sid chroot with matrix-synapse the first time);
+# test_e2ee.py drives it with Debian's matrix-nio, an independent E2EE
+# client (so Debian's python, whatever python3 is first on PATH).
 integration: $(B)/oefenkamer
 	@bash tests/synapse/synapse.sh prepare
 	@sh tests/synapse/smoke.sh
 	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" python3 tests/matrix/test_bot.py
+	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" /usr/bin/python3 tests/matrix/test_e2ee.py
 
 ASAN = B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
