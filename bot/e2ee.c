@@ -1841,9 +1841,22 @@ static int outbound(struct e2ee *e, const char *room,
 		p = NULL;
 		if (rc < 0)
 			return -1;
-		if (crypto_megolm_out_index(s) <
-		    (uint32_t)e->cfg->rotation_messages &&
-		    now_ms() - *created < e->cfg->rotation_ms) {
+		int64_t msgs = e->cfg->rotation_messages;
+		int64_t ms = e->cfg->rotation_ms;
+		json_t *enc = rec_json(e, "enc", room, NULL, NULL);
+		json_t *rm = json_object_get(enc, "rotation_period_msgs");
+		json_t *rt = json_object_get(enc, "rotation_period_ms");
+
+		/* the room's own settings, when stricter, win */
+		if (json_is_integer(rm) && json_integer_value(rm) > 0 &&
+		    json_integer_value(rm) < msgs)
+			msgs = json_integer_value(rm);
+		if (json_is_integer(rt) && json_integer_value(rt) > 0 &&
+		    json_integer_value(rt) < ms)
+			ms = json_integer_value(rt);
+		json_decref(enc);
+		if ((int64_t)crypto_megolm_out_index(s) < msgs &&
+		    now_ms() - *created < ms) {
 			*out = s;
 			*sid = crypto_megolm_out_id(s);
 			return 0;

@@ -851,6 +851,44 @@ def test_pickle_key(st):
     check(not problems, "\n".join(problems))
 
 
+def bot_session_ids(c, room):
+    """Megolm session ids of the bot's events, oldest first."""
+    return [e["content"].get("session_id") for e in raw_timeline(c, room)
+            if e.get("sender") == BOT and e.get("type") == "m.room.encrypted"]
+
+
+def test_rotation_on_leave(st):
+    """Someone leaves: the bot's next message uses a room key they never
+    had; the members still read it."""
+    t, room = st.session()
+    guest = st.client("gast", "gast laptop")
+    t.invite(room, guest.user_id)
+    guest.wait_for(lambda: room in guest.invites, what="the guest's invite")
+    guest.join(room)
+    t.sync()
+    answers(st, "Hoe gaat het nu met jullie thuis?", "a guest in the room")
+    before = bot_session_ids(t, room)[-1]
+    check(guest.wait_for(lambda: persona_msgs(guest, room), timeout=60,
+                         what="the guest reading the persona"),
+          "the guest decrypts while in the room")
+    guest.raw.leave(room)
+
+    def bot_saw_leave():
+        db = st.bot.db()
+        try:
+            return db.execute("SELECT count(*) FROM crypto WHERE kind ="
+                              " 'mem' AND k1 = ? AND k2 = ?",
+                              (room, guest.user_id)).fetchone()[0] == 0
+        finally:
+            db.close()
+    t.wait_for(bot_saw_leave, timeout=30, what="the bot seeing the guest go")
+    answers(st, "Wat zou je willen dat er anders gaat?", "the guest gone")
+    after = bot_session_ids(t, room)[-1]
+    check(after != before, f"a new room key after the guest left "
+          f"({before} -> {after})")
+    bot_events_all_encrypted(t, room)
+
+
 def answers(st, line, what):
     """The bot answers line in the DM and stores it as a trainee turn."""
     t, room, bot = st.trainee, st.room, st.bot
@@ -866,7 +904,7 @@ def answers(st, line, what):
 TESTS = [test_harness_nio_pair, test_encrypted_dm_greeting,
          test_full_rehearsal, test_restart_mid_session, test_second_device,
          test_coach_joins, test_cross_signing, test_replay_and_tamper,
-         test_late_key, test_pickle_key]
+         test_late_key, test_rotation_on_leave, test_pickle_key]
 
 
 def main():
