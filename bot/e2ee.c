@@ -1021,9 +1021,20 @@ static void query_done(struct e2ee *e, long status, json_t *body,
 	json_array_foreach(users, i, u) {
 		json_t *devs = json_object_get(all, json_string_value(u));
 
-		if (devices_update(e, json_string_value(u),
-				   json_is_object(devs) ? devs : NULL,
-				   &err) < 0) {
+		if (!json_is_object(devs)) {
+			/* its server did not answer (see "failures"): keep
+			 * what we know rather than forget every device */
+			log_line("versleuteling: apparaten van %s niet "
+				 "opgehaald; ik houd wat ik weet",
+				 json_string_value(u));
+			if (rec_put(e, "track", json_string_value(u), NULL,
+				    NULL, "1", 0, &err) < 0) {
+				ok = 0;
+				break;
+			}
+			continue;
+		}
+		if (devices_update(e, json_string_value(u), devs, &err) < 0) {
 			log_line("versleuteling: %s", err.msg);
 			ok = 0;
 			break;
