@@ -65,6 +65,19 @@ struct bot {
 	size_t njoins, joins_cap;
 	char **receipts;           /* room, event pairs */
 	size_t nreceipts, receipts_cap;
+	struct name_change *names; /* display names, in outbox order */
+	size_t nnames, names_cap;
+	int64_t outbox_last;       /* newest outbox id added */
+	/* sent outbox rows, deleted together once per poll round */
+	int64_t *sent;
+	size_t nsent, sent_cap;
+};
+
+/* A display-name change waiting for the outbox rows before it. */
+struct name_change {
+	char *room;
+	char *name;
+	int64_t after;             /* goes out after outbox row <= this */
 };
 
 static unsigned roles_in(struct bot *b, struct room *r, const char *user);
@@ -254,6 +267,8 @@ static int say_turn(struct bot *b, const char *room, const char *msgtype,
 	rc = store_outbox_add(b->st, &o, err);
 	free(content);
 	b->outbox_dirty = 1;
+	if (rc == 0 && o.id)
+		b->outbox_last = o.id;
 	return rc;
 }
 
@@ -271,6 +286,46 @@ static int notice(struct bot *b, const char *room, const char *cause,
 
 	txn_for(txn, sizeof(txn), cause, what, 0);
 	return say(b, room, "m.notice", text, txn, 0, err);
+}
+
+/* Change the bot's display name in a room once the outbox rows queued
+ * so far have gone out: it travels in the room's ordered send queue, so
+ * the last persona line cannot appear under the next name. Part of the
+ * current transaction: dropped by reload() when that rolls back. */
+static void name_change(struct bot *b, const char *room, const char *name)
+{
+	struct name_change *c;
+
+	XGROW(b->names, b->names_cap, b->nnames + 1);
+	c = &b->names[b->nnames++];
+	c->room = xstrdup(room);
+	c->name = xstrdup(name);
+	c->after = b->outbox_last;
+}
+
+/* Queue the name changes that come before outbox row upto (or all). */
+static void flush_names(struct bot *b, int64_t upto)
+{
+	size_t k = 0;
+
+	while (k < b->nnames && b->names[k].after < upto) {
+		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name,
+				   call_new(b, CALL_OTHER, b->names[k].room));
+		free(b->names[k].room);
+		free(b->names[k].name);
+		k++;
+	}
+	memmove(b->names, b->names + k, (b->nnames - k) * sizeof(*b->names));
+	b->nnames -= k;
+}
+
+static void drop_names(struct bot *b)
+{
+	for (size_t i = 0; i < b->nnames; i++) {
+		free(b->names[i].room);
+		free(b->names[i].name);
+	}
+	b->nnames = 0;
 }
 
 /* Hand outbox rows added since last time to the Matrix client. */
@@ -291,6 +346,7 @@ static void flush_outbox(struct bot *b)
 		json_error_t je;
 		json_t *c = json_loads(v[i].content, 0, &je);
 
+		flush_names(b, v[i].id);
 		if (c) {
 			mx_send(b->mx, v[i].room, v[i].type, v[i].txn, c,
 				v[i].typing_ms, (uint64_t)v[i].id);
@@ -299,6 +355,7 @@ static void flush_outbox(struct bot *b)
 		b->outbox_after = v[i].id;
 	}
 	store_outbox_free(v, n);
+	flush_names(b, INT64_MAX);
 }
 
 /* --- texts --- */
@@ -592,8 +649,7 @@ static int end_session(struct bot *b, struct room *r, const char *cause,
 	r->last_session = session_id(r->ss);
 	if (set_pause(b, r, 0, err) < 0)
 		return -1;
-	mx_set_displayname(b->mx, r->id, b->cfg->device_name,
-			   call_new(b, CALL_OTHER, r->id));
+	name_change(b, r->id, b->cfg->device_name);
 	room_clear_session(r);
 	return room_save(b, r, err);
 }
@@ -611,6 +667,8 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 		return -1;
 	r->ss = ss;
 	r->trainee = xstrdup(sender);
+	/* the persona's name before its first words */
+	name_change(b, r->id, display_name(b, s));
 	sbuf_init(&sb);
 	sbuf_addf(&sb, "Oefening: %s\n%s\n(Je praat nu met %s. !stop om te "
 		  "stoppen, !hulp voor hulp.)", s->title, s->intro,
@@ -619,8 +677,6 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 	sbuf_release(&sb);
 	if (rc < 0 || say_answer(b, r, cause, &b->out, err) < 0)
 		return -1;
-	mx_set_displayname(b->mx, r->id, display_name(b, s),
-			   call_new(b, CALL_OTHER, r->id));
 	return room_save(b, r, err);
 }
 
@@ -1638,6 +1694,7 @@ static void reload(struct bot *b)
 	struct err err;
 
 	b->outbox_dirty = 1;   /* whatever is stored and unsent goes out */
+	drop_names(b);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	b->nrooms = 0;
@@ -1738,6 +1795,9 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
 	free(b->receipts);
+	drop_names(b);
+	free(b->names);
+	free(b->sent);
 	match_release(&b->m);
 	engine_out_release(&b->out);
 	store_free(b->st);

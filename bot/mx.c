@@ -29,6 +29,7 @@ static const char sync_filter[] =
 
 struct send_item {
 	char *room, *type, *txn, *body;
+	char *state_key;         /* a state event (on_done reports), or NULL */
 	int typing_ms;
 	int typed;               /* typing notification already sent */
 	uint64_t cookie;
@@ -125,6 +126,7 @@ static void item_free(struct send_item *it)
 	free(it->type);
 	free(it->txn);
 	free(it->body);
+	free(it->state_key);
 	free(it);
 }
 
@@ -327,19 +329,22 @@ void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms)
 	sbuf_release(&p);
 }
 
+static struct send_item *queue_item(struct mx *mx, const char *room,
+				    const char *type, const char *txn,
+				    json_t *content, uint64_t cookie);
+
+/* In the room's send queue, so that it keeps its place between the
+ * messages before and after it. */
 void mx_set_displayname(struct mx *mx, const char *room, const char *name,
 			uint64_t cookie)
 {
-	struct sbuf p;
 	json_t *b = json_pack("{s:s, s:s}", "membership", "join",
 			      "displayname", name);
+	struct send_item *it = queue_item(mx, room, "m.room.member", "", b,
+					  cookie);
 
-	sbuf_init(&p);
-	room_path(&p, room, "/state/m.room.member/");
-	http_escape(&p, mx->user);
-	request(mx, "PUT", p.buf, b, CALL_DONE, cookie);
+	it->state_key = xstrdup(mx->user);
 	json_decref(b);
-	sbuf_release(&p);
 }
 
 void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie)
@@ -494,8 +499,9 @@ static struct room_q *room_get(struct mx *mx, const char *room)
 	return &mx->rooms[mx->nrooms++];
 }
 
-void mx_send(struct mx *mx, const char *room, const char *type,
-	     const char *txn, json_t *content, int typing_ms, uint64_t cookie)
+static struct send_item *queue_item(struct mx *mx, const char *room,
+				    const char *type, const char *txn,
+				    json_t *content, uint64_t cookie)
 {
 	struct room_q *q = room_get(mx, room);
 	struct send_item *it = xcalloc(1, sizeof(*it));
@@ -506,13 +512,20 @@ void mx_send(struct mx *mx, const char *room, const char *type,
 	it->body = json_dumps(content, JSON_COMPACT);
 	if (!it->body)
 		it->body = xstrdup("{}");
-	it->typing_ms = typing_ms;
 	it->cookie = cookie;
 	if (q->tail)
 		q->tail->next = it;
 	else
 		q->head = it;
 	q->tail = it;
+	return it;
+}
+
+void mx_send(struct mx *mx, const char *room, const char *type,
+	     const char *txn, json_t *content, int typing_ms, uint64_t cookie)
+{
+	queue_item(mx, room, type, txn, content, cookie)->typing_ms =
+		typing_ms;
 }
 
 size_t mx_sends_pending(const struct mx *mx)
@@ -532,6 +545,20 @@ struct send_ctx {
 	struct mx *mx;
 	char *room;
 };
+
+/* A queued item leaves the queue: sent (200) or refused for good. */
+static void item_report(struct mx *mx, const struct send_item *it,
+			long status, json_t *body)
+{
+	if (it->state_key) {
+		if (mx->h.on_done)
+			mx->h.on_done(mx->h.arg, it->cookie, status, body);
+	} else if (mx->h.on_sent) {
+		mx->h.on_sent(mx->h.arg, it->cookie, status == 200,
+			      json_string_value(json_object_get(body,
+							"event_id")));
+	}
+}
 
 static void send_done(void *arg, const struct http_response *r)
 {
@@ -555,9 +582,6 @@ static void send_done(void *arg, const struct http_response *r)
 		return;
 	body = parse_body(r);
 	if (r->status == 200) {
-		const char *eid = json_string_value(json_object_get(body,
-							"event_id"));
-
 		if (mx->send_fails)
 			log_line("versturen lukt weer");
 		mx->send_fails = 0;
@@ -566,8 +590,7 @@ static void send_done(void *arg, const struct http_response *r)
 			q->tail = NULL;
 		if (it->typing_ms > 0 && !q->head)
 			mx_typing(mx, it->room, 0, 0);
-		if (mx->h.on_sent)
-			mx->h.on_sent(mx->h.arg, it->cookie, 1, eid);
+		item_report(mx, it, r->status, body);
 		item_free(it);
 	} else if (r->status == 429) {
 		json_t *ra = json_object_get(body, "retry_after_ms");
@@ -601,8 +624,7 @@ static void send_done(void *arg, const struct http_response *r)
 		q->head = it->next;
 		if (!q->head)
 			q->tail = NULL;
-		if (mx->h.on_sent)
-			mx->h.on_sent(mx->h.arg, it->cookie, 0, NULL);
+		item_report(mx, it, r->status, body);
 		item_free(it);
 	}
 	json_decref(body);
@@ -618,10 +640,10 @@ static void send_issue(struct mx *mx, struct room_q *q)
 	sc->room = xstrdup(q->room);
 	sbuf_init(&p);
 	sbuf_init(&u);
-	room_path(&p, it->room, "/send/");
+	room_path(&p, it->room, it->state_key ? "/state/" : "/send/");
 	http_escape(&p, it->type);
 	sbuf_addc(&p, '/');
-	http_escape(&p, it->txn);
+	http_escape(&p, it->state_key ? it->state_key : it->txn);
 	url(mx, &u, p.buf);
 	q->inflight = http_request(mx->http, "PUT", u.buf, mx->token,
 				   it->body, strlen(it->body),
