@@ -1200,9 +1200,17 @@ static int is_coach(struct bot *b, struct room *r, const char *user)
 	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
 }
 
+/* One receipt per room and batch: the newest event read. */
 static void queue_receipt(struct bot *b, const char *room,
 			  const char *event_id)
 {
+	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
+		if (strcmp(b->receipts[i], room) == 0) {
+			free(b->receipts[i + 1]);
+			b->receipts[i + 1] = xstrdup(event_id);
+			return;
+		}
+	}
 	XGROW(b->receipts, b->receipts_cap, b->nreceipts + 2);
 	b->receipts[b->nreceipts++] = xstrdup(room);
 	b->receipts[b->nreceipts++] = xstrdup(event_id);
@@ -1467,11 +1475,30 @@ static int on_invite(struct bot *b, const char *room_id, json_t *room,
  * failed transaction, memory may be ahead of the database). */
 static void reload(struct bot *b);
 
+static int answer(struct bot *b, struct room *r, struct err *err);
+
+/* Answer the rooms that are due now, in the caller's transaction. */
+static int answer_now(struct bot *b, struct err *err)
+{
+	int64_t now = mono_ms();
+
+	for (size_t i = 0; i < b->nrooms; i++) {
+		struct room *r = &b->rooms[i];
+
+		if (r->answer_at && r->answer_at <= now &&
+		    answer(b, r, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 {
 	const char *rid;
 	json_t *room;
 
+	if (store_outbox_done_many(b->st, b->sent, b->nsent, err) < 0)
+		return -1;
 	json_object_foreach(s->rooms_invite, rid, room)
 		if (on_invite(b, rid, room, err) < 0)
 			return -1;
@@ -1511,6 +1538,10 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 			return -1;
 		room_remove(b, rid);
 	}
+	/* Without gather_ms the answers share the batch's transaction:
+	 * one commit per batch instead of one more per room. */
+	if (b->cfg->gather_ms == 0 && answer_now(b, err) < 0)
+		return -1;
 	return store_meta_set(b->st, "sync_token", s->next_batch, err);
 }
 
@@ -1540,6 +1571,7 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		return -1;
 	}
 	b->initial = 0;
+	b->nsent = 0;
 	for (size_t i = 0; i < b->njoins; i++) {
 		mx_join(b->mx, b->joins[i], call_new(b, CALL_JOIN,
 						     b->joins[i]));
@@ -1562,16 +1594,28 @@ static void send_receipts(struct bot *b)
 	b->nreceipts = 0;
 }
 
+/* Forget the sent outbox rows not yet deleted with a sync batch. */
+static void sent_delete(struct bot *b)
+{
+	struct err err;
+
+	if (store_outbox_done_many(b->st, b->sent, b->nsent, &err) < 0)
+		log_line("%s", err.msg);
+	else
+		b->nsent = 0;
+}
+
 static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
 {
 	struct bot *b = arg;
-	struct err err;
 
 	(void)ok;
 	(void)event_id;
-	/* sent, or refused for good: either way it leaves the outbox */
-	if (store_outbox_done(b->st, (int64_t)cookie, &err) < 0)
-		log_line("%s", err.msg);
+	/* sent, or refused for good: either way it leaves the outbox, with
+	 * the next batch or at the end of this poll round (a crash before
+	 * that sends it again with the same txn: the homeserver drops it) */
+	XGROW(b->sent, b->sent_cap, b->nsent + 1);
+	b->sent[b->nsent++] = (int64_t)cookie;
 }
 
 static void on_login(void *arg, int ok, const char *token,
@@ -1945,7 +1989,9 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 			while (read(wake_fd, buf, sizeof(buf)) > 0)
 				;
 		}
+		sent_delete(b);
 	}
+	sent_delete(b);
 	if (mx_sends_pending(b->mx))
 		log_line("%zu berichten nog niet verstuurd; ze gaan mee bij de "
 		      "volgende start", mx_sends_pending(b->mx));
