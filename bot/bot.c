@@ -1553,6 +1553,7 @@ static int on_sync(void *arg, const struct mx_sync *s)
 int bot_sync(struct bot *b, const struct mx_sync *s)
 {
 	struct err err;
+	size_t nreceipts = b->nreceipts;   /* earlier batches' may wait */
 
 	if (store_begin(b->st, &err) < 0) {
 		log_line("%s", err.msg);
@@ -1565,9 +1566,9 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		for (size_t i = 0; i < b->njoins; i++)
 			free(b->joins[i]);
 		b->njoins = 0;
-		for (size_t i = 0; i < b->nreceipts; i++)
+		for (size_t i = nreceipts; i < b->nreceipts; i++)
 			free(b->receipts[i]);
-		b->nreceipts = 0;
+		b->nreceipts = nreceipts;
 		return -1;
 	}
 	b->initial = 0;
@@ -1582,16 +1583,24 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	return 0;
 }
 
-/* Read receipts go out after the replies: Synapse writes one transaction
- * at a time, and a receipt queued first would delay the answer. */
+/* Read receipts go out once the room's reply has been sent: Synapse
+ * writes one transaction at a time, and a receipt beside the reply
+ * delays it. While the persona types, the receipt goes at once. */
 static void send_receipts(struct bot *b)
 {
+	size_t k = 0;
+
 	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
+		if (mx_room_busy(b->mx, b->receipts[i])) {
+			b->receipts[k++] = b->receipts[i];
+			b->receipts[k++] = b->receipts[i + 1];
+			continue;
+		}
 		mx_receipt(b->mx, b->receipts[i], b->receipts[i + 1]);
 		free(b->receipts[i]);
 		free(b->receipts[i + 1]);
 	}
-	b->nreceipts = 0;
+	b->nreceipts = k;
 }
 
 /* Forget the sent outbox rows not yet deleted with a sync batch. */

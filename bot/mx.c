@@ -539,6 +539,18 @@ size_t mx_sends_pending(const struct mx *mx)
 	return n;
 }
 
+int mx_room_busy(const struct mx *mx, const char *room)
+{
+	for (size_t i = 0; i < mx->nrooms; i++) {
+		const struct room_q *q = &mx->rooms[i];
+
+		if (strcmp(q->room, room) == 0)
+			return q->inflight || (q->head &&
+					       q->head->typing_ms <= 0);
+	}
+	return 0;
+}
+
 /* The room queue of a finished send: found by room name, since the
  * rooms array may have grown (and moved) meanwhile. */
 struct send_ctx {

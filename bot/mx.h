@@ -92,5 +92,8 @@ int mx_poll(struct mx *mx, int timeout_ms, int extra_fd);
 
 /* Sends queued or in flight (for a clean shutdown). */
 size_t mx_sends_pending(const struct mx *mx);
+/* 1 while a send to room is in flight or about to go (not waiting for
+ * its typing time): lesser requests to that room can wait for it. */
+int mx_room_busy(const struct mx *mx, const char *room);
 
 #endif
