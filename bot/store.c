@@ -22,6 +22,10 @@
 
 #define STORE_SCHEMA 2            /* PRAGMA user_version we write */
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
+/* Page cache in KiB (negative): the bot touches few pages per answer and
+ * the kernel caches the file anyway; SQLite's default is 2000 KiB. */
+#define STORE_CACHE_SIZE "-256"
+
 #define STORE_BUSY_MS 5000
 
 /* migrations[v] takes the schema from version v to v + 1. Never edit a
@@ -618,7 +622,8 @@ int store_open(const char *path, struct store **out, struct err *err)
 	if (check_file(st, &version, err) < 0 ||
 	    (!memory && file_tighten(path, err) < 0) ||
 	    set_wal(st, memory, err) < 0 ||
-	    exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+	    exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+		 " PRAGMA cache_size = " STORE_CACHE_SIZE,
 		 "de database openen", err) < 0 ||
 	    migrate(st, version, err) < 0)
 		goto fail;
