@@ -154,6 +154,17 @@ static void test_invite_join_greet(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), 1);
 }
 
+/* One considered answer for the two trainee messages of 04-trainee. */
+static void answered_once(struct fx *f)
+{
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'trainee' AND node IS NULL"), 0);
+	assert_int_equal(q(f, "SELECT count(DISTINCT beurt) FROM turns WHERE"
+			   " speaker = 'trainee'"), 1);
+	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
+			" 'persona' AND beurt = 1"));
+}
+
 static void test_start_and_answer(void **state)
 {
 	struct fx *f = *state;
@@ -180,13 +191,7 @@ static void test_start_and_answer(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE text ="
 			   " 'mijn eigen echo'"), 0);
 	bot_answer_waiting(f->b);
-	/* one considered answer for the two messages */
-	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
-			   " 'trainee' AND node IS NULL"), 0);
-	assert_int_equal(q(f, "SELECT count(DISTINCT beurt) FROM turns WHERE"
-			   " speaker = 'trainee'"), 1);
-	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
-			" 'persona' AND beurt = 1"));
+	answered_once(f);
 	/* replaying the batch does not store the messages twice */
 	assert_int_equal(feed(f, "04-trainee.json"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
@@ -214,12 +219,7 @@ static void test_answer_in_batch(void **state)
 	feed(f, "02-joined.json");
 	feed(f, "03-start.json");
 	assert_int_equal(feed(f, "04-trainee.json"), 0);
-	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
-			   " 'trainee' AND node IS NULL"), 0);
-	assert_int_equal(q(f, "SELECT count(DISTINCT beurt) FROM turns WHERE"
-			   " speaker = 'trainee'"), 1);
-	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
-			" 'persona' AND beurt = 1"));
+	answered_once(f);
 	assert_true(has(f, "SELECT count(*) FROM meta WHERE key ="
 			" 'sync_token' AND value = 's4'"));
 	outbox = q(f, "SELECT count(*) FROM outbox");
