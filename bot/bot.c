@@ -1200,17 +1200,9 @@ static int is_coach(struct bot *b, struct room *r, const char *user)
 	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
 }
 
-/* One receipt per room and batch: the newest event read. */
 static void queue_receipt(struct bot *b, const char *room,
 			  const char *event_id)
 {
-	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
-		if (strcmp(b->receipts[i], room) == 0) {
-			free(b->receipts[i + 1]);
-			b->receipts[i + 1] = xstrdup(event_id);
-			return;
-		}
-	}
 	XGROW(b->receipts, b->receipts_cap, b->nreceipts + 2);
 	b->receipts[b->nreceipts++] = xstrdup(room);
 	b->receipts[b->nreceipts++] = xstrdup(event_id);
@@ -1553,7 +1545,6 @@ static int on_sync(void *arg, const struct mx_sync *s)
 int bot_sync(struct bot *b, const struct mx_sync *s)
 {
 	struct err err;
-	size_t nreceipts = b->nreceipts;   /* earlier batches' may wait */
 
 	if (store_begin(b->st, &err) < 0) {
 		log_line("%s", err.msg);
@@ -1566,9 +1557,9 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		for (size_t i = 0; i < b->njoins; i++)
 			free(b->joins[i]);
 		b->njoins = 0;
-		for (size_t i = nreceipts; i < b->nreceipts; i++)
+		for (size_t i = 0; i < b->nreceipts; i++)
 			free(b->receipts[i]);
-		b->nreceipts = nreceipts;
+		b->nreceipts = 0;
 		return -1;
 	}
 	b->initial = 0;
@@ -1583,24 +1574,16 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	return 0;
 }
 
-/* Read receipts go out once the room's reply has been sent: Synapse
- * writes one transaction at a time, and a receipt beside the reply
- * delays it. While the persona types, the receipt goes at once. */
+/* Read receipts go out after the replies: Synapse writes one transaction
+ * at a time, and a receipt queued first would delay the answer. */
 static void send_receipts(struct bot *b)
 {
-	size_t k = 0;
-
 	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
-		if (mx_room_busy(b->mx, b->receipts[i])) {
-			b->receipts[k++] = b->receipts[i];
-			b->receipts[k++] = b->receipts[i + 1];
-			continue;
-		}
 		mx_receipt(b->mx, b->receipts[i], b->receipts[i + 1]);
 		free(b->receipts[i]);
 		free(b->receipts[i + 1]);
 	}
-	b->nreceipts = k;
+	b->nreceipts = 0;
 }
 
 /* Forget the sent outbox rows not yet deleted with a sync batch. */

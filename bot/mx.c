@@ -42,6 +42,7 @@ struct room_q {
 	char *room;
 	struct send_item *head, *tail;
 	uint64_t inflight;       /* http request id, 0 if none */
+	char *receipt;           /* event to mark read after the sends */
 	struct mx *mx;
 };
 
@@ -149,6 +150,7 @@ void mx_free(struct mx *mx)
 			it = n;
 		}
 		free(mx->rooms[i].room);
+		free(mx->rooms[i].receipt);
 	}
 	free(mx->rooms);
 	if (mx->token) {
@@ -301,17 +303,31 @@ void mx_leave(struct mx *mx, const char *room, uint64_t cookie)
 	sbuf_release(&p);
 }
 
+static struct room_q *room_get(struct mx *mx, const char *room);
+
+/* Synapse writes one transaction at a time: a receipt beside a reply
+ * delays the reply, so it goes once the room's sends are out. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id)
+{
+	struct room_q *q = room_get(mx, room);
+
+	free(q->receipt);
+	q->receipt = xstrdup(event_id);
+}
+
+static void receipt_issue(struct mx *mx, struct room_q *q)
 {
 	struct sbuf p;
 	json_t *b = json_object();
 
 	sbuf_init(&p);
-	room_path(&p, room, "/receipt/m.read/");
-	http_escape(&p, event_id);
+	room_path(&p, q->room, "/receipt/m.read/");
+	http_escape(&p, q->receipt);
 	request(mx, "POST", p.buf, b, CALL_QUIET, 0);
 	json_decref(b);
 	sbuf_release(&p);
+	free(q->receipt);
+	q->receipt = NULL;
 }
 
 void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms)
@@ -539,18 +555,6 @@ size_t mx_sends_pending(const struct mx *mx)
 	return n;
 }
 
-int mx_room_busy(const struct mx *mx, const char *room)
-{
-	for (size_t i = 0; i < mx->nrooms; i++) {
-		const struct room_q *q = &mx->rooms[i];
-
-		if (strcmp(q->room, room) == 0)
-			return q->inflight || (q->head &&
-					       q->head->typing_ms <= 0);
-	}
-	return 0;
-}
-
 /* The room queue of a finished send: found by room name, since the
  * rooms array may have grown (and moved) meanwhile. */
 struct send_ctx {
@@ -677,6 +681,9 @@ static int64_t tick(struct mx *mx, int64_t now)
 		struct send_item *it = q->head;
 		int64_t at;
 
+		if (q->receipt && !q->inflight &&
+		    (!it || it->typing_ms > 0))
+			receipt_issue(mx, q);
 		if (!it || q->inflight)
 			continue;
 		at = it->not_before > mx->paused_until ? it->not_before :
