@@ -17,6 +17,7 @@
 #define MAX_BODY (64 * 1024)       /* longest message matched/answered */
 #define STOP_GRACE_MS 15000        /* at shutdown: time to flush sends */
 #define SYNC_TIMEOUT_MS 30000
+#define SENT_DELETE_MS 1000        /* sent rows not taken by a batch */
 
 struct room {
 	char *id;
@@ -71,6 +72,7 @@ struct bot {
 	/* sent outbox rows, deleted together once per poll round */
 	int64_t *sent;
 	size_t nsent, sent_cap;
+	int64_t sent_at;           /* monotonic ms of the oldest in sent */
 };
 
 /* A display-name change waiting for the outbox rows before it. */
@@ -1586,15 +1588,25 @@ static void send_receipts(struct bot *b)
 	b->nreceipts = 0;
 }
 
-/* Forget the sent outbox rows not yet deleted with a sync batch. */
-static void sent_delete(struct bot *b)
+/* Forget the sent outbox rows that no sync batch took along within
+ * SENT_DELETE_MS (or all, when stopping): a commit of their own costs as
+ * much as a batch's. Returns ms until the next is due, or -1. */
+static int64_t sent_delete(struct bot *b, int all)
 {
 	struct err err;
+	int64_t wait = SENT_DELETE_MS - (mono_ms() - b->sent_at);
 
-	if (store_outbox_done_many(b->st, b->sent, b->nsent, &err) < 0)
+	if (!b->nsent)
+		return -1;
+	if (!all && wait > 0)
+		return wait;
+	if (store_outbox_done_many(b->st, b->sent, b->nsent, &err) < 0) {
 		log_line("%s", err.msg);
-	else
-		b->nsent = 0;
+		b->sent_at = mono_ms();   /* again later */
+		return SENT_DELETE_MS;
+	}
+	b->nsent = 0;
+	return -1;
 }
 
 static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
@@ -1604,8 +1616,10 @@ static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
 	(void)ok;
 	(void)event_id;
 	/* sent, or refused for good: either way it leaves the outbox, with
-	 * the next batch or at the end of this poll round (a crash before
-	 * that sends it again with the same txn: the homeserver drops it) */
+	 * the next batch or within SENT_DELETE_MS (a crash before that sends
+	 * it again with the same txn: the homeserver drops it) */
+	if (!b->nsent)
+		b->sent_at = mono_ms();
 	XGROW(b->sent, b->sent_cap, b->nsent + 1);
 	b->sent[b->nsent++] = (int64_t)cookie;
 }
@@ -1975,15 +1989,17 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		next = answer_due(b, 0);
 		if (next >= 0 && next < timeout)
 			timeout = (int)next;
+		next = sent_delete(b, stop_at != 0);
+		if (next >= 0 && next < timeout)
+			timeout = (int)next;
 		if (mx_poll(b->mx, timeout, stop_at ? -1 : wake_fd) == 1) {
 			char buf[64];
 
 			while (read(wake_fd, buf, sizeof(buf)) > 0)
 				;
 		}
-		sent_delete(b);
 	}
-	sent_delete(b);
+	sent_delete(b, 1);
 	if (mx_sends_pending(b->mx))
 		log_line("%zu berichten nog niet verstuurd; ze gaan mee bij de "
 		      "volgende start", mx_sends_pending(b->mx));
