@@ -69,7 +69,7 @@ struct bot {
 	struct name_change *names; /* display names, in outbox order */
 	size_t nnames, names_cap;
 	int64_t outbox_last;       /* newest outbox id added */
-	/* sent outbox rows, deleted together once per poll round */
+	/* sent outbox rows, deleted together (see sent_delete) */
 	int64_t *sent;
 	size_t nsent, sent_cap;
 	int64_t sent_at;           /* monotonic ms of the oldest in sent */
@@ -293,7 +293,7 @@ static int notice(struct bot *b, const char *room, const char *cause,
 /* Change the bot's display name in a room once the outbox rows queued
  * so far have gone out: it travels in the room's ordered send queue, so
  * the last persona line cannot appear under the next name. Part of the
- * current transaction: dropped by reload() when that rolls back. */
+ * current transaction: names_truncate() drops it when that rolls back. */
 static void name_change(struct bot *b, const char *room, const char *name)
 {
 	struct name_change *c;
@@ -321,13 +321,14 @@ static void flush_names(struct bot *b, int64_t upto)
 	b->nnames -= k;
 }
 
-static void drop_names(struct bot *b)
+/* Forget the name changes after the first n. */
+static void names_truncate(struct bot *b, size_t n)
 {
-	for (size_t i = 0; i < b->nnames; i++) {
+	for (size_t i = n; i < b->nnames; i++) {
 		free(b->names[i].room);
 		free(b->names[i].name);
 	}
-	b->nnames = 0;
+	b->nnames = n;
 }
 
 /* Hand outbox rows added since last time to the Matrix client. */
@@ -1547,6 +1548,7 @@ static int on_sync(void *arg, const struct mx_sync *s)
 int bot_sync(struct bot *b, const struct mx_sync *s)
 {
 	struct err err;
+	size_t nnames = b->nnames;
 
 	if (store_begin(b->st, &err) < 0) {
 		log_line("%s", err.msg);
@@ -1555,6 +1557,7 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	if (process(b, s, &err) < 0 || store_commit(b->st, &err) < 0) {
 		log_line("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
 		store_rollback(b->st);
+		names_truncate(b, nnames);
 		reload(b);
 		for (size_t i = 0; i < b->njoins; i++)
 			free(b->joins[i]);
@@ -1744,7 +1747,6 @@ static void reload(struct bot *b)
 	struct err err;
 
 	b->outbox_dirty = 1;   /* whatever is stored and unsent goes out */
-	drop_names(b);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	b->nrooms = 0;
@@ -1845,7 +1847,7 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
 	free(b->receipts);
-	drop_names(b);
+	names_truncate(b, 0);
 	free(b->names);
 	free(b->sent);
 	match_release(&b->m);
@@ -1923,6 +1925,7 @@ static int64_t answer_due(struct bot *b, int all)
 
 	for (size_t i = 0; i < b->nrooms; i++) {
 		struct room *r = &b->rooms[i];
+		size_t nnames = b->nnames;
 
 		if (!r->answer_at)
 			continue;
@@ -1936,6 +1939,7 @@ static int64_t answer_due(struct bot *b, int all)
 			log_line("antwoord in %s niet opgeslagen, later opnieuw: "
 			      "%s", r->id, err.msg);
 			store_rollback(b->st);
+			names_truncate(b, nnames);
 			reload(b);
 			return 1000;
 		}
