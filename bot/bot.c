@@ -317,6 +317,8 @@ static void flush_names(struct bot *b, int64_t upto)
 		free(b->names[k].name);
 		k++;
 	}
+	if (!k)
+		return;   /* names may be NULL: no pointer arithmetic on it */
 	memmove(b->names, b->names + k, (b->nnames - k) * sizeof(*b->names));
 	b->nnames -= k;
 }
