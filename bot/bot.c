@@ -18,6 +18,7 @@
 #define MAX_BODY (64 * 1024)       /* longest message matched/answered */
 #define STOP_GRACE_MS 15000        /* at shutdown: time to flush sends */
 #define SYNC_TIMEOUT_MS 30000
+#define SENT_DELETE_MS 1000        /* sent rows not taken by a batch */
 
 struct room {
 	char *id;
@@ -70,6 +71,20 @@ struct bot {
 	char *pickle_key;          /* until e2ee_open takes it */
 	size_t pickle_keylen;
 	struct e2ee *e2ee;
+	struct name_change *names; /* display names, in outbox order */
+	size_t nnames, names_cap;
+	int64_t outbox_last;       /* newest outbox id added */
+	/* sent outbox rows, deleted together (see sent_delete) */
+	int64_t *sent;
+	size_t nsent, sent_cap;
+	int64_t sent_at;           /* monotonic ms of the oldest in sent */
+};
+
+/* A display-name change waiting for the outbox rows before it. */
+struct name_change {
+	char *room;
+	char *name;
+	int64_t after;             /* goes out after outbox row <= this */
 };
 
 static unsigned roles_in(struct bot *b, struct room *r, const char *user);
@@ -259,6 +274,8 @@ static int say_turn(struct bot *b, const char *room, const char *msgtype,
 	rc = store_outbox_add(b->st, &o, err);
 	free(content);
 	b->outbox_dirty = 1;
+	if (rc == 0 && o.id)
+		b->outbox_last = o.id;
 	return rc;
 }
 
@@ -276,6 +293,49 @@ static int notice(struct bot *b, const char *room, const char *cause,
 
 	txn_for(txn, sizeof(txn), cause, what, 0);
 	return say(b, room, "m.notice", text, txn, 0, err);
+}
+
+/* Change the bot's display name in a room once the outbox rows queued
+ * so far have gone out: it travels in the room's ordered send queue, so
+ * the last persona line cannot appear under the next name. Part of the
+ * current transaction: names_truncate() drops it when that rolls back. */
+static void name_change(struct bot *b, const char *room, const char *name)
+{
+	struct name_change *c;
+
+	XGROW(b->names, b->names_cap, b->nnames + 1);
+	c = &b->names[b->nnames++];
+	c->room = xstrdup(room);
+	c->name = xstrdup(name);
+	c->after = b->outbox_last;
+}
+
+/* Queue the name changes that come before outbox row upto (or all). */
+static void flush_names(struct bot *b, int64_t upto)
+{
+	size_t k = 0;
+
+	while (k < b->nnames && b->names[k].after < upto) {
+		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name,
+				   call_new(b, CALL_OTHER, b->names[k].room));
+		free(b->names[k].room);
+		free(b->names[k].name);
+		k++;
+	}
+	if (!k)
+		return;   /* names may be NULL: no pointer arithmetic on it */
+	memmove(b->names, b->names + k, (b->nnames - k) * sizeof(*b->names));
+	b->nnames -= k;
+}
+
+/* Forget the name changes after the first n. */
+static void names_truncate(struct bot *b, size_t n)
+{
+	for (size_t i = n; i < b->nnames; i++) {
+		free(b->names[i].room);
+		free(b->names[i].name);
+	}
+	b->nnames = n;
 }
 
 /* Hand outbox rows added since last time to the Matrix client. */
@@ -296,6 +356,7 @@ static void flush_outbox(struct bot *b)
 		json_error_t je;
 		json_t *c = json_loads(v[i].content, 0, &je);
 
+		flush_names(b, v[i].id);
 		if (c) {
 			mx_send(b->mx, v[i].room, v[i].type, v[i].txn, c,
 				v[i].typing_ms, (uint64_t)v[i].id);
@@ -304,6 +365,7 @@ static void flush_outbox(struct bot *b)
 		b->outbox_after = v[i].id;
 	}
 	store_outbox_free(v, n);
+	flush_names(b, INT64_MAX);
 }
 
 /* --- texts --- */
@@ -597,8 +659,7 @@ static int end_session(struct bot *b, struct room *r, const char *cause,
 	r->last_session = session_id(r->ss);
 	if (set_pause(b, r, 0, err) < 0)
 		return -1;
-	mx_set_displayname(b->mx, r->id, b->cfg->device_name,
-			   call_new(b, CALL_OTHER, r->id));
+	name_change(b, r->id, b->cfg->device_name);
 	room_clear_session(r);
 	return room_save(b, r, err);
 }
@@ -616,6 +677,8 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 		return -1;
 	r->ss = ss;
 	r->trainee = xstrdup(sender);
+	/* the persona's name before its first words */
+	name_change(b, r->id, display_name(b, s));
 	sbuf_init(&sb);
 	sbuf_addf(&sb, "Oefening: %s\n%s\n(Je praat nu met %s. !stop om te "
 		  "stoppen, !hulp voor hulp.)", s->title, s->intro,
@@ -624,8 +687,6 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 	sbuf_release(&sb);
 	if (rc < 0 || say_answer(b, r, cause, &b->out, err) < 0)
 		return -1;
-	mx_set_displayname(b->mx, r->id, display_name(b, s),
-			   call_new(b, CALL_OTHER, r->id));
 	return room_save(b, r, err);
 }
 
@@ -1494,11 +1555,30 @@ static int on_invite(struct bot *b, const char *room_id, json_t *room,
 static void reload(struct bot *b);
 static int on_ready(struct bot *b, struct err *err);
 
+static int answer(struct bot *b, struct room *r, struct err *err);
+
+/* Answer the rooms that are due now, in the caller's transaction. */
+static int answer_now(struct bot *b, struct err *err)
+{
+	int64_t now = mono_ms();
+
+	for (size_t i = 0; i < b->nrooms; i++) {
+		struct room *r = &b->rooms[i];
+
+		if (r->answer_at && r->answer_at <= now &&
+		    answer(b, r, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 {
 	const char *rid;
 	json_t *room;
 
+	if (store_outbox_done_many(b->st, b->sent, b->nsent, err) < 0)
+		return -1;
 	if (b->e2ee && e2ee_sync(b->e2ee, s, err) < 0)
 		return -1;
 	json_object_foreach(s->rooms_invite, rid, room)
@@ -1550,6 +1630,10 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 			return -1;
 		room_remove(b, rid);
 	}
+	/* Without gather_ms the answers share the batch's transaction:
+	 * one commit per batch instead of one more per room. */
+	if (b->cfg->gather_ms == 0 && answer_now(b, err) < 0)
+		return -1;
 	return store_meta_set(b->st, "sync_token", s->next_batch, err);
 }
 
@@ -1587,6 +1671,7 @@ static int on_sync(void *arg, const struct mx_sync *s)
 int bot_sync(struct bot *b, const struct mx_sync *s)
 {
 	struct err err;
+	size_t nnames = b->nnames;
 
 	if (store_begin(b->st, &err) < 0) {
 		log_line("%s", err.msg);
@@ -1595,6 +1680,7 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	if (process(b, s, &err) < 0 || store_commit(b->st, &err) < 0) {
 		log_line("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
 		store_rollback(b->st);
+		names_truncate(b, nnames);
 		reload(b);
 		for (size_t i = 0; i < b->njoins; i++)
 			free(b->joins[i]);
@@ -1605,6 +1691,7 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		return -1;
 	}
 	b->initial = 0;
+	b->nsent = 0;
 	for (size_t i = 0; i < b->njoins; i++) {
 		mx_join(b->mx, b->joins[i], call_new(b, CALL_JOIN,
 						     b->joins[i]));
@@ -1627,16 +1714,40 @@ static void send_receipts(struct bot *b)
 	b->nreceipts = 0;
 }
 
+/* Forget the sent outbox rows that no sync batch took along within
+ * SENT_DELETE_MS (or all, when stopping): a commit of their own costs as
+ * much as a batch's. Returns ms until the next is due, or -1. */
+static int64_t sent_delete(struct bot *b, int all)
+{
+	struct err err;
+	int64_t wait = SENT_DELETE_MS - (mono_ms() - b->sent_at);
+
+	if (!b->nsent)
+		return -1;
+	if (!all && wait > 0)
+		return wait;
+	if (store_outbox_done_many(b->st, b->sent, b->nsent, &err) < 0) {
+		log_line("%s", err.msg);
+		b->sent_at = mono_ms();   /* again later */
+		return SENT_DELETE_MS;
+	}
+	b->nsent = 0;
+	return -1;
+}
+
 static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
 {
 	struct bot *b = arg;
-	struct err err;
 
 	(void)ok;
 	(void)event_id;
-	/* sent, or refused for good: either way it leaves the outbox */
-	if (store_outbox_done(b->st, (int64_t)cookie, &err) < 0)
-		log_line("%s", err.msg);
+	/* sent, or refused for good: either way it leaves the outbox, with
+	 * the next batch or within SENT_DELETE_MS (a crash before that sends
+	 * it again with the same txn: the homeserver drops it) */
+	if (!b->nsent)
+		b->sent_at = mono_ms();
+	XGROW(b->sent, b->sent_cap, b->nsent + 1);
+	b->sent[b->nsent++] = (int64_t)cookie;
 }
 
 static void on_login(void *arg, int ok, const char *token,
@@ -1886,6 +1997,9 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
 	free(b->receipts);
+	names_truncate(b, 0);
+	free(b->names);
+	free(b->sent);
 	match_release(&b->m);
 	engine_out_release(&b->out);
 	store_free(b->st);
@@ -1961,6 +2075,7 @@ static int64_t answer_due(struct bot *b, int all)
 
 	for (size_t i = 0; i < b->nrooms; i++) {
 		struct room *r = &b->rooms[i];
+		size_t nnames = b->nnames;
 
 		if (!r->answer_at)
 			continue;
@@ -1974,6 +2089,7 @@ static int64_t answer_due(struct bot *b, int all)
 			log_line("antwoord in %s niet opgeslagen, later opnieuw: "
 			      "%s", r->id, err.msg);
 			store_rollback(b->st);
+			names_truncate(b, nnames);
 			reload(b);
 			return 1000;
 		}
@@ -2081,6 +2197,9 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		next = answer_due(b, 0);
 		if (next >= 0 && next < timeout)
 			timeout = (int)next;
+		next = sent_delete(b, stop_at != 0);
+		if (next >= 0 && next < timeout)
+			timeout = (int)next;
 		if (mx_poll(b->mx, timeout, stop_at ? -1 : wake_fd) == 1) {
 			char buf[64];
 
@@ -2088,6 +2207,7 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 				;
 		}
 	}
+	sent_delete(b, 1);
 	if (mx_sends_pending(b->mx))
 		log_line("%zu berichten nog niet verstuurd; ze gaan mee bij de "
 		      "volgende start", mx_sends_pending(b->mx));

@@ -1,13 +1,17 @@
 /* http.c - see http.h. The only file that calls libcurl.
  *
- * Every request is a curl easy handle in one multi handle, with a struct
- * req as its private pointer. A request lives on exactly one of two lists:
- * "running" (inside the multi handle) or "done" (finished, callback not yet
- * run). http_poll() first moves everything that finished to "done" and only
- * then runs the callbacks one at a time, so a callback may start requests
- * or cancel any other request (also one that is already on "done": it is
- * then dropped without a callback) without disturbing libcurl or the loop.
- * The one thing a callback must not do is http_free() the loop it runs in.
+ * Every running request is a curl easy handle in one multi handle, with a
+ * struct req as its private pointer. A request lives on exactly one of
+ * three lists: "waiting" (not started: at most MAX_HOST_CONNECTIONS run at
+ * once, since more could only queue inside libcurl, each with its own
+ * receive buffer), "running" (inside the multi handle) or "done"
+ * (finished, callback not yet run). Finished easy handles are kept for
+ * the next request (up to MAX_HOST_CONNECTIONS of them). http_poll()
+ * first moves everything that finished to "done" and only then runs the
+ * callbacks one at a time, so a callback may start requests or cancel any
+ * other request (also one that is already on "done": it is then dropped
+ * without a callback) without disturbing libcurl or the loop. The one
+ * thing a callback must not do is http_free() the loop it runs in.
  */
 #include "http.h"
 
@@ -31,7 +35,8 @@
 
 struct req {
 	uint64_t id;
-	CURL *easy;
+	CURL *easy;                  /* NULL while waiting */
+	struct http *h;
 	struct curl_slist *headers;  /* holds the bearer: wiped on free */
 	char *body;                  /* our copy; wiped on free (passwords) */
 	size_t body_len;
@@ -43,6 +48,10 @@ struct req {
 	CURLcode result;
 	http_cb cb;
 	void *arg;
+	const char *method;          /* static string, for starting later */
+	char *url;
+	char *bearer;                /* wiped on free */
+	long timeout_ms;
 	char errbuf[CURL_ERROR_SIZE];
 	char msg[CURL_ERROR_SIZE + 16];
 	struct req *prev, *next;
@@ -55,8 +64,11 @@ struct list {
 
 struct http {
 	CURLM *multi;
+	struct list waiting;
 	struct list running;
 	struct list done;
+	CURL *idle[MAX_HOST_CONNECTIONS];   /* easy handles to reuse */
+	size_t nidle;
 	uint64_t next_id;
 	size_t max_body;
 };
@@ -99,19 +111,33 @@ static struct req *list_find(const struct list *l, uint64_t id)
 	return NULL;
 }
 
+static void wipe_free(char *s, size_t n)
+{
+	if (s) {
+		explicit_bzero(s, n);
+		free(s);
+	}
+}
+
+/* The request must be out of the multi handle. Its easy handle is kept
+ * for the next request when there is room. */
 static void req_free(struct req *r)
 {
 	struct curl_slist *s;
+	struct http *h = r->h;
 
-	if (r->easy)
+	if (r->easy && h && h->nidle < MAX_HOST_CONNECTIONS) {
+		curl_easy_reset(r->easy);   /* drops our pointers */
+		h->idle[h->nidle++] = r->easy;
+	} else if (r->easy) {
 		curl_easy_cleanup(r->easy);
+	}
 	for (s = r->headers; s; s = s->next)
 		explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(r->headers);
-	if (r->body) {
-		explicit_bzero(r->body, r->body_len);
-		free(r->body);
-	}
+	wipe_free(r->body, r->body_len);
+	wipe_free(r->bearer, r->bearer ? strlen(r->bearer) : 0);
+	free(r->url);
 	sbuf_release(&r->resp);
 	free(r);
 }
@@ -255,6 +281,8 @@ void http_free(struct http *h)
 		r = h->done.head;
 		if (r) {
 			list_remove(&h->done, r);
+		} else if ((r = h->waiting.head) != NULL) {
+			list_remove(&h->waiting, r);
 		} else {
 			r = h->running.head;
 			if (!r)
@@ -262,8 +290,11 @@ void http_free(struct http *h)
 			list_remove(&h->running, r);
 			curl_multi_remove_handle(h->multi, r->easy);
 		}
+		r->h = NULL;   /* no reuse of its easy handle */
 		req_finish(r, "cancelled");
 	}
+	while (h->nidle)
+		curl_easy_cleanup(h->idle[--h->nidle]);
 	curl_multi_cleanup(h->multi);
 	free(h);
 }
@@ -359,14 +390,43 @@ static CURLcode req_setup(struct req *r, const char *method,
 	return curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 }
 
+/* Start waiting requests while fewer than MAX_HOST_CONNECTIONS run. */
+static void start_waiting(struct http *h)
+{
+	struct req *r;
+	CURLcode rc;
+
+	while (h->running.n < MAX_HOST_CONNECTIONS &&
+	       (r = h->waiting.head) != NULL) {
+		list_remove(&h->waiting, r);
+		r->easy = h->nidle ? h->idle[--h->nidle] : curl_easy_init();
+		if (!r->easy) {
+			req_fail(h, r, "cannot create a libcurl handle");
+			continue;
+		}
+		rc = req_setup(r, r->method, r->url, r->bearer, r->timeout_ms);
+		if (rc != CURLE_OK) {
+			req_fail(h, r, curl_easy_strerror(rc));
+			continue;
+		}
+		if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK) {
+			req_fail(h, r, "cannot start the request");
+			continue;
+		}
+		list_push(&h->running, r);
+	}
+}
+
 uint64_t http_request(struct http *h, const char *method, const char *url,
 		      const char *bearer, const char *body, size_t len,
 		      long timeout_ms, http_cb cb, void *arg)
 {
+	static const char *const methods[] = { "GET", "PUT", "POST",
+					       "DELETE" };
 	struct req *r = xcalloc(1, sizeof(*r));
-	CURLcode rc;
 
 	r->id = ++h->next_id;
+	r->h = h;
 	r->cb = cb;
 	r->arg = arg;
 	r->retry_after_ms = -1;
@@ -378,21 +438,19 @@ uint64_t http_request(struct http *h, const char *method, const char *url,
 		r->body[len] = '\0';
 		r->body_len = len;
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "PUT") != 0 &&
-	    strcmp(method, "POST") != 0 && strcmp(method, "DELETE") != 0)
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(method, methods[i]) == 0)
+			r->method = methods[i];
+	if (!r->method)
 		return req_fail(h, r, "unsupported HTTP method");
 	/* A line break in a header value would forge headers. */
 	if (bearer && strpbrk(bearer, "\r\n"))
 		return req_fail(h, r, "invalid access token");
-	r->easy = curl_easy_init();
-	if (!r->easy)
-		return req_fail(h, r, "cannot create a libcurl handle");
-	rc = req_setup(r, method, url, bearer, timeout_ms);
-	if (rc != CURLE_OK)
-		return req_fail(h, r, curl_easy_strerror(rc));
-	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
-		return req_fail(h, r, "cannot start the request");
-	list_push(&h->running, r);
+	r->url = xstrdup(url);
+	r->bearer = bearer ? xstrdup(bearer) : NULL;
+	r->timeout_ms = timeout_ms;
+	list_push(&h->waiting, r);
+	start_waiting(h);
 	return r->id;
 }
 
@@ -403,6 +461,13 @@ void http_cancel(struct http *h, uint64_t id)
 	if (r) {
 		list_remove(&h->running, r);
 		curl_multi_remove_handle(h->multi, r->easy);
+		req_free(r);
+		start_waiting(h);
+		return;
+	}
+	r = list_find(&h->waiting, id);
+	if (r) {
+		list_remove(&h->waiting, r);
 		req_free(r);
 		return;
 	}
@@ -464,6 +529,7 @@ int http_poll(struct http *h, int timeout_ms, int extra_fd)
 	if (curl_multi_perform(h->multi, &running) != CURLM_OK)
 		rc = -1;
 	collect_done(h);
+	start_waiting(h);
 	while ((r = h->done.head) != NULL) {
 		list_remove(&h->done, r);
 		req_finish(r, NULL);
@@ -473,7 +539,7 @@ int http_poll(struct http *h, int timeout_ms, int extra_fd)
 
 size_t http_pending(const struct http *h)
 {
-	return h->running.n + h->done.n;
+	return h->waiting.n + h->running.n + h->done.n;
 }
 
 void http_escape(struct sbuf *out, const char *s)

@@ -29,6 +29,7 @@ static const char sync_filter[] =
 
 struct send_item {
 	char *room, *type, *txn, *body;
+	char *state_key;         /* a state event (on_done reports), or NULL */
 	int typing_ms;
 	int typed;               /* typing notification already sent */
 	int prepared;            /* passed the prepare hook (e.g. encrypted):
@@ -43,6 +44,7 @@ struct room_q {
 	char *room;
 	struct send_item *head, *tail;
 	uint64_t inflight;       /* http request id, 0 if none */
+	char *receipt;           /* event to mark read after the sends */
 	struct mx *mx;
 };
 
@@ -127,6 +129,7 @@ static void item_free(struct send_item *it)
 	free(it->type);
 	free(it->txn);
 	free(it->body);
+	free(it->state_key);
 	free(it);
 }
 
@@ -149,6 +152,7 @@ void mx_free(struct mx *mx)
 			it = n;
 		}
 		free(mx->rooms[i].room);
+		free(mx->rooms[i].receipt);
 	}
 	free(mx->rooms);
 	if (mx->token) {
@@ -301,17 +305,31 @@ void mx_leave(struct mx *mx, const char *room, uint64_t cookie)
 	sbuf_release(&p);
 }
 
+static struct room_q *room_get(struct mx *mx, const char *room);
+
+/* Synapse writes one transaction at a time: a receipt beside a reply
+ * delays the reply, so it goes once the room's sends are out. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id)
+{
+	struct room_q *q = room_get(mx, room);
+
+	free(q->receipt);
+	q->receipt = xstrdup(event_id);
+}
+
+static void receipt_issue(struct mx *mx, struct room_q *q)
 {
 	struct sbuf p;
 	json_t *b = json_object();
 
 	sbuf_init(&p);
-	room_path(&p, room, "/receipt/m.read/");
-	http_escape(&p, event_id);
+	room_path(&p, q->room, "/receipt/m.read/");
+	http_escape(&p, q->receipt);
 	request(mx, "POST", p.buf, b, CALL_QUIET, 0);
 	json_decref(b);
 	sbuf_release(&p);
+	free(q->receipt);
+	q->receipt = NULL;
 }
 
 void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms)
@@ -329,19 +347,22 @@ void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms)
 	sbuf_release(&p);
 }
 
+static struct send_item *queue_item(struct mx *mx, const char *room,
+				    const char *type, const char *txn,
+				    json_t *content, uint64_t cookie);
+
+/* In the room's send queue, so that it keeps its place between the
+ * messages before and after it. */
 void mx_set_displayname(struct mx *mx, const char *room, const char *name,
 			uint64_t cookie)
 {
-	struct sbuf p;
 	json_t *b = json_pack("{s:s, s:s}", "membership", "join",
 			      "displayname", name);
+	struct send_item *it = queue_item(mx, room, "m.room.member", "", b,
+					  cookie);
 
-	sbuf_init(&p);
-	room_path(&p, room, "/state/m.room.member/");
-	http_escape(&p, mx->user);
-	request(mx, "PUT", p.buf, b, CALL_DONE, cookie);
+	it->state_key = xstrdup(mx->user);
 	json_decref(b);
-	sbuf_release(&p);
 }
 
 void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie)
@@ -496,8 +517,9 @@ static struct room_q *room_get(struct mx *mx, const char *room)
 	return &mx->rooms[mx->nrooms++];
 }
 
-void mx_send(struct mx *mx, const char *room, const char *type,
-	     const char *txn, json_t *content, int typing_ms, uint64_t cookie)
+static struct send_item *queue_item(struct mx *mx, const char *room,
+				    const char *type, const char *txn,
+				    json_t *content, uint64_t cookie)
 {
 	struct room_q *q = room_get(mx, room);
 	struct send_item *it = xcalloc(1, sizeof(*it));
@@ -508,13 +530,20 @@ void mx_send(struct mx *mx, const char *room, const char *type,
 	it->body = json_dumps(content, JSON_COMPACT);
 	if (!it->body)
 		it->body = xstrdup("{}");
-	it->typing_ms = typing_ms;
 	it->cookie = cookie;
 	if (q->tail)
 		q->tail->next = it;
 	else
 		q->head = it;
 	q->tail = it;
+	return it;
+}
+
+void mx_send(struct mx *mx, const char *room, const char *type,
+	     const char *txn, json_t *content, int typing_ms, uint64_t cookie)
+{
+	queue_item(mx, room, type, txn, content, cookie)->typing_ms =
+		typing_ms;
 }
 
 size_t mx_sends_pending(const struct mx *mx)
@@ -534,6 +563,35 @@ struct send_ctx {
 	struct mx *mx;
 	char *room;
 };
+
+/* A queued item leaves the queue: sent (200) or refused for good. */
+static void item_report(struct mx *mx, const struct send_item *it,
+			long status, json_t *body)
+{
+	if (it->state_key) {
+		if (mx->h.on_done)
+			mx->h.on_done(mx->h.arg, it->cookie, status, body);
+	} else if (mx->h.on_sent) {
+		mx->h.on_sent(mx->h.arg, it->cookie, status == 200,
+			      json_string_value(json_object_get(body,
+							"event_id")));
+	}
+}
+
+/* The head item is finished (sent, or given up): report and drop it. */
+static void head_done(struct mx *mx, struct room_q *q, long status,
+		      json_t *body)
+{
+	struct send_item *it = q->head;
+
+	q->head = it->next;
+	if (!q->head)
+		q->tail = NULL;
+	if (it->typing_ms > 0 && !q->head)
+		mx_typing(mx, it->room, 0, 0);
+	item_report(mx, it, status, body);
+	item_free(it);
+}
 
 static void send_done(void *arg, const struct http_response *r)
 {
@@ -557,20 +615,10 @@ static void send_done(void *arg, const struct http_response *r)
 		return;
 	body = parse_body(r);
 	if (r->status == 200) {
-		const char *eid = json_string_value(json_object_get(body,
-							"event_id"));
-
 		if (mx->send_fails)
 			log_line("versturen lukt weer");
 		mx->send_fails = 0;
-		q->head = it->next;
-		if (!q->head)
-			q->tail = NULL;
-		if (it->typing_ms > 0 && !q->head)
-			mx_typing(mx, it->room, 0, 0);
-		if (mx->h.on_sent)
-			mx->h.on_sent(mx->h.arg, it->cookie, 1, eid);
-		item_free(it);
+		head_done(mx, q, r->status, body);
 	} else if (r->status == 429) {
 		json_t *ra = json_object_get(body, "retry_after_ms");
 		int64_t wait = json_is_integer(ra) ? json_integer_value(ra) :
@@ -600,12 +648,7 @@ static void send_done(void *arg, const struct http_response *r)
 
 		log_line("bericht in %s niet verstuurd: HTTP %ld %s", it->room,
 		      r->status, err ? err : "");
-		q->head = it->next;
-		if (!q->head)
-			q->tail = NULL;
-		if (mx->h.on_sent)
-			mx->h.on_sent(mx->h.arg, it->cookie, 0, NULL);
-		item_free(it);
+		head_done(mx, q, r->status, body);
 	}
 	json_decref(body);
 }
@@ -620,10 +663,10 @@ static void send_issue(struct mx *mx, struct room_q *q)
 	sc->room = xstrdup(q->room);
 	sbuf_init(&p);
 	sbuf_init(&u);
-	room_path(&p, it->room, "/send/");
+	room_path(&p, it->room, it->state_key ? "/state/" : "/send/");
 	http_escape(&p, it->type);
 	sbuf_addc(&p, '/');
-	http_escape(&p, it->txn);
+	http_escape(&p, it->state_key ? it->state_key : it->txn);
 	url(mx, &u, p.buf);
 	q->inflight = http_request(mx->http, "PUT", u.buf, mx->token,
 				   it->body, strlen(it->body),
@@ -639,19 +682,15 @@ static int prepare(struct mx *mx, struct room_q *q, struct send_item *it)
 	char *type = NULL, *body = NULL;
 	int rc;
 
-	if (!mx->h.prepare) {
+	/* state events (display names) are never encrypted */
+	if (!mx->h.prepare || it->state_key) {
 		it->prepared = 1;
 		return 1;
 	}
 	rc = mx->h.prepare(mx->h.arg, it->room, it->type, it->body, &type,
 			   &body);
 	if (rc < 0) {
-		q->head = it->next;
-		if (!q->head)
-			q->tail = NULL;
-		if (mx->h.on_sent)
-			mx->h.on_sent(mx->h.arg, it->cookie, 0, NULL);
-		item_free(it);
+		head_done(mx, q, 0, NULL);
 		return -1;
 	}
 	if (rc == 0)
@@ -682,6 +721,9 @@ static int64_t tick(struct mx *mx, int64_t now)
 		struct send_item *it = q->head;
 		int64_t at;
 
+		if (q->receipt && !q->inflight &&
+		    (!it || it->typing_ms > 0))
+			receipt_issue(mx, q);
 		if (!it || q->inflight)
 			continue;
 		at = it->not_before > mx->paused_until ? it->not_before :

@@ -83,8 +83,12 @@ void mx_send(struct mx *mx, const char *room, const char *type,
 /* Fire-and-forget requests; results via on_done(cookie). */
 void mx_join(struct mx *mx, const char *room, uint64_t cookie);
 void mx_leave(struct mx *mx, const char *room, uint64_t cookie);
+/* A read receipt waits while a send to the room is in flight or about to
+ * go (not while it waits for its typing time), and a newer one for the
+ * same room replaces it: one request after the replies. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id);
 void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms);
+/* Queued behind the room's sends (retried like them); on_done reports. */
 void mx_set_displayname(struct mx *mx, const char *room, const char *name,
 			uint64_t cookie);
 void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie);

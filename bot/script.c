@@ -414,6 +414,33 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 	}
 }
 
+/* Give back what doubling left unused: most sequences hold one to three
+ * elements in room for eight. Done as each pattern is finished, so the
+ * next one reuses the space. Safe because every push derives its
+ * capacity from the count and reallocates when unsure (parse_seq starts
+ * from cap = q->n); keep it that way. */
+static void *shrink(void *v, size_t n, size_t elsz)
+{
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	return xrealloc(v, n * elsz);
+}
+
+static void shrink_seq(struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		struct pat *p = &q->el[i];
+
+		for (size_t j = 0; j < p->nsubs; j++)
+			shrink_seq(&p->subs[j]);
+		p->subs = shrink(p->subs, p->nsubs, sizeof(*p->subs));
+	}
+	q->el = shrink(q->el, q->n, sizeof(*q->el));
+	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
+}
+
 /* A whole pattern line: must end at end of line. */
 static int parse_pattern(struct parser *ps, struct cursor *c,
 			 struct pat_seq *q)
@@ -434,6 +461,7 @@ static int parse_pattern(struct parser *ps, struct cursor *c,
 		diag_add(ps->d, &l, "leeg patroon");
 		goto fail;
 	}
+	shrink_seq(q);
 	return 0;
 fail:
 	pat_seq_release(q);
@@ -1472,6 +1500,7 @@ static void decl_concept(struct parser *ps, struct cursor *c, struct loc l)
 			diag_add(ps->d, &l2, "leeg item in begrip '%s'", name);
 			return;
 		}
+		shrink_seq(q);
 		skip_ws(c);
 		if (*c->p == ',') {
 			c->p++;
@@ -2267,6 +2296,7 @@ static void required_words(struct pat_seq *q)
 			}
 		}
 	}
+	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
 static void build_index(struct script *s)

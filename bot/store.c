@@ -22,6 +22,10 @@
 
 #define STORE_SCHEMA 3            /* PRAGMA user_version we write */
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
+/* Page cache in KiB (negative): the bot touches few pages per answer and
+ * the kernel caches the file anyway; SQLite's default is 2000 KiB. */
+#define STORE_CACHE_SIZE "-256"
+
 #define STORE_BUSY_MS 5000
 
 /* migrations[v] takes the schema from version v to v + 1. Never edit a
@@ -644,7 +648,8 @@ int store_open(const char *path, struct store **out, struct err *err)
 	if (check_file(st, &version, err) < 0 ||
 	    (!memory && file_tighten(path, err) < 0) ||
 	    set_wal(st, memory, err) < 0 ||
-	    exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+	    exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+		 " PRAGMA cache_size = " STORE_CACHE_SIZE,
 		 "de database openen", err) < 0 ||
 	    migrate(st, version, err) < 0)
 		goto fail;
@@ -1383,14 +1388,36 @@ void store_outbox_free(struct store_outbox *v, size_t n)
 
 int store_outbox_done(struct store *st, int64_t id, struct err *err)
 {
-	const char *what = "een verstuurd bericht afvinken";
-	sqlite3_stmt *q = stmt_get(st, ST_OUTBOX_DONE, err);
+	return store_outbox_done_many(st, &id, 1, err);
+}
 
-	if (!q)
+int store_outbox_done_many(struct store *st, const int64_t *ids, size_t n,
+			   struct err *err)
+{
+	const char *what = "een verstuurd bericht afvinken";
+	sqlite3_stmt *q;
+
+	if (n == 0)
+		return 0;
+	if (store_begin(st, err) < 0)
 		return -1;
-	if (bind_int64(q, ":id", id))
-		return bind_fail(st, q, err, what);
-	return step_done(st, q, what, err);
+	for (size_t i = 0; i < n; i++) {
+		q = stmt_get(st, ST_OUTBOX_DONE, err);
+		if (!q)
+			goto fail;
+		if (bind_int64(q, ":id", ids[i])) {
+			bind_fail(st, q, err, what);
+			goto fail;
+		}
+		if (step_done(st, q, what, err) < 0)
+			goto fail;
+	}
+	if (store_commit(st, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
 }
 
 int store_room_set(struct store *st, const struct store_room *r,

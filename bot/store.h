@@ -160,6 +160,10 @@ int store_outbox_list(struct store *st, int64_t after,
 		      struct store_outbox **out, size_t *n, struct err *err);
 void store_outbox_free(struct store_outbox *v, size_t n);
 int store_outbox_done(struct store *st, int64_t id, struct err *err);
+/* The same for n rows in one transaction (a savepoint inside an open
+ * one): all are deleted or none. */
+int store_outbox_done_many(struct store *st, const int64_t *ids, size_t n,
+			   struct err *err);
 
 /* A room the bot is in, and its running session (0: none). */
 struct store_room {

@@ -30,6 +30,9 @@ static const char *root(void)
 	return r ? r : ".";
 }
 
+/* gather_ms of the next fixture (the default config's 1500, or 0). */
+static int gather_ms = 1500;
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -57,8 +60,9 @@ static int setup(void **state)
 		" \"invites\": {\"allow\": [\"@*:localhost\"]},"
 		" \"typing\": {\"enabled\": true, \"chars_per_second\": 10,"
 		" \"min_ms\": 500, \"max_ms\": 3000},"
-		" \"roles\": {\"coaches\": [\"@coach:localhost\"]}}",
-		pw, f->db, root(), root());
+		" \"roles\": {\"coaches\": [\"@coach:localhost\"]},"
+		" \"gather_ms\": %d}",
+		pw, f->db, root(), root(), gather_ms);
 	fclose(fp);
 	if (config_load(f->cfgpath, &f->cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -150,6 +154,17 @@ static void test_invite_join_greet(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), 1);
 }
 
+/* One considered answer for the two trainee messages of 04-trainee. */
+static void answered_once(struct fx *f)
+{
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'trainee' AND node IS NULL"), 0);
+	assert_int_equal(q(f, "SELECT count(DISTINCT beurt) FROM turns WHERE"
+			   " speaker = 'trainee'"), 1);
+	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
+			" 'persona' AND beurt = 1"));
+}
+
 static void test_start_and_answer(void **state)
 {
 	struct fx *f = *state;
@@ -176,17 +191,42 @@ static void test_start_and_answer(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE text ="
 			   " 'mijn eigen echo'"), 0);
 	bot_answer_waiting(f->b);
-	/* one considered answer for the two messages */
-	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
-			   " 'trainee' AND node IS NULL"), 0);
-	assert_int_equal(q(f, "SELECT count(DISTINCT beurt) FROM turns WHERE"
-			   " speaker = 'trainee'"), 1);
-	assert_true(has(f, "SELECT count(*) FROM turns WHERE speaker ="
-			" 'persona' AND beurt = 1"));
+	answered_once(f);
 	/* replaying the batch does not store the messages twice */
 	assert_int_equal(feed(f, "04-trainee.json"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
 			   " 'trainee'"), 2);
+}
+
+static int setup_no_gather(void **state)
+{
+	int rc;
+
+	gather_ms = 0;
+	rc = setup(state);
+	gather_ms = 1500;
+	return rc;
+}
+
+/* Without gather_ms the answer is part of the batch's transaction: it
+ * is stored when bot_sync returns, and a replay adds nothing. */
+static void test_answer_in_batch(void **state)
+{
+	struct fx *f = *state;
+	long outbox, turns;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	feed(f, "03-start.json");
+	assert_int_equal(feed(f, "04-trainee.json"), 0);
+	answered_once(f);
+	assert_true(has(f, "SELECT count(*) FROM meta WHERE key ="
+			" 'sync_token' AND value = 's4'"));
+	outbox = q(f, "SELECT count(*) FROM outbox");
+	turns = q(f, "SELECT count(*) FROM turns");
+	assert_int_equal(feed(f, "04-trainee.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), outbox);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns"), turns);
 }
 
 /* !opnieuw after a rehearsal ended starts the same scenario again. */
@@ -251,6 +291,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_opnieuw_after_end, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_answer_in_batch,
+						setup_no_gather, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_leave_closes_session,

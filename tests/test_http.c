@@ -846,6 +846,56 @@ static void test_free_cancels(void **state)
 	http_free(NULL);
 }
 
+/* Beyond 8 at once, requests wait their turn (with their bearer and
+ * body); a waiting one can be cancelled, and http_free cancels it. */
+static void test_waiting(void **state)
+{
+	struct fx *fx = *state;
+	struct result slow[8], a = { 0 }, b = { 0 };
+	uint64_t first = 0, idb;
+	json_t *j;
+
+	memset(slow, 0, sizeof(slow));
+	for (int i = 0; i < 8; i++) {
+		uint64_t id = http_request(fx->h, "GET", url(fx, "/slow"),
+					   NULL, NULL, 0, 20000, on_done,
+					   &slow[i]);
+
+		if (!first)
+			first = id;
+	}
+	http_request(fx->h, "POST", url(fx, "/echo/a"), "tok", "{\"x\":1}",
+		     7, 20000, on_done, &a);
+	idb = http_request(fx->h, "GET", url(fx, "/echo/b"), NULL, NULL, 0,
+			   20000, on_done, &b);
+	assert_int_equal(http_pending(fx->h), 10);
+	assert_int_equal(http_poll(fx->h, 200, -1), 0);
+	assert_int_equal(a.calls, 0);
+	http_cancel(fx->h, idb);
+	http_cancel(fx->h, first);   /* a slot for a */
+	for (int i = 0; i < 100 && !a.calls; i++)
+		assert_true(http_poll(fx->h, 50, -1) >= 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 200);
+	j = body_json(&a);
+	assert_string_equal(jstr(j, "method"), "POST");
+	assert_string_equal(jstr(j, "auth"), "Bearer tok");
+	assert_string_equal(jstr(j, "body"), "{\"x\":1}");
+	json_decref(j);
+	/* 8 at once; the cancelled one's connection could not be reused */
+	assert_int_equal(server_count(fx->srv, &fx->srv->accepted), 9);
+	http_free(fx->h);
+	fx->h = NULL;
+	assert_int_equal(b.calls, 0);
+	assert_int_equal(slow[0].calls, 0);
+	for (int i = 1; i < 8; i++) {
+		assert_int_equal(slow[i].calls, 1);
+		assert_string_equal(slow[i].error, "cancelled");
+		result_release(&slow[i]);
+	}
+	result_release(&a);
+}
+
 static void test_extra_fd(void **state)
 {
 	struct fx *fx = *state;
@@ -912,6 +962,7 @@ int main(void)
 		T(test_cancel_in_callback),
 		T(test_cancel_finished_peer),
 		T(test_free_cancels),
+		T(test_waiting),
 		T(test_extra_fd),
 		cmocka_unit_test(test_escape),
 #undef T

@@ -281,6 +281,27 @@ def test_full_rehearsal(hs, bot):
     # the display name is the bot's again
     check(c.joined_members(room)[BOT].get("display_name") == "Oefenkamer",
           "display name restored")
+    # ... in the timeline's order: the persona's name before the intro,
+    # the bot's own after the debrief (both go in the room's send queue)
+    evs = c.events.get(room, [])
+
+    def first(pred):
+        return next((i for i, e in enumerate(evs) if pred(e)), -1)
+
+    def named(name):
+        return lambda e: (e.get("type") == "m.room.member" and
+                          e.get("sender") == BOT and
+                          e.get("content", {}).get("displayname") == name)
+
+    def says(text):
+        return lambda e: (e.get("sender") == BOT and text in
+                          e.get("content", {}).get("body", ""))
+    check(-1 < first(named("Sandra (moeder van Daan)")) <
+          first(says("Oefening:")), "persona's name before the intro")
+    restored = max((i for i, e in enumerate(evs)
+                    if named("Oefenkamer")(e)), default=-1)
+    check(-1 < first(says("Einde van de oefening")) < restored,
+          "the bot's name back after the debrief")
     # and a trainer can export it
     sid = bot.db().execute("SELECT max(id) FROM sessions").fetchone()[0]
     html = sh(BIN, "export", str(sid), "--format", "html", "--db",
