@@ -34,7 +34,6 @@ import base64
 import glob
 import importlib.metadata
 import json
-import math
 import os
 import platform
 import re
@@ -46,6 +45,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# The benchmark's common helpers live in bench.py (same directory).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import Broken, log, ms, pct, synapse_version  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -68,21 +71,12 @@ FILTER = {
              "account_data": {"types": []}}}
 
 
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr,
-          flush=True)
-
-
 def sh(*args, check=True):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True)
     if check and r.returncode != 0:
         raise Broken(f"{' '.join(args[:3])}: {r.stderr.strip()[-500:]}")
     return r.stdout.strip()
-
-
-class Broken(Exception):
-    """Something the benchmark needs did not work."""
 
 
 def write_secret(path, data):
@@ -92,18 +86,6 @@ def write_secret(path, data):
     finally:
         os.close(fd)
     os.chmod(path, 0o600)
-
-
-def pct(xs, p):
-    """Nearest-rank percentile."""
-    if not xs:
-        return float("nan")
-    s = sorted(xs)
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
-
-
-def ms(x):
-    return "n/a" if x is None or x != x else f"{x * 1000:.2f}"
 
 
 def dialogue_lines():
@@ -121,22 +103,6 @@ def dialogue_lines():
     if not out:
         raise Broken(f"no dialogues for {SCENARIO} in tests/dialogues")
     return out
-
-
-def synapse_version():
-    """matrix-synapse's package version in the cached chroot."""
-    chroot = os.environ.get("OEF_SYNAPSE_CHROOT",
-                            "/var/cache/oefenkamer/synapse-sid")
-    try:
-        with open(os.path.join(chroot, "var/lib/dpkg/status"),
-                  encoding="utf-8") as f:
-            for para in f.read().split("\n\n"):
-                if "Package: matrix-synapse\n" in para + "\n":
-                    m = re.search(r"^Version: (\S+)", para, re.M)
-                    return m.group(1) if m else "?"
-    except OSError:
-        pass
-    return "?"
 
 
 def version(dist):
