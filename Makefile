@@ -29,7 +29,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 
 .PHONY: all test check-tests deps asan valgrind fuzz play bench clean \
-	integration demo demo-stop bench-matrix
+	integration demo demo-stop bench-matrix bench-e2ee
 all: $(B)/oefenkamer
 
 $(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
@@ -92,11 +92,19 @@ play: $(B)/oefenkamer
 bench: $(B)/oefenkamer
 	@$(B)/oefenkamer bench engine
 	@$(MAKE) --no-print-directory bench-matrix
+	@$(MAKE) --no-print-directory bench-e2ee
 
 # Our bot beside a matrix-nio echo bot on a local Synapse (root; installs
 # python3-matrix-nio when missing). BENCH_ARGS go to tests/bench/bench.py.
 bench-matrix: $(B)/oefenkamer
 	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/bench/bench.sh $(BENCH_ARGS)
+
+# The cost of encryption: `oefenkamer bench crypto`, then the reply
+# latency in an encrypted room next to a plain one (one bot, one nio
+# trainee). E2EE_BENCH_ARGS go to tests/bench/bench_e2ee.py.
+bench-e2ee: deps $(B)/oefenkamer
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer /usr/bin/python3 \
+	  tests/bench/bench_e2ee.py $(E2EE_BENCH_ARGS)
 
 demo: deps $(B)/oefenkamer
 	@sh tests/synapse/demo.sh start
