@@ -785,7 +785,7 @@ static void claim_done(struct e2ee *e, long status, json_t *body,
 		}
 	}
 	/* an m.dummy to unwedge a broken session goes out over the new one */
-	if (jstr(ctx, "dummy")) {
+	if (json_is_true(json_object_get(ctx, "dummy"))) {
 		json_t *m = json_object(), *c = json_object();
 		json_t *dev = rec_json(e, "dev", jstr(ctx, "user"),
 				       jstr(ctx, "device"), NULL);

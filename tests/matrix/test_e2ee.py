@@ -31,7 +31,8 @@ import urllib.parse
 
 import olm
 from nio import (AsyncClient, AsyncClientConfig, EnableEncryptionBuilder,
-                 LoginResponse, MegolmEvent, RoomKeyRequest, RoomPreset)
+                 DummyEvent, LoginResponse, MegolmEvent, RoomKeyRequest,
+                 RoomPreset)
 from nio.exceptions import EncryptionError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -851,6 +852,37 @@ def test_pickle_key(st):
     check(not problems, "\n".join(problems))
 
 
+def test_wedged_session(st):
+    """An Olm message from a known device that no session decrypts: the
+    bot starts a fresh Olm session to that device with an m.dummy, once
+    (not again for the next broken message within the hour)."""
+    t, room = st.dm()
+    dev, _ed, curve = bot_device(t.raw)
+
+    def broken():
+        body = base64.b64encode(os.urandom(120)).decode().rstrip("=")
+        t.raw._req("PUT", f"/sendToDevice/m.room.encrypted/w{time.time_ns()}",
+                   {"messages": {BOT: {dev: {
+                       "algorithm": OLM, "sender_key": t.curve25519,
+                       "ciphertext": {curve: {"type": 1, "body": body}}}}}})
+
+    def dummies():
+        return [e for e in t.to_device if isinstance(e, DummyEvent)
+                and e.sender == BOT]
+    before = len(dummies())
+    broken()
+    t.wait_for(lambda: len(dummies()) > before, timeout=30,
+               what="an m.dummy from the bot over a fresh Olm session")
+    broken()
+    end = time.time() + 4
+    while time.time() < end:
+        t.sync(timeout_ms=1000)
+    check(len(dummies()) == before + 1, f"one m.dummy, not one per broken "
+          f"message ({len(dummies()) - before})")
+    if st.active():   # and the room still works
+        answers(st, "Ben je er nog?", "a fresh Olm session")
+
+
 def bot_session_ids(c, room):
     """Megolm session ids of the bot's events, oldest first."""
     return [e["content"].get("session_id") for e in raw_timeline(c, room)
@@ -904,7 +936,8 @@ def answers(st, line, what):
 TESTS = [test_harness_nio_pair, test_encrypted_dm_greeting,
          test_full_rehearsal, test_restart_mid_session, test_second_device,
          test_coach_joins, test_cross_signing, test_replay_and_tamper,
-         test_late_key, test_rotation_on_leave, test_pickle_key]
+         test_late_key, test_wedged_session, test_rotation_on_leave,
+         test_pickle_key]
 
 
 def main():
