@@ -169,11 +169,12 @@ class Nio:
         check(hasattr(r, "event_id"), f"nio send failed: {r}")
         return r.event_id
 
-    def create_dm(self, invite):
+    def create_dm(self, invite, encryption=None):
+        enc = EnableEncryptionBuilder().as_dict()
+        enc["content"].update(encryption or {})
         r = run(self.c.room_create(
             is_direct=True, preset=RoomPreset.trusted_private_chat,
-            invite=list(invite),
-            initial_state=[EnableEncryptionBuilder().as_dict()]))
+            invite=list(invite), initial_state=[enc]))
         check(hasattr(r, "room_id"), f"createRoom failed: {r}")
         self.sync()
         return r.room_id
@@ -883,6 +884,23 @@ def test_wedged_session(st):
         answers(st, "Ben je er nog?", "a fresh Olm session")
 
 
+def test_rotation_by_count(st):
+    """A room that asks for a new key every 2 messages gets one."""
+    t, _ = st.dm()
+    room = t.create_dm([BOT], encryption={"rotation_period_msgs": 2})
+    t.wait_for(lambda: notices(t, room), timeout=60,
+               what="the greeting in the second room")
+    for i in range(2):
+        n = len(notices(t, room))
+        t.send(room, "!oefeningen")
+        t.wait_for(lambda: len(notices(t, room)) > n, timeout=60,
+                   what="the list of scenarios")
+    ids = bot_session_ids(t, room)
+    check(len(ids) == 3, f"three bot messages: {len(ids)}")
+    check(ids[0] == ids[1] and ids[2] != ids[1],
+          f"a new room key after 2 messages: {ids}")
+
+
 def bot_session_ids(c, room):
     """Megolm session ids of the bot's events, oldest first."""
     return [e["content"].get("session_id") for e in raw_timeline(c, room)
@@ -937,6 +955,7 @@ TESTS = [test_harness_nio_pair, test_encrypted_dm_greeting,
          test_full_rehearsal, test_restart_mid_session, test_second_device,
          test_coach_joins, test_cross_signing, test_replay_and_tamper,
          test_late_key, test_wedged_session, test_rotation_on_leave,
+         test_rotation_by_count,
          test_pickle_key]
 
 
