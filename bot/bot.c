@@ -2121,7 +2121,7 @@ static int start_e2ee(struct bot *b)
 	}
 	b->pickle_key = NULL;   /* e2ee owns it now */
 	free(device);
-	e2ee_start(b->e2ee);
+	e2ee_poll(b->e2ee);
 	return 0;
 }
 

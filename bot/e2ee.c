@@ -76,6 +76,9 @@ struct e2ee {
 	int otk_count;           /* on the server; -1 unknown */
 	int want_fallback;
 	int xsign_failed;        /* do not retry cross-signing this run */
+	int keys_up, xsign_up;   /* the keys_up / xsign_done records exist */
+	int stale;               /* some tracked device list may be stale:
+				  * query() lists them (else skips the SQL) */
 	int64_t hold_until;      /* mono ms: no new requests before */
 };
 
@@ -480,6 +483,9 @@ int e2ee_open(struct store *st, struct mx *mx, const struct config *cfg,
 	e->ready = json_array();
 	e->busy = json_object();
 	e->otk_count = -1;
+	e->stale = 1;
+	e->keys_up = rec_has(e, "keys_up", NULL, NULL, NULL);
+	e->xsign_up = rec_has(e, "xsign_done", NULL, NULL, NULL);
 	if (store_begin(st, err) < 0)
 		goto fail;
 	if (load_account(e, err) < 0 ||
@@ -591,6 +597,7 @@ static int device_by_curve(struct e2ee *e, const char *user,
 /* Mark user's device list stale (and start tracking it). */
 static int track(struct e2ee *e, const char *user, struct err *err)
 {
+	e->stale = 1;
 	return rec_put(e, "track", user, NULL, NULL, "1", 1, err);
 }
 
@@ -832,7 +839,7 @@ static void query(struct e2ee *e)
 	size_t n;
 	json_t *users, *ask, *body;
 
-	if (e->query_busy || mono_ms() < e->hold_until)
+	if (!e->stale || e->query_busy || mono_ms() < e->hold_until)
 		return;
 	if (rec_list(e, "track", NULL, NULL, &v, &n, NULL) < 0)
 		return;
@@ -847,6 +854,7 @@ static void query(struct e2ee *e)
 	}
 	store_crypto_free(v, n);
 	if (!json_array_size(users)) {
+		e->stale = 0;
 		json_decref(users);
 		json_decref(ask);
 		return;
@@ -874,8 +882,7 @@ static int members_stale(struct e2ee *e, const char *room)
 			    NULL) != 0 || flag)
 			stale = 1;
 		free(t);
-		if (stale && rec_put(e, "track", v[i].k2, NULL, NULL, "1", 1,
-				     NULL) < 0)
+		if (stale && track(e, v[i].k2, NULL) < 0)
 			break;
 	}
 	store_crypto_free(v, n);
@@ -1010,6 +1017,7 @@ static void query_done(struct e2ee *e, long status, json_t *body,
 	int ok = 1;
 
 	e->query_busy = 0;
+	e->stale = 1;   /* more may have gone stale meanwhile: look again */
 	if (status != 200) {
 		log_line("versleuteling: apparaten opvragen mislukt (HTTP %ld)",
 			 status);
@@ -1166,8 +1174,10 @@ static void keys_done(struct e2ee *e, long status, json_t *body,
 		return;
 	crypto_account_mark_published(e->acct);
 	ok = save_account(e, &err) == 0;
-	if (ok && json_is_true(json_object_get(ctx, "device")))
+	if (ok && json_is_true(json_object_get(ctx, "device"))) {
 		ok = rec_put(e, "keys_up", NULL, NULL, NULL, "1", 0, &err) == 0;
+		e->keys_up = ok;
+	}
 	if (!ok)
 		log_line("versleuteling: %s", err.msg);
 	tx_end(e, ok);
@@ -1338,32 +1348,25 @@ static void sigs_done(struct e2ee *e, long status, json_t *body)
 		log_line("versleuteling: %s", err.msg);
 		return;
 	}
+	e->xsign_up = 1;
 	log_line("versleuteling: apparaat %s kruislings ondertekend",
 		 e->device);
-}
-
-void e2ee_start(struct e2ee *e)
-{
-	e2ee_poll(e);
 }
 
 void e2ee_poll(struct e2ee *e)
 {
 	size_t half = crypto_account_max_otks(e->acct) / 2;
-	int up;
 
 	if (mono_ms() < e->hold_until)
 		return;
-	up = rec_has(e, "keys_up", NULL, NULL, NULL);
 	if (!e->keys_busy) {
-		if (!up)
+		if (!e->keys_up)
 			upload_keys(e, 1);
 		else if ((e->otk_count >= 0 && (size_t)e->otk_count < half) ||
 			 e->want_fallback)
 			upload_keys(e, 0);
 	}
-	if (up && !e->xsign_busy && !e->xsign_failed &&
-	    !rec_has(e, "xsign_done", NULL, NULL, NULL))
+	if (e->keys_up && !e->xsign_busy && !e->xsign_failed && !e->xsign_up)
 		xsign_start(e);
 	query(e);
 }

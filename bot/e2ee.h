@@ -51,12 +51,10 @@ int e2ee_reload(struct e2ee *e, struct err *err);
 /* A request of ours finished: 1 if the cookie was ours. */
 int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body);
 
-/* Once logged in: upload device keys, one-time keys, a fallback key and
- * the cross-signing keys as far as not done before. */
-void e2ee_start(struct e2ee *e);
-
-/* Between batches, outside any transaction: top up one-time keys,
- * refresh stale device lists, finish the uploads of e2ee_start. */
+/* Once logged in, and then between batches, outside any transaction:
+ * upload device keys, one-time keys, a fallback key and the
+ * cross-signing keys as far as not done before; top up one-time keys;
+ * refresh stale device lists. */
 void e2ee_poll(struct e2ee *e);
 
 /* A sync batch, inside its transaction, before its room events. */
