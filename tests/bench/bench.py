@@ -721,7 +721,27 @@ def load_lines():
     return lines[:-4]
 
 
-class Bench:
+class BotStore:
+    """Looks into the bot's store (self.store, its path) while it runs."""
+
+    def db(self):
+        return sqlite3.connect(self.store, timeout=10)
+
+    def meta(self, key):
+        try:
+            with self.db() as d:
+                r = d.execute("SELECT value FROM meta WHERE key = ?",
+                              (key,)).fetchone()
+            return r[0] if r else None
+        except sqlite3.Error:
+            return None
+
+    def outbox(self):
+        with self.db() as d:
+            return d.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+
+class Bench(BotStore):
     def __init__(self, args):
         self.a = args
         self.dir = tempfile.mkdtemp(prefix="oef-bench-")
@@ -788,21 +808,6 @@ class Bench:
                 raise Broken(f"{p.name} exited ({p.p.returncode}):\n"
                              f"{p.tail()}")
 
-    def db(self):
-        return sqlite3.connect(self.store, timeout=10)
-
-    def meta(self, key):
-        try:
-            with self.db() as d:
-                r = d.execute("SELECT value FROM meta WHERE key = ?",
-                              (key,)).fetchone()
-            return r[0] if r else None
-        except sqlite3.Error:
-            return None
-
-    def outbox(self):
-        with self.db() as d:
-            return d.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
     def sync_for(self, user, name):
         s = Sync(user, name)

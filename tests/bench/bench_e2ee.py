@@ -48,7 +48,8 @@ import time
 
 # The benchmark's common helpers live in bench.py (same directory).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import Broken, log, ms, pct, synapse_version  # noqa: E402
+from bench import (Broken, BotStore, log, ms, pct,  # noqa: E402
+                   synapse_version)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -157,7 +158,7 @@ class Bot:
 
 # --- the benchmark ----------------------------------------------------------
 
-class Bench:
+class Bench(BotStore):
     def __init__(self, args):
         self.a = args
         self.dir = tempfile.mkdtemp(prefix="oef-bench-e2ee-")
@@ -234,26 +235,6 @@ class Bench:
                 not self.sync_task.cancelled():
             raise Broken(f"the trainee's sync loop ended: "
                          f"{self.sync_task.exception()!r}")
-
-    def db(self):
-        return sqlite3.connect(self.store, timeout=10)
-
-    def meta(self, key):
-        try:
-            with self.db() as d:
-                r = d.execute("SELECT value FROM meta WHERE key = ?",
-                              (key,)).fetchone()
-            return r[0] if r else None
-        except sqlite3.Error:
-            return None
-
-    def outbox(self):
-        try:
-            with self.db() as d:
-                return d.execute("SELECT count(*) FROM outbox"
-                                 ).fetchone()[0]
-        except sqlite3.Error:
-            return 0
 
     def active(self, room):
         """A rehearsal is running in room (the bot's own store says)."""
