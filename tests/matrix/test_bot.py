@@ -671,6 +671,32 @@ TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_rate_limited]
 
 
+def run_tests(tests, only, bot, *args):
+    """Run each test (whose name contains only, if given) as t(*args),
+    restarting the bot if a test left it dead; print ok/FAIL with the
+    bot's log on failure. Returns (passed, failed)."""
+    passed = failed = 0
+    for t in tests:
+        if only and only not in t.__name__:
+            continue
+        t0 = time.time()
+        try:
+            if bot.proc.poll() is not None:
+                bot.start()
+            t(*args)
+            passed += 1
+            print(f"ok   {t.__name__} ({time.time() - t0:.1f} s)",
+                  flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {t.__name__} ({time.time() - t0:.1f} s)",
+                  flush=True)
+            traceback.print_exc()
+            print("--- bot log (tail) ---")
+            print(bot.logtext()[-3000:], flush=True)
+    return passed, failed
+
+
 def main():
     only = None
     if "--only" in sys.argv:
@@ -680,24 +706,7 @@ def main():
                          "@trainer:localhost"])
     passed = failed = 0
     try:
-        for t in TESTS:
-            if only and only not in t.__name__:
-                continue
-            t0 = time.time()
-            try:
-                if bot.proc.poll() is not None:
-                    bot.start()
-                t(hs, bot)
-                passed += 1
-                print(f"ok   {t.__name__} ({time.time() - t0:.1f} s)",
-                      flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {t.__name__} ({time.time() - t0:.1f} s)",
-                      flush=True)
-                traceback.print_exc()
-                print("--- bot log (tail) ---")
-                print(bot.logtext()[-3000:])
+        passed, failed = run_tests(TESTS, only, bot, hs, bot)
     finally:
         bot.close()
         if "--keep" not in sys.argv:

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.parse
 
 import olm
@@ -40,7 +39,7 @@ sys.path.insert(0, HERE)
 from mxclient import Client, MatrixError  # noqa: E402
 from test_bot import (BIN, BOT, PASSWORD, ROOT, Bot, Homeserver,  # noqa: E402
                       check, dialogue, drain, notices, persona_msgs, play,
-                      same, settle, stored)
+                      run_tests, same, settle, stored)
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 OLM = "m.olm.v1.curve25519-aes-sha2"
@@ -972,24 +971,7 @@ def main():
     try:
         bot = e2ee_bot(hs)
         st = Story(hs, bot)
-        for t in TESTS:
-            if only and only not in t.__name__:
-                continue
-            t0 = time.time()
-            try:
-                if bot.proc.poll() is not None:
-                    bot.start()
-                t(st)
-                passed += 1
-                print(f"ok   {t.__name__} ({time.time() - t0:.1f} s)",
-                      flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {t.__name__} ({time.time() - t0:.1f} s)",
-                      flush=True)
-                traceback.print_exc()
-                print("--- bot log (tail) ---")
-                print(bot.logtext()[-3000:], flush=True)
+        passed, failed = run_tests(TESTS, only, bot, st)
     finally:
         if st:
             st.close()
