@@ -12,6 +12,13 @@
 #define BACKOFF_MAX_MS 10000
 #define SYNC_SLACK_MS 30000      /* client timeout beyond the long poll */
 #define REQUEST_TIMEOUT_MS 30000
+/* After a /sync batch the next /sync waits (at most this long) for the
+ * replies the batch caused: Synapse, one Python thread, would otherwise
+ * serve our /sync while it delivers the reply to the trainee. */
+#define SYNC_HOLD_MS 250
+/* A read receipt follows the room's last send by this much, for the
+ * same reason: the reply reaches the trainee first. */
+#define RECEIPT_AFTER_SEND_MS 200
 
 /* Only the event types the bot uses; members lazily loaded. */
 static const char sync_filter[] =
@@ -45,6 +52,7 @@ struct room_q {
 	struct send_item *head, *tail;
 	uint64_t inflight;       /* http request id, 0 if none */
 	char *receipt;           /* event to mark read after the sends */
+	int64_t receipt_at;      /* not before this (set by the last send) */
 	struct mx *mx;
 };
 
@@ -58,6 +66,8 @@ struct mx {
 	int sync_timeout;
 	uint64_t sync_req;
 	int64_t sync_at;         /* next sync attempt not before this */
+	int held;                /* sends in flight the next /sync waits for */
+	int64_t hold_until;      /* ... but no longer than this */
 	int sync_fails;
 	/* sends */
 	struct room_q *rooms;
@@ -462,6 +472,7 @@ static void sync_done(void *arg, const struct http_response *r)
 		free(mx->since);
 		mx->since = xstrdup(s.next_batch);
 		mx->sync_at = 0;
+		mx->hold_until = mono_ms() + SYNC_HOLD_MS;
 	} else {
 		mx->sync_at = mono_ms() + 1000;   /* same batch again */
 	}
@@ -562,6 +573,7 @@ size_t mx_sends_pending(const struct mx *mx)
 struct send_ctx {
 	struct mx *mx;
 	char *room;
+	int holds;               /* the next /sync waits for this send */
 };
 
 /* A queued item leaves the queue: sent (200) or refused for good. */
@@ -585,8 +597,10 @@ static void head_done(struct mx *mx, struct room_q *q, long status,
 	struct send_item *it = q->head;
 
 	q->head = it->next;
-	if (!q->head)
+	if (!q->head) {
 		q->tail = NULL;
+		q->receipt_at = mono_ms() + RECEIPT_AFTER_SEND_MS;
+	}
 	if (it->typing_ms > 0 && !q->head)
 		mx_typing(mx, it->room, 0, 0);
 	item_report(mx, it, status, body);
@@ -601,6 +615,8 @@ static void send_done(void *arg, const struct http_response *r)
 	struct send_item *it;
 	json_t *body;
 
+	if (sc->holds && mx)
+		mx->held--;
 	if (r->error && strcmp(r->error, "cancelled") == 0) {
 		free(sc->room);
 		free(sc);
@@ -661,6 +677,10 @@ static void send_issue(struct mx *mx, struct room_q *q)
 
 	sc->mx = mx;
 	sc->room = xstrdup(q->room);
+	if (mx->syncing && !mx->sync_req) {   /* a reply to the last batch */
+		sc->holds = 1;
+		mx->held++;
+	}
 	sbuf_init(&p);
 	sbuf_init(&u);
 	room_path(&p, it->room, it->state_key ? "/state/" : "/send/");
@@ -721,9 +741,12 @@ static int64_t tick(struct mx *mx, int64_t now)
 		struct send_item *it = q->head;
 		int64_t at;
 
-		if (q->receipt && !q->inflight &&
-		    (!it || it->typing_ms > 0))
-			receipt_issue(mx, q);
+		if (q->receipt && !q->inflight) {
+			if (it ? it->typing_ms > 0 : now >= q->receipt_at)
+				receipt_issue(mx, q);
+			else if (!it)
+				DUE(q->receipt_at);
+		}
 		if (!it || q->inflight)
 			continue;
 		at = it->not_before > mx->paused_until ? it->not_before :
@@ -745,10 +768,14 @@ static int64_t tick(struct mx *mx, int64_t now)
 	}
 	/* after the sends: a reply should not queue behind a new /sync */
 	if (mx->syncing && !mx->sync_req && mx->token) {
-		if (now >= mx->sync_at)
+		int64_t at = mx->sync_at;
+
+		if (mx->held > 0 && mx->hold_until > at)
+			at = mx->hold_until;
+		if (now >= at)
 			sync_issue(mx);
 		else
-			DUE(mx->sync_at);
+			DUE(at);
 	}
 #undef DUE
 	return next;
