@@ -12,11 +12,20 @@
  * other request (also one that is already on "done": it is then dropped
  * without a callback) without disturbing libcurl or the loop. The one
  * thing a callback must not do is http_free() the loop it runs in.
+ *
+ * The loop is libcurl's socket interface: libcurl tells us which sockets
+ * to watch (on_socket) and when it next needs time (on_timer); http_poll()
+ * polls exactly those and hands libcurl only the sockets that are ready.
+ * (curl_multi_perform would visit every running transfer on every round,
+ * each with a poll() of its own: a long-poll /sync costs a system call
+ * per loop round that way.)
  */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +71,18 @@ struct list {
 	size_t n;
 };
 
+struct watch {
+	curl_socket_t fd;
+	short events;                /* POLLIN and/or POLLOUT */
+};
+
 struct http {
 	CURLM *multi;
+	struct watch *watch;         /* the sockets libcurl wants watched */
+	size_t nwatch, watch_cap;
+	struct pollfd *pfd;          /* poll()'s copy of watch, + extra_fd */
+	size_t pfd_cap;
+	int64_t timer_at;            /* libcurl's next timeout, or -1 */
 	struct list waiting;
 	struct list running;
 	struct list done;
@@ -248,6 +267,42 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: watch s for what, or stop watching it. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	struct http *h = userp;
+	size_t i;
+
+	(void)e;
+	(void)socketp;
+	for (i = 0; i < h->nwatch && h->watch[i].fd != s; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < h->nwatch)
+			h->watch[i] = h->watch[--h->nwatch];
+		return 0;
+	}
+	if (i == h->nwatch) {
+		XGROW(h->watch, h->watch_cap, h->nwatch + 1);
+		h->watch[h->nwatch++].fd = s;
+	}
+	h->watch[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+				     ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl wants control in timeout_ms (-1: no
+ * timer). Acted on by http_poll, never from inside libcurl. */
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+	struct http *h = userp;
+
+	(void)m;
+	h->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	return 0;
+}
+
 struct http *http_new(void)
 {
 	struct http *h;
@@ -265,6 +320,11 @@ struct http *http_new(void)
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 			  MAX_HOST_CONNECTIONS);
+	h->timer_at = -1;
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, (void *)h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, (void *)h);
 	h->max_body = HTTP_MAX_BODY;
 	return h;
 }
@@ -296,6 +356,8 @@ void http_free(struct http *h)
 	while (h->nidle)
 		curl_easy_cleanup(h->idle[--h->nidle]);
 	curl_multi_cleanup(h->multi);
+	free(h->watch);
+	free(h->pfd);
 	free(h);
 }
 
@@ -508,26 +570,57 @@ static void collect_done(struct http *h)
 
 int http_poll(struct http *h, int timeout_ms, int extra_fd)
 {
-	struct curl_waitfd w;
-	unsigned nw = 0;
-	int running = 0, ready = 0, rc = 0;
+	int running = 0, ready = 0, rc = 0, n;
+	size_t npolled = h->nwatch, nfd = npolled;
+	int64_t now = mono_ms();
 	struct req *r;
 
 	if (timeout_ms < 0 || h->done.head)
 		timeout_ms = 0;
-	if (extra_fd >= 0) {
-		w.fd = extra_fd;
-		w.events = CURL_WAIT_POLLIN;
-		w.revents = 0;
-		nw = 1;
+	if (h->timer_at >= 0 && h->timer_at - now < timeout_ms)
+		timeout_ms = h->timer_at <= now ? 0 :
+			     (int)(h->timer_at - now);
+	XGROW(h->pfd, h->pfd_cap, nfd + 1);
+	for (size_t i = 0; i < nfd; i++) {
+		h->pfd[i].fd = h->watch[i].fd;
+		h->pfd[i].events = h->watch[i].events;
+		h->pfd[i].revents = 0;
 	}
-	if (curl_multi_poll(h->multi, nw ? &w : NULL, nw, timeout_ms,
-			    NULL) != CURLM_OK)
+	if (extra_fd >= 0) {
+		h->pfd[nfd].fd = extra_fd;
+		h->pfd[nfd].events = POLLIN;
+		h->pfd[nfd].revents = 0;
+		nfd++;
+	}
+	n = poll(h->pfd, (nfds_t)nfd, timeout_ms);
+	if (n < 0 && errno != EINTR)
 		rc = -1;
-	else if (nw && (w.revents & CURL_WAIT_POLLIN))
+	if (extra_fd >= 0 && n > 0 && (h->pfd[nfd - 1].revents & POLLIN))
 		ready = 1;
-	if (curl_multi_perform(h->multi, &running) != CURLM_OK)
-		rc = -1;
+	/* Only the ready sockets; the watch list may change under us, the
+	 * copy in pfd does not (libcurl ignores a socket it dropped). */
+	for (size_t i = 0; n > 0 && i < npolled; i++) {
+		short re = h->pfd[i].revents;
+		int ev = 0;
+
+		if (!re)
+			continue;
+		if (re & (POLLIN | POLLHUP))
+			ev |= CURL_CSELECT_IN;
+		if (re & POLLOUT)
+			ev |= CURL_CSELECT_OUT;
+		if (re & (POLLERR | POLLNVAL))
+			ev |= CURL_CSELECT_ERR;
+		if (curl_multi_socket_action(h->multi, h->pfd[i].fd, ev,
+					     &running) != CURLM_OK)
+			rc = -1;
+	}
+	if (h->timer_at >= 0 && mono_ms() >= h->timer_at) {
+		h->timer_at = -1;
+		if (curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0,
+					     &running) != CURLM_OK)
+			rc = -1;
+	}
 	collect_done(h);
 	start_waiting(h);
 	while ((r = h->done.head) != NULL) {
