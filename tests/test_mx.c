@@ -1,0 +1,417 @@
+/* test_mx.c - when the Matrix client sends what, against a fake
+ * homeserver (fakehttp.h) that logs every request with its arrival time
+ * and answers:
+ *   GET  .../sync, no since   at once: one message in ROOM
+ *   GET  .../sync?...&since=  SYNC_POLL_MS later: nothing new (a short
+ *                             long-poll, to keep the tests quick)
+ *   PUT  .../send/...         put_delay_ms later: {"event_id":"$x"}
+ *   POST .../receipt/...      at once: {}
+ *   PUT  .../typing/...       at once: {}
+ * The client's on_sync answers the message (typing_ms per test) and marks
+ * it read. The timing rules under test are mx.c's: the /sync after a batch
+ * waits for the sends the batch caused, at most SYNC_HOLD_MS; a receipt
+ * goes RECEIPT_AFTER_SEND_MS after the room's last send, or at once while
+ * the reply is still being typed.
+ *
+ * Bounds follow from cause and effect where they can (the server logs
+ * every arrival and every reply on its one thread, and on_sync when the
+ * batch came in, all with one clock), so they hold on a slow machine
+ * too. Two cannot: that the hold ends with a quick reply (answered after
+ * 50 ms, leaving 200 ms for the round trips: under valgrind the first
+ * send reaches the server some 80 ms after the batch, on a loaded
+ * machine more; checked only when the answer left in time), and that
+ * the slow reply's hold ends at the cap (a second of slack).
+ */
+#include "fakehttp.h"
+
+#include <jansson.h>
+
+#include "mx.h"
+
+/* mx.c's constants */
+#define SYNC_HOLD_MS 250
+#define RECEIPT_AFTER_SEND_MS 200
+
+#define ROOM "!oefen:localhost"
+#define EVENT "$m1"
+#define SYNC_POLL_MS 80
+#define MAX_HITS 512
+#define DEADLINE_MS 10000
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+enum kind { K_OTHER, K_SYNC, K_SEND, K_RECEIPT, K_TYPING };
+
+struct hit {
+	int seq;                 /* arrival order, from 0 */
+	enum kind kind;
+	int since;               /* a /sync with since= */
+	char method[8];
+	char path[160];          /* without the query, maybe cut */
+	int64_t at;              /* arrival, mono_ms() */
+	int64_t sent_at;         /* reply written, 0 before */
+};
+
+struct fx {
+	struct server *srv;
+	struct mx *mx;
+	/* set before the server starts */
+	int put_delay_ms;
+	int typing_ms;
+	/* under srv->mu */
+	struct hit hits[MAX_HITS];
+	int nhits;               /* requests seen, may exceed MAX_HITS */
+	/* the client's, on this thread */
+	int batches;
+	int64_t batch_at;        /* the first batch reached on_sync */
+	int sent_calls;
+	int sent_ok;
+	char *sent_event;
+};
+
+/* ---- the fake homeserver ---- */
+
+static const char first_batch[] =
+	"{\"next_batch\":\"s1\",\"rooms\":{\"join\":{\"" ROOM "\":"
+	"{\"timeline\":{\"events\":[{\"type\":\"m.room.message\","
+	"\"sender\":\"@trainee:localhost\",\"event_id\":\"" EVENT "\","
+	"\"origin_server_ts\":1,\"content\":{\"msgtype\":\"m.text\","
+	"\"body\":\"Goedemiddag, ik ben Lotte.\"}}]}}}}}";
+static const char empty_batch[] = "{\"next_batch\":\"s2\"}";
+static const char sent_reply[] = "{\"event_id\":\"$x\"}";
+
+/* path: without the query */
+static enum kind classify(const char *method, const char *path)
+{
+	if (strcmp(method, "GET") == 0 &&
+	    strcmp(path, "/_matrix/client/v3/sync") == 0)
+		return K_SYNC;
+	if (strcmp(method, "PUT") == 0 && strstr(path, "/send/"))
+		return K_SEND;
+	if (strcmp(method, "PUT") == 0 && strstr(path, "/typing/"))
+		return K_TYPING;
+	if (strcmp(method, "POST") == 0 && strstr(path, "/receipt/m.read/"))
+		return K_RECEIPT;
+	return K_OTHER;
+}
+
+/* A route_fn: log, then answer as in the table at the top. */
+static void route(struct server *s, struct conn *c, const char *method,
+		  const char *path, const char *hdr, size_t hlen,
+		  const char *body, size_t blen)
+{
+	struct fx *fx = s->arg;
+	const char *q = strchr(path, '?');
+	int since = q && strstr(q, "&since=");
+	char p[MAX_PATH];
+	enum kind kind;
+	struct hit *h = NULL;
+
+	snprintf(p, sizeof(p), "%.*s", q ? (int)(q - path) : MAX_PATH, path);
+	kind = classify(method, p);
+
+	pthread_mutex_lock(&s->mu);
+	if (fx->nhits < MAX_HITS) {
+		h = &fx->hits[fx->nhits];
+		h->seq = fx->nhits;
+		h->kind = kind;
+		h->since = since;
+		snprintf(h->method, sizeof(h->method), "%s", method);
+		snprintf(h->path, sizeof(h->path), "%.*s",
+			 (int)sizeof(h->path) - 1, p);
+		h->at = mono_ms();
+	}
+	fx->nhits++;
+	pthread_mutex_unlock(&s->mu);
+	if (h)
+		c->sent_at = &h->sent_at;
+
+	switch (kind) {
+	case K_SYNC:
+		if (since) {
+			add_reply(&c->out, 200, "OK", "", empty_batch,
+				  strlen(empty_batch));
+			c->reply_at = mono_ms() + SYNC_POLL_MS;
+		} else {
+			add_reply(&c->out, 200, "OK", "", first_batch,
+				  strlen(first_batch));
+		}
+		break;
+	case K_SEND:
+		add_reply(&c->out, 200, "OK", "", sent_reply,
+			  strlen(sent_reply));
+		c->reply_at = mono_ms() + fx->put_delay_ms;
+		break;
+	case K_RECEIPT:
+	case K_TYPING:
+		add_reply(&c->out, 200, "OK", "", "{}", 2);
+		break;
+	default:
+		add_reply(&c->out, 404, "Not Found", "",
+			  "{\"errcode\":\"M_UNRECOGNIZED\"}", 28);
+	}
+}
+
+/* The nth request of this kind (a copy, taken under the lock); seq is
+ * -1 when there is none (yet). */
+static struct hit hit(struct fx *fx, enum kind kind, int nth)
+{
+	struct hit h = { .seq = -1 };
+
+	pthread_mutex_lock(&fx->srv->mu);
+	for (int i = 0; i < fx->nhits && i < MAX_HITS; i++) {
+		if (fx->hits[i].kind == kind && nth-- == 0) {
+			h = fx->hits[i];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fx->srv->mu);
+	return h;
+}
+
+static int count(struct fx *fx, enum kind kind)
+{
+	int n = 0;
+
+	while (hit(fx, kind, n).seq >= 0)
+		n++;
+	return n;
+}
+
+/* ---- the client ---- */
+
+static int on_sync(void *arg, const struct mx_sync *s)
+{
+	struct fx *fx = arg;
+	json_t *room = json_object_get(s->rooms_join, ROOM);
+	json_t *events = json_object_get(json_object_get(room, "timeline"),
+					 "events");
+	json_t *ev, *content;
+	const char *id;
+	size_t i;
+
+	if (!fx->batches++)
+		fx->batch_at = mono_ms();
+	json_array_foreach(events, i, ev) {
+		id = json_string_value(json_object_get(ev, "event_id"));
+		if (!id)
+			continue;
+		content = json_pack("{s:s, s:s}", "msgtype", "m.text",
+				    "body", "Dag Lotte.");
+		mx_send(fx->mx, ROOM, "m.room.message", id, content,
+			fx->typing_ms, 7);
+		json_decref(content);
+		mx_receipt(fx->mx, ROOM, id);
+	}
+	return 0;
+}
+
+static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
+{
+	struct fx *fx = arg;
+
+	assert_int_equal(cookie, 7);
+	fx->sent_calls++;
+	fx->sent_ok = ok;
+	free(fx->sent_event);
+	fx->sent_event = event_id ? xstrdup(event_id) : NULL;
+}
+
+static int setup(void **state)
+{
+	*state = xcalloc(1, sizeof(struct fx));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	mx_free(fx->mx);
+	if (fx->srv)
+		server_stop(fx->srv);
+	free(fx->sent_event);
+	free(fx);
+	return 0;
+}
+
+/* Serve, and start a client with a token that syncs from scratch. */
+static void start(struct fx *fx, int put_delay_ms, int typing_ms)
+{
+	struct mx_handlers h = {
+		.arg = fx,
+		.on_sync = on_sync,
+		.on_sent = on_sent,
+	};
+	char hs[64];
+
+	fx->put_delay_ms = put_delay_ms;
+	fx->typing_ms = typing_ms;
+	fx->srv = server_start(route, fx);
+	snprintf(hs, sizeof(hs), "http://127.0.0.1:%d", fx->srv->port);
+	fx->mx = mx_new(hs, "@oefenkamer:localhost", &h);
+	mx_set_token(fx->mx, "syt_test", "DEVICE");
+	mx_sync_start(fx->mx, NULL, 30000);
+}
+
+/* Drive the client until done(fx), failing after DEADLINE_MS. */
+static void run_until(struct fx *fx, int (*done)(struct fx *))
+{
+	int64_t t0 = mono_ms();
+
+	while (!done(fx)) {
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+		assert_true(mx_poll(fx->mx, 10, -1) >= 0);
+	}
+}
+
+static int second_sync(struct fx *fx)
+{
+	return hit(fx, K_SYNC, 1).seq >= 0;
+}
+
+static int put_answered(struct fx *fx)
+{
+	return fx->sent_calls > 0;
+}
+
+static int sync_and_put_answered(struct fx *fx)
+{
+	return second_sync(fx) && put_answered(fx);
+}
+
+static int receipt_and_put_answered(struct fx *fx)
+{
+	return hit(fx, K_RECEIPT, 0).seq >= 0 && put_answered(fx);
+}
+
+static int typing_off_and_receipt(struct fx *fx)
+{
+	return hit(fx, K_TYPING, 1).seq >= 0 &&
+	       hit(fx, K_RECEIPT, 0).seq >= 0;
+}
+
+/* What every test expects of the first batch and the reply. */
+static void check_common(struct fx *fx, struct hit *first, struct hit *put)
+{
+	*first = hit(fx, K_SYNC, 0);
+	*put = hit(fx, K_SEND, 0);
+	assert_int_equal(first->seq, 0);
+	assert_false(first->since);
+	assert_true(put->seq > 0);
+	assert_string_equal(put->path, "/_matrix/client/v3/rooms/"
+			    "%21oefen%3Alocalhost/send/m.room.message/%24m1");
+	assert_true(fx->batches >= 1);
+	assert_int_equal(count(fx, K_SEND), 1);
+	assert_int_equal(count(fx, K_OTHER), 0);
+	assert_true(server_count(fx->srv, &fx->nhits) <= MAX_HITS);
+}
+
+/* ---- tests ---- */
+
+/* (a) The reply (answered after 50 ms, within the cap) goes before the
+ * next /sync: that /sync arrives only after the reply was answered (or
+ * the cap passed, on a machine too slow for 50 ms), and then without
+ * waiting for the cap. */
+static void test_sync_waits_for_reply(void **state)
+{
+	struct fx *fx = *state;
+	struct hit first, put, second;
+	int64_t hold_end;
+
+	start(fx, 50, 0);
+	run_until(fx, sync_and_put_answered);
+	check_common(fx, &first, &put);
+	second = hit(fx, K_SYNC, 1);
+	assert_true(second.since);
+	assert_true(put.seq < second.seq);
+	assert_true(put.sent_at > 0);
+	hold_end = fx->batch_at + SYNC_HOLD_MS;
+	assert_true(second.at >= MIN(put.sent_at, hold_end));
+	/* 100 ms for the client to see the answer: else it cannot tell */
+	if (put.sent_at + 100 <= hold_end)
+		assert_true(second.at < hold_end);
+	assert_int_equal(fx->sent_ok, 1);
+}
+
+/* (b) A slow reply (2 s) holds the next /sync no longer than
+ * SYNC_HOLD_MS after the batch. */
+static void test_sync_hold_capped(void **state)
+{
+	struct fx *fx = *state;
+	struct hit first, put, second;
+
+	start(fx, 2000, 0);
+	run_until(fx, second_sync);
+	check_common(fx, &first, &put);
+	second = hit(fx, K_SYNC, 1);
+	assert_true(second.since);
+	/* held: the hold counts from after on_sync */
+	assert_true(second.at - fx->batch_at >= SYNC_HOLD_MS);
+	/* ... but not for the reply */
+	assert_true(second.at - fx->batch_at < SYNC_HOLD_MS + 1000);
+	assert_true(second.at < put.at + 2000);
+}
+
+/* (c) Not typing: the receipt follows the reply's answer by
+ * RECEIPT_AFTER_SEND_MS. */
+static void test_receipt_after_reply(void **state)
+{
+	struct fx *fx = *state;
+	struct hit first, put, receipt;
+
+	start(fx, 100, 0);
+	run_until(fx, receipt_and_put_answered);
+	check_common(fx, &first, &put);
+	receipt = hit(fx, K_RECEIPT, 0);
+	assert_string_equal(receipt.path, "/_matrix/client/v3/rooms/"
+			    "%21oefen%3Alocalhost/receipt/m.read/%24m1");
+	assert_true(put.seq < receipt.seq);
+	assert_true(put.sent_at > 0);
+	/* the client had the answer no earlier than sent_at */
+	assert_true(receipt.at - put.sent_at >= RECEIPT_AFTER_SEND_MS);
+	assert_int_equal(fx->sent_ok, 1);
+	assert_string_equal(fx->sent_event, "$x");
+	assert_int_equal(count(fx, K_TYPING), 0);
+	assert_int_equal(count(fx, K_RECEIPT), 1);
+}
+
+/* (d) While the persona types (300 ms), the receipt goes at once, before
+ * the reply; the typing notification precedes the reply by the typing
+ * time, and typing stops once the reply is sent. */
+static void test_receipt_while_typing(void **state)
+{
+	struct fx *fx = *state;
+	struct hit first, put, receipt, typing, done;
+
+	start(fx, 100, 300);
+	run_until(fx, typing_off_and_receipt);
+	check_common(fx, &first, &put);
+	receipt = hit(fx, K_RECEIPT, 0);
+	typing = hit(fx, K_TYPING, 0);
+	done = hit(fx, K_TYPING, 1);
+	assert_true(receipt.seq < put.seq);
+	assert_true(typing.seq >= 0);
+	assert_true(typing.seq < put.seq);
+	/* the typing time starts after the batch came in */
+	assert_true(put.at - fx->batch_at >= 300);
+	/* typing off once the reply is sent */
+	assert_true(put.seq < done.seq);
+	assert_true(done.at >= put.sent_at);
+	assert_int_equal(fx->sent_ok, 1);
+	assert_int_equal(count(fx, K_RECEIPT), 1);
+	assert_int_equal(count(fx, K_TYPING), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_sync_waits_for_reply),
+		T(test_sync_hold_capped),
+		T(test_receipt_after_reply),
+		T(test_receipt_while_typing),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
