@@ -68,6 +68,7 @@ struct mx {
 	int64_t sync_at;         /* next sync attempt not before this */
 	int held;                /* sends in flight the next /sync waits for */
 	int64_t hold_until;      /* ... but no longer than this */
+	unsigned hold_gen;       /* which batch's sends hold: the last one */
 	int sync_fails;
 	/* sends */
 	struct room_q *rooms;
@@ -472,6 +473,9 @@ static void sync_done(void *arg, const struct http_response *r)
 		free(mx->since);
 		mx->since = xstrdup(s.next_batch);
 		mx->sync_at = 0;
+		/* only this batch's own replies hold the next /sync */
+		mx->hold_gen++;
+		mx->held = 0;
 		mx->hold_until = mono_ms() + SYNC_HOLD_MS;
 	} else {
 		mx->sync_at = mono_ms() + 1000;   /* same batch again */
@@ -574,6 +578,7 @@ struct send_ctx {
 	struct mx *mx;
 	char *room;
 	int holds;               /* the next /sync waits for this send */
+	unsigned gen;            /* ... if no batch came since (hold_gen) */
 };
 
 /* A queued item leaves the queue: sent (200) or refused for good. */
@@ -615,7 +620,7 @@ static void send_done(void *arg, const struct http_response *r)
 	struct send_item *it;
 	json_t *body;
 
-	if (sc->holds && mx)
+	if (sc->holds && sc->gen == mx->hold_gen)
 		mx->held--;
 	if (r->error && strcmp(r->error, "cancelled") == 0) {
 		free(sc->room);
@@ -679,6 +684,7 @@ static void send_issue(struct mx *mx, struct room_q *q)
 	sc->room = xstrdup(q->room);
 	if (mx->syncing && !mx->sync_req) {   /* a reply to the last batch */
 		sc->holds = 1;
+		sc->gen = mx->hold_gen;
 		mx->held++;
 	}
 	sbuf_init(&p);

@@ -69,7 +69,9 @@ void mx_set_token(struct mx *mx, const char *access_token,
 void mx_login(struct mx *mx, const char *password, const char *device_name);
 
 /* Start (or continue) the /sync loop from since (NULL: initial sync).
- * One request at a time, long-polling timeout_ms on the server. */
+ * One request at a time, long-polling timeout_ms on the server. After a
+ * batch, the next /sync waits (at most 250 ms) for the sends the batch
+ * caused that went out at once (not those waiting for typing time). */
 void mx_sync_start(struct mx *mx, const char *since, int timeout_ms);
 void mx_sync_stop(struct mx *mx);
 
@@ -84,8 +86,10 @@ void mx_send(struct mx *mx, const char *room, const char *type,
 void mx_join(struct mx *mx, const char *room, uint64_t cookie);
 void mx_leave(struct mx *mx, const char *room, uint64_t cookie);
 /* A read receipt waits while a send to the room is in flight or about to
- * go (not while it waits for its typing time), and a newer one for the
- * same room replaces it: one request after the replies. */
+ * go, and then 200 ms more, so the reply reaches the trainee first; it
+ * goes at once while the persona's reply waits for its typing time. A
+ * newer one for the same room replaces it: one request after the
+ * replies. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id);
 void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms);
 /* Queued behind the room's sends (retried like them); on_done reports. */

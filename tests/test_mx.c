@@ -352,6 +352,29 @@ static void test_sync_hold_capped(void **state)
 	assert_true(second.at < put.at + 2000);
 }
 
+static int third_sync(struct fx *fx)
+{
+	return hit(fx, K_SYNC, 2).seq >= 0;
+}
+
+/* (b2) Only a batch's own replies hold: while the slow reply of the first
+ * batch is still out, the next (empty) batch's /sync follows at once. */
+static void test_sync_hold_only_own_replies(void **state)
+{
+	struct fx *fx = *state;
+	struct hit first, put, second, third;
+
+	start(fx, 2000, 0);
+	run_until(fx, third_sync);
+	check_common(fx, &first, &put);
+	second = hit(fx, K_SYNC, 1);
+	third = hit(fx, K_SYNC, 2);
+	assert_true(third.since);
+	assert_true(second.sent_at > 0);
+	assert_true(third.at < put.at + 2000);   /* the reply still out */
+	assert_true(third.at - second.sent_at < SYNC_HOLD_MS);
+}
+
 /* (c) Not typing: the receipt follows the reply's answer by
  * RECEIPT_AFTER_SEND_MS. */
 static void test_receipt_after_reply(void **state)
@@ -408,6 +431,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_sync_waits_for_reply),
 		T(test_sync_hold_capped),
+		T(test_sync_hold_only_own_replies),
 		T(test_receipt_after_reply),
 		T(test_receipt_while_typing),
 #undef T
