@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "crypto.h"
 #include "engine.h"
+#include "http.h"
+#include "store.h"
 
 #define BENCH_SESSIONS 10000
 #define BENCH_CRYPTO_N 2000
@@ -354,12 +357,94 @@ out:
 	return rc;
 }
 
+/* A /proc/self/status figure in kB ("VmRSS:", "RssFile:" ...), or -1. */
+static long status_kb(const char *key)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t n = strlen(key);
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0) {
+			v = strtol(line + n, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static void got_response(void *arg, const struct http_response *r)
+{
+	*(long *)arg = r->status;
+}
+
+/* The floor under the bot's resident memory: this binary using each of
+ * its four libraries once and nothing else (one HTTP request to url,
+ * a store created and closed, a JSON parse, an Olm account with its
+ * keys). What the libraries map and touch for that is resident in any
+ * program built on them. */
+static int bench_libs(const char *url)
+{
+	char dir[] = "/tmp/oefenkamer-bench-XXXXXX", path[64];
+	struct http *h;
+	struct store *st;
+	struct crypto_account *a;
+	struct err err;
+	json_t *j;
+	long status = -1;
+	int64_t end;
+
+	if (!mkdtemp(dir)) {
+		perror("bench libs: mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	h = http_new();
+	if (!h || store_open(path, &st, &err) < 0) {
+		fprintf(stderr, "bench libs: %s\n", h ? err.msg :
+			"libcurl kan niet starten");
+		http_free(h);
+		rmdir(dir);
+		return 1;
+	}
+	http_request(h, "GET", url, NULL, NULL, 0, 10000, got_response,
+		     &status);
+	for (end = mono_ms() + 15000; http_pending(h) && mono_ms() < end;)
+		http_poll(h, 100, -1);
+	j = json_loads("{\"versions\":[\"v1.11\"],\"n\":1}", 0, NULL);
+	a = crypto_account_new();
+	if (a)
+		json_decref(crypto_account_new_otks(a, 10));
+	printf("libraries used once (HTTP %ld from %s):\n", status, url);
+	printf("  VmHWM %ld kB, VmRSS %ld kB, RssFile %ld kB, "
+	       "RssAnon %ld kB\n", status_kb("VmHWM:"), status_kb("VmRSS:"),
+	       status_kb("RssFile:"), status_kb("RssAnon:"));
+	crypto_account_free(a);
+	json_decref(j);
+	store_free(st);
+	http_free(h);
+	for (size_t i = 0; i < 3; i++) {
+		char f[80];
+
+		snprintf(f, sizeof(f), "%s%s", path,
+			 (const char *[]){ "", "-wal", "-shm" }[i]);
+		unlink(f);
+	}
+	rmdir(dir);
+	return status > 0 ? 0 : 1;
+}
+
 int cmd_bench(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "libs") == 0)
+		return bench_libs(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "engine") == 0)
 		return bench_engine();
 	if (argc == 2 && strcmp(argv[1], "crypto") == 0)
 		return bench_crypto();
-	fprintf(stderr, "gebruik: oefenkamer bench engine|crypto\n");
+	fprintf(stderr, "gebruik: oefenkamer bench engine|crypto|libs URL\n");
 	return 2;
 }

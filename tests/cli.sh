@@ -228,6 +228,13 @@ $BIN play nietbestaand </dev/null >/dev/null 2>&1
 [ $? -eq 2 ] && ok || bad "unknown scenario: exit status"
 $BIN bogus >/dev/null 2>&1
 [ $? -eq 2 ] && ok || bad "unknown command: exit status"
+$BIN bench libs >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "bench libs without a URL: exit status"
+$BIN bench libs http://127.0.0.1:9/ >"$T/libs.txt" 2>&1
+rc=$?
+[ $rc -eq 1 ] && has "$T/libs.txt" "HTTP 0 from" &&
+	has "$T/libs.txt" "RssFile [0-9]* kB" && ok ||
+	bad "bench libs, nobody listening: exit $rc, $(cat "$T/libs.txt")"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -29,6 +29,9 @@ peer (nio_echo.py), in one run on one real Synapse on loopback.
            and CPU seconds (utime+stime) of each bot process from the
            first send until it has fallen quiet, and a check that every
            message was answered (our bot: also in its store).
+           Then `oefenkamer bench libs`: the bot binary using each of its
+           four libraries once (libcurl, SQLite, jansson, libolm) and
+           nothing else; its peak RSS is a floor under the bot's.
 
 Typing is off and gather_ms is 0 for our bot, so it answers at once.
 Benchmarks report, they do not assert: the exit status is non-zero only
@@ -1140,6 +1143,21 @@ class Bench(BotStore):
         self.res["ours"]["cpu_total"] = self.ours.cpu()
         self.res["nio"]["cpu_total"] = self.peer.cpu()
         ws.stop()
+        self.res["ours"]["floor"] = self.libs_floor()
+
+    def libs_floor(self):
+        """`oefenkamer bench libs`: the bot binary using each of its
+        four libraries once (one request to this Synapse); its peak RSS
+        is a floor under the bot's. {VmHWM, RssFile, RssAnon} in kB."""
+        out = subprocess.run([BIN, "bench", "libs",
+                              self.hs.url + "/_matrix/client/versions"],
+                             capture_output=True, text=True, check=False)
+        got = dict(re.findall(r"(VmHWM|RssFile|RssAnon) (\d+) kB",
+                              out.stdout))
+        if out.returncode != 0 or len(got) != 3:
+            self.broken.append(f"bench libs: {out.stdout}{out.stderr}")
+            return None
+        return {k: int(v) for k, v in got.items()}
 
     # -- report --
 
@@ -1201,6 +1219,13 @@ class Bench(BotStore):
               f"{mb(p['anon']):>11} {ratio(o['anon'], p['anon']):>10}")
             P(f"  {'  of it files: libraries':30} {mb(o['file']):>11} "
               f"{mb(p['file']):>11} {ratio(o['file'], p['file']):>10}")
+            fl = o.get("floor")
+            if fl:
+                P(f"  {'floor: libraries used once':30} "
+                  f"{mb(fl['VmHWM']):>11} {'':>11} "
+                  f"{ratio(fl['VmHWM'], hw_p):>10}")
+                P(f"  {'  of it files / anonymous':30} "
+                  f"{mb(fl['RssFile']) + ' / ' + mb(fl['RssAnon']):>11}")
             P(f"  {'peak private memory (USS), MB':30} {mb(o['uss']):>11} "
               f"{mb(p['uss']):>11} {ratio(o['uss'], p['uss']):>10}")
             P(f"  {'peak RSS whole run, MB':30} {mb(o['hwm_life']):>11} "
