@@ -575,14 +575,20 @@ void engine_save(const struct engine *e, struct sbuf *out)
 	sbuf_addf(out, "v1 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
 		  s->digest, e->node, e->beurt, e->gemist, e->counter,
 		  e->ended, e->rng);
-	for (size_t i = 0; i < s->nvars; i++)
-		sbuf_addf(out, " %d", e->vars[i]);
+	for (size_t i = 0; i < s->nvars; i++) {
+		sbuf_addc(out, ' ');
+		sbuf_addi(out, e->vars[i]);
+	}
 	sbuf_adds(out, " |");
-	for (size_t i = 0; i < s->nvariants; i++)
-		sbuf_addf(out, " %u", e->last_used[i]);
+	for (size_t i = 0; i < s->nvariants; i++) {
+		sbuf_addc(out, ' ');
+		sbuf_addu(out, e->last_used[i]);
+	}
 	sbuf_adds(out, " |");
-	for (size_t i = 0; i < s->nrules; i++)
-		sbuf_addf(out, " %u", e->fired[i]);
+	for (size_t i = 0; i < s->nrules; i++) {
+		sbuf_addc(out, ' ');
+		sbuf_addu(out, e->fired[i]);
+	}
 }
 
 static int next_num(const char **p, unsigned long long *v)

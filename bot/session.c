@@ -41,7 +41,8 @@ void session_vars_json(const struct engine *e, struct sbuf *out)
 		if (i)
 			sbuf_addc(out, ',');
 		json_str(out, s->vars[i].name);
-		sbuf_addf(out, ":%d", engine_var(e, i));
+		sbuf_addc(out, ':');
+		sbuf_addi(out, engine_var(e, i));
 	}
 	sbuf_addc(out, '}');
 }
@@ -289,31 +290,14 @@ int session_log(struct session *ss, const char *speaker, const char *author,
 
 /* Trainee turns after the last evaluated one: node is set once the
  * engine has answered them. */
-static int waiting(struct session *ss, struct store_turn **v, size_t *n,
-		   size_t *first, struct err *err)
-{
-	size_t i;
-
-	if (store_turns_get(ss->st, ss->id, v, n, err) < 0)
-		return -1;
-	for (i = *n; i > 0; i--) {
-		const struct store_turn *t = &(*v)[i - 1];
-
-		if (strcmp(t->speaker, STORE_TRAINEE) == 0 && t->node)
-			break;
-	}
-	*first = i;
-	return 0;
-}
-
 int session_pending(struct session *ss, struct err *err)
 {
 	struct store_turn *v;
-	size_t n, first, k = 0;
+	size_t n, k = 0;
 
-	if (waiting(ss, &v, &n, &first, err) < 0)
+	if (store_turns_pending(ss->st, ss->id, &v, &n, err) < 0)
 		return -1;
-	for (size_t i = first; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		k += strcmp(v[i].speaker, STORE_TRAINEE) == 0;
 	store_turns_free(v, n);
 	return (int)k;
@@ -323,7 +307,7 @@ int session_answer(struct session *ss, struct match *m,
 		   struct engine_out *out, struct err *err)
 {
 	struct store_turn *v;
-	size_t n, first, last = 0, count = 0;
+	size_t n, last = 0, count = 0;
 	struct sbuf text, rules, vars;
 	int rc = -1;
 
@@ -332,12 +316,12 @@ int session_answer(struct session *ss, struct match *m,
 	out->nrules = 0;
 	if (ss->closed || engine_ended(ss->e))
 		return 0;
-	if (waiting(ss, &v, &n, &first, err) < 0)
+	if (store_turns_pending(ss->st, ss->id, &v, &n, err) < 0)
 		return -1;
 	sbuf_init(&text);
 	sbuf_init(&rules);
 	sbuf_init(&vars);
-	for (size_t i = first; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].speaker, STORE_TRAINEE) != 0)
 			continue;
 		if (text.len)
@@ -356,7 +340,7 @@ int session_answer(struct session *ss, struct match *m,
 	session_vars_json(ss->e, &vars);
 	if (store_begin(ss->st, err) < 0)
 		goto out;
-	for (size_t i = first; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].speaker, STORE_TRAINEE) != 0)
 			continue;
 		if (store_turn_set_eval(ss->st, v[i].id,

@@ -122,6 +122,7 @@ enum stmt_id {
 	ST_TURN_SEQ,
 	ST_TURN_EVAL,
 	ST_TURNS_GET,
+	ST_TURNS_PENDING,
 	ST_RUBRIC_ADD,
 	ST_RUBRIC_GET,
 	ST_NOTE_ADD,
@@ -179,6 +180,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT id, session_id, seq, beurt, speaker, author, text, ts_ms,"
 	" node, rules_json, vars_json, event_id FROM turns"
 	" WHERE session_id = :session ORDER BY seq",
+	/* from the index backwards to the last answered trainee turn: a
+	 * long rehearsal costs no more per answer than a short one */
+	[ST_TURNS_PENDING] =
+	"SELECT id, session_id, seq, beurt, speaker, author, text, ts_ms,"
+	" node, rules_json, vars_json, event_id FROM turns"
+	" WHERE session_id = :session AND seq > coalesce((SELECT seq FROM"
+	" turns WHERE session_id = :session AND speaker = 'trainee' AND"
+	" node IS NOT NULL ORDER BY seq DESC LIMIT 1), -1) ORDER BY seq",
 	[ST_RUBRIC_ADD] =
 	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason)"
 	" VALUES (:session, :seq, :point, :shown, :reason)",
@@ -1052,8 +1061,8 @@ static void turn_read(sqlite3_stmt *q, struct store_turn *t)
 	t->event_id = col_str(q, 11);
 }
 
-int store_turns_get(struct store *st, int64_t session_id,
-		    struct store_turn **out, size_t *n, struct err *err)
+static int turns_get(struct store *st, int which, int64_t session_id,
+		     struct store_turn **out, size_t *n, struct err *err)
 {
 	const char *what = "de beurten lezen";
 	struct store_turn *v = NULL;
@@ -1063,7 +1072,7 @@ int store_turns_get(struct store *st, int64_t session_id,
 
 	*out = NULL;
 	*n = 0;
-	q = stmt_get(st, ST_TURNS_GET, err);
+	q = stmt_get(st, which, err);
 	if (!q)
 		return -1;
 	if (bind_int64(q, ":session", session_id))
@@ -1080,6 +1089,18 @@ int store_turns_get(struct store *st, int64_t session_id,
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int store_turns_get(struct store *st, int64_t session_id,
+		    struct store_turn **out, size_t *n, struct err *err)
+{
+	return turns_get(st, ST_TURNS_GET, session_id, out, n, err);
+}
+
+int store_turns_pending(struct store *st, int64_t session_id,
+			struct store_turn **out, size_t *n, struct err *err)
+{
+	return turns_get(st, ST_TURNS_PENDING, session_id, out, n, err);
 }
 
 void store_turns_free(struct store_turn *v, size_t n)

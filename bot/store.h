@@ -113,6 +113,10 @@ int store_turn_set_eval(struct store *st, int64_t turn_id, const char *node,
 			struct err *err);
 int store_turns_get(struct store *st, int64_t session_id,
 		    struct store_turn **out, size_t *n, struct err *err);
+/* The turns after the last trainee turn the engine answered (node set):
+ * what waits for an answer, and the persona lines in between. */
+int store_turns_pending(struct store *st, int64_t session_id,
+			struct store_turn **out, size_t *n, struct err *err);
 void store_turns_free(struct store_turn *v, size_t n);
 
 int store_rubric_add(struct store *st, struct store_rubric *r,

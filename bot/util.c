@@ -122,6 +122,28 @@ void sbuf_addc(struct sbuf *sb, char c)
 	sbuf_add(sb, &c, 1);
 }
 
+void sbuf_addu(struct sbuf *sb, uint64_t v)
+{
+	char d[20];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sbuf_add(sb, d + i, sizeof(d) - i);
+}
+
+void sbuf_addi(struct sbuf *sb, int64_t v)
+{
+	if (v < 0) {
+		sbuf_addc(sb, '-');
+		sbuf_addu(sb, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sbuf_addu(sb, (uint64_t)v);
+	}
+}
+
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;

@@ -45,6 +45,9 @@ void sbuf_reset(struct sbuf *sb);
 void sbuf_add(struct sbuf *sb, const char *s, size_t n);
 void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addc(struct sbuf *sb, char c);
+/* A decimal number, without printf (for state written on every turn). */
+void sbuf_addu(struct sbuf *sb, uint64_t v);
+void sbuf_addi(struct sbuf *sb, int64_t v);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The string, or "" when empty; borrowed until the next change. */

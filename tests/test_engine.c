@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,34 @@ static void test_size_is_small(void **state)
 	assert_true(engine_size(f->e) >= sizeof(int) * f->s->nvars);
 }
 
+/* The saved state's numbers are written without printf: the extremes
+ * come out as printf would write them. */
+static void test_decimal_numbers(void **state)
+{
+	const int64_t iv[] = { 0, 7, -1, 10, -10, 123456789, INT64_MAX,
+			       INT64_MIN };
+	const uint64_t uv[] = { 0, 9, 10, 4294967295u, UINT64_MAX };
+	char want[32];
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb);
+	for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+		sbuf_reset(&sb);
+		sbuf_addi(&sb, iv[i]);
+		snprintf(want, sizeof(want), "%" PRId64, iv[i]);
+		assert_string_equal(sbuf_str(&sb), want);
+	}
+	for (size_t i = 0; i < sizeof(uv) / sizeof(uv[0]); i++) {
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "x");
+		sbuf_addu(&sb, uv[i]);
+		snprintf(want, sizeof(want), "x%" PRIu64, uv[i]);
+		assert_string_equal(sbuf_str(&sb), want);
+	}
+	sbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +451,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_is_small, setup,
 						teardown),
+		cmocka_unit_test(test_decimal_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

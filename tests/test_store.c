@@ -415,6 +415,77 @@ static void test_turns_seq(void **state)
 	store_free(st);
 }
 
+/* The seqs of store_turns_pending(sid), as "1,2,3". */
+static void pending_seqs(struct store *st, int64_t sid, char *out, size_t n)
+{
+	struct store_turn *v;
+	struct err err = { "" };
+	size_t k, len = 0;
+
+	assert_int_equal(store_turns_pending(st, sid, &v, &k, &err), 0);
+	out[0] = '\0';
+	for (size_t i = 0; i < k; i++) {
+		assert_int_equal(v[i].session_id, sid);
+		len += (size_t)snprintf(out + len, n - len, "%s%d",
+					i ? "," : "", v[i].seq);
+	}
+	store_turns_free(v, k);
+}
+
+/* What waits for an answer: the turns after the last trainee turn the
+ * engine answered (node set), persona lines included; all of them
+ * before the first answer; nothing of another session. */
+static void test_turns_pending(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	int64_t a = new_session(st, "a", 0), b = new_session(st, "b", 0);
+	struct err err = { "" };
+	struct store_turn *v;
+	size_t n;
+	char got[64];
+
+	add_turn(st, a, STORE_PERSONA, "Goedemiddag.", 0, 1);
+	add_turn(st, a, STORE_TRAINEE, "Dag mevrouw", 1, 2);
+	add_turn(st, b, STORE_TRAINEE, "Hallo", 1, 1);
+	pending_seqs(st, a, got, sizeof(got));
+	assert_string_equal(got, "1,2");
+	pending_seqs(st, b, got, sizeof(got));
+	assert_string_equal(got, "1");
+
+	/* turn 2 answered; the answer and two new trainee turns wait */
+	assert_int_equal(store_turns_get(st, a, &v, &n, &err), 0);
+	assert_int_equal(store_turn_set_eval(st, v[1].id, "binnenkomst",
+					     "[]", "{}", &err), 0);
+	store_turns_free(v, n);
+	add_turn(st, a, STORE_PERSONA, "Wat komt u doen?", 1, 3);
+	add_turn(st, a, STORE_TRAINEE, "Ik kom kennismaken", 2, 4);
+	add_turn(st, a, STORE_TRAINEE, "En naar u luisteren", 2, 5);
+	pending_seqs(st, a, got, sizeof(got));
+	assert_string_equal(got, "3,4,5");
+
+	/* a persona turn with a node is no answer to wait after; the last
+	 * answered trainee turn counts, not an earlier one */
+	assert_int_equal(store_turns_get(st, a, &v, &n, &err), 0);
+	assert_int_equal(store_turn_set_eval(st, v[2].id, "binnenkomst",
+					     NULL, NULL, &err), 0);
+	assert_int_equal(store_turn_set_eval(st, v[4].id, "zorg", "[]", "{}",
+					     &err), 0);
+	store_turns_free(v, n);
+	pending_seqs(st, a, got, sizeof(got));
+	assert_string_equal(got, "");
+	add_turn(st, a, STORE_PERSONA, "Ja?", 2, 6);
+	assert_int_equal(store_turns_get(st, a, &v, &n, &err), 0);
+	assert_int_equal(store_turn_set_eval(st, v[5].id, "zorg", NULL, NULL,
+					     &err), 0);
+	store_turns_free(v, n);
+	pending_seqs(st, a, got, sizeof(got));
+	assert_string_equal(got, "6");
+	pending_seqs(st, b, got, sizeof(got));
+	assert_string_equal(got, "1");
+	store_free(st);
+}
+
 static void test_transactions(void **state)
 {
 	struct fx *fx = *state;
@@ -901,6 +972,7 @@ int main(void)
 		T(test_session_round_trip),
 		T(test_sessions_list),
 		T(test_turns_seq),
+		T(test_turns_pending),
 		T(test_transactions),
 		T(test_rubric_and_annotations),
 		T(test_newer_schema_refused),
