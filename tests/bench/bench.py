@@ -52,6 +52,7 @@ import glob
 import hashlib
 import hmac
 import http.client
+import importlib
 import importlib.metadata
 import json
 import math
@@ -99,16 +100,60 @@ def log(msg):
           flush=True)
 
 
+class Broken(Exception):
+    """Something the benchmark needs did not work."""
+
+
 def sh(*args, check=True):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True)
     if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
+        raise Broken(f"{' '.join(args[:3])}: {r.stderr.strip()[-500:]}")
     return r.stdout.strip()
 
 
-class Broken(Exception):
-    """Something the benchmark needs did not work."""
+def write_secret(path, data):
+    """data (bytes) into a new file only its owner can read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def preflight(name, why_root, modules=("nio",)):
+    """Exit unless the bot is built, we are root and the Python modules
+    are Debian's (nio first: its path is checked)."""
+    if not os.access(BIN, os.X_OK):
+        sys.exit(f"{BIN}: not built (make)")
+    if os.geteuid() != 0:
+        sys.exit(f"{name}: needs root ({why_root})")
+    try:
+        mods = [importlib.import_module(m) for m in modules]
+    except ImportError as e:
+        sys.exit(f"{name}: {e}; install Debian's python3-matrix-nio "
+                 "(bench.sh does) and run with /usr/bin/python3")
+    if not mods[0].__file__.startswith("/usr/lib/python3/"):
+        sys.exit(f"{name}: {modules[0]} comes from {mods[0].__file__}, not "
+                 "from Debian's python3-matrix-nio; run with /usr/bin/python3")
+
+
+def proc_cpu(pid):
+    """utime + stime of a process in seconds (NaN once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class MatrixError(Exception):
@@ -419,11 +464,7 @@ class Proc:
         return self.p.poll() is None
 
     def cpu(self):
-        """utime + stime in seconds."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        tck = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / tck
+        return proc_cpu(self.pid)
 
     def status(self, key):
         """A kB figure from /proc/PID/status (VmRSS, VmHWM)."""
@@ -443,10 +484,11 @@ class Proc:
             return False
 
     def tail(self, n=3000):
+        """The last n characters of its log (n None: all of it)."""
         try:
             with open(self.logpath, encoding="utf-8",
                       errors="replace") as f:
-                return f.read()[-n:]
+                return f.read()[-n:] if n else f.read()
         except OSError:
             return ""
 
@@ -764,9 +806,7 @@ class Bench(BotStore):
         self.bot_user = self.hs.register("oefenkamer", self.password)
         self.nio_user = self.hs.register("nio", self.password)
         pw = os.path.join(self.dir, "password")
-        fd = os.open(pw, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, (self.password + "\n").encode())
-        os.close(fd)
+        write_secret(pw, (self.password + "\n").encode())
         self.store = os.path.join(self.dir, "bot.db")
         cfg = {
             "homeserver": self.hs.url,
@@ -1119,13 +1159,7 @@ class Bench(BotStore):
                 "ended": len(ended)}
 
     def hs_cpu(self):
-        try:
-            with open(f"/proc/{self.hs.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / \
-                os.sysconf("SC_CLK_TCK")
-        except OSError:
-            return float("nan")
+        return proc_cpu(self.hs.pid)
 
     def load(self):
         a = self.a
@@ -1168,10 +1202,7 @@ class Bench(BotStore):
                     check=False) or "? (not a git checkout)"
         dirty = sh("git", "-C", ROOT, "status", "--porcelain", "--",
                    "bot", check=False)
-        try:
-            nio_v = importlib.metadata.version("matrix-nio")
-        except importlib.metadata.PackageNotFoundError:
-            nio_v = "?"
+        nio_v = version("matrix-nio")
         syn_v = synapse_version()
         cpu = "?"
         with open("/proc/cpuinfo") as f:
@@ -1352,18 +1383,7 @@ def main():
                     help="write every latency sample and the load "
                     "figures to FILE as JSON")
     a = ap.parse_args()
-    if not os.access(BIN, os.X_OK):
-        sys.exit(f"{BIN}: not built (make)")
-    if os.geteuid() != 0:
-        sys.exit("bench: needs root (Synapse in a chroot, packet capture)")
-    try:
-        import nio
-    except ImportError:
-        sys.exit("bench: python3-matrix-nio is not installed (bench.sh "
-                 "installs it)")
-    if not nio.__file__.startswith("/usr/lib/python3/"):
-        sys.exit(f"bench: nio comes from {nio.__file__}, not from Debian's "
-                 "python3-matrix-nio; run with /usr/bin/python3")
+    preflight("bench", "Synapse in a chroot, packet capture")
     sys.setswitchinterval(0.0005)    # a waiting thread gets the GIL soon
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     b = Bench(a)

@@ -31,8 +31,6 @@ run with /usr/bin/python3.
 import argparse
 import asyncio
 import base64
-import glob
-import importlib.metadata
 import json
 import os
 import platform
@@ -48,8 +46,12 @@ import time
 
 # The benchmark's common helpers live in bench.py (same directory).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import (Broken, BotStore, log, ms, pct,  # noqa: E402
-                   synapse_version)
+from bench import (Broken, BotStore, Proc, dialogue_lines,  # noqa: E402
+                   log, ms, pct, preflight, sh, synapse_version, version,
+                   write_secret)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "matrix"))
+from nio_e2ee import nio_keys, quiet_nio  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -70,90 +72,6 @@ FILTER = {
     "room": {"timeline": {"limit": 200},
              "ephemeral": {"types": []},
              "account_data": {"types": []}}}
-
-
-def sh(*args, check=True):
-    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if check and r.returncode != 0:
-        raise Broken(f"{' '.join(args[:3])}: {r.stderr.strip()[-500:]}")
-    return r.stdout.strip()
-
-
-def write_secret(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.chmod(path, 0o600)
-
-
-def dialogue_lines():
-    """[(dialogue index, line)] of every moeder-brief dialogue, trainee
-    lines only (as test_bot.dialogue() reads them)."""
-    out = []
-    files = sorted(glob.glob(os.path.join(ROOT, "tests", "dialogues",
-                                          SCENARIO + ".*.txt")))
-    for i, path in enumerate(files):
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    out.append((i, line))
-    if not out:
-        raise Broken(f"no dialogues for {SCENARIO} in tests/dialogues")
-    return out
-
-
-def version(dist):
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-# --- the bot process ---------------------------------------------------------
-
-class Bot:
-    def __init__(self, config, logpath):
-        self.logpath = logpath
-        env = {k: v for k, v in os.environ.items()
-               if k != "OEFENKAMER_PICKLE_KEY"}    # the config's key counts
-        logf = open(logpath, "ab")
-        self.p = subprocess.Popen([BIN, "run", "--config", config],
-                                  stdout=logf, stderr=logf, env=env)
-        logf.close()
-        self.pid = self.p.pid
-
-    def alive(self):
-        return self.p.poll() is None
-
-    def cpu(self):
-        """utime + stime in seconds."""
-        try:
-            with open(f"/proc/{self.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def logtext(self):
-        try:
-            with open(self.logpath, encoding="utf-8",
-                      errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.alive():
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
 
 
 # --- the benchmark ----------------------------------------------------------
@@ -210,7 +128,10 @@ class Bench(BotStore):
         config = os.path.join(self.dir, "config.json")
         with open(config, "w") as f:
             json.dump(cfg, f)
-        self.bot = Bot(config, os.path.join(self.dir, "bot.log"))
+        env = {k: v for k, v in os.environ.items()
+               if k != "OEFENKAMER_PICKLE_KEY"}    # the config's key counts
+        self.bot = Proc("oefenkamer", [BIN, "run", "--config", config],
+                        os.path.join(self.dir, "bot.log"), env=env)
         end = time.monotonic() + 60
         while self.meta("sync_token") is None:
             self.check_alive()
@@ -272,18 +193,8 @@ class Bench(BotStore):
         self.t_http = 0.0
         self.cond = asyncio.Condition()
         await self.sync_once(0, full_state=True)
-        await self.keys()
+        await nio_keys(self.client)
         self.sync_task = asyncio.ensure_future(self.sync_loop())
-
-    async def keys(self):
-        c = self.client
-        if c.should_upload_keys:
-            await c.keys_upload()
-        if c.should_query_keys:
-            await c.keys_query()
-        if c.should_claim_keys:
-            await c.keys_claim(c.get_users_for_key_claiming())
-        await c.send_to_device_messages()
 
     async def sync_once(self, timeout_ms, full_state=False):
         from nio import MegolmEvent
@@ -315,7 +226,7 @@ class Bench(BotStore):
             try:
                 await self.sync_once(30000)
                 fails = 0
-                await self.keys()
+                await nio_keys(self.client)
             except asyncio.CancelledError:
                 raise
             except Exception as e:     # noqa: BLE001 - reported by wait()
@@ -419,7 +330,7 @@ class Bench(BotStore):
             raise Broken(f"rooms encrypted: {enc}")
         # the trainee knows the bot's device before its first send in B,
         # so that the bot gets the room key
-        await self.keys()
+        await nio_keys(self.client)
         await self.wait(lambda: list(c.device_store.active_user_devices(
             self.bot_id)), 30, "the bot's device keys")
         return out
@@ -606,24 +517,8 @@ def main():
                     help="keep the bot's log, store and the trainee's "
                     "nio store")
     a = ap.parse_args()
-    if not os.access(BIN, os.X_OK):
-        sys.exit(f"{BIN}: not built (make)")
-    if os.geteuid() != 0:
-        sys.exit("bench_e2ee: needs root (Synapse in a chroot)")
-    try:
-        import nio
-        import olm  # noqa: F401 - nio's encryption needs it
-    except ImportError as e:
-        sys.exit(f"bench_e2ee: {e}; run with /usr/bin/python3 (Debian's "
-                 "python3-matrix-nio)")
-    if not nio.__file__.startswith("/usr/lib/python3/"):
-        sys.exit(f"bench_e2ee: nio comes from {nio.__file__}, not from "
-                 "Debian's python3-matrix-nio; run with /usr/bin/python3")
-    try:
-        import logbook      # nio logs every decryption hiccup
-        logbook.NullHandler(level=logbook.WARNING).push_application()
-    except ImportError:
-        pass
+    preflight("bench_e2ee", "Synapse in a chroot", ("nio", "olm"))
+    quiet_nio()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     argv = [sys.executable if sys.executable.startswith("/usr/") else
             os.path.relpath(sys.executable),
@@ -646,7 +541,7 @@ def main():
         try:
             b.report(argv, crypto, load0)
             if b.bot:
-                problems = bot_log_problems(b.bot.logtext())
+                problems = bot_log_problems(b.bot.tail(None))
                 if problems:
                     print(f"bot log: {len(problems)} lines that look like "
                           "trouble (last 20):")
@@ -654,7 +549,7 @@ def main():
                         print("  " + line)
                 if b.broken:
                     log("--- bot log (tail) ---\n" +
-                        b.bot.logtext()[-3000:])
+                        b.bot.tail())
         finally:
             b.stop_processes()
             if a.keep:
