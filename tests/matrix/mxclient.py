@@ -17,6 +17,21 @@ class MatrixError(Exception):
         self.body = body
 
 
+def sync_until(sync, pred, timeout, what, step):
+    """Call sync(timeout_ms=...) (long polls of at most step seconds)
+    until pred() is true; returns its value. TimeoutError after timeout
+    seconds."""
+    end = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        left = end - time.time()
+        if left <= 0:
+            raise TimeoutError(f"timed out waiting for {what}")
+        sync(timeout_ms=int(min(left, step) * 1000))
+
+
 class Client:
     def __init__(self, base, user_id, password=None, token=None):
         self.base = base.rstrip("/")
@@ -139,12 +154,4 @@ class Client:
 
     def wait_for(self, pred, timeout=30.0, what="event"):
         """Sync until pred() is true; returns its value."""
-        end = time.time() + timeout
-        while True:
-            v = pred()
-            if v:
-                return v
-            left = end - time.time()
-            if left <= 0:
-                raise TimeoutError(f"timed out waiting for {what}")
-            self.sync(timeout_ms=int(min(left, 5) * 1000))
+        return sync_until(self.sync, pred, timeout, what, 5)

@@ -36,7 +36,8 @@ from nio.exceptions import EncryptionError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from mxclient import Client, MatrixError  # noqa: E402
+from mxclient import Client, MatrixError, sync_until  # noqa: E402
+from nio_e2ee import nio_keys, quiet_nio  # noqa: E402
 from test_bot import (BIN, BOT, PASSWORD, ROOT, Bot, Homeserver,  # noqa: E402
                       check, dialogue, drain, notices, persona_msgs, play,
                       run_tests, same, settle, stored)
@@ -50,15 +51,6 @@ asyncio.set_event_loop(LOOP)
 
 def run(coro):
     return LOOP.run_until_complete(coro)
-
-
-def quiet_nio():
-    """nio logs every decryption failure (we cause some on purpose)."""
-    try:
-        import logbook
-        logbook.NullHandler(level=logbook.WARNING).push_application()
-    except ImportError:
-        pass
 
 
 # --- an E2EE client: matrix-nio behind the test client's interface ------
@@ -114,18 +106,8 @@ class Nio:
         for room in r.rooms.invite:
             self.invites.add(room)
         self.to_device.extend(r.to_device_events)
-        run(self.keys())
+        run(nio_keys(self.c))
         return r
-
-    async def keys(self):
-        c = self.c
-        if c.should_upload_keys:
-            await c.keys_upload()
-        if c.should_query_keys:
-            await c.keys_query()
-        if c.should_claim_keys:
-            await c.keys_claim(c.get_users_for_key_claiming())
-        await c.send_to_device_messages()
 
     def retry_decrypt(self, room):
         """Events whose key arrived later decrypt now."""
@@ -187,15 +169,7 @@ class Nio:
         run(self.c.room_invite(room, user))
 
     def wait_for(self, pred, timeout=30.0, what="event"):
-        end = time.time() + timeout
-        while True:
-            v = pred()
-            if v:
-                return v
-            left = end - time.time()
-            if left <= 0:
-                raise TimeoutError(f"timed out waiting for {what}")
-            self.sync(timeout_ms=int(min(left, 2) * 1000))
+        return sync_until(self.sync, pred, timeout, what, 2)
 
     def close(self):
         try:
@@ -607,6 +581,20 @@ def test_restart_mid_session(st):
     check(bot_devices(t.raw) == devs, "the same device keys after restarts")
 
 
+def stored_and_read(bot, t, reader, room, before, lines, what, who):
+    """After the trainee t's lines: exactly lines were stored as new
+    trainee turns since before, all answered, and reader decrypted the
+    latest stored replies."""
+    drain(bot, t, room)
+    settle(reader, room)
+    trainee, persona, pending = stored(bot, room)
+    check(trainee[len(before):] == lines, f"{what} stored")
+    check(pending == 0, "all answered")
+    seen = persona_msgs(reader, room)
+    check(seen and seen == persona[-len(seen):],
+          f"{who} decrypted the latest stored replies")
+
+
 def test_second_device(st):
     t, room = st.session()
     bot = st.bot
@@ -626,15 +614,8 @@ def test_second_device(st):
     t.send(room, line2)
     t2.wait_for(lambda: len(persona_msgs(t2, room)) > n2, timeout=60,
                 what="the answer to device 1, decrypted on device 2")
-    drain(bot, t, room)
-    settle(t2, room)
-    trainee, persona, pending = stored(bot, room)
-    check(trainee[len(before):] == [line, line2],
-          "both devices' lines stored")
-    check(pending == 0, "both answered")
-    p2 = persona_msgs(t2, room)
-    check(p2 and p2 == persona[-len(p2):], "device 2 decrypted the "
-          "latest stored replies")
+    stored_and_read(bot, t, t2, room, before, [line, line2],
+                    "both devices' lines", "device 2")
 
 
 def test_coach_joins(st):
@@ -657,15 +638,9 @@ def test_coach_joins(st):
     t.send(room, line)
     coach.wait_for(lambda: len(persona_msgs(coach, room)) > nc, timeout=60,
                    what="the persona's answer, decrypted by the coach")
-    drain(bot, t, room)
-    settle(coach, room)
-    trainee, persona, pending = stored(bot, room)
-    check(trainee[len(before):] == [line], "the trainee's line stored; "
-          "the coach command is not a trainee turn")
-    check(pending == 0, "answered")
-    pc = persona_msgs(coach, room)
-    check(pc and pc == persona[-len(pc):],
-          "the coach decrypted the stored replies")
+    stored_and_read(bot, t, coach, room, before, [line],
+                    "the trainee's line (the coach command is not a "
+                    "trainee turn)", "the coach")
     bot_events_all_encrypted(coach, room)
 
 
