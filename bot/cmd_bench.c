@@ -31,17 +31,23 @@ static double cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long rss_kb(void)
+/* A /proc/self/status figure in kB ("VmRSS:", "RssFile:" ...), or -1. */
+static long status_kb(const char *key)
 {
-	FILE *f = fopen("/proc/self/statm", "r");
-	long pages = 0, res = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t n = strlen(key);
+	long v = -1;
 
 	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-		res = 0;
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0) {
+			v = strtol(line + n, NULL, 10);
+			break;
+		}
 	fclose(f);
-	return res * 4;
+	return v;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -122,13 +128,13 @@ static int bench_engine(void)
 	{
 		struct engine **many = xcalloc(BENCH_SESSIONS, sizeof(*many));
 
-		r0 = rss_kb();
+		r0 = status_kb("VmRSS:");
 		for (size_t i = 0; i < BENCH_SESSIONS; i++) {
 			many[i] = engine_clone(start[i % nscripts]);
 			engine_turn(many[i], &m, msgs[i % nmsgs],
 				    strlen(msgs[i % nmsgs]), &out);
 		}
-		r1 = rss_kb();
+		r1 = status_kb("VmRSS:");
 		for (size_t i = 0; i < BENCH_SESSIONS; i++)
 			engine_free(many[i]);
 		free(many);
@@ -357,25 +363,6 @@ out:
 	return rc;
 }
 
-/* A /proc/self/status figure in kB ("VmRSS:", "RssFile:" ...), or -1. */
-static long status_kb(const char *key)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	size_t n = strlen(key);
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, n) == 0) {
-			v = strtol(line + n, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static void got_response(void *arg, const struct http_response *r)
 {
 	*(long *)arg = r->status;
@@ -388,6 +375,7 @@ static void got_response(void *arg, const struct http_response *r)
  * program built on them. */
 static int bench_libs(const char *url)
 {
+	static const char *const side[] = { "", "-wal", "-shm" };
 	char dir[] = "/tmp/oefenkamer-bench-XXXXXX", path[64];
 	struct http *h;
 	struct store *st;
@@ -426,11 +414,10 @@ static int bench_libs(const char *url)
 	json_decref(j);
 	store_free(st);
 	http_free(h);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
 		char f[80];
 
-		snprintf(f, sizeof(f), "%s%s", path,
-			 (const char *[]){ "", "-wal", "-shm" }[i]);
+		snprintf(f, sizeof(f), "%s%s", path, side[i]);
 		unlink(f);
 	}
 	rmdir(dir);
