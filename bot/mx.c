@@ -343,7 +343,8 @@ static void receipt_issue(struct mx *mx, struct room_q *q)
 	q->receipt = NULL;
 }
 
-void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms)
+static void mx_typing(struct mx *mx, const char *room, int typing,
+		      int timeout_ms)
 {
 	struct sbuf p;
 	json_t *b = typing ? json_pack("{s:b, s:i}", "typing", 1, "timeout",

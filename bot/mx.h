@@ -91,7 +91,6 @@ void mx_leave(struct mx *mx, const char *room, uint64_t cookie);
  * newer one for the same room replaces it: one request after the
  * replies. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id);
-void mx_typing(struct mx *mx, const char *room, int typing, int timeout_ms);
 /* Queued behind the room's sends (retried like them); on_done reports. */
 void mx_set_displayname(struct mx *mx, const char *room, const char *name,
 			uint64_t cookie);
