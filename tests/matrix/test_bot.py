@@ -48,6 +48,8 @@ def dialogue(name):
 class Homeserver:
     def __init__(self, name, port, default_limits=False):
         self.name = name
+        # OEF_TEST_PORT_OFFSET lets two checkouts run the suite at once.
+        port += int(os.environ.get("OEF_TEST_PORT_OFFSET", "0"))
         args = [SYNAPSE, "start", name, "--port", str(port)]
         if default_limits:
             args.append("--default-limits")
