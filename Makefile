@@ -7,6 +7,7 @@
 #   make play       rehearse a scenario in this terminal
 #   make bench      print the engine figures, then the Matrix figures
 #   make demo       Synapse, the bot and demo accounts on this machine
+#                   (make demo PORT=18018 for another port)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -106,8 +107,11 @@ bench-e2ee: deps $(B)/oefenkamer
 	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer /usr/bin/python3 \
 	  tests/bench/bench_e2ee.py $(E2EE_BENCH_ARGS)
 
+# make demo PORT=N puts the homeserver on 127.0.0.1:N (default 18008;
+# OEF_DEMO_PORT in the environment works too). A busy port is refused
+# with a free one to try.
 demo: deps $(B)/oefenkamer
-	@sh tests/synapse/demo.sh start
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/synapse/demo.sh start "$(PORT)"
 
 demo-stop:
 	@sh tests/synapse/demo.sh stop
