@@ -67,6 +67,7 @@ test: deps
 integration: $(B)/oefenkamer
 	@bash tests/synapse/synapse.sh prepare
 	@sh tests/synapse/smoke.sh
+	@B=$(B) python3 tests/synapse/demo_test.py
 	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" python3 tests/matrix/test_bot.py
 	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" /usr/bin/python3 tests/matrix/test_e2ee.py
 
