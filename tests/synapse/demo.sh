@@ -104,7 +104,10 @@ stop
 umask 077
 mkdir -p "$DIR"
 chmod 700 "$DIR"
-rm -f "$DIR"/oefenkamer.db*
+# Fresh files, so that they get umask 077's modes whatever an earlier
+# run left (a redirection into an existing file keeps its mode).
+rm -f "$DIR"/oefenkamer.db* "$DIR/bot-password" "$DIR/pickle-key" \
+	"$DIR/config.json" "$DIR/bot.log" "$DIR/bot.pid"
 bash "$SYN" prepare
 if ! out=$(bash "$SYN" start "$NAME" --port "$PORT"); then
 	echo "de homeserver start niet (zie hierboven); probeer het opnieuw of kies een andere poort: make demo PORT=<poort>" >&2

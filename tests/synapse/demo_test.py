@@ -16,6 +16,7 @@ picks the ports (default 18708 and the next one). B is the build directory
 """
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -41,13 +42,18 @@ passed = 0
 failed = 0
 
 
+def redact(text):
+    """The demo's passwords are 24 hex digits: never into a test log."""
+    return re.sub(r"\b[0-9a-f]{24}\b", "<wachtwoord>", str(text))
+
+
 def check(name, cond, detail=""):
     global passed, failed
     if cond:
         passed += 1
     else:
         failed += 1
-        print(f"FAIL: {name}" + (f" ({detail})" if detail else ""))
+        print(f"FAIL: {name}" + (f" ({redact(detail)})" if detail else ""))
     return cond
 
 
@@ -188,10 +194,11 @@ def start_and_check_output(url):
                               ("nheko", ("Matrix ID", "Homeserver address"),
                                nheko)):
         for w in words:
-            n = out.count(w)
+            n = out.lower().count(w.lower())
+            m = own.lower().count(w.lower())
             check(f"'{w}' ({label} wording) appears only in {label}'s "
-                  "paragraph", n >= 1 and n == own.count(w),
-                  f"{n} in the output, {own.count(w)} in the paragraph")
+                  "paragraph", n >= 1 and n == m,
+                  f"{n} in the output, {m} in the paragraph")
     check("how to stop is printed",
           f"OEF_DEMO_NAME={NAME} make demo-stop" in out, out)
     check("no --port advice", "--port" not in out + err)
@@ -227,6 +234,8 @@ def rooms_and_greeting(url, acc):
         greet = None
     check("the bot's greeting (with !oefeningen) is in the room", greet)
     for role in ("coach", "trainer"):
+        if not acc.get(role, (0, 0))[1]:
+            continue
         o = login_ok(url, f"@{role}:localhost", acc[role][1])
         if check(f"the {role} logs in with the printed password",
                  o is not None):
@@ -237,7 +246,8 @@ def rooms_and_greeting(url, acc):
 
 
 def secrets(acc, out):
-    pws = [acc[r][1] for r in ("trainee", "coach", "trainer")]
+    pws = [acc[r][1] for r in ("trainee", "coach", "trainer")
+           if acc.get(r, (0, 0))[1]]
     botpw_file = os.path.join(ROOT, "build", NAME, "bot-password")
     try:
         with open(botpw_file) as f:
@@ -350,10 +360,15 @@ def main():
             sys.exit(1)
     url = f"http://127.0.0.1:{PORT}"
     t0 = time.time()
+    # What an earlier run may have left of the second demo (a refused one
+    # must leave nothing, so there must be nothing to begin with).
+    make("demo-stop", name=NAME + "2")
+    for d in (os.path.join(ROOT, "build", NAME + "2"),
+              os.path.join(STATE, NAME + "2")):
+        shutil.rmtree(d, ignore_errors=True)
     try:
         acc, out, err = start_and_check_output(url)
-        if acc and all(acc.get(r, (0, 0))[1]
-                       for r in ("trainee", "coach", "trainer")):
+        if acc and acc.get("trainee", (0, 0))[1]:
             trainee = rooms_and_greeting(url, acc)
             secrets(acc, out + err)
             if trainee:
