@@ -194,11 +194,13 @@ Log in met een Matrix-app op deze computer. Bij "localhost" is geen
 homeserver automatisch te vinden (autodiscovery mislukt), dus vul je het
 adres $url zelf in. Per app:
   Element Desktop: klik bij de homeserver (matrix.org) op "Bewerken"
-    ("Edit"), vul bij "Andere homeserver" $url in
-    en log in met gebruikersnaam trainee.
-  nheko: vul bij "Matrix ID" @trainee:localhost in. nheko meldt dat
-    autodiscovery mislukt en toont dan het veld "Homeserver address"
-    met localhost erin: vervang dat door $url.
+    ("Edit"), vul bij "Andere homeserver" ("Other homeserver")
+    $url in, klik "Doorgaan" en log in met
+    gebruikersnaam trainee.
+  nheko: vul bij "Matrix ID" @trainee:localhost in. nheko meldt
+    "Automatische herkenning mislukt" ("Autodiscovery failed") en
+    toont het veld "Thuisserveradres" ("Homeserver address") met
+    localhost erin: vervang dat door $url.
   Een andere app: zoek bij het inloggen het veld voor de homeserver
     (of server) en vul daar $url in.
 
