@@ -16,7 +16,7 @@ SYN="$here/synapse.sh"
 NAME=${OEF_DEMO_NAME:-demo}
 case $NAME in
 '' | *[!a-z0-9-]*)
-	echo "demo: OEF_DEMO_NAME mag alleen kleine letters, cijfers en - bevatten" >&2
+	echo "demo: OEF_DEMO_NAME: alleen kleine letters, cijfers en -" >&2
 	exit 2
 	;;
 esac
@@ -88,14 +88,16 @@ case $PORT in
 esac
 if [ "$ok" = no ]; then
 	alt=$(suggest 17998) || alt=18018
-	echo "poort '$PORT' kan niet: kies een getal van 1024 tot en met 65535, bijvoorbeeld: make demo PORT=$alt" >&2
+	printf '%s %s\n' "poort '$PORT' kan niet: kies een getal van 1024" \
+		"tot en met 65535, bijvoorbeeld: make demo PORT=$alt" >&2
 	exit 2
 fi
 if ! ours_on "$PORT" && ! port_free "$PORT"; then
 	if alt=$(suggest "$PORT"); then
 		echo "poort $PORT is bezet; kies een andere: make demo PORT=$alt" >&2
 	else
-		echo "poort $PORT is bezet, en de poorten erna ook; kies een andere: make demo PORT=<poort>" >&2
+		printf '%s %s\n' "poort $PORT is bezet, en de poorten erna ook;" \
+			"kies een andere: make demo PORT=<poort>" >&2
 	fi
 	exit 1
 fi
@@ -110,7 +112,9 @@ rm -f "$DIR"/oefenkamer.db* "$DIR/bot-password" "$DIR/pickle-key" \
 	"$DIR/config.json" "$DIR/bot.log" "$DIR/bot.pid"
 bash "$SYN" prepare
 if ! out=$(bash "$SYN" start "$NAME" --port "$PORT"); then
-	echo "de homeserver start niet (zie hierboven); probeer het opnieuw of kies een andere poort: make demo PORT=<poort>" >&2
+	alt=$(suggest "$PORT") || alt="<poort>"
+	printf '%s %s\n' "de homeserver start niet (zie hierboven); probeer" \
+		"het opnieuw of op een andere poort: make demo PORT=$alt" >&2
 	exit 1
 fi
 url=$(printf '%s\n' "$out" | tail -n 1)

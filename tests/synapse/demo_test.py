@@ -201,6 +201,13 @@ def start_and_check_output(url):
             check(f"'{w}' ({label} wording) appears only in {label}'s "
                   "paragraph", n >= 1 and n == m,
                   f"{n} in the output, {m} in the paragraph")
+    pid = bot_pid()
+    want = os.path.realpath(os.path.join(ROOT, BUILD, "oefenkamer"))
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except (OSError, TypeError):
+        exe = None
+    check(f"the bot runs from $(B) ({want})", exe == want, f"{exe}")
     check("how to stop is printed",
           f"OEF_DEMO_NAME={NAME} make demo-stop" in out, out)
     check("no --port advice", "--port" not in out + err)
