@@ -181,6 +181,8 @@ c.wait_for(lambda: c.messages(room, "@oefenkamer:localhost"), timeout=60,
            what="the bot's greeting")
 PY
 stopcmd="make demo-stop"
+# Paths as seen from the checkout, where make runs.
+rdir=${DIR#"$root"/} rbin=${BIN#"$root"/}
 [ "$NAME" = demo ] || stopcmd="OEF_DEMO_NAME=$NAME make demo-stop"
 cat <<TXT
 
@@ -213,7 +215,8 @@ De kamer "Oefenkamer" staat klaar; de bot heeft je begroet. Typ daar
 ook: begin in je app een direct gesprek met @oefenkamer:localhost (de bot
 ondertekent zijn apparaat zelf).
 
-De bot schrijft naar $DIR/bot.log; de oefeningen staan in
-$DIR/oefenkamer.db ($BIN sessions --db $DIR/oefenkamer.db).
+De bot schrijft naar $rdir/bot.log. De oefeningen staan in
+$rdir/oefenkamer.db; bekijk ze met
+  $rbin sessions --db $rdir/oefenkamer.db
 Een andere poort: make demo PORT=<nummer>. Stoppen: $stopcmd
 TXT

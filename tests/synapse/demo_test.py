@@ -208,6 +208,12 @@ def start_and_check_output(url):
     except (OSError, TypeError):
         exe = None
     check(f"the bot runs from $(B) ({want})", exe == want, f"{exe}")
+    m = re.search(r"^  (\S+) sessions --db (\S+)$", out, re.M)
+    if check("the command to list the rehearsals is printed", m, out):
+        p = subprocess.run([m.group(1), "sessions", "--db", m.group(2)],
+                           cwd=ROOT, capture_output=True, timeout=60)
+        check("that command works from the checkout", p.returncode == 0,
+              p.stderr.decode(errors="replace"))
     check("how to stop is printed",
           f"OEF_DEMO_NAME={NAME} make demo-stop" in out, out)
     check("no --port advice", "--port" not in out + err)
