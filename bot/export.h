@@ -18,7 +18,7 @@ enum export_format {
 	EXPORT_JSON   /* everything, for tools */
 };
 
-/* A rubric point: id as in shared/rubric.md and its Dutch label. */
+/* A rubric point: id as in scripts/gedeeld/rubriek.oef and its Dutch label. */
 struct export_point {
 	const char *id;
 	const char *label;

@@ -30,6 +30,40 @@ else bad "check of shipped scripts (exit $rc)"; cat "$T/check.err"; fi
 $BIN check --json >"$T/check.json" 2>&1
 check "check --json says ok" has "$T/check.json" '"ok":true'
 
+# --- sources live in the project ------------------------------------------
+# Every persona's `bronnen` quote stands in docs/bronnen.md, in a table row
+# whose section cell is the quote's `sectie` (whitespace runs count as one
+# space: the factsheet's quotes run over line breaks).
+cat >"$T/bronnen.py" <<'PY'
+import glob, json, re, sys
+norm = lambda s: re.sub(r"\s+", " ", s).strip()
+rows = []
+for line in open("docs/bronnen.md", encoding="utf-8"):
+    m = re.match(r"^\| (.+?) \| (.+) \|$", line.rstrip("\n"))
+    if m:
+        rows.append((m.group(1), norm(m.group(2))))
+bad = n = 0
+for path in sorted(glob.glob("personas/*.json")):
+    for i, b in enumerate(json.load(open(path, encoding="utf-8"))["bronnen"]):
+        n += 1
+        q = norm(b["citaat"])
+        if not any(s == b["sectie"] and q in c for s, c in rows):
+            bad += 1
+            print("%s: bronnen[%d] (%s) not in docs/bronnen.md: %s"
+                  % (path, i, b["sectie"], q[:60]))
+print("checked %d quotes" % n)
+sys.exit(1 if bad or n == 0 else 0)
+PY
+if python3 "$T/bronnen.py" >"$T/bronnen.out"; then ok
+else bad "persona quotes missing from docs/bronnen.md"; cat "$T/bronnen.out"; fi
+# No file points outside the repository (the pattern is split so that
+# this file does not match itself).
+pat='share''d/'
+if grep -rIn -- "$pat" README.md docs scripts personas bot config tests \
+	>"$T/outside.out"; then
+	bad "paths outside the repository:"; cat "$T/outside.out"
+else ok; fi
+
 # --- every dialogue ends where its file name says ----------------------
 # File names: <scenario>.<ending>[.<label>].txt
 n=0
