@@ -20,7 +20,7 @@
  * same reason: the reply reaches the trainee first. */
 #define RECEIPT_AFTER_SEND_MS 200
 /* Filling a limited timeline's gap: events per /messages page, and the
- * bound per room and batch (see mx.h). */
+ * bounds: events per room, bytes of pages per batch (see mx.h). */
 #define GAP_PAGE 100
 #define GAP_MAX_EVENTS 5000
 #define GAP_MAX_BYTES (32u << 20)
@@ -208,8 +208,8 @@ void mx_free(struct mx *mx)
 	/* in-flight callbacks run with "cancelled" and find nothing to do */
 	for (size_t i = 0; i < mx->nrooms; i++)
 		mx->rooms[i].mx = NULL;
+	gap_clear(mx);             /* cancels its request: before http_free */
 	http_free(mx->http);
-	gap_clear(mx);
 	for (size_t i = 0; i < mx->nrooms; i++) {
 		items_free(mx->rooms[i].head);
 		items_free(mx->rooms[i].bg_head);

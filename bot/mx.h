@@ -14,8 +14,8 @@
  *
  * A /sync batch whose room timeline is "limited" is held until the gap
  * is fetched with /rooms/{id}/messages (backwards from prev_batch to the
- * batch's since token, 100 events a page, at most 5,000 events or 32 MB
- * per room and batch; past that the oldest are skipped and logged); the
+ * batch's since token, 100 events a page, at most 5,000 events per room
+ * and 32 MB per batch; past that the oldest are skipped and logged); the
  * owner gets the batch with the gap in place, so the next since token is
  * stored only together with the gap's effects.
  */
