@@ -610,7 +610,8 @@ static void gap_merge(struct mx *mx)
 		json_array_extend(merged, events);
 	if (json_is_object(tl)) {
 		json_object_set_new(tl, "events", merged);
-		json_object_set_new(tl, MX_GAP_FIELD, json_integer((json_int_t)n));
+		json_object_set_new(tl, MX_GAP_FIELD,
+				    json_integer((json_int_t)n));
 	} else {
 		json_decref(merged);
 	}

@@ -10,10 +10,11 @@
  * The client's on_sync answers the message (typing_ms per test) and marks
  * it read. Variants per test (fx->mode): a limited second batch whose gap
  * comes from GET .../messages (two pages, then the end); no /sync at all,
- * sends only, with a 429 for ROOM's first send. The timing rules under test are mx.c's: the /sync after a batch
- * waits for the sends the batch caused, at most SYNC_HOLD_MS; a receipt
- * goes RECEIPT_AFTER_SEND_MS after the room's last send, or at once while
- * the reply is still being typed.
+ * sends only, with a 429 for ROOM's first send. The timing rules under
+ * test are mx.c's: the /sync after a batch waits for the sends the batch
+ * caused, at most SYNC_HOLD_MS; a receipt goes RECEIPT_AFTER_SEND_MS
+ * after the room's last send, or at once while the reply is still being
+ * typed.
  *
  * Bounds follow from cause and effect where they can (the server logs
  * every arrival and every reply on its one thread, and on_sync when the
