@@ -67,6 +67,8 @@ struct bot {
 	size_t njoins, joins_cap;
 	char **receipts;           /* room, event pairs */
 	size_t nreceipts, receipts_cap;
+	char **cancels;            /* rooms whose replay was stopped */
+	size_t ncancels, cancels_cap;
 	/* end-to-end encryption: on when a pickle key is given */
 	char *pickle_key;          /* until e2ee_open takes it */
 	size_t pickle_keylen;
@@ -241,26 +243,75 @@ static int typing_ms(const struct config *cfg, const char *text)
  * that a coach's reaction or thread reply on it can be found again. */
 #define TURN_FIELD "nl.oefenkamer.turn"
 
+/* The content of a message event, JSON text, at most max bytes: when
+ * it would be larger, formatted_body goes first (escaping can make it
+ * several times the body), then the body is cut at a character boundary
+ * with a visible "…". The whole text stays in the transcript. Caller
+ * frees; NULL if the text cannot be encoded (not valid UTF-8). */
+static char *message_content(const char *msgtype, const char *text,
+			     const char *turn, size_t max)
+{
+	size_t n = strlen(text), len;
+	char *cut = NULL, *content = NULL;
+	int html = 1;
+
+	for (;;) {
+		const char *body = cut ? cut : text;
+		json_t *c = json_pack("{s:s, s:s}", "msgtype", msgtype,
+				      "body", body);
+
+		if (c && html) {
+			struct sbuf sb;
+
+			sbuf_init(&sb);
+			html_escape(&sb, body);
+			json_object_set_new(c, "format", json_string(
+				"org.matrix.custom.html"));
+			json_object_set_new(c, "formatted_body",
+					    json_string(sbuf_str(&sb)));
+			sbuf_release(&sb);
+		}
+		if (c && turn)
+			json_object_set_new(c, TURN_FIELD, json_string(turn));
+		content = c ? json_dumps(c, JSON_COMPACT) : NULL;
+		json_decref(c);
+		if (!content)
+			break;
+		len = strlen(content);
+		if (len <= max || (!html && n == 0))
+			break;
+		free(content);
+		content = NULL;
+		if (html) {
+			html = 0;
+			continue;
+		}
+		/* each byte less in the body is at least one less in the
+		 * JSON; "…" is three */
+		n = n > len - max + 3 ? n - (len - max + 3) : 0;
+		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+		free(cut);
+		cut = xmalloc(n + sizeof("…"));
+		memcpy(cut, text, n);
+		memcpy(cut + n, "…", sizeof("…"));
+	}
+	free(cut);
+	return content;
+}
+
 static int say_turn(struct bot *b, const char *room, const char *msgtype,
 		    const char *text, const char *txn, int typing,
 		    const char *turn, struct err *err)
 {
 	struct store_outbox o;
-	struct sbuf html;
-	json_t *c;
 	char *content;
 	int rc;
 
-	sbuf_init(&html);
-	html_escape(&html, text);
-	c = json_pack("{s:s, s:s, s:s, s:s}", "msgtype", msgtype,
-		      "body", text, "format", "org.matrix.custom.html",
-		      "formatted_body", sbuf_str(&html));
-	if (c && turn)
-		json_object_set_new(c, TURN_FIELD, json_string(turn));
-	content = c ? json_dumps(c, JSON_COMPACT) : NULL;
-	json_decref(c);
-	sbuf_release(&html);
+	content = message_content(msgtype, text, turn,
+				  b->e2ee && e2ee_room_encrypted(b->e2ee,
+								 room) ?
+				  MX_CONTENT_MAX_ENCRYPTED : MX_CONTENT_MAX);
 	if (!content) {
 		err_set(err, "bericht niet te coderen (geen geldige UTF-8?)");
 		return -1;
@@ -338,6 +389,15 @@ static void names_truncate(struct bot *b, size_t n)
 	b->nnames = n;
 }
 
+/* Replay lines (!terugkijken) are known by their transaction ids: they
+ * go out in the background, after answers, and !stop drops them. */
+#define REPLAY_TXN "oefr-"
+
+static int is_replay_txn(const char *txn)
+{
+	return strncmp(txn, REPLAY_TXN, strlen(REPLAY_TXN)) == 0;
+}
+
 /* Hand outbox rows added since last time to the Matrix client. */
 static void flush_outbox(struct bot *b)
 {
@@ -357,11 +417,14 @@ static void flush_outbox(struct bot *b)
 		json_t *c = json_loads(v[i].content, 0, &je);
 
 		flush_names(b, v[i].id);
-		if (c) {
+		if (c && is_replay_txn(v[i].txn))
+			mx_send_background(b->mx, v[i].room, v[i].type,
+					   v[i].txn, c, v[i].typing_ms,
+					   (uint64_t)v[i].id);
+		else if (c)
 			mx_send(b->mx, v[i].room, v[i].type, v[i].txn, c,
 				v[i].typing_ms, (uint64_t)v[i].id);
-			json_decref(c);
-		}
+		json_decref(c);
 		b->outbox_after = v[i].id;
 	}
 	store_outbox_free(v, n);
@@ -375,7 +438,8 @@ static const char help_text[] =
 	"van een kind met een gespeelde ouder of jongere.\n"
 	"!oefeningen — welke oefeningen er zijn\n"
 	"!start <nummer> — begin een oefening (jij bent de professional)\n"
-	"!stop — stop en krijg een korte nabespreking\n"
+	"!stop — stop en krijg een korte nabespreking (loopt er een "
+	"terugblik, dan stopt die)\n"
 	"!opnieuw — begin dezelfde oefening opnieuw\n"
 	"!stand — hoe staan vertrouwen en spanning ervoor\n"
 	"!nabespreking — de nabespreking (opnieuw)\n"
@@ -977,6 +1041,51 @@ out:
 
 #define REPLAY_MAX_LINES 600
 
+/* The transaction id of a replay's k-th line (k < 0: its last). */
+static void replay_txn(char *buf, size_t n, const char *cause, int k)
+{
+	if (k < 0)
+		snprintf(buf, n, REPLAY_TXN "%016llx-end",
+			 (unsigned long long)fnv(cause));
+	else
+		snprintf(buf, n, REPLAY_TXN "%016llx-%d",
+			 (unsigned long long)fnv(cause), k);
+}
+
+/* Lines of a replay still waiting in the room's outbox (-1: error). */
+static int replay_running(struct bot *b, struct room *r, struct err *err)
+{
+	return store_outbox_count(b->st, r->id, REPLAY_TXN, err);
+}
+
+/* !stop while a replay runs: drop its waiting lines (from the outbox
+ * now, from the Matrix client's queue once this commits). For whoever
+ * started it, coaches and trainers. */
+static int replay_stop(struct bot *b, struct room *r, const char *sender,
+		       const char *event_id, struct err *err)
+{
+	char *who = room_meta_get(b, "replay", r->id);
+	int mine = who && !strcmp(who, sender);
+	int rc;
+
+	free(who);
+	if (!mine) {
+		rc = allowed(b, r, sender, ROLE_COACH | ROLE_TRAINER, "stop",
+			     event_id, err);
+		if (rc <= 0)
+			return rc;
+	}
+	if (store_outbox_drop(b->st, r->id, REPLAY_TXN, err) < 0 ||
+	    room_meta_set(b, "replay", r->id, NULL, err) < 0)
+		return -1;
+	XGROW(b->cancels, b->cancels_cap, b->ncancels + 1);
+	b->cancels[b->ncancels++] = xstrdup(r->id);
+	return notice(b, r->id, event_id, "replay-stop", r->ss ?
+		      "Het terugkijken is gestopt. De oefening hier loopt "
+		      "nog: typ nog een keer !stop om die te stoppen." :
+		      "Het terugkijken is gestopt.", err);
+}
+
 /* !terugkijken: replay a stored session into this room for a group
  * debrief: the turns in order, the meters after each trainee turn, each
  * annotation after its turn. The pace is the outbox's typing delay, so
@@ -1010,6 +1119,17 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 		if (!(speed >= 0.1 && speed <= 100))
 			speed = 1.0;
 	}
+	/* one at a time: a second would queue behind the first for as
+	 * long as that one takes */
+	rc = replay_running(b, r, err);
+	if (rc != 0) {
+		if (rc > 0)
+			rc = notice(b, r->id, event_id, "replay-busy", "Er "
+				    "loopt hier al een terugblik. Wacht tot "
+				    "die klaar is, of stop hem met !stop.",
+				    err);
+		goto out;
+	}
 	if (store_session_get(b->st, id, &rec, err) != 0 ||
 	    store_turns_get(b->st, id, &t, &nt, err) < 0 ||
 	    store_annotations_get(b->st, id, &an, &na, err) < 0) {
@@ -1035,6 +1155,8 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 		  "%.1f×)", id, rec.title ? rec.title : rec.scenario, nt,
 		  speed);
 	rc = notice(b, r->id, event_id, "replay-start", sb.buf, err);
+	if (rc == 0)
+		rc = room_meta_set(b, "replay", r->id, sender, err);
 	for (size_t i = 0; i < nt && rc == 0 && k < REPLAY_MAX_LINES; i++) {
 		const struct store_turn *x = &t[i];
 		char txn[96];
@@ -1059,13 +1181,13 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 			      b->cfg->chars_per_second / speed);
 		if (delay > 8000)
 			delay = 8000;
-		txn_for(txn, sizeof(txn), event_id, "r", (int)k++);
+		replay_txn(txn, sizeof(txn), event_id, (int)k++);
 		rc = say(b, r->id, "m.notice", sb.buf, txn, delay, err);
 	}
 	if (rc == 0) {
 		char txn[96];
 
-		txn_for(txn, sizeof(txn), event_id, "r-end", 0);
+		replay_txn(txn, sizeof(txn), event_id, -1);
 		sbuf_reset(&sb);
 		sbuf_addf(&sb, "Einde van de terugblik op sessie %ld (%s).", id,
 			  rec.ending ? rec.ending : "niet afgerond");
@@ -1111,7 +1233,7 @@ static int command(struct bot *b, struct room *r, const char *sender,
 	const char *arg;
 	size_t n = strcspn(body + 1, " \t\n");
 	struct sbuf sb;
-	int rc = 0;
+	int rc = 0, replaying;
 
 	if (n >= sizeof(cmd))
 		n = sizeof(cmd) - 1;
@@ -1124,7 +1246,12 @@ static int command(struct bot *b, struct room *r, const char *sender,
 	while (*arg == ' ' || *arg == '\t' || *arg == '\n')
 		arg++;
 	sbuf_init(&sb);
-	if (!strcmp(cmd, "rollen") || !strcmp(cmd, "pauze") ||
+	replaying = !strcmp(cmd, "stop") ? replay_running(b, r, err) : 0;
+	if (replaying < 0) {
+		rc = -1;
+	} else if (replaying > 0) {
+		rc = replay_stop(b, r, sender, event_id, err);
+	} else if (!strcmp(cmd, "rollen") || !strcmp(cmd, "pauze") ||
 	    !strcmp(cmd, "verder") || !strcmp(cmd, "tip") ||
 	    !strcmp(cmd, "zeg") || !strcmp(cmd, "einde") ||
 	    !strcmp(cmd, "coachkamer")) {
@@ -1572,6 +1699,25 @@ static int answer_now(struct bot *b, struct err *err)
 	return 0;
 }
 
+/* Timeline events [from, to) of room r, in order. */
+static int timeline_process(struct bot *b, struct room *r, json_t *tl,
+			    size_t from, size_t to, struct err *err)
+{
+	if (to > json_array_size(tl))
+		to = json_array_size(tl);
+	for (size_t i = from; i < to; i++) {
+		json_t *ev = json_array_get(tl, i);
+
+		if (!json_is_object(ev))
+			continue;
+		if (b->e2ee && e2ee_room_event(b->e2ee, r->id, ev, err) < 0)
+			return -1;
+		if (on_event(b, r, ev, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 {
 	const char *rid;
@@ -1585,17 +1731,22 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 		if (on_invite(b, rid, room, err) < 0)
 			return -1;
 	json_object_foreach(s->rooms_join, rid, room) {
-		json_t *tl = json_object_get(json_object_get(room, "timeline"),
-					     "events");
+		json_t *tlo = json_object_get(room, "timeline");
+		json_t *tl = json_object_get(tlo, "events");
 		struct room *r = room_find(b, rid);
 		size_t i;
 		json_t *ev;
+		/* a filled gap comes first: "state" is the state after it */
+		json_int_t gap = json_integer_value(json_object_get(tlo,
+							MX_GAP_FIELD));
 
 		if (!r) {
 			r = room_add(b, rid, NULL);
 			if (room_save(b, r, err) < 0)
 				return -1;
 		}
+		if (timeline_process(b, r, tl, 0, (size_t)gap, err) < 0)
+			return -1;
 		json_array_foreach(json_object_get(json_object_get(room,
 				"state"), "events"), i, ev) {
 			if (!json_is_object(ev))
@@ -1606,15 +1757,9 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 			if (on_state(b, r, ev, err) < 0)
 				return -1;
 		}
-		json_array_foreach(tl, i, ev) {
-			if (!json_is_object(ev))
-				continue;
-			if (b->e2ee && e2ee_room_event(b->e2ee, rid, ev,
-						       err) < 0)
-				return -1;
-			if (on_event(b, r, ev, err) < 0)
-				return -1;
-		}
+		if (timeline_process(b, r, tl, (size_t)gap,
+				     json_array_size(tl), err) < 0)
+			return -1;
 	}
 	if (on_ready(b, err) < 0)
 		return -1;
@@ -1663,6 +1808,18 @@ static int on_ready(struct bot *b, struct err *err)
 	return rc;
 }
 
+/* The replays stopped in a committed transaction leave the Matrix
+ * client's queue (commit) or stay (rolled back). */
+static void apply_cancels(struct bot *b, int commit)
+{
+	for (size_t i = 0; i < b->ncancels; i++) {
+		if (commit)
+			mx_cancel_background(b->mx, b->cancels[i]);
+		free(b->cancels[i]);
+	}
+	b->ncancels = 0;
+}
+
 static int on_sync(void *arg, const struct mx_sync *s)
 {
 	return bot_sync((struct bot *)arg, s);
@@ -1688,10 +1845,12 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		for (size_t i = 0; i < b->nreceipts; i++)
 			free(b->receipts[i]);
 		b->nreceipts = 0;
+		apply_cancels(b, 0);
 		return -1;
 	}
 	b->initial = 0;
 	b->nsent = 0;
+	apply_cancels(b, 1);
 	for (size_t i = 0; i < b->njoins; i++) {
 		mx_join(b->mx, b->joins[i], call_new(b, CALL_JOIN,
 						     b->joins[i]));
@@ -1997,6 +2156,8 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
 	free(b->receipts);
+	apply_cancels(b, 0);
+	free(b->cancels);
 	names_truncate(b, 0);
 	free(b->names);
 	free(b->sent);
@@ -2138,9 +2299,11 @@ static void ready_outside_sync(struct bot *b)
 	    store_commit(b->st, &err) < 0) {
 		log_line("ontsleutelde berichten niet verwerkt: %s", err.msg);
 		store_rollback(b->st);
+		apply_cancels(b, 0);
 		reload(b);
 		return;
 	}
+	apply_cancels(b, 1);
 	flush_outbox(b);
 }
 

@@ -19,15 +19,24 @@
 /* A read receipt follows the room's last send by this much, for the
  * same reason: the reply reaches the trainee first. */
 #define RECEIPT_AFTER_SEND_MS 200
+/* Filling a limited timeline's gap: events per /messages page, and the
+ * bounds: events per room, bytes of pages per batch (see mx.h). */
+#define GAP_PAGE 100
+#define GAP_MAX_EVENTS 5000
+#define GAP_MAX_BYTES (32u << 20)
 
-/* Only the event types the bot uses; members lazily loaded. */
+/* Only the event types the bot uses; members lazily loaded. The gap
+ * filter (for /messages) has the timeline's types. */
+#define TIMELINE_TYPES \
+	"[\"m.room.message\",\"m.room.member\",\"m.reaction\"," \
+	"\"m.room.encrypted\",\"m.room.encryption\",\"m.room.power_levels\"," \
+	"\"m.room.create\"]"
+static const char gap_filter[] = "{\"types\":" TIMELINE_TYPES "}";
 static const char sync_filter[] =
 	"{\"presence\":{\"types\":[]},"
 	"\"account_data\":{\"types\":[]},"
 	"\"room\":{\"timeline\":{\"limit\":200,\"types\":"
-	"[\"m.room.message\",\"m.room.member\",\"m.reaction\","
-	"\"m.room.encrypted\",\"m.room.encryption\",\"m.room.power_levels\","
-	"\"m.room.create\"]},"
+	TIMELINE_TYPES "},"
 	"\"state\":{\"lazy_load_members\":true,\"types\":"
 	"[\"m.room.member\",\"m.room.encryption\",\"m.room.power_levels\","
 	"\"m.room.create\"]},"
@@ -41,16 +50,23 @@ struct send_item {
 	int typed;               /* typing notification already sent */
 	int prepared;            /* passed the prepare hook (e.g. encrypted):
 				  * a resend carries the same body */
+	int bg;                  /* background: after every foreground item */
 	uint64_t cookie;
 	int attempts;
 	int64_t not_before;
 	struct send_item *next;
 };
 
+/* A room's sends: two ordered lists, foreground (answers, notices,
+ * display names) before background (replay lines); one request in
+ * flight per room. */
 struct room_q {
 	char *room;
 	struct send_item *head, *tail;
+	struct send_item *bg_head, *bg_tail;
+	struct send_item *cur;   /* the item in flight, or NULL */
 	uint64_t inflight;       /* http request id, 0 if none */
+	int64_t paused_until;    /* a 429 on this room's sends */
 	char *receipt;           /* event to mark read after the sends */
 	int64_t receipt_at;      /* not before this (set by the last send) */
 	struct mx *mx;
@@ -70,10 +86,25 @@ struct mx {
 	int64_t hold_until;      /* ... but no longer than this */
 	unsigned hold_gen;       /* which batch's sends hold: the last one */
 	int sync_fails;
+	/* a limited timeline's gap being filled before the batch goes up */
+	struct gap {
+		json_t *root;        /* the held /sync response, or NULL */
+		json_t *todo;        /* room ids still to fill */
+		size_t next;         /* index into todo */
+		char *room;          /* being filled, or NULL */
+		char *from;          /* next page's token */
+		json_t *events;      /* the room's gap so far, newest first */
+		size_t bytes;        /* of the whole batch's pages */
+		int fails;
+		uint64_t req;        /* http request id, 0 if none */
+		int64_t at;          /* next page not before this */
+	} gap;
 	/* sends */
 	struct room_q *rooms;
 	size_t nrooms, rooms_cap;
-	int64_t paused_until;    /* 429: all sends wait until then */
+	int64_t paused_until;    /* a 429 outside a room: all sends wait */
+	int64_t bg_paused_until; /* any 429: background sends wait */
+	size_t nfg;              /* foreground items queued, all rooms */
 	int send_fails;
 	uint64_t rng;
 };
@@ -144,6 +175,31 @@ static void item_free(struct send_item *it)
 	free(it);
 }
 
+static void items_free(struct send_item *it)
+{
+	while (it) {
+		struct send_item *n = it->next;
+
+		item_free(it);
+		it = n;
+	}
+}
+
+/* Forget a gap being filled (and the batch held for it). */
+static void gap_clear(struct mx *mx)
+{
+	struct gap *g = &mx->gap;
+
+	if (g->req)
+		http_cancel(mx->http, g->req);
+	json_decref(g->root);
+	json_decref(g->todo);
+	json_decref(g->events);
+	free(g->room);
+	free(g->from);
+	memset(g, 0, sizeof(*g));
+}
+
 void mx_free(struct mx *mx)
 {
 	if (!mx)
@@ -152,16 +208,11 @@ void mx_free(struct mx *mx)
 	/* in-flight callbacks run with "cancelled" and find nothing to do */
 	for (size_t i = 0; i < mx->nrooms; i++)
 		mx->rooms[i].mx = NULL;
+	gap_clear(mx);             /* cancels its request: before http_free */
 	http_free(mx->http);
 	for (size_t i = 0; i < mx->nrooms; i++) {
-		struct send_item *it = mx->rooms[i].head;
-
-		while (it) {
-			struct send_item *n = it->next;
-
-			item_free(it);
-			it = n;
-		}
+		items_free(mx->rooms[i].head);
+		items_free(mx->rooms[i].bg_head);
 		free(mx->rooms[i].room);
 		free(mx->rooms[i].receipt);
 	}
@@ -200,6 +251,34 @@ static json_t *parse_body(const struct http_response *r)
 	return json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &e);
 }
 
+/* How long a 429 asks us to wait (capped at ten minutes). */
+static int64_t retry_after(const struct http_response *r, json_t *body)
+{
+	json_t *ra = json_object_get(body, "retry_after_ms");
+	int64_t wait = json_is_integer(ra) ? json_integer_value(ra) :
+		       r->retry_after_ms >= 0 ? r->retry_after_ms : 1000;
+
+	if (wait < 0)
+		wait = 1000;
+	return wait > 600000 ? 600000 : wait;
+}
+
+/* A 429 on a request that is not a room's send: the limit is the
+ * account's, so every send waits. */
+static void pause_all(struct mx *mx, const struct http_response *r,
+		      json_t *body)
+{
+	int64_t until = mono_ms() + retry_after(r, body);
+
+	if (until > mx->paused_until)
+		mx->paused_until = until;
+	if (until > mx->bg_paused_until)
+		mx->bg_paused_until = until;
+	log_line("homeserver vraagt te wachten (429, geen kamer): alles "
+		 "versturen gepauzeerd voor %.1f s",
+		 (double)(until - mono_ms()) / 1000.0);
+}
+
 static void call_done(void *arg, const struct http_response *r)
 {
 	struct call *c = arg;
@@ -211,6 +290,8 @@ static void call_done(void *arg, const struct http_response *r)
 		free(c);
 		return;
 	}
+	if (r->status == 429 && c->kind != CALL_QUIET)
+		pause_all(mx, r, body);
 	if (c->kind == CALL_LOGIN) {
 		const char *tok = json_string_value(json_object_get(body,
 							"access_token"));
@@ -418,19 +499,14 @@ static void sync_failed(struct mx *mx, const struct http_response *r,
 	mx->sync_at = mono_ms() + wait;
 }
 
-int mx_sync_parse(const char *body, size_t len, struct mx_sync *s)
+int mx_sync_parse_root(json_t *root, struct mx_sync *s)
 {
-	json_error_t e;
-	json_t *root, *rooms;
+	json_t *rooms;
 
 	memset(s, 0, sizeof(*s));
-	root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &e)
-			   : NULL;
 	if (!json_is_object(root) ||
-	    !json_is_string(json_object_get(root, "next_batch"))) {
-		json_decref(root);
+	    !json_is_string(json_object_get(root, "next_batch")))
 		return -1;
-	}
 	s->root = root;
 	s->next_batch = json_string_value(json_object_get(root, "next_batch"));
 	rooms = json_object_get(root, "rooms");
@@ -448,10 +524,228 @@ int mx_sync_parse(const char *body, size_t len, struct mx_sync *s)
 	return 0;
 }
 
+int mx_sync_parse(const char *body, size_t len, struct mx_sync *s)
+{
+	json_error_t e;
+	json_t *root;
+
+	root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &e)
+			   : NULL;
+	if (mx_sync_parse_root(root, s) < 0) {
+		json_decref(root);
+		return -1;
+	}
+	return 0;
+}
+
+/* The batch is complete (gaps filled): hand it to the owner. */
+static void sync_deliver(struct mx *mx, struct mx_sync *s)
+{
+	if (mx->h.on_sync(mx->h.arg, s) == 0) {
+		free(mx->since);
+		mx->since = xstrdup(s->next_batch);
+		mx->sync_at = 0;
+		/* only this batch's own replies hold the next /sync */
+		mx->hold_gen++;
+		mx->held = 0;
+		mx->hold_until = mono_ms() + SYNC_HOLD_MS;
+	} else {
+		mx->sync_at = mono_ms() + 1000;   /* same batch again */
+	}
+}
+
+/* The joined rooms whose timeline the server cut (limited, with a
+ * prev_batch to page back from): an array of room ids, or NULL. */
+static json_t *gap_rooms(const struct mx_sync *s)
+{
+	json_t *todo = NULL, *room;
+	const char *rid;
+
+	json_object_foreach(s->rooms_join, rid, room) {
+		json_t *tl = json_object_get(room, "timeline");
+
+		if (!json_is_true(json_object_get(tl, "limited")) ||
+		    !json_is_string(json_object_get(tl, "prev_batch")))
+			continue;
+		if (!todo)
+			todo = json_array();
+		json_array_append_new(todo, json_string(rid));
+	}
+	return todo;
+}
+
+/* Put the room's gap (collected newest first) before its timeline, in
+ * order, without the events the timeline has already; mark how many
+ * came from the gap (see mx.h). */
+static void gap_merge(struct mx *mx)
+{
+	struct gap *g = &mx->gap;
+	json_t *rooms = json_object_get(json_object_get(g->root, "rooms"),
+					"join");
+	json_t *tl = json_object_get(json_object_get(rooms, g->room),
+				     "timeline");
+	json_t *events = json_object_get(tl, "events");
+	json_t *merged = json_array(), *ev, *seen = json_object();
+	size_t i, n = 0;
+
+	json_array_foreach(events, i, ev) {
+		const char *id = json_string_value(json_object_get(ev,
+							"event_id"));
+
+		if (id)
+			json_object_set_new(seen, id, json_true());
+	}
+	for (i = json_array_size(g->events); i-- > 0;) {
+		const char *id;
+
+		ev = json_array_get(g->events, i);
+		id = json_string_value(json_object_get(ev, "event_id"));
+		if (!json_is_object(ev) || !id || json_object_get(seen, id))
+			continue;
+		json_object_set_new(seen, id, json_true());
+		json_array_append(merged, ev);
+		n++;
+	}
+	if (json_is_array(events))
+		json_array_extend(merged, events);
+	if (json_is_object(tl)) {
+		json_object_set_new(tl, "events", merged);
+		json_object_set_new(tl, MX_GAP_FIELD,
+				    json_integer((json_int_t)n));
+	} else {
+		json_decref(merged);
+	}
+	json_decref(seen);
+	json_decref(g->events);
+	g->events = NULL;
+	free(g->room);
+	g->room = NULL;
+	free(g->from);
+	g->from = NULL;
+}
+
+/* The next room with a gap, or the batch when none is left. */
+static void gap_next(struct mx *mx)
+{
+	struct gap *g = &mx->gap;
+	struct mx_sync s;
+
+	while (g->next < json_array_size(g->todo)) {
+		const char *rid = json_string_value(json_array_get(g->todo,
+								  g->next++));
+		json_t *tl = json_object_get(json_object_get(json_object_get(
+			json_object_get(g->root, "rooms"), "join"), rid),
+			"timeline");
+
+		g->room = xstrdup(rid);
+		g->from = xstrdup(json_string_value(json_object_get(tl,
+							"prev_batch")));
+		g->events = json_array();
+		g->fails = 0;
+		g->at = 0;
+		return;   /* tick() asks for the first page */
+	}
+	/* every gap filled: the batch, as the server would have sent it
+	 * without a limit */
+	if (mx_sync_parse_root(g->root, &s) == 0)
+		sync_deliver(mx, &s);
+	else
+		mx->sync_at = mono_ms() + 1000;
+	gap_clear(mx);
+}
+
+static void gap_done(void *arg, const struct http_response *r)
+{
+	struct mx *mx = arg;
+	struct gap *g = &mx->gap;
+	json_t *body, *chunk, *ev;
+	const char *end;
+	size_t i;
+	int full;
+
+	if (r->error && strcmp(r->error, "cancelled") == 0)
+		return;
+	g->req = 0;
+	body = parse_body(r);
+	if (r->status == 429 || r->status == 0 || r->status >= 500) {
+		int64_t wait = r->status == 429 ? retry_after(r, body) :
+			       backoff_ms(mx, ++g->fails);
+
+		if (worth_logging(g->fails + (r->status == 429)))
+			log_line("gemiste berichten in %s ophalen mislukt "
+				 "(%s), opnieuw over %.1f s", g->room,
+				 r->status ? "HTTP-fout" : (r->error ?
+				 r->error : "geen antwoord"),
+				 (double)wait / 1000.0);
+		g->at = mono_ms() + wait;
+		json_decref(body);
+		return;
+	}
+	chunk = json_object_get(body, "chunk");
+	if (r->status != 200 || !json_is_array(chunk)) {
+		/* e.g. 403: the room's history is not ours to read */
+		log_line("gemiste berichten in %s niet op te halen (HTTP %ld): "
+			 "de batch gaat zonder", g->room, r->status);
+		json_decref(body);
+		gap_merge(mx);
+		gap_next(mx);
+		return;
+	}
+	g->bytes += r->len;
+	json_array_foreach(chunk, i, ev)
+		json_array_append(g->events, ev);
+	end = json_string_value(json_object_get(body, "end"));
+	full = json_array_size(g->events) >= GAP_MAX_EVENTS ||
+	       g->bytes >= GAP_MAX_BYTES;
+	if (full)
+		log_line("in %s zijn meer dan %zu berichten gemist; de "
+			 "oudste daarvan worden overgeslagen", g->room,
+			 json_array_size(g->events));
+	if (!full && end && json_array_size(chunk) > 0 &&
+	    strcmp(end, g->from) != 0) {
+		free(g->from);
+		g->from = xstrdup(end);
+		g->at = 0;
+		json_decref(body);
+		return;   /* the next page */
+	}
+	json_decref(body);
+	if (json_array_size(g->events))
+		log_line("%zu gemiste gebeurtenissen in %s opgehaald",
+			 json_array_size(g->events), g->room);
+	gap_merge(mx);
+	gap_next(mx);
+}
+
+/* GET /rooms/{id}/messages, backwards from the page token to the sync
+ * token the batch started at: the events the limit cut off. */
+static void gap_issue(struct mx *mx)
+{
+	struct gap *g = &mx->gap;
+	struct sbuf p, u;
+
+	sbuf_init(&p);
+	sbuf_init(&u);
+	room_path(&p, g->room, "/messages?dir=b&limit=");
+	sbuf_addi(&p, GAP_PAGE);
+	sbuf_adds(&p, "&from=");
+	http_escape(&p, g->from);
+	sbuf_adds(&p, "&to=");
+	http_escape(&p, mx->since);
+	sbuf_adds(&p, "&filter=");
+	http_escape(&p, gap_filter);
+	url(mx, &u, p.buf);
+	g->req = http_request(mx->http, "GET", u.buf, mx->token, NULL, 0,
+			      REQUEST_TIMEOUT_MS, gap_done, mx);
+	sbuf_release(&p);
+	sbuf_release(&u);
+}
+
 static void sync_done(void *arg, const struct http_response *r)
 {
 	struct mx *mx = arg;
 	struct mx_sync s;
+	json_t *todo;
 
 	if (r->error && strcmp(r->error, "cancelled") == 0)
 		return;
@@ -470,20 +764,18 @@ static void sync_done(void *arg, const struct http_response *r)
 		log_line("sync: weer verbonden na %d mislukte pogingen",
 		      mx->sync_fails);
 	mx->sync_fails = 0;
-	if (mx->h.on_sync(mx->h.arg, &s) == 0) {
-		free(mx->since);
-		mx->since = xstrdup(s.next_batch);
-		mx->sync_at = 0;
-		/* only this batch's own replies hold the next /sync */
-		mx->hold_gen++;
-		mx->held = 0;
-		mx->hold_until = mono_ms() + SYNC_HOLD_MS;
-	} else {
-		mx->sync_at = mono_ms() + 1000;   /* same batch again */
+	/* the first sync is history: no gap to fill before it */
+	todo = mx->since ? gap_rooms(&s) : NULL;
+	if (todo) {
+		gap_clear(mx);
+		mx->gap.root = s.root;
+		mx->gap.todo = todo;
+		gap_next(mx);
+		return;
 	}
+	sync_deliver(mx, &s);
 	json_decref(s.root);
 }
-
 static void sync_issue(struct mx *mx)
 {
 	struct sbuf u;
@@ -514,6 +806,7 @@ void mx_sync_start(struct mx *mx, const char *since, int timeout_ms)
 void mx_sync_stop(struct mx *mx)
 {
 	mx->syncing = 0;
+	gap_clear(mx);
 	if (mx->sync_req)
 		http_cancel(mx->http, mx->sync_req);
 	mx->sync_req = 0;
@@ -552,6 +845,7 @@ static struct send_item *queue_item(struct mx *mx, const char *room,
 	else
 		q->head = it;
 	q->tail = it;
+	mx->nfg++;
 	return it;
 }
 
@@ -562,14 +856,64 @@ void mx_send(struct mx *mx, const char *room, const char *type,
 		typing_ms;
 }
 
+void mx_send_background(struct mx *mx, const char *room, const char *type,
+			const char *txn, json_t *content, int delay_ms,
+			uint64_t cookie)
+{
+	struct room_q *q = room_get(mx, room);
+	struct send_item *it = xcalloc(1, sizeof(*it));
+
+	it->room = xstrdup(room);
+	it->type = xstrdup(type);
+	it->txn = xstrdup(txn);
+	it->body = json_dumps(content, JSON_COMPACT);
+	if (!it->body)
+		it->body = xstrdup("{}");
+	it->cookie = cookie;
+	it->typing_ms = delay_ms;
+	it->bg = 1;
+	if (q->bg_tail)
+		q->bg_tail->next = it;
+	else
+		q->bg_head = it;
+	q->bg_tail = it;
+}
+
+size_t mx_cancel_background(struct mx *mx, const char *room)
+{
+	struct room_q *q = room_get(mx, room);
+	struct send_item *keep = NULL, *it = q->bg_head;
+	size_t n = 0;
+
+	/* the one in flight finishes (and is reported) as usual */
+	if (it && it == q->cur) {
+		keep = it;
+		it = it->next;
+		keep->next = NULL;
+	}
+	while (it) {
+		struct send_item *next = it->next;
+
+		item_free(it);
+		n++;
+		it = next;
+	}
+	q->bg_head = q->bg_tail = keep;
+	return n;
+}
+
 size_t mx_sends_pending(const struct mx *mx)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < mx->nrooms; i++)
+	for (size_t i = 0; i < mx->nrooms; i++) {
 		for (struct send_item *it = mx->rooms[i].head; it;
 		     it = it->next)
 			n++;
+		for (struct send_item *it = mx->rooms[i].bg_head; it;
+		     it = it->next)
+			n++;
+	}
 	return n;
 }
 
@@ -596,18 +940,26 @@ static void item_report(struct mx *mx, const struct send_item *it,
 	}
 }
 
-/* The head item is finished (sent, or given up): report and drop it. */
-static void head_done(struct mx *mx, struct room_q *q, long status,
-		      json_t *body)
+/* Item it, the head of its list, is finished (sent, or given up):
+ * report and drop it. */
+static void item_done(struct mx *mx, struct room_q *q, struct send_item *it,
+		      long status, json_t *body)
 {
-	struct send_item *it = q->head;
-
-	q->head = it->next;
-	if (!q->head) {
-		q->tail = NULL;
-		q->receipt_at = mono_ms() + RECEIPT_AFTER_SEND_MS;
+	if (it->bg) {
+		q->bg_head = it->next;
+		if (!q->bg_head)
+			q->bg_tail = NULL;
+	} else {
+		q->head = it->next;
+		if (!q->head)
+			q->tail = NULL;
+		mx->nfg--;
 	}
-	if (it->typing_ms > 0 && !q->head)
+	if (q->cur == it)
+		q->cur = NULL;
+	if (!q->head && !q->bg_head)
+		q->receipt_at = mono_ms() + RECEIPT_AFTER_SEND_MS;
+	if (it->typing_ms > 0 && !q->head && !q->bg_head)
 		mx_typing(mx, it->room, 0, 0);
 	item_report(mx, it, status, body);
 	item_free(it);
@@ -632,7 +984,7 @@ static void send_done(void *arg, const struct http_response *r)
 	free(sc->room);
 	free(sc);
 	q->inflight = 0;
-	it = q->head;
+	it = q->cur;
 	if (!it)
 		return;
 	body = parse_body(r);
@@ -640,18 +992,19 @@ static void send_done(void *arg, const struct http_response *r)
 		if (mx->send_fails)
 			log_line("versturen lukt weer");
 		mx->send_fails = 0;
-		head_done(mx, q, r->status, body);
+		item_done(mx, q, it, r->status, body);
 	} else if (r->status == 429) {
-		json_t *ra = json_object_get(body, "retry_after_ms");
-		int64_t wait = json_is_integer(ra) ? json_integer_value(ra) :
-			       r->retry_after_ms >= 0 ? r->retry_after_ms :
-			       1000;
+		int64_t until = mono_ms() + retry_after(r, body);
 
-		if (wait > 600000)
-			wait = 600000;
-		mx->paused_until = mono_ms() + wait;
-		log_line("homeserver vraagt te wachten (429): versturen "
-		      "gepauzeerd voor %.1f s", (double)wait / 1000.0);
+		/* this room waits; the others try for themselves, but
+		 * background lines everywhere make way for answers */
+		q->paused_until = until;
+		if (until > mx->bg_paused_until)
+			mx->bg_paused_until = until;
+		q->cur = NULL;
+		log_line("homeserver vraagt te wachten (429): versturen naar "
+			 "%s gepauzeerd voor %.1f s", q->room,
+			 (double)(until - mono_ms()) / 1000.0);
 	} else if (r->status == 0 || r->status >= 500 || r->status == 401) {
 		int64_t wait;
 
@@ -659,6 +1012,7 @@ static void send_done(void *arg, const struct http_response *r)
 		mx->send_fails++;
 		wait = backoff_ms(mx, it->attempts);
 		it->not_before = mono_ms() + wait;
+		q->cur = NULL;
 		if (worth_logging(mx->send_fails))
 			log_line("versturen naar %s mislukt (%s), opnieuw over "
 			      "%.1f s", it->room, r->status ? "serverfout" :
@@ -670,14 +1024,13 @@ static void send_done(void *arg, const struct http_response *r)
 
 		log_line("bericht in %s niet verstuurd: HTTP %ld %s", it->room,
 		      r->status, err ? err : "");
-		head_done(mx, q, r->status, body);
+		item_done(mx, q, it, r->status, body);
 	}
 	json_decref(body);
 }
 
-static void send_issue(struct mx *mx, struct room_q *q)
+static void send_issue(struct mx *mx, struct room_q *q, struct send_item *it)
 {
-	struct send_item *it = q->head;
 	struct send_ctx *sc = xcalloc(1, sizeof(*sc));
 	struct sbuf p, u;
 
@@ -695,6 +1048,7 @@ static void send_issue(struct mx *mx, struct room_q *q)
 	sbuf_addc(&p, '/');
 	http_escape(&p, it->state_key ? it->state_key : it->txn);
 	url(mx, &u, p.buf);
+	q->cur = it;
 	q->inflight = http_request(mx->http, "PUT", u.buf, mx->token,
 				   it->body, strlen(it->body),
 				   REQUEST_TIMEOUT_MS, send_done, sc);
@@ -702,8 +1056,10 @@ static void send_issue(struct mx *mx, struct room_q *q)
 	sbuf_release(&u);
 }
 
-/* Run the owner's prepare hook on the head item: 1 ready, 0 wait, -1
- * dropped. */
+/* Run the owner's prepare hook on a head item: 1 ready, 0 wait, -1
+ * dropped. An event the server would refuse as too large is dropped
+ * here too (the owner shortens what it queues; this catches what
+ * encryption made of it). */
 static int prepare(struct mx *mx, struct room_q *q, struct send_item *it)
 {
 	char *type = NULL, *body = NULL;
@@ -711,17 +1067,17 @@ static int prepare(struct mx *mx, struct room_q *q, struct send_item *it)
 
 	/* state events (display names) are never encrypted */
 	if (!mx->h.prepare || it->state_key) {
-		it->prepared = 1;
-		return 1;
+		rc = 1;
+	} else {
+		rc = mx->h.prepare(mx->h.arg, it->room, it->type, it->body,
+				   &type, &body);
+		if (rc < 0) {
+			item_done(mx, q, it, 0, NULL);
+			return -1;
+		}
+		if (rc == 0)
+			return 0;
 	}
-	rc = mx->h.prepare(mx->h.arg, it->room, it->type, it->body, &type,
-			   &body);
-	if (rc < 0) {
-		head_done(mx, q, 0, NULL);
-		return -1;
-	}
-	if (rc == 0)
-		return 0;
 	if (type && body) {
 		free(it->type);
 		free(it->body);
@@ -731,8 +1087,39 @@ static int prepare(struct mx *mx, struct room_q *q, struct send_item *it)
 		free(type);
 		free(body);
 	}
+	if (strlen(it->body) > MX_CONTENT_MAX) {
+		log_line("bericht in %s niet verstuurd: %zu bytes, meer dan de "
+			 "homeserver aanneemt", it->room, strlen(it->body));
+		item_done(mx, q, it, 413, NULL);
+		return -1;
+	}
 	it->prepared = 1;
 	return 1;
+}
+
+/* The item a room sends next: its foreground head, else its background
+ * head once no room has a foreground item left and no 429 holds
+ * background lines back. */
+static struct send_item *next_item(struct mx *mx, struct room_q *q,
+				   int64_t now, int64_t *at)
+{
+	struct send_item *it = q->head;
+	int64_t t;
+
+	if (!it) {
+		it = q->bg_head;
+		if (!it || mx->nfg > 0)
+			return NULL;
+	}
+	t = it->not_before;
+	if (q->paused_until > t)
+		t = q->paused_until;
+	if (mx->paused_until > t)
+		t = mx->paused_until;
+	if (it->bg && mx->bg_paused_until > t)
+		t = mx->bg_paused_until;
+	*at = t > now ? t : now;
+	return it;
 }
 
 /* Start what is due; return ms until the next thing is due (or -1). */
@@ -745,7 +1132,7 @@ static int64_t tick(struct mx *mx, int64_t now)
 		if (next < 0 || d_ < next) next = d_; } while (0)
 	for (size_t i = 0; i < mx->nrooms && mx->token; i++) {
 		struct room_q *q = &mx->rooms[i];
-		struct send_item *it = q->head;
+		struct send_item *it = q->head ? q->head : q->bg_head;
 		int64_t at;
 
 		if (q->receipt && !q->inflight) {
@@ -754,10 +1141,11 @@ static int64_t tick(struct mx *mx, int64_t now)
 			else if (!it)
 				DUE(q->receipt_at);
 		}
-		if (!it || q->inflight)
+		if (q->inflight)
 			continue;
-		at = it->not_before > mx->paused_until ? it->not_before :
-		     mx->paused_until;
+		it = next_item(mx, q, now, &at);
+		if (!it)
+			continue;
 		if (now < at) {
 			DUE(at);
 			continue;
@@ -771,10 +1159,17 @@ static int64_t tick(struct mx *mx, int64_t now)
 		}
 		if (!it->prepared && prepare(mx, q, it) <= 0)
 			continue;
-		send_issue(mx, q);
+		send_issue(mx, q, it);
+	}
+	/* a limited batch's gap, a page at a time */
+	if (mx->gap.root && mx->gap.room && !mx->gap.req && mx->token) {
+		if (now >= mx->gap.at)
+			gap_issue(mx);
+		else
+			DUE(mx->gap.at);
 	}
 	/* after the sends: a reply should not queue behind a new /sync */
-	if (mx->syncing && !mx->sync_req && mx->token) {
+	if (mx->syncing && !mx->sync_req && !mx->gap.root && mx->token) {
 		int64_t at = mx->sync_at;
 
 		if (mx->held > 0 && mx->hold_until > at)

@@ -4,9 +4,20 @@
  * (bot.c) gets each /sync response as a whole, so that it can store the
  * effects of every event together with the next sync token in one
  * transaction, and asks for sends, typing notifications, receipts, joins
- * and leaves. Sends to one room go out one at a time, in order; a 429
- * pauses all sends for retry_after_ms and then resends in order; network
- * errors and 5xx back off exponentially with jitter, capped.
+ * and leaves. Sends to one room go out one at a time, in order:
+ * foreground items (answers, notices) before background ones (replay
+ * lines), and background items only while no room has a foreground item
+ * queued. A 429 on a room's send pauses that room for retry_after_ms
+ * (and background items everywhere); a 429 on any other request pauses
+ * every send. Network errors and 5xx back off exponentially with
+ * jitter, capped.
+ *
+ * A /sync batch whose room timeline is "limited" is held until the gap
+ * is fetched with /rooms/{id}/messages (backwards from prev_batch to the
+ * batch's since token, 100 events a page, at most 5,000 events per room
+ * and 32 MB per batch; past that the oldest are skipped and logged); the
+ * owner gets the batch with the gap in place, so the next since token is
+ * stored only together with the gap's effects.
  */
 #ifndef OEF_MX_H
 #define OEF_MX_H
@@ -29,6 +40,24 @@ struct mx_sync {
 /* Parse a /sync response body. On success s->root holds the document
  * (caller json_decref's it); -1 if it is not a sync response. */
 int mx_sync_parse(const char *body, size_t len, struct mx_sync *s);
+/* The same for a parsed document; s borrows root (the caller keeps
+ * it). */
+int mx_sync_parse_root(json_t *root, struct mx_sync *s);
+
+/* In a joined room's "timeline" of a batch handed to on_sync: how many
+ * events at the start of "events" came from a filled gap (they are
+ * older than the room's "state", which describes the timeline's start
+ * after them). Absent when there was no gap. */
+#define MX_GAP_FIELD "nl.oefenkamer.gap"
+
+/* Synapse refuses an event whose whole JSON (content plus the envelope:
+ * ids, hashes, signatures, auth and prev events) exceeds 65,536 bytes
+ * with HTTP 413. 4 KB are left for the envelope. */
+#define MX_EVENT_MAX 65536
+#define MX_CONTENT_MAX (MX_EVENT_MAX - 4096)
+/* ... and for a room that is encrypted: the plaintext event (content,
+ * type, room id) becomes base64 ciphertext, 4/3 of it, plus keys. */
+#define MX_CONTENT_MAX_ENCRYPTED ((MX_CONTENT_MAX - 1024) / 4 * 3 - 512)
 
 struct mx_handlers {
 	void *arg;
@@ -81,6 +110,16 @@ void mx_sync_stop(struct mx *mx);
  * "typing" that long before sending. */
 void mx_send(struct mx *mx, const char *room, const char *type,
 	     const char *txn, json_t *content, int typing_ms, uint64_t cookie);
+
+/* The same, in the room's background list: sent after its foreground
+ * items, and only while no room has a foreground item queued (replay
+ * lines make way for answers). delay_ms paces it like typing_ms. */
+void mx_send_background(struct mx *mx, const char *room, const char *type,
+			const char *txn, json_t *content, int delay_ms,
+			uint64_t cookie);
+/* Drop the room's queued background items (not the one in flight, which
+ * is reported as usual; the dropped ones are not). Returns how many. */
+size_t mx_cancel_background(struct mx *mx, const char *room);
 
 /* Fire-and-forget requests; results via on_done(cookie). */
 void mx_join(struct mx *mx, const char *room, uint64_t cookie);

@@ -134,6 +134,8 @@ enum stmt_id {
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_DONE,
+	ST_OUTBOX_COUNT,
+	ST_OUTBOX_DROP,
 	ST_ROOM_SET,
 	ST_ROOMS_LIST,
 	ST_ROOM_DEL,
@@ -217,6 +219,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT id, room, txn, type, content, typing_ms, created_ms"
 	" FROM outbox WHERE id > :after ORDER BY id",
 	[ST_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = :id",
+	[ST_OUTBOX_COUNT] =
+	"SELECT count(*) FROM outbox WHERE room = :room"
+	" AND substr(txn, 1, length(:prefix)) = :prefix",
+	[ST_OUTBOX_DROP] =
+	"DELETE FROM outbox WHERE room = :room"
+	" AND substr(txn, 1, length(:prefix)) = :prefix",
 	[ST_ROOM_SET] =
 	"INSERT INTO rooms (room, inviter, joined_ms, session_id)"
 	" VALUES (:room, :inviter, :joined, :session)"
@@ -1405,6 +1413,40 @@ void store_outbox_free(struct store_outbox *v, size_t n)
 		free(v[i].content);
 	}
 	free(v);
+}
+
+int store_outbox_count(struct store *st, const char *room,
+		       const char *txn_prefix, struct err *err)
+{
+	const char *what = "de uitgaande berichten tellen";
+	sqlite3_stmt *q = stmt_get(st, ST_OUTBOX_COUNT, err);
+	int rc, n;
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":room", room) || bind_text(q, ":prefix", txn_prefix))
+		return bind_fail(st, q, err, what);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		return stmt_fail(st, q, err, what, rc);
+	n = col_int(q, 0);
+	stmt_done(q);
+	return n;
+}
+
+int store_outbox_drop(struct store *st, const char *room,
+		      const char *txn_prefix, struct err *err)
+{
+	const char *what = "uitgaande berichten schrappen";
+	sqlite3_stmt *q = stmt_get(st, ST_OUTBOX_DROP, err);
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":room", room) || bind_text(q, ":prefix", txn_prefix))
+		return bind_fail(st, q, err, what);
+	if (step_done(st, q, what, err) < 0)
+		return -1;
+	return sqlite3_changes(st->db);
 }
 
 int store_outbox_done(struct store *st, int64_t id, struct err *err)

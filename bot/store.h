@@ -163,6 +163,13 @@ int store_outbox_add(struct store *st, struct store_outbox *o,
 int store_outbox_list(struct store *st, int64_t after,
 		      struct store_outbox **out, size_t *n, struct err *err);
 void store_outbox_free(struct store_outbox *v, size_t n);
+/* The room's rows whose txn starts with txn_prefix (e.g. a replay's):
+ * how many are waiting (count), or delete them (drop, returns how many
+ * it deleted); -1 on error. */
+int store_outbox_count(struct store *st, const char *room,
+		       const char *txn_prefix, struct err *err);
+int store_outbox_drop(struct store *st, const char *room,
+		      const char *txn_prefix, struct err *err);
 int store_outbox_done(struct store *st, int64_t id, struct err *err);
 /* The same for n rows in one transaction (a savepoint inside an open
  * one): all are deleted or none. */

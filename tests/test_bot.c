@@ -112,6 +112,30 @@ static int feed(struct fx *f, const char *name)
 	return rc;
 }
 
+/* One batch, next_batch token, of the given messages in !oefen:localhost:
+ * sender, event id and body, n of them. */
+static int feed_messages(struct fx *f, const char *token, size_t n,
+			 const char *const (*msgs)[3])
+{
+	json_t *evs = json_array(), *root;
+	struct mx_sync s;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(evs, json_pack(
+			"{s:s, s:s, s:s, s:i, s:{s:s, s:s}}",
+			"type", "m.room.message", "sender", msgs[i][0],
+			"event_id", msgs[i][1], "origin_server_ts", 10,
+			"content", "msgtype", "m.text", "body", msgs[i][2]));
+	root = json_pack("{s:s, s:{s:{s:{s:{s:o}}}}}", "next_batch", token,
+			 "rooms", "join", "!oefen:localhost", "timeline",
+			 "events", evs);
+	assert_int_equal(mx_sync_parse_root(root, &s), 0);
+	rc = bot_sync(f->b, &s);
+	json_decref(root);
+	return rc;
+}
+
 static long q(struct fx *f, const char *sql)
 {
 	sqlite3 *db;
@@ -282,6 +306,121 @@ static void test_leave_closes_session(void **state)
 			   " ended_ms = 0"), 0);
 }
 
+/* Texts too long for one event: what goes out fits (formatted_body
+ * dropped first, then the body cut with "…"); the whole text stays in
+ * the transcript. */
+static void test_long_texts_fit(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf start, tip;   /* !zeg and !tip */
+	char sql[160];
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	feed(f, "03-start.json");
+	sbuf_init(&start);
+	sbuf_init(&tip);
+	sbuf_adds(&start, "!zeg ");
+	for (int i = 0; i < 21000; i++)
+		sbuf_adds(&start, "<\"");   /* 3 bytes in JSON, 10 in HTML */
+	sbuf_adds(&tip, "!tip ");
+	for (int i = 0; i < 30000; i++)
+		sbuf_adds(&tip, "é");
+	{
+		const char *const msgs[][3] = {
+			{ "@coach:localhost", "$big1", start.buf },
+			{ "@coach:localhost", "$big2", tip.buf },
+		};
+
+		assert_int_equal(feed_messages(f, "s9", 2, msgs), 0);
+	}
+	snprintf(sql, sizeof(sql), "SELECT max(length(CAST(content AS BLOB)))"
+		 " FROM outbox");
+	assert_true(q(f, sql) <= MX_CONTENT_MAX);
+	/* the puppeted line: cut, with "…", no HTML; whole in the
+	 * transcript */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"m.text\"%<\\\"<%…%' AND"
+			   " content NOT LIKE '%formatted_body%'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'persona' AND length(text) = 42000"), 1);
+	/* the tip fits without its HTML, whole */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Tip van de coach: é%' AND content NOT LIKE"
+			   " '%…%' AND content NOT LIKE '%formatted_body%'"),
+			 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'coach' AND length(text) = 18 + 30000"), 1);
+	sbuf_release(&start);
+	sbuf_release(&tip);
+}
+
+/* One replay per room: a second one is refused while the first waits in
+ * the outbox; !stop drops the replay's lines, not the rehearsal. */
+static void test_one_replay_per_room(void **state)
+{
+	struct fx *f = *state;
+	const char *const two[][3] = {
+		{ "@trainee:localhost", "$r1", "!terugkijken 1 100" },
+		{ "@trainee:localhost", "$r2", "!terugkijken 1 100" },
+	};
+	const char *const stop[][3] = {
+		{ "@trainee:localhost", "$s1", "!stop" },
+	};
+	long lines;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	feed(f, "03-start.json");
+	assert_int_equal(feed_messages(f, "s9", 2, two), 0);
+	lines = q(f, "SELECT count(*) FROM outbox WHERE txn LIKE 'oefr-%'");
+	assert_true(lines >= 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Terugkijken: sessie 1%'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%al een terugblik%'"), 1);
+	assert_int_equal(feed_messages(f, "s10", 1, stop), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE txn LIKE"
+			   " 'oefr-%'"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%terugkijken is gestopt%'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " ended_ms = 0"), 1);
+}
+
+/* A filled gap is older than the batch's state section: its events are
+ * handled first, so the state (here: power levels) ends as "state"
+ * says, and then the timeline after the gap moves it on. */
+static void test_gap_before_state(void **state)
+{
+	struct fx *f = *state;
+	struct mx_sync s;
+	json_t *root;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	root = json_pack(
+		"{s:s, s:{s:{s:{s:{s:[{s:s, s:s, s:s, s:s, s:{s:{s:i}}}]},"
+		" s:{s:[{s:s, s:s, s:s, s:s, s:{s:{s:i}}}], s:i}}}}}",
+		"next_batch", "s9", "rooms", "join", "!oefen:localhost",
+		"state", "events",
+		"type", "m.room.power_levels", "state_key", "", "sender",
+		"@trainee:localhost", "event_id", "$pl2", "content", "users",
+		"@x:localhost", 0,
+		"timeline", "events",
+		"type", "m.room.power_levels", "state_key", "", "sender",
+		"@trainee:localhost", "event_id", "$pl1", "content", "users",
+		"@x:localhost", 50,
+		MX_GAP_FIELD, 1);
+	assert_non_null(root);
+	assert_int_equal(mx_sync_parse_root(root, &s), 0);
+	assert_int_equal(bot_sync(f->b, &s), 0);
+	json_decref(root);
+	assert_int_equal(q(f, "SELECT count(*) FROM meta WHERE key ="
+			   " 'pl:!oefen:localhost' AND value ="
+			   " '{\"@x:localhost\":0}'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +436,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_leave_closes_session,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_texts_fit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_one_replay_per_room,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_before_state, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,10 +8,13 @@
  *   POST .../receipt/...      at once: {}
  *   PUT  .../typing/...       at once: {}
  * The client's on_sync answers the message (typing_ms per test) and marks
- * it read. The timing rules under test are mx.c's: the /sync after a batch
- * waits for the sends the batch caused, at most SYNC_HOLD_MS; a receipt
- * goes RECEIPT_AFTER_SEND_MS after the room's last send, or at once while
- * the reply is still being typed.
+ * it read. Variants per test (fx->mode): a limited second batch whose gap
+ * comes from GET .../messages (two pages, then the end); no /sync at all,
+ * sends only, with a 429 for ROOM's first send. The timing rules under
+ * test are mx.c's: the /sync after a batch waits for the sends the batch
+ * caused, at most SYNC_HOLD_MS; a receipt goes RECEIPT_AFTER_SEND_MS
+ * after the room's last send, or at once while the reply is still being
+ * typed.
  *
  * Bounds follow from cause and effect where they can (the server logs
  * every arrival and every reply on its one thread, and on_sync when the
@@ -33,13 +36,16 @@
 #define RECEIPT_AFTER_SEND_MS 200
 
 #define ROOM "!oefen:localhost"
+#define ROOM2 "!ander:localhost"
 #define EVENT "$m1"
 #define SYNC_POLL_MS 80
 #define MAX_HITS 512
 #define DEADLINE_MS 10000
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-enum kind { K_OTHER, K_SYNC, K_SEND, K_RECEIPT, K_TYPING };
+enum kind { K_OTHER, K_SYNC, K_SEND, K_RECEIPT, K_TYPING, K_MESSAGES };
+
+enum mode { M_PLAIN, M_GAP, M_SENDS };
 
 struct hit {
 	int seq;                 /* arrival order, from 0 */
@@ -47,6 +53,8 @@ struct hit {
 	int since;               /* a /sync with since= */
 	char method[8];
 	char path[160];          /* without the query, maybe cut */
+	char query[320];         /* from '?' on, maybe cut (/messages) */
+	char since_tok[16];      /* a /sync's since= value */
 	int64_t at;              /* arrival, mono_ms() */
 	int64_t sent_at;         /* reply written, 0 before */
 };
@@ -57,6 +65,9 @@ struct fx {
 	/* set before the server starts */
 	int put_delay_ms;
 	int typing_ms;
+	enum mode mode;
+	int limited_sent;        /* M_GAP: the limited batch went out */
+	int refused;             /* M_SENDS: ROOM's first send had its 429 */
 	/* under srv->mu */
 	struct hit hits[MAX_HITS];
 	int nhits;               /* requests seen, may exceed MAX_HITS */
@@ -66,6 +77,8 @@ struct fx {
 	int sent_calls;
 	int sent_ok;
 	char *sent_event;
+	char order[128];         /* M_GAP: event ids of the limited batch */
+	long long gap;           /* ... and its MX_GAP_FIELD */
 };
 
 /* ---- the fake homeserver ---- */
@@ -78,6 +91,21 @@ static const char first_batch[] =
 	"\"body\":\"Goedemiddag, ik ben Lotte.\"}}]}}}}}";
 static const char empty_batch[] = "{\"next_batch\":\"s2\"}";
 static const char sent_reply[] = "{\"event_id\":\"$x\"}";
+/* M_GAP: the second batch, cut by the server; the gap in two pages */
+static const char limited_batch[] =
+	"{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"" ROOM "\":"
+	"{\"timeline\":{\"limited\":true,\"prev_batch\":\"p1\","
+	"\"events\":[{\"type\":\"m.room.message\",\"event_id\":\"$m4\","
+	"\"sender\":\"@t:localhost\",\"content\":{}}]}}}}}";
+static const char gap_page1[] =
+	"{\"start\":\"p1\",\"end\":\"p2\",\"chunk\":["
+	"{\"type\":\"m.room.message\",\"event_id\":\"$m3\","
+	"\"sender\":\"@t:localhost\",\"content\":{}},"
+	"{\"type\":\"m.room.message\",\"event_id\":\"$m2\","
+	"\"sender\":\"@t:localhost\",\"content\":{}}]}";
+static const char gap_page2[] = "{\"start\":\"p2\",\"chunk\":[]}";
+static const char too_many[] =
+	"{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":1000}";
 
 /* path: without the query */
 static enum kind classify(const char *method, const char *path)
@@ -87,6 +115,8 @@ static enum kind classify(const char *method, const char *path)
 		return K_SYNC;
 	if (strcmp(method, "PUT") == 0 && strstr(path, "/send/"))
 		return K_SEND;
+	if (strcmp(method, "GET") == 0 && strstr(path, "/messages"))
+		return K_MESSAGES;
 	if (strcmp(method, "PUT") == 0 && strstr(path, "/typing/"))
 		return K_TYPING;
 	if (strcmp(method, "POST") == 0 && strstr(path, "/receipt/m.read/"))
@@ -118,6 +148,11 @@ static void route(struct server *s, struct conn *c, const char *method,
 		snprintf(h->method, sizeof(h->method), "%s", method);
 		snprintf(h->path, sizeof(h->path), "%.*s",
 			 (int)sizeof(h->path) - 1, p);
+		snprintf(h->query, sizeof(h->query), "%.*s",
+			 (int)sizeof(h->query) - 1, q ? q : "");
+		snprintf(h->since_tok, sizeof(h->since_tok), "%.*s",
+			 since ? (int)strcspn(strstr(q, "&since=") + 7, "&") :
+			 0, since ? strstr(q, "&since=") + 7 : "");
 		h->at = mono_ms();
 	}
 	fx->nhits++;
@@ -127,7 +162,11 @@ static void route(struct server *s, struct conn *c, const char *method,
 
 	switch (kind) {
 	case K_SYNC:
-		if (since) {
+		if (since && fx->mode == M_GAP && !fx->limited_sent) {
+			fx->limited_sent = 1;
+			add_reply(&c->out, 200, "OK", "", limited_batch,
+				  strlen(limited_batch));
+		} else if (since) {
 			add_reply(&c->out, 200, "OK", "", empty_batch,
 				  strlen(empty_batch));
 			c->reply_at = mono_ms() + SYNC_POLL_MS;
@@ -137,9 +176,24 @@ static void route(struct server *s, struct conn *c, const char *method,
 		}
 		break;
 	case K_SEND:
+		if (fx->mode == M_SENDS && !fx->refused &&
+		    strstr(p, "%21oefen%3Alocalhost")) {
+			fx->refused = 1;
+			add_reply(&c->out, 429, "Too Many Requests", "",
+				  too_many, strlen(too_many));
+			break;
+		}
 		add_reply(&c->out, 200, "OK", "", sent_reply,
 			  strlen(sent_reply));
 		c->reply_at = mono_ms() + fx->put_delay_ms;
+		break;
+	case K_MESSAGES:
+		if (strstr(q, "from=p1"))
+			add_reply(&c->out, 200, "OK", "", gap_page1,
+				  strlen(gap_page1));
+		else
+			add_reply(&c->out, 200, "OK", "", gap_page2,
+				  strlen(gap_page2));
 		break;
 	case K_RECEIPT:
 	case K_TYPING:
@@ -191,6 +245,20 @@ static int on_sync(void *arg, const struct mx_sync *s)
 
 	if (!fx->batches++)
 		fx->batch_at = mono_ms();
+	if (fx->mode == M_GAP) {
+		json_t *tl = json_object_get(room, "timeline");
+
+		if (!json_is_true(json_object_get(tl, "limited")))
+			return 0;
+		json_array_foreach(events, i, ev)
+			snprintf(fx->order + strlen(fx->order),
+				 sizeof(fx->order) - strlen(fx->order), "%s ",
+				 json_string_value(json_object_get(ev,
+							"event_id")));
+		fx->gap = json_integer_value(json_object_get(tl,
+							MX_GAP_FIELD));
+		return 0;
+	}
 	json_array_foreach(events, i, ev) {
 		id = json_string_value(json_object_get(ev, "event_id"));
 		if (!id)
@@ -209,7 +277,8 @@ static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
 {
 	struct fx *fx = arg;
 
-	assert_int_equal(cookie, 7);
+	if (fx->mode != M_SENDS)
+		assert_int_equal(cookie, 7);
 	fx->sent_calls++;
 	fx->sent_ok = ok;
 	free(fx->sent_event);
@@ -234,7 +303,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Serve, and start a client with a token that syncs from scratch. */
+/* Serve, and start a client with a token that syncs from scratch
+ * (unless fx->mode is M_SENDS). */
 static void start(struct fx *fx, int put_delay_ms, int typing_ms)
 {
 	struct mx_handlers h = {
@@ -250,7 +320,8 @@ static void start(struct fx *fx, int put_delay_ms, int typing_ms)
 	snprintf(hs, sizeof(hs), "http://127.0.0.1:%d", fx->srv->port);
 	fx->mx = mx_new(hs, "@oefenkamer:localhost", &h);
 	mx_set_token(fx->mx, "syt_test", "DEVICE");
-	mx_sync_start(fx->mx, NULL, 30000);
+	if (fx->mode != M_SENDS)
+		mx_sync_start(fx->mx, NULL, 30000);
 }
 
 /* Drive the client until done(fx), failing after DEADLINE_MS. */
@@ -414,6 +485,154 @@ static void test_receipt_while_typing(void **state)
 	assert_int_equal(count(fx, K_TYPING), 2);
 }
 
+static int second_send_seen(struct fx *fx)
+{
+	return hit(fx, K_SEND, 0).seq >= 0 && fx->refused;
+}
+
+static int after_gap(struct fx *fx)
+{
+	return hit(fx, K_SYNC, 2).seq >= 0;
+}
+
+/* (e) A limited batch: its gap is fetched backwards from prev_batch to
+ * the since token the batch started at, page by page, and the owner
+ * gets the batch once, oldest event first, with the gap's length; only
+ * then does the next /sync go, from the batch's next_batch. */
+static void test_gap_filled(void **state)
+{
+	struct fx *fx = *state;
+	struct hit m1, m2, third;
+
+	fx->mode = M_GAP;
+	start(fx, 0, 0);
+	run_until(fx, after_gap);
+	m1 = hit(fx, K_MESSAGES, 0);
+	m2 = hit(fx, K_MESSAGES, 1);
+	third = hit(fx, K_SYNC, 2);
+	assert_true(m1.seq > 0 && m2.seq > m1.seq);
+	assert_int_equal(count(fx, K_MESSAGES), 2);
+	assert_string_equal(m1.path, "/_matrix/client/v3/rooms/"
+			    "%21oefen%3Alocalhost/messages");
+	assert_non_null(strstr(m1.query, "dir=b"));
+	assert_non_null(strstr(m1.query, "from=p1"));
+	assert_non_null(strstr(m1.query, "to=s1"));
+	assert_non_null(strstr(m2.query, "from=p2"));
+	assert_non_null(strstr(m2.query, "to=s1"));
+	/* pages come newest first; the owner gets the oldest first */
+	assert_string_equal(fx->order, "$m2 $m3 $m4 ");
+	assert_int_equal(fx->gap, 2);
+	/* the second sync's since is s1; the one after the gap, s2 */
+	assert_string_equal(hit(fx, K_SYNC, 1).since_tok, "s1");
+	assert_true(third.seq > m2.seq);
+	assert_string_equal(third.since_tok, "s2");
+}
+
+static void send_text(struct fx *fx, const char *room, const char *txn,
+		      int bg)
+{
+	json_t *c = json_pack("{s:s, s:s}", "msgtype", "m.notice", "body",
+			      txn);
+
+	if (bg)
+		mx_send_background(fx->mx, room, "m.room.message", txn, c, 0,
+				   1);
+	else
+		mx_send(fx->mx, room, "m.room.message", txn, c, 0, 1);
+	json_decref(c);
+}
+
+static int four_sent(struct fx *fx)
+{
+	return fx->sent_calls >= 4;
+}
+
+/* The index among the sends of the one whose path ends in txn. */
+static int send_no(struct fx *fx, const char *txn)
+{
+	for (int i = 0;; i++) {
+		struct hit h = hit(fx, K_SEND, i);
+		size_t n = strlen(h.path), k = strlen(txn);
+
+		if (h.seq < 0)
+			return -1;
+		if (n >= k && strcmp(h.path + n - k, txn) == 0)
+			return i;
+	}
+}
+
+/* (f) Background lines (replays) wait while any room has a foreground
+ * item: the answers in both rooms go first, queued after them or not. */
+static void test_background_after_foreground(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->mode = M_SENDS;
+	start(fx, 20, 0);
+	fx->refused = 1;                     /* no 429 in this test */
+	send_text(fx, ROOM, "b1", 1);
+	send_text(fx, ROOM, "b2", 1);
+	send_text(fx, ROOM, "f1", 0);
+	send_text(fx, ROOM2, "f2", 0);
+	run_until(fx, four_sent);
+	assert_int_equal(count(fx, K_SEND), 4);
+	assert_true(send_no(fx, "f1") < send_no(fx, "b1"));
+	assert_true(send_no(fx, "f2") < send_no(fx, "b1"));
+	assert_true(send_no(fx, "b1") < send_no(fx, "b2"));
+}
+
+static int both_sent(struct fx *fx)
+{
+	return fx->sent_calls >= 2;
+}
+
+/* (g) A 429 on one room's send pauses that room for retry_after_ms,
+ * not the other room. */
+static void test_429_pauses_one_room(void **state)
+{
+	struct fx *fx = *state;
+	struct hit first, retry, other;
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	send_text(fx, ROOM, "a1", 0);
+	run_until(fx, second_send_seen);
+	send_text(fx, ROOM2, "o1", 0);
+	run_until(fx, both_sent);
+	first = hit(fx, K_SEND, 0);
+	retry = hit(fx, K_SEND, 2);
+	other = hit(fx, K_SEND, 1);
+	assert_non_null(strstr(first.path, "%21oefen%3Alocalhost"));
+	assert_non_null(strstr(other.path, "%21ander%3Alocalhost"));
+	assert_non_null(strstr(retry.path, "%21oefen%3Alocalhost"));
+	/* the other room did not wait for the 429's second */
+	assert_true(other.at - first.at < 500);
+	assert_true(retry.at - first.at >= 1000);
+}
+
+/* (h) A content the server would refuse (over MX_CONTENT_MAX) is not
+ * sent: reported as not sent, no request. */
+static void test_too_large_dropped(void **state)
+{
+	struct fx *fx = *state;
+	char *big = xmalloc(MX_CONTENT_MAX + 2);
+	json_t *c;
+
+	memset(big, 'a', MX_CONTENT_MAX + 1);
+	big[MX_CONTENT_MAX + 1] = '\0';
+	c = json_pack("{s:s, s:s}", "msgtype", "m.text", "body", big);
+	fx->mode = M_SENDS;
+	fx->refused = 1;
+	start(fx, 0, 0);
+	mx_send(fx->mx, ROOM, "m.room.message", "big", c, 0, 1);
+	send_text(fx, ROOM, "small", 0);
+	run_until(fx, both_sent);
+	assert_int_equal(count(fx, K_SEND), 1);
+	assert_true(send_no(fx, "small") == 0);
+	json_decref(c);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +641,10 @@ int main(void)
 		T(test_sync_hold_capped),
 		T(test_receipt_after_reply),
 		T(test_receipt_while_typing),
+		T(test_gap_filled),
+		T(test_background_after_foreground),
+		T(test_429_pauses_one_room),
+		T(test_too_large_dropped),
 #undef T
 	};
 

@@ -666,11 +666,166 @@ def test_rate_limited(_hs, _bot):
         hs.stop()
 
 
+def test_gap_after_outage(hs, bot):
+    """The bot is down while the trainee sends more messages than one
+    /sync timeline holds: after the restart it pages back for the gap,
+    stores every message once, in order, and the persona answers."""
+    c, room = open_room(hs, bot, "trainee30", "moeder-brief")
+    settle(c, room)
+    bot.kill(signal.SIGTERM)
+    lines = [f"Bericht {i}: hoe gaat het vandaag met Daan?"
+             for i in range(1, 261)]
+    for line in lines:
+        c.send(room, line)
+    bot.start()
+    drain(bot, c, room, timeout=300)
+    trainee, persona, pending = stored(bot, room)
+    check(len(trainee) == len(lines),
+          f"{len(trainee)} of {len(lines)} trainee messages stored")
+    check(trainee == lines, "every message stored once, in order")
+    check(pending == 0, "every message answered")
+    same(persona, persona_msgs(c, room), "the answers as stored")
+    check("gemiste gebeurtenissen" in bot.logtext(), "the gap was fetched")
+
+
+def coach_room_of(coach, room):
+    """Ask for the coaches' side room in room and join it."""
+    coach.send(room, "!coachkamer")
+    side = coach.wait_for(lambda: next(iter(coach.invites - {room}), None),
+                          timeout=30, what="an invite to the coach room")
+    coach.join(side)
+    coach.wait_for(lambda: any("Dit is de coachkamer" in n
+                               for n in notices(coach, side)),
+                   what="coach room intro")
+    return side
+
+
+def test_event_size(hs, bot):
+    """A 63 KB trainee message is answered; its copies in the coach room
+    and in a replay arrive shortened with a visible "…" instead of being
+    refused (HTTP 413); a long !tip arrives; the store and the export
+    keep the whole text."""
+    t = hs.client("trainee31")
+    coach = hs.client("coach")
+    trainer = hs.client("trainer")
+    room = t.create_room(invite=[BOT, coach.user_id])
+    coach.join(room)
+    t.wait_for(lambda: notices(t, room), what="greeting")
+    t.send(room, "!start moeder-brief")
+    t.wait_for(lambda: persona_msgs(t, room), what="opening")
+    settle(t, room)
+    coach.invites.clear()
+    side = coach_room_of(coach, room)
+    big = "é" * 31800                      # 63,600 bytes of UTF-8
+    before = len(persona_msgs(t, room))
+    t.send(room, big)
+    t.wait_for(lambda: len(persona_msgs(t, room)) > before,
+               timeout=60, what="an answer to the 63 KB message")
+    copy = coach.wait_for(
+        lambda: next((n for n in notices(coach, side)
+                      if n.startswith("Trainee: éé")), None),
+        timeout=60, what="the 63 KB message mirrored in the coach room")
+    check(copy.endswith("…") and len(copy.encode()) < 62000,
+          f"mirror shortened with …: {len(copy.encode())} bytes")
+    check(copy[:-1] == ("Trainee: " + big)[:len(copy) - 1],
+          "shortened at a character, not inside one")
+    tip = "Let op: " + "ë" * 29990
+    coach.send(room, "!tip " + tip)
+    t.wait_for(lambda: any(n.startswith("Tip van de coach: Let op: ëë")
+                           for n in notices(t, room)),
+               timeout=60, what="a long !tip")
+    settle(t, room)
+    db = bot.db()
+    sid, = db.execute("SELECT max(id) FROM sessions WHERE room = ?",
+                      (room,)).fetchone()
+    whole = db.execute("SELECT count(*) FROM turns WHERE session_id = ?"
+                       " AND text = ?", (sid, big)).fetchone()[0]
+    db.close()
+    check(whole == 1, "the whole message is in the store")
+    md = sh(BIN, "export", str(sid), "--format", "md", "--db", bot.store)
+    check(big in md, "the whole message is in the export")
+    group = trainer.create_room(invite=[BOT])
+    trainer.wait_for(lambda: notices(trainer, group), what="greeting")
+    trainer.send(group, f"!terugkijken {sid} 100")
+    trainer.wait_for(lambda: any(n.startswith("Einde van de terugblik")
+                                 for n in notices(trainer, group)),
+                     timeout=120, what="the replay")
+    line = [n for n in notices(trainer, group)
+            if n.startswith("Trainee: éé")]
+    check(line and line[0].endswith("…") and
+          len(line[0].encode()) < 62000, "replayed line shortened with …")
+    check("HTTP 413" not in bot.logtext(), "nothing refused as too large")
+
+
+def test_replay_fairness(_hs, _bot):
+    """Under Synapse's default rate limits: a replay in one room does not
+    hold up a persona's answer in another; a second replay in the same
+    room is refused; !stop ends the replay."""
+    hs = Homeserver("fair", 18032, default_limits=True)
+    bot = Bot(hs)
+    try:
+        trainer = hs.client("trainer")
+        a = trainer.create_room(invite=[BOT])      # A sends first
+        trainer.wait_for(lambda: notices(trainer, a), timeout=120,
+                         what="greeting in A")
+        t = hs.client("trainee40")
+        b = t.create_room(invite=[BOT])
+        t.wait_for(lambda: notices(t, b), timeout=120, what="greeting")
+        t.send(b, "!start moeder-brief")
+        t.wait_for(lambda: persona_msgs(t, b), timeout=180, what="opening")
+        # a long stored rehearsal to replay
+        lines = dialogue("vader-scheiding.marco-geeft-kans.lang")
+        subprocess.run([BIN, "play", "vader-scheiding", "--db", bot.store],
+                       input="\n".join(lines) + "\n", text=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, check=True)
+        sid, = bot.db().execute("SELECT max(id) FROM sessions").fetchone()
+        for _ in range(3):
+            trainer.send(a, f"!terugkijken {sid} 100")
+        trainer.wait_for(lambda: sum(n.startswith("Trainee: ")
+                                     for n in notices(trainer, a)) >= 2,
+                         timeout=180, what="the replay under way")
+        settle(t, b, quiet=3, timeout=180)
+        n = len(persona_msgs(t, b))
+        t0 = time.time()
+        t.send(b, "Hoe was het om die brief te krijgen?")
+        t.wait_for(lambda: len(persona_msgs(t, b)) > n, timeout=300,
+                   what="the answer in B")
+        first = time.time() - t0
+        settle(t, b, quiet=6, timeout=300)
+        got = len(persona_msgs(t, b)) - n
+        whole = time.time() - t0 - 6
+        print(f"     answer in B: first line {first:.1f} s, {got} lines "
+              f"in {whole:.1f} s", flush=True)
+        # no typing (off), gather 0.6 s; a line per 5 s at 0.2/s
+        check(first < 8, f"first line after {first:.1f} s")
+        check(whole < 8 + 5 * got, f"whole answer after {whole:.1f} s")
+        trainer.wait_for(lambda: any("al een terugblik" in n
+                                     for n in notices(trainer, a)),
+                         timeout=120, what="second replay refused")
+        trainer.send(a, "!stop")
+        trainer.wait_for(lambda: any("terugkijken is gestopt" in n
+                                     for n in notices(trainer, a)),
+                         timeout=120, what="replay stopped")
+        settle(trainer, a, quiet=8, timeout=120)
+        seen = notices(trainer, a)
+        check(not any(n.startswith("Einde van de terugblik") for n in seen),
+              "the stopped replay did not run to its end")
+        left = bot.db().execute("SELECT count(*) FROM outbox WHERE room = ?",
+                                (a,)).fetchone()[0]
+        check(left == 0, f"{left} replay lines left in the outbox")
+        starts = sum(n.startswith("Terugkijken: sessie") for n in seen)
+        check(starts == 1, f"{starts} replays started in one room")
+    finally:
+        bot.close()
+        hs.stop()
+
+
 TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
          test_invites_and_leaving, test_typing_and_receipts, test_coaching,
          test_outage,
-         test_rate_limited]
+         test_rate_limited, test_gap_after_outage, test_event_size,
+         test_replay_fairness]
 
 
 def run_tests(tests, only, bot, *args):
