@@ -1774,6 +1774,21 @@ static int on_own(struct bot *b, json_t *ev, struct err *err)
 static int on_event(struct bot *b, struct room *r, json_t *ev,
 		    struct err *err);
 
+/* What an encrypted event decrypted to: only messages and reactions.
+ * State is never taken from ciphertext (e2ee drops any state_key too),
+ * so an encrypted "m.room.create" or "m.room.power_levels" cannot
+ * change who created the room or who coaches. */
+static int on_decrypted(struct bot *b, struct room *r, json_t *plain,
+			struct err *err)
+{
+	const char *type = str(plain, "type");
+
+	if (!type || (strcmp(type, "m.room.message") &&
+		      strcmp(type, "m.reaction")))
+		return 0;
+	return on_event(b, r, plain, err);
+}
+
 /* An encrypted room event: handled as what it decrypts to; a message
  * whose key is missing is kept (e2ee) and its sender told once. */
 static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
@@ -1788,9 +1803,7 @@ static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
 	if (e2ee_decrypt(b->e2ee, r->id, ev, &res, &plain, err) < 0)
 		return -1;
 	if (res == E2EE_OK) {
-		rc = strcmp(str(plain, "type") ? str(plain, "type") : "",
-			    "m.room.encrypted") ? on_event(b, r, plain, err) :
-			 0;
+		rc = on_decrypted(b, r, plain, err);
 		json_decref(plain);
 		return rc;
 	}
@@ -1998,8 +2011,8 @@ static int on_ready(struct bot *b, struct err *err)
 	json_array_foreach(ready, i, it) {
 		struct room *r = room_find(b, str(it, "room"));
 
-		if (r && on_event(b, r, json_object_get(it, "event"),
-				  err) < 0) {
+		if (r && on_decrypted(b, r, json_object_get(it, "event"),
+				      err) < 0) {
 			rc = -1;
 			break;
 		}
