@@ -283,6 +283,21 @@ static void test_leave_closes_session(void **state)
 			   " ended_ms = 0"), 0);
 }
 
+/* Ten commands from one user in one batch: the burst is answered, then
+ * one notice; another user is not held up. */
+static void test_command_flood(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(feed(f, "08-command-flood.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Trainee: niemand%'"), BOT_CMD_BURST + 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Rustig aan, @trainee:localhost%'"), 1);
+}
+
 /* The README's "who" for an access rule. */
 static void who_text(const struct bot_command *c, char *buf, size_t n)
 {
@@ -393,6 +408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leave_closes_session,
 						setup, teardown),
 		cmocka_unit_test(test_readme_access_table),
+		cmocka_unit_test_setup_teardown(test_command_flood, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
