@@ -906,14 +906,18 @@ class CountingProxy:
                 except OSError:
                     self.close_connection = True
                     return
-                self.send_response(r.status)
-                for k, v in r.getheaders():
-                    if k.lower() not in ("transfer-encoding", "connection",
-                                         "content-length"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(r.status)
+                    for k, v in r.getheaders():
+                        if k.lower() not in ("transfer-encoding",
+                                             "connection",
+                                             "content-length"):
+                            self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:   # the bot went away (a restart)
+                    self.close_connection = True
                 conn.close()
             do_GET = do_PUT = do_POST = do_DELETE = relay
 
