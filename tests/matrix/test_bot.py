@@ -845,10 +845,19 @@ def test_cross_room_note(hs, bot):
             send()
         except MatrixError as e:
             check(e.status == 400, f"refused by the server: {e}")
-    # a real coach's note in the rehearsal's own room still counts
+    # a real coach's note in the rehearsal's own room still counts, and
+    # so does a reply from its coach room
     coach.send(room, "", content={
         "msgtype": "m.text", "body": "Echt: mooi begin.",
         "m.relates_to": {"rel_type": "m.thread", "event_id": target}})
+    coach.send(room, "!coachkamer")
+    side = coach.wait_for(lambda: next(iter(coach.invites - {room}), None),
+                          timeout=30, what="an invite to the coach room")
+    coach.join(side)
+    coach.wait_for(lambda: notices(coach, side), what="coach room intro")
+    coach.send(side, "", content={
+        "msgtype": "m.text", "body": "Echt: uit de coachkamer.",
+        "m.relates_to": {"m.in_reply_to": {"event_id": target}}})
     time.sleep(3)
     settle(t, room)
     settle(x, own)
@@ -858,8 +867,9 @@ def test_cross_room_note(hs, bot):
     notes = db.execute("SELECT author, text FROM annotations WHERE"
                        " session_id = ?", (sid,)).fetchall()
     db.close()
-    check(("@coach:localhost", "Echt: mooi begin.") in notes,
-          f"the coach's own note is stored: {notes}")
+    check(("@coach:localhost", "Echt: mooi begin.") in notes and
+          ("@coach:localhost", "Echt: uit de coachkamer.") in notes,
+          f"the coach's notes are stored: {notes}")
     check(not any(a == y.user_id for a, _ in notes),
           f"no note from another room: {notes}")
     t.send(room, "!einde")   # trainee is no coach: refused, stays open
