@@ -31,8 +31,22 @@ struct room {
 	char *creator;             /* who made the room (m.room.create) */
 	json_t *power_users;       /* m.room.power_levels users, or NULL */
 	int64_t last_session;      /* for !nabespreking after the end */
+	char *last_trainee;        /* that session's trainee, or NULL */
 	char *coach_room;          /* its coaches' side room, or NULL */
 	char *practice;            /* for a side room: its practice room */
+	json_t *members;           /* joined users, kept from sync; NULL:
+				    * not known (after a start or a gap) */
+	int members_asked;         /* a /joined_members is under way */
+	int empty;                 /* the last human left: leave after the
+				    * batch's events */
+};
+
+/* A user's command allowance (see BOT_CMD_BURST). */
+struct cmd_rate {
+	char *user;
+	int64_t tat;               /* monotonic ms when the allowance is
+				    * whole again */
+	int told;                  /* said once that they are limited */
 };
 
 /* Requests whose answer we wait for. */
@@ -80,6 +94,9 @@ struct bot {
 	int64_t *sent;
 	size_t nsent, sent_cap;
 	int64_t sent_at;           /* monotonic ms of the oldest in sent */
+	struct cmd_rate *rates;    /* users who gave commands lately */
+	size_t nrates, rates_cap;
+	char *help;                /* !hulp, made from the command table */
 };
 
 /* A display-name change waiting for the outbox rows before it. */
@@ -116,6 +133,12 @@ static struct room *room_add(struct bot *b, const char *id,
 	return r;
 }
 
+static void members_forget(struct room *r)
+{
+	json_decref(r->members);
+	r->members = NULL;
+}
+
 static void room_clear_session(struct room *r)
 {
 	session_free(r->ss);
@@ -134,6 +157,8 @@ static void room_release(struct room *r)
 	json_decref(r->power_users);
 	free(r->coach_room);
 	free(r->practice);
+	free(r->last_trainee);
+	json_decref(r->members);
 }
 
 static void room_remove(struct bot *b, const char *id)
@@ -433,26 +458,38 @@ static void flush_outbox(struct bot *b)
 
 /* --- texts --- */
 
-static const char help_text[] =
-	"Ik ben Oefenkamer: hier oefen je een gesprek over de veiligheid "
-	"van een kind met een gespeelde ouder of jongere.\n"
-	"!oefeningen — welke oefeningen er zijn\n"
-	"!start <nummer> — begin een oefening (jij bent de professional)\n"
-	"!stop — stop en krijg een korte nabespreking (loopt er een "
-	"terugblik, dan stopt die)\n"
-	"!opnieuw — begin dezelfde oefening opnieuw\n"
-	"!stand — hoe staan vertrouwen en spanning ervoor\n"
-	"!nabespreking — de nabespreking (opnieuw)\n"
-	"!rollen — wie is hier trainee, coach of trainer\n"
-	"!terugkijken <sessie> [snelheid] — een oefening terugkijken\n"
-	"Voor coaches en trainers: !pauze en !verder, !tip <tekst> (een "
-	"hint voor de trainee), !zeg <tekst> (de persona zegt dit), !einde, "
-	"!coachkamer (een kamer waar je live meekijkt). "
-	"Een reactie of een reactie in een thread op een bericht wordt een "
-	"aantekening bij die beurt.\n"
-	"!hulp — dit overzicht\n"
-	"Tijdens de oefening praat je gewoon tegen de persona. Anderen in de "
-	"kamer mogen meelezen; alleen jouw berichten krijgen antwoord.";
+/* !hulp: the command table, grouped by who may use each command. */
+static char *help_build(void)
+{
+	const struct bot_command *t;
+	size_t n;
+	unsigned group = 0;
+	struct sbuf sb, who;
+
+	sbuf_init(&sb);
+	sbuf_init(&who);
+	sbuf_adds(&sb, "Ik ben Oefenkamer: hier oefen je een gesprek over de "
+		  "veiligheid van een kind met een gespeelde ouder of "
+		  "jongere.");
+	t = bot_commands(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || t[i].who != group) {
+			group = t[i].who;
+			sbuf_reset(&who);
+			roles_who(group, &who);
+			sbuf_addf(&sb, "\nVoor %s:", who.buf);
+		}
+		sbuf_addf(&sb, "\n%s — %s", t[i].usage, t[i].help);
+	}
+	sbuf_adds(&sb, "\nEen reactie, of een antwoord in een thread, van een "
+		  "coach of trainer op een bericht van de oefening wordt een "
+		  "aantekening bij die beurt.\n"
+		  "Tijdens de oefening praat je gewoon tegen de persona. "
+		  "Anderen in de kamer mogen meelezen; alleen jouw berichten "
+		  "krijgen antwoord.");
+	sbuf_release(&who);
+	return sbuf_detach(&sb);
+}
 
 static void scenarios_text(struct bot *b, struct sbuf *sb)
 {
@@ -721,6 +758,8 @@ static int end_session(struct bot *b, struct room *r, const char *cause,
 	if (rc < 0)
 		return -1;
 	r->last_session = session_id(r->ss);
+	free(r->last_trainee);
+	r->last_trainee = r->trainee ? xstrdup(r->trainee) : NULL;
 	if (set_pause(b, r, 0, err) < 0)
 		return -1;
 	name_change(b, r->id, b->cfg->device_name);
@@ -758,21 +797,12 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 static int restart_ended(struct bot *b, struct room *r, const char *sender,
 			 const char *event_id, struct err *err)
 {
-	struct store_session *v = NULL, rec;
-	size_t n = 0;
+	struct store_session rec;
 	int64_t sid = r->last_session;
 	const struct script *s = NULL;
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
-	if (!sid) {   /* after a restart: the newest session of this room */
-		if (store_sessions_list(b->st, &v, &n, err) < 0)
-			return -1;
-		for (size_t i = 0; i < n && !sid; i++)
-			if (v[i].room && !strcmp(v[i].room, r->id))
-				sid = v[i].id;
-		store_sessions_free(v, n);
-	}
 	if (sid && store_session_get(b->st, sid, &rec, err) == 0)
 		s = catalog_find(&b->cat, rec.scenario);
 	if (!s) {
@@ -870,24 +900,38 @@ static unsigned roles_in(struct bot *b, struct room *r, const char *user)
 	return roles_of(b->cfg, &rr, user);
 }
 
+/* The roles a command is checked against: as roles_in, and between
+ * rehearsals the trainee of the room's last session stays its trainee
+ * (for !nabespreking and !opnieuw). */
+static unsigned roles_here(struct bot *b, struct room *r, const char *user)
+{
+	unsigned have = roles_in(b, r, user);
+
+	if (!r->ss && r->last_trainee && user &&
+	    !strcmp(r->last_trainee, user))
+		have |= ROLE_TRAINEE;
+	return have;
+}
+
 /* May sender use cmd? If not, say why (and log it): 1 allowed. */
 static int allowed(struct bot *b, struct room *r, const char *sender,
 		   unsigned need, const char *cmd, const char *event_id,
 		   struct err *err)
 {
-	unsigned have = roles_in(b, r, sender);
-	struct sbuf sb, who;
+	unsigned have = roles_here(b, r, sender);
+	struct sbuf sb, who, may;
 	int rc;
 
-	if (have & need)
+	if (roles_allow(need, have))
 		return 1;
 	sbuf_init(&sb);
 	sbuf_init(&who);
+	sbuf_init(&may);
 	roles_name(have, &who);
+	roles_who(need, &may);
 	sbuf_addf(&sb, "!%s is voor %s. Jij bent hier %s; !rollen laat zien "
-		  "wie wat is.", cmd, need & ROLE_TRAINEE ?
-		  "de trainee, een coach of een trainer" :
-		  "een coach of een trainer", who.buf);
+		  "wie wat is.", cmd, may.buf, who.buf);
+	sbuf_release(&may);
 	rc = notice(b, r->id, event_id, "refused", sb.buf, err);
 	if (rc == 0 && r->ss) {
 		sbuf_reset(&who);
@@ -932,21 +976,6 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 	int rc = 0;
 
 	sbuf_init(&sb);
-	if (!strcmp(cmd, "rollen")) {
-		sbuf_addf(&sb, "Trainee: %s", r->ss && r->trainee ? r->trainee :
-			  "niemand (er loopt geen oefening)");
-		list_role(&sb, "Coaches", b->cfg->coaches, b->cfg->ncoaches,
-			  r->power_users, r, b->cfg->user_id);
-		list_role(&sb, "Trainers", b->cfg->trainers,
-			  b->cfg->ntrainers, NULL, r, b->cfg->user_id);
-		rc = notice(b, r->id, event_id, "roles", sb.buf, err);
-		goto out;
-	}
-	rc = allowed(b, r, sender, ROLE_COACH | ROLE_TRAINER, cmd, event_id,
-		     err);
-	if (rc <= 0)
-		goto out;
-	rc = 0;
 	if (!r->ss) {
 		rc = notice(b, r->id, event_id, "none", "Er loopt nu geen "
 			    "oefening.", err);
@@ -1090,8 +1119,28 @@ static int replay_stop(struct bot *b, struct room *r, const char *sender,
  * debrief: the turns in order, the meters after each trainee turn, each
  * annotation after its turn. The pace is the outbox's typing delay, so
  * the replay survives a restart and never posts a line twice. */
+/* The roles of user in a stored session: its trainee, a coach who
+ * spoke in it (tips, puppeted lines), a trainer here. */
+static unsigned session_roles(struct bot *b, struct room *r,
+			      const struct store_session *rec,
+			      const struct store_turn *t, size_t nt,
+			      const char *user)
+{
+	unsigned have = roles_in(b, r, user) & ROLE_TRAINER;
+
+	if (rec->trainee && !strcmp(rec->trainee, user))
+		have |= ROLE_TRAINEE;
+	for (size_t i = 0; i < nt && !(have & ROLE_COACH); i++)
+		if (t[i].author && !strcmp(t[i].author, user) &&
+		    (!strcmp(t[i].speaker, STORE_COACH) ||
+		     !strcmp(t[i].speaker, STORE_PERSONA)))
+			have |= ROLE_COACH;
+	return have;
+}
+
 static int replay(struct bot *b, struct room *r, const char *sender,
-		  const char *arg, const char *event_id, struct err *err)
+		  const char *arg, const char *event_id, unsigned who,
+		  struct err *err)
 {
 	struct store_session rec;
 	struct store_turn *t = NULL;
@@ -1100,7 +1149,7 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 	long id = 0;
 	double speed = 1.0;
 	char *end;
-	int rc = 0, part = 0;
+	int rc = 0, found;
 	struct sbuf sb;
 
 	memset(&rec, 0, sizeof(rec));
@@ -1130,25 +1179,18 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 				    err);
 		goto out;
 	}
-	if (store_session_get(b->st, id, &rec, err) != 0 ||
-	    store_turns_get(b->st, id, &t, &nt, err) < 0 ||
-	    store_annotations_get(b->st, id, &an, &na, err) < 0) {
-		rc = notice(b, r->id, event_id, "replay", "Die sessie bestaat "
-			    "niet.", err);
-		goto out;
-	}
-	/* trainers, and the people who took part */
-	if (rec.trainee && !strcmp(rec.trainee, sender))
-		part = 1;
-	/* the coaches who spoke in it took part; bystanders did not */
-	for (size_t i = 0; i < nt && !part; i++)
-		part = t[i].author && !strcmp(t[i].author, sender) &&
-		       (!strcmp(t[i].speaker, STORE_COACH) ||
-			!strcmp(t[i].speaker, STORE_PERSONA));
-	if (!part && !(roles_in(b, r, sender) & ROLE_TRAINER)) {
-		rc = notice(b, r->id, event_id, "replay", "Alleen een trainer "
-			    "of wie aan die oefening meedeed, kan hem "
-			    "terugkijken.", err);
+	found = store_session_get(b->st, id, &rec, err) == 0 &&
+		store_turns_get(b->st, id, &t, &nt, err) == 0 &&
+		store_annotations_get(b->st, id, &an, &na, err) == 0;
+	/* One answer for "no such session" and "not yours": session ids
+	 * cannot be probed. */
+	if (!found || !roles_allow(who, session_roles(b, r, &rec, t, nt,
+						      sender))) {
+		sbuf_addf(&sb, "Sessie %ld kan ik je niet laten terugkijken: "
+			  "die bestaat niet, of je hebt er geen toegang toe "
+			  "(alleen de trainee, een coach die meedeed of een "
+			  "trainer).", id);
+		rc = notice(b, r->id, event_id, "replay", sb.buf, err);
 		goto out;
 	}
 	sbuf_addf(&sb, "Terugkijken: sessie %ld, %s (%zu regels, snelheid "
@@ -1207,14 +1249,32 @@ static int annotate(struct bot *b, struct room *r, const char *sender,
 		    struct err *err)
 {
 	struct store_annotation a;
+	struct store_session rec;
+	struct room *home;
 	int64_t sid;
 	int seq, rc;
 
-	if (!(roles_in(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
-		return 0;
 	rc = store_turn_by_event(b->st, target, &sid, &seq, err);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	rc = store_session_get(b->st, sid, &rec, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	/* Only on a turn of this room's session (or, from a coach room, of
+	 * its practice room's), by a coach or trainer of that room: a
+	 * relation may point at any event id, in any room. */
+	home = rec.room && (!strcmp(rec.room, r->id) ||
+			    (r->practice && !strcmp(rec.room, r->practice))) ?
+	       room_find(b, rec.room) : NULL;
+	if (!home || !(roles_in(b, home, sender) &
+		       (ROLE_COACH | ROLE_TRAINER))) {
+		if (!home)
+			log_line("aantekening van %s in %s op een beurt uit "
+				 "een andere kamer genegeerd", sender, r->id);
+		store_session_release(&rec);
+		return 0;
+	}
+	store_session_release(&rec);
 	memset(&a, 0, sizeof(a));
 	a.session_id = sid;
 	a.turn_seq = seq;
@@ -1226,136 +1286,340 @@ static int annotate(struct bot *b, struct room *r, const char *sender,
 
 /* --- commands --- */
 
+struct bot_cmd {
+	struct room *r;
+	const char *name;          /* as typed, lower case */
+	const char *arg;           /* the rest of the line, trimmed left */
+	const char *sender;
+	const char *event_id;
+	const struct bot_command *def;
+	struct err *err;
+};
+
+static int cmd_scenarios(struct bot *b, struct bot_cmd *c)
+{
+	struct sbuf sb;
+	int rc;
+
+	sbuf_init(&sb);
+	scenarios_text(b, &sb);
+	rc = notice(b, c->r->id, c->event_id, "list", sb.buf, c->err);
+	sbuf_release(&sb);
+	return rc;
+}
+
+static int cmd_help(struct bot *b, struct bot_cmd *c)
+{
+	return notice(b, c->r->id, c->event_id, "help", b->help, c->err);
+}
+
+static int cmd_start(struct bot *b, struct bot_cmd *c)
+{
+	struct room *r = c->r;
+	const struct script *s = *c->arg ? catalog_find(&b->cat, c->arg) :
+				 NULL;
+	struct sbuf sb;
+	int rc;
+
+	sbuf_init(&sb);
+	if (r->ss) {
+		sbuf_addf(&sb, "Er loopt al een oefening (%s). Typ !stop om te "
+			  "stoppen of !opnieuw om opnieuw te beginnen.",
+			  session_script(r->ss)->title);
+		rc = notice(b, r->id, c->event_id, "busy", sb.buf, c->err);
+	} else if (!s) {
+		sbuf_addf(&sb, "%s'%s' ken ik niet. ", *c->arg ? "" :
+			  "Welke oefening? ", c->arg);
+		scenarios_text(b, &sb);
+		rc = notice(b, r->id, c->event_id, "which", sb.buf, c->err);
+	} else {
+		rc = start_session(b, r, c->sender, s, c->event_id, c->err);
+	}
+	sbuf_release(&sb);
+	return rc;
+}
+
+static int cmd_stop(struct bot *b, struct bot_cmd *c)
+{
+	int replaying = replay_running(b, c->r, c->err);
+
+	if (replaying < 0)
+		return -1;
+	if (replaying > 0)
+		return replay_stop(b, c->r, c->sender, c->event_id, c->err);
+	if (!c->r->ss)
+		return notice(b, c->r->id, c->event_id, "none", "Er loopt nu "
+			      "geen oefening. Begin er een met !start "
+			      "<nummer> (zie !oefeningen).", c->err);
+	return end_session(b, c->r, c->event_id, c->err);
+}
+
+static int cmd_again(struct bot *b, struct bot_cmd *c)
+{
+	if (!c->r->ss)
+		return restart_ended(b, c->r, c->sender, c->event_id, c->err);
+	return restart_session(b, c->r, c->sender, c->event_id, c->err);
+}
+
+static int cmd_stand(struct bot *b, struct bot_cmd *c)
+{
+	struct room *r = c->r;
+	struct sbuf sb;
+	int rc;
+
+	sbuf_init(&sb);
+	if (r->ss) {
+		const struct script *s = session_script(r->ss);
+		struct store_rubric *rv = NULL;
+		size_t nr = 0;
+
+		stand_text(r->ss, &sb);
+		sbuf_addf(&sb, " · fase %s%s", s->nodes[engine_node(
+			  session_engine(r->ss))].name, r->paused ?
+			  " · gepauzeerd" : "");
+		if (store_rubric_get(b->st, session_id(r->ss), &rv, &nr,
+				     c->err) == 0)
+			for (size_t i = 0; i < nr; i++) {
+				int p = script_find_point(s, rv[i].point);
+
+				sbuf_addf(&sb, "\n%s %s", rv[i].shown ?
+					  "✔" : "✘", p >= 0 ?
+					  s->points[p].label : rv[i].point);
+			}
+		store_rubric_free(rv, nr);
+	} else {
+		sbuf_adds(&sb, "Er loopt nu geen oefening.");
+	}
+	rc = notice(b, r->id, c->event_id, "stand", sb.buf, c->err);
+	sbuf_release(&sb);
+	return rc;
+}
+
+static int cmd_debrief(struct bot *b, struct bot_cmd *c)
+{
+	struct room *r = c->r;
+	int64_t sid = r->ss ? session_id(r->ss) : r->last_session;
+	const struct script *sc = r->ss ? session_script(r->ss) : NULL;
+	struct sbuf sb;
+	int rc;
+
+	if (!sc && sid) {
+		struct store_session rec;
+
+		memset(&rec, 0, sizeof(rec));
+		if (store_session_get(b->st, sid, &rec, c->err) == 0)
+			sc = catalog_find(&b->cat, rec.scenario);
+		store_session_release(&rec);
+	}
+	if (!sc)
+		return notice(b, r->id, c->event_id, "debrief", "Er is hier "
+			      "nog geen oefening om na te bespreken.", c->err);
+	sbuf_init(&sb);
+	debrief_text(b, sid, sc, &sb);
+	rc = notice(b, r->id, c->event_id, "debrief", sb.buf, c->err);
+	sbuf_release(&sb);
+	return rc;
+}
+
+static int cmd_roles(struct bot *b, struct bot_cmd *c)
+{
+	struct room *r = c->r;
+	struct sbuf sb;
+	int rc;
+
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "Trainee: %s", r->ss && r->trainee ? r->trainee :
+		  "niemand (er loopt geen oefening)");
+	list_role(&sb, "Coaches", b->cfg->coaches, b->cfg->ncoaches,
+		  r->power_users, r, b->cfg->user_id);
+	list_role(&sb, "Trainers", b->cfg->trainers, b->cfg->ntrainers, NULL,
+		  r, b->cfg->user_id);
+	rc = notice(b, r->id, c->event_id, "roles", sb.buf, c->err);
+	sbuf_release(&sb);
+	return rc;
+}
+
+static int cmd_replay(struct bot *b, struct bot_cmd *c)
+{
+	return replay(b, c->r, c->sender, c->arg, c->event_id, c->def->who,
+		      c->err);
+}
+
+static int cmd_coach(struct bot *b, struct bot_cmd *c)
+{
+	return coach_command(b, c->r, c->def->name, c->arg, c->sender,
+			     c->event_id, c->err);
+}
+
+#define ANYONE ROLE_ANYONE
+#define PART (ROLE_TRAINEE | ROLE_COACH | ROLE_TRAINER)
+#define COACHES (ROLE_COACH | ROLE_TRAINER)
+
+/* Grouped by who (!hulp lists them in this order); README.md's command
+ * table says the same (tests/test_bot.c checks that). */
+static const struct bot_command commands[] = {
+	{ "oefeningen", "scenarios scenario's", ANYONE, 0, cmd_scenarios,
+	  "!oefeningen", "welke oefeningen er zijn" },
+	{ "start", NULL, ANYONE, 0, cmd_start, "!start <nummer>",
+	  "begin een oefening (jij bent de professional)" },
+	{ "rollen", NULL, ANYONE, 0, cmd_roles, "!rollen",
+	  "wie is hier trainee, coach of trainer" },
+	{ "hulp", "help", ANYONE, 0, cmd_help, "!hulp", "dit overzicht" },
+	{ "stop", NULL, PART, 0, cmd_stop, "!stop",
+	  "stop en krijg een korte nabespreking (loopt er een terugblik, "
+	  "dan stopt die)" },
+	{ "opnieuw", NULL, PART, 0, cmd_again, "!opnieuw",
+	  "begin dezelfde oefening opnieuw" },
+	{ "stand", NULL, PART, 0, cmd_stand, "!stand",
+	  "hoe staan vertrouwen en spanning ervoor" },
+	{ "nabespreking", NULL, PART, 0, cmd_debrief, "!nabespreking",
+	  "de nabespreking (opnieuw)" },
+	{ "terugkijken", NULL, PART, 1, cmd_replay,
+	  "!terugkijken <sessie> [snelheid]",
+	  "een oefening terugkijken (de trainee van die sessie, een coach "
+	  "die meedeed of een trainer)" },
+	{ "pauze", NULL, COACHES, 0, cmd_coach, "!pauze",
+	  "de persona wacht even" },
+	{ "verder", NULL, COACHES, 0, cmd_coach, "!verder",
+	  "de persona gaat verder" },
+	{ "tip", NULL, COACHES, 0, cmd_coach, "!tip <tekst>",
+	  "een hint voor de trainee" },
+	{ "zeg", NULL, COACHES, 0, cmd_coach, "!zeg <tekst>",
+	  "de persona zegt dit" },
+	{ "einde", NULL, COACHES, 0, cmd_coach, "!einde",
+	  "beëindig de oefening, met de nabespreking" },
+	{ "coachkamer", NULL, COACHES, 0, cmd_coach, "!coachkamer",
+	  "een kamer waar je live meekijkt" },
+};
+
+#undef ANYONE
+#undef PART
+#undef COACHES
+
+const struct bot_command *bot_commands(size_t *n)
+{
+	*n = ARRAY_LEN(commands);
+	return commands;
+}
+
+static const struct bot_command *command_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		const char *a = commands[i].aliases;
+		size_t len = strlen(name);
+
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+		while (a && *a) {
+			size_t k = strcspn(a, " ");
+
+			if (k == len && !strncmp(a, name, k))
+				return &commands[i];
+			a += k;
+			a += *a == ' ';
+		}
+	}
+	return NULL;
+}
+
+/* One allowance per user, over all rooms (a generic cell rate: each
+ * command moves tat on by BOT_CMD_EVERY_MS; more than the burst ahead of
+ * now is too many). Returns 1 when sender must wait; *tell is set the
+ * first time in a row. */
+static int rate_limited(struct bot *b, const char *sender, int *tell)
+{
+	int64_t now = mono_ms();
+	int64_t ahead = (int64_t)(BOT_CMD_BURST - 1) * BOT_CMD_EVERY_MS;
+	struct cmd_rate *x = NULL;
+
+	*tell = 0;
+	for (size_t i = 0; i < b->nrates && !x; i++)
+		if (!strcmp(b->rates[i].user, sender))
+			x = &b->rates[i];
+	if (!x) {
+		/* forget users whose allowance is whole again */
+		size_t k = 0;
+
+		for (size_t i = 0; i < b->nrates; i++) {
+			if (b->rates[i].tat <= now)
+				free(b->rates[i].user);
+			else
+				b->rates[k++] = b->rates[i];
+		}
+		b->nrates = k;
+		XGROW(b->rates, b->rates_cap, b->nrates + 1);
+		x = &b->rates[b->nrates++];
+		x->user = xstrdup(sender);
+		x->tat = now;
+		x->told = 0;
+	}
+	if (x->tat < now)
+		x->tat = now;
+	if (x->tat - now > ahead) {
+		*tell = !x->told;
+		x->told = 1;
+		return 1;
+	}
+	x->tat += BOT_CMD_EVERY_MS;
+	x->told = 0;
+	return 0;
+}
+
 static int command(struct bot *b, struct room *r, const char *sender,
 		   const char *body, const char *event_id, struct err *err)
 {
 	char cmd[32];
-	const char *arg;
 	size_t n = strcspn(body + 1, " \t\n");
-	struct sbuf sb;
-	int rc = 0, replaying;
+	struct bot_cmd c;
+	int rc, tell;
 
 	if (n >= sizeof(cmd))
 		n = sizeof(cmd) - 1;
 	memcpy(cmd, body + 1, n);
 	cmd[n] = '\0';
-	for (char *c = cmd; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c - 'A' + 'a');
-	arg = body + 1 + strcspn(body + 1, " \t\n");
-	while (*arg == ' ' || *arg == '\t' || *arg == '\n')
-		arg++;
-	sbuf_init(&sb);
-	replaying = !strcmp(cmd, "stop") ? replay_running(b, r, err) : 0;
-	if (replaying < 0) {
-		rc = -1;
-	} else if (replaying > 0) {
-		rc = replay_stop(b, r, sender, event_id, err);
-	} else if (!strcmp(cmd, "rollen") || !strcmp(cmd, "pauze") ||
-	    !strcmp(cmd, "verder") || !strcmp(cmd, "tip") ||
-	    !strcmp(cmd, "zeg") || !strcmp(cmd, "einde") ||
-	    !strcmp(cmd, "coachkamer")) {
-		rc = coach_command(b, r, cmd, arg, sender, event_id, err);
-	} else if ((!strcmp(cmd, "stop") || !strcmp(cmd, "opnieuw")) &&
-		   r->ss) {
-		rc = allowed(b, r, sender, ROLE_TRAINEE | ROLE_COACH |
-			     ROLE_TRAINER, cmd, event_id, err);
-		if (rc > 0)
-			rc = !strcmp(cmd, "stop") ?
-			     end_session(b, r, event_id, err) :
-			     restart_session(b, r, sender, event_id, err);
-	} else if (!strcmp(cmd, "terugkijken")) {
-		rc = replay(b, r, sender, arg, event_id, err);
-	} else if (!strcmp(cmd, "nabespreking")) {
-		int64_t sid = r->ss ? session_id(r->ss) : r->last_session;
-		const struct script *sc = r->ss ? session_script(r->ss) : NULL;
+	for (char *p = cmd; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.name = cmd;
+	c.arg = body + 1 + strcspn(body + 1, " \t\n");
+	while (*c.arg == ' ' || *c.arg == '\t' || *c.arg == '\n')
+		c.arg++;
+	c.sender = sender;
+	c.event_id = event_id;
+	c.err = err;
+	if (rate_limited(b, sender, &tell)) {
+		struct sbuf sb;
 
-		if (!sc && sid) {
-			struct store_session rec;
+		if (!tell)
+			return 0;
+		sbuf_init(&sb);
+		sbuf_addf(&sb, "Rustig aan, %s: je geeft te veel opdrachten "
+			  "achter elkaar. Ik voer je opdrachten over een paar "
+			  "seconden weer uit; wat je tot dan typt, sla ik "
+			  "over.", sender);
+		rc = notice(b, r->id, event_id, "slow", sb.buf, err);
+		sbuf_release(&sb);
+		return rc;
+	}
+	c.def = command_find(cmd);
+	if (!c.def) {
+		struct sbuf sb;
 
-			memset(&rec, 0, sizeof(rec));
-			if (store_session_get(b->st, sid, &rec, err) == 0)
-				sc = catalog_find(&b->cat, rec.scenario);
-			store_session_release(&rec);
-		}
-		if (!sc) {
-			rc = notice(b, r->id, event_id, "debrief", "Er is hier "
-				    "nog geen oefening om na te bespreken.",
-				    err);
-		} else {
-			debrief_text(b, sid, sc, &sb);
-			rc = notice(b, r->id, event_id, "debrief", sb.buf,
-				    err);
-		}
-	} else if (!strcmp(cmd, "oefeningen") || !strcmp(cmd, "scenarios") ||
-	    !strcmp(cmd, "scenario's")) {
-		scenarios_text(b, &sb);
-		rc = notice(b, r->id, event_id, "list", sb.buf, err);
-	} else if (!strcmp(cmd, "hulp") || !strcmp(cmd, "help")) {
-		rc = notice(b, r->id, event_id, "help", help_text, err);
-	} else if (!strcmp(cmd, "start")) {
-		const struct script *s = *arg ? catalog_find(&b->cat, arg) :
-					 NULL;
-
-		if (r->ss) {
-			sbuf_addf(&sb, "Er loopt al een oefening (%s). Typ "
-				  "!stop om te stoppen of !opnieuw om opnieuw "
-				  "te beginnen.", session_script(r->ss)->title);
-			rc = notice(b, r->id, event_id, "busy", sb.buf, err);
-		} else if (!s) {
-			sbuf_addf(&sb, "%s'%s' ken ik niet. ", *arg ? "" :
-				  "Welke oefening? ", arg);
-			scenarios_text(b, &sb);
-			rc = notice(b, r->id, event_id, "which", sb.buf, err);
-		} else {
-			rc = start_session(b, r, sender, s, event_id, err);
-		}
-	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "einde")) {
-		if (!r->ss)
-			rc = notice(b, r->id, event_id, "none", "Er loopt nu "
-				    "geen oefening. Begin er een met !start "
-				    "<nummer> (zie !oefeningen).", err);
-		else
-			rc = end_session(b, r, event_id, err);
-	} else if (!strcmp(cmd, "opnieuw")) {
-		if (!r->ss) {
-			rc = restart_ended(b, r, sender, event_id, err);
-		} else {
-			rc = restart_session(b, r, sender, event_id, err);
-		}
-	} else if (!strcmp(cmd, "stand")) {
-		if (r->ss) {
-			const struct script *s = session_script(r->ss);
-			struct store_rubric *rv = NULL;
-			size_t nr = 0;
-
-			stand_text(r->ss, &sb);
-			sbuf_addf(&sb, " · fase %s%s", s->nodes[engine_node(
-				  session_engine(r->ss))].name, r->paused ?
-				  " · gepauzeerd" : "");
-			if (store_rubric_get(b->st, session_id(r->ss), &rv,
-					     &nr, err) == 0)
-				for (size_t i = 0; i < nr; i++) {
-					int p = script_find_point(s,
-								  rv[i].point);
-
-					sbuf_addf(&sb, "\n%s %s", rv[i].shown ?
-						  "✔" : "✘", p >= 0 ?
-						  s->points[p].label :
-						  rv[i].point);
-				}
-			store_rubric_free(rv, nr);
-		} else {
-			sbuf_adds(&sb, "Er loopt nu geen oefening.");
-		}
-		rc = notice(b, r->id, event_id, "stand", sb.buf, err);
-	} else {
+		sbuf_init(&sb);
 		sbuf_addf(&sb, "Die opdracht ken ik niet (!%s). Typ !hulp "
 			  "voor wat ik kan.", cmd);
 		rc = notice(b, r->id, event_id, "unknown", sb.buf, err);
+		sbuf_release(&sb);
+		return rc;
 	}
-	sbuf_release(&sb);
-	return rc;
+	if (!c.def->named) {
+		rc = allowed(b, r, sender, c.def->who, cmd, event_id, err);
+		if (rc <= 0)
+			return rc;
+	}
+	return c.def->run(b, &c);
 }
 
 /* --- events --- */
@@ -1474,6 +1738,73 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 	return rc;
 }
 
+/* --- membership: kept from sync, asked for only when not known --- */
+
+static void members_update(struct room *r, const char *who, const char *ms)
+{
+	if (!r->members)
+		return;
+	if (!strcmp(ms, "join"))
+		json_object_set_new(r->members, who, json_true());
+	else
+		json_object_del(r->members, who);
+}
+
+static size_t humans(struct bot *b, json_t *members)
+{
+	return json_object_size(members) -
+	       (json_object_get(members, b->cfg->user_id) ? 1 : 0);
+}
+
+/* Forget a room the bot has left, with its per-room meta rows. */
+static int room_forget(struct bot *b, const char *room, struct err *err)
+{
+	static const char *const keys[] = { "creator", "pl", "pause",
+					    "coachroom", "practice" };
+
+	if (store_room_delete(b->st, room, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		if (room_meta_set(b, keys[i], room, NULL, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The last human left: close the rehearsal, forget the room and leave
+ * it (in the caller's transaction). r is gone afterwards. */
+static int leave_empty(struct bot *b, struct room *r, struct err *err)
+{
+	char *id = xstrdup(r->id);
+	int rc = 0;
+
+	log_line("iedereen is weg uit %s: ik ga ook", id);
+	if ((r->ss && !session_ended(r->ss) && session_stop(r->ss, err) < 0) ||
+	    room_forget(b, id, err) < 0)
+		rc = -1;
+	if (rc == 0) {
+		mx_leave(b->mx, id, call_new(b, CALL_OTHER, id));
+		room_remove(b, id);
+	}
+	free(id);
+	return rc;
+}
+
+/* After a batch's room events: leave the rooms that became empty. */
+static int leave_empty_rooms(struct bot *b, struct err *err)
+{
+	size_t i = 0;
+
+	while (i < b->nrooms) {
+		if (!b->rooms[i].empty) {
+			i++;
+			continue;
+		}
+		if (leave_empty(b, &b->rooms[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int on_member(struct bot *b, struct room *r, json_t *ev,
 		     const char *me, struct err *err)
 {
@@ -1493,13 +1824,21 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 
 			if (prev && !strcmp(prev, "join"))
 				return 0;   /* a display-name change */
-			return notice(b, r->id, eid, "hello", help_text, err);
+			return notice(b, r->id, eid, "hello", b->help, err);
 		}
 		return 0;
 	}
-	if (!strcmp(ms, "leave") || !strcmp(ms, "ban"))
+	members_update(r, who, ms);
+	if (r->members)
+		r->empty = humans(b, r->members) == 0;
+	if (strcmp(ms, "leave") && strcmp(ms, "ban"))
+		return 0;
+	if (!r->members && !r->members_asked) {
+		/* not known since the start (or a gap): ask once */
+		r->members_asked = 1;
 		mx_joined_members(b->mx, r->id,
 				  call_new(b, CALL_MEMBERS, r->id));
+	}
 	return 0;
 }
 
@@ -1511,6 +1850,10 @@ static int on_state(struct bot *b, struct room *r, json_t *ev,
 	const char *type = str(ev, "type");
 	json_t *content = json_object_get(ev, "content");
 
+	if (type && !strcmp(type, "m.room.member") && str(ev, "state_key") &&
+	    str(content, "membership"))
+		members_update(r, str(ev, "state_key"),
+			       str(content, "membership"));
 	if (!type || !json_is_object(content) ||
 	    !json_is_string(json_object_get(ev, "state_key")) ||
 	    strcmp(str(ev, "state_key"), ""))
@@ -1559,6 +1902,21 @@ static int on_own(struct bot *b, json_t *ev, struct err *err)
 static int on_event(struct bot *b, struct room *r, json_t *ev,
 		    struct err *err);
 
+/* What an encrypted event decrypted to: only messages and reactions.
+ * State is never taken from ciphertext (e2ee drops any state_key too),
+ * so an encrypted "m.room.create" or "m.room.power_levels" cannot
+ * change who created the room or who coaches. */
+static int on_decrypted(struct bot *b, struct room *r, json_t *plain,
+			struct err *err)
+{
+	const char *type = str(plain, "type");
+
+	if (!type || (strcmp(type, "m.room.message") &&
+		      strcmp(type, "m.reaction")))
+		return 0;
+	return on_event(b, r, plain, err);
+}
+
 /* An encrypted room event: handled as what it decrypts to; a message
  * whose key is missing is kept (e2ee) and its sender told once. */
 static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
@@ -1573,9 +1931,7 @@ static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
 	if (e2ee_decrypt(b->e2ee, r->id, ev, &res, &plain, err) < 0)
 		return -1;
 	if (res == E2EE_OK) {
-		rc = strcmp(str(plain, "type") ? str(plain, "type") : "",
-			    "m.room.encrypted") ? on_event(b, r, plain, err) :
-			 0;
+		rc = on_decrypted(b, r, plain, err);
 		json_decref(plain);
 		return rc;
 	}
@@ -1747,6 +2103,9 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 		}
 		if (timeline_process(b, r, tl, 0, (size_t)gap, err) < 0)
 			return -1;
+		if (json_is_true(json_object_get(json_object_get(room,
+				"timeline"), "limited")))
+			members_forget(r);   /* changes may be in the gap */
 		json_array_foreach(json_object_get(json_object_get(room,
 				"state"), "events"), i, ev) {
 			if (!json_is_object(ev))
@@ -1761,7 +2120,7 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 				     json_array_size(tl), err) < 0)
 			return -1;
 	}
-	if (on_ready(b, err) < 0)
+	if (on_ready(b, err) < 0 || leave_empty_rooms(b, err) < 0)
 		return -1;
 	json_object_foreach(s->rooms_leave, rid, room) {
 		struct room *r = room_find(b, rid);
@@ -1771,7 +2130,7 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 		if (r->ss && !session_ended(r->ss) &&
 		    session_stop(r->ss, err) < 0)
 			return -1;
-		if (store_room_delete(b->st, rid, err) < 0)
+		if (room_forget(b, rid, err) < 0)
 			return -1;
 		room_remove(b, rid);
 	}
@@ -1798,8 +2157,8 @@ static int on_ready(struct bot *b, struct err *err)
 	json_array_foreach(ready, i, it) {
 		struct room *r = room_find(b, str(it, "room"));
 
-		if (r && on_event(b, r, json_object_get(it, "event"),
-				  err) < 0) {
+		if (r && on_decrypted(b, r, json_object_get(it, "event"),
+				      err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -1965,28 +2324,31 @@ static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
 	b->calls[i] = b->calls[--b->ncalls];
 	if (c.kind == CALL_JOIN && status != 200) {
 		log_line("kamer %s binnengaan mislukt (HTTP %ld)", c.room, status);
-	} else if (c.kind == CALL_MEMBERS && status == 200) {
+	} else if (c.kind == CALL_MEMBERS) {
 		json_t *joined = json_object_get(body, "joined");
-		size_t humans = json_object_size(joined) -
-				(json_object_get(joined, b->cfg->user_id) ?
-				 1 : 0);
 		struct room *r = room_find(b, c.room);
+		const char *u;
+		json_t *v;
 
+		if (r)
+			r->members_asked = 0;
+		if (r && status == 200 && json_is_object(joined)) {
+			/* from now on kept from sync */
+			json_decref(r->members);
+			r->members = json_object();
+			json_object_foreach(joined, u, v)
+				json_object_set_new(r->members, u,
+						    json_true());
+		}
 		/* the last human left: close the rehearsal and leave */
-		if (r && humans == 0) {
-			log_line("iedereen is weg uit %s: ik ga ook", c.room);
-			if (store_begin(b->st, &err) == 0) {
-				if ((r->ss && !session_ended(r->ss) &&
-				     session_stop(r->ss, &err) < 0) ||
-				    store_room_delete(b->st, c.room, &err) < 0 ||
-				    store_commit(b->st, &err) < 0) {
-					store_rollback(b->st);
-					log_line("%s", err.msg);
-				}
+		if (r && r->members && humans(b, r->members) == 0 &&
+		    store_begin(b->st, &err) == 0) {
+			if (leave_empty(b, r, &err) < 0 ||
+			    store_commit(b->st, &err) < 0) {
+				store_rollback(b->st);
+				log_line("%s", err.msg);
+				reload(b);
 			}
-			mx_leave(b->mx, c.room, call_new(b, CALL_OTHER,
-							 c.room));
-			room_remove(b, c.room);
 		}
 	} else if (c.kind == CALL_CREATE) {
 		const char *cr = str(body, "room_id");
@@ -2071,6 +2433,14 @@ static void reload(struct bot *b)
 		free(pause);
 		free(pl);
 
+		/* the room's last session, for !nabespreking and !opnieuw
+		 * (a running one is resumed below) */
+		if (store_session_latest(b->st, v[i].room, &rec, &err) == 0) {
+			r->last_session = rec.id;
+			r->last_trainee = rec.trainee ? xstrdup(rec.trainee) :
+					  NULL;
+		}
+		store_session_release(&rec);
 		if (!v[i].session_id)
 			continue;
 		memset(&rec, 0, sizeof(rec));
@@ -2121,6 +2491,7 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	}
 	match_init(&b->m);
 	engine_out_init(&b->out);
+	b->help = help_build();
 	memset(&h, 0, sizeof(h));
 	h.arg = b;
 	h.on_sync = on_sync;
@@ -2161,6 +2532,10 @@ void bot_free(struct bot *b)
 	names_truncate(b, 0);
 	free(b->names);
 	free(b->sent);
+	for (size_t i = 0; i < b->nrates; i++)
+		free(b->rates[i].user);
+	free(b->rates);
+	free(b->help);
 	match_release(&b->m);
 	engine_out_release(&b->out);
 	store_free(b->st);

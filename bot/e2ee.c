@@ -13,7 +13,10 @@
  *                                    "ed": claimed ed25519, "v": 0|1}
  *                                   v = 1 once the sending device is
  *                                   known to own that key
- *   seen:   sender key, id, idx  -> event id (replay guard)
+ *   seen:   sender key, id, idx  -> event id (replay guard), n = when
+ *   seenmax: sender key, id       -> n = highest index whose seen row
+ *                                   expired: that and lower are
+ *                                   replays
  *   mout:   room                 -> our outbound session pickle,
  *                                   n = created (ms)
  *   shared: room, id, "user dev" -> "1" shared, "0" no Olm session
@@ -22,8 +25,14 @@
  *   enc:    room                 -> m.room.encryption content
  *   mem:    room, user           -> membership (encrypted rooms)
  *   memok:  room                 -> member list fetched
- *   wait:   session id, event id, room -> the encrypted event
- *   told:   room, sender, session id   -> the sender was told
+ *   wait:   session id, event id, room -> the encrypted event,
+ *                                         n = arrival (ms)
+ *   told:   room, sender, session id   -> the key was asked for, n = when
+ *   told1:  room, sender         -> n = when the sender was last told
+ *                                   that a message is unreadable
+ *   kreq:   session id, room     -> {"id": request id, "u": user}: our
+ *                                   key request, cancelled once the key
+ *                                   comes
  *   dummy:  curve                -> n = when an m.dummy went out
  */
 #include "e2ee.h"
@@ -46,6 +55,10 @@
 #define DUMMY_EVERY_MS (60LL * 60 * 1000)   /* m.dummy per device at most */
 #define HOLD_MS 2000                         /* after a failed request */
 #define QUERY_MAX_USERS 100
+#define WAIT_MAX 20                          /* per sender and room */
+#define TELL_EVERY_MS (60LL * 60 * 1000)     /* "cannot read" notices */
+#define EXPIRE_MS (7LL * 24 * 60 * 60 * 1000) /* wait, told, seen rows */
+#define EXPIRE_EVERY_MS (60LL * 60 * 1000)
 
 enum call_kind {
 	C_KEYS, C_OTKS, C_XSIGN, C_SIGS, C_QUERY, C_CLAIM, C_SHARE,
@@ -80,6 +93,7 @@ struct e2ee {
 	int stale;               /* some tracked device list may be stale:
 				  * query() lists them (else skips the SQL) */
 	int64_t hold_until;      /* mono ms: no new requests before */
+	int64_t expired_at;      /* mono ms of the last expiry; 0 never */
 };
 
 /* --- records --------------------------------------------------------- */
@@ -548,6 +562,7 @@ static int release_all(struct e2ee *e, struct err *err)
 
 int e2ee_reload(struct e2ee *e, struct err *err)
 {
+	e->expired_at = 0;
 	json_array_clear(e->ready);
 	if (load_account(e, err) < 0)
 		return -1;
@@ -1424,6 +1439,22 @@ static int megolm_decrypt(struct e2ee *e, const char *room, json_t *ev,
 		goto out;
 	}
 	snprintf(idx, sizeof(idx), "%u", (unsigned)index);
+	{
+		char *v = NULL;
+		int64_t floor = -1;
+
+		rc = rec_get(e, "seenmax", sk, sid, NULL, &v, &floor, err);
+		free(v);
+		if (rc < 0)
+			goto out;
+		if (rc == 0 && (int64_t)index <= floor) {
+			log_line("versleuteling: bericht %s in %s geweigerd: "
+				 "index %s is al verlopen (herhaling?)", eid,
+				 room, idx);
+			rc = 0;
+			goto out;
+		}
+	}
 	rc = rec_get(e, "seen", sk, sid, idx, &seen, NULL, err);
 	if (rc < 0)
 		goto out;
@@ -1433,7 +1464,7 @@ static int megolm_decrypt(struct e2ee *e, const char *room, json_t *ev,
 		rc = 0;
 		goto out;
 	}
-	rc = rec_put(e, "seen", sk, sid, idx, eid, 0, err);
+	rc = rec_put(e, "seen", sk, sid, idx, eid, now_ms(), err);
 	if (rc < 0)
 		goto out;
 	pt = json_loads(plain, 0, &je);
@@ -1445,6 +1476,9 @@ static int megolm_decrypt(struct e2ee *e, const char *room, json_t *ev,
 		goto out;
 	}
 	*out = json_deep_copy(ev);
+	/* The plaintext is never state: an encrypted state event must not
+	 * pass for m.room.create or m.room.power_levels. */
+	json_object_del(*out, "state_key");
 	json_object_set(*out, "type", json_object_get(pt, "type"));
 	/* relations travel in the clear, beside the ciphertext */
 	if (json_is_object(json_object_get(c, "m.relates_to")) &&
@@ -1531,13 +1565,19 @@ json_t *e2ee_take_ready(struct e2ee *e, struct err *err)
 	return r;
 }
 
-static void key_request(struct e2ee *e, const char *room, const char *user,
-			const char *sk, const char *sid)
+static int key_request(struct e2ee *e, const char *room, const char *user,
+		       const char *sk, const char *sid, struct err *err)
 {
 	char rid[64];
-	json_t *m;
+	json_t *m, *rec;
+	int rc;
 
 	txn_id(rid, sizeof(rid));
+	rec = json_pack("{s:s, s:s}", "id", rid, "u", user);
+	rc = rec_put_json(e, "kreq", sid, room, NULL, rec, now_ms(), err);
+	json_decref(rec);
+	if (rc < 0)
+		return -1;
 	m = json_pack("{s:{s:{s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:s}}}",
 		      user, "*", "action", "request", "body",
 		      "algorithm", MEGOLM_ALG, "room_id", room,
@@ -1545,6 +1585,52 @@ static void key_request(struct e2ee *e, const char *room, const char *user,
 		      "request_id", rid, "requesting_device_id", e->device);
 	send_to_device(e, "m.room_key_request", m, C_OTHER, NULL, NULL);
 	json_decref(m);
+	return 0;
+}
+
+/* The key of session sid in room came: withdraw our request for it, so
+ * the sender's other devices stop offering it. */
+static int key_request_cancel(struct e2ee *e, const char *room,
+			      const char *sid, struct err *err)
+{
+	json_t *rec = rec_json(e, "kreq", sid, room, NULL), *m;
+
+	if (!rec)
+		return 0;
+	if (jstr(rec, "id") && jstr(rec, "u")) {
+		m = json_pack("{s:{s:{s:s, s:s, s:s}}}", jstr(rec, "u"), "*",
+			      "action", "request_cancellation", "request_id",
+			      jstr(rec, "id"), "requesting_device_id",
+			      e->device);
+		send_to_device(e, "m.room_key_request", m, C_OTHER, NULL,
+			       NULL);
+		json_decref(m);
+	}
+	json_decref(rec);
+	return rec_del(e, "kreq", sid, room, NULL, err);
+}
+
+/* How many events from sender wait in room. */
+static int waiting_from(struct e2ee *e, const char *room, const char *sender,
+			size_t *count, struct err *err)
+{
+	struct store_crypto m = { "wait", NULL, NULL, (char *)room, NULL, 0 };
+	struct store_crypto *v;
+	size_t n;
+
+	*count = 0;
+	if (store_crypto_list(e->st, &m, &v, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_error_t je;
+		json_t *w = json_loads(v[i].value, 0, &je);
+
+		*count += w && jstr(w, "sender") &&
+			  !strcmp(jstr(w, "sender"), sender);
+		json_decref(w);
+	}
+	store_crypto_free(v, n);
+	return 0;
 }
 
 int e2ee_decrypt(struct e2ee *e, const char *room, json_t *ev,
@@ -1563,7 +1649,21 @@ int e2ee_decrypt(struct e2ee *e, const char *room, json_t *ev,
 		*res = d == DEC_OK ? E2EE_OK : E2EE_REJECTED;
 		return 0;
 	}
-	/* kept until its key arrives (or its sender's device is known) */
+	/* kept until its key arrives (or its sender's device is known),
+	 * up to WAIT_MAX per sender and room: more is a flood */
+	{
+		size_t waiting;
+
+		if (waiting_from(e, room, sender, &waiting, err) < 0)
+			return -1;
+		if (waiting >= WAIT_MAX) {
+			log_line("versleuteling: al %zu onleesbare berichten "
+				 "van %s in %s; %s niet bewaard", waiting,
+				 sender, room, eid);
+			*res = E2EE_WAITING;
+			return 0;
+		}
+	}
 	text = json_dumps(ev, JSON_COMPACT);
 	rc = rec_put(e, "wait", sid, eid, room, text ? text : "{}", now_ms(),
 		     err);
@@ -1575,9 +1675,23 @@ int e2ee_decrypt(struct e2ee *e, const char *room, json_t *ev,
 		return track(e, sender, err);
 	if (rec_has(e, "told", room, sender, sid))
 		return 0;
-	if (rec_put(e, "told", room, sender, sid, "1", now_ms(), err) < 0)
+	if (rec_put(e, "told", room, sender, sid, "1", now_ms(), err) < 0 ||
+	    key_request(e, room, sender, sk, sid, err) < 0)
 		return -1;
-	key_request(e, room, sender, sk, sid);
+	/* one notice per sender and room an hour, however many sessions */
+	{
+		char *v = NULL;
+		int64_t when = 0;
+
+		rc = rec_get(e, "told1", room, sender, NULL, &v, &when, err);
+		free(v);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 && now_ms() - when < TELL_EVERY_MS)
+			return 0;
+	}
+	if (rec_put(e, "told1", room, sender, NULL, "1", now_ms(), err) < 0)
+		return -1;
 	*res = E2EE_WAITING_FIRST;
 	return 0;
 }
@@ -1653,6 +1767,8 @@ static int room_key(struct e2ee *e, const char *sender, const char *curve,
 	rec = json_pack("{s:s, s:s, s:s, s:i}", "p", p, "s", sender,
 			"ed", claimed, "v", verified);
 	rc = rec_put_json(e, "min", room, owner_key, sid, rec, 0, err);
+	if (rc == 0)
+		rc = key_request_cancel(e, room, sid, err);
 	if (rc == 0 && verified)
 		rc = release_waiting(e, sid, err);
 out:
@@ -1758,10 +1874,63 @@ static int olm_event(struct e2ee *e, json_t *ev, struct err *err)
 	return rc;
 }
 
+/* Seen rows older than EXPIRE_MS go; per Megolm session the highest
+ * expired index is kept, and that index and those below count as
+ * replays from then on. */
+static int expire_seen(struct e2ee *e, int64_t before, struct err *err)
+{
+	struct store_crypto *v;
+	size_t n;
+	int rc = 0;
+
+	if (store_crypto_older(e->st, "seen", before, &v, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *end, *old = NULL;
+		long long idx = strtoll(v[i].k3, &end, 10);
+		int64_t floor = -1;
+
+		if (end == v[i].k3 || *end || idx < 0)
+			continue;
+		rc = rec_get(e, "seenmax", v[i].k1, v[i].k2, NULL, &old, &floor,
+			     err);
+		free(old);
+		if (rc == 1 || (rc == 0 && idx > floor))
+			rc = rec_put(e, "seenmax", v[i].k1, v[i].k2, NULL, "1",
+				     idx, err);
+	}
+	store_crypto_free(v, n);
+	if (rc < 0)
+		return -1;
+	return store_crypto_delete_older(e->st, "seen", before, err);
+}
+
+/* At most once an EXPIRE_EVERY_MS: forget what has waited, been told or
+ * been seen longer than EXPIRE_MS (in the batch's transaction). */
+static int expire(struct e2ee *e, struct err *err)
+{
+	static const char *const kinds[] = { "wait", "told", "told1",
+					     "kreq" };
+	int64_t before = now_ms() - EXPIRE_MS;
+
+	if (e->expired_at && mono_ms() - e->expired_at < EXPIRE_EVERY_MS)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+		if (store_crypto_delete_older(e->st, kinds[i], before, err) < 0)
+			return -1;
+	if (expire_seen(e, before, err) < 0)
+		return -1;
+	e->expired_at = mono_ms();
+	return 0;
+}
+
 int e2ee_sync(struct e2ee *e, const struct mx_sync *s, struct err *err)
 {
 	json_t *root = s->root, *ev, *dl, *u, *cnt, *fb;
 	size_t i;
+
+	if (expire(e, err) < 0)
+		return -1;
 
 	json_array_foreach(json_object_get(json_object_get(root, "to_device"),
 					   "events"), i, ev) {

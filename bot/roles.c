@@ -56,3 +56,37 @@ void roles_name(unsigned roles, struct sbuf *out)
 	if (!n)
 		sbuf_adds(out, "deelnemer");
 }
+
+void roles_who(unsigned who, struct sbuf *out)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ ROLE_TRAINEE, "de trainee" },
+		{ ROLE_COACH, "een coach" },
+		{ ROLE_TRAINER, "een trainer" },
+	};
+	size_t n = 0, k = 0;
+
+	if (who & ROLE_ANYONE) {
+		sbuf_adds(out, "iedereen");
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		n += (who & names[i].bit) != 0;
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		if (!(who & names[i].bit))
+			continue;
+		sbuf_adds(out, k == 0 ? "" : k + 1 == n ? " of " : ", ");
+		sbuf_adds(out, names[i].name);
+		k++;
+	}
+	if (!n)
+		sbuf_adds(out, "niemand");
+}
+
+int roles_allow(unsigned who, unsigned have)
+{
+	return (who & ROLE_ANYONE) || (who & have) != 0;
+}

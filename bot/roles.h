@@ -15,7 +15,9 @@
 enum {
 	ROLE_TRAINEE = 1,
 	ROLE_COACH = 2,
-	ROLE_TRAINER = 4
+	ROLE_TRAINER = 4,
+	ROLE_ANYONE = 8      /* in an access rule: no role needed; roles_of
+			      * never returns it */
 };
 
 #define ROLES_COACH_LEVEL 50
@@ -33,5 +35,12 @@ unsigned roles_of(const struct config *cfg, const struct room_roles *rr,
 
 /* "trainee", "coach en trainer", … ("deelnemer" for none). */
 void roles_name(unsigned roles, struct sbuf *out);
+
+/* Who an access rule lets in, for a refusal: "de trainee, een coach of
+ * een trainer", "een coach of een trainer", "iedereen". */
+void roles_who(unsigned who, struct sbuf *out);
+
+/* May someone with roles have use a command for who? */
+int roles_allow(unsigned who, unsigned have);
 
 #endif

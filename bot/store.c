@@ -118,6 +118,7 @@ enum stmt_id {
 	ST_SESSION_STATE,
 	ST_SESSION_GET,
 	ST_SESSIONS_LIST,
+	ST_SESSION_LATEST,
 	ST_TURN_ADD,
 	ST_TURN_SEQ,
 	ST_TURN_EVAL,
@@ -142,6 +143,8 @@ enum stmt_id {
 	ST_CRYPTO_PUT,
 	ST_CRYPTO_LIST,
 	ST_CRYPTO_DEL,
+	ST_CRYPTO_OLDER,
+	ST_CRYPTO_DEL_OLDER,
 	ST_COUNT
 };
 
@@ -166,6 +169,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SESSIONS_LIST] =
 	"SELECT " SESSION_COLS " FROM sessions s"
 	" ORDER BY s.started_ms DESC, s.id DESC",
+	[ST_SESSION_LATEST] =
+	"SELECT " SESSION_COLS " FROM sessions s WHERE s.room = :room"
+	" ORDER BY s.id DESC LIMIT 1",
 	/* One statement, so seq = max + 1 is atomic even in autocommit. */
 	[ST_TURN_ADD] =
 	"INSERT INTO turns (session_id, seq, beurt, speaker, author, text,"
@@ -244,6 +250,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"DELETE FROM crypto WHERE kind = :kind"
 	" AND (:k1 IS NULL OR k1 = :k1) AND (:k2 IS NULL OR k2 = :k2)"
 	" AND (:k3 IS NULL OR k3 = :k3)",
+	[ST_CRYPTO_OLDER] =
+	"SELECT k1, k2, k3, value, n FROM crypto WHERE kind = :kind"
+	" AND n < :before ORDER BY n, rowid",
+	[ST_CRYPTO_DEL_OLDER] =
+	"DELETE FROM crypto WHERE kind = :kind AND n < :before",
 };
 
 struct store {
@@ -924,6 +935,31 @@ int store_session_get(struct store *st, int64_t id, struct store_session *out,
 	return 0;
 }
 
+int store_session_latest(struct store *st, const char *room,
+			 struct store_session *out, struct err *err)
+{
+	const char *what = "de laatste sessie van een kamer lezen";
+	sqlite3_stmt *q;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	q = stmt_get(st, ST_SESSION_LATEST, err);
+	if (!q)
+		return -1;
+	if (bind_text(q, ":room", room))
+		return bind_fail(st, q, err, what);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		stmt_done(q);
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		return stmt_fail(st, q, err, what, rc);
+	session_read(q, out);
+	stmt_done(q);
+	return 0;
+}
+
 void store_session_release(struct store_session *s)
 {
 	if (!s)
@@ -1587,21 +1623,15 @@ int store_crypto_put(struct store *st, const struct store_crypto *c,
 	return step_done(st, q, what, err);
 }
 
-int store_crypto_list(struct store *st, const struct store_crypto *match,
-		      struct store_crypto **out, size_t *n, struct err *err)
+/* The rows of a bound crypto SELECT (k1, k2, k3, value, n). */
+static int crypto_rows(struct store *st, sqlite3_stmt *q,
+		       struct store_crypto **out, size_t *n, struct err *err)
 {
 	const char *what = "versleutelingsgegevens lezen";
 	struct store_crypto *v = NULL;
 	size_t len = 0, cap = 0;
-	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_LIST, err);
 	int rc;
 
-	*out = NULL;
-	*n = 0;
-	if (!q)
-		return -1;
-	if (crypto_bind(q, match, 1))
-		return bind_fail(st, q, err, what);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		XGROW(v, cap, len + 1);
 		v[len].kind = NULL;
@@ -1620,6 +1650,47 @@ int store_crypto_list(struct store *st, const struct store_crypto *match,
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int store_crypto_list(struct store *st, const struct store_crypto *match,
+		      struct store_crypto **out, size_t *n, struct err *err)
+{
+	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_LIST, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!q)
+		return -1;
+	if (crypto_bind(q, match, 1))
+		return bind_fail(st, q, err, "versleutelingsgegevens lezen");
+	return crypto_rows(st, q, out, n, err);
+}
+
+int store_crypto_older(struct store *st, const char *kind, int64_t before,
+		       struct store_crypto **out, size_t *n, struct err *err)
+{
+	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_OLDER, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!q)
+		return -1;
+	if (bind_text(q, ":kind", kind) || bind_int64(q, ":before", before))
+		return bind_fail(st, q, err, "versleutelingsgegevens lezen");
+	return crypto_rows(st, q, out, n, err);
+}
+
+int store_crypto_delete_older(struct store *st, const char *kind,
+			      int64_t before, struct err *err)
+{
+	const char *what = "oude versleutelingsgegevens wissen";
+	sqlite3_stmt *q = stmt_get(st, ST_CRYPTO_DEL_OLDER, err);
+
+	if (!q)
+		return -1;
+	if (bind_text(q, ":kind", kind) || bind_int64(q, ":before", before))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
 }
 
 int store_crypto_get(struct store *st, const struct store_crypto *key,

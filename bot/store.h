@@ -98,6 +98,10 @@ int store_session_set_state(struct store *st, int64_t id, const char *state,
 int store_session_get(struct store *st, int64_t id, struct store_session *out,
 		      struct err *err);
 void store_session_release(struct store_session *s);
+/* The newest session of a room (open or ended); caller releases with
+ * store_session_release. Returns 1 if the room has none. */
+int store_session_latest(struct store *st, const char *room,
+			 struct store_session *out, struct err *err);
 /* All sessions, newest first; caller frees with store_sessions_free. */
 int store_sessions_list(struct store *st, struct store_session **out,
 			size_t *n, struct err *err);
@@ -215,6 +219,12 @@ int store_crypto_list(struct store *st, const struct store_crypto *match,
 		      struct store_crypto **out, size_t *n, struct err *err);
 int store_crypto_delete(struct store *st, const struct store_crypto *match,
 			struct err *err);
+/* Expiry: the records of kind whose n is below before (oldest first;
+ * free with store_crypto_free), and deleting them. */
+int store_crypto_older(struct store *st, const char *kind, int64_t before,
+		       struct store_crypto **out, size_t *n, struct err *err);
+int store_crypto_delete_older(struct store *st, const char *kind,
+			      int64_t before, struct err *err);
 void store_crypto_free(struct store_crypto *v, size_t n);
 
 /* Retention: delete every session that ended before before_ms, with its

@@ -14,6 +14,7 @@
 
 #include "bot.h"
 #include "mx.h"
+#include "roles.h"
 
 struct fx {
 	char dir[64];
@@ -421,6 +422,115 @@ static void test_gap_before_state(void **state)
 			   " '{\"@x:localhost\":0}'"), 1);
 }
 
+/* Ten commands from one user in one batch: the burst is answered, then
+ * one notice; another user is not held up. */
+static void test_command_flood(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(feed(f, "08-command-flood.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Trainee: niemand%'"), BOT_CMD_BURST + 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Rustig aan, @trainee:localhost%'"), 1);
+}
+
+/* The README's "who" for an access rule. */
+static void who_text(const struct bot_command *c, char *buf, size_t n)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = { { ROLE_TRAINEE, "trainee" }, { ROLE_COACH, "coach" },
+		      { ROLE_TRAINER, "trainer" } };
+
+	buf[0] = '\0';
+	if (c->who & ROLE_ANYONE) {
+		snprintf(buf, n, "anyone");
+		return;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (c->who & names[i].bit)
+			snprintf(buf + strlen(buf), n - strlen(buf), "%s%s",
+				 buf[0] ? ", " : "", names[i].name);
+	if (c->named)
+		snprintf(buf + strlen(buf), n - strlen(buf),
+			 " of that session");
+}
+
+/* Every `!name` in the first column of README.md's command table is a
+ * command or alias of the access table, with the same "who"; every
+ * command and alias of the table is in the README. */
+static void test_readme_access_table(void **state)
+{
+	char path[512], *buf, *line, *next;
+	size_t len, n, seen = 0;
+	const struct bot_command *t = bot_commands(&n);
+	int *found = calloc(n, sizeof(int));
+	struct err err;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/README.md", root());
+	assert_int_equal(read_file(path, 1 << 20, &buf, &len, &err), 0);
+	for (line = buf; line; line = next) {
+		char *col2, *end, want[128];
+		const char *p;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "| `!", 4))
+			continue;
+		col2 = strstr(line + 1, " | ");
+		assert_non_null(col2);
+		*col2 = '\0';
+		col2 += 3;
+		end = strstr(col2, " | ");
+		assert_non_null(end);
+		*end = '\0';
+		for (p = strstr(line, "`!"); p; p = strstr(p + 1, "`!")) {
+			size_t k = strcspn(p + 2, " `");
+			int hit = 0;
+
+			for (size_t i = 0; i < n && !hit; i++) {
+				const char *a = t[i].aliases;
+				int match = strlen(t[i].name) == k &&
+					    !strncmp(t[i].name, p + 2, k);
+
+				while (!match && a && *a) {
+					size_t m = strcspn(a, " ");
+
+					match = m == k && !strncmp(a, p + 2, k);
+					a += m;
+					a += *a == ' ';
+				}
+				if (!match)
+					continue;
+				hit = 1;
+				found[i] = 1;
+				who_text(&t[i], want, sizeof(want));
+				if (strcmp(col2, want))
+					fail_msg("README: !%s is for '%s', the "
+						 "table says '%s'", t[i].name,
+						 col2, want);
+			}
+			if (!hit)
+				fail_msg("README names !%.*s, which is not in "
+					 "the command table", (int)k, p + 2);
+			seen++;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!found[i])
+			fail_msg("!%s is not in README.md's command table",
+				 t[i].name);
+	assert_true(seen >= n);
+	free(found);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +551,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_replay_per_room,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_before_state, setup,
+						teardown),
+		cmocka_unit_test(test_readme_access_table),
+		cmocka_unit_test_setup_teardown(test_command_flood, setup,
 						teardown),
 	};
 

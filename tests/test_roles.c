@@ -46,10 +46,43 @@ static void test_roles(void **state)
 	json_decref(pl);
 }
 
+/* Access rules: who they let in, and how a refusal names them. */
+static void test_access(void **state)
+{
+	const struct {
+		unsigned who;
+		const char *text;
+	} cases[] = {
+		{ ROLE_ANYONE, "iedereen" },
+		{ ROLE_TRAINEE | ROLE_COACH | ROLE_TRAINER,
+		  "de trainee, een coach of een trainer" },
+		{ ROLE_COACH | ROLE_TRAINER, "een coach of een trainer" },
+		{ ROLE_TRAINER, "een trainer" },
+		{ 0, "niemand" },
+	};
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sbuf_reset(&sb);
+		roles_who(cases[i].who, &sb);
+		assert_string_equal(sb.buf, cases[i].text);
+	}
+	sbuf_release(&sb);
+	assert_true(roles_allow(ROLE_ANYONE, 0));
+	assert_true(roles_allow(ROLE_COACH | ROLE_TRAINER, ROLE_TRAINER));
+	assert_false(roles_allow(ROLE_COACH | ROLE_TRAINER, ROLE_TRAINEE));
+	assert_false(roles_allow(ROLE_TRAINEE | ROLE_COACH, 0));
+	assert_false(roles_allow(0, ROLE_TRAINEE | ROLE_COACH |
+				 ROLE_TRAINER));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_access),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -961,6 +961,98 @@ static void test_crypto_records(void **state)
 	store_free(st);
 }
 
+/* The newest session of a room, whether it is open or ended. */
+static void test_session_latest(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_session s = { 0 }, got;
+	struct err err = { "" };
+	int64_t first;
+
+	assert_int_equal(store_session_latest(st, "!a:x", &got, &err), 1);
+	assert_null(got.scenario);
+	s.scenario = "moeder-brief";
+	s.title = "t";
+	s.persona = "sandra";
+	s.trainee = "@jan:x";
+	s.room = "!a:x";
+	assert_int_equal(store_session_new(st, &s, &err), 0);
+	first = s.id;
+	assert_int_equal(store_session_end(st, first, "gestopt", NULL, &err),
+			 0);
+	/* another room's newer session does not count */
+	s.room = "!b:x";
+	s.trainee = "@piet:x";
+	assert_int_equal(store_session_new(st, &s, &err), 0);
+	assert_int_equal(store_session_latest(st, "!a:x", &got, &err), 0);
+	assert_int_equal(got.id, first);
+	assert_string_equal(got.trainee, "@jan:x");
+	assert_true(got.ended_ms > 0);
+	store_session_release(&got);
+	/* a newer one in the same room wins, open or not */
+	s.room = "!a:x";
+	s.trainee = "@kees:x";
+	assert_int_equal(store_session_new(st, &s, &err), 0);
+	assert_int_equal(store_session_latest(st, "!a:x", &got, &err), 0);
+	assert_int_equal(got.id, s.id);
+	assert_string_equal(got.trainee, "@kees:x");
+	assert_int_equal(got.ended_ms, 0);
+	store_session_release(&got);
+	assert_int_equal(store_session_latest(st, "!c:x", &got, &err), 1);
+	store_free(st);
+}
+
+/* Expiry lists and deletes the records of one kind below a time. */
+static void test_crypto_older(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_crypto c = { "seen", "sk", "s1", "5", "$e5", 300 };
+	struct store_crypto m = { "seen", NULL, NULL, NULL, NULL, 0 };
+	struct store_crypto *v;
+	struct err err;
+	size_t len;
+
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+	c.k3 = "2";
+	c.value = "$e2";
+	c.n = 100;
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+	c.k3 = "9";
+	c.value = "$e9";
+	c.n = 900;
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+	/* another kind with an old n is not touched */
+	c.kind = "wait";
+	c.n = 1;
+	assert_int_equal(store_crypto_put(st, &c, &err), 0);
+
+	assert_int_equal(store_crypto_older(st, "seen", 500, &v, &len, &err),
+			 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(v[0].k3, "2");     /* oldest first */
+	assert_string_equal(v[0].value, "$e2");
+	assert_int_equal(v[0].n, 100);
+	assert_string_equal(v[1].k3, "5");
+	store_crypto_free(v, len);
+	assert_int_equal(store_crypto_older(st, "seen", 100, &v, &len, &err),
+			 0);
+	assert_int_equal(len, 0);
+	store_crypto_free(v, len);
+
+	assert_int_equal(store_crypto_delete_older(st, "seen", 500, &err), 0);
+	assert_int_equal(store_crypto_list(st, &m, &v, &len, &err), 0);
+	assert_int_equal(len, 1);
+	assert_string_equal(v[0].k3, "9");
+	store_crypto_free(v, len);
+	m.kind = "wait";
+	assert_int_equal(store_crypto_list(st, &m, &v, &len, &err), 0);
+	assert_int_equal(len, 1);
+	store_crypto_free(v, len);
+	store_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -987,6 +1079,8 @@ int main(void)
 		T(test_memory),
 		T(test_bot_bookkeeping),
 		T(test_crypto_records),
+		T(test_session_latest),
+		T(test_crypto_older),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,11 +19,12 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from mxclient import Client  # noqa: E402
+from mxclient import Client, MatrixError  # noqa: E402
 
 SYNAPSE = os.path.join(ROOT, "tests", "synapse", "synapse.sh")
 BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
@@ -620,7 +621,7 @@ def test_coaching(hs, bot):
     other.join(group)
     trainer.wait_for(lambda: notices(trainer, group), what="greeting")
     other.send(group, f"!terugkijken {sid} 50")
-    other.wait_for(lambda: any("Alleen een trainer" in n
+    other.wait_for(lambda: any("kan ik je niet laten terugkijken" in n
                                for n in notices(other, group)),
                    what="bystander may not replay")
     trainer.send(group, f"!terugkijken {sid} 50")
@@ -820,10 +821,347 @@ def test_replay_fairness(_hs, _bot):
         hs.stop()
 
 
+# --- access, notes, membership (issue 10) ----------------------------------
+
+def last_notices(c, room, n):
+    settle(c, room)
+    return notices(c, room)[-n:]
+
+
+def test_debrief_access(hs, bot):
+    """!nabespreking is for the session's trainee, coaches and trainers:
+    a bystander gets a refusal, during and after the rehearsal."""
+    t = hs.client("trainee40")
+    other = hs.client("trainee41")
+    room = t.create_room(invite=[BOT, other.user_id])
+    other.join(room)
+    t.wait_for(lambda: notices(t, room), what="greeting")
+    t.send(room, "!start moeder-brief")
+    t.wait_for(lambda: persona_msgs(t, room), what="opening")
+    secret = "Ik ben Lotte en ik wil weten hoe het met Daan gaat."
+    play(t, room, [secret])
+
+    def debriefs(c):
+        return [n for n in notices(c, room) if "Verloop over" in n]
+    def refusals(c):
+        return [n for n in notices(c, room)
+                if n.startswith("!nabespreking is voor de trainee")]
+    for phase in ("during", "after"):
+        settle(other, room)
+        before = len(debriefs(other))
+        k = len(refusals(other))
+        other.send(room, "!nabespreking")
+        other.wait_for(lambda: len(refusals(other)) > k,
+                       what=f"refusal {phase}")
+        settle(other, room)
+        check(len(debriefs(other)) == before,
+              f"no debrief for a bystander {phase} the rehearsal")
+        n = len(debriefs(t))
+        t.send(room, "!nabespreking")
+        t.wait_for(lambda: len(debriefs(t)) > n, what=f"own debrief "
+                   f"{phase}")
+        if phase == "during":
+            t.send(room, "!stop")
+            t.wait_for(lambda: any(n.startswith("Einde van de oefening")
+                                   for n in notices(t, room)),
+                       what="the end")
+            settle(t, room)
+    # the bystander's refusals are logged in the transcript
+    db = bot.db()
+    logged = db.execute(
+        "SELECT count(*) FROM turns t JOIN sessions s ON s.id ="
+        " t.session_id WHERE s.room = ? AND t.text LIKE"
+        " 'geweigerd: !nabespreking%'", (room,)).fetchone()[0]
+    db.close()
+    check(logged >= 1, "the refusal during the rehearsal is logged")
+
+
+def test_debrief_after_restart(hs, bot):
+    """The room's last session is read back on start: !nabespreking
+    after a restart still finds it."""
+    c, room = open_room(hs, bot, "trainee42", "moeder-brief")
+    play(c, room, ["Goedemiddag, ik ben Sanne van Jeugdbescherming."])
+    c.send(room, "!stop")
+    c.wait_for(lambda: any(n.startswith("Einde van de oefening")
+                           for n in notices(c, room)), what="the end")
+    settle(c, room)
+    check(bot.kill(signal.SIGTERM) == 0, "SIGTERM exits 0")
+    bot.start()
+    n = len(notices(c, room))
+    c.send(room, "!nabespreking")
+    c.wait_for(lambda: len(notices(c, room)) > n, timeout=60,
+               what="an answer after the restart")
+    settle(c, room)
+    got = notices(c, room)[n:]
+    check(any(x.startswith("Einde van de oefening") for x in got),
+          f"the debrief after a restart: {got}")
+
+
+def test_replay_no_probing(hs, bot):
+    """!terugkijken gives one answer for a session that does not exist
+    and one that is not yours."""
+    c, room = open_room(hs, bot, "trainee43", "moeder-brief")
+    play(c, room, ["Hallo, ik ben Lotte."])
+    db = bot.db()
+    sid, top = db.execute("SELECT (SELECT id FROM sessions WHERE room = ?"
+                          " ORDER BY id DESC LIMIT 1), max(id) FROM"
+                          " sessions", (room,)).fetchone()
+    db.close()
+    o, oroom = open_room(hs, bot, "trainee44")
+    answers = []
+    for n in (sid, top + 1000):
+        k = len(notices(o, oroom))
+        o.send(oroom, f"!terugkijken {n}")
+        o.wait_for(lambda: len(notices(o, oroom)) > k, what="an answer")
+        settle(o, oroom)
+        got = notices(o, oroom)[k:]
+        check(len(got) == 1, f"one answer: {got}")
+        answers.append(got[0].replace(str(n), "N"))
+    check(answers[0] == answers[1], f"the same answer for 'not yours' and "
+          f"'does not exist': {answers}")
+    check(not any(x.startswith("Terugkijken") for x in notices(o, oroom)),
+          "no replay for someone who did not take part")
+    # the trainee may replay their own
+    c.send(room, f"!terugkijken {sid} 50")
+    c.wait_for(lambda: any(n.startswith("Einde van de terugblik")
+                           for n in notices(c, room)), timeout=120,
+               what="the trainee's own replay")
+
+
+def test_command_rate_limit(hs, bot):
+    """One user's commands are limited, with one notice; other users
+    are not held up, and the user is served again after a pause."""
+    t = hs.client("trainee45")
+    other = hs.client("trainee46")
+    room = t.create_room(invite=[BOT, other.user_id])
+    other.join(room)
+    t.wait_for(lambda: notices(t, room), what="greeting")
+    settle(t, room)
+    for _ in range(15):
+        t.send(room, "!rollen")
+    other.send(room, "!rollen")
+    settle(t, room, quiet=3)
+    # from the server: a sync this busy comes back limited
+    q = urllib.parse.quote(room, safe="")
+    evs = t._req("GET", f"/rooms/{q}/messages",
+                 query={"dir": "b", "limit": "100"})["chunk"]
+    got = [e["content"].get("body", "") for e in reversed(evs)
+           if e.get("sender") == BOT and e.get("type") == "m.room.message"]
+    roles = [x for x in got if x.startswith("Trainee:")]
+    slow = [x for x in got if x.startswith("Rustig aan")]
+    check(len(slow) == 1 and t.user_id in slow[0],
+          f"one notice to the flooding user: {slow}")
+    check(7 <= len(roles) <= 9, f"the burst and the other user's answered"
+          f" ({len(roles)} of 16)")
+    time.sleep(13)
+    k = len(notices(t, room))
+    t.send(room, "!rollen")
+    t.wait_for(lambda: any(x.startswith("Trainee:")
+                           for x in notices(t, room)[k:]),
+               what="served again after a pause")
+
+
+def test_cross_room_note(hs, bot):
+    """A coach of one room replying there to a persona event of another
+    room's rehearsal makes no note on that rehearsal."""
+    t = hs.client("trainee47")
+    coach = hs.client("coach")
+    room = t.create_room(invite=[BOT, coach.user_id])
+    coach.join(room)
+    t.wait_for(lambda: notices(t, room), what="greeting")
+    t.send(room, "!start moeder-brief")
+    t.wait_for(lambda: persona_msgs(t, room), what="opening")
+    settle(t, room)
+    target = t.messages(room, BOT, "m.text")[-1]["event_id"]
+    # someone makes a friend coach (power level 50) in their own room
+    x = hs.client("trainee48")
+    y = hs.client("trainee49")
+    own = x._req("POST", "/createRoom", {
+        "preset": "private_chat", "invite": [BOT, y.user_id],
+        "power_level_content_override": {"users": {x.user_id: 100,
+                                                   y.user_id: 50}}}
+    )["room_id"]
+    y.join(own)
+    x.wait_for(lambda: notices(x, own), what="greeting")
+    y.send(own, "", content={
+        "msgtype": "m.text", "body": "Vals: een notitie uit een andere kamer",
+        "m.relates_to": {"m.in_reply_to": {"event_id": target}}})
+    # Synapse refuses a thread or reaction across rooms; should one get
+    # through (another server), it must not count either
+    for send in (lambda: y.send(own, "", content={
+                     "msgtype": "m.text", "body": "Vals: ook in een thread",
+                     "m.relates_to": {"rel_type": "m.thread",
+                                      "event_id": target}}),
+                 lambda: y.send_event(own, "m.reaction", {"m.relates_to": {
+                     "rel_type": "m.annotation", "event_id": target,
+                     "key": "👎"}})):
+        try:
+            send()
+        except MatrixError as e:
+            check(e.status == 400, f"refused by the server: {e}")
+    # a real coach's note in the rehearsal's own room still counts, and
+    # so does a reply from its coach room
+    coach.send(room, "", content={
+        "msgtype": "m.text", "body": "Echt: mooi begin.",
+        "m.relates_to": {"rel_type": "m.thread", "event_id": target}})
+    coach.send(room, "!coachkamer")
+    side = coach.wait_for(lambda: next(iter(coach.invites - {room}), None),
+                          timeout=30, what="an invite to the coach room")
+    coach.join(side)
+    coach.wait_for(lambda: notices(coach, side), what="coach room intro")
+    coach.send(side, "", content={
+        "msgtype": "m.text", "body": "Echt: uit de coachkamer.",
+        "m.relates_to": {"m.in_reply_to": {"event_id": target}}})
+    time.sleep(3)
+    settle(t, room)
+    settle(x, own)
+    db = bot.db()
+    sid = db.execute("SELECT max(id) FROM sessions WHERE room = ?",
+                     (room,)).fetchone()[0]
+    notes = db.execute("SELECT author, text FROM annotations WHERE"
+                       " session_id = ?", (sid,)).fetchall()
+    db.close()
+    check(("@coach:localhost", "Echt: mooi begin.") in notes and
+          ("@coach:localhost", "Echt: uit de coachkamer.") in notes,
+          f"the coach's notes are stored: {notes}")
+    check(not any(a == y.user_id for a, _ in notes),
+          f"no note from another room: {notes}")
+    t.send(room, "!einde")   # trainee is no coach: refused, stays open
+    coach.send(room, "!einde")
+    t.wait_for(lambda: any(n.startswith("Einde van de oefening")
+                           for n in notices(t, room)), what="debrief")
+    end = [n for n in notices(t, room)
+           if n.startswith("Einde van de oefening")][-1]
+    check("Vals" not in end and "👎" not in end,
+          "the debrief has no note from another room")
+
+
+class CountingProxy:
+    """A reverse proxy between the bot and Synapse that counts requests
+    by path, so a test can see what the bot asked the server."""
+
+    def __init__(self, upstream):
+        import http.client
+        import http.server
+        import threading
+        import urllib.parse as up
+        self.paths = []
+        target = up.urlsplit(upstream)
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def relay(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                outer.paths.append((self.command, self.path))
+                conn = http.client.HTTPConnection(target.hostname,
+                                                  target.port, timeout=120)
+                hdrs = {k: v for k, v in self.headers.items()
+                        if k.lower() not in ("host", "connection")}
+                try:
+                    conn.request(self.command, self.path, body, hdrs)
+                    r = conn.getresponse()
+                    data = r.read()
+                except OSError:
+                    self.close_connection = True
+                    return
+                try:
+                    self.send_response(r.status)
+                    for k, v in r.getheaders():
+                        if k.lower() not in ("transfer-encoding",
+                                             "connection",
+                                             "content-length"):
+                            self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:   # the bot went away (a restart)
+                    self.close_connection = True
+                conn.close()
+            do_GET = do_PUT = do_POST = do_DELETE = relay
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+
+    def count(self, needle):
+        return sum(1 for _, p in self.paths if needle in p)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_leave_from_sync(hs, bot):
+    """Members leaving one by one: the bot follows who is in the room
+    from /sync (at most one /joined_members for a room it did not know
+    yet, not one per leave), leaves with the last human, and forgets
+    what it kept about the room."""
+    import urllib.parse as up
+    proxy = CountingProxy(hs.url)
+    bot.extra["homeserver"] = proxy.url
+    bot.reconfigure(typing=False)
+    pbot = bot
+    try:
+        t = hs.client("trainee50")
+        guests = [hs.client(f"trainee{51 + i}") for i in range(3)]
+        room = t.create_room(invite=[BOT] + [g.user_id for g in guests])
+        for g in guests:
+            g.join(room)
+        t.wait_for(lambda: notices(t, room), what="greeting")
+        t.send(room, "!start moeder-brief")
+        t.wait_for(lambda: persona_msgs(t, room), what="opening")
+        settle(t, room)
+        db = pbot.db()
+        meta = db.execute("SELECT count(*) FROM meta WHERE key LIKE ?",
+                          ("%:" + room,)).fetchone()[0]
+        db.close()
+        check(meta >= 2, f"creator and power levels kept ({meta} rows)")
+        for g in guests:
+            g.leave(room)
+            time.sleep(1.5)
+        t.leave(room)
+        end = time.time() + 30
+        left = 1
+        while time.time() < end and left:
+            time.sleep(1)
+            db = pbot.db()
+            left = db.execute("SELECT count(*) FROM rooms WHERE room = ?",
+                              (room,)).fetchone()[0]
+            db.close()
+        check(left == 0, "the bot left with the last human")
+        db = pbot.db()
+        meta = db.execute("SELECT key FROM meta WHERE key LIKE ?",
+                          ("%:" + room,)).fetchall()
+        open_ = db.execute("SELECT count(*) FROM sessions WHERE room = ?"
+                           " AND ended_ms = 0", (room,)).fetchone()[0]
+        db.close()
+        asked = proxy.count(up.quote(room, safe="") + "/joined_members")
+        problems = [p for ok, p in (
+            (not meta, f"meta rows left for the room: {meta}"),
+            (open_ == 0, "the rehearsal is still open"),
+            (asked <= 1, f"/joined_members {asked} times for 4 leaves"))
+            if not ok]
+        check(not problems, "; ".join(problems))
+    finally:
+        del bot.extra["homeserver"]
+        bot.reconfigure(typing=False)
+        proxy.close()
+
+
 TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
          test_invites_and_leaving, test_typing_and_receipts, test_coaching,
-         test_outage,
+         test_outage, test_debrief_access, test_debrief_after_restart,
+         test_replay_no_probing, test_command_rate_limit,
+         test_cross_room_note, test_leave_from_sync,
          test_rate_limited, test_gap_after_outage, test_event_size,
          test_replay_fairness]
 

@@ -31,7 +31,7 @@ import urllib.parse
 import olm
 from nio import (AsyncClient, AsyncClientConfig, EnableEncryptionBuilder,
                  DummyEvent, LoginResponse, MegolmEvent, RoomKeyRequest,
-                 RoomPreset)
+                 RoomKeyRequestCancellation, RoomPreset)
 from nio.exceptions import EncryptionError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -925,11 +925,194 @@ def answers(st, line, what):
     check(trainee_turns(bot, room) == before + [line], f"stored with {what}")
 
 
+# --- growth and integrity (issue 10) ----------------------------------------
+
+def test_encrypted_state_ignored(st):
+    """An encrypted state event that decrypts to m.room.create (or
+    m.room.power_levels) does not change who created the room or who
+    coaches: the trainee, who made the room, stays no coach."""
+    t, room = st.session()
+    bot = st.bot
+    q = urllib.parse.quote(room, safe="")
+    for etype, content in (
+            ("m.room.create", {"creator": "@niemand:localhost",
+                               "room_version": "10"}),
+            ("m.room.power_levels", {"users": {t.user_id: 50,
+                                               BOT: 100}})):
+        c = t.c.olm.group_encrypt(room, {"type": etype, "content": content})
+        t.raw._req("PUT", f"/rooms/{q}/state/m.room.encrypted/", c)
+    n = len(notices(t, room))
+    t.send(room, "!pauze")
+    t.wait_for(lambda: len(notices(t, room)) > n, what="an answer")
+    settle(t, room)
+    got = notices(t, room)[n:]
+    check(any("!pauze is voor een coach of een trainer" in x for x in got)
+          and not any("staat even stil" in x for x in got),
+          f"the trainee is still no coach: {got}")
+    db = bot.db()
+    creator = db.execute("SELECT value FROM meta WHERE key = ?",
+                         ("creator:" + room,)).fetchone()
+    pl = db.execute("SELECT value FROM meta WHERE key = ?",
+                    ("pl:" + room,)).fetchone()
+    db.close()
+    check(creator == (t.user_id,), f"creator from the real state: "
+          f"{creator}")
+    check(pl and t.user_id + '":50' not in pl[0].replace(" ", ""),
+          f"power levels from the real state: {pl}")
+
+
+def test_unreadable_flood(st):
+    """30 encrypted events from 30 unknown sessions: at most 20 kept for
+    the sender in the room, one notice, no more than 20 key requests."""
+    f = st.client("trainee60", "flood")
+    bot = st.bot
+    room = f.create_dm([BOT])
+    f.wait_for(lambda: notices(f, room), timeout=60, what="greeting")
+
+    def bot_said():
+        """What the bot sent in the room, from the server (a client's
+        sync this busy comes back limited), decrypted by f."""
+        out = []
+        for e in raw_timeline(f, room):
+            if e.get("sender") != BOT or "state_key" in e or \
+                    e.get("type") != "m.room.encrypted":
+                continue
+            e.setdefault("room_id", room)
+            try:
+                d = f.c.decrypt_event(MegolmEvent.from_dict(e))
+                out.append(d.source.get("content", {}).get("body", ""))
+            except Exception as x:
+                out.append(f"? {x}")
+        return out
+    before = len(bot_said())
+    for i in range(30):
+        unknown_session_send(f, room, [f"Onleesbaar {i}"])
+
+    def told():
+        db = bot.db()
+        try:
+            return db.execute("SELECT count(*) FROM crypto WHERE kind ="
+                              " 'told' AND k1 = ?", (room,)).fetchone()[0]
+        finally:
+            db.close()
+    f.wait_for(told, timeout=60, what="the bot reading the flood")
+    end = time.time() + 30
+    last, since = -1, time.time()
+    while time.time() < end and time.time() - since < 5:
+        f.sync(timeout_ms=500)
+        if told() != last:
+            last, since = told(), time.time()
+    time.sleep(3)
+    said = bot_said()[before:]
+    db = bot.db()
+    waiting = db.execute("SELECT count(*) FROM crypto WHERE kind = 'wait'"
+                         " AND k3 = ?", (room,)).fetchone()[0]
+    db.close()
+    reqs = [e for e in f.to_device if isinstance(e, RoomKeyRequest)
+            and e.sender == BOT]
+    check(len(said) == 1 and said[0].startswith(UNREADABLE),
+          f"one notice for 30 unreadable events, got {len(said)}: "
+          f"{[x[:40] for x in said[:3]]}")
+    check(waiting == 20, f"20 events kept for the sender, {waiting}")
+    check(told() <= 20 and len(reqs) <= 20,
+          f"at most 20 key requests ({told()} rows, {len(reqs)} seen)")
+    check(bot.proc.poll() is None, "bot still running")
+
+
+def test_key_request_cancelled(st):
+    """Once the key of a waiting message comes, the bot withdraws its
+    m.room_key_request (action request_cancellation, same request id)."""
+    t, room = st.session()
+    bot = st.bot
+    dev = bot_device(t.raw)[0]
+    line = "Ik wil nog iets vertellen over school."
+    sid, sk = unknown_session_send(t, room, [line])
+    req = t.wait_for(lambda: [e for e in t.to_device
+                              if isinstance(e, RoomKeyRequest) and
+                              e.sender == BOT and e.session_id == sid],
+                     timeout=60, what="the key request")[0]
+    send_room_key(t, BOT, dev, room, sid, sk)
+    cancel = t.wait_for(lambda: [e for e in t.to_device
+                                 if isinstance(e, RoomKeyRequestCancellation)
+                                 and e.sender == BOT and
+                                 e.request_id == req.request_id],
+                        timeout=60, what="the request's cancellation")
+    check(cancel[0].requesting_device_id == dev, "from the bot's device")
+    end = time.time() + 60
+    while line not in trainee_turns(bot, room) and time.time() < end:
+        t.sync(timeout_ms=1000)
+    check(line in trainee_turns(bot, room), "the message was read")
+    drain(bot, t, room)
+    db = bot.db()
+    left = db.execute("SELECT count(*) FROM crypto WHERE kind = 'kreq' AND"
+                      " k1 = ?", (sid,)).fetchone()[0]
+    db.close()
+    check(left == 0, "the request is forgotten")
+
+
+def test_expiry(st):
+    """Waiting, told and seen rows older than 7 days go; a replay of a
+    message whose seen row expired is still refused."""
+    t, room = st.session()
+    bot = st.bot
+    answers(st, "Hoe gaat het vandaag met je?", "a line to expire")
+    old = int(time.time() * 1000) - 8 * 24 * 3600 * 1000
+    check(bot.kill(signal.SIGTERM) == 0, "SIGTERM exits 0")
+    db = bot.db()
+    seen = db.execute(
+        "SELECT c.k1, c.k2, c.k3, c.value FROM crypto c JOIN turns t ON"
+        " t.event_id = c.value WHERE c.kind = 'seen' AND t.speaker ="
+        " 'trainee' ORDER BY t.id DESC LIMIT 1").fetchone()
+    check(seen, "a seen row of a trainee message")
+    db.execute("UPDATE crypto SET n = ? WHERE kind = 'seen' AND k1 = ? AND"
+               " k2 = ? AND k3 = ?", (old, *seen[:3]))
+    for row in (("wait", "oude-sessie", "$oud", room, "{}"),
+                ("told", room, "@oud:localhost", "oude-sessie", "1"),
+                ("told1", room, "@oud:localhost", "", "1")):
+        db.execute("INSERT INTO crypto (kind, k1, k2, k3, value, n) VALUES"
+                   " (?, ?, ?, ?, ?, ?)", (*row, old))
+    db.commit()
+    db.close()
+    bot.start()
+
+    def left():
+        db = bot.db()
+        try:
+            return db.execute(
+                "SELECT kind FROM crypto WHERE kind IN ('wait', 'told',"
+                " 'told1', 'seen') AND n <= ?", (old,)).fetchall()
+        finally:
+            db.close()
+    end = time.time() + 60
+    while left() and time.time() < end:
+        time.sleep(1)
+    check(not left(), f"old rows expired: {left()}")
+    db = bot.db()
+    floor = db.execute("SELECT n FROM crypto WHERE kind = 'seenmax' AND"
+                       " k1 = ? AND k2 = ?", seen[:2]).fetchone()
+    db.close()
+    check(floor and floor[0] >= int(seen[2]), f"the session's expired "
+          f"index is kept: {floor} for index {seen[2]}")
+    # the expired message again, as a new event: still a replay
+    before = trainee_turns(bot, room)
+    orig = raw_event(t, room, seen[3])
+    put_raw(t, room, "m.room.encrypted", orig["content"])
+    sentinel = "Dan praten we straks verder."
+    n = len(persona_msgs(t, room))
+    t.send(room, sentinel)
+    t.wait_for(lambda: len(persona_msgs(t, room)) > n, timeout=60,
+               what="the answer to the real line")
+    drain(bot, t, room)
+    check(trainee_turns(bot, room) == before + [sentinel],
+          f"the replay was refused: {trainee_turns(bot, room)[len(before):]}")
+
+
 TESTS = [test_harness_nio_pair, test_encrypted_dm_greeting,
          test_full_rehearsal, test_restart_mid_session, test_second_device,
          test_coach_joins, test_cross_signing, test_replay_and_tamper,
          test_late_key, test_wedged_session, test_rotation_on_leave,
-         test_rotation_by_count,
+         test_rotation_by_count, test_encrypted_state_ignored,
+         test_unreadable_flood, test_key_request_cancelled, test_expiry,
          test_pickle_key]
 
 
