@@ -19,6 +19,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Options: "--name value" or "--name=value"; flags without value. */
 struct opts {
