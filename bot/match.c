@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
+
 /* A pattern with many wildcards could backtrack a lot on a long message;
  * each match_run gets this many steps per intent, then gives up. In the
  * first-word index every (pattern, start) try draws from one pool of
@@ -211,6 +213,13 @@ void match_release(struct match *m)
 	free(m->neg);
 	free(m->present);
 	free(m->pfx);
+	free(m->how);
+	free(m->conf);
+	free(m->model_clause);
+	free(m->mfeat);
+	free(m->mfclause);
+	free(m->mstamp);
+	free(m->macc);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -236,6 +245,12 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->hit, cap, ni);
 		cap = m->intent_cap;
 		XGROW(m->span, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->how, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->conf, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->model_clause, cap, ni);
 		m->intent_cap = cap;
 	}
 	if (s->nwords + 1 > m->present_cap) {
@@ -393,6 +408,12 @@ void match_run(struct match *m, const struct script *s, const char *text,
 				  &m->span[r->intent]))
 			m->hit[r->intent] = 1;
 	}
+	for (size_t i = 0; i < s->nintents; i++) {
+		m->how[i] = m->hit[i] ? MATCH_BY_PATTERN : 0;
+		m->conf[i] = m->hit[i] ? 1.0f : 0.0f;
+		m->model_clause[i] = 0;
+	}
+	model_run(s->model, m, text, len);
 }
 
 int match_intent(struct match *m, const struct script *s, uint32_t intent,

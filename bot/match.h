@@ -19,11 +19,29 @@ struct match_span {
 	uint32_t len;     /* 0: no span */
 };
 
+/* How an intent was found (struct match's how). */
+enum match_how { MATCH_BY_PATTERN = 1, MATCH_BY_MODEL = 2 };
+
 struct match {
 	struct norm norm;
 	const struct script *script;   /* of the last match_run */
 	uint8_t *hit;                  /* per intent: 1 if it matched */
-	struct match_span *span;       /* per intent: what matched */
+	struct match_span *span;       /* per intent: what matched (a
+					* model hit: its whole clause) */
+	uint8_t *how;                  /* per intent: enum match_how of a
+					* hit, 0 when not hit */
+	float *conf;                   /* per intent: 1 for a pattern hit,
+					* else the model's confidence 0..1
+					* (0 without a model) */
+	uint32_t *model_clause;        /* per intent: the clause (token
+					* clause index) the model scored
+					* best, for a model hit */
+	/* private model scratch (model.c) */
+	uint32_t *mfeat, *mfclause, *mstamp;
+	size_t mfeat_cap, mfclause_cap, nmfeat, mstamp_cap;
+	uint32_t mstamp_gen;
+	float *macc;
+	size_t macc_cap;
 	/* private scratch */
 	uint32_t *ids;
 	uint32_t *clause_end;
