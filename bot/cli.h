@@ -26,6 +26,7 @@ struct opts {
 	const char *seed, *db, *format, *output, *speed, *transcripts;
 	const char *days, *config;
 	int json;
+	int patterns_only;       /* --alleen-patronen (eval) */
 	const char *args[64];   /* positional */
 	int nargs;
 };

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "corpus.h"
 #include "engine.h"
+#include "model.h"
 
 #define EVAL_SEED 1
 #define EVAL_TOP_CONFUSED 10
@@ -44,6 +45,7 @@ struct stats {
 };
 
 struct run {
+	int patterns_only;       /* model hits are taken back */
 	const char *path;
 	const struct script *s;
 	struct corpus c;
@@ -192,6 +194,17 @@ static void score_points(struct stats *st, const struct script *s,
 	}
 }
 
+/* For --alleen-patronen: what the engine did before the model. */
+static void drop_model_hits(struct match *m, const struct script *s)
+{
+	for (size_t i = 0; i < s->nintents; i++)
+		if (m->how[i] == MATCH_BY_MODEL) {
+			m->hit[i] = 0;
+			m->how[i] = 0;
+			m->span[i].len = 0;
+		}
+}
+
 static void play_corpus(struct run *r)
 {
 	const struct script *s = r->s;
@@ -218,6 +231,8 @@ static void play_corpus(struct run *r)
 			for (size_t v = 0; v < s->nvars; v++)
 				before[v] = engine_var(e, v);
 			match_run(&m, s, t->text, strlen(t->text));
+			if (r->patterns_only)
+				drop_model_hits(&m, s);
 			score_intents(st, s, &m, t);
 			if (engine_turn_matched(e, &m, t->text, &out) < 0) {
 				st->after_end++;
@@ -315,6 +330,43 @@ static void pct(const char *what, size_t a, size_t b)
 		printf("%s - (0/0)", what);
 }
 
+static void print_model(const struct script *s, int patterns_only)
+{
+	const struct model_info *mi = model_info(s->model);
+
+	if (patterns_only || !mi) {
+		printf("  leermodel: %s\n", patterns_only ? "uit "
+		       "(--alleen-patronen)" : "geen");
+		return;
+	}
+	printf("  leermodel: %zu teksten (%zu uit %s), %zu kenmerken, "
+	       "drempel %.2f; leave-one-out F1 patronen %.3f, met model "
+	       "%.3f\n", mi->nsamples, mi->ncorpus, s->train_path ?
+	       s->train_path : "geen corpus", mi->nfeatures,
+	       (double)mi->threshold, (double)mi->loo_f1_pat,
+	       (double)mi->loo_f1);
+}
+
+static json_t *model_json(const struct script *s, int patterns_only)
+{
+	const struct model_info *mi = model_info(s->model);
+	json_t *j;
+
+	if (patterns_only || !mi)
+		return json_null();
+	j = json_object();
+	json_object_set_new(j, "teksten", json_integer(
+		(json_int_t)mi->nsamples));
+	json_object_set_new(j, "uit_corpus", json_integer(
+		(json_int_t)mi->ncorpus));
+	json_object_set_new(j, "kenmerken", json_integer(
+		(json_int_t)mi->nfeatures));
+	json_object_set_new(j, "drempel", json_real(mi->threshold));
+	json_object_set_new(j, "loo_f1_patronen", json_real(mi->loo_f1_pat));
+	json_object_set_new(j, "loo_f1", json_real(mi->loo_f1));
+	return j;
+}
+
 static void print_run(struct run *r)
 {
 	const struct script *s = r->s;
@@ -324,6 +376,7 @@ static void print_run(struct run *r)
 
 	printf("== %s (%s): %zu gesprekken, %zu beurten\n", s->id, r->path,
 	       st->nconvs, st->nturns);
+	print_model(s, r->patterns_only);
 	printf("  %-28s %5s %5s %5s  %s\n", "bedoeling", "prec", "rec", "F1",
 	       "(goed/onterecht/gemist)");
 	for (size_t i = 0; i < s->nintents; i++) {
@@ -477,6 +530,7 @@ static json_t *run_json(struct run *r)
 	json_object_set_new(j, "gesprekken", json_integer(
 		(json_int_t)st->nconvs));
 	json_object_set_new(j, "beurten", json_integer((json_int_t)st->nturns));
+	json_object_set_new(j, "leermodel", model_json(s, r->patterns_only));
 	for (size_t i = 0; i < s->nintents; i++) {
 		const struct count *c = &st->intent[i];
 
@@ -601,10 +655,11 @@ int cmd_eval(int argc, char **argv)
 	size_t nruns = 0;
 	int rc = 2;
 
-	if (cli_opts(argc, argv, &o, "json") < 0)
+	if (cli_opts(argc, argv, &o, "json alleen-patronen") < 0)
 		return 2;
 	if (!o.nargs) {
-		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json]\n"
+		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json] "
+			"[--alleen-patronen]\n"
 			"  CORPUS: tests/corpus/<deel>/<scenario>.txt\n");
 		return 2;
 	}
@@ -617,6 +672,7 @@ int cmd_eval(int argc, char **argv)
 		char *id = scenario_of(o.args[i]);
 
 		r->path = o.args[i];
+		r->patterns_only = o.patterns_only;
 		r->s = catalog_find(&cat, id);
 		if (!r->s || strcmp(r->s->id, id) != 0) {
 			struct loc l = { o.args[i], 1, 1 };

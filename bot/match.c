@@ -220,6 +220,7 @@ void match_release(struct match *m)
 	free(m->mfclause);
 	free(m->mstamp);
 	free(m->macc);
+	free(m->mtouch);
 	memset(m, 0, sizeof(*m));
 }
 

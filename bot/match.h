@@ -42,6 +42,8 @@ struct match {
 	uint32_t mstamp_gen;
 	float *macc;
 	size_t macc_cap;
+	uint32_t *mtouch;
+	size_t mtouch_cap;
 	/* private scratch */
 	uint32_t *ids;
 	uint32_t *clause_end;

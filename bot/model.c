@@ -16,26 +16,36 @@
 #include "match.h"
 #include "script.h"
 
-#define ALPHA 0.5             /* additive smoothing of the counts */
 #define STEM_LEN 5            /* letters of the crude stem feature */
 #define MIN_THRESHOLD 0.5f    /* never guess below this confidence */
-#define NBINS 480             /* score histogram for calibration */
-#define BIN_LO (-60.0)
-#define BIN_W 0.25
+#define NBINS 400             /* score histogram for calibration */
+#define BIN_LO (-2.0)
+#define BIN_W 0.01
+#ifndef MODEL_MAX_DF
+#define MODEL_MAX_DF 0.15     /* features in more texts carry no weight */
+#endif
+#ifndef MODEL_MARGIN
+#define MODEL_MARGIN 1.0f     /* weight of "the nearest text has it" */
+#endif
 
 struct model {
 	size_t nintents;
 	size_t nfeat;
+	size_t nsamples;
 	uint64_t *keys;           /* open addressing, cap slots; 0 empty */
 	uint32_t *rows;           /* slot -> feature row */
 	size_t cap;
-	float *w;                 /* nfeat * nintents */
-	float *prior;             /* nintents */
+	float *idf;               /* per row */
+	uint32_t *post_off;       /* per row: postings post_off[r..r+1) */
+	uint32_t *post_sample;
+	float *post_w;            /* idf / |sample vector| */
+	uint32_t *lab_off;        /* per sample: its intents lab[..) */
+	uint32_t *lab;            /* NEG_BIT set: the sample is a 'nee:'
+				   * of that intent */
 	float threshold_score;    /* score from which the model fires */
 	float platt_a, platt_b;   /* confidence = 1/(1+exp(-(a*s+b))) */
 	struct model_info info;
 };
-
 /* ------------------------------------------------------------ features */
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -48,6 +58,9 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	}
 	return h;
 }
+
+#define NEG_BIT 0x80000000u
+#define NEG_KEY 0x6e65676174696f6eull
 
 static uint64_t fkey(char kind, const char *a, size_t la, const char *b,
 		     size_t lb)
@@ -62,53 +75,27 @@ static uint64_t fkey(char kind, const char *a, size_t la, const char *b,
 	return h ? h : 1;
 }
 
-/* Calls emit(key, clause, ctx) for every feature of every clause of the
- * normalised message n (text: the original, for the question mark). */
+/* Calls emit(key, clause, ctx) for every feature of the normalised
+ * message n: each word, its first STEM_LEN letters, each pair of
+ * neighbouring words in one clause, and NEG_KEY for a negation word (a
+ * frequent feature that is never pruned: "ik geloof je niet" must not
+ * look like "ik geloof je"). */
 typedef void (*emit_fn)(uint64_t key, uint32_t clause, void *ctx);
 
-static int ends_in_question(const struct norm *n, size_t last,
-			    const char *text, size_t len)
+static void features(const struct norm *n, emit_fn emit, void *ctx)
 {
-	size_t p = (size_t)n->tok[last].src_start + n->tok[last].src_len;
+	for (size_t k = 0; k < n->ntok; k++) {
+		const struct norm_token *t = &n->tok[k];
 
-	while (p < len && (text[p] == ' ' || text[p] == '"' ||
-			   text[p] == '\''))
-		p++;
-	return p < len && text[p] == '?';
-}
-
-static void features(const struct norm *n, const char *text, size_t len,
-		     emit_fn emit, void *ctx)
-{
-	size_t i = 0;
-
-	while (i < n->ntok) {
-		uint32_t cl = n->tok[i].clause;
-		size_t j = i;
-		int neg = 0;
-
-		while (j < n->ntok && n->tok[j].clause == cl)
-			j++;
-		emit(fkey('^', n->tok[i].word, n->tok[i].len, NULL, 0), cl,
-		     ctx);
-		for (size_t k = i; k < j; k++) {
-			const struct norm_token *t = &n->tok[k];
-
-			emit(fkey('w', t->word, t->len, NULL, 0), cl, ctx);
-			if (t->len > STEM_LEN)
-				emit(fkey('p', t->word, STEM_LEN, NULL, 0), cl,
-				     ctx);
-			if (k + 1 < j)
-				emit(fkey('b', t->word, t->len,
-					  n->tok[k + 1].word,
-					  n->tok[k + 1].len), cl, ctx);
-			neg |= norm_is_negation(t->word);
-		}
-		if (neg)
-			emit(fkey('n', "", 0, NULL, 0), cl, ctx);
-		if (text && ends_in_question(n, j - 1, text, len))
-			emit(fkey('?', "", 0, NULL, 0), cl, ctx);
-		i = j;
+		emit(fkey('w', t->word, t->len, NULL, 0), t->clause, ctx);
+		if (norm_is_negation(t->word))
+			emit(NEG_KEY, t->clause, ctx);
+		if (t->len > STEM_LEN)
+			emit(fkey('p', t->word, STEM_LEN, NULL, 0), t->clause,
+			     ctx);
+		if (k + 1 < n->ntok && n->tok[k + 1].clause == t->clause)
+			emit(fkey('b', t->word, t->len, n->tok[k + 1].word,
+				  n->tok[k + 1].len), t->clause, ctx);
 	}
 }
 
@@ -144,6 +131,7 @@ struct sample {
 	uint32_t *crow;
 	size_t ncfeat;
 	int corpus;
+	long not_intent;       /* a 'nee:' of this intent, or -1 */
 };
 
 struct trainer {
@@ -213,12 +201,13 @@ static void add_sample(struct trainer *tr, struct match *m, const char *text,
 
 	match_run(m, s, text, strlen(text));
 	tr->ntmp = 0;
-	features(&m->norm, text, strlen(text), collect, tr);
+	features(&m->norm, collect, tr);
 	XGROW(tr->sm, tr->sm_cap, tr->nsm + 1);
 	sm = &tr->sm[tr->nsm++];
 	memset(sm, 0, sizeof(*sm));
 	sm->text = text;
 	sm->corpus = corpus;
+	sm->not_intent = -1;
 	sm->pos = xcalloc(ni + 1, 1);
 	sm->pat = xcalloc(ni + 1, 1);
 	for (size_t i = 0; i < ni; i++)
@@ -260,51 +249,78 @@ static void sample_release(struct sample *sm)
 	free(sm->crow);
 }
 
-/* Counts over all samples; LOO subtracts one sample from them. */
-struct counts {
-	uint32_t *ncf;            /* nfeat * nintents: samples of c with f */
-	uint32_t *nf;             /* nfeat: samples with f */
-	double *len_c;            /* nintents: features in samples of c */
-	double len_all;
-	uint32_t *docs_c;         /* nintents: samples of c */
-	uint32_t docs;
-	double *logk;             /* log(k + ALPHA), k < nlog */
-	size_t nlog;
+/* Scratch for scoring: a dot product per training text, the texts
+ * touched, and per intent the best similarity of a text that has it. */
+struct scratch {
+	float *dot;               /* nsamples, all 0 between calls */
+	uint32_t *touched;
+	float *pos, *neg;         /* nintents each */
 };
 
-static double lg(const struct counts *ct, uint32_t k)
+/* Scores of every intent for the distinct rows[0..n) (one clause or a
+ * whole message), leaving sample `skip` out (-1: none): the cosine of
+ * the nearest text that has the intent, plus MODEL_MARGIN times how far
+ * that is from the nearest text of all (0 when the nearest has it).
+ * An intent with a 'nee:' sentence at least as close scores -1.
+ * That score is never above the cosine, so texts closer than floor are
+ * all that can lift an intent to floor or beyond: the others are skipped
+ * (their intents then score -1). */
+static void knn(const struct model *md, const uint32_t *rows, size_t n,
+		long skip, float floor, struct scratch *sc, float *out)
 {
-	return k < ct->nlog ? ct->logk[k] : log((double)k + ALPHA);
-}
+	size_t ni = md->nintents, nt = 0;
+	float qn = 0, nearest = 0;
 
-/* Scores of every intent for the features of one clause (rows[0..n))
- * of sample sm, with sm's own counts taken out when loo. */
-static void score_rows(const struct counts *ct, size_t ni, size_t nfeat,
-		       const struct sample *sm, int loo, const uint32_t *rows,
-		       size_t n, double *out)
-{
-	double v = (double)nfeat * ALPHA;
-	double ldocs = (double)ct->docs - (loo ? 1 : 0);
-	double llen = ct->len_all - (loo ? (double)sm->nfeat : 0);
-
-	for (size_t c = 0; c < ni; c++) {
-		int in = loo && sm->pos[c];
-		double dc = (double)ct->docs_c[c] - in;
-		double lc = ct->len_c[c] - (in ? (double)sm->nfeat : 0);
-		double lnc = llen - lc;
-		double dpos = log(lc + v), dneg = log(lnc + v);
-		double sc = log(dc + ALPHA) - log(ldocs - dc + ALPHA);
-
-		for (size_t k = 0; k < n; k++) {
-			uint32_t r = rows[k];
-			uint32_t a = ct->ncf[(size_t)r * ni + c] -
-				     (uint32_t)in;
-			uint32_t b = ct->nf[r] - (loo ? 1u : 0u) - a;
-
-			sc += lg(ct, a) - dpos - lg(ct, b) + dneg;
-		}
-		out[c] = sc;
+	for (size_t c = 0; c < ni; c++)
+		sc->pos[c] = sc->neg[c] = 0;
+	for (size_t k = 0; k < n; k++)
+		qn += md->idf[rows[k]] * md->idf[rows[k]];
+	if (qn <= 0) {
+		for (size_t c = 0; c < ni; c++)
+			out[c] = -1;
+		return;
 	}
+	qn = 1.0f / sqrtf(qn);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t r = rows[k];
+		float q = md->idf[r] * qn;
+
+		if (q == 0)
+			continue;
+		for (uint32_t p = md->post_off[r]; p < md->post_off[r + 1];
+		     p++) {
+			uint32_t x = md->post_sample[p];
+
+			if (sc->dot[x] == 0)
+				sc->touched[nt++] = x;
+			sc->dot[x] += q * md->post_w[p];
+		}
+	}
+	for (size_t t = 0; t < nt; t++) {
+		uint32_t x = sc->touched[t];
+		float d = sc->dot[x];
+
+		sc->dot[x] = 0;
+		if ((long)x == skip)
+			continue;
+		if (d > nearest)
+			nearest = d;
+		if (d < floor)
+			continue;
+		for (uint32_t l = md->lab_off[x]; l < md->lab_off[x + 1];
+		     l++) {
+			uint32_t c = md->lab[l] & ~NEG_BIT;
+			float *v = md->lab[l] & NEG_BIT ? sc->neg : sc->pos;
+
+			if (d > v[c])
+				v[c] = d;
+		}
+	}
+	/* a 'nee:' sentence of the intent at least as close: no */
+	for (size_t c = 0; c < ni; c++)
+		out[c] = sc->pos[c] > 0 && sc->neg[c] < sc->pos[c] ?
+			 sc->pos[c] + MODEL_MARGIN * (sc->pos[c] - nearest) :
+			 -1;
 }
 
 static int bin_of(double s)
@@ -365,37 +381,58 @@ static double f1_of(double tp, double fp, double fn)
 	return tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
 }
 
-/* Leave-one-out scores of every sample (best clause, or the whole text
- * when better) into two histograms, then the sigmoid and the threshold
+static float confidence(const struct model *md, float score)
+{
+	return 1.0f / (1.0f + expf(-(md->platt_a * score + md->platt_b)));
+}
+
+/* Best score per intent over the whole text and each of its clauses. */
+static void score_sample(const struct model *md, const struct sample *x,
+			 long skip, struct scratch *sc, float *best,
+			 float *tmp)
+{
+	size_t ni = md->nintents, k = 0;
+
+	knn(md, x->feat, x->nfeat, skip, -1, sc, best);
+	while (k < x->ncfeat) {
+		size_t e = k;
+
+		while (e < x->ncfeat && x->cfeat[e] == x->cfeat[k])
+			e++;
+		if (e - k < x->nfeat) {
+			knn(md, x->crow + k, e - k, skip, -1, sc, tmp);
+			for (size_t c = 0; c < ni; c++)
+				if (tmp[c] > best[c])
+					best[c] = tmp[c];
+		}
+		k = e;
+	}
+}
+
+/* Leave-one-out scores of the corpus texts (of every text when there is
+ * no corpus) into two histograms, then the sigmoid and the threshold
  * with the best F1 of patterns and model together. */
-static void calibrate(struct model *md, const struct counts *ct,
-		      const struct sample *sm, size_t nsm)
+static void calibrate(struct model *md, const struct sample *sm, size_t nsm)
 {
 	size_t ni = md->nintents;
 	double *pos = xcalloc(NBINS, sizeof(double));
 	double *neg = xcalloc(NBINS, sizeof(double));
-	double *best = xcalloc(ni + 1, sizeof(double));
-	double *tmp = xcalloc(ni + 1, sizeof(double));
+	float *best = xcalloc(ni + 1, sizeof(float));
+	float *tmp = xcalloc(ni + 1, sizeof(float));
+	struct scratch sc;
 	double ptp = 0, pfp = 0, pfn = 0, bestf = -1;
 	int bestb = NBINS - 1;
 
+	sc.dot = xcalloc(nsm + 1, sizeof(float));
+	sc.touched = xcalloc(nsm + 1, sizeof(uint32_t));
+	sc.pos = xcalloc(ni + 1, sizeof(float));
+	sc.neg = xcalloc(ni + 1, sizeof(float));
 	for (size_t i = 0; i < nsm; i++) {
 		const struct sample *x = &sm[i];
-		size_t k = 0;
 
-		score_rows(ct, ni, md->nfeat, x, 1, x->feat, x->nfeat, best);
-		while (k < x->ncfeat) {
-			size_t e = k;
-
-			while (e < x->ncfeat && x->cfeat[e] == x->cfeat[k])
-				e++;
-			score_rows(ct, ni, md->nfeat, x, 1, x->crow + k,
-				   e - k, tmp);
-			for (size_t c = 0; c < ni; c++)
-				if (tmp[c] > best[c])
-					best[c] = tmp[c];
-			k = e;
-		}
+		if (md->info.ncorpus && !x->corpus)
+			continue;
+		score_sample(md, x, (long)i, &sc, best, tmp);
 		for (size_t c = 0; c < ni; c++) {
 			if (x->pat[c]) {
 				ptp += x->pos[c];
@@ -410,19 +447,17 @@ static void calibrate(struct model *md, const struct counts *ct,
 		}
 	}
 	platt(pos, neg, &md->platt_a, &md->platt_b);
-	/* threshold: the bin from which model hits give the best F1 */
+	md->info.loo_f1_pat = (float)f1_of(ptp, pfp, pfn);
 	{
 		double tp = 0, fp = 0;
 
-		md->info.loo_f1_pat = (float)f1_of(ptp, pfp, pfn);
 		for (int b = NBINS - 1; b >= 0; b--) {
-			double p, f;
+			double f;
 
 			tp += pos[b];
 			fp += neg[b];
-			p = 1.0 / (1.0 + exp(-(md->platt_a * (BIN_LO + b *
-					BIN_W) + md->platt_b)));
-			if (p < MIN_THRESHOLD)
+			if (confidence(md, (float)(BIN_LO + b * BIN_W)) <
+			    MIN_THRESHOLD)
 				break;
 			f = f1_of(ptp + tp, pfp + fp, pfn - tp);
 			if (f > bestf) {
@@ -432,10 +467,9 @@ static void calibrate(struct model *md, const struct counts *ct,
 		}
 	}
 	md->threshold_score = (float)(BIN_LO + bestb * BIN_W);
-	md->info.threshold = (float)(1.0 / (1.0 + exp(-(md->platt_a *
-		md->threshold_score + md->platt_b))));
-	md->info.loo_f1 = bestf < 0 ? md->info.loo_f1_pat : (float)bestf;
-	if (bestf < md->info.loo_f1_pat) {
+	md->info.threshold = confidence(md, md->threshold_score);
+	md->info.loo_f1 = (float)bestf;
+	if (bestf <= md->info.loo_f1_pat) {
 		/* the model does not help: it never fires */
 		md->threshold_score = INFINITY;
 		md->info.loo_f1 = md->info.loo_f1_pat;
@@ -444,29 +478,10 @@ static void calibrate(struct model *md, const struct counts *ct,
 	free(neg);
 	free(best);
 	free(tmp);
-}
-
-static void set_weights(struct model *md, const struct counts *ct)
-{
-	size_t ni = md->nintents;
-	double v = (double)md->nfeat * ALPHA;
-
-	md->w = xcalloc(md->nfeat * ni + 1, sizeof(float));
-	md->prior = xcalloc(ni + 1, sizeof(float));
-	for (size_t c = 0; c < ni; c++) {
-		double lnc = ct->len_all - ct->len_c[c];
-		double dpos = log(ct->len_c[c] + v), dneg = log(lnc + v);
-
-		md->prior[c] = (float)(log(ct->docs_c[c] + ALPHA) -
-				       log(ct->docs - ct->docs_c[c] + ALPHA));
-		for (size_t r = 0; r < md->nfeat; r++) {
-			uint32_t a = ct->ncf[r * ni + c];
-
-			md->w[r * ni + c] = (float)(lg(ct, a) - dpos -
-						    lg(ct, ct->nf[r] - a) +
-						    dneg);
-		}
-	}
+	free(sc.dot);
+	free(sc.touched);
+	free(sc.pos);
+	free(sc.neg);
 }
 
 static void label_examples(struct trainer *tr, struct match *m)
@@ -482,6 +497,7 @@ static void label_examples(struct trainer *tr, struct match *m)
 			sm = &tr->sm[tr->nsm - 1];
 			memcpy(sm->pos, sm->pat, s->nintents);
 			sm->pos[i] = (uint8_t)ex->should_match;
+			sm->not_intent = ex->should_match ? -1 : (long)i;
 		}
 }
 
@@ -501,10 +517,74 @@ static void label_corpus(struct trainer *tr, struct match *m,
 	}
 }
 
+/* idf per feature, postings with each text's normalised weights, and
+ * each text's intents. */
+static void build(struct model *md, const struct sample *sm, size_t nsm)
+{
+	size_t ni = md->nintents, np = 0, nl = 0;
+	long neg_row = row_of(md, NEG_KEY);
+	uint32_t *fill;
+
+	md->nsamples = nsm;
+	md->idf = xcalloc(md->nfeat + 1, sizeof(float));
+	md->post_off = xcalloc(md->nfeat + 2, sizeof(uint32_t));
+	for (size_t i = 0; i < nsm; i++)
+		for (size_t k = 0; k < sm[i].nfeat; k++)
+			md->post_off[sm[i].feat[k] + 1]++;
+	for (size_t r = 0; r < md->nfeat; r++) {
+		md->idf[r] = logf((float)(nsm + 1) /
+				  (float)(md->post_off[r + 1] + 1)) + 0.1f;
+		if ((double)md->post_off[r + 1] > MODEL_MAX_DF * (double)nsm &&
+		    (long)r != neg_row)
+			md->idf[r] = 0;
+		np += md->post_off[r + 1];
+		md->post_off[r + 1] += md->post_off[r];
+	}
+	md->post_sample = xcalloc(np + 1, sizeof(uint32_t));
+	md->post_w = xcalloc(np + 1, sizeof(float));
+	fill = xcalloc(md->nfeat + 1, sizeof(uint32_t));
+	md->lab_off = xcalloc(nsm + 2, sizeof(uint32_t));
+	for (size_t i = 0; i < nsm; i++) {
+		for (size_t c = 0; c < ni; c++)
+			nl += sm[i].pos[c];
+		nl += sm[i].not_intent >= 0;
+	}
+	md->lab = xcalloc(nl + 1, sizeof(uint32_t));
+	nl = 0;
+	for (size_t i = 0; i < nsm; i++) {
+		const struct sample *x = &sm[i];
+		float norm = 0;
+
+		for (size_t k = 0; k < x->nfeat; k++)
+			norm += md->idf[x->feat[k]] * md->idf[x->feat[k]];
+		norm = norm > 0 ? 1.0f / sqrtf(norm) : 0;
+		for (size_t k = 0; k < x->nfeat; k++) {
+			uint32_t r = x->feat[k];
+			uint32_t p = md->post_off[r] + fill[r]++;
+
+			if (!md->idf[r]) {
+				md->post_w[p] = 0;
+				md->post_sample[p] = (uint32_t)i;
+				continue;
+			}
+
+			md->post_sample[p] = (uint32_t)i;
+			md->post_w[p] = md->idf[r] * norm;
+		}
+		md->lab_off[i] = (uint32_t)nl;
+		for (size_t c = 0; c < ni; c++)
+			if (x->pos[c])
+				md->lab[nl++] = (uint32_t)c;
+		if (x->not_intent >= 0)
+			md->lab[nl++] = (uint32_t)x->not_intent | NEG_BIT;
+	}
+	md->lab_off[nsm] = (uint32_t)nl;
+	free(fill);
+}
+
 struct model *model_train(const struct script *s, const struct corpus *train)
 {
 	struct trainer tr;
-	struct counts ct;
 	struct match m;
 	struct model *md;
 	size_t ni = s->nintents;
@@ -512,7 +592,6 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	if (!ni)
 		return NULL;
 	memset(&tr, 0, sizeof(tr));
-	memset(&ct, 0, sizeof(ct));
 	md = xcalloc(1, sizeof(*md));
 	md->nintents = ni;
 	tr.md = md;
@@ -526,47 +605,16 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 		md = NULL;
 		goto out;
 	}
-	ct.ncf = xcalloc(md->nfeat * ni + 1, sizeof(uint32_t));
-	ct.nf = xcalloc(md->nfeat + 1, sizeof(uint32_t));
-	ct.len_c = xcalloc(ni + 1, sizeof(double));
-	ct.docs_c = xcalloc(ni + 1, sizeof(uint32_t));
-	for (size_t i = 0; i < tr.nsm; i++) {
-		const struct sample *x = &tr.sm[i];
-
-		ct.docs++;
-		ct.len_all += (double)x->nfeat;
-		for (size_t c = 0; c < ni; c++)
-			if (x->pos[c]) {
-				ct.docs_c[c]++;
-				ct.len_c[c] += (double)x->nfeat;
-			}
-		for (size_t k = 0; k < x->nfeat; k++) {
-			uint32_t r = x->feat[k];
-
-			ct.nf[r]++;
-			for (size_t c = 0; c < ni; c++)
-				ct.ncf[(size_t)r * ni + c] += x->pos[c];
-		}
-	}
-	ct.nlog = tr.nsm + 2;
-	ct.logk = xcalloc(ct.nlog, sizeof(double));
-	for (size_t k = 0; k < ct.nlog; k++)
-		ct.logk[k] = log((double)k + ALPHA);
-	set_weights(md, &ct);
+	build(md, tr.sm, tr.nsm);
 	md->info.nsamples = tr.nsm;
 	md->info.nfeatures = md->nfeat;
-	calibrate(md, &ct, tr.sm, tr.nsm);
+	calibrate(md, tr.sm, tr.nsm);
 out:
 	for (size_t i = 0; i < tr.nsm; i++)
 		sample_release(&tr.sm[i]);
 	free(tr.sm);
 	free(tr.tmp_row);
 	free(tr.tmp_cl);
-	free(ct.ncf);
-	free(ct.nf);
-	free(ct.len_c);
-	free(ct.docs_c);
-	free(ct.logk);
 	return md;
 }
 
@@ -576,8 +624,12 @@ void model_free(struct model *md)
 		return;
 	free(md->keys);
 	free(md->rows);
-	free(md->w);
-	free(md->prior);
+	free(md->idf);
+	free(md->post_off);
+	free(md->post_sample);
+	free(md->post_w);
+	free(md->lab_off);
+	free(md->lab);
 	free(md);
 }
 
@@ -593,6 +645,8 @@ struct runctx {
 	struct match *m;
 };
 
+/* Each known feature once per clause (m->mstamp marks rows seen in the
+ * current clause; the whole message is deduplicated afterwards). */
 static void lookup(uint64_t key, uint32_t clause, void *ctx)
 {
 	struct runctx *rc = ctx;
@@ -601,6 +655,9 @@ static void lookup(uint64_t key, uint32_t clause, void *ctx)
 
 	if (r < 0)
 		return;
+	if (m->mstamp[r] == m->mstamp_gen + clause + 1)
+		return;
+	m->mstamp[r] = m->mstamp_gen + clause + 1;
 	XGROW(m->mfeat, m->mfeat_cap, m->nmfeat + 1);
 	if (m->mfeat_cap > m->mfclause_cap) {
 		m->mfclause = xrealloc(m->mfclause, m->mfeat_cap *
@@ -610,35 +667,6 @@ static void lookup(uint64_t key, uint32_t clause, void *ctx)
 	m->mfeat[m->nmfeat] = (uint32_t)r;
 	m->mfclause[m->nmfeat] = clause;
 	m->nmfeat++;
-}
-
-static float confidence(const struct model *md, float score)
-{
-	return 1.0f / (1.0f + expf(-(md->platt_a * score + md->platt_b)));
-}
-
-/* Add the weights of the rows into acc, each row once (stamp). */
-static void accumulate(const struct model *md, struct match *m,
-		       const uint32_t *rows, size_t n, float *acc)
-{
-	size_t ni = md->nintents;
-
-	memcpy(acc, md->prior, ni * sizeof(float));
-	m->mstamp_gen++;
-	if (m->mstamp_gen == 0) {
-		memset(m->mstamp, 0, md->nfeat * sizeof(uint32_t));
-		m->mstamp_gen = 1;
-	}
-	for (size_t k = 0; k < n; k++) {
-		const float *w;
-
-		if (m->mstamp[rows[k]] == m->mstamp_gen)
-			continue;
-		m->mstamp[rows[k]] = m->mstamp_gen;
-		w = md->w + (size_t)rows[k] * ni;
-		for (size_t c = 0; c < ni; c++)
-			acc[c] += w[c];
-	}
 }
 
 static void clause_span(const struct match *m, uint32_t clause,
@@ -665,8 +693,10 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	       size_t len)
 {
 	struct runctx rc = { md, m };
-	size_t ni, k = 0;
-	float *acc, *best, *cbest;
+	struct scratch sc;
+	size_t ni, k = 0, nwhole = 0, nclauses = 0;
+	float *acc, *best;
+	uint32_t *whole;
 
 	if (!md || !m->norm.ntok || md->threshold_score == INFINITY)
 		return;
@@ -677,48 +707,75 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		m->mstamp_cap = md->nfeat;
 		m->mstamp_gen = 0;
 	}
-	if (3 * ni > m->macc_cap) {
+	if (4 * ni + md->nsamples > m->macc_cap) {
 		free(m->macc);
-		m->macc = xcalloc(3 * ni, sizeof(float));
-		m->macc_cap = 3 * ni;
+		m->macc_cap = 4 * ni + md->nsamples;
+		m->macc = xcalloc(m->macc_cap, sizeof(float));
+	}
+	if (md->nsamples > m->mtouch_cap) {
+		free(m->mtouch);
+		m->mtouch_cap = md->nsamples;
+		m->mtouch = xcalloc(m->mtouch_cap, sizeof(uint32_t));
+	}
+	/* stamps: clause c of this message is gen + c + 1 */
+	if (m->mstamp_gen > UINT32_MAX - 2 * NORM_MAX_TOKENS - 2) {
+		memset(m->mstamp, 0, md->nfeat * sizeof(uint32_t));
+		m->mstamp_gen = 0;
 	}
 	acc = m->macc;
 	best = m->macc + ni;
-	cbest = m->macc + 2 * ni;
+	sc.pos = m->macc + 2 * ni;
+	sc.neg = m->macc + 3 * ni;
+	sc.dot = m->macc + 4 * ni;
+	sc.touched = m->mtouch;
 	m->nmfeat = 0;
-	features(&m->norm, text, len, lookup, &rc);
-	/* the whole message first, credited to the clause that scores
-	 * best on its own */
-	accumulate(md, m, m->mfeat, m->nmfeat, best);
-	for (size_t c = 0; c < ni; c++)
+	features(&m->norm, lookup, &rc);
+	m->mstamp_gen += m->norm.tok[m->norm.ntok - 1].clause + 2;
+	for (size_t c = 0; c < ni; c++) {
+		best[c] = -INFINITY;
 		m->model_clause[c] = m->norm.tok[0].clause;
-	for (size_t c = 0; c < ni; c++)
-		cbest[c] = -INFINITY;
+	}
 	while (k < m->nmfeat) {
 		size_t e = k;
 		uint32_t cl = m->mfclause[k];
 
 		while (e < m->nmfeat && m->mfclause[e] == cl)
 			e++;
-		accumulate(md, m, m->mfeat + k, e - k, acc);
-		for (size_t c = 0; c < ni; c++) {
-			if (acc[c] > cbest[c]) {
-				cbest[c] = acc[c];
+		knn(md, m->mfeat + k, e - k, -1, md->threshold_score, &sc,
+		    acc);
+		for (size_t c = 0; c < ni; c++)
+			if (acc[c] > best[c]) {
+				best[c] = acc[c];
 				m->model_clause[c] = cl;
 			}
-			if (acc[c] > best[c])
-				best[c] = acc[c];
-		}
+		nclauses++;
 		k = e;
 	}
+	/* the whole message, when it has more than one clause: each row
+	 * once (stamped with a fresh generation) */
+	if (nclauses > 1) {
+		uint32_t gen = ++m->mstamp_gen;
+
+		whole = m->mfclause;   /* reuse: rows go to the front */
+		for (size_t i = 0; i < m->nmfeat; i++) {
+			uint32_t r = m->mfeat[i];
+
+			if (m->mstamp[r] == gen)
+				continue;
+			m->mstamp[r] = gen;
+			whole[nwhole++] = r;
+		}
+		knn(md, whole, nwhole, -1, md->threshold_score, &sc, acc);
+		for (size_t c = 0; c < ni; c++)
+			if (acc[c] > best[c])
+				best[c] = acc[c];
+	}
 	for (size_t c = 0; c < ni; c++) {
-		if (m->hit[c])
-			continue;
-		m->conf[c] = confidence(md, best[c]);
-		if (best[c] < md->threshold_score)
+		if (m->hit[c] || best[c] < md->threshold_score)
 			continue;
 		m->hit[c] = 1;
 		m->how[c] = MATCH_BY_MODEL;
+		m->conf[c] = confidence(md, best[c]);
 		clause_span(m, m->model_clause[c], &m->span[c]);
 	}
 }
