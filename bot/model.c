@@ -1,10 +1,10 @@
 /* model.c - see model.h.
  *
- * Counts, not gradients: training is one pass over the texts, so all six
- * scenarios learn in a few milliseconds, and leave-one-out is exact and
- * cheap (a text's own counts are subtracted from the totals). Counts are
- * integers and every sum runs in a fixed order, so the result does not
- * depend on the machine or on timing.
+ * Nearest neighbours, not a trained classifier: with a few hundred
+ * labelled texts per scenario, an inverted index over them is built in
+ * one pass, leave-one-out is exact (the text itself is skipped), and a
+ * message costs the postings of its rarer features. Every sum runs in a
+ * fixed order, so the result does not depend on the machine or timing.
  */
 #include "model.h"
 
@@ -24,6 +24,7 @@
 #ifndef MODEL_MAX_DF
 #define MODEL_MAX_DF 0.15     /* features in more texts carry no weight */
 #endif
+#define MODEL_MIN_DF_CUT 30   /* ...and in more than this many texts */
 #ifndef MODEL_MARGIN
 #define MODEL_MARGIN 1.0f     /* weight of "the nearest text has it" */
 #endif
@@ -535,7 +536,7 @@ static void build(struct model *md, const struct sample *sm, size_t nsm)
 		md->idf[r] = logf((float)(nsm + 1) /
 				  (float)(md->post_off[r + 1] + 1)) + 0.1f;
 		if ((double)md->post_off[r + 1] > MODEL_MAX_DF * (double)nsm &&
-		    (long)r != neg_row)
+		    md->post_off[r + 1] > MODEL_MIN_DF_CUT && (long)r != neg_row)
 			md->idf[r] = 0;
 		np += md->post_off[r + 1];
 		md->post_off[r + 1] += md->post_off[r];
@@ -778,4 +779,67 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		m->conf[c] = confidence(md, best[c]);
 		clause_span(m, m->model_clause[c], &m->span[c]);
 	}
+}
+
+/* ------------------------------------------------------------ explain */
+
+uint32_t model_hit_clause(const struct match *m, uint32_t intent)
+{
+	const struct norm *n = &m->norm;
+
+	if (m->how[intent] == MATCH_BY_MODEL)
+		return m->model_clause[intent];
+	for (size_t k = 0; k < n->ntok; k++)
+		if (n->tok[k].src_start >= m->span[intent].start)
+			return n->tok[k].clause;
+	return n->ntok ? n->tok[n->ntok - 1].clause : 0;
+}
+
+void model_clause_words(const struct match *m, uint32_t cl, struct sbuf *sb)
+{
+	const struct norm *n = &m->norm;
+	size_t start = sb->len;
+	int first = 1;
+
+	for (size_t k = 0; k < n->ntok; k++) {
+		if (n->tok[k].clause != cl)
+			continue;
+		if (sb->len - start + n->tok[k].len > 60) {
+			sbuf_adds(sb, " …");
+			return;
+		}
+		if (!first)
+			sbuf_addc(sb, ' ');
+		sbuf_add(sb, n->tok[k].word, n->tok[k].len);
+		first = 0;
+	}
+}
+
+void model_explain(const struct match *m, struct sbuf *sb)
+{
+	const struct script *s = m->script;
+	int any = 0;
+
+	for (size_t i = 0; s && i < s->nintents; i++) {
+		uint32_t cl;
+		int pct;
+
+		if (!m->hit[i])
+			continue;
+		sbuf_adds(sb, any ? ", " : "");
+		sbuf_adds(sb, s->intents[i].name);
+		any = 1;
+		if (m->how[i] != MATCH_BY_MODEL) {
+			sbuf_adds(sb, " (patroon)");
+			continue;
+		}
+		cl = model_hit_clause(m, (uint32_t)i);
+		pct = (int)lroundf(m->conf[i] * 100.0f);
+		sbuf_addf(sb, " (model 0,%02d, zinsdeel %u: ", pct > 99 ? 99 :
+			  pct, cl + 1);
+		model_clause_words(m, cl, sb);
+		sbuf_addc(sb, ')');
+	}
+	if (!any)
+		sbuf_adds(sb, "geen bedoeling herkend");
 }

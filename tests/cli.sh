@@ -284,6 +284,14 @@ evalrun "$T/nergens.txt" >/dev/null 2>"$T/eval.err"
 [ $? -eq 2 ] && has "$T/eval.err" "geen scenario 'nergens'" && ok ||
 	bad "eval of a file named after no scenario"
 
+# --- play --json explains what the persona understood ---------------------------
+printf 'Hallo, hoe voelt u zich op dit moment?\n' |
+	OEF_SCRIPTS=tests/data/model/scripts OEF_PERSONAS=tests/data/personas/good \
+	$BIN play gevoel --seed 1 --json >"$T/model.json" 2>&1
+has "$T/model.json" '{"bedoeling":"groet","door":"patroon","zekerheid":100,"zinsdeel":1,"tekst":"hallo"}' &&
+	has "$T/model.json" '"bedoeling":"vraagt-gevoel","door":"model","zekerheid":\([5-9][0-9]\|100\),"zinsdeel":2,"tekst":"hoe voel je zich op dit moment"' &&
+	ok || bad "play --json treffers: $(grep turn "$T/model.json")"
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
