@@ -28,11 +28,10 @@ struct cinfo {
 	uint8_t quoted;
 };
 
+/* Token words are NUL-terminated: no length needed. */
 static int is(const struct norm_token *t, const char *w)
 {
-	size_t n = strlen(w);
-
-	return t->len == n && !memcmp(t->word, w, n);
+	return t->word[0] == w[0] && !strcmp(t->word, w);
 }
 
 static int is_any(const struct norm_token *t, const char *const *list,

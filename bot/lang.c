@@ -27,11 +27,17 @@ static int is_english(const char *w, size_t n)
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const char *e = english[mid];
-		size_t en = strlen(e);
-		int c = memcmp(w, e, n < en ? n : en);
+		size_t i = 0;
+		int c;
 
-		if (!c)
-			c = n < en ? -1 : n > en;
+		while (i < n && e[i] && w[i] == e[i])
+			i++;
+		if (i == n)
+			c = e[i] ? -1 : 0;
+		else if (!e[i])
+			c = 1;
+		else
+			c = (unsigned char)w[i] < (unsigned char)e[i] ? -1 : 1;
 		if (!c)
 			return 1;
 		if (c < 0)

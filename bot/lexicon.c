@@ -246,11 +246,13 @@ static int typo_seen(void *arg, uint32_t id)
 {
 	struct typo_ctx *t = arg;
 	const char *cand = t->lx->words.arena + t->lx->word_off[id];
-	size_t cn = strlen(cand);
 	uint32_t c = t->lx->cls[id];
+	size_t cn;
 
-	if (c == t->cls || cand[0] != t->w[0] ||
-	    !lexicon_one_off(t->w, t->n, cand, cn))
+	if (c == t->cls || cand[0] != t->w[0])
+		return 0;
+	cn = strlen(cand);
+	if (!lexicon_one_off(t->w, t->n, cand, cn))
 		return 0;
 	if (t->cls) {
 		t->ambiguous = 1;

@@ -189,6 +189,11 @@ static const struct {
 	{ "voelt", "voel", 5 }, { "denkt", "denk", 5 }, { "wordt", "word", 5 },
 	{ "zegt", "zeg", 4 }, { "snapt", "snap", 5 }, { "hoort", "hoor", 5 },
 	{ "ziet", "zie", 4 }, { "begrijpt", "begrijp", 8 },
+	/* chat spellings; never more than twice as long (norm_reserve) */
+	{ "k", "ik", 1 }, { "mn", "mijn", 2 }, { "zn", "zijn", 2 },
+	{ "ff", "even", 2 }, { "wrm", "waarom", 3 }, { "gwn", "gewoon", 3 },
+	{ "ok", "oke", 2 }, { "okee", "oke", 4 }, { "okay", "oke", 4 },
+	{ "oki", "oke", 3 },
 };
 
 static const char *map_word(const char *w, size_t n)
@@ -473,14 +478,18 @@ static const char *const function_words[] = {
 	"zouden",
 };
 
+/* Compare w (n bytes) with the NUL-terminated f, as strcmp would. */
 static int cmp_fw(const char *w, size_t n, const char *f)
 {
-	size_t fn = strlen(f);
-	int c = memcmp(w, f, n < fn ? n : fn);
+	size_t i = 0;
 
-	if (c)
-		return c;
-	return n < fn ? -1 : n > fn;
+	while (i < n && f[i] && w[i] == f[i])
+		i++;
+	if (i == n)
+		return f[i] ? -1 : 0;
+	if (!f[i])
+		return 1;
+	return (unsigned char)w[i] < (unsigned char)f[i] ? -1 : 1;
 }
 
 int norm_is_function(const char *word, size_t n)
@@ -521,12 +530,20 @@ static int ends_with(const char *w, size_t n, const char *suf)
 	return n >= k && !memcmp(w + n - k, suf, k);
 }
 
+/* Plurals that are another word than their singular: schulden are
+ * debts, schuld is blame. They keep their own stem. */
+static int own_plural(const char *w, size_t n)
+{
+	return n == 8 && !memcmp(w, "schulden", 8);
+}
+
 size_t norm_stem(const char *word, size_t n, char *out)
 {
 	char w[WORD_MAX + 8];
 	size_t o = 0;
 
-	if (n > WORD_MAX || n < 4 || norm_is_function(word, n)) {
+	if (n > WORD_MAX || n < 4 || norm_is_function(word, n) ||
+	    own_plural(word, n)) {
 		memcpy(out, word, n);
 		out[n] = '\0';
 		return n;

@@ -9,7 +9,9 @@
  * Word forms are then mapped so that formal and informal Dutch compare
  * equal: u/jij/jou/je → je, uw/jouw → jouw, bent → ben, heeft/hebt → heb,
  * kunt/kun → kan, wilt → wil, zult → zal, and the -t of vindt, voelt,
- * denkt, wordt, zegt, snapt, hoort, ziet, begrijpt is dropped.
+ * denkt, wordt, zegt, snapt, hoort, ziet, begrijpt is dropped. Chat
+ * spellings become words: k → ik, mn → mijn, zn → zijn, ff → even,
+ * wrm → waarom, gwn → gewoon, ok/okee/okay/oki → oke.
  *
  * Clause breaks: . ? ! , ; : and newlines end a clause; each token records
  * its clause number (0-based). Invalid UTF-8 bytes and control characters
@@ -60,8 +62,9 @@ size_t norm_run(struct norm *n, const char *in, size_t len);
  * "lopen", "loopt" and "loop" (or "brieven" and "brief") are equal:
  * plural -s after e/r/l/n, then -en or -e, else a verb's -t; then a
  * doubled final consonant is undoubled, a final v/z becomes f/s and every
- * doubled vowel (aa ee oo uu) is single. Function words (norm_is_function)
- * and words under four letters are their own stem.
+ * doubled vowel (aa ee oo uu) is single. Function words (norm_is_function),
+ * words under four letters and plurals that mean something else than
+ * their singular (schulden: debts, not blame) are their own stem.
  * Writes at most n bytes plus a NUL to out (out has room for n + 1);
  * returns the stem's length. */
 size_t norm_stem(const char *word, size_t n, char *out);
