@@ -198,9 +198,9 @@ static void score_points(struct stats *st, const struct script *s,
 static void drop_model_hits(struct match *m, const struct script *s)
 {
 	for (size_t i = 0; i < s->nintents; i++)
-		if (m->how[i] == MATCH_BY_MODEL) {
+		if (m->hit_how[i] == MATCH_BY_MODEL) {
 			m->hit[i] = 0;
-			m->how[i] = 0;
+			m->hit_how[i] = 0;
 			m->span[i].len = 0;
 		}
 }

@@ -111,7 +111,7 @@ static json_t *hits_json(const struct match *m)
 		json_object_set_new(h, "bedoeling", json_string(
 			s->intents[i].name));
 		json_object_set_new(h, "door", json_string(
-			m->how[i] == MATCH_BY_MODEL ? "model" : "patroon"));
+			m->hit_how[i] == MATCH_BY_MODEL ? "model" : "patroon"));
 		/* whole percents: --json stays byte-identical */
 		json_object_set_new(h, "zekerheid", json_integer(
 			lroundf(m->conf[i] * 100.0f)));

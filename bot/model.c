@@ -77,26 +77,29 @@ static uint64_t fkey(char kind, const char *a, size_t la, const char *b,
 }
 
 /* Calls emit(key, clause, ctx) for every feature of the normalised
- * message n: each word, its first STEM_LEN letters, each pair of
+ * message of m, by clause (clause.h): each word, its first STEM_LEN letters, each pair of
  * neighbouring words in one clause, and NEG_KEY for a negation word (a
  * frequent feature that is never pruned: "ik geloof je niet" must not
  * look like "ik geloof je"). */
 typedef void (*emit_fn)(uint64_t key, uint32_t clause, void *ctx);
 
-static void features(const struct norm *n, emit_fn emit, void *ctx)
+static void features(const struct match *m, emit_fn emit, void *ctx)
 {
+	const struct norm *n = &m->norm;
+
 	for (size_t k = 0; k < n->ntok; k++) {
 		const struct norm_token *t = &n->tok[k];
+		uint32_t cl = m->nclause ? m->tok_clause[k] : 0;
 
-		emit(fkey('w', t->word, t->len, NULL, 0), t->clause, ctx);
+		emit(fkey('w', t->word, t->len, NULL, 0), cl, ctx);
 		if (norm_is_negation(t->word))
-			emit(NEG_KEY, t->clause, ctx);
+			emit(NEG_KEY, cl, ctx);
 		if (t->len > STEM_LEN)
-			emit(fkey('p', t->word, STEM_LEN, NULL, 0), t->clause,
-			     ctx);
-		if (k + 1 < n->ntok && n->tok[k + 1].clause == t->clause)
+			emit(fkey('p', t->word, STEM_LEN, NULL, 0), cl, ctx);
+		if (k + 1 < n->ntok && m->nclause &&
+		    m->tok_clause[k + 1] == cl)
 			emit(fkey('b', t->word, t->len, n->tok[k + 1].word,
-				  n->tok[k + 1].len), t->clause, ctx);
+				  n->tok[k + 1].len), cl, ctx);
 	}
 }
 
@@ -202,7 +205,7 @@ static void add_sample(struct trainer *tr, struct match *m, const char *text,
 
 	match_run(m, s, text, strlen(text));
 	tr->ntmp = 0;
-	features(&m->norm, collect, tr);
+	features(m, collect, tr);
 	XGROW(tr->sm, tr->sm_cap, tr->nsm + 1);
 	sm = &tr->sm[tr->nsm++];
 	memset(sm, 0, sizeof(*sm));
@@ -670,36 +673,45 @@ static void lookup(uint64_t key, uint32_t clause, void *ctx)
 	m->nmfeat++;
 }
 
-static void clause_span(const struct match *m, uint32_t clause,
+static void clause_span(const struct match *m, uint32_t cl,
 			struct match_span *sp)
 {
-	const struct norm *n = &m->norm;
-	size_t a = 0, b;
+	sp->start = cl < m->nclause ? m->clause[cl].start : 0;
+	sp->len = cl < m->nclause ? m->clause[cl].len : 0;
+}
 
-	while (a < n->ntok && n->tok[a].clause != clause)
-		a++;
-	sp->start = 0;
-	sp->len = 0;
-	if (a == n->ntok)
-		return;
-	b = a;
-	while (b + 1 < n->ntok && n->tok[b + 1].clause == clause)
-		b++;
-	sp->start = n->tok[a].src_start;
-	sp->len = n->tok[b].src_start + n->tok[b].src_len -
-		  n->tok[a].src_start;
+/* May intent in count in clause cl? The rules patterns follow there
+ * (clause.h): not under a negation when guarded, not in someone else's
+ * words, not in a condition, only in the acts it asks for. */
+static int clause_allows(const struct intent *in,
+			 const struct match_clause *cl)
+{
+	if (cl->negated && in->negation_guard)
+		return 0;
+	if (cl->reported && !in->reported_ok)
+		return 0;
+	if (cl->conditional && !in->cond_ok)
+		return 0;
+	if (in->acts && !(in->acts & (1u << cl->act)))
+		return 0;
+	return 1;
 }
 
 void model_run(const struct model *md, struct match *m, const char *text,
 	       size_t len)
 {
+	const struct script *s = m->script;
 	struct runctx rc = { md, m };
 	struct scratch sc;
 	size_t ni, k = 0, nwhole = 0, nclauses = 0;
 	float *acc, *best;
+	uint8_t *blocked;
 	uint32_t *whole;
 
-	if (!md || !m->norm.ntok || md->threshold_score == INFINITY)
+	(void)text;
+	(void)len;
+	if (!md || !m->norm.ntok || !m->nclause || m->lang_other ||
+	    md->threshold_score == INFINITY)
 		return;
 	ni = md->nintents;
 	if (md->nfeat > m->mstamp_cap) {
@@ -708,9 +720,9 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		m->mstamp_cap = md->nfeat;
 		m->mstamp_gen = 0;
 	}
-	if (4 * ni + md->nsamples > m->macc_cap) {
+	if (5 * ni + md->nsamples > m->macc_cap) {
 		free(m->macc);
-		m->macc_cap = 4 * ni + md->nsamples;
+		m->macc_cap = 5 * ni + md->nsamples;
 		m->macc = xcalloc(m->macc_cap, sizeof(float));
 	}
 	if (md->nsamples > m->mtouch_cap) {
@@ -727,14 +739,18 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	best = m->macc + ni;
 	sc.pos = m->macc + 2 * ni;
 	sc.neg = m->macc + 3 * ni;
-	sc.dot = m->macc + 4 * ni;
+	blocked = (uint8_t *)(m->macc + 4 * ni);   /* ni bytes fit */
+	sc.dot = m->macc + 5 * ni;
 	sc.touched = m->mtouch;
 	m->nmfeat = 0;
-	features(&m->norm, lookup, &rc);
-	m->mstamp_gen += m->norm.tok[m->norm.ntok - 1].clause + 2;
+	features(m, lookup, &rc);
+	m->mstamp_gen += (uint32_t)m->nclause + 1;
+	memset(blocked, 0, ni);
 	for (size_t c = 0; c < ni; c++) {
 		best[c] = -INFINITY;
-		m->model_clause[c] = m->norm.tok[0].clause;
+		for (size_t q = 0; q < m->nclause; q++)
+			if (!clause_allows(&s->intents[c], &m->clause[q]))
+				blocked[c] = 1;
 	}
 	while (k < m->nmfeat) {
 		size_t e = k;
@@ -745,15 +761,18 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		knn(md, m->mfeat + k, e - k, -1, md->threshold_score, &sc,
 		    acc);
 		for (size_t c = 0; c < ni; c++)
-			if (acc[c] > best[c]) {
+			if (acc[c] > best[c] &&
+			    clause_allows(&s->intents[c], &m->clause[cl])) {
 				best[c] = acc[c];
-				m->model_clause[c] = cl;
+				if (!m->hit[c])
+					m->hit_clause[c] = cl;
 			}
 		nclauses++;
 		k = e;
 	}
 	/* the whole message, when it has more than one clause: each row
-	 * once (stamped with a fresh generation) */
+	 * once (stamped with a fresh generation); it counts only for
+	 * intents no clause of the message rules out */
 	if (nclauses > 1) {
 		uint32_t gen = ++m->mstamp_gen;
 
@@ -768,16 +787,18 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		}
 		knn(md, whole, nwhole, -1, md->threshold_score, &sc, acc);
 		for (size_t c = 0; c < ni; c++)
-			if (acc[c] > best[c])
+			if (acc[c] > best[c] && !blocked[c] &&
+			    best[c] > -INFINITY)
 				best[c] = acc[c];
 	}
 	for (size_t c = 0; c < ni; c++) {
-		if (m->hit[c] || best[c] < md->threshold_score)
+		if (m->hit[c] || best[c] < md->threshold_score ||
+		    s->intents[c].builtin)
 			continue;
 		m->hit[c] = 1;
-		m->how[c] = MATCH_BY_MODEL;
+		m->hit_how[c] = MATCH_BY_MODEL;
 		m->conf[c] = confidence(md, best[c]);
-		clause_span(m, m->model_clause[c], &m->span[c]);
+		clause_span(m, m->hit_clause[c], &m->span[c]);
 	}
 }
 
@@ -785,33 +806,25 @@ void model_run(const struct model *md, struct match *m, const char *text,
 
 uint32_t model_hit_clause(const struct match *m, uint32_t intent)
 {
-	const struct norm *n = &m->norm;
-
-	if (m->how[intent] == MATCH_BY_MODEL)
-		return m->model_clause[intent];
-	for (size_t k = 0; k < n->ntok; k++)
-		if (n->tok[k].src_start >= m->span[intent].start)
-			return n->tok[k].clause;
-	return n->ntok ? n->tok[n->ntok - 1].clause : 0;
+	return m->hit_clause[intent];
 }
 
 void model_clause_words(const struct match *m, uint32_t cl, struct sbuf *sb)
 {
 	const struct norm *n = &m->norm;
 	size_t start = sb->len;
-	int first = 1;
 
-	for (size_t k = 0; k < n->ntok; k++) {
-		if (n->tok[k].clause != cl)
-			continue;
+	if (cl >= m->nclause)
+		return;
+	for (size_t k = m->clause[cl].tok;
+	     k < m->clause[cl].tok + m->clause[cl].ntok && k < n->ntok; k++) {
 		if (sb->len - start + n->tok[k].len > 60) {
 			sbuf_adds(sb, " …");
 			return;
 		}
-		if (!first)
+		if (k > m->clause[cl].tok)
 			sbuf_addc(sb, ' ');
 		sbuf_add(sb, n->tok[k].word, n->tok[k].len);
-		first = 0;
 	}
 }
 
@@ -829,7 +842,7 @@ void model_explain(const struct match *m, struct sbuf *sb)
 		sbuf_adds(sb, any ? ", " : "");
 		sbuf_adds(sb, s->intents[i].name);
 		any = 1;
-		if (m->how[i] != MATCH_BY_MODEL) {
+		if (m->hit_how[i] != MATCH_BY_MODEL) {
 			sbuf_adds(sb, " (patroon)");
 			continue;
 		}

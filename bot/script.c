@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clause.h"
 #include "corpus.h"
 #include "model.h"
 #include "norm.h"
@@ -161,6 +162,9 @@ struct parser {
 	int depth;              /* include depth */
 	size_t nvariants;
 	char *begin_name;       /* begin: <fase>, resolved at the end */
+	struct intent *sup;     /* aanvulling blocks, merged by resolve */
+	size_t nsup;
+	int in_sup;             /* the open B_INTENT block is ps->sup[cur] */
 	struct name_ent *names; /* declared names, see dup_name */
 	size_t names_cap, nnames;
 	struct loc begin_loc;
@@ -272,7 +276,7 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 /* Append the words of one raw pattern word, normalised. */
 static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		     size_t *cap, const char *raw, size_t n, int prefix,
-		     struct loc loc)
+		     int exact, struct loc loc)
 {
 	size_t nt = norm_run(&ps->norm, raw, n);
 
@@ -293,6 +297,7 @@ static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		} else {
 			p->kind = PAT_WORD;
 			p->word = word_intern(ps->s, t->word, t->len);
+			p->exact = (uint8_t)exact;
 		}
 	}
 	(void)c;
@@ -398,19 +403,29 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			p->len = (uint32_t)strlen(name);
 			p->loc = l;
 		} else {
-			const char *b = c->p;
-			int prefix = 0;
+			const char *b;
+			int prefix = 0, exact = 0;
 
+			if (*c->p == '=') {    /* =word: this form only */
+				exact = 1;
+				c->p++;
+			}
+			b = c->p;
 			while (*c->p && *c->p != ' ' && *c->p != '\t' &&
 			       !is_pat_special((unsigned char)*c->p))
 				c->p++;
 			if (*c->p == '*') {
+				if (exact) {
+					diag_add(ps->d, &l, "'=' en '*' gaan "
+						 "niet samen op één woord");
+					return -1;
+				}
 				prefix = 1;
 				c->p++;
 			}
 			if (add_words(ps, c, q, &cap, b,
 				      (size_t)(c->p - b - prefix), prefix,
-				      l) < 0)
+				      exact, l) < 0)
 				return -1;
 		}
 	}
@@ -764,6 +779,7 @@ void script_free(struct script *s)
 		free(s->words[i]);
 	free(s->words);
 	free(s->word_hash);
+	lexicon_release(&s->lex);
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -839,6 +855,7 @@ static void *vec_push(void **v, size_t *n, size_t elsz)
 static void close_block(struct parser *ps)
 {
 	ps->block = B_NONE;
+	ps->in_sup = 0;
 	ps->say = -1;
 	ps->text = T_NONE;
 	ps->part = -1;
@@ -846,8 +863,8 @@ static void close_block(struct parser *ps)
 
 static const char *block_keywords[] = {
 	"gebruik", "scenario", "titel", "persona", "moeilijkheid", "begin",
-	"inleiding", "leervoorbeelden", "var", "begrip", "bedoeling", "regel", "fase", "einde",
-	"standaard"
+	"inleiding", "leervoorbeelden", "var", "begrip", "bedoeling", "aanvulling", "regel",
+	"fase", "einde", "standaard"
 };
 
 static int is_block_keyword(const char *w)
@@ -1121,6 +1138,12 @@ static void open_intent(struct parser *ps, struct cursor *c, struct loc l)
 		free(name);
 		return;
 	}
+	if (!strcmp(name, INTENT_OTHER_LANGUAGE)) {
+		diag_add(ps->d, &l, "bedoeling '%s' is ingebouwd: gebruik "
+			 "haar in een 'als' zonder haar te declareren", name);
+		free(name);
+		return;
+	}
 	if (dup_name(ps, "bedoeling", name, &l)) {
 		free(name);
 		return;
@@ -1130,8 +1153,38 @@ static void open_intent(struct parser *ps, struct cursor *c, struct loc l)
 	in->name = name;
 	in->loc = l;
 	in->negation_guard = 1;
+	in->cond_ok = 1;
 	ps->block = B_INTENT;
 	ps->cur = ps->s->nintents - 1;
+}
+
+/* aanvulling NAME: more patterns and examples for a bedoeling declared
+ * anywhere (usually an included file); resolve merges them. Options
+ * left out are the bedoeling's own (-1 until then). */
+static void open_supplement(struct parser *ps, struct cursor *c,
+			    struct loc l)
+{
+	char *name;
+	struct intent *in;
+
+	skip_ws(c);
+	name = read_name(c);
+	if (!name || !at_end(c)) {
+		diag_add(ps->d, &l, "verwacht: aanvulling <naam van een "
+			 "bedoeling>");
+		free(name);
+		return;
+	}
+	in = vec_push((void **)&ps->sup, &ps->nsup, sizeof(*in));
+	in->name = name;
+	in->loc = l;
+	in->negation_guard = -1;
+	in->acts = -1;
+	in->reported_ok = -1;
+	in->cond_ok = -1;
+	ps->block = B_INTENT;
+	ps->in_sup = 1;
+	ps->cur = ps->nsup - 1;
 }
 
 static void open_rule(struct parser *ps, struct cursor *c, struct loc l)
@@ -1545,10 +1598,61 @@ static void decl_point(struct parser *ps, struct cursor *c, struct loc l,
 	p->loc = l;
 }
 
+/* "ja" or "nee" and the end of the line: 1, 0; -1 otherwise. */
+static int read_yes_no(struct cursor *c)
+{
+	if (read_word_is(c, "ja") && at_end(c))
+		return 1;
+	if (read_word_is(c, "nee") && at_end(c))
+		return 0;
+	return -1;
+}
+
+/* handeling: vraag[, voorstel…] → a mask of acts, or -1. */
+static int read_acts(struct parser *ps, struct cursor *c, struct loc l)
+{
+	int mask = 0;
+
+	for (;;) {
+		const char *b;
+		int a;
+
+		skip_ws(c);
+		b = c->p;
+		while (*c->p >= 'a' && *c->p <= 'z')
+			c->p++;
+		a = clause_act_parse(b, (size_t)(c->p - b));
+		if (a < 0) {
+			struct loc at = cur_loc(c);
+
+			at.col -= (int)(c->p - b);
+			diag_add(ps->d, &at, "onbekende handeling '%.*s' "
+				 "(verwacht vraag, voorstel, belofte of "
+				 "mededeling)", (int)(c->p - b), b);
+			return -1;
+		}
+		mask |= 1 << a;
+		skip_ws(c);
+		if (*c->p == '\0')
+			return mask;
+		if (*c->p != ',') {
+			struct loc at = cur_loc(c);
+
+			diag_add(ps->d, &at, "verwacht ',' of het einde van de "
+				 "regel na een handeling");
+			return -1;
+		}
+		c->p++;
+	}
+	(void)l;
+}
+
 static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 			const char *kw)
 {
-	struct intent *in = &ps->s->intents[ps->cur];
+	struct intent *in = ps->in_sup ? &ps->sup[ps->cur] :
+			    &ps->s->intents[ps->cur];
+	int v;
 
 	if (strcmp(kw, "patroon") == 0) {
 		struct pat_seq q;
@@ -1572,15 +1676,32 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		e->should_match = kw[0] == 'j';
 		e->loc = l;
 	} else if (strcmp(kw, "ontkenning") == 0) {
-		if (read_word_is(c, "ja") && at_end(c))
-			in->negation_guard = 1;
-		else if (read_word_is(c, "nee") && at_end(c))
-			in->negation_guard = 0;
-		else
+		v = read_yes_no(c);
+		if (v < 0)
 			diag_add(ps->d, &l, "verwacht: ontkenning: ja|nee");
+		else
+			in->negation_guard = v;
+	} else if (strcmp(kw, "citaat") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: citaat: ja|nee");
+		else
+			in->reported_ok = v;
+	} else if (strcmp(kw, "voorwaarde") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: voorwaarde: ja|nee");
+		else
+			in->cond_ok = v;
+	} else if (strcmp(kw, "handeling") == 0) {
+		v = read_acts(ps, c, l);
+		if (v >= 0)
+			in->acts = v;
 	} else {
-		diag_add(ps->d, &l, "onbekend in een bedoeling: '%s' "
-			 "(verwacht patroon, ja, nee of ontkenning)", kw);
+		diag_add(ps->d, &l, "onbekend in een %s: '%s' (verwacht "
+			 "patroon, ja, nee, ontkenning, handeling, citaat "
+			 "of voorwaarde)", ps->in_sup ? "aanvulling" :
+			 "bedoeling", kw);
 	}
 }
 
@@ -1786,6 +1907,8 @@ static void parse_line(struct parser *ps, struct cursor *c)
 			decl_concept(ps, c, l);
 		else if (strcmp(kw, "bedoeling") == 0)
 			open_intent(ps, c, l);
+		else if (strcmp(kw, "aanvulling") == 0)
+			open_supplement(ps, c, l);
 		else if (strcmp(kw, "regel") == 0)
 			open_rule(ps, c, l);
 		else if (strcmp(kw, "fase") == 0)
@@ -2139,6 +2262,94 @@ static void resolve_node(struct parser *ps, struct node *n)
 		resolve_actions(ps, &n->fallbacks[i].acts);
 }
 
+static void stamp(struct pat_seq *q, size_t n, int guard, int acts,
+		  int reported_ok, int cond_ok)
+{
+	for (size_t i = 0; i < n; i++) {
+		q[i].guard = (uint8_t)guard;
+		q[i].acts = (uint8_t)acts;
+		q[i].reported_ok = (uint8_t)reported_ok;
+		q[i].cond_ok = (uint8_t)cond_ok;
+	}
+}
+
+#define OR_BASE(sup, base, field) ((sup)->field >= 0 ? (sup)->field : \
+				   (base)->field)
+
+/* Give every pattern its block's options, move each aanvulling into its
+ * bedoeling, and add the builtin andere-taal. */
+static void intents_finish(struct parser *ps)
+{
+	struct script *s = ps->s;
+	struct intent *in;
+
+	for (size_t i = 0; i < s->nintents; i++) {
+		in = &s->intents[i];
+		stamp(in->pats, in->npats, in->negation_guard, in->acts,
+		      in->reported_ok, in->cond_ok);
+	}
+	for (size_t i = 0; i < ps->nsup; i++) {
+		struct intent *sup = &ps->sup[i];
+		int k = script_find_intent(s, sup->name);
+
+		if (k < 0) {
+			diag_add(ps->d, &sup->loc, "aanvulling op een "
+				 "onbekende bedoeling '%s'%s", sup->name,
+				 strcmp(sup->name, INTENT_OTHER_LANGUAGE) ? "" :
+				 " (andere-taal is ingebouwd en heeft geen "
+				 "patronen)");
+			continue;
+		}
+		in = &s->intents[k];
+		stamp(sup->pats, sup->npats, OR_BASE(sup, in, negation_guard),
+		      OR_BASE(sup, in, acts), OR_BASE(sup, in, reported_ok),
+		      OR_BASE(sup, in, cond_ok));
+		for (size_t j = 0; j < sup->npats; j++)
+			*(struct pat_seq *)vec_push((void **)&in->pats,
+						    &in->npats,
+						    sizeof(struct pat_seq)) =
+				sup->pats[j];
+		for (size_t j = 0; j < sup->nexamples; j++)
+			*(struct example *)vec_push((void **)&in->examples,
+						    &in->nexamples,
+						    sizeof(struct example)) =
+				sup->examples[j];
+		free(sup->pats);
+		free(sup->examples);
+		sup->pats = NULL;
+		sup->npats = 0;
+		sup->examples = NULL;
+		sup->nexamples = 0;
+	}
+	in = vec_push((void **)&s->intents, &s->nintents, sizeof(*in));
+	in->name = xstrdup(INTENT_OTHER_LANGUAGE);
+	in->builtin = 1;
+	in->negation_guard = 1;
+	in->cond_ok = 1;
+	in->loc.file = s->nfiles ? s->files[0] : NULL;
+	in->loc.line = 1;
+	in->loc.col = 1;
+	s->other_language = (int)(s->nintents - 1);
+}
+
+static void sups_release(struct parser *ps)
+{
+	for (size_t i = 0; i < ps->nsup; i++) {
+		struct intent *sup = &ps->sup[i];
+
+		free(sup->name);
+		for (size_t j = 0; j < sup->npats; j++)
+			pat_seq_release(&sup->pats[j]);
+		free(sup->pats);
+		for (size_t j = 0; j < sup->nexamples; j++)
+			free(sup->examples[j].text);
+		free(sup->examples);
+	}
+	free(ps->sup);
+	ps->sup = NULL;
+	ps->nsup = 0;
+}
+
 static void resolve(struct parser *ps)
 {
 	struct script *s = ps->s;
@@ -2150,7 +2361,7 @@ static void resolve(struct parser *ps)
 	for (size_t i = 0; i < s->nintents; i++) {
 		struct intent *in = &s->intents[i];
 
-		if (in->npats == 0)
+		if (in->npats == 0 && !in->builtin)
 			diag_add(ps->d, &in->loc, "bedoeling '%s' heeft geen "
 				 "patroon", in->name);
 		for (size_t j = 0; j < in->npats; j++)
@@ -2243,14 +2454,15 @@ static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
 
 		switch (p->kind) {
 		case PAT_WORD:
-			bm[p->word] = 1;
+			bm[lexicon_class(&s->lex, p->word)] = 1;
 			return 0;
 		case PAT_PREFIX:
 			if (!p->word) {    /* too long to be interned */
 				*any = 1;
 				return 0;
 			}
-			bm[p->word] = 1;   /* the id of "prefix*" */
+			/* the class of "prefix*" */
+			bm[lexicon_class(&s->lex, p->word)] = 1;
 			return 0;
 		case PAT_ANY:
 		case PAT_UNORDERED:
@@ -2312,8 +2524,9 @@ static int has_unordered(const struct pat_seq *q)
 }
 
 /* The plain words outside any group: a match must contain them all
- * (words inside <…> count too, they must appear somewhere). */
-static void required_words(struct pat_seq *q)
+ * (words inside <…> count too, they must appear somewhere). Kept as
+ * lexicon classes, which is what a message's words are looked up as. */
+static void required_words(const struct script *s, struct pat_seq *q)
 {
 	size_t cap = 0;
 
@@ -2323,7 +2536,7 @@ static void required_words(struct pat_seq *q)
 
 		if (p->kind == PAT_WORD || (p->kind == PAT_PREFIX && p->word)) {
 			XGROW(q->req, cap, q->nreq + 1);
-			q->req[q->nreq++] = p->word;
+			q->req[q->nreq++] = lexicon_class(&s->lex, p->word);
 		} else if (p->kind == PAT_UNORDERED) {
 			sub = &p->subs[0];
 			for (size_t j = 0; j < sub->n; j++) {
@@ -2332,7 +2545,9 @@ static void required_words(struct pat_seq *q)
 				     !sub->el[j].word))
 					continue;
 				XGROW(q->req, cap, q->nreq + 1);
-				q->req[q->nreq++] = sub->el[j].word;
+				q->req[q->nreq++] = lexicon_class(&s->lex,
+								  sub->el[j]
+								  .word);
 			}
 		}
 	}
@@ -2350,10 +2565,11 @@ static void build_index(struct script *s)
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
 			intern_prefixes(s, &s->intents[i].pats[j]);
+	lexicon_build(&s->lex, s->words, s->nwords);
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
-			required_words(&s->intents[i].pats[j]);
-	nw = s->nwords ? s->nwords : 1;
+			required_words(s, &s->intents[i].pats[j]);
+	nw = s->lex.ncls + 1;
 	uint8_t *bm = xmalloc(nw);
 	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));
 	size_t total = 0, anycap = 0;
@@ -2459,6 +2675,9 @@ static int load(const char *path, const char *text, size_t len,
 	} else {
 		parse_file(&ps, path, NULL);
 	}
+	if (!own.n)
+		intents_finish(&ps);
+	sups_release(&ps);
 	if (!own.n)
 		resolve(&ps);
 	ps.s->nvariants = ps.nvariants;

@@ -188,14 +188,15 @@ static const struct match_case cases[] = {
 	/* more patterns: any of them */
 	{ "a b\nc d", J, "x c d", 1, "c d" },
 	{ "a b\nc d", J, "a c b d", 0, NULL },
-	/* negation: up to 3 words before, 2 after, same clause */
+	/* negation: anywhere in the same clause (clause.h), not across a
+	 * break or a conjunction that starts a clause */
 	{ "verplicht", J, "U bent niet verplicht", 0, NULL },
 	{ "verplicht", J, "niet u bent verplicht", 0, NULL },
-	{ "verplicht", J, "niet a b c verplicht", 1, "verplicht" },
+	{ "verplicht", J, "niet a b c verplicht", 0, NULL },
 	{ "verplicht", J, "niet, u bent verplicht", 1, "verplicht" },
 	{ "verplicht", J, "verplicht niet", 0, NULL },
 	{ "verplicht", J, "verplicht is niet", 0, NULL },
-	{ "verplicht", J, "verplicht is het niet", 1, "verplicht" },
+	{ "verplicht", J, "verplicht is het niet", 0, NULL },
 	{ "verplicht", J, "verplicht. Niet", 1, "verplicht" },
 	{ "verplicht", J, "verplicht? niet", 1, "verplicht" },
 	{ "verplicht", J, "geen verplicht", 0, NULL },
@@ -210,7 +211,8 @@ static const struct match_case cases[] = {
 	{ "ben verplicht", J, "u bent verplicht, niet", 1, "bent verplicht" },
 	{ "ben verplicht", J, "u bent verplicht niet", 0, NULL },
 	{ "ben verplicht", J, "niet x y bent verplicht", 0, NULL },
-	{ "ben verplicht", J, "niet x y z bent verplicht", 1,
+	{ "ben verplicht", J, "niet x y z bent verplicht", 0, NULL },
+	{ "ben verplicht", J, "niet x, maar je bent verplicht", 1,
 	  "bent verplicht" },
 	/* a negation inside the match does not cancel it */
 	{ "niet druk", J, "niet druk", 1, "niet druk" },
@@ -399,7 +401,7 @@ static void test_scripts_agree(void **state)
 				/* the patterns' hits: the index against the
 				 * slow path (model hits are model.c's) */
 				for (size_t j = 0; j < s->nintents; j++)
-					hits[j] = m.how[j] == MATCH_BY_PATTERN;
+					hits[j] = m.hit_how[j] == MATCH_BY_PATTERN;
 				for (size_t j = 0; j < s->nintents; j++) {
 					int one = match_intent(&m, s,
 							       (uint32_t)j, t);

@@ -75,7 +75,7 @@ static void test_paraphrase_by_model(void **state)
 	match_init(&m);
 	run(&m, s, "Hoe voelt u zich op dit moment?");
 	assert_true(match_hit(&m, g));
-	assert_int_equal(m.how[g], MATCH_BY_MODEL);
+	assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
 	assert_true(m.conf[g] >= model_info(s->model)->threshold);
 	assert_true(m.conf[g] <= 1.0f);
 	assert_int_equal(model_hit_clause(&m, g), 0);
@@ -85,7 +85,7 @@ static void test_paraphrase_by_model(void **state)
 					       "moment"));
 	/* the pattern's own wording stays the pattern's */
 	run(&m, s, "Hoe gaat het?");
-	assert_int_equal(m.how[g], MATCH_BY_PATTERN);
+	assert_int_equal(m.hit_how[g], MATCH_BY_PATTERN);
 	assert_true(m.conf[g] == 1.0f);
 	match_release(&m);
 	script_free(s);
@@ -127,9 +127,9 @@ static void test_clause_and_explain(void **state)
 	match_init(&m);
 	sbuf_init(&sb);
 	run(&m, s, "Hallo, hoe voel je je nu?");
-	assert_int_equal(m.how[h], MATCH_BY_PATTERN);
+	assert_int_equal(m.hit_how[h], MATCH_BY_PATTERN);
 	assert_int_equal(model_hit_clause(&m, h), 0);
-	assert_int_equal(m.how[g], MATCH_BY_MODEL);
+	assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
 	assert_int_equal(model_hit_clause(&m, g), 1);
 	model_explain(&m, &sb);
 	if (!strstr(sb.buf, "groet (patroon)") ||
@@ -189,7 +189,7 @@ static void test_examples_only(void **state)
 		    model_info(s->model)->loo_f1_pat);
 	match_init(&m);
 	run(&m, s, "hoe gaat het nou met je");
-	assert_int_equal(m.how[0], MATCH_BY_PATTERN);
+	assert_int_equal(m.hit_how[0], MATCH_BY_PATTERN);
 	run(&m, s, "hoe gaat");
 	assert_false(match_hit(&m, 0));
 	match_release(&m);

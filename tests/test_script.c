@@ -342,7 +342,11 @@ static void test_full_intents(void **state)
 	const struct pat *p;
 
 	(void)state;
-	assert_int_equal(s->nintents, 2);
+	/* two declared, then the builtin andere-taal */
+	assert_int_equal(s->nintents, 3);
+	assert_string_equal(s->intents[2].name, "andere-taal");
+	assert_int_equal(s->intents[2].builtin, 1);
+	assert_int_equal(s->other_language, 2);
 	in = &s->intents[0];
 	assert_string_equal(in->name, "groet");
 	assert_int_equal(in->loc.line, 23);
@@ -533,7 +537,7 @@ static void test_small_forms(void **state)
 		    "begrip k = a\r\nbedoeling x\r\n  patroon: ~k\r\n");
 	assert_null(s->id);
 	assert_null(s->title);
-	assert_int_equal(s->nintents, 1);
+	assert_int_equal(s->nintents, 2);   /* x and andere-taal */
 	assert_int_equal(s->nconcepts, 1);
 	assert_string_equal(s->words[s->concepts[0].alts[0].el[0].word],
 			    "a");
@@ -551,7 +555,7 @@ static void test_small_forms(void **state)
 	assert_actions(&s->rules[0].acts, "v=0@0");
 	script_free(s);
 	s = load_ok("");
-	assert_int_equal(s->nintents, 0);
+	assert_int_equal(s->nintents, 1);   /* only andere-taal */
 	script_free(s);
 }
 
