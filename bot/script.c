@@ -698,6 +698,7 @@ static void actions_release(struct action_list *al)
 			expr_free(a->variants[j].cond);
 			for (size_t k = 0; k < a->variants[j].nmsgs; k++)
 				free(a->variants[j].msgs[k]);
+			free(a->variants[j].elab);
 		}
 		free(a->variants);
 	}
@@ -772,6 +773,7 @@ void script_free(struct script *s)
 	}
 	model_free(s->model);
 	free(s->train_path);
+	free(s->variant_tab);
 	free(s->first_off);
 	free(s->first_refs);
 	free(s->any_refs);
@@ -1345,13 +1347,31 @@ static void action_line(struct parser *ps, struct cursor *c, struct loc l,
 			 kw);
 		return;
 	}
-	if (strcmp(kw, "zeg") == 0) {
+	if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
+	    strcmp(kw, "herhaald") == 0) {
+		enum action_kind k = kw[0] == 'z' ? ACT_SAY :
+				     kw[0] == 'e' ? ACT_ACK : ACT_REPEAT;
+
 		if (!at_end(c)) {
-			diag_add(ps->d, &l, "na 'zeg' komen de zinnen op "
-				 "eigen regels: - tekst");
+			diag_add(ps->d, &l, "na '%s' komen de zinnen op "
+				 "eigen regels: - tekst", kw);
 			return;
 		}
-		a = push_action(ps, ACT_SAY, l);
+		if (k == ACT_ACK && (ps->block == B_RULE || ps->part < 0 ||
+				     ps->part >= FALLBACK_BASE ||
+				     cur_node(ps)->trans[ps->part].kind !=
+				     TRIG_ALS)) {
+			diag_add(ps->d, &l, "'erkenning' hoort onder een 'als' "
+				 "in een fase of 'standaard'");
+			return;
+		}
+		if (k == ACT_REPEAT && (ps->block == B_RULE || ps->part >= 0 ||
+					cur_node(ps)->kind != NODE_STANDAARD)) {
+			diag_add(ps->d, &l, "'herhaald' hoort direct onder "
+				 "'standaard'");
+			return;
+		}
+		a = push_action(ps, k, l);
 		ps->say = (long)(cur_actions(ps)->n - 1);
 		(void)a;
 		return;
@@ -1861,6 +1881,47 @@ static void include_line(struct parser *ps, struct cursor *c, struct loc l)
 	free(full);
 }
 
+/* toelichting: TEXT under a '- tekst': what the persona says when the
+ * trainee asks what that line means. */
+static void elab_line(struct parser *ps, struct cursor *c, struct loc l)
+{
+	struct action_list *al = cur_actions(ps);
+	struct action *a;
+	struct variant *v;
+	struct loc tl;
+	char *t;
+
+	if (!al || ps->say < 0 || !al->v[ps->say].nvariants) {
+		diag_add(ps->d, &l, "'toelichting:' hoort direct onder een "
+			 "'- tekst' van 'zeg'");
+		return;
+	}
+	a = &al->v[ps->say];
+	v = &a->variants[a->nvariants - 1];
+	if (a->kind != ACT_SAY) {
+		diag_add(ps->d, &l, "'toelichting:' hoort onder een zin van "
+			 "'zeg'");
+		return;
+	}
+	if (v->elab) {
+		diag_add(ps->d, &l, "deze zin heeft al een toelichting");
+		return;
+	}
+	skip_ws(c);
+	tl = cur_loc(c);
+	t = rest_trimmed(c);
+	if (!*t) {
+		diag_add(ps->d, &l, "lege toelichting");
+		free(t);
+		return;
+	}
+	if (check_placeholders(ps, t, tl) < 0) {
+		free(t);
+		return;
+	}
+	v->elab = t;
+}
+
 static void parse_line(struct parser *ps, struct cursor *c)
 {
 	struct loc l;
@@ -1940,7 +2001,10 @@ static void parse_line(struct parser *ps, struct cursor *c)
 			n->explain = rest_trimmed(c);
 			ps->text = T_EXPLAIN;
 		}
-	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "naar") == 0 ||
+	} else if (strcmp(kw, "toelichting") == 0) {
+		elab_line(ps, c, l);
+	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
+		   strcmp(kw, "herhaald") == 0 || strcmp(kw, "naar") == 0 ||
 		   strcmp(kw, "punt") == 0 || strcmp(kw, "onderbreek") == 0 ||
 		   strcmp(kw, "eenmalig") == 0) {
 		action_line(ps, c, l, kw);
@@ -2239,9 +2303,13 @@ static void resolve_actions(struct parser *ps, struct action_list *al)
 				a->index = (uint32_t)k;
 			break;
 		case ACT_SAY:
+		case ACT_ACK:
+		case ACT_REPEAT:
 			if (a->nvariants == 0)
-				diag_add(ps->d, &a->loc, "'zeg' zonder zinnen "
-					 "eronder (- tekst)");
+				diag_add(ps->d, &a->loc, "'%s' zonder zinnen "
+					 "eronder (- tekst)", a->kind == ACT_SAY ?
+					 "zeg" : a->kind == ACT_ACK ?
+					 "erkenning" : "herhaald");
 			for (size_t j = 0; j < a->nvariants; j++)
 				resolve_expr(ps, a->variants[j].cond);
 			break;
@@ -2619,6 +2687,39 @@ static void build_index(struct script *s)
 	free(count);
 }
 
+static void index_list(struct script *s, const struct action_list *al)
+{
+	for (size_t i = 0; i < al->n; i++)
+		for (size_t j = 0; j < al->v[i].nvariants; j++) {
+			const struct variant *v = &al->v[i].variants[j];
+
+			if (v->index < s->nvariants)
+				s->variant_tab[v->index] = v;
+		}
+}
+
+static void index_node(struct script *s, const struct node *n)
+{
+	index_list(s, &n->enter);
+	for (size_t i = 0; i < n->ntrans; i++)
+		index_list(s, &n->trans[i].acts);
+	for (size_t i = 0; i < n->nfallbacks; i++)
+		index_list(s, &n->fallbacks[i].acts);
+}
+
+/* variant_tab: every variant by its index (the engine remembers the last
+ * line it said by index, for its toelichting). */
+static void index_variants(struct script *s)
+{
+	s->variant_tab = xcalloc(s->nvariants + 1, sizeof(*s->variant_tab));
+	for (size_t i = 0; i < s->nrules; i++)
+		index_list(s, &s->rules[i].acts);
+	for (size_t i = 0; i < s->nnodes; i++)
+		index_node(s, &s->nodes[i]);
+	if (s->standaard)
+		index_node(s, s->standaard);
+}
+
 /* Train the statistical matcher; a 'leervoorbeelden:' file that cannot
  * be read or names what the script does not have is an error. */
 static int learn(struct script *s, struct diag *d)
@@ -2689,6 +2790,7 @@ static int load(const char *path, const char *text, size_t len,
 		goto out;
 	}
 	build_index(ps.s);
+	index_variants(ps.s);
 	if (learn(ps.s, &own) < 0) {
 		script_free(ps.s);
 		goto out;

@@ -98,6 +98,9 @@ struct variant {
 	char *msgs[SCRIPT_MAX_MSGS];        /* nmsgs lines */
 	size_t nmsgs;
 	uint32_t index;                     /* global, for least-recently-used */
+	char *elab;                         /* toelichting: said when the
+					     * trainee asks what this line
+					     * means, or NULL */
 	struct loc loc;
 };
 
@@ -107,7 +110,11 @@ enum action_kind {
 	ACT_SAY,        /* one of variants */
 	ACT_GOTO,       /* node = target */
 	ACT_POINT,      /* rubric moment */
-	ACT_INTERRUPT   /* skip phase transitions this turn (rules only) */
+	ACT_INTERRUPT,  /* skip phase transitions this turn (rules only) */
+	ACT_ACK,        /* erkenning: one of variants, said only when this
+			 * 'als' counts beside a more important one */
+	ACT_REPEAT      /* herhaald (standaard only): one of variants, said
+			 * before the answer to a question just asked */
 };
 
 struct action {
@@ -232,6 +239,7 @@ struct script {
 	struct node *nodes;      size_t nnodes;   /* fases and eindes */
 	struct node *standaard;  /* or NULL */
 	size_t nvariants;        /* total, for least-recently-used state */
+	const struct variant **variant_tab;  /* by variant index */
 
 	/* interned pattern words: id 0 is "no word" */
 	char **words;            size_t nwords;
