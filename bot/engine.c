@@ -635,8 +635,9 @@ static int asks_clarification(const struct match *m,
 }
 
 /* A question the trainee asked in the last REPEAT_WINDOW turns, asked
- * again: one 'herhaald' line of 'standaard' before the answer. */
-static void notice_repeat(struct turn *t)
+ * again (the same intent, found by a pattern, in a question clause):
+ * one 'herhaald' line of 'standaard' before the answer, unless quiet. */
+static void notice_repeat(struct turn *t, int quiet)
 {
 	struct engine *e = t->e;
 	const struct script *s = e->s;
@@ -646,8 +647,8 @@ static void notice_repeat(struct turn *t)
 	for (size_t i = 0; i < s->nintents; i++) {
 		const struct match_clause *cl;
 
-		if (!m->hit[i] || s->intents[i].builtin ||
-		    m->hit_clause[i] >= m->nclause)
+		if (!m->hit[i] || m->hit_how[i] != MATCH_BY_PATTERN ||
+		    s->intents[i].builtin || m->hit_clause[i] >= m->nclause)
 			continue;
 		cl = &m->clause[m->hit_clause[i]];
 		if (cl->act != MATCH_VRAAG)
@@ -656,7 +657,7 @@ static void notice_repeat(struct turn *t)
 			again = 1;
 		e->asked[i] = e->beurt;
 	}
-	if (!again || !s->standaard || t->interrupt)
+	if (!again || quiet || !s->standaard || t->interrupt)
 		return;
 	for (size_t i = 0; i < s->standaard->enter.n; i++) {
 		const struct action *a = &s->standaard->enter.v[i];
@@ -686,6 +687,7 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	struct turn t;
 	long trigger = -1;
 	size_t spoke;
+	int explain;
 
 	if (e->ended) {
 		out_reset(out, e);
@@ -697,14 +699,15 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	       s->variant_tab[e->last_line - 1] : NULL;
 	rules(&t, TRIG_ALS);
 	spoke = t.npend;
+	explain = !spoke && !t.interrupt && last && last->elab &&
+		  asks_clarification(m, last);
 	if (!t.interrupt) {
-		notice_repeat(&t);
+		notice_repeat(&t, explain);
 		tr = first_true(&t, &s->nodes[e->node], TRIG_ALS, &trigger);
 		if (!tr)
 			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);
 	}
-	if (!spoke && !t.interrupt && last && last->elab &&
-	    asks_clarification(m, last)) {
+	if (explain) {
 		/* the persona explains what it just said; what the
 		 * message also did still counts, but moves nothing */
 		struct pending *p = &t.pend[t.npend++];

@@ -292,6 +292,14 @@ has "$T/model.json" '{"bedoeling":"groet","door":"patroon","zekerheid":100,"zins
 	has "$T/model.json" '"bedoeling":"vraagt-gevoel","door":"model","zekerheid":\([5-9][0-9]\|100\),"zinsdeel":2,"tekst":"hoe voel je zich op dit moment"' &&
 	ok || bad "play --json treffers: $(grep turn "$T/model.json")"
 
+# --- context: a question about Sandra's last line gets its toelichting ---------
+printf 'Goedemiddag, fijn dat u er bent. Hoe was het om onze brief te krijgen?\nHoe bedoelt u dat, van internet?\n' |
+	$BIN play moeder-brief --seed 1 --json >"$T/ctx.json" 2>&1
+tail -n +2 "$T/ctx.json" | grep '"type":"persona"' | tail -1 >"$T/ctx.last"
+has "$T/ctx.last" 'Op internet\|Gewoon, op mijn telefoon\|Ik heb de afkortingen uit de brief ingetypt\|De naam van jullie organisatie' &&
+	grep '"beurt":2' "$T/ctx.json" | grep -q '"missed":false' && ok ||
+	bad "moeder-brief: no toelichting for 'Hoe bedoelt u dat, van internet?': $(cat "$T/ctx.last")"
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
