@@ -57,6 +57,10 @@ int cli_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			o->json = 1;
 			continue;
 		}
+		if (strcmp(name, "alleen-patronen") == 0) {
+			o->patterns_only = 1;
+			continue;
+		}
 		if (strcmp(name, "seed") == 0)
 			dst = &o->seed;
 		else if (strcmp(name, "db") == 0)

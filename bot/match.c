@@ -15,6 +15,7 @@
 
 #include "clause.h"
 #include "lang.h"
+#include "model.h"
 
 /* A pattern with many wildcards could backtrack a lot on a long message;
  * each match_run gets this many steps per intent, then gives up. In the
@@ -265,6 +266,13 @@ void match_release(struct match *m)
 	free(m->neg);
 	free(m->present);
 	free(m->pfx);
+	free(m->hit_how);
+	free(m->conf);
+	free(m->mfeat);
+	free(m->mfclause);
+	free(m->mstamp);
+	free(m->macc);
+	free(m->mtouch);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -299,6 +307,10 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->span, cap, ni);
 		cap = m->intent_cap;
 		XGROW(m->hit_clause, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->hit_how, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->conf, cap, ni);
 		m->intent_cap = cap;
 	}
 	if (ncls > m->present_cap) {
@@ -438,6 +450,15 @@ static void try_word(struct match *m, const struct script *s, uint32_t w,
 	}
 }
 
+/* What the patterns found is theirs; the model (model.h) may add. */
+static void mark_patterns(struct match *m, const struct script *s)
+{
+	for (size_t i = 0; i < s->nintents; i++) {
+		m->hit_how[i] = m->hit[i] ? MATCH_BY_PATTERN : 0;
+		m->conf[i] = m->hit[i] ? 1.0f : 0.0f;
+	}
+}
+
 /* Word by word, only the patterns that can start with that word are
  * tried (the first-word index of script.h); the rest the slow way. */
 void match_run(struct match *m, const struct script *s, const char *text,
@@ -453,6 +474,7 @@ void match_run(struct match *m, const struct script *s, const char *text,
 		if (s->other_language >= 0 &&
 		    (size_t)s->other_language < s->nintents)
 			m->hit[s->other_language] = 1;
+		mark_patterns(m, s);
 		return;
 	}
 	for (size_t pos = 0, k = 0; pos < m->norm.ntok; pos++) {
@@ -476,6 +498,8 @@ void match_run(struct match *m, const struct script *s, const char *text,
 				  &m->hit_clause[r->intent]))
 			m->hit[r->intent] = 1;
 	}
+	mark_patterns(m, s);
+	model_run(s->model, m, text, len);
 }
 
 int match_intent(struct match *m, const struct script *s, uint32_t intent,

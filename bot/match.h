@@ -37,6 +37,9 @@ struct match_span {
 	uint32_t len;     /* 0: no span */
 };
 
+/* How an intent was found (struct match's how). */
+enum match_how { MATCH_BY_PATTERN = 1, MATCH_BY_MODEL = 2 };
+
 struct match {
 	struct norm norm;
 	const struct script *script;   /* of the last match_run */
@@ -47,6 +50,19 @@ struct match {
 	uint32_t *hit_clause;          /* per intent: the clause it matched
 					* in (valid where hit is 1) */
 	uint8_t lang_other;            /* the message is not Dutch */
+	uint8_t *hit_how;              /* per intent: enum match_how of a
+					* hit, 0 when not hit */
+	float *conf;                   /* per intent: 1 for a pattern hit,
+					* the model's confidence (0..1) for a
+					* model hit */
+	/* private model scratch (model.c) */
+	uint32_t *mfeat, *mfclause, *mstamp;
+	size_t mfeat_cap, mfclause_cap, nmfeat, mstamp_cap;
+	uint32_t mstamp_gen;
+	float *macc;
+	size_t macc_cap;
+	uint32_t *mtouch;
+	size_t mtouch_cap;
 	/* private scratch */
 	uint32_t *ids;                 /* per token: lexicon class, 0 none */
 	uint32_t *tok_clause;          /* per token: index in clause */

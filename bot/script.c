@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "clause.h"
+#include "corpus.h"
+#include "model.h"
 #include "norm.h"
 
 #define MAX_DIAGS 50
@@ -782,6 +784,8 @@ void script_free(struct script *s)
 		node_release(s->standaard);
 		free(s->standaard);
 	}
+	model_free(s->model);
+	free(s->train_path);
 	free(s->first_off);
 	free(s->first_refs);
 	free(s->any_refs);
@@ -873,7 +877,7 @@ static void close_block(struct parser *ps)
 
 static const char *block_keywords[] = {
 	"gebruik", "scenario", "titel", "persona", "moeilijkheid", "begin",
-	"inleiding", "var", "begrip", "bedoeling", "aanvulling", "regel",
+	"inleiding", "leervoorbeelden", "var", "begrip", "bedoeling", "aanvulling", "regel",
 	"fase", "einde", "standaard"
 };
 
@@ -1719,6 +1723,40 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 	}
 }
 
+/* leervoorbeelden: PATH - a corpus training split (tests/corpus/README.md)
+ * the statistical matcher learns from; relative to this file. */
+static void train_line(struct parser *ps, struct cursor *c, struct loc l)
+{
+	struct script *s = ps->s;
+	const char *slash = strrchr(l.file, '/');
+	struct sbuf sb;
+	struct loc at;
+	char *rel;
+
+	skip_ws(c);
+	at = cur_loc(c);
+	rel = rest_trimmed(c);
+
+	if (!*rel) {
+		diag_add(ps->d, &l, "verwacht: leervoorbeelden: <bestand>");
+		free(rel);
+		return;
+	}
+	if (s->train_path) {
+		diag_add(ps->d, &l, "'leervoorbeelden' staat er al (%s:%d)",
+			 s->train_loc.file, s->train_loc.line);
+		free(rel);
+		return;
+	}
+	sbuf_init(&sb);
+	if (rel[0] != '/' && slash)
+		sbuf_add(&sb, l.file, (size_t)(slash - l.file + 1));
+	sbuf_adds(&sb, rel);
+	free(rel);
+	s->train_path = sbuf_detach(&sb);
+	s->train_loc = at;
+}
+
 static void header_line(struct parser *ps, struct cursor *c, struct loc l,
 			const char *kw)
 {
@@ -1779,6 +1817,8 @@ static void header_line(struct parser *ps, struct cursor *c, struct loc l,
 		}
 		ps->begin_name = name;
 		ps->begin_loc = l;
+	} else if (strcmp(kw, "leervoorbeelden") == 0) {
+		train_line(ps, c, l);
 	} else if (strcmp(kw, "inleiding") == 0) {
 		if (!at_end(c)) {
 			diag_add(ps->d, &l, "de inleiding staat op regels "
@@ -2597,6 +2637,35 @@ static void build_index(struct script *s)
 	free(count);
 }
 
+/* Train the statistical matcher; a 'leervoorbeelden:' file that cannot
+ * be read or names what the script does not have is an error. */
+static int learn(struct script *s, struct diag *d)
+{
+	struct corpus c;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (s->train_path) {
+		size_t before = d->n;
+
+		if (access(s->train_path, R_OK) != 0) {
+			diag_add(d, &s->train_loc, "leervoorbeelden: '%s' is "
+				 "niet te lezen", s->train_path);
+			goto out;
+		}
+		corpus_load(&c, s->train_path, d);
+		if (d->n == before)
+			corpus_resolve(&c, s, d);
+		if (d->n != before)
+			goto out;
+	}
+	s->model = model_train(s, s->train_path ? &c : NULL);
+	rc = 0;
+out:
+	corpus_release(&c);
+	return rc;
+}
+
 /* Parse into a diag of our own, so that messages already in the caller's
  * list (one diag serves many scripts) or a full list cannot make a
  * broken script look clean; then hand the messages over. */
@@ -2638,6 +2707,10 @@ static int load(const char *path, const char *text, size_t len,
 		goto out;
 	}
 	build_index(ps.s);
+	if (learn(ps.s, &own) < 0) {
+		script_free(ps.s);
+		goto out;
+	}
 	*out = ps.s;
 	rc = 0;
 out:

@@ -251,6 +251,12 @@ struct script {
 	struct pat_ref *any_refs; size_t nany;
 	uint32_t prefix_min, prefix_max;  /* lengths of prefixes in use */
 
+	/* The statistical matcher (model.h), trained at load from the
+	 * intents' examples and the corpus of 'leervoorbeelden:'. */
+	struct model *model;
+	char *train_path;        /* leervoorbeelden, resolved, or NULL */
+	struct loc train_loc;
+
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
 };
