@@ -60,7 +60,7 @@ static const char *const after_no_dat[] = {
 	/* "met dat boek", "zo dat", "niet dat" are no complementiser */
 	"met", "van", "over", "door", "na", "voor", "om", "op", "in",
 	"aan", "bij", "zo", "al", "en", "of", "maar", "is", "was", "als",
-	"omdat", "want", "niet", "ook", "wel",
+	"omdat", "want",
 };
 
 /* Does a new clause start at token i (not the first of its break)? */
@@ -301,9 +301,15 @@ static int is_promise(const struct norm *n, const struct match_clause *c)
 static int is_wh_question(const struct norm *n, const struct match_clause *c,
 			  char brk)
 {
+	static const char *const preps[] = {
+		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
+		"aan", "door", "tot", "tegen",
+	};
 	size_t k = lead(n, c);
 	const struct norm_token *a = w_at(n, c, k);
 
+	if (a && IS_ANY(a, preps))   /* bij wie, met wie, in welke */
+		a = w_at(n, c, ++k);
 	if (!a || !IS_ANY(a, wh_words))
 		return 0;
 	if ((brk == '.' || brk == '!') && c->ntok - k <= 3)
@@ -393,10 +399,11 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		char sent_end = ci[j].brk_after;
 		int after_sub;
 
-		/* the break that ends the sentence this clause is in */
+		/* the break that ends the sentence this clause is in (a
+		 * clause cut off by a conjunction has none of its own) */
 		for (size_t k = j; k < nc; k++) {
 			sent_end = ci[k].brk_after;
-			if (ends_sentence(sent_end))
+			if (sent_end ? ends_sentence(sent_end) : k + 1 == nc)
 				break;
 		}
 		for (size_t k = 0; k < c->ntok; k++)

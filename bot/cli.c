@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clause.h"
 #include "export.h"
 
 /* Is name one of the space-separated words of list? */
@@ -241,6 +242,12 @@ static void expr_text(const struct expr *e, struct sbuf *sb)
 		break;
 	case EXPR_INTENT:
 		sbuf_adds(sb, e->name);
+		for (unsigned a = 0, n = 0; a < MATCH_NACTS; a++)
+			if ((unsigned)e->value >> a & 1u)
+				sbuf_addf(sb, "%s%s", n++ ? ", " : " (",
+					  clause_act_name(a));
+		if (e->value)
+			sbuf_addc(sb, ')');
 		break;
 	case EXPR_CMP:
 		sbuf_addf(sb, "%s %s %d", e->name, ops[e->op], e->value);

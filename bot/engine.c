@@ -205,7 +205,8 @@ static int eval(const struct turn *t, const struct expr *x, long *trigger)
 		return !eval(t, x->a, &ignore);
 	}
 	case EXPR_INTENT:
-		if (!t->m || !match_hit(t->m, x->index))
+		if (!t->m || !match_hit_act(t->m, x->index,
+					    (unsigned)x->value))
 			return 0;
 		if (*trigger < 0)
 			*trigger = (long)x->index;

@@ -92,6 +92,20 @@ static inline int match_hit(const struct match *m, uint32_t intent)
 	return m->hit[intent];
 }
 
+/* 1 if the intent matched in the last match_run in a clause whose act
+ * is in acts (1 << enum match_act each; 0: any act). The clause is the
+ * first one the intent matched in. */
+static inline int match_hit_act(const struct match *m, uint32_t intent,
+				unsigned acts)
+{
+	if (!m->hit[intent])
+		return 0;
+	if (!acts)
+		return 1;
+	return m->hit_clause[intent] < m->nclause &&
+	       ((acts >> m->clause[m->hit_clause[intent]].act) & 1u);
+}
+
 /* Does text match the one intent? For script examples. */
 int match_intent(struct match *m, const struct script *s, uint32_t intent,
 		 const char *text);

@@ -559,6 +559,8 @@ static int read_int(struct cursor *c, int *out)
 	return 0;
 }
 
+static int read_act_list(struct parser *ps, struct cursor *c, char stop);
+
 static struct expr *parse_atom(struct parser *ps, struct cursor *c,
 			       int depth)
 {
@@ -619,6 +621,18 @@ static struct expr *parse_atom(struct parser *ps, struct cursor *c,
 		}
 	} else {
 		e->kind = EXPR_INTENT;
+		skip_ws(c);
+		if (*c->p == '(') {     /* bereikbaarheid (vraag) */
+			int acts;
+
+			c->p++;
+			acts = read_act_list(ps, c, ')');
+			if (acts < 0) {
+				expr_free(e);
+				return NULL;
+			}
+			e->value = acts;
+		}
 	}
 	return e;
 }
@@ -1628,8 +1642,9 @@ static int read_yes_no(struct cursor *c)
 	return -1;
 }
 
-/* handeling: vraag[, voorstel…] → a mask of acts, or -1. */
-static int read_acts(struct parser *ps, struct cursor *c, struct loc l)
+/* vraag[, voorstel…] up to stop ('\0': the end of the line, or ')',
+ * which is read) → a mask of acts (1 << enum match_act), or -1. */
+static int read_act_list(struct parser *ps, struct cursor *c, char stop)
 {
 	int mask = 0;
 
@@ -1653,18 +1668,21 @@ static int read_acts(struct parser *ps, struct cursor *c, struct loc l)
 		}
 		mask |= 1 << a;
 		skip_ws(c);
-		if (*c->p == '\0')
+		if (*c->p == stop) {
+			if (stop)
+				c->p++;
 			return mask;
+		}
 		if (*c->p != ',') {
 			struct loc at = cur_loc(c);
 
-			diag_add(ps->d, &at, "verwacht ',' of het einde van de "
-				 "regel na een handeling");
+			diag_add(ps->d, &at, "verwacht ',' of %s na een "
+				 "handeling", stop ? "')'" :
+				 "het einde van de regel");
 			return -1;
 		}
 		c->p++;
 	}
-	(void)l;
 }
 
 static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
@@ -1714,7 +1732,7 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		else
 			in->cond_ok = v;
 	} else if (strcmp(kw, "handeling") == 0) {
-		v = read_acts(ps, c, l);
+		v = read_act_list(ps, c, '\0');
 		if (v >= 0)
 			in->acts = v;
 	} else {

@@ -87,7 +87,9 @@ struct expr {
 	char *name;             /* INTENT, CMP: as written */
 	uint32_t index;         /* INTENT: intent index; CMP: variable */
 	enum cmp_op op;
-	int value;
+	int value;              /* CMP: the number; INTENT: the acts it
+				 * must have been said as, "naam (vraag)":
+				 * mask as in pat_seq.acts, 0 = any */
 	struct loc loc;
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lexicon.h"
 #include "norm.h"
 #include "util.h"
 
@@ -376,6 +377,156 @@ static void test_negation(void **state)
 	norm_release(&n);
 }
 
+/* --- stems (norm_stem) and the lexicon built on them ---------------- */
+
+static const struct {
+	const char *a, *b;
+	int same;            /* equal stems? */
+} stem_cases[] = {
+	/* inflection: verbs, plurals, adjectives */
+	{ "lopen", "loopt", 1 }, { "loop", "lopen", 1 },
+	{ "geven", "geef", 1 }, { "bellen", "belt", 1 },
+	{ "praten", "praat", 1 }, { "zitten", "zit", 1 },
+	{ "gebeuren", "gebeurt", 1 }, { "vragen", "vraagt", 1 },
+	{ "brieven", "brief", 1 }, { "ouders", "ouder", 1 },
+	{ "jongens", "jongen", 1 }, { "meisjes", "meisje", 1 },
+	{ "boze", "boos", 1 }, { "kleine", "klein", 1 },
+	{ "zware", "zwaar", 1 }, { "scholen", "school", 1 },
+	{ "mogelijkheden", "mogelijkheid", 1 },
+	/* different words stay apart */
+	{ "kinderen", "kind", 0 }, { "schulden", "schuld", 0 },
+	{ "lopen", "lepel", 0 }, { "bellen", "ballen", 0 },
+	/* function words and short words are their own stem */
+	{ "niet", "nie", 0 }, { "moet", "moe", 0 }, { "echt", "ech", 0 },
+	{ "best", "bes", 0 },
+};
+
+static void test_stems(void **state)
+{
+	char a[80], b[80];
+	size_t bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(stem_cases); i++) {
+		size_t an = norm_stem(stem_cases[i].a, strlen(stem_cases[i].a),
+				      a);
+		size_t bn = norm_stem(stem_cases[i].b, strlen(stem_cases[i].b),
+				      b);
+		int same = an == bn && !memcmp(a, b, an);
+
+		assert_int_equal(strlen(a), an);
+		if (same != stem_cases[i].same) {
+			print_message("stem case %zu: %s → %s, %s → %s, want "
+				      "%s\n", i, stem_cases[i].a, a,
+				      stem_cases[i].b, b, stem_cases[i].same ?
+				      "equal" : "different");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	/* a function word as is; the stem of a token is in the token */
+	assert_int_equal(norm_stem("niet", 4, a), 4);
+	assert_string_equal(a, "niet");
+	{
+		struct norm n;
+
+		norm_init(&n);
+		assert_int_equal(norm_run(&n, "Hij loopt niet", 14), 3);
+		assert_string_equal(n.tok[1].stem, "lop");
+		assert_int_equal(n.tok[1].stem_len, 3);
+		assert_ptr_equal(n.tok[2].stem, n.tok[2].word);
+		norm_release(&n);
+	}
+}
+
+/* Pattern words of a pretend script (index 0 is "no word"). */
+static char *const lex_words[] = {
+	"", "kinderen", "veiligheid", "beschermer", "hulpverlening",
+	"veilig", "voel", "kopen", "tafel", "tabel", "het", "heten",
+	"lopen", "kind", "wat", "prefix*", "jouw",
+};
+
+static const struct {
+	const char *word;
+	enum lexicon_how how;
+	const char *as;      /* the pattern word it stands for */
+} lex_cases[] = {
+	{ "kinderen", LEXICON_EXACT, "kinderen" },
+	{ "loopt", LEXICON_STEM, "lopen" },
+	{ "heet", LEXICON_STEM, "heten" },       /* not "het" */
+	/* typos: one letter off, five letters or more */
+	{ "kinderne", LEXICON_TYPO, "kinderen" },  /* swap */
+	{ "kindren", LEXICON_TYPO, "kinderen" },   /* one missing */
+	{ "kinderean", LEXICON_TYPO, "kinderen" }, /* one too many */
+	{ "kinderren", LEXICON_STEM, "kinderen" }, /* undoubled anyway */
+	{ "veilighied", LEXICON_TYPO, "veiligheid" },
+	{ "veiligjeid", LEXICON_TYPO, "veiligheid" },  /* substitution */
+	{ "beschemer", LEXICON_TYPO, "beschermer" },
+	/* …but never between short words, across a first letter, onto
+	 * two words at once or from a real word of its own */
+	{ "kidn", LEXICON_NONE, NULL },
+	{ "wad", LEXICON_NONE, NULL },
+	{ "jou", LEXICON_NONE, NULL },
+	{ "ninderen", LEXICON_NONE, NULL },
+	{ "tanel", LEXICON_NONE, NULL },     /* tafel or tabel? */
+	{ "komen", LEXICON_NONE, NULL },     /* a word, not a slip of kopen */
+	{ "kinderenn", LEXICON_TYPO, "kinderen" },
+	{ "kindertjes", LEXICON_NONE, NULL },   /* two letters off */
+	/* compounds: a pattern word at the end, a real word before it */
+	{ "jeugdbeschermer", LEXICON_COMPOUND, "beschermer" },
+	{ "jeugdbeschermers", LEXICON_COMPOUND, "beschermer" },
+	{ "schuldhulpverlening", LEXICON_COMPOUND, "hulpverlening" },
+	{ "onveilig", LEXICON_NONE, NULL },
+	{ "gevoel", LEXICON_NONE, NULL },
+	{ "zelfveilig", LEXICON_NONE, NULL },
+	{ "pleegkind", LEXICON_COMPOUND, "kind" },
+	{ "bijvoel", LEXICON_NONE, NULL },      /* a particle before it */
+	{ "", LEXICON_NONE, NULL },
+};
+
+static void test_lexicon(void **state)
+{
+	struct lexicon lx;
+	size_t bad = 0;
+	char stem[80];
+
+	(void)state;
+	lexicon_build(&lx, lex_words, ARRAY_LEN(lex_words));
+	/* every word has a class; equal stems share one, prefixes not */
+	for (size_t i = 1; i < ARRAY_LEN(lex_words); i++)
+		assert_true(lexicon_class(&lx, (uint32_t)i) > 0);
+	assert_int_equal(lexicon_class(&lx, 0), 0);
+	assert_int_not_equal(lexicon_class(&lx, 10), lexicon_class(&lx, 11));
+	for (size_t i = 0; i < ARRAY_LEN(lex_cases); i++) {
+		const char *w = lex_cases[i].word;
+		size_t n = strlen(w), sn = norm_stem(w, n, stem);
+		enum lexicon_how how;
+		uint32_t c = lexicon_find(&lx, w, n, stem, sn, &how);
+		uint32_t want = 0;
+
+		for (size_t j = 1; lex_cases[i].as &&
+		     j < ARRAY_LEN(lex_words); j++)
+			if (!strcmp(lex_words[j], lex_cases[i].as))
+				want = lexicon_class(&lx, (uint32_t)j);
+		if (how != lex_cases[i].how || c != want) {
+			print_message("lexicon case %zu: %s: how %d class %u, "
+				      "want how %d class %u\n", i, w, (int)how,
+				      c, (int)lex_cases[i].how, want);
+			bad++;
+		}
+	}
+	lexicon_release(&lx);
+	assert_int_equal(bad, 0);
+	/* the one-edit test on its own */
+	assert_int_equal(lexicon_one_off("abcde", 5, "abcde", 5), 0);
+	assert_int_equal(lexicon_one_off("abcde", 5, "abdce", 5), 1);
+	assert_int_equal(lexicon_one_off("abcde", 5, "abde", 4), 1);
+	assert_int_equal(lexicon_one_off("abde", 4, "abcde", 5), 1);
+	assert_int_equal(lexicon_one_off("abcde", 5, "abxye", 5), 0);
+	assert_int_equal(lexicon_one_off("abcdef", 6, "abdecf", 6), 0);
+	assert_int_equal(lexicon_one_off("abc", 3, "abcde", 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +536,8 @@ int main(void)
 		cmocka_unit_test(test_megabyte),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_negation),
+		cmocka_unit_test(test_stems),
+		cmocka_unit_test(test_lexicon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

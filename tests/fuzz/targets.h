@@ -31,9 +31,12 @@
 
 #include <jansson.h>
 
+#include "clause.h"
 #include "config.h"
 #include "e2ee.h"
 #include "engine.h"
+#include "lang.h"
+#include "lexicon.h"
 #include "match.h"
 #include "mx.h"
 #include "norm.h"
@@ -479,6 +482,136 @@ FUZZ_FN void fuzz_norm_input(const uint8_t *data, size_t size)
 {
 	if (size <= FUZZ_MAX_INPUT)
 		fuzz_norm_run(data, size);
+}
+
+/* --- text: stems, lexicon, clauses, acts, language (issue 11) ------- */
+
+/* A shipped scenario, for a lexicon of real pattern words: loaded on
+ * first use, fuzz_text_cleanup() frees it. */
+static struct script *fuzz_text_script_loaded;
+
+FUZZ_FN const struct script *fuzz_text_scenario(void)
+{
+	struct diag d;
+	struct sbuf path;
+
+	if (fuzz_text_script_loaded)
+		return fuzz_text_script_loaded;
+	diag_init(&d);
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/scripts/moeder-brief.oef", fuzz_root());
+	if (script_load(path.buf, &fuzz_text_script_loaded, &d) < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+		fuzz_fail("text", "scripts/moeder-brief.oef loads");
+	}
+	sbuf_release(&path);
+	diag_release(&d);
+	return fuzz_text_script_loaded;
+}
+
+FUZZ_FN void fuzz_text_cleanup(void)
+{
+	script_free(fuzz_text_script_loaded);
+	fuzz_text_script_loaded = NULL;
+}
+
+/* The clauses of the last match_run keep the promises of clause.h. */
+FUZZ_FN void fuzz_text_clauses(const struct match *m, size_t size)
+{
+	size_t ntok = m->norm.ntok, next = 0, prev_end = 0;
+
+	FUZZ_CHECK("text", m->nclause <= (ntok ? ntok : 1));
+	FUZZ_CHECK("text", ntok == 0 || m->nclause > 0);
+	for (size_t c = 0; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+
+		FUZZ_CHECK("text", cl->tok == next && cl->ntok > 0);
+		FUZZ_CHECK("text", cl->act < MATCH_NACTS);
+		FUZZ_CHECK("text", cl->negated <= 1 && cl->reported <= 1 &&
+			   cl->conditional <= 1);
+		FUZZ_CHECK("text", cl->start >= prev_end);
+		FUZZ_CHECK("text", (size_t)cl->start + cl->len <= size);
+		for (uint32_t k = cl->tok; k < cl->tok + cl->ntok; k++) {
+			const struct norm_token *t = &m->norm.tok[k];
+
+			FUZZ_CHECK("text", m->tok_clause[k] == c);
+			FUZZ_CHECK("text", t->src_start >= cl->start &&
+				   t->src_start + t->src_len <=
+				   cl->start + cl->len);
+		}
+		next = cl->tok + cl->ntok;
+		prev_end = cl->start + cl->len;
+	}
+	FUZZ_CHECK("text", next == ntok);
+}
+
+FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
+{
+	const struct script *s = fuzz_text_scenario();
+	const char *text = (const char *)data;
+	struct match m, again;
+	char stem[80];    /* a word is at most 64 bytes (norm.c) */
+
+	match_init(&m);
+	match_init(&again);
+	match_run(&m, s, text, size);
+	fuzz_text_clauses(&m, size);
+	for (size_t i = 0; i < m.norm.ntok; i++) {
+		const struct norm_token *t = &m.norm.tok[i];
+		enum lexicon_how how;
+		uint32_t c;
+
+		/* the stem: a string no longer than the word, itself
+		 * again when stemmed */
+		FUZZ_CHECK("text", t->stem && strlen(t->stem) ==
+			   t->stem_len && t->stem_len <= t->len);
+		FUZZ_CHECK("text", norm_stem(t->word, t->len, stem) ==
+			   t->stem_len && !memcmp(stem, t->stem,
+						  t->stem_len));
+		/* the lexicon: a class exactly when it says how */
+		c = lexicon_find(&s->lex, t->word, t->len, t->stem,
+				 t->stem_len, &how);
+		FUZZ_CHECK("text", c == m.ids[i] && how == m.how[i]);
+		FUZZ_CHECK("text", c <= s->lex.ncls);
+		FUZZ_CHECK("text", (c == 0) == (how == LEXICON_NONE));
+		FUZZ_CHECK("text", how <= LEXICON_COMPOUND);
+		if (i > 0) {
+			const struct norm_token *u = &m.norm.tok[i - 1];
+
+			FUZZ_CHECK("text", lexicon_one_off(t->word, t->len,
+							   u->word, u->len) ==
+				   lexicon_one_off(u->word, u->len, t->word,
+						   t->len));
+		}
+	}
+	FUZZ_CHECK("text", m.lang_other == lang_is_other(&m.norm));
+	for (size_t i = 0; i < s->nintents; i++) {
+		if (!m.hit[i])
+			continue;
+		/* another language matches andere-taal and nothing else */
+		FUZZ_CHECK("text", !m.lang_other ||
+			   (int)i == s->other_language);
+		FUZZ_CHECK("text", m.lang_other ||
+			   m.hit_clause[i] < m.nclause);
+		FUZZ_CHECK("text", match_hit_act(&m, (uint32_t)i, 0));
+	}
+	/* the same text again, in fresh scratch: the same answer */
+	match_run(&again, s, text, size);
+	FUZZ_CHECK("text", again.nclause == m.nclause &&
+		   again.lang_other == m.lang_other);
+	FUZZ_CHECK("text", !m.nclause || !memcmp(again.clause, m.clause,
+						 m.nclause *
+						 sizeof(*m.clause)));
+	FUZZ_CHECK("text", !memcmp(again.hit, m.hit, s->nintents));
+	match_release(&again);
+	match_release(&m);
+}
+
+FUZZ_FN void fuzz_text_input(const uint8_t *data, size_t size)
+{
+	if (size <= FUZZ_MAX_INPUT)
+		fuzz_text_run(data, size);
 }
 
 /* --- persona: the persona loader ------------------------------------ */
