@@ -99,6 +99,12 @@ static void test_text_fixtures(void **state)
 	assert_true(replay_dir("text", fuzz_text_input) > 0);
 }
 
+static void test_corpus_fixtures(void **state)
+{
+	(void)state;
+	assert_true(replay_dir("corpus", fuzz_corpus_input) > 0);
+}
+
 static void test_persona_fixtures(void **state)
 {
 	(void)state;
@@ -456,6 +462,7 @@ static int teardown(void **state)
 	(void)state;
 	fuzz_norm_cleanup();
 	fuzz_text_cleanup();
+	fuzz_corpus_cleanup();
 	fuzz_sync_cleanup();
 	return 0;
 }
@@ -468,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_script_fixtures),
 		cmocka_unit_test(test_norm_fixtures),
 		cmocka_unit_test(test_text_fixtures),
+		cmocka_unit_test(test_corpus_fixtures),
 		cmocka_unit_test(test_persona_fixtures),
 		cmocka_unit_test(test_sync_fixtures),
 		cmocka_unit_test(test_sync_seeds_deep),

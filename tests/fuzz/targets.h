@@ -33,11 +33,13 @@
 
 #include "clause.h"
 #include "config.h"
+#include "corpus.h"
 #include "e2ee.h"
 #include "engine.h"
 #include "lang.h"
 #include "lexicon.h"
 #include "match.h"
+#include "model.h"
 #include "mx.h"
 #include "norm.h"
 #include "persona.h"
@@ -614,7 +616,118 @@ FUZZ_FN void fuzz_text_input(const uint8_t *data, size_t size)
 		fuzz_text_run(data, size);
 }
 
+/* --- corpus: the labelled-corpus parser, then the learned matcher -- */
+
+/* A scenario the corpus is resolved against: its names are what a
+ * fuzzed corpus can hit. Loaded on first use; fuzz_corpus_cleanup()
+ * frees it. */
+static const char fuzz_corpus_script[] =
+	"scenario fuzz\ntitel: Fuzz\npersona: p\ninleiding:\n> x\n"
+	"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+	"punt vertrouwen: Vertrouwen\npunt locatie: Locatie\n"
+	"bedoeling groet\n  patroon: (hallo | dag)\n  ja: Hallo.\n"
+	"bedoeling vraagt\n  patroon: hoe gaat het\n  ja: Hoe gaat het?\n"
+	"  nee: Hoe laat is het?\n"
+	"fase f\n  zeg\n  - Hoi.\n  als vraagt\n    zeg\n    - Goed.\n";
+static struct script *fuzz_corpus_script_loaded;
+
+FUZZ_FN void fuzz_corpus_cleanup(void)
+{
+	script_free(fuzz_corpus_script_loaded);
+	fuzz_corpus_script_loaded = NULL;
+}
+
+/* corpus.h: a parsed corpus is whole (conversations cover the turns in
+ * order, every turn has text); a failed one says why; a resolved one
+ * names only what the script has; the matcher learned from it keeps
+ * match.h's promises. */
+FUZZ_FN void fuzz_corpus_run(const uint8_t *data, size_t size)
+{
+	const char *T = "corpus";
+	struct script *s;
+	struct corpus c;
+	struct diag d;
+	struct model *md;
+	struct match m;
+	size_t next = 0;
+	int rc;
+
+	if (!fuzz_corpus_script_loaded) {
+		diag_init(&d);
+		FUZZ_CHECK(T, script_load_text("fuzz.oef", fuzz_corpus_script,
+					       strlen(fuzz_corpus_script),
+					       &fuzz_corpus_script_loaded,
+					       &d) == 0);
+		diag_release(&d);
+	}
+	s = fuzz_corpus_script_loaded;
+	diag_init(&d);
+	rc = corpus_parse(&c, "fuzz.txt", (const char *)data, size, &d);
+	FUZZ_CHECK(T, (rc < 0) == (d.n > 0));
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < c.nconvs; i++) {
+		FUZZ_CHECK(T, c.convs[i].first == next);
+		FUZZ_CHECK(T, c.convs[i].nturns > 0);
+		FUZZ_CHECK(T, c.convs[i].style < CORPUS_NSTYLES);
+		next += c.convs[i].nturns;
+	}
+	FUZZ_CHECK(T, next == c.nturns);
+	for (size_t i = 0; i < c.nturns; i++) {
+		FUZZ_CHECK(T, c.turns[i].text && c.turns[i].text[0]);
+		FUZZ_CHECK(T, utf8_valid(c.turns[i].text,
+					 strlen(c.turns[i].text)));
+	}
+	if (corpus_resolve(&c, s, &d) < 0) {
+		FUZZ_CHECK(T, d.n > 0);
+		goto out;
+	}
+	for (size_t i = 0; i < c.nturns; i++) {
+		for (size_t j = 0; j < c.turns[i].nintents; j++)
+			FUZZ_CHECK(T, c.turns[i].intent_ix[j] < s->nintents);
+		for (size_t j = 0; j < c.turns[i].nmeters; j++)
+			FUZZ_CHECK(T, c.turns[i].meters[j].var < s->nvars);
+		for (size_t j = 0; j < c.turns[i].npoints; j++)
+			FUZZ_CHECK(T, c.turns[i].points[j].point < s->npoints);
+	}
+	/* learn from it, as a scenario with 'leervoorbeelden:' would,
+	 * and match its own turns with what was learned */
+	md = model_train(s, &c);
+	FUZZ_CHECK(T, md != NULL);
+	FUZZ_CHECK(T, model_info(md)->ncorpus == c.nturns);
+	FUZZ_CHECK(T, model_info(md)->loo_f1 >= model_info(md)->loo_f1_pat);
+	match_init(&m);
+	for (size_t i = 0; i < c.nturns && i < 16; i++) {
+		const char *t = c.turns[i].text;
+
+		match_run(&m, s, t, strlen(t));
+		model_run(md, &m, t, strlen(t));
+		for (uint32_t k = 0; k < s->nintents; k++) {
+			if (!m.hit[k])
+				continue;
+			FUZZ_CHECK(T, m.hit_how[k] == MATCH_BY_PATTERN ||
+				   m.hit_how[k] == MATCH_BY_MODEL);
+			FUZZ_CHECK(T, m.conf[k] >= 0.0f && m.conf[k] <= 1.0f);
+			FUZZ_CHECK(T, m.span[k].start + m.span[k].len <=
+				   strlen(t));
+		}
+	}
+	match_release(&m);
+	model_free(md);
+out:
+	corpus_release(&c);
+	diag_release(&d);
+}
+
+FUZZ_FN void fuzz_corpus_input(const uint8_t *data, size_t size)
+{
+	if (size > FUZZ_MAX_INPUT)
+		return;
+	fuzz_corpus_run(data, size);
+}
+
 /* --- persona: the persona loader ------------------------------------ */
+
 
 /* The input is the file "fuzz.json": its id must be "fuzz" to get past
  * the id check (tests/fuzz.sh rewrites the seeds' ids). */
