@@ -1,7 +1,7 @@
 /* model.h - the statistical matcher: intents the patterns missed.
  *
  * Learned when a script is loaded, from every intent's 'ja:' sentences
- * (positive for that intent and for whatever the patterns find in them),
+ * (positive for that intent),
  * 'nee:' sentences (a veto for that intent) and, when the scenario names
  * one with 'leervoorbeelden:', the labelled turns of a corpus training
  * split. It compares a clause with those texts by cosine similarity over
