@@ -39,8 +39,10 @@ struct model {
 	size_t nintents;
 	size_t nfeat;
 	size_t nsamples;
-	uint64_t *keys;           /* open addressing, cap slots; 0 empty */
-	uint32_t *rows;           /* slot -> feature row */
+	struct slot {             /* open addressing, one cache access */
+		uint32_t tag;     /* high half of the key | 1; 0 empty */
+		uint32_t row;     /* feature row */
+	} *slots;
 	size_t cap;
 	float *idf;               /* per row */
 	uint32_t *post_off;       /* per row: postings post_off[r..r+1) */
@@ -109,22 +111,30 @@ static void features(const struct match *m, emit_fn emit, void *ctx)
 	}
 }
 
+static uint32_t tag_of(uint64_t key)
+{
+	return (uint32_t)(key >> 32) | 1u;
+}
+
 static size_t slot_of(const struct model *md, uint64_t key)
 {
 	size_t mask = md->cap - 1;
-	size_t i = (size_t)(key ^ (key >> 29)) & mask;
+	size_t i = (size_t)key & mask;
+	uint32_t tag = tag_of(key);
 
-	while (md->keys[i] && md->keys[i] != key)
+	while (md->slots[i].tag && md->slots[i].tag != tag)
 		i = (i + 1) & mask;
 	return i;
 }
 
-/* Row of key, or -1. */
+/* Row of key, or -1. (Two features whose keys share the probe start and
+ * the high 32 bits are one feature: with a few thousand features that
+ * does not happen in practice, and it would be deterministic if it did.) */
 static long row_of(const struct model *md, uint64_t key)
 {
 	size_t i = slot_of(md, key);
 
-	return md->keys[i] ? (long)md->rows[i] : -1;
+	return md->slots[i].tag ? (long)md->slots[i].row : -1;
 }
 
 /* ------------------------------------------------------------ training */
@@ -153,29 +163,59 @@ struct trainer {
 	/* collecting one text */
 	uint32_t *tmp_row, *tmp_cl;
 	size_t ntmp, tmp_cap;
-	int insert;              /* add unknown keys */
+	uint64_t *tkeys;         /* feature keys while collecting */
+	uint32_t *trows;
+	size_t tcap;
 	int examples_calibrate;  /* no corpus: calibrate on the examples */
 };
 
-static void table_grow(struct model *md)
+/* While collecting: full 64-bit keys in the trainer's own table. */
+static size_t tslot(const struct trainer *tr, uint64_t key)
 {
-	size_t ncap = md->cap ? md->cap * 2 : 4096;
-	uint64_t *ok = md->keys;
-	uint32_t *orow = md->rows;
-	size_t ocap = md->cap;
+	size_t mask = tr->tcap - 1;
+	size_t i = (size_t)key & mask;
 
-	md->keys = xcalloc(ncap, sizeof(uint64_t));
-	md->rows = xcalloc(ncap, sizeof(uint32_t));
-	md->cap = ncap;
+	while (tr->tkeys[i] && tr->tkeys[i] != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void tgrow(struct trainer *tr)
+{
+	size_t ncap = tr->tcap ? tr->tcap * 2 : 4096, ocap = tr->tcap;
+	uint64_t *ok = tr->tkeys;
+	uint32_t *orow = tr->trows;
+
+	tr->tkeys = xcalloc(ncap, sizeof(uint64_t));
+	tr->trows = xcalloc(ncap, sizeof(uint32_t));
+	tr->tcap = ncap;
 	for (size_t i = 0; i < ocap; i++)
 		if (ok[i]) {
-			size_t j = slot_of(md, ok[i]);
+			size_t j = tslot(tr, ok[i]);
 
-			md->keys[j] = ok[i];
-			md->rows[j] = orow[i];
+			tr->tkeys[j] = ok[i];
+			tr->trows[j] = orow[i];
 		}
 	free(ok);
 	free(orow);
+}
+
+/* The model's table: tag and row side by side, at most half full. */
+static void finish_table(struct model *md, const struct trainer *tr)
+{
+	md->cap = 16;
+	while (md->cap < 2 * md->nfeat + 2)
+		md->cap *= 2;
+	md->slots = xcalloc(md->cap, sizeof(*md->slots));
+	for (size_t i = 0; i < tr->tcap; i++) {
+		size_t j;
+
+		if (!tr->tkeys[i])
+			continue;
+		j = slot_of(md, tr->tkeys[i]);
+		md->slots[j].tag = tag_of(tr->tkeys[i]);
+		md->slots[j].row = tr->trows[i];
+	}
 }
 
 static void collect(uint64_t key, uint32_t clause, void *ctx)
@@ -184,12 +224,12 @@ static void collect(uint64_t key, uint32_t clause, void *ctx)
 	struct model *md = tr->md;
 	size_t i;
 
-	if ((md->nfeat + 1) * 2 > md->cap)
-		table_grow(md);
-	i = slot_of(md, key);
-	if (!md->keys[i]) {
-		md->keys[i] = key;
-		md->rows[i] = (uint32_t)md->nfeat++;
+	if ((md->nfeat + 1) * 2 > tr->tcap)
+		tgrow(tr);
+	i = tslot(tr, key);
+	if (!tr->tkeys[i]) {
+		tr->tkeys[i] = key;
+		tr->trows[i] = (uint32_t)md->nfeat++;
 	}
 	if (tr->ntmp + 1 > tr->tmp_cap) {
 		tr->tmp_cap = tr->tmp_cap ? tr->tmp_cap * 2 : 256;
@@ -198,7 +238,7 @@ static void collect(uint64_t key, uint32_t clause, void *ctx)
 		tr->tmp_cl = xrealloc(tr->tmp_cl, tr->tmp_cap *
 				      sizeof(uint32_t));
 	}
-	tr->tmp_row[tr->ntmp] = md->rows[i];
+	tr->tmp_row[tr->ntmp] = tr->trows[i];
 	tr->tmp_cl[tr->ntmp] = clause;
 	tr->ntmp++;
 }
@@ -630,6 +670,7 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 		md = NULL;
 		goto out;
 	}
+	finish_table(md, &tr);
 	build(md, tr.sm, tr.nsm);
 	md->info.nsamples = tr.nsm;
 	md->info.nfeatures = md->nfeat;
@@ -640,6 +681,8 @@ out:
 	free(tr.sm);
 	free(tr.tmp_row);
 	free(tr.tmp_cl);
+	free(tr.tkeys);
+	free(tr.trows);
 	return md;
 }
 
@@ -647,8 +690,7 @@ void model_free(struct model *md)
 {
 	if (!md)
 		return;
-	free(md->keys);
-	free(md->rows);
+	free(md->slots);
 	free(md->idf);
 	free(md->post_off);
 	free(md->post_sample);
