@@ -328,8 +328,7 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		const struct norm_token *t = &m->norm.tok[i];
 		enum lexicon_how how;
 
-		m->ids[i] = lexicon_find(&s->lex, t->word, t->len, t->stem,
-					 t->stem_len, &how);
+		m->ids[i] = lexicon_find_token(&s->lex, t, &how);
 		m->how[i] = (uint8_t)how;
 		m->present[m->ids[i]] = 1;
 		m->neg[i] = (uint8_t)clause_is_negation(&m->norm, i);

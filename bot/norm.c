@@ -13,6 +13,9 @@
 #include "util.h"
 
 #define WORD_MAX 64        /* bytes of output kept per word */
+
+static size_t stem_word(const char *word, size_t n, int function,
+			char *out);
 #define BAD_CP 0xffffffffu  /* an undecodable byte */
 
 /* Classes of ASCII bytes. Any other value in the table is the lower-case
@@ -265,7 +268,9 @@ static void word_close(struct run *r)
 	t->word = n->buf + r->pos;
 	t->len = (uint32_t)len;
 	r->pos += len + 1;
-	t->stem_len = (uint32_t)norm_stem(t->word, len, n->buf + r->pos);
+	t->function = (uint8_t)norm_is_function(t->word, len);
+	t->stem_len = (uint32_t)stem_word(t->word, len, t->function,
+					  n->buf + r->pos);
 	if (t->stem_len == len && !memcmp(t->word, n->buf + r->pos, len)) {
 		t->stem = t->word;
 	} else {
@@ -539,11 +544,15 @@ static int own_plural(const char *w, size_t n)
 
 size_t norm_stem(const char *word, size_t n, char *out)
 {
+	return stem_word(word, n, norm_is_function(word, n), out);
+}
+
+static size_t stem_word(const char *word, size_t n, int function, char *out)
+{
 	char w[WORD_MAX + 8];
 	size_t o = 0;
 
-	if (n > WORD_MAX || n < 4 || norm_is_function(word, n) ||
-	    own_plural(word, n)) {
+	if (n > WORD_MAX || n < 4 || function || own_plural(word, n)) {
 		memcpy(out, word, n);
 		out[n] = '\0';
 		return n;

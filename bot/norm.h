@@ -37,6 +37,7 @@ struct norm_token {
 			      * inflection); equal to word when the word
 			      * has none. Borrowed like word. */
 	uint32_t stem_len;   /* strlen(stem) */
+	uint8_t function;    /* norm_is_function(word) */
 };
 
 struct norm {
