@@ -59,7 +59,7 @@ int lang_is_other(const struct norm *n)
 			continue;
 		if (is_english(t->word, t->len))
 			en++;
-		else if (norm_is_function(t->word, t->len))
+		else if (t->function)
 			nl++;
 	}
 	return en >= 2 && en > nl;

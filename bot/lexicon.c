@@ -22,16 +22,29 @@
 #define COMPOUND_HEAD 4  /* letters of the pattern word at the end */
 #define COMPOUND_LEFT 3  /* letters before it */
 #define LEX_WORD_MAX 64
+#define DELS_BITS (1u << 18)  /* 32 KB: a few % false hits at 20k keys */
 
-static uint32_t hash_bytes(const char *s, size_t n)
+#define FNV_START 2166136261u
+
+/* FNV-1a from state h; the table's hash of a key is
+ * fnv_final(fnv_more(FNV_START, key, len)). */
+static uint32_t fnv_more(uint32_t h, const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
-	return h ? h : 1;
+	return h;
+}
+
+static uint32_t fnv_final(uint32_t h)
+{
+	return h ? h : 1;   /* 0 marks a free slot */
+}
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+	return fnv_final(fnv_more(FNV_START, s, n));
 }
 
 static void tab_release(struct lexicon_tab *t)
@@ -83,15 +96,14 @@ static void tab_add(struct lexicon_tab *t, const char *key, size_t len,
  * non-zero and returns that. */
 typedef int (*tab_fn)(void *arg, uint32_t val);
 
-static int tab_each(const struct lexicon_tab *t, const char *key, size_t len,
-		    tab_fn fn, void *arg)
+/* tab_each with the key's hash already known. */
+static int tab_each_h(const struct lexicon_tab *t, const char *key,
+		      size_t len, uint32_t h, tab_fn fn, void *arg)
 {
-	uint32_t h;
 	size_t mask, i;
 
 	if (!t->cap)
 		return 0;
-	h = hash_bytes(key, len);
 	mask = t->cap - 1;
 	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
 		const struct lexicon_ent *e = &t->ent[i];
@@ -105,6 +117,12 @@ static int tab_each(const struct lexicon_tab *t, const char *key, size_t len,
 			return r;
 	}
 	return 0;
+}
+
+static int tab_each(const struct lexicon_tab *t, const char *key, size_t len,
+		    tab_fn fn, void *arg)
+{
+	return tab_each_h(t, key, len, hash_bytes(key, len), fn, arg);
 }
 
 static int take_first(void *arg, uint32_t val)
@@ -131,6 +149,16 @@ static int is_content(const char *w, size_t n)
 	return !norm_is_function(w, n);
 }
 
+static int bits_has(const uint64_t *bits, uint32_t h);
+static void bits_set(uint64_t *bits, uint32_t h);
+
+static void dels_add(struct lexicon *lx, const char *key, size_t len,
+		     uint32_t id)
+{
+	bits_set(lx->dels_bits, hash_bytes(key, len));
+	tab_add(&lx->dels, key, len, id);
+}
+
 void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 {
 	char stem[LEX_WORD_MAX + 1];
@@ -141,6 +169,8 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	lx->cls = xcalloc(lx->nwords, sizeof(*lx->cls));
 	lx->first_word = xcalloc(lx->nwords + 1, sizeof(*lx->first_word));
 	lx->word_off = xcalloc(lx->nwords, sizeof(*lx->word_off));
+	lx->dels_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->dels_bits));
+	lx->stem_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->stem_bits));
 	for (size_t id = 1; id < nwords; id++) {
 		const char *w = words[id];
 		size_t n = strlen(w);
@@ -155,6 +185,7 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 			if (!c) {
 				c = (uint32_t)++lx->ncls;
 				tab_add(&lx->stems, stem, sn, c);
+				bits_set(lx->stem_bits, hash_bytes(stem, sn));
 			}
 		} else {
 			c = (uint32_t)++lx->ncls;
@@ -164,13 +195,13 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 			lx->first_word[c] = (uint32_t)id;
 		if (n < TYPO_MIN || n > LEX_WORD_MAX || w[n - 1] == '*')
 			continue;
-		tab_add(&lx->dels, w, n, (uint32_t)id);
+		dels_add(lx, w, n, (uint32_t)id);
 		for (size_t i = 0; i < n; i++) {
 			if (i && w[i] == w[i - 1])
 				continue;   /* the same deletion again */
 			memcpy(del, w, i);
 			memcpy(del + i, w + i + 1, n - i - 1);
-			tab_add(&lx->dels, del, n - 1, (uint32_t)id);
+			dels_add(lx, del, n - 1, (uint32_t)id);
 		}
 	}
 }
@@ -180,6 +211,8 @@ void lexicon_release(struct lexicon *lx)
 	free(lx->cls);
 	free(lx->first_word);
 	free(lx->word_off);
+	free(lx->dels_bits);
+	free(lx->stem_bits);
 	tab_release(&lx->words);
 	tab_release(&lx->stems);
 	tab_release(&lx->dels);
@@ -262,21 +295,50 @@ static int typo_seen(void *arg, uint32_t id)
 	return 0;
 }
 
+static int bits_has(const uint64_t *bits, uint32_t h)
+{
+	uint32_t b = h % DELS_BITS;
+
+	return bits[b / 64] >> (b % 64) & 1;
+}
+
+static void bits_set(uint64_t *bits, uint32_t h)
+{
+	uint32_t b = h % DELS_BITS;
+
+	bits[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+static int dels_maybe(const struct lexicon *lx, uint32_t h)
+{
+	return bits_has(lx->dels_bits, h);
+}
+
 static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
 {
 	struct typo_ctx t = { lx, w, n, 0, 0 };
+	uint32_t pre[LEX_WORD_MAX + 1];  /* FNV state after w[0..i) */
 	char del[LEX_WORD_MAX];
 
 	if (n < TYPO_MIN || n > LEX_WORD_MAX || is_real_word(w, n))
 		return 0;
-	if (tab_each(&lx->dels, w, n, typo_seen, &t))
+	pre[0] = FNV_START;
+	for (size_t i = 0; i < n; i++)
+		pre[i + 1] = fnv_more(pre[i], w + i, 1);
+	if (dels_maybe(lx, fnv_final(pre[n])) &&
+	    tab_each_h(&lx->dels, w, n, fnv_final(pre[n]), typo_seen, &t))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
+		uint32_t h;
+
 		if (i && w[i] == w[i - 1])
+			continue;
+		h = fnv_final(fnv_more(pre[i], w + i + 1, n - i - 1));
+		if (!dels_maybe(lx, h))
 			continue;
 		memcpy(del, w, i);
 		memcpy(del + i, w + i + 1, n - i - 1);
-		if (tab_each(&lx->dels, del, n - 1, typo_seen, &t))
+		if (tab_each_h(&lx->dels, del, n - 1, h, typo_seen, &t))
 			return 0;
 	}
 	return t.ambiguous ? 0 : t.cls;
@@ -305,22 +367,25 @@ static uint32_t find_compound(const struct lexicon *lx, const char *stem,
 {
 	if (n < COMPOUND_LEFT + COMPOUND_HEAD)
 		return 0;
-	/* the longest pattern word at the end wins */
+	/* the longest pattern word at the end wins; the bitmap keeps
+	 * the table out of it for all but real heads */
 	for (size_t k = COMPOUND_LEFT; k + COMPOUND_HEAD <= n; k++) {
-		uint32_t c;
+		uint32_t c, h;
 
-		if (!left_ok(stem, k))
+		h = hash_bytes(stem + k, n - k);
+		if (!bits_has(lx->stem_bits, h) || !left_ok(stem, k))
 			continue;
-		c = tab_get(&lx->stems, stem + k, n - k);
+		c = 0;
+		tab_each_h(&lx->stems, stem + k, n - k, h, take_first, &c);
 		if (c)
 			return c;
 	}
 	return 0;
 }
 
-uint32_t lexicon_find(const struct lexicon *lx, const char *word, size_t len,
-		      const char *stem, size_t stem_len,
-		      enum lexicon_how *how)
+static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
+		     const char *stem, size_t stem_len, int function,
+		     enum lexicon_how *how)
 {
 	enum lexicon_how h = LEXICON_NONE;
 	uint32_t c = 0, id;
@@ -333,7 +398,7 @@ uint32_t lexicon_find(const struct lexicon *lx, const char *word, size_t len,
 		h = LEXICON_EXACT;
 		goto out;
 	}
-	if (norm_is_function(word, len))
+	if (function)
 		goto out;
 	c = tab_get(&lx->stems, stem, stem_len);
 	if (c) {
@@ -352,4 +417,20 @@ out:
 	if (how)
 		*how = h;
 	return c;
+}
+
+uint32_t lexicon_find(const struct lexicon *lx, const char *word, size_t len,
+		      const char *stem, size_t stem_len,
+		      enum lexicon_how *how)
+{
+	return find(lx, word, len, stem, stem_len,
+		    norm_is_function(word, len), how);
+}
+
+uint32_t lexicon_find_token(const struct lexicon *lx,
+			    const struct norm_token *t,
+			    enum lexicon_how *how)
+{
+	return find(lx, t->word, t->len, t->stem, t->stem_len, t->function,
+		    how);
 }

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "norm.h"
+
 enum lexicon_how {
 	LEXICON_NONE,       /* no pattern word */
 	LEXICON_EXACT,      /* the word itself */
@@ -51,6 +53,10 @@ struct lexicon {
 	struct lexicon_tab stems; /* stem of a content word → class */
 	struct lexicon_tab dels;  /* word and its one-letter deletions →
 				   * word id (words of 5+ letters) */
+	uint64_t *dels_bits;      /* a bit per hash of a dels key: most
+				   * deletions of a message word are no
+				   * key, and this says so from cache */
+	uint64_t *stem_bits;      /* the same for stems, for compounds */
 };
 
 /* words[1..nwords) are the script's interned words (words[0] is "");
@@ -69,6 +75,12 @@ static inline uint32_t lexicon_class(const struct lexicon *lx, uint32_t word)
 uint32_t lexicon_find(const struct lexicon *lx, const char *word, size_t len,
 		      const char *stem, size_t stem_len,
 		      enum lexicon_how *how);
+
+/* lexicon_find for a token of norm_run, which knows its stem and
+ * whether it is a function word already. */
+uint32_t lexicon_find_token(const struct lexicon *lx,
+			    const struct norm_token *t,
+			    enum lexicon_how *how);
 
 /* 1 if a and b are one substitution, insertion, deletion or swap of
  * neighbours apart (0 when equal). For tests and the index. */

@@ -132,30 +132,26 @@ static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
 }
 
 /* Does a negation scope over a match of tokens [start, end)? A negation
- * word of the match's clauses outside the match does; so does a
- * negation the clause inherits ("ik zeg niet | dat…"). Negation words
- * inside the match are part of what the pattern says ("als je niet"). */
+ * word of the clause the match starts in, outside the match, does; so
+ * does a negation that clause inherits ("ik zeg niet | dat…"). Negation
+ * words inside the match are part of what the pattern says ("als je
+ * niet"), and a negation in a later clause the match runs into is that
+ * clause's own ("ik snap | dat het niet makkelijk is"). */
 static int negated(const struct match *m, size_t start, size_t end)
 {
-	uint32_t c0 = m->tok_clause[start], c1 = m->tok_clause[end - 1];
+	const struct match_clause *cl = &m->clause[m->tok_clause[start]];
+	int own = 0;
 
-	for (uint32_t c = c0; c <= c1; c++) {
-		const struct match_clause *cl = &m->clause[c];
-		int own = 0, outside = 0;
-
-		if (!cl->negated)
+	if (!cl->negated)
+		return 0;
+	for (size_t j = cl->tok; j < cl->tok + cl->ntok; j++) {
+		if (!m->neg[j])
 			continue;
-		for (size_t j = cl->tok; j < cl->tok + cl->ntok; j++) {
-			if (!m->neg[j])
-				continue;
-			own = 1;
-			if (j < start || j >= end)
-				outside = 1;
-		}
-		if (outside || !own)
+		own = 1;
+		if (j < start || j >= end)
 			return 1;
 	}
-	return 0;
+	return !own;
 }
 
 /* May a match of q on tokens [start, end) count, given its clause? */
@@ -328,8 +324,7 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		const struct norm_token *t = &m->norm.tok[i];
 		enum lexicon_how how;
 
-		m->ids[i] = lexicon_find(&s->lex, t->word, t->len, t->stem,
-					 t->stem_len, &how);
+		m->ids[i] = lexicon_find_token(&s->lex, t, &how);
 		m->how[i] = (uint8_t)how;
 		m->present[m->ids[i]] = 1;
 		m->neg[i] = (uint8_t)clause_is_negation(&m->norm, i);

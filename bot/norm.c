@@ -13,6 +13,9 @@
 #include "util.h"
 
 #define WORD_MAX 64        /* bytes of output kept per word */
+
+static size_t stem_word(const char *word, size_t n, int function,
+			char *out);
 #define BAD_CP 0xffffffffu  /* an undecodable byte */
 
 /* Classes of ASCII bytes. Any other value in the table is the lower-case
@@ -265,7 +268,9 @@ static void word_close(struct run *r)
 	t->word = n->buf + r->pos;
 	t->len = (uint32_t)len;
 	r->pos += len + 1;
-	t->stem_len = (uint32_t)norm_stem(t->word, len, n->buf + r->pos);
+	t->function = (uint8_t)norm_is_function(t->word, len);
+	t->stem_len = (uint32_t)stem_word(t->word, len, t->function,
+					  n->buf + r->pos);
 	if (t->stem_len == len && !memcmp(t->word, n->buf + r->pos, len)) {
 		t->stem = t->word;
 	} else {
@@ -539,11 +544,33 @@ static int own_plural(const char *w, size_t n)
 
 size_t norm_stem(const char *word, size_t n, char *out)
 {
+	return stem_word(word, n, norm_is_function(word, n), out);
+}
+
+/* a, e, o, u: the vowels Dutch doubles to write them long */
+static int is_long_able(char c)
+{
+	return c == 'a' || c == 'e' || c == 'o' || c == 'u';
+}
+
+/* Runs of vowels in w[0..n): syllables, roughly. */
+static size_t vowel_groups(const char *w, size_t n)
+{
+	size_t g = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (is_vowel(w[i]) && (i == 0 || !is_vowel(w[i - 1])))
+			g++;
+	return g;
+}
+
+static size_t stem_word(const char *word, size_t n, int function, char *out)
+{
 	char w[WORD_MAX + 8];
 	size_t o = 0;
+	int open = 0;
 
-	if (n > WORD_MAX || n < 4 || norm_is_function(word, n) ||
-	    own_plural(word, n)) {
+	if (n > WORD_MAX || n < 4 || function || own_plural(word, n)) {
 		memcpy(out, word, n);
 		out[n] = '\0';
 		return n;
@@ -567,25 +594,35 @@ size_t norm_stem(const char *word, size_t n, char *out)
 	} else if (ends_with(w, n, "en") && n - 2 >= 3 &&
 		   is_consonant(w[n - 3])) {
 		n -= 2;
+		open = 1;
 	} else if (w[n - 1] == 'e' && n - 1 >= 3 && is_consonant(w[n - 2])) {
 		n -= 1;
+		open = 1;
 	} else if (w[n - 1] == 't' && n - 1 >= 3 && is_consonant(w[n - 2]) &&
 		   w[n - 2] != 's' && w[n - 2] != 'h' && w[n - 2] != 't') {
 		n -= 1;
 	}
-	/* undouble: zitt → zit; v/z → f/s: brieven → brief, boze → boos */
-	if (n >= 2 && w[n - 1] == w[n - 2] && is_consonant(w[n - 1]))
+	/* Where an ending came off, the spelling of the vowel changes
+	 * back: a doubled consonant kept it short (zitten → zit, lessen →
+	 * les), a single vowel before a single consonant was long (lopen
+	 * → loop, lezen → lees) unless it is the e of an unstressed last
+	 * syllable (kinderen → kinder). */
+	if (open && w[n - 1] == w[n - 2] && is_consonant(w[n - 1])) {
 		n--;
+	} else if (open && is_consonant(w[n - 1]) && is_long_able(w[n - 2]) &&
+		   is_consonant(w[n - 3]) &&
+		   (w[n - 2] != 'e' || vowel_groups(w, n - 1) == 1)) {
+		w[n] = w[n - 1];
+		w[n - 1] = w[n - 2];
+		n++;
+	}
+	/* v/z → f/s: brieven → brief, boze → boos */
 	if (w[n - 1] == 'v')
 		w[n - 1] = 'f';
 	else if (w[n - 1] == 'z')
 		w[n - 1] = 's';
-	for (size_t i = 0; i < n; i++) {
-		if (i + 1 < n && w[i] == w[i + 1] && w[i] != 'i' &&
-		    is_vowel(w[i]))
-			i++;
-		out[o++] = w[i];
-	}
+	memcpy(out, w, n);
+	o = n;
 	out[o] = '\0';
 	return o;
 }

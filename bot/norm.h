@@ -37,6 +37,7 @@ struct norm_token {
 			      * inflection); equal to word when the word
 			      * has none. Borrowed like word. */
 	uint32_t stem_len;   /* strlen(stem) */
+	uint8_t function;    /* norm_is_function(word) */
 };
 
 struct norm {
@@ -58,11 +59,12 @@ void norm_release(struct norm *n);
 size_t norm_run(struct norm *n, const char *in, size_t len);
 
 /* Stemming (docs/scenariotaal.md, "Verbuiging"): a light, inflection-only
- * stemmer of our own. It is not a dictionary form, only a key on which
- * "lopen", "loopt" and "loop" (or "brieven" and "brief") are equal:
- * plural -s after e/r/l/n, then -en or -e, else a verb's -t; then a
- * doubled final consonant is undoubled, a final v/z becomes f/s and every
- * doubled vowel (aa ee oo uu) is single. Function words (norm_is_function),
+ * stemmer of our own. Close to the dictionary form, but only a key on
+ * which "lopen", "loopt" and "loop" (or "brieven" and "brief") are equal:
+ * plural -s after e/r/l/n, then -en or -e, else a verb's -t; where -en
+ * or -e came off, a doubled final consonant is undoubled (zitten → zit)
+ * and a long vowel written single is written double again (lopen →
+ * loop, lezen → lees, but lessen → les); a final v/z becomes f/s. Function words (norm_is_function),
  * words under four letters and plurals that mean something else than
  * their singular (schulden: debts, not blame) are their own stem.
  * Writes at most n bytes plus a NUL to out (out has room for n + 1);
