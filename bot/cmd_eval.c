@@ -339,12 +339,15 @@ static void print_model(const struct script *s, int patterns_only)
 		       "(--alleen-patronen)" : "geen");
 		return;
 	}
-	printf("  leermodel: %zu teksten (%zu uit %s), %zu kenmerken, "
-	       "drempel %.2f; leave-one-out F1 patronen %.3f, met model "
-	       "%.3f\n", mi->nsamples, mi->ncorpus, s->train_path ?
-	       s->train_path : "geen corpus", mi->nfeatures,
-	       (double)mi->threshold, (double)mi->loo_f1_pat,
-	       (double)mi->loo_f1);
+	printf("  leermodel: %zu teksten (%zu uit %s), %zu kenmerken, ",
+	       mi->nsamples, mi->ncorpus, s->train_path ? s->train_path :
+	       "geen corpus", mi->nfeatures);
+	if (mi->fires)
+		printf("drempel %.2f", (double)mi->threshold);
+	else
+		printf("vuurt niet (helpt niet)");
+	printf("; leave-one-out F1 patronen %.3f, met model %.3f\n",
+	       (double)mi->loo_f1_pat, (double)mi->loo_f1);
 }
 
 static json_t *model_json(const struct script *s, int patterns_only)
@@ -361,7 +364,8 @@ static json_t *model_json(const struct script *s, int patterns_only)
 		(json_int_t)mi->ncorpus));
 	json_object_set_new(j, "kenmerken", json_integer(
 		(json_int_t)mi->nfeatures));
-	json_object_set_new(j, "drempel", json_real(mi->threshold));
+	json_object_set_new(j, "drempel", mi->fires ?
+			    json_real(mi->threshold) : json_null());
 	json_object_set_new(j, "loo_f1_patronen", json_real(mi->loo_f1_pat));
 	json_object_set_new(j, "loo_f1", json_real(mi->loo_f1));
 	return j;

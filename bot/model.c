@@ -534,10 +534,13 @@ static void calibrate(struct model *md, const struct sample *sm, size_t nsm)
 	md->threshold_score = (float)(BIN_LO + bestb * BIN_W);
 	md->info.threshold = confidence(md, md->threshold_score);
 	md->info.loo_f1 = (float)bestf;
+	md->info.fires = 1;
 	if (bestf <= md->info.loo_f1_pat) {
 		/* the model does not help: it never fires */
 		md->threshold_score = INFINITY;
 		md->info.loo_f1 = md->info.loo_f1_pat;
+		md->info.fires = 0;
+		md->info.threshold = 1.0f;
 	}
 	free(pos);
 	free(neg);

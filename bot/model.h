@@ -38,6 +38,7 @@ struct model_info {
 	size_t nfeatures;
 	size_t ncorpus;       /* of which corpus turns */
 	float threshold;      /* confidence from which the model fires */
+	int fires;            /* 0: it does not raise F1, so never fires */
 	float loo_f1;         /* leave-one-out F1, patterns and model */
 	float loo_f1_pat;     /* the same, patterns alone */
 };
