@@ -6,6 +6,8 @@
 #   make fuzz       short libFuzzer runs (clang), seeded from scripts/
 #   make play       rehearse a scenario in this terminal
 #   make bench      print the engine figures, then the Matrix figures
+#   make eval       how well the personas understand the held-out corpus
+#   make eval-train the same on the training split
 #   make demo       Synapse, the bot and demo accounts on this machine
 #                   (make demo PORT=18018 for another port)
 
@@ -30,7 +32,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 
 .PHONY: all test check-tests deps asan valgrind fuzz play bench clean \
-	integration demo demo-stop bench-matrix bench-e2ee
+	integration demo demo-stop bench-matrix bench-e2ee eval eval-train
 all: $(B)/oefenkamer
 
 $(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
@@ -90,6 +92,20 @@ fuzz: deps
 SCENARIO ?=
 play: $(B)/oefenkamer
 	@$(B)/oefenkamer play $(SCENARIO)
+
+# The labelled corpus (tests/corpus/README.md): eval the held-out test
+# split; eval-train the split the matcher learns from and scripts are
+# tuned on.
+EVAL_ARGS ?=
+eval: $(B)/oefenkamer
+	@set -- tests/corpus/test/*.txt; [ -e "$$1" ] || \
+	  { echo "no tests/corpus/test/*.txt yet"; exit 1; }; \
+	  $(B)/oefenkamer eval $(EVAL_ARGS) "$$@"
+
+eval-train: $(B)/oefenkamer
+	@set -- tests/corpus/train/*.txt; [ -e "$$1" ] || \
+	  { echo "no tests/corpus/train/*.txt yet"; exit 1; }; \
+	  $(B)/oefenkamer eval $(EVAL_ARGS) "$$@"
 
 bench: $(B)/oefenkamer
 	@$(B)/oefenkamer bench engine

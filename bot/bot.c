@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "model.h"
 #include "mx.h"
 #include "roles.h"
 #include "session.h"
@@ -872,6 +873,8 @@ static int answer(struct bot *b, struct room *r, struct err *err)
 			sbuf_adds(&sb, " · regels:");
 		for (size_t i = 0; i < b->out.nrules; i++)
 			sbuf_addf(&sb, " %s", s->rules[b->out.rules[i]].name);
+		sbuf_adds(&sb, "\nbegrepen: ");
+		model_explain(&b->m, &sb);
 		for (size_t i = 0; i < b->out.npoints; i++)
 			sbuf_addf(&sb, "\n%s %s", b->out.points[i].shown ?
 				  "✔" : "✘", s->points[b->out.points[i].point]

@@ -47,7 +47,7 @@ static size_t run_examples(const struct script *s, struct check_result *r,
 				 "voorbeeld past toch op bedoeling '%s': %s",
 				 in->name, ex->text);
 		}
-		if (!yes) {
+		if (!yes && !in->builtin) {
 			bad++;
 			diag_add(d, &in->loc, "bedoeling '%s' heeft geen "
 				 "voorbeeld 'ja:'", in->name);
@@ -55,6 +55,47 @@ static size_t run_examples(const struct script *s, struct check_result *r,
 	}
 	match_release(&m);
 	return bad;
+}
+
+static int expr_uses(const struct expr *e, uint32_t intent)
+{
+	if (!e)
+		return 0;
+	if (e->kind == EXPR_INTENT)
+		return e->index == intent;
+	return expr_uses(e->a, intent) || expr_uses(e->b, intent);
+}
+
+static int node_uses(const struct node *n, uint32_t intent)
+{
+	for (size_t i = 0; n && i < n->ntrans; i++)
+		if (expr_uses(n->trans[i].cond, intent))
+			return 1;
+	return 0;
+}
+
+/* Every scenario answers a message in another language in character:
+ * some rule or transition must use the builtin andere-taal. */
+static size_t check_other_language(const struct script *s, struct diag *d)
+{
+	uint32_t k;
+
+	if (!s->id || s->other_language < 0)
+		return 0;
+	k = (uint32_t)s->other_language;
+	for (size_t i = 0; i < s->nrules; i++)
+		if (expr_uses(s->rules[i].cond, k))
+			return 0;
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (node_uses(&s->nodes[i], k))
+			return 0;
+	if (node_uses(s->standaard, k))
+		return 0;
+	diag_add(d, &s->id_loc, "scenario '%s' reageert nergens op '%s' "
+		 "(een bericht in een andere taal): geef het een regel "
+		 "'als %s'", s->id, INTENT_OTHER_LANGUAGE,
+		 INTENT_OTHER_LANGUAGE);
+	return 1;
 }
 
 /* --- the walk --- */
@@ -387,7 +428,8 @@ static size_t scan_actions(const struct script *s, const struct action_list *al,
 
 		if (a->kind == ACT_POINT)
 			r->points_used[a->index] = 1;
-		if (a->kind != ACT_SAY)
+		if (a->kind != ACT_SAY && a->kind != ACT_ACK &&
+		    a->kind != ACT_REPEAT)
 			continue;
 		for (size_t j = 0; j < a->nvariants; j++) {
 			const struct variant *v = &a->variants[j];
@@ -457,6 +499,7 @@ size_t check_script(const struct script *s, struct check_result *r,
 	bad += scan(s, r, d);
 	if (!s->id)
 		return bad;   /* a library file: no conversation to walk */
+	bad += check_other_language(s, d);
 	if (!r->endings[END_GOED]) {
 		bad++;
 		diag_add(d, &s->id_loc, "scenario '%s' heeft geen goed einde",

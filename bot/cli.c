@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clause.h"
 #include "export.h"
 
 /* Is name one of the space-separated words of list? */
@@ -54,6 +55,10 @@ int cli_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			goto unknown;
 		if (strcmp(name, "json") == 0) {
 			o->json = 1;
+			continue;
+		}
+		if (strcmp(name, "alleen-patronen") == 0) {
+			o->patterns_only = 1;
 			continue;
 		}
 		if (strcmp(name, "seed") == 0)
@@ -237,6 +242,12 @@ static void expr_text(const struct expr *e, struct sbuf *sb)
 		break;
 	case EXPR_INTENT:
 		sbuf_adds(sb, e->name);
+		for (unsigned a = 0, n = 0; a < MATCH_NACTS; a++)
+			if ((unsigned)e->value >> a & 1u)
+				sbuf_addf(sb, "%s%s", n++ ? ", " : " (",
+					  clause_act_name(a));
+		if (e->value)
+			sbuf_addc(sb, ')');
 		break;
 	case EXPR_CMP:
 		sbuf_addf(sb, "%s %s %d", e->name, ops[e->op], e->value);

@@ -19,12 +19,14 @@ int cmd_graph(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Options: "--name value" or "--name=value"; flags without value. */
 struct opts {
 	const char *seed, *db, *format, *output, *speed, *transcripts;
 	const char *days, *config;
 	int json;
+	int patterns_only;       /* --alleen-patronen (eval) */
 	const char *args[64];   /* positional */
 	int nargs;
 };

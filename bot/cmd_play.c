@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <math.h>
+
 #include "cli.h"
+#include "model.h"
 #include "session.h"
 
 #define MAX_INPUT (1u << 20)   /* longest line read; longer is cut */
@@ -86,6 +89,40 @@ static void show_stand(struct play *p)
 	       p->s->nodes[engine_node(e)].name, engine_beurt(e));
 }
 
+/* Which intents fired, from which clause, by pattern or by model, with
+ * what confidence: what the persona understood, explained. */
+static json_t *hits_json(const struct match *m)
+{
+	const struct script *s = m->script;
+	json_t *arr = json_array();
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	for (size_t i = 0; s && i < s->nintents; i++) {
+		json_t *h;
+		uint32_t cl;
+
+		if (!match_hit(m, (uint32_t)i))
+			continue;
+		cl = model_hit_clause(m, (uint32_t)i);
+		sbuf_reset(&sb);
+		model_clause_words(m, cl, &sb);
+		h = json_object();
+		json_object_set_new(h, "bedoeling", json_string(
+			s->intents[i].name));
+		json_object_set_new(h, "door", json_string(
+			m->hit_how[i] == MATCH_BY_MODEL ? "model" : "patroon"));
+		/* whole percents: --json stays byte-identical */
+		json_object_set_new(h, "zekerheid", json_integer(
+			lroundf(m->conf[i] * 100.0f)));
+		json_object_set_new(h, "zinsdeel", json_integer(cl + 1));
+		json_object_set_new(h, "tekst", json_string(sbuf_str(&sb)));
+		json_array_append_new(arr, h);
+	}
+	sbuf_release(&sb);
+	return arr;
+}
+
 static void show_turn(struct play *p, const char *text, int turn)
 {
 	const struct engine_out *o = &p->out;
@@ -109,6 +146,7 @@ static void show_turn(struct play *p, const char *text, int turn)
 				json_array_append_new(intents, json_string(
 					p->s->intents[i].name));
 		json_object_set_new(j, "intents", intents);
+		json_object_set_new(j, "treffers", hits_json(&p->m));
 		for (size_t i = 0; i < o->nrules; i++)
 			json_array_append_new(rules, json_string(
 				p->s->rules[o->rules[i]].name));

@@ -3,6 +3,7 @@
  * 'standaard', else a fallback; then the move; then 'zodra' checks. */
 #include "engine.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,21 @@ struct engine {
 	int *vars;             /* nvars */
 	uint32_t *last_used;   /* per variant: counter when last said */
 	uint8_t *fired;        /* per rule: fired before (eenmalig) */
+	uint32_t *asked;       /* per intent: beurt it was last asked as a
+				* question, 0 never */
+	uint32_t last_line;    /* variant index + 1 of the persona's last
+				* line, 0 none (for its toelichting) */
 	size_t size;
 };
+
+/* How a turn's actions run: all of them; or only what counts (meters,
+ * memory, rubric) plus an 'erkenning' for an 'als' beside the one that
+ * answers; or everything but what is said and where it goes, when the
+ * persona explains its last line instead. */
+enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
+
+/* Two turns back at most: "Dat vroeg u net al." */
+#define REPEAT_WINDOW 2
 
 /* A message chosen during a turn, rendered when the turn is done. */
 struct pending {
@@ -41,6 +55,8 @@ struct turn {
 	size_t npend;
 	long go;                   /* node to move to, or -1 */
 	int interrupt;
+	enum run_mode mode;
+	int acked;                 /* an erkenning was said this turn */
 };
 
 void engine_out_init(struct engine_out *o)
@@ -85,20 +101,32 @@ static uint64_t rng_next(uint64_t *st)
 	return x * 2685821657736338717ull;
 }
 
-struct engine *engine_new(const struct script *s, uint64_t seed)
+/* The arrays after the struct, in one allocation: ints first, then
+ * uint32s, then bytes, so every one is aligned. */
+static void layout(struct engine *e)
 {
-	size_t sz = sizeof(struct engine) + s->nvars * sizeof(int) +
-		    s->nvariants * sizeof(uint32_t) + s->nrules;
-	struct engine *e = xcalloc(1, sz);
+	const struct script *s = e->s;
 	char *p = (char *)(e + 1);
 
-	e->s = s;
-	e->size = sz;
 	e->vars = (int *)p;
 	p += s->nvars * sizeof(int);
 	e->last_used = (uint32_t *)p;
 	p += s->nvariants * sizeof(uint32_t);
+	e->asked = (uint32_t *)p;
+	p += s->nintents * sizeof(uint32_t);
 	e->fired = (uint8_t *)p;
+}
+
+struct engine *engine_new(const struct script *s, uint64_t seed)
+{
+	size_t sz = sizeof(struct engine) + s->nvars * sizeof(int) +
+		    s->nvariants * sizeof(uint32_t) +
+		    s->nintents * sizeof(uint32_t) + s->nrules;
+	struct engine *e = xcalloc(1, sz);
+
+	e->s = s;
+	e->size = sz;
+	layout(e);
 	e->rng = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
 	if (!e->rng)
 		e->rng = 1;
@@ -116,14 +144,9 @@ void engine_free(struct engine *e)
 struct engine *engine_clone(const struct engine *e)
 {
 	struct engine *c = xmalloc(e->size);
-	char *p = (char *)(c + 1);
 
 	memcpy(c, e, e->size);
-	c->vars = (int *)p;
-	p += e->s->nvars * sizeof(int);
-	c->last_used = (uint32_t *)p;
-	p += e->s->nvariants * sizeof(uint32_t);
-	c->fired = (uint8_t *)p;
+	layout(c);
 	return c;
 }
 
@@ -182,7 +205,8 @@ static int eval(const struct turn *t, const struct expr *x, long *trigger)
 		return !eval(t, x->a, &ignore);
 	}
 	case EXPR_INTENT:
-		if (!t->m || !match_hit(t->m, x->index))
+		if (!t->m || !match_hit_act(t->m, x->index,
+					    (unsigned)x->value))
 			return 0;
 		if (*trigger < 0)
 			*trigger = (long)x->index;
@@ -256,6 +280,13 @@ static void run_actions(struct turn *t, const struct action_list *al,
 		const struct variant *v;
 		int *var;
 
+		if (t->mode == RUN_BESIDE && a->kind != ACT_ADD &&
+		    a->kind != ACT_SET && a->kind != ACT_POINT &&
+		    (a->kind != ACT_ACK || t->acked))
+			continue;
+		if (t->mode == RUN_SILENT && (a->kind == ACT_SAY ||
+					      a->kind == ACT_GOTO))
+			continue;
 		switch (a->kind) {
 		case ACT_ADD:
 		case ACT_SET:
@@ -266,11 +297,17 @@ static void run_actions(struct turn *t, const struct action_list *al,
 			if (*var > s->vars[a->index].max)
 				*var = s->vars[a->index].max;
 			break;
+		case ACT_ACK:
+			if (t->mode != RUN_BESIDE)
+				break;
+			t->acked = 1;
+			/* fall through - said like a 'zeg' */
 		case ACT_SAY:
 			v = pick(t, a);
 			if (!v)
 				break;
 			e->last_used[v->index] = ++e->counter;
+			e->last_line = v->index + 1;
 			for (size_t j = 0; j < v->nmsgs &&
 			     t->npend < MAX_PENDING; j++) {
 				struct pending *p = &t->pend[t->npend++];
@@ -292,6 +329,8 @@ static void run_actions(struct turn *t, const struct action_list *al,
 		case ACT_INTERRUPT:
 			t->interrupt = 1;
 			break;
+		case ACT_REPEAT:
+			break;   /* said by notice_repeat */
 		}
 	}
 }
@@ -444,6 +483,8 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->npend = 0;
 	t->go = -1;
 	t->interrupt = 0;
+	t->mode = RUN_FULL;
+	t->acked = 0;
 	out_reset(out, e);
 }
 
@@ -498,14 +539,156 @@ int engine_turn(struct engine *e, struct match *m, const char *text,
 	return engine_turn_matched(e, m, text, out);
 }
 
+/* The clause a transition's triggering intent came from, or -1. */
+static long trigger_clause(const struct turn *t, long trigger)
+{
+	if (trigger < 0 || !t->m || !t->m->nclause)
+		return -1;
+	return (long)t->m->hit_clause[trigger];
+}
+
+/* Every other 'als' of the phase (then of 'standaard') that holds for an
+ * intent of a clause not yet answered counts too: its meters, memory and
+ * rubric moments, and at most one 'erkenning' line; what it says and
+ * where it goes are the answering one's. One 'als' per clause. */
+static void beside(struct turn *t, const struct transition *primary,
+		   long ptrigger)
+{
+	const struct script *s = t->e->s;
+	const struct node *nodes[2] = { &s->nodes[t->e->node], s->standaard };
+	uint64_t used = 0;
+	long pc = trigger_clause(t, ptrigger);
+
+	if (pc >= 0 && pc < 64)
+		used |= 1ull << pc;
+	t->mode = RUN_BESIDE;
+	for (size_t k = 0; k < 2; k++) {
+		const struct node *n = nodes[k];
+
+		for (size_t i = 0; n && i < n->ntrans; i++) {
+			const struct transition *tr = &n->trans[i];
+			long trigger = -1, cl;
+
+			if (tr == primary || tr->kind != TRIG_ALS ||
+			    !eval(t, tr->cond, &trigger))
+				continue;
+			cl = trigger_clause(t, trigger);
+			if (cl < 0 || cl >= 64 || (used & (1ull << cl)))
+				continue;
+			used |= 1ull << cl;
+			run_actions(t, &tr->acts, trigger, -1);
+		}
+	}
+	t->mode = RUN_FULL;
+}
+
+/* Is the normalised (lower-case ASCII) word w in line, ignoring case? */
+static int line_has(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = line; *p; p++) {
+		size_t i = 0;
+
+		while (i < n && p[i] && tolower((unsigned char)p[i]) == w[i])
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does the trainee ask what the persona's last line means? A question
+ * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
+ * "uitleg…", or a short question that takes up a word of five letters
+ * or more from that line ("Van internet?"). */
+static int asks_clarification(const struct match *m,
+			      const struct variant *last)
+{
+	const struct norm *n = &m->norm;
+
+	for (size_t c = 0; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+
+		if (cl->act != MATCH_VRAAG)
+			continue;
+		for (size_t k = cl->tok; k < cl->tok + cl->ntok &&
+		     k < n->ntok; k++) {
+			const char *w = n->tok[k].word;
+			const char *nx = k + 1 < cl->tok + cl->ntok &&
+					 k + 1 < n->ntok ?
+					 n->tok[k + 1].word : "";
+
+			if (!strncmp(w, "bedoel", 6) ||
+			    !strncmp(w, "beteken", 7) ||
+			    !strncmp(w, "uitleg", 6) || !strcmp(w, "hoezo") ||
+			    ((!strcmp(w, "hoe") || !strcmp(w, "wat")) &&
+			     !strcmp(nx, "dan")))
+				return 1;
+			if (cl->ntok > 6 || n->tok[k].len < 5)
+				continue;
+			for (size_t j = 0; j < last->nmsgs; j++)
+				if (line_has(last->msgs[j], w))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* A question the trainee asked in the last REPEAT_WINDOW turns, asked
+ * again (the same intent, found by a pattern, in a question clause):
+ * one 'herhaald' line of 'standaard' before the answer, unless quiet. */
+static void notice_repeat(struct turn *t, int quiet)
+{
+	struct engine *e = t->e;
+	const struct script *s = e->s;
+	const struct match *m = t->m;
+	int again = 0;
+
+	for (size_t i = 0; i < s->nintents; i++) {
+		const struct match_clause *cl;
+
+		if (!m->hit[i] || m->hit_how[i] != MATCH_BY_PATTERN ||
+		    s->intents[i].builtin || m->hit_clause[i] >= m->nclause)
+			continue;
+		cl = &m->clause[m->hit_clause[i]];
+		if (cl->act != MATCH_VRAAG)
+			continue;
+		if (e->asked[i] && e->beurt - e->asked[i] <= REPEAT_WINDOW)
+			again = 1;
+		e->asked[i] = e->beurt;
+	}
+	if (!again || quiet || !s->standaard || t->interrupt)
+		return;
+	for (size_t i = 0; i < s->standaard->enter.n; i++) {
+		const struct action *a = &s->standaard->enter.v[i];
+		const struct variant *v;
+
+		if (a->kind != ACT_REPEAT)
+			continue;
+		v = pick(t, a);
+		if (!v || t->npend >= MAX_PENDING)
+			return;
+		e->last_used[v->index] = ++e->counter;
+		t->pend[t->npend].text = v->msgs[0];
+		t->pend[t->npend].span.start = 0;
+		t->pend[t->npend].span.len = 0;
+		t->pend[t->npend].node = -1;
+		t->npend++;
+		return;
+	}
+}
+
 int engine_turn_matched(struct engine *e, const struct match *m,
 			const char *text, struct engine_out *out)
 {
 	const struct script *s = e->s;
 	const struct transition *tr = NULL;
+	const struct variant *last;
 	struct turn t;
 	long trigger = -1;
 	size_t spoke;
+	int explain;
 
 	if (e->ended) {
 		out_reset(out, e);
@@ -513,17 +696,39 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	}
 	turn_init(&t, e, m, text, out);
 	e->beurt++;
+	last = e->last_line && e->last_line <= s->nvariants ?
+	       s->variant_tab[e->last_line - 1] : NULL;
 	rules(&t, TRIG_ALS);
 	spoke = t.npend;
+	explain = !spoke && !t.interrupt && last && last->elab &&
+		  asks_clarification(m, last);
 	if (!t.interrupt) {
+		notice_repeat(&t, explain);
 		tr = first_true(&t, &s->nodes[e->node], TRIG_ALS, &trigger);
 		if (!tr)
 			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);
 	}
-	if (tr) {
+	if (explain) {
+		/* the persona explains what it just said; what the
+		 * message also did still counts, but moves nothing */
+		struct pending *p = &t.pend[t.npend++];
+
+		p->text = last->elab;
+		p->span.start = 0;
+		p->span.len = 0;
+		p->node = -1;
+		e->gemist = 0;
+		e->last_line = 0;
+		if (tr) {
+			t.mode = RUN_SILENT;
+			run_actions(&t, &tr->acts, trigger, -1);
+		}
+		beside(&t, tr, trigger);
+	} else if (tr) {
 		e->gemist = 0;
 		out->trans = tr;
 		run_actions(&t, &tr->acts, trigger, -1);
+		beside(&t, tr, trigger);
 	} else if (!spoke && !t.interrupt) {
 		e->gemist++;
 		out->missed = 1;
@@ -566,13 +771,15 @@ uint64_t engine_state_hash(const struct engine *e)
 	return h;
 }
 
-/* Format: "v1 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
- * vars… | last_used… | fired…" — all decimal. */
+/* Format: "v2 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
+ * vars… | last_used… | fired… | last_line asked…" — all decimal. A v1
+ * state (without the last part) still restores, with nothing asked and
+ * no last line. */
 void engine_save(const struct engine *e, struct sbuf *out)
 {
 	const struct script *s = e->s;
 
-	sbuf_addf(out, "v1 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
+	sbuf_addf(out, "v2 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
 		  s->digest, e->node, e->beurt, e->gemist, e->counter,
 		  e->ended, e->rng);
 	for (size_t i = 0; i < s->nvars; i++) {
@@ -588,6 +795,12 @@ void engine_save(const struct engine *e, struct sbuf *out)
 	for (size_t i = 0; i < s->nrules; i++) {
 		sbuf_addc(out, ' ');
 		sbuf_addu(out, e->fired[i]);
+	}
+	sbuf_adds(out, " | ");
+	sbuf_addu(out, e->last_line);
+	for (size_t i = 0; i < s->nintents; i++) {
+		sbuf_addc(out, ' ');
+		sbuf_addu(out, e->asked[i]);
 	}
 }
 
@@ -626,10 +839,11 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	unsigned long long v[7];
 	char *end;
 	uint64_t digest;
-	int rc = -1;
+	int rc = -1, v2;
 
-	if (strncmp(p, "v1 ", 3) != 0)
+	if (strncmp(p, "v1 ", 3) != 0 && strncmp(p, "v2 ", 3) != 0)
 		goto bad;
+	v2 = p[1] == '2';
 	p += 3;
 	digest = strtoull(p, &end, 16);
 	if (end == p)
@@ -677,6 +891,21 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 			goto bad;
 		tmp->fired[i] = (uint8_t)x;
 	}
+	tmp->last_line = 0;
+	memset(tmp->asked, 0, s->nintents * sizeof(uint32_t));
+	if (v2) {
+		unsigned long long x;
+
+		if (expect_bar(&p) < 0 || next_num(&p, &x) < 0 ||
+		    x > s->nvariants)
+			goto bad;
+		tmp->last_line = (uint32_t)x;
+		for (size_t i = 0; i < s->nintents; i++) {
+			if (next_num(&p, &x) < 0 || x > UINT32_MAX)
+				goto bad;
+			tmp->asked[i] = (uint32_t)x;
+		}
+	}
 	while (*p == ' ')
 		p++;
 	if (*p)
@@ -684,6 +913,8 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	memcpy(e->vars, tmp->vars, s->nvars * sizeof(int));
 	memcpy(e->last_used, tmp->last_used, s->nvariants * sizeof(uint32_t));
 	memcpy(e->fired, tmp->fired, s->nrules);
+	memcpy(e->asked, tmp->asked, s->nintents * sizeof(uint32_t));
+	e->last_line = tmp->last_line;
 	e->node = tmp->node;
 	e->beurt = tmp->beurt;
 	e->gemist = tmp->gemist;

@@ -16,6 +16,9 @@ static const char usage[] =
 	"  replay ID [--db BESTAND] [--speed X]    speel een oefening terug\n"
 	"  export ID --format html|md|json [--db BESTAND] [--output BESTAND]\n"
 	"                                          nabespreking maken\n"
+	"  eval CORPUS… [--json] [--alleen-patronen]\n"
+	"                                          hoe goed de persona's gelabelde\n"
+	"                                          gesprekken begrijpen\n"
 	"  graph SCENARIO                          scenario als Graphviz dot\n"
 	"  bench engine                            snelheid en geheugen\n"
 	"  bench crypto                            wat versleuteling per bericht kost\n"
@@ -43,6 +46,7 @@ int main(int argc, char **argv)
 		{ "bench", cmd_bench },
 		{ "run", cmd_run },
 		{ "purge", cmd_purge },
+		{ "eval", cmd_eval },
 	};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||

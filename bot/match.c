@@ -1,8 +1,21 @@
-/* match.c - see match.h */
+/* match.c - see match.h
+ *
+ * A message is normalised (norm.h), its words looked up as lexicon
+ * classes of the script (lexicon.h: inflection, typos, compounds), split
+ * into clauses (clause.h), and checked for another language (lang.h).
+ * Patterns then match classes; a match counts only where its clause
+ * allows it (scope_ok): not negated for a guarded pattern, not someone
+ * else's words, not an als-clause when the pattern says so, and the act
+ * the pattern asks for.
+ */
 #include "match.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "clause.h"
+#include "lang.h"
+#include "model.h"
 
 /* A pattern with many wildcards could backtrack a lot on a long message;
  * each match_run gets this many steps per intent, then gives up. In the
@@ -34,8 +47,12 @@ static int word_at(const struct ctx *x, const struct pat *p, size_t pos)
 
 	if (pos >= x->lim)
 		return 0;
-	if (p->kind == PAT_WORD)
-		return x->m->ids[pos] == p->word;
+	if (p->kind == PAT_WORD) {
+		if (x->m->ids[pos] != lexicon_class(&x->s->lex, p->word))
+			return 0;
+		return !p->exact || !strcmp(x->m->norm.tok[pos].word,
+					    x->s->words[p->word]);
+	}
 	t = &x->m->norm.tok[pos];
 	return t->len >= p->len && memcmp(t->word, p->text, p->len) == 0;
 }
@@ -114,27 +131,50 @@ static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
 	return -1;
 }
 
-/* Is there a negation word near [start, end) in the same clause? */
-static int negated(const struct match *m, size_t start, size_t end,
-		   size_t lim)
+/* Does a negation scope over a match of tokens [start, end)? A negation
+ * word of the clause the match starts in, outside the match, does; so
+ * does a negation that clause inherits ("ik zeg niet | dat…"). Negation
+ * words inside the match are part of what the pattern says ("als je
+ * niet"), and a negation in a later clause the match runs into is that
+ * clause's own ("ik snap | dat het niet makkelijk is"). */
+static int negated(const struct match *m, size_t start, size_t end)
 {
-	uint32_t clause = m->norm.tok[start].clause;
+	const struct match_clause *cl = &m->clause[m->tok_clause[start]];
+	int own = 0;
 
-	for (size_t j = start; j > 0 && start - j < 3; j--) {
-		if (m->norm.tok[j - 1].clause != clause)
-			break;
-		if (m->neg[j - 1])
+	if (!cl->negated)
+		return 0;
+	for (size_t j = cl->tok; j < cl->tok + cl->ntok; j++) {
+		if (!m->neg[j])
+			continue;
+		own = 1;
+		if (j < start || j >= end)
 			return 1;
 	}
-	for (size_t j = end; j < lim && j < end + 2; j++)
-		if (m->neg[j])
-			return 1;
-	return 0;
+	return !own;
+}
+
+/* May a match of q on tokens [start, end) count, given its clause? */
+static int scope_ok(const struct match *m, const struct pat_seq *q,
+		    size_t start, size_t end)
+{
+	const struct match_clause *c = &m->clause[m->tok_clause[start]];
+
+	if (q->guard && negated(m, start, end))
+		return 0;
+	if (c->reported && !q->reported_ok)
+		return 0;
+	if (c->conditional && !q->cond_ok)
+		return 0;
+	if (q->acts && !(q->acts & (1u << c->act)))
+		return 0;
+	return 1;
 }
 
 /* Find q (positional part only) anywhere; fill span on success. */
-static int find_seq(struct ctx *x, const struct pat_seq *q, int guard,
-		    struct match_span *span)
+static int find_seq(struct ctx *x, const struct pat_seq *q,
+		    const struct pat_seq *top, struct match_span *span,
+		    uint32_t *clause)
 {
 	struct match *m = x->m;
 
@@ -145,7 +185,7 @@ static int find_seq(struct ctx *x, const struct pat_seq *q, int guard,
 		end = seq_match(x, q, 0, start, NULL);
 		if (end <= (long)start)
 			continue;
-		if (guard && negated(m, start, (size_t)end, x->lim))
+		if (!scope_ok(m, top, start, (size_t)end))
 			continue;
 		if (span) {
 			const struct norm_token *a = &m->norm.tok[start];
@@ -154,6 +194,8 @@ static int find_seq(struct ctx *x, const struct pat_seq *q, int guard,
 			span->start = a->src_start;
 			span->len = b->src_start + b->src_len - a->src_start;
 		}
+		if (clause)
+			*clause = m->tok_clause[start];
 		return 1;
 	}
 	return 0;
@@ -167,10 +209,11 @@ static int has_positional(const struct pat_seq *q)
 	return 0;
 }
 
-static int pattern_match(struct ctx *x, const struct pat_seq *q, int guard,
-			 struct match_span *span)
+static int pattern_match(struct ctx *x, const struct pat_seq *q,
+			 struct match_span *span, uint32_t *clause)
 {
 	struct match_span first = { 0, 0 };
+	uint32_t first_clause = 0;
 
 	for (size_t i = 0; i < q->n; i++) {
 		const struct pat *p = &q->el[i];
@@ -182,16 +225,20 @@ static int pattern_match(struct ctx *x, const struct pat_seq *q, int guard,
 			struct pat_seq one = { .el = &p->subs[0].el[j],
 					       .n = 1 };
 			struct match_span sp;
+			uint32_t c;
 
-			if (!find_seq(x, &one, guard, &sp))
+			if (!find_seq(x, &one, q, &sp, &c))
 				return 0;
-			if (!first.len)
+			if (!first.len) {
 				first = sp;
+				first_clause = c;
+			}
 		}
 	}
 	if (has_positional(q))
-		return find_seq(x, q, guard, span);
+		return find_seq(x, q, q, span, clause);
 	*span = first;
+	*clause = first_clause;
 	return 1;
 }
 
@@ -207,10 +254,21 @@ void match_release(struct match *m)
 	free(m->hit);
 	free(m->span);
 	free(m->ids);
+	free(m->tok_clause);
+	free(m->how);
+	free(m->clause);
+	free(m->hit_clause);
 	free(m->clause_end);
 	free(m->neg);
 	free(m->present);
 	free(m->pfx);
+	free(m->hit_how);
+	free(m->conf);
+	free(m->mfeat);
+	free(m->mfclause);
+	free(m->mstamp);
+	free(m->macc);
+	free(m->mtouch);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -219,6 +277,7 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 {
 	size_t n = norm_run(&m->norm, text, len);
 	size_t ni = s->nintents ? s->nintents : 1;
+	size_t ncls = s->lex.ncls + 1;
 
 	if (n > m->tok_cap) {
 		size_t cap = m->tok_cap;
@@ -228,6 +287,12 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->clause_end, cap, n);
 		cap = m->tok_cap;
 		XGROW(m->neg, cap, n);
+		cap = m->tok_cap;
+		XGROW(m->tok_clause, cap, n);
+		cap = m->tok_cap;
+		XGROW(m->how, cap, n);
+		cap = m->tok_cap;
+		XGROW(m->clause, cap, n);
 		m->tok_cap = cap;
 	}
 	if (ni > m->intent_cap) {
@@ -236,22 +301,33 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->hit, cap, ni);
 		cap = m->intent_cap;
 		XGROW(m->span, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->hit_clause, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->hit_how, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->conf, cap, ni);
 		m->intent_cap = cap;
 	}
-	if (s->nwords + 1 > m->present_cap) {
+	if (ncls > m->present_cap) {
 		size_t cap = m->present_cap;
 
-		XGROW(m->present, cap, s->nwords + 1);
+		XGROW(m->present, cap, ncls);
 		m->present_cap = cap;
 	}
-	memset(m->present, 0, s->nwords + 1);
+	memset(m->present, 0, ncls);
 	m->script = s;
+	m->nclause = clause_split(&m->norm, text, len, m->clause,
+				  m->tok_clause);
+	m->lang_other = (uint8_t)lang_is_other(&m->norm);
 	for (size_t i = 0; i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];
+		enum lexicon_how how;
 
-		m->ids[i] = script_word_id(s, t->word, t->len);
+		m->ids[i] = lexicon_find_token(&s->lex, t, &how);
+		m->how[i] = (uint8_t)how;
 		m->present[m->ids[i]] = 1;
-		m->neg[i] = (uint8_t)norm_is_negation(t->word);
+		m->neg[i] = (uint8_t)clause_is_negation(&m->norm, i);
 	}
 	/* which "prefix*" of the script each word has */
 	m->npfx = 0;
@@ -268,6 +344,7 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 			id = script_word_id(s, key, l + 1);
 			if (!id)
 				continue;
+			id = lexicon_class(&s->lex, id);
 			m->present[id] = 1;
 			XGROW(m->pfx, m->pfx_cap, m->npfx + 1);
 			m->pfx[m->npfx].pos = (uint32_t)i;
@@ -296,9 +373,13 @@ static int intent_test(struct match *m, const struct script *s, uint32_t i)
 	x.budget = MATCH_STEP_BUDGET;
 	m->span[i].start = 0;
 	m->span[i].len = 0;
+	if (in->builtin)
+		return (int)i == s->other_language && m->lang_other;
+	if (m->lang_other)
+		return 0;
 	for (size_t j = 0; j < in->npats; j++)
-		if (pattern_match(&x, &in->pats[j], in->negation_guard,
-				  &m->span[i]))
+		if (pattern_match(&x, &in->pats[j], &m->span[i],
+				  &m->hit_clause[i]))
 			return 1;
 	return 0;
 }
@@ -337,8 +418,9 @@ static void try_at(struct match *m, const struct script *s,
 	m->steps += given - x.budget;
 	if (end <= (long)start)
 		return;
-	if (in->negation_guard && negated(m, start, (size_t)end, x.lim))
+	if (!scope_ok(m, &in->pats[r->pat], start, (size_t)end))
 		return;
+	m->hit_clause[r->intent] = m->tok_clause[start];
 	{
 		const struct norm_token *a = &m->norm.tok[start];
 		const struct norm_token *b = &m->norm.tok[end - 1];
@@ -363,6 +445,15 @@ static void try_word(struct match *m, const struct script *s, uint32_t w,
 	}
 }
 
+/* What the patterns found is theirs; the model (model.h) may add. */
+static void mark_patterns(struct match *m, const struct script *s)
+{
+	for (size_t i = 0; i < s->nintents; i++) {
+		m->hit_how[i] = m->hit[i] ? MATCH_BY_PATTERN : 0;
+		m->conf[i] = m->hit[i] ? 1.0f : 0.0f;
+	}
+}
+
 /* Word by word, only the patterns that can start with that word are
  * tried (the first-word index of script.h); the rest the slow way. */
 void match_run(struct match *m, const struct script *s, const char *text,
@@ -371,7 +462,16 @@ void match_run(struct match *m, const struct script *s, const char *text,
 	prepare(m, s, text, len);
 	memset(m->hit, 0, s->nintents);
 	memset(m->span, 0, s->nintents * sizeof(*m->span));
+	memset(m->hit_clause, 0, s->nintents * sizeof(*m->hit_clause));
 	m->steps = 0;
+	if (m->lang_other) {
+		/* a Dutch pattern found in English is a coincidence */
+		if (s->other_language >= 0 &&
+		    (size_t)s->other_language < s->nintents)
+			m->hit[s->other_language] = 1;
+		mark_patterns(m, s);
+		return;
+	}
 	for (size_t pos = 0, k = 0; pos < m->norm.ntok; pos++) {
 		try_word(m, s, m->ids[pos], pos);
 		/* patterns that start with a prefix of this word */
@@ -389,10 +489,12 @@ void match_run(struct match *m, const struct script *s, const char *text,
 		x.s = s;
 		x.lim = 0;
 		x.budget = MATCH_STEP_BUDGET;
-		if (pattern_match(&x, &in->pats[r->pat], in->negation_guard,
-				  &m->span[r->intent]))
+		if (pattern_match(&x, &in->pats[r->pat], &m->span[r->intent],
+				  &m->hit_clause[r->intent]))
 			m->hit[r->intent] = 1;
 	}
+	mark_patterns(m, s);
+	model_run(s->model, m, text, len);
 }
 
 int match_intent(struct match *m, const struct script *s, uint32_t intent,

@@ -2,9 +2,12 @@
  *
  * A struct match is scratch space reused across messages (one per thread):
  * once warmed up, matching allocates nothing. Matching rules are those of
- * docs/scenariotaal.md: sequences match inside one clause, <…> anywhere,
- * and a negation word close before or after a match cancels it for intents
- * with the negation guard.
+ * docs/scenariotaal.md: pattern words match a message word or another
+ * form of it (lexicon.h), sequences match inside one part of a sentence
+ * (between punctuation), <…> anywhere, and a match counts only where its
+ * clause (clause.h) allows: not under a negation for guarded patterns,
+ * not in someone else's words, the act the pattern asks for. A message
+ * in another language (lang.h) matches only the builtin andere-taal.
  */
 #ifndef OEF_MATCH_H
 #define OEF_MATCH_H
@@ -14,18 +17,56 @@
 #include "norm.h"
 #include "script.h"
 
+/* The dialogue act of a clause (docs/scenariotaal.md, "Handeling"). */
+enum match_act { MATCH_MEDEDELING, MATCH_VRAAG, MATCH_VOORSTEL,
+		 MATCH_BELOFTE };
+#define MATCH_NACTS 4
+
+/* A clause of the message (bot/clause.h says how it is found). */
+struct match_clause {
+	uint32_t start, len;      /* bytes of the message */
+	uint32_t tok, ntok;       /* its tokens in m->norm.tok */
+	uint8_t act;              /* enum match_act */
+	uint8_t negated;          /* a negation scopes over this clause */
+	uint8_t reported;         /* someone else's words */
+	uint8_t conditional;      /* an 'als/wanneer/tenzij' clause */
+};
+
 struct match_span {
 	uint32_t start;   /* byte offset in the message */
 	uint32_t len;     /* 0: no span */
 };
+
+/* How an intent was found (struct match's how). */
+enum match_how { MATCH_BY_PATTERN = 1, MATCH_BY_MODEL = 2 };
 
 struct match {
 	struct norm norm;
 	const struct script *script;   /* of the last match_run */
 	uint8_t *hit;                  /* per intent: 1 if it matched */
 	struct match_span *span;       /* per intent: what matched */
+	struct match_clause *clause;   /* the message's clauses */
+	size_t nclause;
+	uint32_t *hit_clause;          /* per intent: the clause it matched
+					* in (valid where hit is 1) */
+	uint8_t lang_other;            /* the message is not Dutch */
+	uint8_t *hit_how;              /* per intent: enum match_how of a
+					* hit, 0 when not hit */
+	float *conf;                   /* per intent: 1 for a pattern hit,
+					* the model's confidence (0..1) for a
+					* model hit */
+	/* private model scratch (model.c) */
+	uint32_t *mfeat, *mfclause, *mstamp;
+	size_t mfeat_cap, mfclause_cap, nmfeat, mstamp_cap;
+	uint32_t mstamp_gen;
+	float *macc;
+	size_t macc_cap;
+	uint32_t *mtouch;
+	size_t mtouch_cap;
 	/* private scratch */
-	uint32_t *ids;
+	uint32_t *ids;                 /* per token: lexicon class, 0 none */
+	uint32_t *tok_clause;          /* per token: index in clause */
+	uint8_t *how;                  /* per token: enum lexicon_how */
 	uint32_t *clause_end;
 	uint8_t *neg;
 	uint8_t *present;              /* per word id (and per "prefix*"
@@ -49,6 +90,20 @@ void match_run(struct match *m, const struct script *s, const char *text,
 static inline int match_hit(const struct match *m, uint32_t intent)
 {
 	return m->hit[intent];
+}
+
+/* 1 if the intent matched in the last match_run in a clause whose act
+ * is in acts (1 << enum match_act each; 0: any act). The clause is the
+ * first one the intent matched in. */
+static inline int match_hit_act(const struct match *m, uint32_t intent,
+				unsigned acts)
+{
+	if (!m->hit[intent])
+		return 0;
+	if (!acts)
+		return 1;
+	return m->hit_clause[intent] < m->nclause &&
+	       ((acts >> m->clause[m->hit_clause[intent]].act) & 1u);
 }
 
 /* Does text match the one intent? For script examples. */

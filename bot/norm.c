@@ -13,6 +13,9 @@
 #include "util.h"
 
 #define WORD_MAX 64        /* bytes of output kept per word */
+
+static size_t stem_word(const char *word, size_t n, int function,
+			char *out);
 #define BAD_CP 0xffffffffu  /* an undecodable byte */
 
 /* Classes of ASCII bytes. Any other value in the table is the lower-case
@@ -189,6 +192,11 @@ static const struct {
 	{ "voelt", "voel", 5 }, { "denkt", "denk", 5 }, { "wordt", "word", 5 },
 	{ "zegt", "zeg", 4 }, { "snapt", "snap", 5 }, { "hoort", "hoor", 5 },
 	{ "ziet", "zie", 4 }, { "begrijpt", "begrijp", 8 },
+	/* chat spellings; never more than twice as long (norm_reserve) */
+	{ "k", "ik", 1 }, { "mn", "mijn", 2 }, { "zn", "zijn", 2 },
+	{ "ff", "even", 2 }, { "wrm", "waarom", 3 }, { "gwn", "gewoon", 3 },
+	{ "ok", "oke", 2 }, { "okee", "oke", 4 }, { "okay", "oke", 4 },
+	{ "oki", "oke", 3 },
 };
 
 static const char *map_word(const char *w, size_t n)
@@ -252,17 +260,26 @@ static void word_close(struct run *r)
 	/* norm_run sized both buffers for the worst case; this is the
 	 * guard against a mistake in that arithmetic, never a reallocation
 	 * that would move the words already handed out. */
-	if (n->ntok >= n->tok_cap || r->pos + len + 1 > n->buf_cap)
+	if (n->ntok >= n->tok_cap || r->pos + 2 * (len + 1) > n->buf_cap)
 		return;
 	t = &n->tok[n->ntok++];
 	memcpy(n->buf + r->pos, s, len);
 	n->buf[r->pos + len] = '\0';
 	t->word = n->buf + r->pos;
 	t->len = (uint32_t)len;
+	r->pos += len + 1;
+	t->function = (uint8_t)norm_is_function(t->word, len);
+	t->stem_len = (uint32_t)stem_word(t->word, len, t->function,
+					  n->buf + r->pos);
+	if (t->stem_len == len && !memcmp(t->word, n->buf + r->pos, len)) {
+		t->stem = t->word;
+	} else {
+		t->stem = n->buf + r->pos;
+		r->pos += t->stem_len + 1;
+	}
 	t->clause = wd->clause;
 	t->src_start = (uint32_t)start;
 	t->src_len = (uint32_t)(wd->end - start);
-	r->pos += len + 1;
 }
 
 /* Decode one UTF-8 sequence at p[*i]; advance *i past it. An invalid or
@@ -348,16 +365,17 @@ static void run_codepoint(struct run *r, uint32_t cp, size_t at, size_t end)
 
 static void norm_reserve(struct norm *n, size_t len)
 {
-	const size_t max_buf = (size_t)NORM_MAX_TOKENS * (WORD_MAX + 1);
+	const size_t max_buf = (size_t)NORM_MAX_TOKENS * 2 * (WORD_MAX + 1);
 	size_t need_tok, need_buf;
 
 	/* Tokens are at least one byte apart, so there are at most
 	 * (len + 1) / 2. A word's output is at most twice its source
-	 * bytes ("u" → "je", "'t" → "het", "ß" → "ss") plus a NUL. */
+	 * bytes ("u" → "je", "'t" → "het", "ß" → "ss") plus a NUL, and
+	 * its stem, when it has one, at most as long again. */
 	need_tok = len / 2 + 1;
 	if (need_tok > NORM_MAX_TOKENS)
 		need_tok = NORM_MAX_TOKENS;
-	need_buf = len < max_buf / 3 ? 3 * len + 1 : max_buf;
+	need_buf = len < max_buf / 6 ? 6 * len + 2 : max_buf;
 	XGROW(n->tok, n->tok_cap, need_tok);
 	XGROW(n->buf, n->buf_cap, need_buf);
 }
@@ -441,4 +459,170 @@ int norm_is_negation(const char *word)
 		if (!strcmp(word, neg[i]))
 			return 1;
 	return 0;
+}
+
+/* ------------------------------------------------------------ stemming */
+
+static const char *const function_words[] = {
+	"aan", "al", "alle", "alleen", "alles", "als", "alsof", "altijd", "ben",
+	"bij", "binnen", "daar", "daarna", "daarom", "dan", "dat", "de", "deze",
+	"die", "dit", "doe", "doen", "door", "dus", "echt", "een", "eens", "elkaar",
+	"en", "er", "eraan", "erbij", "ergens", "erin", "ermee", "erover", "eruit",
+	"even", "ga", "gaan", "gaat", "geen", "had", "hadden", "heb", "hebben",
+	"heel", "hem", "hen", "het", "hier", "hij", "hoe", "hoeveel", "hun",
+	"iemand", "iets", "ik", "in", "is", "ja", "je", "jezelf", "jij", "jou",
+	"jouw", "jullie", "kan", "kon", "kunnen", "maar", "mag", "me", "mee",
+	"meer", "men", "met", "mezelf", "mij", "mijn", "mocht", "moet", "moeten",
+	"mogen", "na", "naar", "nee", "niemand", "niet", "niets", "niks", "nog",
+	"nooit", "nu", "of", "ofzo", "om", "omdat", "onder", "ons", "onze", "ook",
+	"op", "over", "samen", "sinds", "te", "tegen", "toch", "toen", "tot", "u",
+	"uit", "uw", "van", "veel", "voor", "waar", "waarmee", "waarom", "waarover",
+	"wanneer", "want", "was", "wat", "we", "weer", "wel", "welk", "welke",
+	"werd", "wie", "wij", "wil", "willen", "word", "worden", "zal", "ze", "zei",
+	"zeker", "zelf", "zich", "zij", "zijn", "zo", "zoals", "zonder", "zou",
+	"zouden",
+};
+
+/* Compare w (n bytes) with the NUL-terminated f, as strcmp would. */
+static int cmp_fw(const char *w, size_t n, const char *f)
+{
+	size_t i = 0;
+
+	while (i < n && f[i] && w[i] == f[i])
+		i++;
+	if (i == n)
+		return f[i] ? -1 : 0;
+	if (!f[i])
+		return 1;
+	return (unsigned char)w[i] < (unsigned char)f[i] ? -1 : 1;
+}
+
+int norm_is_function(const char *word, size_t n)
+{
+	size_t lo = 0, hi = ARRAY_LEN(function_words);
+
+	if (!word || n > 8)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_fw(word, n, function_words[mid]);
+
+		if (!c)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int is_vowel(char c)
+{
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' ||
+	       c == 'y';
+}
+
+static int is_consonant(char c)
+{
+	return c >= 'a' && c <= 'z' && !is_vowel(c);
+}
+
+static int ends_with(const char *w, size_t n, const char *suf)
+{
+	size_t k = strlen(suf);
+
+	return n >= k && !memcmp(w + n - k, suf, k);
+}
+
+/* Plurals that are another word than their singular: schulden are
+ * debts, schuld is blame. They keep their own stem. */
+static int own_plural(const char *w, size_t n)
+{
+	return n == 8 && !memcmp(w, "schulden", 8);
+}
+
+size_t norm_stem(const char *word, size_t n, char *out)
+{
+	return stem_word(word, n, norm_is_function(word, n), out);
+}
+
+/* a, e, o, u: the vowels Dutch doubles to write them long */
+static int is_long_able(char c)
+{
+	return c == 'a' || c == 'e' || c == 'o' || c == 'u';
+}
+
+/* Runs of vowels in w[0..n): syllables, roughly. */
+static size_t vowel_groups(const char *w, size_t n)
+{
+	size_t g = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (is_vowel(w[i]) && (i == 0 || !is_vowel(w[i - 1])))
+			g++;
+	return g;
+}
+
+static size_t stem_word(const char *word, size_t n, int function, char *out)
+{
+	char w[WORD_MAX + 8];
+	size_t o = 0;
+	int open = 0;
+
+	if (n > WORD_MAX || n < 4 || function || own_plural(word, n)) {
+		memcpy(out, word, n);
+		out[n] = '\0';
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (word[i] < 'a' || word[i] > 'z') {  /* digits: as is */
+			memcpy(out, word, n);
+			out[n] = '\0';
+			return n;
+		}
+	}
+	memcpy(w, word, n);
+	/* plural -s after a vowel-less e, r, l or n: ouders, jongens */
+	if (w[n - 1] == 's' && n - 1 >= 4 &&
+	    (w[n - 2] == 'e' || w[n - 2] == 'r' || w[n - 2] == 'l' ||
+	     w[n - 2] == 'n') && !ends_with(w, n, "ees"))
+		n--;
+	if (ends_with(w, n, "heden")) {          /* mogelijkheden */
+		memcpy(w + n - 5, "heid", 4);
+		n--;
+	} else if (ends_with(w, n, "en") && n - 2 >= 3 &&
+		   is_consonant(w[n - 3])) {
+		n -= 2;
+		open = 1;
+	} else if (w[n - 1] == 'e' && n - 1 >= 3 && is_consonant(w[n - 2])) {
+		n -= 1;
+		open = 1;
+	} else if (w[n - 1] == 't' && n - 1 >= 3 && is_consonant(w[n - 2]) &&
+		   w[n - 2] != 's' && w[n - 2] != 'h' && w[n - 2] != 't') {
+		n -= 1;
+	}
+	/* Where an ending came off, the spelling of the vowel changes
+	 * back: a doubled consonant kept it short (zitten → zit, lessen →
+	 * les), a single vowel before a single consonant was long (lopen
+	 * → loop, lezen → lees) unless it is the e of an unstressed last
+	 * syllable (kinderen → kinder). */
+	if (open && w[n - 1] == w[n - 2] && is_consonant(w[n - 1])) {
+		n--;
+	} else if (open && is_consonant(w[n - 1]) && is_long_able(w[n - 2]) &&
+		   is_consonant(w[n - 3]) &&
+		   (w[n - 2] != 'e' || vowel_groups(w, n - 1) == 1)) {
+		w[n] = w[n - 1];
+		w[n - 1] = w[n - 2];
+		n++;
+	}
+	/* v/z → f/s: brieven → brief, boze → boos */
+	if (w[n - 1] == 'v')
+		w[n - 1] = 'f';
+	else if (w[n - 1] == 'z')
+		w[n - 1] = 's';
+	memcpy(out, w, n);
+	o = n;
+	out[o] = '\0';
+	return o;
 }

@@ -9,7 +9,9 @@
  * Word forms are then mapped so that formal and informal Dutch compare
  * equal: u/jij/jou/je → je, uw/jouw → jouw, bent → ben, heeft/hebt → heb,
  * kunt/kun → kan, wilt → wil, zult → zal, and the -t of vindt, voelt,
- * denkt, wordt, zegt, snapt, hoort, ziet, begrijpt is dropped.
+ * denkt, wordt, zegt, snapt, hoort, ziet, begrijpt is dropped. Chat
+ * spellings become words: k → ik, mn → mijn, zn → zijn, ff → even,
+ * wrm → waarom, gwn → gewoon, ok/okee/okay/oki → oke.
  *
  * Clause breaks: . ? ! , ; : and newlines end a clause; each token records
  * its clause number (0-based). Invalid UTF-8 bytes and control characters
@@ -31,6 +33,11 @@ struct norm_token {
 	uint32_t clause;     /* clause index, 0-based, non-decreasing */
 	uint32_t src_start;  /* byte offset of the word in the input */
 	uint32_t src_len;    /* byte length of the word in the input */
+	const char *stem;    /* norm_stem of word (its matching key for
+			      * inflection); equal to word when the word
+			      * has none. Borrowed like word. */
+	uint32_t stem_len;   /* strlen(stem) */
+	uint8_t function;    /* norm_is_function(word) */
 };
 
 struct norm {
@@ -50,6 +57,24 @@ void norm_release(struct norm *n);
  * ignored for matching. Returns the number of tokens. */
 #define NORM_MAX_TOKENS 4096
 size_t norm_run(struct norm *n, const char *in, size_t len);
+
+/* Stemming (docs/scenariotaal.md, "Verbuiging"): a light, inflection-only
+ * stemmer of our own. Close to the dictionary form, but only a key on
+ * which "lopen", "loopt" and "loop" (or "brieven" and "brief") are equal:
+ * plural -s after e/r/l/n, then -en or -e, else a verb's -t; where -en
+ * or -e came off, a doubled final consonant is undoubled (zitten → zit)
+ * and a long vowel written single is written double again (lopen →
+ * loop, lezen → lees, but lessen → les); a final v/z becomes f/s. Function words (norm_is_function),
+ * words under four letters and plurals that mean something else than
+ * their singular (schulden: debts, not blame) are their own stem.
+ * Writes at most n bytes plus a NUL to out (out has room for n + 1);
+ * returns the stem's length. */
+size_t norm_stem(const char *word, size_t n, char *out);
+
+/* 1 if word (normalised) is a Dutch function word: pronouns, articles,
+ * prepositions, conjunctions, auxiliaries. They are never stemmed and
+ * never typo-corrected onto another word. */
+int norm_is_function(const char *word, size_t n);
 
 /* 1 if word (normalised) is a negation word: niet geen nooit niks niets
  * niemand. */

@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clause.h"
+#include "corpus.h"
+#include "model.h"
 #include "norm.h"
 
 #define MAX_DIAGS 50
@@ -159,6 +162,9 @@ struct parser {
 	int depth;              /* include depth */
 	size_t nvariants;
 	char *begin_name;       /* begin: <fase>, resolved at the end */
+	struct intent *sup;     /* aanvulling blocks, merged by resolve */
+	size_t nsup;
+	int in_sup;             /* the open B_INTENT block is ps->sup[cur] */
 	struct name_ent *names; /* declared names, see dup_name */
 	size_t names_cap, nnames;
 	struct loc begin_loc;
@@ -270,7 +276,7 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 /* Append the words of one raw pattern word, normalised. */
 static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		     size_t *cap, const char *raw, size_t n, int prefix,
-		     struct loc loc)
+		     int exact, struct loc loc)
 {
 	size_t nt = norm_run(&ps->norm, raw, n);
 
@@ -291,6 +297,7 @@ static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		} else {
 			p->kind = PAT_WORD;
 			p->word = word_intern(ps->s, t->word, t->len);
+			p->exact = (uint8_t)exact;
 		}
 	}
 	(void)c;
@@ -396,19 +403,29 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			p->len = (uint32_t)strlen(name);
 			p->loc = l;
 		} else {
-			const char *b = c->p;
-			int prefix = 0;
+			const char *b;
+			int prefix = 0, exact = 0;
 
+			if (*c->p == '=') {    /* =word: this form only */
+				exact = 1;
+				c->p++;
+			}
+			b = c->p;
 			while (*c->p && *c->p != ' ' && *c->p != '\t' &&
 			       !is_pat_special((unsigned char)*c->p))
 				c->p++;
 			if (*c->p == '*') {
+				if (exact) {
+					diag_add(ps->d, &l, "'=' en '*' gaan "
+						 "niet samen op één woord");
+					return -1;
+				}
 				prefix = 1;
 				c->p++;
 			}
 			if (add_words(ps, c, q, &cap, b,
 				      (size_t)(c->p - b - prefix), prefix,
-				      l) < 0)
+				      exact, l) < 0)
 				return -1;
 		}
 	}
@@ -542,6 +559,8 @@ static int read_int(struct cursor *c, int *out)
 	return 0;
 }
 
+static int read_act_list(struct parser *ps, struct cursor *c, char stop);
+
 static struct expr *parse_atom(struct parser *ps, struct cursor *c,
 			       int depth)
 {
@@ -602,6 +621,18 @@ static struct expr *parse_atom(struct parser *ps, struct cursor *c,
 		}
 	} else {
 		e->kind = EXPR_INTENT;
+		skip_ws(c);
+		if (*c->p == '(') {     /* bereikbaarheid (vraag) */
+			int acts;
+
+			c->p++;
+			acts = read_act_list(ps, c, ')');
+			if (acts < 0) {
+				expr_free(e);
+				return NULL;
+			}
+			e->value = acts;
+		}
 	}
 	return e;
 }
@@ -681,6 +712,7 @@ static void actions_release(struct action_list *al)
 			expr_free(a->variants[j].cond);
 			for (size_t k = 0; k < a->variants[j].nmsgs; k++)
 				free(a->variants[j].msgs[k]);
+			free(a->variants[j].elab);
 		}
 		free(a->variants);
 	}
@@ -753,6 +785,9 @@ void script_free(struct script *s)
 		node_release(s->standaard);
 		free(s->standaard);
 	}
+	model_free(s->model);
+	free(s->train_path);
+	free(s->variant_tab);
 	free(s->first_off);
 	free(s->first_refs);
 	free(s->any_refs);
@@ -760,6 +795,7 @@ void script_free(struct script *s)
 		free(s->words[i]);
 	free(s->words);
 	free(s->word_hash);
+	lexicon_release(&s->lex);
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -835,6 +871,7 @@ static void *vec_push(void **v, size_t *n, size_t elsz)
 static void close_block(struct parser *ps)
 {
 	ps->block = B_NONE;
+	ps->in_sup = 0;
 	ps->say = -1;
 	ps->text = T_NONE;
 	ps->part = -1;
@@ -842,8 +879,8 @@ static void close_block(struct parser *ps)
 
 static const char *block_keywords[] = {
 	"gebruik", "scenario", "titel", "persona", "moeilijkheid", "begin",
-	"inleiding", "var", "begrip", "bedoeling", "regel", "fase", "einde",
-	"standaard"
+	"inleiding", "leervoorbeelden", "var", "begrip", "bedoeling", "aanvulling", "regel",
+	"fase", "einde", "standaard"
 };
 
 static int is_block_keyword(const char *w)
@@ -1117,6 +1154,12 @@ static void open_intent(struct parser *ps, struct cursor *c, struct loc l)
 		free(name);
 		return;
 	}
+	if (!strcmp(name, INTENT_OTHER_LANGUAGE)) {
+		diag_add(ps->d, &l, "bedoeling '%s' is ingebouwd: gebruik "
+			 "haar in een 'als' zonder haar te declareren", name);
+		free(name);
+		return;
+	}
 	if (dup_name(ps, "bedoeling", name, &l)) {
 		free(name);
 		return;
@@ -1126,8 +1169,38 @@ static void open_intent(struct parser *ps, struct cursor *c, struct loc l)
 	in->name = name;
 	in->loc = l;
 	in->negation_guard = 1;
+	in->cond_ok = 1;
 	ps->block = B_INTENT;
 	ps->cur = ps->s->nintents - 1;
+}
+
+/* aanvulling NAME: more patterns and examples for a bedoeling declared
+ * anywhere (usually an included file); resolve merges them. Options
+ * left out are the bedoeling's own (-1 until then). */
+static void open_supplement(struct parser *ps, struct cursor *c,
+			    struct loc l)
+{
+	char *name;
+	struct intent *in;
+
+	skip_ws(c);
+	name = read_name(c);
+	if (!name || !at_end(c)) {
+		diag_add(ps->d, &l, "verwacht: aanvulling <naam van een "
+			 "bedoeling>");
+		free(name);
+		return;
+	}
+	in = vec_push((void **)&ps->sup, &ps->nsup, sizeof(*in));
+	in->name = name;
+	in->loc = l;
+	in->negation_guard = -1;
+	in->acts = -1;
+	in->reported_ok = -1;
+	in->cond_ok = -1;
+	ps->block = B_INTENT;
+	ps->in_sup = 1;
+	ps->cur = ps->nsup - 1;
 }
 
 static void open_rule(struct parser *ps, struct cursor *c, struct loc l)
@@ -1288,13 +1361,31 @@ static void action_line(struct parser *ps, struct cursor *c, struct loc l,
 			 kw);
 		return;
 	}
-	if (strcmp(kw, "zeg") == 0) {
+	if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
+	    strcmp(kw, "herhaald") == 0) {
+		enum action_kind k = kw[0] == 'z' ? ACT_SAY :
+				     kw[0] == 'e' ? ACT_ACK : ACT_REPEAT;
+
 		if (!at_end(c)) {
-			diag_add(ps->d, &l, "na 'zeg' komen de zinnen op "
-				 "eigen regels: - tekst");
+			diag_add(ps->d, &l, "na '%s' komen de zinnen op "
+				 "eigen regels: - tekst", kw);
 			return;
 		}
-		a = push_action(ps, ACT_SAY, l);
+		if (k == ACT_ACK && (ps->block == B_RULE || ps->part < 0 ||
+				     ps->part >= FALLBACK_BASE ||
+				     cur_node(ps)->trans[ps->part].kind !=
+				     TRIG_ALS)) {
+			diag_add(ps->d, &l, "'erkenning' hoort onder een 'als' "
+				 "in een fase of 'standaard'");
+			return;
+		}
+		if (k == ACT_REPEAT && (ps->block == B_RULE || ps->part >= 0 ||
+					cur_node(ps)->kind != NODE_STANDAARD)) {
+			diag_add(ps->d, &l, "'herhaald' hoort direct onder "
+				 "'standaard'");
+			return;
+		}
+		a = push_action(ps, k, l);
 		ps->say = (long)(cur_actions(ps)->n - 1);
 		(void)a;
 		return;
@@ -1541,10 +1632,65 @@ static void decl_point(struct parser *ps, struct cursor *c, struct loc l,
 	p->loc = l;
 }
 
+/* "ja" or "nee" and the end of the line: 1, 0; -1 otherwise. */
+static int read_yes_no(struct cursor *c)
+{
+	if (read_word_is(c, "ja") && at_end(c))
+		return 1;
+	if (read_word_is(c, "nee") && at_end(c))
+		return 0;
+	return -1;
+}
+
+/* vraag[, voorstel…] up to stop ('\0': the end of the line, or ')',
+ * which is read) → a mask of acts (1 << enum match_act), or -1. */
+static int read_act_list(struct parser *ps, struct cursor *c, char stop)
+{
+	int mask = 0;
+
+	for (;;) {
+		const char *b;
+		int a;
+
+		skip_ws(c);
+		b = c->p;
+		while (*c->p >= 'a' && *c->p <= 'z')
+			c->p++;
+		a = clause_act_parse(b, (size_t)(c->p - b));
+		if (a < 0) {
+			struct loc at = cur_loc(c);
+
+			at.col -= (int)(c->p - b);
+			diag_add(ps->d, &at, "onbekende handeling '%.*s' "
+				 "(verwacht vraag, voorstel, belofte of "
+				 "mededeling)", (int)(c->p - b), b);
+			return -1;
+		}
+		mask |= 1 << a;
+		skip_ws(c);
+		if (*c->p == stop) {
+			if (stop)
+				c->p++;
+			return mask;
+		}
+		if (*c->p != ',') {
+			struct loc at = cur_loc(c);
+
+			diag_add(ps->d, &at, "verwacht ',' of %s na een "
+				 "handeling", stop ? "')'" :
+				 "het einde van de regel");
+			return -1;
+		}
+		c->p++;
+	}
+}
+
 static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 			const char *kw)
 {
-	struct intent *in = &ps->s->intents[ps->cur];
+	struct intent *in = ps->in_sup ? &ps->sup[ps->cur] :
+			    &ps->s->intents[ps->cur];
+	int v;
 
 	if (strcmp(kw, "patroon") == 0) {
 		struct pat_seq q;
@@ -1568,16 +1714,67 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		e->should_match = kw[0] == 'j';
 		e->loc = l;
 	} else if (strcmp(kw, "ontkenning") == 0) {
-		if (read_word_is(c, "ja") && at_end(c))
-			in->negation_guard = 1;
-		else if (read_word_is(c, "nee") && at_end(c))
-			in->negation_guard = 0;
-		else
+		v = read_yes_no(c);
+		if (v < 0)
 			diag_add(ps->d, &l, "verwacht: ontkenning: ja|nee");
+		else
+			in->negation_guard = v;
+	} else if (strcmp(kw, "citaat") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: citaat: ja|nee");
+		else
+			in->reported_ok = v;
+	} else if (strcmp(kw, "voorwaarde") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: voorwaarde: ja|nee");
+		else
+			in->cond_ok = v;
+	} else if (strcmp(kw, "handeling") == 0) {
+		v = read_act_list(ps, c, '\0');
+		if (v >= 0)
+			in->acts = v;
 	} else {
-		diag_add(ps->d, &l, "onbekend in een bedoeling: '%s' "
-			 "(verwacht patroon, ja, nee of ontkenning)", kw);
+		diag_add(ps->d, &l, "onbekend in een %s: '%s' (verwacht "
+			 "patroon, ja, nee, ontkenning, handeling, citaat "
+			 "of voorwaarde)", ps->in_sup ? "aanvulling" :
+			 "bedoeling", kw);
 	}
+}
+
+/* leervoorbeelden: PATH - a corpus training split (tests/corpus/README.md)
+ * the statistical matcher learns from; relative to this file. */
+static void train_line(struct parser *ps, struct cursor *c, struct loc l)
+{
+	struct script *s = ps->s;
+	const char *slash = strrchr(l.file, '/');
+	struct sbuf sb;
+	struct loc at;
+	char *rel;
+
+	skip_ws(c);
+	at = cur_loc(c);
+	rel = rest_trimmed(c);
+
+	if (!*rel) {
+		diag_add(ps->d, &l, "verwacht: leervoorbeelden: <bestand>");
+		free(rel);
+		return;
+	}
+	if (s->train_path) {
+		diag_add(ps->d, &l, "'leervoorbeelden' staat er al (%s:%d)",
+			 s->train_loc.file, s->train_loc.line);
+		free(rel);
+		return;
+	}
+	sbuf_init(&sb);
+	if (rel[0] != '/' && slash)
+		sbuf_add(&sb, l.file, (size_t)(slash - l.file + 1));
+	sbuf_adds(&sb, rel);
+	free(rel);
+	s->train_path = sbuf_detach(&sb);
+	s->train_loc = at;
 }
 
 static void header_line(struct parser *ps, struct cursor *c, struct loc l,
@@ -1640,6 +1837,8 @@ static void header_line(struct parser *ps, struct cursor *c, struct loc l,
 		}
 		ps->begin_name = name;
 		ps->begin_loc = l;
+	} else if (strcmp(kw, "leervoorbeelden") == 0) {
+		train_line(ps, c, l);
 	} else if (strcmp(kw, "inleiding") == 0) {
 		if (!at_end(c)) {
 			diag_add(ps->d, &l, "de inleiding staat op regels "
@@ -1700,6 +1899,47 @@ static void include_line(struct parser *ps, struct cursor *c, struct loc l)
 	free(full);
 }
 
+/* toelichting: TEXT under a '- tekst': what the persona says when the
+ * trainee asks what that line means. */
+static void elab_line(struct parser *ps, struct cursor *c, struct loc l)
+{
+	struct action_list *al = cur_actions(ps);
+	struct action *a;
+	struct variant *v;
+	struct loc tl;
+	char *t;
+
+	if (!al || ps->say < 0 || !al->v[ps->say].nvariants) {
+		diag_add(ps->d, &l, "'toelichting:' hoort direct onder een "
+			 "'- tekst' van 'zeg'");
+		return;
+	}
+	a = &al->v[ps->say];
+	v = &a->variants[a->nvariants - 1];
+	if (a->kind != ACT_SAY) {
+		diag_add(ps->d, &l, "'toelichting:' hoort onder een zin van "
+			 "'zeg'");
+		return;
+	}
+	if (v->elab) {
+		diag_add(ps->d, &l, "deze zin heeft al een toelichting");
+		return;
+	}
+	skip_ws(c);
+	tl = cur_loc(c);
+	t = rest_trimmed(c);
+	if (!*t) {
+		diag_add(ps->d, &l, "lege toelichting");
+		free(t);
+		return;
+	}
+	if (check_placeholders(ps, t, tl) < 0) {
+		free(t);
+		return;
+	}
+	v->elab = t;
+}
+
 static void parse_line(struct parser *ps, struct cursor *c)
 {
 	struct loc l;
@@ -1746,6 +1986,8 @@ static void parse_line(struct parser *ps, struct cursor *c)
 			decl_concept(ps, c, l);
 		else if (strcmp(kw, "bedoeling") == 0)
 			open_intent(ps, c, l);
+		else if (strcmp(kw, "aanvulling") == 0)
+			open_supplement(ps, c, l);
 		else if (strcmp(kw, "regel") == 0)
 			open_rule(ps, c, l);
 		else if (strcmp(kw, "fase") == 0)
@@ -1777,7 +2019,10 @@ static void parse_line(struct parser *ps, struct cursor *c)
 			n->explain = rest_trimmed(c);
 			ps->text = T_EXPLAIN;
 		}
-	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "naar") == 0 ||
+	} else if (strcmp(kw, "toelichting") == 0) {
+		elab_line(ps, c, l);
+	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
+		   strcmp(kw, "herhaald") == 0 || strcmp(kw, "naar") == 0 ||
 		   strcmp(kw, "punt") == 0 || strcmp(kw, "onderbreek") == 0 ||
 		   strcmp(kw, "eenmalig") == 0) {
 		action_line(ps, c, l, kw);
@@ -2076,9 +2321,13 @@ static void resolve_actions(struct parser *ps, struct action_list *al)
 				a->index = (uint32_t)k;
 			break;
 		case ACT_SAY:
+		case ACT_ACK:
+		case ACT_REPEAT:
 			if (a->nvariants == 0)
-				diag_add(ps->d, &a->loc, "'zeg' zonder zinnen "
-					 "eronder (- tekst)");
+				diag_add(ps->d, &a->loc, "'%s' zonder zinnen "
+					 "eronder (- tekst)", a->kind == ACT_SAY ?
+					 "zeg" : a->kind == ACT_ACK ?
+					 "erkenning" : "herhaald");
 			for (size_t j = 0; j < a->nvariants; j++)
 				resolve_expr(ps, a->variants[j].cond);
 			break;
@@ -2099,6 +2348,94 @@ static void resolve_node(struct parser *ps, struct node *n)
 		resolve_actions(ps, &n->fallbacks[i].acts);
 }
 
+static void stamp(struct pat_seq *q, size_t n, int guard, int acts,
+		  int reported_ok, int cond_ok)
+{
+	for (size_t i = 0; i < n; i++) {
+		q[i].guard = (uint8_t)guard;
+		q[i].acts = (uint8_t)acts;
+		q[i].reported_ok = (uint8_t)reported_ok;
+		q[i].cond_ok = (uint8_t)cond_ok;
+	}
+}
+
+#define OR_BASE(sup, base, field) ((sup)->field >= 0 ? (sup)->field : \
+				   (base)->field)
+
+/* Give every pattern its block's options, move each aanvulling into its
+ * bedoeling, and add the builtin andere-taal. */
+static void intents_finish(struct parser *ps)
+{
+	struct script *s = ps->s;
+	struct intent *in;
+
+	for (size_t i = 0; i < s->nintents; i++) {
+		in = &s->intents[i];
+		stamp(in->pats, in->npats, in->negation_guard, in->acts,
+		      in->reported_ok, in->cond_ok);
+	}
+	for (size_t i = 0; i < ps->nsup; i++) {
+		struct intent *sup = &ps->sup[i];
+		int k = script_find_intent(s, sup->name);
+
+		if (k < 0) {
+			diag_add(ps->d, &sup->loc, "aanvulling op een "
+				 "onbekende bedoeling '%s'%s", sup->name,
+				 strcmp(sup->name, INTENT_OTHER_LANGUAGE) ? "" :
+				 " (andere-taal is ingebouwd en heeft geen "
+				 "patronen)");
+			continue;
+		}
+		in = &s->intents[k];
+		stamp(sup->pats, sup->npats, OR_BASE(sup, in, negation_guard),
+		      OR_BASE(sup, in, acts), OR_BASE(sup, in, reported_ok),
+		      OR_BASE(sup, in, cond_ok));
+		for (size_t j = 0; j < sup->npats; j++)
+			*(struct pat_seq *)vec_push((void **)&in->pats,
+						    &in->npats,
+						    sizeof(struct pat_seq)) =
+				sup->pats[j];
+		for (size_t j = 0; j < sup->nexamples; j++)
+			*(struct example *)vec_push((void **)&in->examples,
+						    &in->nexamples,
+						    sizeof(struct example)) =
+				sup->examples[j];
+		free(sup->pats);
+		free(sup->examples);
+		sup->pats = NULL;
+		sup->npats = 0;
+		sup->examples = NULL;
+		sup->nexamples = 0;
+	}
+	in = vec_push((void **)&s->intents, &s->nintents, sizeof(*in));
+	in->name = xstrdup(INTENT_OTHER_LANGUAGE);
+	in->builtin = 1;
+	in->negation_guard = 1;
+	in->cond_ok = 1;
+	in->loc.file = s->nfiles ? s->files[0] : NULL;
+	in->loc.line = 1;
+	in->loc.col = 1;
+	s->other_language = (int)(s->nintents - 1);
+}
+
+static void sups_release(struct parser *ps)
+{
+	for (size_t i = 0; i < ps->nsup; i++) {
+		struct intent *sup = &ps->sup[i];
+
+		free(sup->name);
+		for (size_t j = 0; j < sup->npats; j++)
+			pat_seq_release(&sup->pats[j]);
+		free(sup->pats);
+		for (size_t j = 0; j < sup->nexamples; j++)
+			free(sup->examples[j].text);
+		free(sup->examples);
+	}
+	free(ps->sup);
+	ps->sup = NULL;
+	ps->nsup = 0;
+}
+
 static void resolve(struct parser *ps)
 {
 	struct script *s = ps->s;
@@ -2110,7 +2447,7 @@ static void resolve(struct parser *ps)
 	for (size_t i = 0; i < s->nintents; i++) {
 		struct intent *in = &s->intents[i];
 
-		if (in->npats == 0)
+		if (in->npats == 0 && !in->builtin)
 			diag_add(ps->d, &in->loc, "bedoeling '%s' heeft geen "
 				 "patroon", in->name);
 		for (size_t j = 0; j < in->npats; j++)
@@ -2203,14 +2540,15 @@ static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
 
 		switch (p->kind) {
 		case PAT_WORD:
-			bm[p->word] = 1;
+			bm[lexicon_class(&s->lex, p->word)] = 1;
 			return 0;
 		case PAT_PREFIX:
 			if (!p->word) {    /* too long to be interned */
 				*any = 1;
 				return 0;
 			}
-			bm[p->word] = 1;   /* the id of "prefix*" */
+			/* the class of "prefix*" */
+			bm[lexicon_class(&s->lex, p->word)] = 1;
 			return 0;
 		case PAT_ANY:
 		case PAT_UNORDERED:
@@ -2272,8 +2610,9 @@ static int has_unordered(const struct pat_seq *q)
 }
 
 /* The plain words outside any group: a match must contain them all
- * (words inside <…> count too, they must appear somewhere). */
-static void required_words(struct pat_seq *q)
+ * (words inside <…> count too, they must appear somewhere). Kept as
+ * lexicon classes, which is what a message's words are looked up as. */
+static void required_words(const struct script *s, struct pat_seq *q)
 {
 	size_t cap = 0;
 
@@ -2283,7 +2622,7 @@ static void required_words(struct pat_seq *q)
 
 		if (p->kind == PAT_WORD || (p->kind == PAT_PREFIX && p->word)) {
 			XGROW(q->req, cap, q->nreq + 1);
-			q->req[q->nreq++] = p->word;
+			q->req[q->nreq++] = lexicon_class(&s->lex, p->word);
 		} else if (p->kind == PAT_UNORDERED) {
 			sub = &p->subs[0];
 			for (size_t j = 0; j < sub->n; j++) {
@@ -2292,7 +2631,9 @@ static void required_words(struct pat_seq *q)
 				     !sub->el[j].word))
 					continue;
 				XGROW(q->req, cap, q->nreq + 1);
-				q->req[q->nreq++] = sub->el[j].word;
+				q->req[q->nreq++] = lexicon_class(&s->lex,
+								  sub->el[j]
+								  .word);
 			}
 		}
 	}
@@ -2310,10 +2651,11 @@ static void build_index(struct script *s)
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
 			intern_prefixes(s, &s->intents[i].pats[j]);
+	lexicon_build(&s->lex, s->words, s->nwords);
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
-			required_words(&s->intents[i].pats[j]);
-	nw = s->nwords ? s->nwords : 1;
+			required_words(s, &s->intents[i].pats[j]);
+	nw = s->lex.ncls + 1;
 	uint8_t *bm = xmalloc(nw);
 	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));
 	size_t total = 0, anycap = 0;
@@ -2363,6 +2705,68 @@ static void build_index(struct script *s)
 	free(count);
 }
 
+static void index_list(struct script *s, const struct action_list *al)
+{
+	for (size_t i = 0; i < al->n; i++)
+		for (size_t j = 0; j < al->v[i].nvariants; j++) {
+			const struct variant *v = &al->v[i].variants[j];
+
+			if (v->index < s->nvariants)
+				s->variant_tab[v->index] = v;
+		}
+}
+
+static void index_node(struct script *s, const struct node *n)
+{
+	index_list(s, &n->enter);
+	for (size_t i = 0; i < n->ntrans; i++)
+		index_list(s, &n->trans[i].acts);
+	for (size_t i = 0; i < n->nfallbacks; i++)
+		index_list(s, &n->fallbacks[i].acts);
+}
+
+/* variant_tab: every variant by its index (the engine remembers the last
+ * line it said by index, for its toelichting). */
+static void index_variants(struct script *s)
+{
+	s->variant_tab = xcalloc(s->nvariants + 1, sizeof(*s->variant_tab));
+	for (size_t i = 0; i < s->nrules; i++)
+		index_list(s, &s->rules[i].acts);
+	for (size_t i = 0; i < s->nnodes; i++)
+		index_node(s, &s->nodes[i]);
+	if (s->standaard)
+		index_node(s, s->standaard);
+}
+
+/* Train the statistical matcher; a 'leervoorbeelden:' file that cannot
+ * be read or names what the script does not have is an error. */
+static int learn(struct script *s, struct diag *d)
+{
+	struct corpus c;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (s->train_path) {
+		size_t before = d->n;
+
+		if (access(s->train_path, R_OK) != 0) {
+			diag_add(d, &s->train_loc, "leervoorbeelden: '%s' is "
+				 "niet te lezen", s->train_path);
+			goto out;
+		}
+		corpus_load(&c, s->train_path, d);
+		if (d->n == before)
+			corpus_resolve(&c, s, d);
+		if (d->n != before)
+			goto out;
+	}
+	s->model = model_train(s, s->train_path ? &c : NULL);
+	rc = 0;
+out:
+	corpus_release(&c);
+	return rc;
+}
+
 /* Parse into a diag of our own, so that messages already in the caller's
  * list (one diag serves many scripts) or a full list cannot make a
  * broken script look clean; then hand the messages over. */
@@ -2391,6 +2795,9 @@ static int load(const char *path, const char *text, size_t len,
 		parse_file(&ps, path, NULL);
 	}
 	if (!own.n)
+		intents_finish(&ps);
+	sups_release(&ps);
+	if (!own.n)
 		resolve(&ps);
 	ps.s->nvariants = ps.nvariants;
 	norm_release(&ps.norm);
@@ -2401,6 +2808,11 @@ static int load(const char *path, const char *text, size_t len,
 		goto out;
 	}
 	build_index(ps.s);
+	index_variants(ps.s);
+	if (learn(ps.s, &own) < 0) {
+		script_free(ps.s);
+		goto out;
+	}
 	*out = ps.s;
 	rc = 0;
 out:

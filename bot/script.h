@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lexicon.h"
 #include "util.h"
 
 #define SCRIPT_MAX_MSGS 3      /* persona messages per turn */
@@ -46,6 +47,8 @@ struct pat {
 				 * PAT_CONCEPT: concept name */
 	uint32_t len;           /* strlen(text) */
 	uint32_t concept;       /* PAT_CONCEPT: index, after resolving */
+	uint8_t exact;          /* PAT_WORD written =word: this form only,
+				 * not another inflection, slip or compound */
 	struct pat_seq *subs;   /* PAT_OPT, PAT_ALT, PAT_UNORDERED */
 	size_t nsubs;
 	struct loc loc;
@@ -54,10 +57,20 @@ struct pat {
 struct pat_seq {
 	struct pat *el;
 	size_t n;
-	/* Top-level patterns only (built at load): words that every match
-	 * contains, so a message without one of them is skipped at once. */
+	/* Top-level patterns only (built at load): the lexicon classes of
+	 * words that every match contains, so a message without one of
+	 * them is skipped at once. */
 	uint32_t *req;
 	size_t nreq;
+	/* Top-level patterns only: the options of the bedoeling or
+	 * aanvulling block the pattern was written in. */
+	uint8_t guard;          /* ontkenning: ja — void in a negated clause */
+	uint8_t acts;           /* handeling: bit (1 << enum match_act) per
+				 * act allowed; 0 = any act */
+	uint8_t reported_ok;    /* citaat: ja — counts in someone else's
+				 * words too */
+	uint8_t cond_ok;        /* voorwaarde: ja (default) — counts in an
+				 * als-clause too */
 };
 
 /* --- conditions ------------------------------------------------------ */
@@ -74,7 +87,9 @@ struct expr {
 	char *name;             /* INTENT, CMP: as written */
 	uint32_t index;         /* INTENT: intent index; CMP: variable */
 	enum cmp_op op;
-	int value;
+	int value;              /* CMP: the number; INTENT: the acts it
+				 * must have been said as, "naam (vraag)":
+				 * mask as in pat_seq.acts, 0 = any */
 	struct loc loc;
 };
 
@@ -85,6 +100,9 @@ struct variant {
 	char *msgs[SCRIPT_MAX_MSGS];        /* nmsgs lines */
 	size_t nmsgs;
 	uint32_t index;                     /* global, for least-recently-used */
+	char *elab;                         /* toelichting: said when the
+					     * trainee asks what this line
+					     * means, or NULL */
 	struct loc loc;
 };
 
@@ -94,7 +112,11 @@ enum action_kind {
 	ACT_SAY,        /* one of variants */
 	ACT_GOTO,       /* node = target */
 	ACT_POINT,      /* rubric moment */
-	ACT_INTERRUPT   /* skip phase transitions this turn (rules only) */
+	ACT_INTERRUPT,  /* skip phase transitions this turn (rules only) */
+	ACT_ACK,        /* erkenning: one of variants, said only when this
+			 * 'als' counts beside a more important one */
+	ACT_REPEAT      /* herhaald (standaard only): one of variants, said
+			 * before the answer to a question just asked */
 };
 
 struct action {
@@ -177,11 +199,19 @@ struct example {
 	struct loc loc;
 };
 
+/* The one builtin intent (docs/scenariotaal.md): no patterns, it
+ * matches when lang.h says the message is not Dutch. */
+#define INTENT_OTHER_LANGUAGE "andere-taal"
+
 struct intent {
 	char *name;
-	struct pat_seq *pats;
+	struct pat_seq *pats;   /* its own and those of its aanvullingen */
 	size_t npats;
 	int negation_guard;     /* ontkenning: ja (default) */
+	int acts;               /* handeling: mask as in pat_seq.acts */
+	int reported_ok;        /* citaat: ja */
+	int cond_ok;            /* voorwaarde: ja (default) */
+	int builtin;            /* 1 for andere-taal */
 	struct example *examples;
 	size_t nexamples;
 	struct loc loc;
@@ -211,18 +241,29 @@ struct script {
 	struct node *nodes;      size_t nnodes;   /* fases and eindes */
 	struct node *standaard;  /* or NULL */
 	size_t nvariants;        /* total, for least-recently-used state */
+	const struct variant **variant_tab;  /* by variant index */
 
 	/* interned pattern words: id 0 is "no word" */
 	char **words;            size_t nwords;
 	uint32_t *word_hash;     size_t word_hash_cap;  /* open addressing */
+	/* Their classes (inflection, typos, compounds); built at load. */
+	struct lexicon lex;
+	int other_language;      /* index of the builtin andere-taal */
 
 	/* First-word index, built at load: the patterns that can only
-	 * start with word w are first_refs[first_off[w] .. first_off[w+1]);
+	 * start with a word of lexicon class w are
+	 * first_refs[first_off[w] .. first_off[w+1]);
 	 * patterns that can start anywhere (prefix, *, <…>) are any_refs. */
 	uint32_t *first_off;
 	struct pat_ref *first_refs;
 	struct pat_ref *any_refs; size_t nany;
 	uint32_t prefix_min, prefix_max;  /* lengths of prefixes in use */
+
+	/* The statistical matcher (model.h), trained at load from the
+	 * intents' examples and the corpus of 'leervoorbeelden:'. */
+	struct model *model;
+	char *train_path;        /* leervoorbeelden, resolved, or NULL */
+	struct loc train_loc;
 
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */

@@ -253,6 +253,87 @@ orphans=$(sqlite3 "$OEF_DB" "SELECT count(*) FROM turns WHERE session_id = 1")
 $BIN purge --days 30 >"$T/purge.txt" 2>&1
 has "$T/purge.txt" "^0 sessies gewist" && ok || bad "second purge deletes nothing"
 
+# --- eval: figures on a fixture worked out by hand -----------------------------
+# tests/data/eval/scripts/proef.oef and tests/data/eval/corpus/proef.txt:
+# groet is found 3 times (1 expected), missed once ("Goedemorgen"); the
+# debrief credits +vertrouwen once too often and misses it once.
+evalrun() {
+	OEF_SCRIPTS=tests/data/eval/scripts OEF_PERSONAS=tests/data/personas/good \
+		$BIN eval "$@"
+}
+evalrun tests/data/eval/corpus/proef.txt >"$T/eval.txt" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || bad "eval of the fixture: exit $rc"
+for want in \
+	'groet                         0.33  0.50  0.40  (1/2/1)' \
+	'vraagt-gevoel                 1.00  1.00  1.00  (2/0/0)' \
+	'micro: prec 0.667 rec 0.800 F1 0.727' \
+	'geen bedoeling: alle beurten 33.3% (2/6), beurten met een label 25.0% (1/4)' \
+	'2x (niets) -> groet' \
+	'1x groet -> (niets)' \
+	'meters goed: bewegen 60.0% (3/5), blijven gelijk 85.7% (6/7)' \
+	'spanning       bewegen 0.0% (0/1), gelijk 80.0% (4/5)' \
+	'vaardig 6.00 (1) gewoon - (0) zwak 4.00 (1) anders 5.00 (1); vaardig boven zwak: ja' \
+	'rubriek: precisie 0.667 (2/3), recall 0.667 (2/3)' \
+	'+vertrouwen               1 goed, 1 onterecht, 1 gemist'; do
+	grep -qF -- "$want" "$T/eval.txt" && ok || bad "eval lacks: $want"
+done
+evalrun --json tests/data/eval/corpus/proef.txt >"$T/eval.json" 2>&1
+python3 - "$T/eval.json" <<'PY' && ok || bad "eval --json figures"
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = j["totaal"]
+sc = j["scenarios"][0]
+assert t["micro"]["goed"] == 4 and t["micro"]["onterecht"] == 2, t
+assert t["micro"]["gemist"] == 1, t
+assert t["geen_bedoeling"]["aantal"] == 2, t
+assert t["meters_bewegen"]["aantal"] == 3 and t["meters_bewegen"]["van"] == 5
+assert sc["eindvertrouwen"]["vaardig_boven_zwak"] is True
+assert sc["eindvertrouwen"]["gewoon"]["gemiddeld"] is None
+assert sc["rubriek_per_moment"]["+vertrouwen"]["onterecht"] == 1
+assert sc["verward"][0] == {"verwacht": None, "gevonden": "groet",
+                            "aantal": 2}, sc["verward"]
+PY
+# errors name file:line:col; nothing is played
+sed 's/bedoelingen: druk$/bedoelingen: drukk/' \
+	tests/data/eval/corpus/proef.txt >"$T/proef.txt"
+evalrun "$T/proef.txt" >"$T/eval.out" 2>"$T/eval.err"
+rc=$?
+[ $rc -eq 2 ] && has "$T/eval.err" "proef.txt:15:16: onbekende bedoeling 'drukk'" &&
+	! has "$T/eval.out" "micro" && ok ||
+	bad "eval with an unknown intent: exit $rc, $(cat "$T/eval.err")"
+sed -e 's/rubriek: -machtspositie/rubriek: -machtpositie/' \
+    -e 's/meters: vertrouwen + spanning -/meters: vertrouwen + spaning -/' \
+	tests/data/eval/corpus/proef.txt >"$T/proef.txt"
+evalrun "$T/proef.txt" >/dev/null 2>"$T/eval.err"
+has "$T/eval.err" "proef.txt:17:13: onbekend rubriekpunt 'machtpositie'" &&
+	has "$T/eval.err" "proef.txt:20:24: onbekende meter 'spaning'" && ok ||
+	bad "eval with an unknown point and meter: $(cat "$T/eval.err")"
+printf 'gesprek x1 vaardig\n> Hallo\n  bedoelingen: groet\n  meters: vertrouwen +\n' \
+	>"$T/proef.txt"
+evalrun "$T/proef.txt" >/dev/null 2>"$T/eval.err"
+has "$T/eval.err" "proef.txt:2:1: dit bericht mist 'rubriek:'" && ok ||
+	bad "eval with a missing label line: $(cat "$T/eval.err")"
+evalrun "$T/nergens.txt" >/dev/null 2>"$T/eval.err"
+[ $? -eq 2 ] && has "$T/eval.err" "geen scenario 'nergens'" && ok ||
+	bad "eval of a file named after no scenario"
+
+# --- play --json explains what the persona understood ---------------------------
+printf 'Hallo, hoe voelt u zich op dit moment?\n' |
+	OEF_SCRIPTS=tests/data/model/scripts OEF_PERSONAS=tests/data/personas/good \
+	$BIN play gevoel --seed 1 --json >"$T/model.json" 2>&1
+has "$T/model.json" '{"bedoeling":"groet","door":"patroon","zekerheid":100,"zinsdeel":1,"tekst":"hallo"}' &&
+	has "$T/model.json" '"bedoeling":"vraagt-gevoel","door":"model","zekerheid":\([5-9][0-9]\|100\),"zinsdeel":2,"tekst":"hoe voel je zich op dit moment"' &&
+	ok || bad "play --json treffers: $(grep turn "$T/model.json")"
+
+# --- context: a question about Sandra's last line gets its toelichting ---------
+printf 'Goedemiddag, fijn dat u er bent. Hoe was het om onze brief te krijgen?\nHoe bedoelt u dat, van internet?\n' |
+	$BIN play moeder-brief --seed 1 --json >"$T/ctx.json" 2>&1
+tail -n +2 "$T/ctx.json" | grep '"type":"persona"' | tail -1 >"$T/ctx.last"
+has "$T/ctx.last" 'Op internet\|Gewoon, op mijn telefoon\|Ik heb de afkortingen uit de brief ingetypt\|De naam van jullie organisatie' &&
+	grep '"beurt":2' "$T/ctx.json" | grep -q '"missed":false' && ok ||
+	bad "moeder-brief: no toelichting for 'Hoe bedoelt u dat, van internet?': $(cat "$T/ctx.last")"
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Build the libFuzzer targets in tests/fuzz/ with clang (ASan + UBSan)
-# and run each for SECONDS/4 seconds, seeded from the shipped scripts,
-# personas, dialogues and recorded /sync bodies plus the fixtures in
-# tests/data/fuzz/<target>/.
+# and run each for SECONDS/6 seconds, seeded from the shipped scripts,
+# personas, dialogues, the corpus's training split and recorded /sync
+# bodies plus the fixtures in tests/data/fuzz/<target>/.
 #
 #   sh tests/fuzz.sh [SECONDS]      (make fuzz FUZZ_SECONDS=60)
 #
-# Everything goes under build/fuzz/: objects, the four programs,
+# Everything goes under build/fuzz/: objects, the six programs,
 # corpus-<target>/ (grows across runs) and artifacts-<target>/ (the
 # inputs that crashed the last run).
 # Exits non-zero when a target crashes, hangs or leaks; the input that did
@@ -15,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 SECONDS_TOTAL=${1:-60}
-TARGETS="script norm persona sync"
+TARGETS="script norm text corpus persona sync"
 CC=${FUZZ_CC:-clang}
 B=build/fuzz
 
@@ -23,7 +23,7 @@ case $SECONDS_TOTAL in
 ''|*[!0-9]*) echo "fuzz: SECONDS must be a number, not '$SECONDS_TOTAL'" >&2
 	exit 2 ;;
 esac
-per=$((SECONDS_TOTAL / 4))
+per=$((SECONDS_TOTAL / 6))
 [ "$per" -ge 1 ] || per=1
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -115,6 +115,25 @@ for f in tests/dialogues/*.txt; do
 	awk -v p="$c/seed-$(basename "$f" .txt)-" \
 		'{ f = p NR; printf "%s", $0 > f; close(f) }' "$f"
 done
+
+c="$B/corpus-text"
+mkdir -p "$c"
+# The same lines, and the trainee turns of the corpus's training split
+# (never the held-out test split).
+cp "$B"/corpus-norm/seed-* "$c"/ 2>/dev/null || true
+for f in tests/corpus/train/*.txt; do
+	[ -f "$f" ] || continue
+	awk -v p="$c/seed-train-$(basename "$f" .txt)-" \
+		'/^> / { f = p NR; printf "%s", substr($0, 3) > f; close(f) }' \
+		"$f"
+done
+
+c="$B/corpus-corpus"
+mkdir -p "$c"
+# The eval fixture and the training split's files (never the test split).
+# shellcheck disable=SC2046
+seed_copy "$c" tests/data/eval/corpus/proef.txt \
+	$(find tests/corpus/train -name '*.txt' 2>/dev/null | sort)
 
 # --- dictionaries ---------------------------------------------------------
 
@@ -237,6 +256,59 @@ cat >"$B/norm.dict" <<'EOF'
 "?"
 ","
 "\x0a"
+EOF
+
+cat >"$B/corpus.dict" <<'EOF'
+"gesprek "
+" vaardig"
+" gewoon"
+" zwak"
+" anders"
+"> "
+"\\n"
+"  bedoelingen: "
+"  meters: "
+"  rubriek: "
+"vertrouwen + "
+"spanning - "
+" = "
+" ? "
+"+vertrouwen"
+"-locatie"
+"groet"
+"vraagt"
+"Hoe gaat het?"
+EOF
+
+cat >"$B/text.dict" <<'EOF'
+"volgens "
+"staat dat "
+"schrijft dat "
+"ze zeggen: "
+"\""
+"\xe2\x80\x9c"
+"\xe2\x80\x9d"
+" als "
+" maar "
+" dat "
+" niet "
+"niet alleen"
+"zullen we "
+"ik beloof "
+"ik zal "
+"wie "
+"kun je "
+"je kan mij "
+"?"
+","
+":"
+"the "
+"you "
+"what "
+"jeugdbeschermer"
+"kinderne"
+"veilighied"
+"brieven"
 EOF
 
 cat >"$B/sync.dict" <<'EOF'

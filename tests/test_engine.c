@@ -426,6 +426,199 @@ static void test_decimal_numbers(void **state)
 	sbuf_release(&sb);
 }
 
+
+/* ------------------------------------------ several moves, context */
+
+static const char context_text[] =
+	"scenario c\n"
+	"titel: Context\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"var koffie = 0 (0..1)\n"
+	"punt vertrouwen: Vertrouwen\n"
+	"punt locatie: Locatie\n"
+	"bedoeling vraagt\n"
+	"  patroon: hoe gaat het\n"
+	"bedoeling koffie\n"
+	"  patroon: koffie\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ik heb alles opgezocht op internet.\n"
+	"    toelichting: De afkortingen uit de brief, die heb ik gegoogeld.\n"
+	"  als vraagt\n"
+	"    vertrouwen +1\n"
+	"    zeg\n"
+	"    - Gaat wel.\n"
+	"  als koffie\n"
+	"    vertrouwen +1\n"
+	"    koffie = 1\n"
+	"    punt locatie getoond\n"
+	"    zeg\n"
+	"    - Graag.\n"
+	"    erkenning\n"
+	"    - En koffie graag, dank u.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n"
+	"standaard\n"
+	"  herhaald\n"
+	"  - Dat vroeg u net al.\n";
+
+static struct script *load_context(void)
+{
+	struct script *s = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	if (script_load_text("c.oef", context_text, strlen(context_text), &s,
+			     &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	return s;
+}
+
+static void turn(struct engine *e, struct match *m, struct engine_out *o,
+		 const char *text)
+{
+	assert_int_equal(engine_turn(e, m, text, strlen(text), o), 0);
+}
+
+/* Both clauses count; the first 'als' answers, the other acknowledges;
+ * one clause never counts twice. */
+static void test_two_moves(void **state)
+{
+	struct script *s = load_context();
+	struct engine *e = engine_new(s, 1);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Hoe gaat het? Wilt u koffie?");
+	assert_int_equal(engine_var(e, 0), 5);
+	assert_int_equal(engine_var(e, 2), 1);
+	assert_int_equal(o.nmsgs, 2);
+	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
+	assert_string_equal(o.msgs[1].buf, "En koffie graag, dank u.");
+	assert_int_equal(o.npoints, 1);
+	assert_int_equal(o.points[0].shown, 1);
+	assert_false(o.missed);
+	/* one clause with both intents: the first 'als' only */
+	turn(e, &m, &o, "hoe gaat het met de koffie");
+	assert_int_equal(engine_var(e, 0), 6);
+	assert_int_equal(o.npoints, 0);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
+/* "Hoe bedoelt u dat?" about the last line gets its toelichting, once;
+ * a repeated question is noticed. */
+static void test_context(void **state)
+{
+	struct script *s = load_context();
+	struct engine *e = engine_new(s, 1), *b;
+	struct engine_out o;
+	struct match m;
+	struct sbuf sb;
+	struct err err;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	sbuf_init(&sb);
+	engine_start(e, &o);
+	engine_save(e, &sb);
+	b = engine_new(s, 99);
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
+	turn(e, &m, &o, "Hoe bedoelt u dat, van internet?");
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf,
+			    "De afkortingen uit de brief, die heb ik "
+			    "gegoogeld.");
+	assert_false(o.missed);
+	/* the restored engine remembers the line too */
+	turn(b, &m, &o, "Internet?");
+	assert_string_equal(o.msgs[0].buf,
+			    "De afkortingen uit de brief, die heb ik "
+			    "gegoogeld.");
+	/* explained once: now it is just not understood */
+	turn(e, &m, &o, "Hoe bedoelt u?");
+	assert_true(o.missed);
+	assert_string_equal(o.msgs[0].buf, "Hm.");
+	/* not a question about the line: no toelichting */
+	turn(b, &m, &o, "Ik ben Fleur.");
+	assert_true(o.missed);
+	/* the same question twice in a row */
+	turn(e, &m, &o, "Hoe gaat het?");
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
+	turn(e, &m, &o, "En hoe gaat het nu?");
+	assert_int_equal(o.nmsgs, 2);
+	assert_string_equal(o.msgs[0].buf, "Dat vroeg u net al.");
+	assert_string_equal(o.msgs[1].buf, "Gaat wel.");
+	/* a v1 state (before these were remembered) still restores */
+	sbuf_reset(&sb);
+	engine_save(e, &sb);
+	*strrchr(sb.buf, '|') = '\0';
+	sb.buf[1] = '1';
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
+	sbuf_release(&sb);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	engine_free(b);
+	script_free(s);
+}
+
+static void test_context_syntax(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "regel r\n  als vraagt\n  erkenning\n  - Ja.\n",
+		  "c.oef:5:3: 'erkenning' hoort onder een 'als'" },
+		{ "fase f\n  toelichting: Zo.\n",
+		  "c.oef:4:3: 'toelichting:' hoort direct onder een '- tekst'" },
+		{ "fase f\n  herhaald\n  - Ja.\n",
+		  "c.oef:4:3: 'herhaald' hoort direct onder 'standaard'" },
+		{ "fase f\n  zeg\n  - Ja.\n    toelichting: A.\n"
+		  "    toelichting: B.\n",
+		  "c.oef:7:5: deze zin heeft al een toelichting" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		struct sbuf sb;
+		struct script *s = NULL;
+		struct diag d;
+		int found = 0;
+
+		sbuf_init(&sb);
+		sbuf_addf(&sb, "bedoeling vraagt\n  patroon: hoe\n%s",
+			  bad[i].text);
+		diag_init(&d);
+		assert_int_equal(script_load_text("c.oef", sb.buf, sb.len,
+						  &s, &d), -1);
+		for (size_t k = 0; k < d.n; k++)
+			found |= strstr(d.msgs[k], bad[i].want) != NULL;
+		if (!found)
+			for (size_t k = 0; k < d.n; k++)
+				fprintf(stderr, "got: %s\n", d.msgs[k]);
+		assert_true(found);
+		diag_release(&d);
+		sbuf_release(&sb);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +645,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_is_small, setup,
 						teardown),
 		cmocka_unit_test(test_decimal_numbers),
+		cmocka_unit_test(test_two_moves),
+		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_context_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,18 @@ static void test_norm_fixtures(void **state)
 	assert_true(replay_dir("norm", fuzz_norm_input) > 0);
 }
 
+static void test_text_fixtures(void **state)
+{
+	(void)state;
+	assert_true(replay_dir("text", fuzz_text_input) > 0);
+}
+
+static void test_corpus_fixtures(void **state)
+{
+	(void)state;
+	assert_true(replay_dir("corpus", fuzz_corpus_input) > 0);
+}
+
 static void test_persona_fixtures(void **state)
 {
 	(void)state;
@@ -148,6 +160,27 @@ static void test_big_norm(void **state)
 	fuzz_norm_run((const uint8_t *)s, 4096);
 	fuzz_norm_run((const uint8_t *)s, 0);
 	free(s);
+}
+
+static void test_big_text(void **state)
+{
+	static const char *const units[] = {
+		"dat ",                     /* a clause per word */
+		"volgens ",                 /* frames with nothing after */
+		"\" ",                      /* a quote per word */
+		"wie kun je bellen als het misgaat? ",
+		"kinderne jeugdbeschermers ",   /* typos and compounds */
+		"can you tell me what ",    /* another language */
+		"niet dat ",                /* negation inherited */
+	};
+	char *s;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+		s = repeat(units[i], BIG);
+		fuzz_text_run((const uint8_t *)s, BIG);
+		free(s);
+	}
 }
 
 /* The shipped scenario library with a mass of declarations after it. */
@@ -428,6 +461,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	fuzz_norm_cleanup();
+	fuzz_text_cleanup();
+	fuzz_corpus_cleanup();
 	fuzz_sync_cleanup();
 	return 0;
 }
@@ -439,10 +474,13 @@ int main(void)
 		cmocka_unit_test(test_seeds_load),
 		cmocka_unit_test(test_script_fixtures),
 		cmocka_unit_test(test_norm_fixtures),
+		cmocka_unit_test(test_text_fixtures),
+		cmocka_unit_test(test_corpus_fixtures),
 		cmocka_unit_test(test_persona_fixtures),
 		cmocka_unit_test(test_sync_fixtures),
 		cmocka_unit_test(test_sync_seeds_deep),
 		cmocka_unit_test(test_big_norm),
+		cmocka_unit_test(test_big_text),
 		cmocka_unit_test(test_big_script),
 		cmocka_unit_test(test_big_persona),
 		cmocka_unit_test(test_big_sync),

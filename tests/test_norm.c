@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lexicon.h"
 #include "norm.h"
 #include "util.h"
 
@@ -84,9 +85,12 @@ static const struct norm_case cases[] = {
 	/* quotes around a word are not part of it */
 	{ "'hallo' 'm'n' t' 'tis", 0, "hallo mijn t tis", "0 0 0 0" },
 	{ "' '' ''' ", 0, "", "" },
-	/* only these exact forms */
-	{ "mn zn dr t s m''n mm'n 'ts", 0, "mn zn dr t s mn mmn ts",
+	/* only these exact apostrophe forms; mn and zn are chat spellings
+	 * of mijn and zijn (and m''n is mn) */
+	{ "mn zn dr t s m''n mm'n 'ts", 0, "mijn zijn dr t s mijn mmn ts",
 	  "0 0 0 0 0 0 0 0" },
+	{ "k snap t ff niet, ok?", 0, "ik snap t even niet oke",
+	  "0 0 0 0 0 1" },
 	/* hyphens and other punctuation separate words */
 	{ "e-mail Zeeuws-Vlaanderen a/b(c)d*e\"f<g>h", 0,
 	  "e mail zeeuws vlaanderen a b c d e f g h",
@@ -119,7 +123,7 @@ static const struct norm_case cases[] = {
 	{ "caf\xc3", 0, "caf", "0" },
 	{ "\xf0\x9f\x91", 0, "", "" },
 	/* valid but unfolded characters separate */
-	{ "ok\xf0\x9f\x91\x8dtop", 0, "ok top", "0 0" },
+	{ "ok\xf0\x9f\x91\x8dtop", 0, "oke top", "0 0" },
 	{ "\xce\xb1\xce\xb2 ja", 0, "ja", "0" },
 	{ "a\xc2\xa0" "b", 0, "a b", "0 0" },
 	{ "", 0, "", "" },
@@ -225,8 +229,10 @@ static void test_long_word(void **state)
 	norm_release(&n);
 }
 
-/* Largest buffers norm may ever hold, whatever the input. */
-#define MAX_BUF (2u * NORM_MAX_TOKENS * 65)
+/* Largest buffers norm may ever hold, whatever the input: room for each
+ * token's word and stem (2 × 65 bytes), and doubling may overshoot the
+ * need by up to twice. */
+#define MAX_BUF (2u * 2u * NORM_MAX_TOKENS * 65)
 
 static void test_megabyte(void **state)
 {
@@ -371,6 +377,161 @@ static void test_negation(void **state)
 	norm_release(&n);
 }
 
+/* --- stems (norm_stem) and the lexicon built on them ---------------- */
+
+static const struct {
+	const char *a, *b;
+	int same;            /* equal stems? */
+} stem_cases[] = {
+	/* inflection: verbs, plurals, adjectives */
+	{ "lopen", "loopt", 1 }, { "loop", "lopen", 1 },
+	{ "geven", "geef", 1 }, { "bellen", "belt", 1 },
+	{ "praten", "praat", 1 }, { "zitten", "zit", 1 },
+	{ "gebeuren", "gebeurt", 1 }, { "vragen", "vraagt", 1 },
+	{ "brieven", "brief", 1 }, { "ouders", "ouder", 1 },
+	{ "jongens", "jongen", 1 }, { "meisjes", "meisje", 1 },
+	{ "boze", "boos", 1 }, { "kleine", "klein", 1 },
+	{ "zware", "zwaar", 1 }, { "scholen", "school", 1 },
+	{ "mogelijkheden", "mogelijkheid", 1 },
+	{ "lezen", "leest", 0 },     /* -t stays after s: best, echt */
+	{ "lezen", "lees", 1 }, { "grote", "groot", 1 },
+	{ "spelen", "speelt", 1 },
+	/* different words stay apart */
+	{ "kinderen", "kind", 0 }, { "schulden", "schuld", 0 },
+	{ "lezen", "lessen", 0 }, { "weten", "wet", 0 },
+	{ "zoon", "zon", 0 }, { "boos", "bos", 0 },
+	{ "lopen", "lepel", 0 }, { "bellen", "ballen", 0 },
+	/* function words and short words are their own stem */
+	{ "niet", "nie", 0 }, { "moet", "moe", 0 }, { "echt", "ech", 0 },
+	{ "best", "bes", 0 },
+};
+
+static void test_stems(void **state)
+{
+	char a[80], b[80];
+	size_t bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(stem_cases); i++) {
+		size_t an = norm_stem(stem_cases[i].a, strlen(stem_cases[i].a),
+				      a);
+		size_t bn = norm_stem(stem_cases[i].b, strlen(stem_cases[i].b),
+				      b);
+		int same = an == bn && !memcmp(a, b, an);
+
+		assert_int_equal(strlen(a), an);
+		if (same != stem_cases[i].same) {
+			print_message("stem case %zu: %s → %s, %s → %s, want "
+				      "%s\n", i, stem_cases[i].a, a,
+				      stem_cases[i].b, b, stem_cases[i].same ?
+				      "equal" : "different");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	/* a function word as is; the stem of a token is in the token */
+	assert_int_equal(norm_stem("niet", 4, a), 4);
+	assert_string_equal(a, "niet");
+	{
+		struct norm n;
+
+		norm_init(&n);
+		assert_int_equal(norm_run(&n, "Hij loopt niet", 14), 3);
+		assert_string_equal(n.tok[1].stem, "loop");
+		assert_int_equal(n.tok[1].stem_len, 4);
+		assert_ptr_equal(n.tok[2].stem, n.tok[2].word);
+		norm_release(&n);
+	}
+}
+
+/* Pattern words of a pretend script (index 0 is "no word"). */
+static char *const lex_words[] = {
+	"", "kinderen", "veiligheid", "beschermer", "hulpverlening",
+	"veilig", "voel", "kopen", "tafel", "tabel", "het", "heten",
+	"lopen", "kind", "wat", "prefix*", "jouw",
+};
+
+static const struct {
+	const char *word;
+	enum lexicon_how how;
+	const char *as;      /* the pattern word it stands for */
+} lex_cases[] = {
+	{ "kinderen", LEXICON_EXACT, "kinderen" },
+	{ "loopt", LEXICON_STEM, "lopen" },
+	{ "heet", LEXICON_STEM, "heten" },       /* not "het" */
+	/* typos: one letter off, five letters or more */
+	{ "kinderne", LEXICON_TYPO, "kinderen" },  /* swap */
+	{ "kindren", LEXICON_TYPO, "kinderen" },   /* one missing */
+	{ "kinderean", LEXICON_TYPO, "kinderen" }, /* one too many */
+	{ "kinderren", LEXICON_STEM, "kinderen" }, /* undoubled anyway */
+	{ "veilighied", LEXICON_TYPO, "veiligheid" },
+	{ "veiligjeid", LEXICON_TYPO, "veiligheid" },  /* substitution */
+	{ "beschemer", LEXICON_TYPO, "beschermer" },
+	/* …but never between short words, across a first letter, onto
+	 * two words at once or from a real word of its own */
+	{ "kidn", LEXICON_NONE, NULL },
+	{ "wad", LEXICON_NONE, NULL },
+	{ "jou", LEXICON_NONE, NULL },
+	{ "ninderen", LEXICON_NONE, NULL },
+	{ "tanel", LEXICON_NONE, NULL },     /* tafel or tabel? */
+	{ "komen", LEXICON_NONE, NULL },     /* a word, not a slip of kopen */
+	{ "kinderenn", LEXICON_TYPO, "kinderen" },
+	{ "kindertjes", LEXICON_NONE, NULL },   /* two letters off */
+	/* compounds: a pattern word at the end, a real word before it */
+	{ "jeugdbeschermer", LEXICON_COMPOUND, "beschermer" },
+	{ "jeugdbeschermers", LEXICON_COMPOUND, "beschermer" },
+	{ "schuldhulpverlening", LEXICON_COMPOUND, "hulpverlening" },
+	{ "onveilig", LEXICON_NONE, NULL },
+	{ "gevoel", LEXICON_NONE, NULL },
+	{ "zelfveilig", LEXICON_NONE, NULL },
+	{ "pleegkind", LEXICON_COMPOUND, "kind" },
+	{ "bijvoel", LEXICON_NONE, NULL },      /* a particle before it */
+	{ "", LEXICON_NONE, NULL },
+};
+
+static void test_lexicon(void **state)
+{
+	struct lexicon lx;
+	size_t bad = 0;
+	char stem[80];
+
+	(void)state;
+	lexicon_build(&lx, lex_words, ARRAY_LEN(lex_words));
+	/* every word has a class; equal stems share one, prefixes not */
+	for (size_t i = 1; i < ARRAY_LEN(lex_words); i++)
+		assert_true(lexicon_class(&lx, (uint32_t)i) > 0);
+	assert_int_equal(lexicon_class(&lx, 0), 0);
+	assert_int_not_equal(lexicon_class(&lx, 10), lexicon_class(&lx, 11));
+	for (size_t i = 0; i < ARRAY_LEN(lex_cases); i++) {
+		const char *w = lex_cases[i].word;
+		size_t n = strlen(w), sn = norm_stem(w, n, stem);
+		enum lexicon_how how;
+		uint32_t c = lexicon_find(&lx, w, n, stem, sn, &how);
+		uint32_t want = 0;
+
+		for (size_t j = 1; lex_cases[i].as &&
+		     j < ARRAY_LEN(lex_words); j++)
+			if (!strcmp(lex_words[j], lex_cases[i].as))
+				want = lexicon_class(&lx, (uint32_t)j);
+		if (how != lex_cases[i].how || c != want) {
+			print_message("lexicon case %zu: %s: how %d class %u, "
+				      "want how %d class %u\n", i, w, (int)how,
+				      c, (int)lex_cases[i].how, want);
+			bad++;
+		}
+	}
+	lexicon_release(&lx);
+	assert_int_equal(bad, 0);
+	/* the one-edit test on its own */
+	assert_int_equal(lexicon_one_off("abcde", 5, "abcde", 5), 0);
+	assert_int_equal(lexicon_one_off("abcde", 5, "abdce", 5), 1);
+	assert_int_equal(lexicon_one_off("abcde", 5, "abde", 4), 1);
+	assert_int_equal(lexicon_one_off("abde", 4, "abcde", 5), 1);
+	assert_int_equal(lexicon_one_off("abcde", 5, "abxye", 5), 0);
+	assert_int_equal(lexicon_one_off("abcdef", 6, "abdecf", 6), 0);
+	assert_int_equal(lexicon_one_off("abc", 3, "abcde", 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +541,8 @@ int main(void)
 		cmocka_unit_test(test_megabyte),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_negation),
+		cmocka_unit_test(test_stems),
+		cmocka_unit_test(test_lexicon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

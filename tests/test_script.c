@@ -342,7 +342,11 @@ static void test_full_intents(void **state)
 	const struct pat *p;
 
 	(void)state;
-	assert_int_equal(s->nintents, 2);
+	/* two declared, then the builtin andere-taal */
+	assert_int_equal(s->nintents, 3);
+	assert_string_equal(s->intents[2].name, "andere-taal");
+	assert_int_equal(s->intents[2].builtin, 1);
+	assert_int_equal(s->other_language, 2);
 	in = &s->intents[0];
 	assert_string_equal(in->name, "groet");
 	assert_int_equal(in->loc.line, 23);
@@ -533,7 +537,7 @@ static void test_small_forms(void **state)
 		    "begrip k = a\r\nbedoeling x\r\n  patroon: ~k\r\n");
 	assert_null(s->id);
 	assert_null(s->title);
-	assert_int_equal(s->nintents, 1);
+	assert_int_equal(s->nintents, 2);   /* x and andere-taal */
 	assert_int_equal(s->nconcepts, 1);
 	assert_string_equal(s->words[s->concepts[0].alts[0].el[0].word],
 			    "a");
@@ -551,7 +555,64 @@ static void test_small_forms(void **state)
 	assert_actions(&s->rules[0].acts, "v=0@0");
 	script_free(s);
 	s = load_ok("");
-	assert_int_equal(s->nintents, 0);
+	assert_int_equal(s->nintents, 1);   /* only andere-taal */
+	script_free(s);
+}
+
+/* aanvulling: patterns and examples join the intent, with their own
+ * options where given; the act list of a condition; andere-taal. */
+static void test_supplement(void **state)
+{
+	struct script *s = load_ok(
+		"aanvulling x\n"
+		"  patroon: b\n"
+		"  ontkenning: nee\n"
+		"  ja: b\n"
+		"bedoeling x\n"
+		"  patroon: a\n"
+		"  handeling: vraag, voorstel\n"
+		"  citaat: ja\n"
+		"  voorwaarde: nee\n"
+		"  ja: a?\n"
+		"aanvulling x\n"
+		"  patroon: =c\n"
+		"  handeling: belofte\n"
+		"fase f\n"
+		"  als x (vraag) of andere-taal\n"
+		"    zeg\n"
+		"    - Hm.\n");
+	const struct intent *in;
+	const struct expr *e;
+
+	(void)state;
+	assert_int_equal(s->nintents, 2);
+	in = &s->intents[0];
+	assert_string_equal(in->name, "x");
+	assert_int_equal(in->npats, 3);
+	assert_int_equal(in->nexamples, 2);
+	/* its own pattern: its own options */
+	assert_int_equal(in->pats[0].guard, 1);
+	assert_int_equal(in->pats[0].acts, (1 << 1) | (1 << 2));
+	assert_int_equal(in->pats[0].reported_ok, 1);
+	assert_int_equal(in->pats[0].cond_ok, 0);
+	/* the first aanvulling: ontkenning nee, the rest the intent's */
+	assert_int_equal(in->pats[1].guard, 0);
+	assert_int_equal(in->pats[1].acts, (1 << 1) | (1 << 2));
+	assert_int_equal(in->pats[1].reported_ok, 1);
+	/* the second: belofte only, and an exact word */
+	assert_int_equal(in->pats[2].acts, 1 << 3);
+	assert_int_equal(in->pats[2].guard, 1);
+	assert_int_equal(in->pats[2].el[0].exact, 1);
+	assert_int_equal(in->pats[0].el[0].exact, 0);
+	/* "x (vraag) of andere-taal" */
+	e = s->nodes[0].trans[0].cond;
+	assert_int_equal(e->kind, EXPR_OR);
+	assert_int_equal(e->a->kind, EXPR_INTENT);
+	assert_int_equal(e->a->value, 1 << 1);
+	assert_int_equal(e->b->index, (uint32_t)s->other_language);
+	assert_int_equal(e->b->value, 0);
+	assert_string_equal(s->intents[s->other_language].name,
+			    "andere-taal");
 	script_free(s);
 }
 
@@ -704,6 +765,31 @@ struct err_case {
 #define BYTES(s) s, sizeof(s) - 1
 
 static const struct err_case err_cases[] = {
+	/* intent options, aanvulling, the builtin andere-taal (issue 11) */
+	{ "bedoeling x\n  patroon: a\n  handeling: vraagje\n", 0,
+	  "t.oef:3:14: ", "onbekende handeling 'vraagje'" },
+	{ "bedoeling x\n  patroon: a\n  handeling: vraag voorstel\n", 0,
+	  "t.oef:3:20: ", "verwacht ',' of het einde van de regel" },
+	{ "bedoeling x\n  patroon: a\n  citaat: misschien\n", 0,
+	  "t.oef:3:3: ", "verwacht: citaat: ja|nee" },
+	{ "bedoeling x\n  patroon: a\n  voorwaarde:\n", 0,
+	  "t.oef:3:3: ", "verwacht: voorwaarde: ja|nee" },
+	{ "bedoeling x\n  patroon: =a*\n", 0, "t.oef:2:12: ",
+	  "'=' en '*' gaan niet samen" },
+	{ "aanvulling y\n  patroon: a\n", 0, "t.oef:1:1: ",
+	  "aanvulling op een onbekende bedoeling 'y'" },
+	{ "aanvulling andere-taal\n  patroon: a\n", 0, "t.oef:1:1: ",
+	  "andere-taal is ingebouwd" },
+	{ "aanvulling\n", 0, "t.oef:1:1: ", "verwacht: aanvulling <naam" },
+	{ "aanvulling x\n  zeg\nbedoeling x\n  patroon: a\n", 0,
+	  "t.oef:2:3: ", "onbekend in een aanvulling: 'zeg'" },
+	{ "bedoeling andere-taal\n  patroon: a\n", 0, "t.oef:1:1: ",
+	  "'andere-taal' is ingebouwd" },
+	{ "bedoeling x\n  patroon: a\nfase f\n  als x (vraag\n", 0,
+	  "t.oef:4:15: ", "verwacht ',' of ')'" },
+	{ "bedoeling x\n  patroon: a\nfase f\n  als x (wens)\n", 0,
+	  "t.oef:4:10: ", "onbekende handeling 'wens'" },
+
 	/* unknown keywords */
 	{ "fase a\n  blaat x\n", 0, "t.oef:2:3: ",
 	  "onbekende opdracht 'blaat'" },
@@ -1079,6 +1165,7 @@ int main(void)
 		cmocka_unit_test(test_full_rules),
 		cmocka_unit_test(test_full_nodes),
 		cmocka_unit_test(test_small_forms),
+		cmocka_unit_test(test_supplement),
 		cmocka_unit_test(test_include_files),
 		cmocka_unit_test(test_include_text),
 		cmocka_unit_test(test_include_errors),

@@ -31,10 +31,15 @@
 
 #include <jansson.h>
 
+#include "clause.h"
 #include "config.h"
+#include "corpus.h"
 #include "e2ee.h"
 #include "engine.h"
+#include "lang.h"
+#include "lexicon.h"
 #include "match.h"
+#include "model.h"
 #include "mx.h"
 #include "norm.h"
 #include "persona.h"
@@ -481,7 +486,248 @@ FUZZ_FN void fuzz_norm_input(const uint8_t *data, size_t size)
 		fuzz_norm_run(data, size);
 }
 
+/* --- text: stems, lexicon, clauses, acts, language (issue 11) ------- */
+
+/* A shipped scenario, for a lexicon of real pattern words: loaded on
+ * first use, fuzz_text_cleanup() frees it. */
+static struct script *fuzz_text_script_loaded;
+
+FUZZ_FN const struct script *fuzz_text_scenario(void)
+{
+	struct diag d;
+	struct sbuf path;
+
+	if (fuzz_text_script_loaded)
+		return fuzz_text_script_loaded;
+	diag_init(&d);
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/scripts/moeder-brief.oef", fuzz_root());
+	if (script_load(path.buf, &fuzz_text_script_loaded, &d) < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+		fuzz_fail("text", "scripts/moeder-brief.oef loads");
+	}
+	sbuf_release(&path);
+	diag_release(&d);
+	return fuzz_text_script_loaded;
+}
+
+FUZZ_FN void fuzz_text_cleanup(void)
+{
+	script_free(fuzz_text_script_loaded);
+	fuzz_text_script_loaded = NULL;
+}
+
+/* The clauses of the last match_run keep the promises of clause.h. */
+FUZZ_FN void fuzz_text_clauses(const struct match *m, size_t size)
+{
+	size_t ntok = m->norm.ntok, next = 0, prev_end = 0;
+
+	FUZZ_CHECK("text", m->nclause <= (ntok ? ntok : 1));
+	FUZZ_CHECK("text", ntok == 0 || m->nclause > 0);
+	for (size_t c = 0; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+
+		FUZZ_CHECK("text", cl->tok == next && cl->ntok > 0);
+		FUZZ_CHECK("text", cl->act < MATCH_NACTS);
+		FUZZ_CHECK("text", cl->negated <= 1 && cl->reported <= 1 &&
+			   cl->conditional <= 1);
+		FUZZ_CHECK("text", cl->start >= prev_end);
+		FUZZ_CHECK("text", (size_t)cl->start + cl->len <= size);
+		for (uint32_t k = cl->tok; k < cl->tok + cl->ntok; k++) {
+			const struct norm_token *t = &m->norm.tok[k];
+
+			FUZZ_CHECK("text", m->tok_clause[k] == c);
+			FUZZ_CHECK("text", t->src_start >= cl->start &&
+				   t->src_start + t->src_len <=
+				   cl->start + cl->len);
+		}
+		next = cl->tok + cl->ntok;
+		prev_end = cl->start + cl->len;
+	}
+	FUZZ_CHECK("text", next == ntok);
+}
+
+FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
+{
+	const struct script *s = fuzz_text_scenario();
+	const char *text = (const char *)data;
+	struct match m, again;
+	char stem[80];    /* a word is at most 64 bytes (norm.c) */
+
+	match_init(&m);
+	match_init(&again);
+	match_run(&m, s, text, size);
+	fuzz_text_clauses(&m, size);
+	for (size_t i = 0; i < m.norm.ntok; i++) {
+		const struct norm_token *t = &m.norm.tok[i];
+		enum lexicon_how how;
+		uint32_t c;
+
+		/* the stem: a string no longer than the word, itself
+		 * again when stemmed */
+		FUZZ_CHECK("text", t->stem && strlen(t->stem) ==
+			   t->stem_len && t->stem_len <= t->len);
+		FUZZ_CHECK("text", norm_stem(t->word, t->len, stem) ==
+			   t->stem_len && !memcmp(stem, t->stem,
+						  t->stem_len));
+		/* the lexicon: a class exactly when it says how */
+		c = lexicon_find(&s->lex, t->word, t->len, t->stem,
+				 t->stem_len, &how);
+		FUZZ_CHECK("text", c == m.ids[i] && how == m.how[i]);
+		FUZZ_CHECK("text", c <= s->lex.ncls);
+		FUZZ_CHECK("text", (c == 0) == (how == LEXICON_NONE));
+		FUZZ_CHECK("text", how <= LEXICON_COMPOUND);
+		if (i > 0) {
+			const struct norm_token *u = &m.norm.tok[i - 1];
+
+			FUZZ_CHECK("text", lexicon_one_off(t->word, t->len,
+							   u->word, u->len) ==
+				   lexicon_one_off(u->word, u->len, t->word,
+						   t->len));
+		}
+	}
+	FUZZ_CHECK("text", m.lang_other == lang_is_other(&m.norm));
+	for (size_t i = 0; i < s->nintents; i++) {
+		if (!m.hit[i])
+			continue;
+		/* another language matches andere-taal and nothing else */
+		FUZZ_CHECK("text", !m.lang_other ||
+			   (int)i == s->other_language);
+		FUZZ_CHECK("text", m.lang_other ||
+			   m.hit_clause[i] < m.nclause);
+		FUZZ_CHECK("text", match_hit_act(&m, (uint32_t)i, 0));
+	}
+	/* the same text again, in fresh scratch: the same answer */
+	match_run(&again, s, text, size);
+	FUZZ_CHECK("text", again.nclause == m.nclause &&
+		   again.lang_other == m.lang_other);
+	FUZZ_CHECK("text", !m.nclause || !memcmp(again.clause, m.clause,
+						 m.nclause *
+						 sizeof(*m.clause)));
+	FUZZ_CHECK("text", !memcmp(again.hit, m.hit, s->nintents));
+	match_release(&again);
+	match_release(&m);
+}
+
+FUZZ_FN void fuzz_text_input(const uint8_t *data, size_t size)
+{
+	if (size <= FUZZ_MAX_INPUT)
+		fuzz_text_run(data, size);
+}
+
+/* --- corpus: the labelled-corpus parser, then the learned matcher -- */
+
+/* A scenario the corpus is resolved against: its names are what a
+ * fuzzed corpus can hit. Loaded on first use; fuzz_corpus_cleanup()
+ * frees it. */
+static const char fuzz_corpus_script[] =
+	"scenario fuzz\ntitel: Fuzz\npersona: p\ninleiding:\n> x\n"
+	"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+	"punt vertrouwen: Vertrouwen\npunt locatie: Locatie\n"
+	"bedoeling groet\n  patroon: (hallo | dag)\n  ja: Hallo.\n"
+	"bedoeling vraagt\n  patroon: hoe gaat het\n  ja: Hoe gaat het?\n"
+	"  nee: Hoe laat is het?\n"
+	"fase f\n  zeg\n  - Hoi.\n  als vraagt\n    zeg\n    - Goed.\n";
+static struct script *fuzz_corpus_script_loaded;
+
+FUZZ_FN void fuzz_corpus_cleanup(void)
+{
+	script_free(fuzz_corpus_script_loaded);
+	fuzz_corpus_script_loaded = NULL;
+}
+
+/* corpus.h: a parsed corpus is whole (conversations cover the turns in
+ * order, every turn has text); a failed one says why; a resolved one
+ * names only what the script has; the matcher learned from it keeps
+ * match.h's promises. */
+FUZZ_FN void fuzz_corpus_run(const uint8_t *data, size_t size)
+{
+	const char *T = "corpus";
+	struct script *s;
+	struct corpus c;
+	struct diag d;
+	struct model *md;
+	struct match m;
+	size_t next = 0;
+	int rc;
+
+	if (!fuzz_corpus_script_loaded) {
+		diag_init(&d);
+		FUZZ_CHECK(T, script_load_text("fuzz.oef", fuzz_corpus_script,
+					       strlen(fuzz_corpus_script),
+					       &fuzz_corpus_script_loaded,
+					       &d) == 0);
+		diag_release(&d);
+	}
+	s = fuzz_corpus_script_loaded;
+	diag_init(&d);
+	rc = corpus_parse(&c, "fuzz.txt", (const char *)data, size, &d);
+	FUZZ_CHECK(T, (rc < 0) == (d.n > 0));
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < c.nconvs; i++) {
+		FUZZ_CHECK(T, c.convs[i].first == next);
+		FUZZ_CHECK(T, c.convs[i].nturns > 0);
+		FUZZ_CHECK(T, c.convs[i].style < CORPUS_NSTYLES);
+		next += c.convs[i].nturns;
+	}
+	FUZZ_CHECK(T, next == c.nturns);
+	for (size_t i = 0; i < c.nturns; i++) {
+		FUZZ_CHECK(T, c.turns[i].text && c.turns[i].text[0]);
+		FUZZ_CHECK(T, utf8_valid(c.turns[i].text,
+					 strlen(c.turns[i].text)));
+	}
+	if (corpus_resolve(&c, s, &d) < 0) {
+		FUZZ_CHECK(T, d.n > 0);
+		goto out;
+	}
+	for (size_t i = 0; i < c.nturns; i++) {
+		for (size_t j = 0; j < c.turns[i].nintents; j++)
+			FUZZ_CHECK(T, c.turns[i].intent_ix[j] < s->nintents);
+		for (size_t j = 0; j < c.turns[i].nmeters; j++)
+			FUZZ_CHECK(T, c.turns[i].meters[j].var < s->nvars);
+		for (size_t j = 0; j < c.turns[i].npoints; j++)
+			FUZZ_CHECK(T, c.turns[i].points[j].point < s->npoints);
+	}
+	/* learn from it, as a scenario with 'leervoorbeelden:' would,
+	 * and match its own turns with what was learned */
+	md = model_train(s, &c);
+	FUZZ_CHECK(T, md != NULL);
+	FUZZ_CHECK(T, model_info(md)->ncorpus == c.nturns);
+	FUZZ_CHECK(T, model_info(md)->loo_f1 >= model_info(md)->loo_f1_pat);
+	match_init(&m);
+	for (size_t i = 0; i < c.nturns && i < 16; i++) {
+		const char *t = c.turns[i].text;
+
+		match_run(&m, s, t, strlen(t));
+		model_run(md, &m, t, strlen(t));
+		for (uint32_t k = 0; k < s->nintents; k++) {
+			if (!m.hit[k])
+				continue;
+			FUZZ_CHECK(T, m.hit_how[k] == MATCH_BY_PATTERN ||
+				   m.hit_how[k] == MATCH_BY_MODEL);
+			FUZZ_CHECK(T, m.conf[k] >= 0.0f && m.conf[k] <= 1.0f);
+			FUZZ_CHECK(T, m.span[k].start + m.span[k].len <=
+				   strlen(t));
+		}
+	}
+	match_release(&m);
+	model_free(md);
+out:
+	corpus_release(&c);
+	diag_release(&d);
+}
+
+FUZZ_FN void fuzz_corpus_input(const uint8_t *data, size_t size)
+{
+	if (size > FUZZ_MAX_INPUT)
+		return;
+	fuzz_corpus_run(data, size);
+}
+
 /* --- persona: the persona loader ------------------------------------ */
+
 
 /* The input is the file "fuzz.json": its id must be "fuzz" to get past
  * the id check (tests/fuzz.sh rewrites the seeds' ids). */

@@ -1,0 +1,555 @@
+/* clause.c - see clause.h
+ *
+ * Two passes over the tokens: the first finds where clauses start and
+ * why (a break, a quote, a conjunction, a frame), the second gives each
+ * clause its act and scope from its words, the break after it and the
+ * clause before it. Every rule looks at a few words at the start of a
+ * clause; nothing backtracks.
+ */
+#include "clause.h"
+
+#include <string.h>
+
+#include "util.h"
+
+enum why {
+	W_START,      /* first clause of the message */
+	W_BREAK,      /* after . ? ! , ; : newline */
+	W_QUOTE,      /* a quotation mark opened or closed */
+	W_CONJ,       /* a conjunction (the clause's first word) */
+	W_DAT,        /* the complementiser dat */
+	W_FRAME       /* after "volgens X" */
+};
+
+/* What the first pass knows of a clause, besides match_clause. */
+struct cinfo {
+	uint8_t why;
+	char brk_after;   /* the break character after it, 0 none */
+	uint8_t quoted;
+};
+
+/* Token words are NUL-terminated: no length needed. */
+static int is(const struct norm_token *t, const char *w)
+{
+	return t->word[0] == w[0] && !strcmp(t->word, w);
+}
+
+static int is_any(const struct norm_token *t, const char *const *list,
+		  size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (is(t, list[i]))
+			return 1;
+	return 0;
+}
+
+#define IS_ANY(t, list) is_any((t), (list), ARRAY_LEN(list))
+
+static const char *const subjects[] = {
+	"ik", "je", "we", "wij", "jullie", "hij", "zij", "ze", "het", "er",
+	"dat", "dit", "de", "iemand", "niemand", "alles", "iets", "mijn",
+	"jouw", "zijn", "haar", "hun", "daan", "noor", "men", "u",
+};
+
+static const char *const conj_always[] = {
+	"maar", "want", "omdat", "doordat", "zodat", "terwijl", "hoewel",
+	"tenzij", "indien",
+};
+
+static const char *const after_no_dat[] = {
+	/* "met dat boek", "zo dat", "niet dat" are no complementiser */
+	"met", "van", "over", "door", "na", "voor", "om", "op", "in",
+	"aan", "bij", "zo", "al", "en", "of", "maar", "is", "was", "als",
+	"omdat", "want",
+};
+
+/* Does a new clause start at token i (not the first of its break)? */
+static int conj_starts(const struct norm *n, size_t i, size_t first)
+{
+	const struct norm_token *t = &n->tok[i];
+	const struct norm_token *next = i + 1 < n->ntok &&
+		n->tok[i + 1].clause == t->clause ? &n->tok[i + 1] : NULL;
+
+	if (i == first)
+		return 0;
+	if (IS_ANY(t, conj_always))
+		return 1;
+	if ((is(t, "als") || is(t, "wanneer")) && next &&
+	    IS_ANY(next, subjects))
+		return 1;
+	if (is(t, "en") && next && (is(next, "ik") || is(next, "je") ||
+				    is(next, "we") || is(next, "wij") ||
+				    is(next, "jullie") || is(next, "wie") ||
+				    is(next, "wat") || is(next, "hoe") ||
+				    is(next, "waar") || is(next, "waarom")))
+		return 1;
+	return 0;
+}
+
+static int dat_starts(const struct norm *n, size_t i, size_t first)
+{
+	const struct norm_token *t = &n->tok[i];
+
+	if (i == first || !is(t, "dat"))
+		return 0;
+	if (i + 1 >= n->ntok || n->tok[i + 1].clause != t->clause)
+		return 0;
+	return !IS_ANY(&n->tok[i - 1], after_no_dat);
+}
+
+/* "volgens X": the token after the frame, or 0 when i starts none. */
+static size_t frame_end(const struct norm *n, size_t i)
+{
+	static const char *const dets[] = {
+		"de", "het", "een", "jouw", "zijn", "haar", "hun", "die",
+		"deze", "mijn",
+	};
+	static const char *const own[] = { "mij", "me", "ons", "je" };
+	size_t j = i + 1;
+
+	if (!is(&n->tok[i], "volgens") || j >= n->ntok ||
+	    n->tok[j].clause != n->tok[i].clause || IS_ANY(&n->tok[j], own))
+		return 0;
+	while (j < n->ntok && n->tok[j].clause == n->tok[i].clause &&
+	       IS_ANY(&n->tok[j], dets))
+		j++;
+	j++;   /* the noun */
+	if (j >= n->ntok || n->tok[j].clause != n->tok[i].clause)
+		return 0;   /* nothing reported after it */
+	return j;
+}
+
+static int is_quote_at(const unsigned char *p, size_t k, size_t end,
+		       size_t *adv)
+{
+	*adv = 1;
+	if (p[k] == '"')
+		return 1;
+	/* “ ” „ (E2 80 9C/9D/9E), « » (C2 AB/BB) */
+	if (p[k] == 0xe2 && k + 2 < end && p[k + 1] == 0x80 &&
+	    p[k + 2] >= 0x9c && p[k + 2] <= 0x9e) {
+		*adv = 3;
+		return 1;
+	}
+	if (p[k] == 0xc2 && k + 1 < end && (p[k + 1] == 0xab ||
+					     p[k + 1] == 0xbb)) {
+		*adv = 2;
+		return 1;
+	}
+	return 0;
+}
+
+/* Scan the bytes between two tokens: quotation marks and the last break
+ * character (? beats the rest: "echt?!"). */
+static void scan_gap(const char *text, size_t from, size_t to, int *quotes,
+		     char *brk)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	*quotes = 0;
+	*brk = 0;
+	for (size_t k = from; k < to;) {
+		size_t adv;
+
+		if (is_quote_at(p, k, to, &adv)) {
+			(*quotes)++;
+		} else if (p[k] == '?') {
+			*brk = '?';
+		} else if ((p[k] == '.' || p[k] == '!' || p[k] == '\n' ||
+			    p[k] == '\r' || p[k] == ',' || p[k] == ';' ||
+			    p[k] == ':') && *brk != '?') {
+			if (*brk != '.' && *brk != '!' && *brk != '\n')
+				*brk = p[k] == '\r' ? '\n' : (char)p[k];
+			else if (p[k] == '.' || p[k] == '!' || p[k] == '\n')
+				*brk = p[k] == '\r' ? '\n' : (char)p[k];
+		} else if (p[k] == 0xe2 && k + 2 < to && p[k + 1] == 0x80 &&
+			   p[k + 2] == 0xa6 && *brk != '?') {
+			*brk = '.';   /* … */
+			adv = 3;
+		}
+		k += adv;
+	}
+}
+
+static int ends_sentence(char c)
+{
+	return c == '.' || c == '?' || c == '!' || c == '\n' || c == 0;
+}
+
+/* ------------------------------------------------------------- acts */
+
+static const char *const wh_words[] = {
+	"wie", "wat", "waar", "wanneer", "waarom", "hoe", "welke", "welk",
+	"hoeveel", "hoezo", "waarover", "waarmee", "waardoor", "waarvoor",
+};
+
+static const char *const verbs_first[] = {
+	"heb", "ben", "kan", "wil", "weet", "vind", "snap", "zie", "hoor",
+	"mag", "zou", "is", "was", "klopt", "gaat", "doe", "denk", "voel",
+	"begrijp", "had", "moet", "word", "zal", "kom", "ken", "woon",
+	"krijg", "wist", "wilde", "kon", "mocht", "zit", "slaap", "speel",
+	"zijn", "hebben", "kunnen", "willen", "gaan", "heeft", "durf",
+	"herken", "merk", "praat", "bedoel", "lukt", "werkt", "helpt",
+};
+
+static const char *const pronouns[] = {
+	"je", "jullie", "ik", "we", "wij", "hij", "zij", "ze", "het", "er",
+	"dat", "dit", "iemand", "u",
+};
+
+/* Word k of clause c, or NULL. */
+static const struct norm_token *w_at(const struct norm *n,
+				     const struct match_clause *c, size_t k)
+{
+	return k < c->ntok ? &n->tok[c->tok + k] : NULL;
+}
+
+static int w_is(const struct norm *n, const struct match_clause *c,
+		size_t k, const char *w)
+{
+	const struct norm_token *t = w_at(n, c, k);
+
+	return t && is(t, w);
+}
+
+/* Skip a leading "en", "maar", "dus", "misschien", "oke", "nou". */
+static size_t lead(const struct norm *n, const struct match_clause *c)
+{
+	static const char *const fill[] = {
+		"en", "maar", "dus", "misschien", "oke", "ok", "nou", "dan",
+		"anders", "ja", "nee", "want", "goed",
+	};
+	size_t k = 0;
+
+	while (k + 1 < c->ntok && IS_ANY(w_at(n, c, k), fill))
+		k++;
+	return k;
+}
+
+static int is_proposal(const struct norm *n, const struct match_clause *c)
+{
+	size_t k = lead(n, c);
+	const struct norm_token *a = w_at(n, c, k), *b = w_at(n, c, k + 1);
+	const struct norm_token *d = w_at(n, c, k + 2);
+
+	if (!a || !b)
+		return 0;
+	if ((is(a, "zullen") || is(a, "kunnen") || is(a, "laten") ||
+	     is(a, "gaan")) && (is(b, "we") || is(b, "wij")))
+		return 1;
+	if ((is(a, "we") || is(a, "wij")) && (is(b, "kunnen") ||
+					       is(b, "zouden")))
+		return 1;
+	if (is(a, "zal") && is(b, "ik"))
+		return 1;
+	if (is(a, "ik") && (is(b, "stel") || is(b, "bied")))
+		return 1;
+	/* ik kan je helpen / ik kan jullie … : an offer */
+	if (is(a, "ik") && (is(b, "kan") || is(b, "wil")) && d &&
+	    (is(d, "je") || is(d, "jullie")))
+		return 1;
+	/* je kan mij bellen, je mag me altijd appen */
+	if (is(a, "je") && (is(b, "kan") || is(b, "mag")) && d &&
+	    (is(d, "mij") || is(d, "me") || is(d, "ons") || is(d, "altijd")))
+		return 1;
+	/* kan ik je / mag ik je … helpen: an offer put as a question */
+	if ((is(a, "kan") || is(a, "mag") || is(a, "zal")) && is(b, "ik") &&
+	    d && (is(d, "je") || is(d, "jullie")))
+		return 1;
+	if (is(a, "ik") && is(b, "geef") && d && (is(d, "je") ||
+						 is(d, "jullie")))
+		return 1;
+	if (is(a, "wat") && is(b, "als") && d && (is(d, "we") ||
+						 is(d, "wij")))
+		return 1;
+	if (is(a, "zou") && is(b, "je") && d && is(d, "willen"))
+		return 1;
+	if (is(a, "hier") && is(b, "is") && d && is(d, "mijn"))
+		return 1;
+	return 0;
+}
+
+static int is_promise(const struct norm *n, const struct match_clause *c)
+{
+	size_t k = lead(n, c);
+	const struct norm_token *a = w_at(n, c, k), *b = w_at(n, c, k + 1);
+
+	if (a && (is(a, "beloofd") || is(a, "beloof")))
+		return 1;
+	if (!a || !b)
+		return 0;
+	if (is(a, "ik") && (is(b, "beloof") || is(b, "zal") ||
+			    is(b, "zorg") || is(b, "regel")))
+		return 1;
+	if ((is(a, "we") || is(a, "wij")) && (is(b, "beloven") ||
+					       is(b, "zullen") ||
+					       is(b, "zorgen")))
+		return 1;
+	if (is(a, "dat") && (is(b, "regel") || is(b, "beloof")))
+		return 1;
+	if (is(a, "ik") && is(b, "ga") && w_is(n, c, k + 2, "ervoor") &&
+	    w_is(n, c, k + 3, "zorgen"))
+		return 1;
+	if (is(a, "je") && is(b, "kan") && w_is(n, c, k + 2, "erop") &&
+	    w_is(n, c, k + 3, "rekenen"))
+		return 1;
+	return 0;
+}
+
+/* wh-word first: a question, unless it is "wat fijn!" (three words or
+ * fewer ending in . or !). */
+static int is_wh_question(const struct norm *n, const struct match_clause *c,
+			  char brk)
+{
+	static const char *const preps[] = {
+		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
+		"aan", "door", "tot", "tegen",
+	};
+	size_t k = lead(n, c);
+	const struct norm_token *a = w_at(n, c, k);
+
+	if (a && IS_ANY(a, preps))   /* bij wie, met wie, in welke */
+		a = w_at(n, c, ++k);
+	if (!a || !IS_ANY(a, wh_words))
+		return 0;
+	if ((brk == '.' || brk == '!') && c->ntok - k <= 3)
+		return 0;
+	return 1;
+}
+
+static int is_verb_first(const struct norm *n, const struct match_clause *c)
+{
+	size_t k = lead(n, c);
+	const struct norm_token *a = w_at(n, c, k), *b = w_at(n, c, k + 1);
+
+	return a && b && IS_ANY(a, verbs_first) && IS_ANY(b, pronouns);
+}
+
+/* ------------------------------------------------------------ scope */
+
+static const char *const saying[] = {
+	"zeg", "zei", "zeiden", "zeggen", "schrijft", "schreef",
+	"schreven", "schrijven", "beweert", "beweren", "beweerde",
+	"vertelde", "vertellen", "vertelden", "meldt", "meldde", "vind",
+	"vinden", "vond", "vonden", "denk", "denken", "dacht", "dachten",
+	"staat", "stond", "staan", "stonden", "roept", "klaagt", "noemt",
+	"appt", "appte", "mailde", "mailt", "belde",
+};
+
+static const char *const first_person[] = {
+	"ik", "we", "wij", "ikzelf",
+};
+
+/* A frame that hands the next clause to another speaker: a verb of
+ * saying or thinking whose subject is not the trainee. */
+static int reports(const struct norm *n, const struct match_clause *c)
+{
+	int verb = 0;
+
+	for (size_t k = 0; k < c->ntok; k++) {
+		const struct norm_token *t = &n->tok[c->tok + k];
+
+		if (IS_ANY(t, first_person))
+			return 0;
+		if (IS_ANY(t, saying))
+			verb = 1;
+	}
+	return verb;
+}
+
+int clause_is_negation(const struct norm *n, size_t i)
+{
+	const struct norm_token *t = &n->tok[i];
+
+	if (!norm_is_negation(t->word))
+		return 0;
+	if (is(t, "niet") && i + 1 < n->ntok &&
+	    n->tok[i + 1].clause == t->clause &&
+	    (is(&n->tok[i + 1], "alleen") || is(&n->tok[i + 1], "enkel")))
+		return 0;   /* "niet alleen … maar ook" */
+	if (is(t, "niet") && i > 0 && n->tok[i - 1].clause == t->clause &&
+	    is(&n->tok[i - 1], "of"))
+		return 0;   /* "of niet?" */
+	return 1;
+}
+
+/* ------------------------------------------------------------ split */
+
+static void open_clause(struct match_clause *cl, struct cinfo *ci,
+			size_t *nc, const struct norm *n, size_t i,
+			enum why why, int quoted)
+{
+	struct match_clause *c = &cl[*nc];
+
+	memset(c, 0, sizeof(*c));
+	c->tok = (uint32_t)i;
+	c->start = n->tok[i].src_start;
+	ci[*nc].why = (uint8_t)why;
+	ci[*nc].brk_after = 0;
+	ci[*nc].quoted = (uint8_t)quoted;
+	(*nc)++;
+}
+
+static void classify(const struct norm *n, struct match_clause *cl,
+		     const struct cinfo *ci, size_t nc)
+{
+	for (size_t j = 0; j < nc; j++) {
+		struct match_clause *c = &cl[j];
+		const struct match_clause *prev = j ? &cl[j - 1] : NULL;
+		char sent_end = ci[j].brk_after;
+		int after_sub;
+
+		/* the break that ends the sentence this clause is in (a
+		 * clause cut off by a conjunction has none of its own) */
+		for (size_t k = j; k < nc; k++) {
+			sent_end = ci[k].brk_after;
+			if (sent_end ? ends_sentence(sent_end) : k + 1 == nc)
+				break;
+		}
+		for (size_t k = 0; k < c->ntok; k++)
+			if (clause_is_negation(n, c->tok + k))
+				c->negated = 1;
+		c->conditional = w_is(n, c, 0, "als") ||
+				 w_is(n, c, 0, "tenzij") ||
+				 w_is(n, c, 0, "indien") ||
+				 (w_is(n, c, 0, "wanneer") &&
+				  (ci[j].why == W_CONJ ||
+				   ci[j].brk_after == ','));
+		if (ci[j].quoted) {
+			c->reported = 1;
+		} else if (prev && ci[j].why == W_FRAME) {
+			c->reported = 1;
+		} else if (prev && ci[j].why == W_DAT &&
+			   prev->act != MATCH_VRAAG && reports(n, prev)) {
+			/* "kunt u vertellen | dat…" asks, it reports nobody */
+			c->reported = 1;
+		} else if (prev && ci[j].why == W_BREAK &&
+			   ci[j - 1].brk_after == ':' &&
+			   prev->act != MATCH_VRAAG && reports(n, prev)) {
+			c->reported = 1;
+		} else if (prev && prev->reported && !ci[j - 1].quoted &&
+			   (ci[j].why == W_DAT || (ci[j].why == W_CONJ &&
+						   !w_is(n, c, 0, "maar")))) {
+			c->reported = 1;
+		}
+		if (prev && ci[j].why == W_DAT && prev->negated)
+			c->negated = 1;
+		/* after a fronted subordinate clause Dutch puts the verb
+		 * first: "als het misgaat, kun je mij bellen" asks nothing */
+		after_sub = prev && prev->conditional && ci[j].why == W_BREAK &&
+			    ci[j - 1].brk_after == ',';
+		if (is_proposal(n, c))
+			c->act = MATCH_VOORSTEL;
+		else if (is_promise(n, c))
+			c->act = MATCH_BELOFTE;
+		else if (sent_end == '?' && !c->conditional)
+			c->act = MATCH_VRAAG;
+		else if ((ci[j].why == W_START || ci[j].why == W_BREAK ||
+			  ci[j].why == W_QUOTE) &&
+			 is_wh_question(n, c, ci[j].brk_after))
+			c->act = MATCH_VRAAG;
+		else if (!after_sub && (ci[j].why == W_START ||
+					ci[j].why == W_BREAK) &&
+			 is_verb_first(n, c))
+			c->act = MATCH_VRAAG;
+		else
+			c->act = MATCH_MEDEDELING;
+	}
+}
+
+size_t clause_split(const struct norm *n, const char *text, size_t len,
+		    struct match_clause *cl, uint32_t *tok_clause)
+{
+	struct cinfo ci_small[64];
+	struct cinfo *ci = ci_small;
+	size_t nc = 0, first = 0, frame_to = 0;
+	int quoted = 0;
+	size_t prev_end = 0;
+
+	if (!n->ntok)
+		return 0;
+	/* Past 64 clauses (a pasted essay) the rest are plain statements
+	 * with no scope: the analysis stays on the stack. */
+	for (size_t i = 0; i < n->ntok; i++) {
+		const struct norm_token *t = &n->tok[i];
+		int q = 0;
+		char brk = 0;
+		enum why why = W_START;
+		int open = 0;
+
+		scan_gap(text, prev_end, t->src_start < len ? t->src_start : len,
+			 &q, &brk);
+		if (q & 1)
+			quoted = !quoted;
+		if (i == 0) {
+			open = 1;
+			why = q ? W_QUOTE : W_START;
+		} else if (t->clause != n->tok[i - 1].clause) {
+			open = 1;
+			why = W_BREAK;
+		} else if (q) {
+			open = 1;
+			why = W_QUOTE;
+		} else if (frame_to && i == frame_to) {
+			open = 1;
+			why = W_FRAME;
+		} else if (conj_starts(n, i, first)) {
+			open = 1;
+			why = W_CONJ;
+		} else if (dat_starts(n, i, first)) {
+			open = 1;
+			why = W_DAT;
+		}
+		if (open) {
+			if (nc && nc <= ARRAY_LEN(ci_small))
+				ci[nc - 1].brk_after = brk;
+			if (nc < ARRAY_LEN(ci_small)) {
+				open_clause(cl, ci, &nc, n, i, why, quoted);
+			} else {
+				/* past 64 clauses: plain statements */
+				memset(&cl[nc], 0, sizeof(cl[nc]));
+				cl[nc].tok = (uint32_t)i;
+				cl[nc].start = t->src_start;
+				nc++;
+			}
+			first = i;
+		}
+		if (!frame_to || i >= frame_to)
+			frame_to = frame_end(n, i);
+		cl[nc - 1].ntok++;
+		cl[nc - 1].len = t->src_start + t->src_len - cl[nc - 1].start;
+		tok_clause[i] = (uint32_t)(nc - 1);
+		prev_end = t->src_start + t->src_len;
+	}
+	{
+		int q;
+		char brk;
+
+		scan_gap(text, prev_end, len, &q, &brk);
+		if (nc <= ARRAY_LEN(ci_small))
+			ci[nc - 1].brk_after = brk;
+	}
+	classify(n, cl, ci, nc < ARRAY_LEN(ci_small) ? nc :
+		 ARRAY_LEN(ci_small));
+	return nc;
+}
+
+const char *clause_act_name(unsigned act)
+{
+	static const char *const names[] = {
+		"mededeling", "vraag", "voorstel", "belofte",
+	};
+
+	return act < ARRAY_LEN(names) ? names[act] : "";
+}
+
+int clause_act_parse(const char *name, size_t len)
+{
+	for (unsigned a = 0; a < MATCH_NACTS; a++) {
+		const char *s = clause_act_name(a);
+
+		if (strlen(s) == len && !memcmp(s, name, len))
+			return (int)a;
+	}
+	return -1;
+}

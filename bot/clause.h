@@ -1,0 +1,57 @@
+/* clause.h - a normalised message split into clauses, each with its
+ * dialogue act and what scopes over it (docs/scenariotaal.md,
+ * "Zinsdelen").
+ *
+ * A clause ends at . ? ! , ; : or a newline (the breaks norm.h records),
+ * at an opening or closing quotation mark, and before a conjunction that
+ * starts a clause of its own: maar, want, omdat, doordat, zodat, terwijl,
+ * hoewel, tenzij, indien, als/wanneer when a subject follows, en before a
+ * pronoun, and dat after a verb ("ik hoor | dat u schrok"). "volgens
+ * school" is a frame clause of its own.
+ *
+ *   negated      the clause holds niet, geen, nooit, niks, niets or
+ *                niemand (not "niet alleen", not "of niet"), or it is
+ *                the dat-clause of a negated one ("ik zeg niet | dat…");
+ *   reported     someone else's words: inside quotation marks, the
+ *                content after a frame that names another speaker or a
+ *                letter ("uw ex schrijft | dat…", "in de brief staat
+ *                | dat…", "volgens school | …", "ze zeggen: …"). The
+ *                frame itself is the trainee's own clause; "ik denk
+ *                dat", "volgens mij" report nobody;
+ *   conditional  it starts with als, wanneer, tenzij or indien;
+ *   act          voorstel (zullen we, laten we, kunnen we, ik kan je…,
+ *                je kunt mij…), belofte (ik beloof, ik zal, ik zorg
+ *                ervoor…), vraag (a sentence ending in ?, a question
+ *                word first, or verb then pronoun first: "heb je…"),
+ *                otherwise mededeling.
+ *
+ * Deterministic and allocation-free: the caller passes room for one
+ * clause per token.
+ */
+#ifndef OEF_CLAUSE_H
+#define OEF_CLAUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "match.h"
+#include "norm.h"
+
+/* Split the n->ntok tokens of text (len bytes, what n was run on) into
+ * clauses. cl has room for max(n->ntok, 1) clauses; tok_clause gets each
+ * token's clause index. Returns the number of clauses (0 for no tokens). */
+size_t clause_split(const struct norm *n, const char *text, size_t len,
+		    struct match_clause *cl, uint32_t *tok_clause);
+
+/* 1 if token i of n is a negation that scopes: norm_is_negation, but
+ * not the niet of "niet alleen"/"niet enkel" or "of niet". */
+int clause_is_negation(const struct norm *n, size_t i);
+
+/* The Dutch name of an act: "mededeling", "vraag", "voorstel",
+ * "belofte". */
+const char *clause_act_name(unsigned act);
+
+/* The act named name (Dutch, as above), or -1. */
+int clause_act_parse(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,727 @@
+/* cmd_eval.c - how well the personas understand labelled conversations.
+ *
+ * Every conversation of a corpus file (tests/corpus/README.md) is played
+ * through the engine of the scenario the file is named after, with seed
+ * 1, and what the engine did is held against the trainer's labels:
+ * intents (precision, recall, F1; turns with no intent; what was found
+ * instead of what), meter directions, final trust per style, and the
+ * rubric moments the debrief would record. Figures only: the exit status
+ * says whether the input was valid, never whether a figure is good.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "corpus.h"
+#include "engine.h"
+#include "model.h"
+
+#define EVAL_SEED 1
+#define EVAL_TOP_CONFUSED 10
+
+struct count {
+	size_t tp, fp, fn;
+};
+
+/* An expected intent a that was not found, with an intent b found that
+ * was not expected (-1: nothing in its place). */
+struct confusion {
+	long a, b;
+	size_t n;
+};
+
+struct stats {
+	size_t nconvs, nturns, after_end;
+	size_t none, labelled, labelled_none;
+	struct count *intent;            /* per intent */
+	struct confusion *conf;
+	size_t nconf, conf_cap;
+	size_t move, move_ok, same, same_ok;
+	size_t *vmove, *vmove_ok, *vsame, *vsame_ok;  /* per var */
+	double trust_sum[CORPUS_NSTYLES];
+	size_t trust_n[CORPUS_NSTYLES];
+	struct count *point;             /* per point * 2 + shown */
+	struct count rubric;
+};
+
+struct run {
+	int patterns_only;       /* model hits are taken back */
+	const char *path;
+	const struct script *s;
+	struct corpus c;
+	struct stats st;
+};
+
+static void stats_init(struct stats *st, const struct script *s)
+{
+	memset(st, 0, sizeof(*st));
+	st->intent = xcalloc(s->nintents + 1, sizeof(*st->intent));
+	st->vmove = xcalloc(s->nvars + 1, sizeof(size_t));
+	st->vmove_ok = xcalloc(s->nvars + 1, sizeof(size_t));
+	st->vsame = xcalloc(s->nvars + 1, sizeof(size_t));
+	st->vsame_ok = xcalloc(s->nvars + 1, sizeof(size_t));
+	st->point = xcalloc(s->npoints * 2 + 1, sizeof(*st->point));
+}
+
+static void stats_release(struct stats *st)
+{
+	free(st->intent);
+	free(st->conf);
+	free(st->vmove);
+	free(st->vmove_ok);
+	free(st->vsame);
+	free(st->vsame_ok);
+	free(st->point);
+}
+
+static void confuse(struct stats *st, long a, long b)
+{
+	for (size_t i = 0; i < st->nconf; i++)
+		if (st->conf[i].a == a && st->conf[i].b == b) {
+			st->conf[i].n++;
+			return;
+		}
+	XGROW(st->conf, st->conf_cap, st->nconf + 1);
+	st->conf[st->nconf].a = a;
+	st->conf[st->nconf].b = b;
+	st->conf[st->nconf].n = 1;
+	st->nconf++;
+}
+
+static int turn_wants(const struct corpus_turn *t, uint32_t intent)
+{
+	for (size_t j = 0; j < t->nintents; j++)
+		if (t->intent_ix[j] == intent)
+			return 1;
+	return 0;
+}
+
+static void score_intents(struct stats *st, const struct script *s,
+			  const struct match *m, const struct corpus_turn *t)
+{
+	size_t found = 0, missed = 0, extra = 0;
+
+	for (uint32_t i = 0; i < s->nintents; i++) {
+		int hit = match_hit(m, i), want = turn_wants(t, i);
+
+		found += (size_t)hit;
+		if (hit && want)
+			st->intent[i].tp++;
+		else if (hit)
+			st->intent[i].fp++, extra++;
+		else if (want)
+			st->intent[i].fn++, missed++;
+	}
+	st->none += !found;
+	if (t->nintents) {
+		st->labelled++;
+		st->labelled_none += !found;
+	}
+	/* what came instead of what */
+	for (uint32_t a = 0; a < s->nintents; a++) {
+		if (!turn_wants(t, a) || match_hit(m, a))
+			continue;
+		if (!extra)
+			confuse(st, (long)a, -1);
+		for (uint32_t b = 0; b < s->nintents; b++)
+			if (match_hit(m, b) && !turn_wants(t, b))
+				confuse(st, (long)a, (long)b);
+	}
+	if (!missed)
+		for (uint32_t b = 0; b < s->nintents; b++)
+			if (match_hit(m, b) && !turn_wants(t, b))
+				confuse(st, -1, (long)b);
+}
+
+static void score_meters(struct stats *st, const struct corpus_turn *t,
+			 const int *before, const struct engine *e)
+{
+	for (size_t j = 0; j < t->nmeters; j++) {
+		const struct corpus_meter *cm = &t->meters[j];
+		int delta = engine_var(e, cm->var) - before[cm->var];
+
+		switch (cm->dir) {
+		case DIR_UP:
+		case DIR_DOWN:
+			st->move++;
+			st->vmove[cm->var]++;
+			if ((cm->dir == DIR_UP && delta > 0) ||
+			    (cm->dir == DIR_DOWN && delta < 0)) {
+				st->move_ok++;
+				st->vmove_ok[cm->var]++;
+			}
+			break;
+		case DIR_SAME:
+			st->same++;
+			st->vsame[cm->var]++;
+			if (delta == 0) {
+				st->same_ok++;
+				st->vsame_ok[cm->var]++;
+			}
+			break;
+		case DIR_UNKNOWN:
+			break;
+		}
+	}
+}
+
+/* The debrief's moments of this turn (each point and side once) against
+ * the labels. */
+static void score_points(struct stats *st, const struct script *s,
+			 const struct engine_out *o,
+			 const struct corpus_turn *t, uint8_t *seen)
+{
+	memset(seen, 0, s->npoints * 2 + 1);
+	for (size_t j = 0; j < o->npoints; j++)
+		seen[o->points[j].point * 2 + (o->points[j].shown ? 1 : 0)] = 1;
+	for (size_t k = 0; k < s->npoints * 2; k++) {
+		int want = 0;
+
+		for (size_t j = 0; j < t->npoints; j++)
+			if (t->points[j].point * 2 + (size_t)t->points[j].shown
+			    == k)
+				want = 1;
+		if (seen[k] && want) {
+			st->point[k].tp++;
+			st->rubric.tp++;
+		} else if (seen[k]) {
+			st->point[k].fp++;
+			st->rubric.fp++;
+		} else if (want) {
+			st->point[k].fn++;
+			st->rubric.fn++;
+		}
+	}
+}
+
+/* For --alleen-patronen: what the engine did before the model. */
+static void drop_model_hits(struct match *m, const struct script *s)
+{
+	for (size_t i = 0; i < s->nintents; i++)
+		if (m->hit_how[i] == MATCH_BY_MODEL) {
+			m->hit[i] = 0;
+			m->hit_how[i] = 0;
+			m->span[i].len = 0;
+		}
+}
+
+static void play_corpus(struct run *r)
+{
+	const struct script *s = r->s;
+	struct stats *st = &r->st;
+	struct engine_out out;
+	struct match m;
+	int *before = xcalloc(s->nvars + 1, sizeof(int));
+	uint8_t *seen = xcalloc(s->npoints * 2 + 1, 1);
+	int trust = script_find_var(s, "vertrouwen");
+
+	engine_out_init(&out);
+	match_init(&m);
+	stats_init(st, s);
+	for (size_t ci = 0; ci < r->c.nconvs; ci++) {
+		const struct corpus_conv *cv = &r->c.convs[ci];
+		struct engine *e = engine_new(s, EVAL_SEED);
+
+		st->nconvs++;
+		engine_start(e, &out);
+		for (size_t ti = cv->first; ti < cv->first + cv->nturns; ti++) {
+			const struct corpus_turn *t = &r->c.turns[ti];
+
+			st->nturns++;
+			for (size_t v = 0; v < s->nvars; v++)
+				before[v] = engine_var(e, v);
+			match_run(&m, s, t->text, strlen(t->text));
+			if (r->patterns_only)
+				drop_model_hits(&m, s);
+			score_intents(st, s, &m, t);
+			if (engine_turn_matched(e, &m, t->text, &out) < 0) {
+				st->after_end++;
+				continue;
+			}
+			score_meters(st, t, before, e);
+			score_points(st, s, &out, t, seen);
+		}
+		if (trust >= 0) {
+			st->trust_sum[cv->style] += engine_var(e,
+							       (size_t)trust);
+			st->trust_n[cv->style]++;
+		}
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&out);
+	free(before);
+	free(seen);
+}
+
+/* ------------------------------------------------------------ figures */
+
+static double ratio(size_t a, size_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static double prec(const struct count *c)
+{
+	return ratio(c->tp, c->tp + c->fp);
+}
+
+static double rec(const struct count *c)
+{
+	return ratio(c->tp, c->tp + c->fn);
+}
+
+static double f1(const struct count *c)
+{
+	return ratio(2 * c->tp, 2 * c->tp + c->fp + c->fn);
+}
+
+static void add_count(struct count *to, const struct count *c)
+{
+	to->tp += c->tp;
+	to->fp += c->fp;
+	to->fn += c->fn;
+}
+
+static struct count micro(const struct run *r)
+{
+	struct count c = { 0, 0, 0 };
+
+	for (size_t i = 0; i < r->s->nintents; i++)
+		add_count(&c, &r->st.intent[i]);
+	return c;
+}
+
+static double trust_avg(const struct stats *st, int style)
+{
+	return st->trust_n[style] ?
+	       st->trust_sum[style] / (double)st->trust_n[style] : 0.0;
+}
+
+/* 1 skilled above poor, 0 not, -1 one of them has no conversation. */
+static int skilled_above_poor(const struct stats *st)
+{
+	if (!st->trust_n[CORPUS_VAARDIG] || !st->trust_n[CORPUS_ZWAK])
+		return -1;
+	return trust_avg(st, CORPUS_VAARDIG) > trust_avg(st, CORPUS_ZWAK);
+}
+
+static const char *intent_name(const struct script *s, long i)
+{
+	return i < 0 ? "(niets)" : s->intents[i].name;
+}
+
+static int cmp_conf(const void *a, const void *b)
+{
+	const struct confusion *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	return x->b < y->b ? -1 : x->b > y->b;
+}
+
+static void pct(const char *what, size_t a, size_t b)
+{
+	if (b)
+		printf("%s %.1f%% (%zu/%zu)", what, 100.0 * ratio(a, b), a, b);
+	else
+		printf("%s - (0/0)", what);
+}
+
+static void print_model(const struct script *s, int patterns_only)
+{
+	const struct model_info *mi = model_info(s->model);
+
+	if (patterns_only || !mi) {
+		printf("  leermodel: %s\n", patterns_only ? "uit "
+		       "(--alleen-patronen)" : "geen");
+		return;
+	}
+	printf("  leermodel: %zu teksten (%zu uit %s), %zu kenmerken, ",
+	       mi->nsamples, mi->ncorpus, s->train_path ? s->train_path :
+	       "geen corpus", mi->nfeatures);
+	if (mi->fires)
+		printf("drempel %.2f", (double)mi->threshold);
+	else
+		printf("vuurt niet (helpt niet)");
+	printf("; leave-one-out F1 patronen %.3f, met model %.3f\n",
+	       (double)mi->loo_f1_pat, (double)mi->loo_f1);
+}
+
+static json_t *model_json(const struct script *s, int patterns_only)
+{
+	const struct model_info *mi = model_info(s->model);
+	json_t *j;
+
+	if (patterns_only || !mi)
+		return json_null();
+	j = json_object();
+	json_object_set_new(j, "teksten", json_integer(
+		(json_int_t)mi->nsamples));
+	json_object_set_new(j, "uit_corpus", json_integer(
+		(json_int_t)mi->ncorpus));
+	json_object_set_new(j, "kenmerken", json_integer(
+		(json_int_t)mi->nfeatures));
+	json_object_set_new(j, "drempel", mi->fires ?
+			    json_real(mi->threshold) : json_null());
+	json_object_set_new(j, "loo_f1_patronen", json_real(mi->loo_f1_pat));
+	json_object_set_new(j, "loo_f1", json_real(mi->loo_f1));
+	return j;
+}
+
+static void print_run(struct run *r)
+{
+	const struct script *s = r->s;
+	struct stats *st = &r->st;
+	struct count mc = micro(r);
+	int sap = skilled_above_poor(st);
+
+	printf("== %s (%s): %zu gesprekken, %zu beurten\n", s->id, r->path,
+	       st->nconvs, st->nturns);
+	print_model(s, r->patterns_only);
+	printf("  %-28s %5s %5s %5s  %s\n", "bedoeling", "prec", "rec", "F1",
+	       "(goed/onterecht/gemist)");
+	for (size_t i = 0; i < s->nintents; i++) {
+		const struct count *c = &st->intent[i];
+
+		if (!c->tp && !c->fp && !c->fn)
+			continue;
+		printf("  %-28s %5.2f %5.2f %5.2f  (%zu/%zu/%zu)\n",
+		       s->intents[i].name, prec(c), rec(c), f1(c), c->tp,
+		       c->fp, c->fn);
+	}
+	printf("  micro: prec %.3f rec %.3f F1 %.3f\n", prec(&mc), rec(&mc),
+	       f1(&mc));
+	pct("  geen bedoeling: alle beurten", st->none, st->nturns);
+	pct(", beurten met een label", st->labelled_none, st->labelled);
+	printf("\n");
+	if (st->nconf) {
+		qsort(st->conf, st->nconf, sizeof(*st->conf), cmp_conf);
+		printf("  vaakst verward (verwacht -> gevonden):\n");
+		for (size_t i = 0; i < st->nconf && i < EVAL_TOP_CONFUSED; i++)
+			printf("    %zux %s -> %s\n", st->conf[i].n,
+			       intent_name(s, st->conf[i].a),
+			       intent_name(s, st->conf[i].b));
+	}
+	pct("  meters goed: bewegen", st->move_ok, st->move);
+	pct(", blijven gelijk", st->same_ok, st->same);
+	printf("\n");
+	for (size_t v = 0; v < s->nvars; v++) {
+		if (!st->vmove[v] && !st->vsame[v])
+			continue;
+		printf("    %-14s", s->vars[v].name);
+		pct(" bewegen", st->vmove_ok[v], st->vmove[v]);
+		pct(", gelijk", st->vsame_ok[v], st->vsame[v]);
+		printf("\n");
+	}
+	printf("  eindvertrouwen:");
+	for (int k = 0; k < CORPUS_NSTYLES; k++) {
+		if (st->trust_n[k])
+			printf(" %s %.2f (%zu)", corpus_style_name(
+				(enum corpus_style)k), trust_avg(st, k),
+			       st->trust_n[k]);
+		else
+			printf(" %s - (0)", corpus_style_name(
+				(enum corpus_style)k));
+	}
+	printf("; vaardig boven zwak: %s\n", sap < 0 ? "-" : sap ? "ja" :
+	       "nee");
+	printf("  rubriek: precisie %.3f (%zu/%zu), recall %.3f (%zu/%zu)\n",
+	       prec(&st->rubric), st->rubric.tp,
+	       st->rubric.tp + st->rubric.fp, rec(&st->rubric),
+	       st->rubric.tp, st->rubric.tp + st->rubric.fn);
+	for (size_t k = 0; k < s->npoints * 2; k++) {
+		const struct count *c = &st->point[k];
+
+		if (!c->fp && !c->fn)
+			continue;
+		printf("    %c%-24s %zu goed, %zu onterecht, %zu gemist\n",
+		       k & 1 ? '+' : '-', s->points[k / 2].id, c->tp, c->fp,
+		       c->fn);
+	}
+	if (st->after_end)
+		printf("  %zu beurten na het einde van een gesprek (alleen "
+		       "bedoelingen geteld)\n", st->after_end);
+}
+
+struct total {
+	struct count intents, rubric;
+	size_t nconvs, nturns, none, labelled, labelled_none;
+	size_t move, move_ok, same, same_ok;
+	size_t sap_yes, sap_known;
+};
+
+static void sum_total(struct total *t, const struct run *r)
+{
+	struct count mc = micro(r);
+	const struct stats *st = &r->st;
+	int sap = skilled_above_poor(st);
+
+	add_count(&t->intents, &mc);
+	add_count(&t->rubric, &st->rubric);
+	t->nconvs += st->nconvs;
+	t->nturns += st->nturns;
+	t->none += st->none;
+	t->labelled += st->labelled;
+	t->labelled_none += st->labelled_none;
+	t->move += st->move;
+	t->move_ok += st->move_ok;
+	t->same += st->same;
+	t->same_ok += st->same_ok;
+	if (sap >= 0) {
+		t->sap_known++;
+		t->sap_yes += (size_t)sap;
+	}
+}
+
+static void print_total(const struct total *t, size_t nruns)
+{
+	printf("== totaal: %zu bestanden, %zu gesprekken, %zu beurten\n",
+	       nruns, t->nconvs, t->nturns);
+	printf("  bedoelingen micro: prec %.3f rec %.3f F1 %.3f\n",
+	       prec(&t->intents), rec(&t->intents), f1(&t->intents));
+	pct("  geen bedoeling: alle beurten", t->none, t->nturns);
+	pct(", beurten met een label", t->labelled_none, t->labelled);
+	printf("\n");
+	pct("  meters goed: bewegen", t->move_ok, t->move);
+	pct(", blijven gelijk", t->same_ok, t->same);
+	printf("\n");
+	printf("  vaardig boven zwak: %zu van %zu scenario's\n", t->sap_yes,
+	       t->sap_known);
+	printf("  rubriek: precisie %.3f (%zu/%zu), recall %.3f (%zu/%zu)\n",
+	       prec(&t->rubric), t->rubric.tp, t->rubric.tp + t->rubric.fp,
+	       rec(&t->rubric), t->rubric.tp, t->rubric.tp + t->rubric.fn);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static json_t *count_json(const struct count *c)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "goed", json_integer((json_int_t)c->tp));
+	json_object_set_new(j, "onterecht", json_integer((json_int_t)c->fp));
+	json_object_set_new(j, "gemist", json_integer((json_int_t)c->fn));
+	json_object_set_new(j, "precisie", json_real(prec(c)));
+	json_object_set_new(j, "recall", json_real(rec(c)));
+	json_object_set_new(j, "f1", json_real(f1(c)));
+	return j;
+}
+
+static json_t *share_json(size_t a, size_t b)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "aantal", json_integer((json_int_t)a));
+	json_object_set_new(j, "van", json_integer((json_int_t)b));
+	json_object_set_new(j, "aandeel", json_real(ratio(a, b)));
+	return j;
+}
+
+static json_t *run_json(struct run *r)
+{
+	const struct script *s = r->s;
+	struct stats *st = &r->st;
+	struct count mc = micro(r);
+	json_t *j = json_object(), *in = json_object(), *cf = json_array();
+	json_t *met = json_object(), *tr = json_object(), *pts = json_object();
+	int sap = skilled_above_poor(st);
+
+	json_object_set_new(j, "scenario", json_string(s->id));
+	json_object_set_new(j, "bestand", json_string(r->path));
+	json_object_set_new(j, "gesprekken", json_integer(
+		(json_int_t)st->nconvs));
+	json_object_set_new(j, "beurten", json_integer((json_int_t)st->nturns));
+	json_object_set_new(j, "leermodel", model_json(s, r->patterns_only));
+	for (size_t i = 0; i < s->nintents; i++) {
+		const struct count *c = &st->intent[i];
+
+		if (c->tp || c->fp || c->fn)
+			json_object_set_new(in, s->intents[i].name,
+					    count_json(c));
+	}
+	json_object_set_new(j, "bedoelingen", in);
+	json_object_set_new(j, "micro", count_json(&mc));
+	json_object_set_new(j, "geen_bedoeling", share_json(st->none,
+							    st->nturns));
+	json_object_set_new(j, "geen_bedoeling_gelabeld",
+			    share_json(st->labelled_none, st->labelled));
+	qsort(st->conf, st->nconf, sizeof(*st->conf), cmp_conf);
+	for (size_t i = 0; i < st->nconf && i < EVAL_TOP_CONFUSED; i++) {
+		json_t *p = json_object();
+
+		json_object_set_new(p, "verwacht", st->conf[i].a < 0 ?
+			json_null() : json_string(intent_name(s,
+							      st->conf[i].a)));
+		json_object_set_new(p, "gevonden", st->conf[i].b < 0 ?
+			json_null() : json_string(intent_name(s,
+							      st->conf[i].b)));
+		json_object_set_new(p, "aantal", json_integer(
+			(json_int_t)st->conf[i].n));
+		json_array_append_new(cf, p);
+	}
+	json_object_set_new(j, "verward", cf);
+	json_object_set_new(met, "bewegen", share_json(st->move_ok, st->move));
+	json_object_set_new(met, "gelijk", share_json(st->same_ok, st->same));
+	for (size_t v = 0; v < s->nvars; v++) {
+		json_t *mv;
+
+		if (!st->vmove[v] && !st->vsame[v])
+			continue;
+		mv = json_object();
+		json_object_set_new(mv, "bewegen", share_json(
+			st->vmove_ok[v], st->vmove[v]));
+		json_object_set_new(mv, "gelijk", share_json(
+			st->vsame_ok[v], st->vsame[v]));
+		json_object_set_new(met, s->vars[v].name, mv);
+	}
+	json_object_set_new(j, "meters", met);
+	for (int k = 0; k < CORPUS_NSTYLES; k++) {
+		json_t *x = json_object();
+
+		json_object_set_new(x, "gemiddeld", st->trust_n[k] ?
+				    json_real(trust_avg(st, k)) : json_null());
+		json_object_set_new(x, "gesprekken", json_integer(
+			(json_int_t)st->trust_n[k]));
+		json_object_set_new(tr, corpus_style_name(
+			(enum corpus_style)k), x);
+	}
+	json_object_set_new(tr, "vaardig_boven_zwak", sap < 0 ? json_null() :
+			    json_boolean(sap));
+	json_object_set_new(j, "eindvertrouwen", tr);
+	for (size_t k = 0; k < s->npoints * 2; k++) {
+		const struct count *c = &st->point[k];
+		char key[80];
+		int n;
+
+		if (!c->tp && !c->fp && !c->fn)
+			continue;
+		n = snprintf(key, sizeof(key), "%c%s", k & 1 ? '+' : '-',
+			     s->points[k / 2].id);
+		if (n < 0 || (size_t)n >= sizeof(key))
+			continue;   /* point ids are short names */
+		json_object_set_new(pts, key, count_json(c));
+	}
+	json_object_set_new(j, "rubriek", count_json(&st->rubric));
+	json_object_set_new(j, "rubriek_per_moment", pts);
+	json_object_set_new(j, "na_einde", json_integer(
+		(json_int_t)st->after_end));
+	return j;
+}
+
+static json_t *total_json(const struct total *t, size_t nruns)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "bestanden", json_integer((json_int_t)nruns));
+	json_object_set_new(j, "gesprekken", json_integer(
+		(json_int_t)t->nconvs));
+	json_object_set_new(j, "beurten", json_integer((json_int_t)t->nturns));
+	json_object_set_new(j, "micro", count_json(&t->intents));
+	json_object_set_new(j, "geen_bedoeling", share_json(t->none,
+							    t->nturns));
+	json_object_set_new(j, "geen_bedoeling_gelabeld",
+			    share_json(t->labelled_none, t->labelled));
+	json_object_set_new(j, "meters_bewegen", share_json(t->move_ok,
+							    t->move));
+	json_object_set_new(j, "meters_gelijk", share_json(t->same_ok,
+							   t->same));
+	json_object_set_new(j, "vaardig_boven_zwak", share_json(t->sap_yes,
+								t->sap_known));
+	json_object_set_new(j, "rubriek", count_json(&t->rubric));
+	return j;
+}
+
+/* --------------------------------------------------------------- main */
+
+/* tests/corpus/train/moeder-brief.txt -> moeder-brief */
+static char *scenario_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	size_t n;
+
+	b = b ? b + 1 : path;
+	n = strlen(b);
+	if (n > 4 && strcmp(b + n - 4, ".txt") == 0)
+		n -= 4;
+	return xstrndup(b, n);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	struct catalog cat;
+	struct opts o;
+	struct run *runs = NULL;
+	struct diag d;
+	struct total tot;
+	size_t nruns = 0;
+	int rc = 2;
+
+	if (cli_opts(argc, argv, &o, "json alleen-patronen") < 0)
+		return 2;
+	if (!o.nargs) {
+		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json] "
+			"[--alleen-patronen]\n"
+			"  CORPUS: tests/corpus/<deel>/<scenario>.txt\n");
+		return 2;
+	}
+	if (cli_catalog(&cat, 1))
+		return 2;
+	diag_init(&d);
+	runs = xcalloc((size_t)o.nargs, sizeof(*runs));
+	for (int i = 0; i < o.nargs; i++) {
+		struct run *r = &runs[nruns++];
+		char *id = scenario_of(o.args[i]);
+
+		r->path = o.args[i];
+		r->patterns_only = o.patterns_only;
+		r->s = catalog_find(&cat, id);
+		if (!r->s || strcmp(r->s->id, id) != 0) {
+			struct loc l = { o.args[i], 1, 1 };
+
+			r->s = NULL;
+			diag_add(&d, &l, "geen scenario '%s' (het bestand "
+				 "heet naar het scenario)", id);
+		}
+		free(id);
+		if (corpus_load(&r->c, o.args[i], &d) < 0 || !r->s)
+			continue;
+		corpus_resolve(&r->c, r->s, &d);
+	}
+	if (d.n) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+		goto out;
+	}
+	memset(&tot, 0, sizeof(tot));
+	for (size_t i = 0; i < nruns; i++) {
+		play_corpus(&runs[i]);
+		sum_total(&tot, &runs[i]);
+	}
+	if (o.json) {
+		json_t *j = json_object(), *arr = json_array();
+
+		for (size_t i = 0; i < nruns; i++)
+			json_array_append_new(arr, run_json(&runs[i]));
+		json_object_set_new(j, "scenarios", arr);
+		json_object_set_new(j, "totaal", total_json(&tot, nruns));
+		cli_json_line(stdout, j);
+	} else {
+		for (size_t i = 0; i < nruns; i++)
+			print_run(&runs[i]);
+		print_total(&tot, nruns);
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < nruns; i++) {
+		corpus_release(&runs[i].c);
+		if (runs[i].s && runs[i].st.intent)
+			stats_release(&runs[i].st);
+	}
+	free(runs);
+	diag_release(&d);
+	catalog_release(&cat);
+	return rc;
+}

@@ -1,0 +1,436 @@
+/* lexicon.c - see lexicon.h
+ *
+ * Why our own index rather than a spelling library: the words that
+ * matter are the few thousand a script's patterns use, so a
+ * symmetric-deletion index over them (every word of five letters or
+ * more, and each of its one-letter deletions) answers "which pattern
+ * word is this one slip away from" with a dozen hash probes and no
+ * dictionary to ship or load. Two words one slip apart always share a
+ * key (the same deletion, or one word is the other's deletion); the
+ * candidates a key gives are then checked with lexicon_one_off, because
+ * a shared deletion also pairs words two edits apart.
+ */
+#include "lexicon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "norm.h"
+#include "util.h"
+
+#define TYPO_MIN 5       /* letters, both words */
+#define COMPOUND_HEAD 4  /* letters of the pattern word at the end */
+#define COMPOUND_LEFT 3  /* letters before it */
+#define LEX_WORD_MAX 64
+#define DELS_BITS (1u << 18)  /* 32 KB: a few % false hits at 20k keys */
+
+#define FNV_START 2166136261u
+
+/* FNV-1a from state h; the table's hash of a key is
+ * fnv_final(fnv_more(FNV_START, key, len)). */
+static uint32_t fnv_more(uint32_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint32_t fnv_final(uint32_t h)
+{
+	return h ? h : 1;   /* 0 marks a free slot */
+}
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+	return fnv_final(fnv_more(FNV_START, s, n));
+}
+
+static void tab_release(struct lexicon_tab *t)
+{
+	free(t->ent);
+	free(t->arena);
+	memset(t, 0, sizeof(*t));
+}
+
+static void tab_place(struct lexicon_tab *t, const struct lexicon_ent *e)
+{
+	size_t mask = t->cap - 1;
+	size_t i = e->hash & mask;
+
+	while (t->ent[i].hash)
+		i = (i + 1) & mask;
+	t->ent[i] = *e;
+}
+
+static void tab_add(struct lexicon_tab *t, const char *key, size_t len,
+		    uint32_t val)
+{
+	struct lexicon_ent e;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		struct lexicon_ent *old = t->ent;
+		size_t oldcap = t->cap;
+
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->ent = xcalloc(t->cap, sizeof(*t->ent));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].hash)
+				tab_place(t, &old[i]);
+		free(old);
+	}
+	XGROW(t->arena, t->arena_cap, t->arena_len + len + 1);
+	memcpy(t->arena + t->arena_len, key, len);
+	t->arena[t->arena_len + len] = '\0';
+	e.hash = hash_bytes(key, len);
+	e.off = (uint32_t)t->arena_len;
+	e.len = (uint32_t)len;
+	e.val = val;
+	t->arena_len += len + 1;
+	tab_place(t, &e);
+	t->n++;
+}
+
+/* Calls fn for every value stored under key; stops when fn returns
+ * non-zero and returns that. */
+typedef int (*tab_fn)(void *arg, uint32_t val);
+
+/* tab_each with the key's hash already known. */
+static int tab_each_h(const struct lexicon_tab *t, const char *key,
+		      size_t len, uint32_t h, tab_fn fn, void *arg)
+{
+	size_t mask, i;
+
+	if (!t->cap)
+		return 0;
+	mask = t->cap - 1;
+	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
+		const struct lexicon_ent *e = &t->ent[i];
+		int r;
+
+		if (e->hash != h || e->len != len ||
+		    memcmp(t->arena + e->off, key, len))
+			continue;
+		r = fn(arg, e->val);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int tab_each(const struct lexicon_tab *t, const char *key, size_t len,
+		    tab_fn fn, void *arg)
+{
+	return tab_each_h(t, key, len, hash_bytes(key, len), fn, arg);
+}
+
+static int take_first(void *arg, uint32_t val)
+{
+	*(uint32_t *)arg = val;
+	return 1;
+}
+
+static uint32_t tab_get(const struct lexicon_tab *t, const char *key,
+			size_t len)
+{
+	uint32_t v = 0;
+
+	tab_each(t, key, len, take_first, &v);
+	return v;
+}
+
+/* ------------------------------------------------------------- build */
+
+static int is_content(const char *w, size_t n)
+{
+	if (!n || w[n - 1] == '*')
+		return 0;
+	return !norm_is_function(w, n);
+}
+
+static int bits_has(const uint64_t *bits, uint32_t h);
+static void bits_set(uint64_t *bits, uint32_t h);
+
+static void dels_add(struct lexicon *lx, const char *key, size_t len,
+		     uint32_t id)
+{
+	bits_set(lx->dels_bits, hash_bytes(key, len));
+	tab_add(&lx->dels, key, len, id);
+}
+
+void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
+{
+	char stem[LEX_WORD_MAX + 1];
+	char del[LEX_WORD_MAX];
+
+	memset(lx, 0, sizeof(*lx));
+	lx->nwords = nwords ? nwords : 1;
+	lx->cls = xcalloc(lx->nwords, sizeof(*lx->cls));
+	lx->first_word = xcalloc(lx->nwords + 1, sizeof(*lx->first_word));
+	lx->word_off = xcalloc(lx->nwords, sizeof(*lx->word_off));
+	lx->dels_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->dels_bits));
+	lx->stem_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->stem_bits));
+	for (size_t id = 1; id < nwords; id++) {
+		const char *w = words[id];
+		size_t n = strlen(w);
+		uint32_t c = 0;
+
+		lx->word_off[id] = (uint32_t)lx->words.arena_len;
+		tab_add(&lx->words, w, n, (uint32_t)id);
+		if (is_content(w, n) && n <= LEX_WORD_MAX) {
+			size_t sn = norm_stem(w, n, stem);
+
+			c = tab_get(&lx->stems, stem, sn);
+			if (!c) {
+				c = (uint32_t)++lx->ncls;
+				tab_add(&lx->stems, stem, sn, c);
+				bits_set(lx->stem_bits, hash_bytes(stem, sn));
+			}
+		} else {
+			c = (uint32_t)++lx->ncls;
+		}
+		lx->cls[id] = c;
+		if (!lx->first_word[c])
+			lx->first_word[c] = (uint32_t)id;
+		if (n < TYPO_MIN || n > LEX_WORD_MAX || w[n - 1] == '*')
+			continue;
+		dels_add(lx, w, n, (uint32_t)id);
+		for (size_t i = 0; i < n; i++) {
+			if (i && w[i] == w[i - 1])
+				continue;   /* the same deletion again */
+			memcpy(del, w, i);
+			memcpy(del + i, w + i + 1, n - i - 1);
+			dels_add(lx, del, n - 1, (uint32_t)id);
+		}
+	}
+}
+
+void lexicon_release(struct lexicon *lx)
+{
+	free(lx->cls);
+	free(lx->first_word);
+	free(lx->word_off);
+	free(lx->dels_bits);
+	free(lx->stem_bits);
+	tab_release(&lx->words);
+	tab_release(&lx->stems);
+	tab_release(&lx->dels);
+	memset(lx, 0, sizeof(*lx));
+}
+
+/* ------------------------------------------------------------ lookup */
+
+int lexicon_one_off(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = 0;
+
+	if (an == bn) {
+		while (i < an && a[i] == b[i])
+			i++;
+		if (i == an)
+			return 0;
+		/* one substitution, or two neighbours swapped */
+		if (!memcmp(a + i + 1, b + i + 1, an - i - 1))
+			return 1;
+		return i + 1 < an && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+		       !memcmp(a + i + 2, b + i + 2, an - i - 2);
+	}
+	if (an + 1 == bn)
+		return lexicon_one_off(b, bn, a, an);
+	if (an != bn + 1)
+		return 0;
+	/* a has one letter more */
+	while (i < bn && a[i] == b[i])
+		i++;
+	return !memcmp(a + i + 1, b + i, bn - i);
+}
+
+/* Real Dutch words one letter from other common words: never read as a
+ * slip, whatever the script's patterns use. */
+static const char *const real_words[] = {
+	"delen", "geven", "halen", "heten", "horen", "kijken", "komen",
+	"kopen", "leggen", "leven", "lezen", "liggen", "lijken", "lijkt",
+	"kijkt", "maken", "raken", "zetten", "zitten", "weten", "wegen",
+	"wonen", "stellen", "spelen", "zouden", "houden", "kunnen",
+	"willen", "zullen", "wilden", "hebben", "zeggen", "leggen",
+	"bellen", "vallen", "vullen", "zoeken", "boeken", "hoeven",
+	"kerken", "werken", "denken", "danken", "zonder", "moeder",
+	"vader", "ouder", "ouders", "broer", "kinder", "zeker",
+};
+
+static int is_real_word(const char *w, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_LEN(real_words); i++)
+		if (strlen(real_words[i]) == n && !memcmp(real_words[i], w, n))
+			return 1;
+	return 0;
+}
+
+struct typo_ctx {
+	const struct lexicon *lx;
+	const char *w;
+	size_t n;
+	uint32_t cls;      /* the one class found so far, 0 none */
+	int ambiguous;
+};
+
+static int typo_seen(void *arg, uint32_t id)
+{
+	struct typo_ctx *t = arg;
+	const char *cand = t->lx->words.arena + t->lx->word_off[id];
+	uint32_t c = t->lx->cls[id];
+	size_t cn;
+
+	if (c == t->cls || cand[0] != t->w[0])
+		return 0;
+	cn = strlen(cand);
+	if (!lexicon_one_off(t->w, t->n, cand, cn))
+		return 0;
+	if (t->cls) {
+		t->ambiguous = 1;
+		return 1;
+	}
+	t->cls = c;
+	return 0;
+}
+
+static int bits_has(const uint64_t *bits, uint32_t h)
+{
+	uint32_t b = h % DELS_BITS;
+
+	return bits[b / 64] >> (b % 64) & 1;
+}
+
+static void bits_set(uint64_t *bits, uint32_t h)
+{
+	uint32_t b = h % DELS_BITS;
+
+	bits[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+static int dels_maybe(const struct lexicon *lx, uint32_t h)
+{
+	return bits_has(lx->dels_bits, h);
+}
+
+static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
+{
+	struct typo_ctx t = { lx, w, n, 0, 0 };
+	uint32_t pre[LEX_WORD_MAX + 1];  /* FNV state after w[0..i) */
+	char del[LEX_WORD_MAX];
+
+	if (n < TYPO_MIN || n > LEX_WORD_MAX || is_real_word(w, n))
+		return 0;
+	pre[0] = FNV_START;
+	for (size_t i = 0; i < n; i++)
+		pre[i + 1] = fnv_more(pre[i], w + i, 1);
+	if (dels_maybe(lx, fnv_final(pre[n])) &&
+	    tab_each_h(&lx->dels, w, n, fnv_final(pre[n]), typo_seen, &t))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t h;
+
+		if (i && w[i] == w[i - 1])
+			continue;
+		h = fnv_final(fnv_more(pre[i], w + i + 1, n - i - 1));
+		if (!dels_maybe(lx, h))
+			continue;
+		memcpy(del, w, i);
+		memcpy(del + i, w + i + 1, n - i - 1);
+		if (tab_each_h(&lx->dels, del, n - 1, h, typo_seen, &t))
+			return 0;
+	}
+	return t.ambiguous ? 0 : t.cls;
+}
+
+/* Left parts that make a new word rather than a compound: verb
+ * particles and prefixes (onveilig, ontmoeten, uitleggen, overleven). */
+static const char *const not_left[] = {
+	"aan", "achter", "door", "mee", "mis", "onder", "ont", "over",
+	"samen", "tegen", "terug", "toe", "uit", "ver", "voor", "weg",
+	"her", "bij", "niet", "zelf",
+};
+
+static int left_ok(const char *w, size_t k)
+{
+	if (k < COMPOUND_LEFT)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(not_left); i++)
+		if (strlen(not_left[i]) == k && !memcmp(not_left[i], w, k))
+			return 0;
+	return 1;
+}
+
+static uint32_t find_compound(const struct lexicon *lx, const char *stem,
+			      size_t n)
+{
+	if (n < COMPOUND_LEFT + COMPOUND_HEAD)
+		return 0;
+	/* the longest pattern word at the end wins; the bitmap keeps
+	 * the table out of it for all but real heads */
+	for (size_t k = COMPOUND_LEFT; k + COMPOUND_HEAD <= n; k++) {
+		uint32_t c, h;
+
+		h = hash_bytes(stem + k, n - k);
+		if (!bits_has(lx->stem_bits, h) || !left_ok(stem, k))
+			continue;
+		c = 0;
+		tab_each_h(&lx->stems, stem + k, n - k, h, take_first, &c);
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
+		     const char *stem, size_t stem_len, int function,
+		     enum lexicon_how *how)
+{
+	enum lexicon_how h = LEXICON_NONE;
+	uint32_t c = 0, id;
+
+	if (!lx->cls || !len)
+		goto out;
+	id = tab_get(&lx->words, word, len);
+	if (id) {
+		c = lx->cls[id];
+		h = LEXICON_EXACT;
+		goto out;
+	}
+	if (function)
+		goto out;
+	c = tab_get(&lx->stems, stem, stem_len);
+	if (c) {
+		h = LEXICON_STEM;
+		goto out;
+	}
+	c = find_typo(lx, word, len);
+	if (c) {
+		h = LEXICON_TYPO;
+		goto out;
+	}
+	c = find_compound(lx, stem, stem_len);
+	if (c)
+		h = LEXICON_COMPOUND;
+out:
+	if (how)
+		*how = h;
+	return c;
+}
+
+uint32_t lexicon_find(const struct lexicon *lx, const char *word, size_t len,
+		      const char *stem, size_t stem_len,
+		      enum lexicon_how *how)
+{
+	return find(lx, word, len, stem, stem_len,
+		    norm_is_function(word, len), how);
+}
+
+uint32_t lexicon_find_token(const struct lexicon *lx,
+			    const struct norm_token *t,
+			    enum lexicon_how *how)
+{
+	return find(lx, t->word, t->len, t->stem, t->stem_len, t->function,
+		    how);
+}

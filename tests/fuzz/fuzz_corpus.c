@@ -1,0 +1,15 @@
+/* fuzz_corpus.c - libFuzzer entry for the corpus target; the body is
+ * fuzz_corpus_input() in targets.h, shared with tests/test_fuzz_regress.c.
+ * Built and run by tests/fuzz.sh. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_corpus_input(data, size);
+	return 0;
+}

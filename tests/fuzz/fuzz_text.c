@@ -1,0 +1,15 @@
+/* fuzz_text.c - libFuzzer entry for the text target (stems, lexicon,
+ * clauses, acts, language); the body is fuzz_text_input() in targets.h,
+ * shared with tests/test_fuzz_regress.c. Built and run by tests/fuzz.sh. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_text_input(data, size);
+	return 0;
+}

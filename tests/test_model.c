@@ -1,0 +1,283 @@
+/* test_model.c - the statistical matcher on a fixture made for it:
+ * tests/data/model/scripts/gevoel.oef, whose patterns know one wording
+ * of 'vraagt-gevoel' and whose training split has five others. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "corpus.h"
+#include "match.h"
+#include "model.h"
+#include "script.h"
+
+static struct script *load_fixture(void)
+{
+	const char *root = getenv("OEF_ROOT");
+	struct script *s = NULL;
+	struct sbuf path;
+	struct diag d;
+
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/tests/data/model/scripts/gevoel.oef",
+		  root && *root ? root : ".");
+	diag_init(&d);
+	if (script_load(path.buf, &s, &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			print_message("%s\n", d.msgs[i]);
+	diag_release(&d);
+	sbuf_release(&path);
+	assert_non_null(s);
+	return s;
+}
+
+static uint32_t intent(const struct script *s, const char *name)
+{
+	int i = script_find_intent(s, name);
+
+	assert_true(i >= 0);
+	return (uint32_t)i;
+}
+
+static void run(struct match *m, const struct script *s, const char *text)
+{
+	match_run(m, s, text, strlen(text));
+}
+
+static void test_learns_from_the_split(void **state)
+{
+	struct script *s = load_fixture();
+	const struct model_info *mi = model_info(s->model);
+
+	(void)state;
+	assert_non_null(mi);
+	/* 3 example sentences and 10 corpus turns */
+	assert_int_equal(mi->nsamples, 13);
+	assert_int_equal(mi->ncorpus, 10);
+	assert_true(mi->threshold >= 0.5f && mi->threshold <= 1.0f);
+	/* leave-one-out: the patterns find 1 of the 6 labelled intents */
+	assert_true(mi->loo_f1 > mi->loo_f1_pat);
+	script_free(s);
+}
+
+static void test_paraphrase_by_model(void **state)
+{
+	struct script *s = load_fixture();
+	uint32_t g = intent(s, "vraagt-gevoel");
+	struct match m;
+
+	(void)state;
+	match_init(&m);
+	run(&m, s, "Hoe voelt u zich op dit moment?");
+	assert_true(match_hit(&m, g));
+	assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
+	assert_true(m.conf[g] >= model_info(s->model)->threshold);
+	assert_true(m.conf[g] <= 1.0f);
+	assert_int_equal(model_hit_clause(&m, g), 0);
+	/* the span is the clause, for {woord} */
+	assert_int_equal(m.span[g].start, 0);
+	assert_int_equal(m.span[g].len, strlen("Hoe voelt u zich op dit "
+					       "moment"));
+	/* the pattern's own wording stays the pattern's */
+	run(&m, s, "Hoe gaat het?");
+	assert_int_equal(m.hit_how[g], MATCH_BY_PATTERN);
+	assert_true(m.conf[g] == 1.0f);
+	match_release(&m);
+	script_free(s);
+}
+
+static void test_no_guess(void **state)
+{
+	static const char *const quiet[] = {
+		/* a 'nee:' sentence of the intent vetoes it */
+		"Ik voel me vandaag niet zo lekker.",
+		"Waar is hier het station?",
+		"ok",
+		"",
+	};
+	struct script *s = load_fixture();
+	struct match m;
+
+	(void)state;
+	match_init(&m);
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+		run(&m, s, quiet[i]);
+		for (uint32_t k = 0; k < s->nintents; k++)
+			if (match_hit(&m, k))
+				fail_msg("\"%s\" fired %s", quiet[i],
+					 s->intents[k].name);
+	}
+	match_release(&m);
+	script_free(s);
+}
+
+static void test_clause_and_explain(void **state)
+{
+	struct script *s = load_fixture();
+	uint32_t g = intent(s, "vraagt-gevoel"), h = intent(s, "groet");
+	struct match m;
+	struct sbuf sb;
+
+	(void)state;
+	match_init(&m);
+	sbuf_init(&sb);
+	run(&m, s, "Hallo, hoe voel je je nu?");
+	assert_int_equal(m.hit_how[h], MATCH_BY_PATTERN);
+	assert_int_equal(model_hit_clause(&m, h), 0);
+	assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
+	assert_int_equal(model_hit_clause(&m, g), 1);
+	model_explain(&m, &sb);
+	if (!strstr(sb.buf, "groet (patroon)") ||
+	    !strstr(sb.buf, "vraagt-gevoel (model 0,") ||
+	    !strstr(sb.buf, ", zinsdeel 2: hoe voel je je nu)"))
+		fail_msg("explained as: %s", sb.buf);
+	sbuf_reset(&sb);
+	run(&m, s, "Waar is hier het station?");
+	model_explain(&m, &sb);
+	assert_string_equal(sb.buf, "geen bedoeling herkend");
+	sbuf_release(&sb);
+	match_release(&m);
+	script_free(s);
+}
+
+static void test_deterministic(void **state)
+{
+	struct script *a = load_fixture(), *b = load_fixture();
+	const struct model_info *x = model_info(a->model);
+	const struct model_info *y = model_info(b->model);
+	struct match m;
+	float ca, cb;
+
+	(void)state;
+	assert_memory_equal(x, y, sizeof(*x));
+	match_init(&m);
+	run(&m, a, "Hoe voel jij je vandaag?");
+	ca = m.conf[intent(a, "vraagt-gevoel")];
+	run(&m, b, "Hoe voel jij je vandaag?");
+	cb = m.conf[intent(b, "vraagt-gevoel")];
+	assert_memory_equal(&ca, &cb, sizeof(ca));
+	match_release(&m);
+	script_free(a);
+	script_free(b);
+}
+
+/* Without a training split the examples alone teach nothing the
+ * patterns do not already know: the model never fires. */
+static void test_examples_only(void **state)
+{
+	static const char text[] =
+		"scenario t\ntitel: T\npersona: p\ninleiding:\n> x\n"
+		"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+		"bedoeling vraagt\n  patroon: hoe gaat het\n"
+		"  ja: hoe gaat het\n  nee: hoe laat is het\n"
+		"fase f\n  zeg\n  - Hoi.\n";
+	struct script *s = NULL;
+	struct match m;
+	struct diag d;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(script_load_text("t.oef", text, strlen(text), &s,
+					  &d), 0);
+	diag_release(&d);
+	assert_true(model_info(s->model)->loo_f1 ==
+		    model_info(s->model)->loo_f1_pat);
+	match_init(&m);
+	run(&m, s, "hoe gaat het nou met je");
+	assert_int_equal(m.hit_how[0], MATCH_BY_PATTERN);
+	run(&m, s, "hoe gaat");
+	assert_false(match_hit(&m, 0));
+	match_release(&m);
+	script_free(s);
+}
+
+static int has_diag(const struct diag *d, const char *want)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strstr(d->msgs[i], want))
+			return 1;
+	print_message("want \"%s\", got:\n", want);
+	for (size_t i = 0; i < d->n; i++)
+		print_message("  %s\n", d->msgs[i]);
+	return 0;
+}
+
+static void test_train_errors(void **state)
+{
+	static const char head[] =
+		"scenario t\ntitel: T\npersona: p\ninleiding:\n> x\n"
+		"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+		"bedoeling vraagt\n  patroon: hoe gaat het\n"
+		"fase f\n  zeg\n  - Hoi.\n";
+	char dir[] = "/tmp/oef-model-XXXXXX";
+	struct sbuf text, path, corpus;
+	struct script *s = NULL;
+	struct diag d;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sbuf_init(&text);
+	sbuf_init(&path);
+	sbuf_init(&corpus);
+	sbuf_addf(&path, "%s/t.oef", dir);
+	/* a missing file: named where the script names it */
+	sbuf_addf(&text, "%sleervoorbeelden: nergens.txt\n", head);
+	diag_init(&d);
+	assert_int_equal(script_load_text(path.buf, text.buf, text.len, &s,
+					  &d), -1);
+	assert_null(s);
+	assert_true(has_diag(&d, "t.oef:13:18: leervoorbeelden: '"));
+	assert_true(has_diag(&d, "/nergens.txt' is niet te lezen"));
+	diag_release(&d);
+	/* an intent the script does not have: named in the corpus */
+	sbuf_addf(&corpus, "%s/c.txt", dir);
+	f = fopen(corpus.buf, "w");
+	assert_non_null(f);
+	fputs("gesprek g1 vaardig\n> Hoe is het?\n  bedoelingen: vraagt "
+	      "vraagt-gevoel\n  meters: vertrouwen +\n  rubriek: -\n", f);
+	fclose(f);
+	sbuf_reset(&text);
+	sbuf_addf(&text, "%sleervoorbeelden: c.txt\n", head);
+	diag_init(&d);
+	assert_int_equal(script_load_text(path.buf, text.buf, text.len, &s,
+					  &d), -1);
+	assert_true(has_diag(&d, "c.txt:3:23: onbekende bedoeling "
+			     "'vraagt-gevoel'"));
+	diag_release(&d);
+	/* twice */
+	sbuf_reset(&text);
+	sbuf_addf(&text, "%sleervoorbeelden: c.txt\nleervoorbeelden: c.txt\n",
+		  head);
+	diag_init(&d);
+	assert_int_equal(script_load_text(path.buf, text.buf, text.len, &s,
+					  &d), -1);
+	assert_true(has_diag(&d, "t.oef:14:1: 'leervoorbeelden' staat er "
+			     "al"));
+	diag_release(&d);
+	unlink(corpus.buf);
+	rmdir(dir);
+	sbuf_release(&text);
+	sbuf_release(&path);
+	sbuf_release(&corpus);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_learns_from_the_split),
+		cmocka_unit_test(test_paraphrase_by_model),
+		cmocka_unit_test(test_no_guess),
+		cmocka_unit_test(test_clause_and_explain),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_examples_only),
+		cmocka_unit_test(test_train_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
