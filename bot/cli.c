@@ -61,6 +61,10 @@ int cli_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			o->patterns_only = 1;
 			continue;
 		}
+		if (strcmp(name, "beurten") == 0) {
+			o->turns = 1;
+			continue;
+		}
 		if (strcmp(name, "seed") == 0)
 			dst = &o->seed;
 		else if (strcmp(name, "db") == 0)

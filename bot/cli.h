@@ -27,6 +27,7 @@ struct opts {
 	const char *days, *config;
 	int json;
 	int patterns_only;       /* --alleen-patronen (eval) */
+	int turns;               /* --beurten (eval) */
 	const char *args[64];   /* positional */
 	int nargs;
 };

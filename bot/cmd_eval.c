@@ -46,6 +46,7 @@ struct stats {
 
 struct run {
 	int patterns_only;       /* model hits are taken back */
+	int list_turns;          /* --beurten: print each disagreement */
 	const char *path;
 	const struct script *s;
 	struct corpus c;
@@ -205,6 +206,110 @@ static void drop_model_hits(struct match *m, const struct script *s)
 		}
 }
 
+/* --beurten: one block per turn where the engine and the trainer
+ * disagree, for tuning on the training split (never on the test split:
+ * tests/corpus/README.md). */
+static const char dir_sign[] = { '+', '-', '=', '?' };
+
+static int meter_agrees(enum corpus_dir dir, int delta)
+{
+	switch (dir) {
+	case DIR_UP:
+		return delta > 0;
+	case DIR_DOWN:
+		return delta < 0;
+	case DIR_SAME:
+		return delta == 0;
+	case DIR_UNKNOWN:
+		break;
+	}
+	return 1;
+}
+
+static void list_turn(const struct run *r, const struct corpus_conv *cv,
+		      const struct corpus_turn *t, const struct match *m,
+		      const struct engine_out *o, const int *before,
+		      const struct engine *e, int ended)
+{
+	const struct script *s = r->s;
+	int bad_intents = 0, bad_meters = 0, bad_points = 0;
+
+	for (uint32_t i = 0; i < s->nintents; i++)
+		if (match_hit(m, i) != turn_wants(t, i))
+			bad_intents = 1;
+	for (size_t j = 0; j < t->nmeters && !ended; j++)
+		if (!meter_agrees(t->meters[j].dir,
+				  engine_var(e, t->meters[j].var) -
+				  before[t->meters[j].var]))
+			bad_meters = 1;
+	for (size_t j = 0; j < t->npoints && !ended; j++) {
+		int got = 0;
+
+		for (size_t k = 0; k < o->npoints; k++)
+			got |= o->points[k].point == t->points[j].point &&
+			       o->points[k].shown == t->points[j].shown;
+		bad_points |= !got;
+	}
+	for (size_t k = 0; k < o->npoints && !ended; k++) {
+		int want = 0;
+
+		for (size_t j = 0; j < t->npoints; j++)
+			want |= o->points[k].point == t->points[j].point &&
+				o->points[k].shown == t->points[j].shown;
+		bad_points |= !want;
+	}
+	if (!bad_intents && !bad_meters && !bad_points)
+		return;
+	printf("%s:%d: %s (%s): %s\n", t->loc.file, t->loc.line, cv->id,
+	       corpus_style_name(cv->style), t->text);
+	if (bad_intents) {
+		printf("  bedoelingen: verwacht");
+		for (size_t j = 0; j < t->nintents; j++)
+			printf(" %s", t->intents[j]);
+		printf("%s; gevonden", t->nintents ? "" : " -");
+		for (uint32_t i = 0, any = 0; i < s->nintents; i++)
+			if (match_hit(m, i))
+				printf("%s%s%s", any++ ? " " : " ",
+				       s->intents[i].name,
+				       m->hit_how[i] == MATCH_BY_MODEL ?
+				       "(model)" : "");
+		printf("\n");
+	}
+	if (ended) {
+		printf("  (na het einde van het gesprek)\n");
+		return;
+	}
+	if (bad_meters) {
+		printf("  meters:");
+		for (size_t j = 0; j < t->nmeters; j++) {
+			uint32_t v = t->meters[j].var;
+
+			printf(" %s verwacht %c kreeg %+d;", s->vars[v].name,
+			       dir_sign[t->meters[j].dir],
+			       engine_var(e, v) - before[v]);
+		}
+		printf("\n");
+	}
+	if (bad_points) {
+		printf("  rubriek: verwacht");
+		for (size_t j = 0; j < t->npoints; j++)
+			printf(" %c%s", t->points[j].shown ? '+' : '-',
+			       t->points[j].id);
+		printf("%s; vastgelegd", t->npoints ? "" : " -");
+		for (size_t k = 0; k < o->npoints; k++)
+			printf(" %c%s", o->points[k].shown ? '+' : '-',
+			       s->points[o->points[k].point].id);
+		printf("\n");
+	}
+	printf("  regels:");
+	for (size_t k = 0; k < o->nrules; k++)
+		printf(" %s", s->rules[o->rules[k]].name);
+	printf("\n  persona:");
+	for (size_t k = 0; k < o->nmsgs; k++)
+		printf(" \"%s\"", o->msgs[k].buf ? o->msgs[k].buf : "");
+	printf("\n");
+}
+
 static void play_corpus(struct run *r)
 {
 	const struct script *s = r->s;
@@ -236,8 +341,13 @@ static void play_corpus(struct run *r)
 			score_intents(st, s, &m, t);
 			if (engine_turn_matched(e, &m, t->text, &out) < 0) {
 				st->after_end++;
+				if (r->list_turns)
+					list_turn(r, cv, t, &m, &out, before, e,
+						  1);
 				continue;
 			}
+			if (r->list_turns)
+				list_turn(r, cv, t, &m, &out, before, e, 0);
 			score_meters(st, t, before, e);
 			score_points(st, s, &out, t, seen);
 		}
@@ -659,11 +769,11 @@ int cmd_eval(int argc, char **argv)
 	size_t nruns = 0;
 	int rc = 2;
 
-	if (cli_opts(argc, argv, &o, "json alleen-patronen") < 0)
+	if (cli_opts(argc, argv, &o, "json alleen-patronen beurten") < 0)
 		return 2;
 	if (!o.nargs) {
 		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json] "
-			"[--alleen-patronen]\n"
+			"[--alleen-patronen] [--beurten]\n"
 			"  CORPUS: tests/corpus/<deel>/<scenario>.txt\n");
 		return 2;
 	}
@@ -677,6 +787,7 @@ int cmd_eval(int argc, char **argv)
 
 		r->path = o.args[i];
 		r->patterns_only = o.patterns_only;
+		r->list_turns = o.turns && !o.json;
 		r->s = catalog_find(&cat, id);
 		if (!r->s || strcmp(r->s->id, id) != 0) {
 			struct loc l = { o.args[i], 1, 1 };
