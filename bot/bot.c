@@ -1528,7 +1528,7 @@ static const struct bot_command *command_find(const char *name)
 /* One allowance per user, over all rooms (a generic cell rate: each
  * command moves tat on by BOT_CMD_EVERY_MS; more than the burst ahead of
  * now is too many). Returns 1 when sender must wait; *tell is set the
- * first time in a row. */
+ * first time since the allowance was last whole. */
 static int rate_limited(struct bot *b, const char *sender, int *tell)
 {
 	int64_t now = mono_ms();
@@ -1556,6 +1556,10 @@ static int rate_limited(struct bot *b, const char *sender, int *tell)
 		x->tat = now;
 		x->told = 0;
 	}
+	/* told lasts until the allowance is whole again: one notice per
+	 * flood, not one each time a single command gets through */
+	if (x->tat <= now)
+		x->told = 0;
 	if (x->tat < now)
 		x->tat = now;
 	if (x->tat - now > ahead) {
@@ -1564,7 +1568,6 @@ static int rate_limited(struct bot *b, const char *sender, int *tell)
 		return 1;
 	}
 	x->tat += BOT_CMD_EVERY_MS;
-	x->told = 0;
 	return 0;
 }
 
@@ -1763,10 +1766,15 @@ static size_t humans(struct bot *b, json_t *members)
 static int room_forget(struct bot *b, const char *room, struct err *err)
 {
 	static const char *const keys[] = { "creator", "pl", "pause",
-					    "coachroom", "practice" };
+					    "coachroom", "practice",
+					    "replay" };
 
-	if (store_room_delete(b->st, room, err) < 0)
+	/* a replay into a room the bot left has nobody to show it to */
+	if (store_room_delete(b->st, room, err) < 0 ||
+	    store_outbox_drop(b->st, room, REPLAY_TXN, err) < 0)
 		return -1;
+	XGROW(b->cancels, b->cancels_cap, b->ncancels + 1);
+	b->cancels[b->ncancels++] = xstrdup(room);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		if (room_meta_set(b, keys[i], room, NULL, err) < 0)
 			return -1;
