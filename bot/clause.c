@@ -60,7 +60,7 @@ static const char *const after_no_dat[] = {
 	/* "met dat boek", "zo dat", "niet dat" are no complementiser */
 	"met", "van", "over", "door", "na", "voor", "om", "op", "in",
 	"aan", "bij", "zo", "al", "en", "of", "maar", "is", "was", "als",
-	"omdat", "want",
+	"omdat", "want", "zonder",
 };
 
 /* Does a new clause start at token i (not the first of its break)? */

@@ -1694,9 +1694,35 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 
 	if (strcmp(kw, "patroon") == 0) {
 		struct pat_seq q;
+		const char *b = c->p;
+		int acts = -1;
 
+		/* "patroon: (a | b)" is a pattern; "patroon (vraag): …" (no
+		 * colon right after the keyword) gives the pattern's acts */
+		while (b > c->line && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		skip_ws(c);
+		if (*c->p == '(' && !(b > c->line && b[-1] == ':')) {
+			c->p++;
+			acts = read_act_list(ps, c, ')');
+			if (acts < 0)
+				return;
+			skip_ws(c);
+			if (*c->p != ':') {
+				struct loc at = cur_loc(c);
+
+				diag_add(ps->d, &at, "verwacht ':' na "
+					 "'patroon (handeling)'");
+				return;
+			}
+			c->p++;
+		}
 		if (parse_pattern(ps, c, &q) < 0)
 			return;
+		if (acts >= 0) {
+			q.acts = (uint8_t)acts;
+			q.own_acts = 1;
+		}
 		*(struct pat_seq *)vec_push((void **)&in->pats, &in->npats,
 					    sizeof(q)) = q;
 	} else if (strcmp(kw, "ja") == 0 || strcmp(kw, "nee") == 0) {
@@ -2353,7 +2379,8 @@ static void stamp(struct pat_seq *q, size_t n, int guard, int acts,
 {
 	for (size_t i = 0; i < n; i++) {
 		q[i].guard = (uint8_t)guard;
-		q[i].acts = (uint8_t)acts;
+		if (!q[i].own_acts)
+			q[i].acts = (uint8_t)acts;
 		q[i].reported_ok = (uint8_t)reported_ok;
 		q[i].cond_ok = (uint8_t)cond_ok;
 	}

@@ -67,6 +67,8 @@ struct pat_seq {
 	uint8_t guard;          /* ontkenning: ja — void in a negated clause */
 	uint8_t acts;           /* handeling: bit (1 << enum match_act) per
 				 * act allowed; 0 = any act */
+	uint8_t own_acts;       /* written "patroon (vraag): …": acts are
+				 * the pattern's own, not the block's */
 	uint8_t reported_ok;    /* citaat: ja — counts in someone else's
 				 * words too */
 	uint8_t cond_ok;        /* voorwaarde: ja (default) — counts in an

@@ -384,6 +384,13 @@ static const struct {
 	{ "bellen", BELOFTE, "Ik zal je morgen bellen.", 1 },
 	{ "bellen", BELOFTE, "Ik beloof je morgen te bellen.", 1 },
 	{ "bellen", BELOFTE, "Ik ga je morgen bellen.", 0 },
+	/* per pattern: "patroon (vraag): …" */
+	{ "bellen\n  patroon (voorstel): (bel | bellen)", VRAAG,
+	  "Je kunt mij altijd bellen.", 1 },
+	{ "bellen\n  patroon (voorstel): (bel | bellen)", VRAAG,
+	  "Wie kun je bellen?", 1 },
+	{ "bellen\n  patroon (voorstel): (bel | bellen)", VRAAG,
+	  "Ik ga morgen bellen.", 0 },
 	/* mededeling */
 	{ "bellen", MEDEDELING, "Ik ga morgen bellen.", 1 },
 	{ "bellen", MEDEDELING, "Ga je morgen bellen?", 0 },

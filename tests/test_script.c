@@ -576,6 +576,8 @@ static void test_supplement(void **state)
 		"  ja: a?\n"
 		"aanvulling x\n"
 		"  patroon: =c\n"
+		"  patroon (mededeling, vraag): (d | e)\n"
+		"  patroon:(f)\n"
 		"  handeling: belofte\n"
 		"fase f\n"
 		"  als x (vraag) of andere-taal\n"
@@ -588,7 +590,13 @@ static void test_supplement(void **state)
 	assert_int_equal(s->nintents, 2);
 	in = &s->intents[0];
 	assert_string_equal(in->name, "x");
-	assert_int_equal(in->npats, 3);
+	assert_int_equal(in->npats, 5);
+	/* "patroon (mededeling, vraag):" keeps its own acts; "patroon:(f)"
+	 * is a pattern that starts with a group */
+	assert_int_equal(in->pats[3].acts, (1 << 0) | (1 << 1));
+	assert_int_equal(in->pats[3].el[0].kind, PAT_ALT);
+	assert_int_equal(in->pats[4].acts, 1 << 3);
+	assert_int_equal(in->pats[4].el[0].kind, PAT_ALT);
 	assert_int_equal(in->nexamples, 2);
 	/* its own pattern: its own options */
 	assert_int_equal(in->pats[0].guard, 1);
@@ -785,6 +793,10 @@ static const struct err_case err_cases[] = {
 	  "t.oef:2:3: ", "onbekend in een aanvulling: 'zeg'" },
 	{ "bedoeling andere-taal\n  patroon: a\n", 0, "t.oef:1:1: ",
 	  "'andere-taal' is ingebouwd" },
+	{ "bedoeling x\n  patroon (vraag) a\n", 0, "t.oef:2:19: ",
+	  "verwacht ':' na 'patroon (handeling)'" },
+	{ "bedoeling x\n  patroon (wens): a\n", 0, "t.oef:2:12: ",
+	  "onbekende handeling 'wens'" },
 	{ "bedoeling x\n  patroon: a\nfase f\n  als x (vraag\n", 0,
 	  "t.oef:4:15: ", "verwacht ',' of ')'" },
 	{ "bedoeling x\n  patroon: a\nfase f\n  als x (wens)\n", 0,
