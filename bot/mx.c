@@ -826,11 +826,11 @@ static struct room_q *room_get(struct mx *mx, const char *room)
 	return &mx->rooms[mx->nrooms++];
 }
 
-static struct send_item *queue_item(struct mx *mx, const char *room,
-				    const char *type, const char *txn,
-				    json_t *content, uint64_t cookie)
+/* A send of content into room, not yet in any queue. */
+static struct send_item *item_new(const char *room, const char *type,
+				  const char *txn, json_t *content,
+				  uint64_t cookie)
 {
-	struct room_q *q = room_get(mx, room);
 	struct send_item *it = xcalloc(1, sizeof(*it));
 
 	it->room = xstrdup(room);
@@ -840,6 +840,16 @@ static struct send_item *queue_item(struct mx *mx, const char *room,
 	if (!it->body)
 		it->body = xstrdup("{}");
 	it->cookie = cookie;
+	return it;
+}
+
+static struct send_item *queue_item(struct mx *mx, const char *room,
+				    const char *type, const char *txn,
+				    json_t *content, uint64_t cookie)
+{
+	struct room_q *q = room_get(mx, room);
+	struct send_item *it = item_new(room, type, txn, content, cookie);
+
 	if (q->tail)
 		q->tail->next = it;
 	else
@@ -861,15 +871,8 @@ void mx_send_background(struct mx *mx, const char *room, const char *type,
 			uint64_t cookie)
 {
 	struct room_q *q = room_get(mx, room);
-	struct send_item *it = xcalloc(1, sizeof(*it));
+	struct send_item *it = item_new(room, type, txn, content, cookie);
 
-	it->room = xstrdup(room);
-	it->type = xstrdup(type);
-	it->txn = xstrdup(txn);
-	it->body = json_dumps(content, JSON_COMPACT);
-	if (!it->body)
-		it->body = xstrdup("{}");
-	it->cookie = cookie;
 	it->typing_ms = delay_ms;
 	it->bg = 1;
 	if (q->bg_tail)

@@ -910,20 +910,13 @@ static void session_read(sqlite3_stmt *q, struct store_session *s)
 	s->nturns = col_int(q, 12);
 }
 
-int store_session_get(struct store *st, int64_t id, struct store_session *out,
-		      struct err *err)
+/* Step a bound query for one session: 0 and *out filled, 1 when there
+ * is none, -1 on error. */
+static int session_one(struct store *st, sqlite3_stmt *q, const char *what,
+		       struct store_session *out, struct err *err)
 {
-	const char *what = "een sessie lezen";
-	sqlite3_stmt *q;
-	int rc;
+	int rc = sqlite3_step(q);
 
-	memset(out, 0, sizeof(*out));
-	q = stmt_get(st, ST_SESSION_GET, err);
-	if (!q)
-		return -1;
-	if (bind_int64(q, ":id", id))
-		return bind_fail(st, q, err, what);
-	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
 		stmt_done(q);
 		return 1;
@@ -935,12 +928,26 @@ int store_session_get(struct store *st, int64_t id, struct store_session *out,
 	return 0;
 }
 
+int store_session_get(struct store *st, int64_t id, struct store_session *out,
+		      struct err *err)
+{
+	const char *what = "een sessie lezen";
+	sqlite3_stmt *q;
+
+	memset(out, 0, sizeof(*out));
+	q = stmt_get(st, ST_SESSION_GET, err);
+	if (!q)
+		return -1;
+	if (bind_int64(q, ":id", id))
+		return bind_fail(st, q, err, what);
+	return session_one(st, q, what, out, err);
+}
+
 int store_session_latest(struct store *st, const char *room,
 			 struct store_session *out, struct err *err)
 {
 	const char *what = "de laatste sessie van een kamer lezen";
 	sqlite3_stmt *q;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	q = stmt_get(st, ST_SESSION_LATEST, err);
@@ -948,16 +955,7 @@ int store_session_latest(struct store *st, const char *room,
 		return -1;
 	if (bind_text(q, ":room", room))
 		return bind_fail(st, q, err, what);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		stmt_done(q);
-		return 1;
-	}
-	if (rc != SQLITE_ROW)
-		return stmt_fail(st, q, err, what, rc);
-	session_read(q, out);
-	stmt_done(q);
-	return 0;
+	return session_one(st, q, what, out, err);
 }
 
 void store_session_release(struct store_session *s)
