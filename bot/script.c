@@ -767,8 +767,10 @@ void script_free(struct script *s)
 		for (size_t j = 0; j < in->npats; j++)
 			pat_seq_release(&in->pats[j]);
 		free(in->pats);
-		for (size_t j = 0; j < in->nexamples; j++)
+		for (size_t j = 0; j < in->nexamples; j++) {
 			free(in->examples[j].text);
+			free(in->examples[j].expect);
+		}
 		free(in->examples);
 	}
 	free(s->intents);
@@ -1632,6 +1634,40 @@ static void decl_point(struct parser *ps, struct cursor *c, struct loc l,
 	p->loc = l;
 }
 
+/* An example sentence may end in the rubric moments it earns:
+ * "Ik kan niet beloven dat alles geheim blijft. [+eerlijk -druk]", or
+ * "[]" for none. Cuts them off t and returns them ("" for none), or NULL
+ * when the sentence has no such ending (a '[' that is not followed by
+ * only +id/-id words is part of the sentence). */
+static char *example_expect(char *t)
+{
+	size_t n = strlen(t);
+	char *open, *r;
+
+	if (!n || t[n - 1] != ']')
+		return NULL;
+	open = strrchr(t, '[');
+	if (!open || open == t)
+		return NULL;
+	for (const char *p = open + 1; p < t + n - 1; p++) {
+		int start = p == open + 1 || p[-1] == ' ';
+
+		if (*p == ' ')
+			continue;
+		if (start && (*p == '+' || *p == '-'))
+			continue;
+		if (!start && (islower((unsigned char)*p) ||
+			       isdigit((unsigned char)*p) || *p == '-'))
+			continue;
+		return NULL;
+	}
+	r = xstrndup(open + 1, (size_t)(t + n - 1 - (open + 1)));
+	while (open > t && open[-1] == ' ')
+		open--;
+	*open = '\0';
+	return r;
+}
+
 /* "ja" or "nee" and the end of the line: 1, 0; -1 otherwise. */
 static int read_yes_no(struct cursor *c)
 {
@@ -1710,6 +1746,7 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		}
 		e = vec_push((void **)&in->examples, &in->nexamples,
 			     sizeof(*e));
+		e->expect = example_expect(t);
 		e->text = t;
 		e->should_match = kw[0] == 'j';
 		e->loc = l;
@@ -2427,8 +2464,10 @@ static void sups_release(struct parser *ps)
 		for (size_t j = 0; j < sup->npats; j++)
 			pat_seq_release(&sup->pats[j]);
 		free(sup->pats);
-		for (size_t j = 0; j < sup->nexamples; j++)
+		for (size_t j = 0; j < sup->nexamples; j++) {
 			free(sup->examples[j].text);
+			free(sup->examples[j].expect);
+		}
 		free(sup->examples);
 	}
 	free(ps->sup);

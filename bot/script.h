@@ -196,6 +196,8 @@ struct concept {
 struct example {
 	char *text;
 	int should_match;
+	char *expect;     /* "+id -id …" after the sentence between [ ]: the
+			   * rubric moments it earns, or NULL: not said */
 	struct loc loc;
 };
 
