@@ -692,6 +692,72 @@ static size_t check_moments(const struct script *s, struct check_result *r,
 	return bad;
 }
 
+/* --- tension that falls for nothing --- */
+
+/* Does e need an intent that was recognised (one not under 'niet')? */
+static int expr_positive(const struct expr *e, int neg)
+{
+	if (!e)
+		return 0;
+	switch (e->kind) {
+	case EXPR_INTENT:
+		return !neg;
+	case EXPR_NOT:
+		return expr_positive(e->a, !neg);
+	case EXPR_AND:
+		return expr_positive(e->a, neg) || expr_positive(e->b, neg);
+	case EXPR_OR:
+		return expr_positive(e->a, neg) && expr_positive(e->b, neg);
+	case EXPR_CMP:
+		return 0;
+	}
+	return 0;
+}
+
+static int lowers_tension(const struct action_list *al, int si)
+{
+	for (size_t i = 0; i < al->n; i++)
+		if (al->v[i].kind == ACT_ADD && al->v[i].value < 0 &&
+		    al->v[i].index == (uint32_t)si)
+			return 1;
+	return 0;
+}
+
+/* A rule, an 'als' or an 'anders' that lowers spanning on a turn where
+ * no move was recognised ("tension falls on anything not harmful" also
+ * falls on "Heeft u Jayden geslagen?"): a warning. */
+static void check_tension(const struct script *s, struct check_result *r)
+{
+	int si = script_find_var(s, "spanning");
+
+	if (si < 0)
+		return;
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i].kind == TRIG_ALS &&
+		    !expr_positive(s->rules[i].cond, 0) &&
+		    lowers_tension(&s->rules[i].acts, si))
+			diag_add(&r->warnings, &s->rules[i].loc, "regel '%s' "
+				 "verlaagt spanning zonder dat er een zet "
+				 "herkend is", s->rules[i].name);
+	for (size_t k = 0; k <= s->nnodes; k++) {
+		const struct node *n = k < s->nnodes ? &s->nodes[k] :
+				       s->standaard;
+
+		for (size_t i = 0; n && i < n->ntrans; i++)
+			if (n->trans[i].kind == TRIG_ALS &&
+			    !expr_positive(n->trans[i].cond, 0) &&
+			    lowers_tension(&n->trans[i].acts, si))
+				diag_add(&r->warnings, &n->trans[i].loc, "'als' "
+					 "verlaagt spanning zonder dat er een "
+					 "zet herkend is");
+		for (size_t i = 0; n && i < n->nfallbacks; i++)
+			if (lowers_tension(&n->fallbacks[i].acts, si))
+				diag_add(&r->warnings, &n->fallbacks[i].loc,
+					 "'anders' verlaagt spanning terwijl er "
+					 "niets herkend is");
+	}
+}
+
 size_t check_script(const struct script *s, struct check_result *r,
 		    struct diag *d)
 {
@@ -721,6 +787,7 @@ size_t check_script(const struct script *s, struct check_result *r,
 	rp.n = xcalloc(s->nnodes + 1, 1);
 	walk(s, r, &rp);
 	bad += check_moments(s, r, &rp, d);
+	check_tension(s, r);
 	for (size_t i = 0; i < s->nnodes * REPS_PER_NODE; i++)
 		engine_free(rp.v[i]);
 	free(rp.v);

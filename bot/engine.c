@@ -330,6 +330,20 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	}
 }
 
+/* 'plafond N tot …': while the condition is false a change raises the
+ * meter to N at most (it never lowers what is already above N). */
+static void cap_var(struct turn *t, uint32_t i, int old)
+{
+	const struct var *vd = &t->e->s->vars[i];
+	int *var = &t->e->vars[i];
+	long ignore = -1;
+
+	if (!vd->until || *var <= vd->cap || *var <= old ||
+	    eval(t, vd->until, &ignore))
+		return;
+	*var = old > vd->cap ? old : vd->cap;
+}
+
 static void run_actions(struct turn *t, const struct action_list *al,
 			long trigger, long entry_node)
 {
@@ -339,7 +353,7 @@ static void run_actions(struct turn *t, const struct action_list *al,
 	for (size_t i = 0; i < al->n; i++) {
 		const struct action *a = &al->v[i];
 		const struct variant *v;
-		int *var;
+		int *var, old;
 
 		if (t->mode == RUN_BESIDE && a->kind != ACT_ADD &&
 		    a->kind != ACT_SET && a->kind != ACT_POINT &&
@@ -352,11 +366,13 @@ static void run_actions(struct turn *t, const struct action_list *al,
 		case ACT_ADD:
 		case ACT_SET:
 			var = &e->vars[a->index];
+			old = *var;
 			*var = a->kind == ACT_SET ? a->value : *var + a->value;
 			if (*var < s->vars[a->index].min)
 				*var = s->vars[a->index].min;
 			if (*var > s->vars[a->index].max)
 				*var = s->vars[a->index].max;
+			cap_var(t, a->index, old);
 			break;
 		case ACT_ACK:
 			if (t->mode != RUN_BESIDE)

@@ -745,8 +745,10 @@ void script_free(struct script *s)
 	free(s->title);
 	free(s->persona);
 	free(s->intro);
-	for (size_t i = 0; i < s->nvars; i++)
+	for (size_t i = 0; i < s->nvars; i++) {
 		free(s->vars[i].name);
+		expr_free(s->vars[i].until);
+	}
 	free(s->vars);
 	for (size_t i = 0; i < s->npoints; i++) {
 		free(s->points[i].id);
@@ -1500,8 +1502,9 @@ static void var_change(struct parser *ps, struct cursor *c, struct loc l,
 static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 {
 	struct var *v;
+	struct expr *until = NULL;
 	char *name;
-	int init, min, max;
+	int init, min, max, cap = 0;
 
 	skip_ws(c);
 	name = read_name(c);
@@ -1529,21 +1532,42 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 	if (*c->p != ')')
 		goto bad;
 	c->p++;
-	if (!at_end(c))
-		goto bad;
+	skip_ws(c);
+	if (!at_end(c)) {
+		if (!read_word_is(c, "plafond") || read_int(c, &cap) < 0)
+			goto bad;
+		skip_ws(c);
+		if (!read_word_is(c, "tot"))
+			goto bad;
+		until = parse_cond(ps, c, '\0');
+		if (!until) {
+			free(name);
+			return;
+		}
+		if (cap < min || cap >= max) {
+			diag_add(ps->d, &l, "var %s: plafond %d ligt niet "
+				 "tussen %d en %d", name, cap, min, max - 1);
+			expr_free(until);
+			free(name);
+			return;
+		}
+	}
 	if (min > max || init < min || init > max) {
 		diag_add(ps->d, &l, "var %s: beginwaarde %d ligt niet tussen "
 			 "%d en %d", name, init, min, max);
+		expr_free(until);
 		free(name);
 		return;
 	}
 	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0) {
 		diag_add(ps->d, &l, "'%s' is ingebouwd en kan geen variabele "
 			 "zijn", name);
+		expr_free(until);
 		free(name);
 		return;
 	}
 	if (dup_name(ps, "var", name, &l)) {
+		expr_free(until);
 		free(name);
 		return;
 	}
@@ -1552,10 +1576,13 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 	v->init = init;
 	v->min = min;
 	v->max = max;
+	v->cap = cap;
+	v->until = until;
 	v->loc = l;
 	return;
 bad:
-	diag_add(ps->d, &l, "verwacht: var <naam> = <begin> (<min>..<max>)");
+	diag_add(ps->d, &l, "verwacht: var <naam> = <begin> (<min>..<max>) "
+		 "[plafond <n> tot <voorwaarde>]");
 	free(name);
 }
 
@@ -2508,6 +2535,8 @@ static void resolve(struct parser *ps)
 		}
 	}
 	free(mark);
+	for (size_t i = 0; i < s->nvars; i++)
+		resolve_expr(ps, s->vars[i].until);
 	for (size_t i = 0; i < s->nrules; i++) {
 		if (!s->rules[i].cond)
 			diag_add(ps->d, &s->rules[i].loc, "regel '%s' heeft "

@@ -177,6 +177,9 @@ struct node {
 struct var {
 	char *name;
 	int init, min, max;
+	int cap;                /* 'plafond N tot …': a change never raises
+				 * it above cap while until is false */
+	struct expr *until;     /* NULL: no cap */
 	struct loc loc;
 };
 

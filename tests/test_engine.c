@@ -803,6 +803,99 @@ static void test_point_conflict_silent(void **state)
 	score_close(&f);
 }
 
+/* 'plafond 6 tot …': small talk alone stops at 6; the key move lifts the
+ * cap; the cap never lowers a value. */
+static const char cap_text[] =
+	"scenario k\n"
+	"titel: Plafond\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10) plafond 6 tot gevraagd = 1\n"
+	"var spanning = 5 (0..10)\n"
+	"var gevraagd = 0 (0..1)\n"
+	"bedoeling praat\n"
+	"  patroon: weer\n"
+	"bedoeling veilig\n"
+	"  patroon: veilig\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  als veilig\n"
+	"    gevraagd = 1\n"
+	"    vertrouwen +2\n"
+	"  als praat\n"
+	"    vertrouwen +2\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+static void test_meter_cap(void **state)
+{
+	struct script *s = NULL;
+	struct engine *e;
+	struct engine_out o;
+	struct match m;
+	struct diag d;
+	int vi;
+
+	(void)state;
+	diag_init(&d);
+	if (script_load_text("k.oef", cap_text, strlen(cap_text), &s, &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	vi = script_find_var(s, "vertrouwen");
+	e = engine_new(s, 1);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Mooi weer he.");
+	assert_int_equal(engine_var(e, (size_t)vi), 5);
+	turn(e, &m, &o, "Echt mooi weer.");
+	assert_int_equal(engine_var(e, (size_t)vi), 6);
+	for (int i = 0; i < 5; i++)
+		turn(e, &m, &o, "Wat een weer.");
+	assert_int_equal(engine_var(e, (size_t)vi), 6);
+	turn(e, &m, &o, "Voel je je veilig thuis?");
+	assert_int_equal(engine_var(e, (size_t)vi), 8);
+	turn(e, &m, &o, "Mooi weer he.");
+	assert_int_equal(engine_var(e, (size_t)vi), 10);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
+static void test_meter_cap_syntax(void **state)
+{
+	static const char *bad[] = {
+		"var vertrouwen = 3 (0..10) plafond 11 tot x = 1\n",
+		"var vertrouwen = 3 (0..10) plafond 6\n",
+		"var vertrouwen = 3 (0..10) plafond 6 tot\n",
+		"var vertrouwen = 3 (0..10) plafond 6 tot onbekend = 1\n",
+	};
+	char buf[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct script *s = NULL;
+		struct diag d;
+		int n = snprintf(buf, sizeof(buf), "scenario k\ntitel: K\n"
+				 "persona: p\ninleiding:\n> x\n%s"
+				 "var spanning = 5 (0..10)\nvar x = 0 (0..1)\n"
+				 "fase begin\n  zeg\n  - Ja?\n", bad[i]);
+
+		assert_true(n > 0 && (size_t)n < sizeof(buf));
+		diag_init(&d);
+		assert_int_equal(script_load_text("k.oef", buf, strlen(buf),
+						  &s, &d), -1);
+		assert_true(d.n > 0);
+		diag_release(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -835,6 +928,8 @@ int main(void)
 		cmocka_unit_test(test_point_once_per_message),
 		cmocka_unit_test(test_points_per_clause),
 		cmocka_unit_test(test_point_conflict_silent),
+		cmocka_unit_test(test_meter_cap),
+		cmocka_unit_test(test_meter_cap_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
