@@ -282,6 +282,31 @@ static int point_conflicted(const struct engine_out *o, uint32_t point)
 	return 0;
 }
 
+/* "Ik begrijp | dat het schrikken was": a quote goes on through the
+ * 'dat'/'wat'/'hoe' clauses that complete it, when only spaces part
+ * them. */
+static void quote_complements(const struct turn *t, size_t cl,
+			      struct engine_point *p)
+{
+	const struct match *m = t->m;
+
+	for (size_t c = cl + 1; t->text && c < m->nclause; c++) {
+		const struct match_clause *k = &m->clause[c];
+		const char *w;
+		uint32_t end = p->qstart + p->qlen;
+
+		if (!k->ntok || k->tok >= m->norm.ntok || k->start < end)
+			return;
+		for (uint32_t b = end; b < k->start; b++)
+			if (t->text[b] != ' ')
+				return;
+		w = m->norm.tok[k->tok].word;
+		if (strcmp(w, "dat") && strcmp(w, "wat") && strcmp(w, "hoe"))
+			return;
+		p->qlen = k->start + k->len - p->qstart;
+	}
+}
+
 /* Record a rubric moment for the clause that earned it: the trigger's
  * clause, else the clause of the answering transition, else the only
  * clause; with none of these the whole message is quoted. Once per point
@@ -322,6 +347,7 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	if (cl >= 0) {
 		p->qstart = t->m->clause[cl].start;
 		p->qlen = t->m->clause[cl].len;
+		quote_complements(t, (size_t)cl, p);
 		/* with the sentence mark that closes the clause */
 		while (t->text && p->qlen < UINT32_MAX - p->qstart &&
 		       t->text[p->qstart + p->qlen] &&

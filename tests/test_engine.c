@@ -780,6 +780,23 @@ static void test_points_per_clause(void **state)
 	score_close(&f);
 }
 
+/* A quote goes on through the 'dat' clause that completes it. */
+static void test_quote_complement(void **state)
+{
+	struct score_fx f;
+	const char *text = "Het is uw schuld dat het misging. Hoi.";
+	const struct engine_point *p;
+
+	(void)state;
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_int_equal(p->shown, 0);
+	assert_quote(text, p, "Het is uw schuld dat het misging.");
+	score_close(&f);
+}
+
 /* Credited and blamed in one message: neither is recorded, and the
  * conflict is reported (for check). */
 static void test_point_conflict_silent(void **state)
@@ -928,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_point_once_per_message),
 		cmocka_unit_test(test_points_per_clause),
 		cmocka_unit_test(test_point_conflict_silent),
+		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),
 	};
