@@ -627,7 +627,8 @@ static void debrief_text(struct bot *b, int64_t sid, const struct script *s,
 				if (t[k].seq != rv[i].turn_seq)
 					continue;
 				sbuf_addf(sb, "%d: ", t[k].beurt);
-				quote(sb, t[k].text);
+				quote(sb, rv[i].quote ? rv[i].quote :
+				      t[k].text);
 			}
 			if (rv[i].reason)
 				sbuf_addf(sb, " (%s)", rv[i].reason);

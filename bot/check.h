@@ -18,6 +18,10 @@ struct check_result {
 	size_t lines;           /* distinct persona lines in the script */
 	size_t endings[4];      /* per enum ending_kind: how many */
 	uint8_t *points_used;   /* per point: 1 if some action names it */
+	size_t moments_checked; /* example turns whose rubric moments were
+				 * checked */
+	struct diag warnings;   /* doubtful but not wrong: listed, not
+				 * counted as problems */
 };
 
 void check_result_release(struct check_result *r);

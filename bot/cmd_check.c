@@ -64,6 +64,7 @@ static void check_one(struct checker *ck, const char *path)
 	if (ck->json) {
 		json_t *j = json_object(), *un = json_array();
 		json_t *pts = json_array(), *ends = json_object();
+		json_t *warn = json_array();
 
 		json_object_set_new(j, "path", json_string(path));
 		json_object_set_new(j, "loaded", json_true());
@@ -98,8 +99,17 @@ static void check_one(struct checker *ck, const char *path)
 		json_object_set_new(j, "points", pts);
 		json_object_set_new(j, "problems", json_integer(
 			(json_int_t)(ck->d.n - before)));
+		json_object_set_new(j, "moments_checked", json_integer(
+			(json_int_t)r.moments_checked));
+		for (size_t i = 0; i < r.warnings.n; i++)
+			json_array_append_new(warn, json_string(
+				r.warnings.msgs[i]));
+		json_object_set_new(j, "warnings", warn);
 		json_array_append_new(ck->scripts, j);
 	} else if (s->id) {
+		for (size_t i = 0; i < r.warnings.n; i++)
+			fprintf(stderr, "waarschuwing: %s\n",
+				r.warnings.msgs[i]);
 		printf("%s: %s — %zu voorbeelden (%zu fout), %zu van %zu "
 		       "fases/eindes bereikt (%zu toestanden), %zu zinnen, "
 		       "eindes %zu goed / %zu breuk / %zu neutraal%s\n",

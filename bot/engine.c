@@ -57,6 +57,9 @@ struct turn {
 	int interrupt;
 	enum run_mode mode;
 	int acked;                 /* an erkenning was said this turn */
+	long clause;               /* clause of the transition that answers,
+				    * for moments of actions without an
+				    * intent of their own; -1 none */
 };
 
 void engine_out_init(struct engine_out *o)
@@ -72,6 +75,7 @@ void engine_out_release(struct engine_out *o)
 		sbuf_release(&o->msgs[i]);
 	free(o->rules);
 	free(o->points);
+	free(o->conflicts);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -82,6 +86,7 @@ static void out_reset(struct engine_out *o, const struct engine *e)
 	o->nmsgs = 0;
 	o->nrules = 0;
 	o->npoints = 0;
+	o->nconflicts = 0;
 	o->trans = NULL;
 	o->missed = 0;
 	o->from = e->node;
@@ -260,13 +265,109 @@ static const struct variant *pick(struct turn *t, const struct action *a)
 	return best[rng_next(&e->rng) % nbest];
 }
 
-static void add_point(struct engine_out *o, const struct action *a)
+/* The clause an intent was found in, or -1. */
+static long intent_clause(const struct turn *t, long intent)
 {
+	if (intent < 0 || !t->m || !t->m->nclause ||
+	    t->m->hit_clause[intent] >= t->m->nclause)
+		return -1;
+	return (long)t->m->hit_clause[intent];
+}
+
+static int point_conflicted(const struct engine_out *o, uint32_t point)
+{
+	for (size_t i = 0; i < o->nconflicts; i++)
+		if (o->conflicts[i] == point)
+			return 1;
+	return 0;
+}
+
+/* "Ik begrijp | dat het schrikken was": a quote goes on through the
+ * 'dat'/'wat'/'hoe' clauses that complete it, when only spaces part
+ * them. */
+static void quote_complements(const struct turn *t, size_t cl,
+			      struct engine_point *p)
+{
+	const struct match *m = t->m;
+
+	for (size_t c = cl + 1; t->text && c < m->nclause; c++) {
+		const struct match_clause *k = &m->clause[c];
+		const char *w;
+		uint32_t end = p->qstart + p->qlen;
+
+		if (!k->ntok || k->tok >= m->norm.ntok || k->start < end)
+			return;
+		for (uint32_t b = end; b < k->start; b++)
+			if (t->text[b] != ' ')
+				return;
+		w = m->norm.tok[k->tok].word;
+		if (strcmp(w, "dat") && strcmp(w, "wat") && strcmp(w, "hoe"))
+			return;
+		p->qlen = k->start + k->len - p->qstart;
+	}
+}
+
+/* Record a rubric moment for the clause that earned it: the trigger's
+ * clause, else the clause of the answering transition, else the only
+ * clause; with none of these the whole message is quoted. Once per point
+ * per message; both sides in one message cancel out (a debrief that is
+ * silent beats one that praises and blames the same words). */
+static void add_point(struct turn *t, const struct action *a, long trigger)
+{
+	struct engine_out *o = t->out;
+	struct engine_point *p;
+	long cl = intent_clause(t, trigger);
+
+	if (cl < 0)
+		cl = t->clause;
+	if (cl < 0 && t->m && t->m->nclause == 1)
+		cl = 0;
+	if (point_conflicted(o, a->index))
+		return;
+	for (size_t i = 0; i < o->npoints; i++) {
+		if (o->points[i].point != a->index)
+			continue;
+		if (o->points[i].shown == a->value)
+			return;
+		memmove(&o->points[i], &o->points[i + 1],
+			(o->npoints - i - 1) * sizeof(*o->points));
+		o->npoints--;
+		XGROW(o->conflicts, o->conflicts_cap, o->nconflicts + 1);
+		o->conflicts[o->nconflicts++] = a->index;
+		return;
+	}
 	XGROW(o->points, o->points_cap, o->npoints + 1);
-	o->points[o->npoints].point = a->index;
-	o->points[o->npoints].shown = a->value;
-	o->points[o->npoints].reason = a->reason;
-	o->npoints++;
+	p = &o->points[o->npoints++];
+	p->point = a->index;
+	p->shown = a->value;
+	p->reason = a->reason;
+	p->clause = cl;
+	p->qstart = 0;
+	p->qlen = 0;
+	if (cl >= 0) {
+		p->qstart = t->m->clause[cl].start;
+		p->qlen = t->m->clause[cl].len;
+		quote_complements(t, (size_t)cl, p);
+		/* with the sentence mark that closes the clause */
+		while (t->text && p->qlen < UINT32_MAX - p->qstart &&
+		       t->text[p->qstart + p->qlen] &&
+		       strchr(".?!", t->text[p->qstart + p->qlen]))
+			p->qlen++;
+	}
+}
+
+/* 'plafond N tot …': while the condition is false a change raises the
+ * meter to N at most (it never lowers what is already above N). */
+static void cap_var(struct turn *t, uint32_t i, int old)
+{
+	const struct var *vd = &t->e->s->vars[i];
+	int *var = &t->e->vars[i];
+	long ignore = -1;
+
+	if (!vd->until || *var <= vd->cap || *var <= old ||
+	    eval(t, vd->until, &ignore))
+		return;
+	*var = old > vd->cap ? old : vd->cap;
 }
 
 static void run_actions(struct turn *t, const struct action_list *al,
@@ -278,7 +379,7 @@ static void run_actions(struct turn *t, const struct action_list *al,
 	for (size_t i = 0; i < al->n; i++) {
 		const struct action *a = &al->v[i];
 		const struct variant *v;
-		int *var;
+		int *var, old;
 
 		if (t->mode == RUN_BESIDE && a->kind != ACT_ADD &&
 		    a->kind != ACT_SET && a->kind != ACT_POINT &&
@@ -291,11 +392,13 @@ static void run_actions(struct turn *t, const struct action_list *al,
 		case ACT_ADD:
 		case ACT_SET:
 			var = &e->vars[a->index];
+			old = *var;
 			*var = a->kind == ACT_SET ? a->value : *var + a->value;
 			if (*var < s->vars[a->index].min)
 				*var = s->vars[a->index].min;
 			if (*var > s->vars[a->index].max)
 				*var = s->vars[a->index].max;
+			cap_var(t, a->index, old);
 			break;
 		case ACT_ACK:
 			if (t->mode != RUN_BESIDE)
@@ -324,7 +427,7 @@ static void run_actions(struct turn *t, const struct action_list *al,
 			t->go = (long)a->index;
 			break;
 		case ACT_POINT:
-			add_point(t->out, a);
+			add_point(t, a, trigger);
 			break;
 		case ACT_INTERRUPT:
 			t->interrupt = 1;
@@ -485,6 +588,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->interrupt = 0;
 	t->mode = RUN_FULL;
 	t->acked = 0;
+	t->clause = -1;
 	out_reset(out, e);
 }
 
@@ -720,6 +824,7 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 		e->gemist = 0;
 		e->last_line = 0;
 		if (tr) {
+			t.clause = trigger_clause(&t, trigger);
 			t.mode = RUN_SILENT;
 			run_actions(&t, &tr->acts, trigger, -1);
 		}
@@ -727,6 +832,7 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	} else if (tr) {
 		e->gemist = 0;
 		out->trans = tr;
+		t.clause = trigger_clause(&t, trigger);
 		run_actions(&t, &tr->acts, trigger, -1);
 		beside(&t, tr, trigger);
 	} else if (!spoke && !t.interrupt) {

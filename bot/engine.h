@@ -16,10 +16,17 @@
 
 struct engine;
 
+/* A rubric moment. One per point per message at most: the first clause
+ * that earns it is quoted; a point earned both shown and missed in one
+ * message is not recorded at all (it goes to engine_out.conflicts). */
 struct engine_point {
 	uint32_t point;       /* index in script->points */
 	int shown;            /* 1 getoond, 0 gemist */
 	const char *reason;   /* borrowed from the script, or NULL */
+	long clause;          /* clause of the message that earned it, or
+			       * -1 (not earned by one clause) */
+	uint32_t qstart;      /* the quote: bytes of the message (the */
+	uint32_t qlen;        /* clause); qlen 0: the whole message */
 };
 
 /* What one call produced. Embedded: engine_out_init/release; reused
@@ -33,6 +40,9 @@ struct engine_out {
 	size_t nrules, rules_cap;
 	struct engine_point *points;
 	size_t npoints, points_cap;
+	uint32_t *conflicts;       /* points earned both shown and missed
+				    * this message: not recorded */
+	size_t nconflicts, conflicts_cap;
 	const struct transition *trans;  /* the 'als' that matched, or NULL */
 	int missed;                /* nothing recognised: a fallback */
 	uint32_t from;             /* node before the turn */

@@ -680,7 +680,7 @@ static void html_moment(struct sbuf *sb, const struct doc *d,
 	sbuf_addf(sb, "<li class=\"%s\"><b>%s</b>", r->shown ? "getoond" :
 		  "gemist", r->shown ? "getoond" : "gemist");
 	if (t) {
-		char *q = quote_dup(t->text);
+		char *q = quote_dup(r->quote ? r->quote : t->text);
 
 		sbuf_addf(sb, " bij beurt %d: <q>", t->beurt);
 		html_add(sb, q, 0);
@@ -905,7 +905,7 @@ static void md_moment(struct sbuf *sb, const struct doc *d,
 
 	sbuf_adds(sb, r->shown ? "  - getoond" : "  - gemist");
 	if (t) {
-		char *q = quote_dup(t->text);
+		char *q = quote_dup(r->quote ? r->quote : t->text);
 
 		sbuf_addf(sb, " bij beurt %d: \xe2\x80\x9c", t->beurt);
 		md_add(sb, q, " ");
@@ -1139,6 +1139,7 @@ static json_t *json_doc(const struct doc *d)
 		jset(o, "point", jstr(r->point));
 		jset(o, "shown", json_boolean(r->shown));
 		jset(o, "reason", jstr(r->reason));
+		jset(o, "quote", jstr(r->quote));
 		json_array_append_new(rubric, o);
 	}
 	for (size_t i = 0; i < d->nnotes; i++) {

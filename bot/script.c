@@ -745,8 +745,10 @@ void script_free(struct script *s)
 	free(s->title);
 	free(s->persona);
 	free(s->intro);
-	for (size_t i = 0; i < s->nvars; i++)
+	for (size_t i = 0; i < s->nvars; i++) {
 		free(s->vars[i].name);
+		expr_free(s->vars[i].until);
+	}
 	free(s->vars);
 	for (size_t i = 0; i < s->npoints; i++) {
 		free(s->points[i].id);
@@ -767,8 +769,10 @@ void script_free(struct script *s)
 		for (size_t j = 0; j < in->npats; j++)
 			pat_seq_release(&in->pats[j]);
 		free(in->pats);
-		for (size_t j = 0; j < in->nexamples; j++)
+		for (size_t j = 0; j < in->nexamples; j++) {
 			free(in->examples[j].text);
+			free(in->examples[j].expect);
+		}
 		free(in->examples);
 	}
 	free(s->intents);
@@ -1498,8 +1502,9 @@ static void var_change(struct parser *ps, struct cursor *c, struct loc l,
 static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 {
 	struct var *v;
+	struct expr *until = NULL;
 	char *name;
-	int init, min, max;
+	int init, min, max, cap = 0;
 
 	skip_ws(c);
 	name = read_name(c);
@@ -1527,21 +1532,42 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 	if (*c->p != ')')
 		goto bad;
 	c->p++;
-	if (!at_end(c))
-		goto bad;
+	skip_ws(c);
+	if (!at_end(c)) {
+		if (!read_word_is(c, "plafond") || read_int(c, &cap) < 0)
+			goto bad;
+		skip_ws(c);
+		if (!read_word_is(c, "tot"))
+			goto bad;
+		until = parse_cond(ps, c, '\0');
+		if (!until) {
+			free(name);
+			return;
+		}
+		if (cap < min || cap >= max) {
+			diag_add(ps->d, &l, "var %s: plafond %d ligt niet "
+				 "tussen %d en %d", name, cap, min, max - 1);
+			expr_free(until);
+			free(name);
+			return;
+		}
+	}
 	if (min > max || init < min || init > max) {
 		diag_add(ps->d, &l, "var %s: beginwaarde %d ligt niet tussen "
 			 "%d en %d", name, init, min, max);
+		expr_free(until);
 		free(name);
 		return;
 	}
 	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0) {
 		diag_add(ps->d, &l, "'%s' is ingebouwd en kan geen variabele "
 			 "zijn", name);
+		expr_free(until);
 		free(name);
 		return;
 	}
 	if (dup_name(ps, "var", name, &l)) {
+		expr_free(until);
 		free(name);
 		return;
 	}
@@ -1550,10 +1576,13 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 	v->init = init;
 	v->min = min;
 	v->max = max;
+	v->cap = cap;
+	v->until = until;
 	v->loc = l;
 	return;
 bad:
-	diag_add(ps->d, &l, "verwacht: var <naam> = <begin> (<min>..<max>)");
+	diag_add(ps->d, &l, "verwacht: var <naam> = <begin> (<min>..<max>) "
+		 "[plafond <n> tot <voorwaarde>]");
 	free(name);
 }
 
@@ -1630,6 +1659,40 @@ static void decl_point(struct parser *ps, struct cursor *c, struct loc l,
 	p->id = name;
 	p->label = label;
 	p->loc = l;
+}
+
+/* An example sentence may end in the rubric moments it earns:
+ * "Ik kan niet beloven dat alles geheim blijft. [+eerlijk -druk]", or
+ * "[]" for none. Cuts them off t and returns them ("" for none), or NULL
+ * when the sentence has no such ending (a '[' that is not followed by
+ * only +id/-id words is part of the sentence). */
+static char *example_expect(char *t)
+{
+	size_t n = strlen(t);
+	char *open, *r;
+
+	if (!n || t[n - 1] != ']')
+		return NULL;
+	open = strrchr(t, '[');
+	if (!open || open == t)
+		return NULL;
+	for (const char *p = open + 1; p < t + n - 1; p++) {
+		int start = p == open + 1 || p[-1] == ' ';
+
+		if (*p == ' ')
+			continue;
+		if (start && (*p == '+' || *p == '-'))
+			continue;
+		if (!start && (islower((unsigned char)*p) ||
+			       isdigit((unsigned char)*p) || *p == '-'))
+			continue;
+		return NULL;
+	}
+	r = xstrndup(open + 1, (size_t)(t + n - 1 - (open + 1)));
+	while (open > t && open[-1] == ' ')
+		open--;
+	*open = '\0';
+	return r;
 }
 
 /* "ja" or "nee" and the end of the line: 1, 0; -1 otherwise. */
@@ -1736,6 +1799,7 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		}
 		e = vec_push((void **)&in->examples, &in->nexamples,
 			     sizeof(*e));
+		e->expect = example_expect(t);
 		e->text = t;
 		e->should_match = kw[0] == 'j';
 		e->loc = l;
@@ -2454,8 +2518,10 @@ static void sups_release(struct parser *ps)
 		for (size_t j = 0; j < sup->npats; j++)
 			pat_seq_release(&sup->pats[j]);
 		free(sup->pats);
-		for (size_t j = 0; j < sup->nexamples; j++)
+		for (size_t j = 0; j < sup->nexamples; j++) {
 			free(sup->examples[j].text);
+			free(sup->examples[j].expect);
+		}
 		free(sup->examples);
 	}
 	free(ps->sup);
@@ -2496,6 +2562,8 @@ static void resolve(struct parser *ps)
 		}
 	}
 	free(mark);
+	for (size_t i = 0; i < s->nvars; i++)
+		resolve_expr(ps, s->vars[i].until);
 	for (size_t i = 0; i < s->nrules; i++) {
 		if (!s->rules[i].cond)
 			diag_add(ps->d, &s->rules[i].loc, "regel '%s' heeft "

@@ -179,6 +179,9 @@ struct node {
 struct var {
 	char *name;
 	int init, min, max;
+	int cap;                /* 'plafond N tot …': a change never raises
+				 * it above cap while until is false */
+	struct expr *until;     /* NULL: no cap */
 	struct loc loc;
 };
 
@@ -198,6 +201,8 @@ struct concept {
 struct example {
 	char *text;
 	int should_match;
+	char *expect;     /* "+id -id …" after the sentence between [ ]: the
+			   * rubric moments it earns, or NULL: not said */
 	struct loc loc;
 };
 

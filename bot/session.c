@@ -59,15 +59,38 @@ static void rules_json(const struct script *s, const struct engine_out *o,
 	sbuf_addc(out, ']');
 }
 
+/* The words of text a moment quotes (its clause, trimmed), or NULL for
+ * the whole message. Caller frees. */
+static char *point_quote(const struct engine_point *p, const char *text,
+			 size_t len)
+{
+	size_t a = p->qstart, b = (size_t)p->qstart + p->qlen;
+
+	if (!text || !p->qlen || b > len)
+		return NULL;
+	while (a < b && (text[a] == ' ' || text[a] == '\n' ||
+			 text[a] == '\t' || text[a] == '\r'))
+		a++;
+	while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\n' ||
+			 text[b - 1] == '\t' || text[b - 1] == '\r'))
+		b--;
+	if (a == b || (a == 0 && b == len))
+		return NULL;
+	return xstrndup(text + a, b - a);
+}
+
 /* Persona lines, rubric moments, the state and the ending: one
- * transaction, so either all of the answer is stored or none. */
+ * transaction, so either all of the answer is stored or none. text is
+ * the message the engine answered (NULL at the start): the moments
+ * quote their clause of it. */
 static int store_answer(struct session *ss, const struct engine_out *o,
-			int trainee_seq, struct err *err)
+			const char *text, size_t len, int trainee_seq,
+			struct err *err)
 {
 	const struct script *s = ss->s;
 	const char *node = s->nodes[o->node].name;
 	struct sbuf vars, state;
-	int rc = -1;
+	int rc = -1, added;
 
 	sbuf_init(&vars);
 	sbuf_init(&state);
@@ -99,7 +122,10 @@ static int store_answer(struct session *ss, const struct engine_out *o,
 		r.point = s->points[o->points[i].point].id;
 		r.shown = o->points[i].shown;
 		r.reason = (char *)o->points[i].reason;
-		if (store_rubric_add(ss->st, &r, err) < 0)
+		r.quote = point_quote(&o->points[i], text, len);
+		added = store_rubric_add(ss->st, &r, err);
+		free(r.quote);
+		if (added < 0)
 			goto fail;
 	}
 	engine_save(ss->e, &state);
@@ -147,7 +173,7 @@ int session_begin(struct store *st, const struct script *s, uint64_t seed,
 	if (s->intro && session_notice(ss, s->intro, err) < 0)
 		goto fail;
 	engine_start(ss->e, out);
-	if (store_answer(ss, out, 0, err) < 0)
+	if (store_answer(ss, out, NULL, 0, 0, err) < 0)
 		goto fail;
 	*out_ss = ss;
 	return 0;
@@ -197,8 +223,9 @@ int session_message(struct session *ss, struct match *m, const char *text,
 	t.text = (char *)text;
 	if (store_turn_add(ss->st, &t, err) < 0)
 		return -1;
-	engine_turn(ss->e, m, text, len > SESSION_MATCH_MAX ?
-		    SESSION_MATCH_MAX : len, out);
+	if (len > SESSION_MATCH_MAX)
+		len = SESSION_MATCH_MAX;
+	engine_turn(ss->e, m, text, len, out);
 	sbuf_init(&rules);
 	sbuf_init(&vars);
 	rules_json(ss->s, out, &rules);
@@ -206,7 +233,7 @@ int session_message(struct session *ss, struct match *m, const char *text,
 	if (store_turn_set_eval(ss->st, t.id, ss->s->nodes[out->node].name,
 				rules.buf, vars.buf, err) < 0)
 		goto out;
-	if (store_answer(ss, out, t.seq, err) < 0)
+	if (store_answer(ss, out, text, len, t.seq, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -307,7 +334,7 @@ int session_answer(struct session *ss, struct match *m,
 		   struct engine_out *out, struct err *err)
 {
 	struct store_turn *v;
-	size_t n, last = 0, count = 0;
+	size_t n, last = 0, count = 0, tlen;
 	struct sbuf text, rules, vars;
 	int rc = -1;
 
@@ -334,8 +361,8 @@ int session_answer(struct session *ss, struct match *m,
 		rc = 0;
 		goto out;
 	}
-	engine_turn(ss->e, m, text.buf, text.len > SESSION_MATCH_MAX ?
-		    SESSION_MATCH_MAX : text.len, out);
+	tlen = text.len > SESSION_MATCH_MAX ? SESSION_MATCH_MAX : text.len;
+	engine_turn(ss->e, m, text.buf, tlen, out);
 	rules_json(ss->s, out, &rules);
 	session_vars_json(ss->e, &vars);
 	if (store_begin(ss->st, err) < 0)
@@ -351,7 +378,7 @@ int session_answer(struct session *ss, struct match *m,
 			goto out;
 		}
 	}
-	if (store_answer(ss, out, v[last].seq, err) < 0) {
+	if (store_answer(ss, out, text.buf, tlen, v[last].seq, err) < 0) {
 		store_rollback(ss->st);
 		goto out;
 	}

@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA 3            /* PRAGMA user_version we write */
+#define STORE_SCHEMA 4            /* PRAGMA user_version we write */
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
 /* Page cache in KiB (negative): the bot touches few pages per answer and
  * the kernel caches the file anyway; SQLite's default is 2000 KiB. */
@@ -110,6 +110,9 @@ static const char *const migrations[STORE_SCHEMA] = {
 	" value TEXT NOT NULL,"
 	" n INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (kind, k1, k2, k3));",
+	/* 3 -> 4: a rubric moment quotes the clause that earned it (NULL:
+	 * the whole message, as moments stored before this did). */
+	"ALTER TABLE rubric_events ADD COLUMN quote TEXT;",
 };
 
 enum stmt_id {
@@ -197,10 +200,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" turns WHERE session_id = :session AND speaker = 'trainee' AND"
 	" node IS NOT NULL ORDER BY seq DESC LIMIT 1), -1) ORDER BY seq",
 	[ST_RUBRIC_ADD] =
-	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason)"
-	" VALUES (:session, :seq, :point, :shown, :reason)",
+	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason,"
+	" quote) VALUES (:session, :seq, :point, :shown, :reason, :quote)",
 	[ST_RUBRIC_GET] =
-	"SELECT id, session_id, turn_seq, point, shown, reason"
+	"SELECT id, session_id, turn_seq, point, shown, reason, quote"
 	" FROM rubric_events WHERE session_id = :session"
 	" ORDER BY turn_seq, id",
 	[ST_NOTE_ADD] =
@@ -1177,7 +1180,8 @@ int store_rubric_add(struct store *st, struct store_rubric *r,
 	    bind_int64(q, ":seq", r->turn_seq) ||
 	    bind_text(q, ":point", r->point) ||
 	    bind_int64(q, ":shown", r->shown ? 1 : 0) ||
-	    bind_text(q, ":reason", r->reason))
+	    bind_text(q, ":reason", r->reason) ||
+	    bind_text(q, ":quote", r->quote))
 		return bind_fail(st, q, err, what);
 	if (step_done(st, q, what, err) < 0)
 		return -1;
@@ -1212,6 +1216,7 @@ int store_rubric_get(struct store *st, int64_t session_id,
 		r->point = col_str(q, 3);
 		r->shown = col_int(q, 4);
 		r->reason = col_str(q, 5);
+		r->quote = col_str(q, 6);
 	}
 	if (rc != SQLITE_DONE) {
 		store_rubric_free(v, len);
@@ -1228,6 +1233,7 @@ void store_rubric_free(struct store_rubric *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].point);
 		free(v[i].reason);
+		free(v[i].quote);
 	}
 	free(v);
 }

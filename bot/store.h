@@ -62,6 +62,8 @@ struct store_rubric {
 	char *point;         /* rubric id, e.g. "begrip-taal" */
 	int shown;           /* 1 = getoond, 0 = gemist */
 	char *reason;        /* may be NULL */
+	char *quote;         /* the clause that earned it; NULL: the whole
+			      * message (and moments stored before 4) */
 };
 
 struct store_annotation {

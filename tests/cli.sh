@@ -236,6 +236,56 @@ has "$T/k.err" "einde 'stuk' is niet te bereiken" && ok ||
 	bad "unreachable ending not reported"
 has "$T/k.err" "persona 'niemand' bestaat niet" && ok ||
 	bad "missing persona not reported"
+# rubric moments of the examples against their own [+id -id]
+cat >"$T/s/kapot.oef" <<'OEF'
+scenario kapot
+titel: Kapot
+persona: sandra
+inleiding:
+> Test.
+var vertrouwen = 3 (0..10)
+var spanning = 3 (0..10)
+punt eerlijk: Eerlijk
+punt druk: Druk
+bedoeling geheim
+  patroon: geheim
+  ontkenning: nee
+  ja: Niet alles blijft geheim. [+eerlijk]
+  ja: Dat is geheim. []
+  ja: Het geheim [bijlage]
+bedoeling moet
+  patroon: moet
+  ja: U moet meewerken. [-druk]
+  ja: Het blijft geheim, maar u moet.
+regel moet-telt
+  als moet
+  punt eerlijk gemist
+fase begin
+  zeg
+  - Hoi.
+  als geheim
+    punt eerlijk getoond
+    naar goed
+  als andere-taal
+    spanning +1
+  anders
+    zeg
+    - Hm.
+einde goed goed
+  zeg
+  - Dag.
+OEF
+OEF_SCRIPTS="$T/s" OEF_PERSONAS="$T/p" $BIN check >"$T/k.out" 2>"$T/k.err"
+has "$T/k.err" "kapot.oef:14:3: voorbeeld krijgt in fase 'begin' +eerlijk, dat staat niet tussen" &&
+	ok || bad "moment not in [] not reported: $(cat "$T/k.err")"
+has "$T/k.err" "kapot.oef:18:3: voorbeeld zou -druk krijgen, maar krijgt dat in geen enkele fase" &&
+	ok || bad "[-druk] never earned not reported: $(cat "$T/k.err")"
+has "$T/k.err" "kapot.oef:18:3: voorbeeld krijgt in fase 'begin' -eerlijk" &&
+	ok || bad "-eerlijk not in [] not reported: $(cat "$T/k.err")"
+has "$T/k.err" "^waarschuwing: .*kapot.oef:19:3: voorbeeld 'Het blijft geheim, maar u moet.' krijgt in fase 'begin' punt 'eerlijk' zowel getoond als gemist" &&
+	ok || bad "+/- in one message not warned: $(cat "$T/k.err")"
+grep -q "kapot.oef:13:3\|kapot.oef:15:3" "$T/k.err" &&
+	bad "a right [] or a [word] in the sentence reported: $(cat "$T/k.err")" || ok
 
 # --- retention: purge what ended long enough ago, nothing else -------------
 rm -f "$OEF_DB"

@@ -619,6 +619,300 @@ static void test_context_syntax(void **state)
 	}
 }
 
+/* ------------------------------------------------ scoring integrity */
+
+static const char score_text[] =
+	"scenario s\n"
+	"titel: Score\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"punt veiligheid: Veiligheid\n"
+	"punt eerlijk: Eerlijk\n"
+	"bedoeling veilig\n"
+	"  patroon: veilig\n"
+	"bedoeling geheim\n"
+	"  patroon: geheim\n"
+	"  ontkenning: nee\n"
+	"bedoeling schuld\n"
+	"  patroon: schuld\n"
+	"regel veilig-telt\n"
+	"  als veilig\n"
+	"  punt veiligheid getoond\n"
+	"regel schuld-telt\n"
+	"  als schuld\n"
+	"  punt veiligheid gemist\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  als veilig\n"
+	"    punt veiligheid getoond\n"
+	"    zeg\n"
+	"    - Gaat wel.\n"
+	"    naar midden\n"
+	"  als geheim\n"
+	"    punt eerlijk getoond\n"
+	"    zeg\n"
+	"    - Goed om te weten.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n"
+	"fase midden\n"
+	"  punt eerlijk getoond\n"
+	"  zeg\n"
+	"  - Nou.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+struct score_fx {
+	struct script *s;
+	struct engine *e;
+	struct match m;
+	struct engine_out o;
+};
+
+static void score_open(struct score_fx *f)
+{
+	struct diag d;
+
+	diag_init(&d);
+	f->s = NULL;
+	if (script_load_text("s.oef", score_text, strlen(score_text), &f->s,
+			     &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(f->s);
+	f->e = engine_new(f->s, 3);
+	match_init(&f->m);
+	engine_out_init(&f->o);
+	engine_start(f->e, &f->o);
+}
+
+static void score_close(struct score_fx *f)
+{
+	engine_out_release(&f->o);
+	match_release(&f->m);
+	engine_free(f->e);
+	script_free(f->s);
+}
+
+/* The moment of point id in the last turn, or NULL. */
+static const struct engine_point *moment(const struct score_fx *f,
+					 const char *id)
+{
+	int p = script_find_point(f->s, id);
+
+	assert_true(p >= 0);
+	for (size_t i = 0; i < f->o.npoints; i++)
+		if (f->o.points[i].point == (uint32_t)p)
+			return &f->o.points[i];
+	return NULL;
+}
+
+static void assert_quote(const char *text, const struct engine_point *p,
+			 const char *want)
+{
+	char got[128];
+	size_t a = p->qstart, b = (size_t)p->qstart + p->qlen;
+
+	assert_true(p->qlen > 0);
+	assert_true(b <= strlen(text));
+	while (a < b && text[a] == ' ')
+		a++;
+	while (b > a && text[b - 1] == ' ')
+		b--;
+	assert_true(b - a < sizeof(got));
+	memcpy(got, text + a, b - a);
+	got[b - a] = '\0';
+	assert_string_equal(got, want);
+}
+
+/* A rule and a transition both crediting one point: one moment, quoting
+ * the clause that earned it, not the whole message. */
+static void test_point_once_per_message(void **state)
+{
+	struct score_fx f;
+	const char *text = "Goedemiddag. Voelt u zich veilig thuis?";
+	const struct engine_point *p;
+
+	(void)state;
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	assert_int_equal(f.o.npoints, 2);   /* veiligheid, and eerlijk from
+					     * the entry of midden */
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_int_equal(p->shown, 1);
+	assert_int_equal(p->clause, 1);
+	assert_quote(text, p, "Voelt u zich veilig thuis?");
+	/* the entry of the phase it moved to quotes the same clause */
+	p = moment(&f, "eerlijk");
+	assert_non_null(p);
+	assert_quote(text, p, "Voelt u zich veilig thuis?");
+	assert_int_equal(f.o.nconflicts, 0);
+	score_close(&f);
+}
+
+/* Two moves in one message: each its own moment from its own clause. */
+static void test_points_per_clause(void **state)
+{
+	struct score_fx f;
+	const char *text = "Niet alles blijft geheim, dat zeg ik eerlijk. "
+			   "Voelt u zich veilig?";
+	const struct engine_point *p;
+
+	(void)state;
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_quote(text, p, "Voelt u zich veilig?");
+	p = moment(&f, "eerlijk");
+	assert_non_null(p);
+	assert_int_equal(p->shown, 1);
+	assert_true(p->clause >= 0);
+	assert_quote(text, p, "Niet alles blijft geheim");
+	assert_int_equal(f.o.npoints, 2);
+	score_close(&f);
+}
+
+/* A quote goes on through the 'dat' clause that completes it. */
+static void test_quote_complement(void **state)
+{
+	struct score_fx f;
+	const char *text = "Het is uw schuld dat het misging. Hoi.";
+	const struct engine_point *p;
+
+	(void)state;
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_int_equal(p->shown, 0);
+	assert_quote(text, p, "Het is uw schuld dat het misging.");
+	score_close(&f);
+}
+
+/* Credited and blamed in one message: neither is recorded, and the
+ * conflict is reported (for check). */
+static void test_point_conflict_silent(void **state)
+{
+	struct score_fx f;
+	const char *text = "Voelt u zich veilig? Het is uw eigen schuld.";
+
+	(void)state;
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	assert_null(moment(&f, "veiligheid"));
+	assert_int_equal(f.o.nconflicts, 1);
+	assert_int_equal(f.o.conflicts[0],
+			 (uint32_t)script_find_point(f.s, "veiligheid"));
+	/* the next message starts clean */
+	text = "Het is uw eigen schuld.";
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	assert_int_equal(f.o.nconflicts, 0);
+	assert_non_null(moment(&f, "veiligheid"));
+	assert_int_equal(moment(&f, "veiligheid")->shown, 0);
+	score_close(&f);
+}
+
+/* 'plafond 6 tot …': small talk alone stops at 6; the key move lifts the
+ * cap; the cap never lowers a value. */
+static const char cap_text[] =
+	"scenario k\n"
+	"titel: Plafond\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10) plafond 6 tot gevraagd = 1\n"
+	"var spanning = 5 (0..10)\n"
+	"var gevraagd = 0 (0..1)\n"
+	"bedoeling praat\n"
+	"  patroon: weer\n"
+	"bedoeling veilig\n"
+	"  patroon: veilig\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  als veilig\n"
+	"    gevraagd = 1\n"
+	"    vertrouwen +2\n"
+	"  als praat\n"
+	"    vertrouwen +2\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+static void test_meter_cap(void **state)
+{
+	struct script *s = NULL;
+	struct engine *e;
+	struct engine_out o;
+	struct match m;
+	struct diag d;
+	int vi;
+
+	(void)state;
+	diag_init(&d);
+	if (script_load_text("k.oef", cap_text, strlen(cap_text), &s, &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	vi = script_find_var(s, "vertrouwen");
+	e = engine_new(s, 1);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Mooi weer he.");
+	assert_int_equal(engine_var(e, (size_t)vi), 5);
+	turn(e, &m, &o, "Echt mooi weer.");
+	assert_int_equal(engine_var(e, (size_t)vi), 6);
+	for (int i = 0; i < 5; i++)
+		turn(e, &m, &o, "Wat een weer.");
+	assert_int_equal(engine_var(e, (size_t)vi), 6);
+	turn(e, &m, &o, "Voel je je veilig thuis?");
+	assert_int_equal(engine_var(e, (size_t)vi), 8);
+	turn(e, &m, &o, "Mooi weer he.");
+	assert_int_equal(engine_var(e, (size_t)vi), 10);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
+static void test_meter_cap_syntax(void **state)
+{
+	static const char *bad[] = {
+		"var vertrouwen = 3 (0..10) plafond 11 tot x = 1\n",
+		"var vertrouwen = 3 (0..10) plafond 6\n",
+		"var vertrouwen = 3 (0..10) plafond 6 tot\n",
+		"var vertrouwen = 3 (0..10) plafond 6 tot onbekend = 1\n",
+	};
+	char buf[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct script *s = NULL;
+		struct diag d;
+		int n = snprintf(buf, sizeof(buf), "scenario k\ntitel: K\n"
+				 "persona: p\ninleiding:\n> x\n%s"
+				 "var spanning = 5 (0..10)\nvar x = 0 (0..1)\n"
+				 "fase begin\n  zeg\n  - Ja?\n", bad[i]);
+
+		assert_true(n > 0 && (size_t)n < sizeof(buf));
+		diag_init(&d);
+		assert_int_equal(script_load_text("k.oef", buf, strlen(buf),
+						  &s, &d), -1);
+		assert_true(d.n > 0);
+		diag_release(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +942,12 @@ int main(void)
 		cmocka_unit_test(test_two_moves),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_context_syntax),
+		cmocka_unit_test(test_point_once_per_message),
+		cmocka_unit_test(test_points_per_clause),
+		cmocka_unit_test(test_point_conflict_silent),
+		cmocka_unit_test(test_quote_complement),
+		cmocka_unit_test(test_meter_cap),
+		cmocka_unit_test(test_meter_cap_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

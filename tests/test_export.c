@@ -64,7 +64,7 @@ static void turn(struct fx *fx, const char *speaker, const char *author,
 }
 
 static void moment(struct fx *fx, int seq, const char *point, int shown,
-		   const char *reason)
+		   const char *reason, const char *quote)
 {
 	struct store_rubric r = { 0 };
 	struct err err = { "" };
@@ -74,6 +74,7 @@ static void moment(struct fx *fx, int seq, const char *point, int shown,
 	r.point = (char *)point;
 	r.shown = shown;
 	r.reason = (char *)reason;
+	r.quote = (char *)quote;
 	assert_int_equal(store_rubric_add(fx->st, &r, &err), 0);
 }
 
@@ -133,10 +134,12 @@ static int setup(void **state)
 	turn(fx, STORE_OTHER, "@buur:example.org", "kapot \xff teken", 3,
 	     NULL, NULL, STARTED + 320000);                             /* 9 */
 
-	moment(fx, 3, "vertrouwen", 1, NULL);
-	moment(fx, 5, "begrip-taal", 0, "afkorting of vakterm zonder uitleg");
-	moment(fx, 7, "begrip-taal", 1, "legt uit");
-	moment(fx, 7, "eigen-punt", 1, NULL);
+	moment(fx, 3, "vertrouwen", 1, NULL, NULL);
+	/* the clause that earned it, not the whole message */
+	moment(fx, 5, "begrip-taal", 0, "afkorting of vakterm zonder uitleg",
+	       "Er komt misschien een OTS");
+	moment(fx, 7, "begrip-taal", 1, "legt uit", NULL);
+	moment(fx, 7, "eigen-punt", 1, NULL, NULL);
 
 	a.session_id = fx->id;
 	a.turn_seq = 5;
@@ -274,8 +277,8 @@ static void test_html(void **state)
 	p = after(p, "Nagaan of je elkaar begrijpt",
 		  "1&times; getoond, 1&times; gemist");
 	p = after(p, "getoond</b> bij beurt 3: <q>abcdefghij", "</q>");
-	p = after(p, "gemist</b> bij beurt 2: <q>Er komt misschien een OTS "
-		  "| `code` # kop</q> &mdash; afkorting of vakterm zonder "
+	p = after(p, "gemist</b> bij beurt 2: <q>Er komt misschien een OTS"
+		  "</q> &mdash; afkorting of vakterm zonder "
 		  "uitleg", "Ouders wijzen op hun rechten");
 	p = after(p, "rechten", "niet aan bod gekomen");
 	after(p, "niet aan bod gekomen", "<b>eigen-punt</b>");
@@ -335,7 +338,7 @@ static void test_markdown(void **state)
 	p = after(p, "  - getoond bij beurt 1: \xe2\x80\x9cHoe gaat het met "
 		  "u? \\<script\\>", "- **Nagaan of je elkaar begrijpt");
 	p = after(p, "  - gemist bij beurt 2: \xe2\x80\x9c"
-		  "Er komt misschien een OTS \\| \\`code\\` \\# kop"
+		  "Er komt misschien een OTS"
 		  "\xe2\x80\x9d \xe2\x80\x94 afkorting of vakterm zonder "
 		  "uitleg\n", "- **Ouders wijzen op hun rechten** (rechten) "
 		  "\xe2\x80\x94 _niet aan bod gekomen_\n");
@@ -364,6 +367,11 @@ static void test_json(void **state)
 	turns = json_object_get(root, "turns");
 	assert_int_equal(json_array_size(turns), 9);
 	assert_int_equal(json_array_size(json_object_get(root, "rubric")), 4);
+	assert_true(json_is_null(json_object_get(json_array_get(
+		json_object_get(root, "rubric"), 0), "quote")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(root, "rubric"), 1), "quote")),
+		"Er komt misschien een OTS");
 	assert_int_equal(json_array_size(json_object_get(root,
 				"annotations")), 1);
 	pts = json_object_get(root, "points");
@@ -423,7 +431,7 @@ static void test_without_info(void **state)
 	assert_int_equal(store_session_new(fx->st, &s, &err), 0);
 	fx->id = s.id;
 	turn(fx, STORE_PERSONA, NULL, "Ja?", 0, NULL, NULL, STARTED + 5000);
-	moment(fx, 1, "locatie", 0, NULL);
+	moment(fx, 1, "locatie", 0, NULL, NULL);
 	h = export(fx, EXPORT_HTML, NULL);
 	has(h, "<dd>kees</dd>");
 	has(h, "<dt>Einde</dt><dd>niet afgerond</dd>");

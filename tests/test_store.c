@@ -199,7 +199,7 @@ static void test_new_file_mode(void **state)
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE name = 'annotations'"), 1);
@@ -222,6 +222,37 @@ static void test_loose_mode_tightened(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0600);
 }
 
+/* A file of schema 3 (moments without a quote) keeps its moments and
+ * gains the quote column. */
+static void test_rubric_quote_migrated(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_rubric r = { 0 }, *rv;
+	struct err err = { "" };
+	size_t n;
+
+	r.session_id = new_session(st, "s", 0);
+	r.turn_seq = 1;
+	r.point = "vertrouwen";
+	r.shown = 1;
+	assert_int_equal(store_rubric_add(st, &r, &err), 0);
+	store_free(st);
+	raw_exec(fx->path, "ALTER TABLE rubric_events DROP COLUMN quote;"
+		 "PRAGMA user_version = 3");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM"
+				 " pragma_table_info('rubric_events')"
+				 " WHERE name = 'quote'"), 0);
+	st = open_ok(fx->path);
+	assert_int_equal(store_rubric_get(st, r.session_id, &rv, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rv[0].point, "vertrouwen");
+	assert_null(rv[0].quote);
+	store_rubric_free(rv, n);
+	store_free(st);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
+}
+
 static void test_empty_file_migrated(void **state)
 {
 	struct fx *fx = *state;
@@ -231,7 +262,7 @@ static void test_empty_file_migrated(void **state)
 	st = open_ok(fx->path);
 	assert_int_equal(new_session(st, "s", 5), 1);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	raw_str_equal(fx->path, "PRAGMA integrity_check", "ok");
 }
@@ -551,12 +582,14 @@ static void test_rubric_and_annotations(void **state)
 	r.point = "begrip-taal";
 	r.shown = 0;
 	r.reason = "afkorting zonder uitleg";
+	r.quote = "Er is een OTS aangevraagd.";
 	assert_int_equal(store_rubric_add(st, &r, &err), 0);
 	assert_true(r.id > 0);
 	r.turn_seq = 2;
 	r.point = "vertrouwen";
 	r.shown = 7;  /* any true value is stored as 1 */
 	r.reason = NULL;
+	r.quote = NULL;
 	assert_int_equal(store_rubric_add(st, &r, &err), 0);
 	r.session_id = other;
 	assert_int_equal(store_rubric_add(st, &r, &err), 0);
@@ -569,6 +602,8 @@ static void test_rubric_and_annotations(void **state)
 	assert_string_equal(rv[0].point, "vertrouwen");
 	assert_int_equal(rv[0].shown, 1);
 	assert_null(rv[0].reason);
+	assert_null(rv[0].quote);
+	assert_string_equal(rv[1].quote, "Er is een OTS aangevraagd.");
 	assert_int_equal(rv[1].turn_seq, 4);
 	assert_string_equal(rv[1].point, "begrip-taal");
 	assert_int_equal(rv[1].shown, 0);
@@ -1061,6 +1096,7 @@ int main(void)
 		T(test_new_file_mode),
 		T(test_loose_mode_tightened),
 		T(test_empty_file_migrated),
+		T(test_rubric_quote_migrated),
 		T(test_session_round_trip),
 		T(test_sessions_list),
 		T(test_turns_seq),
