@@ -103,6 +103,11 @@ struct variant {
 	char *elab;                         /* toelichting: said when the
 					     * trainee asks what this line
 					     * means, or NULL */
+	/* Line ids (built at load): the same text has the same id
+	 * anywhere in the script, so the engine can tell a line was
+	 * already said in this rehearsal. */
+	uint32_t line[SCRIPT_MAX_MSGS];     /* per message */
+	uint32_t elab_line;                 /* of elab, if any */
 	struct loc loc;
 };
 
@@ -115,8 +120,12 @@ enum action_kind {
 	ACT_INTERRUPT,  /* skip phase transitions this turn (rules only) */
 	ACT_ACK,        /* erkenning: one of variants, said only when this
 			 * 'als' counts beside a more important one */
-	ACT_REPEAT      /* herhaald (standaard only): one of variants, said
+	ACT_REPEAT,     /* herhaald (standaard only): one of variants, said
 			 * before the answer to a question just asked */
+	ACT_FILLER,     /* uitwijk (standaard only): said instead when
+			 * every line of a 'zeg' was said already */
+	ACT_VAGUE       /* verduidelijk (standaard only): said when asked
+			 * what a line without toelichting means */
 };
 
 struct action {
@@ -242,6 +251,7 @@ struct script {
 	struct node *standaard;  /* or NULL */
 	size_t nvariants;        /* total, for least-recently-used state */
 	const struct variant **variant_tab;  /* by variant index */
+	size_t nlines;           /* distinct line texts (variant.line) */
 
 	/* interned pattern words: id 0 is "no word" */
 	char **words;            size_t nwords;
