@@ -24,7 +24,8 @@ struct engine {
 	uint8_t *fired;        /* per rule: fired before (eenmalig) */
 	uint32_t *asked;       /* per intent: beurt the persona last
 				* answered it as a question, 0 never
-				* (see notice_repeat) */
+				* (see notice_repeat); then per intent
+				* the content key of that question */
 	uint32_t last_line;    /* variant index + 1 of the persona's last
 				* line, 0 none (for its toelichting) */
 	uint8_t *said;         /* bit per line id: said in this rehearsal */
@@ -115,7 +116,7 @@ static void layout(struct engine *e)
 	e->last_used = (uint32_t *)p;
 	p += s->nvariants * sizeof(uint32_t);
 	e->asked = (uint32_t *)p;
-	p += s->nintents * sizeof(uint32_t);
+	p += 2 * s->nintents * sizeof(uint32_t);
 	e->fired = (uint8_t *)p;
 	p += s->nrules;
 	e->said = (uint8_t *)p;
@@ -125,7 +126,7 @@ struct engine *engine_new(const struct script *s, uint64_t seed)
 {
 	size_t sz = sizeof(struct engine) + s->nvars * sizeof(int) +
 		    s->nvariants * sizeof(uint32_t) +
-		    s->nintents * sizeof(uint32_t) + s->nrules +
+		    2 * s->nintents * sizeof(uint32_t) + s->nrules +
 		    (s->nlines + 7) / 8;
 	struct engine *e = xcalloc(1, sz);
 
@@ -713,10 +714,33 @@ static long answers_question(const struct turn *t, long trigger)
 	return trigger;
 }
 
+/* What question q asked about: the stems of the content words (not
+ * function words) of what its pattern matched, hashed; never 0. */
+static uint32_t question_key(const struct match *m, long q)
+{
+	const struct norm *n = &m->norm;
+	uint32_t h = 2166136261u;
+	uint32_t a = m->span[q].start, b = a + m->span[q].len;
+
+	for (size_t i = 0; i < n->ntok; i++) {
+		const struct norm_token *tk = &n->tok[i];
+
+		if (tk->src_start < a || tk->src_start >= b || tk->function)
+			continue;
+		for (uint32_t k = 0; k < tk->stem_len; k++) {
+			h ^= (unsigned char)tk->stem[k];
+			h *= 16777619u;
+		}
+		h ^= ' ';
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}
+
 /* A repeated question (docs/scenariotaal.md, 'herhaald'): the 'als'
  * that answers this turn answers question q (answers_question), and
  * the persona answered q as a question in one of the REPEAT_WINDOW
- * turns before. Then one 'herhaald' line of 'standaard' comes before
+ * turns before, matched by the same content words (question_key). Then one 'herhaald' line of 'standaard' comes before
  * the answer. Called before the answer runs; answered is 0 when the
  * answer is not given this turn (a toelichting instead), so q is not
  * remembered as answered. */
@@ -724,14 +748,20 @@ static void notice_repeat(struct turn *t, long q, int answered)
 {
 	struct engine *e = t->e;
 	const struct variant *v;
+	uint32_t *key;
+	uint32_t k;
 	int again;
 
 	if (q < 0)
 		return;
-	again = e->asked[q] && e->beurt - e->asked[q] <= REPEAT_WINDOW;
+	key = &e->asked[e->s->nintents + (size_t)q];
+	k = question_key(t->m, q);
+	again = e->asked[q] && e->beurt - e->asked[q] <= REPEAT_WINDOW &&
+		*key == k;
 	if (!answered)
 		return;
 	e->asked[q] = e->beurt;
+	*key = k;
 	if (!again || t->npend >= MAX_PENDING)
 		return;
 	v = choose(t, standaard_action(e->s, ACT_REPEAT));
@@ -855,8 +885,9 @@ uint64_t engine_state_hash(const struct engine *e)
 }
 
 /* Format: "v3 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
- * vars… | last_used… | fired… | last_line asked… | said…" — all
- * decimal; said lists the line ids said so far. A v1 state (without the
+ * vars… | last_used… | fired… | last_line asked… | said… | keys…" — all
+ * decimal; said lists the line ids said so far, keys the question key
+ * per intent. A v1 state (without the
  * last two parts) still restores, with nothing asked and no last line; a
  * v1 or v2 state takes the lines said from last_used (a toelichting
  * given before is then not known). */
@@ -893,6 +924,11 @@ void engine_save(const struct engine *e, struct sbuf *out)
 			continue;
 		sbuf_addc(out, ' ');
 		sbuf_addu(out, i);
+	}
+	sbuf_adds(out, " |");
+	for (size_t i = 0; i < s->nintents; i++) {
+		sbuf_addc(out, ' ');
+		sbuf_addu(out, e->asked[s->nintents + i]);
 	}
 }
 
@@ -986,7 +1022,7 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 		tmp->fired[i] = (uint8_t)x;
 	}
 	tmp->last_line = 0;
-	memset(tmp->asked, 0, s->nintents * sizeof(uint32_t));
+	memset(tmp->asked, 0, 2 * s->nintents * sizeof(uint32_t));
 	if (v2) {
 		unsigned long long x;
 
@@ -1011,6 +1047,13 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 				goto bad;
 			line_mark(tmp, (uint32_t)x);
 		}
+		if (expect_bar(&p) < 0)
+			goto bad;
+		for (size_t i = 0; i < s->nintents; i++) {
+			if (next_num(&p, &x) < 0 || x > UINT32_MAX)
+				goto bad;
+			tmp->asked[s->nintents + i] = (uint32_t)x;
+		}
 	} else {
 		for (size_t i = 0; i < s->nvariants; i++)
 			if (tmp->last_used[i] && s->variant_tab[i])
@@ -1026,7 +1069,7 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	memcpy(e->vars, tmp->vars, s->nvars * sizeof(int));
 	memcpy(e->last_used, tmp->last_used, s->nvariants * sizeof(uint32_t));
 	memcpy(e->fired, tmp->fired, s->nrules);
-	memcpy(e->asked, tmp->asked, s->nintents * sizeof(uint32_t));
+	memcpy(e->asked, tmp->asked, 2 * s->nintents * sizeof(uint32_t));
 	memcpy(e->said, tmp->said, (s->nlines + 7) / 8);
 	e->last_line = tmp->last_line;
 	e->node = tmp->node;

@@ -459,6 +459,7 @@ static const char context_text[] =
 	"  patroon: hoe gaat het\n"
 	"bedoeling koffie\n"
 	"  patroon: koffie\n"
+	"  patroon: thee\n"
 	"bedoeling jargon\n"
 	"  patroon: ots\n"
 	"  ontkenning: nee\n"
@@ -613,6 +614,7 @@ static void test_context(void **state)
 	/* a v2 state (before lines said were remembered) takes them
 	 * from the variants used; a v1 state still restores */
 	*strrchr(sb.buf, '|') = '\0';
+	*strrchr(sb.buf, '|') = '\0';
 	sb.buf[1] = '2';
 	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
 	turn(b, &m, &o, "Hoe gaat het?");
@@ -629,8 +631,8 @@ static void test_context(void **state)
 }
 
 /* 'herhaald' fires only when the answering 'als' answers a question
- * (act vraag, by a pattern) that the persona answered as a question in
- * one of the two turns before. */
+ * (act vraag, by a pattern, the same content words matched) that the
+ * persona answered as a question in one of the two turns before. */
 static void test_repeat_table(void **state)
 {
 	static const struct {
@@ -657,6 +659,8 @@ static void test_repeat_table(void **state)
 		/* another move answers this turn */
 		{ { "Hoe gaat het?", "Tot ziens." }, 0 },
 		{ { "Hoe gaat het?" }, 0 },
+		/* the same intent about something else */
+		{ { "Wilt u koffie?", "Of wilt u thee?" }, 0 },
 	};
 	struct script *s = load_context();
 	struct engine_out o;
