@@ -60,6 +60,8 @@ struct turn {
 	int interrupt;
 	enum run_mode mode;
 	int acked;                 /* an erkenning was said this turn */
+	const struct action *choosing;  /* whose variants choose() tests,
+					 * for 'eerder' */
 };
 
 void engine_out_init(struct engine_out *o)
@@ -186,6 +188,17 @@ size_t engine_size(const struct engine *e)
 	return e->size;
 }
 
+/* 'eerder': lines of the 'zeg' being chosen that were said before. */
+static int said_before(const struct turn *t)
+{
+	const struct action *a = t->choosing;
+	int n = 0;
+
+	for (size_t i = 0; a && i < a->nvariants; i++)
+		n += t->e->last_used[a->variants[i].index] != 0;
+	return n;
+}
+
 static int var_value(const struct engine *e, uint32_t i)
 {
 	if (i < e->s->nvars)
@@ -218,7 +231,10 @@ static int eval(const struct turn *t, const struct expr *x, long *trigger)
 			*trigger = (long)x->index;
 		return 1;
 	case EXPR_CMP:
-		v = var_value(t->e, x->index);
+		if (x->index == t->e->s->nvars + BUILTIN_EERDER)
+			v = said_before(t);
+		else
+			v = var_value(t->e, x->index);
 		switch (x->op) {
 		case CMP_EQ:
 			return v == x->value;
@@ -277,8 +293,12 @@ static const struct variant *choose(struct turn *t, const struct action *a)
 		const struct variant *v = &a->variants[i];
 		long ignore = -1;
 		uint32_t lu;
+		int ok;
 
-		if (v->cond && !eval(t, v->cond, &ignore))
+		t->choosing = a;
+		ok = !v->cond || eval(t, v->cond, &ignore);
+		t->choosing = NULL;
+		if (!ok)
 			continue;
 		if (!fresh(e, v))
 			continue;
@@ -547,6 +567,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->interrupt = 0;
 	t->mode = RUN_FULL;
 	t->acked = 0;
+	t->choosing = NULL;
 	out_reset(out, e);
 }
 

@@ -1539,7 +1539,8 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 		free(name);
 		return;
 	}
-	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0) {
+	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0 ||
+	    strcmp(name, "eerder") == 0) {
 		diag_add(ps->d, &l, "'%s' is ingebouwd en kan geen variabele "
 			 "zijn", name);
 		free(name);
@@ -2179,6 +2180,8 @@ int script_find_var(const struct script *s, const char *name)
 		return (int)(s->nvars + BUILTIN_BEURT);
 	if (strcmp(name, "gemist") == 0)
 		return (int)(s->nvars + BUILTIN_GEMIST);
+	if (strcmp(name, "eerder") == 0)
+		return (int)(s->nvars + BUILTIN_EERDER);
 	return -1;
 }
 

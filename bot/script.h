@@ -79,7 +79,9 @@ enum expr_kind { EXPR_AND, EXPR_OR, EXPR_NOT, EXPR_INTENT, EXPR_CMP };
 enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
 
 /* Builtin variables come after the script's own: index nvars + BUILTIN_*. */
-enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_COUNT };
+/* eerder: in a variant's condition, how many lines of that 'zeg' were
+ * said before in this rehearsal (0 elsewhere). */
+enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_EERDER, BUILTIN_COUNT };
 
 struct expr {
 	enum expr_kind kind;

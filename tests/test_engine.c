@@ -478,7 +478,8 @@ static const char context_text[] =
 	"    toelichting: De afkortingen uit de brief, die heb ik gegoogeld.\n"
 	"  als doei\n"
 	"    zeg\n"
-	"    - Dag.\n"
+	"    - [eerder = 0] Dag.\n"
+	"    - [eerder >= 1] Dat zei je al.\n"
 	"  als vraagt\n"
 	"    vertrouwen +1\n"
 	"    zeg\n"
@@ -728,6 +729,33 @@ static void test_clarify_without_elab(void **state)
 	script_free(s);
 }
 
+/* A memory line only when it was said: 'eerder' counts the lines this
+ * 'zeg' said before, whatever the seed. */
+static void test_eerder(void **state)
+{
+	struct script *s = load_context();
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct engine *e = engine_new(s, seed);
+
+		engine_start(e, &o);
+		turn(e, &m, &o, "Tot ziens.");
+		assert_string_equal(o.msgs[0].buf, "Dag.");
+		turn(e, &m, &o, "Hoe gaat het?");
+		turn(e, &m, &o, "Tot ziens dan.");
+		assert_string_equal(o.msgs[0].buf, "Dat zei je al.");
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&o);
+	script_free(s);
+}
+
 static void test_context_syntax(void **state)
 {
 	static const struct {
@@ -745,6 +773,10 @@ static void test_context_syntax(void **state)
 		  "c.oef:5:5: 'verduidelijk' hoort direct onder 'standaard'" },
 		{ "standaard\n  uitwijk\n",
 		  "'uitwijk' zonder zinnen eronder" },
+		{ "var eerder = 0 (0..3)\n",
+		  "c.oef:3:1: 'eerder' is ingebouwd" },
+		{ "fase f\n  als vraagt\n    eerder +1\n",
+		  "'eerder' is ingebouwd en alleen te lezen" },
 		{ "fase f\n  zeg\n  - Ja.\n    toelichting: A.\n"
 		  "    toelichting: B.\n",
 		  "c.oef:7:5: deze zin heeft al een toelichting" },
@@ -804,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_context_syntax),
 		cmocka_unit_test(test_repeat_table),
+		cmocka_unit_test(test_eerder),
 		cmocka_unit_test(test_clarify_without_elab),
 	};
 
