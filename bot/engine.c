@@ -761,10 +761,11 @@ static uint32_t question_key(const struct match *m, long q)
 /* A repeated question (docs/scenariotaal.md, 'herhaald'): the 'als'
  * that answers this turn answers question q (answers_question), and
  * the persona answered q as a question in one of the REPEAT_WINDOW
- * turns before, matched by the same content words (question_key). Then one 'herhaald' line of 'standaard' comes before
- * the answer. Called before the answer runs; answered is 0 when the
- * answer is not given this turn (a toelichting instead), so q is not
- * remembered as answered. */
+ * turns before, matched by the same content words (question_key).
+ * Then one 'herhaald' line of 'standaard' comes before the answer.
+ * Called before the answer runs; answered is 0 when the answer is not
+ * given this turn (a toelichting instead), so q is not remembered as
+ * answered. */
 static void notice_repeat(struct turn *t, long q, int answered)
 {
 	struct engine *e = t->e;
@@ -906,8 +907,8 @@ uint64_t engine_state_hash(const struct engine *e)
 }
 
 /* Format: "v3 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
- * vars… | last_used… | fired… | last_line asked… | said… | keys…" — all
- * decimal; said lists the line ids said so far, keys the question key
+ * vars… | last_used… | fired… | last_line asked… | said… | keys…"
+ * — all decimal; said lists the line ids said so far, keys the question key
  * per intent. A v1 state (without the
  * last two parts) still restores, with nothing asked and no last line; a
  * v1 or v2 state takes the lines said from last_used (a toelichting
