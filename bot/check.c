@@ -453,7 +453,8 @@ static size_t scan_actions(const struct script *s, const struct action_list *al,
 		if (a->kind == ACT_POINT)
 			r->points_used[a->index] = 1;
 		if (a->kind != ACT_SAY && a->kind != ACT_ACK &&
-		    a->kind != ACT_REPEAT)
+		    a->kind != ACT_REPEAT && a->kind != ACT_FILLER &&
+		    a->kind != ACT_VAGUE)
 			continue;
 		for (size_t j = 0; j < a->nvariants; j++) {
 			const struct variant *v = &a->variants[j];

@@ -22,10 +22,13 @@ struct engine {
 	int *vars;             /* nvars */
 	uint32_t *last_used;   /* per variant: counter when last said */
 	uint8_t *fired;        /* per rule: fired before (eenmalig) */
-	uint32_t *asked;       /* per intent: beurt it was last asked as a
-				* question, 0 never */
+	uint32_t *asked;       /* per intent: beurt the persona last
+				* answered it as a question, 0 never
+				* (see notice_repeat); then per intent
+				* the content key of that question */
 	uint32_t last_line;    /* variant index + 1 of the persona's last
 				* line, 0 none (for its toelichting) */
+	uint8_t *said;         /* bit per line id: said in this rehearsal */
 	size_t size;
 };
 
@@ -60,6 +63,8 @@ struct turn {
 	long clause;               /* clause of the transition that answers,
 				    * for moments of actions without an
 				    * intent of their own; -1 none */
+	const struct action *choosing;  /* whose variants choose() tests,
+					 * for 'eerder' */
 };
 
 void engine_out_init(struct engine_out *o)
@@ -118,15 +123,18 @@ static void layout(struct engine *e)
 	e->last_used = (uint32_t *)p;
 	p += s->nvariants * sizeof(uint32_t);
 	e->asked = (uint32_t *)p;
-	p += s->nintents * sizeof(uint32_t);
+	p += 2 * s->nintents * sizeof(uint32_t);
 	e->fired = (uint8_t *)p;
+	p += s->nrules;
+	e->said = (uint8_t *)p;
 }
 
 struct engine *engine_new(const struct script *s, uint64_t seed)
 {
 	size_t sz = sizeof(struct engine) + s->nvars * sizeof(int) +
 		    s->nvariants * sizeof(uint32_t) +
-		    s->nintents * sizeof(uint32_t) + s->nrules;
+		    2 * s->nintents * sizeof(uint32_t) + s->nrules +
+		    (s->nlines + 7) / 8;
 	struct engine *e = xcalloc(1, sz);
 
 	e->s = s;
@@ -185,6 +193,17 @@ size_t engine_size(const struct engine *e)
 	return e->size;
 }
 
+/* 'eerder': lines of the 'zeg' being chosen that were said before. */
+static int said_before(const struct turn *t)
+{
+	const struct action *a = t->choosing;
+	int n = 0;
+
+	for (size_t i = 0; a && i < a->nvariants; i++)
+		n += t->e->last_used[a->variants[i].index] != 0;
+	return n;
+}
+
 static int var_value(const struct engine *e, uint32_t i)
 {
 	if (i < e->s->nvars)
@@ -217,7 +236,10 @@ static int eval(const struct turn *t, const struct expr *x, long *trigger)
 			*trigger = (long)x->index;
 		return 1;
 	case EXPR_CMP:
-		v = var_value(t->e, x->index);
+		if (x->index == t->e->s->nvars + BUILTIN_EERDER)
+			v = said_before(t);
+		else
+			v = var_value(t->e, x->index);
 		switch (x->op) {
 		case CMP_EQ:
 			return v == x->value;
@@ -236,19 +258,54 @@ static int eval(const struct turn *t, const struct expr *x, long *trigger)
 	return 0;
 }
 
-static const struct variant *pick(struct turn *t, const struct action *a)
+static int line_said(const struct engine *e, uint32_t line)
+{
+	return (e->said[line >> 3] >> (line & 7)) & 1;
+}
+
+static void line_mark(struct engine *e, uint32_t line)
+{
+	e->said[line >> 3] |= (uint8_t)(1u << (line & 7));
+}
+
+/* Not one of v's lines was said in this rehearsal. */
+static int fresh(const struct engine *e, const struct variant *v)
+{
+	for (size_t j = 0; j < v->nmsgs; j++)
+		if (line_said(e, v->line[j]))
+			return 0;
+	return 1;
+}
+
+/* v is said now: least recently used, and never again. */
+static void mark_said(struct engine *e, const struct variant *v)
+{
+	e->last_used[v->index] = ++e->counter;
+	for (size_t j = 0; j < v->nmsgs; j++)
+		line_mark(e, v->line[j]);
+}
+
+/* A variant of a whose condition holds and whose lines were not said
+ * yet (the least recently used of them; the seed breaks ties). */
+static const struct variant *choose(struct turn *t, const struct action *a)
 {
 	struct engine *e = t->e;
 	const struct variant *best[64];
 	size_t nbest = 0;
 	uint32_t oldest = UINT32_MAX;
 
-	for (size_t i = 0; i < a->nvariants; i++) {
+	for (size_t i = 0; a && i < a->nvariants; i++) {
 		const struct variant *v = &a->variants[i];
 		long ignore = -1;
 		uint32_t lu;
+		int ok;
 
-		if (v->cond && !eval(t, v->cond, &ignore))
+		t->choosing = a;
+		ok = !v->cond || eval(t, v->cond, &ignore);
+		t->choosing = NULL;
+		if (!ok)
+			continue;
+		if (!fresh(e, v))
 			continue;
 		lu = e->last_used[v->index];
 		if (lu < oldest) {
@@ -263,6 +320,29 @@ static const struct variant *pick(struct turn *t, const struct action *a)
 	if (nbest == 1)
 		return best[0];
 	return best[rng_next(&e->rng) % nbest];
+}
+
+/* The first action of kind directly under 'standaard', or NULL. */
+static const struct action *standaard_action(const struct script *s,
+					      enum action_kind kind)
+{
+	if (!s->standaard)
+		return NULL;
+	for (size_t i = 0; i < s->standaard->enter.n; i++)
+		if (s->standaard->enter.v[i].kind == kind)
+			return &s->standaard->enter.v[i];
+	return NULL;
+}
+
+/* What a 'zeg' says: a fresh variant; when all were said, a fresh line
+ * of 'uitwijk'; when those are gone too, nothing. */
+static const struct variant *pick(struct turn *t, const struct action *a)
+{
+	const struct variant *v = choose(t, a);
+
+	if (!v && a->kind == ACT_SAY)
+		v = choose(t, standaard_action(t->e->s, ACT_FILLER));
+	return v;
 }
 
 /* The clause an intent was found in, or -1. */
@@ -409,7 +489,7 @@ static void run_actions(struct turn *t, const struct action_list *al,
 			v = pick(t, a);
 			if (!v)
 				break;
-			e->last_used[v->index] = ++e->counter;
+			mark_said(e, v);
 			e->last_line = v->index + 1;
 			for (size_t j = 0; j < v->nmsgs &&
 			     t->npend < MAX_PENDING; j++) {
@@ -433,7 +513,9 @@ static void run_actions(struct turn *t, const struct action_list *al,
 			t->interrupt = 1;
 			break;
 		case ACT_REPEAT:
-			break;   /* said by notice_repeat */
+		case ACT_FILLER:
+		case ACT_VAGUE:
+			break;   /* said by notice_repeat, pick, clarify */
 		}
 	}
 }
@@ -589,6 +671,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->mode = RUN_FULL;
 	t->acked = 0;
 	t->clause = -1;
+	t->choosing = NULL;
 	out_reset(out, e);
 }
 
@@ -739,48 +822,96 @@ static int asks_clarification(const struct match *m,
 	return 0;
 }
 
-/* A question the trainee asked in the last REPEAT_WINDOW turns, asked
- * again (the same intent, found by a pattern, in a question clause):
- * one 'herhaald' line of 'standaard' before the answer, unless quiet. */
-static void notice_repeat(struct turn *t, int quiet)
+/* The question the answering 'als' answers: its triggering intent,
+ * found by a pattern (not the model, not a builtin) in a clause that is
+ * a question (act vraag). -1 when the answer is not to a question. */
+static long answers_question(const struct turn *t, long trigger)
+{
+	const struct script *s = t->e->s;
+	const struct match *m = t->m;
+
+	if (trigger < 0 || (size_t)trigger >= s->nintents || !m ||
+	    !m->hit[trigger] || m->hit_how[trigger] != MATCH_BY_PATTERN ||
+	    s->intents[trigger].builtin || m->hit_clause[trigger] >= m->nclause)
+		return -1;
+	if (m->clause[m->hit_clause[trigger]].act != MATCH_VRAAG)
+		return -1;
+	return trigger;
+}
+
+/* What question q asked about: the stems of the content words (not
+ * function words) of what its pattern matched, hashed; never 0. */
+static uint32_t question_key(const struct match *m, long q)
+{
+	const struct norm *n = &m->norm;
+	uint32_t h = 2166136261u;
+	uint32_t a = m->span[q].start, b = a + m->span[q].len;
+
+	for (size_t i = 0; i < n->ntok; i++) {
+		const struct norm_token *tk = &n->tok[i];
+
+		if (tk->src_start < a || tk->src_start >= b || tk->function)
+			continue;
+		for (uint32_t k = 0; k < tk->stem_len; k++) {
+			h ^= (unsigned char)tk->stem[k];
+			h *= 16777619u;
+		}
+		h ^= ' ';
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}
+
+/* A repeated question (docs/scenariotaal.md, 'herhaald'): the 'als'
+ * that answers this turn answers question q (answers_question), and
+ * the persona answered q as a question in one of the REPEAT_WINDOW
+ * turns before, matched by the same content words (question_key).
+ * Then one 'herhaald' line of 'standaard' comes before the answer.
+ * Called before the answer runs; answered is 0 when the answer is not
+ * given this turn (a toelichting instead), so q is not remembered as
+ * answered. */
+static void notice_repeat(struct turn *t, long q, int answered)
 {
 	struct engine *e = t->e;
-	const struct script *s = e->s;
-	const struct match *m = t->m;
-	int again = 0;
+	const struct variant *v;
+	uint32_t *key;
+	uint32_t k;
+	int again;
 
-	for (size_t i = 0; i < s->nintents; i++) {
-		const struct match_clause *cl;
-
-		if (!m->hit[i] || m->hit_how[i] != MATCH_BY_PATTERN ||
-		    s->intents[i].builtin || m->hit_clause[i] >= m->nclause)
-			continue;
-		cl = &m->clause[m->hit_clause[i]];
-		if (cl->act != MATCH_VRAAG)
-			continue;
-		if (e->asked[i] && e->beurt - e->asked[i] <= REPEAT_WINDOW)
-			again = 1;
-		e->asked[i] = e->beurt;
-	}
-	if (!again || quiet || !s->standaard || t->interrupt)
+	if (q < 0)
 		return;
-	for (size_t i = 0; i < s->standaard->enter.n; i++) {
-		const struct action *a = &s->standaard->enter.v[i];
-		const struct variant *v;
-
-		if (a->kind != ACT_REPEAT)
-			continue;
-		v = pick(t, a);
-		if (!v || t->npend >= MAX_PENDING)
-			return;
-		e->last_used[v->index] = ++e->counter;
-		t->pend[t->npend].text = v->msgs[0];
-		t->pend[t->npend].span.start = 0;
-		t->pend[t->npend].span.len = 0;
-		t->pend[t->npend].node = -1;
-		t->npend++;
+	key = &e->asked[e->s->nintents + (size_t)q];
+	k = question_key(t->m, q);
+	again = e->asked[q] && e->beurt - e->asked[q] <= REPEAT_WINDOW &&
+		*key == k;
+	if (!answered)
 		return;
-	}
+	e->asked[q] = e->beurt;
+	*key = k;
+	if (!again || t->npend >= MAX_PENDING)
+		return;
+	v = choose(t, standaard_action(e->s, ACT_REPEAT));
+	if (!v)
+		return;
+	mark_said(e, v);
+	t->pend[t->npend].text = v->msgs[0];
+	t->pend[t->npend].span.start = 0;
+	t->pend[t->npend].span.len = 0;
+	t->pend[t->npend].node = -1;
+	t->npend++;
+}
+
+/* Say one line instead of an answer (a toelichting or a 'verduidelijk'
+ * line): counts as understood, moves nothing. */
+static void say_instead(struct turn *t, const char *text)
+{
+	struct pending *p = &t->pend[t->npend++];
+
+	p->text = text;
+	p->span.start = 0;
+	p->span.len = 0;
+	p->node = -1;
+	t->e->gemist = 0;
 }
 
 int engine_turn_matched(struct engine *e, const struct match *m,
@@ -788,11 +919,11 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 {
 	const struct script *s = e->s;
 	const struct transition *tr = NULL;
-	const struct variant *last;
+	const struct variant *last, *vague = NULL;
 	struct turn t;
 	long trigger = -1;
 	size_t spoke;
-	int explain;
+	int explain, clarify;
 
 	if (e->ended) {
 		out_reset(out, e);
@@ -804,31 +935,35 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	       s->variant_tab[e->last_line - 1] : NULL;
 	rules(&t, TRIG_ALS);
 	spoke = t.npend;
-	explain = !spoke && !t.interrupt && last && last->elab &&
+	clarify = !spoke && !t.interrupt && last &&
 		  asks_clarification(m, last);
+	explain = clarify && last->elab && !line_said(e, last->elab_line);
 	if (!t.interrupt) {
-		notice_repeat(&t, explain);
 		tr = first_true(&t, &s->nodes[e->node], TRIG_ALS, &trigger);
 		if (!tr)
 			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);
 	}
+	/* asked what a line without (a fresh) toelichting means, and
+	 * nothing else to answer: 'verduidelijk', not a non sequitur */
+	if (clarify && !explain && !tr)
+		vague = choose(&t, standaard_action(s, ACT_VAGUE));
+	if (tr && !t.interrupt)
+		notice_repeat(&t, answers_question(&t, trigger), !explain);
 	if (explain) {
 		/* the persona explains what it just said; what the
 		 * message also did still counts, but moves nothing */
-		struct pending *p = &t.pend[t.npend++];
-
-		p->text = last->elab;
-		p->span.start = 0;
-		p->span.len = 0;
-		p->node = -1;
-		e->gemist = 0;
-		e->last_line = 0;
+		say_instead(&t, last->elab);
+		line_mark(e, last->elab_line);
 		if (tr) {
 			t.clause = trigger_clause(&t, trigger);
 			t.mode = RUN_SILENT;
 			run_actions(&t, &tr->acts, trigger, -1);
 		}
 		beside(&t, tr, trigger);
+	} else if (vague) {
+		say_instead(&t, vague->msgs[0]);
+		mark_said(e, vague);
+		e->last_line = vague->index + 1;
 	} else if (tr) {
 		e->gemist = 0;
 		out->trans = tr;
@@ -877,15 +1012,18 @@ uint64_t engine_state_hash(const struct engine *e)
 	return h;
 }
 
-/* Format: "v2 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
- * vars… | last_used… | fired… | last_line asked…" — all decimal. A v1
- * state (without the last part) still restores, with nothing asked and
- * no last line. */
+/* Format: "v3 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
+ * vars… | last_used… | fired… | last_line asked… | said… | keys…"
+ * — all decimal; said lists the line ids said so far, keys the question key
+ * per intent. A v1 state (without the
+ * last two parts) still restores, with nothing asked and no last line; a
+ * v1 or v2 state takes the lines said from last_used (a toelichting
+ * given before is then not known). */
 void engine_save(const struct engine *e, struct sbuf *out)
 {
 	const struct script *s = e->s;
 
-	sbuf_addf(out, "v2 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
+	sbuf_addf(out, "v3 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
 		  s->digest, e->node, e->beurt, e->gemist, e->counter,
 		  e->ended, e->rng);
 	for (size_t i = 0; i < s->nvars; i++) {
@@ -907,6 +1045,18 @@ void engine_save(const struct engine *e, struct sbuf *out)
 	for (size_t i = 0; i < s->nintents; i++) {
 		sbuf_addc(out, ' ');
 		sbuf_addu(out, e->asked[i]);
+	}
+	sbuf_adds(out, " |");
+	for (size_t i = 0; i < s->nlines; i++) {
+		if (!line_said(e, (uint32_t)i))
+			continue;
+		sbuf_addc(out, ' ');
+		sbuf_addu(out, i);
+	}
+	sbuf_adds(out, " |");
+	for (size_t i = 0; i < s->nintents; i++) {
+		sbuf_addc(out, ' ');
+		sbuf_addu(out, e->asked[s->nintents + i]);
 	}
 }
 
@@ -945,11 +1095,13 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	unsigned long long v[7];
 	char *end;
 	uint64_t digest;
-	int rc = -1, v2;
+	int rc = -1, v2, v3;
 
-	if (strncmp(p, "v1 ", 3) != 0 && strncmp(p, "v2 ", 3) != 0)
+	if (strncmp(p, "v1 ", 3) != 0 && strncmp(p, "v2 ", 3) != 0 &&
+	    strncmp(p, "v3 ", 3) != 0)
 		goto bad;
-	v2 = p[1] == '2';
+	v3 = p[1] == '3';
+	v2 = p[1] == '2' || v3;
 	p += 3;
 	digest = strtoull(p, &end, 16);
 	if (end == p)
@@ -998,7 +1150,7 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 		tmp->fired[i] = (uint8_t)x;
 	}
 	tmp->last_line = 0;
-	memset(tmp->asked, 0, s->nintents * sizeof(uint32_t));
+	memset(tmp->asked, 0, 2 * s->nintents * sizeof(uint32_t));
 	if (v2) {
 		unsigned long long x;
 
@@ -1012,6 +1164,32 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 			tmp->asked[i] = (uint32_t)x;
 		}
 	}
+	memset(tmp->said, 0, (s->nlines + 7) / 8);
+	if (v3) {
+		unsigned long long x;
+
+		if (expect_bar(&p) < 0)
+			goto bad;
+		while (next_num(&p, &x) == 0) {
+			if (x >= s->nlines)
+				goto bad;
+			line_mark(tmp, (uint32_t)x);
+		}
+		if (expect_bar(&p) < 0)
+			goto bad;
+		for (size_t i = 0; i < s->nintents; i++) {
+			if (next_num(&p, &x) < 0 || x > UINT32_MAX)
+				goto bad;
+			tmp->asked[s->nintents + i] = (uint32_t)x;
+		}
+	} else {
+		for (size_t i = 0; i < s->nvariants; i++)
+			if (tmp->last_used[i] && s->variant_tab[i])
+				for (size_t j = 0;
+				     j < s->variant_tab[i]->nmsgs; j++)
+					line_mark(tmp,
+						  s->variant_tab[i]->line[j]);
+	}
 	while (*p == ' ')
 		p++;
 	if (*p)
@@ -1019,7 +1197,8 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	memcpy(e->vars, tmp->vars, s->nvars * sizeof(int));
 	memcpy(e->last_used, tmp->last_used, s->nvariants * sizeof(uint32_t));
 	memcpy(e->fired, tmp->fired, s->nrules);
-	memcpy(e->asked, tmp->asked, s->nintents * sizeof(uint32_t));
+	memcpy(e->asked, tmp->asked, 2 * s->nintents * sizeof(uint32_t));
+	memcpy(e->said, tmp->said, (s->nlines + 7) / 8);
 	e->last_line = tmp->last_line;
 	e->node = tmp->node;
 	e->beurt = tmp->beurt;

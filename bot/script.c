@@ -1366,9 +1366,12 @@ static void action_line(struct parser *ps, struct cursor *c, struct loc l,
 		return;
 	}
 	if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
-	    strcmp(kw, "herhaald") == 0) {
+	    strcmp(kw, "herhaald") == 0 || strcmp(kw, "uitwijk") == 0 ||
+	    strcmp(kw, "verduidelijk") == 0) {
 		enum action_kind k = kw[0] == 'z' ? ACT_SAY :
-				     kw[0] == 'e' ? ACT_ACK : ACT_REPEAT;
+				     kw[0] == 'e' ? ACT_ACK :
+				     kw[0] == 'h' ? ACT_REPEAT :
+				     kw[0] == 'u' ? ACT_FILLER : ACT_VAGUE;
 
 		if (!at_end(c)) {
 			diag_add(ps->d, &l, "na '%s' komen de zinnen op "
@@ -1383,10 +1386,11 @@ static void action_line(struct parser *ps, struct cursor *c, struct loc l,
 				 "in een fase of 'standaard'");
 			return;
 		}
-		if (k == ACT_REPEAT && (ps->block == B_RULE || ps->part >= 0 ||
-					cur_node(ps)->kind != NODE_STANDAARD)) {
-			diag_add(ps->d, &l, "'herhaald' hoort direct onder "
-				 "'standaard'");
+		if ((k == ACT_REPEAT || k == ACT_FILLER || k == ACT_VAGUE) &&
+		    (ps->block == B_RULE || ps->part >= 0 ||
+		     cur_node(ps)->kind != NODE_STANDAARD)) {
+			diag_add(ps->d, &l, "'%s' hoort direct onder "
+				 "'standaard'", kw);
 			return;
 		}
 		a = push_action(ps, k, l);
@@ -1559,7 +1563,8 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 		free(name);
 		return;
 	}
-	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0) {
+	if (strcmp(name, "beurt") == 0 || strcmp(name, "gemist") == 0 ||
+	    strcmp(name, "eerder") == 0) {
 		diag_add(ps->d, &l, "'%s' is ingebouwd en kan geen variabele "
 			 "zijn", name);
 		expr_free(until);
@@ -2112,7 +2117,8 @@ static void parse_line(struct parser *ps, struct cursor *c)
 	} else if (strcmp(kw, "toelichting") == 0) {
 		elab_line(ps, c, l);
 	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
-		   strcmp(kw, "herhaald") == 0 || strcmp(kw, "naar") == 0 ||
+		   strcmp(kw, "herhaald") == 0 || strcmp(kw, "uitwijk") == 0 ||
+		   strcmp(kw, "verduidelijk") == 0 || strcmp(kw, "naar") == 0 ||
 		   strcmp(kw, "punt") == 0 || strcmp(kw, "onderbreek") == 0 ||
 		   strcmp(kw, "eenmalig") == 0) {
 		action_line(ps, c, l, kw);
@@ -2264,6 +2270,8 @@ int script_find_var(const struct script *s, const char *name)
 		return (int)(s->nvars + BUILTIN_BEURT);
 	if (strcmp(name, "gemist") == 0)
 		return (int)(s->nvars + BUILTIN_GEMIST);
+	if (strcmp(name, "eerder") == 0)
+		return (int)(s->nvars + BUILTIN_EERDER);
 	return -1;
 }
 
@@ -2413,11 +2421,15 @@ static void resolve_actions(struct parser *ps, struct action_list *al)
 		case ACT_SAY:
 		case ACT_ACK:
 		case ACT_REPEAT:
+		case ACT_FILLER:
+		case ACT_VAGUE:
 			if (a->nvariants == 0)
 				diag_add(ps->d, &a->loc, "'%s' zonder zinnen "
 					 "eronder (- tekst)", a->kind == ACT_SAY ?
 					 "zeg" : a->kind == ACT_ACK ?
-					 "erkenning" : "herhaald");
+					 "erkenning" : a->kind == ACT_REPEAT ?
+					 "herhaald" : a->kind == ACT_FILLER ?
+					 "uitwijk" : "verduidelijk");
 			for (size_t j = 0; j < a->nvariants; j++)
 				resolve_expr(ps, a->variants[j].cond);
 			break;
@@ -2820,6 +2832,51 @@ static void index_node(struct script *s, const struct node *n)
 		index_list(s, &n->fallbacks[i].acts);
 }
 
+struct line_slot {
+	const char *text;
+	uint32_t id;
+};
+
+static uint32_t line_id(struct line_slot *tab, size_t cap, const char *text,
+			size_t *nlines)
+{
+	size_t i = (size_t)fnv64(14695981039346656037ull, text,
+				 strlen(text)) & (cap - 1);
+
+	while (tab[i].text) {
+		if (strcmp(tab[i].text, text) == 0)
+			return tab[i].id;
+		i = (i + 1) & (cap - 1);
+	}
+	tab[i].text = text;
+	tab[i].id = (uint32_t)(*nlines)++;
+	return tab[i].id;
+}
+
+/* Give every line text one id, the same wherever it is written (after
+ * variant_tab): the engine never says one id twice in a rehearsal. */
+static void number_lines(struct script *s)
+{
+	size_t cap = 16, nlines = 0;
+	struct line_slot *tab;
+
+	while (cap < s->nvariants * (SCRIPT_MAX_MSGS + 1) * 2)
+		cap <<= 1;
+	tab = xcalloc(cap, sizeof(*tab));
+	for (size_t i = 0; i < s->nvariants; i++) {
+		struct variant *v = (struct variant *)s->variant_tab[i];
+
+		if (!v)
+			continue;
+		for (size_t j = 0; j < v->nmsgs; j++)
+			v->line[j] = line_id(tab, cap, v->msgs[j], &nlines);
+		if (v->elab)
+			v->elab_line = line_id(tab, cap, v->elab, &nlines);
+	}
+	s->nlines = nlines;
+	free(tab);
+}
+
 /* variant_tab: every variant by its index (the engine remembers the last
  * line it said by index, for its toelichting). */
 static void index_variants(struct script *s)
@@ -2831,6 +2888,7 @@ static void index_variants(struct script *s)
 		index_node(s, &s->nodes[i]);
 	if (s->standaard)
 		index_node(s, s->standaard);
+	number_lines(s);
 }
 
 /* Train the statistical matcher; a 'leervoorbeelden:' file that cannot

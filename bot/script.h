@@ -81,7 +81,9 @@ enum expr_kind { EXPR_AND, EXPR_OR, EXPR_NOT, EXPR_INTENT, EXPR_CMP };
 enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
 
 /* Builtin variables come after the script's own: index nvars + BUILTIN_*. */
-enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_COUNT };
+/* eerder: in a variant's condition, how many lines of that 'zeg' were
+ * said before in this rehearsal (0 elsewhere). */
+enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_EERDER, BUILTIN_COUNT };
 
 struct expr {
 	enum expr_kind kind;
@@ -105,6 +107,11 @@ struct variant {
 	char *elab;                         /* toelichting: said when the
 					     * trainee asks what this line
 					     * means, or NULL */
+	/* Line ids (built at load): the same text has the same id
+	 * anywhere in the script, so the engine can tell a line was
+	 * already said in this rehearsal. */
+	uint32_t line[SCRIPT_MAX_MSGS];     /* per message */
+	uint32_t elab_line;                 /* of elab, if any */
 	struct loc loc;
 };
 
@@ -117,8 +124,12 @@ enum action_kind {
 	ACT_INTERRUPT,  /* skip phase transitions this turn (rules only) */
 	ACT_ACK,        /* erkenning: one of variants, said only when this
 			 * 'als' counts beside a more important one */
-	ACT_REPEAT      /* herhaald (standaard only): one of variants, said
+	ACT_REPEAT,     /* herhaald (standaard only): one of variants, said
 			 * before the answer to a question just asked */
+	ACT_FILLER,     /* uitwijk (standaard only): said instead when
+			 * every line of a 'zeg' was said already */
+	ACT_VAGUE       /* verduidelijk (standaard only): said when asked
+			 * what a line without toelichting means */
 };
 
 struct action {
@@ -249,6 +260,7 @@ struct script {
 	struct node *standaard;  /* or NULL */
 	size_t nvariants;        /* total, for least-recently-used state */
 	const struct variant **variant_tab;  /* by variant index */
+	size_t nlines;           /* distinct line texts (variant.line) */
 
 	/* interned pattern words: id 0 is "no word" */
 	char **words;            size_t nwords;

@@ -47,6 +47,8 @@ static const char script_text[] =
 	"  onderbreek\n"
 	"  zeg\n"
 	"  - Wat is {woord}?\n"
+	"  - [spanning >= 99] {woord}? Nooit van gehoord.\n"
+	"  - [vertrouwen < 2] {woord}? Wat is dat nou weer?\n"
 	"regel eerste-groet\n"
 	"  als groet\n"
 	"  eenmalig\n"
@@ -82,6 +84,8 @@ static const char script_text[] =
 	"  zodra vertrouwen >= 9\n"
 	"    naar goed\n"
 	"standaard\n"
+	"  uitwijk\n"
+	"  - Tja.\n"
 	"  als bye\n"
 	"    naar neutraal\n"
 	"  zodra spanning >= 10\n"
@@ -189,9 +193,18 @@ static void test_jargon_interrupts(void **state)
 	assert_int_equal(f->out.points[0].shown, 0);
 	assert_string_equal(f->out.points[0].reason, "jargon");
 	assert_int_equal(f->out.missed, 0);
-	/* {woord} quotes what the trainee typed, case and all */
+	/* {woord} quotes what the trainee typed, case and all; a line
+	 * said once is not said again: the next variant whose condition
+	 * holds */
 	say(f, "Er komt een OTS.");
-	assert_string_equal(f->out.msgs[0].buf, "Wat is OTS?");
+	assert_string_equal(f->out.msgs[0].buf, "OTS? Wat is dat nou weer?");
+	/* every variant said: the uitwijk line, once; then nothing */
+	say(f, "Er komt een OTS.");
+	assert_int_equal(f->out.nmsgs, 1);
+	assert_string_equal(f->out.msgs[0].buf, "Tja.");
+	say(f, "Er komt een OTS.");
+	assert_int_equal(f->out.nmsgs, 0);
+	assert_int_equal(f->out.nrules, 1);
 }
 
 static void test_transition_and_entry(void **state)
@@ -223,7 +236,9 @@ static void test_fallbacks_escalate(void **state)
 	say(f, "nog meer blabla");
 	assert_string_equal(f->out.msgs[0].buf, "Wat wilt u nou eigenlijk?");
 	say(f, "en nog eens");
-	assert_string_equal(f->out.msgs[0].buf, "Wat wilt u nou eigenlijk?");
+	/* the second anders again, its line said already: uitwijk */
+	assert_int_equal(f->out.missed, 1);
+	assert_string_equal(f->out.msgs[0].buf, "Tja.");
 	/* a recognised message resets the count */
 	say(f, "hoe gaat het");
 	assert_int_equal(f->out.missed, 0);
@@ -254,8 +269,8 @@ static void test_once_rule_and_lru(void **state)
 	assert_string_not_equal(seen[0], seen[2]);
 	assert_string_not_equal(seen[1], seen[2]);
 	say(f, "hallo");
-	/* the fourth time the least recently used comes back */
-	assert_string_equal(f->out.msgs[0].buf, seen[0]);
+	/* the fourth time no line comes back: the uitwijk line */
+	assert_string_equal(f->out.msgs[0].buf, "Tja.");
 }
 
 static void test_zodra_breakdown(void **state)
@@ -444,14 +459,32 @@ static const char context_text[] =
 	"  patroon: hoe gaat het\n"
 	"bedoeling koffie\n"
 	"  patroon: koffie\n"
+	"  patroon: thee\n"
+	"bedoeling jargon\n"
+	"  patroon: ots\n"
+	"  ontkenning: nee\n"
+	"bedoeling doei\n"
+	"  patroon: tot ziens\n"
+	"regel jargon\n"
+	"  als jargon\n"
+	"  onderbreek\n"
+	"  zeg\n"
+	"  - Wat is {woord}?\n"
+	"  - Wat is dat nou weer?\n"
+	"  - Alweer zo'n woord.\n"
 	"fase begin\n"
 	"  zeg\n"
 	"  - Ik heb alles opgezocht op internet.\n"
 	"    toelichting: De afkortingen uit de brief, die heb ik gegoogeld.\n"
+	"  als doei\n"
+	"    zeg\n"
+	"    - [eerder = 0] Dag.\n"
+	"    - [eerder >= 1] Dat zei je al.\n"
 	"  als vraagt\n"
 	"    vertrouwen +1\n"
 	"    zeg\n"
-	"    - Gaat wel.\n"
+	"    - [vertrouwen < 5] Gaat wel.\n"
+	"    - [vertrouwen >= 5] Het gaat, dank u.\n"
 	"  als koffie\n"
 	"    vertrouwen +1\n"
 	"    koffie = 1\n"
@@ -465,7 +498,9 @@ static const char context_text[] =
 	"    - Hm.\n"
 	"standaard\n"
 	"  herhaald\n"
-	"  - Dat vroeg u net al.\n";
+	"  - Dat vroeg u net al.\n"
+	"  verduidelijk\n"
+	"  - Gewoon, zoals ik het zeg.\n";
 
 static struct script *load_context(void)
 {
@@ -550,10 +585,12 @@ static void test_context(void **state)
 	assert_string_equal(o.msgs[0].buf,
 			    "De afkortingen uit de brief, die heb ik "
 			    "gegoogeld.");
-	/* explained once: now it is just not understood */
+	/* explained once: now the line has no toelichting left, so
+	 * 'verduidelijk' rather than a non sequitur */
 	turn(e, &m, &o, "Hoe bedoelt u?");
-	assert_true(o.missed);
-	assert_string_equal(o.msgs[0].buf, "Hm.");
+	assert_false(o.missed);
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
 	/* not a question about the line: no toelichting */
 	turn(b, &m, &o, "Ik ben Fleur.");
 	assert_true(o.missed);
@@ -564,10 +601,25 @@ static void test_context(void **state)
 	turn(e, &m, &o, "En hoe gaat het nu?");
 	assert_int_equal(o.nmsgs, 2);
 	assert_string_equal(o.msgs[0].buf, "Dat vroeg u net al.");
-	assert_string_equal(o.msgs[1].buf, "Gaat wel.");
-	/* a v1 state (before these were remembered) still restores */
+	assert_string_equal(o.msgs[1].buf, "Het gaat, dank u.");
+	/* the lines said survive save and restore: the restored engine
+	 * does not say "Gaat wel." again */
 	sbuf_reset(&sb);
 	engine_save(e, &sb);
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
+	turn(b, &m, &o, "Wilt u koffie?");
+	turn(b, &m, &o, "Ik ben Fleur.");
+	turn(b, &m, &o, "Ik ben Fleur.");
+	turn(b, &m, &o, "Hoe gaat het?");
+	assert_int_equal(o.nmsgs, 0);
+	/* a v2 state (before lines said were remembered) takes them
+	 * from the variants used; a v1 state still restores */
+	*strrchr(sb.buf, '|') = '\0';
+	*strrchr(sb.buf, '|') = '\0';
+	sb.buf[1] = '2';
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
+	turn(b, &m, &o, "Hoe gaat het?");
+	assert_int_equal(o.nmsgs, 0);
 	*strrchr(sb.buf, '|') = '\0';
 	sb.buf[1] = '1';
 	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
@@ -576,6 +628,131 @@ static void test_context(void **state)
 	engine_out_release(&o);
 	engine_free(e);
 	engine_free(b);
+	script_free(s);
+}
+
+/* 'herhaald' fires only when the answering 'als' answers a question
+ * (act vraag, by a pattern, the same content words matched) that the
+ * persona answered as a question in one of the two turns before. */
+static void test_repeat_table(void **state)
+{
+	static const struct {
+		const char *msgs[5];
+		int repeat;    /* herhaald on the last message */
+	} cases[] = {
+		/* repeats that count */
+		{ { "Hoe gaat het?", "Hoe gaat het?" }, 1 },
+		{ { "Hoe gaat het?", "Ik ben Fleur.", "En hoe gaat het nu?" },
+		  1 },
+		{ { "Hoe gaat het met u?", "Wilt u koffie?",
+		    "Maar hoe gaat het?" }, 1 },
+		{ { "Wilt u koffie?", "Wilt u nou koffie of niet?" }, 1 },
+		/* near-misses */
+		{ { "Hoe gaat het?", "Ik ben Fleur.", "Ik werk hier.",
+		    "Hoe gaat het?" }, 0 },                /* too long ago */
+		{ { "Ik heb koffie gezet.", "Wilt u koffie?" }, 0 },
+		/* first not asked */
+		{ { "Wilt u koffie?", "Ik heb koffie gezet." }, 0 },
+		/* now not asked */
+		{ { "Hoe gaat het met de OTS?", "Hoe gaat het?" }, 0 },
+		/* the first was not answered: a rule interrupted */
+		{ { "Hoe gaat het?", "Hoe gaat het? Tot ziens dan." }, 0 },
+		/* another move answers this turn */
+		{ { "Hoe gaat het?", "Tot ziens." }, 0 },
+		{ { "Hoe gaat het?" }, 0 },
+		/* the same intent about something else */
+		{ { "Wilt u koffie?", "Of wilt u thee?" }, 0 },
+	};
+	struct script *s = load_context();
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct engine *e = engine_new(s, i + 1);
+		int got = 0;
+
+		engine_start(e, &o);
+		for (size_t k = 0; k < 5 && cases[i].msgs[k]; k++) {
+			turn(e, &m, &o, cases[i].msgs[k]);
+			got = 0;
+			for (size_t j = 0; j < o.nmsgs; j++)
+				got |= !strcmp(o.msgs[j].buf,
+					       "Dat vroeg u net al.");
+			/* never before the last message */
+			if (k + 1 < 5 && cases[i].msgs[k + 1] && got)
+				fail_msg("case %zu: herhaald at turn %zu", i,
+					 k + 1);
+		}
+		if (got != cases[i].repeat)
+			fail_msg("case %zu: herhaald %d, want %d", i, got,
+				 cases[i].repeat);
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&o);
+	script_free(s);
+}
+
+/* "Hoe bedoelt u?" about a line without toelichting, when nothing else
+ * answers: a 'verduidelijk' line, once; after that it is a miss. A
+ * clarifying message that an 'als' answers gets that answer. */
+static void test_clarify_without_elab(void **state)
+{
+	struct script *s = load_context();
+	struct engine *e = engine_new(s, 3);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Hoe gaat het?");
+	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
+	turn(e, &m, &o, "Hoe bedoelt u?");
+	assert_false(o.missed);
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	turn(e, &m, &o, "Wat bedoelt u daarmee?");
+	assert_true(o.missed);
+	assert_string_equal(o.msgs[0].buf, "Hm.");
+	turn(e, &m, &o, "Wilt u koffie?");
+	turn(e, &m, &o, "Hoe bedoelt u, koffie?");
+	assert_false(o.missed);
+	assert_non_null(o.trans);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
+/* A memory line only when it was said: 'eerder' counts the lines this
+ * 'zeg' said before, whatever the seed. */
+static void test_eerder(void **state)
+{
+	struct script *s = load_context();
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct engine *e = engine_new(s, seed);
+
+		engine_start(e, &o);
+		turn(e, &m, &o, "Tot ziens.");
+		assert_string_equal(o.msgs[0].buf, "Dag.");
+		turn(e, &m, &o, "Hoe gaat het?");
+		turn(e, &m, &o, "Tot ziens dan.");
+		assert_string_equal(o.msgs[0].buf, "Dat zei je al.");
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&o);
 	script_free(s);
 }
 
@@ -590,6 +767,16 @@ static void test_context_syntax(void **state)
 		  "c.oef:4:3: 'toelichting:' hoort direct onder een '- tekst'" },
 		{ "fase f\n  herhaald\n  - Ja.\n",
 		  "c.oef:4:3: 'herhaald' hoort direct onder 'standaard'" },
+		{ "fase f\n  uitwijk\n  - Ja.\n",
+		  "c.oef:4:3: 'uitwijk' hoort direct onder 'standaard'" },
+		{ "standaard\n  als vraagt\n    verduidelijk\n    - Ja.\n",
+		  "c.oef:5:5: 'verduidelijk' hoort direct onder 'standaard'" },
+		{ "standaard\n  uitwijk\n",
+		  "'uitwijk' zonder zinnen eronder" },
+		{ "var eerder = 0 (0..3)\n",
+		  "c.oef:3:1: 'eerder' is ingebouwd" },
+		{ "fase f\n  als vraagt\n    eerder +1\n",
+		  "'eerder' is ingebouwd en alleen te lezen" },
 		{ "fase f\n  zeg\n  - Ja.\n    toelichting: A.\n"
 		  "    toelichting: B.\n",
 		  "c.oef:7:5: deze zin heeft al een toelichting" },
@@ -948,6 +1135,9 @@ int main(void)
 		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),
+		cmocka_unit_test(test_repeat_table),
+		cmocka_unit_test(test_eerder),
+		cmocka_unit_test(test_clarify_without_elab),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
