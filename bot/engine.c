@@ -53,6 +53,8 @@ struct turn {
 	struct engine *e;
 	const struct match *m;     /* NULL outside a trainee message */
 	const char *text;
+	size_t len;                /* bytes of text (it need not end in
+				    * a NUL: engine_turn's contract) */
 	struct engine_out *out;
 	struct pending pend[MAX_PENDING];
 	size_t npend;
@@ -429,7 +431,7 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 		p->qlen = t->m->clause[cl].len;
 		quote_complements(t, (size_t)cl, p);
 		/* with the sentence mark that closes the clause */
-		while (t->text && p->qlen < UINT32_MAX - p->qstart &&
+		while (t->text && (size_t)p->qstart + p->qlen < t->len &&
 		       t->text[p->qstart + p->qlen] &&
 		       strchr(".?!", t->text[p->qstart + p->qlen]))
 			p->qlen++;
@@ -664,6 +666,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->e = e;
 	t->m = m;
 	t->text = text;
+	t->len = 0;
 	t->out = out;
 	t->npend = 0;
 	t->go = -1;
@@ -715,6 +718,10 @@ static void after(struct turn *t)
 	}
 }
 
+static int turn_matched(struct engine *e, const struct match *m,
+			const char *text, size_t len,
+			struct engine_out *out);
+
 int engine_turn(struct engine *e, struct match *m, const char *text,
 		size_t len, struct engine_out *out)
 {
@@ -723,7 +730,7 @@ int engine_turn(struct engine *e, struct match *m, const char *text,
 		return -1;
 	}
 	match_run(m, e->s, text, len);
-	return engine_turn_matched(e, m, text, out);
+	return turn_matched(e, m, text, len, out);
 }
 
 /* The clause a transition's triggering intent came from, or -1. */
@@ -917,6 +924,12 @@ static void say_instead(struct turn *t, const char *text)
 int engine_turn_matched(struct engine *e, const struct match *m,
 			const char *text, struct engine_out *out)
 {
+	return turn_matched(e, m, text, text ? strlen(text) : 0, out);
+}
+
+static int turn_matched(struct engine *e, const struct match *m,
+			const char *text, size_t len, struct engine_out *out)
+{
 	const struct script *s = e->s;
 	const struct transition *tr = NULL;
 	const struct variant *last, *vague = NULL;
@@ -930,6 +943,7 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 		return -1;
 	}
 	turn_init(&t, e, m, text, out);
+	t.len = len;
 	e->beurt++;
 	last = e->last_line && e->last_line <= s->nvariants ?
 	       s->variant_tab[e->last_line - 1] : NULL;
