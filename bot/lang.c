@@ -22,30 +22,7 @@ static const char *const english[] = {
 
 static int is_english(const char *w, size_t n)
 {
-	size_t lo = 0, hi = ARRAY_LEN(english);
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const char *e = english[mid];
-		size_t i = 0;
-		int c;
-
-		while (i < n && e[i] && w[i] == e[i])
-			i++;
-		if (i == n)
-			c = e[i] ? -1 : 0;
-		else if (!e[i])
-			c = 1;
-		else
-			c = (unsigned char)w[i] < (unsigned char)e[i] ? -1 : 1;
-		if (!c)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
+	return words_sorted_has(english, ARRAY_LEN(english), w, n);
 }
 
 int lang_is_other(const struct norm *n)

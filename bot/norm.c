@@ -483,38 +483,12 @@ static const char *const function_words[] = {
 	"zouden",
 };
 
-/* Compare w (n bytes) with the NUL-terminated f, as strcmp would. */
-static int cmp_fw(const char *w, size_t n, const char *f)
-{
-	size_t i = 0;
-
-	while (i < n && f[i] && w[i] == f[i])
-		i++;
-	if (i == n)
-		return f[i] ? -1 : 0;
-	if (!f[i])
-		return 1;
-	return (unsigned char)w[i] < (unsigned char)f[i] ? -1 : 1;
-}
-
 int norm_is_function(const char *word, size_t n)
 {
-	size_t lo = 0, hi = ARRAY_LEN(function_words);
-
 	if (!word || n > 8)
 		return 0;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = cmp_fw(word, n, function_words[mid]);
-
-		if (!c)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
+	return words_sorted_has(function_words, ARRAY_LEN(function_words),
+				word, n);
 }
 
 static int is_vowel(char c)

@@ -322,3 +322,36 @@ int64_t mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* w (n bytes) against the NUL-terminated f, as strcmp would order them. */
+static int cmp_word(const char *w, size_t n, const char *f)
+{
+	size_t i = 0;
+
+	while (i < n && f[i] && w[i] == f[i])
+		i++;
+	if (i == n)
+		return f[i] ? -1 : 0;
+	if (!f[i])
+		return 1;
+	return (unsigned char)w[i] < (unsigned char)f[i] ? -1 : 1;
+}
+
+int words_sorted_has(const char *const *list, size_t nlist, const char *w,
+		     size_t n)
+{
+	size_t lo = 0, hi = nlist;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = cmp_word(w, n, list[mid]);
+
+		if (!c)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}

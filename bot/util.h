@@ -13,6 +13,11 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* 1 if the n bytes at w are one of the nlist NUL-terminated words of
+ * list, which is sorted as strcmp sorts; binary search. */
+int words_sorted_has(const char *const *list, size_t nlist, const char *w,
+		     size_t n);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
