@@ -1,7 +1,10 @@
 # Oefenkamer - plain Makefile. Honours CFLAGS, CPPFLAGS, LDFLAGS, CC.
 #   make            build/oefenkamer
+#   make check      the fast loop: unit tests and the command line (no root,
+#                   no Synapse); check-tests is the old name, kept
 #   make test       install missing Debian packages, build, run every test
-#   make asan       the same tests under ASan+UBSan (build/asan/)
+#   make asan       make check under ASan+UBSan (build/asan/)
+#   make asan-integration  the Synapse tests against the ASan+UBSan build
 #   make valgrind   the same tests under valgrind
 #   make fuzz       short libFuzzer runs (clang), seeded from scripts/
 #   make play       rehearse a scenario in this terminal
@@ -31,18 +34,31 @@ LIB_OBJS := $(LIB_SRCS:bot/%.c=$(B)/obj/%.o)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all test check-tests deps asan valgrind fuzz play bench clean \
-	integration demo demo-stop bench-matrix bench-e2ee eval eval-train
+.PHONY: all test check check-tests deps asan asan-integration valgrind fuzz \
+	play bench clean integration demo demo-stop bench-matrix bench-e2ee \
+	eval eval-train
 all: $(B)/oefenkamer
 
-$(B)/obj/%.o: bot/%.c $(wildcard bot/*.h) | $(B)/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# Each object and test program depends on the headers it includes, as the
+# compiler lists them (-MMD -MP writes a .d file beside it); a new header
+# change rebuilds only what includes it. An object without its .d file
+# (a build tree from before) is rebuilt once to get one.
+DEPFLAGS = -MMD -MP
+$(B)/obj/%.o: bot/%.c $(B)/obj/%.d | $(B)/obj
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/oefenkamer: $(B)/obj/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard bot/*.h tests/*.h tests/fuzz/*.h) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Ibot -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+$(B)/tests/%: tests/%.c $(B)/tests/%.d $(LIB_OBJS) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -Ibot -o $@ $< $(LIB_OBJS) \
+	  $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+# Named, so that make does not take them for intermediate files whose
+# absence changes nothing.
+DEPFILES := $(SRCS:bot/%.c=$(B)/obj/%.d) $(TESTS:%=%.d)
+$(DEPFILES): ;
+-include $(wildcard $(DEPFILES))
 
 $(B)/obj $(B)/tests:
 	mkdir -p $@
@@ -50,16 +66,18 @@ $(B)/obj $(B)/tests:
 deps:
 	@sh tests/deps.sh
 
-# The tests: unit tests per module, then the shipped scripts and the
-# command line end to end.
-check-tests: $(B)/oefenkamer $(TESTS)
+# The fast loop: unit tests per module, then the shipped scripts and the
+# command line end to end; no root, no Synapse. check-tests is the name
+# CI and older scripts use.
+check-tests: check
+check: $(B)/oefenkamer $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
 	  OEF_ROOT=$(CURDIR) $(RUNNER) $$t; done
 	@echo "== scripts and command line"
 	@OEF_BIN="$(RUNNER) $(CURDIR)/$(B)/oefenkamer" OEF_ROOT=$(CURDIR) sh tests/cli.sh
 
 test: deps
-	@$(MAKE) --no-print-directory check-tests
+	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory integration
 
 # The bot on a real Synapse on loopback (tests/synapse/synapse.sh builds
@@ -76,14 +94,18 @@ integration: $(B)/oefenkamer
 ASAN = B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined"
+# asan is the fast loop under the sanitizers; asan-integration the Synapse
+# tests against the same build (CI runs both).
 asan: deps
-	@$(MAKE) --no-print-directory $(ASAN) check-tests
+	@$(MAKE) --no-print-directory $(ASAN) check
+
+asan-integration: deps
 	@$(MAKE) --no-print-directory $(ASAN) integration
 
 valgrind: deps
 	@$(MAKE) --no-print-directory B=build/vg CFLAGS="-O1 -g" \
 	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
-	  check-tests
+	  check
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
