@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util.h"
 
 static const char usage[] =
 	"gebruik: oefenkamer <opdracht> [opties]\n"
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
 		{ "eval", cmd_eval },
 	};
 
+	jansson_use_xmalloc();
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);

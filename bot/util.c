@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 static void oom(size_t n)
 {
 	fprintf(stderr, "oefenkamer: out of memory (%zu bytes)\n", n);
@@ -56,6 +58,11 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void jansson_use_xmalloc(void)
+{
+	json_set_alloc_funcs(xmalloc, free);
+}
+
 void xgrow(void **arr, size_t *cap, size_t need, size_t elsz)
 {
 	size_t c = *cap;
@@ -73,6 +80,52 @@ void xgrow(void **arr, size_t *cap, size_t need, size_t elsz)
 	*cap = c;
 }
 
+size_t xsnprintf(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap) {
+		fprintf(stderr, "oefenkamer: bug: '%s' does not fit in %zu "
+			"bytes\n", fmt, cap);
+		abort();
+	}
+	return (size_t)n;
+}
+
+int vsnprintf_cut(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, cap, fmt, ap);
+	size_t k;
+
+	if (n < 0) {
+		buf[0] = '\0';
+		return 1;
+	}
+	if ((size_t)n < cap)
+		return 0;
+	/* room for "…" and the NUL, then back to a character's first byte */
+	k = cap - 4;
+	while (k > 0 && ((unsigned char)buf[k] & 0xc0) == 0x80)
+		k--;
+	memcpy(buf + k, "\xe2\x80\xa6", 4);  /* "…" and the NUL */
+	return 1;
+}
+
+int snprintf_cut(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int cut;
+
+	va_start(ap, fmt);
+	cut = vsnprintf_cut(buf, cap, fmt, ap);
+	va_end(ap);
+	return cut;
+}
+
 void err_set(struct err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -80,7 +133,7 @@ void err_set(struct err *err, const char *fmt, ...)
 	if (!err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf_cut(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 }
 

@@ -24,14 +24,36 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* Make jansson allocate through xmalloc, so that its out of memory
+ * aborts with our message instead of surfacing as a NULL json_t that
+ * reads like bad input. Call once at the very start of every program
+ * (main, each test and fuzz binary), before any json_* call. */
+void jansson_use_xmalloc(void);
+
 /* Grow *arr (of element size elsz) so that it holds at least need
  * elements; *cap is updated. */
 void xgrow(void **arr, size_t *cap, size_t need, size_t elsz);
 #define XGROW(arr, cap, need) \
 	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* snprintf whose output must fit: the format and arguments are bounded
+ * by construction (numbers, hashes, names from our own tables), so a
+ * cut would be a bug and aborts with a message, like running out of
+ * memory. Never for text that comes from outside: use struct sbuf, or
+ * snprintf_cut for a message. Returns the length written. */
+size_t xsnprintf(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* vsnprintf for a human-readable message that may be cut: when the text
+ * does not fit in cap bytes it is cut on a UTF-8 character boundary and
+ * ends in "…". Returns 1 if it was cut, 0 if not. cap >= 4. */
+int vsnprintf_cut(char *buf, size_t cap, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int snprintf_cut(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* A human-readable reason for a failure. Functions that take a
- * struct err * accept NULL. */
+ * struct err * accept NULL. A message longer than msg is cut with "…". */
 struct err {
 	char msg[1024];
 };

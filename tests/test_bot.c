@@ -15,6 +15,7 @@
 #include "bot.h"
 #include "mx.h"
 #include "roles.h"
+#include "util.h"
 
 struct fx {
 	char dir[64];
@@ -557,5 +558,6 @@ int main(void)
 						teardown),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -707,5 +707,6 @@ int main(void)
 #undef T
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

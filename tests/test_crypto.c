@@ -1113,5 +1113,6 @@ int main(void)
 		cmocka_unit_test(test_fallback_session),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,5 +256,6 @@ int main(void)
 		T(test_other_device_refused),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

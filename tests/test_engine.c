@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "util.h"
 
 static const char script_text[] =
 	"scenario t\n"
@@ -1140,5 +1141,6 @@ int main(void)
 		cmocka_unit_test(test_clarify_without_elab),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -462,5 +462,6 @@ int main(void)
 
 	setenv("TZ", "UTC", 1);
 	tzset();
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,5 +486,6 @@ int main(void)
 		cmocka_unit_test(test_big_sync),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "util.h"
 
 #define BIG_LEN 200000
 
@@ -693,5 +694,6 @@ int main(void)
 #undef T
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -894,5 +894,6 @@ int main(void)
 		cmocka_unit_test(test_budget),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "match.h"
 #include "model.h"
 #include "script.h"
+#include "util.h"
 
 static struct script *load_fixture(void)
 {
@@ -279,5 +280,6 @@ int main(void)
 		cmocka_unit_test(test_train_errors),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "mx.h"
+#include "util.h"
 
 /* mx.c's constants */
 #define SYNC_HOLD_MS 250
@@ -648,5 +649,6 @@ int main(void)
 #undef T
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

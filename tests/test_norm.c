@@ -545,5 +545,6 @@ int main(void)
 		cmocka_unit_test(test_lexicon),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

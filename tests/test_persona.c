@@ -461,5 +461,6 @@ int main(void)
 		cmocka_unit_test(test_dir),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

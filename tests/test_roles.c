@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "roles.h"
+#include "util.h"
 
 static void test_roles(void **state)
 {
@@ -85,5 +86,6 @@ int main(void)
 		cmocka_unit_test(test_access),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

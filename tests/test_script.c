@@ -1188,5 +1188,6 @@ int main(void)
 		cmocka_unit_test(test_variant_index),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1119,5 +1119,6 @@ int main(void)
 		T(test_crypto_older),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "corpus.h"
 #include "engine.h"
+#include "util.h"
 
 #define WALKS 1000
 #define WALK_TURNS 40
@@ -222,5 +223,6 @@ int main(void)
 		cmocka_unit_test(test_no_line_twice),
 	};
 
+	jansson_use_xmalloc();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
