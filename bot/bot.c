@@ -516,8 +516,8 @@ static void stand_text(struct session *ss, struct sbuf *sb)
 {
 	const struct engine *e = session_engine(ss);
 	const struct script *s = session_script(ss);
-	int vi = script_find_var(s, "vertrouwen");
-	int si = script_find_var(s, "spanning");
+	int vi = s->meter[METER_TRUST];
+	int si = s->meter[METER_TENSION];
 
 	sbuf_adds(sb, "Vertrouwen ");
 	meter(sb, engine_var(e, (size_t)vi));
@@ -601,15 +601,15 @@ static void debrief_text(struct bot *b, int64_t sid, const struct script *s,
 			continue;
 		v = json_loads(t[i].vars_json, 0, &je);
 		tr[nv] = (int)json_integer_value(json_object_get(v,
-							"vertrouwen"));
+					script_meter_name[METER_TRUST]));
 		sp[nv] = (int)json_integer_value(json_object_get(v,
-							"spanning"));
+					script_meter_name[METER_TENSION]));
 		nv++;
 		json_decref(v);
 	}
 	sbuf_addf(sb, "\nVerloop over %zu beurten:", nv);
-	spark(sb, "vertrouwen", tr, nv);
-	spark(sb, "spanning", sp, nv);
+	spark(sb, script_meter_name[METER_TRUST], tr, nv);
+	spark(sb, script_meter_name[METER_TENSION], sp, nv);
 	if (nr)
 		sbuf_adds(sb, "\nRubriek:");
 	for (size_t p = 0; p < s->npoints; p++) {

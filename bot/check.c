@@ -306,8 +306,8 @@ static void search(const struct script *s, const struct input *in,
 	struct cand *heap = NULL;
 	size_t n = 0, cap = 0;
 	struct engine_out out;
-	int vi = script_find_var(s, "vertrouwen");
-	int si = script_find_var(s, "spanning");
+	int vi = s->meter[METER_TRUST];
+	int si = s->meter[METER_TENSION];
 	int good = s->nodes[target].kind == NODE_EINDE &&
 		   s->nodes[target].ending == END_GOED;
 	struct cand c;
@@ -729,7 +729,7 @@ static int lowers_tension(const struct action_list *al, int si)
  * falls on "Heeft u Jayden geslagen?"): a warning. */
 static void check_tension(const struct script *s, struct check_result *r)
 {
-	int si = script_find_var(s, "spanning");
+	int si = s->meter[METER_TENSION];
 
 	if (si < 0)
 		return;

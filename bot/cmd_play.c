@@ -69,8 +69,8 @@ static void meter(int v, int max)
 static void show_stand(struct play *p)
 {
 	const struct engine *e = session_engine(p->ss);
-	int vi = script_find_var(p->s, "vertrouwen");
-	int si = script_find_var(p->s, "spanning");
+	int vi = p->s->meter[METER_TRUST];
+	int si = p->s->meter[METER_TENSION];
 
 	if (p->json) {
 		json_t *j = event("stand");

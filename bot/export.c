@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "script.h"
+
 #define QUOTE_CHARS 200          /* code points quoted from a message */
 #define REPLACEMENT "\xef\xbf\xbd"
 #define ELLIPSIS "\xe2\x80\xa6"
@@ -27,8 +29,10 @@
 #define PLOT_H 200
 #define MAX_XLABELS 20
 
-enum series { VERTROUWEN, SPANNING, NSERIES };
-static const char *const series_name[NSERIES] = { "vertrouwen", "spanning" };
+/* one series per meter, named as the stored variables are */
+enum series { VERTROUWEN = METER_TRUST, SPANNING = METER_TENSION,
+	      NSERIES = NMETERS };
+static const char *const *const series_name = script_meter_name;
 
 struct chart_point {
 	int beurt;

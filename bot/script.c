@@ -2261,6 +2261,11 @@ static void parse_buffer(struct parser *ps, const char *path, char *buf,
 
 /* ------------------------------------------------------------- resolve */
 
+const char *const script_meter_name[NMETERS] = {
+	[METER_TRUST] = "vertrouwen",
+	[METER_TENSION] = "spanning",
+};
+
 int script_find_var(const struct script *s, const char *name)
 {
 	for (size_t i = 0; i < s->nvars; i++)
@@ -2599,8 +2604,8 @@ static void resolve(struct parser *ps)
 	if (!s->intro)
 		diag_add(ps->d, &s->id_loc, "scenario '%s' heeft geen "
 			 "inleiding:", s->id);
-	for (size_t k = 0; k < 2; k++) {
-		const char *need = k ? "spanning" : "vertrouwen";
+	for (size_t k = 0; k < NMETERS; k++) {
+		const char *need = script_meter_name[k];
 		int v = script_find_var(s, need);
 
 		if (v < 0 || (size_t)v >= s->nvars)
@@ -2609,6 +2614,8 @@ static void resolve(struct parser *ps)
 		else if (s->vars[v].min != 0 || s->vars[v].max != 10)
 			diag_add(ps->d, &s->vars[v].loc, "%s loopt van 0 tot "
 				 "en met 10", need);
+		else
+			s->meter[k] = v;
 	}
 	if (ps->begin_name) {
 		int n = script_find_node(s, ps->begin_name);
@@ -2934,6 +2941,8 @@ static int load(const char *path, const char *text, size_t len,
 	diag_init(&own);
 	ps.s = xcalloc(1, sizeof(*ps.s));
 	ps.s->path = xstrdup(path);
+	for (size_t k = 0; k < NMETERS; k++)
+		ps.s->meter[k] = -1;
 	ps.d = &own;
 	ps.say = -1;
 	ps.part = -1;

@@ -241,6 +241,13 @@ struct pat_ref {
 	uint32_t pat;
 };
 
+/* The two meters every scenario has (var NAME = … (0..10)): a load
+ * without either fails, so a loaded scenario's meter[] always holds
+ * valid indices into vars. Their names are also the keys of the stored
+ * variables (session_vars_json). */
+enum meter { METER_TRUST, METER_TENSION, NMETERS };
+extern const char *const script_meter_name[NMETERS];
+
 struct script {
 	char *path;             /* the file given to script_load */
 	char *id;               /* scenario id, or NULL for a library file */
@@ -252,6 +259,9 @@ struct script {
 	struct loc id_loc;
 
 	struct var *vars;        size_t nvars;
+	/* index into vars of each enum meter, resolved at load; -1 in a
+	 * library file (one without 'scenario') */
+	int meter[NMETERS];
 	struct point *points;    size_t npoints;
 	struct concept *concepts; size_t nconcepts;
 	struct intent *intents;  size_t nintents;
