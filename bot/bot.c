@@ -218,7 +218,7 @@ static uint64_t fnv(const char *s)
 static void txn_for(char *buf, size_t n, const char *cause, const char *what,
 		    int k)
 {
-	snprintf(buf, n, "oef-%016llx-%s%d", (unsigned long long)fnv(cause),
+	xsnprintf(buf, n, "oef-%016llx-%s%d", (unsigned long long)fnv(cause),
 		 what, k);
 }
 
@@ -680,7 +680,7 @@ static int say_answer(struct bot *b, struct room *r, const char *cause,
 		char txn[96], turn[48];
 
 		txn_for(txn, sizeof(txn), cause, "p", (int)i);
-		snprintf(turn, sizeof(turn), "%lld:%d",
+		xsnprintf(turn, sizeof(turn), "%lld:%d",
 			 (long long)session_id(r->ss),
 			 i < nsaid ? said[i] : 0);
 		if (say_turn(b, r->id, "m.text", o->msgs[i].buf, txn,
@@ -733,7 +733,7 @@ static int mirror(struct bot *b, struct room *r, const char *cause,
 
 	if (!r->coach_room)
 		return 0;
-	snprintf(w, sizeof(w), "%s%d-", what, k);
+	xsnprintf(w, sizeof(w), "%s%d-", what, k);
 	txn_for(txn, sizeof(txn), cause, w, 0);
 	return say(b, r->coach_room, "m.notice", text, txn, 0, err);
 }
@@ -850,7 +850,7 @@ static int answer(struct bot *b, struct room *r, struct err *err)
 		return 0;
 	if (session_answer(r->ss, &b->m, &b->out, err) < 0)
 		return -1;
-	snprintf(cause, sizeof(cause), "s%lld-b%d",
+	xsnprintf(cause, sizeof(cause), "s%lld-b%d",
 		 (long long)session_id(r->ss),
 		 engine_beurt(session_engine(r->ss)));
 	if (say_answer(b, r, cause, &b->out, err) < 0)
@@ -1025,7 +1025,7 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 		txn_for(txn, sizeof(txn), event_id, "z", 0);
 		rc = session_log_seq(r->ss, STORE_PERSONA, sender, arg, NULL,
 				     &seq, err) < 0 ? -1 : 0;
-		snprintf(turn, sizeof(turn), "%lld:%d",
+		xsnprintf(turn, sizeof(turn), "%lld:%d",
 			 (long long)session_id(r->ss), seq);
 		if (rc == 0)
 			rc = say_turn(b, r->id, "m.text", arg, txn,
@@ -1078,10 +1078,10 @@ out:
 static void replay_txn(char *buf, size_t n, const char *cause, int k)
 {
 	if (k < 0)
-		snprintf(buf, n, REPLAY_TXN "%016llx-end",
+		xsnprintf(buf, n, REPLAY_TXN "%016llx-end",
 			 (unsigned long long)fnv(cause));
 	else
-		snprintf(buf, n, REPLAY_TXN "%016llx-%d",
+		xsnprintf(buf, n, REPLAY_TXN "%016llx-%d",
 			 (unsigned long long)fnv(cause), k);
 }
 

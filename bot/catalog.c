@@ -36,7 +36,7 @@ static size_t list_scripts(const char *dir, char ***out, struct diag *d)
 			 dir);
 		return 0;
 	}
-	while ((de = readdir(dp)) != NULL) {
+	for (de = readdir(dp); de; de = readdir(dp)) {
 		size_t len = strlen(de->d_name);
 		struct sbuf sb;
 		struct stat st;

@@ -389,7 +389,7 @@ static int bench_libs(const char *url)
 		perror("bench libs: mkdtemp");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/store.db", dir);
+	xsnprintf(path, sizeof(path), "%s/store.db", dir);
 	h = http_new();
 	if (!h || store_open(path, &st, &err) < 0) {
 		fprintf(stderr, "bench libs: %s\n", h ? err.msg :
@@ -417,7 +417,7 @@ static int bench_libs(const char *url)
 	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
 		char f[80];
 
-		snprintf(f, sizeof(f), "%s%s", path, side[i]);
+		xsnprintf(f, sizeof(f), "%s%s", path, side[i]);
 		unlink(f);
 	}
 	rmdir(dir);

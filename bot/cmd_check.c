@@ -170,7 +170,7 @@ static void check_dir(struct checker *ck, const char *dir)
 		diag_add(&ck->d, NULL, "%s: map niet te openen", dir);
 		return;
 	}
-	while ((de = readdir(dp)) != NULL) {
+	for (de = readdir(dp); de; de = readdir(dp)) {
 		struct sbuf sb;
 
 		if (de->d_name[0] == '.' || (!ends_with(de->d_name, ".oef") &&

@@ -14,7 +14,7 @@ static void fmt_time(int64_t ms, char *buf, size_t n)
 
 	if (!ms || !localtime_r(&t, &tm) ||
 	    !strftime(buf, n, "%Y-%m-%d %H:%M", &tm))
-		snprintf(buf, n, "-");
+		xsnprintf(buf, n, "-");
 }
 
 int cmd_sessions(int argc, char **argv)

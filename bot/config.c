@@ -116,7 +116,7 @@ static void key_err(const struct loader *L, const char *path,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vsnprintf_cut(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	err_set(L->err, "%s: %s: %s", L->file, path, what);
 }
@@ -261,7 +261,7 @@ static int take_list(const struct loader *L, const struct key *k,
 	for (i = 0; i < n; i++) {
 		json_t *item = json_array_get(v, i);
 
-		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		xsnprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
 		if (!json_is_string(item)) {
 			key_err(L, ipath, "verwacht een tekst, niet %s",
 				type_name(item));
@@ -398,7 +398,7 @@ static int walk(const struct loader *L, json_t *obj, const struct key *keys,
 			strncat(allowed, k->name,
 				sizeof(allowed) - strlen(allowed) - 1);
 		}
-		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		xsnprintf(path, sizeof(path), "%s%s%s", prefix,
 			 *prefix ? "." : "", quote_short(name, q, sizeof(q)));
 		key_err(L, path, "onbekende sleutel; bekend zijn: %s",
 			allowed);
@@ -408,7 +408,7 @@ static int walk(const struct loader *L, json_t *obj, const struct key *keys,
 		v = json_object_get(obj, k->name);
 		if (!v)
 			continue;
-		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		xsnprintf(path, sizeof(path), "%s%s%s", prefix,
 			 *prefix ? "." : "", k->name);
 		if (take(L, k, path, v) < 0)
 			return -1;

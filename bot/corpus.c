@@ -167,7 +167,8 @@ static void parse_intents(struct parse *p, struct corpus_turn *t,
 	size_t cap = 0, lcap = 0;
 	int none = 0;
 
-	while ((w = next_word(&rest, line0, &col)) != NULL) {
+	for (w = next_word(&rest, line0, &col); w;
+	     w = next_word(&rest, line0, &col)) {
 		if (strcmp(w, "-") == 0) {
 			none = 1;
 			continue;
@@ -196,7 +197,8 @@ static void parse_meters(struct parse *p, struct corpus_turn *t,
 	int col = 1, dcol = 1;
 	size_t cap = 0;
 
-	while ((name = next_word(&rest, line0, &col)) != NULL) {
+	for (name = next_word(&rest, line0, &col); name;
+	     name = next_word(&rest, line0, &col)) {
 		struct corpus_meter *m;
 		enum corpus_dir d;
 
@@ -232,7 +234,8 @@ static void parse_points(struct parse *p, struct corpus_turn *t,
 	int col = 1, none = 0;
 	size_t cap = 0;
 
-	while ((w = next_word(&rest, line0, &col)) != NULL) {
+	for (w = next_word(&rest, line0, &col); w;
+	     w = next_word(&rest, line0, &col)) {
 		struct corpus_point *pt;
 
 		if (strcmp(w, "-") == 0) {

@@ -245,7 +245,7 @@ static void txn_id(char *buf, size_t n)
 			abort();
 		k += (size_t)got;
 	}
-	snprintf(buf, n, "oef-td-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x"
+	xsnprintf(buf, n, "oef-td-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x"
 		 "%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
 		 r[8], r[9], r[10], r[11]);
 }
@@ -272,18 +272,41 @@ static void send_to_device(struct e2ee *e, const char *type,
 
 /* --- signing --------------------------------------------------------- */
 
+/* "alg:id" into sb. Growable: device ids come from the server, and a
+ * key or record name cut short could make two devices one. */
+static void key_id(struct sbuf *sb, const char *alg, const char *id)
+{
+	sbuf_reset(sb);
+	sbuf_adds(sb, alg);
+	sbuf_addc(sb, ':');
+	sbuf_adds(sb, id ? id : "");
+}
+
+/* "user device", the last key of a "shared" record (user ids hold no
+ * space, so the first space divides them). Growable, as key_id. */
+static void user_device(struct sbuf *sb, const char *user,
+			const char *device)
+{
+	sbuf_reset(sb);
+	sbuf_adds(sb, user ? user : "");
+	sbuf_addc(sb, ' ');
+	sbuf_adds(sb, device ? device : "");
+}
+
 /* Add our device's signature to obj. */
 static int sign_json(struct e2ee *e, json_t *obj)
 {
 	char *canon = crypto_canonical(obj);
-	char *sig, kid[256];
+	char *sig;
+	struct sbuf kid;
 	json_t *sigs, *mine;
 
 	if (!canon)
 		return -1;
 	sig = crypto_account_sign(e->acct, canon, strlen(canon));
 	free(canon);
-	snprintf(kid, sizeof(kid), "ed25519:%s", e->device);
+	sbuf_init(&kid);
+	key_id(&kid, "ed25519", e->device);
 	sigs = json_object_get(obj, "signatures");
 	if (!json_is_object(sigs)) {
 		sigs = json_object();
@@ -294,8 +317,9 @@ static int sign_json(struct e2ee *e, json_t *obj)
 		mine = json_object();
 		json_object_set_new(sigs, e->user, mine);
 	}
-	json_object_set_new(mine, kid, json_string(sig));
+	json_object_set_new(mine, sbuf_str(&kid), json_string(sig));
 	free(sig);
+	sbuf_release(&kid);
 	return 0;
 }
 
@@ -310,7 +334,7 @@ static int sign_json_with(struct e2ee *e, struct crypto_signing *k,
 		return -1;
 	sig = crypto_signing_sign(k, canon, strlen(canon));
 	free(canon);
-	snprintf(kid, sizeof(kid), "ed25519:%s", crypto_signing_public(k));
+	xsnprintf(kid, sizeof(kid), "ed25519:%s", crypto_signing_public(k));
 	sigs = json_object_get(obj, "signatures");
 	if (!json_is_object(sigs)) {
 		sigs = json_object();
@@ -323,17 +347,21 @@ static int sign_json_with(struct e2ee *e, struct crypto_signing *k,
 
 static json_t *device_keys(struct e2ee *e)
 {
-	char ck[256], ek[256];
+	struct sbuf ck, ek;
 	json_t *dk;
 
-	snprintf(ck, sizeof(ck), "curve25519:%s", e->device);
-	snprintf(ek, sizeof(ek), "ed25519:%s", e->device);
+	sbuf_init(&ck);
+	sbuf_init(&ek);
+	key_id(&ck, "curve25519", e->device);
+	key_id(&ek, "ed25519", e->device);
 	dk = json_pack("{s:s, s:s, s:[s, s], s:{s:s, s:s}}",
 		       "user_id", e->user, "device_id", e->device,
 		       "algorithms", OLM_ALG, MEGOLM_ALG,
-		       "keys", ck, crypto_account_curve25519(e->acct),
-		       ek, crypto_account_ed25519(e->acct));
+		       "keys", sbuf_str(&ck), crypto_account_curve25519(e->acct),
+		       sbuf_str(&ek), crypto_account_ed25519(e->acct));
 	sign_json(e, dk);
+	sbuf_release(&ck);
+	sbuf_release(&ek);
 	return dk;
 }
 
@@ -350,7 +378,7 @@ static json_t *signed_keys(struct e2ee *e, json_t *keys, int fallback)
 		if (fallback)
 			json_object_set_new(k, "fallback", json_true());
 		sign_json(e, k);
-		snprintf(name, sizeof(name), OTK_ALG ":%s", id);
+		xsnprintf(name, sizeof(name), OTK_ALG ":%s", id);
 		json_object_set_new(out, name, k);
 	}
 	return out;
@@ -826,23 +854,26 @@ static void claim_done(struct e2ee *e, long status, json_t *body,
 	size_t i;
 	json_t *d;
 
+	struct sbuf who;
+
+	sbuf_init(&who);
 	json_array_foreach(skip, i, d) {
-		char who[512];
 		json_t *dev = rec_json(e, "dev", jstr(d, "u"), jstr(d, "d"),
 				       NULL);
 		int have = dev && has_olm(e, jstr(dev, "c"));
 
 		if (!have) {
-			snprintf(who, sizeof(who), "%s %s", jstr(d, "u"),
-				 jstr(d, "d"));
+			user_device(&who, jstr(d, "u"), jstr(d, "d"));
 			log_line("versleuteling: %s heeft geen eenmalige "
 				 "sleutels; het krijgt de kamersleutel niet",
-				 who);
+				 sbuf_str(&who));
 			rec_put(e, "shared", jstr(ctx, "room"),
-				jstr(ctx, "session"), who, "0", 0, NULL);
+				jstr(ctx, "session"), sbuf_str(&who), "0", 0,
+				NULL);
 		}
 		json_decref(dev);
 	}
+	sbuf_release(&who);
 	tx_end(e, 1);
 }
 
@@ -972,16 +1003,18 @@ static int devices_update(struct e2ee *e, const char *user, json_t *devs,
 	const char *did;
 	json_t *keys;
 	int gone = 0, rc = 0;
+	struct sbuf ck, ek;
 
+	sbuf_init(&ck);
+	sbuf_init(&ek);
 	json_object_foreach(devs, did, keys) {
-		char ck[300], ek[300];
 		const char *c, *ed;
 		json_t *old;
 
-		snprintf(ck, sizeof(ck), "curve25519:%s", did);
-		snprintf(ek, sizeof(ek), "ed25519:%s", did);
-		c = jstr(json_object_get(keys, "keys"), ck);
-		ed = jstr(json_object_get(keys, "keys"), ek);
+		key_id(&ck, "curve25519", did);
+		key_id(&ek, "ed25519", did);
+		c = jstr(json_object_get(keys, "keys"), sbuf_str(&ck));
+		ed = jstr(json_object_get(keys, "keys"), sbuf_str(&ek));
 		if (!c || !ed || !jstr(keys, "user_id") ||
 		    strcmp(jstr(keys, "user_id"), user) ||
 		    !jstr(keys, "device_id") ||
@@ -1003,9 +1036,11 @@ static int devices_update(struct e2ee *e, const char *user, json_t *devs,
 		rc = rec_put_json(e, "dev", user, did, NULL, old, 0, err);
 		json_decref(old);
 		if (rc < 0)
-			return -1;
+			break;
 	}
-	if (rec_list(e, "dev", user, NULL, &v, &n, err) < 0)
+	sbuf_release(&ck);
+	sbuf_release(&ek);
+	if (rc < 0 || rec_list(e, "dev", user, NULL, &v, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (json_object_get(devs, v[i].k2))
@@ -1232,7 +1267,7 @@ static json_t *xsign_obj(struct e2ee *e, struct crypto_signing *k,
 {
 	char kid[128];
 
-	snprintf(kid, sizeof(kid), "ed25519:%s", crypto_signing_public(k));
+	xsnprintf(kid, sizeof(kid), "ed25519:%s", crypto_signing_public(k));
 	return json_pack("{s:s, s:[s], s:{s:s}}", "user_id", e->user,
 			 "usage", usage, "keys", kid,
 			 crypto_signing_public(k));
@@ -1438,7 +1473,7 @@ static int megolm_decrypt(struct e2ee *e, const char *room, json_t *ev,
 			 jstr(j, "s") ? jstr(j, "s") : "?", sender);
 		goto out;
 	}
-	snprintf(idx, sizeof(idx), "%u", (unsigned)index);
+	xsnprintf(idx, sizeof(idx), "%u", (unsigned)index);
 	{
 		char *v = NULL;
 		int64_t floor = -1;
@@ -2090,8 +2125,10 @@ static int share(struct e2ee *e, const char *room,
 	json_t *want = json_object(), *todo = json_array();
 	json_t *messages = json_object(), *who = json_array(), *content;
 	char *key = crypto_megolm_out_key(s);
+	struct sbuf w;
 	int rc = -1;
 
+	sbuf_init(&w);
 	content = json_pack("{s:s, s:s, s:s, s:s}", "algorithm", MEGOLM_ALG,
 			    "room_id", room, "session_id", sid,
 			    "session_key", key);
@@ -2106,14 +2143,14 @@ static int share(struct e2ee *e, const char *room,
 					   err) < 0)
 				continue;
 			for (size_t d = 0; d < ndev; d++) {
-				char w[600];
 				json_error_t je;
 				json_t *k = json_loads(dev[d].value, 0, &je);
 
-				snprintf(w, sizeof(w), "%s %s", u, dev[d].k2);
+				user_device(&w, u, dev[d].k2);
 				if (!k || (!strcmp(u, e->user) &&
 					   !strcmp(dev[d].k2, e->device)) ||
-				    rec_has(e, "shared", room, sid, w)) {
+				    rec_has(e, "shared", room, sid,
+					    sbuf_str(&w))) {
 					json_decref(k);
 					continue;
 				}
@@ -2136,7 +2173,7 @@ static int share(struct e2ee *e, const char *room,
 						    "m.room_key", content,
 						    messages, err) == 0) {
 					json_array_append_new(who,
-							json_string(w));
+						json_string(sbuf_str(&w)));
 				}
 				json_decref(k);
 			}
@@ -2174,6 +2211,7 @@ out:
 	json_decref(todo);
 	json_decref(messages);
 	json_decref(who);
+	sbuf_release(&w);
 	return rc;
 }
 

@@ -1092,7 +1092,7 @@ static json_t *json_session(const struct doc *d)
 	json_t *o = json_object();
 	char seed[32];
 
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)d->s.seed);
+	xsnprintf(seed, sizeof(seed), "%llu", (unsigned long long)d->s.seed);
 	jset(o, "id", json_integer(d->s.id));
 	jset(o, "scenario", jstr(d->s.scenario));
 	jset(o, "title", jstr(d->s.title));

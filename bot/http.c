@@ -177,7 +177,7 @@ static void req_finish(struct req *r, const char *error)
 	} else if (r->too_large || r->result == CURLE_FILESIZE_EXCEEDED) {
 		error = "body too large";
 	} else if (r->result == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(r->msg, sizeof(r->msg), "timeout (%s)",
+		snprintf_cut(r->msg, sizeof(r->msg), "timeout (%s)",
 			 errbuf[0] ? errbuf : "no answer in time");
 		error = r->msg;
 	} else if (r->result != CURLE_OK) {
@@ -338,10 +338,11 @@ void http_free(struct http *h)
 	/* A callback run from here may start a request: it is cancelled
 	 * in a later round of this loop. */
 	for (;;) {
-		r = h->done.head;
-		if (r) {
+		if (h->done.head) {
+			r = h->done.head;
 			list_remove(&h->done, r);
-		} else if ((r = h->waiting.head) != NULL) {
+		} else if (h->waiting.head) {
+			r = h->waiting.head;
 			list_remove(&h->waiting, r);
 		} else {
 			r = h->running.head;
@@ -458,8 +459,8 @@ static void start_waiting(struct http *h)
 	struct req *r;
 	CURLcode rc;
 
-	while (h->running.n < MAX_HOST_CONNECTIONS &&
-	       (r = h->waiting.head) != NULL) {
+	while (h->running.n < MAX_HOST_CONNECTIONS && h->waiting.head) {
+		r = h->waiting.head;
 		list_remove(&h->waiting, r);
 		r->easy = h->nidle ? h->idle[--h->nidle] : curl_easy_init();
 		if (!r->easy) {
@@ -550,7 +551,8 @@ static void collect_done(struct http *h)
 	char *priv;
 	struct req *r;
 
-	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+	for (m = curl_multi_info_read(h->multi, &left); m;
+	     m = curl_multi_info_read(h->multi, &left)) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		/* m is invalid after remove_handle: copy first. */
@@ -623,7 +625,7 @@ int http_poll(struct http *h, int timeout_ms, int extra_fd)
 	}
 	collect_done(h);
 	start_waiting(h);
-	while ((r = h->done.head) != NULL) {
+	for (r = h->done.head; r; r = h->done.head) {
 		list_remove(&h->done, r);
 		req_finish(r, NULL);
 	}

@@ -53,7 +53,7 @@ static void field_err(const struct ctx *c, const char *field,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vsnprintf_cut(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	err_set(c->err, "%s: veld \"%s\"%s", c->path, field, what);
 }
@@ -108,7 +108,7 @@ static int check_keys(const struct ctx *c, json_t *obj, const char *prefix,
 			strncat(allowed, keys[i],
 				sizeof(allowed) - strlen(allowed) - 1);
 		}
-		snprintf(field, sizeof(field), "%s%s", prefix,
+		xsnprintf(field, sizeof(field), "%s%s", prefix,
 			 quote_short(key, q, sizeof(q)));
 		field_err(c, field, " is onbekend; toegestaan zijn: %s",
 			  allowed);
@@ -330,8 +330,8 @@ static int check_sources(const struct ctx *c, json_t *root,
 		char field[64], prefix[48];
 		const char *sec, *quote;
 
-		snprintf(prefix, sizeof(prefix), "bronnen[%zu].", i);
-		snprintf(field, sizeof(field), "bronnen[%zu]", i);
+		xsnprintf(prefix, sizeof(prefix), "bronnen[%zu].", i);
+		xsnprintf(field, sizeof(field), "bronnen[%zu]", i);
 		if (!json_is_object(src)) {
 			field_err(c, field, ": verwacht een object { \"sectie\""
 				  ": …, \"citaat\": … }, niet %s",
@@ -341,11 +341,11 @@ static int check_sources(const struct ctx *c, json_t *root,
 		if (check_keys(c, src, prefix, source_keys,
 			       ARRAY_LEN(source_keys)) < 0)
 			return -1;
-		snprintf(field, sizeof(field), "bronnen[%zu].sectie", i);
+		xsnprintf(field, sizeof(field), "bronnen[%zu].sectie", i);
 		if (get_text(c, src, "sectie", field, DISPLAY_MAX, 0,
 			     &sec) < 0)
 			return -1;
-		snprintf(field, sizeof(field), "bronnen[%zu].citaat", i);
+		xsnprintf(field, sizeof(field), "bronnen[%zu].citaat", i);
 		if (get_text(c, src, "citaat", field, TEXT_MAX, 1,
 			     &quote) < 0)
 			return -1;

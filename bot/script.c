@@ -50,7 +50,7 @@ void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 	if (loc && loc->file)
 		sbuf_addf(&sb, "%s:%d:%d: ", loc->file, loc->line, loc->col);
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vsnprintf_cut(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	sbuf_adds(&sb, tmp);
 	XGROW(d->msgs, d->cap, d->n + 1);
@@ -1022,7 +1022,7 @@ static int check_placeholders(struct parser *ps, const char *t,
 {
 	const char *p = t;
 
-	while ((p = strchr(p, '{')) != NULL) {
+	for (p = strchr(p, '{'); p; p = strchr(p, '{')) {
 		if (strncmp(p, "{woord}", 7) != 0) {
 			loc.col += (int)(p - t);
 			diag_add(ps->d, &loc, "onbekende invulplek '%.12s' "

@@ -624,7 +624,7 @@ static int migrate_locked(struct store *st, struct err *err)
 	for (int v = version; v < STORE_SCHEMA; v++)
 		if (exec(st, migrations[v], "de database bijwerken", err) < 0)
 			return -1;
-	snprintf(sql, sizeof(sql),
+	xsnprintf(sql, sizeof(sql),
 		 "PRAGMA user_version = %d; PRAGMA application_id = %d",
 		 STORE_SCHEMA, STORE_APP_ID);
 	return exec(st, sql, "de database bijwerken", err);
@@ -721,7 +721,7 @@ int store_begin(struct store *st, struct err *err)
 	/* Nested: a savepoint, so an inner failure can be undone alone
 	 * while the outer transaction goes on. */
 	if (st->in_tx) {
-		snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", st->in_tx);
+		xsnprintf(sql, sizeof(sql), "SAVEPOINT sp%d", st->in_tx);
 		if (exec(st, sql, "een transactie beginnen", err) < 0)
 			return -1;
 		st->in_tx++;
@@ -752,7 +752,7 @@ int store_commit(struct store *st, struct err *err)
 		return -1;
 	}
 	if (st->in_tx > 1) {
-		snprintf(sql, sizeof(sql), "RELEASE sp%d", st->in_tx - 1);
+		xsnprintf(sql, sizeof(sql), "RELEASE sp%d", st->in_tx - 1);
 		if (exec(st, sql, "opslaan", err) < 0)
 			return -1;
 		st->in_tx--;
@@ -773,7 +773,7 @@ int store_rollback(struct store *st)
 	if (!st->in_tx)
 		return 0;
 	if (st->in_tx > 1 && !sqlite3_get_autocommit(st->db)) {
-		snprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d",
+		xsnprintf(sql, sizeof(sql), "ROLLBACK TO sp%d; RELEASE sp%d",
 			 st->in_tx - 1, st->in_tx - 1);
 		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 		st->in_tx--;
@@ -990,7 +990,7 @@ int store_sessions_list(struct store *st, struct store_session **out,
 	q = stmt_get(st, ST_SESSIONS_LIST, err);
 	if (!q)
 		return -1;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		XGROW(v, cap, len + 1);
 		session_read(q, &v[len++]);
 	}
@@ -1122,7 +1122,7 @@ static int turns_get(struct store *st, int which, int64_t session_id,
 		return -1;
 	if (bind_int64(q, ":session", session_id))
 		return bind_fail(st, q, err, what);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		XGROW(v, cap, len + 1);
 		turn_read(q, &v[len++]);
 	}
@@ -1205,7 +1205,7 @@ int store_rubric_get(struct store *st, int64_t session_id,
 		return -1;
 	if (bind_int64(q, ":session", session_id))
 		return bind_fail(st, q, err, what);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		struct store_rubric *r;
 
 		XGROW(v, cap, len + 1);
@@ -1284,7 +1284,7 @@ int store_annotations_get(struct store *st, int64_t session_id,
 		return -1;
 	if (bind_int64(q, ":session", session_id))
 		return bind_fail(st, q, err, what);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		struct store_annotation *a;
 
 		XGROW(v, cap, len + 1);
@@ -1423,7 +1423,7 @@ int store_outbox_list(struct store *st, int64_t after,
 		return -1;
 	if (bind_int64(q, ":after", after))
 		return bind_fail(st, q, err, what);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		XGROW(v, cap, len + 1);
 		v[len].id = col_i64(q, 0);
 		v[len].room = col_str(q, 1);
@@ -1560,7 +1560,7 @@ int store_rooms_list(struct store *st, struct store_room **out, size_t *n,
 	*n = 0;
 	if (!q)
 		return -1;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		XGROW(v, cap, len + 1);
 		v[len].room = col_str(q, 0);
 		v[len].inviter = col_str(q, 1);
@@ -1636,7 +1636,7 @@ static int crypto_rows(struct store *st, sqlite3_stmt *q,
 	size_t len = 0, cap = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		XGROW(v, cap, len + 1);
 		v[len].kind = NULL;
 		v[len].k1 = col_str(q, 0);

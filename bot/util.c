@@ -242,7 +242,8 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 		err_set(err, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+	for (n = fread(chunk, 1, sizeof(chunk), f); n > 0;
+	     n = fread(chunk, 1, sizeof(chunk), f)) {
 		if (sb.len + n > max) {
 			err_set(err, "%s: file is larger than %zu bytes",
 				path, max);
