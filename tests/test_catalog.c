@@ -1,0 +1,304 @@
+/* test_catalog.c - catalog.h: which files become scenarios, in what
+ * order, what a broken or doubled file costs the others, how scenarios
+ * are found and their personas named, and where the directories are.
+ *
+ * Scenarios are written to a fresh directory per test; personas come
+ * from the shipped personas/ ($OEF_ROOT). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "util.h"
+
+struct fx {
+	char dir[64];
+	struct sbuf personas;
+	struct catalog c;
+	struct diag d;
+};
+
+static const char *root(void)
+{
+	const char *r = getenv("OEF_ROOT");
+
+	return r && *r ? r : ".";
+}
+
+/* A minimal, sound scenario with this id, difficulty and persona. */
+static void scenario_text(struct sbuf *sb, const char *id, int difficulty,
+			  const char *persona)
+{
+	sbuf_addf(sb,
+		  "scenario %s\n"
+		  "titel: Titel van %s\n"
+		  "persona: %s\n"
+		  "moeilijkheid: %d\n"
+		  "inleiding:\n"
+		  "> Je bent hier.\n"
+		  "var vertrouwen = 3 (0..10)\n"
+		  "var spanning = 5 (0..10)\n"
+		  "bedoeling bye\n"
+		  "  patroon: doei\n"
+		  "  ja: doei\n"
+		  "fase begin\n"
+		  "  zeg\n"
+		  "  - Goedemiddag.\n"
+		  "  als bye\n"
+		  "    naar klaar\n"
+		  "  anders\n"
+		  "    zeg\n"
+		  "    - Hm.\n"
+		  "einde klaar neutraal\n"
+		  "  zeg\n"
+		  "  - Dag.\n", id, id, persona, difficulty);
+}
+
+static void put(struct fx *f, const char *name, const char *text)
+{
+	struct sbuf p;
+	FILE *fp;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/%s", f->dir, name);
+	fp = fopen(sbuf_str(&p), "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	sbuf_release(&p);
+}
+
+static void put_scenario(struct fx *f, const char *name, const char *id,
+			 int difficulty, const char *persona)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	scenario_text(&sb, id, difficulty, persona);
+	put(f, name, sbuf_str(&sb));
+	sbuf_release(&sb);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+
+	xsnprintf(f->dir, sizeof(f->dir), "/tmp/oef-test-catalog-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	sbuf_init(&f->personas);
+	sbuf_addf(&f->personas, "%s/personas", root());
+	diag_init(&f->d);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf cmd;
+
+	catalog_release(&f->c);
+	diag_release(&f->d);
+	sbuf_release(&f->personas);
+	sbuf_init(&cmd);
+	sbuf_addf(&cmd, "rm -rf '%s'", f->dir);
+	if (system(sbuf_str(&cmd)) != 0)
+		fprintf(stderr, "could not remove %s\n", f->dir);
+	sbuf_release(&cmd);
+	free(f);
+	return 0;
+}
+
+static size_t load(struct fx *f)
+{
+	return catalog_load(&f->c, f->dir, sbuf_str(&f->personas), &f->d);
+}
+
+/* 1 if some diagnostic holds needle. */
+static int said(const struct fx *f, const char *needle)
+{
+	for (size_t i = 0; i < f->d.n; i++)
+		if (strstr(f->d.msgs[i], needle))
+			return 1;
+	return 0;
+}
+
+static void print_diags(const struct fx *f)
+{
+	for (size_t i = 0; i < f->d.n; i++)
+		print_message("%s\n", f->d.msgs[i]);
+}
+
+/* Sorted by difficulty, then id; found by id and by number. */
+static void test_order_and_find(void **state)
+{
+	struct fx *f = *state;
+
+	put_scenario(f, "a.oef", "zeta", 1, "linda");
+	put_scenario(f, "b.oef", "alfa", 3, "linda");
+	put_scenario(f, "c.oef", "beta", 1, "sandra");
+	put_scenario(f, "d.oef", "gamma", 2, "marco");
+	if (load(f) != 0)
+		print_diags(f);
+	assert_int_equal(f->d.n, 0);
+	assert_int_equal(f->c.nscripts, 4);
+	assert_string_equal(f->c.scripts[0]->id, "beta");
+	assert_string_equal(f->c.scripts[1]->id, "zeta");
+	assert_string_equal(f->c.scripts[2]->id, "gamma");
+	assert_string_equal(f->c.scripts[3]->id, "alfa");
+	assert_ptr_equal(catalog_find(&f->c, "gamma"), f->c.scripts[2]);
+	assert_ptr_equal(catalog_find(&f->c, "1"), f->c.scripts[0]);
+	assert_ptr_equal(catalog_find(&f->c, "4"), f->c.scripts[3]);
+	assert_null(catalog_find(&f->c, "0"));
+	assert_null(catalog_find(&f->c, "5"));
+	assert_null(catalog_find(&f->c, "-1"));
+	assert_null(catalog_find(&f->c, "2x"));
+	assert_null(catalog_find(&f->c, "delta"));
+	assert_null(catalog_find(&f->c, ""));
+	assert_true(f->c.npersonas >= 3);
+}
+
+/* Only *.oef files directly in the directory are scenarios: not other
+ * files, not directories named *.oef, not the library in a subdirectory
+ * (which scenarios can still include). */
+static void test_which_files(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf p, sb;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/gedeeld", f->dir);
+	assert_int_equal(mkdir(sbuf_str(&p), 0700), 0);
+	sbuf_reset(&p);
+	sbuf_addf(&p, "%s/map.oef", f->dir);
+	assert_int_equal(mkdir(sbuf_str(&p), 0700), 0);
+	sbuf_release(&p);
+	put(f, "gedeeld/lib.oef", "begrip groet = hallo, hoi\n");
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "gebruik \"gedeeld/lib.oef\"\n");
+	scenario_text(&sb, "een", 1, "linda");
+	put(f, "een.oef", sbuf_str(&sb));
+	sbuf_release(&sb);
+	put_scenario(f, "twee.oef.bak", "twee", 1, "linda");
+	put_scenario(f, ".verborgen.oef", "verborgen", 1, "linda");
+	put(f, "LEESMIJ.txt", "geen scenario\n");
+	if (load(f) != 0)
+		print_diags(f);
+	assert_int_equal(f->d.n, 0);
+	assert_int_equal(f->c.nscripts, 1);
+	assert_string_equal(f->c.scripts[0]->id, "een");
+}
+
+/* A broken file, a library file at the top and a doubled id are each a
+ * problem with its file named; every sound scenario is still offered,
+ * and of a doubled id the first file (in name order) wins. */
+static void test_problems_keep_the_rest(void **state)
+{
+	struct fx *f = *state;
+
+	put_scenario(f, "a.oef", "goed", 1, "linda");
+	put(f, "b.oef", "scenario kapot\ntitel: Kapot\nonzin hier\n");
+	put(f, "c.oef", "begrip groet = hallo\n");
+	put_scenario(f, "d.oef", "dubbel", 2, "linda");
+	put_scenario(f, "e.oef", "dubbel", 1, "sandra");
+	put_scenario(f, "f.oef", "ook-goed", 3, "sandra");
+	assert_true(load(f) >= 3);
+	assert_int_equal(f->c.nscripts, 3);
+	assert_string_equal(f->c.scripts[0]->id, "goed");
+	assert_string_equal(f->c.scripts[1]->id, "dubbel");
+	assert_string_equal(f->c.scripts[2]->id, "ook-goed");
+	/* the first file of the doubled id */
+	assert_string_equal(f->c.scripts[1]->persona, "linda");
+	assert_true(said(f, "b.oef:"));
+	assert_true(said(f, "c.oef:1:1: geen 'scenario <id>'"));
+	assert_true(said(f, "scenario 'dubbel' bestaat al in"));
+	assert_true(said(f, "e.oef:"));
+}
+
+/* A scenario whose persona has no file is a problem, still offered, and
+ * named by its persona id. */
+static void test_persona(void **state)
+{
+	struct fx *f = *state;
+	const struct script *s;
+
+	put_scenario(f, "a.oef", "met", 1, "linda");
+	put_scenario(f, "b.oef", "zonder", 1, "niemand");
+	assert_int_equal(load(f), 1);
+	assert_true(said(f, "persona 'niemand' bestaat niet"));
+	s = catalog_find(&f->c, "met");
+	assert_non_null(s);
+	assert_non_null(catalog_persona(&f->c, s));
+	assert_string_equal(catalog_persona_name(&f->c, s), "Linda");
+	s = catalog_find(&f->c, "zonder");
+	assert_non_null(s);
+	assert_null(catalog_persona(&f->c, s));
+	assert_string_equal(catalog_persona_name(&f->c, s), "niemand");
+}
+
+/* A missing scripts directory is one problem, not a crash. */
+static void test_missing_dir(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf p;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/bestaat-niet", f->dir);
+	assert_int_equal(catalog_load(&f->c, sbuf_str(&p),
+				      sbuf_str(&f->personas), &f->d), 1);
+	assert_int_equal(f->c.nscripts, 0);
+	assert_true(said(f, "map met scenario's niet te openen"));
+	sbuf_release(&p);
+}
+
+/* The environment first, then ./name, then beside the program. */
+static void test_default_dir(void **state)
+{
+	struct fx *f = *state;
+	char cwd[4096];
+	char *d;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	setenv("OEF_TEST_CATALOG_DIR", "/ergens/anders", 1);
+	d = catalog_default_dir("scripts", "OEF_TEST_CATALOG_DIR");
+	assert_string_equal(d, "/ergens/anders");
+	free(d);
+	setenv("OEF_TEST_CATALOG_DIR", "", 1);
+	assert_int_equal(chdir(f->dir), 0);
+	assert_int_equal(mkdir("hier", 0700), 0);
+	d = catalog_default_dir("hier", "OEF_TEST_CATALOG_DIR");
+	assert_string_equal(d, "hier");
+	free(d);
+	unsetenv("OEF_TEST_CATALOG_DIR");
+	d = catalog_default_dir("nergens", "OEF_TEST_CATALOG_DIR");
+	/* <dir of this test program>/../nergens */
+	assert_non_null(strstr(d, "/../nergens"));
+	assert_int_equal(d[0], '/');
+	free(d);
+	assert_int_equal(chdir(cwd), 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_order_and_find),
+		T(test_which_files),
+		T(test_problems_keep_the_rest),
+		T(test_persona),
+		T(test_missing_dir),
+		T(test_default_dir),
+	};
+#undef T
+
+	jansson_use_xmalloc();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
