@@ -1,12 +1,13 @@
 #!/bin/sh
 # Build the libFuzzer targets in tests/fuzz/ with clang (ASan + UBSan)
-# and run each for SECONDS/6 seconds, seeded from the shipped scripts,
-# personas, dialogues, the corpus's training split and recorded /sync
-# bodies plus the fixtures in tests/data/fuzz/<target>/.
+# and run each for SECONDS/8 seconds (eight targets), seeded from the
+# shipped scripts, personas, dialogues, the corpus's training split,
+# recorded /sync bodies and config files, plus the fixtures in
+# tests/data/fuzz/<target>/.
 #
 #   sh tests/fuzz.sh [SECONDS]      (make fuzz FUZZ_SECONDS=60)
 #
-# Everything goes under build/fuzz/: objects, the six programs,
+# Everything goes under build/fuzz/: objects, the eight programs,
 # corpus-<target>/ (grows across runs) and artifacts-<target>/ (the
 # inputs that crashed the last run).
 # Exits non-zero when a target crashes, hangs or leaks; the input that did
@@ -15,7 +16,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 SECONDS_TOTAL=${1:-60}
-TARGETS="script norm text corpus persona sync"
+TARGETS="script norm text corpus persona sync config bot"
 CC=${FUZZ_CC:-clang}
 B=build/fuzz
 
@@ -23,7 +24,8 @@ case $SECONDS_TOTAL in
 ''|*[!0-9]*) echo "fuzz: SECONDS must be a number, not '$SECONDS_TOTAL'" >&2
 	exit 2 ;;
 esac
-per=$((SECONDS_TOTAL / 6))
+ntargets=$(echo $TARGETS | wc -w)
+per=$((SECONDS_TOTAL / ntargets))
 [ "$per" -ge 1 ] || per=1
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -106,6 +108,21 @@ c="$B/corpus-sync"
 mkdir -p "$c"
 # shellcheck disable=SC2046
 seed_copy "$c" $(find tests/data/sync -name '*.json' 2>/dev/null | sort)
+
+c="$B/corpus-config"
+mkdir -p "$c"
+# shellcheck disable=SC2046
+seed_copy "$c" config/oefenkamer.example.json \
+	$(find tests/data/config -name '*.json' 2>/dev/null | sort)
+
+c="$B/corpus-bot"
+mkdir -p "$c"
+# Recorded /sync bodies in the first form (a leading even byte); the
+# seeds of the line form are the fixtures in tests/data/fuzz/bot/.
+for f in tests/data/sync/*.json; do
+	[ -f "$f" ] || continue
+	{ printf '\000'; cat "$f"; } >"$c/seed-$(echo "$f" | tr '/' '_')"
+done
 
 c="$B/corpus-norm"
 mkdir -p "$c"
@@ -353,6 +370,88 @@ cat >"$B/sync.dict" <<'EOF'
 "\"ALICEDEV\""
 EOF
 
+cat >"$B/config.dict" <<'EOF'
+"\"homeserver\""
+"\"user_id\""
+"\"password_file\""
+"\"access_token_file\""
+"\"device_name\""
+"\"store\""
+"\"scripts_dir\""
+"\"personas_dir\""
+"\"invites\""
+"\"allow\""
+"\"typing\""
+"\"enabled\""
+"\"chars_per_second\""
+"\"min_ms\""
+"\"max_ms\""
+"\"gather_ms\""
+"\"roles\""
+"\"coaches\""
+"\"trainers\""
+"\"retention_days\""
+"\"encryption\""
+"\"pickle_key_file\""
+"\"rotation_messages\""
+"\"rotation_ms\""
+"\"pw\""
+"\"pw-open\""
+"\"http://127.0.0.1:8008\""
+"\"@oefenkamer:localhost\""
+"\"@*:localhost\""
+"true"
+"false"
+"null"
+"2147483648"
+"-1"
+"{"
+"}"
+"["
+"]"
+":"
+","
+EOF
+
+cat >"$B/bot.dict" <<'EOF'
+"\x0at"
+"\x0ac"
+"\x0ax"
+"\x0ab"
+"\x0ai"
+"!oefeningen"
+"!start 1"
+"!start t"
+"!rollen"
+"!hulp"
+"!stop"
+"!opnieuw"
+"!stand"
+"!nabespreking"
+"!terugkijken 1"
+"!pauze"
+"!verder"
+"!tip "
+"!zeg "
+"!einde"
+"!coachkamer"
+"hoe gaat het"
+"doei"
+"\"type\":\"m.room.message\""
+"\"type\":\"m.room.member\""
+"\"type\":\"m.reaction\""
+"\"m.relates_to\":{\"rel_type\":\"m.thread\",\"event_id\":\"$x\"}"
+"\"m.new_content\":{}"
+"\"membership\":\"leave\""
+"\"membership\":\"invite\""
+"\"!oefen:localhost\""
+"\"@trainee:localhost\""
+"\"@coach:localhost\""
+"\"msgtype\":\"m.text\""
+"\"body\":\"!start 1\""
+"\"next_batch\":\"s\""
+EOF
+
 # --- run ------------------------------------------------------------------
 
 # What of a failing log to show: the verdict and the stack.
@@ -367,11 +466,12 @@ for t in $TARGETS; do
 	mkdir -p "$art"
 	fixtures=""
 	[ -d "tests/data/fuzz/$t" ] && fixtures="tests/data/fuzz/$t"
-	# e2ee.c logs to stderr on most inputs of the sync target; libFuzzer
-	# keeps its own output and the sanitizers' reports, but the "broken
-	# promise" line of targets.h is lost (test_fuzz_regress prints it)
+	# e2ee.c and bot.c log to stderr on most inputs of the sync and bot
+	# targets; libFuzzer keeps its own output and the sanitizers'
+	# reports, but the "broken promise" line of targets.h is lost
+	# (test_fuzz_regress prints it)
 	quiet=""
-	[ "$t" = sync ] && quiet="-close_fd_mask=2"
+	case $t in sync | bot) quiet="-close_fd_mask=2" ;; esac
 	start=$(date +%s)
 	rc=0
 	# shellcheck disable=SC2086

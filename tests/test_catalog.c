@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "scenario_small.h"
 #include "util.h"
 
 struct fx {
@@ -30,35 +31,6 @@ static const char *root(void)
 	const char *r = getenv("OEF_ROOT");
 
 	return r && *r ? r : ".";
-}
-
-/* A minimal, sound scenario with this id, difficulty and persona. */
-static void scenario_text(struct sbuf *sb, const char *id, int difficulty,
-			  const char *persona)
-{
-	sbuf_addf(sb,
-		  "scenario %s\n"
-		  "titel: Titel van %s\n"
-		  "persona: %s\n"
-		  "moeilijkheid: %d\n"
-		  "inleiding:\n"
-		  "> Je bent hier.\n"
-		  "var vertrouwen = 3 (0..10)\n"
-		  "var spanning = 5 (0..10)\n"
-		  "bedoeling bye\n"
-		  "  patroon: doei\n"
-		  "  ja: doei\n"
-		  "fase begin\n"
-		  "  zeg\n"
-		  "  - Goedemiddag.\n"
-		  "  als bye\n"
-		  "    naar klaar\n"
-		  "  anders\n"
-		  "    zeg\n"
-		  "    - Hm.\n"
-		  "einde klaar neutraal\n"
-		  "  zeg\n"
-		  "  - Dag.\n", id, id, persona, difficulty);
 }
 
 static void put(struct fx *f, const char *name, const char *text)
@@ -81,7 +53,7 @@ static void put_scenario(struct fx *f, const char *name, const char *id,
 	struct sbuf sb;
 
 	sbuf_init(&sb);
-	scenario_text(&sb, id, difficulty, persona);
+	scenario_small(&sb, id, difficulty, persona);
 	put(f, name, sbuf_str(&sb));
 	sbuf_release(&sb);
 }
@@ -184,7 +156,7 @@ static void test_which_files(void **state)
 	put(f, "gedeeld/lib.oef", "begrip groet = hallo, hoi\n");
 	sbuf_init(&sb);
 	sbuf_adds(&sb, "gebruik \"gedeeld/lib.oef\"\n");
-	scenario_text(&sb, "een", 1, "linda");
+	scenario_small(&sb, "een", 1, "linda");
 	put(f, "een.oef", sbuf_str(&sb));
 	sbuf_release(&sb);
 	put_scenario(f, "twee.oef.bak", "twee", 1, "linda");

@@ -117,6 +117,30 @@ static void test_sync_fixtures(void **state)
 	assert_true(replay_dir("sync", fuzz_sync_input) > 0);
 }
 
+static void test_config_fixtures(void **state)
+{
+	(void)state;
+	fuzz_config_loaded = 0;
+	assert_true(replay_dir("config", fuzz_config_input) > 0);
+	/* valid.json, odd-paths.json and secret-world-readable.json (the
+	 * mode of a secret is checked when it is read) get through every
+	 * check of the load */
+	assert_int_equal(fuzz_config_loaded, 3);
+}
+
+static void test_bot_fixtures(void **state)
+{
+	(void)state;
+	memset(&fuzz_bot_stats, 0, sizeof(fuzz_bot_stats));
+	assert_true(replay_dir("bot", fuzz_bot_input) > 0);
+	/* the seeds get past the parsers into the bot's handlers: three
+	 * recorded batches parse (one is cut), the line seeds make their
+	 * messages, and every batch is stored */
+	assert_int_equal(fuzz_bot_stats.bodies, 3);
+	assert_true(fuzz_bot_stats.messages >= 30);
+	assert_int_equal(fuzz_bot_stats.synced, 3 + 4);
+}
+
 /* len bytes of unit repeated (the last copy may be cut). */
 static char *repeat(const char *unit, size_t len)
 {
@@ -464,6 +488,8 @@ static int teardown(void **state)
 	fuzz_text_cleanup();
 	fuzz_corpus_cleanup();
 	fuzz_sync_cleanup();
+	fuzz_bot_cleanup();
+	fuzz_dir_cleanup();
 	return 0;
 }
 
@@ -479,6 +505,8 @@ int main(void)
 		cmocka_unit_test(test_persona_fixtures),
 		cmocka_unit_test(test_sync_fixtures),
 		cmocka_unit_test(test_sync_seeds_deep),
+		cmocka_unit_test(test_config_fixtures),
+		cmocka_unit_test(test_bot_fixtures),
 		cmocka_unit_test(test_big_norm),
 		cmocka_unit_test(test_big_text),
 		cmocka_unit_test(test_big_script),

@@ -20,51 +20,9 @@
 
 #include <sqlite3.h>
 
+#include "scenario_small.h"
 #include "session.h"
 #include "util.h"
-
-static const char script_text[] =
-	"scenario t\n"
-	"titel: Test\n"
-	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
-	"punt vertrouwen: Vertrouwen\n"
-	"bedoeling vraagt\n"
-	"  patroon: hoe gaat het\n"
-	"  ja: hoe gaat het\n"
-	"bedoeling bye\n"
-	"  patroon: doei\n"
-	"  ja: doei\n"
-	"fase begin\n"
-	"  zeg\n"
-	"  - Goedemiddag.\n"
-	"  als vraagt\n"
-	"    vertrouwen +2\n"
-	"    punt vertrouwen getoond\n"
-	"    zeg\n"
-	"    - Gaat wel.\n"
-	"  anders\n"
-	"    zeg\n"
-	"    - Hm.\n"
-	"standaard\n"
-	"  als bye\n"
-	"    naar neutraal\n"
-	"  zodra vertrouwen >= 9\n"
-	"    naar goed\n"
-	"  zodra spanning >= 10\n"
-	"    naar breuk\n"
-	"einde goed goed\n"
-	"  zeg\n"
-	"  - Fijn.\n"
-	"einde breuk breuk\n"
-	"  zeg\n"
-	"  - Ik stop ermee.\n"
-	"einde neutraal neutraal\n"
-	"  zeg\n"
-	"  - Dag.\n";
 
 struct fx {
 	char dir[64];
@@ -82,19 +40,22 @@ static int setup(void **state)
 	struct fx *f = xcalloc(1, sizeof(*f));
 	struct diag d;
 	struct err err;
+	struct sbuf text;
 
 	xsnprintf(f->dir, sizeof(f->dir), "/tmp/oef-test-session-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
 	xsnprintf(f->path, sizeof(f->path), "%s/s.db", f->dir);
 	diag_init(&d);
-	if (script_load_text("t.oef", script_text, strlen(script_text),
-			     &f->s, &d) < 0) {
+	sbuf_init(&text);
+	scenario_small(&text, "t", 1, "p");
+	if (script_load_text("t.oef", text.buf, text.len, &f->s, &d) < 0) {
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "%s\n", d.msgs[i]);
 		diag_release(&d);
 		return -1;
 	}
+	sbuf_release(&text);
 	diag_release(&d);
 	if (store_open(f->path, &f->st, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -223,7 +184,7 @@ static void test_answer_committed_before_shown(void **state)
 	/* the moment, on the trainee's turn */
 	assert_int_equal(raw_int(f, "SELECT turn_seq FROM rubric_events "
 				 "WHERE session_id = ?1 AND point = "
-				 "'vertrouwen' AND shown = 1"), said[0] - 1);
+				 "'luistert' AND shown = 1"), said[0] - 1);
 	/* the state: what the engine holds now */
 	sbuf_init(&saved);
 	engine_save(session_engine(f->ss), &saved);

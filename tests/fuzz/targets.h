@@ -28,9 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "bot.h"
 #include "clause.h"
 #include "config.h"
 #include "corpus.h"
@@ -46,6 +49,8 @@
 #include "script.h"
 #include "store.h"
 #include "util.h"
+
+#include "../scenario_small.h"
 
 #define FUZZ_MAX_INPUT (64 * 1024)  /* bytes; larger inputs are skipped */
 #define FUZZ_MAX_EXAMPLES 64        /* ja:/nee: lines matched per script */
@@ -1173,6 +1178,341 @@ FUZZ_FN void fuzz_sync_input(const uint8_t *data, size_t size)
 {
 	if (size <= FUZZ_MAX_INPUT)
 		fuzz_sync_run(data, size);
+}
+
+/* --- a scratch directory for the targets that need files ------------ */
+
+static char fuzz_dir_path[64];
+
+/* Made on first use under /tmp; fuzz_dir_cleanup() removes it. */
+FUZZ_FN const char *fuzz_dir(void)
+{
+	if (!fuzz_dir_path[0]) {
+		xsnprintf(fuzz_dir_path, sizeof(fuzz_dir_path),
+			  "/tmp/oef-fuzz-XXXXXX");
+		if (!mkdtemp(fuzz_dir_path))
+			fuzz_fail("dir", "mkdtemp under /tmp");
+	}
+	return fuzz_dir_path;
+}
+
+/* Write text to <fuzz_dir>/name with mode; returns the path (caller
+ * frees). */
+FUZZ_FN char *fuzz_dir_put(const char *name, const void *text, size_t len,
+			   mode_t mode)
+{
+	struct sbuf p;
+	FILE *fp;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/%s", fuzz_dir(), name);
+	fp = fopen(sbuf_str(&p), "w");
+	if (!fp || (len && fwrite(text, 1, len, fp) != len) ||
+	    fclose(fp) != 0)
+		fuzz_fail("dir", "a file in the scratch directory");
+	if (chmod(sbuf_str(&p), mode) != 0)
+		fuzz_fail("dir", "chmod in the scratch directory");
+	return sbuf_detach(&p);
+}
+
+FUZZ_FN void fuzz_dir_cleanup(void)
+{
+	struct sbuf cmd;
+
+	if (!fuzz_dir_path[0])
+		return;
+	sbuf_init(&cmd);
+	sbuf_addf(&cmd, "rm -rf '%s'", fuzz_dir_path);
+	if (system(sbuf_str(&cmd)) != 0)
+		fprintf(stderr, "fuzz: cannot remove %s\n", fuzz_dir_path);
+	sbuf_release(&cmd);
+	fuzz_dir_path[0] = '\0';
+}
+
+/* --- config: the bot's configuration file --------------------------- */
+
+/* The input is <fuzz_dir>/config.json. Beside it: "pw" (mode 0600) and
+ * "pw-open" (0644) as secret files, so seeds can name them.
+ *
+ * config.h promises, for a file that loads: the homeserver without a
+ * trailing slash, a user id, exactly one of password_file and
+ * access_token_file, absolute paths, the typing figures in range
+ * (min <= max), and every invites.allow pattern allowing itself. A file
+ * that does not load leaves the struct empty and names itself. */
+FUZZ_FN void fuzz_config_check_path(const char *p, int optional)
+{
+	if (optional && !p)
+		return;
+	FUZZ_CHECK("config", p != NULL);
+	FUZZ_CHECK("config", p[0] == '/');
+}
+
+static size_t fuzz_config_loaded;   /* inputs that loaded */
+
+FUZZ_FN void fuzz_config_run(const uint8_t *data, size_t size)
+{
+	static char *path;
+	struct config c;
+	struct err err;
+	size_t n;
+	int rc;
+
+	if (!path) {
+		free(fuzz_dir_put("pw", "geheim\n", 7, 0600));
+		free(fuzz_dir_put("pw-open", "geheim\n", 7, 0644));
+	}
+	free(path);
+	path = fuzz_dir_put("config.json", data, size, 0600);
+	err.msg[0] = '\0';
+	rc = config_load(path, &c, &err);
+	if (rc < 0) {
+		FUZZ_CHECK("config", rc == -1);
+		FUZZ_CHECK("config", c.path == NULL && c.homeserver == NULL &&
+			   c.ninvite_allow == 0);
+		FUZZ_CHECK("config", strncmp(err.msg, path,
+					     strlen(path)) == 0);
+		return;
+	}
+	FUZZ_CHECK("config", rc == 0);
+	FUZZ_CHECK("config", c.homeserver && *c.homeserver);
+	n = strlen(c.homeserver);
+	FUZZ_CHECK("config", c.homeserver[n - 1] != '/');
+	FUZZ_CHECK("config", c.user_id && c.user_id[0] == '@');
+	FUZZ_CHECK("config", !c.password_file != !c.access_token_file);
+	fuzz_config_check_path(c.password_file, 1);
+	fuzz_config_check_path(c.access_token_file, 1);
+	fuzz_config_check_path(c.pickle_key_file, 1);
+	fuzz_config_check_path(c.store, 0);
+	fuzz_config_check_path(c.scripts_dir, 0);
+	fuzz_config_check_path(c.personas_dir, 0);
+	FUZZ_CHECK("config", c.device_name != NULL);
+	FUZZ_CHECK("config", c.chars_per_second >= 1 &&
+		   c.chars_per_second <= 1000);
+	FUZZ_CHECK("config", c.typing_min_ms <= c.typing_max_ms);
+	for (size_t i = 0; i < c.ninvite_allow; i++)
+		FUZZ_CHECK("config", config_invite_allowed(&c,
+							   c.invite_allow[i]));
+	fuzz_config_loaded++;
+	config_release(&c);
+}
+
+FUZZ_FN void fuzz_config_input(const uint8_t *data, size_t size)
+{
+	if (size <= FUZZ_MAX_INPUT)
+		fuzz_config_run(data, size);
+}
+
+/* --- bot: Matrix events and room commands through the bot ----------- */
+
+/* Each input goes through bot_sync exactly as the sync loop hands a
+ * batch over, on a bot made for that input (so every input starts from
+ * the same state): an in-memory store, one small scenario
+ * (scenario_small.h: number 1, "t"), the shipped personas, the room
+ * !oefen:localhost just joined on the trainee's invite (the recorded
+ * 01-invite and 02-joined batches).
+ * Nothing leaves the process: the homeserver is 127.0.0.1:9 and nothing
+ * polls the Matrix client, so what the bot would send stays queued.
+ *
+ * The first byte chooses what the rest is:
+ * - even: a whole /sync body (mx_sync_parse, then bot_sync);
+ * - odd: lines "<who><body>", each an m.room.message (m.text) in the
+ *   room from who: 't' the trainee, 'c' a coach, 'x' a trainer, 'b' the
+ *   bot itself, anything else a bystander. Commands ("!start 1",
+ *   "!tip ...") are bodies like any other. Then bot_answer_waiting, as
+ *   the gather timer would.
+ *
+ * Beyond not crashing or leaking: bot_sync returns 0 or -1, and 0 for
+ * every batch of the second kind (well-formed, the store in memory:
+ * nothing outside the bot can fail).
+ *
+ * Why this stops where it does: encryption starts in bot_run after the
+ * login (start_e2ee), which needs the homeserver; without it the bot
+ * treats m.room.encrypted events as it does before its first login.
+ * The sync target covers the E2EE layer itself. */
+
+#define FUZZ_BOT_MAX_LINES 64
+
+struct fuzz_bot_stats {
+	size_t bodies;     /* inputs that were a sync body */
+	size_t messages;   /* m.room.message events built from lines */
+	size_t synced;     /* bot_sync returned 0 */
+};
+
+static struct fuzz_bot_stats fuzz_bot_stats;
+static struct config fuzz_bot_cfg;
+static int fuzz_bot_ready;
+static char *fuzz_bot_prelude[2];
+static size_t fuzz_bot_prelude_len[2];
+
+/* The config, the scenario and the two recorded batches, once. */
+FUZZ_FN void fuzz_bot_setup(void)
+{
+	static const char *const prelude[2] = { "01-invite.json",
+						"02-joined.json" };
+	struct sbuf sb;
+	struct err err;
+	char *pw, *cfg;
+
+	if (fuzz_bot_ready)
+		return;
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "%s/bot-scripts", fuzz_dir());
+	if (mkdir(sbuf_str(&sb), 0700) != 0)
+		fuzz_fail("bot", "a scripts directory");
+	sbuf_reset(&sb);
+	scenario_small(&sb, "t", 2, "linda");
+	free(fuzz_dir_put("bot-scripts/t.oef", sb.buf, sb.len, 0600));
+	sbuf_release(&sb);
+	pw = fuzz_dir_put("bot-pw", "geheim\n", 7, 0600);
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "{\"homeserver\": \"http://127.0.0.1:9\","
+		  " \"user_id\": \"@oefenkamer:localhost\","
+		  " \"password_file\": \"%s\", \"store\": \"bot.db\","
+		  " \"scripts_dir\": \"bot-scripts\","
+		  " \"personas_dir\": \"%s/personas\","
+		  " \"invites\": {\"allow\": [\"@*:localhost\"]},"
+		  " \"roles\": {\"coaches\": [\"@coach:localhost\"],"
+		  " \"trainers\": [\"@trainer:localhost\"]},"
+		  " \"gather_ms\": 0}", pw, fuzz_root());
+	cfg = fuzz_dir_put("bot.json", sb.buf, sb.len, 0600);
+	sbuf_release(&sb);
+	if (config_load(cfg, &fuzz_bot_cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		fuzz_fail("bot", "the fixed config loads");
+	}
+	free(fuzz_bot_cfg.store);
+	fuzz_bot_cfg.store = xstrdup(":memory:");
+	free(pw);
+	free(cfg);
+	for (size_t i = 0; i < 2; i++) {
+		sbuf_init(&sb);
+		sbuf_addf(&sb, "%s/tests/data/sync/%s", fuzz_root(),
+			  prelude[i]);
+		if (read_file(sbuf_str(&sb), 1 << 20, &fuzz_bot_prelude[i],
+			      &fuzz_bot_prelude_len[i], &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			fuzz_fail("bot", "the recorded batches (OEF_ROOT)");
+		}
+		sbuf_release(&sb);
+	}
+	fuzz_bot_ready = 1;
+}
+
+FUZZ_FN void fuzz_bot_cleanup(void)
+{
+	if (!fuzz_bot_ready)
+		return;
+	config_release(&fuzz_bot_cfg);
+	for (size_t i = 0; i < 2; i++)
+		free(fuzz_bot_prelude[i]);
+	fuzz_bot_ready = 0;
+}
+
+FUZZ_FN int fuzz_bot_feed(struct bot *b, const char *body, size_t len)
+{
+	struct mx_sync s;
+	int rc;
+
+	if (mx_sync_parse(body, len, &s) < 0)
+		return -2;
+	rc = bot_sync(b, &s);
+	json_decref(s.root);
+	return rc;
+}
+
+/* The batch of the lines in data, or NULL (no line, or not UTF-8). */
+FUZZ_FN json_t *fuzz_bot_messages(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+	json_t *evs, *root;
+	size_t n = 0;
+
+	if (!utf8_valid(p, size))
+		return NULL;
+	evs = json_array();
+	while (p < end && n < FUZZ_BOT_MAX_LINES) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		const char *who;
+		char eid[32];
+
+		if (stop > p) {
+			switch (*p) {
+			case 't': who = "@trainee:localhost"; break;
+			case 'c': who = "@coach:localhost"; break;
+			case 'x': who = "@trainer:localhost"; break;
+			case 'b': who = "@oefenkamer:localhost"; break;
+			default: who = "@iemand:localhost"; break;
+			}
+			xsnprintf(eid, sizeof(eid), "$fuzz%zu", n);
+			json_array_append_new(evs, json_pack(
+				"{s:s, s:s, s:s, s:I, s:{s:s, s:o}}",
+				"type", "m.room.message", "sender", who,
+				"event_id", eid, "origin_server_ts",
+				(json_int_t)(100 + n), "content", "msgtype",
+				"m.text", "body", json_stringn(p + 1,
+					(size_t)(stop - p - 1))));
+			n++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!n) {
+		json_decref(evs);
+		return NULL;
+	}
+	fuzz_bot_stats.messages += n;
+	root = json_pack("{s:s, s:{s:{s:{s:{s:o}}}}}", "next_batch", "s9",
+			 "rooms", "join", "!oefen:localhost", "timeline",
+			 "events", evs);
+	FUZZ_CHECK("bot", root != NULL);
+	return root;
+}
+
+FUZZ_FN void fuzz_bot_run(const uint8_t *data, size_t size)
+{
+	struct err err;
+	struct mx_sync s;
+	struct bot *b;
+	json_t *root;
+	int rc;
+
+	if (!size)
+		return;
+	fuzz_bot_setup();
+	b = bot_new(&fuzz_bot_cfg, &err);
+	if (!b) {
+		fprintf(stderr, "%s\n", err.msg);
+		fuzz_fail("bot", "bot_new on the fixed config");
+	}
+	for (size_t i = 0; i < 2; i++)
+		FUZZ_CHECK("bot", fuzz_bot_feed(b, fuzz_bot_prelude[i],
+						fuzz_bot_prelude_len[i]) == 0);
+	if (data[0] % 2 == 0) {
+		if (mx_sync_parse((const char *)data + 1, size - 1, &s) == 0) {
+			fuzz_bot_stats.bodies++;
+			rc = bot_sync(b, &s);
+			FUZZ_CHECK("bot", rc == 0 || rc == -1);
+			fuzz_bot_stats.synced += rc == 0;
+			json_decref(s.root);
+		}
+	} else {
+		root = fuzz_bot_messages(data + 1, size - 1);
+		if (root) {
+			FUZZ_CHECK("bot", mx_sync_parse_root(root, &s) == 0);
+			rc = bot_sync(b, &s);
+			FUZZ_CHECK("bot", rc == 0);
+			fuzz_bot_stats.synced++;
+			json_decref(root);
+		}
+	}
+	bot_answer_waiting(b);
+	bot_free(b);
+}
+
+FUZZ_FN void fuzz_bot_input(const uint8_t *data, size_t size)
+{
+	if (size <= FUZZ_MAX_INPUT)
+		fuzz_bot_run(data, size);
 }
 
 #endif

@@ -1,0 +1,24 @@
+/* fuzz_bot.c - libFuzzer entry for the bot target; the body is
+ * fuzz_bot_input() in targets.h, shared with tests/test_fuzz_regress.c.
+ * Built and run by tests/fuzz.sh. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "targets.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	jansson_use_xmalloc();
+	/* the scratch directory (targets.h) goes when libFuzzer exits */
+	atexit(fuzz_dir_cleanup);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_bot_input(data, size);
+	return 0;
+}
