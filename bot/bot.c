@@ -204,13 +204,7 @@ static uint64_t call_new(struct bot *b, enum call_kind kind,
 
 static uint64_t fnv(const char *s)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
+	return hash_fnv64(HASH_FNV64_START, s, strlen(s));
 }
 
 /* The transaction id of the k-th message caused by event (or by a name

@@ -122,29 +122,6 @@ static void key_err(const struct loader *L, const char *path,
 }
 
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "een object";
-	case JSON_ARRAY:
-		return "een lijst";
-	case JSON_STRING:
-		return "een tekst";
-	case JSON_INTEGER:
-		return "een geheel getal";
-	case JSON_REAL:
-		return "een kommagetal";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "iets onbekends";
-}
-
 static const char *kind_name(enum kind k)
 {
 	switch (k) {
@@ -264,7 +241,7 @@ static int take_list(const struct loader *L, const struct key *k,
 		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
 		if (!json_is_string(item)) {
 			key_err(L, ipath, "verwacht een tekst, niet %s",
-				type_name(item));
+				json_type_name(item));
 			return -1;
 		}
 		if (take_string(L, ipath, item, &s) < 0)
@@ -318,7 +295,7 @@ static int take(const struct loader *L, const struct key *k,
 	}
 	if (!ok) {
 		key_err(L, path, "verwacht %s, niet %s", kind_name(k->kind),
-			type_name(v));
+			json_type_name(v));
 		return -1;
 	}
 
@@ -528,7 +505,7 @@ int config_load(const char *path, struct config *out, struct err *err)
 	}
 	if (!json_is_object(root)) {
 		err_set(err, "%s: verwacht een object { … } met de "
-			"instellingen, niet %s", path, type_name(root));
+			"instellingen, niet %s", path, json_type_name(root));
 		goto out;
 	}
 	if (walk(&L, root, top_keys, "") < 0 || check_whole(&L) < 0)

@@ -234,17 +234,9 @@ static void post(struct e2ee *e, const char *method, const char *path,
 static void txn_id(char *buf, size_t n)
 {
 	unsigned char r[12];
-	size_t k = 0;
 
-	while (k < sizeof(r)) {
-		ssize_t got = getrandom(r + k, sizeof(r) - k, 0);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			abort();
-		k += (size_t)got;
-	}
+	if (random_bytes(r, sizeof(r)) < 0)
+		abort();
 	snprintf(buf, n, "oef-td-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x"
 		 "%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
 		 r[8], r[9], r[10], r[11]);

@@ -59,29 +59,6 @@ static void field_err(const struct ctx *c, const char *field,
 }
 
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "een object { … }";
-	case JSON_ARRAY:
-		return "een lijst [ … ]";
-	case JSON_STRING:
-		return "een tekst";
-	case JSON_INTEGER:
-		return "een geheel getal";
-	case JSON_REAL:
-		return "een kommagetal";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "iets onbekends";
-}
-
 static int known(const char *key, const char *const *keys, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -135,7 +112,7 @@ static int get_text(const struct ctx *c, json_t *obj, const char *key,
 	}
 	if (!json_is_string(v)) {
 		field_err(c, field, ": verwacht een tekst, niet %s",
-			  type_name(v));
+			  json_type_name(v));
 		return -1;
 	}
 	s = json_string_value(v);
@@ -248,7 +225,7 @@ static int check_fictional(const struct ctx *c, json_t *root)
 	}
 	if (!json_is_true(v)) {
 		field_err(c, "fictief", ": verwacht true, niet %s",
-			  type_name(v));
+			  json_type_name(v));
 		return -1;
 	}
 	return 0;
@@ -284,7 +261,7 @@ static int check_age(const struct ctx *c, json_t *root, int *out)
 	}
 	if (!json_is_integer(v)) {
 		field_err(c, "leeftijd", ": verwacht een geheel getal, niet %s",
-			  type_name(v));
+			  json_type_name(v));
 		return -1;
 	}
 	age = json_integer_value(v);
@@ -310,7 +287,7 @@ static int check_sources(const struct ctx *c, json_t *root,
 	}
 	if (!json_is_array(arr)) {
 		field_err(c, "bronnen", ": verwacht een lijst [ … ], niet %s",
-			  type_name(arr));
+			  json_type_name(arr));
 		return -1;
 	}
 	n = json_array_size(arr);
@@ -335,7 +312,7 @@ static int check_sources(const struct ctx *c, json_t *root,
 		if (!json_is_object(src)) {
 			field_err(c, field, ": verwacht een object { \"sectie\""
 				  ": …, \"citaat\": … }, niet %s",
-				  type_name(src));
+				  json_type_name(src));
 			return -1;
 		}
 		if (check_keys(c, src, prefix, source_keys,
@@ -364,7 +341,7 @@ static int persona_check(const struct ctx *c, json_t *root,
 
 	if (!json_is_object(root)) {
 		err_set(c->err, "%s: verwacht een object { … } met de velden "
-			"van de persona, niet %s", c->path, type_name(root));
+			"van de persona, niet %s", c->path, json_type_name(root));
 		return -1;
 	}
 	if (check_keys(c, root, "", top_keys, ARRAY_LEN(top_keys)) < 0 ||

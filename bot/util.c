@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/random.h>
+#include <jansson.h>
+
 static void oom(size_t n)
 {
 	fprintf(stderr, "oefenkamer: out of memory (%zu bytes)\n", n);
@@ -289,6 +292,77 @@ int utf8_valid(const char *s, size_t n)
 		i += k + 1;
 	}
 	return 1;
+}
+
+uint64_t hash_fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+uint32_t hash_fnv32(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void wipe_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "een object { \xe2\x80\xa6 }";
+	case JSON_ARRAY:
+		return "een lijst [ \xe2\x80\xa6 ]";
+	case JSON_STRING:
+		return "een tekst";
+	case JSON_INTEGER:
+		return "een geheel getal";
+	case JSON_REAL:
+		return "een kommagetal";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "iets onbekends";
 }
 
 void log_line(const char *fmt, ...)

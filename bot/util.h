@@ -75,6 +75,26 @@ const char *quote_short(const char *s, char *buf, size_t cap);
 /* 1 if s is valid UTF-8 of exactly n bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
 
+/* FNV-1a over n bytes from state h; start with the _START value. The
+ * 64-bit one where values are stored or compared, the 32-bit one for
+ * in-memory tables. */
+#define HASH_FNV64_START 14695981039346656037ull
+#define HASH_FNV32_START 2166136261u
+uint64_t hash_fnv64(uint64_t h, const void *p, size_t n);
+uint32_t hash_fnv32(uint32_t h, const void *p, size_t n);
+
+/* Fill buf with n bytes from the kernel's CSPRNG (getrandom, retried on
+ * EINTR). Returns 0, or -1 with errno set. */
+int random_bytes(void *buf, size_t n);
+
+/* Wipe len bytes at p with explicit_bzero, then free; NULL is a no-op. */
+void wipe_free(void *p, size_t len);
+
+/* jansson's name of a JSON value's type, in Dutch for messages to the
+ * user ("een object { … }", "een tekst", …). */
+struct json_t;
+const char *json_type_name(const struct json_t *v);
+
 /* One line to stderr for whoever runs the bot: local time, the program
  * name, the message. Never pass secrets. */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
