@@ -67,13 +67,31 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 /* Strict decimal parse of the whole string into [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 
-/* s (valid UTF-8) fit to quote in a one-line message: at most about 60
- * bytes, cut on a character boundary, control characters and double
- * quotes shown as '?', an ellipsis when cut. Returns buf. */
+/* s fit to quote in a one-line error message: quote_add's text of at
+ * most 60 characters (less when cap is small), with control characters
+ * and double quotes shown as '?'. Returns buf. */
 const char *quote_short(const char *s, char *buf, size_t cap);
 
 /* 1 if s is valid UTF-8 of exactly n bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
+size_t utf8_seq(const char *s, size_t n);
+/* Copy the character at s (n > 0 bytes left) to sb, an invalid byte as
+ * U+FFFD; returns the bytes consumed. */
+size_t utf8_add_char(struct sbuf *sb, const char *s, size_t n);
+/* s with every invalid UTF-8 byte as U+FFFD (as jansson wants it). */
+void utf8_add_clean(struct sbuf *sb, const char *s);
+
+/* The one quoter: s on one line, each run of white space one space,
+ * control characters dropped, invalid UTF-8 as U+FFFD; at most max
+ * characters, cut at a word boundary (inside a word only when the first
+ * word alone is longer) and then ended with an ellipsis. */
+void quote_add(struct sbuf *sb, const char *s, size_t max);
+
+/* The one HTML escaper, for text and attribute values: & < > " ' as
+ * entities, invalid UTF-8 as U+FFFD, tab as a space, other control
+ * characters dropped, and each newline replaced by nl ("<br>", " "…). */
+void html_escape(struct sbuf *sb, const char *s, const char *nl);
 
 /* FNV-1a over n bytes from state h; start with the _START value. The
  * 64-bit one where values are stored or compared, the 32-bit one for

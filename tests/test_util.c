@@ -1,4 +1,4 @@
-/* test_util.c - the one hash, random source, wipe and JSON type name. */
+/* test_util.c - the one quoter, escaper, hash, random source and wipe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,76 @@
 #include <jansson.h>
 
 #include "util.h"
+
+static void quoted(const char *s, size_t max, const char *want)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	quote_add(&sb, s, max);
+	if (strcmp(sbuf_str(&sb), want) != 0)
+		fail_msg("quote_add(\"%s\", %zu) = \"%s\", want \"%s\"", s, max,
+			 sbuf_str(&sb), want);
+	sbuf_release(&sb);
+}
+
+static void test_quote(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t max;
+		const char *want;
+	} cases[] = {
+		{ "kort", 10, "kort" },
+		{ "", 10, "" },
+		/* white space folded, ends trimmed */
+		{ "  a \n\t b  ", 10, "a b" },
+		/* cut at the last whole word, never inside one */
+		{ "het gaat goed met Daan", 14, "het gaat goed…" },
+		{ "het gaat goed met Daan", 13, "het gaat goed…" },
+		{ "het gaat goed met Daan", 12, "het gaat…" },
+		{ "het gaat goed met Daan", 22, "het gaat goed met Daan" },
+		/* one word longer than max: cut inside it */
+		{ "onderzoeksraadsbesluit", 5, "onder…" },
+		/* characters, not bytes; control characters dropped */
+		{ "één twee", 3, "één…" },
+		{ "a\x01" "b", 5, "ab" },
+		/* invalid UTF-8 as U+FFFD */
+		{ "x\xff" "y", 5, "x\xef\xbf\xbdy" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		quoted(cases[i].s, cases[i].max, cases[i].want);
+}
+
+static void test_quote_short(void **state)
+{
+	char buf[80], tiny[12];
+
+	assert_string_equal(quote_short("we\"ird\n", buf, sizeof(buf)),
+			    "we?ird?");
+	assert_string_equal(quote_short("ftp://matrix.example.org", buf,
+					sizeof(buf)),
+			    "ftp://matrix.example.org");
+	/* never more than fits, always terminated */
+	quote_short("ééééééééééééééééééééé", tiny, sizeof(tiny));
+	assert_true(strlen(tiny) < sizeof(tiny));
+	assert_true(utf8_valid(tiny, strlen(tiny)));
+}
+
+static void test_html_escape(void **state)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	html_escape(&sb, "<b>\"a\" & 'b'</b>\nx\ty\x01\xff", "<br>");
+	assert_string_equal(sbuf_str(&sb), "&lt;b&gt;&quot;a&quot; &amp; "
+			    "&#39;b&#39;&lt;/b&gt;<br>x y\xef\xbf\xbd");
+	sbuf_reset(&sb);
+	html_escape(&sb, "a\nb", " ");
+	assert_string_equal(sbuf_str(&sb), "a b");
+	sbuf_release(&sb);
+}
 
 static void test_hash(void **state)
 {
@@ -66,6 +136,9 @@ static void test_json_type_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_quote_short),
+		cmocka_unit_test(test_html_escape),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_random_wipe),
 		cmocka_unit_test(test_json_type_name),
