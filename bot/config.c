@@ -189,33 +189,18 @@ static char *resolve(const struct loader *L, const char *p)
 	return sbuf_detach(&sb);
 }
 
-/* A string value: non-empty, bounded, no control characters. */
+/* A string value: not blank, bounded, no control characters. */
 static int take_string(const struct loader *L, const char *path, json_t *v,
 		       const char **out)
 {
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
+	struct sbuf why;
 
-	if (len == 0) {
-		key_err(L, path, "mag niet leeg zijn");
-		return -1;
-	}
-	if (len > STRING_MAX) {
-		key_err(L, path, "te lang (%zu bytes, hooguit %d)", len,
-			STRING_MAX);
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f) {
-			key_err(L, path, "bevat een onzichtbaar stuurteken "
-				"(byte %zu)", i + 1);
-			return -1;
-		}
-	}
-	*out = s;
-	return 0;
+	sbuf_init(&why);
+	*out = json_text_check(v, STRING_MAX, 0, &why);
+	if (!*out)
+		key_err(L, path, "%s", sbuf_str(&why));
+	sbuf_release(&why);
+	return *out ? 0 : -1;
 }
 
 static int take_list(const struct loader *L, const struct key *k,

@@ -94,58 +94,26 @@ static int check_keys(const struct ctx *c, json_t *obj, const char *prefix,
 	return 0;
 }
 
-/* A required string field: non-empty, at most max bytes. Multi-line text
- * may hold newlines and tabs; no field may hold other control
+/* A required string field: not blank, at most max bytes; multi-line
+ * text may hold newlines and tabs; no field may hold other control
  * characters. */
 static int get_text(const struct ctx *c, json_t *obj, const char *key,
 		    const char *field, size_t max, int multiline,
 		    const char **out)
 {
 	json_t *v = json_object_get(obj, key);
-	const char *s;
-	size_t len, i;
-	int blank = 1;
+	struct sbuf why;
 
 	if (!v) {
 		field_err(c, field, " ontbreekt");
 		return -1;
 	}
-	if (!json_is_string(v)) {
-		field_err(c, field, ": verwacht een tekst, niet %s",
-			  json_type_name(v));
-		return -1;
-	}
-	s = json_string_value(v);
-	len = json_string_length(v);
-	if (len > max) {
-		field_err(c, field, ": te lang (%zu bytes, hooguit %zu)",
-			  len, max);
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch != ' ' && ch != '\n' && ch != '\t' && ch != '\r')
-			blank = 0;
-		if (ch == '\n' || ch == '\t') {
-			if (multiline)
-				continue;
-			field_err(c, field, ": mag geen regeleinde of tab "
-				  "bevatten");
-			return -1;
-		}
-		if (ch < 0x20 || ch == 0x7f) {
-			field_err(c, field, ": bevat een onzichtbaar "
-				  "stuurteken (byte %zu)", i + 1);
-			return -1;
-		}
-	}
-	if (blank) {
-		field_err(c, field, " is leeg");
-		return -1;
-	}
-	*out = s;
-	return 0;
+	sbuf_init(&why);
+	*out = json_text_check(v, max, multiline, &why);
+	if (!*out)
+		field_err(c, field, ": %s", sbuf_str(&why));
+	sbuf_release(&why);
+	return *out ? 0 : -1;
 }
 
 static int valid_id(const char *s)

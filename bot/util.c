@@ -500,6 +500,46 @@ const char *json_type_name(const json_t *v)
 	return "iets onbekends";
 }
 
+const char *json_text_check(const json_t *v, size_t max, int multiline,
+			    struct sbuf *why)
+{
+	const char *s;
+	size_t len;
+	int blank = 1;
+
+	if (!json_is_string(v)) {
+		sbuf_addf(why, "verwacht een tekst, niet %s",
+			  json_type_name(v));
+		return NULL;
+	}
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len > max) {
+		sbuf_addf(why, "te lang (%zu bytes, hooguit %zu)", len, max);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch != ' ' && ch != '\n' && ch != '\t' && ch != '\r')
+			blank = 0;
+		if ((ch == '\n' || ch == '\t') && !multiline) {
+			sbuf_adds(why, "mag geen regeleinde of tab bevatten");
+			return NULL;
+		}
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+			sbuf_addf(why, "bevat een onzichtbaar stuurteken "
+				  "(byte %zu)", i + 1);
+			return NULL;
+		}
+	}
+	if (blank) {
+		sbuf_adds(why, "mag niet leeg zijn");
+		return NULL;
+	}
+	return s;
+}
+
 void log_line(const char *fmt, ...)
 {
 	va_list ap;

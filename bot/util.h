@@ -113,6 +113,14 @@ void wipe_free(void *p, size_t len);
 struct json_t;
 const char *json_type_name(const struct json_t *v);
 
+/* The one check of a text value read from a file a person wrote (the
+ * config, a persona): v must be a string that is not blank, at most max
+ * bytes, without control characters (newline and tab only when
+ * multiline). Returns the string, borrowed from v; or NULL with the
+ * reason in Dutch appended to why, to follow "<where>: ". */
+const char *json_text_check(const struct json_t *v, size_t max,
+			    int multiline, struct sbuf *why);
+
 /* One line to stderr for whoever runs the bot: local time, the program
  * name, the message. Never pass secrets. */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

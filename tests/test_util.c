@@ -133,6 +133,47 @@ static void test_json_type_name(void **state)
 	json_decref(v);
 }
 
+static void test_json_text_check(void **state)
+{
+	static const struct {
+		const char *json;
+		int multiline;
+		const char *want;  /* the reason, or NULL for accepted */
+	} cases[] = {
+		{ "[\"Sandra\"]", 0, NULL },
+		{ "[\"twee\\nregels\"]", 1, NULL },
+		{ "[\"twee\\nregels\"]", 0,
+		  "mag geen regeleinde of tab bevatten" },
+		{ "[\"\"]", 0, "mag niet leeg zijn" },
+		{ "[\" \\n \"]", 1, "mag niet leeg zijn" },
+		{ "[\"a\\u0007b\"]", 1,
+		  "bevat een onzichtbaar stuurteken (byte 2)" },
+		{ "[\"0123456789012345678901\"]", 0,
+		  "te lang (22 bytes, hooguit 20)" },
+		{ "[12]", 0, "verwacht een tekst, niet een geheel getal" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		json_t *a = json_loads(cases[i].json, 0, NULL);
+		struct sbuf why;
+		const char *got;
+
+		assert_non_null(a);
+		sbuf_init(&why);
+		got = json_text_check(json_array_get(a, 0), 20,
+				      cases[i].multiline, &why);
+		if (cases[i].want) {
+			assert_null(got);
+			assert_string_equal(sbuf_str(&why), cases[i].want);
+		} else {
+			assert_non_null(got);
+			assert_int_equal(why.len, 0);
+		}
+		sbuf_release(&why);
+		json_decref(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_random_wipe),
 		cmocka_unit_test(test_json_type_name),
+		cmocka_unit_test(test_json_text_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
