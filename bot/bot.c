@@ -2388,10 +2388,7 @@ void bot_free(struct bot *b)
 	if (!b)
 		return;
 	e2ee_free(b->e2ee);
-	if (b->pickle_key) {
-		explicit_bzero(b->pickle_key, b->pickle_keylen);
-		free(b->pickle_key);
-	}
+	wipe_free(b->pickle_key, b->pickle_keylen);
 	mx_free(b->mx);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
@@ -2458,14 +2455,10 @@ static int login(struct bot *b, struct err *err)
 	}
 	rc = 0;
 out:
-	if (secret) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-	}
-	if (token) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
+	if (secret)
+		wipe_free(secret, strlen(secret));
+	if (token)
+		wipe_free(token, strlen(token));
 	free(device);
 	free(user);
 	return rc;

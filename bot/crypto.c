@@ -362,8 +362,7 @@ void crypto_account_free(struct crypto_account *a)
 	if (!a)
 		return;
 	acc_free(a->acc);
-	explicit_bzero(a, sizeof(*a));
-	free(a);
+	wipe_free(a, sizeof(*a));
 }
 
 const char *crypto_account_curve25519(const struct crypto_account *a)
@@ -1140,8 +1139,7 @@ void crypto_signing_free(struct crypto_signing *k)
 	if (!k)
 		return;
 	pks_free(k->s);
-	explicit_bzero(k, sizeof(*k));
-	free(k);
+	wipe_free(k, sizeof(*k));
 }
 
 /* --- signed JSON ------------------------------------------------------ */

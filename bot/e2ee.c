@@ -516,10 +516,7 @@ void e2ee_free(struct e2ee *e)
 	if (!e)
 		return;
 	crypto_account_free(e->acct);
-	if (e->key) {
-		explicit_bzero(e->key, e->keylen);
-		free(e->key);
-	}
+	wipe_free(e->key, e->keylen);
 	for (size_t i = 0; i < e->ncalls; i++) {
 		free(e->calls[i].room);
 		json_decref(e->calls[i].ctx);
