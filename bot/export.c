@@ -466,7 +466,9 @@ static const char html_css[] =
 
 static void html_chart(struct sbuf *sb, const struct export_doc *d)
 {
-	static const char *const color[EXPORT_NMETERS] = { "#1f6fb2", "#c0392b" };
+	static const char *const color[EXPORT_NMETERS] = {
+		"#1f6fb2", "#c0392b"
+	};
 	static const char *const dash[EXPORT_NMETERS] = {
 		"", " stroke-dasharray=\"6 4\""
 	};
@@ -1056,7 +1058,8 @@ static json_t *json_doc(const struct export_doc *d)
 	return root;
 }
 
-static int json_out(struct sbuf *sb, const struct export_doc *d, struct err *err)
+static int json_out(struct sbuf *sb, const struct export_doc *d,
+		    struct err *err)
 {
 	json_t *root = json_doc(d);
 	char *text = json_dumps(root, JSON_INDENT(2));
@@ -1130,8 +1133,9 @@ static void text_rubric(struct sbuf *sb, const struct export_doc *d)
 		for (int j = 0; j < p->shown + p->missed; j++) {
 			const struct export_moment *m = &p->moments[j];
 
-			sbuf_adds(sb, m->r->shown ? "\n  \xe2\x9c\x94 getoond bij"
-				  : "\n  \xe2\x9c\x98 gemist bij");
+			sbuf_adds(sb, m->r->shown ?
+				  "\n  \xe2\x9c\x94 getoond bij" :
+				  "\n  \xe2\x9c\x98 gemist bij");
 			if (m->turn) {
 				sbuf_addf(sb, " beurt %d: \xe2\x80\x9c",
 					  m->turn->beurt);

@@ -309,7 +309,8 @@ static int persona_check(const struct ctx *c, json_t *root,
 
 	if (!json_is_object(root)) {
 		err_set(c->err, "%s: verwacht een object { … } met de velden "
-			"van de persona, niet %s", c->path, json_type_name(root));
+			"van de persona, niet %s", c->path,
+			json_type_name(root));
 		return -1;
 	}
 	if (check_keys(c, root, "", top_keys, ARRAY_LEN(top_keys)) < 0 ||
