@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "export.h"
 #include "model.h"
 #include "mx.h"
 #include "roles.h"
@@ -204,13 +205,7 @@ static uint64_t call_new(struct bot *b, enum call_kind kind,
 
 static uint64_t fnv(const char *s)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
+	return hash_fnv64(HASH_FNV64_START, s, strlen(s));
 }
 
 /* The transaction id of the k-th message caused by event (or by a name
@@ -220,34 +215,6 @@ static void txn_for(char *buf, size_t n, const char *cause, const char *what,
 {
 	xsnprintf(buf, n, "oef-%016llx-%s%d", (unsigned long long)fnv(cause),
 		 what, k);
-}
-
-static void html_escape(struct sbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			sbuf_adds(sb, "&amp;");
-			break;
-		case '<':
-			sbuf_adds(sb, "&lt;");
-			break;
-		case '>':
-			sbuf_adds(sb, "&gt;");
-			break;
-		case '"':
-			sbuf_adds(sb, "&quot;");
-			break;
-		case '\'':
-			sbuf_adds(sb, "&#39;");
-			break;
-		case '\n':
-			sbuf_adds(sb, "<br>");
-			break;
-		default:
-			sbuf_addc(sb, *s);
-		}
-	}
 }
 
 static int typing_ms(const struct config *cfg, const char *text)
@@ -290,7 +257,7 @@ static char *message_content(const char *msgtype, const char *text,
 			struct sbuf sb;
 
 			sbuf_init(&sb);
-			html_escape(&sb, body);
+			html_escape(&sb, body, "<br>");
 			json_object_set_new(c, "format", json_string(
 				"org.matrix.custom.html"));
 			json_object_set_new(c, "formatted_body",
@@ -526,138 +493,35 @@ static void stand_text(struct session *ss, struct sbuf *sb)
 	sbuf_addf(sb, " · beurt %d", engine_beurt(e));
 }
 
-/* A sparkline of a variable over the trainee's turns. */
-static void spark(struct sbuf *sb, const char *name, const int *v, size_t n)
-{
-	static const char *const bars[] = { "▁", "▂", "▃", "▄", "▅", "▆",
-					    "▇", "█" };
-
-	sbuf_addf(sb, "\n%-10s ", name);
-	for (size_t i = 0; i < n; i++)
-		sbuf_adds(sb, bars[(v[i] < 0 ? 0 : v[i] > 10 ? 10 : v[i]) * 7
-				   / 10]);
-	if (n)
-		sbuf_addf(sb, "  (%d → %d)", v[0], v[n - 1]);
-}
-
-static void quote(struct sbuf *sb, const char *text)
-{
-	size_t n = strlen(text);
-
-	if (n > 90) {
-		n = 90;
-		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
-			n--;
-	}
-	sbuf_adds(sb, "“");
-	sbuf_add(sb, text, n);
-	sbuf_adds(sb, n < strlen(text) ? "…”" : "”");
-}
-
 /* The debrief posted at the end (and again with !nabespreking): the
- * ending, the meters over the turns, each rubric point's moments quoting
- * the trainee, and the coaches' annotations. From the store, so it is the
- * same after a restart. */
+ * export's plain-text rendering of the stored session, so it says what
+ * `oefenkamer export` says and is the same after a restart. */
 static void debrief_text(struct bot *b, int64_t sid, const struct script *s,
 			 struct sbuf *sb)
 {
-	struct store_session rec;
-	struct store_turn *t = NULL;
-	struct store_rubric *rv = NULL;
-	struct store_annotation *an = NULL;
-	size_t nt = 0, nr = 0, na = 0, nv = 0;
-	int *tr = NULL, *sp = NULL;
+	struct export_point *pts = xcalloc(s->npoints + 1, sizeof(*pts));
+	struct export_info info = { .points = pts, .npoints = s->npoints };
+	struct export_doc d;
 	struct err err;
-	int n = -1;
+	int n;
 
-	memset(&rec, 0, sizeof(rec));
-	if (store_session_get(b->st, sid, &rec, &err) != 0 ||
-	    store_turns_get(b->st, sid, &t, &nt, &err) < 0 ||
-	    store_rubric_get(b->st, sid, &rv, &nr, &err) < 0 ||
-	    store_annotations_get(b->st, sid, &an, &na, &err) < 0) {
+	for (size_t i = 0; i < s->npoints; i++) {
+		pts[i].id = s->points[i].id;
+		pts[i].label = s->points[i].label;
+	}
+	if (export_doc_load(&d, b->st, sid, &info, &err) != 0) {
 		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
 		goto out;
 	}
-	if (rec.ending)
-		n = script_find_node(s, rec.ending);
-	sbuf_addf(sb, "%s: %s — %s.", rec.ended_ms ?
-		  "Einde van de oefening" : "Nabespreking", s->title,
-		  !rec.ended_ms ? "de oefening loopt nog" :
-		  n < 0 ? "gestopt voor het einde" :
-		  s->nodes[n].ending == END_GOED ?
-		  "het gesprek is goed afgerond" :
-		  s->nodes[n].ending == END_BREUK ?
-		  "het gesprek is vastgelopen" :
-		  "het gesprek eindigde neutraal");
-	if (n >= 0 && s->nodes[n].explain)
-		sbuf_addf(sb, "\n%s", s->nodes[n].explain);
-	tr = xcalloc(nt + 1, sizeof(int));
-	sp = xcalloc(nt + 1, sizeof(int));
-	for (size_t i = 0; i < nt; i++) {
-		json_error_t je;
-		json_t *v;
-
-		if (strcmp(t[i].speaker, STORE_TRAINEE) || !t[i].vars_json)
-			continue;
-		v = json_loads(t[i].vars_json, 0, &je);
-		tr[nv] = (int)json_integer_value(json_object_get(v,
-					script_meter_name[METER_TRUST]));
-		sp[nv] = (int)json_integer_value(json_object_get(v,
-					script_meter_name[METER_TENSION]));
-		nv++;
-		json_decref(v);
-	}
-	sbuf_addf(sb, "\nVerloop over %zu beurten:", nv);
-	spark(sb, script_meter_name[METER_TRUST], tr, nv);
-	spark(sb, script_meter_name[METER_TENSION], sp, nv);
-	if (nr)
-		sbuf_adds(sb, "\nRubriek:");
-	for (size_t p = 0; p < s->npoints; p++) {
-		int any = 0;
-
-		for (size_t i = 0; i < nr; i++) {
-			if (strcmp(rv[i].point, s->points[p].id))
-				continue;
-			if (!any)
-				sbuf_addf(sb, "\n%s:", s->points[p].label);
-			any = 1;
-			sbuf_addf(sb, "\n  %s beurt ", rv[i].shown ?
-				  "✔ getoond bij" : "✘ gemist bij");
-			for (size_t k = 0; k < nt; k++) {
-				if (t[k].seq != rv[i].turn_seq)
-					continue;
-				sbuf_addf(sb, "%d: ", t[k].beurt);
-				quote(sb, rv[i].quote ? rv[i].quote :
-				      t[k].text);
-			}
-			if (rv[i].reason)
-				sbuf_addf(sb, " (%s)", rv[i].reason);
-		}
-	}
-	if (!nr)
-		sbuf_adds(sb, "\nGeen rubriekmomenten.");
-	if (na)
-		sbuf_adds(sb, "\nAantekeningen van de coaches:");
-	for (size_t i = 0; i < na; i++) {
-		int beurt = 0;
-
-		for (size_t k = 0; k < nt; k++)
-			if (t[k].seq == an[i].turn_seq)
-				beurt = t[k].beurt;
-		sbuf_addf(sb, "\n  beurt %d, %s (%s): %s", beurt,
-			  an[i].author ? an[i].author : "?", an[i].kind,
-			  an[i].text);
-	}
-	sbuf_addf(sb, "\nSessie %lld. Een trainer maakt de volledige "
-		  "nabespreking met: oefenkamer export %lld --format html",
-		  (long long)sid, (long long)sid);
+	/* info is borrowed by d: the ending is known only now */
+	n = d.s.ending ? script_find_node(s, d.s.ending) : -1;
+	if (n >= 0)
+		info.ending_text = s->nodes[n].explain;
+	if (export_render(&d, EXPORT_TEXT, sb, &err) < 0)
+		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
 out:
-	free(tr);
-	free(sp);
-	store_session_release(&rec);
-	store_turns_free(t, nt);
-	store_rubric_free(rv, nr);
-	store_annotations_free(an, na);
+	export_doc_release(&d);
+	free(pts);
 }
 
 /* --- sessions in rooms --- */
@@ -2524,10 +2388,7 @@ void bot_free(struct bot *b)
 	if (!b)
 		return;
 	e2ee_free(b->e2ee);
-	if (b->pickle_key) {
-		explicit_bzero(b->pickle_key, b->pickle_keylen);
-		free(b->pickle_key);
-	}
+	wipe_free(b->pickle_key, b->pickle_keylen);
 	mx_free(b->mx);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
@@ -2594,14 +2455,10 @@ static int login(struct bot *b, struct err *err)
 	}
 	rc = 0;
 out:
-	if (secret) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-	}
-	if (token) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
+	if (secret)
+		wipe_free(secret, strlen(secret));
+	if (token)
+		wipe_free(token, strlen(token));
 	free(device);
 	free(user);
 	return rc;

@@ -200,12 +200,12 @@ int cmd_export(int argc, char **argv)
 	if (cli_opts(argc, argv, &o, "db format output") < 0 ||
 	    o.nargs != 1 || !o.format) {
 		fprintf(stderr, "gebruik: oefenkamer export ID --format "
-			"html|md|json [--output BESTAND]\n");
+			"html|md|json|text [--output BESTAND]\n");
 		return 2;
 	}
 	if (export_format_parse(o.format, &fmt) < 0) {
-		fprintf(stderr, "oefenkamer: --format is html, md of json, "
-			"niet '%s'\n", o.format);
+		fprintf(stderr, "oefenkamer: --format is html, md, json of "
+			"text, niet '%s'\n", o.format);
 		return 2;
 	}
 	if (parse_id(o.args[0], &id) < 0)

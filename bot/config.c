@@ -122,29 +122,6 @@ static void key_err(const struct loader *L, const char *path,
 }
 
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "een object";
-	case JSON_ARRAY:
-		return "een lijst";
-	case JSON_STRING:
-		return "een tekst";
-	case JSON_INTEGER:
-		return "een geheel getal";
-	case JSON_REAL:
-		return "een kommagetal";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "iets onbekends";
-}
-
 static const char *kind_name(enum kind k)
 {
 	switch (k) {
@@ -212,33 +189,18 @@ static char *resolve(const struct loader *L, const char *p)
 	return sbuf_detach(&sb);
 }
 
-/* A string value: non-empty, bounded, no control characters. */
+/* A string value: not blank, bounded, no control characters. */
 static int take_string(const struct loader *L, const char *path, json_t *v,
 		       const char **out)
 {
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
+	struct sbuf why;
 
-	if (len == 0) {
-		key_err(L, path, "mag niet leeg zijn");
-		return -1;
-	}
-	if (len > STRING_MAX) {
-		key_err(L, path, "te lang (%zu bytes, hooguit %d)", len,
-			STRING_MAX);
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f) {
-			key_err(L, path, "bevat een onzichtbaar stuurteken "
-				"(byte %zu)", i + 1);
-			return -1;
-		}
-	}
-	*out = s;
-	return 0;
+	sbuf_init(&why);
+	*out = json_text_check(v, STRING_MAX, 0, &why);
+	if (!*out)
+		key_err(L, path, "%s", sbuf_str(&why));
+	sbuf_release(&why);
+	return *out ? 0 : -1;
 }
 
 static int take_list(const struct loader *L, const struct key *k,
@@ -264,7 +226,7 @@ static int take_list(const struct loader *L, const struct key *k,
 		xsnprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
 		if (!json_is_string(item)) {
 			key_err(L, ipath, "verwacht een tekst, niet %s",
-				type_name(item));
+				json_type_name(item));
 			return -1;
 		}
 		if (take_string(L, ipath, item, &s) < 0)
@@ -318,7 +280,7 @@ static int take(const struct loader *L, const struct key *k,
 	}
 	if (!ok) {
 		key_err(L, path, "verwacht %s, niet %s", kind_name(k->kind),
-			type_name(v));
+			json_type_name(v));
 		return -1;
 	}
 
@@ -528,7 +490,7 @@ int config_load(const char *path, struct config *out, struct err *err)
 	}
 	if (!json_is_object(root)) {
 		err_set(err, "%s: verwacht een object { … } met de "
-			"instellingen, niet %s", path, type_name(root));
+			"instellingen, niet %s", path, json_type_name(root));
 		goto out;
 	}
 	if (walk(&L, root, top_keys, "") < 0 || check_whole(&L) < 0)

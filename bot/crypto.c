@@ -56,60 +56,23 @@ struct crypto_signing {
 
 void crypto_free_secret(char *s)
 {
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
-/* Fill buf with n bytes from the kernel's CSPRNG. */
-static int random_fill(void *buf, size_t n)
-{
-	unsigned char *p = buf;
-
-	while (n > 0) {
-		ssize_t r = getrandom(p, n, 0);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	if (s)
+		wipe_free(s, strlen(s));
 }
 
 /* A buffer of n random bytes (at least 1 allocated); NULL when the
- * kernel gives none. Release with random_free. */
+ * kernel gives none. Release with wipe_free. */
 static unsigned char *random_new(size_t n)
 {
 	unsigned char *r = xmalloc(n ? n : 1);
 
-	if (random_fill(r, n) < 0) {
+	if (random_bytes(r, n) < 0) {
 		free(r);
 		return NULL;
 	}
 	return r;
 }
 
-static void random_free(unsigned char *r, size_t n)
-{
-	if (!r)
-		return;
-	explicit_bzero(r, n);
-	free(r);
-}
-
-/* Wipe len bytes and free. */
-static void wipe_free(void *p, size_t len)
-{
-	if (!p)
-		return;
-	explicit_bzero(p, len);
-	free(p);
-}
 
 /* A writable copy of len bytes of s (NUL-terminated) for the libolm
  * functions that decode their input in place. Wipe with wipe_free. */
@@ -339,10 +302,10 @@ struct crypto_account *crypto_account_new(void)
 	if (!rnd)
 		goto fail;
 	if (olm_create_account(a->acc, rnd, n) == olm_error()) {
-		random_free(rnd, n);
+		wipe_free(rnd, n);
 		goto fail;
 	}
-	random_free(rnd, n);
+	wipe_free(rnd, n);
 	if (account_load_keys(a, NULL) < 0)
 		goto fail;
 	return a;
@@ -399,8 +362,7 @@ void crypto_account_free(struct crypto_account *a)
 	if (!a)
 		return;
 	acc_free(a->acc);
-	explicit_bzero(a, sizeof(*a));
-	free(a);
+	wipe_free(a, sizeof(*a));
 }
 
 const char *crypto_account_curve25519(const struct crypto_account *a)
@@ -466,7 +428,7 @@ json_t *crypto_account_new_otks(struct crypto_account *a, size_t n)
 		if (!rnd)
 			return NULL;
 		r = olm_account_generate_one_time_keys(a->acc, n, rnd, rlen);
-		random_free(rnd, rlen);
+		wipe_free(rnd, rlen);
 		if (r == olm_error())
 			return NULL;
 	}
@@ -491,7 +453,7 @@ int crypto_account_new_fallback(struct crypto_account *a, struct err *err)
 	if (olm_account_generate_fallback_key(a->acc, rnd, n) == olm_error())
 		rc = FAIL_ACC(err, "olm_account_generate_fallback_key",
 			      a->acc);
-	random_free(rnd, n);
+	wipe_free(rnd, n);
 	return rc;
 }
 
@@ -554,7 +516,7 @@ int crypto_olm_outbound(struct crypto_account *a, const char *their_curve,
 	} else {
 		*out = olm_wrap(s);
 	}
-	random_free(rnd, n);
+	wipe_free(rnd, n);
 	return rc;
 }
 
@@ -658,7 +620,7 @@ int crypto_olm_encrypt(struct crypto_olm *s, const char *plaintext,
 	*type = (int)t;
 	*body = buf;
 out:
-	random_free(rnd, n);
+	wipe_free(rnd, n);
 	return rc;
 }
 
@@ -773,7 +735,7 @@ struct crypto_megolm_out *crypto_megolm_out_new(void)
 		return NULL;
 	}
 	r = olm_init_outbound_group_session(s, rnd, n);
-	random_free(rnd, n);
+	wipe_free(rnd, n);
 	if (r == olm_error()) {
 		ogs_free(s);
 		return NULL;
@@ -1067,7 +1029,7 @@ struct crypto_signing *crypto_signing_new(void)
 	struct crypto_signing *k = xcalloc(1, sizeof(*k));
 
 	if (olm_pk_signing_seed_length() != sizeof(k->seed) ||
-	    random_fill(k->seed, sizeof(k->seed)) < 0 ||
+	    random_bytes(k->seed, sizeof(k->seed)) < 0 ||
 	    signing_load(k, NULL) < 0) {
 		crypto_signing_free(k);
 		return NULL;
@@ -1177,8 +1139,7 @@ void crypto_signing_free(struct crypto_signing *k)
 	if (!k)
 		return;
 	pks_free(k->s);
-	explicit_bzero(k, sizeof(*k));
-	free(k);
+	wipe_free(k, sizeof(*k));
 }
 
 /* --- signed JSON ------------------------------------------------------ */

@@ -234,17 +234,9 @@ static void post(struct e2ee *e, const char *method, const char *path,
 static void txn_id(char *buf, size_t n)
 {
 	unsigned char r[12];
-	size_t k = 0;
 
-	while (k < sizeof(r)) {
-		ssize_t got = getrandom(r + k, sizeof(r) - k, 0);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			abort();
-		k += (size_t)got;
-	}
+	if (random_bytes(r, sizeof(r)) < 0)
+		abort();
 	xsnprintf(buf, n, "oef-td-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x"
 		 "%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
 		 r[8], r[9], r[10], r[11]);
@@ -552,10 +544,7 @@ void e2ee_free(struct e2ee *e)
 	if (!e)
 		return;
 	crypto_account_free(e->acct);
-	if (e->key) {
-		explicit_bzero(e->key, e->keylen);
-		free(e->key);
-	}
+	wipe_free(e->key, e->keylen);
 	for (size_t i = 0; i < e->ncalls; i++) {
 		free(e->calls[i].room);
 		json_decref(e->calls[i].ctx);

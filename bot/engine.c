@@ -851,7 +851,7 @@ static long answers_question(const struct turn *t, long trigger)
 static uint32_t question_key(const struct match *m, long q)
 {
 	const struct norm *n = &m->norm;
-	uint32_t h = 2166136261u;
+	uint32_t h = HASH_FNV32_START;
 	uint32_t a = m->span[q].start, b = a + m->span[q].len;
 
 	for (size_t i = 0; i < n->ntok; i++) {
@@ -859,12 +859,8 @@ static uint32_t question_key(const struct match *m, long q)
 
 		if (tk->src_start < a || tk->src_start >= b || tk->function)
 			continue;
-		for (uint32_t k = 0; k < tk->stem_len; k++) {
-			h ^= (unsigned char)tk->stem[k];
-			h *= 16777619u;
-		}
-		h ^= ' ';
-		h *= 16777619u;
+		h = hash_fnv32(h, tk->stem, tk->stem_len);
+		h = hash_fnv32(h, " ", 1);
 	}
 	return h ? h : 1;
 }
@@ -1003,7 +999,7 @@ static int turn_matched(struct engine *e, const struct match *m,
 
 uint64_t engine_state_hash(const struct engine *e)
 {
-	uint64_t h = 14695981039346656037ull;
+	uint64_t h;
 	const struct script *s = e->s;
 	uint32_t head[4];
 
@@ -1011,19 +1007,9 @@ uint64_t engine_state_hash(const struct engine *e)
 	head[1] = e->gemist > 8 ? 8 : e->gemist;
 	head[2] = (uint32_t)e->ended;
 	head[3] = 0;
-	for (size_t i = 0; i < sizeof(head); i++) {
-		h ^= ((const unsigned char *)head)[i];
-		h *= 1099511628211ull;
-	}
-	for (size_t i = 0; i < s->nvars * sizeof(int); i++) {
-		h ^= ((const unsigned char *)e->vars)[i];
-		h *= 1099511628211ull;
-	}
-	for (size_t i = 0; i < s->nrules; i++) {
-		h ^= e->fired[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	h = hash_fnv64(HASH_FNV64_START, head, sizeof(head));
+	h = hash_fnv64(h, e->vars, s->nvars * sizeof(int));
+	return hash_fnv64(h, e->fired, s->nrules);
 }
 
 /* Format: "v3 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>

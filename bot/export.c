@@ -14,11 +14,8 @@
 
 #include <jansson.h>
 
-#include "script.h"
-
-#define QUOTE_CHARS 200          /* code points quoted from a message */
-#define REPLACEMENT "\xef\xbf\xbd"
-#define ELLIPSIS "\xe2\x80\xa6"
+#define QUOTE_CHARS 200          /* characters quoted from a message */
+#define ROOM_QUOTE_CHARS 90      /* the same in the short text debrief */
 
 /* Chart geometry (SVG user units): values 0..10 map to PLOT_H pixels. */
 #define SVG_W 600
@@ -28,40 +25,6 @@
 #define PLOT_W 520
 #define PLOT_H 200
 #define MAX_XLABELS 20
-
-/* one series per meter, named as the stored variables are */
-enum series { VERTROUWEN = METER_TRUST, SPANNING = METER_TENSION,
-	      NSERIES = NMETERS };
-static const char *const *const series_name = script_meter_name;
-
-struct chart_point {
-	int beurt;
-	double v[NSERIES];
-	int has[NSERIES];
-};
-
-/* A rubric point to list: from export_info, or only seen in events. */
-struct point_ref {
-	const char *id;     /* borrowed */
-	const char *label;  /* borrowed, NULL when unknown */
-};
-
-/* Everything one export reads, loaded once. */
-struct doc {
-	struct store_session s;
-	struct store_turn *turns;
-	size_t nturns;
-	struct store_rubric *rubric;
-	size_t nrubric;
-	struct store_annotation *notes;
-	size_t nnotes;
-	const struct export_info *info;  /* may be NULL */
-	const char *persona;             /* display name, borrowed */
-	struct chart_point *chart;
-	size_t nchart;
-	struct point_ref *points;
-	size_t npoints;
-};
 
 int export_format_parse(const char *s, enum export_format *out)
 {
@@ -73,6 +36,7 @@ int export_format_parse(const char *s, enum export_format *out)
 		{ "md", EXPORT_MD },
 		{ "markdown", EXPORT_MD },
 		{ "json", EXPORT_JSON },
+		{ "text", EXPORT_TEXT },
 	};
 
 	for (size_t i = 0; s && i < ARRAY_LEN(names); i++) {
@@ -86,133 +50,6 @@ int export_format_parse(const char *s, enum export_format *out)
 
 /* ---- text helpers ---- */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t k;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		k = 1;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		k = 2;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		k = 3;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (k >= n)
-		return 0;
-	for (size_t j = 1; j <= k; j++) {
-		if ((p[j] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[j] & 0x3f);
-	}
-	if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return k + 1;
-}
-
-/* Copy the non-ASCII character at s (invalid bytes become U+FFFD);
- * returns the bytes consumed. */
-static size_t add_utf8(struct sbuf *sb, const char *s, size_t n)
-{
-	size_t k = utf8_seq((const unsigned char *)s, n);
-
-	if (!k) {
-		sbuf_adds(sb, REPLACEMENT);
-		return 1;
-	}
-	sbuf_add(sb, s, k);
-	return k;
-}
-
-/* s as valid UTF-8 (for jansson, which rejects anything else). */
-static char *clean_dup(const char *s)
-{
-	struct sbuf sb;
-	size_t n = strlen(s), i = 0;
-
-	sbuf_init(&sb);
-	sbuf_add(&sb, "", 0);
-	while (i < n) {
-		if ((unsigned char)s[i] < 0x80)
-			sbuf_addc(&sb, s[i++]);
-		else
-			i += add_utf8(&sb, s + i, n - i);
-	}
-	return sbuf_detach(&sb);
-}
-
-/* At most QUOTE_CHARS characters of s on one line, with an ellipsis
- * when cut. Caller frees. */
-static char *quote_dup(const char *s)
-{
-	struct sbuf sb;
-	size_t n = strlen(s), i = 0, chars = 0;
-	int space = 0;
-
-	sbuf_init(&sb);
-	sbuf_add(&sb, "", 0);
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-			space = sb.len > 0;
-			i++;
-			continue;
-		}
-		if (chars == QUOTE_CHARS) {
-			sbuf_adds(&sb, ELLIPSIS);
-			break;
-		}
-		if (space)
-			sbuf_addc(&sb, ' ');
-		space = 0;
-		if (c < 0x80)
-			sbuf_addc(&sb, s[i++]);
-		else
-			i += add_utf8(&sb, s + i, n - i);
-		chars++;
-	}
-	return sbuf_detach(&sb);
-}
-
-/* HTML text or attribute value; br turns newlines into <br>. */
-static void html_add(struct sbuf *sb, const char *s, int br)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x80) {
-			i += add_utf8(sb, s + i, n - i);
-			continue;
-		}
-		i++;
-		switch (c) {
-		case '&': sbuf_adds(sb, "&amp;"); break;
-		case '<': sbuf_adds(sb, "&lt;"); break;
-		case '>': sbuf_adds(sb, "&gt;"); break;
-		case '"': sbuf_adds(sb, "&quot;"); break;
-		case '\'': sbuf_adds(sb, "&#39;"); break;
-		case '\n': sbuf_adds(sb, br ? "<br>\n" : " "); break;
-		case '\t': sbuf_addc(sb, ' '); break;
-		default:
-			if (c >= 0x20 && c != 0x7f)
-				sbuf_addc(sb, (char)c);
-			break;
-		}
-	}
-}
-
 /* Markdown text: nl replaces each newline ("  \n> " inside a quote, " "
  * in a table cell). Punctuation that Markdown would read as markup is
  * backslash-escaped, and so are list or heading markers at a line start. */
@@ -225,7 +62,7 @@ static void md_add(struct sbuf *sb, const char *s, const char *nl)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x80) {
-			i += add_utf8(sb, s + i, n - i);
+			i += utf8_add_char(sb, s + i, n - i);
 			bol = 0;
 			continue;
 		}
@@ -330,7 +167,7 @@ static void add_span(struct sbuf *sb, int64_t ms)
 		sbuf_addf(sb, "%lld s", (long long)s);
 }
 
-static void add_duration(struct sbuf *sb, const struct doc *d)
+static void add_duration(struct sbuf *sb, const struct export_doc *d)
 {
 	if (d->s.ended_ms > 0) {
 		add_span(sb, d->s.ended_ms - d->s.started_ms);
@@ -355,7 +192,7 @@ static const char *ending_label(const char *kind)
 	return "niet afgerond";
 }
 
-static const char *doc_title(const struct doc *d)
+static const char *doc_title(const struct export_doc *d)
 {
 	if (d->s.title && *d->s.title)
 		return d->s.title;
@@ -363,7 +200,7 @@ static const char *doc_title(const struct doc *d)
 }
 
 /* Who spoke, as the reader knows them. */
-static const char *speaker_name(const struct doc *d,
+static const char *speaker_name(const struct export_doc *d,
 				const struct store_turn *t)
 {
 	if (strcmp(t->speaker, STORE_TRAINEE) == 0)
@@ -388,7 +225,8 @@ static const char *note_kind(const char *kind)
 	return kind;
 }
 
-static const struct store_turn *turn_by_seq(const struct doc *d, int seq)
+const struct store_turn *export_doc_turn(const struct export_doc *d,
+					 int seq)
 {
 	size_t lo = 0, hi = d->nturns;
 
@@ -406,10 +244,10 @@ static const struct store_turn *turn_by_seq(const struct doc *d, int seq)
 	return NULL;
 }
 
-static int note_has_turn(const struct doc *d,
+static int note_has_turn(const struct export_doc *d,
 			 const struct store_annotation *a)
 {
-	return turn_by_seq(d, a->turn_seq) != NULL;
+	return export_doc_turn(d, a->turn_seq) != NULL;
 }
 
 /* The fired rules of a turn, "a, b", or NULL. Caller frees. */
@@ -443,22 +281,29 @@ static char *rules_dup(const struct store_turn *t)
 	return sbuf_detach(&sb);
 }
 
-/* vertrouwen and spanning per beurt: the last stored values of each. */
-static void chart_build(struct doc *d)
+/* The meters per beurt: the last stored values of each, from the
+ * opening (beurt 0, the starting values) on; and the trainee turns,
+ * counted as beurten (several messages answered at once are one). */
+static void steps_build(struct export_doc *d)
 {
 	size_t cap = 0;
+	int last = 0;
 
 	for (size_t i = 0; i < d->nturns; i++) {
 		const struct store_turn *t = &d->turns[i];
-		struct chart_point p = { .beurt = t->beurt };
+		struct export_step p = { .beurt = t->beurt };
 		json_t *o;
 		int any = 0;
 
+		if (strcmp(t->speaker, STORE_TRAINEE) == 0 && t->beurt > last) {
+			d->beurten++;
+			last = t->beurt;
+		}
 		if (!t->vars_json)
 			continue;
 		o = json_loads(t->vars_json, 0, NULL);
-		for (int k = 0; json_is_object(o) && k < NSERIES; k++) {
-			json_t *v = json_object_get(o, series_name[k]);
+		for (int k = 0; json_is_object(o) && k < NMETERS; k++) {
+			json_t *v = json_object_get(o, script_meter_name[k]);
 
 			if (!json_is_number(v))
 				continue;
@@ -469,26 +314,66 @@ static void chart_build(struct doc *d)
 		json_decref(o);
 		if (!any)
 			continue;
-		if (d->nchart && d->chart[d->nchart - 1].beurt == p.beurt) {
-			d->chart[d->nchart - 1] = p;
+		if (d->nsteps && d->steps[d->nsteps - 1].beurt == p.beurt) {
+			d->steps[d->nsteps - 1] = p;
 			continue;
 		}
-		XGROW(d->chart, cap, d->nchart + 1);
-		d->chart[d->nchart++] = p;
+		XGROW(d->steps, cap, d->nsteps + 1);
+		d->steps[d->nsteps++] = p;
+	}
+}
+
+static struct export_doc_point *point_add(struct export_doc *d,
+					  size_t *cap, const char *id,
+					  const char *label)
+{
+	struct export_doc_point *p;
+
+	XGROW(d->points, *cap, d->npoints + 1);
+	p = &d->points[d->npoints++];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->label = label;
+	return p;
+}
+
+/* A rubric point's moments, shown ones first, each in turn order. */
+static void moments_build(struct export_doc *d, struct export_doc_point *p)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < d->nrubric; j++) {
+		if (strcmp(d->rubric[j].point, p->id) != 0)
+			continue;
+		if (d->rubric[j].shown)
+			p->shown++;
+		else
+			p->missed++;
+	}
+	p->moments = xcalloc((size_t)(p->shown + p->missed) + 1,
+			     sizeof(*p->moments));
+	for (int want = 1; want >= 0; want--) {
+		for (size_t j = 0; j < d->nrubric; j++) {
+			const struct store_rubric *r = &d->rubric[j];
+			struct export_moment *m = &p->moments[n];
+
+			if (r->shown != want || strcmp(r->point, p->id) != 0)
+				continue;
+			m->r = r;
+			m->turn = export_doc_turn(d, r->turn_seq);
+			n++;
+		}
 	}
 }
 
 /* The points of export_info in order, then ids only seen in events. */
-static void points_build(struct doc *d)
+static void points_build(struct export_doc *d)
 {
 	size_t cap = 0;
 	const struct export_info *info = d->info;
 
-	for (size_t i = 0; info && i < info->npoints; i++) {
-		XGROW(d->points, cap, d->npoints + 1);
-		d->points[d->npoints].id = info->points[i].id;
-		d->points[d->npoints++].label = info->points[i].label;
-	}
+	for (size_t i = 0; info && i < info->npoints; i++)
+		point_add(d, &cap, info->points[i].id, info->points[i].label);
 	for (size_t i = 0; i < d->nrubric; i++) {
 		const char *id = d->rubric[i].point;
 		size_t j;
@@ -496,35 +381,21 @@ static void points_build(struct doc *d)
 		for (j = 0; j < d->npoints; j++)
 			if (strcmp(d->points[j].id, id) == 0)
 				break;
-		if (j < d->npoints)
-			continue;
-		XGROW(d->points, cap, d->npoints + 1);
-		d->points[d->npoints].id = id;
-		d->points[d->npoints++].label = NULL;
+		if (j == d->npoints)
+			point_add(d, &cap, id, NULL);
 	}
+	for (size_t i = 0; i < d->npoints; i++)
+		moments_build(d, &d->points[i]);
 }
 
-static void point_counts(const struct doc *d, const char *id, int *shown,
-			 int *missed)
-{
-	*shown = *missed = 0;
-	for (size_t i = 0; i < d->nrubric; i++) {
-		if (strcmp(d->rubric[i].point, id) != 0)
-			continue;
-		if (d->rubric[i].shown)
-			(*shown)++;
-		else
-			(*missed)++;
-	}
-}
-
-static int doc_load(struct doc *d, struct store *st, int64_t id,
+int export_doc_load(struct export_doc *d, struct store *st, int64_t id,
 		    const struct export_info *info, struct err *err)
 {
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->info = info;
+	d->persona = "Persona";
 	rc = store_session_get(st, id, &d->s, err);
 	if (rc)
 		return rc;
@@ -536,21 +407,29 @@ static int doc_load(struct doc *d, struct store *st, int64_t id,
 		d->persona = info->persona_name;
 	else if (d->s.persona)
 		d->persona = d->s.persona;
-	else
-		d->persona = "Persona";
-	chart_build(d);
+	steps_build(d);
 	points_build(d);
 	return 0;
 }
 
-static void doc_release(struct doc *d)
+void export_doc_release(struct export_doc *d)
 {
 	store_session_release(&d->s);
 	store_turns_free(d->turns, d->nturns);
 	store_rubric_free(d->rubric, d->nrubric);
 	store_annotations_free(d->notes, d->nnotes);
-	free(d->chart);
+	free(d->steps);
+	for (size_t i = 0; i < d->npoints; i++)
+		free(d->points[i].moments);
 	free(d->points);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The quote of moment m, cut to max characters. */
+static void moment_quote(struct sbuf *sb, const struct export_moment *m,
+			 size_t max)
+{
+	quote_add(sb, m->r->quote ? m->r->quote : m->turn->text, max);
 }
 
 /* ---- HTML ---- */
@@ -581,23 +460,25 @@ static const char html_css[] =
 	"svg,.turn{-webkit-print-color-adjust:exact;"
 	"print-color-adjust:exact}}\n";
 
-static void html_chart(struct sbuf *sb, const struct doc *d)
+static void html_chart(struct sbuf *sb, const struct export_doc *d)
 {
-	static const char *const color[NSERIES] = { "#1f6fb2", "#c0392b" };
-	static const char *const dash[NSERIES] = {
+	static const char *const color[NMETERS] = {
+		"#1f6fb2", "#c0392b"
+	};
+	static const char *const dash[NMETERS] = {
 		"", " stroke-dasharray=\"6 4\""
 	};
 	int bmin, bmax, step;
 
 	sbuf_adds(sb, "<section class=\"verloop\">\n"
 		  "<h2>Vertrouwen en spanning</h2>\n");
-	if (!d->nchart) {
+	if (!d->nsteps) {
 		sbuf_adds(sb, "<p class=\"leeg\">Geen verloop van vertrouwen "
 			  "en spanning opgeslagen.</p>\n</section>\n");
 		return;
 	}
-	bmin = d->chart[0].beurt;
-	bmax = d->chart[d->nchart - 1].beurt;
+	bmin = d->steps[0].beurt;
+	bmax = d->steps[d->nsteps - 1].beurt;
 	sbuf_addf(sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" "
 		  "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
 		  "role=\"img\" aria-labelledby=\"grafiek-titel\">\n"
@@ -613,29 +494,29 @@ static void html_chart(struct sbuf *sb, const struct doc *d)
 		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
 			  "%d</text>\n", PLOT_L - 6, y + 4, v);
 	}
-	step = (int)((d->nchart + MAX_XLABELS - 1) / MAX_XLABELS);
-	for (size_t i = 0; i < d->nchart; i += (size_t)step) {
+	step = (int)((d->nsteps + MAX_XLABELS - 1) / MAX_XLABELS);
+	for (size_t i = 0; i < d->nsteps; i += (size_t)step) {
 		double x = bmax == bmin ? PLOT_L + PLOT_W / 2.0 :
-			PLOT_L + (double)PLOT_W * (d->chart[i].beurt - bmin) /
+			PLOT_L + (double)PLOT_W * (d->steps[i].beurt - bmin) /
 			(bmax - bmin);
 
 		sbuf_adds(sb, "<text x=\"");
 		add_num(sb, x);
 		sbuf_addf(sb, "\" y=\"%d\" text-anchor=\"middle\">%d</text>\n",
-			  PLOT_T + PLOT_H + 18, d->chart[i].beurt);
+			  PLOT_T + PLOT_H + 18, d->steps[i].beurt);
 	}
 	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">"
 		  "beurt</text>\n</g>\n", PLOT_L + PLOT_W / 2,
 		  PLOT_T + PLOT_H + 36);
-	for (int k = 0; k < NSERIES; k++) {
+	for (int k = 0; k < NMETERS; k++) {
 		struct sbuf dots;
 
 		sbuf_init(&dots);
 		sbuf_addf(sb, "<polyline class=\"%s\" fill=\"none\" "
 			  "stroke=\"%s\" stroke-width=\"2\"%s points=\"",
-			  series_name[k], color[k], dash[k]);
-		for (size_t i = 0, first = 1; i < d->nchart; i++) {
-			const struct chart_point *p = &d->chart[i];
+			  script_meter_name[k], color[k], dash[k]);
+		for (size_t i = 0, first = 1; i < d->nsteps; i++) {
+			const struct export_step *p = &d->steps[i];
 			double x, y;
 
 			if (!p->has[k])
@@ -662,7 +543,7 @@ static void html_chart(struct sbuf *sb, const struct doc *d)
 		sbuf_release(&dots);
 	}
 	/* legend */
-	for (int k = 0; k < NSERIES; k++) {
+	for (int k = 0; k < NMETERS; k++) {
 		int x = PLOT_L + 150 * k;
 		int y = SVG_H - 10;
 
@@ -671,36 +552,37 @@ static void html_chart(struct sbuf *sb, const struct doc *d)
 			  "<text x=\"%d\" y=\"%d\" font-size=\"12\">"
 			  "%s</text>\n",
 			  x, y - 4, x + 24, y - 4, color[k], dash[k], x + 30,
-			  y, series_name[k]);
+			  y, script_meter_name[k]);
 	}
 	sbuf_adds(sb, "</svg>\n</section>\n");
 }
 
-static void html_moment(struct sbuf *sb, const struct doc *d,
-			const struct store_rubric *r)
+static void html_moment(struct sbuf *sb, const struct export_moment *m)
 {
-	const struct store_turn *t = turn_by_seq(d, r->turn_seq);
+	const struct store_rubric *r = m->r;
 
 	sbuf_addf(sb, "<li class=\"%s\"><b>%s</b>", r->shown ? "getoond" :
 		  "gemist", r->shown ? "getoond" : "gemist");
-	if (t) {
-		char *q = quote_dup(r->quote ? r->quote : t->text);
+	if (m->turn) {
+		struct sbuf q;
 
-		sbuf_addf(sb, " bij beurt %d: <q>", t->beurt);
-		html_add(sb, q, 0);
+		sbuf_init(&q);
+		moment_quote(&q, m, QUOTE_CHARS);
+		sbuf_addf(sb, " bij beurt %d: <q>", m->turn->beurt);
+		html_escape(sb, sbuf_str(&q), " ");
 		sbuf_adds(sb, "</q>");
-		free(q);
+		sbuf_release(&q);
 	} else {
 		sbuf_addf(sb, " (bericht %d niet gevonden)", r->turn_seq);
 	}
 	if (r->reason && *r->reason) {
 		sbuf_adds(sb, " &mdash; ");
-		html_add(sb, r->reason, 0);
+		html_escape(sb, r->reason, " ");
 	}
 	sbuf_adds(sb, "</li>\n");
 }
 
-static void html_rubric(struct sbuf *sb, const struct doc *d)
+static void html_rubric(struct sbuf *sb, const struct export_doc *d)
 {
 	sbuf_adds(sb, "<section class=\"rubriek\">\n<h2>Rubriek</h2>\n");
 	if (!d->npoints) {
@@ -710,27 +592,22 @@ static void html_rubric(struct sbuf *sb, const struct doc *d)
 	}
 	sbuf_adds(sb, "<ul>\n");
 	for (size_t i = 0; i < d->npoints; i++) {
-		const struct point_ref *p = &d->points[i];
-		int shown, missed;
+		const struct export_doc_point *p = &d->points[i];
 
-		point_counts(d, p->id, &shown, &missed);
 		sbuf_adds(sb, "<li><b>");
-		html_add(sb, p->label ? p->label : p->id, 0);
+		html_escape(sb, p->label ? p->label : p->id, " ");
 		sbuf_adds(sb, "</b> <span class=\"id\">(");
-		html_add(sb, p->id, 0);
+		html_escape(sb, p->id, " ");
 		sbuf_adds(sb, ")</span>");
-		if (!shown && !missed) {
+		if (!p->shown && !p->missed) {
 			sbuf_adds(sb, " &mdash; <span class=\"leeg\">niet aan "
 				  "bod gekomen</span></li>\n");
 			continue;
 		}
 		sbuf_addf(sb, " &mdash; %d&times; getoond, %d&times; gemist"
-			  "\n<ul>\n", shown, missed);
-		for (int want = 1; want >= 0; want--)
-			for (size_t j = 0; j < d->nrubric; j++)
-				if (d->rubric[j].shown == want &&
-				    strcmp(d->rubric[j].point, p->id) == 0)
-					html_moment(sb, d, &d->rubric[j]);
+			  "\n<ul>\n", p->shown, p->missed);
+		for (int j = 0; j < p->shown + p->missed; j++)
+			html_moment(sb, &p->moments[j]);
 		sbuf_adds(sb, "</ul></li>\n");
 	}
 	sbuf_adds(sb, "</ul>\n</section>\n");
@@ -739,30 +616,30 @@ static void html_rubric(struct sbuf *sb, const struct doc *d)
 static void html_note(struct sbuf *sb, const struct store_annotation *a)
 {
 	sbuf_adds(sb, "<aside class=\"notitie\"><b>");
-	html_add(sb, note_kind(a->kind), 0);
+	html_escape(sb, note_kind(a->kind), " ");
 	sbuf_adds(sb, "</b>");
 	if (a->author) {
 		sbuf_adds(sb, " van ");
-		html_add(sb, a->author, 0);
+		html_escape(sb, a->author, " ");
 	}
 	sbuf_adds(sb, ": ");
-	html_add(sb, a->text, 1);
+	html_escape(sb, a->text, "<br>\n");
 	sbuf_adds(sb, "</aside>\n");
 }
 
-static void html_turn(struct sbuf *sb, const struct doc *d,
+static void html_turn(struct sbuf *sb, const struct export_doc *d,
 		      const struct store_turn *t)
 {
 	int trainee = strcmp(t->speaker, STORE_TRAINEE) == 0;
 	char *rules = trainee ? rules_dup(t) : NULL;
 
 	sbuf_adds(sb, "<div class=\"turn ");
-	html_add(sb, t->speaker, 0);
+	html_escape(sb, t->speaker, " ");
 	sbuf_adds(sb, "\">\n<p class=\"meta\"><b>");
-	html_add(sb, speaker_name(d, t), 0);
+	html_escape(sb, speaker_name(d, t), " ");
 	if (strcmp(t->speaker, STORE_COACH) == 0 && t->author) {
 		sbuf_adds(sb, "</b> (");
-		html_add(sb, t->author, 0);
+		html_escape(sb, t->author, " ");
 		sbuf_adds(sb, ")<b>");
 	}
 	sbuf_adds(sb, "</b> ");
@@ -770,17 +647,17 @@ static void html_turn(struct sbuf *sb, const struct doc *d,
 	if (trainee)
 		sbuf_addf(sb, " &middot; beurt %d", t->beurt);
 	sbuf_adds(sb, "</p>\n<p class=\"tekst\">");
-	html_add(sb, t->text, 1);
+	html_escape(sb, t->text, "<br>\n");
 	sbuf_adds(sb, "</p>\n");
 	if (rules || (trainee && t->node)) {
 		sbuf_adds(sb, "<p class=\"regels\">");
 		if (rules) {
 			sbuf_adds(sb, "regels: ");
-			html_add(sb, rules, 0);
+			html_escape(sb, rules, " ");
 		}
 		if (trainee && t->node) {
 			sbuf_adds(sb, rules ? " &middot; fase: " : "fase: ");
-			html_add(sb, t->node, 0);
+			html_escape(sb, t->node, " ");
 		}
 		sbuf_adds(sb, "</p>\n");
 	}
@@ -791,7 +668,7 @@ static void html_turn(struct sbuf *sb, const struct doc *d,
 	free(rules);
 }
 
-static void html_transcript(struct sbuf *sb, const struct doc *d)
+static void html_transcript(struct sbuf *sb, const struct export_doc *d)
 {
 	int loose = 0;
 
@@ -811,7 +688,7 @@ static void html_transcript(struct sbuf *sb, const struct doc *d)
 	sbuf_adds(sb, "</section>\n");
 }
 
-static void html_doc(struct sbuf *sb, const struct doc *d)
+static void html_doc(struct sbuf *sb, const struct export_doc *d)
 {
 	const char *ending_text = d->info ? d->info->ending_text : NULL;
 
@@ -819,18 +696,18 @@ static void html_doc(struct sbuf *sb, const struct doc *d)
 		  "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
 		  "content=\"width=device-width, initial-scale=1\">\n"
 		  "<title>Nabespreking: ");
-	html_add(sb, doc_title(d), 0);
+	html_escape(sb, doc_title(d), " ");
 	sbuf_adds(sb, "</title>\n<style>\n");
 	sbuf_adds(sb, html_css);
 	sbuf_adds(sb, "</style>\n</head>\n<body>\n<header>\n"
 		  "<h1>Nabespreking: ");
-	html_add(sb, doc_title(d), 0);
+	html_escape(sb, doc_title(d), " ");
 	sbuf_adds(sb, "</h1>\n<dl class=\"info\">\n<dt>Scenario</dt><dd>");
-	html_add(sb, d->s.scenario ? d->s.scenario : "", 0);
+	html_escape(sb, d->s.scenario ? d->s.scenario : "", " ");
 	sbuf_adds(sb, "</dd>\n<dt>Persona</dt><dd>");
-	html_add(sb, d->persona, 0);
+	html_escape(sb, d->persona, " ");
 	sbuf_adds(sb, "</dd>\n<dt>Trainee</dt><dd>");
-	html_add(sb, d->s.trainee ? d->s.trainee : "onbekend", 0);
+	html_escape(sb, d->s.trainee ? d->s.trainee : "onbekend", " ");
 	sbuf_adds(sb, "</dd>\n<dt>Begonnen</dt><dd>");
 	add_date(sb, d->s.started_ms);
 	sbuf_adds(sb, "</dd>\n<dt>Duur</dt><dd>");
@@ -839,13 +716,13 @@ static void html_doc(struct sbuf *sb, const struct doc *d)
 	sbuf_adds(sb, ending_label(d->s.ending ? d->s.ending_kind : NULL));
 	if (d->s.ending) {
 		sbuf_adds(sb, " <span class=\"id\">(");
-		html_add(sb, d->s.ending, 0);
+		html_escape(sb, d->s.ending, " ");
 		sbuf_adds(sb, ")</span>");
 	}
 	sbuf_adds(sb, "</dd>\n</dl>\n");
 	if (ending_text && *ending_text) {
 		sbuf_adds(sb, "<p class=\"uitleg\">");
-		html_add(sb, ending_text, 1);
+		html_escape(sb, ending_text, "<br>\n");
 		sbuf_adds(sb, "</p>\n");
 	}
 	sbuf_adds(sb, "</header>\n");
@@ -857,26 +734,39 @@ static void html_doc(struct sbuf *sb, const struct doc *d)
 
 /* ---- Markdown ---- */
 
-static void md_chart(struct sbuf *sb, const struct doc *d)
+/* Meter k over the steps as a sparkline, a blank where a step lacks it. */
+static void spark_add(struct sbuf *sb, const struct export_doc *d, int k)
 {
 	static const char *const bars[8] = {
 		"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
 		"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"
 	};
 
+	for (size_t i = 0; i < d->nsteps; i++) {
+		const struct export_step *p = &d->steps[i];
+
+		if (p->has[k])
+			sbuf_adds(sb, bars[lround(p->v[k] * 7 / 10)]);
+		else
+			sbuf_addc(sb, ' ');
+	}
+}
+
+static void md_chart(struct sbuf *sb, const struct export_doc *d)
+{
 	sbuf_adds(sb, "## Vertrouwen en spanning\n\n");
-	if (!d->nchart) {
+	if (!d->nsteps) {
 		sbuf_adds(sb, "_Geen verloop van vertrouwen en spanning "
 			  "opgeslagen._\n\n");
 		return;
 	}
 	sbuf_adds(sb, "| beurt | vertrouwen | spanning |\n"
 		  "|---:|---:|---:|\n");
-	for (size_t i = 0; i < d->nchart; i++) {
-		const struct chart_point *p = &d->chart[i];
+	for (size_t i = 0; i < d->nsteps; i++) {
+		const struct export_step *p = &d->steps[i];
 
 		sbuf_addf(sb, "| %d |", p->beurt);
-		for (int k = 0; k < NSERIES; k++) {
+		for (int k = 0; k < NMETERS; k++) {
 			sbuf_addc(sb, ' ');
 			if (p->has[k])
 				add_num(sb, p->v[k]);
@@ -887,34 +777,28 @@ static void md_chart(struct sbuf *sb, const struct doc *d)
 		sbuf_addc(sb, '\n');
 	}
 	sbuf_adds(sb, "\n```\n");
-	for (int k = 0; k < NSERIES; k++) {
-		sbuf_addf(sb, "%-11s ", series_name[k]);
-		for (size_t i = 0; i < d->nchart; i++) {
-			const struct chart_point *p = &d->chart[i];
-
-			if (p->has[k])
-				sbuf_adds(sb, bars[lround(p->v[k] * 7 / 10)]);
-			else
-				sbuf_addc(sb, ' ');
-		}
+	for (int k = 0; k < NMETERS; k++) {
+		sbuf_addf(sb, "%-11s ", script_meter_name[k]);
+		spark_add(sb, d, k);
 		sbuf_addc(sb, '\n');
 	}
 	sbuf_adds(sb, "```\n\n");
 }
 
-static void md_moment(struct sbuf *sb, const struct doc *d,
-		      const struct store_rubric *r)
+static void md_moment(struct sbuf *sb, const struct export_moment *m)
 {
-	const struct store_turn *t = turn_by_seq(d, r->turn_seq);
+	const struct store_rubric *r = m->r;
 
 	sbuf_adds(sb, r->shown ? "  - getoond" : "  - gemist");
-	if (t) {
-		char *q = quote_dup(r->quote ? r->quote : t->text);
+	if (m->turn) {
+		struct sbuf q;
 
-		sbuf_addf(sb, " bij beurt %d: \xe2\x80\x9c", t->beurt);
-		md_add(sb, q, " ");
+		sbuf_init(&q);
+		moment_quote(&q, m, QUOTE_CHARS);
+		sbuf_addf(sb, " bij beurt %d: \xe2\x80\x9c", m->turn->beurt);
+		md_add(sb, sbuf_str(&q), " ");
 		sbuf_adds(sb, "\xe2\x80\x9d");
-		free(q);
+		sbuf_release(&q);
 	} else {
 		sbuf_addf(sb, " (bericht %d niet gevonden)", r->turn_seq);
 	}
@@ -925,32 +809,27 @@ static void md_moment(struct sbuf *sb, const struct doc *d,
 	sbuf_addc(sb, '\n');
 }
 
-static void md_rubric(struct sbuf *sb, const struct doc *d)
+static void md_rubric(struct sbuf *sb, const struct export_doc *d)
 {
 	sbuf_adds(sb, "## Rubriek\n\n");
 	if (!d->npoints)
 		sbuf_adds(sb, "_Geen rubriekpunten._\n");
 	for (size_t i = 0; i < d->npoints; i++) {
-		const struct point_ref *p = &d->points[i];
-		int shown, missed;
+		const struct export_doc_point *p = &d->points[i];
 
-		point_counts(d, p->id, &shown, &missed);
 		sbuf_adds(sb, "- **");
 		md_add(sb, p->label ? p->label : p->id, " ");
 		sbuf_adds(sb, "** (");
 		md_add(sb, p->id, " ");
 		sbuf_adds(sb, ")");
-		if (!shown && !missed) {
+		if (!p->shown && !p->missed) {
 			sbuf_adds(sb, " \xe2\x80\x94 _niet aan bod gekomen_\n");
 			continue;
 		}
 		sbuf_addf(sb, " \xe2\x80\x94 %d\xc3\x97 getoond, "
-			  "%d\xc3\x97 gemist\n", shown, missed);
-		for (int want = 1; want >= 0; want--)
-			for (size_t j = 0; j < d->nrubric; j++)
-				if (d->rubric[j].shown == want &&
-				    strcmp(d->rubric[j].point, p->id) == 0)
-					md_moment(sb, d, &d->rubric[j]);
+			  "%d\xc3\x97 gemist\n", p->shown, p->missed);
+		for (int j = 0; j < p->shown + p->missed; j++)
+			md_moment(sb, &p->moments[j]);
 	}
 	sbuf_addc(sb, '\n');
 }
@@ -968,7 +847,7 @@ static void md_note(struct sbuf *sb, const struct store_annotation *a)
 	sbuf_adds(sb, "\n\n");
 }
 
-static void md_turn(struct sbuf *sb, const struct doc *d,
+static void md_turn(struct sbuf *sb, const struct export_doc *d,
 		    const struct store_turn *t)
 {
 	int trainee = strcmp(t->speaker, STORE_TRAINEE) == 0;
@@ -1007,7 +886,7 @@ static void md_turn(struct sbuf *sb, const struct doc *d,
 	free(rules);
 }
 
-static void md_doc(struct sbuf *sb, const struct doc *d)
+static void md_doc(struct sbuf *sb, const struct export_doc *d)
 {
 	const char *ending_text = d->info ? d->info->ending_text : NULL;
 	int loose = 0;
@@ -1057,14 +936,15 @@ static void md_doc(struct sbuf *sb, const struct doc *d)
 
 static json_t *jstr(const char *s)
 {
-	char *c;
+	struct sbuf c;
 	json_t *v;
 
 	if (!s)
 		return json_null();
-	c = clean_dup(s);
-	v = json_string(c);
-	free(c);
+	sbuf_init(&c);
+	utf8_add_clean(&c, s);
+	v = json_string(sbuf_str(&c));
+	sbuf_release(&c);
 	return v ? v : json_null();
 }
 
@@ -1087,7 +967,7 @@ static void jset(json_t *o, const char *key, json_t *v)
 	json_object_set_new(o, key, v);
 }
 
-static json_t *json_session(const struct doc *d)
+static json_t *json_session(const struct export_doc *d)
 {
 	json_t *o = json_object();
 	char seed[32];
@@ -1110,10 +990,11 @@ static json_t *json_session(const struct doc *d)
 	     jstr(ending_label(d->s.ending ? d->s.ending_kind : NULL)));
 	jset(o, "ending_text", jstr(d->info ? d->info->ending_text : NULL));
 	jset(o, "nturns", json_integer(d->s.nturns));
+	jset(o, "beurten", json_integer(d->beurten));
 	return o;
 }
 
-static json_t *json_doc(const struct doc *d)
+static json_t *json_doc(const struct export_doc *d)
 {
 	json_t *root = json_object();
 	json_t *turns = json_array(), *rubric = json_array();
@@ -1159,13 +1040,11 @@ static json_t *json_doc(const struct doc *d)
 	}
 	for (size_t i = 0; i < d->npoints; i++) {
 		json_t *o = json_object();
-		int shown, missed;
 
-		point_counts(d, d->points[i].id, &shown, &missed);
 		jset(o, "id", jstr(d->points[i].id));
 		jset(o, "label", jstr(d->points[i].label));
-		jset(o, "shown", json_integer(shown));
-		jset(o, "missed", json_integer(missed));
+		jset(o, "shown", json_integer(d->points[i].shown));
+		jset(o, "missed", json_integer(d->points[i].missed));
 		json_array_append_new(points, o);
 	}
 	jset(root, "turns", turns);
@@ -1175,7 +1054,8 @@ static json_t *json_doc(const struct doc *d)
 	return root;
 }
 
-static int json_out(struct sbuf *sb, const struct doc *d, struct err *err)
+static int json_out(struct sbuf *sb, const struct export_doc *d,
+		    struct err *err)
 {
 	json_t *root = json_doc(d);
 	char *text = json_dumps(root, JSON_INDENT(2));
@@ -1191,43 +1071,168 @@ static int json_out(struct sbuf *sb, const struct doc *d, struct err *err)
 	return 0;
 }
 
+/* ---- plain text: the short debrief posted in the room ---- */
+
+static const char *text_ending(const struct export_doc *d)
+{
+	const char *kind = d->s.ending ? d->s.ending_kind : NULL;
+
+	if (!d->s.ended_ms)
+		return "de oefening loopt nog";
+	if (kind && strcmp(kind, "goed") == 0)
+		return "het gesprek is goed afgerond";
+	if (kind && strcmp(kind, "breuk") == 0)
+		return "het gesprek is vastgelopen";
+	if (kind && strcmp(kind, "neutraal") == 0)
+		return "het gesprek eindigde neutraal";
+	return "gestopt voor het einde";
+}
+
+/* "vertrouwen ▃▄▆  (3 → 7)": the first and last stored values. */
+static void text_meter(struct sbuf *sb, const struct export_doc *d, int k)
+{
+	const struct export_step *first = NULL, *last = NULL;
+
+	sbuf_addf(sb, "\n%-10s ", script_meter_name[k]);
+	spark_add(sb, d, k);
+	for (size_t i = 0; i < d->nsteps; i++) {
+		if (!d->steps[i].has[k])
+			continue;
+		if (!first)
+			first = &d->steps[i];
+		last = &d->steps[i];
+	}
+	if (!first)
+		return;
+	sbuf_adds(sb, "  (");
+	add_num(sb, first->v[k]);
+	sbuf_adds(sb, " \xe2\x86\x92 ");
+	add_num(sb, last->v[k]);
+	sbuf_addc(sb, ')');
+}
+
+static void text_rubric(struct sbuf *sb, const struct export_doc *d)
+{
+	if (!d->nrubric) {
+		sbuf_adds(sb, "\nGeen rubriekmomenten.");
+		return;
+	}
+	sbuf_adds(sb, "\nRubriek:");
+	for (size_t i = 0; i < d->npoints; i++) {
+		const struct export_doc_point *p = &d->points[i];
+
+		if (!p->shown && !p->missed)
+			continue;
+		sbuf_addc(sb, '\n');
+		utf8_add_clean(sb, p->label ? p->label : p->id);
+		sbuf_addc(sb, ':');
+		for (int j = 0; j < p->shown + p->missed; j++) {
+			const struct export_moment *m = &p->moments[j];
+
+			sbuf_adds(sb, m->r->shown ?
+				  "\n  \xe2\x9c\x94 getoond bij" :
+				  "\n  \xe2\x9c\x98 gemist bij");
+			if (m->turn) {
+				sbuf_addf(sb, " beurt %d: \xe2\x80\x9c",
+					  m->turn->beurt);
+				moment_quote(sb, m, ROOM_QUOTE_CHARS);
+				sbuf_adds(sb, "\xe2\x80\x9d");
+			} else {
+				sbuf_addf(sb, " bericht %d (niet gevonden)",
+					  m->r->turn_seq);
+			}
+			if (m->r->reason && *m->r->reason) {
+				sbuf_adds(sb, " (");
+				utf8_add_clean(sb, m->r->reason);
+				sbuf_addc(sb, ')');
+			}
+		}
+	}
+}
+
+static void text_notes(struct sbuf *sb, const struct export_doc *d)
+{
+	if (d->nnotes)
+		sbuf_adds(sb, "\nAantekeningen van de coaches:");
+	for (size_t i = 0; i < d->nnotes; i++) {
+		const struct store_annotation *a = &d->notes[i];
+		const struct store_turn *t = export_doc_turn(d, a->turn_seq);
+
+		sbuf_addf(sb, "\n  beurt %d, ", t ? t->beurt : 0);
+		utf8_add_clean(sb, a->author ? a->author : "?");
+		sbuf_adds(sb, " (");
+		utf8_add_clean(sb, a->kind ? a->kind : "note");
+		sbuf_adds(sb, "): ");
+		utf8_add_clean(sb, a->text);
+	}
+}
+
+static void text_doc(struct sbuf *sb, const struct export_doc *d)
+{
+	const char *ending_text = d->info ? d->info->ending_text : NULL;
+
+	sbuf_adds(sb, d->s.ended_ms ? "Einde van de oefening: " :
+		  "Nabespreking: ");
+	utf8_add_clean(sb, doc_title(d));
+	sbuf_addf(sb, " \xe2\x80\x94 %s.", text_ending(d));
+	if (d->s.ended_ms && ending_text && *ending_text) {
+		sbuf_addc(sb, '\n');
+		utf8_add_clean(sb, ending_text);
+	}
+	sbuf_addf(sb, "\nVerloop over %d beurten:", d->beurten);
+	for (int k = 0; k < NMETERS; k++)
+		text_meter(sb, d, k);
+	text_rubric(sb, d);
+	text_notes(sb, d);
+	sbuf_addf(sb, "\nSessie %lld. Een trainer maakt de volledige "
+		  "nabespreking met: oefenkamer export %lld --format html",
+		  (long long)d->s.id, (long long)d->s.id);
+}
+
 /* ---- entry ---- */
+
+int export_render(const struct export_doc *d, enum export_format fmt,
+		  struct sbuf *out, struct err *err)
+{
+	switch (fmt) {
+	case EXPORT_HTML:
+		html_doc(out, d);
+		return 0;
+	case EXPORT_MD:
+		md_doc(out, d);
+		return 0;
+	case EXPORT_JSON:
+		return json_out(out, d, err);
+	case EXPORT_TEXT:
+		text_doc(out, d);
+		return 0;
+	}
+	err_set(err, "export: onbekend formaat %d", (int)fmt);
+	return -1;
+}
 
 int export_session(struct store *st, int64_t id, enum export_format fmt,
 		   const struct export_info *info, FILE *out, struct err *err)
 {
-	struct doc d;
+	struct export_doc d;
 	struct sbuf sb;
 	int rc;
 
 	sbuf_init(&sb);
-	rc = doc_load(&d, st, id, info, err);
+	rc = export_doc_load(&d, st, id, info, err);
+	if (rc == 0)
+		rc = export_render(&d, fmt, &sb, err);
 	if (rc)
 		goto out;
-	switch (fmt) {
-	case EXPORT_HTML:
-		html_doc(&sb, &d);
-		break;
-	case EXPORT_MD:
-		md_doc(&sb, &d);
-		break;
-	case EXPORT_JSON:
-		rc = json_out(&sb, &d, err);
-		break;
-	default:
-		err_set(err, "export: onbekend formaat %d", (int)fmt);
-		rc = -1;
-		break;
-	}
-	if (rc)
-		goto out;
+	if (fmt == EXPORT_TEXT)
+		sbuf_addc(&sb, '\n');
 	if (fwrite(sbuf_str(&sb), 1, sb.len, out) != sb.len ||
 	    fflush(out) != 0 || ferror(out)) {
 		err_set(err, "export: kan de nabespreking niet wegschrijven");
 		rc = -1;
 	}
 out:
-	doc_release(&d);
+	export_doc_release(&d);
 	sbuf_release(&sb);
 	return rc;
 }

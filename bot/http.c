@@ -130,14 +130,6 @@ static struct req *list_find(const struct list *l, uint64_t id)
 	return NULL;
 }
 
-static void wipe_free(char *s, size_t n)
-{
-	if (s) {
-		explicit_bzero(s, n);
-		free(s);
-	}
-}
-
 /* The request must be out of the multi handle. Its easy handle is kept
  * for the next request when there is room. */
 static void req_free(struct req *r)

@@ -24,19 +24,8 @@
 #define LEX_WORD_MAX 64
 #define DELS_BITS (1u << 18)  /* 32 KB: a few % false hits at 20k keys */
 
-#define FNV_START 2166136261u
-
-/* FNV-1a from state h; the table's hash of a key is
- * fnv_final(fnv_more(FNV_START, key, len)). */
-static uint32_t fnv_more(uint32_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
+/* The table's hash of a key is
+ * fnv_final(hash_fnv32(HASH_FNV32_START, key, len)). */
 static uint32_t fnv_final(uint32_t h)
 {
 	return h ? h : 1;   /* 0 marks a free slot */
@@ -44,7 +33,7 @@ static uint32_t fnv_final(uint32_t h)
 
 static uint32_t hash_bytes(const char *s, size_t n)
 {
-	return fnv_final(fnv_more(FNV_START, s, n));
+	return fnv_final(hash_fnv32(HASH_FNV32_START, s, n));
 }
 
 static void tab_release(struct lexicon_tab *t)
@@ -322,9 +311,9 @@ static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
 
 	if (n < TYPO_MIN || n > LEX_WORD_MAX || is_real_word(w, n))
 		return 0;
-	pre[0] = FNV_START;
+	pre[0] = HASH_FNV32_START;
 	for (size_t i = 0; i < n; i++)
-		pre[i + 1] = fnv_more(pre[i], w + i, 1);
+		pre[i + 1] = hash_fnv32(pre[i], w + i, 1);
 	if (dels_maybe(lx, fnv_final(pre[n])) &&
 	    tab_each_h(&lx->dels, w, n, fnv_final(pre[n]), typo_seen, &t))
 		return 0;
@@ -333,7 +322,7 @@ static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
 
 		if (i && w[i] == w[i - 1])
 			continue;
-		h = fnv_final(fnv_more(pre[i], w + i + 1, n - i - 1));
+		h = fnv_final(hash_fnv32(pre[i], w + i + 1, n - i - 1));
 		if (!dels_maybe(lx, h))
 			continue;
 		memcpy(del, w, i);

@@ -59,29 +59,6 @@ static void field_err(const struct ctx *c, const char *field,
 }
 
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "een object { … }";
-	case JSON_ARRAY:
-		return "een lijst [ … ]";
-	case JSON_STRING:
-		return "een tekst";
-	case JSON_INTEGER:
-		return "een geheel getal";
-	case JSON_REAL:
-		return "een kommagetal";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "iets onbekends";
-}
-
 static int known(const char *key, const char *const *keys, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -117,58 +94,26 @@ static int check_keys(const struct ctx *c, json_t *obj, const char *prefix,
 	return 0;
 }
 
-/* A required string field: non-empty, at most max bytes. Multi-line text
- * may hold newlines and tabs; no field may hold other control
+/* A required string field: not blank, at most max bytes; multi-line
+ * text may hold newlines and tabs; no field may hold other control
  * characters. */
 static int get_text(const struct ctx *c, json_t *obj, const char *key,
 		    const char *field, size_t max, int multiline,
 		    const char **out)
 {
 	json_t *v = json_object_get(obj, key);
-	const char *s;
-	size_t len, i;
-	int blank = 1;
+	struct sbuf why;
 
 	if (!v) {
 		field_err(c, field, " ontbreekt");
 		return -1;
 	}
-	if (!json_is_string(v)) {
-		field_err(c, field, ": verwacht een tekst, niet %s",
-			  type_name(v));
-		return -1;
-	}
-	s = json_string_value(v);
-	len = json_string_length(v);
-	if (len > max) {
-		field_err(c, field, ": te lang (%zu bytes, hooguit %zu)",
-			  len, max);
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch != ' ' && ch != '\n' && ch != '\t' && ch != '\r')
-			blank = 0;
-		if (ch == '\n' || ch == '\t') {
-			if (multiline)
-				continue;
-			field_err(c, field, ": mag geen regeleinde of tab "
-				  "bevatten");
-			return -1;
-		}
-		if (ch < 0x20 || ch == 0x7f) {
-			field_err(c, field, ": bevat een onzichtbaar "
-				  "stuurteken (byte %zu)", i + 1);
-			return -1;
-		}
-	}
-	if (blank) {
-		field_err(c, field, " is leeg");
-		return -1;
-	}
-	*out = s;
-	return 0;
+	sbuf_init(&why);
+	*out = json_text_check(v, max, multiline, &why);
+	if (!*out)
+		field_err(c, field, ": %s", sbuf_str(&why));
+	sbuf_release(&why);
+	return *out ? 0 : -1;
 }
 
 static int valid_id(const char *s)
@@ -248,7 +193,7 @@ static int check_fictional(const struct ctx *c, json_t *root)
 	}
 	if (!json_is_true(v)) {
 		field_err(c, "fictief", ": verwacht true, niet %s",
-			  type_name(v));
+			  json_type_name(v));
 		return -1;
 	}
 	return 0;
@@ -284,7 +229,7 @@ static int check_age(const struct ctx *c, json_t *root, int *out)
 	}
 	if (!json_is_integer(v)) {
 		field_err(c, "leeftijd", ": verwacht een geheel getal, niet %s",
-			  type_name(v));
+			  json_type_name(v));
 		return -1;
 	}
 	age = json_integer_value(v);
@@ -310,7 +255,7 @@ static int check_sources(const struct ctx *c, json_t *root,
 	}
 	if (!json_is_array(arr)) {
 		field_err(c, "bronnen", ": verwacht een lijst [ … ], niet %s",
-			  type_name(arr));
+			  json_type_name(arr));
 		return -1;
 	}
 	n = json_array_size(arr);
@@ -335,7 +280,7 @@ static int check_sources(const struct ctx *c, json_t *root,
 		if (!json_is_object(src)) {
 			field_err(c, field, ": verwacht een object { \"sectie\""
 				  ": …, \"citaat\": … }, niet %s",
-				  type_name(src));
+				  json_type_name(src));
 			return -1;
 		}
 		if (check_keys(c, src, prefix, source_keys,
@@ -364,7 +309,8 @@ static int persona_check(const struct ctx *c, json_t *root,
 
 	if (!json_is_object(root)) {
 		err_set(c->err, "%s: verwacht een object { … } met de velden "
-			"van de persona, niet %s", c->path, type_name(root));
+			"van de persona, niet %s", c->path,
+			json_type_name(root));
 		return -1;
 	}
 	if (check_keys(c, root, "", top_keys, ARRAY_LEN(top_keys)) < 0 ||

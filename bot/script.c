@@ -61,13 +61,7 @@ void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 
 static uint32_t hash_str(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
+	return hash_fnv32(HASH_FNV32_START, s, n);
 }
 
 static void words_rehash(struct script *s, size_t cap)
@@ -2131,14 +2125,6 @@ static void parse_line(struct parser *ps, struct cursor *c)
 	free(kw);
 }
 
-static uint64_t fnv64(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 static void parse_buffer(struct parser *ps, const char *fname, char *buf,
 			 size_t len);
@@ -2188,8 +2174,8 @@ static void parse_buffer(struct parser *ps, const char *path, char *buf,
 
 	fname = *(char **)vec_push((void **)&ps->s->files, &ps->s->nfiles,
 				   sizeof(char *)) = xstrdup(path);
-	ps->s->digest = fnv64(ps->s->digest ? ps->s->digest :
-			      14695981039346656037ull, buf, len);
+	ps->s->digest = hash_fnv64(ps->s->digest ? ps->s->digest :
+				   HASH_FNV64_START, buf, len);
 	ps->depth++;
 	p = buf;
 	while (p < buf + len) {
@@ -2847,8 +2833,8 @@ struct line_slot {
 static uint32_t line_id(struct line_slot *tab, size_t cap, const char *text,
 			size_t *nlines)
 {
-	size_t i = (size_t)fnv64(14695981039346656037ull, text,
-				 strlen(text)) & (cap - 1);
+	size_t i = (size_t)hash_fnv64(HASH_FNV64_START, text,
+				      strlen(text)) & (cap - 1);
 
 	while (tab[i].text) {
 		if (strcmp(tab[i].text, text) == 0)

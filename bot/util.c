@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/random.h>
 #include <jansson.h>
 
 static void oom(size_t n)
@@ -281,28 +282,32 @@ int parse_long(const char *s, long min, long max, long *out)
 
 const char *quote_short(const char *s, char *buf, size_t cap)
 {
-	size_t n = 0, i = 0, k;
-	unsigned char ch;
+	struct sbuf vis, sb;
+	size_t max, n;
 
-	while (s[i]) {
-		ch = (unsigned char)s[i];
-		k = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : ch >= 0xc0 ? 2 : 1;
-		if (n >= 60 || n + k + 4 >= cap)
+	if (!cap)
+		return buf;
+	/* what cannot be seen (or would end the quotes) is shown as '?' */
+	sbuf_init(&vis);
+	sbuf_add(&vis, "", 0);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		sbuf_addc(&vis, c < 0x20 || c == 0x7f || c == '"' ? '?' : *s);
+	}
+	/* fewer characters until the bytes fit */
+	sbuf_init(&sb);
+	for (max = 60;; max = max * 3 / 4) {
+		sbuf_reset(&sb);
+		quote_add(&sb, vis.buf, max);
+		if (sb.len < cap || max <= 1)
 			break;
-		if (k == 1 && (ch < 0x20 || ch == 0x7f || ch == '"')) {
-			buf[n++] = '?';
-			i++;
-			continue;
-		}
-		memcpy(buf + n, s + i, k);
-		n += k;
-		i += k;
 	}
-	if (s[i]) {
-		memcpy(buf + n, "\xe2\x80\xa6", 3);  /* … */
-		n += 3;
-	}
+	n = sb.len < cap ? sb.len : 0;
+	memcpy(buf, sbuf_str(&sb), n);
 	buf[n] = '\0';
+	sbuf_release(&sb);
+	sbuf_release(&vis);
 	return buf;
 }
 
@@ -343,6 +348,248 @@ int utf8_valid(const char *s, size_t n)
 		i += k + 1;
 	}
 	return 1;
+}
+
+size_t utf8_seq(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		k = 1;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		k = 2;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		k = 3;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (k >= n)
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if ((p[j] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[j] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return k + 1;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd"
+#define ELLIPSIS "\xe2\x80\xa6"
+
+size_t utf8_add_char(struct sbuf *sb, const char *s, size_t n)
+{
+	size_t k = utf8_seq(s, n);
+
+	if (!k) {
+		sbuf_adds(sb, REPLACEMENT);
+		return 1;
+	}
+	sbuf_add(sb, s, k);
+	return k;
+}
+
+void utf8_add_clean(struct sbuf *sb, const char *s)
+{
+	size_t n = strlen(s), i = 0;
+
+	sbuf_add(sb, "", 0);
+	while (i < n)
+		i += utf8_add_char(sb, s + i, n - i);
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+void quote_add(struct sbuf *sb, const char *s, size_t max)
+{
+	size_t n = strlen(s), i = 0, chars = 0, start = sb->len;
+	size_t word_end = 0;   /* sb->len after the last whole word */
+	int space = 0;
+
+	sbuf_add(sb, "", 0);
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_space(c)) {
+			if (sb->len > start && !space)
+				word_end = sb->len;
+			space = sb->len > start;
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			i++;
+			continue;
+		}
+		if (chars + (space ? 2 : 1) > max) {
+			/* back to the last whole word, if there is one */
+			if (word_end > start) {
+				sb->len = word_end;
+				sb->buf[sb->len] = '\0';
+			}
+			sbuf_adds(sb, ELLIPSIS);
+			return;
+		}
+		if (space) {
+			sbuf_addc(sb, ' ');
+			chars++;
+		}
+		space = 0;
+		i += utf8_add_char(sb, s + i, n - i);
+		chars++;
+	}
+}
+
+void html_escape(struct sbuf *sb, const char *s, const char *nl)
+{
+	size_t n = strlen(s), i = 0;
+
+	sbuf_add(sb, "", 0);
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x80) {
+			i += utf8_add_char(sb, s + i, n - i);
+			continue;
+		}
+		i++;
+		switch (c) {
+		case '&': sbuf_adds(sb, "&amp;"); break;
+		case '<': sbuf_adds(sb, "&lt;"); break;
+		case '>': sbuf_adds(sb, "&gt;"); break;
+		case '"': sbuf_adds(sb, "&quot;"); break;
+		case '\'': sbuf_adds(sb, "&#39;"); break;
+		case '\n': sbuf_adds(sb, nl); break;
+		case '\t': sbuf_addc(sb, ' '); break;
+		default:
+			if (c >= 0x20 && c != 0x7f)
+				sbuf_addc(sb, (char)c);
+			break;
+		}
+	}
+}
+
+uint64_t hash_fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+uint32_t hash_fnv32(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void wipe_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "een object { \xe2\x80\xa6 }";
+	case JSON_ARRAY:
+		return "een lijst [ \xe2\x80\xa6 ]";
+	case JSON_STRING:
+		return "een tekst";
+	case JSON_INTEGER:
+		return "een geheel getal";
+	case JSON_REAL:
+		return "een kommagetal";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "iets onbekends";
+}
+
+const char *json_text_check(const json_t *v, size_t max, int multiline,
+			    struct sbuf *why)
+{
+	const char *s;
+	size_t len;
+	int blank = 1;
+
+	if (!json_is_string(v)) {
+		sbuf_addf(why, "verwacht een tekst, niet %s",
+			  json_type_name(v));
+		return NULL;
+	}
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len > max) {
+		sbuf_addf(why, "te lang (%zu bytes, hooguit %zu)", len, max);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch != ' ' && ch != '\n' && ch != '\t' && ch != '\r')
+			blank = 0;
+		if ((ch == '\n' || ch == '\t') && !multiline) {
+			sbuf_adds(why, "mag geen regeleinde of tab bevatten");
+			return NULL;
+		}
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+			sbuf_addf(why, "bevat een onzichtbaar stuurteken "
+				  "(byte %zu)", i + 1);
+			return NULL;
+		}
+	}
+	if (blank) {
+		sbuf_adds(why, "mag niet leeg zijn");
+		return NULL;
+	}
+	return s;
 }
 
 void log_line(const char *fmt, ...)

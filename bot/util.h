@@ -89,13 +89,59 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 /* Strict decimal parse of the whole string into [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 
-/* s (valid UTF-8) fit to quote in a one-line message: at most about 60
- * bytes, cut on a character boundary, control characters and double
- * quotes shown as '?', an ellipsis when cut. Returns buf. */
+/* s fit to quote in a one-line error message: quote_add's text of at
+ * most 60 characters (less when cap is small), with control characters
+ * and double quotes shown as '?'. Returns buf. */
 const char *quote_short(const char *s, char *buf, size_t cap);
 
 /* 1 if s is valid UTF-8 of exactly n bytes, else 0. */
 int utf8_valid(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0. */
+size_t utf8_seq(const char *s, size_t n);
+/* Copy the character at s (n > 0 bytes left) to sb, an invalid byte as
+ * U+FFFD; returns the bytes consumed. */
+size_t utf8_add_char(struct sbuf *sb, const char *s, size_t n);
+/* s with every invalid UTF-8 byte as U+FFFD (as jansson wants it). */
+void utf8_add_clean(struct sbuf *sb, const char *s);
+
+/* The one quoter: s on one line, each run of white space one space,
+ * control characters dropped, invalid UTF-8 as U+FFFD; at most max
+ * characters, cut at a word boundary (inside a word only when the first
+ * word alone is longer) and then ended with an ellipsis. */
+void quote_add(struct sbuf *sb, const char *s, size_t max);
+
+/* The one HTML escaper, for text and attribute values: & < > " ' as
+ * entities, invalid UTF-8 as U+FFFD, tab as a space, other control
+ * characters dropped, and each newline replaced by nl ("<br>", " "…). */
+void html_escape(struct sbuf *sb, const char *s, const char *nl);
+
+/* FNV-1a over n bytes from state h; start with the _START value. The
+ * 64-bit one where values are stored or compared, the 32-bit one for
+ * in-memory tables. */
+#define HASH_FNV64_START 14695981039346656037ull
+#define HASH_FNV32_START 2166136261u
+uint64_t hash_fnv64(uint64_t h, const void *p, size_t n);
+uint32_t hash_fnv32(uint32_t h, const void *p, size_t n);
+
+/* Fill buf with n bytes from the kernel's CSPRNG (getrandom, retried on
+ * EINTR). Returns 0, or -1 with errno set. */
+int random_bytes(void *buf, size_t n);
+
+/* Wipe len bytes at p with explicit_bzero, then free; NULL is a no-op. */
+void wipe_free(void *p, size_t len);
+
+/* jansson's name of a JSON value's type, in Dutch for messages to the
+ * user ("een object { … }", "een tekst", …). */
+struct json_t;
+const char *json_type_name(const struct json_t *v);
+
+/* The one check of a text value read from a file a person wrote (the
+ * config, a persona): v must be a string that is not blank, at most max
+ * bytes, without control characters (newline and tab only when
+ * multiline). Returns the string, borrowed from v; or NULL with the
+ * reason in Dutch appended to why, to follow "<where>: ". */
+const char *json_text_check(const struct json_t *v, size_t max,
+			    int multiline, struct sbuf *why);
 
 /* One line to stderr for whoever runs the bot: local time, the program
  * name, the message. Never pass secrets. */

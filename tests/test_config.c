@@ -337,7 +337,8 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: invites.allow[0]: een patroon mag geen spaties "
 	  "bevatten: \"@jan :x\"" },
 	{ "\"invites\": [\"@*:x\"]",
-	  "config.json: invites: verwacht een object, niet een lijst" },
+	  "config.json: invites: verwacht een object, niet een lijst "
+	  "[ \xe2\x80\xa6 ]" },
 	{ "\"roles\": {\"coaches\": [\"coach\"]}",
 	  "config.json: roles.coaches[0]: verwacht een Matrix-gebruikers-ID "
 	  "zoals @naam:example.org, niet \"coach\"" },
@@ -355,7 +356,8 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: device_name: bevat een onzichtbaar stuurteken "
 	  "(byte 2)" },
 	{ "\"personas_dir\": {}",
-	  "config.json: personas_dir: verwacht een tekst, niet een object" },
+	  "config.json: personas_dir: verwacht een tekst, niet een object "
+	  "{ \xe2\x80\xa6 }" },
 	{ "{\"user_id\": \"@bot:x\", \"password_file\": \"pw\", "
 	  "\"store\": \"s\"}",
 	  "config.json: homeserver: ontbreekt; dit is het adres van de "
@@ -404,7 +406,7 @@ static const struct bad_case bad_cases[] = {
 	  "config.json: password_file: mag niet leeg zijn" },
 	{ "[]",
 	  "config.json: verwacht een object { … } met de instellingen, niet "
-	  "een lijst" },
+	  "een lijst [ … ]" },
 	{ "{\"gather_ms\": 1, \"gather_ms\": 2}",
 	  "config.json:1:28: geen geldige JSON (duplicate object key near "
 	  "'\"gather_ms\"')" },

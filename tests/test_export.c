@@ -212,6 +212,8 @@ static void test_format_parse(void **state)
 	assert_int_equal(f, EXPORT_MD);
 	assert_int_equal(export_format_parse("json", &f), 0);
 	assert_int_equal(f, EXPORT_JSON);
+	assert_int_equal(export_format_parse("text", &f), 0);
+	assert_int_equal(f, EXPORT_TEXT);
 	assert_int_equal(export_format_parse("pdf", &f), -1);
 	assert_int_equal(export_format_parse("", &f), -1);
 	assert_int_equal(export_format_parse(NULL, &f), -1);
@@ -447,6 +449,226 @@ static void test_without_info(void **state)
 	free(export(fx, EXPORT_JSON, NULL));
 }
 
+/* The short text debrief the bot posts in the room, from the same
+ * model. */
+static char *room_text(struct fx *fx, const struct export_info *in)
+{
+	struct export_doc d;
+	struct sbuf sb;
+	struct err err = { "" };
+
+	sbuf_init(&sb);
+	if (export_doc_load(&d, fx->st, fx->id, in, &err) != 0)
+		fail_msg("load: %s", err.msg);
+	assert_int_equal(export_render(&d, EXPORT_TEXT, &sb, &err), 0);
+	export_doc_release(&d);
+	return sbuf_detach(&sb);
+}
+
+/* What the JSON export says, worked out here from its raw turns and
+ * rubric rows: the trainee turns (distinct beurten), the last stored
+ * value of each meter per beurt (the opening's beurt 0 included), and
+ * per moment its shown flag and beurt. */
+struct said {
+	int beurten;
+	int nsteps;
+	int v[2][16];
+	int nmoments;
+	int shown[16], beurt[16];
+};
+
+static void said_from_json(const char *j, struct said *w)
+{
+	json_t *root = json_loads(j, 0, NULL), *turns, *rubric, *t;
+	int last_beurt = -1, last_trainee = 0;
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	assert_non_null(root);
+	turns = json_object_get(root, "turns");
+	rubric = json_object_get(root, "rubric");
+	json_array_foreach(turns, i, t) {
+		int b = (int)json_integer_value(json_object_get(t, "beurt"));
+		json_t *vars = json_object_get(t, "vars");
+
+		if (!strcmp(json_string_value(json_object_get(t, "speaker")),
+			    "trainee") && b > last_trainee) {
+			w->beurten++;
+			last_trainee = b;
+		}
+		if (!json_is_object(vars))
+			continue;
+		if (b != last_beurt)
+			w->nsteps++;
+		assert_true(w->nsteps <= 16);
+		last_beurt = b;
+		w->v[0][w->nsteps - 1] = (int)json_integer_value(
+			json_object_get(vars, "vertrouwen"));
+		w->v[1][w->nsteps - 1] = (int)json_integer_value(
+			json_object_get(vars, "spanning"));
+	}
+	json_array_foreach(rubric, i, t) {
+		int seq = (int)json_integer_value(json_object_get(t,
+							"turn_seq"));
+		size_t k;
+		json_t *u;
+
+		assert_true(w->nmoments < 16);
+		w->shown[w->nmoments] = json_is_true(json_object_get(t,
+								"shown"));
+		json_array_foreach(turns, k, u)
+			if (json_integer_value(json_object_get(u, "seq")) ==
+			    seq)
+				w->beurt[w->nmoments] = (int)
+					json_integer_value(json_object_get(u,
+								"beurt"));
+		w->nmoments++;
+	}
+	json_decref(root);
+}
+
+/* Meter name's sparkline in the text: one bar per step, then
+ * "  (first → last)". */
+static void text_meter(const char *text, const char *name, int nsteps,
+		       const int *v)
+{
+	static const char *const bars[8] = {
+		"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"
+	};
+	char head[32], tail[64];
+	const char *p;
+
+	snprintf(head, sizeof(head), "\n%-10s ", name);
+	p = strstr(text, head);
+	if (!p)
+		fail_msg("no sparkline for %s", name);
+	p += strlen(head);
+	for (int i = 0; i < nsteps; i++) {
+		const char *want = bars[(v[i] * 7 + 5) / 10];
+
+		if (strncmp(p, want, strlen(want)) != 0)
+			fail_msg("%s: step %d is not %s: %.20s", name, i, want,
+				 p);
+		p += strlen(want);
+	}
+	snprintf(tail, sizeof(tail), "  (%d → %d)\n", v[0], v[nsteps - 1]);
+	if (strncmp(p, tail, strlen(tail)) != 0)
+		fail_msg("%s: after the bars '%s', not '%.30s'", name, tail,
+			 p);
+}
+
+/* The moments in the text, "✔ getoond bij beurt N" / "✘ gemist bij
+ * beurt N", compared as a multiset with what the JSON says. */
+static void text_moments(const char *text, const struct said *w)
+{
+	int used[16] = { 0 }, n = 0;
+	const char *p = text;
+
+	while ((p = strstr(p, "\n  ")) != NULL) {
+		int shown, beurt, k;
+
+		p += 3;
+		if (!strncmp(p, "✔ getoond bij beurt ", strlen("✔ getoond "
+							"bij beurt ")))
+			shown = 1;
+		else if (!strncmp(p, "✘ gemist bij beurt ", strlen("✘ gemist "
+							  "bij beurt ")))
+			shown = 0;
+		else
+			continue;
+		p = strstr(p, "beurt ") + 6;
+		beurt = (int)strtol(p, NULL, 10);
+		for (k = 0; k < w->nmoments; k++)
+			if (!used[k] && w->shown[k] == shown &&
+			    w->beurt[k] == beurt)
+				break;
+		if (k == w->nmoments)
+			fail_msg("moment %s at beurt %d not in the export",
+				 shown ? "shown" : "missed", beurt);
+		used[k] = 1;
+		n++;
+	}
+	assert_int_equal(n, w->nmoments);
+}
+
+/* The room's text and the export agree on the turns, the meters and the
+ * rubric moments; two messages answered as one count as one beurt, and
+ * the chart starts at the opening's values. */
+static void test_text_agrees(void **state)
+{
+	struct fx *fx = *state;
+	struct said w;
+	char *j, *t, *m, want[64];
+
+	/* a second message in beurt 3, answered together with the first */
+	turn(fx, STORE_TRAINEE, NULL, "En nog iets.", 3, NULL,
+	     "{\"vertrouwen\":7,\"spanning\":2}", STARTED + 330000);   /* 10 */
+	moment(fx, 10, "rechten", 0, NULL, NULL);
+	j = export(fx, EXPORT_JSON, &info);
+	t = room_text(fx, &info);
+	m = export(fx, EXPORT_MD, &info);
+	said_from_json(j, &w);
+	/* what the fixture stored, so the helper cannot agree by accident */
+	assert_int_equal(w.beurten, 3);
+	assert_int_equal(w.nsteps, 4);
+	assert_int_equal(w.v[0][0], 3);
+	assert_int_equal(w.v[0][3], 7);
+	assert_int_equal(w.nmoments, 5);
+
+	snprintf(want, sizeof(want), "\nVerloop over %d beurten:", w.beurten);
+	has(t, want);
+	snprintf(want, sizeof(want), "\"beurten\": %d", w.beurten);
+	has(j, want);
+	text_meter(t, "vertrouwen", w.nsteps, w.v[0]);
+	text_meter(t, "spanning", w.nsteps, w.v[1]);
+	/* the Markdown table has the same steps, starting value first */
+	has(m, "| 0 | 3 | 5 |\n| 1 | 4 | 4 |\n| 2 | 3 | 6 |\n| 3 | 7 | 2 |\n");
+	text_moments(t, &w);
+	/* the points in the scenario's order, the quote cut at a word */
+	after(t, "\nOprechte belangstelling", "\nNagaan of je elkaar");
+	after(t, "\nNagaan of je elkaar", "\nOuders wijzen op hun rechten:");
+	has(t, "✘ gemist bij beurt 2: “Er komt misschien een OTS” "
+	    "(afkorting of vakterm zonder uitleg)");
+	has(t, "✔ getoond bij beurt 1: “Hoe gaat het met u? "
+	    "<script>alert('x')</script> & \"zo\"”");
+	has(t, "\nAantekeningen van de coaches:\n  beurt 2, "
+	    "@coach:example.org (tip): Hier had je OTS kunnen uitleggen.");
+	assert_true(!strncmp(t, "Einde van de oefening: De brief over de "
+			     "natte broek — het gesprek is goed afgerond.\n"
+			     "Sandra voelt zich gehoord", 100));
+	free(j);
+	free(t);
+	free(m);
+}
+
+/* An open session: "loopt nog", no ending text, the meters so far. */
+static void test_text_open(void **state)
+{
+	struct fx *fx = *state;
+	struct store_session s = { 0 };
+	struct err err = { "" };
+	char *t;
+
+	s.scenario = "leeg";
+	s.title = "Leeg";
+	s.persona = "kees";
+	s.started_ms = STARTED;
+	assert_int_equal(store_session_new(fx->st, &s, &err), 0);
+	fx->id = s.id;
+	turn(fx, STORE_PERSONA, NULL, "Ja?", 0, NULL,
+	     "{\"vertrouwen\":5,\"spanning\":5}", STARTED + 5000);
+	t = room_text(fx, &info);
+	assert_string_equal(t, "Nabespreking: Leeg — de oefening loopt nog.\n"
+			    "Verloop over 0 beurten:\n"
+			    "vertrouwen ▅  (5 → 5)\n"
+			    "spanning   ▅  (5 → 5)\n"
+			    "Geen rubriekmomenten.\n"
+			    "Sessie 2. Een trainer maakt de volledige "
+			    "nabespreking met: oefenkamer export 2 --format "
+			    "html");
+	free(t);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -458,6 +680,8 @@ int main(void)
 		T(test_json),
 		T(test_not_found),
 		T(test_without_info),
+		T(test_text_agrees),
+		T(test_text_open),
 	};
 
 	setenv("TZ", "UTC", 1);

@@ -102,7 +102,7 @@ static const struct bad_case bad[] = {
 	  "persona is altijd verzonnen, nooit een echte cli\xc3\xabnt" },
 	{ "fictief-string.json",
 	  ": veld \"fictief\": verwacht true, niet een tekst" },
-	{ "empty-name.json", ": veld \"naam\" is leeg" },
+	{ "empty-name.json", ": veld \"naam\": mag niet leeg zijn" },
 	{ "name-newline.json",
 	  ": veld \"naam\": mag geen regeleinde of tab bevatten" },
 	{ "control-char.json", ": veld \"situatie\": bevat een onzichtbaar "

@@ -1,7 +1,8 @@
-/* test_util.c - what util.c adds for issue 13: jansson allocates through
- * the x* family once jansson_use_xmalloc() ran; xsnprintf aborts rather
- * than cut; snprintf_cut and err_set cut a message on a character
- * boundary with "…". */
+/* test_util.c - what util.c offers the rest: the one quoter, escaper,
+ * hash, random source and wipe; jansson allocating through the x* family
+ * once jansson_use_xmalloc() ran; xsnprintf aborting rather than cutting;
+ * snprintf_cut and err_set cutting a message on a character boundary
+ * with "…". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,169 @@
 #include <jansson.h>
 
 #include "util.h"
+
+static void quoted(const char *s, size_t max, const char *want)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	quote_add(&sb, s, max);
+	if (strcmp(sbuf_str(&sb), want) != 0)
+		fail_msg("quote_add(\"%s\", %zu) = \"%s\", want \"%s\"", s, max,
+			 sbuf_str(&sb), want);
+	sbuf_release(&sb);
+}
+
+static void test_quote(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t max;
+		const char *want;
+	} cases[] = {
+		{ "kort", 10, "kort" },
+		{ "", 10, "" },
+		/* white space folded, ends trimmed */
+		{ "  a \n\t b  ", 10, "a b" },
+		/* cut at the last whole word, never inside one */
+		{ "het gaat goed met Daan", 14, "het gaat goed…" },
+		{ "het gaat goed met Daan", 13, "het gaat goed…" },
+		{ "het gaat goed met Daan", 12, "het gaat…" },
+		{ "het gaat goed met Daan", 22, "het gaat goed met Daan" },
+		/* one word longer than max: cut inside it */
+		{ "onderzoeksraadsbesluit", 5, "onder…" },
+		/* characters, not bytes; control characters dropped */
+		{ "één twee", 3, "één…" },
+		{ "a\x01" "b", 5, "ab" },
+		/* invalid UTF-8 as U+FFFD */
+		{ "x\xff" "y", 5, "x\xef\xbf\xbdy" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		quoted(cases[i].s, cases[i].max, cases[i].want);
+}
+
+static void test_quote_short(void **state)
+{
+	char buf[80], tiny[12];
+
+	assert_string_equal(quote_short("we\"ird\n", buf, sizeof(buf)),
+			    "we?ird?");
+	assert_string_equal(quote_short("ftp://matrix.example.org", buf,
+					sizeof(buf)),
+			    "ftp://matrix.example.org");
+	/* never more than fits, always terminated */
+	quote_short("ééééééééééééééééééééé", tiny, sizeof(tiny));
+	assert_true(strlen(tiny) < sizeof(tiny));
+	assert_true(utf8_valid(tiny, strlen(tiny)));
+}
+
+static void test_html_escape(void **state)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	html_escape(&sb, "<b>\"a\" & 'b'</b>\nx\ty\x01\xff", "<br>");
+	assert_string_equal(sbuf_str(&sb), "&lt;b&gt;&quot;a&quot; &amp; "
+			    "&#39;b&#39;&lt;/b&gt;<br>x y\xef\xbf\xbd");
+	sbuf_reset(&sb);
+	html_escape(&sb, "a\nb", " ");
+	assert_string_equal(sbuf_str(&sb), "a b");
+	sbuf_release(&sb);
+}
+
+static void test_hash(void **state)
+{
+	/* the published FNV-1a test vectors */
+	assert_true(hash_fnv64(HASH_FNV64_START, "", 0) ==
+		    0xcbf29ce484222325ull);
+	assert_true(hash_fnv64(HASH_FNV64_START, "a", 1) ==
+		    0xaf63dc4c8601ec8cull);
+	assert_true(hash_fnv64(HASH_FNV64_START, "foobar", 6) ==
+		    0x85944171f73967e8ull);
+	assert_true(hash_fnv32(HASH_FNV32_START, "a", 1) == 0xe40c292cu);
+	assert_true(hash_fnv32(HASH_FNV32_START, "foobar", 6) ==
+		    0xbf9cf968u);
+	/* from a state: the same as all at once */
+	assert_true(hash_fnv64(hash_fnv64(HASH_FNV64_START, "foo", 3),
+			       "bar", 3) ==
+		    hash_fnv64(HASH_FNV64_START, "foobar", 6));
+}
+
+static void test_random_wipe(void **state)
+{
+	unsigned char a[32], b[32];
+	char *s = xstrdup("geheim");
+
+	assert_int_equal(random_bytes(a, sizeof(a)), 0);
+	assert_int_equal(random_bytes(b, sizeof(b)), 0);
+	/* 2^-256 to fail by chance */
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(random_bytes(a, 0), 0);
+	wipe_free(s, strlen(s));
+	wipe_free(NULL, 10);
+}
+
+static void test_json_type_name(void **state)
+{
+	json_t *v = json_pack("[{}, [], s, i, f, b, b, n]", "x", 1, 1.5, 1, 0);
+
+	assert_non_null(v);
+	assert_string_equal(json_type_name(json_array_get(v, 0)),
+			    "een object { \xe2\x80\xa6 }");
+	assert_string_equal(json_type_name(json_array_get(v, 1)),
+			    "een lijst [ \xe2\x80\xa6 ]");
+	assert_string_equal(json_type_name(json_array_get(v, 2)), "een tekst");
+	assert_string_equal(json_type_name(json_array_get(v, 3)),
+			    "een geheel getal");
+	assert_string_equal(json_type_name(json_array_get(v, 4)),
+			    "een kommagetal");
+	assert_string_equal(json_type_name(json_array_get(v, 5)), "true");
+	assert_string_equal(json_type_name(json_array_get(v, 6)), "false");
+	assert_string_equal(json_type_name(json_array_get(v, 7)), "null");
+	json_decref(v);
+}
+
+static void test_json_text_check(void **state)
+{
+	static const struct {
+		const char *json;
+		int multiline;
+		const char *want;  /* the reason, or NULL for accepted */
+	} cases[] = {
+		{ "[\"Sandra\"]", 0, NULL },
+		{ "[\"twee\\nregels\"]", 1, NULL },
+		{ "[\"twee\\nregels\"]", 0,
+		  "mag geen regeleinde of tab bevatten" },
+		{ "[\"\"]", 0, "mag niet leeg zijn" },
+		{ "[\" \\n \"]", 1, "mag niet leeg zijn" },
+		{ "[\"a\\u0007b\"]", 1,
+		  "bevat een onzichtbaar stuurteken (byte 2)" },
+		{ "[\"0123456789012345678901\"]", 0,
+		  "te lang (22 bytes, hooguit 20)" },
+		{ "[12]", 0, "verwacht een tekst, niet een geheel getal" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		json_t *a = json_loads(cases[i].json, 0, NULL);
+		struct sbuf why;
+		const char *got;
+
+		assert_non_null(a);
+		sbuf_init(&why);
+		got = json_text_check(json_array_get(a, 0), 20,
+				      cases[i].multiline, &why);
+		if (cases[i].want) {
+			assert_null(got);
+			assert_string_equal(sbuf_str(&why), cases[i].want);
+		} else {
+			assert_non_null(got);
+			assert_int_equal(why.len, 0);
+		}
+		sbuf_release(&why);
+		json_decref(a);
+	}
+}
 
 static void test_jansson_uses_xmalloc(void **state)
 {
@@ -101,6 +265,13 @@ static void test_err_set_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_quote_short),
+		cmocka_unit_test(test_html_escape),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_random_wipe),
+		cmocka_unit_test(test_json_type_name),
+		cmocka_unit_test(test_json_text_check),
 		cmocka_unit_test(test_jansson_uses_xmalloc),
 		cmocka_unit_test(test_xsnprintf_fits),
 		cmocka_unit_test(test_xsnprintf_aborts),

@@ -43,13 +43,7 @@ static uint64_t rng_next(uint64_t *st)
 
 static uint64_t hash(const char *s, size_t n)
 {
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return hash_fnv64(HASH_FNV64_START, s, n);
 }
 
 /* The messages of one walk so far. */

@@ -310,6 +310,12 @@ def test_full_rehearsal(hs, bot):
     html = sh(BIN, "export", str(sid), "--format", "html", "--db",
               bot.store)
     check("<svg" in html and lines[1][:20] in html, "html export")
+    # the debrief in the room is the export's text rendering: the same
+    # turns, meters and rubric moments
+    text = sh(BIN, "export", str(sid), "--format", "text", "--db",
+              bot.store)
+    check(text == end, "the room's debrief is the export's text:\n" +
+          text + "\n---\n" + end)
 
 
 def test_three_messages_one_answer(hs, bot):
