@@ -17,6 +17,7 @@
 #include "model.h"
 
 #define EVAL_SEED 1
+#define EVAL_FOLDS 7     /* --kruis: the training split has 7 per style */
 #define EVAL_TOP_CONFUSED 10
 
 struct count {
@@ -47,6 +48,7 @@ struct stats {
 struct run {
 	int patterns_only;       /* model hits are taken back */
 	int list_turns;          /* --beurten: print each disagreement */
+	int cross;               /* --kruis: cross-validate the model */
 	const char *path;
 	const struct script *s;
 	struct corpus c;
@@ -310,7 +312,19 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 	printf("\n");
 }
 
-static void play_corpus(struct run *r)
+/* Fold of conversation ci: its place among the file's conversations of
+ * its style, modulo EVAL_FOLDS, so every fold has each style. */
+static int fold_of(const struct corpus *c, size_t ci)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ci; i++)
+		k += c->convs[i].style == c->convs[ci].style;
+	return (int)(k % EVAL_FOLDS);
+}
+
+/* Plays the conversations of fold (all when fold < 0). */
+static void play_fold(struct run *r, int fold)
 {
 	const struct script *s = r->s;
 	struct stats *st = &r->st;
@@ -322,10 +336,13 @@ static void play_corpus(struct run *r)
 
 	engine_out_init(&out);
 	match_init(&m);
-	stats_init(st, s);
 	for (size_t ci = 0; ci < r->c.nconvs; ci++) {
 		const struct corpus_conv *cv = &r->c.convs[ci];
-		struct engine *e = engine_new(s, EVAL_SEED);
+		struct engine *e;
+
+		if (fold >= 0 && fold_of(&r->c, ci) != fold)
+			continue;
+		e = engine_new(s, EVAL_SEED);
 
 		st->nconvs++;
 		engine_start(e, &out);
@@ -362,6 +379,52 @@ static void play_corpus(struct run *r)
 	engine_out_release(&out);
 	free(before);
 	free(seen);
+}
+
+/* --kruis: for each fold, the model learns from the scenario's examples
+ * and the file's other conversations only, then plays the fold. The
+ * script's own model is put back afterwards. (The patterns are not
+ * retrained: where they were tuned to this file, they still know it.) */
+static void play_cross(struct run *r)
+{
+	struct script *s = (struct script *)r->s;
+	struct model *own = s->model;
+	struct corpus sub;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.path = r->c.path;
+	sub.turns = xcalloc(r->c.nturns + 1, sizeof(*sub.turns));
+	sub.convs = xcalloc(r->c.nconvs + 1, sizeof(*sub.convs));
+	for (int f = 0; f < EVAL_FOLDS; f++) {
+		sub.nturns = sub.nconvs = 0;
+		for (size_t ci = 0; ci < r->c.nconvs; ci++) {
+			const struct corpus_conv *cv = &r->c.convs[ci];
+
+			if (fold_of(&r->c, ci) == f)
+				continue;
+			sub.convs[sub.nconvs] = *cv;
+			sub.convs[sub.nconvs++].first = sub.nturns;
+			for (size_t t = 0; t < cv->nturns; t++)
+				sub.turns[sub.nturns++] =
+					r->c.turns[cv->first + t];
+		}
+		s->model = NULL;   /* training runs the matcher */
+		s->model = model_train(s, &sub);
+		play_fold(r, f);
+		model_free(s->model);
+	}
+	s->model = own;
+	free(sub.turns);
+	free(sub.convs);
+}
+
+static void play_corpus(struct run *r)
+{
+	stats_init(&r->st, r->s);
+	if (r->cross && !r->patterns_only)
+		play_cross(r);
+	else
+		play_fold(r, -1);
 }
 
 /* ------------------------------------------------------------ figures */
@@ -453,11 +516,10 @@ static void print_model(const struct script *s, int patterns_only)
 	       mi->nsamples, mi->ncorpus, s->train_path ? s->train_path :
 	       "geen corpus", mi->nfeatures);
 	if (mi->fires)
-		printf("drempel %.2f", (double)mi->threshold);
+		printf("%zu bedoelingen geleerd, %zu gewichten, drempel %.2f\n",
+		       mi->nlearned, mi->nweights, (double)mi->threshold);
 	else
-		printf("vuurt niet (helpt niet)");
-	printf("; leave-one-out F1 patronen %.3f, met model %.3f\n",
-	       (double)mi->loo_f1_pat, (double)mi->loo_f1);
+		printf("vuurt niet (geen gesprekken om van te leren)\n");
 }
 
 static json_t *model_json(const struct script *s, int patterns_only)
@@ -476,8 +538,10 @@ static json_t *model_json(const struct script *s, int patterns_only)
 		(json_int_t)mi->nfeatures));
 	json_object_set_new(j, "drempel", mi->fires ?
 			    json_real(mi->threshold) : json_null());
-	json_object_set_new(j, "loo_f1_patronen", json_real(mi->loo_f1_pat));
-	json_object_set_new(j, "loo_f1", json_real(mi->loo_f1));
+	json_object_set_new(j, "geleerde_bedoelingen", json_integer(
+		(json_int_t)mi->nlearned));
+	json_object_set_new(j, "gewichten", json_integer(
+		(json_int_t)mi->nweights));
 	return j;
 }
 
@@ -769,11 +833,11 @@ int cmd_eval(int argc, char **argv)
 	size_t nruns = 0;
 	int rc = 2;
 
-	if (cli_opts(argc, argv, &o, "json alleen-patronen beurten") < 0)
+	if (cli_opts(argc, argv, &o, "json alleen-patronen beurten kruis") < 0)
 		return 2;
 	if (!o.nargs) {
 		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json] "
-			"[--alleen-patronen] [--beurten]\n"
+			"[--alleen-patronen] [--beurten] [--kruis]\n"
 			"  CORPUS: tests/corpus/<deel>/<scenario>.txt\n");
 		return 2;
 	}
@@ -788,6 +852,7 @@ int cmd_eval(int argc, char **argv)
 		r->path = o.args[i];
 		r->patterns_only = o.patterns_only;
 		r->list_turns = o.turns && !o.json;
+		r->cross = o.cross;
 		r->s = catalog_find(&cat, id);
 		if (!r->s || strcmp(r->s->id, id) != 0) {
 			struct loc l = { o.args[i], 1, 1 };
