@@ -305,38 +305,45 @@ static void sample_release(struct sample *sm)
 	free(sm->crow);
 }
 
-/* Trains every intent's regression at once: W is nfeat x ni, row-major,
- * so one text's features touch ni-long rows. The L2 penalty is applied
- * once per epoch (its sum over the epoch's texts), which keeps an update
- * proportional to the text's own features. */
-static void fit(struct model *md, const struct sample *sm, size_t nsm,
-		float *W, float *bias, const uint8_t *learn)
+static void add_to(float *restrict z, const float *restrict row, size_t n)
 {
-	size_t ni = md->nintents;
-	double *npos = xcalloc(ni + 1, sizeof(double));
-	float *wpos = xcalloc(ni + 1, sizeof(float));
-	float *wneg = xcalloc(ni + 1, sizeof(float));
-	float *z = xcalloc(ni + 1, sizeof(float));
+	for (size_t c = 0; c < n; c++)
+		z[c] += row[c];
+}
+
+/* Trains the regressions of the nl intents in lidx at once: W is
+ * nfeat x nl, row-major, so one text's features touch nl-long rows. The
+ * L2 penalty shrinks every weight once per epoch (its sum over the
+ * epoch's texts); the shrinking is kept as one factor, scale, so that
+ * the true weights are scale * W and an epoch costs only what its texts
+ * touch. */
+static void fit(const struct model *md, const struct sample *sm,
+		size_t nsm, const uint32_t *lidx, size_t nl, float *W,
+		float *bias)
+{
+	float *wpos = xcalloc(nl + 1, sizeof(float));
+	float *wneg = xcalloc(nl + 1, sizeof(float));
+	float *z = xcalloc(nl + 1, sizeof(float));
 	uint32_t *order = xcalloc(nsm + 1, sizeof(uint32_t));
-	uint32_t *act = xcalloc(ni + 1, sizeof(uint32_t));
+	uint32_t *act = xcalloc(nl + 1, sizeof(uint32_t));
 	uint64_t rnd = 0x9e3779b97f4a7c15ull;
+	float scale = 1.0f;
 
-	for (size_t i = 0; i < nsm; i++)
-		for (size_t c = 0; c < ni; c++)
-			npos[c] += sm[i].pos[c];
-	for (size_t c = 0; c < ni; c++) {
-		double p = npos[c], n = (double)nsm - npos[c];
+	for (size_t j = 0; j < nl; j++) {
+		double p = 0, n;
 
-		wpos[c] = p > 0 ? (float)((double)nsm / (2 * p)) : 0;
-		wneg[c] = n > 0 ? (float)((double)nsm / (2 * n)) : 0;
-		if (wpos[c] > MAX_CLASS_WEIGHT)
-			wpos[c] = MAX_CLASS_WEIGHT;
+		for (size_t i = 0; i < nsm; i++)
+			p += sm[i].pos[lidx[j]];
+		n = (double)nsm - p;
+		wpos[j] = p > 0 ? (float)((double)nsm / (2 * p)) : 0;
+		wneg[j] = n > 0 ? (float)((double)nsm / (2 * n)) : 0;
+		if (wpos[j] > MAX_CLASS_WEIGHT)
+			wpos[j] = MAX_CLASS_WEIGHT;
 	}
 	for (size_t i = 0; i < nsm; i++)
 		order[i] = (uint32_t)i;
 	for (int ep = 0; ep < EPOCHS; ep++) {
 		float rate = RATE0 / (1.0f + (float)ep);
-		float shrink = 1.0f - rate / MODEL_C;
 
 		/* a fixed shuffle per epoch (Fisher-Yates, xorshift) */
 		for (size_t i = nsm; i > 1; i--) {
@@ -353,44 +360,39 @@ static void fit(struct model *md, const struct sample *sm, size_t nsm,
 		}
 		for (size_t q = 0; q < nsm; q++) {
 			const struct sample *x = &sm[order[q]];
-			size_t nact;
-			float g;
+			size_t nact = 0;
 
-			for (size_t c = 0; c < ni; c++)
-				z[c] = bias[c];
-			for (size_t k = 0; k < x->nfeat; k++) {
-				const float *row = W + (size_t)x->feat[k] * ni;
-
-				for (size_t c = 0; c < ni; c++)
-					z[c] += row[c];
-			}
-			nact = 0;
-			for (size_t c = 0; c < ni; c++) {
-				float p = 1.0f / (1.0f + expf(-z[c]));
+			memset(z, 0, nl * sizeof(float));
+			for (size_t k = 0; k < x->nfeat; k++)
+				add_to(z, W + (size_t)x->feat[k] * nl, nl);
+			for (size_t j = 0; j < nl; j++) {
+				uint32_t c = lidx[j];
+				float p = 1.0f / (1.0f + expf(-(bias[j] +
+							       scale * z[j])));
 				float y = x->pos[c];
 				/* a 'nee:' sentence of c counts double */
-				float wt = y > 0 ? wpos[c] : wneg[c] *
+				float wt = y > 0 ? wpos[j] : wneg[j] *
 					   ((long)c == x->not_intent ? 2 : 1);
+				float g = rate * wt * (p - y);
 
-				g = learn[c] ? rate * wt * (p - y) : 0;
-				bias[c] -= g;
-				/* the intents this text still teaches something */
-				if (fabsf(g) > 1e-5f) {
-					z[nact] = g;
-					act[nact++] = (uint32_t)c;
+				bias[j] -= g;
+				/* the intents this text still teaches */
+				if (fabsf(g) > 1e-3f) {
+					z[nact] = g / scale;
+					act[nact++] = (uint32_t)j;
 				}
 			}
 			for (size_t k = 0; k < x->nfeat; k++) {
-				float *row = W + (size_t)x->feat[k] * ni;
+				float *row = W + (size_t)x->feat[k] * nl;
 
 				for (size_t j = 0; j < nact; j++)
 					row[act[j]] -= z[j];
 			}
 		}
-		for (size_t r = 0; r < md->nfeat * ni; r++)
-			W[r] *= shrink;
+		scale *= 1.0f - rate / MODEL_C;
 	}
-	free(npos);
+	for (size_t r = 0; r < md->nfeat * nl; r++)
+		W[r] *= scale;
 	free(wpos);
 	free(wneg);
 	free(z);
@@ -400,51 +402,57 @@ static void fit(struct model *md, const struct sample *sm, size_t nsm,
 
 /* Weights to per-row lists, the small ones dropped. */
 static void pack(struct model *md, const float *W, const float *bias,
-		 const uint8_t *learn)
+		 const uint32_t *lidx, size_t nl)
 {
-	size_t ni = md->nintents, n = 0;
+	size_t n = 0;
 
-	md->bias = xcalloc(ni + 1, sizeof(float));
-	for (size_t c = 0; c < ni; c++)
-		md->bias[c] = learn[c] ? bias[c] : -INFINITY;
+	md->bias = xcalloc(md->nintents + 1, sizeof(float));
+	for (size_t c = 0; c < md->nintents; c++)
+		md->bias[c] = -INFINITY;
+	for (size_t j = 0; j < nl; j++)
+		md->bias[lidx[j]] = bias[j];
 	md->w_off = xcalloc(md->nfeat + 2, sizeof(uint32_t));
-	for (size_t r = 0; r < md->nfeat; r++)
-		for (size_t c = 0; c < ni; c++)
-			n += learn[c] && fabsf(W[r * ni + c]) >= PRUNE;
+	for (size_t r = 0; r < md->nfeat * nl; r++)
+		n += fabsf(W[r]) >= PRUNE;
 	md->w = xcalloc(n + 1, sizeof(float));
 	md->w_intent = xcalloc(n + 1, sizeof(uint32_t));
 	n = 0;
 	for (size_t r = 0; r < md->nfeat; r++) {
 		md->w_off[r] = (uint32_t)n;
-		for (size_t c = 0; c < ni; c++)
-			if (learn[c] && fabsf(W[r * ni + c]) >= PRUNE) {
-				md->w[n] = W[r * ni + c];
-				md->w_intent[n++] = (uint32_t)c;
+		for (size_t j = 0; j < nl; j++)
+			if (fabsf(W[r * nl + j]) >= PRUNE) {
+				md->w[n] = W[r * nl + j];
+				md->w_intent[n++] = lidx[j];
 			}
 	}
 	md->w_off[md->nfeat] = (uint32_t)n;
 	md->info.nweights = n;
 }
 
-static void learn_weights(struct model *md, const struct sample *sm, size_t nsm)
+/* The intents with at least MIN_POSITIVES texts (and some without). */
+static void learn_weights(struct model *md, const struct sample *sm,
+			  size_t nsm)
 {
-	size_t ni = md->nintents;
-	float *W = xcalloc(md->nfeat * ni + 1, sizeof(float));
-	float *bias = xcalloc(ni + 1, sizeof(float));
-	uint8_t *learn = xcalloc(ni + 1, 1);
-	for (size_t c = 0; c < ni; c++) {
+	uint32_t *lidx = xcalloc(md->nintents + 1, sizeof(uint32_t));
+	size_t nl = 0;
+	float *W, *bias;
+
+	for (size_t c = 0; c < md->nintents; c++) {
 		size_t np = 0;
 
 		for (size_t i = 0; i < nsm; i++)
 			np += sm[i].pos[c];
-		learn[c] = np >= MIN_POSITIVES && np < nsm;
-		md->info.nlearned += learn[c];
+		if (np >= MIN_POSITIVES && np < nsm)
+			lidx[nl++] = (uint32_t)c;
 	}
-	fit(md, sm, nsm, W, bias, learn);
-	pack(md, W, bias, learn);
+	md->info.nlearned = nl;
+	W = xcalloc(md->nfeat * nl + 1, sizeof(float));
+	bias = xcalloc(nl + 1, sizeof(float));
+	fit(md, sm, nsm, lidx, nl, W, bias);
+	pack(md, W, bias, lidx, nl);
 	free(W);
 	free(bias);
-	free(learn);
+	free(lidx);
 }
 
 static void label_examples(struct trainer *tr, struct match *m)
