@@ -516,8 +516,9 @@ static void print_model(const struct script *s, int patterns_only)
 	       mi->nsamples, mi->ncorpus, s->train_path ? s->train_path :
 	       "geen corpus", mi->nfeatures);
 	if (mi->fires)
-		printf("%zu bedoelingen geleerd, %zu gewichten, drempel %.2f\n",
-		       mi->nlearned, mi->nweights, (double)mi->threshold);
+		printf("%zu bedoelingen geleerd, %zu gewichten, drempel "
+		       "%.2f, %zu meterhints\n", mi->nlearned, mi->nweights,
+		       (double)mi->threshold, mi->nhints);
 	else
 		printf("vuurt niet (geen gesprekken om van te leren)\n");
 }
@@ -542,6 +543,8 @@ static json_t *model_json(const struct script *s, int patterns_only)
 		(json_int_t)mi->nlearned));
 	json_object_set_new(j, "gewichten", json_integer(
 		(json_int_t)mi->nweights));
+	json_object_set_new(j, "meterhints", json_integer(
+		(json_int_t)mi->nhints));
 	return j;
 }
 

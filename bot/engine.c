@@ -2,6 +2,7 @@
  * rules ('als'), then the first matching transition of the phase and of
  * 'standaard', else a fallback; then the move; then 'zodra' checks. */
 #include "engine.h"
+#include "model.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -44,7 +45,9 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
  * (the persona may still react to it): on the training split's
  * cross-validation (`eval --kruis`) crediting every model hit cost 4
  * points of rubric precision for 3 of recall. */
+#ifndef RUBRIC_MODEL_CONF
 #define RUBRIC_MODEL_CONF 0.7f
+#endif
 
 /* A message chosen during a turn, rendered when the turn is done. */
 struct pending {
@@ -941,6 +944,33 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 	return turn_matched(e, m, text, text ? strlen(text) : 0, out);
 }
 
+/* A meter nothing in the script moved this turn moves one step the way
+ * trainers expect for the intents found (model.h: model_meter_hint),
+ * within its bounds and its 'plafond'. */
+static void meter_hints(struct turn *t, const uint32_t *vars,
+			const int *before, size_t n)
+{
+	const struct script *s = t->e->s;
+
+	for (size_t k = 0; k < n; k++) {
+		uint32_t v = vars[k];
+		int *var = &t->e->vars[v];
+		int d;
+
+		if (!t->m || *var != before[k])
+			continue;
+		d = model_meter_hint(s->model, t->m, v);
+		if (!d)
+			continue;
+		*var += d;
+		if (*var < s->vars[v].min)
+			*var = s->vars[v].min;
+		if (*var > s->vars[v].max)
+			*var = s->vars[v].max;
+		cap_var(t, v, before[k]);
+	}
+}
+
 static int turn_matched(struct engine *e, const struct match *m,
 			const char *text, size_t len, struct engine_out *out)
 {
@@ -949,8 +979,10 @@ static int turn_matched(struct engine *e, const struct match *m,
 	const struct variant *last, *vague = NULL;
 	struct turn t;
 	long trigger = -1;
-	size_t spoke;
+	size_t spoke, nhint;
 	int explain, clarify;
+	const uint32_t *hint_vars = NULL;
+	int hint_before[MODEL_MAX_HINT_VARS];
 
 	if (e->ended) {
 		out_reset(out, e);
@@ -959,6 +991,9 @@ static int turn_matched(struct engine *e, const struct match *m,
 	turn_init(&t, e, m, text, out);
 	t.len = len;
 	e->beurt++;
+	nhint = model_hint_vars(s->model, &hint_vars);
+	for (size_t k = 0; k < nhint; k++)
+		hint_before[k] = e->vars[hint_vars[k]];
 	last = e->last_line && e->last_line <= s->nvariants ?
 	       s->variant_tab[e->last_line - 1] : NULL;
 	rules(&t, TRIG_ALS);
@@ -1015,8 +1050,10 @@ static int turn_matched(struct engine *e, const struct match *m,
 		t.go = -1;
 		enter(&t, go);
 	}
-	if (!e->ended)
+	if (!e->ended) {
+		meter_hints(&t, hint_vars, hint_before, nhint);
 		after(&t);
+	}
 	turn_finish(&t);
 	return 0;
 }

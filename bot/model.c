@@ -40,6 +40,15 @@
 #endif
 #define PRUNE 0.02f           /* smaller weights are dropped after training */
 #define MIN_POSITIVES 2       /* an intent with fewer is not learned */
+/* A meter hint needs this many labelled turns of the intent with a
+ * direction for the meter, and this share of them agreeing. */
+#ifndef HINT_MIN_TURNS
+#define HINT_MIN_TURNS 6
+#endif
+#ifndef HINT_MIN_SHARE
+#define HINT_MIN_SHARE 0.75
+#endif
+#define HINT_MIN_CONF 0.7f    /* a model hit gives hints from here */
 
 struct model {
 	size_t nintents;
@@ -54,6 +63,11 @@ struct model {
 	uint32_t *w_intent;       /* the intent of each weight */
 	float *w;
 	float *bias;              /* per intent; -INFINITY: not learned */
+	/* meter hints: for the vars in hint_var, per intent the direction
+	 * trainers expect (hint_dir[intent * nhint + k]: -1, 0 or +1) */
+	uint32_t hint_var[MODEL_MAX_HINT_VARS];
+	size_t nhint;
+	int8_t *hint_dir;
 	struct model_info info;
 };
 /* ------------------------------------------------------------ features */
@@ -471,6 +485,95 @@ static void label_examples(struct trainer *tr, struct match *m)
 		}
 }
 
+/* Per intent and meter, what direction the corpus labels expect on
+ * turns labelled with the intent (model.h: model_meter_hint). */
+static void learn_hints(struct model *md, const struct corpus *c)
+{
+	size_t ni = md->nintents;
+	uint32_t *cnt;
+
+	for (size_t i = 0; c && i < c->nturns; i++)
+		for (size_t k = 0; k < c->turns[i].nmeters; k++) {
+			uint32_t v = c->turns[i].meters[k].var;
+			size_t h = 0;
+
+			while (h < md->nhint && md->hint_var[h] != v)
+				h++;
+			if (h == md->nhint && h < MODEL_MAX_HINT_VARS)
+				md->hint_var[md->nhint++] = v;
+		}
+	if (!md->nhint)
+		return;
+	/* counts per (intent, hint var, up/down/same) */
+	cnt = xcalloc(ni * md->nhint * 3 + 1, sizeof(uint32_t));
+	for (size_t i = 0; i < c->nturns; i++) {
+		const struct corpus_turn *t = &c->turns[i];
+
+		for (size_t k = 0; k < t->nmeters; k++) {
+			size_t h = 0;
+
+			if (t->meters[k].dir == DIR_UNKNOWN)
+				continue;
+			while (h < md->nhint &&
+			       md->hint_var[h] != t->meters[k].var)
+				h++;
+			if (h == md->nhint)
+				continue;
+			for (size_t j = 0; j < t->nintents; j++) {
+				uint32_t in = t->intent_ix ? t->intent_ix[j] :
+					      UINT32_MAX;
+
+				if (in < ni)
+					cnt[(in * md->nhint + h) * 3 +
+					    (size_t)t->meters[k].dir]++;
+			}
+		}
+	}
+	md->hint_dir = xcalloc(ni * md->nhint + 1, sizeof(int8_t));
+	for (size_t x = 0; x < ni * md->nhint; x++) {
+		uint32_t up = cnt[x * 3 + DIR_UP], down = cnt[x * 3 + DIR_DOWN];
+		uint32_t n = up + down + cnt[x * 3 + DIR_SAME];
+
+		if (n < HINT_MIN_TURNS)
+			continue;
+		if (up >= HINT_MIN_SHARE * n)
+			md->hint_dir[x] = 1;
+		else if (down >= HINT_MIN_SHARE * n)
+			md->hint_dir[x] = -1;
+		md->info.nhints += md->hint_dir[x] != 0;
+	}
+	free(cnt);
+}
+
+int model_meter_hint(const struct model *md, const struct match *m,
+		     uint32_t var)
+{
+	size_t h = 0;
+	int sum = 0;
+
+	if (!md || !md->hint_dir)
+		return 0;
+	while (h < md->nhint && md->hint_var[h] != var)
+		h++;
+	if (h == md->nhint)
+		return 0;
+	for (size_t c = 0; c < md->nintents; c++) {
+		if (!m->hit[c] || (m->hit_how[c] == MATCH_BY_MODEL &&
+				   m->conf[c] < HINT_MIN_CONF))
+			continue;
+		sum += md->hint_dir[c * md->nhint + h];
+	}
+	return (sum > 0) - (sum < 0);
+}
+
+size_t model_hint_vars(const struct model *md, const uint32_t **vars)
+{
+	if (!md || !md->hint_dir)
+		return 0;
+	*vars = md->hint_var;
+	return md->nhint;
+}
+
 static void label_corpus(struct trainer *tr, struct match *m,
 			 const struct corpus *c)
 {
@@ -518,8 +621,10 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	/* without labelled conversations nothing shows that the model
 	 * knows more than the patterns: it does not guess */
 	md->info.fires = md->info.ncorpus > 0;
-	if (md->info.fires)
+	if (md->info.fires) {
 		learn_weights(md, tr.sm, tr.nsm);
+		learn_hints(md, train);
+	}
 out:
 	for (size_t i = 0; i < tr.nsm; i++)
 		sample_release(&tr.sm[i]);
@@ -540,6 +645,7 @@ void model_free(struct model *md)
 	free(md->w_intent);
 	free(md->w);
 	free(md->bias);
+	free(md->hint_dir);
 	free(md);
 }
 

@@ -33,6 +33,7 @@ struct model_info {
 	size_t ncorpus;       /* of which corpus turns */
 	size_t nlearned;      /* intents with a regression */
 	size_t nweights;      /* weights kept after training */
+	size_t nhints;        /* (intent, meter) pairs with a direction */
 	float threshold;      /* confidence from which the model fires */
 	int fires;            /* 0: no corpus turns, so it never fires */
 };
@@ -42,6 +43,18 @@ struct model_info {
  * model_free. */
 struct model *model_train(const struct script *s, const struct corpus *train);
 void model_free(struct model *md);
+
+/* Meter hints, learned from the corpus labels: on training turns
+ * labelled with an intent, did trainers expect the meter to go up or
+ * down (at least 6 such turns, 3 in 4 agreeing)? For the intents m found
+ * (a model hit from confidence 0.7), the sign of the sum of their hints
+ * for var: +1, -1 or 0. The engine moves a meter by it only when nothing
+ * in the script moved that meter this turn. */
+#define MODEL_MAX_HINT_VARS 4
+int model_meter_hint(const struct model *md, const struct match *m,
+		     uint32_t var);
+/* The vars that have hints (at most MODEL_MAX_HINT_VARS), into *vars. */
+size_t model_hint_vars(const struct model *md, const uint32_t **vars);
 const struct model_info *model_info(const struct model *md);
 
 /* Run after the patterns: for every intent m->hit leaves at 0, score
