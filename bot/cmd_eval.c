@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib.h"
 #include "cli.h"
 #include "corpus.h"
 #include "engine.h"
@@ -410,10 +411,12 @@ static void play_cross(struct run *r)
 		}
 		s->model = NULL;   /* training runs the matcher */
 		s->model = model_train(s, &sub);
+		calib_points(s, &sub);
 		play_fold(r, f);
 		model_free(s->model);
 	}
 	s->model = own;
+	calib_points(s, &r->c);   /* as loaded: the same split */
 	free(sub.turns);
 	free(sub.convs);
 }
@@ -503,6 +506,24 @@ static void pct(const char *what, size_t a, size_t b)
 		printf("%s - (0/0)", what);
 }
 
+/* The debrief moments calib.h made quiet, with how often they were
+ * right on the training split. */
+static void print_quiet(const struct script *s)
+{
+	int any = 0;
+
+	for (size_t k = 0; s->quiet && k < s->npoints * 2; k++) {
+		if (!s->quiet[k])
+			continue;
+		printf("%s %c%s (%u/%u juist)", any ? "," :
+		       "  stil in de nabespreking:", k % 2 ? '+' : '-',
+		       s->points[k / 2].id, s->quiet_right[k], s->quiet_seen[k]);
+		any = 1;
+	}
+	if (any)
+		printf("\n");
+}
+
 static void print_model(const struct script *s, int patterns_only)
 {
 	const struct model_info *mi = model_info(s->model);
@@ -521,6 +542,7 @@ static void print_model(const struct script *s, int patterns_only)
 		       (double)mi->threshold, mi->nhints);
 	else
 		printf("vuurt niet (geen gesprekken om van te leren)\n");
+	print_quiet(s);
 }
 
 static json_t *model_json(const struct script *s, int patterns_only)

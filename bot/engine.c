@@ -417,6 +417,9 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	    t->m->hit[trigger] && t->m->hit_how[trigger] == MATCH_BY_MODEL &&
 	    t->m->conf[trigger] < RUBRIC_MODEL_CONF)
 		return;
+	if (t->e->s->quiet && t->e->s->quiet[a->index * 2 +
+					      (a->value ? 1 : 0)])
+		return;   /* calib.h: too often wrong on the training split */
 	if (cl < 0)
 		cl = t->clause;
 	if (cl < 0 && t->m && t->m->nclause == 1)
