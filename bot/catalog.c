@@ -1,5 +1,6 @@
 /* catalog.c - see catalog.h */
 #include "catalog.h"
+#include "calib.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -96,6 +97,7 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 		}
 		if (!s)
 			continue;
+		calib_script(s);
 		XGROW(c->scripts, cap, c->nscripts + 1);
 		c->scripts[c->nscripts++] = s;
 	}

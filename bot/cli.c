@@ -65,6 +65,10 @@ int cli_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			o->turns = 1;
 			continue;
 		}
+		if (strcmp(name, "kruis") == 0) {
+			o->cross = 1;
+			continue;
+		}
 		if (strcmp(name, "seed") == 0)
 			dst = &o->seed;
 		else if (strcmp(name, "db") == 0)

@@ -28,6 +28,7 @@ struct opts {
 	int json;
 	int patterns_only;       /* --alleen-patronen (eval) */
 	int turns;               /* --beurten (eval) */
+	int cross;               /* --kruis (eval) */
 	const char *args[64];   /* positional */
 	int nargs;
 };

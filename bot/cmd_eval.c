@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib.h"
 #include "cli.h"
 #include "corpus.h"
 #include "engine.h"
 #include "model.h"
 
 #define EVAL_SEED 1
+#define EVAL_FOLDS 7     /* --kruis: the training split has 7 per style */
 #define EVAL_TOP_CONFUSED 10
 
 struct count {
@@ -47,6 +49,7 @@ struct stats {
 struct run {
 	int patterns_only;       /* model hits are taken back */
 	int list_turns;          /* --beurten: print each disagreement */
+	int cross;               /* --kruis: cross-validate the model */
 	const char *path;
 	const struct script *s;
 	struct corpus c;
@@ -310,7 +313,19 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 	printf("\n");
 }
 
-static void play_corpus(struct run *r)
+/* Fold of conversation ci: its place among the file's conversations of
+ * its style, modulo EVAL_FOLDS, so every fold has each style. */
+static int fold_of(const struct corpus *c, size_t ci)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ci; i++)
+		k += c->convs[i].style == c->convs[ci].style;
+	return (int)(k % EVAL_FOLDS);
+}
+
+/* Plays the conversations of fold (all when fold < 0). */
+static void play_fold(struct run *r, int fold)
 {
 	const struct script *s = r->s;
 	struct stats *st = &r->st;
@@ -322,10 +337,13 @@ static void play_corpus(struct run *r)
 
 	engine_out_init(&out);
 	match_init(&m);
-	stats_init(st, s);
 	for (size_t ci = 0; ci < r->c.nconvs; ci++) {
 		const struct corpus_conv *cv = &r->c.convs[ci];
-		struct engine *e = engine_new(s, EVAL_SEED);
+		struct engine *e;
+
+		if (fold >= 0 && fold_of(&r->c, ci) != fold)
+			continue;
+		e = engine_new(s, EVAL_SEED);
 
 		st->nconvs++;
 		engine_start(e, &out);
@@ -362,6 +380,54 @@ static void play_corpus(struct run *r)
 	engine_out_release(&out);
 	free(before);
 	free(seen);
+}
+
+/* --kruis: for each fold, the model learns from the scenario's examples
+ * and the file's other conversations only, then plays the fold. The
+ * script's own model is put back afterwards. (The patterns are not
+ * retrained: where they were tuned to this file, they still know it.) */
+static void play_cross(struct run *r)
+{
+	struct script *s = (struct script *)r->s;
+	struct model *own = s->model;
+	struct corpus sub;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.path = r->c.path;
+	sub.turns = xcalloc(r->c.nturns + 1, sizeof(*sub.turns));
+	sub.convs = xcalloc(r->c.nconvs + 1, sizeof(*sub.convs));
+	for (int f = 0; f < EVAL_FOLDS; f++) {
+		sub.nturns = sub.nconvs = 0;
+		for (size_t ci = 0; ci < r->c.nconvs; ci++) {
+			const struct corpus_conv *cv = &r->c.convs[ci];
+
+			if (fold_of(&r->c, ci) == f)
+				continue;
+			sub.convs[sub.nconvs] = *cv;
+			sub.convs[sub.nconvs++].first = sub.nturns;
+			for (size_t t = 0; t < cv->nturns; t++)
+				sub.turns[sub.nturns++] =
+					r->c.turns[cv->first + t];
+		}
+		s->model = NULL;   /* training runs the matcher */
+		s->model = model_train(s, &sub);
+		calib_points(s, &sub);
+		play_fold(r, f);
+		model_free(s->model);
+	}
+	s->model = own;
+	calib_points(s, &r->c);   /* as loaded: the same split */
+	free(sub.turns);
+	free(sub.convs);
+}
+
+static void play_corpus(struct run *r)
+{
+	stats_init(&r->st, r->s);
+	if (r->cross && !r->patterns_only)
+		play_cross(r);
+	else
+		play_fold(r, -1);
 }
 
 /* ------------------------------------------------------------ figures */
@@ -440,6 +506,24 @@ static void pct(const char *what, size_t a, size_t b)
 		printf("%s - (0/0)", what);
 }
 
+/* The debrief moments calib.h made quiet, with how often they were
+ * right on the training split. */
+static void print_quiet(const struct script *s)
+{
+	int any = 0;
+
+	for (size_t k = 0; s->quiet && k < s->npoints * 2; k++) {
+		if (!s->quiet[k])
+			continue;
+		printf("%s %c%s (%u/%u juist)", any ? "," :
+		       "  stil in de nabespreking:", k % 2 ? '+' : '-',
+		       s->points[k / 2].id, s->quiet_right[k], s->quiet_seen[k]);
+		any = 1;
+	}
+	if (any)
+		printf("\n");
+}
+
 static void print_model(const struct script *s, int patterns_only)
 {
 	const struct model_info *mi = model_info(s->model);
@@ -453,11 +537,12 @@ static void print_model(const struct script *s, int patterns_only)
 	       mi->nsamples, mi->ncorpus, s->train_path ? s->train_path :
 	       "geen corpus", mi->nfeatures);
 	if (mi->fires)
-		printf("drempel %.2f", (double)mi->threshold);
+		printf("%zu bedoelingen geleerd, %zu gewichten, drempel "
+		       "%.2f, %zu meterhints\n", mi->nlearned, mi->nweights,
+		       (double)mi->threshold, mi->nhints);
 	else
-		printf("vuurt niet (helpt niet)");
-	printf("; leave-one-out F1 patronen %.3f, met model %.3f\n",
-	       (double)mi->loo_f1_pat, (double)mi->loo_f1);
+		printf("vuurt niet (geen gesprekken om van te leren)\n");
+	print_quiet(s);
 }
 
 static json_t *model_json(const struct script *s, int patterns_only)
@@ -476,8 +561,12 @@ static json_t *model_json(const struct script *s, int patterns_only)
 		(json_int_t)mi->nfeatures));
 	json_object_set_new(j, "drempel", mi->fires ?
 			    json_real(mi->threshold) : json_null());
-	json_object_set_new(j, "loo_f1_patronen", json_real(mi->loo_f1_pat));
-	json_object_set_new(j, "loo_f1", json_real(mi->loo_f1));
+	json_object_set_new(j, "geleerde_bedoelingen", json_integer(
+		(json_int_t)mi->nlearned));
+	json_object_set_new(j, "gewichten", json_integer(
+		(json_int_t)mi->nweights));
+	json_object_set_new(j, "meterhints", json_integer(
+		(json_int_t)mi->nhints));
 	return j;
 }
 
@@ -769,11 +858,11 @@ int cmd_eval(int argc, char **argv)
 	size_t nruns = 0;
 	int rc = 2;
 
-	if (cli_opts(argc, argv, &o, "json alleen-patronen beurten") < 0)
+	if (cli_opts(argc, argv, &o, "json alleen-patronen beurten kruis") < 0)
 		return 2;
 	if (!o.nargs) {
 		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json] "
-			"[--alleen-patronen] [--beurten]\n"
+			"[--alleen-patronen] [--beurten] [--kruis]\n"
 			"  CORPUS: tests/corpus/<deel>/<scenario>.txt\n");
 		return 2;
 	}
@@ -788,6 +877,7 @@ int cmd_eval(int argc, char **argv)
 		r->path = o.args[i];
 		r->patterns_only = o.patterns_only;
 		r->list_turns = o.turns && !o.json;
+		r->cross = o.cross;
 		r->s = catalog_find(&cat, id);
 		if (!r->s || strcmp(r->s->id, id) != 0) {
 			struct loc l = { o.args[i], 1, 1 };

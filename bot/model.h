@@ -1,24 +1,18 @@
 /* model.h - the statistical matcher: intents the patterns missed.
  *
  * Learned when a script is loaded, from every intent's 'ja:' sentences
- * (positive for that intent),
- * 'nee:' sentences (a veto for that intent) and, when the scenario names
+ * (positive for that intent), 'nee:' sentences (a counter-example that
+ * weighs double) and, when the scenario names
  * one with 'leervoorbeelden:', the labelled turns of a corpus training
- * split. It compares a clause with those texts by cosine similarity over
- * idf-weighted features: each word, its first five letters (a crude
- * stem: "gesprekken" ~ "gesprek"), each pair of neighbouring words, and
- * a negation marker. An intent scores by the nearest text that has it,
- * less how much nearer the nearest text of all is; a 'nee:' sentence of
- * the intent at least as near vetoes it. Features found in more than 15%
- * of the texts carry no weight (except the negation marker).
- *
- * Calibration (docs/scenariotaal.md): every corpus turn (every text when
- * there is no corpus) is scored leave-one-out, its own text taken out.
- * A sigmoid fitted to those scores turns a score into a confidence
- * (0..1), and the threshold is the score at which patterns and model
- * together reach the best F1 on them, at a confidence of at least 0.5:
- * under it the model does not guess; when the model does not raise F1
- * at all it never fires. Training and calibration are deterministic.
+ * split. Features of a text: each word, its first five letters (a crude
+ * stem: "gesprekken" ~ "gesprek"), each pair of neighbouring words in a
+ * clause, and a negation marker. Each intent gets a logistic regression
+ * over the features of the whole message (docs/scenariotaal.md, "Het
+ * leermodel"); its probability is the confidence, and under
+ * MODEL_THRESHOLD (0.5) the model does not guess. An intent is credited
+ * to the clause whose features add most to it, among the clauses it may
+ * count in. Without corpus turns the model never fires. Training is
+ * deterministic: a fixed order of texts per epoch.
  */
 #ifndef OEF_MODEL_H
 #define OEF_MODEL_H
@@ -37,10 +31,11 @@ struct model_info {
 	size_t nsamples;      /* texts learned from */
 	size_t nfeatures;
 	size_t ncorpus;       /* of which corpus turns */
+	size_t nlearned;      /* intents with a regression */
+	size_t nweights;      /* weights kept after training */
+	size_t nhints;        /* (intent, meter) pairs with a direction */
 	float threshold;      /* confidence from which the model fires */
-	int fires;            /* 0: it does not raise F1, so never fires */
-	float loo_f1;         /* leave-one-out F1, patterns and model */
-	float loo_f1_pat;     /* the same, patterns alone */
+	int fires;            /* 0: no corpus turns, so it never fires */
 };
 
 /* Train on s (with its first-word index built) and train (or NULL).
@@ -48,6 +43,18 @@ struct model_info {
  * model_free. */
 struct model *model_train(const struct script *s, const struct corpus *train);
 void model_free(struct model *md);
+
+/* Meter hints, learned from the corpus labels: on training turns
+ * labelled with an intent, did trainers expect the meter to go up or
+ * down (at least 6 such turns, 3 in 4 agreeing)? For the intents m found
+ * (a model hit from confidence 0.7), the sign of the sum of their hints
+ * for var: +1, -1 or 0. The engine moves a meter by it only when nothing
+ * in the script moved that meter this turn. */
+#define MODEL_MAX_HINT_VARS 4
+int model_meter_hint(const struct model *md, const struct match *m,
+		     uint32_t var);
+/* The vars that have hints (at most MODEL_MAX_HINT_VARS), into *vars. */
+size_t model_hint_vars(const struct model *md, const uint32_t **vars);
 const struct model_info *model_info(const struct model *md);
 
 /* Run after the patterns: for every intent m->hit leaves at 0, score

@@ -734,6 +734,9 @@ void script_free(struct script *s)
 {
 	if (!s)
 		return;
+	free(s->quiet);
+	free(s->quiet_seen);
+	free(s->quiet_right);
 	free(s->path);
 	free(s->id);
 	free(s->title);

@@ -292,6 +292,10 @@ struct script {
 	 * intents' examples and the corpus of 'leervoorbeelden:'. */
 	struct model *model;
 	char *train_path;        /* leervoorbeelden, resolved, or NULL */
+	/* Quiet rubric moments (calib.h), per point * 2 + shown: set by
+	 * calib_points after loading, NULL when none were measured. */
+	uint8_t *quiet;
+	uint32_t *quiet_seen, *quiet_right;
 	struct loc train_loc;
 
 	char **files;            size_t nfiles;  /* every file read */

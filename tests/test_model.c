@@ -61,8 +61,10 @@ static void test_learns_from_the_split(void **state)
 	assert_int_equal(mi->nsamples, 13);
 	assert_int_equal(mi->ncorpus, 10);
 	assert_true(mi->threshold >= 0.5f && mi->threshold <= 1.0f);
-	/* leave-one-out: the patterns find 1 of the 6 labelled intents */
-	assert_true(mi->loo_f1 > mi->loo_f1_pat);
+	assert_true(mi->fires);
+	/* vraagt-gevoel and groet have positives to learn from */
+	assert_true(mi->nlearned >= 1);
+	assert_true(mi->nweights > 0);
 	script_free(s);
 }
 
@@ -186,8 +188,7 @@ static void test_examples_only(void **state)
 	assert_int_equal(script_load_text("t.oef", text, strlen(text), &s,
 					  &d), 0);
 	diag_release(&d);
-	assert_true(model_info(s->model)->loo_f1 ==
-		    model_info(s->model)->loo_f1_pat);
+	assert_false(model_info(s->model)->fires);
 	match_init(&m);
 	run(&m, s, "hoe gaat het nou met je");
 	assert_int_equal(m.hit_how[0], MATCH_BY_PATTERN);

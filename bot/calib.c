@@ -1,0 +1,82 @@
+/* calib.c - see calib.h. */
+#include "calib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "match.h"
+
+#define CALIB_SEED 1
+
+void calib_points(struct script *s, const struct corpus *train)
+{
+	size_t nk = s->npoints * 2;
+	struct engine_out out;
+	struct match m;
+
+	free(s->quiet);
+	free(s->quiet_seen);
+	free(s->quiet_right);
+	s->quiet = NULL;
+	s->quiet_seen = s->quiet_right = NULL;
+	if (!train || !train->nconvs || !nk)
+		return;
+	s->quiet_seen = xcalloc(nk, sizeof(uint32_t));
+	s->quiet_right = xcalloc(nk, sizeof(uint32_t));
+	engine_out_init(&out);
+	match_init(&m);
+	for (size_t ci = 0; ci < train->nconvs; ci++) {
+		const struct corpus_conv *cv = &train->convs[ci];
+		struct engine *e = engine_new(s, CALIB_SEED);
+
+		engine_start(e, &out);
+		for (size_t ti = cv->first; ti < cv->first + cv->nturns; ti++) {
+			const struct corpus_turn *t = &train->turns[ti];
+
+			match_run(&m, s, t->text, strlen(t->text));
+			if (engine_turn_matched(e, &m, t->text, &out) < 0)
+				break;
+			for (size_t j = 0; j < out.npoints; j++) {
+				size_t k = out.points[j].point * 2 +
+					   (out.points[j].shown ? 1 : 0);
+
+				s->quiet_seen[k]++;
+				for (size_t q = 0; q < t->npoints; q++)
+					if (t->points[q].point * 2 +
+					    (size_t)t->points[q].shown == k) {
+						s->quiet_right[k]++;
+						break;
+					}
+			}
+		}
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&out);
+	s->quiet = xcalloc(nk, 1);
+	for (size_t k = 0; k < nk; k++)
+		s->quiet[k] = s->quiet_seen[k] >= CALIB_MIN_SEEN &&
+			      s->quiet_right[k] < CALIB_MIN_PRECISION *
+			      s->quiet_seen[k];
+}
+
+int calib_script(struct script *s)
+{
+	struct corpus c;
+	struct diag d;
+	int rc = 0;
+
+	if (!s->train_path)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	diag_init(&d);
+	if (corpus_load(&c, s->train_path, &d) < 0 ||
+	    corpus_resolve(&c, s, &d) < 0)
+		rc = -1;
+	else
+		calib_points(s, &c);
+	corpus_release(&c);
+	diag_release(&d);
+	return rc;
+}
