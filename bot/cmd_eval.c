@@ -333,7 +333,7 @@ static void play_fold(struct run *r, int fold)
 	struct match m;
 	int *before = xcalloc(s->nvars + 1, sizeof(int));
 	uint8_t *seen = xcalloc(s->npoints * 2 + 1, 1);
-	int trust = script_find_var(s, "vertrouwen");
+	int trust = s->meter[METER_TRUST];
 
 	engine_out_init(&out);
 	match_init(&m);

@@ -970,6 +970,14 @@ static void meter_hints(struct turn *t, const uint32_t *vars,
 	}
 }
 
+static int any_model_hit(const struct match *m)
+{
+	for (size_t i = 0; m && m->script && i < m->script->nintents; i++)
+		if (m->hit[i] && m->hit_how[i] == MATCH_BY_MODEL)
+			return 1;
+	return 0;
+}
+
 static int turn_matched(struct engine *e, const struct match *m,
 			const char *text, size_t len, struct engine_out *out)
 {
@@ -1005,7 +1013,8 @@ static int turn_matched(struct engine *e, const struct match *m,
 	 * written for its patterns; on the training split's
 	 * cross-validation this kept meters and rubric as good and every
 	 * test dialogue on its path) */
-	for (t.strict = 1; !t.interrupt && !tr && t.strict >= 0; t.strict--) {
+	for (t.strict = any_model_hit(m); !t.interrupt && !tr && t.strict >= 0;
+	     t.strict--) {
 		tr = first_true(&t, &s->nodes[e->node], TRIG_ALS, &trigger);
 		if (!tr)
 			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);

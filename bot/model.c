@@ -72,29 +72,18 @@ struct model {
 };
 /* ------------------------------------------------------------ features */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 #define NEG_BIT 0x80000000u
 #define NEG_KEY 0x6e65676174696f6eull
 
 static uint64_t fkey(char kind, const char *a, size_t la, const char *b,
 		     size_t lb)
 {
-	uint64_t h = fnv(14695981039346656037ull, &kind, 1);
+	uint64_t h = hash_fnv64(HASH_FNV64_START, &kind, 1);
 
-	h = fnv(h, a, la);
+	h = hash_fnv64(h, a, la);
 	if (b) {
-		h = fnv(h, " ", 1);
-		h = fnv(h, b, lb);
+		h = hash_fnv64(h, " ", 1);
+		h = hash_fnv64(h, b, lb);
 	}
 	return h ? h : 1;
 }
@@ -724,8 +713,11 @@ void model_run(const struct model *md, struct match *m, const char *text,
 {
 	const struct script *s = m->script;
 	struct runctx rc = { md, m };
-	size_t ni, k = 0;
+	size_t ni, k = 0, ncand = 0;
 	float *acc, *part, *bestp;
+	/* the score from which the confidence reaches the threshold */
+	const float min_logit = logf(MODEL_THRESHOLD / (1 - MODEL_THRESHOLD));
+	uint8_t *cand;             /* per intent: over it on the whole */
 	uint32_t gen;
 
 	(void)text;
@@ -740,9 +732,9 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		m->mstamp_cap = md->nfeat;
 		m->mstamp_gen = 0;
 	}
-	if (3 * ni > m->macc_cap) {
+	if (4 * ni > m->macc_cap) {
 		free(m->macc);
-		m->macc_cap = 3 * ni;
+		m->macc_cap = 4 * ni;
 		m->macc = xcalloc(m->macc_cap, sizeof(float));
 	}
 	/* stamps: clause c of this message is gen + c + 1 */
@@ -753,6 +745,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	acc = m->macc;
 	part = m->macc + ni;
 	bestp = m->macc + 2 * ni;
+	cand = (uint8_t *)(m->macc + 3 * ni);   /* ni bytes fit */
 	m->nmfeat = 0;
 	features(m, lookup, &rc);
 	m->mstamp_gen += (uint32_t)m->nclause + 1;
@@ -760,23 +753,8 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		acc[c] = md->bias[c];
 		bestp[c] = 0;
 	}
-	while (k < m->nmfeat) {
-		size_t e = k;
-		uint32_t cl = m->mfclause[k];
-
-		while (e < m->nmfeat && m->mfclause[e] == cl)
-			e++;
-		memset(part, 0, ni * sizeof(float));
-		for (size_t q = k; q < e; q++)
-			add_row(md, m->mfeat[q], part);
-		for (size_t c = 0; c < ni; c++)
-			if (part[c] > bestp[c] && !m->hit[c] &&
-			    clause_allows(&s->intents[c], &m->clause[cl])) {
-				bestp[c] = part[c];
-				m->hit_clause[c] = cl;
-			}
-		k = e;
-	}
+	/* the whole message first: most messages leave no intent over
+	 * the threshold, and then no clause needs scoring */
 	gen = ++m->mstamp_gen;
 	for (size_t q = 0; q < m->nmfeat; q++) {
 		uint32_t r = m->mfeat[q];
@@ -787,10 +765,31 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		add_row(md, r, acc);
 	}
 	for (size_t c = 0; c < ni; c++) {
+		cand[c] = !m->hit[c] && !s->intents[c].builtin &&
+			  md->bias[c] != -INFINITY && acc[c] >= min_logit;
+		ncand += cand[c];
+	}
+	while (ncand && k < m->nmfeat) {
+		size_t e = k;
+		uint32_t cl = m->mfclause[k];
+
+		while (e < m->nmfeat && m->mfclause[e] == cl)
+			e++;
+		memset(part, 0, ni * sizeof(float));
+		for (size_t q = k; q < e; q++)
+			add_row(md, m->mfeat[q], part);
+		for (size_t c = 0; c < ni; c++)
+			if (cand[c] && part[c] > bestp[c] &&
+			    clause_allows(&s->intents[c], &m->clause[cl])) {
+				bestp[c] = part[c];
+				m->hit_clause[c] = cl;
+			}
+		k = e;
+	}
+	for (size_t c = 0; ncand && c < ni; c++) {
 		float p;
 
-		if (m->hit[c] || bestp[c] <= 0 || s->intents[c].builtin ||
-		    md->bias[c] == -INFINITY)
+		if (!cand[c] || bestp[c] <= 0)
 			continue;
 		p = 1.0f / (1.0f + expf(-acc[c]));
 		if (p < MODEL_THRESHOLD)
