@@ -267,7 +267,7 @@ static int typing_ms(const struct config *cfg, const char *text)
 /* Queue a message in the outbox (part of the current transaction). */
 /* The content field that ties a persona line to its stored turn, so
  * that a coach's reaction or thread reply on it can be found again. */
-#define TURN_FIELD "nl.oefenkamer.turn"
+#define TURN_FIELD MX_TURN_FIELD
 
 /* The content of a message event, JSON text, at most max bytes: when
  * it would be larger, formatted_body goes first (escaping can make it
@@ -1631,11 +1631,6 @@ static int command(struct bot *b, struct room *r, const char *sender,
 
 /* --- events --- */
 
-static const char *str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 static int is_coach(struct bot *b, struct room *r, const char *user)
 {
 	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
@@ -1649,25 +1644,22 @@ static void queue_receipt(struct bot *b, const char *room,
 	b->receipts[b->nreceipts++] = xstrdup(event_id);
 }
 
-static int on_message(struct bot *b, struct room *r, json_t *ev,
-		      struct err *err)
+static int on_message(struct bot *b, struct room *r,
+		      const struct mx_event *ev, struct err *err)
 {
-	const char *sender = str(ev, "sender");
-	const char *eid = str(ev, "event_id");
-	json_t *content = json_object_get(ev, "content");
-	const char *body = str(content, "body");
-	const char *mt = str(content, "msgtype");
+	const char *sender = ev->sender;
+	const char *eid = ev->id;
+	const char *body = ev->body;
+	const char *mt = ev->msgtype;
 	char *cut = NULL;
 	int rc = 0;
 
-	if (!sender || !eid || !body || !mt)
-		return 0;   /* malformed: nothing to answer */
+	if (!eid || !body || !mt)
+		return 0;   /* e.g. redacted: nothing to answer */
 	if (strcmp(mt, "m.text") && strcmp(mt, "m.emote") &&
 	    strcmp(mt, "m.notice"))
 		return 0;
-	if (json_object_get(content, "m.relates_to") &&
-	    json_is_object(json_object_get(json_object_get(content,
-				"m.relates_to"), "m.new_content")))
+	if (ev->rel == MX_REL_REPLACE)
 		return 0;   /* an edit: the original was answered */
 	if (strlen(body) > MAX_BODY) {
 		/* cut on a UTF-8 boundary */
@@ -1679,16 +1671,13 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 		body = cut;
 	}
 	{
-		json_t *rel = json_object_get(content, "m.relates_to");
 		const char *root = NULL;
 
-		if (json_is_object(rel) && str(rel, "rel_type") &&
-		    !strcmp(str(rel, "rel_type"), "m.thread"))
-			root = str(rel, "event_id");
-		if (!root && json_is_object(rel) &&
+		if (ev->rel == MX_REL_THREAD)
+			root = ev->rel_event;
+		if (!root && ev->rel == MX_REL_REPLY &&
 		    (roles_in(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
-			root = str(json_object_get(rel, "m.in_reply_to"),
-				   "event_id");
+			root = ev->rel_event;
 		/* Threads (and coaches' replies) are talk about the
 		 * rehearsal: never input for the persona. */
 		if (root) {
@@ -1817,12 +1806,13 @@ static int leave_empty_rooms(struct bot *b, struct err *err)
 	return 0;
 }
 
-static int on_member(struct bot *b, struct room *r, json_t *ev,
-		     const char *me, struct err *err)
+static int on_member(struct bot *b, struct room *r,
+		     const struct mx_event *ev, const char *me,
+		     struct err *err)
 {
-	const char *who = str(ev, "state_key");
-	const char *eid = str(ev, "event_id");
-	const char *ms = str(json_object_get(ev, "content"), "membership");
+	const char *who = ev->state_key;
+	const char *eid = ev->id;
+	const char *ms = ev->membership;
 
 	if (!who || !ms || !eid)
 		return 0;
@@ -1830,9 +1820,7 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 		/* our own join: say hello once (the txn makes it once) */
 		if (!strcmp(ms, "join") && !b->initial && !r->ss &&
 		    !r->practice) {
-			const char *prev = str(json_object_get(
-				json_object_get(ev, "unsigned"),
-				"prev_content"), "membership");
+			const char *prev = ev->prev_membership;
 
 			if (prev && !strcmp(prev, "join"))
 				return 0;   /* a display-name change */
@@ -1856,39 +1844,36 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 
 /* The room's creator and power levels decide who may coach. Kept in
  * meta too: an incremental sync does not repeat room state. */
-static int on_state(struct bot *b, struct room *r, json_t *ev,
-		    struct err *err)
+static int on_state(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err)
 {
-	const char *type = str(ev, "type");
-	json_t *content = json_object_get(ev, "content");
+	const char *type = ev->type;
 
-	if (type && !strcmp(type, "m.room.member") && str(ev, "state_key") &&
-	    str(content, "membership"))
-		members_update(r, str(ev, "state_key"),
-			       str(content, "membership"));
-	if (!type || !json_is_object(content) ||
-	    !json_is_string(json_object_get(ev, "state_key")) ||
-	    strcmp(str(ev, "state_key"), ""))
+	if (!strcmp(type, "m.room.member") && ev->state_key &&
+	    ev->membership)
+		members_update(r, ev->state_key, ev->membership);
+	if (!ev->state_key || strcmp(ev->state_key, ""))
 		return 0;
 	if (!strcmp(type, "m.room.create")) {
-		const char *c = str(content, "creator") ?
-				str(content, "creator") : str(ev, "sender");
+		const char *c = ev->creator ? ev->creator : ev->sender;
 
-		if (!c)
-			return 0;
 		free(r->creator);
 		r->creator = xstrdup(c);
 		return room_meta_set(b, "creator", r->id, c, err);
 	}
 	if (!strcmp(type, "m.room.power_levels")) {
-		json_t *users = json_object_get(content, "users");
+		json_t *users;
 		char *text;
 		int rc;
 
-		if (!json_is_object(users))
+		if (!ev->has_power)
 			return 0;
+		users = json_object();
+		for (size_t i = 0; i < ev->npower; i++)
+			json_object_set_new(users, ev->power[i].user,
+				json_integer((json_int_t)ev->power[i].level));
 		json_decref(r->power_users);
-		r->power_users = json_deep_copy(users);
+		r->power_users = users;
 		text = json_dumps(users, JSON_COMPACT);
 		rc = room_meta_set(b, "pl", r->id, text ? text : "{}", err);
 		free(text);
@@ -1899,10 +1884,11 @@ static int on_state(struct bot *b, struct room *r, json_t *ev,
 
 /* Our own persona lines come back with their event id: remember it on
  * the turn, so reactions and thread replies can find the turn. */
-static int on_own(struct bot *b, json_t *ev, struct err *err)
+static int on_own(struct bot *b, const struct mx_event *ev,
+		  struct err *err)
 {
-	const char *eid = str(ev, "event_id");
-	const char *turn = str(json_object_get(ev, "content"), TURN_FIELD);
+	const char *eid = ev->id;
+	const char *turn = ev->turn;
 	long long sid;
 	int seq;
 
@@ -1911,40 +1897,40 @@ static int on_own(struct bot *b, json_t *ev, struct err *err)
 	return store_turn_set_event(b->st, sid, seq, eid, err);
 }
 
-static int on_event(struct bot *b, struct room *r, json_t *ev,
-		    struct err *err);
+static int on_event(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err);
 
 /* What an encrypted event decrypted to: only messages and reactions.
  * State is never taken from ciphertext (e2ee drops any state_key too),
  * so an encrypted "m.room.create" or "m.room.power_levels" cannot
  * change who created the room or who coaches. */
-static int on_decrypted(struct bot *b, struct room *r, json_t *plain,
-			struct err *err)
+static int on_decrypted(struct bot *b, struct room *r,
+			const struct mx_event *plain, struct err *err)
 {
-	const char *type = str(plain, "type");
+	const char *type = plain->type;
 
-	if (!type || (strcmp(type, "m.room.message") &&
-		      strcmp(type, "m.reaction")))
+	if (plain->state_key || (strcmp(type, "m.room.message") &&
+				 strcmp(type, "m.reaction")))
 		return 0;
 	return on_event(b, r, plain, err);
 }
 
 /* An encrypted room event: handled as what it decrypts to; a message
  * whose key is missing is kept (e2ee) and its sender told once. */
-static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
-			struct err *err)
+static int on_encrypted(struct bot *b, struct room *r,
+			const struct mx_event *ev, struct err *err)
 {
 	enum e2ee_result res;
-	json_t *plain = NULL;
-	const char *sender = str(ev, "sender");
-	const char *eid = str(ev, "event_id");
+	struct mx_event plain;
+	const char *sender = ev->sender;
+	const char *eid = ev->id;
 	int rc;
 
-	if (e2ee_decrypt(b->e2ee, r->id, ev, &res, &plain, err) < 0)
+	if (e2ee_decrypt(b->e2ee, ev, &res, &plain, err) < 0)
 		return -1;
 	if (res == E2EE_OK) {
-		rc = on_decrypted(b, r, plain, err);
-		json_decref(plain);
+		rc = on_decrypted(b, r, &plain, err);
+		mx_event_release(&plain);
 		return rc;
 	}
 	if (res != E2EE_WAITING_FIRST || b->initial || !eid ||
@@ -1966,15 +1952,13 @@ static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
 	return rc;
 }
 
-static int on_event(struct bot *b, struct room *r, json_t *ev,
-		    struct err *err)
+static int on_event(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err)
 {
-	const char *type = str(ev, "type");
-	const char *sender = str(ev, "sender");
+	const char *type = ev->type;
+	const char *sender = ev->sender;
 	const char *me = b->cfg->user_id;
 
-	if (!type || !sender)
-		return 0;
 	if (b->e2ee && !strcmp(type, "m.room.encrypted"))
 		return on_encrypted(b, r, ev, err);
 	if (!strcmp(type, "m.room.member"))
@@ -1985,24 +1969,18 @@ static int on_event(struct bot *b, struct room *r, json_t *ev,
 	if (!strcmp(sender, me))
 		return on_own(b, ev, err);
 	if (!strcmp(type, "m.reaction")) {
-		json_t *rel = json_object_get(json_object_get(ev, "content"),
-					      "m.relates_to");
-		const char *target = str(rel, "event_id");
-		const char *key = str(rel, "key");
-
-		if (!target || !key || strcmp(str(rel, "rel_type") ?
-					      str(rel, "rel_type") : "",
-					      "m.annotation"))
+		if (ev->rel != MX_REL_ANNOTATION || !ev->rel_event ||
+		    !ev->rel_key)
 			return 0;
-		return annotate(b, r, sender, target, "reactie", key, err);
+		return annotate(b, r, sender, ev->rel_event, "reactie",
+				ev->rel_key, err);
 	}
 	if (!strcmp(type, "m.room.message"))
 		return on_message(b, r, ev, err);
 	if (!strcmp(type, "m.room.encrypted") && !r->told_encrypted &&
 	    !b->initial) {
 		r->told_encrypted = 1;
-		return notice(b, r->id, str(ev, "event_id") ?
-			      str(ev, "event_id") : r->id, "enc",
+		return notice(b, r->id, ev->id ? ev->id : r->id, "enc",
 			      "Deze kamer is versleuteld en dat kan ik nog "
 			      "niet lezen. Maak een kamer zonder versleuteling "
 			      "en nodig mij daar uit.", err);
@@ -2010,21 +1988,18 @@ static int on_event(struct bot *b, struct room *r, json_t *ev,
 	return 0;
 }
 
-static int on_invite(struct bot *b, const char *room_id, json_t *room,
+static int on_invite(struct bot *b, const struct mx_room *room,
 		     struct err *err)
 {
-	json_t *events = json_object_get(json_object_get(room, "invite_state"),
-					 "events");
+	const char *room_id = room->id;
 	const char *inviter = NULL;
-	size_t i;
-	json_t *ev;
 
-	json_array_foreach(events, i, ev) {
-		if (json_is_string(json_object_get(ev, "state_key")) &&
-		    !strcmp(str(ev, "type") ? str(ev, "type") : "",
-			    "m.room.member") &&
-		    !strcmp(str(ev, "state_key"), b->cfg->user_id))
-			inviter = str(ev, "sender");
+	for (size_t i = 0; i < room->nstate; i++) {
+		const struct mx_event *ev = &room->state[i];
+
+		if (ev->state_key && !strcmp(ev->type, "m.room.member") &&
+		    !strcmp(ev->state_key, b->cfg->user_id))
+			inviter = ev->sender;
 	}
 	if (!inviter || !config_invite_allowed(b->cfg, inviter)) {
 		log_line("uitnodiging voor %s van %s geweigerd (niet in "
@@ -2068,17 +2043,16 @@ static int answer_now(struct bot *b, struct err *err)
 }
 
 /* Timeline events [from, to) of room r, in order. */
-static int timeline_process(struct bot *b, struct room *r, json_t *tl,
-			    size_t from, size_t to, struct err *err)
+static int timeline_process(struct bot *b, struct room *r,
+			    const struct mx_room *mr, size_t from, size_t to,
+			    struct err *err)
 {
-	if (to > json_array_size(tl))
-		to = json_array_size(tl);
+	if (to > mr->ntimeline)
+		to = mr->ntimeline;
 	for (size_t i = from; i < to; i++) {
-		json_t *ev = json_array_get(tl, i);
+		const struct mx_event *ev = &mr->timeline[i];
 
-		if (!json_is_object(ev))
-			continue;
-		if (b->e2ee && e2ee_room_event(b->e2ee, r->id, ev, err) < 0)
+		if (b->e2ee && e2ee_room_event(b->e2ee, ev, err) < 0)
 			return -1;
 		if (on_event(b, r, ev, err) < 0)
 			return -1;
@@ -2086,55 +2060,47 @@ static int timeline_process(struct bot *b, struct room *r, json_t *tl,
 	return 0;
 }
 
+static int joined_process(struct bot *b, const struct mx_room *mr,
+			  struct err *err)
+{
+	struct room *r = room_find(b, mr->id);
+
+	if (!r) {
+		r = room_add(b, mr->id, NULL);
+		if (room_save(b, r, err) < 0)
+			return -1;
+	}
+	/* a filled gap comes first: "state" is the state after it */
+	if (timeline_process(b, r, mr, 0, mr->gap, err) < 0)
+		return -1;
+	if (mr->limited)
+		members_forget(r);   /* changes may be in the gap */
+	for (size_t i = 0; i < mr->nstate; i++) {
+		if (b->e2ee && e2ee_room_event(b->e2ee, &mr->state[i],
+					       err) < 0)
+			return -1;
+		if (on_state(b, r, &mr->state[i], err) < 0)
+			return -1;
+	}
+	return timeline_process(b, r, mr, mr->gap, mr->ntimeline, err);
+}
+
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 {
-	const char *rid;
-	json_t *room;
-
 	if (store_outbox_done_many(b->st, b->sent, b->nsent, err) < 0)
 		return -1;
 	if (b->e2ee && e2ee_sync(b->e2ee, s, err) < 0)
 		return -1;
-	json_object_foreach(s->rooms_invite, rid, room)
-		if (on_invite(b, rid, room, err) < 0)
+	for (size_t i = 0; i < s->ninvite; i++)
+		if (on_invite(b, &s->invite[i], err) < 0)
 			return -1;
-	json_object_foreach(s->rooms_join, rid, room) {
-		json_t *tlo = json_object_get(room, "timeline");
-		json_t *tl = json_object_get(tlo, "events");
-		struct room *r = room_find(b, rid);
-		size_t i;
-		json_t *ev;
-		/* a filled gap comes first: "state" is the state after it */
-		json_int_t gap = json_integer_value(json_object_get(tlo,
-							MX_GAP_FIELD));
-
-		if (!r) {
-			r = room_add(b, rid, NULL);
-			if (room_save(b, r, err) < 0)
-				return -1;
-		}
-		if (timeline_process(b, r, tl, 0, (size_t)gap, err) < 0)
+	for (size_t i = 0; i < s->njoin; i++)
+		if (joined_process(b, &s->join[i], err) < 0)
 			return -1;
-		if (json_is_true(json_object_get(json_object_get(room,
-				"timeline"), "limited")))
-			members_forget(r);   /* changes may be in the gap */
-		json_array_foreach(json_object_get(json_object_get(room,
-				"state"), "events"), i, ev) {
-			if (!json_is_object(ev))
-				continue;
-			if (b->e2ee && e2ee_room_event(b->e2ee, rid, ev,
-						       err) < 0)
-				return -1;
-			if (on_state(b, r, ev, err) < 0)
-				return -1;
-		}
-		if (timeline_process(b, r, tl, (size_t)gap,
-				     json_array_size(tl), err) < 0)
-			return -1;
-	}
 	if (on_ready(b, err) < 0 || leave_empty_rooms(b, err) < 0)
 		return -1;
-	json_object_foreach(s->rooms_leave, rid, room) {
+	for (size_t i = 0; i < s->nleave; i++) {
+		const char *rid = s->leave[i];
 		struct room *r = room_find(b, rid);
 
 		if (!r)
@@ -2157,25 +2123,23 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
  * sender's device was confirmed), handled as if they arrived now. */
 static int on_ready(struct bot *b, struct err *err)
 {
-	json_t *ready, *it;
-	size_t i;
+	struct mx_event *ready;
+	size_t n;
 	int rc = 0;
 
 	if (!b->e2ee || !e2ee_has_ready(b->e2ee))
 		return 0;
-	ready = e2ee_take_ready(b->e2ee, err);
-	if (!ready)
-		return e2ee_has_ready(b->e2ee) ? -1 : 0;
-	json_array_foreach(ready, i, it) {
-		struct room *r = room_find(b, str(it, "room"));
+	if (e2ee_take_ready(b->e2ee, &ready, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct room *r = room_find(b, ready[i].room);
 
-		if (r && on_decrypted(b, r, json_object_get(it, "event"),
-				      err) < 0) {
+		if (r && on_decrypted(b, r, &ready[i], err) < 0) {
 			rc = -1;
 			break;
 		}
 	}
-	json_decref(ready);
+	mx_events_free(ready, n);
 	return rc;
 }
 
@@ -2315,6 +2279,11 @@ static int on_prepare(void *arg, const char *room, const char *type,
 	if (!b->e2ee)
 		return 1;
 	return e2ee_prepare(b->e2ee, room, type, body, new_type, new_body);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
 }
 
 static void on_done(void *arg, uint64_t cookie, long status, json_t *body)

@@ -1549,20 +1549,36 @@ static int release_waiting(struct e2ee *e, const char *sid, struct err *err)
 	return rc;
 }
 
-json_t *e2ee_take_ready(struct e2ee *e, struct err *err)
+int e2ee_take_ready(struct e2ee *e, struct mx_event **out, size_t *n,
+		    struct err *err)
 {
 	json_t *r = e->ready, *it;
-	size_t i;
+	size_t i, k = 0;
+	struct mx_event *v;
 
+	*out = NULL;
+	*n = 0;
 	if (!json_array_size(r))
-		return NULL;
+		return 0;
 	json_array_foreach(r, i, it) {
 		if (rec_del(e, "wait", jstr(it, "sid"), jstr(it, "eid"),
 			    jstr(it, "room"), err) < 0)
-			return NULL;
+			return -1;
 	}
+	v = xcalloc(json_array_size(r), sizeof(*v));
+	json_array_foreach(r, i, it) {
+		if (mx_event_take(json_object_get(it, "event"),
+				  jstr(it, "room"), &v[k]) < 0) {
+			mx_event_release(&v[k]);
+			continue;
+		}
+		k++;
+	}
+	json_decref(r);
 	e->ready = json_array();
-	return r;
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 static int key_request(struct e2ee *e, const char *room, const char *user,
@@ -1633,20 +1649,34 @@ static int waiting_from(struct e2ee *e, const char *room, const char *sender,
 	return 0;
 }
 
-int e2ee_decrypt(struct e2ee *e, const char *room, json_t *ev,
-		 enum e2ee_result *res, json_t **out, struct err *err)
+int e2ee_decrypt(struct e2ee *e, const struct mx_event *mev,
+		 enum e2ee_result *res, struct mx_event *plain,
+		 struct err *err)
 {
+	const char *room = mev->room;
+	json_t *ev = mev->json, *out = NULL;
 	json_t *c = json_object_get(ev, "content");
 	const char *sk = jstr(c, "sender_key"), *sid = jstr(c, "session_id");
-	const char *sender = jstr(ev, "sender"), *eid = jstr(ev, "event_id");
+	const char *sender = mev->sender, *eid = mev->id;
 	enum dec d;
 	char *text;
 	int rc;
 
-	if (megolm_decrypt(e, room, ev, &d, out, err) < 0)
+	memset(plain, 0, sizeof(*plain));
+	if (megolm_decrypt(e, room, ev, &d, &out, err) < 0)
 		return -1;
-	if (d == DEC_OK || d == DEC_REJECT) {
-		*res = d == DEC_OK ? E2EE_OK : E2EE_REJECTED;
+	if (d == DEC_OK) {
+		/* what it decrypted to is parsed like any event; one that
+		 * is not well formed is as good as rejected */
+		rc = mx_event_take(out, room, plain);
+		json_decref(out);
+		*res = rc == 0 ? E2EE_OK : E2EE_REJECTED;
+		if (rc < 0)
+			mx_event_release(plain);
+		return 0;
+	}
+	if (d == DEC_REJECT) {
+		*res = E2EE_REJECTED;
 		return 0;
 	}
 	/* kept until its key arrives (or its sender's device is known),
@@ -1973,24 +2003,24 @@ int e2ee_sync(struct e2ee *e, const struct mx_sync *s, struct err *err)
 	return 0;
 }
 
-int e2ee_room_event(struct e2ee *e, const char *room, json_t *ev,
+int e2ee_room_event(struct e2ee *e, const struct mx_event *ev,
 		    struct err *err)
 {
-	const char *type = jstr(ev, "type"), *sk = jstr(ev, "state_key");
-	json_t *c = json_object_get(ev, "content");
+	const char *room = ev->room, *sk = ev->state_key;
+	json_t *c = json_object_get(ev->json, "content");
 
-	if (!type || !sk || !json_is_object(c))
+	if (!sk)
 		return 0;
-	if (!strcmp(type, "m.room.encryption") && !*sk) {
+	if (!strcmp(ev->type, "m.room.encryption") && !*sk) {
 		if (!jstr(c, "algorithm") || strcmp(jstr(c, "algorithm"),
 						    MEGOLM_ALG) ||
 		    rec_has(e, "enc", room, NULL, NULL))
 			return 0;
 		return rec_put_json(e, "enc", room, NULL, NULL, c, 0, err);
 	}
-	if (!strcmp(type, "m.room.member") && jstr(c, "membership") &&
+	if (!strcmp(ev->type, "m.room.member") && ev->membership &&
 	    rec_has(e, "enc", room, NULL, NULL))
-		return member_set(e, room, sk, jstr(c, "membership"), err);
+		return member_set(e, room, sk, ev->membership, err);
 	return 0;
 }
 

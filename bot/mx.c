@@ -499,43 +499,310 @@ static void sync_failed(struct mx *mx, const struct http_response *r,
 	mx->sync_at = mono_ms() + wait;
 }
 
+/* --- events: parsed here, so nothing above reads wire JSON --- */
+
+/* A field that is there but not what the spec says (or a required one
+ * that is missing): the event is left out, and the log says why. */
+static int bad_field(json_t *json, const char *room, const char *field)
+{
+	const char *id = json_string_value(json_object_get(json, "event_id"));
+
+	log_line("gebeurtenis %s in %s overgeslagen: veld \"%s\" ontbreekt "
+		 "of heeft het verkeerde type", id ? id : "(zonder id)",
+		 room ? room : "?", field);
+	return -1;
+}
+
+/* An optional string member: *out is NULL when absent; -1 when present
+ * with another type. */
+static int opt_str(json_t *o, const char *key, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = json_string_value(v);
+	return v && !json_is_string(v) ? -1 : 0;
+}
+
+/* An optional object member: NULL when absent; *bad set when present
+ * with another type. */
+static json_t *opt_obj(json_t *o, const char *key, int *bad)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v && !json_is_object(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return v;
+}
+
+/* content "m.relates_to" (and "m.new_content" of an edit). Returns the
+ * name of a bad field, or NULL. */
+static const char *parse_relation(json_t *content, struct mx_event *ev)
+{
+	int bad = 0;
+	json_t *rel = opt_obj(content, "m.relates_to", &bad);
+	json_t *reply, *nc;
+	const char *type;
+
+	if (bad)
+		return "content.m.relates_to";
+	if (!rel)
+		return NULL;
+	if (opt_str(rel, "rel_type", &type) < 0)
+		return "m.relates_to.rel_type";
+	if (opt_str(rel, "event_id", &ev->rel_event) < 0)
+		return "m.relates_to.event_id";
+	if (opt_str(rel, "key", &ev->rel_key) < 0)
+		return "m.relates_to.key";
+	reply = opt_obj(rel, "m.in_reply_to", &bad);
+	if (bad)
+		return "m.relates_to.m.in_reply_to";
+	nc = opt_obj(content, "m.new_content", &bad);
+	if (bad)
+		return "content.m.new_content";
+	if (!nc) {
+		nc = opt_obj(rel, "m.new_content", &bad);
+		if (bad)
+			return "m.relates_to.m.new_content";
+	}
+	if (type && !strcmp(type, "m.thread")) {
+		ev->rel = MX_REL_THREAD;
+	} else if (type && !strcmp(type, "m.annotation")) {
+		ev->rel = MX_REL_ANNOTATION;
+	} else if ((type && !strcmp(type, "m.replace")) || nc) {
+		ev->rel = MX_REL_REPLACE;
+		if (opt_str(nc, "msgtype", &ev->new_msgtype) < 0)
+			return "m.new_content.msgtype";
+		if (opt_str(nc, "body", &ev->new_body) < 0)
+			return "m.new_content.body";
+	} else if (reply) {
+		ev->rel = MX_REL_REPLY;
+		if (opt_str(reply, "event_id", &ev->rel_event) < 0)
+			return "m.in_reply_to.event_id";
+	}
+	return NULL;
+}
+
+/* content "users" of m.room.power_levels. */
+static const char *parse_power(json_t *content, struct mx_event *ev)
+{
+	int bad = 0;
+	json_t *users = opt_obj(content, "users", &bad), *v;
+	const char *u;
+
+	if (bad)
+		return "content.users";
+	if (!users)
+		return NULL;
+	ev->has_power = 1;
+	ev->power = xcalloc(json_object_size(users) + 1, sizeof(*ev->power));
+	json_object_foreach(users, u, v) {
+		if (!json_is_integer(v))
+			continue;
+		ev->power[ev->npower].user = u;
+		ev->power[ev->npower++].level = json_integer_value(v);
+	}
+	return NULL;
+}
+
+/* The fields of struct mx_event; the name of a bad one, or NULL. */
+static const char *parse_fields(json_t *json, struct mx_event *ev)
+{
+	json_t *content, *prev;
+	int bad = 0;
+	const char *f;
+
+	if (!json_is_object(json))
+		return "(geen object)";
+	if (opt_str(json, "type", &ev->type) < 0 || !ev->type)
+		return "type";
+	if (opt_str(json, "sender", &ev->sender) < 0 || !ev->sender)
+		return "sender";
+	if (opt_str(json, "event_id", &ev->id) < 0)
+		return "event_id";
+	if (opt_str(json, "state_key", &ev->state_key) < 0)
+		return "state_key";
+	content = json_object_get(json, "content");
+	if (!json_is_object(content))
+		return "content";
+	if (opt_str(content, "msgtype", &ev->msgtype) < 0)
+		return "content.msgtype";
+	if (opt_str(content, "body", &ev->body) < 0)
+		return "content.body";
+	if (opt_str(content, "format", &ev->format) < 0)
+		return "content.format";
+	if (opt_str(content, "formatted_body", &ev->formatted_body) < 0)
+		return "content.formatted_body";
+	if (opt_str(content, MX_TURN_FIELD, &ev->turn) < 0)
+		return "content." MX_TURN_FIELD;
+	f = parse_relation(content, ev);
+	if (f)
+		return f;
+	if (!strcmp(ev->type, "m.room.member")) {
+		if (opt_str(content, "membership", &ev->membership) < 0)
+			return "content.membership";
+		prev = opt_obj(opt_obj(json, "unsigned", &bad), "prev_content",
+			       &bad);
+		if (bad || opt_str(prev, "membership",
+				   &ev->prev_membership) < 0)
+			return "unsigned.prev_content.membership";
+	} else if (!strcmp(ev->type, "m.room.create")) {
+		if (opt_str(content, "creator", &ev->creator) < 0)
+			return "content.creator";
+	} else if (!strcmp(ev->type, "m.room.power_levels")) {
+		return parse_power(content, ev);
+	}
+	return NULL;
+}
+
+int mx_event_parse(json_t *json, const char *room, struct mx_event *ev)
+{
+	const char *f;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->room = room;
+	ev->json = json;
+	f = parse_fields(json, ev);
+	if (!f)
+		return 0;
+	free(ev->power);
+	ev->power = NULL;
+	ev->npower = 0;
+	return bad_field(json, room, f);
+}
+
+int mx_event_take(json_t *json, const char *room, struct mx_event *ev)
+{
+	char *r = xstrdup(room);
+	int rc = mx_event_parse(json, r, ev);
+
+	ev->own_room_ = r;
+	ev->own_ = json_incref(json);
+	return rc;
+}
+
+void mx_event_release(struct mx_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->power);
+	json_decref(ev->own_);
+	free(ev->own_room_);
+	memset(ev, 0, sizeof(*ev));
+}
+
+void mx_events_free(struct mx_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mx_event_release(&v[i]);
+	free(v);
+}
+
+/* The well-formed events of a JSON array (anything else: none). first:
+ * how many of the array's first *first entries were kept (the gap). */
+static struct mx_event *parse_events(json_t *arr, const char *room,
+				     size_t *n, size_t *first)
+{
+	size_t len = json_array_size(arr), k = 0, kept_first = 0;
+	struct mx_event *v = xcalloc(len + 1, sizeof(*v));
+
+	for (size_t i = 0; i < len; i++) {
+		if (mx_event_parse(json_array_get(arr, i), room, &v[k]) < 0)
+			continue;
+		if (first && i < *first)
+			kept_first++;
+		k++;
+	}
+	if (first)
+		*first = kept_first;
+	*n = k;
+	return v;
+}
+
+static void room_release(struct mx_room *r)
+{
+	mx_events_free(r->state, r->nstate);
+	mx_events_free(r->timeline, r->ntimeline);
+}
+
+static void parse_joined(const char *id, json_t *room, struct mx_room *r)
+{
+	json_t *tl = json_object_get(room, "timeline");
+	json_int_t gap = json_integer_value(json_object_get(tl,
+							    MX_GAP_FIELD));
+
+	r->id = id;
+	r->limited = json_is_true(json_object_get(tl, "limited"));
+	r->gap = gap > 0 ? (size_t)gap : 0;
+	r->state = parse_events(json_object_get(json_object_get(room,
+				"state"), "events"), id, &r->nstate, NULL);
+	r->timeline = parse_events(json_object_get(tl, "events"), id,
+				   &r->ntimeline, &r->gap);
+}
+
 int mx_sync_parse_root(json_t *root, struct mx_sync *s)
 {
-	json_t *rooms;
+	json_t *rooms, *join, *invite, *leave, *room;
+	const char *rid;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	if (!json_is_object(root) ||
 	    !json_is_string(json_object_get(root, "next_batch")))
 		return -1;
-	s->root = root;
+	s->root = json_incref(root);
 	s->next_batch = json_string_value(json_object_get(root, "next_batch"));
 	rooms = json_object_get(root, "rooms");
-	if (json_is_object(rooms)) {
-		s->rooms_join = json_object_get(rooms, "join");
-		s->rooms_invite = json_object_get(rooms, "invite");
-		s->rooms_leave = json_object_get(rooms, "leave");
-		if (!json_is_object(s->rooms_join))
-			s->rooms_join = NULL;
-		if (!json_is_object(s->rooms_invite))
-			s->rooms_invite = NULL;
-		if (!json_is_object(s->rooms_leave))
-			s->rooms_leave = NULL;
+	join = json_object_get(rooms, "join");
+	invite = json_object_get(rooms, "invite");
+	leave = json_object_get(rooms, "leave");
+	s->join = xcalloc(json_object_size(join) + 1, sizeof(*s->join));
+	json_object_foreach(join, rid, room)
+		parse_joined(rid, room, &s->join[s->njoin++]);
+	s->invite = xcalloc(json_object_size(invite) + 1,
+			    sizeof(*s->invite));
+	json_object_foreach(invite, rid, room) {
+		struct mx_room *r = &s->invite[s->ninvite++];
+
+		r->id = rid;
+		r->state = parse_events(json_object_get(json_object_get(room,
+					"invite_state"), "events"), rid,
+					&r->nstate, NULL);
+		r->timeline = xcalloc(1, sizeof(*r->timeline));
 	}
+	s->leave = xcalloc(json_object_size(leave) + 1, sizeof(*s->leave));
+	i = 0;
+	json_object_foreach(leave, rid, room)
+		s->leave[i++] = rid;
+	s->nleave = i;
 	return 0;
+}
+
+void mx_sync_release(struct mx_sync *s)
+{
+	for (size_t i = 0; i < s->njoin; i++)
+		room_release(&s->join[i]);
+	for (size_t i = 0; i < s->ninvite; i++)
+		room_release(&s->invite[i]);
+	free(s->join);
+	free(s->invite);
+	free(s->leave);
+	json_decref(s->root);
+	memset(s, 0, sizeof(*s));
 }
 
 int mx_sync_parse(const char *body, size_t len, struct mx_sync *s)
 {
 	json_error_t e;
 	json_t *root;
+	int rc;
 
 	root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &e)
 			   : NULL;
-	if (mx_sync_parse_root(root, s) < 0) {
-		json_decref(root);
-		return -1;
-	}
-	return 0;
+	rc = mx_sync_parse_root(root, s);
+	json_decref(root);
+	return rc;
 }
 
 /* The batch is complete (gaps filled): hand it to the owner. */
@@ -556,12 +823,13 @@ static void sync_deliver(struct mx *mx, struct mx_sync *s)
 
 /* The joined rooms whose timeline the server cut (limited, with a
  * prev_batch to page back from): an array of room ids, or NULL. */
-static json_t *gap_rooms(const struct mx_sync *s)
+static json_t *gap_rooms(json_t *root)
 {
 	json_t *todo = NULL, *room;
 	const char *rid;
 
-	json_object_foreach(s->rooms_join, rid, room) {
+	json_object_foreach(json_object_get(json_object_get(root, "rooms"),
+					    "join"), rid, room) {
 		json_t *tl = json_object_get(room, "timeline");
 
 		if (!json_is_true(json_object_get(tl, "limited")) ||
@@ -651,6 +919,7 @@ static void gap_next(struct mx *mx)
 		sync_deliver(mx, &s);
 	else
 		mx->sync_at = mono_ms() + 1000;
+	mx_sync_release(&s);
 	gap_clear(mx);
 }
 
@@ -745,13 +1014,15 @@ static void sync_done(void *arg, const struct http_response *r)
 {
 	struct mx *mx = arg;
 	struct mx_sync s;
-	json_t *todo;
+	json_t *root, *todo;
 
 	if (r->error && strcmp(r->error, "cancelled") == 0)
 		return;
 	mx->sync_req = 0;
-	if (r->status != 200 || mx_sync_parse(r->body, r->len, &s) < 0) {
-		json_t *body = parse_body(r);
+	root = r->status == 200 ? parse_body(r) : NULL;
+	if (r->status != 200 || !json_is_object(root) ||
+	    !json_is_string(json_object_get(root, "next_batch"))) {
+		json_t *body = root ? root : parse_body(r);
 
 		if (r->status == 200)
 			log_line("sync: onleesbaar antwoord van de homeserver "
@@ -765,16 +1036,18 @@ static void sync_done(void *arg, const struct http_response *r)
 		      mx->sync_fails);
 	mx->sync_fails = 0;
 	/* the first sync is history: no gap to fill before it */
-	todo = mx->since ? gap_rooms(&s) : NULL;
+	todo = mx->since ? gap_rooms(root) : NULL;
 	if (todo) {
 		gap_clear(mx);
-		mx->gap.root = s.root;
+		mx->gap.root = root;
 		mx->gap.todo = todo;
 		gap_next(mx);
 		return;
 	}
-	sync_deliver(mx, &s);
-	json_decref(s.root);
+	if (mx_sync_parse_root(root, &s) == 0)
+		sync_deliver(mx, &s);
+	mx_sync_release(&s);
+	json_decref(root);
 }
 static void sync_issue(struct mx *mx)
 {

@@ -28,26 +28,120 @@
 
 struct mx;
 
+/* How a room event relates to another (content "m.relates_to"). */
+enum mx_rel {
+	MX_REL_NONE,         /* none, or a kind the bot does not use */
+	MX_REL_THREAD,       /* rel_type m.thread: rel_event is the root */
+	MX_REL_REPLY,        /* m.in_reply_to outside a thread: rel_event
+			      * is the event replied to */
+	MX_REL_ANNOTATION,   /* m.annotation (a reaction): rel_event and
+			      * rel_key, the reaction's text */
+	MX_REL_REPLACE,      /* m.replace (an edit of rel_event), or an
+			      * older client's m.new_content inside
+			      * m.relates_to; new_* is the new content */
+};
+
+/* One user's level in m.room.power_levels "users". */
+struct mx_power_level {
+	const char *user;
+	long long level;
+};
+
+/* A room event, parsed at the boundary: nothing above mx reads its
+ * JSON. Every string is borrowed from the document it was parsed from
+ * (a sync batch: valid for the on_sync callback; a decrypted event:
+ * until mx_event_release). NULL means absent. */
+struct mx_event {
+	const char *room;        /* the room's id */
+	const char *id;          /* event_id; NULL in invite state */
+	const char *type;        /* never NULL */
+	const char *sender;      /* never NULL */
+	const char *state_key;   /* NULL: not a state event */
+	/* m.room.message (and its edits) */
+	const char *msgtype;
+	const char *body;
+	const char *format;      /* e.g. org.matrix.custom.html */
+	const char *formatted_body;
+	enum mx_rel rel;
+	const char *rel_event;   /* the event it relates to, or NULL */
+	const char *rel_key;     /* MX_REL_ANNOTATION: the reaction */
+	const char *new_msgtype; /* MX_REL_REPLACE: the edited content */
+	const char *new_body;
+	const char *turn;        /* content MX_TURN_FIELD (our own lines) */
+	/* m.room.member */
+	const char *membership;
+	const char *prev_membership;  /* unsigned.prev_content's */
+	/* m.room.create: content "creator" (older room versions) */
+	const char *creator;
+	/* m.room.power_levels: content "users" (has_power: it was an
+	 * object; entries whose level is not an integer are left out) */
+	int has_power;
+	struct mx_power_level *power;
+	size_t npower;
+	/* The event as it came, for the E2EE layer (ciphertext, the
+	 * encryption state's content); borrowed like the strings. */
+	json_t *json;
+	/* private: what mx_event_release frees */
+	json_t *own_;
+	char *own_room_;
+};
+
+/* A room of a /sync batch: for a joined room its state and timeline,
+ * for an invite its invite_state (in state). */
+struct mx_room {
+	const char *id;
+	struct mx_event *state;
+	size_t nstate;
+	struct mx_event *timeline;
+	size_t ntimeline;
+	size_t gap;              /* timeline events from a filled gap, at
+				  * the start: older than "state" */
+	int limited;             /* the server cut the timeline */
+};
+
 /* A /sync response, parsed. Borrowed for the duration of the callback. */
 struct mx_sync {
 	const char *next_batch;
-	json_t *rooms_join;      /* rooms.join object, or NULL */
-	json_t *rooms_invite;    /* rooms.invite object, or NULL */
-	json_t *rooms_leave;     /* rooms.leave object, or NULL */
-	json_t *root;            /* the whole response */
+	struct mx_room *join;
+	size_t njoin;
+	struct mx_room *invite;
+	size_t ninvite;
+	const char **leave;      /* ids of rooms we left */
+	size_t nleave;
+	/* The whole response, for the E2EE layer (to-device messages,
+	 * device lists, key counts): nothing else reads it. */
+	json_t *root;
 };
 
-/* Parse a /sync response body. On success s->root holds the document
- * (caller json_decref's it); -1 if it is not a sync response. */
+/* Parse a /sync response body into s (release with mx_sync_release);
+ * -1 if it is not a sync response (s is then empty). Events that are
+ * not well formed are left out, each with a log line naming the field
+ * that is missing or of the wrong type. */
 int mx_sync_parse(const char *body, size_t len, struct mx_sync *s);
-/* The same for a parsed document; s borrows root (the caller keeps
- * it). */
+/* The same for a parsed document (s takes a reference of its own). */
 int mx_sync_parse_root(json_t *root, struct mx_sync *s);
+void mx_sync_release(struct mx_sync *s);
+
+/* Parse one room event of room (see struct mx_event); ev borrows json
+ * and room. -1 (with a log line naming the field) when it is not well
+ * formed; *ev needs mx_event_release either way. */
+int mx_event_parse(json_t *json, const char *room, struct mx_event *ev);
+/* The same, but ev keeps its own reference of json and copy of room
+ * (for events that outlive their batch, e.g. decrypted ones). */
+int mx_event_take(json_t *json, const char *room, struct mx_event *ev);
+void mx_event_release(struct mx_event *ev);
+/* Release n events and free the array. */
+void mx_events_free(struct mx_event *v, size_t n);
+
+/* The bot's tag on its own persona lines (a content field, session id
+ * and turn), handed back as struct mx_event.turn. */
+#define MX_TURN_FIELD "nl.oefenkamer.turn"
 
 /* In a joined room's "timeline" of a batch handed to on_sync: how many
  * events at the start of "events" came from a filled gap (they are
  * older than the room's "state", which describes the timeline's start
- * after them). Absent when there was no gap. */
+ * after them). Absent when there was no gap; parsed into
+ * struct mx_room.gap. */
 #define MX_GAP_FIELD "nl.oefenkamer.gap"
 
 /* Synapse refuses an event whose whole JSON (content plus the envelope:

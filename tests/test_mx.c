@@ -236,31 +236,29 @@ static int count(struct fx *fx, enum kind kind)
 static int on_sync(void *arg, const struct mx_sync *s)
 {
 	struct fx *fx = arg;
-	json_t *room = json_object_get(s->rooms_join, ROOM);
-	json_t *events = json_object_get(json_object_get(room, "timeline"),
-					 "events");
-	json_t *ev, *content;
+	const struct mx_room *room = NULL;
+	json_t *content;
 	const char *id;
-	size_t i;
 
+	for (size_t i = 0; i < s->njoin; i++)
+		if (!strcmp(s->join[i].id, ROOM))
+			room = &s->join[i];
 	if (!fx->batches++)
 		fx->batch_at = mono_ms();
+	if (!room)
+		return 0;
 	if (fx->mode == M_GAP) {
-		json_t *tl = json_object_get(room, "timeline");
-
-		if (!json_is_true(json_object_get(tl, "limited")))
+		if (!room->limited)
 			return 0;
-		json_array_foreach(events, i, ev)
+		for (size_t i = 0; i < room->ntimeline; i++)
 			snprintf(fx->order + strlen(fx->order),
 				 sizeof(fx->order) - strlen(fx->order), "%s ",
-				 json_string_value(json_object_get(ev,
-							"event_id")));
-		fx->gap = json_integer_value(json_object_get(tl,
-							MX_GAP_FIELD));
+				 room->timeline[i].id);
+		fx->gap = (long long)room->gap;
 		return 0;
 	}
-	json_array_foreach(events, i, ev) {
-		id = json_string_value(json_object_get(ev, "event_id"));
+	for (size_t i = 0; i < room->ntimeline; i++) {
+		id = room->timeline[i].id;
 		if (!id)
 			continue;
 		content = json_pack("{s:s, s:s}", "msgtype", "m.text",
