@@ -507,6 +507,11 @@ static int bad_field(json_t *json, const char *room, const char *field)
 {
 	const char *id = json_string_value(json_object_get(json, "event_id"));
 
+	if (!json_is_object(json)) {
+		log_line("gebeurtenis in %s overgeslagen: geen object",
+			 room ? room : "?");
+		return -1;
+	}
 	log_line("gebeurtenis %s in %s overgeslagen: veld \"%s\" ontbreekt "
 		 "of heeft het verkeerde type", id ? id : "(zonder id)",
 		 room ? room : "?", field);
@@ -614,7 +619,7 @@ static const char *parse_fields(json_t *json, struct mx_event *ev)
 	const char *f;
 
 	if (!json_is_object(json))
-		return "(geen object)";
+		return "";
 	if (opt_str(json, "type", &ev->type) < 0 || !ev->type)
 		return "type";
 	if (opt_str(json, "sender", &ev->sender) < 0 || !ev->sender)
