@@ -50,13 +50,10 @@ struct cmd_rate {
 	int told;                  /* said once that they are limited */
 };
 
-/* Requests whose answer we wait for. */
-enum call_kind { CALL_JOIN, CALL_MEMBERS, CALL_WHOAMI, CALL_CREATE,
-		 CALL_OTHER };
-
-struct call {
-	uint64_t cookie;
-	enum call_kind kind;
+/* A request whose answer concerns a room: the context of its
+ * callback, freed by it. */
+struct room_call {
+	struct bot *b;
 	char *room;
 };
 
@@ -69,9 +66,6 @@ struct bot {
 	struct engine_out out;
 	struct room *rooms;
 	size_t nrooms, rooms_cap;
-	struct call *calls;
-	size_t ncalls, calls_cap;
-	uint64_t next_cookie;
 	int64_t outbox_after;      /* highest outbox id handed to mx */
 	int outbox_dirty;          /* rows added since the last flush */
 	int ready;                 /* logged in, syncing */
@@ -185,20 +179,30 @@ static int room_save(struct bot *b, const struct room *r, struct err *err)
 	return store_room_set(b->st, &sr, err);
 }
 
-/* --- calls --- */
+/* --- requests: each answer goes to a callback of its own --- */
 
-static uint64_t call_new(struct bot *b, enum call_kind kind,
-			 const char *room)
+static struct room_call *room_call_new(struct bot *b, const char *room)
 {
-	struct call *c;
+	struct room_call *c = xcalloc(1, sizeof(*c));
 
-	XGROW(b->calls, b->calls_cap, b->ncalls + 1);
-	c = &b->calls[b->ncalls++];
-	c->cookie = ++b->next_cookie;
-	c->kind = kind;
-	c->room = room ? xstrdup(room) : NULL;
-	return c->cookie;
+	c->b = b;
+	c->room = xstrdup(room);
+	return c;
 }
+
+static void room_call_free(struct room_call *c)
+{
+	free(c->room);
+	free(c);
+}
+
+/* The callbacks (with the event handlers below). */
+static void on_joined(void *ctx, long status);
+static void on_members(void *ctx, long status, const char *const *users,
+		       size_t n);
+static void on_coach_room(void *ctx, long status, const char *room);
+static void on_whoami(void *ctx, long status, const char *user,
+		      const char *device);
 
 /* --- the outbox: everything the bot says goes through it --- */
 
@@ -393,8 +397,7 @@ static void flush_names(struct bot *b, int64_t upto)
 	size_t k = 0;
 
 	while (k < b->nnames && b->names[k].after < upto) {
-		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name,
-				   call_new(b, CALL_OTHER, b->names[k].room));
+		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name);
 		free(b->names[k].room);
 		free(b->names[k].name);
 		k++;
@@ -1037,34 +1040,31 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 			rc = notice(b, r->id, event_id, "coachroom", "Er is al "
 				    "een coachkamer voor deze oefening.", err);
 		} else {
-			json_t *inv = json_array();
-			json_t *body;
+			const char **inv;
+			size_t ninv = 0;
 
+			inv = xcalloc(b->cfg->ncoaches + b->cfg->ntrainers +
+				      json_object_size(r->power_users) + 1,
+				      sizeof(*inv));
 			/* the coaches and trainers of this room */
 			for (size_t i = 0; i < b->cfg->ncoaches; i++)
-				json_array_append_new(inv, json_string(
-					b->cfg->coaches[i]));
+				inv[ninv++] = b->cfg->coaches[i];
 			for (size_t i = 0; i < b->cfg->ntrainers; i++)
-				json_array_append_new(inv, json_string(
-					b->cfg->trainers[i]));
+				inv[ninv++] = b->cfg->trainers[i];
 			{
 				const char *u;
 				json_t *lv;
 
 				json_object_foreach(r->power_users, u, lv)
 					if (roles_in(b, r, u) & ROLE_COACH)
-						json_array_append_new(inv,
-							json_string(u));
+						inv[ninv++] = u;
 			}
-			json_array_append_new(inv, json_string(sender));
+			inv[ninv++] = sender;
 			sbuf_addf(&sb, "Coachkamer — %s",
 				  session_script(r->ss)->title);
-			body = json_pack("{s:s, s:s, s:o}", "preset",
-					 "private_chat", "name", sb.buf,
-					 "invite", inv);
-			mx_call(b->mx, "POST", "/createRoom", body,
-				call_new(b, CALL_CREATE, r->id));
-			json_decref(body);
+			mx_create_room(b->mx, sb.buf, inv, ninv,
+				       on_coach_room, room_call_new(b, r->id));
+			free(inv);
 		}
 	}
 out:
@@ -1783,7 +1783,7 @@ static int leave_empty(struct bot *b, struct room *r, struct err *err)
 	    room_forget(b, id, err) < 0)
 		rc = -1;
 	if (rc == 0) {
-		mx_leave(b->mx, id, call_new(b, CALL_OTHER, id));
+		mx_leave(b->mx, id, NULL, NULL);
 		room_remove(b, id);
 	}
 	free(id);
@@ -1836,8 +1836,8 @@ static int on_member(struct bot *b, struct room *r,
 	if (!r->members && !r->members_asked) {
 		/* not known since the start (or a gap): ask once */
 		r->members_asked = 1;
-		mx_joined_members(b->mx, r->id,
-				  call_new(b, CALL_MEMBERS, r->id));
+		mx_joined_members(b->mx, r->id, on_members,
+				  room_call_new(b, r->id));
 	}
 	return 0;
 }
@@ -2004,7 +2004,7 @@ static int on_invite(struct bot *b, const struct mx_room *room,
 	if (!inviter || !config_invite_allowed(b->cfg, inviter)) {
 		log_line("uitnodiging voor %s van %s geweigerd (niet in "
 		      "invites.allow)", room_id, inviter ? inviter : "?");
-		mx_leave(b->mx, room_id, call_new(b, CALL_OTHER, room_id));
+		mx_leave(b->mx, room_id, NULL, NULL);
 		return 0;
 	}
 	if (room_find(b, room_id))
@@ -2187,8 +2187,8 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	b->nsent = 0;
 	apply_cancels(b, 1);
 	for (size_t i = 0; i < b->njoins; i++) {
-		mx_join(b->mx, b->joins[i], call_new(b, CALL_JOIN,
-						     b->joins[i]));
+		mx_join(b->mx, b->joins[i], on_joined,
+			room_call_new(b, b->joins[i]));
 		free(b->joins[i]);
 	}
 	b->njoins = 0;
@@ -2281,100 +2281,107 @@ static int on_prepare(void *arg, const char *room, const char *type,
 	return e2ee_prepare(b->e2ee, room, type, body, new_type, new_body);
 }
 
-static const char *str(json_t *o, const char *key)
+static void on_joined(void *ctx, long status)
 {
-	return json_string_value(json_object_get(o, key));
+	struct room_call *c = ctx;
+
+	if (status != MX_CANCELLED && status != 200)
+		log_line("kamer %s binnengaan mislukt (HTTP %ld)", c->room,
+			 status);
+	room_call_free(c);
 }
 
-static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
+static void on_members(void *ctx, long status, const char *const *users,
+		       size_t n)
 {
-	struct bot *b = arg;
-	struct call c;
-	size_t i;
+	struct room_call *c = ctx;
+	struct bot *b = c->b;
+	struct room *r;
 	struct err err;
 
-	if (b->e2ee && e2ee_on_done(b->e2ee, cookie, status, body))
-		return;
-
-	for (i = 0; i < b->ncalls; i++)
-		if (b->calls[i].cookie == cookie)
-			break;
-	if (i == b->ncalls)
-		return;
-	c = b->calls[i];
-	b->calls[i] = b->calls[--b->ncalls];
-	if (c.kind == CALL_JOIN && status != 200) {
-		log_line("kamer %s binnengaan mislukt (HTTP %ld)", c.room, status);
-	} else if (c.kind == CALL_MEMBERS) {
-		json_t *joined = json_object_get(body, "joined");
-		struct room *r = room_find(b, c.room);
-		const char *u;
-		json_t *v;
-
-		if (r)
-			r->members_asked = 0;
-		if (r && status == 200 && json_is_object(joined)) {
-			/* from now on kept from sync */
-			json_decref(r->members);
-			r->members = json_object();
-			json_object_foreach(joined, u, v)
-				json_object_set_new(r->members, u,
-						    json_true());
-		}
-		/* the last human left: close the rehearsal and leave */
-		if (r && r->members && humans(b, r->members) == 0 &&
-		    store_begin(b->st, &err) == 0) {
-			if (leave_empty(b, r, &err) < 0 ||
-			    store_commit(b->st, &err) < 0) {
-				store_rollback(b->st);
-				log_line("%s", err.msg);
-				reload(b);
-			}
-		}
-	} else if (c.kind == CALL_CREATE) {
-		const char *cr = str(body, "room_id");
-		struct room *p = room_find(b, c.room);
-
-		if (status != 200 || !cr || !p) {
-			log_line("coachkamer maken mislukt (HTTP %ld)", status);
-		} else if (store_begin(b->st, &err) == 0) {
-			struct room *x = room_add(b, cr, NULL);
-
-			p = room_find(b, c.room);   /* room_add may move it */
-			x->practice = xstrdup(p->id);
-			p->coach_room = xstrdup(cr);
-			if (room_save(b, x, &err) < 0 ||
-			    room_meta_set(b, "coachroom", p->id, cr, &err) < 0 ||
-			    room_meta_set(b, "practice", cr, p->id, &err) < 0 ||
-			    notice(b, cr, cr, "intro", "Dit is de coachkamer. "
-				   "Hier zie je de oefening live, met na elke "
-				   "beurt de meters en de regels die vuurden. "
-				   "Opdrachten als !pauze, !tip en !zeg die je "
-				   "hier typt, werken in de oefenkamer.", &err)
-			    < 0 || store_commit(b->st, &err) < 0) {
-				store_rollback(b->st);
-				log_line("%s", err.msg);
-				reload(b);
-			}
-			flush_outbox(b);
-		}
-	} else if (c.kind == CALL_WHOAMI) {
-		const char *dev = str(body, "device_id");
-		const char *uid = str(body, "user_id");
-
-		if (status != 200 || !uid || strcmp(uid, b->cfg->user_id)) {
-			log_line("het access token hoort niet bij %s (HTTP %ld)",
-			      b->cfg->user_id, status);
-			b->fatal = 1;
-		} else {
-			if (store_meta_set(b->st, "device_id", dev ? dev : "",
-					   &err) < 0 ||
-			    store_meta_set(b->st, "user_id", uid, &err) < 0)
-				log_line("%s", err.msg);
-			b->ready = 1;
+	if (status == MX_CANCELLED)
+		goto out;
+	r = room_find(b, c->room);
+	if (!r)
+		goto out;
+	r->members_asked = 0;
+	if (status == 200) {
+		/* from now on kept from sync */
+		json_decref(r->members);
+		r->members = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(r->members, users[i],
+					    json_true());
+	}
+	/* the last human left: close the rehearsal and leave */
+	if (r->members && humans(b, r->members) == 0 &&
+	    store_begin(b->st, &err) == 0) {
+		if (leave_empty(b, r, &err) < 0 ||
+		    store_commit(b->st, &err) < 0) {
+			store_rollback(b->st);
+			log_line("%s", err.msg);
+			reload(b);
 		}
 	}
-	free(c.room);
+out:
+	room_call_free(c);
+}
+
+static void on_coach_room(void *ctx, long status, const char *cr)
+{
+	struct room_call *c = ctx;
+	struct bot *b = c->b;
+	struct room *p;
+	struct err err;
+
+	if (status == MX_CANCELLED)
+		goto out;
+	p = room_find(b, c->room);
+	if (status != 200 || !cr || !p) {
+		log_line("coachkamer maken mislukt (HTTP %ld)", status);
+	} else if (store_begin(b->st, &err) == 0) {
+		struct room *x = room_add(b, cr, NULL);
+
+		p = room_find(b, c->room);   /* room_add may move it */
+		x->practice = xstrdup(p->id);
+		p->coach_room = xstrdup(cr);
+		if (room_save(b, x, &err) < 0 ||
+		    room_meta_set(b, "coachroom", p->id, cr, &err) < 0 ||
+		    room_meta_set(b, "practice", cr, p->id, &err) < 0 ||
+		    notice(b, cr, cr, "intro", "Dit is de coachkamer. "
+			   "Hier zie je de oefening live, met na elke "
+			   "beurt de meters en de regels die vuurden. "
+			   "Opdrachten als !pauze, !tip en !zeg die je "
+			   "hier typt, werken in de oefenkamer.", &err)
+		    < 0 || store_commit(b->st, &err) < 0) {
+			store_rollback(b->st);
+			log_line("%s", err.msg);
+			reload(b);
+		}
+		flush_outbox(b);
+	}
+out:
+	room_call_free(c);
+}
+
+static void on_whoami(void *ctx, long status, const char *uid,
+		      const char *dev)
+{
+	struct bot *b = ctx;
+	struct err err;
+
+	if (status == MX_CANCELLED)
+		return;
+	if (status != 200 || !uid || strcmp(uid, b->cfg->user_id)) {
+		log_line("het access token hoort niet bij %s (HTTP %ld)",
+			 b->cfg->user_id, status);
+		b->fatal = 1;
+		return;
+	}
+	if (store_meta_set(b->st, "device_id", dev ? dev : "", &err) < 0 ||
+	    store_meta_set(b->st, "user_id", uid, &err) < 0)
+		log_line("%s", err.msg);
+	b->ready = 1;
 }
 
 /* --- lifecycle --- */
@@ -2478,7 +2485,6 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	h.on_sync = on_sync;
 	h.on_sent = on_sent;
 	h.on_login = on_login;
-	h.on_done = on_done;
 	h.prepare = on_prepare;
 	b->mx = mx_new(cfg->homeserver, cfg->user_id, &h);
 	return b;
@@ -2501,9 +2507,6 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	free(b->rooms);
-	for (size_t i = 0; i < b->ncalls; i++)
-		free(b->calls[i].room);
-	free(b->calls);
 	free(b->joins);
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
@@ -2553,8 +2556,7 @@ static int login(struct bot *b, struct err *err)
 		mx_set_token(b->mx, secret, NULL);
 		if (store_meta_set(b->st, "access_token", secret, err) < 0)
 			goto out;
-		mx_call(b->mx, "GET", "/account/whoami", NULL,
-			call_new(b, CALL_WHOAMI, NULL));
+		mx_whoami(b->mx, on_whoami, b);
 	} else {
 		if (config_read_secret(b->cfg->password_file, &secret,
 				       err) < 0)

@@ -45,7 +45,6 @@
 
 #include "config.h"
 #include "crypto.h"
-#include "http.h"
 #include "mx.h"
 #include "store.h"
 
@@ -65,8 +64,9 @@ enum call_kind {
 	C_MEMBERS, C_OTHER,
 };
 
+/* A request of ours: the context its answer is handled in. */
 struct call {
-	uint64_t cookie;
+	struct e2ee *e;
 	enum call_kind kind;
 	char *room;          /* C_SHARE, C_MEMBERS */
 	json_t *ctx;         /* kind-specific */
@@ -82,9 +82,6 @@ struct e2ee {
 	struct crypto_account *acct;
 	json_t *ready;           /* [{room, event, id}] readable again */
 	json_t *busy;            /* room -> true: a share or member fetch */
-	struct call *calls;
-	size_t ncalls, calls_cap;
-	uint64_t next_cookie;
 	int keys_busy, query_busy, claim_busy, xsign_busy;
 	int otk_count;           /* on the server; -1 unknown */
 	int want_fallback;
@@ -208,28 +205,20 @@ static const char *jstr(json_t *o, const char *k)
 
 /* --- requests -------------------------------------------------------- */
 
-static struct call *call_add(struct e2ee *e, enum call_kind kind,
+/* The context of a request (takes ctx); call_done frees it. */
+static struct call *call_new(struct e2ee *e, enum call_kind kind,
 			     const char *room, json_t *ctx)
 {
-	struct call *c;
+	struct call *c = xcalloc(1, sizeof(*c));
 
-	XGROW(e->calls, e->calls_cap, e->ncalls + 1);
-	c = &e->calls[e->ncalls++];
-	c->cookie = E2EE_COOKIE | ++e->next_cookie;
+	c->e = e;
 	c->kind = kind;
 	c->room = room ? xstrdup(room) : NULL;
 	c->ctx = ctx;
 	return c;
 }
 
-static void post(struct e2ee *e, const char *method, const char *path,
-		 json_t *body, enum call_kind kind, const char *room,
-		 json_t *ctx)
-{
-	struct call *c = call_add(e, kind, room, ctx);
-
-	mx_call(e->mx, method, path, body, c->cookie);
-}
+static void call_done(void *arg, long status, json_t *body);
 
 static void txn_id(char *buf, size_t n)
 {
@@ -255,19 +244,13 @@ static void send_to_device(struct e2ee *e, const char *type,
 			   const char *room, json_t *ctx)
 {
 	char txn[64];
-	struct sbuf p;
 	json_t *body = json_pack("{s:O}", "messages", messages);
 
 	txn_id(txn, sizeof(txn));
-	sbuf_init(&p);
-	sbuf_adds(&p, "/sendToDevice/");
-	http_escape(&p, type);
-	sbuf_addc(&p, '/');
-	sbuf_adds(&p, txn);
-	post(e, "PUT", p.buf, body, kind, room, ctx);
+	mx_send_to_device(e->mx, type, txn, body, call_done,
+			  call_new(e, kind, room, ctx));
 	/* the body may hold room keys only inside Olm ciphertexts */
 	json_decref(body);
-	sbuf_release(&p);
 }
 
 /* --- signing --------------------------------------------------------- */
@@ -528,11 +511,6 @@ void e2ee_free(struct e2ee *e)
 		explicit_bzero(e->key, e->keylen);
 		free(e->key);
 	}
-	for (size_t i = 0; i < e->ncalls; i++) {
-		free(e->calls[i].room);
-		json_decref(e->calls[i].ctx);
-	}
-	free(e->calls);
 	json_decref(e->ready);
 	json_decref(e->busy);
 	free(e->user);
@@ -750,7 +728,7 @@ static void claim(struct e2ee *e, json_t *want, json_t *ctx)
 				 "timeout", 10000);
 
 	e->claim_busy = 1;
-	post(e, "POST", "/keys/claim", body, C_CLAIM, NULL, ctx);
+	mx_keys_claim(e->mx, body, call_done, call_new(e, C_CLAIM, NULL, ctx));
 	json_decref(body);
 }
 
@@ -876,7 +854,8 @@ static void query(struct e2ee *e)
 	}
 	body = json_pack("{s:o, s:i}", "device_keys", ask, "timeout", 10000);
 	e->query_busy = 1;
-	post(e, "POST", "/keys/query", body, C_QUERY, NULL, users);
+	mx_keys_query(e->mx, body, call_done, call_new(e, C_QUERY, NULL,
+						       users));
 	json_decref(body);
 }
 
@@ -1068,15 +1047,9 @@ static void query_done(struct e2ee *e, long status, json_t *body,
 
 static void fetch_members(struct e2ee *e, const char *room)
 {
-	struct sbuf p;
-
 	json_object_set_new(e->busy, room, json_true());
-	sbuf_init(&p);
-	sbuf_adds(&p, "/rooms/");
-	http_escape(&p, room);
-	sbuf_adds(&p, "/members?not_membership=leave");
-	post(e, "GET", p.buf, NULL, C_MEMBERS, room, NULL);
-	sbuf_release(&p);
+	mx_room_members(e->mx, room, call_done, call_new(e, C_MEMBERS, room,
+							 NULL));
 }
 
 static int member_set(struct e2ee *e, const char *room, const char *user,
@@ -1162,8 +1135,8 @@ static void upload_keys(struct e2ee *e, int with_device)
 	if (with_device)
 		json_object_set_new(body, "device_keys", device_keys(e));
 	e->keys_busy = 1;
-	post(e, "POST", "/keys/upload", body, C_KEYS, NULL,
-	     json_pack("{s:b}", "device", with_device));
+	mx_keys_upload(e->mx, body, call_done, call_new(e, C_KEYS, NULL,
+		       json_pack("{s:b}", "device", with_device)));
 	json_decref(body);
 	json_decref(otks);
 	json_decref(fb);
@@ -1272,8 +1245,9 @@ static void xsign_start(struct e2ee *e)
 				 "self_signing_key", so,
 				 "user_signing_key", uo);
 		e->xsign_busy = 1;
-		post(e, "POST", "/keys/device_signing/upload", body, C_XSIGN,
-		     NULL, json_pack("{s:O}", "body", body));
+		mx_keys_signing_upload(e->mx, body, call_done,
+			call_new(e, C_XSIGN, NULL,
+				 json_pack("{s:O}", "body", body)));
 	}
 	json_decref(body);
 	crypto_signing_free(m);
@@ -1301,8 +1275,9 @@ static void xsign_auth(struct e2ee *e, json_t *ctx, const char *session)
 		"password", pw, "session", session));
 	crypto_free_secret(pw);
 	e->xsign_busy = 1;
-	post(e, "POST", "/keys/device_signing/upload", body, C_XSIGN, NULL,
-	     json_pack("{s:b}", "auth", 1));
+	mx_keys_signing_upload(e->mx, body, call_done,
+			       call_new(e, C_XSIGN, NULL,
+					json_pack("{s:b}", "auth", 1)));
 	v = jstr(json_object_get(body, "auth"), "password");
 	if (v)
 		explicit_bzero((char *)v, strlen(v));
@@ -1343,7 +1318,8 @@ static void xsign_done(struct e2ee *e, long status, json_t *body,
 	crypto_signing_free(s);
 	req = json_pack("{s:{s:o}}", e->user, e->device, dk);
 	e->xsign_busy = 1;
-	post(e, "POST", "/keys/signatures/upload", req, C_SIGS, NULL, NULL);
+	mx_keys_signatures_upload(e->mx, req, call_done,
+				  call_new(e, C_SIGS, NULL, NULL));
 	json_decref(req);
 }
 
@@ -2319,20 +2295,18 @@ int e2ee_prepare(struct e2ee *e, const char *room, const char *type,
 	return rc;
 }
 
-int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body)
+/* A request of ours finished: handled by its kind, in its context. */
+static void call_done(void *arg, long status, json_t *body)
 {
-	struct call c;
-	size_t i;
+	struct call *cp = arg, c = *cp;
+	struct e2ee *e = c.e;
 
-	if (!(cookie & E2EE_COOKIE))
-		return 0;
-	for (i = 0; i < e->ncalls; i++)
-		if (e->calls[i].cookie == cookie)
-			break;
-	if (i == e->ncalls)
-		return 1;
-	c = e->calls[i];
-	e->calls[i] = e->calls[--e->ncalls];
+	free(cp);
+	if (status == MX_CANCELLED) {   /* e may be gone: only free */
+		free(c.room);
+		json_decref(c.ctx);
+		return;
+	}
 	switch (c.kind) {
 	case C_KEYS:
 		keys_done(e, status, body, c.ctx);
@@ -2363,5 +2337,4 @@ int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body)
 	}
 	free(c.room);
 	json_decref(c.ctx);
-	return 1;
 }

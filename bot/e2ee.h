@@ -15,7 +15,6 @@
 #ifndef OEF_E2EE_H
 #define OEF_E2EE_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include "util.h"
 
@@ -41,16 +40,13 @@ int e2ee_pickle_key(const struct config *cfg, struct store *st, char **key,
 int e2ee_open(struct store *st, struct mx *mx, const struct config *cfg,
 	      const char *device_id, char *key, size_t keylen,
 	      struct e2ee **out, struct err *err);
+/* Before the mx it was opened with: its requests' callbacks then run
+ * (cancelled) when mx_free cancels them. */
 void e2ee_free(struct e2ee *e);
 /* The device's ed25519 identity key (borrowed). */
 const char *e2ee_identity(const struct e2ee *e);
 /* Drop in-memory state and read it back (after a rolled-back batch). */
 int e2ee_reload(struct e2ee *e, struct err *err);
-
-/* Cookies of e2ee's own requests have this bit set. */
-#define E2EE_COOKIE (UINT64_C(1) << 62)
-/* A request of ours finished: 1 if the cookie was ours. */
-int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body);
 
 /* Once logged in, and then between batches, outside any transaction:
  * upload device keys, one-time keys, a fallback key and the

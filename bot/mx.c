@@ -45,7 +45,7 @@ static const char sync_filter[] =
 
 struct send_item {
 	char *room, *type, *txn, *body;
-	char *state_key;         /* a state event (on_done reports), or NULL */
+	char *state_key;         /* a state event (display name), or NULL */
 	int typing_ms;
 	int typed;               /* typing notification already sent */
 	int prepared;            /* passed the prepare hook (e.g. encrypted):
@@ -109,10 +109,20 @@ struct mx {
 	uint64_t rng;
 };
 
+/* One request and whom its answer goes to: adapt turns the parsed body
+ * into the owner's callback (fn, one of the mx_*_cb types). */
 struct call {
 	struct mx *mx;
-	uint64_t cookie;
 	int kind;
+	void (*adapt)(struct call *c, long status, json_t *body);
+	union {
+		mx_json_cb json;
+		mx_status_cb status;
+		mx_members_cb members;
+		mx_whoami_cb whoami;
+		mx_created_cb created;
+	} fn;
+	void *ctx;
 };
 
 enum { CALL_DONE, CALL_LOGIN, CALL_QUIET };
@@ -283,13 +293,15 @@ static void call_done(void *arg, const struct http_response *r)
 {
 	struct call *c = arg;
 	struct mx *mx = c->mx;
-	json_t *body = parse_body(r);
+	json_t *body;
 
 	if (r->error && strcmp(r->error, "cancelled") == 0) {
-		json_decref(body);
+		if (c->adapt)
+			c->adapt(c, MX_CANCELLED, NULL);
 		free(c);
 		return;
 	}
+	body = parse_body(r);
 	if (r->status == 429 && c->kind != CALL_QUIET)
 		pause_all(mx, r, body);
 	if (c->kind == CALL_LOGIN) {
@@ -307,23 +319,71 @@ static void call_done(void *arg, const struct http_response *r)
 			mx->h.on_login(mx->h.arg, 0, NULL, NULL, err ? err :
 				       r->error ? r->error : "login mislukt");
 		}
-	} else if (c->kind == CALL_DONE && mx->h.on_done) {
-		mx->h.on_done(mx->h.arg, c->cookie, r->status, body);
+	} else if (c->adapt) {
+		c->adapt(c, r->status, body);
 	}
 	json_decref(body);
 	free(c);
 }
 
-static void request(struct mx *mx, const char *method, const char *path,
-		    json_t *body, int kind, uint64_t cookie)
+/* The adapters: from the answer's JSON to what the owner asked. */
+static void adapt_json(struct call *c, long status, json_t *body)
 {
-	struct call *c = xcalloc(1, sizeof(*c));
+	c->fn.json(c->ctx, status, body);
+}
+
+static void adapt_status(struct call *c, long status, json_t *body)
+{
+	(void)body;
+	c->fn.status(c->ctx, status);
+}
+
+static void adapt_members(struct call *c, long status, json_t *body)
+{
+	json_t *joined = json_object_get(body, "joined"), *v;
+	const char **users = NULL;
+	const char *u;
+	size_t n = 0;
+
+	if (status == 200 && !json_is_object(joined))
+		status = 0;   /* not an answer we can use */
+	if (status == 200) {
+		users = xcalloc(json_object_size(joined) + 1,
+				sizeof(*users));
+		json_object_foreach(joined, u, v)
+			users[n++] = u;
+	}
+	c->fn.members(c->ctx, status, users, n);
+	free(users);
+}
+
+static void adapt_whoami(struct call *c, long status, json_t *body)
+{
+	c->fn.whoami(c->ctx, status,
+		     json_string_value(json_object_get(body, "user_id")),
+		     json_string_value(json_object_get(body, "device_id")));
+}
+
+static void adapt_created(struct call *c, long status, json_t *body)
+{
+	const char *room = json_string_value(json_object_get(body,
+							     "room_id"));
+
+	c->fn.created(c->ctx, status, status == 200 ? room : NULL);
+}
+
+/* Start a request; c (the caller fills fn and ctx, or NULL: nobody
+ * waits) is freed when it ends. */
+static void request(struct mx *mx, const char *method, const char *path,
+		    json_t *body, int kind, struct call *c)
+{
 	struct sbuf u;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 
+	if (!c)
+		c = xcalloc(1, sizeof(*c));
 	c->mx = mx;
 	c->kind = kind;
-	c->cookie = cookie;
 	sbuf_init(&u);
 	url(mx, &u, path);
 	http_request(mx->http, method, u.buf, mx->token, text,
@@ -337,6 +397,43 @@ static void request(struct mx *mx, const char *method, const char *path,
 	sbuf_release(&u);
 }
 
+/* A request whose answer goes to a callback of the owner's. */
+static struct call *call_to(void (*adapt)(struct call *, long, json_t *),
+			    void *ctx)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+
+	c->adapt = adapt;
+	c->ctx = ctx;
+	return c;
+}
+
+static void request_json(struct mx *mx, const char *method,
+			 const char *path, json_t *body, mx_json_cb cb,
+			 void *ctx)
+{
+	struct call *c = NULL;
+
+	if (cb) {
+		c = call_to(adapt_json, ctx);
+		c->fn.json = cb;
+	}
+	request(mx, method, path, body, CALL_DONE, c);
+}
+
+static void request_status(struct mx *mx, const char *method,
+			   const char *path, json_t *body, mx_status_cb cb,
+			   void *ctx)
+{
+	struct call *c = NULL;
+
+	if (cb) {
+		c = call_to(adapt_status, ctx);
+		c->fn.status = cb;
+	}
+	request(mx, method, path, body, CALL_DONE, c);
+}
+
 void mx_login(struct mx *mx, const char *password, const char *device_name)
 {
 	json_t *b = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}",
@@ -346,7 +443,7 @@ void mx_login(struct mx *mx, const char *password, const char *device_name)
 			      "password", password,
 			      "initial_device_display_name", device_name);
 
-	request(mx, "POST", "/login", b, CALL_LOGIN, 0);
+	request(mx, "POST", "/login", b, CALL_LOGIN, NULL);
 	/* the copy of the password inside b */
 	{
 		json_t *p = json_object_get(b, "password");
@@ -366,13 +463,7 @@ static void room_path(struct sbuf *sb, const char *room, const char *rest)
 	sbuf_adds(sb, rest);
 }
 
-void mx_call(struct mx *mx, const char *method, const char *path,
-	     json_t *body, uint64_t cookie)
-{
-	request(mx, method, path, body, CALL_DONE, cookie);
-}
-
-void mx_join(struct mx *mx, const char *room, uint64_t cookie)
+void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 {
 	struct sbuf p;
 	json_t *b = json_object();
@@ -380,20 +471,97 @@ void mx_join(struct mx *mx, const char *room, uint64_t cookie)
 	sbuf_init(&p);
 	sbuf_adds(&p, "/join/");
 	http_escape(&p, room);
-	request(mx, "POST", p.buf, b, CALL_DONE, cookie);
+	request_status(mx, "POST", p.buf, b, cb, ctx);
 	json_decref(b);
 	sbuf_release(&p);
 }
 
-void mx_leave(struct mx *mx, const char *room, uint64_t cookie)
+void mx_leave(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 {
 	struct sbuf p;
 	json_t *b = json_object();
 
 	sbuf_init(&p);
 	room_path(&p, room, "/leave");
-	request(mx, "POST", p.buf, b, CALL_DONE, cookie);
+	request_status(mx, "POST", p.buf, b, cb, ctx);
 	json_decref(b);
+	sbuf_release(&p);
+}
+
+void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx)
+{
+	struct call *c = call_to(adapt_whoami, ctx);
+
+	c->fn.whoami = cb;
+	request(mx, "GET", "/account/whoami", NULL, CALL_DONE, c);
+}
+
+void mx_create_room(struct mx *mx, const char *name,
+		    const char *const *invite, size_t ninvite,
+		    mx_created_cb cb, void *ctx)
+{
+	struct call *c = call_to(adapt_created, ctx);
+	json_t *inv = json_array(), *body;
+
+	for (size_t i = 0; i < ninvite; i++)
+		json_array_append_new(inv, json_string(invite[i]));
+	body = json_pack("{s:s, s:s, s:o}", "preset", "private_chat",
+			 "name", name, "invite", inv);
+	c->fn.created = cb;
+	request(mx, "POST", "/createRoom", body, CALL_DONE, c);
+	json_decref(body);
+}
+
+void mx_keys_upload(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
+{
+	request_json(mx, "POST", "/keys/upload", body, cb, ctx);
+}
+
+void mx_keys_query(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
+{
+	request_json(mx, "POST", "/keys/query", body, cb, ctx);
+}
+
+void mx_keys_claim(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
+{
+	request_json(mx, "POST", "/keys/claim", body, cb, ctx);
+}
+
+void mx_keys_signing_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			    void *ctx)
+{
+	request_json(mx, "POST", "/keys/device_signing/upload", body, cb,
+		     ctx);
+}
+
+void mx_keys_signatures_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			       void *ctx)
+{
+	request_json(mx, "POST", "/keys/signatures/upload", body, cb, ctx);
+}
+
+void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
+		       json_t *body, mx_json_cb cb, void *ctx)
+{
+	struct sbuf p;
+
+	sbuf_init(&p);
+	sbuf_adds(&p, "/sendToDevice/");
+	http_escape(&p, type);
+	sbuf_addc(&p, '/');
+	http_escape(&p, txn);
+	request_json(mx, "PUT", p.buf, body, cb, ctx);
+	sbuf_release(&p);
+}
+
+void mx_room_members(struct mx *mx, const char *room, mx_json_cb cb,
+		     void *ctx)
+{
+	struct sbuf p;
+
+	sbuf_init(&p);
+	room_path(&p, room, "/members?not_membership=leave");
+	request_json(mx, "GET", p.buf, NULL, cb, ctx);
 	sbuf_release(&p);
 }
 
@@ -417,7 +585,7 @@ static void receipt_issue(struct mx *mx, struct room_q *q)
 	sbuf_init(&p);
 	room_path(&p, q->room, "/receipt/m.read/");
 	http_escape(&p, q->receipt);
-	request(mx, "POST", p.buf, b, CALL_QUIET, 0);
+	request(mx, "POST", p.buf, b, CALL_QUIET, NULL);
 	json_decref(b);
 	sbuf_release(&p);
 	free(q->receipt);
@@ -435,7 +603,7 @@ static void mx_typing(struct mx *mx, const char *room, int typing,
 	sbuf_init(&p);
 	room_path(&p, room, "/typing/");
 	http_escape(&p, mx->user);
-	request(mx, "PUT", p.buf, b, CALL_QUIET, 0);
+	request(mx, "PUT", p.buf, b, CALL_QUIET, NULL);
 	json_decref(b);
 	sbuf_release(&p);
 }
@@ -446,25 +614,27 @@ static struct send_item *queue_item(struct mx *mx, const char *room,
 
 /* In the room's send queue, so that it keeps its place between the
  * messages before and after it. */
-void mx_set_displayname(struct mx *mx, const char *room, const char *name,
-			uint64_t cookie)
+void mx_set_displayname(struct mx *mx, const char *room, const char *name)
 {
 	json_t *b = json_pack("{s:s, s:s}", "membership", "join",
 			      "displayname", name);
 	struct send_item *it = queue_item(mx, room, "m.room.member", "", b,
-					  cookie);
+					  0);
 
 	it->state_key = xstrdup(mx->user);
 	json_decref(b);
 }
 
-void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie)
+void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
+		       void *ctx)
 {
+	struct call *c = call_to(adapt_members, ctx);
 	struct sbuf p;
 
+	c->fn.members = cb;
 	sbuf_init(&p);
 	room_path(&p, room, "/joined_members");
-	request(mx, "GET", p.buf, NULL, CALL_DONE, cookie);
+	request(mx, "GET", p.buf, NULL, CALL_DONE, c);
 	sbuf_release(&p);
 }
 
@@ -1212,8 +1382,8 @@ static void item_report(struct mx *mx, const struct send_item *it,
 			long status, json_t *body)
 {
 	if (it->state_key) {
-		if (mx->h.on_done)
-			mx->h.on_done(mx->h.arg, it->cookie, status, body);
+		/* a display name: send_done has logged a refusal */
+		(void)status;
 	} else if (mx->h.on_sent) {
 		mx->h.on_sent(mx->h.arg, it->cookie, status == 200,
 			      json_string_value(json_object_get(body,

@@ -173,10 +173,26 @@ struct mx_handlers {
 	 * (on_sent reports ok = 0). */
 	int (*prepare)(void *arg, const char *room, const char *type,
 		       const char *body, char **new_type, char **new_body);
-	/* A join/leave/other request finished. */
-	void (*on_done)(void *arg, uint64_t cookie, long status,
-			json_t *body);
 };
+
+/* Requests other than sends report to a callback of their own, given
+ * with the request with its context (ctx): exactly one call per
+ * request. status is the HTTP status, 0 when no answer came, or
+ * MX_CANCELLED when the client is freed first: then the callback only
+ * frees ctx (its owner may be gone already) and every other argument
+ * is 0 or NULL. A NULL callback: nobody waits for the answer. */
+#define MX_CANCELLED (-1L)
+/* body: the parsed answer, or NULL; borrowed for the call. */
+typedef void (*mx_json_cb)(void *ctx, long status, json_t *body);
+typedef void (*mx_status_cb)(void *ctx, long status);
+/* users: the joined members' ids (n of them), borrowed for the call. */
+typedef void (*mx_members_cb)(void *ctx, long status,
+			      const char *const *users, size_t n);
+/* The account the token belongs to (user NULL if not said). */
+typedef void (*mx_whoami_cb)(void *ctx, long status, const char *user,
+			     const char *device);
+/* The new room's id, NULL unless status is 200. */
+typedef void (*mx_created_cb)(void *ctx, long status, const char *room);
 
 /* homeserver: base URL; the client borrows nothing. */
 struct mx *mx_new(const char *homeserver, const char *user_id,
@@ -215,22 +231,43 @@ void mx_send_background(struct mx *mx, const char *room, const char *type,
  * is reported as usual; the dropped ones are not). Returns how many. */
 size_t mx_cancel_background(struct mx *mx, const char *room);
 
-/* Fire-and-forget requests; results via on_done(cookie). */
-void mx_join(struct mx *mx, const char *room, uint64_t cookie);
-void mx_leave(struct mx *mx, const char *room, uint64_t cookie);
+void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx);
+void mx_leave(struct mx *mx, const char *room, mx_status_cb cb, void *ctx);
 /* A read receipt waits while a send to the room is in flight or about to
  * go, and then 200 ms more, so the reply reaches the trainee first; it
  * goes at once while the persona's reply waits for its typing time. A
  * newer one for the same room replaces it: one request after the
  * replies. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id);
-/* Queued behind the room's sends (retried like them); on_done reports. */
-void mx_set_displayname(struct mx *mx, const char *room, const char *name,
-			uint64_t cookie);
-void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie);
-/* Any other request (method, path below /_matrix/client/v3, body). */
-void mx_call(struct mx *mx, const char *method, const char *path,
-	     json_t *body, uint64_t cookie);
+/* Our display name in room: queued behind the room's sends (retried
+ * like them); a refusal is logged. */
+void mx_set_displayname(struct mx *mx, const char *room, const char *name);
+void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
+		       void *ctx);
+/* Which account and device the token is for. */
+void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx);
+/* A private room named name, these users invited. */
+void mx_create_room(struct mx *mx, const char *name,
+		    const char *const *invite, size_t ninvite,
+		    mx_created_cb cb, void *ctx);
+
+/* The end-to-end encryption API (bodies as the spec has them; the E2EE
+ * layer reads the answers). */
+void mx_keys_upload(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx);
+void mx_keys_query(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx);
+void mx_keys_claim(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx);
+/* /keys/device_signing/upload (cross-signing keys) */
+void mx_keys_signing_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			    void *ctx);
+/* /keys/signatures/upload */
+void mx_keys_signatures_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			       void *ctx);
+/* PUT /sendToDevice/{type}/{txn} */
+void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
+		       json_t *body, mx_json_cb cb, void *ctx);
+/* The room's members but those who left (GET /rooms/{id}/members). */
+void mx_room_members(struct mx *mx, const char *room, mx_json_cb cb,
+		     void *ctx);
 
 /* Drive: wait for network or extra_fd up to timeout_ms, run timers and
  * callbacks. Returns 1 if extra_fd became readable. */
