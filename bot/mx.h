@@ -1,6 +1,9 @@
 /* mx.h - a Matrix client-server API client for one account and device.
  *
- * Knows Matrix and HTTP, nothing of personas or transcripts. The owner
+ * Knows Matrix and HTTP, nothing of personas or transcripts; owns the
+ * client-server API's paths and wire format, so that nothing above it
+ * reads Matrix JSON: /sync arrives as typed events (struct mx_event),
+ * and each request reports to a callback of its own. The owner
  * (bot.c) gets each /sync response as a whole, so that it can store the
  * effects of every event together with the next sync token in one
  * transaction, and asks for sends, typing notifications, receipts, joins
