@@ -849,7 +849,7 @@ int mx_event_parse(json_t *json, const char *room, struct mx_event *ev)
 
 int mx_event_take(json_t *json, const char *room, struct mx_event *ev)
 {
-	char *r = xstrdup(room);
+	char *r = room ? xstrdup(room) : NULL;
 	int rc = mx_event_parse(json, r, ev);
 
 	ev->own_room_ = r;
