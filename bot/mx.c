@@ -109,19 +109,16 @@ struct mx {
 	uint64_t rng;
 };
 
+/* Any of the mx_*_cb types, stored as one; adapt casts it back. */
+typedef void (*any_cb)(void);
+
 /* One request and whom its answer goes to: adapt turns the parsed body
- * into the owner's callback (fn, one of the mx_*_cb types). */
+ * into the owner's callback fn (of the type adapt knows). */
 struct call {
 	struct mx *mx;
 	int kind;
 	void (*adapt)(struct call *c, long status, json_t *body);
-	union {
-		mx_json_cb json;
-		mx_status_cb status;
-		mx_members_cb members;
-		mx_whoami_cb whoami;
-		mx_created_cb created;
-	} fn;
+	any_cb fn;
 	void *ctx;
 };
 
@@ -329,13 +326,13 @@ static void call_done(void *arg, const struct http_response *r)
 /* The adapters: from the answer's JSON to what the owner asked. */
 static void adapt_json(struct call *c, long status, json_t *body)
 {
-	c->fn.json(c->ctx, status, body);
+	((mx_json_cb)c->fn)(c->ctx, status, body);
 }
 
 static void adapt_status(struct call *c, long status, json_t *body)
 {
 	(void)body;
-	c->fn.status(c->ctx, status);
+	((mx_status_cb)c->fn)(c->ctx, status);
 }
 
 static void adapt_members(struct call *c, long status, json_t *body)
@@ -353,13 +350,13 @@ static void adapt_members(struct call *c, long status, json_t *body)
 		json_object_foreach(joined, u, v)
 			users[n++] = u;
 	}
-	c->fn.members(c->ctx, status, users, n);
+	((mx_members_cb)c->fn)(c->ctx, status, users, n);
 	free(users);
 }
 
 static void adapt_whoami(struct call *c, long status, json_t *body)
 {
-	c->fn.whoami(c->ctx, status,
+	((mx_whoami_cb)c->fn)(c->ctx, status,
 		     json_string_value(json_object_get(body, "user_id")),
 		     json_string_value(json_object_get(body, "device_id")));
 }
@@ -369,7 +366,7 @@ static void adapt_created(struct call *c, long status, json_t *body)
 	const char *room = json_string_value(json_object_get(body,
 							     "room_id"));
 
-	c->fn.created(c->ctx, status, status == 200 ? room : NULL);
+	((mx_created_cb)c->fn)(c->ctx, status, status == 200 ? room : NULL);
 }
 
 /* Start a request; c (the caller fills fn and ctx, or NULL: nobody
@@ -397,42 +394,23 @@ static void request(struct mx *mx, const char *method, const char *path,
 	sbuf_release(&u);
 }
 
-/* A request whose answer goes to a callback of the owner's. */
+/* A request whose answer goes to the owner's callback fn (NULL:
+ * nobody waits for it), through adapt. */
 static struct call *call_to(void (*adapt)(struct call *, long, json_t *),
-			    void *ctx)
+			    any_cb fn, void *ctx)
 {
-	struct call *c = xcalloc(1, sizeof(*c));
+	struct call *c;
 
+	if (!fn)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
 	c->adapt = adapt;
+	c->fn = fn;
 	c->ctx = ctx;
 	return c;
 }
 
-static void request_json(struct mx *mx, const char *method,
-			 const char *path, json_t *body, mx_json_cb cb,
-			 void *ctx)
-{
-	struct call *c = NULL;
-
-	if (cb) {
-		c = call_to(adapt_json, ctx);
-		c->fn.json = cb;
-	}
-	request(mx, method, path, body, CALL_DONE, c);
-}
-
-static void request_status(struct mx *mx, const char *method,
-			   const char *path, json_t *body, mx_status_cb cb,
-			   void *ctx)
-{
-	struct call *c = NULL;
-
-	if (cb) {
-		c = call_to(adapt_status, ctx);
-		c->fn.status = cb;
-	}
-	request(mx, method, path, body, CALL_DONE, c);
-}
+#define CALL_JSON(cb, ctx) call_to(adapt_json, (any_cb)(cb), ctx)
 
 void mx_login(struct mx *mx, const char *password, const char *device_name)
 {
@@ -471,7 +449,8 @@ void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 	sbuf_init(&p);
 	sbuf_adds(&p, "/join/");
 	http_escape(&p, room);
-	request_status(mx, "POST", p.buf, b, cb, ctx);
+	request(mx, "POST", p.buf, b, CALL_DONE,
+		call_to(adapt_status, (any_cb)cb, ctx));
 	json_decref(b);
 	sbuf_release(&p);
 }
@@ -483,61 +462,63 @@ void mx_leave(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 
 	sbuf_init(&p);
 	room_path(&p, room, "/leave");
-	request_status(mx, "POST", p.buf, b, cb, ctx);
+	request(mx, "POST", p.buf, b, CALL_DONE,
+		call_to(adapt_status, (any_cb)cb, ctx));
 	json_decref(b);
 	sbuf_release(&p);
 }
 
 void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx)
 {
-	struct call *c = call_to(adapt_whoami, ctx);
-
-	c->fn.whoami = cb;
-	request(mx, "GET", "/account/whoami", NULL, CALL_DONE, c);
+	request(mx, "GET", "/account/whoami", NULL, CALL_DONE,
+		call_to(adapt_whoami, (any_cb)cb, ctx));
 }
 
 void mx_create_room(struct mx *mx, const char *name,
 		    const char *const *invite, size_t ninvite,
 		    mx_created_cb cb, void *ctx)
 {
-	struct call *c = call_to(adapt_created, ctx);
 	json_t *inv = json_array(), *body;
 
 	for (size_t i = 0; i < ninvite; i++)
 		json_array_append_new(inv, json_string(invite[i]));
 	body = json_pack("{s:s, s:s, s:o}", "preset", "private_chat",
 			 "name", name, "invite", inv);
-	c->fn.created = cb;
-	request(mx, "POST", "/createRoom", body, CALL_DONE, c);
+	request(mx, "POST", "/createRoom", body, CALL_DONE,
+		call_to(adapt_created, (any_cb)cb, ctx));
 	json_decref(body);
 }
 
 void mx_keys_upload(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
 {
-	request_json(mx, "POST", "/keys/upload", body, cb, ctx);
+	request(mx, "POST", "/keys/upload", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 }
 
 void mx_keys_query(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
 {
-	request_json(mx, "POST", "/keys/query", body, cb, ctx);
+	request(mx, "POST", "/keys/query", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 }
 
 void mx_keys_claim(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
 {
-	request_json(mx, "POST", "/keys/claim", body, cb, ctx);
+	request(mx, "POST", "/keys/claim", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 }
 
 void mx_keys_signing_upload(struct mx *mx, json_t *body, mx_json_cb cb,
 			    void *ctx)
 {
-	request_json(mx, "POST", "/keys/device_signing/upload", body, cb,
-		     ctx);
+	request(mx, "POST", "/keys/device_signing/upload", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 }
 
 void mx_keys_signatures_upload(struct mx *mx, json_t *body, mx_json_cb cb,
 			       void *ctx)
 {
-	request_json(mx, "POST", "/keys/signatures/upload", body, cb, ctx);
+	request(mx, "POST", "/keys/signatures/upload", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 }
 
 void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
@@ -550,7 +531,8 @@ void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
 	http_escape(&p, type);
 	sbuf_addc(&p, '/');
 	http_escape(&p, txn);
-	request_json(mx, "PUT", p.buf, body, cb, ctx);
+	request(mx, "PUT", p.buf, body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 	sbuf_release(&p);
 }
 
@@ -561,7 +543,8 @@ void mx_room_members(struct mx *mx, const char *room, mx_json_cb cb,
 
 	sbuf_init(&p);
 	room_path(&p, room, "/members?not_membership=leave");
-	request_json(mx, "GET", p.buf, NULL, cb, ctx);
+	request(mx, "GET", p.buf, NULL, CALL_DONE,
+		CALL_JSON(cb, ctx));
 	sbuf_release(&p);
 }
 
@@ -628,13 +611,12 @@ void mx_set_displayname(struct mx *mx, const char *room, const char *name)
 void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
 		       void *ctx)
 {
-	struct call *c = call_to(adapt_members, ctx);
 	struct sbuf p;
 
-	c->fn.members = cb;
 	sbuf_init(&p);
 	room_path(&p, room, "/joined_members");
-	request(mx, "GET", p.buf, NULL, CALL_DONE, c);
+	request(mx, "GET", p.buf, NULL, CALL_DONE,
+		call_to(adapt_members, (any_cb)cb, ctx));
 	sbuf_release(&p);
 }
 

@@ -774,7 +774,8 @@ static void test_event_fields(void **state)
 	mx_event_release(&ev);
 
 	assert_int_equal(parse_caught("{\"type\":\"m.room.create\"," ENV
-		"\"state_key\":\"\",\"content\":{\"creator\":\"@c:localhost\"}}",
+		"\"state_key\":\"\",\"content\":{\"creator\":"
+		"\"@c:localhost\"}}",
 		&ev, log, sizeof(log)), 0);
 	assert_string_equal(ev.state_key, "");
 	assert_string_equal(ev.creator, "@c:localhost");
@@ -896,7 +897,8 @@ static void test_sync_batch(void **state)
 		"message\",\"sender\":\"@t:x\",\"event_id\":\"$3\","
 		"\"content\":{}}]}},\"!b:x\":{\"timeline\":\"geen lijst\"}},"
 		"\"invite\":{\"!i:x\":{\"invite_state\":{\"events\":[{\"type\":"
-		"\"m.room.member\",\"sender\":\"@a:x\",\"state_key\":\"@bot:x\","
+		"\"m.room.member\",\"sender\":\"@a:x\","
+		"\"state_key\":\"@bot:x\","
 		"\"content\":{\"membership\":\"invite\"}}]}}},"
 		"\"leave\":{\"!l:x\":{}}}}";
 	struct mx_sync s;

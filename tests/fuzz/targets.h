@@ -795,9 +795,11 @@ FUZZ_FN void fuzz_persona_input(const uint8_t *data, size_t size)
 
 /* --- sync: a /sync body through the end-to-end encryption layer ---- */
 
-/* The input is a /sync response body. Whatever parses goes through
- * e2ee.h as bot.c hands it over (e2ee_sync, then per joined room its
- * state and timeline events, each encrypted timeline event decrypted),
+/* The input is a /sync response body. mx_sync_parse makes typed events
+ * of it (every event the parser keeps has a type, a sender and its JSON;
+ * the gap count stays within the timeline), and they go through e2ee.h
+ * as bot.c hands them over (e2ee_sync, then per joined room its state
+ * and timeline events, each encrypted timeline event decrypted),
  * then e2ee_take_ready and an e2ee_prepare per joined room, all inside
  * one transaction that is rolled back, so every input starts from the
  * same fixed state:
