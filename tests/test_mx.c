@@ -79,6 +79,8 @@ struct fx {
 	char *sent_event;
 	char order[128];         /* M_GAP: event ids of the limited batch */
 	long long gap;           /* ... and its MX_GAP_FIELD */
+	char answers[512];       /* what the request callbacks were told */
+	int answered;            /* how many callbacks ran */
 };
 
 /* ---- the fake homeserver ---- */
@@ -104,6 +106,12 @@ static const char gap_page1[] =
 	"{\"type\":\"m.room.message\",\"event_id\":\"$m2\","
 	"\"sender\":\"@t:localhost\",\"content\":{}}]}";
 static const char gap_page2[] = "{\"start\":\"p2\",\"chunk\":[]}";
+/* M_SENDS: the answers of the other requests */
+static const char joined_reply[] =
+	"{\"joined\":{\"@a:x\":{\"display_name\":\"A\"},\"@b:x\":{}}}";
+static const char whoami_reply[] =
+	"{\"user_id\":\"@oefenkamer:localhost\",\"device_id\":\"DEV\"}";
+static const char created_reply[] = "{\"room_id\":\"!nieuw:x\"}";
 static const char too_many[] =
 	"{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":1000}";
 
@@ -200,8 +208,22 @@ static void route(struct server *s, struct conn *c, const char *method,
 		add_reply(&c->out, 200, "OK", "", "{}", 2);
 		break;
 	default:
-		add_reply(&c->out, 404, "Not Found", "",
-			  "{\"errcode\":\"M_UNRECOGNIZED\"}", 28);
+		if (strstr(p, "/joined_members"))
+			add_reply(&c->out, 200, "OK", "", joined_reply,
+				  strlen(joined_reply));
+		else if (strstr(p, "/account/whoami"))
+			add_reply(&c->out, 200, "OK", "", whoami_reply,
+				  strlen(whoami_reply));
+		else if (strstr(p, "/createRoom") && strstr(body ? body : "",
+				"\"invite\":[\"@a:x\",\"@b:x\"]"))
+			add_reply(&c->out, 200, "OK", "", created_reply,
+				  strlen(created_reply));
+		else if (strstr(p, "/join/"))
+			add_reply(&c->out, 403, "Forbidden", "",
+				  "{\"errcode\":\"M_FORBIDDEN\"}", 26);
+		else
+			add_reply(&c->out, 404, "Not Found", "",
+				  "{\"errcode\":\"M_UNRECOGNIZED\"}", 28);
 	}
 }
 
@@ -948,6 +970,105 @@ static void test_sync_batch(void **state)
 	assert_int_equal(mx_sync_parse(NULL, 0, &s), -1);
 }
 
+/* ---- a callback per request ---- */
+
+static void note(struct fx *fx, const char *what)
+{
+	size_t n = strlen(fx->answers);
+
+	snprintf(fx->answers + n, sizeof(fx->answers) - n, "%s;", what);
+	fx->answered++;
+}
+
+static void on_members_cb(void *ctx, long status, const char *const *users,
+			  size_t n)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "members %ld %zu %s %s", status, n,
+		 n > 0 ? users[0] : "-", n > 1 ? users[1] : "-");
+	note(ctx, buf);
+}
+
+static void on_whoami_cb(void *ctx, long status, const char *user,
+			 const char *device)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "whoami %ld %s %s", status,
+		 user ? user : "-", device ? device : "-");
+	note(ctx, buf);
+}
+
+static void on_created_cb(void *ctx, long status, const char *room)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "created %ld %s", status,
+		 room ? room : "-");
+	note(ctx, buf);
+}
+
+static void on_status_cb(void *ctx, long status)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "status %ld", status);
+	note(ctx, buf);
+}
+
+static int one_answered(struct fx *fx)
+{
+	return fx->answered >= 1;
+}
+
+static int two_answered(struct fx *fx)
+{
+	return fx->answered >= 2;
+}
+
+static int three_answered(struct fx *fx)
+{
+	return fx->answered >= 3;
+}
+
+static int four_answered(struct fx *fx)
+{
+	return fx->answered >= 4;
+}
+
+/* (i) Each request's answer reaches its own callback, typed; a request
+ * still running when the client is freed reports MX_CANCELLED, once,
+ * so its context can be freed. */
+static void test_request_callbacks(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const invite[] = { "@a:x", "@b:x" };
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	mx_joined_members(fx->mx, ROOM, on_members_cb, fx);
+	run_until(fx, one_answered);
+	mx_whoami(fx->mx, on_whoami_cb, fx);
+	run_until(fx, two_answered);
+	mx_create_room(fx->mx, "Coachkamer", invite, 2, on_created_cb, fx);
+	run_until(fx, three_answered);
+	mx_join(fx->mx, ROOM2, on_status_cb, fx);
+	mx_leave(fx->mx, ROOM2, NULL, NULL);   /* nobody waits: fine */
+	run_until(fx, four_answered);
+	assert_string_equal(fx->answers,
+			    "members 200 2 @a:x @b:x;"
+			    "whoami 200 @oefenkamer:localhost DEV;"
+			    "created 200 !nieuw:x;"
+			    "status 403;");
+	/* still running when the client goes */
+	mx_joined_members(fx->mx, ROOM, on_members_cb, fx);
+	mx_free(fx->mx);
+	fx->mx = NULL;
+	assert_int_equal(fx->answered, 5);
+	assert_non_null(strstr(fx->answers, "members -1 0 - -;"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1081,7 @@ int main(void)
 		T(test_background_after_foreground),
 		T(test_429_pauses_one_room),
 		T(test_too_large_dropped),
+		T(test_request_callbacks),
 #undef T
 		cmocka_unit_test(test_event_relations),
 		cmocka_unit_test(test_event_fields),
