@@ -441,6 +441,19 @@ static void room_path(struct sbuf *sb, const char *room, const char *rest)
 	sbuf_adds(sb, rest);
 }
 
+/* method on /rooms/{room}{rest}, answered to c. */
+static void room_request(struct mx *mx, const char *method,
+			 const char *room, const char *rest, json_t *body,
+			 struct call *c)
+{
+	struct sbuf p;
+
+	sbuf_init(&p);
+	room_path(&p, room, rest);
+	request(mx, method, p.buf, body, CALL_DONE, c);
+	sbuf_release(&p);
+}
+
 void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 {
 	struct sbuf p;
@@ -457,15 +470,11 @@ void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 
 void mx_leave(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 {
-	struct sbuf p;
 	json_t *b = json_object();
 
-	sbuf_init(&p);
-	room_path(&p, room, "/leave");
-	request(mx, "POST", p.buf, b, CALL_DONE,
-		call_to(adapt_status, (any_cb)cb, ctx));
+	room_request(mx, "POST", room, "/leave", b,
+		     call_to(adapt_status, (any_cb)cb, ctx));
 	json_decref(b);
-	sbuf_release(&p);
 }
 
 void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx)
@@ -539,13 +548,8 @@ void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
 void mx_room_members(struct mx *mx, const char *room, mx_json_cb cb,
 		     void *ctx)
 {
-	struct sbuf p;
-
-	sbuf_init(&p);
-	room_path(&p, room, "/members?not_membership=leave");
-	request(mx, "GET", p.buf, NULL, CALL_DONE,
-		CALL_JSON(cb, ctx));
-	sbuf_release(&p);
+	room_request(mx, "GET", room, "/members?not_membership=leave", NULL,
+		     CALL_JSON(cb, ctx));
 }
 
 static struct room_q *room_get(struct mx *mx, const char *room);
@@ -611,13 +615,8 @@ void mx_set_displayname(struct mx *mx, const char *room, const char *name)
 void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
 		       void *ctx)
 {
-	struct sbuf p;
-
-	sbuf_init(&p);
-	room_path(&p, room, "/joined_members");
-	request(mx, "GET", p.buf, NULL, CALL_DONE,
-		call_to(adapt_members, (any_cb)cb, ctx));
-	sbuf_release(&p);
+	room_request(mx, "GET", room, "/joined_members", NULL,
+		     call_to(adapt_members, (any_cb)cb, ctx));
 }
 
 /* --- sync --- */
