@@ -51,13 +51,10 @@ struct cmd_rate {
 	int told;                  /* said once that they are limited */
 };
 
-/* Requests whose answer we wait for. */
-enum call_kind { CALL_JOIN, CALL_MEMBERS, CALL_WHOAMI, CALL_CREATE,
-		 CALL_OTHER };
-
-struct call {
-	uint64_t cookie;
-	enum call_kind kind;
+/* A request whose answer concerns a room: the context of its
+ * callback, freed by it. */
+struct room_call {
+	struct bot *b;
 	char *room;
 };
 
@@ -70,9 +67,6 @@ struct bot {
 	struct engine_out out;
 	struct room *rooms;
 	size_t nrooms, rooms_cap;
-	struct call *calls;
-	size_t ncalls, calls_cap;
-	uint64_t next_cookie;
 	int64_t outbox_after;      /* highest outbox id handed to mx */
 	int outbox_dirty;          /* rows added since the last flush */
 	int ready;                 /* logged in, syncing */
@@ -186,20 +180,30 @@ static int room_save(struct bot *b, const struct room *r, struct err *err)
 	return store_room_set(b->st, &sr, err);
 }
 
-/* --- calls --- */
+/* --- requests: each answer goes to a callback of its own --- */
 
-static uint64_t call_new(struct bot *b, enum call_kind kind,
-			 const char *room)
+static struct room_call *room_call_new(struct bot *b, const char *room)
 {
-	struct call *c;
+	struct room_call *c = xcalloc(1, sizeof(*c));
 
-	XGROW(b->calls, b->calls_cap, b->ncalls + 1);
-	c = &b->calls[b->ncalls++];
-	c->cookie = ++b->next_cookie;
-	c->kind = kind;
-	c->room = room ? xstrdup(room) : NULL;
-	return c->cookie;
+	c->b = b;
+	c->room = xstrdup(room);
+	return c;
 }
+
+static void room_call_free(struct room_call *c)
+{
+	free(c->room);
+	free(c);
+}
+
+/* The callbacks (with the event handlers below). */
+static void on_joined(void *ctx, long status);
+static void on_members(void *ctx, long status, const char *const *users,
+		       size_t n);
+static void on_coach_room(void *ctx, long status, const char *room);
+static void on_whoami(void *ctx, long status, const char *user,
+		      const char *device);
 
 /* --- the outbox: everything the bot says goes through it --- */
 
@@ -234,7 +238,7 @@ static int typing_ms(const struct config *cfg, const char *text)
 /* Queue a message in the outbox (part of the current transaction). */
 /* The content field that ties a persona line to its stored turn, so
  * that a coach's reaction or thread reply on it can be found again. */
-#define TURN_FIELD "nl.oefenkamer.turn"
+#define TURN_FIELD MX_TURN_FIELD
 
 /* The content of a message event, JSON text, at most max bytes: when
  * it would be larger, formatted_body goes first (escaping can make it
@@ -360,8 +364,7 @@ static void flush_names(struct bot *b, int64_t upto)
 	size_t k = 0;
 
 	while (k < b->nnames && b->names[k].after < upto) {
-		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name,
-				   call_new(b, CALL_OTHER, b->names[k].room));
+		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name);
 		free(b->names[k].room);
 		free(b->names[k].name);
 		k++;
@@ -901,34 +904,31 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 			rc = notice(b, r->id, event_id, "coachroom", "Er is al "
 				    "een coachkamer voor deze oefening.", err);
 		} else {
-			json_t *inv = json_array();
-			json_t *body;
+			const char **inv;
+			size_t ninv = 0;
 
+			inv = xcalloc(b->cfg->ncoaches + b->cfg->ntrainers +
+				      json_object_size(r->power_users) + 1,
+				      sizeof(*inv));
 			/* the coaches and trainers of this room */
 			for (size_t i = 0; i < b->cfg->ncoaches; i++)
-				json_array_append_new(inv, json_string(
-					b->cfg->coaches[i]));
+				inv[ninv++] = b->cfg->coaches[i];
 			for (size_t i = 0; i < b->cfg->ntrainers; i++)
-				json_array_append_new(inv, json_string(
-					b->cfg->trainers[i]));
+				inv[ninv++] = b->cfg->trainers[i];
 			{
 				const char *u;
 				json_t *lv;
 
 				json_object_foreach(r->power_users, u, lv)
 					if (roles_in(b, r, u) & ROLE_COACH)
-						json_array_append_new(inv,
-							json_string(u));
+						inv[ninv++] = u;
 			}
-			json_array_append_new(inv, json_string(sender));
+			inv[ninv++] = sender;
 			sbuf_addf(&sb, "Coachkamer — %s",
 				  session_script(r->ss)->title);
-			body = json_pack("{s:s, s:s, s:o}", "preset",
-					 "private_chat", "name", sb.buf,
-					 "invite", inv);
-			mx_call(b->mx, "POST", "/createRoom", body,
-				call_new(b, CALL_CREATE, r->id));
-			json_decref(body);
+			mx_create_room(b->mx, sb.buf, inv, ninv,
+				       on_coach_room, room_call_new(b, r->id));
+			free(inv);
 		}
 	}
 out:
@@ -1495,11 +1495,6 @@ static int command(struct bot *b, struct room *r, const char *sender,
 
 /* --- events --- */
 
-static const char *str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 static int is_coach(struct bot *b, struct room *r, const char *user)
 {
 	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
@@ -1513,25 +1508,22 @@ static void queue_receipt(struct bot *b, const char *room,
 	b->receipts[b->nreceipts++] = xstrdup(event_id);
 }
 
-static int on_message(struct bot *b, struct room *r, json_t *ev,
-		      struct err *err)
+static int on_message(struct bot *b, struct room *r,
+		      const struct mx_event *ev, struct err *err)
 {
-	const char *sender = str(ev, "sender");
-	const char *eid = str(ev, "event_id");
-	json_t *content = json_object_get(ev, "content");
-	const char *body = str(content, "body");
-	const char *mt = str(content, "msgtype");
+	const char *sender = ev->sender;
+	const char *eid = ev->id;
+	const char *body = ev->body;
+	const char *mt = ev->msgtype;
 	char *cut = NULL;
 	int rc = 0;
 
-	if (!sender || !eid || !body || !mt)
-		return 0;   /* malformed: nothing to answer */
+	if (!eid || !body || !mt)
+		return 0;   /* e.g. redacted: nothing to answer */
 	if (strcmp(mt, "m.text") && strcmp(mt, "m.emote") &&
 	    strcmp(mt, "m.notice"))
 		return 0;
-	if (json_object_get(content, "m.relates_to") &&
-	    json_is_object(json_object_get(json_object_get(content,
-				"m.relates_to"), "m.new_content")))
+	if (ev->rel == MX_REL_REPLACE)
 		return 0;   /* an edit: the original was answered */
 	if (strlen(body) > MAX_BODY) {
 		/* cut on a UTF-8 boundary */
@@ -1543,16 +1535,13 @@ static int on_message(struct bot *b, struct room *r, json_t *ev,
 		body = cut;
 	}
 	{
-		json_t *rel = json_object_get(content, "m.relates_to");
 		const char *root = NULL;
 
-		if (json_is_object(rel) && str(rel, "rel_type") &&
-		    !strcmp(str(rel, "rel_type"), "m.thread"))
-			root = str(rel, "event_id");
-		if (!root && json_is_object(rel) &&
+		if (ev->rel == MX_REL_THREAD)
+			root = ev->rel_event;
+		if (!root && ev->rel == MX_REL_REPLY &&
 		    (roles_in(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
-			root = str(json_object_get(rel, "m.in_reply_to"),
-				   "event_id");
+			root = ev->rel_event;
 		/* Threads (and coaches' replies) are talk about the
 		 * rehearsal: never input for the persona. */
 		if (root) {
@@ -1658,7 +1647,7 @@ static int leave_empty(struct bot *b, struct room *r, struct err *err)
 	    room_forget(b, id, err) < 0)
 		rc = -1;
 	if (rc == 0) {
-		mx_leave(b->mx, id, call_new(b, CALL_OTHER, id));
+		mx_leave(b->mx, id, NULL, NULL);
 		room_remove(b, id);
 	}
 	free(id);
@@ -1681,12 +1670,13 @@ static int leave_empty_rooms(struct bot *b, struct err *err)
 	return 0;
 }
 
-static int on_member(struct bot *b, struct room *r, json_t *ev,
-		     const char *me, struct err *err)
+static int on_member(struct bot *b, struct room *r,
+		     const struct mx_event *ev, const char *me,
+		     struct err *err)
 {
-	const char *who = str(ev, "state_key");
-	const char *eid = str(ev, "event_id");
-	const char *ms = str(json_object_get(ev, "content"), "membership");
+	const char *who = ev->state_key;
+	const char *eid = ev->id;
+	const char *ms = ev->membership;
 
 	if (!who || !ms || !eid)
 		return 0;
@@ -1694,9 +1684,7 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 		/* our own join: say hello once (the txn makes it once) */
 		if (!strcmp(ms, "join") && !b->initial && !r->ss &&
 		    !r->practice) {
-			const char *prev = str(json_object_get(
-				json_object_get(ev, "unsigned"),
-				"prev_content"), "membership");
+			const char *prev = ev->prev_membership;
 
 			if (prev && !strcmp(prev, "join"))
 				return 0;   /* a display-name change */
@@ -1712,47 +1700,44 @@ static int on_member(struct bot *b, struct room *r, json_t *ev,
 	if (!r->members && !r->members_asked) {
 		/* not known since the start (or a gap): ask once */
 		r->members_asked = 1;
-		mx_joined_members(b->mx, r->id,
-				  call_new(b, CALL_MEMBERS, r->id));
+		mx_joined_members(b->mx, r->id, on_members,
+				  room_call_new(b, r->id));
 	}
 	return 0;
 }
 
 /* The room's creator and power levels decide who may coach. Kept in
  * meta too: an incremental sync does not repeat room state. */
-static int on_state(struct bot *b, struct room *r, json_t *ev,
-		    struct err *err)
+static int on_state(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err)
 {
-	const char *type = str(ev, "type");
-	json_t *content = json_object_get(ev, "content");
+	const char *type = ev->type;
 
-	if (type && !strcmp(type, "m.room.member") && str(ev, "state_key") &&
-	    str(content, "membership"))
-		members_update(r, str(ev, "state_key"),
-			       str(content, "membership"));
-	if (!type || !json_is_object(content) ||
-	    !json_is_string(json_object_get(ev, "state_key")) ||
-	    strcmp(str(ev, "state_key"), ""))
+	if (!strcmp(type, "m.room.member") && ev->state_key &&
+	    ev->membership)
+		members_update(r, ev->state_key, ev->membership);
+	if (!ev->state_key || strcmp(ev->state_key, ""))
 		return 0;
 	if (!strcmp(type, "m.room.create")) {
-		const char *c = str(content, "creator") ?
-				str(content, "creator") : str(ev, "sender");
+		const char *c = ev->creator ? ev->creator : ev->sender;
 
-		if (!c)
-			return 0;
 		free(r->creator);
 		r->creator = xstrdup(c);
 		return room_meta_set(b, "creator", r->id, c, err);
 	}
 	if (!strcmp(type, "m.room.power_levels")) {
-		json_t *users = json_object_get(content, "users");
+		json_t *users;
 		char *text;
 		int rc;
 
-		if (!json_is_object(users))
+		if (!ev->has_power)
 			return 0;
+		users = json_object();
+		for (size_t i = 0; i < ev->npower; i++)
+			json_object_set_new(users, ev->power[i].user,
+				json_integer((json_int_t)ev->power[i].level));
 		json_decref(r->power_users);
-		r->power_users = json_deep_copy(users);
+		r->power_users = users;
 		text = json_dumps(users, JSON_COMPACT);
 		rc = room_meta_set(b, "pl", r->id, text ? text : "{}", err);
 		free(text);
@@ -1763,10 +1748,11 @@ static int on_state(struct bot *b, struct room *r, json_t *ev,
 
 /* Our own persona lines come back with their event id: remember it on
  * the turn, so reactions and thread replies can find the turn. */
-static int on_own(struct bot *b, json_t *ev, struct err *err)
+static int on_own(struct bot *b, const struct mx_event *ev,
+		  struct err *err)
 {
-	const char *eid = str(ev, "event_id");
-	const char *turn = str(json_object_get(ev, "content"), TURN_FIELD);
+	const char *eid = ev->id;
+	const char *turn = ev->turn;
 	long long sid;
 	int seq;
 
@@ -1775,40 +1761,40 @@ static int on_own(struct bot *b, json_t *ev, struct err *err)
 	return store_turn_set_event(b->st, sid, seq, eid, err);
 }
 
-static int on_event(struct bot *b, struct room *r, json_t *ev,
-		    struct err *err);
+static int on_event(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err);
 
 /* What an encrypted event decrypted to: only messages and reactions.
  * State is never taken from ciphertext (e2ee drops any state_key too),
  * so an encrypted "m.room.create" or "m.room.power_levels" cannot
  * change who created the room or who coaches. */
-static int on_decrypted(struct bot *b, struct room *r, json_t *plain,
-			struct err *err)
+static int on_decrypted(struct bot *b, struct room *r,
+			const struct mx_event *plain, struct err *err)
 {
-	const char *type = str(plain, "type");
+	const char *type = plain->type;
 
-	if (!type || (strcmp(type, "m.room.message") &&
-		      strcmp(type, "m.reaction")))
+	if (plain->state_key || (strcmp(type, "m.room.message") &&
+				 strcmp(type, "m.reaction")))
 		return 0;
 	return on_event(b, r, plain, err);
 }
 
 /* An encrypted room event: handled as what it decrypts to; a message
  * whose key is missing is kept (e2ee) and its sender told once. */
-static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
-			struct err *err)
+static int on_encrypted(struct bot *b, struct room *r,
+			const struct mx_event *ev, struct err *err)
 {
 	enum e2ee_result res;
-	json_t *plain = NULL;
-	const char *sender = str(ev, "sender");
-	const char *eid = str(ev, "event_id");
+	struct mx_event plain;
+	const char *sender = ev->sender;
+	const char *eid = ev->id;
 	int rc;
 
-	if (e2ee_decrypt(b->e2ee, r->id, ev, &res, &plain, err) < 0)
+	if (e2ee_decrypt(b->e2ee, ev, &res, &plain, err) < 0)
 		return -1;
 	if (res == E2EE_OK) {
-		rc = on_decrypted(b, r, plain, err);
-		json_decref(plain);
+		rc = on_decrypted(b, r, &plain, err);
+		mx_event_release(&plain);
 		return rc;
 	}
 	if (res != E2EE_WAITING_FIRST || b->initial || !eid ||
@@ -1830,15 +1816,13 @@ static int on_encrypted(struct bot *b, struct room *r, json_t *ev,
 	return rc;
 }
 
-static int on_event(struct bot *b, struct room *r, json_t *ev,
-		    struct err *err)
+static int on_event(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err)
 {
-	const char *type = str(ev, "type");
-	const char *sender = str(ev, "sender");
+	const char *type = ev->type;
+	const char *sender = ev->sender;
 	const char *me = b->cfg->user_id;
 
-	if (!type || !sender)
-		return 0;
 	if (b->e2ee && !strcmp(type, "m.room.encrypted"))
 		return on_encrypted(b, r, ev, err);
 	if (!strcmp(type, "m.room.member"))
@@ -1849,24 +1833,18 @@ static int on_event(struct bot *b, struct room *r, json_t *ev,
 	if (!strcmp(sender, me))
 		return on_own(b, ev, err);
 	if (!strcmp(type, "m.reaction")) {
-		json_t *rel = json_object_get(json_object_get(ev, "content"),
-					      "m.relates_to");
-		const char *target = str(rel, "event_id");
-		const char *key = str(rel, "key");
-
-		if (!target || !key || strcmp(str(rel, "rel_type") ?
-					      str(rel, "rel_type") : "",
-					      "m.annotation"))
+		if (ev->rel != MX_REL_ANNOTATION || !ev->rel_event ||
+		    !ev->rel_key)
 			return 0;
-		return annotate(b, r, sender, target, "reactie", key, err);
+		return annotate(b, r, sender, ev->rel_event, "reactie",
+				ev->rel_key, err);
 	}
 	if (!strcmp(type, "m.room.message"))
 		return on_message(b, r, ev, err);
 	if (!strcmp(type, "m.room.encrypted") && !r->told_encrypted &&
 	    !b->initial) {
 		r->told_encrypted = 1;
-		return notice(b, r->id, str(ev, "event_id") ?
-			      str(ev, "event_id") : r->id, "enc",
+		return notice(b, r->id, ev->id ? ev->id : r->id, "enc",
 			      "Deze kamer is versleuteld en dat kan ik nog "
 			      "niet lezen. Maak een kamer zonder versleuteling "
 			      "en nodig mij daar uit.", err);
@@ -1874,26 +1852,23 @@ static int on_event(struct bot *b, struct room *r, json_t *ev,
 	return 0;
 }
 
-static int on_invite(struct bot *b, const char *room_id, json_t *room,
+static int on_invite(struct bot *b, const struct mx_room *room,
 		     struct err *err)
 {
-	json_t *events = json_object_get(json_object_get(room, "invite_state"),
-					 "events");
+	const char *room_id = room->id;
 	const char *inviter = NULL;
-	size_t i;
-	json_t *ev;
 
-	json_array_foreach(events, i, ev) {
-		if (json_is_string(json_object_get(ev, "state_key")) &&
-		    !strcmp(str(ev, "type") ? str(ev, "type") : "",
-			    "m.room.member") &&
-		    !strcmp(str(ev, "state_key"), b->cfg->user_id))
-			inviter = str(ev, "sender");
+	for (size_t i = 0; i < room->nstate; i++) {
+		const struct mx_event *ev = &room->state[i];
+
+		if (ev->state_key && !strcmp(ev->type, "m.room.member") &&
+		    !strcmp(ev->state_key, b->cfg->user_id))
+			inviter = ev->sender;
 	}
 	if (!inviter || !config_invite_allowed(b->cfg, inviter)) {
 		log_line("uitnodiging voor %s van %s geweigerd (niet in "
 		      "invites.allow)", room_id, inviter ? inviter : "?");
-		mx_leave(b->mx, room_id, call_new(b, CALL_OTHER, room_id));
+		mx_leave(b->mx, room_id, NULL, NULL);
 		return 0;
 	}
 	if (room_find(b, room_id))
@@ -1932,17 +1907,16 @@ static int answer_now(struct bot *b, struct err *err)
 }
 
 /* Timeline events [from, to) of room r, in order. */
-static int timeline_process(struct bot *b, struct room *r, json_t *tl,
-			    size_t from, size_t to, struct err *err)
+static int timeline_process(struct bot *b, struct room *r,
+			    const struct mx_room *mr, size_t from, size_t to,
+			    struct err *err)
 {
-	if (to > json_array_size(tl))
-		to = json_array_size(tl);
+	if (to > mr->ntimeline)
+		to = mr->ntimeline;
 	for (size_t i = from; i < to; i++) {
-		json_t *ev = json_array_get(tl, i);
+		const struct mx_event *ev = &mr->timeline[i];
 
-		if (!json_is_object(ev))
-			continue;
-		if (b->e2ee && e2ee_room_event(b->e2ee, r->id, ev, err) < 0)
+		if (b->e2ee && e2ee_room_event(b->e2ee, ev, err) < 0)
 			return -1;
 		if (on_event(b, r, ev, err) < 0)
 			return -1;
@@ -1950,55 +1924,47 @@ static int timeline_process(struct bot *b, struct room *r, json_t *tl,
 	return 0;
 }
 
+static int joined_process(struct bot *b, const struct mx_room *mr,
+			  struct err *err)
+{
+	struct room *r = room_find(b, mr->id);
+
+	if (!r) {
+		r = room_add(b, mr->id, NULL);
+		if (room_save(b, r, err) < 0)
+			return -1;
+	}
+	/* a filled gap comes first: "state" is the state after it */
+	if (timeline_process(b, r, mr, 0, mr->gap, err) < 0)
+		return -1;
+	if (mr->limited)
+		members_forget(r);   /* changes may be in the gap */
+	for (size_t i = 0; i < mr->nstate; i++) {
+		if (b->e2ee && e2ee_room_event(b->e2ee, &mr->state[i],
+					       err) < 0)
+			return -1;
+		if (on_state(b, r, &mr->state[i], err) < 0)
+			return -1;
+	}
+	return timeline_process(b, r, mr, mr->gap, mr->ntimeline, err);
+}
+
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 {
-	const char *rid;
-	json_t *room;
-
 	if (store_outbox_done_many(b->st, b->sent, b->nsent, err) < 0)
 		return -1;
 	if (b->e2ee && e2ee_sync(b->e2ee, s, err) < 0)
 		return -1;
-	json_object_foreach(s->rooms_invite, rid, room)
-		if (on_invite(b, rid, room, err) < 0)
+	for (size_t i = 0; i < s->ninvite; i++)
+		if (on_invite(b, &s->invite[i], err) < 0)
 			return -1;
-	json_object_foreach(s->rooms_join, rid, room) {
-		json_t *tlo = json_object_get(room, "timeline");
-		json_t *tl = json_object_get(tlo, "events");
-		struct room *r = room_find(b, rid);
-		size_t i;
-		json_t *ev;
-		/* a filled gap comes first: "state" is the state after it */
-		json_int_t gap = json_integer_value(json_object_get(tlo,
-							MX_GAP_FIELD));
-
-		if (!r) {
-			r = room_add(b, rid, NULL);
-			if (room_save(b, r, err) < 0)
-				return -1;
-		}
-		if (timeline_process(b, r, tl, 0, (size_t)gap, err) < 0)
+	for (size_t i = 0; i < s->njoin; i++)
+		if (joined_process(b, &s->join[i], err) < 0)
 			return -1;
-		if (json_is_true(json_object_get(json_object_get(room,
-				"timeline"), "limited")))
-			members_forget(r);   /* changes may be in the gap */
-		json_array_foreach(json_object_get(json_object_get(room,
-				"state"), "events"), i, ev) {
-			if (!json_is_object(ev))
-				continue;
-			if (b->e2ee && e2ee_room_event(b->e2ee, rid, ev,
-						       err) < 0)
-				return -1;
-			if (on_state(b, r, ev, err) < 0)
-				return -1;
-		}
-		if (timeline_process(b, r, tl, (size_t)gap,
-				     json_array_size(tl), err) < 0)
-			return -1;
-	}
 	if (on_ready(b, err) < 0 || leave_empty_rooms(b, err) < 0)
 		return -1;
-	json_object_foreach(s->rooms_leave, rid, room) {
+	for (size_t i = 0; i < s->nleave; i++) {
+		const char *rid = s->leave[i];
 		struct room *r = room_find(b, rid);
 
 		if (!r)
@@ -2021,25 +1987,23 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
  * sender's device was confirmed), handled as if they arrived now. */
 static int on_ready(struct bot *b, struct err *err)
 {
-	json_t *ready, *it;
-	size_t i;
+	struct mx_event *ready;
+	size_t n;
 	int rc = 0;
 
 	if (!b->e2ee || !e2ee_has_ready(b->e2ee))
 		return 0;
-	ready = e2ee_take_ready(b->e2ee, err);
-	if (!ready)
-		return e2ee_has_ready(b->e2ee) ? -1 : 0;
-	json_array_foreach(ready, i, it) {
-		struct room *r = room_find(b, str(it, "room"));
+	if (e2ee_take_ready(b->e2ee, &ready, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct room *r = room_find(b, ready[i].room);
 
-		if (r && on_decrypted(b, r, json_object_get(it, "event"),
-				      err) < 0) {
+		if (r && on_decrypted(b, r, &ready[i], err) < 0) {
 			rc = -1;
 			break;
 		}
 	}
-	json_decref(ready);
+	mx_events_free(ready, n);
 	return rc;
 }
 
@@ -2087,8 +2051,8 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	b->nsent = 0;
 	apply_cancels(b, 1);
 	for (size_t i = 0; i < b->njoins; i++) {
-		mx_join(b->mx, b->joins[i], call_new(b, CALL_JOIN,
-						     b->joins[i]));
+		mx_join(b->mx, b->joins[i], on_joined,
+			room_call_new(b, b->joins[i]));
 		free(b->joins[i]);
 	}
 	b->njoins = 0;
@@ -2181,95 +2145,107 @@ static int on_prepare(void *arg, const char *room, const char *type,
 	return e2ee_prepare(b->e2ee, room, type, body, new_type, new_body);
 }
 
-static void on_done(void *arg, uint64_t cookie, long status, json_t *body)
+static void on_joined(void *ctx, long status)
 {
-	struct bot *b = arg;
-	struct call c;
-	size_t i;
+	struct room_call *c = ctx;
+
+	if (status != MX_CANCELLED && status != 200)
+		log_line("kamer %s binnengaan mislukt (HTTP %ld)", c->room,
+			 status);
+	room_call_free(c);
+}
+
+static void on_members(void *ctx, long status, const char *const *users,
+		       size_t n)
+{
+	struct room_call *c = ctx;
+	struct bot *b = c->b;
+	struct room *r;
 	struct err err;
 
-	if (b->e2ee && e2ee_on_done(b->e2ee, cookie, status, body))
-		return;
-
-	for (i = 0; i < b->ncalls; i++)
-		if (b->calls[i].cookie == cookie)
-			break;
-	if (i == b->ncalls)
-		return;
-	c = b->calls[i];
-	b->calls[i] = b->calls[--b->ncalls];
-	if (c.kind == CALL_JOIN && status != 200) {
-		log_line("kamer %s binnengaan mislukt (HTTP %ld)", c.room, status);
-	} else if (c.kind == CALL_MEMBERS) {
-		json_t *joined = json_object_get(body, "joined");
-		struct room *r = room_find(b, c.room);
-		const char *u;
-		json_t *v;
-
-		if (r)
-			r->members_asked = 0;
-		if (r && status == 200 && json_is_object(joined)) {
-			/* from now on kept from sync */
-			json_decref(r->members);
-			r->members = json_object();
-			json_object_foreach(joined, u, v)
-				json_object_set_new(r->members, u,
-						    json_true());
-		}
-		/* the last human left: close the rehearsal and leave */
-		if (r && r->members && humans(b, r->members) == 0 &&
-		    store_begin(b->st, &err) == 0) {
-			if (leave_empty(b, r, &err) < 0 ||
-			    store_commit(b->st, &err) < 0) {
-				store_rollback(b->st);
-				log_line("%s", err.msg);
-				reload(b);
-			}
-		}
-	} else if (c.kind == CALL_CREATE) {
-		const char *cr = str(body, "room_id");
-		struct room *p = room_find(b, c.room);
-
-		if (status != 200 || !cr || !p) {
-			log_line("coachkamer maken mislukt (HTTP %ld)", status);
-		} else if (store_begin(b->st, &err) == 0) {
-			struct room *x = room_add(b, cr, NULL);
-
-			p = room_find(b, c.room);   /* room_add may move it */
-			x->practice = xstrdup(p->id);
-			p->coach_room = xstrdup(cr);
-			if (room_save(b, x, &err) < 0 ||
-			    room_meta_set(b, "coachroom", p->id, cr, &err) < 0 ||
-			    room_meta_set(b, "practice", cr, p->id, &err) < 0 ||
-			    notice(b, cr, cr, "intro", "Dit is de coachkamer. "
-				   "Hier zie je de oefening live, met na elke "
-				   "beurt de meters en de regels die vuurden. "
-				   "Opdrachten als !pauze, !tip en !zeg die je "
-				   "hier typt, werken in de oefenkamer.", &err)
-			    < 0 || store_commit(b->st, &err) < 0) {
-				store_rollback(b->st);
-				log_line("%s", err.msg);
-				reload(b);
-			}
-			flush_outbox(b);
-		}
-	} else if (c.kind == CALL_WHOAMI) {
-		const char *dev = str(body, "device_id");
-		const char *uid = str(body, "user_id");
-
-		if (status != 200 || !uid || strcmp(uid, b->cfg->user_id)) {
-			log_line("het access token hoort niet bij %s (HTTP %ld)",
-			      b->cfg->user_id, status);
-			b->fatal = 1;
-		} else {
-			if (store_meta_set(b->st, "device_id", dev ? dev : "",
-					   &err) < 0 ||
-			    store_meta_set(b->st, "user_id", uid, &err) < 0)
-				log_line("%s", err.msg);
-			b->ready = 1;
+	if (status == MX_CANCELLED)
+		goto out;
+	r = room_find(b, c->room);
+	if (!r)
+		goto out;
+	r->members_asked = 0;
+	if (status == 200) {
+		/* from now on kept from sync */
+		json_decref(r->members);
+		r->members = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(r->members, users[i],
+					    json_true());
+	}
+	/* the last human left: close the rehearsal and leave */
+	if (r->members && humans(b, r->members) == 0 &&
+	    store_begin(b->st, &err) == 0) {
+		if (leave_empty(b, r, &err) < 0 ||
+		    store_commit(b->st, &err) < 0) {
+			store_rollback(b->st);
+			log_line("%s", err.msg);
+			reload(b);
 		}
 	}
-	free(c.room);
+out:
+	room_call_free(c);
+}
+
+static void on_coach_room(void *ctx, long status, const char *cr)
+{
+	struct room_call *c = ctx;
+	struct bot *b = c->b;
+	struct room *p;
+	struct err err;
+
+	if (status == MX_CANCELLED)
+		goto out;
+	p = room_find(b, c->room);
+	if (status != 200 || !cr || !p) {
+		log_line("coachkamer maken mislukt (HTTP %ld)", status);
+	} else if (store_begin(b->st, &err) == 0) {
+		struct room *x = room_add(b, cr, NULL);
+
+		p = room_find(b, c->room);   /* room_add may move it */
+		x->practice = xstrdup(p->id);
+		p->coach_room = xstrdup(cr);
+		if (room_save(b, x, &err) < 0 ||
+		    room_meta_set(b, "coachroom", p->id, cr, &err) < 0 ||
+		    room_meta_set(b, "practice", cr, p->id, &err) < 0 ||
+		    notice(b, cr, cr, "intro", "Dit is de coachkamer. "
+			   "Hier zie je de oefening live, met na elke "
+			   "beurt de meters en de regels die vuurden. "
+			   "Opdrachten als !pauze, !tip en !zeg die je "
+			   "hier typt, werken in de oefenkamer.", &err)
+		    < 0 || store_commit(b->st, &err) < 0) {
+			store_rollback(b->st);
+			log_line("%s", err.msg);
+			reload(b);
+		}
+		flush_outbox(b);
+	}
+out:
+	room_call_free(c);
+}
+
+static void on_whoami(void *ctx, long status, const char *uid,
+		      const char *dev)
+{
+	struct bot *b = ctx;
+	struct err err;
+
+	if (status == MX_CANCELLED)
+		return;
+	if (status != 200 || !uid || strcmp(uid, b->cfg->user_id)) {
+		log_line("het access token hoort niet bij %s (HTTP %ld)",
+			 b->cfg->user_id, status);
+		b->fatal = 1;
+		return;
+	}
+	if (store_meta_set(b->st, "device_id", dev ? dev : "", &err) < 0 ||
+	    store_meta_set(b->st, "user_id", uid, &err) < 0)
+		log_line("%s", err.msg);
+	b->ready = 1;
 }
 
 /* --- lifecycle --- */
@@ -2373,7 +2349,6 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	h.on_sync = on_sync;
 	h.on_sent = on_sent;
 	h.on_login = on_login;
-	h.on_done = on_done;
 	h.prepare = on_prepare;
 	b->mx = mx_new(cfg->homeserver, cfg->user_id, &h);
 	return b;
@@ -2393,9 +2368,6 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	free(b->rooms);
-	for (size_t i = 0; i < b->ncalls; i++)
-		free(b->calls[i].room);
-	free(b->calls);
 	free(b->joins);
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
@@ -2445,8 +2417,7 @@ static int login(struct bot *b, struct err *err)
 		mx_set_token(b->mx, secret, NULL);
 		if (store_meta_set(b->st, "access_token", secret, err) < 0)
 			goto out;
-		mx_call(b->mx, "GET", "/account/whoami", NULL,
-			call_new(b, CALL_WHOAMI, NULL));
+		mx_whoami(b->mx, on_whoami, b);
 	} else {
 		if (config_read_secret(b->cfg->password_file, &secret,
 				       err) < 0)

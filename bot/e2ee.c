@@ -45,7 +45,6 @@
 
 #include "config.h"
 #include "crypto.h"
-#include "http.h"
 #include "mx.h"
 #include "store.h"
 
@@ -65,8 +64,9 @@ enum call_kind {
 	C_MEMBERS, C_OTHER,
 };
 
+/* A request of ours: the context its answer is handled in. */
 struct call {
-	uint64_t cookie;
+	struct e2ee *e;
 	enum call_kind kind;
 	char *room;          /* C_SHARE, C_MEMBERS */
 	json_t *ctx;         /* kind-specific */
@@ -82,9 +82,6 @@ struct e2ee {
 	struct crypto_account *acct;
 	json_t *ready;           /* [{room, event, id}] readable again */
 	json_t *busy;            /* room -> true: a share or member fetch */
-	struct call *calls;
-	size_t ncalls, calls_cap;
-	uint64_t next_cookie;
 	int keys_busy, query_busy, claim_busy, xsign_busy;
 	int otk_count;           /* on the server; -1 unknown */
 	int want_fallback;
@@ -208,28 +205,20 @@ static const char *jstr(json_t *o, const char *k)
 
 /* --- requests -------------------------------------------------------- */
 
-static struct call *call_add(struct e2ee *e, enum call_kind kind,
+/* The context of a request (takes ctx); call_done frees it. */
+static struct call *call_new(struct e2ee *e, enum call_kind kind,
 			     const char *room, json_t *ctx)
 {
-	struct call *c;
+	struct call *c = xcalloc(1, sizeof(*c));
 
-	XGROW(e->calls, e->calls_cap, e->ncalls + 1);
-	c = &e->calls[e->ncalls++];
-	c->cookie = E2EE_COOKIE | ++e->next_cookie;
+	c->e = e;
 	c->kind = kind;
 	c->room = room ? xstrdup(room) : NULL;
 	c->ctx = ctx;
 	return c;
 }
 
-static void post(struct e2ee *e, const char *method, const char *path,
-		 json_t *body, enum call_kind kind, const char *room,
-		 json_t *ctx)
-{
-	struct call *c = call_add(e, kind, room, ctx);
-
-	mx_call(e->mx, method, path, body, c->cookie);
-}
+static void call_done(void *arg, long status, json_t *body);
 
 static void txn_id(char *buf, size_t n)
 {
@@ -247,19 +236,13 @@ static void send_to_device(struct e2ee *e, const char *type,
 			   const char *room, json_t *ctx)
 {
 	char txn[64];
-	struct sbuf p;
 	json_t *body = json_pack("{s:O}", "messages", messages);
 
 	txn_id(txn, sizeof(txn));
-	sbuf_init(&p);
-	sbuf_adds(&p, "/sendToDevice/");
-	http_escape(&p, type);
-	sbuf_addc(&p, '/');
-	sbuf_adds(&p, txn);
-	post(e, "PUT", p.buf, body, kind, room, ctx);
+	mx_send_to_device(e->mx, type, txn, body, call_done,
+			  call_new(e, kind, room, ctx));
 	/* the body may hold room keys only inside Olm ciphertexts */
 	json_decref(body);
-	sbuf_release(&p);
 }
 
 /* --- signing --------------------------------------------------------- */
@@ -545,11 +528,6 @@ void e2ee_free(struct e2ee *e)
 		return;
 	crypto_account_free(e->acct);
 	wipe_free(e->key, e->keylen);
-	for (size_t i = 0; i < e->ncalls; i++) {
-		free(e->calls[i].room);
-		json_decref(e->calls[i].ctx);
-	}
-	free(e->calls);
 	json_decref(e->ready);
 	json_decref(e->busy);
 	free(e->user);
@@ -767,7 +745,7 @@ static void claim(struct e2ee *e, json_t *want, json_t *ctx)
 				 "timeout", 10000);
 
 	e->claim_busy = 1;
-	post(e, "POST", "/keys/claim", body, C_CLAIM, NULL, ctx);
+	mx_keys_claim(e->mx, body, call_done, call_new(e, C_CLAIM, NULL, ctx));
 	json_decref(body);
 }
 
@@ -896,7 +874,8 @@ static void query(struct e2ee *e)
 	}
 	body = json_pack("{s:o, s:i}", "device_keys", ask, "timeout", 10000);
 	e->query_busy = 1;
-	post(e, "POST", "/keys/query", body, C_QUERY, NULL, users);
+	mx_keys_query(e->mx, body, call_done, call_new(e, C_QUERY, NULL,
+						       users));
 	json_decref(body);
 }
 
@@ -1092,15 +1071,9 @@ static void query_done(struct e2ee *e, long status, json_t *body,
 
 static void fetch_members(struct e2ee *e, const char *room)
 {
-	struct sbuf p;
-
 	json_object_set_new(e->busy, room, json_true());
-	sbuf_init(&p);
-	sbuf_adds(&p, "/rooms/");
-	http_escape(&p, room);
-	sbuf_adds(&p, "/members?not_membership=leave");
-	post(e, "GET", p.buf, NULL, C_MEMBERS, room, NULL);
-	sbuf_release(&p);
+	mx_room_members(e->mx, room, call_done, call_new(e, C_MEMBERS, room,
+							 NULL));
 }
 
 static int member_set(struct e2ee *e, const char *room, const char *user,
@@ -1186,8 +1159,8 @@ static void upload_keys(struct e2ee *e, int with_device)
 	if (with_device)
 		json_object_set_new(body, "device_keys", device_keys(e));
 	e->keys_busy = 1;
-	post(e, "POST", "/keys/upload", body, C_KEYS, NULL,
-	     json_pack("{s:b}", "device", with_device));
+	mx_keys_upload(e->mx, body, call_done, call_new(e, C_KEYS, NULL,
+		       json_pack("{s:b}", "device", with_device)));
 	json_decref(body);
 	json_decref(otks);
 	json_decref(fb);
@@ -1296,8 +1269,9 @@ static void xsign_start(struct e2ee *e)
 				 "self_signing_key", so,
 				 "user_signing_key", uo);
 		e->xsign_busy = 1;
-		post(e, "POST", "/keys/device_signing/upload", body, C_XSIGN,
-		     NULL, json_pack("{s:O}", "body", body));
+		mx_keys_signing_upload(e->mx, body, call_done,
+			call_new(e, C_XSIGN, NULL,
+				 json_pack("{s:O}", "body", body)));
 	}
 	json_decref(body);
 	crypto_signing_free(m);
@@ -1325,8 +1299,9 @@ static void xsign_auth(struct e2ee *e, json_t *ctx, const char *session)
 		"password", pw, "session", session));
 	crypto_free_secret(pw);
 	e->xsign_busy = 1;
-	post(e, "POST", "/keys/device_signing/upload", body, C_XSIGN, NULL,
-	     json_pack("{s:b}", "auth", 1));
+	mx_keys_signing_upload(e->mx, body, call_done,
+			       call_new(e, C_XSIGN, NULL,
+					json_pack("{s:b}", "auth", 1)));
 	v = jstr(json_object_get(body, "auth"), "password");
 	if (v)
 		explicit_bzero((char *)v, strlen(v));
@@ -1367,7 +1342,8 @@ static void xsign_done(struct e2ee *e, long status, json_t *body,
 	crypto_signing_free(s);
 	req = json_pack("{s:{s:o}}", e->user, e->device, dk);
 	e->xsign_busy = 1;
-	post(e, "POST", "/keys/signatures/upload", req, C_SIGS, NULL, NULL);
+	mx_keys_signatures_upload(e->mx, req, call_done,
+				  call_new(e, C_SIGS, NULL, NULL));
 	json_decref(req);
 }
 
@@ -1573,20 +1549,36 @@ static int release_waiting(struct e2ee *e, const char *sid, struct err *err)
 	return rc;
 }
 
-json_t *e2ee_take_ready(struct e2ee *e, struct err *err)
+int e2ee_take_ready(struct e2ee *e, struct mx_event **out, size_t *n,
+		    struct err *err)
 {
 	json_t *r = e->ready, *it;
-	size_t i;
+	size_t i, k = 0;
+	struct mx_event *v;
 
+	*out = NULL;
+	*n = 0;
 	if (!json_array_size(r))
-		return NULL;
+		return 0;
 	json_array_foreach(r, i, it) {
 		if (rec_del(e, "wait", jstr(it, "sid"), jstr(it, "eid"),
 			    jstr(it, "room"), err) < 0)
-			return NULL;
+			return -1;
 	}
+	v = xcalloc(json_array_size(r), sizeof(*v));
+	json_array_foreach(r, i, it) {
+		if (mx_event_take(json_object_get(it, "event"),
+				  jstr(it, "room"), &v[k]) < 0) {
+			mx_event_release(&v[k]);
+			continue;
+		}
+		k++;
+	}
+	json_decref(r);
 	e->ready = json_array();
-	return r;
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 static int key_request(struct e2ee *e, const char *room, const char *user,
@@ -1657,20 +1649,34 @@ static int waiting_from(struct e2ee *e, const char *room, const char *sender,
 	return 0;
 }
 
-int e2ee_decrypt(struct e2ee *e, const char *room, json_t *ev,
-		 enum e2ee_result *res, json_t **out, struct err *err)
+int e2ee_decrypt(struct e2ee *e, const struct mx_event *mev,
+		 enum e2ee_result *res, struct mx_event *plain,
+		 struct err *err)
 {
+	const char *room = mev->room;
+	json_t *ev = mev->json, *out = NULL;
 	json_t *c = json_object_get(ev, "content");
 	const char *sk = jstr(c, "sender_key"), *sid = jstr(c, "session_id");
-	const char *sender = jstr(ev, "sender"), *eid = jstr(ev, "event_id");
+	const char *sender = mev->sender, *eid = mev->id;
 	enum dec d;
 	char *text;
 	int rc;
 
-	if (megolm_decrypt(e, room, ev, &d, out, err) < 0)
+	memset(plain, 0, sizeof(*plain));
+	if (megolm_decrypt(e, room, ev, &d, &out, err) < 0)
 		return -1;
-	if (d == DEC_OK || d == DEC_REJECT) {
-		*res = d == DEC_OK ? E2EE_OK : E2EE_REJECTED;
+	if (d == DEC_OK) {
+		/* what it decrypted to is parsed like any event; one that
+		 * is not well formed is as good as rejected */
+		rc = mx_event_take(out, room, plain);
+		json_decref(out);
+		*res = rc == 0 ? E2EE_OK : E2EE_REJECTED;
+		if (rc < 0)
+			mx_event_release(plain);
+		return 0;
+	}
+	if (d == DEC_REJECT) {
+		*res = E2EE_REJECTED;
 		return 0;
 	}
 	/* kept until its key arrives (or its sender's device is known),
@@ -1997,24 +2003,24 @@ int e2ee_sync(struct e2ee *e, const struct mx_sync *s, struct err *err)
 	return 0;
 }
 
-int e2ee_room_event(struct e2ee *e, const char *room, json_t *ev,
+int e2ee_room_event(struct e2ee *e, const struct mx_event *ev,
 		    struct err *err)
 {
-	const char *type = jstr(ev, "type"), *sk = jstr(ev, "state_key");
-	json_t *c = json_object_get(ev, "content");
+	const char *room = ev->room, *sk = ev->state_key;
+	json_t *c = json_object_get(ev->json, "content");
 
-	if (!type || !sk || !json_is_object(c))
+	if (!sk)
 		return 0;
-	if (!strcmp(type, "m.room.encryption") && !*sk) {
+	if (!strcmp(ev->type, "m.room.encryption") && !*sk) {
 		if (!jstr(c, "algorithm") || strcmp(jstr(c, "algorithm"),
 						    MEGOLM_ALG) ||
 		    rec_has(e, "enc", room, NULL, NULL))
 			return 0;
 		return rec_put_json(e, "enc", room, NULL, NULL, c, 0, err);
 	}
-	if (!strcmp(type, "m.room.member") && jstr(c, "membership") &&
+	if (!strcmp(ev->type, "m.room.member") && ev->membership &&
 	    rec_has(e, "enc", room, NULL, NULL))
-		return member_set(e, room, sk, jstr(c, "membership"), err);
+		return member_set(e, room, sk, ev->membership, err);
 	return 0;
 }
 
@@ -2316,20 +2322,18 @@ int e2ee_prepare(struct e2ee *e, const char *room, const char *type,
 	return rc;
 }
 
-int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body)
+/* A request of ours finished: handled by its kind, in its context. */
+static void call_done(void *arg, long status, json_t *body)
 {
-	struct call c;
-	size_t i;
+	struct call *cp = arg, c = *cp;
+	struct e2ee *e = c.e;
 
-	if (!(cookie & E2EE_COOKIE))
-		return 0;
-	for (i = 0; i < e->ncalls; i++)
-		if (e->calls[i].cookie == cookie)
-			break;
-	if (i == e->ncalls)
-		return 1;
-	c = e->calls[i];
-	e->calls[i] = e->calls[--e->ncalls];
+	free(cp);
+	if (status == MX_CANCELLED) {   /* e may be gone: only free */
+		free(c.room);
+		json_decref(c.ctx);
+		return;
+	}
 	switch (c.kind) {
 	case C_KEYS:
 		keys_done(e, status, body, c.ctx);
@@ -2360,5 +2364,4 @@ int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body)
 	}
 	free(c.room);
 	json_decref(c.ctx);
-	return 1;
 }

@@ -15,7 +15,6 @@
 #ifndef OEF_E2EE_H
 #define OEF_E2EE_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include "util.h"
 
@@ -23,6 +22,7 @@ struct e2ee;
 struct store;
 struct mx;
 struct mx_sync;
+struct mx_event;
 struct config;
 
 /* The pickle key from OEFENKAMER_PICKLE_KEY or cfg->pickle_key_file.
@@ -40,16 +40,13 @@ int e2ee_pickle_key(const struct config *cfg, struct store *st, char **key,
 int e2ee_open(struct store *st, struct mx *mx, const struct config *cfg,
 	      const char *device_id, char *key, size_t keylen,
 	      struct e2ee **out, struct err *err);
+/* Before the mx it was opened with: its requests' callbacks then run
+ * (cancelled) when mx_free cancels them. */
 void e2ee_free(struct e2ee *e);
 /* The device's ed25519 identity key (borrowed). */
 const char *e2ee_identity(const struct e2ee *e);
 /* Drop in-memory state and read it back (after a rolled-back batch). */
 int e2ee_reload(struct e2ee *e, struct err *err);
-
-/* Cookies of e2ee's own requests have this bit set. */
-#define E2EE_COOKIE (UINT64_C(1) << 62)
-/* A request of ours finished: 1 if the cookie was ours. */
-int e2ee_on_done(struct e2ee *e, uint64_t cookie, long status, json_t *body);
 
 /* Once logged in, and then between batches, outside any transaction:
  * upload device keys, one-time keys, a fallback key and the
@@ -61,7 +58,7 @@ void e2ee_poll(struct e2ee *e);
 int e2ee_sync(struct e2ee *e, const struct mx_sync *s, struct err *err);
 /* Room state and membership (from state and timeline), for encrypted
  * rooms' member lists. */
-int e2ee_room_event(struct e2ee *e, const char *room, json_t *ev,
+int e2ee_room_event(struct e2ee *e, const struct mx_event *ev,
 		    struct err *err);
 int e2ee_room_encrypted(struct e2ee *e, const char *room);
 
@@ -72,17 +69,21 @@ enum e2ee_result {
 			      * session: tell the sender */
 	E2EE_REJECTED,       /* tampered, replayed, or not from its sender */
 };
-/* Decrypt a room's m.room.encrypted event. *out (E2EE_OK) is a new event
- * like ev with the plaintext type and content; caller json_decref's.
+/* Decrypt a room's m.room.encrypted event. *plain (E2EE_OK) is the
+ * event as it decrypted: ev's sender, id and room with the plaintext
+ * type and content, never a state event; caller mx_event_release's it.
  * Returns -1 on a store error, else 0 with *res set. */
-int e2ee_decrypt(struct e2ee *e, const char *room, json_t *ev,
-		 enum e2ee_result *res, json_t **out, struct err *err);
+int e2ee_decrypt(struct e2ee *e, const struct mx_event *ev,
+		 enum e2ee_result *res, struct mx_event *plain,
+		 struct err *err);
 
 /* Events that became readable since last asked (a key arrived or its
- * sender's device was confirmed): a JSON array of {"room": id, "event":
- * decrypted event}, removed from the waiting list in the current
- * transaction. NULL when there are none. Caller json_decref's. */
-json_t *e2ee_take_ready(struct e2ee *e, struct err *err);
+ * sender's device was confirmed), decrypted, in the order they arrived;
+ * removed from the waiting list in the current transaction. *v: caller
+ * frees with mx_events_free(*v, *n) (NULL when none). 0, or -1 on a
+ * store error. */
+int e2ee_take_ready(struct e2ee *e, struct mx_event **v, size_t *n,
+		    struct err *err);
 /* 1 when e2ee_take_ready has something (so the bot can open a
  * transaction for it outside a sync batch). */
 int e2ee_has_ready(const struct e2ee *e);

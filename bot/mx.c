@@ -45,7 +45,7 @@ static const char sync_filter[] =
 
 struct send_item {
 	char *room, *type, *txn, *body;
-	char *state_key;         /* a state event (on_done reports), or NULL */
+	char *state_key;         /* a state event (display name), or NULL */
 	int typing_ms;
 	int typed;               /* typing notification already sent */
 	int prepared;            /* passed the prepare hook (e.g. encrypted):
@@ -109,10 +109,17 @@ struct mx {
 	uint64_t rng;
 };
 
+/* Any of the mx_*_cb types, stored as one; adapt casts it back. */
+typedef void (*any_cb)(void);
+
+/* One request and whom its answer goes to: adapt turns the parsed body
+ * into the owner's callback fn (of the type adapt knows). */
 struct call {
 	struct mx *mx;
-	uint64_t cookie;
 	int kind;
+	void (*adapt)(struct call *c, long status, json_t *body);
+	any_cb fn;
+	void *ctx;
 };
 
 enum { CALL_DONE, CALL_LOGIN, CALL_QUIET };
@@ -283,13 +290,15 @@ static void call_done(void *arg, const struct http_response *r)
 {
 	struct call *c = arg;
 	struct mx *mx = c->mx;
-	json_t *body = parse_body(r);
+	json_t *body;
 
 	if (r->error && strcmp(r->error, "cancelled") == 0) {
-		json_decref(body);
+		if (c->adapt)
+			c->adapt(c, MX_CANCELLED, NULL);
 		free(c);
 		return;
 	}
+	body = parse_body(r);
 	if (r->status == 429 && c->kind != CALL_QUIET)
 		pause_all(mx, r, body);
 	if (c->kind == CALL_LOGIN) {
@@ -307,23 +316,71 @@ static void call_done(void *arg, const struct http_response *r)
 			mx->h.on_login(mx->h.arg, 0, NULL, NULL, err ? err :
 				       r->error ? r->error : "login mislukt");
 		}
-	} else if (c->kind == CALL_DONE && mx->h.on_done) {
-		mx->h.on_done(mx->h.arg, c->cookie, r->status, body);
+	} else if (c->adapt) {
+		c->adapt(c, r->status, body);
 	}
 	json_decref(body);
 	free(c);
 }
 
-static void request(struct mx *mx, const char *method, const char *path,
-		    json_t *body, int kind, uint64_t cookie)
+/* The adapters: from the answer's JSON to what the owner asked. */
+static void adapt_json(struct call *c, long status, json_t *body)
 {
-	struct call *c = xcalloc(1, sizeof(*c));
+	((mx_json_cb)c->fn)(c->ctx, status, body);
+}
+
+static void adapt_status(struct call *c, long status, json_t *body)
+{
+	(void)body;
+	((mx_status_cb)c->fn)(c->ctx, status);
+}
+
+static void adapt_members(struct call *c, long status, json_t *body)
+{
+	json_t *joined = json_object_get(body, "joined"), *v;
+	const char **users = NULL;
+	const char *u;
+	size_t n = 0;
+
+	if (status == 200 && !json_is_object(joined))
+		status = 0;   /* not an answer we can use */
+	if (status == 200) {
+		users = xcalloc(json_object_size(joined) + 1,
+				sizeof(*users));
+		json_object_foreach(joined, u, v)
+			users[n++] = u;
+	}
+	((mx_members_cb)c->fn)(c->ctx, status, users, n);
+	free(users);
+}
+
+static void adapt_whoami(struct call *c, long status, json_t *body)
+{
+	((mx_whoami_cb)c->fn)(c->ctx, status,
+		     json_string_value(json_object_get(body, "user_id")),
+		     json_string_value(json_object_get(body, "device_id")));
+}
+
+static void adapt_created(struct call *c, long status, json_t *body)
+{
+	const char *room = json_string_value(json_object_get(body,
+							     "room_id"));
+
+	((mx_created_cb)c->fn)(c->ctx, status, status == 200 ? room : NULL);
+}
+
+/* Start a request; c (the caller fills fn and ctx, or NULL: nobody
+ * waits) is freed when it ends. */
+static void request(struct mx *mx, const char *method, const char *path,
+		    json_t *body, int kind, struct call *c)
+{
 	struct sbuf u;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 
+	if (!c)
+		c = xcalloc(1, sizeof(*c));
 	c->mx = mx;
 	c->kind = kind;
-	c->cookie = cookie;
 	sbuf_init(&u);
 	url(mx, &u, path);
 	http_request(mx->http, method, u.buf, mx->token, text,
@@ -337,6 +394,24 @@ static void request(struct mx *mx, const char *method, const char *path,
 	sbuf_release(&u);
 }
 
+/* A request whose answer goes to the owner's callback fn (NULL:
+ * nobody waits for it), through adapt. */
+static struct call *call_to(void (*adapt)(struct call *, long, json_t *),
+			    any_cb fn, void *ctx)
+{
+	struct call *c;
+
+	if (!fn)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->adapt = adapt;
+	c->fn = fn;
+	c->ctx = ctx;
+	return c;
+}
+
+#define CALL_JSON(cb, ctx) call_to(adapt_json, (any_cb)(cb), ctx)
+
 void mx_login(struct mx *mx, const char *password, const char *device_name)
 {
 	json_t *b = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}",
@@ -346,7 +421,7 @@ void mx_login(struct mx *mx, const char *password, const char *device_name)
 			      "password", password,
 			      "initial_device_display_name", device_name);
 
-	request(mx, "POST", "/login", b, CALL_LOGIN, 0);
+	request(mx, "POST", "/login", b, CALL_LOGIN, NULL);
 	/* the copy of the password inside b */
 	{
 		json_t *p = json_object_get(b, "password");
@@ -366,13 +441,20 @@ static void room_path(struct sbuf *sb, const char *room, const char *rest)
 	sbuf_adds(sb, rest);
 }
 
-void mx_call(struct mx *mx, const char *method, const char *path,
-	     json_t *body, uint64_t cookie)
+/* method on /rooms/{room}{rest}, answered to c. */
+static void room_request(struct mx *mx, const char *method,
+			 const char *room, const char *rest, json_t *body,
+			 struct call *c)
 {
-	request(mx, method, path, body, CALL_DONE, cookie);
+	struct sbuf p;
+
+	sbuf_init(&p);
+	room_path(&p, room, rest);
+	request(mx, method, p.buf, body, CALL_DONE, c);
+	sbuf_release(&p);
 }
 
-void mx_join(struct mx *mx, const char *room, uint64_t cookie)
+void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 {
 	struct sbuf p;
 	json_t *b = json_object();
@@ -380,21 +462,94 @@ void mx_join(struct mx *mx, const char *room, uint64_t cookie)
 	sbuf_init(&p);
 	sbuf_adds(&p, "/join/");
 	http_escape(&p, room);
-	request(mx, "POST", p.buf, b, CALL_DONE, cookie);
+	request(mx, "POST", p.buf, b, CALL_DONE,
+		call_to(adapt_status, (any_cb)cb, ctx));
 	json_decref(b);
 	sbuf_release(&p);
 }
 
-void mx_leave(struct mx *mx, const char *room, uint64_t cookie)
+void mx_leave(struct mx *mx, const char *room, mx_status_cb cb, void *ctx)
 {
-	struct sbuf p;
 	json_t *b = json_object();
 
-	sbuf_init(&p);
-	room_path(&p, room, "/leave");
-	request(mx, "POST", p.buf, b, CALL_DONE, cookie);
+	room_request(mx, "POST", room, "/leave", b,
+		     call_to(adapt_status, (any_cb)cb, ctx));
 	json_decref(b);
+}
+
+void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx)
+{
+	request(mx, "GET", "/account/whoami", NULL, CALL_DONE,
+		call_to(adapt_whoami, (any_cb)cb, ctx));
+}
+
+void mx_create_room(struct mx *mx, const char *name,
+		    const char *const *invite, size_t ninvite,
+		    mx_created_cb cb, void *ctx)
+{
+	json_t *inv = json_array(), *body;
+
+	for (size_t i = 0; i < ninvite; i++)
+		json_array_append_new(inv, json_string(invite[i]));
+	body = json_pack("{s:s, s:s, s:o}", "preset", "private_chat",
+			 "name", name, "invite", inv);
+	request(mx, "POST", "/createRoom", body, CALL_DONE,
+		call_to(adapt_created, (any_cb)cb, ctx));
+	json_decref(body);
+}
+
+void mx_keys_upload(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
+{
+	request(mx, "POST", "/keys/upload", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
+}
+
+void mx_keys_query(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
+{
+	request(mx, "POST", "/keys/query", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
+}
+
+void mx_keys_claim(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx)
+{
+	request(mx, "POST", "/keys/claim", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
+}
+
+void mx_keys_signing_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			    void *ctx)
+{
+	request(mx, "POST", "/keys/device_signing/upload", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
+}
+
+void mx_keys_signatures_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			       void *ctx)
+{
+	request(mx, "POST", "/keys/signatures/upload", body, CALL_DONE,
+		CALL_JSON(cb, ctx));
+}
+
+void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
+		       json_t *body, mx_json_cb cb, void *ctx)
+{
+	struct sbuf p;
+
+	sbuf_init(&p);
+	sbuf_adds(&p, "/sendToDevice/");
+	http_escape(&p, type);
+	sbuf_addc(&p, '/');
+	http_escape(&p, txn);
+	request(mx, "PUT", p.buf, body, CALL_DONE,
+		CALL_JSON(cb, ctx));
 	sbuf_release(&p);
+}
+
+void mx_room_members(struct mx *mx, const char *room, mx_json_cb cb,
+		     void *ctx)
+{
+	room_request(mx, "GET", room, "/members?not_membership=leave", NULL,
+		     CALL_JSON(cb, ctx));
 }
 
 static struct room_q *room_get(struct mx *mx, const char *room);
@@ -417,7 +572,7 @@ static void receipt_issue(struct mx *mx, struct room_q *q)
 	sbuf_init(&p);
 	room_path(&p, q->room, "/receipt/m.read/");
 	http_escape(&p, q->receipt);
-	request(mx, "POST", p.buf, b, CALL_QUIET, 0);
+	request(mx, "POST", p.buf, b, CALL_QUIET, NULL);
 	json_decref(b);
 	sbuf_release(&p);
 	free(q->receipt);
@@ -435,7 +590,7 @@ static void mx_typing(struct mx *mx, const char *room, int typing,
 	sbuf_init(&p);
 	room_path(&p, room, "/typing/");
 	http_escape(&p, mx->user);
-	request(mx, "PUT", p.buf, b, CALL_QUIET, 0);
+	request(mx, "PUT", p.buf, b, CALL_QUIET, NULL);
 	json_decref(b);
 	sbuf_release(&p);
 }
@@ -446,26 +601,22 @@ static struct send_item *queue_item(struct mx *mx, const char *room,
 
 /* In the room's send queue, so that it keeps its place between the
  * messages before and after it. */
-void mx_set_displayname(struct mx *mx, const char *room, const char *name,
-			uint64_t cookie)
+void mx_set_displayname(struct mx *mx, const char *room, const char *name)
 {
 	json_t *b = json_pack("{s:s, s:s}", "membership", "join",
 			      "displayname", name);
 	struct send_item *it = queue_item(mx, room, "m.room.member", "", b,
-					  cookie);
+					  0);
 
 	it->state_key = xstrdup(mx->user);
 	json_decref(b);
 }
 
-void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie)
+void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
+		       void *ctx)
 {
-	struct sbuf p;
-
-	sbuf_init(&p);
-	room_path(&p, room, "/joined_members");
-	request(mx, "GET", p.buf, NULL, CALL_DONE, cookie);
-	sbuf_release(&p);
+	room_request(mx, "GET", room, "/joined_members", NULL,
+		     call_to(adapt_members, (any_cb)cb, ctx));
 }
 
 /* --- sync --- */
@@ -499,43 +650,315 @@ static void sync_failed(struct mx *mx, const struct http_response *r,
 	mx->sync_at = mono_ms() + wait;
 }
 
+/* --- events: parsed here, so nothing above reads wire JSON --- */
+
+/* A field that is there but not what the spec says (or a required one
+ * that is missing): the event is left out, and the log says why. */
+static int bad_field(json_t *json, const char *room, const char *field)
+{
+	const char *id = json_string_value(json_object_get(json, "event_id"));
+
+	if (!json_is_object(json)) {
+		log_line("gebeurtenis in %s overgeslagen: geen object",
+			 room ? room : "?");
+		return -1;
+	}
+	log_line("gebeurtenis %s in %s overgeslagen: veld \"%s\" ontbreekt "
+		 "of heeft het verkeerde type", id ? id : "(zonder id)",
+		 room ? room : "?", field);
+	return -1;
+}
+
+/* An optional string member: *out is NULL when absent; -1 when present
+ * with another type. */
+static int opt_str(json_t *o, const char *key, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = json_string_value(v);
+	return v && !json_is_string(v) ? -1 : 0;
+}
+
+/* An optional object member: NULL when absent; *bad set when present
+ * with another type. */
+static json_t *opt_obj(json_t *o, const char *key, int *bad)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v && !json_is_object(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return v;
+}
+
+/* content "m.relates_to" (and "m.new_content" of an edit). Returns the
+ * name of a bad field, or NULL. */
+static const char *parse_relation(json_t *content, struct mx_event *ev)
+{
+	int bad = 0;
+	json_t *rel = opt_obj(content, "m.relates_to", &bad);
+	json_t *reply, *nc;
+	const char *type;
+
+	if (bad)
+		return "content.m.relates_to";
+	if (!rel)
+		return NULL;
+	if (opt_str(rel, "rel_type", &type) < 0)
+		return "m.relates_to.rel_type";
+	if (opt_str(rel, "event_id", &ev->rel_event) < 0)
+		return "m.relates_to.event_id";
+	if (opt_str(rel, "key", &ev->rel_key) < 0)
+		return "m.relates_to.key";
+	reply = opt_obj(rel, "m.in_reply_to", &bad);
+	if (bad)
+		return "m.relates_to.m.in_reply_to";
+	nc = opt_obj(content, "m.new_content", &bad);
+	if (bad)
+		return "content.m.new_content";
+	if (!nc) {
+		nc = opt_obj(rel, "m.new_content", &bad);
+		if (bad)
+			return "m.relates_to.m.new_content";
+	}
+	if (type && !strcmp(type, "m.thread")) {
+		ev->rel = MX_REL_THREAD;
+	} else if (type && !strcmp(type, "m.annotation")) {
+		ev->rel = MX_REL_ANNOTATION;
+	} else if ((type && !strcmp(type, "m.replace")) || nc) {
+		ev->rel = MX_REL_REPLACE;
+		if (opt_str(nc, "msgtype", &ev->new_msgtype) < 0)
+			return "m.new_content.msgtype";
+		if (opt_str(nc, "body", &ev->new_body) < 0)
+			return "m.new_content.body";
+	} else if (reply) {
+		ev->rel = MX_REL_REPLY;
+		if (opt_str(reply, "event_id", &ev->rel_event) < 0)
+			return "m.in_reply_to.event_id";
+	}
+	return NULL;
+}
+
+/* content "users" of m.room.power_levels. */
+static const char *parse_power(json_t *content, struct mx_event *ev)
+{
+	int bad = 0;
+	json_t *users = opt_obj(content, "users", &bad), *v;
+	const char *u;
+
+	if (bad)
+		return "content.users";
+	if (!users)
+		return NULL;
+	ev->has_power = 1;
+	ev->power = xcalloc(json_object_size(users) + 1, sizeof(*ev->power));
+	json_object_foreach(users, u, v) {
+		if (!json_is_integer(v))
+			continue;
+		ev->power[ev->npower].user = u;
+		ev->power[ev->npower++].level = json_integer_value(v);
+	}
+	return NULL;
+}
+
+/* The fields of struct mx_event; the name of a bad one, or NULL. */
+static const char *parse_fields(json_t *json, struct mx_event *ev)
+{
+	json_t *content, *prev;
+	int bad = 0;
+	const char *f;
+
+	if (!json_is_object(json))
+		return "";
+	if (opt_str(json, "type", &ev->type) < 0 || !ev->type)
+		return "type";
+	if (opt_str(json, "sender", &ev->sender) < 0 || !ev->sender)
+		return "sender";
+	if (opt_str(json, "event_id", &ev->id) < 0)
+		return "event_id";
+	if (opt_str(json, "state_key", &ev->state_key) < 0)
+		return "state_key";
+	content = json_object_get(json, "content");
+	if (!json_is_object(content))
+		return "content";
+	if (opt_str(content, "msgtype", &ev->msgtype) < 0)
+		return "content.msgtype";
+	if (opt_str(content, "body", &ev->body) < 0)
+		return "content.body";
+	if (opt_str(content, "format", &ev->format) < 0)
+		return "content.format";
+	if (opt_str(content, "formatted_body", &ev->formatted_body) < 0)
+		return "content.formatted_body";
+	if (opt_str(content, MX_TURN_FIELD, &ev->turn) < 0)
+		return "content." MX_TURN_FIELD;
+	f = parse_relation(content, ev);
+	if (f)
+		return f;
+	if (!strcmp(ev->type, "m.room.member")) {
+		if (opt_str(content, "membership", &ev->membership) < 0)
+			return "content.membership";
+		prev = opt_obj(opt_obj(json, "unsigned", &bad), "prev_content",
+			       &bad);
+		if (bad || opt_str(prev, "membership",
+				   &ev->prev_membership) < 0)
+			return "unsigned.prev_content.membership";
+	} else if (!strcmp(ev->type, "m.room.create")) {
+		if (opt_str(content, "creator", &ev->creator) < 0)
+			return "content.creator";
+	} else if (!strcmp(ev->type, "m.room.power_levels")) {
+		return parse_power(content, ev);
+	}
+	return NULL;
+}
+
+int mx_event_parse(json_t *json, const char *room, struct mx_event *ev)
+{
+	const char *f;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->room = room;
+	ev->json = json;
+	f = parse_fields(json, ev);
+	if (!f)
+		return 0;
+	free(ev->power);
+	ev->power = NULL;
+	ev->npower = 0;
+	return bad_field(json, room, f);
+}
+
+int mx_event_take(json_t *json, const char *room, struct mx_event *ev)
+{
+	char *r = room ? xstrdup(room) : NULL;
+	int rc = mx_event_parse(json, r, ev);
+
+	ev->own_room_ = r;
+	ev->own_ = json_incref(json);
+	return rc;
+}
+
+void mx_event_release(struct mx_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->power);
+	json_decref(ev->own_);
+	free(ev->own_room_);
+	memset(ev, 0, sizeof(*ev));
+}
+
+void mx_events_free(struct mx_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mx_event_release(&v[i]);
+	free(v);
+}
+
+/* The well-formed events of a JSON array (anything else: none). first:
+ * how many of the array's first *first entries were kept (the gap). */
+static struct mx_event *parse_events(json_t *arr, const char *room,
+				     size_t *n, size_t *first)
+{
+	size_t len = json_array_size(arr), k = 0, kept_first = 0;
+	struct mx_event *v = xcalloc(len + 1, sizeof(*v));
+
+	for (size_t i = 0; i < len; i++) {
+		if (mx_event_parse(json_array_get(arr, i), room, &v[k]) < 0)
+			continue;
+		if (first && i < *first)
+			kept_first++;
+		k++;
+	}
+	if (first)
+		*first = kept_first;
+	*n = k;
+	return v;
+}
+
+static void room_release(struct mx_room *r)
+{
+	mx_events_free(r->state, r->nstate);
+	mx_events_free(r->timeline, r->ntimeline);
+}
+
+static void parse_joined(const char *id, json_t *room, struct mx_room *r)
+{
+	json_t *tl = json_object_get(room, "timeline");
+	json_int_t gap = json_integer_value(json_object_get(tl,
+							    MX_GAP_FIELD));
+
+	r->id = id;
+	r->limited = json_is_true(json_object_get(tl, "limited"));
+	r->gap = gap > 0 ? (size_t)gap : 0;
+	r->state = parse_events(json_object_get(json_object_get(room,
+				"state"), "events"), id, &r->nstate, NULL);
+	r->timeline = parse_events(json_object_get(tl, "events"), id,
+				   &r->ntimeline, &r->gap);
+}
+
 int mx_sync_parse_root(json_t *root, struct mx_sync *s)
 {
-	json_t *rooms;
+	json_t *rooms, *join, *invite, *leave, *room;
+	const char *rid;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	if (!json_is_object(root) ||
 	    !json_is_string(json_object_get(root, "next_batch")))
 		return -1;
-	s->root = root;
+	s->root = json_incref(root);
 	s->next_batch = json_string_value(json_object_get(root, "next_batch"));
 	rooms = json_object_get(root, "rooms");
-	if (json_is_object(rooms)) {
-		s->rooms_join = json_object_get(rooms, "join");
-		s->rooms_invite = json_object_get(rooms, "invite");
-		s->rooms_leave = json_object_get(rooms, "leave");
-		if (!json_is_object(s->rooms_join))
-			s->rooms_join = NULL;
-		if (!json_is_object(s->rooms_invite))
-			s->rooms_invite = NULL;
-		if (!json_is_object(s->rooms_leave))
-			s->rooms_leave = NULL;
+	join = json_object_get(rooms, "join");
+	invite = json_object_get(rooms, "invite");
+	leave = json_object_get(rooms, "leave");
+	s->join = xcalloc(json_object_size(join) + 1, sizeof(*s->join));
+	json_object_foreach(join, rid, room)
+		parse_joined(rid, room, &s->join[s->njoin++]);
+	s->invite = xcalloc(json_object_size(invite) + 1,
+			    sizeof(*s->invite));
+	json_object_foreach(invite, rid, room) {
+		struct mx_room *r = &s->invite[s->ninvite++];
+
+		r->id = rid;
+		r->state = parse_events(json_object_get(json_object_get(room,
+					"invite_state"), "events"), rid,
+					&r->nstate, NULL);
+		r->timeline = xcalloc(1, sizeof(*r->timeline));
 	}
+	s->leave = xcalloc(json_object_size(leave) + 1, sizeof(*s->leave));
+	i = 0;
+	json_object_foreach(leave, rid, room)
+		s->leave[i++] = rid;
+	s->nleave = i;
 	return 0;
+}
+
+void mx_sync_release(struct mx_sync *s)
+{
+	for (size_t i = 0; i < s->njoin; i++)
+		room_release(&s->join[i]);
+	for (size_t i = 0; i < s->ninvite; i++)
+		room_release(&s->invite[i]);
+	free(s->join);
+	free(s->invite);
+	free(s->leave);
+	json_decref(s->root);
+	memset(s, 0, sizeof(*s));
 }
 
 int mx_sync_parse(const char *body, size_t len, struct mx_sync *s)
 {
 	json_error_t e;
 	json_t *root;
+	int rc;
 
 	root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &e)
 			   : NULL;
-	if (mx_sync_parse_root(root, s) < 0) {
-		json_decref(root);
-		return -1;
-	}
-	return 0;
+	rc = mx_sync_parse_root(root, s);
+	json_decref(root);
+	return rc;
 }
 
 /* The batch is complete (gaps filled): hand it to the owner. */
@@ -556,12 +979,13 @@ static void sync_deliver(struct mx *mx, struct mx_sync *s)
 
 /* The joined rooms whose timeline the server cut (limited, with a
  * prev_batch to page back from): an array of room ids, or NULL. */
-static json_t *gap_rooms(const struct mx_sync *s)
+static json_t *gap_rooms(json_t *root)
 {
 	json_t *todo = NULL, *room;
 	const char *rid;
 
-	json_object_foreach(s->rooms_join, rid, room) {
+	json_object_foreach(json_object_get(json_object_get(root, "rooms"),
+					    "join"), rid, room) {
 		json_t *tl = json_object_get(room, "timeline");
 
 		if (!json_is_true(json_object_get(tl, "limited")) ||
@@ -651,6 +1075,7 @@ static void gap_next(struct mx *mx)
 		sync_deliver(mx, &s);
 	else
 		mx->sync_at = mono_ms() + 1000;
+	mx_sync_release(&s);
 	gap_clear(mx);
 }
 
@@ -745,13 +1170,15 @@ static void sync_done(void *arg, const struct http_response *r)
 {
 	struct mx *mx = arg;
 	struct mx_sync s;
-	json_t *todo;
+	json_t *root, *todo;
 
 	if (r->error && strcmp(r->error, "cancelled") == 0)
 		return;
 	mx->sync_req = 0;
-	if (r->status != 200 || mx_sync_parse(r->body, r->len, &s) < 0) {
-		json_t *body = parse_body(r);
+	root = r->status == 200 ? parse_body(r) : NULL;
+	if (r->status != 200 || !json_is_object(root) ||
+	    !json_is_string(json_object_get(root, "next_batch"))) {
+		json_t *body = root ? root : parse_body(r);
 
 		if (r->status == 200)
 			log_line("sync: onleesbaar antwoord van de homeserver "
@@ -765,16 +1192,18 @@ static void sync_done(void *arg, const struct http_response *r)
 		      mx->sync_fails);
 	mx->sync_fails = 0;
 	/* the first sync is history: no gap to fill before it */
-	todo = mx->since ? gap_rooms(&s) : NULL;
+	todo = mx->since ? gap_rooms(root) : NULL;
 	if (todo) {
 		gap_clear(mx);
-		mx->gap.root = s.root;
+		mx->gap.root = root;
 		mx->gap.todo = todo;
 		gap_next(mx);
 		return;
 	}
-	sync_deliver(mx, &s);
-	json_decref(s.root);
+	if (mx_sync_parse_root(root, &s) == 0)
+		sync_deliver(mx, &s);
+	mx_sync_release(&s);
+	json_decref(root);
 }
 static void sync_issue(struct mx *mx)
 {
@@ -934,8 +1363,8 @@ static void item_report(struct mx *mx, const struct send_item *it,
 			long status, json_t *body)
 {
 	if (it->state_key) {
-		if (mx->h.on_done)
-			mx->h.on_done(mx->h.arg, it->cookie, status, body);
+		/* a display name: send_done has logged a refusal */
+		(void)status;
 	} else if (mx->h.on_sent) {
 		mx->h.on_sent(mx->h.arg, it->cookie, status == 200,
 			      json_string_value(json_object_get(body,

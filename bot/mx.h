@@ -1,6 +1,9 @@
 /* mx.h - a Matrix client-server API client for one account and device.
  *
- * Knows Matrix and HTTP, nothing of personas or transcripts. The owner
+ * Knows Matrix and HTTP, nothing of personas or transcripts; owns the
+ * client-server API's paths and wire format, so that nothing above it
+ * reads Matrix JSON: /sync arrives as typed events (struct mx_event),
+ * and each request reports to a callback of its own. The owner
  * (bot.c) gets each /sync response as a whole, so that it can store the
  * effects of every event together with the next sync token in one
  * transaction, and asks for sends, typing notifications, receipts, joins
@@ -28,26 +31,120 @@
 
 struct mx;
 
+/* How a room event relates to another (content "m.relates_to"). */
+enum mx_rel {
+	MX_REL_NONE,         /* none, or a kind the bot does not use */
+	MX_REL_THREAD,       /* rel_type m.thread: rel_event is the root */
+	MX_REL_REPLY,        /* m.in_reply_to outside a thread: rel_event
+			      * is the event replied to */
+	MX_REL_ANNOTATION,   /* m.annotation (a reaction): rel_event and
+			      * rel_key, the reaction's text */
+	MX_REL_REPLACE,      /* m.replace (an edit of rel_event), or an
+			      * older client's m.new_content inside
+			      * m.relates_to; new_* is the new content */
+};
+
+/* One user's level in m.room.power_levels "users". */
+struct mx_power_level {
+	const char *user;
+	long long level;
+};
+
+/* A room event, parsed at the boundary: nothing above mx reads its
+ * JSON. Every string is borrowed from the document it was parsed from
+ * (a sync batch: valid for the on_sync callback; a decrypted event:
+ * until mx_event_release). NULL means absent. */
+struct mx_event {
+	const char *room;        /* the room's id */
+	const char *id;          /* event_id; NULL in invite state */
+	const char *type;        /* never NULL */
+	const char *sender;      /* never NULL */
+	const char *state_key;   /* NULL: not a state event */
+	/* m.room.message (and its edits) */
+	const char *msgtype;
+	const char *body;
+	const char *format;      /* e.g. org.matrix.custom.html */
+	const char *formatted_body;
+	enum mx_rel rel;
+	const char *rel_event;   /* the event it relates to, or NULL */
+	const char *rel_key;     /* MX_REL_ANNOTATION: the reaction */
+	const char *new_msgtype; /* MX_REL_REPLACE: the edited content */
+	const char *new_body;
+	const char *turn;        /* content MX_TURN_FIELD (our own lines) */
+	/* m.room.member */
+	const char *membership;
+	const char *prev_membership;  /* unsigned.prev_content's */
+	/* m.room.create: content "creator" (older room versions) */
+	const char *creator;
+	/* m.room.power_levels: content "users" (has_power: it was an
+	 * object; entries whose level is not an integer are left out) */
+	int has_power;
+	struct mx_power_level *power;
+	size_t npower;
+	/* The event as it came, for the E2EE layer (ciphertext, the
+	 * encryption state's content); borrowed like the strings. */
+	json_t *json;
+	/* private: what mx_event_release frees */
+	json_t *own_;
+	char *own_room_;
+};
+
+/* A room of a /sync batch: for a joined room its state and timeline,
+ * for an invite its invite_state (in state). */
+struct mx_room {
+	const char *id;
+	struct mx_event *state;
+	size_t nstate;
+	struct mx_event *timeline;
+	size_t ntimeline;
+	size_t gap;              /* timeline events from a filled gap, at
+				  * the start: older than "state" */
+	int limited;             /* the server cut the timeline */
+};
+
 /* A /sync response, parsed. Borrowed for the duration of the callback. */
 struct mx_sync {
 	const char *next_batch;
-	json_t *rooms_join;      /* rooms.join object, or NULL */
-	json_t *rooms_invite;    /* rooms.invite object, or NULL */
-	json_t *rooms_leave;     /* rooms.leave object, or NULL */
-	json_t *root;            /* the whole response */
+	struct mx_room *join;
+	size_t njoin;
+	struct mx_room *invite;
+	size_t ninvite;
+	const char **leave;      /* ids of rooms we left */
+	size_t nleave;
+	/* The whole response, for the E2EE layer (to-device messages,
+	 * device lists, key counts): nothing else reads it. */
+	json_t *root;
 };
 
-/* Parse a /sync response body. On success s->root holds the document
- * (caller json_decref's it); -1 if it is not a sync response. */
+/* Parse a /sync response body into s (release with mx_sync_release);
+ * -1 if it is not a sync response (s is then empty). Events that are
+ * not well formed are left out, each with a log line naming the field
+ * that is missing or of the wrong type. */
 int mx_sync_parse(const char *body, size_t len, struct mx_sync *s);
-/* The same for a parsed document; s borrows root (the caller keeps
- * it). */
+/* The same for a parsed document (s takes a reference of its own). */
 int mx_sync_parse_root(json_t *root, struct mx_sync *s);
+void mx_sync_release(struct mx_sync *s);
+
+/* Parse one room event of room (see struct mx_event); ev borrows json
+ * and room. -1 (with a log line naming the field) when it is not well
+ * formed; *ev needs mx_event_release either way. */
+int mx_event_parse(json_t *json, const char *room, struct mx_event *ev);
+/* The same, but ev keeps its own reference of json and copy of room
+ * (for events that outlive their batch, e.g. decrypted ones). */
+int mx_event_take(json_t *json, const char *room, struct mx_event *ev);
+void mx_event_release(struct mx_event *ev);
+/* Release n events and free the array. */
+void mx_events_free(struct mx_event *v, size_t n);
+
+/* The bot's tag on its own persona lines (a content field, session id
+ * and turn), handed back as struct mx_event.turn. */
+#define MX_TURN_FIELD "nl.oefenkamer.turn"
 
 /* In a joined room's "timeline" of a batch handed to on_sync: how many
  * events at the start of "events" came from a filled gap (they are
  * older than the room's "state", which describes the timeline's start
- * after them). Absent when there was no gap. */
+ * after them). Absent when there was no gap; parsed into
+ * struct mx_room.gap. */
 #define MX_GAP_FIELD "nl.oefenkamer.gap"
 
 /* Synapse refuses an event whose whole JSON (content plus the envelope:
@@ -79,10 +176,26 @@ struct mx_handlers {
 	 * (on_sent reports ok = 0). */
 	int (*prepare)(void *arg, const char *room, const char *type,
 		       const char *body, char **new_type, char **new_body);
-	/* A join/leave/other request finished. */
-	void (*on_done)(void *arg, uint64_t cookie, long status,
-			json_t *body);
 };
+
+/* Requests other than sends report to a callback of their own, given
+ * with the request with its context (ctx): exactly one call per
+ * request. status is the HTTP status, 0 when no answer came, or
+ * MX_CANCELLED when the client is freed first: then the callback only
+ * frees ctx (its owner may be gone already) and every other argument
+ * is 0 or NULL. A NULL callback: nobody waits for the answer. */
+#define MX_CANCELLED (-1L)
+/* body: the parsed answer, or NULL; borrowed for the call. */
+typedef void (*mx_json_cb)(void *ctx, long status, json_t *body);
+typedef void (*mx_status_cb)(void *ctx, long status);
+/* users: the joined members' ids (n of them), borrowed for the call. */
+typedef void (*mx_members_cb)(void *ctx, long status,
+			      const char *const *users, size_t n);
+/* The account the token belongs to (user NULL if not said). */
+typedef void (*mx_whoami_cb)(void *ctx, long status, const char *user,
+			     const char *device);
+/* The new room's id, NULL unless status is 200. */
+typedef void (*mx_created_cb)(void *ctx, long status, const char *room);
 
 /* homeserver: base URL; the client borrows nothing. */
 struct mx *mx_new(const char *homeserver, const char *user_id,
@@ -121,22 +234,43 @@ void mx_send_background(struct mx *mx, const char *room, const char *type,
  * is reported as usual; the dropped ones are not). Returns how many. */
 size_t mx_cancel_background(struct mx *mx, const char *room);
 
-/* Fire-and-forget requests; results via on_done(cookie). */
-void mx_join(struct mx *mx, const char *room, uint64_t cookie);
-void mx_leave(struct mx *mx, const char *room, uint64_t cookie);
+void mx_join(struct mx *mx, const char *room, mx_status_cb cb, void *ctx);
+void mx_leave(struct mx *mx, const char *room, mx_status_cb cb, void *ctx);
 /* A read receipt waits while a send to the room is in flight or about to
  * go, and then 200 ms more, so the reply reaches the trainee first; it
  * goes at once while the persona's reply waits for its typing time. A
  * newer one for the same room replaces it: one request after the
  * replies. */
 void mx_receipt(struct mx *mx, const char *room, const char *event_id);
-/* Queued behind the room's sends (retried like them); on_done reports. */
-void mx_set_displayname(struct mx *mx, const char *room, const char *name,
-			uint64_t cookie);
-void mx_joined_members(struct mx *mx, const char *room, uint64_t cookie);
-/* Any other request (method, path below /_matrix/client/v3, body). */
-void mx_call(struct mx *mx, const char *method, const char *path,
-	     json_t *body, uint64_t cookie);
+/* Our display name in room: queued behind the room's sends (retried
+ * like them); a refusal is logged. */
+void mx_set_displayname(struct mx *mx, const char *room, const char *name);
+void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
+		       void *ctx);
+/* Which account and device the token is for. */
+void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx);
+/* A private room named name, these users invited. */
+void mx_create_room(struct mx *mx, const char *name,
+		    const char *const *invite, size_t ninvite,
+		    mx_created_cb cb, void *ctx);
+
+/* The end-to-end encryption API (bodies as the spec has them; the E2EE
+ * layer reads the answers). */
+void mx_keys_upload(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx);
+void mx_keys_query(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx);
+void mx_keys_claim(struct mx *mx, json_t *body, mx_json_cb cb, void *ctx);
+/* /keys/device_signing/upload (cross-signing keys) */
+void mx_keys_signing_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			    void *ctx);
+/* /keys/signatures/upload */
+void mx_keys_signatures_upload(struct mx *mx, json_t *body, mx_json_cb cb,
+			       void *ctx);
+/* PUT /sendToDevice/{type}/{txn} */
+void mx_send_to_device(struct mx *mx, const char *type, const char *txn,
+		       json_t *body, mx_json_cb cb, void *ctx);
+/* The room's members but those who left (GET /rooms/{id}/members). */
+void mx_room_members(struct mx *mx, const char *room, mx_json_cb cb,
+		     void *ctx);
 
 /* Drive: wait for network or extra_fd up to timeout_ms, run timers and
  * callbacks. Returns 1 if extra_fd became readable. */

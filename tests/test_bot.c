@@ -110,7 +110,7 @@ static int feed(struct fx *f, const char *name)
 	if (rc < 0)
 		return -2;
 	rc = bot_sync(f->b, &s);
-	json_decref(s.root);
+	mx_sync_release(&s);
 	return rc;
 }
 
@@ -134,6 +134,7 @@ static int feed_messages(struct fx *f, const char *token, size_t n,
 			 "events", evs);
 	assert_int_equal(mx_sync_parse_root(root, &s), 0);
 	rc = bot_sync(f->b, &s);
+	mx_sync_release(&s);
 	json_decref(root);
 	return rc;
 }
@@ -417,6 +418,7 @@ static void test_gap_before_state(void **state)
 	assert_non_null(root);
 	assert_int_equal(mx_sync_parse_root(root, &s), 0);
 	assert_int_equal(bot_sync(f->b, &s), 0);
+	mx_sync_release(&s);
 	json_decref(root);
 	assert_int_equal(q(f, "SELECT count(*) FROM meta WHERE key ="
 			   " 'pl:!oefen:localhost' AND value ="

@@ -80,6 +80,8 @@ struct fx {
 	char *sent_event;
 	char order[128];         /* M_GAP: event ids of the limited batch */
 	long long gap;           /* ... and its MX_GAP_FIELD */
+	char answers[512];       /* what the request callbacks were told */
+	int answered;            /* how many callbacks ran */
 };
 
 /* ---- the fake homeserver ---- */
@@ -105,6 +107,12 @@ static const char gap_page1[] =
 	"{\"type\":\"m.room.message\",\"event_id\":\"$m2\","
 	"\"sender\":\"@t:localhost\",\"content\":{}}]}";
 static const char gap_page2[] = "{\"start\":\"p2\",\"chunk\":[]}";
+/* M_SENDS: the answers of the other requests */
+static const char joined_reply[] =
+	"{\"joined\":{\"@a:x\":{\"display_name\":\"A\"},\"@b:x\":{}}}";
+static const char whoami_reply[] =
+	"{\"user_id\":\"@oefenkamer:localhost\",\"device_id\":\"DEV\"}";
+static const char created_reply[] = "{\"room_id\":\"!nieuw:x\"}";
 static const char too_many[] =
 	"{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":1000}";
 
@@ -201,8 +209,22 @@ static void route(struct server *s, struct conn *c, const char *method,
 		add_reply(&c->out, 200, "OK", "", "{}", 2);
 		break;
 	default:
-		add_reply(&c->out, 404, "Not Found", "",
-			  "{\"errcode\":\"M_UNRECOGNIZED\"}", 28);
+		if (strstr(p, "/joined_members"))
+			add_reply(&c->out, 200, "OK", "", joined_reply,
+				  strlen(joined_reply));
+		else if (strstr(p, "/account/whoami"))
+			add_reply(&c->out, 200, "OK", "", whoami_reply,
+				  strlen(whoami_reply));
+		else if (strstr(p, "/createRoom") && strstr(body ? body : "",
+				"\"invite\":[\"@a:x\",\"@b:x\"]"))
+			add_reply(&c->out, 200, "OK", "", created_reply,
+				  strlen(created_reply));
+		else if (strstr(p, "/join/"))
+			add_reply(&c->out, 403, "Forbidden", "",
+				  "{\"errcode\":\"M_FORBIDDEN\"}", 26);
+		else
+			add_reply(&c->out, 404, "Not Found", "",
+				  "{\"errcode\":\"M_UNRECOGNIZED\"}", 28);
 	}
 }
 
@@ -237,31 +259,29 @@ static int count(struct fx *fx, enum kind kind)
 static int on_sync(void *arg, const struct mx_sync *s)
 {
 	struct fx *fx = arg;
-	json_t *room = json_object_get(s->rooms_join, ROOM);
-	json_t *events = json_object_get(json_object_get(room, "timeline"),
-					 "events");
-	json_t *ev, *content;
+	const struct mx_room *room = NULL;
+	json_t *content;
 	const char *id;
-	size_t i;
 
+	for (size_t i = 0; i < s->njoin; i++)
+		if (!strcmp(s->join[i].id, ROOM))
+			room = &s->join[i];
 	if (!fx->batches++)
 		fx->batch_at = mono_ms();
+	if (!room)
+		return 0;
 	if (fx->mode == M_GAP) {
-		json_t *tl = json_object_get(room, "timeline");
-
-		if (!json_is_true(json_object_get(tl, "limited")))
+		if (!room->limited)
 			return 0;
-		json_array_foreach(events, i, ev)
+		for (size_t i = 0; i < room->ntimeline; i++)
 			snprintf(fx->order + strlen(fx->order),
 				 sizeof(fx->order) - strlen(fx->order), "%s ",
-				 json_string_value(json_object_get(ev,
-							"event_id")));
-		fx->gap = json_integer_value(json_object_get(tl,
-							MX_GAP_FIELD));
+				 room->timeline[i].id);
+		fx->gap = (long long)room->gap;
 		return 0;
 	}
-	json_array_foreach(events, i, ev) {
-		id = json_string_value(json_object_get(ev, "event_id"));
+	for (size_t i = 0; i < room->ntimeline; i++) {
+		id = room->timeline[i].id;
 		if (!id)
 			continue;
 		content = json_pack("{s:s, s:s}", "msgtype", "m.text",
@@ -634,6 +654,422 @@ static void test_too_large_dropped(void **state)
 	free(big);
 }
 
+/* ---- the event parser: what bot.c gets instead of wire JSON ---- */
+
+/* Run mx_event_parse on text with stderr caught: its return value, and
+ * the log line (if any) in log. */
+static int parse_caught(const char *text, struct mx_event *ev, char *log,
+			size_t logsz)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	FILE *tmp = tmpfile();
+	int saved, rc;
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), 2) >= 0);
+	rc = mx_event_take(j, "!r:localhost", ev);
+	fflush(stderr);
+	assert_true(dup2(saved, 2) >= 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(log, 1, logsz - 1, tmp);
+	log[n] = '\0';
+	fclose(tmp);
+	json_decref(j);   /* ev keeps its own reference */
+	return rc;
+}
+
+#define ENV "\"sender\":\"@t:localhost\",\"event_id\":\"$e\","
+
+struct rel_case {
+	const char *content;
+	enum mx_rel rel;
+	const char *rel_event, *rel_key, *new_body;
+};
+
+/* Each relation kind, from the content as clients send it. */
+static void test_event_relations(void **state)
+{
+	static const struct rel_case cases[] = {
+		{ "{\"msgtype\":\"m.text\",\"body\":\"hoi\"}",
+		  MX_REL_NONE, NULL, NULL, NULL },
+		{ "{\"msgtype\":\"m.text\",\"body\":\"hoi\",\"m.relates_to\":"
+		  "{\"rel_type\":\"m.thread\",\"event_id\":\"$root\","
+		  "\"m.in_reply_to\":{\"event_id\":\"$last\"}}}",
+		  MX_REL_THREAD, "$root", NULL, NULL },
+		{ "{\"msgtype\":\"m.text\",\"body\":\"hoi\",\"m.relates_to\":"
+		  "{\"m.in_reply_to\":{\"event_id\":\"$q\"}}}",
+		  MX_REL_REPLY, "$q", NULL, NULL },
+		{ "{\"m.relates_to\":{\"rel_type\":\"m.annotation\","
+		  "\"event_id\":\"$t\",\"key\":\"\\ud83d\\udc4d\"}}",
+		  MX_REL_ANNOTATION, "$t", "\xf0\x9f\x91\x8d", NULL },
+		/* an edit as the spec has it: m.new_content beside */
+		{ "{\"msgtype\":\"m.text\",\"body\":\"* nieuw\","
+		  "\"m.new_content\":{\"msgtype\":\"m.text\",\"body\":"
+		  "\"nieuw\"},\"m.relates_to\":{\"rel_type\":\"m.replace\","
+		  "\"event_id\":\"$old\"}}",
+		  MX_REL_REPLACE, "$old", NULL, "nieuw" },
+		/* ... and inside m.relates_to, as the bot once expected */
+		{ "{\"msgtype\":\"m.text\",\"body\":\"* nieuw\","
+		  "\"m.relates_to\":{\"event_id\":\"$old\",\"m.new_content\":"
+		  "{\"body\":\"nieuw\"}}}",
+		  MX_REL_REPLACE, "$old", NULL, "nieuw" },
+		/* a relation the bot does not use */
+		{ "{\"msgtype\":\"m.text\",\"body\":\"x\",\"m.relates_to\":"
+		  "{\"rel_type\":\"m.reference\",\"event_id\":\"$r\"}}",
+		  MX_REL_NONE, "$r", NULL, NULL },
+	};
+	char text[1024], log[512];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct mx_event ev;
+
+		snprintf(text, sizeof(text), "{\"type\":\"m.room.message\","
+			 ENV "\"content\":%s}", cases[i].content);
+		assert_int_equal(parse_caught(text, &ev, log, sizeof(log)), 0);
+		assert_string_equal(log, "");
+		assert_int_equal(ev.rel, cases[i].rel);
+		if (cases[i].rel_event)
+			assert_string_equal(ev.rel_event, cases[i].rel_event);
+		else
+			assert_null(ev.rel_event);
+		if (cases[i].rel_key)
+			assert_string_equal(ev.rel_key, cases[i].rel_key);
+		else
+			assert_null(ev.rel_key);
+		if (cases[i].new_body)
+			assert_string_equal(ev.new_body, cases[i].new_body);
+		else
+			assert_null(ev.new_body);
+		assert_string_equal(ev.sender, "@t:localhost");
+		assert_string_equal(ev.id, "$e");
+		assert_string_equal(ev.room, "!r:localhost");
+		mx_event_release(&ev);
+	}
+}
+
+/* The other fields: message text and HTML, membership with what it
+ * was, state keys, creator, power levels, our turn tag; a redacted
+ * message (empty content) parses, with nothing to read. */
+static void test_event_fields(void **state)
+{
+	struct mx_event ev;
+	char log[512];
+
+	(void)state;
+	assert_int_equal(parse_caught("{\"type\":\"m.room.message\"," ENV
+		"\"content\":{\"msgtype\":\"m.notice\",\"body\":\"a<b\","
+		"\"format\":\"org.matrix.custom.html\",\"formatted_body\":"
+		"\"a&lt;b\",\"" MX_TURN_FIELD "\":\"3:4\"}}", &ev, log,
+		sizeof(log)), 0);
+	assert_string_equal(ev.type, "m.room.message");
+	assert_string_equal(ev.msgtype, "m.notice");
+	assert_string_equal(ev.body, "a<b");
+	assert_string_equal(ev.format, "org.matrix.custom.html");
+	assert_string_equal(ev.formatted_body, "a&lt;b");
+	assert_string_equal(ev.turn, "3:4");
+	assert_null(ev.state_key);
+	mx_event_release(&ev);
+
+	assert_int_equal(parse_caught("{\"type\":\"m.room.member\"," ENV
+		"\"state_key\":\"@t:localhost\",\"content\":{\"membership\":"
+		"\"join\",\"displayname\":\"T\"},\"unsigned\":{"
+		"\"prev_content\":{\"membership\":\"invite\"}}}", &ev, log,
+		sizeof(log)), 0);
+	assert_string_equal(ev.state_key, "@t:localhost");
+	assert_string_equal(ev.membership, "join");
+	assert_string_equal(ev.prev_membership, "invite");
+	mx_event_release(&ev);
+
+	/* invite state: stripped, no event id */
+	assert_int_equal(parse_caught("{\"type\":\"m.room.member\","
+		"\"sender\":\"@a:localhost\",\"state_key\":\"@bot:localhost\","
+		"\"content\":{\"membership\":\"invite\"}}", &ev, log,
+		sizeof(log)), 0);
+	assert_null(ev.id);
+	assert_null(ev.prev_membership);
+	mx_event_release(&ev);
+
+	assert_int_equal(parse_caught("{\"type\":\"m.room.create\"," ENV
+		"\"state_key\":\"\",\"content\":{\"creator\":"
+		"\"@c:localhost\"}}",
+		&ev, log, sizeof(log)), 0);
+	assert_string_equal(ev.state_key, "");
+	assert_string_equal(ev.creator, "@c:localhost");
+	mx_event_release(&ev);
+
+	/* a level that is not an integer is left out, not the event */
+	assert_int_equal(parse_caught("{\"type\":\"m.room.power_levels\","
+		ENV "\"state_key\":\"\",\"content\":{\"users\":{"
+		"\"@a:localhost\":100,\"@b:localhost\":\"50\","
+		"\"@c:localhost\":50}}}", &ev, log, sizeof(log)), 0);
+	assert_true(ev.has_power);
+	assert_int_equal(ev.npower, 2);
+	assert_string_equal(ev.power[0].user, "@a:localhost");
+	assert_int_equal(ev.power[0].level, 100);
+	assert_string_equal(ev.power[1].user, "@c:localhost");
+	assert_int_equal(ev.power[1].level, 50);
+	mx_event_release(&ev);
+
+	assert_int_equal(parse_caught("{\"type\":\"m.room.power_levels\","
+		ENV "\"state_key\":\"\",\"content\":{}}", &ev, log,
+		sizeof(log)), 0);
+	assert_false(ev.has_power);
+	mx_event_release(&ev);
+
+	/* redacted: content emptied by the server, no relation left */
+	assert_int_equal(parse_caught("{\"type\":\"m.room.message\"," ENV
+		"\"content\":{},\"unsigned\":{\"redacted_because\":{}}}", &ev,
+		log, sizeof(log)), 0);
+	assert_string_equal(log, "");
+	assert_null(ev.body);
+	assert_null(ev.msgtype);
+	assert_int_equal(ev.rel, MX_REL_NONE);
+	mx_event_release(&ev);
+}
+
+/* A missing or mistyped field: the event is refused with a log line
+ * that names the field; never a crash. */
+static void test_event_bad_fields(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "\"geen object\"", "geen object" },
+		{ "{\"sender\":\"@t:localhost\",\"content\":{}}", "\"type\"" },
+		{ "{\"type\":7,\"sender\":\"@t:localhost\",\"content\":{}}",
+		  "\"type\"" },
+		{ "{\"type\":\"m.room.message\",\"content\":{}}",
+		  "\"sender\"" },
+		{ "{\"type\":\"m.room.message\",\"sender\":null,"
+		  "\"content\":{}}", "\"sender\"" },
+		{ "{\"type\":\"x\",\"sender\":\"@t:localhost\","
+		  "\"event_id\":5,\"content\":{}}", "\"event_id\"" },
+		{ "{\"type\":\"m.room.member\"," ENV "\"state_key\":7,"
+		  "\"content\":{\"membership\":\"join\"}}", "\"state_key\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":\"x\"}",
+		  "\"content\"" },
+		{ "{\"type\":\"m.room.message\",\"sender\":\"@t:localhost\"}",
+		  "\"content\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":{"
+		  "\"msgtype\":\"m.text\",\"body\":42}}", "\"content.body\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":{"
+		  "\"msgtype\":[\"m.text\"],\"body\":\"x\"}}",
+		  "\"content.msgtype\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":{"
+		  "\"body\":\"x\",\"formatted_body\":{}}}",
+		  "\"content.formatted_body\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":{"
+		  "\"body\":\"x\",\"m.relates_to\":\"$t\"}}",
+		  "\"content.m.relates_to\"" },
+		{ "{\"type\":\"m.reaction\"," ENV "\"content\":{"
+		  "\"m.relates_to\":{\"rel_type\":\"m.annotation\","
+		  "\"event_id\":\"$t\",\"key\":1}}}", "\"m.relates_to.key\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":{"
+		  "\"body\":\"x\",\"m.relates_to\":{\"m.in_reply_to\":{"
+		  "\"event_id\":[]}}}}", "\"m.in_reply_to.event_id\"" },
+		{ "{\"type\":\"m.room.message\"," ENV "\"content\":{"
+		  "\"body\":\"x\",\"m.new_content\":[],\"m.relates_to\":{"
+		  "\"rel_type\":\"m.replace\",\"event_id\":\"$o\"}}}",
+		  "\"content.m.new_content\"" },
+		{ "{\"type\":\"m.room.member\"," ENV "\"state_key\":\"@t\","
+		  "\"content\":{\"membership\":null}}",
+		  "\"content.membership\"" },
+		{ "{\"type\":\"m.room.member\"," ENV "\"state_key\":\"@t\","
+		  "\"content\":{\"membership\":\"join\"},\"unsigned\":{"
+		  "\"prev_content\":{\"membership\":1}}}",
+		  "\"unsigned.prev_content.membership\"" },
+		{ "{\"type\":\"m.room.power_levels\"," ENV "\"state_key\":\"\","
+		  "\"content\":{\"users\":[]}}", "\"content.users\"" },
+		{ "{\"type\":\"m.room.create\"," ENV "\"state_key\":\"\","
+		  "\"content\":{\"creator\":{}}}", "\"content.creator\"" },
+	};
+	char log[512];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct mx_event ev;
+
+		if (parse_caught(cases[i][0], &ev, log, sizeof(log)) != -1)
+			fail_msg("accepted: %s", cases[i][0]);
+		if (!strstr(log, "overgeslagen") || !strstr(log, cases[i][1]))
+			fail_msg("%s: log does not name %s: %s", cases[i][0],
+				 cases[i][1], log);
+		mx_event_release(&ev);
+	}
+}
+
+/* A whole batch: bad events are left out, the rest keep their order;
+ * the gap count follows the events kept; invites and leaves are there;
+ * something that is not a sync response is refused. */
+static void test_sync_batch(void **state)
+{
+	static const char body[] =
+		"{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"!a:x\":{"
+		"\"state\":{\"events\":[{\"type\":\"m.room.create\","
+		"\"sender\":\"@c:x\",\"state_key\":\"\",\"content\":{}}]},"
+		"\"timeline\":{\"limited\":true,\"" MX_GAP_FIELD "\":3,"
+		"\"events\":[{\"type\":\"m.room.message\",\"sender\":\"@t:x\","
+		"\"event_id\":\"$1\",\"content\":{}},\"rommel\","
+		"{\"type\":\"m.room.message\",\"sender\":\"@t:x\","
+		"\"event_id\":\"$2\",\"content\":{}},{\"type\":\"m.room."
+		"message\",\"sender\":\"@t:x\",\"event_id\":\"$3\","
+		"\"content\":{}}]}},\"!b:x\":{\"timeline\":\"geen lijst\"}},"
+		"\"invite\":{\"!i:x\":{\"invite_state\":{\"events\":[{\"type\":"
+		"\"m.room.member\",\"sender\":\"@a:x\","
+		"\"state_key\":\"@bot:x\","
+		"\"content\":{\"membership\":\"invite\"}}]}}},"
+		"\"leave\":{\"!l:x\":{}}}}";
+	struct mx_sync s;
+	const struct mx_room *a = NULL, *bx = NULL;
+	FILE *tmp = tmpfile();
+	int saved;
+
+	(void)state;
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(tmp), 2);
+	assert_int_equal(mx_sync_parse(body, strlen(body), &s), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fclose(tmp);
+	assert_string_equal(s.next_batch, "s2");
+	assert_int_equal(s.njoin, 2);
+	for (size_t i = 0; i < s.njoin; i++) {
+		if (!strcmp(s.join[i].id, "!a:x"))
+			a = &s.join[i];
+		if (!strcmp(s.join[i].id, "!b:x"))
+			bx = &s.join[i];
+	}
+	assert_non_null(a);
+	assert_non_null(bx);
+	assert_true(a->limited);
+	assert_int_equal(a->nstate, 1);
+	assert_int_equal(a->ntimeline, 3);
+	assert_int_equal(a->gap, 2);   /* "rommel" was one of the three */
+	assert_string_equal(a->timeline[0].id, "$1");
+	assert_string_equal(a->timeline[1].id, "$2");
+	assert_string_equal(a->timeline[2].id, "$3");
+	assert_int_equal(bx->ntimeline, 0);
+	assert_int_equal(s.ninvite, 1);
+	assert_string_equal(s.invite[0].id, "!i:x");
+	assert_int_equal(s.invite[0].nstate, 1);
+	assert_string_equal(s.invite[0].state[0].sender, "@a:x");
+	assert_int_equal(s.nleave, 1);
+	assert_string_equal(s.leave[0], "!l:x");
+	mx_sync_release(&s);
+
+	assert_int_equal(mx_sync_parse("{\"rooms\":{}}", 12, &s), -1);
+	assert_null(s.root);
+	assert_int_equal(mx_sync_parse("[1", 2, &s), -1);
+	assert_int_equal(mx_sync_parse(NULL, 0, &s), -1);
+}
+
+/* ---- a callback per request ---- */
+
+static void note(struct fx *fx, const char *what)
+{
+	size_t n = strlen(fx->answers);
+
+	snprintf(fx->answers + n, sizeof(fx->answers) - n, "%s;", what);
+	fx->answered++;
+}
+
+static void on_members_cb(void *ctx, long status, const char *const *users,
+			  size_t n)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "members %ld %zu %s %s", status, n,
+		 n > 0 ? users[0] : "-", n > 1 ? users[1] : "-");
+	note(ctx, buf);
+}
+
+static void on_whoami_cb(void *ctx, long status, const char *user,
+			 const char *device)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "whoami %ld %s %s", status,
+		 user ? user : "-", device ? device : "-");
+	note(ctx, buf);
+}
+
+static void on_created_cb(void *ctx, long status, const char *room)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "created %ld %s", status,
+		 room ? room : "-");
+	note(ctx, buf);
+}
+
+static void on_status_cb(void *ctx, long status)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "status %ld", status);
+	note(ctx, buf);
+}
+
+static int one_answered(struct fx *fx)
+{
+	return fx->answered >= 1;
+}
+
+static int two_answered(struct fx *fx)
+{
+	return fx->answered >= 2;
+}
+
+static int three_answered(struct fx *fx)
+{
+	return fx->answered >= 3;
+}
+
+static int four_answered(struct fx *fx)
+{
+	return fx->answered >= 4;
+}
+
+/* (i) Each request's answer reaches its own callback, typed; a request
+ * still running when the client is freed reports MX_CANCELLED, once,
+ * so its context can be freed. */
+static void test_request_callbacks(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const invite[] = { "@a:x", "@b:x" };
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	mx_joined_members(fx->mx, ROOM, on_members_cb, fx);
+	run_until(fx, one_answered);
+	mx_whoami(fx->mx, on_whoami_cb, fx);
+	run_until(fx, two_answered);
+	mx_create_room(fx->mx, "Coachkamer", invite, 2, on_created_cb, fx);
+	run_until(fx, three_answered);
+	mx_join(fx->mx, ROOM2, on_status_cb, fx);
+	mx_leave(fx->mx, ROOM2, NULL, NULL);   /* nobody waits: fine */
+	run_until(fx, four_answered);
+	assert_string_equal(fx->answers,
+			    "members 200 2 @a:x @b:x;"
+			    "whoami 200 @oefenkamer:localhost DEV;"
+			    "created 200 !nieuw:x;"
+			    "status 403;");
+	/* still running when the client goes */
+	mx_joined_members(fx->mx, ROOM, on_members_cb, fx);
+	mx_free(fx->mx);
+	fx->mx = NULL;
+	assert_int_equal(fx->answered, 5);
+	assert_non_null(strstr(fx->answers, "members -1 0 - -;"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,7 +1082,12 @@ int main(void)
 		T(test_background_after_foreground),
 		T(test_429_pauses_one_room),
 		T(test_too_large_dropped),
+		T(test_request_callbacks),
 #undef T
+		cmocka_unit_test(test_event_relations),
+		cmocka_unit_test(test_event_fields),
+		cmocka_unit_test(test_event_bad_fields),
+		cmocka_unit_test(test_sync_batch),
 	};
 
 	jansson_use_xmalloc();
