@@ -224,10 +224,8 @@ void mx_free(struct mx *mx)
 		free(mx->rooms[i].receipt);
 	}
 	free(mx->rooms);
-	if (mx->token) {
-		explicit_bzero(mx->token, strlen(mx->token));
-		free(mx->token);
-	}
+	if (mx->token)
+		wipe_free(mx->token, strlen(mx->token));
 	free(mx->device);
 	free(mx->hs);
 	free(mx->user);
@@ -238,10 +236,8 @@ void mx_free(struct mx *mx)
 void mx_set_token(struct mx *mx, const char *access_token,
 		  const char *device_id)
 {
-	if (mx->token) {
-		explicit_bzero(mx->token, strlen(mx->token));
-		free(mx->token);
-	}
+	if (mx->token)
+		wipe_free(mx->token, strlen(mx->token));
 	free(mx->device);
 	mx->token = xstrdup(access_token);
 	mx->device = device_id ? xstrdup(device_id) : NULL;
