@@ -230,11 +230,17 @@ int session_message(struct session *ss, struct match *m, const char *text,
 	sbuf_init(&vars);
 	rules_json(ss->s, out, &rules);
 	session_vars_json(ss->e, &vars);
+	/* the evaluation and the answer in one transaction, as in
+	 * session_answer: a turn marked evaluated always has its answer */
+	if (store_begin(ss->st, err) < 0)
+		goto out;
 	if (store_turn_set_eval(ss->st, t.id, ss->s->nodes[out->node].name,
-				rules.buf, vars.buf, err) < 0)
+				rules.buf, vars.buf, err) < 0 ||
+	    store_answer(ss, out, text, len, t.seq, err) < 0 ||
+	    store_commit(ss->st, err) < 0) {
+		store_rollback(ss->st);
 		goto out;
-	if (store_answer(ss, out, text, len, t.seq, err) < 0)
-		goto out;
+	}
 	rc = 0;
 out:
 	sbuf_release(&rules);

@@ -239,6 +239,10 @@ static void test_answer_all_or_nothing(void **state)
 				 "session_id = ?1 AND text = 'Gaat wel.'"), 0);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM rubric_events "
 				 "WHERE session_id = ?1"), 0);
+	/* nor is the trainee's turn marked evaluated without its answer */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM turns WHERE "
+				 "session_id = ?1 AND speaker = 'trainee' AND "
+				 "vars_json IS NOT NULL"), 0);
 	after = raw_state(f);
 	assert_string_equal(after, before);
 	free(before);
