@@ -1406,7 +1406,7 @@ FUZZ_FN int fuzz_bot_feed(struct bot *b, const char *body, size_t len)
 	if (mx_sync_parse(body, len, &s) < 0)
 		return -2;
 	rc = bot_sync(b, &s);
-	json_decref(s.root);
+	mx_sync_release(&s);
 	return rc;
 }
 
@@ -1483,7 +1483,7 @@ FUZZ_FN void fuzz_bot_run(const uint8_t *data, size_t size)
 			rc = bot_sync(b, &s);
 			FUZZ_CHECK("bot", rc == 0 || rc == -1);
 			fuzz_bot_stats.synced += rc == 0;
-			json_decref(s.root);
+			mx_sync_release(&s);
 		}
 	} else {
 		root = fuzz_bot_messages(data + 1, size - 1);
@@ -1492,6 +1492,7 @@ FUZZ_FN void fuzz_bot_run(const uint8_t *data, size_t size)
 			rc = bot_sync(b, &s);
 			FUZZ_CHECK("bot", rc == 0);
 			fuzz_bot_stats.synced++;
+			mx_sync_release(&s);
 			json_decref(root);
 		}
 	}
