@@ -695,6 +695,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->acked = 0;
 	t->clause = -1;
 	t->choosing = NULL;
+	t->strict = 0;
 	out_reset(out, e);
 }
 
@@ -1003,7 +1004,11 @@ static int turn_matched(struct engine *e, const struct match *m,
 		hint_before[k] = e->vars[hint_vars[k]];
 	last = e->last_line && e->last_line <= s->nvariants ?
 	       s->variant_tab[e->last_line - 1] : NULL;
+	/* rules fire on what the patterns found (a rule has no "nothing
+	 * else answered" to wait for) */
+	t.strict = 1;
 	rules(&t, TRIG_ALS);
+	t.strict = 0;
 	spoke = t.npend;
 	clarify = !spoke && !t.interrupt && last &&
 		  asks_clarification(m, last);
