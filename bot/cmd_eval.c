@@ -390,6 +390,12 @@ static void play_cross(struct run *r)
 {
 	struct script *s = (struct script *)r->s;
 	struct model *own = s->model;
+	/* the quiet moments as loaded, put back afterwards */
+	uint8_t *quiet = s->quiet;
+	uint32_t *seen = s->quiet_seen, *right = s->quiet_right;
+
+	s->quiet = NULL;
+	s->quiet_seen = s->quiet_right = NULL;
 	struct corpus sub;
 
 	memset(&sub, 0, sizeof(sub));
@@ -416,7 +422,10 @@ static void play_cross(struct run *r)
 		model_free(s->model);
 	}
 	s->model = own;
-	calib_points(s, &r->c);   /* as loaded: the same split */
+	calib_points(s, NULL);    /* frees the last fold's */
+	s->quiet = quiet;
+	s->quiet_seen = seen;
+	s->quiet_right = right;
 	free(sub.turns);
 	free(sub.convs);
 }

@@ -53,7 +53,6 @@
 struct model {
 	size_t nintents;
 	size_t nfeat;
-	size_t nsamples;
 	struct slot {             /* open addressing, one cache access */
 		uint32_t tag;     /* high half of the key | 1; 0 empty */
 		uint32_t row;     /* feature row */
@@ -144,16 +143,9 @@ static long row_of(const struct model *md, uint64_t key)
 /* ------------------------------------------------------------ training */
 
 struct sample {
-	const char *text;
 	uint8_t *pos;          /* per intent: contains it */
 	uint32_t *feat;        /* distinct feature rows (whole text) */
-	uint32_t *fclause;     /* clause of the first occurrence */
 	size_t nfeat;
-	uint32_t *cfeat;       /* (clause, row) pairs, rows distinct per
-				* clause, clauses in order */
-	uint32_t *crow;
-	size_t ncfeat;
-	int corpus;
 	long not_intent;       /* a 'nee:' of this intent, or -1 */
 };
 
@@ -268,34 +260,17 @@ static void add_sample(struct trainer *tr, struct match *m, const char *text,
 	XGROW(tr->sm, tr->sm_cap, tr->nsm + 1);
 	sm = &tr->sm[tr->nsm++];
 	memset(sm, 0, sizeof(*sm));
-	sm->text = text;
-	sm->corpus = corpus;
 	sm->not_intent = -1;
 	sm->pos = xcalloc(ni + 1, 1);
-	/* per clause, distinct rows (emitted in clause order) */
-	sm->cfeat = xcalloc(tr->ntmp + 1, sizeof(uint32_t));
-	sm->crow = xcalloc(tr->ntmp + 1, sizeof(uint32_t));
+	/* the distinct rows of the whole text: what the regression sees */
 	sm->feat = xcalloc(tr->ntmp + 1, sizeof(uint32_t));
-	sm->fclause = xcalloc(tr->ntmp + 1, sizeof(uint32_t));
 	for (size_t k = 0; k < tr->ntmp; k++) {
 		int dup = 0;
 
-		for (size_t q = sm->ncfeat; q > 0 &&
-		     sm->cfeat[q - 1] == tr->tmp_cl[k]; q--)
-			if (sm->crow[q - 1] == tr->tmp_row[k])
-				dup = 1;
-		if (!dup) {
-			sm->cfeat[sm->ncfeat] = tr->tmp_cl[k];
-			sm->crow[sm->ncfeat++] = tr->tmp_row[k];
-		}
-		dup = 0;
-		for (size_t q = 0; q < sm->nfeat; q++)
-			if (sm->feat[q] == tr->tmp_row[k])
-				dup = 1;
-		if (!dup) {
-			sm->fclause[sm->nfeat] = tr->tmp_cl[k];
+		for (size_t q = 0; q < sm->nfeat && !dup; q++)
+			dup = sm->feat[q] == tr->tmp_row[k];
+		if (!dup)
 			sm->feat[sm->nfeat++] = tr->tmp_row[k];
-		}
 	}
 }
 
@@ -303,9 +278,6 @@ static void sample_release(struct sample *sm)
 {
 	free(sm->pos);
 	free(sm->feat);
-	free(sm->fclause);
-	free(sm->cfeat);
-	free(sm->crow);
 }
 
 static void add_to(float *restrict z, const float *restrict row, size_t n)
@@ -603,7 +575,6 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 		goto out;
 	}
 	finish_table(md, &tr);
-	md->nsamples = tr.nsm;
 	md->info.nsamples = tr.nsm;
 	md->info.nfeatures = md->nfeat;
 	md->info.threshold = MODEL_THRESHOLD;
