@@ -28,11 +28,15 @@ B ?= build
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
-SRCS := $(wildcard bot/*.c)
-LIB_SRCS := $(filter-out bot/main.c,$(SRCS))
+# bot/ has one folder per layer (README "Layout"); every folder is on the
+# include path, so a header is included by its name alone.
+BOT_DIRS := core record matrix app cli
+INCS = $(BOT_DIRS:%=-Ibot/%)
+SRCS := $(foreach d,$(BOT_DIRS),$(wildcard bot/$(d)/*.c))
+LIB_SRCS := $(filter-out bot/cli/main.c,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:bot/%.c=$(B)/obj/%.o)
-TEST_SRCS := $(wildcard tests/test_*.c)
-TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all test check check-tests deps asan asan-integration valgrind fuzz \
 	play bench clean integration demo demo-stop bench-matrix bench-e2ee \
@@ -44,14 +48,15 @@ all: $(B)/oefenkamer
 # change rebuilds only what includes it. An object without its .d file
 # (a build tree from before) is rebuilt once to get one.
 DEPFLAGS = -MMD -MP
-$(B)/obj/%.o: bot/%.c $(B)/obj/%.d | $(B)/obj
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+$(B)/obj/%.o: bot/%.c $(B)/obj/%.d
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(INCS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/oefenkamer: $(B)/obj/main.o $(LIB_OBJS)
+$(B)/oefenkamer: $(B)/obj/cli/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/%.c $(B)/tests/%.d $(LIB_OBJS) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $@.d -Ibot -o $@ $< $(LIB_OBJS) \
+$(B)/tests/%: tests/unit/%.c $(B)/tests/%.d $(LIB_OBJS) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(INCS) -Itests/unit -Itests $(DEPFLAGS) -MF $@.d -o $@ $< $(LIB_OBJS) \
 	  $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 # Named, so that make does not take them for intermediate files whose
@@ -60,11 +65,11 @@ DEPFILES := $(SRCS:bot/%.c=$(B)/obj/%.d) $(TESTS:%=%.d)
 $(DEPFILES): ;
 -include $(wildcard $(DEPFILES))
 
-$(B)/obj $(B)/tests:
+$(B)/tests:
 	mkdir -p $@
 
 deps:
-	@sh tests/deps.sh
+	@sh tools/deps.sh
 
 # The fast loop: unit tests per module, then the shipped scripts and the
 # command line end to end; no root, no Synapse. check-tests is the name
@@ -74,22 +79,22 @@ check: $(B)/oefenkamer $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
 	  OEF_ROOT=$(CURDIR) $(RUNNER) $$t; done
 	@echo "== scripts and command line"
-	@OEF_BIN="$(RUNNER) $(CURDIR)/$(B)/oefenkamer" OEF_ROOT=$(CURDIR) sh tests/cli.sh
+	@OEF_BIN="$(RUNNER) $(CURDIR)/$(B)/oefenkamer" OEF_ROOT=$(CURDIR) sh tests/cli/cli.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory integration
 
-# The bot on a real Synapse on loopback (tests/synapse/synapse.sh builds
+# The bot on a real Synapse on loopback (tools/synapse.sh builds
 # and caches a Debian sid chroot with matrix-synapse the first time);
 # test_e2ee.py drives it with Debian's matrix-nio, an independent E2EE
 # client (so Debian's python, whatever python3 is first on PATH).
 integration: $(B)/oefenkamer
-	@bash tests/synapse/synapse.sh prepare
-	@sh tests/synapse/smoke.sh
-	@B=$(B) python3 tests/synapse/demo_test.py
-	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" python3 tests/matrix/test_bot.py
-	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" /usr/bin/python3 tests/matrix/test_e2ee.py
+	@bash tools/synapse.sh prepare
+	@sh tests/integration/smoke.sh
+	@B=$(B) python3 tests/integration/demo_test.py
+	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" python3 tests/integration/test_bot.py
+	@OEF_BIN="$(CURDIR)/$(B)/oefenkamer" /usr/bin/python3 tests/integration/test_e2ee.py
 
 ASAN = B=build/asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -109,7 +114,7 @@ valgrind: deps
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@sh tests/fuzz.sh $(FUZZ_SECONDS)
+	@sh tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 SCENARIO ?=
 play: $(B)/oefenkamer
@@ -135,26 +140,26 @@ bench: $(B)/oefenkamer
 	@$(MAKE) --no-print-directory bench-e2ee
 
 # Our bot beside a matrix-nio echo bot on a local Synapse (root; installs
-# python3-matrix-nio when missing). BENCH_ARGS go to tests/bench/bench.py.
+# python3-matrix-nio when missing). BENCH_ARGS go to tools/bench/bench.py.
 bench-matrix: $(B)/oefenkamer
-	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/bench/bench.sh $(BENCH_ARGS)
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tools/bench/bench.sh $(BENCH_ARGS)
 
 # The cost of encryption: `oefenkamer bench crypto`, then the reply
 # latency in an encrypted room next to a plain one (one bot, one nio
-# trainee). E2EE_BENCH_ARGS go to tests/bench/bench_e2ee.py.
+# trainee). E2EE_BENCH_ARGS go to tools/bench/bench_e2ee.py.
 bench-e2ee: deps $(B)/oefenkamer
 	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer /usr/bin/python3 \
-	  tests/bench/bench_e2ee.py $(E2EE_BENCH_ARGS)
+	  tools/bench/bench_e2ee.py $(E2EE_BENCH_ARGS)
 
 # make demo PORT=N puts the homeserver on 127.0.0.1:N (default 18008;
 # OEF_DEMO_PORT in the environment works too). A busy port is refused
 # with a free one to try.
 demo: deps $(B)/oefenkamer
-	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/synapse/demo.sh start "$(PORT)"
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tools/demo.sh start "$(PORT)"
 
 demo-stop:
-	@sh tests/synapse/demo.sh stop
+	@sh tools/demo.sh stop
 
 clean:
-	-@bash tests/synapse/synapse.sh stop-all >/dev/null 2>&1
+	-@bash tools/synapse.sh stop-all >/dev/null 2>&1
 	rm -rf build

@@ -1,6 +1,6 @@
 /* fuzz_config.c - libFuzzer entry for the config target; the body is
- * fuzz_config_input() in targets.h, shared with tests/test_fuzz_regress.c.
- * Built and run by tests/fuzz.sh. */
+ * fuzz_config_input() in targets.h, shared with tests/unit/test_fuzz_regress.c.
+ * Built and run by tests/fuzz/fuzz.sh. */
 #include <stddef.h>
 #include <stdint.h>
 

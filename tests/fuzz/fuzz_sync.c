@@ -1,6 +1,6 @@
 /* fuzz_sync.c - libFuzzer entry for the sync target; the body is
- * fuzz_sync_input() in targets.h, shared with tests/test_fuzz_regress.c.
- * Built and run by tests/fuzz.sh. */
+ * fuzz_sync_input() in targets.h, shared with tests/unit/test_fuzz_regress.c.
+ * Built and run by tests/fuzz/fuzz.sh. */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* fuzz_text.c - libFuzzer entry for the text target (stems, lexicon,
  * clauses, acts, language); the body is fuzz_text_input() in targets.h,
- * shared with tests/test_fuzz_regress.c. Built and run by tests/fuzz.sh. */
+ * shared with tests/unit/test_fuzz_regress.c. Built and run by tests/fuzz/fuzz.sh. */
 #include <stddef.h>
 #include <stdint.h>
 

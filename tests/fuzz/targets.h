@@ -1,7 +1,7 @@
 /* targets.h - the body of every fuzz target, one function per target.
  *
  * Included by the libFuzzer programs in tests/fuzz/ (built by
- * tests/fuzz.sh with clang) and by tests/test_fuzz_regress.c (built by
+ * tests/fuzz/fuzz.sh with clang) and by tests/unit/test_fuzz_regress.c (built by
  * the Makefile with any compiler), so a crash fixture in
  * tests/data/fuzz/<target>/ is replayed through exactly the code that
  * found it.
@@ -50,7 +50,7 @@
 #include "store.h"
 #include "util.h"
 
-#include "../scenario_small.h"
+#include "../unit/scenario_small.h"
 
 #define FUZZ_MAX_INPUT (64 * 1024)  /* bytes; larger inputs are skipped */
 #define FUZZ_MAX_EXAMPLES 64        /* ja:/nee: lines matched per script */
@@ -736,7 +736,7 @@ FUZZ_FN void fuzz_corpus_input(const uint8_t *data, size_t size)
 
 
 /* The input is the file "fuzz.json": its id must be "fuzz" to get past
- * the id check (tests/fuzz.sh rewrites the seeds' ids). */
+ * the id check (tests/fuzz/fuzz.sh rewrites the seeds' ids). */
 #define FUZZ_PERSONA_NAME "fuzz.json"
 
 /* persona.h: every string is valid UTF-8 and non-empty; only the long

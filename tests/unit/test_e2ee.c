@@ -1,7 +1,7 @@
 /* test_e2ee.c - the encryption module's promises that need no server:
  * where the pickle key comes from and when it is refused, and that an
  * identity once made is kept, never silently replaced. (The protocol
- * itself is tested against a real client: tests/matrix/test_e2ee.py.) */
+ * itself is tested against a real client: tests/integration/test_e2ee.py.) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,10 +1,10 @@
 #!/bin/sh
 # The Matrix figures of `make bench`: the Oefenkamer bot and a matrix-nio
-# echo bot side by side on one local Synapse (tests/bench/bench.py says
+# echo bot side by side on one local Synapse (tools/bench/bench.py says
 # what is measured and how). Installs Debian's python3-matrix-nio when it
 # is missing and runs everything with Debian's own /usr/bin/python3, never
 # a python that happens to be first on PATH. Arguments go to bench.py.
-# Needs root, like tests/synapse/synapse.sh.
+# Needs root, like tools/synapse.sh.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 

@@ -8,7 +8,7 @@
            AsyncClient with encryption enabled. The trainee creates two
            rooms with the bot, A unencrypted and B encrypted (Megolm), and
            rehearses moeder-brief in both with the trainee lines of
-           tests/dialogues/moeder-brief.*.txt (restarted when a rehearsal
+           tests/data/dialogues/moeder-brief.*.txt (restarted when a rehearsal
            ends or the dialogue changes). The rooms take turns message by
            message, so that a slower moment of the machine hits both
            alike. One sample is the time from just before room_send to
@@ -50,12 +50,12 @@ from bench import (Broken, BotStore, Proc, dialogue_lines,  # noqa: E402
                    log, ms, pct, preflight, sh, synapse_version, version,
                    write_secret)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "matrix"))
+                                "..", "..", "tests", "integration"))
 from nio_e2ee import nio_keys, quiet_nio  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SYNAPSE = os.path.join(ROOT, "tests", "synapse", "synapse.sh")
+SYNAPSE = os.path.join(ROOT, "tools", "synapse.sh")
 BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
 INSTANCE = "bench-e2ee"
 SCENARIO = "moeder-brief"

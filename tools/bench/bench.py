@@ -7,7 +7,7 @@ peer (nio_echo.py), in one run on one real Synapse on loopback.
            the send to the reply arriving on the trainee's own long-poll
            /sync is one sample. Our room runs a rehearsal (moeder-brief,
            restarted when an ending is reached) fed with the trainee lines
-           of tests/dialogues/moeder-brief.*.txt; the peer gets the same
+           of tests/data/dialogues/moeder-brief.*.txt; the peer gets the same
            lines. The floor is one human's message arriving on another
            human's /sync: one hop through the homeserver, no bot. The
            three are interleaved message by message, so that a slower
@@ -74,7 +74,7 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SYNAPSE = os.path.join(ROOT, "tests", "synapse", "synapse.sh")
+SYNAPSE = os.path.join(ROOT, "tools", "synapse.sh")
 STATE = os.environ.get("OEF_SYNAPSE_STATE",
                        os.path.join(ROOT, "build", "synapse"))
 BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
@@ -740,7 +740,7 @@ def ms(x):
 def dialogue_lines():
     """[(dialogue index, line)] of every moeder-brief dialogue."""
     out = []
-    files = sorted(glob.glob(os.path.join(ROOT, "tests", "dialogues",
+    files = sorted(glob.glob(os.path.join(ROOT, "tests", "data", "dialogues",
                                           SCENARIO + ".*.txt")))
     for i, path in enumerate(files):
         with open(path, encoding="utf-8") as f:
@@ -749,7 +749,7 @@ def dialogue_lines():
                 if line and not line.startswith("#"):
                     out.append((i, line))
     if not out:
-        raise Broken(f"no dialogues for {SCENARIO} in tests/dialogues")
+        raise Broken(f"no dialogues for {SCENARIO} in tests/data/dialogues")
     return out
 
 
@@ -758,7 +758,7 @@ def load_lines():
     closing lines, so that no rehearsal ends halfway through the load
     (a message after an ending is logged by nobody and answered by
     nobody, as it should be)."""
-    path = os.path.join(ROOT, "tests", "dialogues",
+    path = os.path.join(ROOT, "tests", "data", "dialogues",
                         SCENARIO + ".sandra-doet-mee.lang.txt")
     with open(path, encoding="utf-8") as f:
         lines = [l.strip() for l in f

@@ -1,5 +1,5 @@
 """What every matrix-nio client with encryption on needs, shared by
-tests/matrix/test_e2ee.py and tests/bench/bench_e2ee.py."""
+tests/integration/test_e2ee.py and tools/bench/bench_e2ee.py."""
 
 
 def quiet_nio():

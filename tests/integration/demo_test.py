@@ -2,7 +2,7 @@
 
 Starts the demo with `make demo PORT=...` on a port of its own, reads what
 it prints (full Matrix IDs, the homeserver address, one paragraph per
-client), logs in with the printed passwords (tests/matrix/mxclient.py) and
+client), logs in with the printed passwords (tests/integration/mxclient.py) and
 finds the practice room with the bot's greeting; checks that no password
 reaches a log or a file others can read; then asks for ports that are
 taken (by a stranger, by a second demo via OEF_DEMO_PORT) and expects the
@@ -26,7 +26,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "matrix"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from mxclient import Client, MatrixError  # noqa: E402
 
 NAME = "demotest"

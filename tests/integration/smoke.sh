@@ -3,11 +3,11 @@
 # Smoke test of the Synapse harness: start a real homeserver, register two
 # users, log both in, create a room, invite and join, send a message, read
 # it through the other user's /sync, survive a kill and restart, stop and
-# leave nothing behind. Run as root: sh tests/synapse/smoke.sh
+# leave nothing behind. Run as root: sh tests/integration/smoke.sh
 # OEF_SYNAPSE_PORT picks the ports (default 18408 and the next one).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-S() { bash "$here/synapse.sh" "$@"; }
+S() { bash "$here/../../tools/synapse.sh" "$@"; }
 NAME=smoke
 PORT=${OEF_SYNAPSE_PORT:-18408}
 T=$(mktemp -d)

@@ -11,7 +11,7 @@
 # Everything the user reads is Dutch.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$(cd "$here/.." && pwd)
 SYN="$here/synapse.sh"
 NAME=${OEF_DEMO_NAME:-demo}
 case $NAME in
@@ -168,7 +168,7 @@ JSON
 nohup "$BIN" run --config "$DIR/config.json" >"$DIR/bot.log" 2>&1 &
 echo $! >"$DIR/bot.pid"
 # The practice room: created by the trainee, the bot invited.
-OEF_URL="$url" "$PY" - "$here/../matrix" <<'PY'
+OEF_URL="$url" "$PY" - "$here/../tests/integration" <<'PY'
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
 from mxclient import Client

@@ -4,7 +4,7 @@
 Each test drives the bot as users do, through a Matrix client written for
 the tests (mxclient.py), and asserts on what the clients receive and on
 the transcript the bot stored. Synapse runs on loopback, started by
-tests/synapse/synapse.sh. Prints 'N passed, N failed' and exits non-zero
+tools/synapse.sh. Prints 'N passed, N failed' and exits non-zero
 on failure.
 
     test_bot.py [--only NAME] [--keep]
@@ -26,7 +26,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from mxclient import Client, MatrixError  # noqa: E402
 
-SYNAPSE = os.path.join(ROOT, "tests", "synapse", "synapse.sh")
+SYNAPSE = os.path.join(ROOT, "tools", "synapse.sh")
 BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
 BOT = "@oefenkamer:localhost"
 PASSWORD = "test-" + os.urandom(6).hex()
@@ -41,7 +41,7 @@ def sh(*args, check=True):
 
 
 def dialogue(name):
-    path = os.path.join(ROOT, "tests", "dialogues", name + ".txt")
+    path = os.path.join(ROOT, "tests", "data", "dialogues", name + ".txt")
     with open(path, encoding="utf-8") as f:
         return [l.strip() for l in f if l.strip() and not l.startswith("#")]
 

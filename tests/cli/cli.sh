@@ -30,6 +30,31 @@ else bad "check of shipped scripts (exit $rc)"; cat "$T/check.err"; fi
 $BIN check --json >"$T/check.json" 2>&1
 check "check --json says ok" has "$T/check.json" '"ok":true'
 
+# --- the folders of bot/ are layers ---------------------------------------
+# A source includes headers of its own folder and of the folders above it
+# in README's Layout (core, record, matrix, app, cli), never one below:
+# data flows one way.
+layers() {
+	order="core record matrix app cli"
+	rc=0
+	for f in bot/*/*.c bot/*/*.h; do
+		dir=${f#bot/}; dir=${dir%%/*}
+		mine=$(echo "$order" | tr ' ' '\n' | grep -n -x "$dir" | cut -d: -f1)
+		for h in $(sed -n 's/^#include "\([a-z_]*\.h\)".*/\1/p' "$f"); do
+			hd=$(ls bot/*/"$h" 2>/dev/null | head -1)
+			[ -n "$hd" ] || { echo "$f: includes $h, not in bot/"; rc=1; continue; }
+			hd=${hd#bot/}; hd=${hd%%/*}
+			theirs=$(echo "$order" | tr ' ' '\n' | grep -n -x "$hd" | cut -d: -f1)
+			if [ "$theirs" -gt "$mine" ]; then
+				echo "$f ($dir) includes $h ($hd), a layer below"
+				rc=1
+			fi
+		done
+	done
+	return $rc
+}
+check "bot/ includes only from its own layer and the layers above" layers
+
 # --- sources live in the project ------------------------------------------
 # Every persona's `bronnen` quote stands in docs/bronnen.md, in a table row
 # whose section cell is the quote's `sectie` (whitespace runs count as one
@@ -68,7 +93,7 @@ else ok; fi
 # File names: <scenario>.<ending>[.<label>].txt
 n=0
 long=0
-for f in tests/dialogues/*.txt; do
+for f in tests/data/dialogues/*.txt; do
 	b=$(basename "$f" .txt)
 	sc=${b%%.*}
 	want=${b#*.}
@@ -99,7 +124,7 @@ for s in scripts/*.oef; do
 	id=$(basename "$s" .oef)
 	for kind in goed breuk neutraal; do
 		found=0
-		for f in tests/dialogues/"$id".*.txt; do
+		for f in tests/data/dialogues/"$id".*.txt; do
 			[ -e "$f" ] || continue
 			e=$(basename "$f" .txt); e=${e#*.}; e=${e%%.*}
 			grep -q "^einde $e $kind" "$s" && found=1
@@ -110,7 +135,7 @@ for s in scripts/*.oef; do
 done
 
 # --- same seed, same input: the same bytes --------------------------------
-f=$(ls tests/dialogues/*.txt | head -1)
+f=$(ls tests/data/dialogues/*.txt | head -1)
 sc=$(basename "$f" .txt); sc=${sc%%.*}
 grep -v '^#' "$f" >"$T/in.txt"
 $BIN play "$sc" --seed 42 --json <"$T/in.txt" >"$T/a.json" 2>/dev/null
@@ -149,7 +174,7 @@ mode=$(stat -c %a "$OEF_DB")
 
 # --- transcripts: sessions, replay, export, re-check -----------------------
 rm -f "$OEF_DB"
-f=tests/dialogues/moeder-brief.sandra-doet-mee.txt
+f=tests/data/dialogues/moeder-brief.sandra-doet-mee.txt
 grep -v '^#' "$f" | $BIN play moeder-brief --seed 1 >"$T/play.txt" 2>&1
 check "text play ends well" has "$T/play.txt" "goed afgerond"
 $BIN sessions >"$T/sessions.txt"
@@ -289,7 +314,7 @@ grep -q "kapot.oef:13:3\|kapot.oef:15:3" "$T/k.err" &&
 
 # --- retention: purge what ended long enough ago, nothing else -------------
 rm -f "$OEF_DB"
-grep -v '^#' tests/dialogues/kind-stapjes.noor-wil-naar-mama.txt |
+grep -v '^#' tests/data/dialogues/kind-stapjes.noor-wil-naar-mama.txt |
 	$BIN play kind-stapjes --seed 1 >/dev/null 2>&1
 printf 'Hoi Noor\n' | $BIN play kind-stapjes --seed 2 >/dev/null 2>&1
 sqlite3 "$OEF_DB" "UPDATE sessions SET ended_ms = ended_ms - 40 * 86400000 WHERE id = 1"

@@ -5,7 +5,7 @@ The other side is a real, independent E2EE client: Debian's matrix-nio
 with python-olm (run with /usr/bin/python3, which has them). Everything
 the test asserts is what the nio clients decrypt, what the homeserver
 returns (raw events, /keys/query) and what the bot stored. Synapse runs on
-loopback ("e2ee" instance), started by tests/synapse/synapse.sh. Prints
+loopback ("e2ee" instance), started by tools/synapse.sh. Prints
 'N passed, M failed' and exits non-zero on failure.
 
     test_e2ee.py [--only NAME] [--keep]
@@ -402,7 +402,7 @@ def script_dialogue(script, kind, long=False):
                 l.split()[2:3] == [kind]]
     for e in ends:
         name = f"{script}.{e}" + (".lang" if long else "")
-        if os.path.exists(os.path.join(ROOT, "tests", "dialogues",
+        if os.path.exists(os.path.join(ROOT, "tests", "data", "dialogues",
                                        name + ".txt")):
             return dialogue(name)
     raise AssertionError(f"no {kind} dialogue for {script}")

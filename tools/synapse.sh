@@ -31,7 +31,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$(cd "$here/.." && pwd)
 CHROOT=${OEF_SYNAPSE_CHROOT:-/var/cache/oefenkamer/synapse-sid}
 STATE=${OEF_SYNAPSE_STATE:-$root/build/synapse}
 MARKER=.oefenkamer-synapse-ready
@@ -266,7 +266,7 @@ write_config() { # write_config DIR PORT DEFAULT_LIMITS
 		umask 077
 		rand_hex 32 >"$d/registration_shared_secret"
 		cat >"$d/homeserver.yaml" <<EOF
-# Written by tests/synapse/synapse.sh for a throwaway test instance.
+# Written by tools/synapse.sh for a throwaway test instance.
 server_name: "$SERVER_NAME"
 public_baseurl: "http://127.0.0.1:$port/"
 listeners:

@@ -5,7 +5,7 @@
 # recorded /sync bodies and config files, plus the fixtures in
 # tests/data/fuzz/<target>/.
 #
-#   sh tests/fuzz.sh [SECONDS]      (make fuzz FUZZ_SECONDS=60)
+#   sh tests/fuzz/fuzz.sh [SECONDS]      (make fuzz FUZZ_SECONDS=60)
 #
 # Everything goes under build/fuzz/: objects, the eight programs,
 # corpus-<target>/ (grows across runs) and artifacts-<target>/ (the
@@ -13,7 +13,7 @@
 # Exits non-zero when a target crashes, hangs or leaks; the input that did
 # it belongs in tests/data/fuzz/<target>/ as a regression fixture.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 SECONDS_TOTAL=${1:-60}
 TARGETS="script norm text corpus persona sync config bot"
@@ -34,7 +34,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 
 # The Makefile's warning, language and feature flags and its libraries,
-# asked from make itself so the two never drift apart (every bot/*.c is
+# asked from make itself so the two never drift apart (every source in bot/ is
 # linked in: whatever the Makefile links, the fuzz targets need).
 make_var() {
 	# shellcheck disable=SC2016
@@ -45,8 +45,10 @@ WARN=$(make_var WARN)
 DEFS=$(make_var DEFS)
 PKG_CFLAGS=$(make_var PKG_CFLAGS)
 LIBS=$(make_var LIBS)
-if [ -z "$WARN" ] || [ -z "$LIBS" ]; then
-	echo "fuzz: cannot read WARN and LIBS from the Makefile" >&2
+INCS=$(make_var INCS)
+SRCS=$(make_var SRCS)
+if [ -z "$WARN" ] || [ -z "$LIBS" ] || [ -z "$SRCS" ]; then
+	echo "fuzz: cannot read WARN, LIBS and SRCS from the Makefile" >&2
 	exit 2
 fi
 SAN="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
@@ -57,25 +59,25 @@ mkdir -p "$B/obj"
 # Library objects: instrumented for coverage, without libFuzzer's main.
 # Rebuilt when missing or older than the source or any header.
 stale() {  # obj src
-	[ ! -f "$1" ] || [ -n "$(find "$2" bot/*.h -newer "$1")" ]
+	[ ! -f "$1" ] || [ -n "$(find "$2" bot -name '*.h' -newer "$1")" ]
 }
 objs=""
-for src in bot/*.c; do
-	[ "$src" = bot/main.c ] && continue
+for src in $SRCS; do
+	[ "$src" = bot/cli/main.c ] && continue
 	obj="$B/obj/$(basename "$src" .c).o"
 	objs="$objs $obj"
 	if stale "$obj" "$src"; then
 		echo "fuzz: cc $src"
 		# shellcheck disable=SC2086
-		$CC $WARN $DEFS $PKG_CFLAGS $SAN -fsanitize=fuzzer-no-link \
-			-c -o "$obj" "$src"
+		$CC $WARN $DEFS $PKG_CFLAGS $INCS $SAN \
+			-fsanitize=fuzzer-no-link -c -o "$obj" "$src"
 	fi
 done
 
 for t in $TARGETS; do
 	echo "fuzz: link $B/fuzz_$t"
 	# shellcheck disable=SC2086
-	$CC $WARN $DEFS $PKG_CFLAGS $SAN -fsanitize=fuzzer -Ibot \
+	$CC $WARN $DEFS $PKG_CFLAGS $INCS $SAN -fsanitize=fuzzer \
 		-o "$B/fuzz_$t" "tests/fuzz/fuzz_$t.c" $objs $LIBS
 done
 
@@ -127,7 +129,7 @@ done
 c="$B/corpus-norm"
 mkdir -p "$c"
 # One seed per line of the recorded dialogues.
-for f in tests/dialogues/*.txt; do
+for f in tests/data/dialogues/*.txt; do
 	[ -f "$f" ] || continue
 	awk -v p="$c/seed-$(basename "$f" .txt)-" \
 		'{ f = p NR; printf "%s", $0 > f; close(f) }' "$f"
@@ -507,7 +509,7 @@ done
 if [ -n "$crashes" ]; then
 	echo
 	echo "fuzz: copy each input into its target's fixtures, fix the bug"
-	echo "and commit both; tests/test_fuzz_regress replays them:"
+	echo "and commit both; tests/unit/test_fuzz_regress replays them:"
 	for x in $crashes; do
 		echo "  cp ${x#*:} tests/data/fuzz/${x%%:*}/"
 	done
