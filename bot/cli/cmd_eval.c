@@ -39,6 +39,9 @@ struct stats {
 	struct confusion *conf;
 	size_t nconf, conf_cap;
 	size_t move, move_ok, same, same_ok;
+	/* of the moves missed: the meter stayed, it went the other way,
+	 * or it stood at its bound already (min/max) and could not move */
+	size_t move_still, move_wrong, move_bound;
 	size_t *vmove, *vmove_ok, *vsame, *vsame_ok;  /* per var */
 	double trust_sum[CORPUS_NSTYLES];
 	size_t trust_n[CORPUS_NSTYLES];
@@ -137,12 +140,22 @@ static void score_intents(struct stats *st, const struct script *s,
 				confuse(st, -1, (long)b);
 }
 
+/* Why the meters missed the moves a trainer expected. */
+static void missed_moves(size_t still, size_t wrong, size_t bound)
+{
+	if (still + wrong + bound)
+		printf("    gemist: bleef staan %zu, verkeerde kant %zu, "
+		       "stond al aan de grens %zu\n", still, wrong, bound);
+}
+
 static void score_meters(struct stats *st, const struct corpus_turn *t,
 			 const int *before, const struct engine *e)
 {
 	for (size_t j = 0; j < t->nmeters; j++) {
 		const struct corpus_meter *cm = &t->meters[j];
 		int delta = engine_var(e, cm->var) - before[cm->var];
+
+		const struct var *vd = &engine_script(e)->vars[cm->var];
 
 		switch (cm->dir) {
 		case DIR_UP:
@@ -153,6 +166,15 @@ static void score_meters(struct stats *st, const struct corpus_turn *t,
 			    (cm->dir == DIR_DOWN && delta < 0)) {
 				st->move_ok++;
 				st->vmove_ok[cm->var]++;
+			} else if ((cm->dir == DIR_UP &&
+				    before[cm->var] >= vd->max) ||
+				   (cm->dir == DIR_DOWN &&
+				    before[cm->var] <= vd->min)) {
+				st->move_bound++;
+			} else if (delta == 0) {
+				st->move_still++;
+			} else {
+				st->move_wrong++;
 			}
 			break;
 		case DIR_SAME:
@@ -616,6 +638,7 @@ static void print_run(struct run *r)
 	pct("  meters goed: bewegen", st->move_ok, st->move);
 	pct(", blijven gelijk", st->same_ok, st->same);
 	printf("\n");
+	missed_moves(st->move_still, st->move_wrong, st->move_bound);
 	for (size_t v = 0; v < s->nvars; v++) {
 		if (!st->vmove[v] && !st->vsame[v])
 			continue;
@@ -658,6 +681,7 @@ struct total {
 	struct count intents, rubric;
 	size_t nconvs, nturns, none, labelled, labelled_none;
 	size_t move, move_ok, same, same_ok;
+	size_t move_still, move_wrong, move_bound;
 	size_t sap_yes, sap_known;
 };
 
@@ -678,6 +702,9 @@ static void sum_total(struct total *t, const struct run *r)
 	t->move_ok += st->move_ok;
 	t->same += st->same;
 	t->same_ok += st->same_ok;
+	t->move_still += st->move_still;
+	t->move_wrong += st->move_wrong;
+	t->move_bound += st->move_bound;
 	if (sap >= 0) {
 		t->sap_known++;
 		t->sap_yes += (size_t)sap;
@@ -696,6 +723,7 @@ static void print_total(const struct total *t, size_t nruns)
 	pct("  meters goed: bewegen", t->move_ok, t->move);
 	pct(", blijven gelijk", t->same_ok, t->same);
 	printf("\n");
+	missed_moves(t->move_still, t->move_wrong, t->move_bound);
 	printf("  vaardig boven zwak: %zu van %zu scenario's\n", t->sap_yes,
 	       t->sap_known);
 	printf("  rubriek: precisie %.3f (%zu/%zu), recall %.3f (%zu/%zu)\n",

@@ -40,6 +40,9 @@ struct match_span {
 /* How an intent was found (struct match's how). */
 enum match_how { MATCH_BY_PATTERN = 1, MATCH_BY_MODEL = 2 };
 
+/* Room for the model's meter directions (model.h MODEL_MAX_HINT_VARS). */
+#define MATCH_METER_SLOTS 4
+
 struct match {
 	struct norm norm;
 	const struct script *script;   /* of the last match_run */
@@ -61,6 +64,9 @@ struct match {
 	uint32_t mstamp_gen;
 	float *macc;
 	size_t macc_cap;
+	/* per model hint var (model.h): the regression's confidence that
+	 * a trainer expects it to go up / down, 0 when it did not run */
+	float meter_up[MATCH_METER_SLOTS], meter_down[MATCH_METER_SLOTS];
 	uint32_t *mtouch;
 	size_t mtouch_cap;
 	/* private scratch */

@@ -49,9 +49,21 @@
 #define HINT_MIN_SHARE 0.75
 #endif
 #define HINT_MIN_CONF 0.7f    /* a model hit gives hints from here */
+/* The direct meter regressions (below) move a meter from this
+ * confidence, when no intent found gives a hint. */
+#ifndef METER_CONF
+#define METER_CONF 0.6f
+#endif
+
+/* The regression has one column per intent and, after them, two per
+ * hint var: "a trainer expects it to go up", "… down", learned from the
+ * corpus's meter labels alone (the example sentences have none). */
+_Static_assert(MODEL_MAX_HINT_VARS <= MATCH_METER_SLOTS,
+	       "struct match keeps a direction per hint var");
 
 struct model {
 	size_t nintents;
+	size_t ncols;             /* nintents + 2 * nhint */
 	size_t nfeat;
 	struct slot {             /* open addressing, one cache access */
 		uint32_t tag;     /* high half of the key | 1; 0 empty */
@@ -61,7 +73,7 @@ struct model {
 	uint32_t *w_off;          /* per row: its weights w[w_off[r]..) */
 	uint32_t *w_intent;       /* the intent of each weight */
 	float *w;
-	float *bias;              /* per intent; -INFINITY: not learned */
+	float *bias;              /* per column; -INFINITY: not learned */
 	/* meter hints: for the vars in hint_var, per intent the direction
 	 * trainers expect (hint_dir[intent * nhint + k]: -1, 0 or +1) */
 	uint32_t hint_var[MODEL_MAX_HINT_VARS];
@@ -143,7 +155,8 @@ static long row_of(const struct model *md, uint64_t key)
 /* ------------------------------------------------------------ training */
 
 struct sample {
-	uint8_t *pos;          /* per intent: contains it */
+	uint8_t *pos;          /* per column: contains it / goes that way */
+	uint8_t has_meters;    /* a corpus turn: the meter columns learn */
 	uint32_t *feat;        /* distinct feature rows (whole text) */
 	size_t nfeat;
 	long not_intent;       /* a 'nee:' of this intent, or -1 */
@@ -247,7 +260,6 @@ static void add_sample(struct trainer *tr, struct match *m, const char *text,
 {
 	const struct script *s = tr->s;
 	struct sample *sm;
-	size_t ni = s->nintents;
 
 	if (corpus) {
 		match_run(m, s, text, strlen(text));
@@ -261,7 +273,7 @@ static void add_sample(struct trainer *tr, struct match *m, const char *text,
 	sm = &tr->sm[tr->nsm++];
 	memset(sm, 0, sizeof(*sm));
 	sm->not_intent = -1;
-	sm->pos = xcalloc(ni + 1, 1);
+	sm->pos = xcalloc(tr->md->ncols + 1, 1);
 	/* the distinct rows of the whole text: what the regression sees */
 	sm->feat = xcalloc(tr->ntmp + 1, sizeof(uint32_t));
 	for (size_t k = 0; k < tr->ntmp; k++) {
@@ -286,7 +298,15 @@ static void add_to(float *restrict z, const float *restrict row, size_t n)
 		z[c] += row[c];
 }
 
-/* Trains the regressions of the nl intents in lidx at once: W is
+/* Does sample x teach column c? Every sample teaches the intents; only
+ * corpus turns teach the meter columns. */
+static int teaches(const struct model *md, const struct sample *x,
+		   uint32_t c)
+{
+	return c < md->nintents || x->has_meters;
+}
+
+/* Trains the regressions of the nl columns in lidx at once: W is
  * nfeat x nl, row-major, so one text's features touch nl-long rows. The
  * L2 penalty shrinks every weight once per epoch (its sum over the
  * epoch's texts); the shrinking is kept as one factor, scale, so that
@@ -305,13 +325,16 @@ static void fit(const struct model *md, const struct sample *sm,
 	float scale = 1.0f;
 
 	for (size_t j = 0; j < nl; j++) {
-		double p = 0, n;
+		double p = 0, n, all = 0;
 
 		for (size_t i = 0; i < nsm; i++)
-			p += sm[i].pos[lidx[j]];
-		n = (double)nsm - p;
-		wpos[j] = p > 0 ? (float)((double)nsm / (2 * p)) : 0;
-		wneg[j] = n > 0 ? (float)((double)nsm / (2 * n)) : 0;
+			if (teaches(md, &sm[i], lidx[j])) {
+				p += sm[i].pos[lidx[j]];
+				all++;
+			}
+		n = all - p;
+		wpos[j] = p > 0 ? (float)(all / (2 * p)) : 0;
+		wneg[j] = n > 0 ? (float)(all / (2 * n)) : 0;
 		if (wpos[j] > MAX_CLASS_WEIGHT)
 			wpos[j] = MAX_CLASS_WEIGHT;
 	}
@@ -350,6 +373,8 @@ static void fit(const struct model *md, const struct sample *sm,
 					   ((long)c == x->not_intent ? 2 : 1);
 				float g = rate * wt * (p - y);
 
+				if (!teaches(md, x, c))
+					continue;
 				bias[j] -= g;
 				/* the intents this text still teaches */
 				if (fabsf(g) > 1e-3f) {
@@ -381,8 +406,8 @@ static void pack(struct model *md, const float *W, const float *bias,
 {
 	size_t n = 0;
 
-	md->bias = xcalloc(md->nintents + 1, sizeof(float));
-	for (size_t c = 0; c < md->nintents; c++)
+	md->bias = xcalloc(md->ncols + 1, sizeof(float));
+	for (size_t c = 0; c < md->ncols; c++)
 		md->bias[c] = -INFINITY;
 	for (size_t j = 0; j < nl; j++)
 		md->bias[lidx[j]] = bias[j];
@@ -408,19 +433,23 @@ static void pack(struct model *md, const float *W, const float *bias,
 static void learn_weights(struct model *md, const struct sample *sm,
 			  size_t nsm)
 {
-	uint32_t *lidx = xcalloc(md->nintents + 1, sizeof(uint32_t));
+	uint32_t *lidx = xcalloc(md->ncols + 1, sizeof(uint32_t));
 	size_t nl = 0;
 	float *W, *bias;
 
-	for (size_t c = 0; c < md->nintents; c++) {
-		size_t np = 0;
+	for (size_t c = 0; c < md->ncols; c++) {
+		size_t np = 0, all = 0;
 
 		for (size_t i = 0; i < nsm; i++)
-			np += sm[i].pos[c];
-		if (np >= MIN_POSITIVES && np < nsm)
+			if (teaches(md, &sm[i], (uint32_t)c)) {
+				np += sm[i].pos[c];
+				all++;
+			}
+		if (np >= MIN_POSITIVES && np < all)
 			lidx[nl++] = (uint32_t)c;
+		if (np >= MIN_POSITIVES && np < all && c < md->nintents)
+			md->info.nlearned++;
 	}
-	md->info.nlearned = nl;
 	W = xcalloc(md->nfeat * nl + 1, sizeof(float));
 	bias = xcalloc(nl + 1, sizeof(float));
 	fit(md, sm, nsm, lidx, nl, W, bias);
@@ -448,11 +477,9 @@ static void label_examples(struct trainer *tr, struct match *m)
 
 /* Per intent and meter, what direction the corpus labels expect on
  * turns labelled with the intent (model.h: model_meter_hint). */
-static void learn_hints(struct model *md, const struct corpus *c)
+/* The vars the corpus labels, in the order first met. */
+static void find_hint_vars(struct model *md, const struct corpus *c)
 {
-	size_t ni = md->nintents;
-	uint32_t *cnt;
-
 	for (size_t i = 0; c && i < c->nturns; i++)
 		for (size_t k = 0; k < c->turns[i].nmeters; k++) {
 			uint32_t v = c->turns[i].meters[k].var;
@@ -463,6 +490,23 @@ static void learn_hints(struct model *md, const struct corpus *c)
 			if (h == md->nhint && h < MODEL_MAX_HINT_VARS)
 				md->hint_var[md->nhint++] = v;
 		}
+	md->ncols = md->nintents + 2 * md->nhint;
+}
+
+static size_t hint_index(const struct model *md, uint32_t var)
+{
+	size_t h = 0;
+
+	while (h < md->nhint && md->hint_var[h] != var)
+		h++;
+	return h;
+}
+
+static void learn_hints(struct model *md, const struct corpus *c)
+{
+	size_t ni = md->nintents;
+	uint32_t *cnt;
+
 	if (!md->nhint)
 		return;
 	/* counts per (intent, hint var, up/down/same) */
@@ -509,13 +553,13 @@ static void learn_hints(struct model *md, const struct corpus *c)
 int model_meter_hint(const struct model *md, const struct match *m,
 		     uint32_t var)
 {
-	size_t h = 0;
+	size_t h;
 	int sum = 0;
+	float up, down;
 
 	if (!md || !md->hint_dir)
 		return 0;
-	while (h < md->nhint && md->hint_var[h] != var)
-		h++;
+	h = hint_index(md, var);
 	if (h == md->nhint)
 		return 0;
 	for (size_t c = 0; c < md->nintents; c++) {
@@ -524,7 +568,16 @@ int model_meter_hint(const struct model *md, const struct match *m,
 			continue;
 		sum += md->hint_dir[c * md->nhint + h];
 	}
-	return (sum > 0) - (sum < 0);
+	if (sum)
+		return (sum > 0) - (sum < 0);
+	/* no intent found says: the meter regressions, if sure */
+	up = m->meter_up[h];
+	down = m->meter_down[h];
+	if (up >= METER_CONF && up > down)
+		return 1;
+	if (down >= METER_CONF && down > up)
+		return -1;
+	return 0;
 }
 
 size_t model_hint_vars(const struct model *md, const uint32_t **vars)
@@ -547,6 +600,18 @@ static void label_corpus(struct trainer *tr, struct match *m,
 		for (size_t j = 0; j < t->nintents; j++)
 			if (t->intent_ix && t->intent_ix[j] < tr->s->nintents)
 				sm->pos[t->intent_ix[j]] = 1;
+		sm->has_meters = 1;
+		for (size_t k = 0; k < t->nmeters; k++) {
+			size_t h = hint_index(tr->md, t->meters[k].var);
+			size_t col = tr->md->nintents + 2 * h;
+
+			if (h == tr->md->nhint)
+				continue;
+			if (t->meters[k].dir == DIR_UP)
+				sm->pos[col] = 1;
+			else if (t->meters[k].dir == DIR_DOWN)
+				sm->pos[col + 1] = 1;
+		}
 		tr->md->info.ncorpus++;
 	}
 }
@@ -563,6 +628,7 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	memset(&tr, 0, sizeof(tr));
 	md = xcalloc(1, sizeof(*md));
 	md->nintents = ni;
+	find_hint_vars(md, train);
 	tr.md = md;
 	tr.s = s;
 	match_init(&m);
@@ -684,7 +750,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 {
 	const struct script *s = m->script;
 	struct runctx rc = { md, m };
-	size_t ni, k = 0, ncand = 0;
+	size_t ni, nc, k = 0, ncand = 0;
 	float *acc, *part, *bestp;
 	/* the score from which the confidence reaches the threshold */
 	const float min_logit = logf(MODEL_THRESHOLD / (1 - MODEL_THRESHOLD));
@@ -693,19 +759,22 @@ void model_run(const struct model *md, struct match *m, const char *text,
 
 	(void)text;
 	(void)len;
+	memset(m->meter_up, 0, sizeof(m->meter_up));
+	memset(m->meter_down, 0, sizeof(m->meter_down));
 	if (!md || !md->info.fires || !m->norm.ntok || !m->nclause ||
 	    m->lang_other)
 		return;
 	ni = md->nintents;
+	nc = md->ncols;
 	if (md->nfeat > m->mstamp_cap) {
 		free(m->mstamp);
 		m->mstamp = xcalloc(md->nfeat, sizeof(uint32_t));
 		m->mstamp_cap = md->nfeat;
 		m->mstamp_gen = 0;
 	}
-	if (4 * ni > m->macc_cap) {
+	if (2 * nc + 2 * ni > m->macc_cap) {
 		free(m->macc);
-		m->macc_cap = 4 * ni;
+		m->macc_cap = 2 * nc + 2 * ni;
 		m->macc = xcalloc(m->macc_cap, sizeof(float));
 	}
 	/* stamps: clause c of this message is gen + c + 1 */
@@ -713,17 +782,17 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		memset(m->mstamp, 0, md->nfeat * sizeof(uint32_t));
 		m->mstamp_gen = 0;
 	}
-	acc = m->macc;
-	part = m->macc + ni;
-	bestp = m->macc + 2 * ni;
-	cand = (uint8_t *)(m->macc + 3 * ni);   /* ni bytes fit */
+	acc = m->macc;                          /* nc */
+	part = m->macc + nc;                    /* nc */
+	bestp = m->macc + 2 * nc;               /* ni */
+	cand = (uint8_t *)(m->macc + 2 * nc + ni);   /* ni bytes fit */
 	m->nmfeat = 0;
 	features(m, lookup, &rc);
 	m->mstamp_gen += (uint32_t)m->nclause + 1;
-	for (size_t c = 0; c < ni; c++) {
+	for (size_t c = 0; c < nc; c++)
 		acc[c] = md->bias[c];
+	for (size_t c = 0; c < ni; c++)
 		bestp[c] = 0;
-	}
 	/* the whole message first: most messages leave no intent over
 	 * the threshold, and then no clause needs scoring */
 	gen = ++m->mstamp_gen;
@@ -734,6 +803,13 @@ void model_run(const struct model *md, struct match *m, const char *text,
 			continue;
 		m->mstamp[r] = gen;
 		add_row(md, r, acc);
+	}
+	for (size_t h = 0; h < md->nhint; h++) {
+		float u = acc[ni + 2 * h], d = acc[ni + 2 * h + 1];
+
+		m->meter_up[h] = u == -INFINITY ? 0 : 1.0f / (1.0f + expf(-u));
+		m->meter_down[h] = d == -INFINITY ? 0 :
+				   1.0f / (1.0f + expf(-d));
 	}
 	for (size_t c = 0; c < ni; c++) {
 		cand[c] = !m->hit[c] && !s->intents[c].builtin &&
@@ -746,7 +822,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 
 		while (e < m->nmfeat && m->mfclause[e] == cl)
 			e++;
-		memset(part, 0, ni * sizeof(float));
+		memset(part, 0, nc * sizeof(float));
 		for (size_t q = k; q < e; q++)
 			add_row(md, m->mfeat[q], part);
 		for (size_t c = 0; c < ni; c++)

@@ -48,8 +48,11 @@ void model_free(struct model *md);
  * labelled with an intent, did trainers expect the meter to go up or
  * down (at least 6 such turns, 3 in 4 agreeing)? For the intents m found
  * (a model hit from confidence 0.7), the sign of the sum of their hints
- * for var: +1, -1 or 0. The engine moves a meter by it only when nothing
- * in the script moved that meter this turn. */
+ * for var: +1, -1 or 0. When that sum is 0, the meter's own regressions
+ * on the message ("a trainer expects it to go up / down", learned from
+ * the corpus turns' meter labels) decide from a confidence of 0.6. The
+ * engine moves a meter by it only when nothing in the script moved that
+ * meter this turn. */
 #define MODEL_MAX_HINT_VARS 4
 int model_meter_hint(const struct model *md, const struct match *m,
 		     uint32_t var);

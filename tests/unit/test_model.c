@@ -57,9 +57,9 @@ static void test_learns_from_the_split(void **state)
 
 	(void)state;
 	assert_non_null(mi);
-	/* 3 example sentences and 10 corpus turns */
-	assert_int_equal(mi->nsamples, 13);
-	assert_int_equal(mi->ncorpus, 10);
+	/* 3 example sentences and 14 corpus turns */
+	assert_int_equal(mi->nsamples, 17);
+	assert_int_equal(mi->ncorpus, 14);
 	assert_true(mi->threshold >= 0.5f && mi->threshold <= 1.0f);
 	assert_true(mi->fires);
 	/* vraagt-gevoel and groet have positives to learn from */
@@ -115,6 +115,35 @@ static void test_no_guess(void **state)
 				fail_msg("\"%s\" fired %s", quiet[i],
 					 s->intents[k].name);
 	}
+	match_release(&m);
+	script_free(s);
+}
+
+/* The meter regressions: turns with no intent but a labelled meter
+ * direction teach the model which way a trainer expects the meters to
+ * go; they speak only when no intent found gives a hint. */
+static void test_meter_direct(void **state)
+{
+	struct script *s = load_fixture();
+	int v = script_find_var(s, "vertrouwen");
+	int sp = script_find_var(s, "spanning");
+	struct match m;
+
+	(void)state;
+	assert_true(v >= 0 && sp >= 0);
+	match_init(&m);
+	run(&m, s, "U had toch echt beter moeten opletten thuis.");
+	for (uint32_t k = 0; k < s->nintents; k++)
+		assert_false(match_hit(&m, k));
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)v), -1);
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)sp), 1);
+	/* small talk labelled '=' stays where it is */
+	run(&m, s, "Mooi weer vandaag.");
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)v), 0);
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)sp), 0);
+	/* another language: the model does not run, so no direction */
+	run(&m, s, "You should have been more careful at home.");
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)v), 0);
 	match_release(&m);
 	script_free(s);
 }
@@ -275,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_learns_from_the_split),
 		cmocka_unit_test(test_paraphrase_by_model),
 		cmocka_unit_test(test_no_guess),
+		cmocka_unit_test(test_meter_direct),
 		cmocka_unit_test(test_clause_and_explain),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_examples_only),
