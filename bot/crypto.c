@@ -1471,9 +1471,11 @@ void crypto_aes256_ctr(const unsigned char key[32],
 		len -= n;
 		/* The low 64 bits count, big-endian, wrapping within
 		 * themselves (bytes 0..7 are the nonce and never change). */
-		for (int i = AES_BLOCK - 1; i >= AES_BLOCK / 2; i--)
-			if (++block[i] != 0)
+		for (int i = AES_BLOCK - 1; i >= AES_BLOCK / 2; i--) {
+			block[i]++;
+			if (block[i] != 0)
 				break;
+		}
 	}
 	explicit_bzero(&a, sizeof(a));
 	explicit_bzero(block, sizeof(block));
