@@ -88,8 +88,10 @@ test: deps
 # The bot on a real Synapse on loopback (tools/synapse.sh builds
 # and caches a Debian sid chroot with matrix-synapse the first time);
 # test_e2ee.py drives it with Debian's matrix-nio, an independent E2EE
-# client (so Debian's python, whatever python3 is first on PATH).
-integration: $(B)/oefenkamer
+# client (so Debian's python, whatever python3 is first on PATH). First,
+# without a homeserver, nio decrypts the attachments test_crypto encrypts.
+integration: $(B)/oefenkamer $(B)/tests/test_crypto
+	@/usr/bin/python3 tests/integration/attach_nio.py $(B)/tests/test_crypto
 	@bash tools/synapse.sh prepare
 	@sh tests/integration/smoke.sh
 	@B=$(B) python3 tests/integration/demo_test.py

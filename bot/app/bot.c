@@ -1324,7 +1324,7 @@ static int cmd_coach(struct bot *b, struct bot_cmd *c)
 #define COACHES (ROLE_COACH | ROLE_TRAINER)
 
 /* Grouped by who (!hulp lists them in this order); README.md's command
- * table says the same (tests/test_bot.c checks that). */
+ * table says the same (tests/unit/test_bot.c checks that). */
 static const struct bot_command commands[] = {
 	{ "oefeningen", "scenarios scenario's", ANYONE, 0, cmd_scenarios,
 	  "!oefeningen", "welke oefeningen er zijn" },

@@ -2,7 +2,8 @@
  *
  * The one place that calls libolm (deprecated upstream: swapping it for
  * another implementation should touch crypto.c only). It knows keys,
- * sessions, signatures and pickles; it knows nothing of HTTP, rooms,
+ * sessions, signatures, pickles and attachment encryption (AES-256-CTR,
+ * our own: libolm has none); it knows nothing of HTTP, rooms,
  * devices lists or SQL: e2ee.c decides what to encrypt for whom and
  * store.c keeps the pickles.
  *
@@ -190,5 +191,40 @@ int crypto_verify_json(json_t *obj, const char *user, const char *key_id,
 /* Verify a detached signature. 0 valid, CRYPTO_EBADMSG invalid. */
 int crypto_ed25519_verify(const char *ed25519_pub, const char *msg,
 			  size_t len, const char *signature);
+
+/* --- encrypted attachments ------------------------------------------ */
+
+/* Encrypt a file for an encrypted room, as the client-server spec's
+ * "Sending encrypted attachments" (v2) describes: AES-256-CTR under a
+ * fresh random key, a 128-bit counter block of 64 random bits followed
+ * by a counter of 64 zero bits, and the SHA-256 of the ciphertext.
+ * *ciphertext gets len bytes (caller frees with free(); not a secret);
+ * *file the EncryptedFile object without "url" (caller json_decref's):
+ *   {"v": "v2",
+ *    "key": {"kty": "oct", "key_ops": ["encrypt", "decrypt"],
+ *            "alg": "A256CTR", "k": <key, unpadded base64url>,
+ *            "ext": true},
+ *    "iv": <unpadded base64>, "hashes": {"sha256": <unpadded base64>}}
+ * The caller uploads the ciphertext (as application/octet-stream), sets
+ * "url" to its mxc URI, and puts the object in the content's "file"
+ * member (instead of "url") of an event that is only ever sent
+ * encrypted: "k" opens the file. */
+int crypto_attachment_encrypt(const void *plaintext, size_t len,
+			      unsigned char **ciphertext, json_t **file,
+			      struct err *err);
+
+/* AES-256 in counter mode over len bytes from in to out (the same
+ * buffer is fine): encrypting and decrypting are the same operation.
+ * ctr is the initial counter block; its low 64 bits (bytes 8..15,
+ * big-endian) count and wrap within themselves, as for Matrix
+ * attachments and WebCrypto's AES-CTR with length 64. The primitive
+ * under crypto_attachment_encrypt, public for the known-answer tests. */
+void crypto_aes256_ctr(const unsigned char key[32],
+		       const unsigned char ctr[16], const void *in,
+		       void *out, size_t len);
+
+/* SHA-256 of len bytes as unpadded base64 (43 characters); caller
+ * frees. NULL only if libolm fails. */
+char *crypto_sha256(const void *data, size_t len);
 
 #endif

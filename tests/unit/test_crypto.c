@@ -1,7 +1,8 @@
 /* test_crypto.c - the libolm wrapper: Olm both ways, Megolm with
  * exported sessions, tampering, every pickle under the right and a wrong
  * key, signing keys, canonical JSON and signed JSON, one-time and
- * fallback keys. */
+ * fallback keys; AES-256-CTR against the FIPS-197 and SP 800-38A
+ * vectors, SHA-256, and encrypted attachments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1096,6 +1097,295 @@ static void test_fallback_session(void **state)
 	crypto_account_free(bob);
 }
 
+/* --- encrypted attachments ---------------------------------------------- */
+
+/* n bytes from hex (2 n digits). */
+static void unhex(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned int b;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &b), 1);
+		out[i] = (unsigned char)b;
+	}
+}
+
+/* Test-only decoder of unpadded base64 in one alphabet: the URL one
+ * ('-', '_') when urlsafe, else the standard one ('+', '/'). Any other
+ * character, padding or a length no encoder writes fails the test.
+ * Returns the byte count; out holds at least strlen(s) bytes. */
+static size_t unbase64(const char *s, int urlsafe, unsigned char *out)
+{
+	const char *tab = urlsafe ?
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" :
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t len = strlen(s), n = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	assert_int_not_equal(len % 4, 1);
+	for (size_t i = 0; i < len; i++) {
+		const char *c = strchr(tab, s[i]);
+
+		assert_non_null(c);
+		acc = acc << 6 | (uint32_t)(c - tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	assert_int_equal(acc, 0);   /* the unused low bits are zero */
+	return n;
+}
+
+/* FIPS-197 appendix C.3: the AES-256 block cipher alone. One block of
+ * counter mode over zeros is the encryption of the counter block. */
+static void test_aes256_fips197(void **state)
+{
+	unsigned char key[32], block[16], out[16], want[16];
+	static const unsigned char zero[16];
+
+	(void)state;
+	unhex("000102030405060708090a0b0c0d0e0f"
+	      "101112131415161718191a1b1c1d1e1f", key, 32);
+	unhex("00112233445566778899aabbccddeeff", block, 16);
+	unhex("8ea2b7ca516745bfeafc49904b496089", want, 16);
+	crypto_aes256_ctr(key, block, zero, out, 16);
+	assert_memory_equal(out, want, 16);
+}
+
+/* NIST SP 800-38A F.5.5 CTR-AES256.Encrypt: whole, in place, and cut
+ * short in the middle of a block. */
+static void test_aes256_ctr_nist(void **state)
+{
+	unsigned char key[32], ctr[16], pt[64], want[64], out[64];
+
+	(void)state;
+	unhex("603deb1015ca71be2b73aef0857d7781"
+	      "1f352c073b6108d72d9810a30914dff4", key, 32);
+	unhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", ctr, 16);
+	unhex("6bc1bee22e409f96e93d7e117393172a"
+	      "ae2d8a571e03ac9c9eb76fac45af8e51"
+	      "30c81c46a35ce411e5fbc1191a0a52ef"
+	      "f69f2445df4f9b17ad2b417be66c3710", pt, 64);
+	unhex("601ec313775789a5b7a7f504bbf3d228"
+	      "f443e3ca4d62b59aca84e990cacaf5c5"
+	      "2b0930daa23de94ce87017ba2d84988d"
+	      "dfc9c58db67aada613c2dd08457941a6", want, 64);
+	crypto_aes256_ctr(key, ctr, pt, out, 64);
+	assert_memory_equal(out, want, 64);
+
+	memset(out, 0, sizeof(out));
+	crypto_aes256_ctr(key, ctr, pt, out, 37);
+	assert_memory_equal(out, want, 37);
+	assert_int_equal(out[37], 0);   /* nothing written past len */
+
+	memcpy(out, pt, 64);
+	crypto_aes256_ctr(key, ctr, out, out, 64);
+	assert_memory_equal(out, want, 64);
+	/* Decrypting is the same operation. */
+	crypto_aes256_ctr(key, ctr, out, out, 64);
+	assert_memory_equal(out, pt, 64);
+}
+
+/* The counter is the low 64 bits only: from ...ff ff it carries into
+ * byte 14, and from all ones it wraps to zero without touching the
+ * nonce half. Each keystream block is checked against the block cipher
+ * (one block over zeros) at the counter block the test computes. */
+static void test_aes256_ctr_counter(void **state)
+{
+	static const unsigned char zero[48];
+	unsigned char key[32], ks[48], blk[16], want[16];
+	static const char *const starts[] = {
+		"0102030405060708000000000000fffe",   /* carries twice */
+		"0102030405060708fffffffffffffffe",   /* wrap, nonce kept */
+	};
+	static const char *const seconds[] = {
+		"0102030405060708000000000000ffff",
+		"0102030405060708ffffffffffffffff",
+	};
+	static const char *const thirds[] = {
+		"01020304050607080000000000010000",
+		"01020304050607080000000000000000",
+	};
+
+	(void)state;
+	unhex("000102030405060708090a0b0c0d0e0f"
+	      "101112131415161718191a1b1c1d1e1f", key, 32);
+	for (size_t i = 0; i < ARRAY_LEN(starts); i++) {
+		unhex(starts[i], blk, 16);
+		crypto_aes256_ctr(key, blk, zero, ks, 48);
+		crypto_aes256_ctr(key, blk, zero, want, 16);
+		assert_memory_equal(ks, want, 16);
+		unhex(seconds[i], blk, 16);
+		crypto_aes256_ctr(key, blk, zero, want, 16);
+		assert_memory_equal(ks + 16, want, 16);
+		unhex(thirds[i], blk, 16);
+		crypto_aes256_ctr(key, blk, zero, want, 16);
+		assert_memory_equal(ks + 32, want, 16);
+	}
+}
+
+/* FIPS 180-2 "abc" and the empty string, as unpadded base64. */
+static void test_sha256(void **state)
+{
+	char *h;
+
+	(void)state;
+	h = crypto_sha256("abc", 3);
+	assert_string_equal(h, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0");
+	free(h);
+	h = crypto_sha256("", 0);
+	assert_string_equal(h, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU");
+	free(h);
+}
+
+/* A plaintext of n bytes: HTML with UTF-8 and every byte value. */
+static unsigned char *attach_plain(size_t n)
+{
+	static const char html[] = "<h1>Nabespreking</h1><p>\xe2\x9c\x94 "
+				   "Je vroeg naar de veiligheid.</p>";
+	unsigned char *p = xmalloc(n ? n : 1);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = i < sizeof(html) - 1 ? (unsigned char)html[i] :
+		       (unsigned char)(i * 7 + 3);
+	return p;
+}
+
+/* With OEF_ATTACH_VECTORS set to a directory, leave the case for an
+ * independent decrypter (tests/integration/attach_nio.py runs matrix-nio on
+ * them): N.plain, N.cipher and N.json (the file object) for N bytes. */
+static void attach_write_vector(size_t n, const unsigned char *pt,
+				const unsigned char *ct, json_t *file)
+{
+	const char *dir = getenv("OEF_ATTACH_VECTORS");
+	static const char *const ext[] = { "plain", "cipher", "json" };
+	char path[4096];
+	char *js;
+
+	if (!dir || !*dir)
+		return;
+	js = json_dumps(file, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(js);
+	for (size_t i = 0; i < ARRAY_LEN(ext); i++) {
+		FILE *f;
+		const void *data = i == 0 ? (const void *)pt :
+				   i == 1 ? (const void *)ct : js;
+		size_t len = i == 2 ? strlen(js) : n;
+		int w = snprintf(path, sizeof(path), "%s/%zu.%s", dir, n,
+				 ext[i]);
+
+		assert_true(w > 0 && (size_t)w < sizeof(path));
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(data, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+	}
+	free(js);
+}
+
+/* The file object as the spec has it, and back to the plaintext through
+ * a test-only decrypt: hash checked first, then counter mode with the
+ * decoded key and counter block. Sizes around a block, and past 256
+ * blocks (the counter carries out of its last byte). */
+static void test_attachment_roundtrip(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 15, 16, 17, 5000 };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
+		size_t n = sizes[i];
+		unsigned char *pt = attach_plain(n), *ct = NULL, *back;
+		unsigned char key[64], iv[64], sha[64];
+		json_t *file = NULL, *jwk, *ops;
+		const char *k, *ivs, *hash;
+		char *mine;
+		struct err err;
+
+		assert_int_equal(crypto_attachment_encrypt(pt, n, &ct, &file,
+							   &err), 0);
+		assert_non_null(ct);
+		assert_string_equal(json_string_value(
+			json_object_get(file, "v")), "v2");
+		assert_null(json_object_get(file, "url"));
+		assert_int_equal(json_object_size(file), 4);
+		jwk = json_object_get(file, "key");
+		assert_int_equal(json_object_size(jwk), 5);
+		assert_string_equal(json_string_value(
+			json_object_get(jwk, "kty")), "oct");
+		assert_string_equal(json_string_value(
+			json_object_get(jwk, "alg")), "A256CTR");
+		assert_true(json_is_true(json_object_get(jwk, "ext")));
+		ops = json_object_get(jwk, "key_ops");
+		assert_int_equal(json_array_size(ops), 2);
+		assert_string_equal(json_string_value(json_array_get(ops, 0)),
+				    "encrypt");
+		assert_string_equal(json_string_value(json_array_get(ops, 1)),
+				    "decrypt");
+		k = json_string_value(json_object_get(jwk, "k"));
+		ivs = json_string_value(json_object_get(file, "iv"));
+		hash = json_string_value(json_object_get(
+			json_object_get(file, "hashes"), "sha256"));
+		assert_non_null(k);
+		assert_non_null(ivs);
+		assert_non_null(hash);
+		assert_int_equal(strlen(k), 43);
+		assert_int_equal(unbase64(k, 1, key), 32);
+		assert_int_equal(strlen(ivs), 22);
+		assert_int_equal(unbase64(ivs, 0, iv), 16);
+		assert_int_equal(unbase64(hash, 0, sha), 32);
+		/* v2: the counter half of the IV starts at zero. */
+		for (int b = 8; b < 16; b++)
+			assert_int_equal(iv[b], 0);
+
+		/* Test-only decrypt. */
+		mine = crypto_sha256(ct, n);
+		assert_string_equal(mine, hash);
+		free(mine);
+		back = xmalloc(n ? n : 1);
+		crypto_aes256_ctr(key, iv, ct, back, n);
+		assert_memory_equal(back, pt, n);
+		if (n >= 16)
+			assert_memory_not_equal(ct, pt, n);
+
+		attach_write_vector(n, pt, ct, file);
+		free(back);
+		free(ct);
+		free(pt);
+		json_decref(file);
+	}
+}
+
+/* Every file gets its own key and nonce. */
+static void test_attachment_fresh(void **state)
+{
+	unsigned char *pt = attach_plain(100), *ct[2];
+	json_t *file[2];
+	struct err err;
+
+	(void)state;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(crypto_attachment_encrypt(pt, 100, &ct[i],
+							   &file[i], &err), 0);
+	assert_string_not_equal(
+		json_string_value(json_object_get(
+			json_object_get(file[0], "key"), "k")),
+		json_string_value(json_object_get(
+			json_object_get(file[1], "key"), "k")));
+	assert_string_not_equal(
+		json_string_value(json_object_get(file[0], "iv")),
+		json_string_value(json_object_get(file[1], "iv")));
+	assert_memory_not_equal(ct[0], ct[1], 100);
+	for (int i = 0; i < 2; i++) {
+		free(ct[i]);
+		json_decref(file[i]);
+	}
+	free(pt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1111,6 +1401,12 @@ int main(void)
 		cmocka_unit_test(test_otks),
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_fallback_session),
+		cmocka_unit_test(test_aes256_fips197),
+		cmocka_unit_test(test_aes256_ctr_nist),
+		cmocka_unit_test(test_aes256_ctr_counter),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_attachment_roundtrip),
+		cmocka_unit_test(test_attachment_fresh),
 	};
 
 	jansson_use_xmalloc();
