@@ -229,6 +229,9 @@ static void drop_model_hits(struct match *m, const struct script *s)
 			m->hit_how[i] = 0;
 			m->span[i].len = 0;
 		}
+	/* and the model's own meter directions */
+	memset(m->meter_up, 0, sizeof(m->meter_up));
+	memset(m->meter_down, 0, sizeof(m->meter_down));
 }
 
 /* --beurten: one block per turn where the engine and the trainer
