@@ -1,5 +1,6 @@
 /* bot.c - see bot.h. */
 #include "bot.h"
+#include "bot_int.h"
 #include "e2ee.h"
 
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "export.h"
 #include "model.h"
 #include "mx.h"
+#include "outbox.h"
 #include "roles.h"
 #include "session.h"
 #include "store.h"
@@ -20,87 +22,6 @@
 #define MAX_BODY (64 * 1024)       /* longest message matched/answered */
 #define STOP_GRACE_MS 15000        /* at shutdown: time to flush sends */
 #define SYNC_TIMEOUT_MS 30000
-#define SENT_DELETE_MS 1000        /* sent rows not taken by a batch */
-
-struct room {
-	char *id;
-	char *inviter;
-	struct session *ss;        /* running rehearsal, or NULL */
-	char *trainee;             /* user id who started it */
-	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting */
-	int told_encrypted;        /* said once that we cannot read it */
-	int paused;                /* a coach paused the persona */
-	char *creator;             /* who made the room (m.room.create) */
-	json_t *power_users;       /* m.room.power_levels users, or NULL */
-	int64_t last_session;      /* for !nabespreking after the end */
-	char *last_trainee;        /* that session's trainee, or NULL */
-	char *coach_room;          /* its coaches' side room, or NULL */
-	char *practice;            /* for a side room: its practice room */
-	json_t *members;           /* joined users, kept from sync; NULL:
-				    * not known (after a start or a gap) */
-	int members_asked;         /* a /joined_members is under way */
-	int empty;                 /* the last human left: leave after the
-				    * batch's events */
-};
-
-/* A user's command allowance (see BOT_CMD_BURST). */
-struct cmd_rate {
-	char *user;
-	int64_t tat;               /* monotonic ms when the allowance is
-				    * whole again */
-	int told;                  /* said once that they are limited */
-};
-
-/* A request whose answer concerns a room: the context of its
- * callback, freed by it. */
-struct room_call {
-	struct bot *b;
-	char *room;
-};
-
-struct bot {
-	const struct config *cfg;
-	struct catalog cat;
-	struct store *st;
-	struct mx *mx;
-	struct match m;
-	struct engine_out out;
-	struct room *rooms;
-	size_t nrooms, rooms_cap;
-	int64_t outbox_after;      /* highest outbox id handed to mx */
-	int outbox_dirty;          /* rows added since the last flush */
-	int ready;                 /* logged in, syncing */
-	int fatal;
-	int initial;               /* first sync ever: history, not answered */
-	/* after a committed batch */
-	char **joins;
-	size_t njoins, joins_cap;
-	char **receipts;           /* room, event pairs */
-	size_t nreceipts, receipts_cap;
-	char **cancels;            /* rooms whose replay was stopped */
-	size_t ncancels, cancels_cap;
-	/* end-to-end encryption: on when a pickle key is given */
-	char *pickle_key;          /* until e2ee_open takes it */
-	size_t pickle_keylen;
-	struct e2ee *e2ee;
-	struct name_change *names; /* display names, in outbox order */
-	size_t nnames, names_cap;
-	int64_t outbox_last;       /* newest outbox id added */
-	/* sent outbox rows, deleted together (see sent_delete) */
-	int64_t *sent;
-	size_t nsent, sent_cap;
-	int64_t sent_at;           /* monotonic ms of the oldest in sent */
-	struct cmd_rate *rates;    /* users who gave commands lately */
-	size_t nrates, rates_cap;
-	char *help;                /* !hulp, made from the command table */
-};
-
-/* A display-name change waiting for the outbox rows before it. */
-struct name_change {
-	char *room;
-	char *name;
-	int64_t after;             /* goes out after outbox row <= this */
-};
 
 static unsigned roles_in(struct bot *b, struct room *r, const char *user);
 
@@ -204,228 +125,6 @@ static void on_members(void *ctx, long status, const char *const *users,
 static void on_coach_room(void *ctx, long status, const char *room);
 static void on_whoami(void *ctx, long status, const char *user,
 		      const char *device);
-
-/* --- the outbox: everything the bot says goes through it --- */
-
-static uint64_t fnv(const char *s)
-{
-	return hash_fnv64(HASH_FNV64_START, s, strlen(s));
-}
-
-/* The transaction id of the k-th message caused by event (or by a name
- * when there is no event). The same cause gives the same ids. */
-static void txn_for(char *buf, size_t n, const char *cause, const char *what,
-		    int k)
-{
-	xsnprintf(buf, n, "oef-%016llx-%s%d", (unsigned long long)fnv(cause),
-		 what, k);
-}
-
-static int typing_ms(const struct config *cfg, const char *text)
-{
-	long ms;
-
-	if (!cfg->typing_enabled)
-		return 0;
-	ms = (long)strlen(text) * 1000 / cfg->chars_per_second;
-	if (ms < cfg->typing_min_ms)
-		ms = cfg->typing_min_ms;
-	if (ms > cfg->typing_max_ms)
-		ms = cfg->typing_max_ms;
-	return (int)ms;
-}
-
-/* Queue a message in the outbox (part of the current transaction). */
-/* The content field that ties a persona line to its stored turn, so
- * that a coach's reaction or thread reply on it can be found again. */
-#define TURN_FIELD MX_TURN_FIELD
-
-/* The content of a message event, JSON text, at most max bytes: when
- * it would be larger, formatted_body goes first (escaping can make it
- * several times the body), then the body is cut at a character boundary
- * with a visible "…". The whole text stays in the transcript. Caller
- * frees; NULL if the text cannot be encoded (not valid UTF-8). */
-static char *message_content(const char *msgtype, const char *text,
-			     const char *turn, size_t max)
-{
-	size_t n = strlen(text), len;
-	char *cut = NULL, *content = NULL;
-	int html = 1;
-
-	for (;;) {
-		const char *body = cut ? cut : text;
-		json_t *c = json_pack("{s:s, s:s}", "msgtype", msgtype,
-				      "body", body);
-
-		if (c && html) {
-			struct sbuf sb;
-
-			sbuf_init(&sb);
-			html_escape(&sb, body, "<br>");
-			json_object_set_new(c, "format", json_string(
-				"org.matrix.custom.html"));
-			json_object_set_new(c, "formatted_body",
-					    json_string(sbuf_str(&sb)));
-			sbuf_release(&sb);
-		}
-		if (c && turn)
-			json_object_set_new(c, TURN_FIELD, json_string(turn));
-		content = c ? json_dumps(c, JSON_COMPACT) : NULL;
-		json_decref(c);
-		if (!content)
-			break;
-		len = strlen(content);
-		if (len <= max || (!html && n == 0))
-			break;
-		free(content);
-		content = NULL;
-		if (html) {
-			html = 0;
-			continue;
-		}
-		/* each byte less in the body is at least one less in the
-		 * JSON; "…" is three */
-		n = n > len - max + 3 ? n - (len - max + 3) : 0;
-		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)
-			n--;
-		free(cut);
-		cut = xmalloc(n + sizeof("…"));
-		memcpy(cut, text, n);
-		memcpy(cut + n, "…", sizeof("…"));
-	}
-	free(cut);
-	return content;
-}
-
-static int say_turn(struct bot *b, const char *room, const char *msgtype,
-		    const char *text, const char *txn, int typing,
-		    const char *turn, struct err *err)
-{
-	struct store_outbox o;
-	char *content;
-	int rc;
-
-	content = message_content(msgtype, text, turn,
-				  b->e2ee && e2ee_room_encrypted(b->e2ee,
-								 room) ?
-				  MX_CONTENT_MAX_ENCRYPTED : MX_CONTENT_MAX);
-	if (!content) {
-		err_set(err, "bericht niet te coderen (geen geldige UTF-8?)");
-		return -1;
-	}
-	memset(&o, 0, sizeof(o));
-	o.room = (char *)room;
-	o.txn = (char *)txn;
-	o.type = "m.room.message";
-	o.content = content;
-	o.typing_ms = typing;
-	rc = store_outbox_add(b->st, &o, err);
-	free(content);
-	b->outbox_dirty = 1;
-	if (rc == 0 && o.id)
-		b->outbox_last = o.id;
-	return rc;
-}
-
-static int say(struct bot *b, const char *room, const char *msgtype,
-	       const char *text, const char *txn, int typing,
-	       struct err *err)
-{
-	return say_turn(b, room, msgtype, text, txn, typing, NULL, err);
-}
-
-static int notice(struct bot *b, const char *room, const char *cause,
-		  const char *what, const char *text, struct err *err)
-{
-	char txn[96];
-
-	txn_for(txn, sizeof(txn), cause, what, 0);
-	return say(b, room, "m.notice", text, txn, 0, err);
-}
-
-/* Change the bot's display name in a room once the outbox rows queued
- * so far have gone out: it travels in the room's ordered send queue, so
- * the last persona line cannot appear under the next name. Part of the
- * current transaction: names_truncate() drops it when that rolls back. */
-static void name_change(struct bot *b, const char *room, const char *name)
-{
-	struct name_change *c;
-
-	XGROW(b->names, b->names_cap, b->nnames + 1);
-	c = &b->names[b->nnames++];
-	c->room = xstrdup(room);
-	c->name = xstrdup(name);
-	c->after = b->outbox_last;
-}
-
-/* Queue the name changes that come before outbox row upto (or all). */
-static void flush_names(struct bot *b, int64_t upto)
-{
-	size_t k = 0;
-
-	while (k < b->nnames && b->names[k].after < upto) {
-		mx_set_displayname(b->mx, b->names[k].room, b->names[k].name);
-		free(b->names[k].room);
-		free(b->names[k].name);
-		k++;
-	}
-	if (!k)
-		return;   /* names may be NULL: no pointer arithmetic on it */
-	memmove(b->names, b->names + k, (b->nnames - k) * sizeof(*b->names));
-	b->nnames -= k;
-}
-
-/* Forget the name changes after the first n. */
-static void names_truncate(struct bot *b, size_t n)
-{
-	for (size_t i = n; i < b->nnames; i++) {
-		free(b->names[i].room);
-		free(b->names[i].name);
-	}
-	b->nnames = n;
-}
-
-/* Replay lines (!terugkijken) are known by their transaction ids: they
- * go out in the background, after answers, and !stop drops them. */
-#define REPLAY_TXN "oefr-"
-
-static int is_replay_txn(const char *txn)
-{
-	return strncmp(txn, REPLAY_TXN, strlen(REPLAY_TXN)) == 0;
-}
-
-/* Hand outbox rows added since last time to the Matrix client. */
-static void flush_outbox(struct bot *b)
-{
-	struct store_outbox *v;
-	size_t n;
-	struct err err;
-
-	if (!b->outbox_dirty)
-		return;
-	b->outbox_dirty = 0;
-	if (store_outbox_list(b->st, b->outbox_after, &v, &n, &err) < 0) {
-		log_line("%s", err.msg);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_error_t je;
-		json_t *c = json_loads(v[i].content, 0, &je);
-
-		flush_names(b, v[i].id);
-		if (c && is_replay_txn(v[i].txn))
-			mx_send_background(b->mx, v[i].room, v[i].type,
-					   v[i].txn, c, v[i].typing_ms,
-					   (uint64_t)v[i].id);
-		else if (c)
-			mx_send(b->mx, v[i].room, v[i].type, v[i].txn, c,
-				v[i].typing_ms, (uint64_t)v[i].id);
-		json_decref(c);
-		b->outbox_after = v[i].id;
-	}
-	store_outbox_free(v, n);
-	flush_names(b, INT64_MAX);
-}
 
 /* --- texts --- */
 
@@ -546,13 +245,13 @@ static int say_answer(struct bot *b, struct room *r, const char *cause,
 	for (size_t i = 0; i < o->nmsgs; i++) {
 		char txn[96], turn[48];
 
-		txn_for(txn, sizeof(txn), cause, "p", (int)i);
+		outbox_txn(txn, sizeof(txn), cause, "p", (int)i);
 		xsnprintf(turn, sizeof(turn), "%lld:%d",
 			 (long long)session_id(r->ss),
 			 i < nsaid ? said[i] : 0);
-		if (say_turn(b, r->id, "m.text", o->msgs[i].buf, txn,
-			     typing_ms(b->cfg, o->msgs[i].buf),
-			     i < nsaid ? turn : NULL, err) < 0)
+		if (outbox_say_turn(b, r->id, "m.text", o->msgs[i].buf, txn,
+				    outbox_typing_ms(b->cfg, o->msgs[i].buf),
+				    i < nsaid ? turn : NULL, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -601,8 +300,8 @@ static int mirror(struct bot *b, struct room *r, const char *cause,
 	if (!r->coach_room)
 		return 0;
 	xsnprintf(w, sizeof(w), "%s%d-", what, k);
-	txn_for(txn, sizeof(txn), cause, w, 0);
-	return say(b, r->coach_room, "m.notice", text, txn, 0, err);
+	outbox_txn(txn, sizeof(txn), cause, w, 0);
+	return outbox_say(b, r->coach_room, "m.notice", text, txn, 0, err);
 }
 
 static int end_session(struct bot *b, struct room *r, const char *cause,
@@ -621,7 +320,7 @@ static int end_session(struct bot *b, struct room *r, const char *cause,
 	sbuf_reset(&sb);
 	if (rc == 0) {
 		debrief_text(b, session_id(r->ss), session_script(r->ss), &sb);
-		rc = notice(b, r->id, cause, "end", sb.buf, err);
+		rc = outbox_notice(b, r->id, cause, "end", sb.buf, err);
 	}
 	sbuf_release(&sb);
 	if (rc < 0)
@@ -631,7 +330,7 @@ static int end_session(struct bot *b, struct room *r, const char *cause,
 	r->last_trainee = r->trainee ? xstrdup(r->trainee) : NULL;
 	if (set_pause(b, r, 0, err) < 0)
 		return -1;
-	name_change(b, r->id, b->cfg->device_name);
+	outbox_name(b, r->id, b->cfg->device_name);
 	room_clear_session(r);
 	return room_save(b, r, err);
 }
@@ -640,22 +339,24 @@ static int start_session(struct bot *b, struct room *r, const char *sender,
 			 const struct script *s, const char *cause,
 			 struct err *err)
 {
+	/* the engine's seed: the same cause plays the same rehearsal */
+	uint64_t seed = hash_fnv64(HASH_FNV64_START, cause, strlen(cause));
 	struct session *ss;
 	struct sbuf sb;
 	int rc;
 
-	if (session_begin(b->st, s, fnv(cause) & 0x7fffffff, sender, r->id,
-			  &ss, &b->out, err) < 0)
+	if (session_begin(b->st, s, seed & 0x7fffffff, sender, r->id, &ss,
+			  &b->out, err) < 0)
 		return -1;
 	r->ss = ss;
 	r->trainee = xstrdup(sender);
 	/* the persona's name before its first words */
-	name_change(b, r->id, display_name(b, s));
+	outbox_name(b, r->id, display_name(b, s));
 	sbuf_init(&sb);
 	sbuf_addf(&sb, "Oefening: %s\n%s\n(Je praat nu met %s. !stop om te "
 		  "stoppen, !hulp voor hulp.)", s->title, s->intro,
 		  display_name(b, s));
-	rc = notice(b, r->id, cause, "intro", sb.buf, err);
+	rc = outbox_notice(b, r->id, cause, "intro", sb.buf, err);
 	sbuf_release(&sb);
 	if (rc < 0 || say_answer(b, r, cause, &b->out, err) < 0)
 		return -1;
@@ -676,9 +377,10 @@ static int restart_ended(struct bot *b, struct room *r, const char *sender,
 		s = catalog_find(&b->cat, rec.scenario);
 	if (!s) {
 		store_session_release(&rec);
-		return notice(b, r->id, event_id, "none", "Er is geen "
-			      "oefening om opnieuw te beginnen. Kies er een "
-			      "met !oefeningen.", err);
+		return outbox_notice(b, r->id, event_id, "none",
+				     "Er is geen oefening om opnieuw te "
+				     "beginnen. Kies er een met !oefeningen.",
+				     err);
 	}
 	/* a coach restarting keeps the trainee the trainee */
 	rc = start_session(b, r, rec.trainee && (roles_in(b, r, sender) &
@@ -803,7 +505,7 @@ static int allowed(struct bot *b, struct room *r, const char *sender,
 	sbuf_addf(&sb, "!%s is voor %s. Jij bent hier %s; !rollen laat zien "
 		  "wie wat is.", cmd, may.buf, who.buf);
 	sbuf_release(&may);
-	rc = notice(b, r->id, event_id, "refused", sb.buf, err);
+	rc = outbox_notice(b, r->id, event_id, "refused", sb.buf, err);
 	if (rc == 0 && r->ss) {
 		sbuf_reset(&who);
 		sbuf_addf(&who, "geweigerd: !%s van %s", cmd, sender);
@@ -848,31 +550,33 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 
 	sbuf_init(&sb);
 	if (!r->ss) {
-		rc = notice(b, r->id, event_id, "none", "Er loopt nu geen "
-			    "oefening.", err);
+		rc = outbox_notice(b, r->id, event_id, "none", "Er loopt nu "
+				   "geen oefening.", err);
 	} else if (!strcmp(cmd, "pauze")) {
 		rc = set_pause(b, r, 1, err);
 		r->answer_at = 0;
 		if (rc == 0)
-			rc = notice(b, r->id, event_id, "pause", "De oefening "
-				    "staat even stil: de coach heeft pauze "
-				    "gegeven. Berichten worden bewaard, de "
-				    "persona antwoordt pas na !verder.", err);
+			rc = outbox_notice(b, r->id, event_id, "pause",
+					   "De oefening staat even stil: de "
+					   "coach heeft pauze gegeven. "
+					   "Berichten worden bewaard, de "
+					   "persona antwoordt pas na !verder.",
+					   err);
 	} else if (!strcmp(cmd, "verder")) {
 		rc = set_pause(b, r, 0, err);
 		if (rc == 0 && session_pending(r->ss, err) > 0)
 			r->answer_at = mono_ms();
 		if (rc == 0)
-			rc = notice(b, r->id, event_id, "resume", "We gaan "
-				    "verder.", err);
+			rc = outbox_notice(b, r->id, event_id, "resume",
+					   "We gaan verder.", err);
 	} else if (!strcmp(cmd, "tip")) {
 		if (!*arg) {
-			rc = notice(b, r->id, event_id, "tip", "Gebruik: "
-				    "!tip <tekst>", err);
+			rc = outbox_notice(b, r->id, event_id, "tip",
+					   "Gebruik: !tip <tekst>", err);
 			goto out;
 		}
 		sbuf_addf(&sb, "Tip van de coach: %s", arg);
-		rc = notice(b, r->id, event_id, "tip", sb.buf, err);
+		rc = outbox_notice(b, r->id, event_id, "tip", sb.buf, err);
 		if (rc == 0)
 			rc = session_log(r->ss, STORE_COACH, sender, sb.buf,
 					 NULL, err) < 0 ? -1 : 0;
@@ -880,8 +584,9 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 		char txn[96];
 
 		if (!*arg) {
-			rc = notice(b, r->id, event_id, "zeg", "Gebruik: "
-				    "!zeg <wat de persona zegt>", err);
+			rc = outbox_notice(b, r->id, event_id, "zeg",
+					   "Gebruik: !zeg <wat de persona zegt>",
+					   err);
 			goto out;
 		}
 		/* the coach speaks as the persona; the engine goes on from
@@ -889,20 +594,22 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 		int seq = 0;
 		char turn[48];
 
-		txn_for(txn, sizeof(txn), event_id, "z", 0);
+		outbox_txn(txn, sizeof(txn), event_id, "z", 0);
 		rc = session_log_seq(r->ss, STORE_PERSONA, sender, arg, NULL,
 				     &seq, err) < 0 ? -1 : 0;
 		xsnprintf(turn, sizeof(turn), "%lld:%d",
 			 (long long)session_id(r->ss), seq);
 		if (rc == 0)
-			rc = say_turn(b, r->id, "m.text", arg, txn,
-				      typing_ms(b->cfg, arg), turn, err);
+			rc = outbox_say_turn(b, r->id, "m.text", arg, txn,
+					     outbox_typing_ms(b->cfg, arg),
+					     turn, err);
 	} else if (!strcmp(cmd, "einde")) {
 		rc = end_session(b, r, event_id, err);
 	} else if (!strcmp(cmd, "coachkamer")) {
 		if (r->coach_room) {
-			rc = notice(b, r->id, event_id, "coachroom", "Er is al "
-				    "een coachkamer voor deze oefening.", err);
+			rc = outbox_notice(b, r->id, event_id, "coachroom",
+					   "Er is al een coachkamer voor deze "
+					   "oefening.", err);
 		} else {
 			const char **inv;
 			size_t ninv = 0;
@@ -938,21 +645,10 @@ out:
 
 #define REPLAY_MAX_LINES 600
 
-/* The transaction id of a replay's k-th line (k < 0: its last). */
-static void replay_txn(char *buf, size_t n, const char *cause, int k)
-{
-	if (k < 0)
-		xsnprintf(buf, n, REPLAY_TXN "%016llx-end",
-			 (unsigned long long)fnv(cause));
-	else
-		xsnprintf(buf, n, REPLAY_TXN "%016llx-%d",
-			 (unsigned long long)fnv(cause), k);
-}
-
 /* Lines of a replay still waiting in the room's outbox (-1: error). */
 static int replay_running(struct bot *b, struct room *r, struct err *err)
 {
-	return store_outbox_count(b->st, r->id, REPLAY_TXN, err);
+	return outbox_replay_count(b, r->id, err);
 }
 
 /* !stop while a replay runs: drop its waiting lines (from the outbox
@@ -972,15 +668,13 @@ static int replay_stop(struct bot *b, struct room *r, const char *sender,
 		if (rc <= 0)
 			return rc;
 	}
-	if (store_outbox_drop(b->st, r->id, REPLAY_TXN, err) < 0 ||
+	if (outbox_replay_drop(b, r->id, err) < 0 ||
 	    room_meta_set(b, "replay", r->id, NULL, err) < 0)
 		return -1;
-	XGROW(b->cancels, b->cancels_cap, b->ncancels + 1);
-	b->cancels[b->ncancels++] = xstrdup(r->id);
-	return notice(b, r->id, event_id, "replay-stop", r->ss ?
-		      "Het terugkijken is gestopt. De oefening hier loopt "
-		      "nog: typ nog een keer !stop om die te stoppen." :
-		      "Het terugkijken is gestopt.", err);
+	return outbox_notice(b, r->id, event_id, "replay-stop", r->ss ?
+			     "Het terugkijken is gestopt. De oefening hier "
+			     "loopt nog: typ nog een keer !stop om die te "
+			     "stoppen." : "Het terugkijken is gestopt.", err);
 }
 
 /* !terugkijken: replay a stored session into this room for a group
@@ -1024,9 +718,9 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 	sbuf_init(&sb);
 	id = strtol(arg, &end, 10);
 	if (end == arg || id <= 0) {
-		rc = notice(b, r->id, event_id, "replay", "Gebruik: "
-			    "!terugkijken <sessienummer> [snelheid], "
-			    "bijvoorbeeld !terugkijken 12 2", err);
+		rc = outbox_notice(b, r->id, event_id, "replay", "Gebruik: "
+				   "!terugkijken <sessienummer> [snelheid], "
+				   "bijvoorbeeld !terugkijken 12 2", err);
 		goto out;
 	}
 	while (*end == ' ')
@@ -1041,10 +735,10 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 	rc = replay_running(b, r, err);
 	if (rc != 0) {
 		if (rc > 0)
-			rc = notice(b, r->id, event_id, "replay-busy", "Er "
-				    "loopt hier al een terugblik. Wacht tot "
-				    "die klaar is, of stop hem met !stop.",
-				    err);
+			rc = outbox_notice(b, r->id, event_id, "replay-busy",
+					   "Er loopt hier al een terugblik. "
+					   "Wacht tot die klaar is, of stop "
+					   "hem met !stop.", err);
 		goto out;
 	}
 	found = store_session_get(b->st, id, &rec, err) == 0 &&
@@ -1058,13 +752,13 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 			  "die bestaat niet, of je hebt er geen toegang toe "
 			  "(alleen de trainee, een coach die meedeed of een "
 			  "trainer).", id);
-		rc = notice(b, r->id, event_id, "replay", sb.buf, err);
+		rc = outbox_notice(b, r->id, event_id, "replay", sb.buf, err);
 		goto out;
 	}
 	sbuf_addf(&sb, "Terugkijken: sessie %ld, %s (%zu regels, snelheid "
 		  "%.1f×)", id, rec.title ? rec.title : rec.scenario, nt,
 		  speed);
-	rc = notice(b, r->id, event_id, "replay-start", sb.buf, err);
+	rc = outbox_notice(b, r->id, event_id, "replay-start", sb.buf, err);
 	if (rc == 0)
 		rc = room_meta_set(b, "replay", r->id, sender, err);
 	for (size_t i = 0; i < nt && rc == 0 && k < REPLAY_MAX_LINES; i++) {
@@ -1091,17 +785,17 @@ static int replay(struct bot *b, struct room *r, const char *sender,
 			      b->cfg->chars_per_second / speed);
 		if (delay > 8000)
 			delay = 8000;
-		replay_txn(txn, sizeof(txn), event_id, (int)k++);
-		rc = say(b, r->id, "m.notice", sb.buf, txn, delay, err);
+		outbox_replay_txn(txn, sizeof(txn), event_id, (int)k++);
+		rc = outbox_say(b, r->id, "m.notice", sb.buf, txn, delay, err);
 	}
 	if (rc == 0) {
 		char txn[96];
 
-		replay_txn(txn, sizeof(txn), event_id, -1);
+		outbox_replay_txn(txn, sizeof(txn), event_id, -1);
 		sbuf_reset(&sb);
 		sbuf_addf(&sb, "Einde van de terugblik op sessie %ld (%s).", id,
 			  rec.ending ? rec.ending : "niet afgerond");
-		rc = say(b, r->id, "m.notice", sb.buf, txn, 500, err);
+		rc = outbox_say(b, r->id, "m.notice", sb.buf, txn, 500, err);
 	}
 out:
 	sbuf_release(&sb);
@@ -1171,14 +865,14 @@ static int cmd_scenarios(struct bot *b, struct bot_cmd *c)
 
 	sbuf_init(&sb);
 	scenarios_text(b, &sb);
-	rc = notice(b, c->r->id, c->event_id, "list", sb.buf, c->err);
+	rc = outbox_notice(b, c->r->id, c->event_id, "list", sb.buf, c->err);
 	sbuf_release(&sb);
 	return rc;
 }
 
 static int cmd_help(struct bot *b, struct bot_cmd *c)
 {
-	return notice(b, c->r->id, c->event_id, "help", b->help, c->err);
+	return outbox_notice(b, c->r->id, c->event_id, "help", b->help, c->err);
 }
 
 static int cmd_start(struct bot *b, struct bot_cmd *c)
@@ -1194,12 +888,14 @@ static int cmd_start(struct bot *b, struct bot_cmd *c)
 		sbuf_addf(&sb, "Er loopt al een oefening (%s). Typ !stop om te "
 			  "stoppen of !opnieuw om opnieuw te beginnen.",
 			  session_script(r->ss)->title);
-		rc = notice(b, r->id, c->event_id, "busy", sb.buf, c->err);
+		rc = outbox_notice(b, r->id, c->event_id, "busy", sb.buf,
+				   c->err);
 	} else if (!s) {
 		sbuf_addf(&sb, "%s'%s' ken ik niet. ", *c->arg ? "" :
 			  "Welke oefening? ", c->arg);
 		scenarios_text(b, &sb);
-		rc = notice(b, r->id, c->event_id, "which", sb.buf, c->err);
+		rc = outbox_notice(b, r->id, c->event_id, "which", sb.buf,
+				   c->err);
 	} else {
 		rc = start_session(b, r, c->sender, s, c->event_id, c->err);
 	}
@@ -1216,9 +912,10 @@ static int cmd_stop(struct bot *b, struct bot_cmd *c)
 	if (replaying > 0)
 		return replay_stop(b, c->r, c->sender, c->event_id, c->err);
 	if (!c->r->ss)
-		return notice(b, c->r->id, c->event_id, "none", "Er loopt nu "
-			      "geen oefening. Begin er een met !start "
-			      "<nummer> (zie !oefeningen).", c->err);
+		return outbox_notice(b, c->r->id, c->event_id, "none",
+				     "Er loopt nu geen oefening. Begin er een "
+				     "met !start <nummer> (zie !oefeningen).",
+				     c->err);
 	return end_session(b, c->r, c->event_id, c->err);
 }
 
@@ -1258,7 +955,7 @@ static int cmd_stand(struct bot *b, struct bot_cmd *c)
 	} else {
 		sbuf_adds(&sb, "Er loopt nu geen oefening.");
 	}
-	rc = notice(b, r->id, c->event_id, "stand", sb.buf, c->err);
+	rc = outbox_notice(b, r->id, c->event_id, "stand", sb.buf, c->err);
 	sbuf_release(&sb);
 	return rc;
 }
@@ -1280,11 +977,12 @@ static int cmd_debrief(struct bot *b, struct bot_cmd *c)
 		store_session_release(&rec);
 	}
 	if (!sc)
-		return notice(b, r->id, c->event_id, "debrief", "Er is hier "
-			      "nog geen oefening om na te bespreken.", c->err);
+		return outbox_notice(b, r->id, c->event_id, "debrief",
+				     "Er is hier nog geen oefening om na te "
+				     "bespreken.", c->err);
 	sbuf_init(&sb);
 	debrief_text(b, sid, sc, &sb);
-	rc = notice(b, r->id, c->event_id, "debrief", sb.buf, c->err);
+	rc = outbox_notice(b, r->id, c->event_id, "debrief", sb.buf, c->err);
 	sbuf_release(&sb);
 	return rc;
 }
@@ -1302,7 +1000,7 @@ static int cmd_roles(struct bot *b, struct bot_cmd *c)
 		  r->power_users, r, b->cfg->user_id);
 	list_role(&sb, "Trainers", b->cfg->trainers, b->cfg->ntrainers, NULL,
 		  r, b->cfg->user_id);
-	rc = notice(b, r->id, c->event_id, "roles", sb.buf, c->err);
+	rc = outbox_notice(b, r->id, c->event_id, "roles", sb.buf, c->err);
 	sbuf_release(&sb);
 	return rc;
 }
@@ -1470,7 +1168,7 @@ static int command(struct bot *b, struct room *r, const char *sender,
 			  "achter elkaar. Ik voer je opdrachten over een paar "
 			  "seconden weer uit; wat je tot dan typt, sla ik "
 			  "over.", sender);
-		rc = notice(b, r->id, event_id, "slow", sb.buf, err);
+		rc = outbox_notice(b, r->id, event_id, "slow", sb.buf, err);
 		sbuf_release(&sb);
 		return rc;
 	}
@@ -1481,7 +1179,7 @@ static int command(struct bot *b, struct room *r, const char *sender,
 		sbuf_init(&sb);
 		sbuf_addf(&sb, "Die opdracht ken ik niet (!%s). Typ !hulp "
 			  "voor wat ik kan.", cmd);
-		rc = notice(b, r->id, event_id, "unknown", sb.buf, err);
+		rc = outbox_notice(b, r->id, event_id, "unknown", sb.buf, err);
 		sbuf_release(&sb);
 		return rc;
 	}
@@ -1498,14 +1196,6 @@ static int command(struct bot *b, struct room *r, const char *sender,
 static int is_coach(struct bot *b, struct room *r, const char *user)
 {
 	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
-}
-
-static void queue_receipt(struct bot *b, const char *room,
-			  const char *event_id)
-{
-	XGROW(b->receipts, b->receipts_cap, b->nreceipts + 2);
-	b->receipts[b->nreceipts++] = xstrdup(room);
-	b->receipts[b->nreceipts++] = xstrdup(event_id);
 }
 
 static int on_message(struct bot *b, struct room *r,
@@ -1582,7 +1272,7 @@ static int on_message(struct bot *b, struct room *r,
 
 			if (!r->paused)
 				r->answer_at = mono_ms() + b->cfg->gather_ms;
-			queue_receipt(b, r->id, eid);
+			outbox_receipt(b, r->id, eid);
 			sbuf_init(&sb);
 			sbuf_addf(&sb, "Trainee%s: %s", r->paused ?
 				  " (tijdens de pauze)" : "", body);
@@ -1625,10 +1315,8 @@ static int room_forget(struct bot *b, const char *room, struct err *err)
 
 	/* a replay into a room the bot left has nobody to show it to */
 	if (store_room_delete(b->st, room, err) < 0 ||
-	    store_outbox_drop(b->st, room, REPLAY_TXN, err) < 0)
+	    outbox_replay_drop(b, room, err) < 0)
 		return -1;
-	XGROW(b->cancels, b->cancels_cap, b->ncancels + 1);
-	b->cancels[b->ncancels++] = xstrdup(room);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		if (room_meta_set(b, keys[i], room, NULL, err) < 0)
 			return -1;
@@ -1688,7 +1376,8 @@ static int on_member(struct bot *b, struct room *r,
 
 			if (prev && !strcmp(prev, "join"))
 				return 0;   /* a display-name change */
-			return notice(b, r->id, eid, "hello", b->help, err);
+			return outbox_notice(b, r->id, eid, "hello", b->help,
+					     err);
 		}
 		return 0;
 	}
@@ -1810,7 +1499,7 @@ static int on_encrypted(struct bot *b, struct room *r,
 			  "alsnog. Gebeurt dit vaker, kijk dan of je app "
 			  "sleutels deelt met niet-geverifieerde apparaten, "
 			  "of begin een nieuwe kamer.", sender);
-		rc = notice(b, r->id, eid, "unreadable", sb.buf, err);
+		rc = outbox_notice(b, r->id, eid, "unreadable", sb.buf, err);
 		sbuf_release(&sb);
 	}
 	return rc;
@@ -1844,10 +1533,11 @@ static int on_event(struct bot *b, struct room *r,
 	if (!strcmp(type, "m.room.encrypted") && !r->told_encrypted &&
 	    !b->initial) {
 		r->told_encrypted = 1;
-		return notice(b, r->id, ev->id ? ev->id : r->id, "enc",
-			      "Deze kamer is versleuteld en dat kan ik nog "
-			      "niet lezen. Maak een kamer zonder versleuteling "
-			      "en nodig mij daar uit.", err);
+		return outbox_notice(b, r->id, ev->id ? ev->id : r->id, "enc",
+				     "Deze kamer is versleuteld en dat kan ik "
+				     "nog niet lezen. Maak een kamer zonder "
+				     "versleuteling en nodig mij daar uit.",
+				     err);
 	}
 	return 0;
 }
@@ -2007,18 +1697,6 @@ static int on_ready(struct bot *b, struct err *err)
 	return rc;
 }
 
-/* The replays stopped in a committed transaction leave the Matrix
- * client's queue (commit) or stay (rolled back). */
-static void apply_cancels(struct bot *b, int commit)
-{
-	for (size_t i = 0; i < b->ncancels; i++) {
-		if (commit)
-			mx_cancel_background(b->mx, b->cancels[i]);
-		free(b->cancels[i]);
-	}
-	b->ncancels = 0;
-}
-
 static int on_sync(void *arg, const struct mx_sync *s)
 {
 	return bot_sync((struct bot *)arg, s);
@@ -2036,7 +1714,7 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 	if (process(b, s, &err) < 0 || store_commit(b->st, &err) < 0) {
 		log_line("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
 		store_rollback(b->st);
-		names_truncate(b, nnames);
+		outbox_names_truncate(b, nnames);
 		reload(b);
 		for (size_t i = 0; i < b->njoins; i++)
 			free(b->joins[i]);
@@ -2044,68 +1722,27 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		for (size_t i = 0; i < b->nreceipts; i++)
 			free(b->receipts[i]);
 		b->nreceipts = 0;
-		apply_cancels(b, 0);
+		outbox_cancels_apply(b, 0);
 		return -1;
 	}
 	b->initial = 0;
 	b->nsent = 0;
-	apply_cancels(b, 1);
+	outbox_cancels_apply(b, 1);
 	for (size_t i = 0; i < b->njoins; i++) {
 		mx_join(b->mx, b->joins[i], on_joined,
 			room_call_new(b, b->joins[i]));
 		free(b->joins[i]);
 	}
 	b->njoins = 0;
-	flush_outbox(b);
+	outbox_flush(b);
 	return 0;
-}
-
-/* Read receipts go out after the replies: Synapse writes one transaction
- * at a time, and a receipt queued first would delay the answer. */
-static void send_receipts(struct bot *b)
-{
-	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
-		mx_receipt(b->mx, b->receipts[i], b->receipts[i + 1]);
-		free(b->receipts[i]);
-		free(b->receipts[i + 1]);
-	}
-	b->nreceipts = 0;
-}
-
-/* Forget the sent outbox rows that no sync batch took along within
- * SENT_DELETE_MS (or all, when stopping): a commit of their own costs as
- * much as a batch's. Returns ms until the next is due, or -1. */
-static int64_t sent_delete(struct bot *b, int all)
-{
-	struct err err;
-	int64_t wait = SENT_DELETE_MS - (mono_ms() - b->sent_at);
-
-	if (!b->nsent)
-		return -1;
-	if (!all && wait > 0)
-		return wait;
-	if (store_outbox_done_many(b->st, b->sent, b->nsent, &err) < 0) {
-		log_line("%s", err.msg);
-		b->sent_at = mono_ms();   /* again later */
-		return SENT_DELETE_MS;
-	}
-	b->nsent = 0;
-	return -1;
 }
 
 static void on_sent(void *arg, uint64_t cookie, int ok, const char *event_id)
 {
-	struct bot *b = arg;
-
 	(void)ok;
 	(void)event_id;
-	/* sent, or refused for good: either way it leaves the outbox, with
-	 * the next batch or within SENT_DELETE_MS (a crash before that sends
-	 * it again with the same txn: the homeserver drops it) */
-	if (!b->nsent)
-		b->sent_at = mono_ms();
-	XGROW(b->sent, b->sent_cap, b->nsent + 1);
-	b->sent[b->nsent++] = (int64_t)cookie;
+	outbox_sent((struct bot *)arg, cookie);
 }
 
 static void on_login(void *arg, int ok, const char *token,
@@ -2212,17 +1849,17 @@ static void on_coach_room(void *ctx, long status, const char *cr)
 		if (room_save(b, x, &err) < 0 ||
 		    room_meta_set(b, "coachroom", p->id, cr, &err) < 0 ||
 		    room_meta_set(b, "practice", cr, p->id, &err) < 0 ||
-		    notice(b, cr, cr, "intro", "Dit is de coachkamer. "
-			   "Hier zie je de oefening live, met na elke "
-			   "beurt de meters en de regels die vuurden. "
-			   "Opdrachten als !pauze, !tip en !zeg die je "
-			   "hier typt, werken in de oefenkamer.", &err)
+		    outbox_notice(b, cr, cr, "intro", "Dit is de coachkamer. "
+				  "Hier zie je de oefening live, met na elke "
+				  "beurt de meters en de regels die vuurden. "
+				  "Opdrachten als !pauze, !tip en !zeg die je "
+				  "hier typt, werken in de oefenkamer.", &err)
 		    < 0 || store_commit(b->st, &err) < 0) {
 			store_rollback(b->st);
 			log_line("%s", err.msg);
 			reload(b);
 		}
-		flush_outbox(b);
+		outbox_flush(b);
 	}
 out:
 	room_call_free(c);
@@ -2372,9 +2009,9 @@ void bot_free(struct bot *b)
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
 	free(b->receipts);
-	apply_cancels(b, 0);
+	outbox_cancels_apply(b, 0);
 	free(b->cancels);
-	names_truncate(b, 0);
+	outbox_names_truncate(b, 0);
 	free(b->names);
 	free(b->sent);
 	for (size_t i = 0; i < b->nrates; i++)
@@ -2465,13 +2102,13 @@ static int64_t answer_due(struct bot *b, int all)
 			log_line("antwoord in %s niet opgeslagen, later opnieuw: "
 			      "%s", r->id, err.msg);
 			store_rollback(b->st);
-			names_truncate(b, nnames);
+			outbox_names_truncate(b, nnames);
 			reload(b);
 			return 1000;
 		}
 	}
-	flush_outbox(b);
-	send_receipts(b);
+	outbox_flush(b);
+	outbox_send_receipts(b);
 	return next;
 }
 
@@ -2514,12 +2151,12 @@ static void ready_outside_sync(struct bot *b)
 	    store_commit(b->st, &err) < 0) {
 		log_line("ontsleutelde berichten niet verwerkt: %s", err.msg);
 		store_rollback(b->st);
-		apply_cancels(b, 0);
+		outbox_cancels_apply(b, 0);
 		reload(b);
 		return;
 	}
-	apply_cancels(b, 1);
-	flush_outbox(b);
+	outbox_cancels_apply(b, 1);
+	outbox_flush(b);
 }
 
 int bot_run(struct bot *b, volatile int *stop, int wake_fd)
@@ -2534,7 +2171,7 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		return -1;
 	}
 	reload(b);
-	flush_outbox(b);
+	outbox_flush(b);
 	if (store_meta_get(b->st, "sync_token", &since, &err) < 0) {
 		log_line("%s", err.msg);
 		return -1;
@@ -2575,7 +2212,7 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		next = answer_due(b, 0);
 		if (next >= 0 && next < timeout)
 			timeout = (int)next;
-		next = sent_delete(b, stop_at != 0);
+		next = outbox_sent_delete(b, stop_at != 0);
 		if (next >= 0 && next < timeout)
 			timeout = (int)next;
 		if (mx_poll(b->mx, timeout, stop_at ? -1 : wake_fd) == 1) {
@@ -2585,7 +2222,7 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 				;
 		}
 	}
-	sent_delete(b, 1);
+	outbox_sent_delete(b, 1);
 	if (mx_sends_pending(b->mx))
 		log_line("%zu berichten nog niet verstuurd; ze gaan mee bij de "
 		      "volgende start", mx_sends_pending(b->mx));
