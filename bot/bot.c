@@ -15,6 +15,7 @@
 #include "model.h"
 #include "mx.h"
 #include "outbox.h"
+#include "room.h"
 #include "roles.h"
 #include "session.h"
 #include "store.h"
@@ -22,101 +23,6 @@
 #define MAX_BODY (64 * 1024)       /* longest message matched/answered */
 #define STOP_GRACE_MS 15000        /* at shutdown: time to flush sends */
 #define SYNC_TIMEOUT_MS 30000
-
-static unsigned roles_in(struct bot *b, struct room *r, const char *user);
-
-/* --- rooms --- */
-
-static struct room *room_find(struct bot *b, const char *id)
-{
-	for (size_t i = 0; i < b->nrooms; i++)
-		if (strcmp(b->rooms[i].id, id) == 0)
-			return &b->rooms[i];
-	return NULL;
-}
-
-static struct room *room_add(struct bot *b, const char *id,
-			     const char *inviter)
-{
-	struct room *r = room_find(b, id);
-
-	if (r)
-		return r;
-	XGROW(b->rooms, b->rooms_cap, b->nrooms + 1);
-	r = &b->rooms[b->nrooms++];
-	memset(r, 0, sizeof(*r));
-	r->id = xstrdup(id);
-	r->inviter = inviter ? xstrdup(inviter) : NULL;
-	return r;
-}
-
-static void members_forget(struct room *r)
-{
-	json_decref(r->members);
-	r->members = NULL;
-}
-
-static void room_clear_session(struct room *r)
-{
-	session_free(r->ss);
-	r->ss = NULL;
-	free(r->trainee);
-	r->trainee = NULL;
-	r->answer_at = 0;
-}
-
-static void room_release(struct room *r)
-{
-	room_clear_session(r);
-	free(r->id);
-	free(r->inviter);
-	free(r->creator);
-	json_decref(r->power_users);
-	free(r->coach_room);
-	free(r->practice);
-	free(r->last_trainee);
-	json_decref(r->members);
-}
-
-static void room_remove(struct bot *b, const char *id)
-{
-	for (size_t i = 0; i < b->nrooms; i++) {
-		if (strcmp(b->rooms[i].id, id) != 0)
-			continue;
-		room_release(&b->rooms[i]);
-		b->rooms[i] = b->rooms[--b->nrooms];
-		return;
-	}
-}
-
-static int room_save(struct bot *b, const struct room *r, struct err *err)
-{
-	struct store_room sr;
-
-	memset(&sr, 0, sizeof(sr));
-	sr.room = r->id;
-	sr.inviter = r->inviter;
-	sr.joined_ms = now_ms();
-	sr.session_id = r->ss ? session_id(r->ss) : 0;
-	return store_room_set(b->st, &sr, err);
-}
-
-/* --- requests: each answer goes to a callback of its own --- */
-
-static struct room_call *room_call_new(struct bot *b, const char *room)
-{
-	struct room_call *c = xcalloc(1, sizeof(*c));
-
-	c->b = b;
-	c->room = xstrdup(room);
-	return c;
-}
-
-static void room_call_free(struct room_call *c)
-{
-	free(c->room);
-	free(c);
-}
 
 /* The callbacks (with the event handlers below). */
 static void on_joined(void *ctx, long status);
@@ -257,34 +163,6 @@ static int say_answer(struct bot *b, struct room *r, const char *cause,
 	return 0;
 }
 
-/* Per-room facts kept in meta under "<what>:<room>". */
-static int room_meta_set(struct bot *b, const char *what, const char *room,
-			 const char *value, struct err *err)
-{
-	struct sbuf key;
-	int rc;
-
-	sbuf_init(&key);
-	sbuf_addf(&key, "%s:%s", what, room);
-	rc = store_meta_set(b->st, key.buf, value, err);
-	sbuf_release(&key);
-	return rc;
-}
-
-static char *room_meta_get(struct bot *b, const char *what, const char *room)
-{
-	struct sbuf key;
-	struct err err;
-	char *v = NULL;
-
-	sbuf_init(&key);
-	sbuf_addf(&key, "%s:%s", what, room);
-	if (store_meta_get(b->st, key.buf, &v, &err) < 0)
-		v = NULL;
-	sbuf_release(&key);
-	return v;
-}
-
 static int set_pause(struct bot *b, struct room *r, int on, struct err *err)
 {
 	r->paused = on;
@@ -383,7 +261,7 @@ static int restart_ended(struct bot *b, struct room *r, const char *sender,
 				     err);
 	}
 	/* a coach restarting keeps the trainee the trainee */
-	rc = start_session(b, r, rec.trainee && (roles_in(b, r, sender) &
+	rc = start_session(b, r, rec.trainee && (room_roles(b, r, sender) &
 						 (ROLE_COACH | ROLE_TRAINER)) ?
 			   rec.trainee : sender, s, event_id, err);
 	store_session_release(&rec);
@@ -395,7 +273,7 @@ static int restart_session(struct bot *b, struct room *r, const char *sender,
 {
 	const struct script *s = session_script(r->ss);
 	/* the trainee stays the trainee when a coach restarts */
-	char *trainee = xstrdup(r->trainee && !(roles_in(b, r, sender) &
+	char *trainee = xstrdup(r->trainee && !(room_roles(b, r, sender) &
 						ROLE_TRAINEE) ?
 				r->trainee : sender);
 	int rc = end_session(b, r, event_id, err);
@@ -462,23 +340,12 @@ static int answer(struct bot *b, struct room *r, struct err *err)
 
 /* --- roles and coaching --- */
 
-static unsigned roles_in(struct bot *b, struct room *r, const char *user)
-{
-	struct room_roles rr;
-
-	rr.trainee = r->ss ? r->trainee : NULL;
-	rr.creator = r->creator;
-	rr.power_users = r->power_users;
-	rr.bot = b->cfg->user_id;
-	return roles_of(b->cfg, &rr, user);
-}
-
 /* The roles a command is checked against: as roles_in, and between
  * rehearsals the trainee of the room's last session stays its trainee
  * (for !nabespreking and !opnieuw). */
 static unsigned roles_here(struct bot *b, struct room *r, const char *user)
 {
-	unsigned have = roles_in(b, r, user);
+	unsigned have = room_roles(b, r, user);
 
 	if (!r->ss && r->last_trainee && user &&
 	    !strcmp(r->last_trainee, user))
@@ -627,7 +494,7 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 				json_t *lv;
 
 				json_object_foreach(r->power_users, u, lv)
-					if (roles_in(b, r, u) & ROLE_COACH)
+					if (room_roles(b, r, u) & ROLE_COACH)
 						inv[ninv++] = u;
 			}
 			inv[ninv++] = sender;
@@ -688,7 +555,7 @@ static unsigned session_roles(struct bot *b, struct room *r,
 			      const struct store_turn *t, size_t nt,
 			      const char *user)
 {
-	unsigned have = roles_in(b, r, user) & ROLE_TRAINER;
+	unsigned have = room_roles(b, r, user) & ROLE_TRAINER;
 
 	if (rec->trainee && !strcmp(rec->trainee, user))
 		have |= ROLE_TRAINEE;
@@ -828,7 +695,7 @@ static int annotate(struct bot *b, struct room *r, const char *sender,
 	home = rec.room && (!strcmp(rec.room, r->id) ||
 			    (r->practice && !strcmp(rec.room, r->practice))) ?
 	       room_find(b, rec.room) : NULL;
-	if (!home || !(roles_in(b, home, sender) &
+	if (!home || !(room_roles(b, home, sender) &
 		       (ROLE_COACH | ROLE_TRAINER))) {
 		if (!home)
 			log_line("aantekening van %s in %s op een beurt uit "
@@ -1195,7 +1062,7 @@ static int command(struct bot *b, struct room *r, const char *sender,
 
 static int is_coach(struct bot *b, struct room *r, const char *user)
 {
-	return (roles_in(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
+	return (room_roles(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
 }
 
 static int on_message(struct bot *b, struct room *r,
@@ -1230,7 +1097,7 @@ static int on_message(struct bot *b, struct room *r,
 		if (ev->rel == MX_REL_THREAD)
 			root = ev->rel_event;
 		if (!root && ev->rel == MX_REL_REPLY &&
-		    (roles_in(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
+		    (room_roles(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
 			root = ev->rel_event;
 		/* Threads (and coaches' replies) are talk about the
 		 * rehearsal: never input for the persona. */
@@ -1304,23 +1171,6 @@ static size_t humans(struct bot *b, json_t *members)
 {
 	return json_object_size(members) -
 	       (json_object_get(members, b->cfg->user_id) ? 1 : 0);
-}
-
-/* Forget a room the bot has left, with its per-room meta rows. */
-static int room_forget(struct bot *b, const char *room, struct err *err)
-{
-	static const char *const keys[] = { "creator", "pl", "pause",
-					    "coachroom", "practice",
-					    "replay" };
-
-	/* a replay into a room the bot left has nobody to show it to */
-	if (store_room_delete(b->st, room, err) < 0 ||
-	    outbox_replay_drop(b, room, err) < 0)
-		return -1;
-	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
-		if (room_meta_set(b, keys[i], room, NULL, err) < 0)
-			return -1;
-	return 0;
 }
 
 /* The last human left: close the rehearsal, forget the room and leave
@@ -1574,9 +1424,6 @@ static int on_invite(struct bot *b, const struct mx_room *room,
 	return 0;
 }
 
-/* Throw away in-memory state and read it back from the store (after a
- * failed transaction, memory may be ahead of the database). */
-static void reload(struct bot *b);
 static int on_ready(struct bot *b, struct err *err);
 
 static int answer(struct bot *b, struct room *r, struct err *err);
@@ -1628,7 +1475,7 @@ static int joined_process(struct bot *b, const struct mx_room *mr,
 	if (timeline_process(b, r, mr, 0, mr->gap, err) < 0)
 		return -1;
 	if (mr->limited)
-		members_forget(r);   /* changes may be in the gap */
+		room_members_forget(r);   /* changes may be in the gap */
 	for (size_t i = 0; i < mr->nstate; i++) {
 		if (b->e2ee && e2ee_room_event(b->e2ee, &mr->state[i],
 					       err) < 0)
@@ -1715,7 +1562,7 @@ int bot_sync(struct bot *b, const struct mx_sync *s)
 		log_line("sync-batch niet verwerkt, volgt opnieuw: %s", err.msg);
 		store_rollback(b->st);
 		outbox_names_truncate(b, nnames);
-		reload(b);
+		room_reload(b);
 		for (size_t i = 0; i < b->njoins; i++)
 			free(b->joins[i]);
 		b->njoins = 0;
@@ -1821,7 +1668,7 @@ static void on_members(void *ctx, long status, const char *const *users,
 		    store_commit(b->st, &err) < 0) {
 			store_rollback(b->st);
 			log_line("%s", err.msg);
-			reload(b);
+			room_reload(b);
 		}
 	}
 out:
@@ -1857,7 +1704,7 @@ static void on_coach_room(void *ctx, long status, const char *cr)
 		    < 0 || store_commit(b->st, &err) < 0) {
 			store_rollback(b->st);
 			log_line("%s", err.msg);
-			reload(b);
+			room_reload(b);
 		}
 		outbox_flush(b);
 	}
@@ -1883,75 +1730,6 @@ static void on_whoami(void *ctx, long status, const char *uid,
 	    store_meta_set(b->st, "user_id", uid, &err) < 0)
 		log_line("%s", err.msg);
 	b->ready = 1;
-}
-
-/* --- lifecycle --- */
-
-static void reload(struct bot *b)
-{
-	struct store_room *v;
-	size_t n;
-	struct err err;
-
-	b->outbox_dirty = 1;   /* whatever is stored and unsent goes out */
-	if (b->e2ee && e2ee_reload(b->e2ee, &err) < 0)
-		log_line("%s", err.msg);
-	for (size_t i = 0; i < b->nrooms; i++)
-		room_release(&b->rooms[i]);
-	b->nrooms = 0;
-	if (store_rooms_list(b->st, &v, &n, &err) < 0) {
-		log_line("%s", err.msg);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct room *r = room_add(b, v[i].room, v[i].inviter);
-		struct store_session rec;
-		const struct script *s;
-		char *pause = room_meta_get(b, "pause", v[i].room);
-		char *pl = room_meta_get(b, "pl", v[i].room);
-
-		r->creator = room_meta_get(b, "creator", v[i].room);
-		r->coach_room = room_meta_get(b, "coachroom", v[i].room);
-		r->practice = room_meta_get(b, "practice", v[i].room);
-		r->paused = pause != NULL;
-		if (pl) {
-			json_error_t je;
-
-			r->power_users = json_loads(pl, 0, &je);
-		}
-		free(pause);
-		free(pl);
-
-		/* the room's last session, for !nabespreking and !opnieuw
-		 * (a running one is resumed below) */
-		if (store_session_latest(b->st, v[i].room, &rec, &err) == 0) {
-			r->last_session = rec.id;
-			r->last_trainee = rec.trainee ? xstrdup(rec.trainee) :
-					  NULL;
-		}
-		store_session_release(&rec);
-		if (!v[i].session_id)
-			continue;
-		memset(&rec, 0, sizeof(rec));
-		if (store_session_get(b->st, v[i].session_id, &rec, &err) != 0)
-			continue;
-		s = catalog_find(&b->cat, rec.scenario);
-		if (!s || rec.ended_ms) {
-			store_session_release(&rec);
-			continue;
-		}
-		if (session_resume(b->st, s, v[i].session_id, &r->ss,
-				   &err) < 0) {
-			log_line("oefening in %s niet te hervatten: %s",
-			      v[i].room, err.msg);
-		} else {
-			r->trainee = rec.trainee ? xstrdup(rec.trainee) : NULL;
-			if (!r->paused && session_pending(r->ss, &err) > 0)
-				r->answer_at = mono_ms();
-		}
-		store_session_release(&rec);
-	}
-	store_rooms_free(v, n);
 }
 
 struct bot *bot_new(const struct config *cfg, struct err *err)
@@ -2103,7 +1881,7 @@ static int64_t answer_due(struct bot *b, int all)
 			      "%s", r->id, err.msg);
 			store_rollback(b->st);
 			outbox_names_truncate(b, nnames);
-			reload(b);
+			room_reload(b);
 			return 1000;
 		}
 	}
@@ -2152,7 +1930,7 @@ static void ready_outside_sync(struct bot *b)
 		log_line("ontsleutelde berichten niet verwerkt: %s", err.msg);
 		store_rollback(b->st);
 		outbox_cancels_apply(b, 0);
-		reload(b);
+		room_reload(b);
 		return;
 	}
 	outbox_cancels_apply(b, 1);
@@ -2170,7 +1948,7 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 		log_line("%s", err.msg);
 		return -1;
 	}
-	reload(b);
+	room_reload(b);
 	outbox_flush(b);
 	if (store_meta_get(b->st, "sync_token", &since, &err) < 0) {
 		log_line("%s", err.msg);
