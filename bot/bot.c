@@ -15,6 +15,7 @@
 #include "model.h"
 #include "mx.h"
 #include "outbox.h"
+#include "rehearsal.h"
 #include "room.h"
 #include "roles.h"
 #include "session.h"
@@ -78,264 +79,6 @@ static void scenarios_text(struct bot *b, struct sbuf *sb)
 			  s->difficulty == 1 ? "instap" :
 			  s->difficulty == 2 ? "gemiddeld" : "pittig");
 	}
-}
-
-static void meter(struct sbuf *sb, int v)
-{
-	for (int i = 0; i < 10; i++)
-		sbuf_adds(sb, i < v ? "█" : "░");
-	sbuf_addf(sb, " %d/10", v);
-}
-
-static void stand_text(struct session *ss, struct sbuf *sb)
-{
-	const struct engine *e = session_engine(ss);
-	const struct script *s = session_script(ss);
-	int vi = s->meter[METER_TRUST];
-	int si = s->meter[METER_TENSION];
-
-	sbuf_adds(sb, "Vertrouwen ");
-	meter(sb, engine_var(e, (size_t)vi));
-	sbuf_adds(sb, " · spanning ");
-	meter(sb, engine_var(e, (size_t)si));
-	sbuf_addf(sb, " · beurt %d", engine_beurt(e));
-}
-
-/* The debrief posted at the end (and again with !nabespreking): the
- * export's plain-text rendering of the stored session, so it says what
- * `oefenkamer export` says and is the same after a restart. */
-static void debrief_text(struct bot *b, int64_t sid, const struct script *s,
-			 struct sbuf *sb)
-{
-	struct export_point *pts = xcalloc(s->npoints + 1, sizeof(*pts));
-	struct export_info info = { .points = pts, .npoints = s->npoints };
-	struct export_doc d;
-	struct err err;
-	int n;
-
-	for (size_t i = 0; i < s->npoints; i++) {
-		pts[i].id = s->points[i].id;
-		pts[i].label = s->points[i].label;
-	}
-	if (export_doc_load(&d, b->st, sid, &info, &err) != 0) {
-		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
-		goto out;
-	}
-	/* info is borrowed by d: the ending is known only now */
-	n = d.s.ending ? script_find_node(s, d.s.ending) : -1;
-	if (n >= 0)
-		info.ending_text = s->nodes[n].explain;
-	if (export_render(&d, EXPORT_TEXT, sb, &err) < 0)
-		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
-out:
-	export_doc_release(&d);
-	free(pts);
-}
-
-/* --- sessions in rooms --- */
-
-static const char *display_name(struct bot *b, const struct script *s)
-{
-	const struct persona *p = catalog_persona(&b->cat, s);
-
-	return p ? p->display_name : s->persona;
-}
-
-/* Persona lines as m.text (with typing), in order. */
-static int say_answer(struct bot *b, struct room *r, const char *cause,
-		      const struct engine_out *o, struct err *err)
-{
-	size_t nsaid;
-	const int *said = session_said(r->ss, &nsaid);
-
-	for (size_t i = 0; i < o->nmsgs; i++) {
-		char txn[96], turn[48];
-
-		outbox_txn(txn, sizeof(txn), cause, "p", (int)i);
-		xsnprintf(turn, sizeof(turn), "%lld:%d",
-			 (long long)session_id(r->ss),
-			 i < nsaid ? said[i] : 0);
-		if (outbox_say_turn(b, r->id, "m.text", o->msgs[i].buf, txn,
-				    outbox_typing_ms(b->cfg, o->msgs[i].buf),
-				    i < nsaid ? turn : NULL, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int set_pause(struct bot *b, struct room *r, int on, struct err *err)
-{
-	r->paused = on;
-	return room_meta_set(b, "pause", r->id, on ? "1" : NULL, err);
-}
-
-/* What happens in a practice room, shown in its coaches' side room. */
-static int mirror(struct bot *b, struct room *r, const char *cause,
-		  const char *what, int k, const char *text, struct err *err)
-{
-	char txn[96], w[32];
-
-	if (!r->coach_room)
-		return 0;
-	xsnprintf(w, sizeof(w), "%s%d-", what, k);
-	outbox_txn(txn, sizeof(txn), cause, w, 0);
-	return outbox_say(b, r->coach_room, "m.notice", text, txn, 0, err);
-}
-
-static int end_session(struct bot *b, struct room *r, const char *cause,
-		       struct err *err)
-{
-	struct sbuf sb;
-	int rc;
-
-	if (!r->ss)
-		return 0;
-	if (!session_ended(r->ss) && session_stop(r->ss, err) < 0)
-		return -1;
-	sbuf_init(&sb);
-	stand_text(r->ss, &sb);
-	rc = session_notice(r->ss, sb.buf, err);
-	sbuf_reset(&sb);
-	if (rc == 0) {
-		debrief_text(b, session_id(r->ss), session_script(r->ss), &sb);
-		rc = outbox_notice(b, r->id, cause, "end", sb.buf, err);
-	}
-	sbuf_release(&sb);
-	if (rc < 0)
-		return -1;
-	r->last_session = session_id(r->ss);
-	free(r->last_trainee);
-	r->last_trainee = r->trainee ? xstrdup(r->trainee) : NULL;
-	if (set_pause(b, r, 0, err) < 0)
-		return -1;
-	outbox_name(b, r->id, b->cfg->device_name);
-	room_clear_session(r);
-	return room_save(b, r, err);
-}
-
-static int start_session(struct bot *b, struct room *r, const char *sender,
-			 const struct script *s, const char *cause,
-			 struct err *err)
-{
-	/* the engine's seed: the same cause plays the same rehearsal */
-	uint64_t seed = hash_fnv64(HASH_FNV64_START, cause, strlen(cause));
-	struct session *ss;
-	struct sbuf sb;
-	int rc;
-
-	if (session_begin(b->st, s, seed & 0x7fffffff, sender, r->id, &ss,
-			  &b->out, err) < 0)
-		return -1;
-	r->ss = ss;
-	r->trainee = xstrdup(sender);
-	/* the persona's name before its first words */
-	outbox_name(b, r->id, display_name(b, s));
-	sbuf_init(&sb);
-	sbuf_addf(&sb, "Oefening: %s\n%s\n(Je praat nu met %s. !stop om te "
-		  "stoppen, !hulp voor hulp.)", s->title, s->intro,
-		  display_name(b, s));
-	rc = outbox_notice(b, r->id, cause, "intro", sb.buf, err);
-	sbuf_release(&sb);
-	if (rc < 0 || say_answer(b, r, cause, &b->out, err) < 0)
-		return -1;
-	return room_save(b, r, err);
-}
-
-/* !opnieuw after a rehearsal ended: the room's last scenario again. */
-static int restart_ended(struct bot *b, struct room *r, const char *sender,
-			 const char *event_id, struct err *err)
-{
-	struct store_session rec;
-	int64_t sid = r->last_session;
-	const struct script *s = NULL;
-	int rc;
-
-	memset(&rec, 0, sizeof(rec));
-	if (sid && store_session_get(b->st, sid, &rec, err) == 0)
-		s = catalog_find(&b->cat, rec.scenario);
-	if (!s) {
-		store_session_release(&rec);
-		return outbox_notice(b, r->id, event_id, "none",
-				     "Er is geen oefening om opnieuw te "
-				     "beginnen. Kies er een met !oefeningen.",
-				     err);
-	}
-	/* a coach restarting keeps the trainee the trainee */
-	rc = start_session(b, r, rec.trainee && (room_roles(b, r, sender) &
-						 (ROLE_COACH | ROLE_TRAINER)) ?
-			   rec.trainee : sender, s, event_id, err);
-	store_session_release(&rec);
-	return rc;
-}
-
-static int restart_session(struct bot *b, struct room *r, const char *sender,
-			   const char *event_id, struct err *err)
-{
-	const struct script *s = session_script(r->ss);
-	/* the trainee stays the trainee when a coach restarts */
-	char *trainee = xstrdup(r->trainee && !(room_roles(b, r, sender) &
-						ROLE_TRAINEE) ?
-				r->trainee : sender);
-	int rc = end_session(b, r, event_id, err);
-
-	if (rc == 0)
-		rc = start_session(b, r, trainee, s, event_id, err);
-	free(trainee);
-	return rc;
-}
-
-/* Answer what the trainee said (all waiting messages at once). The
- * transaction ids come from the session and the turn number, which a
- * replay after a crash reproduces exactly, and which no other answer
- * shares: a homeserver drops a second event with a used txn id. */
-static int answer(struct bot *b, struct room *r, struct err *err)
-{
-	char cause[64];
-
-	r->answer_at = 0;
-	if (!r->ss)
-		return 0;
-	if (session_answer(r->ss, &b->m, &b->out, err) < 0)
-		return -1;
-	xsnprintf(cause, sizeof(cause), "s%lld-b%d",
-		 (long long)session_id(r->ss),
-		 engine_beurt(session_engine(r->ss)));
-	if (say_answer(b, r, cause, &b->out, err) < 0)
-		return -1;
-	if (r->coach_room) {
-		const struct script *s = session_script(r->ss);
-		struct sbuf sb;
-		int rc = 0;
-
-		sbuf_init(&sb);
-		for (size_t i = 0; i < b->out.nmsgs && rc == 0; i++) {
-			sbuf_reset(&sb);
-			sbuf_addf(&sb, "%s: %s", display_name(b, s),
-				  b->out.msgs[i].buf);
-			rc = mirror(b, r, cause, "p", (int)i, sb.buf, err);
-		}
-		sbuf_reset(&sb);
-		stand_text(r->ss, &sb);
-		sbuf_addf(&sb, " · fase %s", s->nodes[b->out.node].name);
-		if (b->out.nrules)
-			sbuf_adds(&sb, " · regels:");
-		for (size_t i = 0; i < b->out.nrules; i++)
-			sbuf_addf(&sb, " %s", s->rules[b->out.rules[i]].name);
-		sbuf_adds(&sb, "\nbegrepen: ");
-		model_explain(&b->m, &sb);
-		for (size_t i = 0; i < b->out.npoints; i++)
-			sbuf_addf(&sb, "\n%s %s", b->out.points[i].shown ?
-				  "✔" : "✘", s->points[b->out.points[i].point]
-				  .label);
-		if (rc == 0)
-			rc = mirror(b, r, cause, "m", 0, sb.buf, err);
-		sbuf_release(&sb);
-		if (rc < 0)
-			return -1;
-	}
-	if (b->out.ended)
-		return end_session(b, r, cause, err);
-	return 0;
 }
 
 /* --- roles and coaching --- */
@@ -420,7 +163,7 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 		rc = outbox_notice(b, r->id, event_id, "none", "Er loopt nu "
 				   "geen oefening.", err);
 	} else if (!strcmp(cmd, "pauze")) {
-		rc = set_pause(b, r, 1, err);
+		rc = rehearsal_pause(b, r, 1, err);
 		r->answer_at = 0;
 		if (rc == 0)
 			rc = outbox_notice(b, r->id, event_id, "pause",
@@ -430,7 +173,7 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 					   "persona antwoordt pas na !verder.",
 					   err);
 	} else if (!strcmp(cmd, "verder")) {
-		rc = set_pause(b, r, 0, err);
+		rc = rehearsal_pause(b, r, 0, err);
 		if (rc == 0 && session_pending(r->ss, err) > 0)
 			r->answer_at = mono_ms();
 		if (rc == 0)
@@ -471,7 +214,7 @@ static int coach_command(struct bot *b, struct room *r, const char *cmd,
 					     outbox_typing_ms(b->cfg, arg),
 					     turn, err);
 	} else if (!strcmp(cmd, "einde")) {
-		rc = end_session(b, r, event_id, err);
+		rc = rehearsal_end(b, r, event_id, err);
 	} else if (!strcmp(cmd, "coachkamer")) {
 		if (r->coach_room) {
 			rc = outbox_notice(b, r->id, event_id, "coachroom",
@@ -764,7 +507,7 @@ static int cmd_start(struct bot *b, struct bot_cmd *c)
 		rc = outbox_notice(b, r->id, c->event_id, "which", sb.buf,
 				   c->err);
 	} else {
-		rc = start_session(b, r, c->sender, s, c->event_id, c->err);
+		rc = rehearsal_start(b, r, c->sender, s, c->event_id, c->err);
 	}
 	sbuf_release(&sb);
 	return rc;
@@ -783,14 +526,12 @@ static int cmd_stop(struct bot *b, struct bot_cmd *c)
 				     "Er loopt nu geen oefening. Begin er een "
 				     "met !start <nummer> (zie !oefeningen).",
 				     c->err);
-	return end_session(b, c->r, c->event_id, c->err);
+	return rehearsal_end(b, c->r, c->event_id, c->err);
 }
 
 static int cmd_again(struct bot *b, struct bot_cmd *c)
 {
-	if (!c->r->ss)
-		return restart_ended(b, c->r, c->sender, c->event_id, c->err);
-	return restart_session(b, c->r, c->sender, c->event_id, c->err);
+	return rehearsal_again(b, c->r, c->sender, c->event_id, c->err);
 }
 
 static int cmd_stand(struct bot *b, struct bot_cmd *c)
@@ -805,7 +546,7 @@ static int cmd_stand(struct bot *b, struct bot_cmd *c)
 		struct store_rubric *rv = NULL;
 		size_t nr = 0;
 
-		stand_text(r->ss, &sb);
+		rehearsal_stand(r->ss, &sb);
 		sbuf_addf(&sb, " · fase %s%s", s->nodes[engine_node(
 			  session_engine(r->ss))].name, r->paused ?
 			  " · gepauzeerd" : "");
@@ -848,7 +589,7 @@ static int cmd_debrief(struct bot *b, struct bot_cmd *c)
 				     "Er is hier nog geen oefening om na te "
 				     "bespreken.", c->err);
 	sbuf_init(&sb);
-	debrief_text(b, sid, sc, &sb);
+	rehearsal_debrief(b, sid, sc, &sb);
 	rc = outbox_notice(b, r->id, c->event_id, "debrief", sb.buf, c->err);
 	sbuf_release(&sb);
 	return rc;
@@ -1143,7 +884,7 @@ static int on_message(struct bot *b, struct room *r,
 			sbuf_init(&sb);
 			sbuf_addf(&sb, "Trainee%s: %s", r->paused ?
 				  " (tijdens de pauze)" : "", body);
-			rc = mirror(b, r, eid, "t", 0, sb.buf, err);
+			rc = rehearsal_mirror(b, r, eid, "t", 0, sb.buf, err);
 			sbuf_release(&sb);
 		}
 	} else if (r->ss) {
@@ -1426,8 +1167,6 @@ static int on_invite(struct bot *b, const struct mx_room *room,
 
 static int on_ready(struct bot *b, struct err *err);
 
-static int answer(struct bot *b, struct room *r, struct err *err);
-
 /* Answer the rooms that are due now, in the caller's transaction. */
 static int answer_now(struct bot *b, struct err *err)
 {
@@ -1437,7 +1176,7 @@ static int answer_now(struct bot *b, struct err *err)
 		struct room *r = &b->rooms[i];
 
 		if (r->answer_at && r->answer_at <= now &&
-		    answer(b, r, err) < 0)
+		    rehearsal_answer(b, r, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -1875,7 +1614,8 @@ static int64_t answer_due(struct bot *b, int all)
 				next = r->answer_at - now;
 			continue;
 		}
-		if (store_begin(b->st, &err) < 0 || answer(b, r, &err) < 0 ||
+		if (store_begin(b->st, &err) < 0 ||
+		    rehearsal_answer(b, r, &err) < 0 ||
 		    store_commit(b->st, &err) < 0) {
 			log_line("antwoord in %s niet opgeslagen, later opnieuw: "
 			      "%s", r->id, err.msg);
