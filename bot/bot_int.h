@@ -52,7 +52,7 @@ struct room {
 				    * batch's events */
 };
 
-/* A user's command allowance (see BOT_CMD_BURST). */
+/* A user's command allowance (see COMMAND_BURST). */
 struct cmd_rate {
 	char *user;
 	int64_t tat;               /* monotonic ms when the allowance is

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bot.h"
+#include "command.h"
 #include "mx.h"
 #include "roles.h"
 #include "util.h"
@@ -435,13 +436,13 @@ static void test_command_flood(void **state)
 	feed(f, "02-joined.json");
 	assert_int_equal(feed(f, "08-command-flood.json"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
-			   " '%Trainee: niemand%'"), BOT_CMD_BURST + 1);
+			   " '%Trainee: niemand%'"), COMMAND_BURST + 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
 			   " '%Rustig aan, @trainee:localhost%'"), 1);
 }
 
 /* The README's "who" for an access rule. */
-static void who_text(const struct bot_command *c, char *buf, size_t n)
+static void who_text(const struct command *c, char *buf, size_t n)
 {
 	static const struct {
 		unsigned bit;
@@ -470,7 +471,7 @@ static void test_readme_access_table(void **state)
 {
 	char path[512], *buf, *line, *next;
 	size_t len, n, seen = 0;
-	const struct bot_command *t = bot_commands(&n);
+	const struct command *t = command_table(&n);
 	int *found = calloc(n, sizeof(int));
 	struct err err;
 
