@@ -299,59 +299,34 @@ static int cmd_replay(struct bot *b, struct command_call *c)
 			    c->def->who, c->err);
 }
 
-/* The coaches' commands act on the running rehearsal; without one they
- * say so. 1: go on; otherwise what the notice returned. */
-static int need_rehearsal(struct bot *b, struct command_call *c)
-{
-	if (c->r->ss)
-		return 1;
-	return outbox_notice(b, c->r->id, c->event_id, "none", "Er loopt nu "
-			     "geen oefening.", c->err);
-}
-
 static int cmd_pause(struct bot *b, struct command_call *c)
 {
-	int rc = need_rehearsal(b, c);
-
-	return rc <= 0 ? rc : coach_pause(b, c->r, c->event_id, c->err);
+	return coach_pause(b, c->r, c->event_id, c->err);
 }
 
 static int cmd_resume(struct bot *b, struct command_call *c)
 {
-	int rc = need_rehearsal(b, c);
-
-	return rc <= 0 ? rc : coach_resume(b, c->r, c->event_id, c->err);
+	return coach_resume(b, c->r, c->event_id, c->err);
 }
 
 static int cmd_tip(struct bot *b, struct command_call *c)
 {
-	int rc = need_rehearsal(b, c);
-
-	return rc <= 0 ? rc : coach_tip(b, c->r, c->sender, c->arg,
-					c->event_id, c->err);
+	return coach_tip(b, c->r, c->sender, c->arg, c->event_id, c->err);
 }
 
 static int cmd_say(struct bot *b, struct command_call *c)
 {
-	int rc = need_rehearsal(b, c);
-
-	return rc <= 0 ? rc : coach_say(b, c->r, c->sender, c->arg,
-					c->event_id, c->err);
+	return coach_say(b, c->r, c->sender, c->arg, c->event_id, c->err);
 }
 
 static int cmd_end(struct bot *b, struct command_call *c)
 {
-	int rc = need_rehearsal(b, c);
-
-	return rc <= 0 ? rc : rehearsal_end(b, c->r, c->event_id, c->err);
+	return rehearsal_end(b, c->r, c->event_id, c->err);
 }
 
 static int cmd_coachroom(struct bot *b, struct command_call *c)
 {
-	int rc = need_rehearsal(b, c);
-
-	return rc <= 0 ? rc : coach_side_room(b, c->r, c->sender,
-					      c->event_id, c->err);
+	return coach_side_room(b, c->r, c->sender, c->event_id, c->err);
 }
 
 #define ANYONE ROLE_ANYONE
@@ -361,37 +336,37 @@ static int cmd_coachroom(struct bot *b, struct command_call *c)
 /* Grouped by who (!hulp lists them in this order); README.md's command
  * table says the same (tests/test_bot.c checks that). */
 static const struct command commands[] = {
-	{ "oefeningen", "scenarios scenario's", ANYONE, 0, cmd_scenarios,
+	{ "oefeningen", "scenarios scenario's", ANYONE, 0, 0, cmd_scenarios,
 	  "!oefeningen", "welke oefeningen er zijn" },
-	{ "start", NULL, ANYONE, 0, cmd_start, "!start <nummer>",
+	{ "start", NULL, ANYONE, 0, 0, cmd_start, "!start <nummer>",
 	  "begin een oefening (jij bent de professional)" },
-	{ "rollen", NULL, ANYONE, 0, cmd_roles, "!rollen",
+	{ "rollen", NULL, ANYONE, 0, 0, cmd_roles, "!rollen",
 	  "wie is hier trainee, coach of trainer" },
-	{ "hulp", "help", ANYONE, 0, cmd_help, "!hulp", "dit overzicht" },
-	{ "stop", NULL, PART, 0, cmd_stop, "!stop",
+	{ "hulp", "help", ANYONE, 0, 0, cmd_help, "!hulp", "dit overzicht" },
+	{ "stop", NULL, PART, 0, 0, cmd_stop, "!stop",
 	  "stop en krijg een korte nabespreking (loopt er een terugblik, "
 	  "dan stopt die)" },
-	{ "opnieuw", NULL, PART, 0, cmd_again, "!opnieuw",
+	{ "opnieuw", NULL, PART, 0, 0, cmd_again, "!opnieuw",
 	  "begin dezelfde oefening opnieuw" },
-	{ "stand", NULL, PART, 0, cmd_stand, "!stand",
+	{ "stand", NULL, PART, 0, 0, cmd_stand, "!stand",
 	  "hoe staan vertrouwen en spanning ervoor" },
-	{ "nabespreking", NULL, PART, 0, cmd_debrief, "!nabespreking",
+	{ "nabespreking", NULL, PART, 0, 0, cmd_debrief, "!nabespreking",
 	  "de nabespreking (opnieuw)" },
-	{ "terugkijken", NULL, PART, 1, cmd_replay,
+	{ "terugkijken", NULL, PART, 1, 0, cmd_replay,
 	  "!terugkijken <sessie> [snelheid]",
 	  "een oefening terugkijken (de trainee van die sessie, een coach "
 	  "die meedeed of een trainer)" },
-	{ "pauze", NULL, COACHES, 0, cmd_pause, "!pauze",
+	{ "pauze", NULL, COACHES, 0, 1, cmd_pause, "!pauze",
 	  "de persona wacht even" },
-	{ "verder", NULL, COACHES, 0, cmd_resume, "!verder",
+	{ "verder", NULL, COACHES, 0, 1, cmd_resume, "!verder",
 	  "de persona gaat verder" },
-	{ "tip", NULL, COACHES, 0, cmd_tip, "!tip <tekst>",
+	{ "tip", NULL, COACHES, 0, 1, cmd_tip, "!tip <tekst>",
 	  "een hint voor de trainee" },
-	{ "zeg", NULL, COACHES, 0, cmd_say, "!zeg <tekst>",
+	{ "zeg", NULL, COACHES, 0, 1, cmd_say, "!zeg <tekst>",
 	  "de persona zegt dit" },
-	{ "einde", NULL, COACHES, 0, cmd_end, "!einde",
+	{ "einde", NULL, COACHES, 0, 1, cmd_end, "!einde",
 	  "beëindig de oefening, met de nabespreking" },
-	{ "coachkamer", NULL, COACHES, 0, cmd_coachroom, "!coachkamer",
+	{ "coachkamer", NULL, COACHES, 0, 1, cmd_coachroom, "!coachkamer",
 	  "een kamer waar je live meekijkt" },
 };
 
@@ -525,5 +500,8 @@ int command_run(struct bot *b, struct room *r, const char *sender,
 		if (rc <= 0)
 			return rc;
 	}
+	if (c.def->running && !r->ss)
+		return outbox_notice(b, r->id, event_id, "none", "Er loopt nu "
+				     "geen oefening.", err);
 	return c.def->run(b, &c);
 }

@@ -20,6 +20,8 @@ struct command {
 	const char *aliases;     /* other names, space separated, or NULL */
 	unsigned who;
 	int named;
+	int running;             /* needs a running rehearsal: without one
+				  * the bot says so and run is not called */
 	int (*run)(struct bot *b, struct command_call *c);
 	const char *usage;       /* as !hulp shows it, e.g. "!start <nummer>" */
 	const char *help;        /* one line for !hulp, Dutch */
