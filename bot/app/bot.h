@@ -34,28 +34,4 @@ struct mx_sync;
 int bot_sync(struct bot *b, const struct mx_sync *s);
 void bot_answer_waiting(struct bot *b);
 
-/* The room commands: one table that the dispatcher, the access check
- * and !hulp are made from. who is a mask of roles.h's ROLE_* (the
- * trainee of the room's running or last session, a coach, a trainer),
- * or ROLE_ANYONE. With named set, the roles are those in the session the
- * argument names (its trainee, a coach who took part, a trainer), and
- * the handler checks them. */
-struct bot_cmd;   /* one command being handled (bot.c) */
-struct bot_command {
-	const char *name;        /* without the "!" */
-	const char *aliases;     /* other names, space separated, or NULL */
-	unsigned who;
-	int named;
-	int (*run)(struct bot *b, struct bot_cmd *c);
-	const char *usage;       /* as !hulp shows it, e.g. "!start <nummer>" */
-	const char *help;        /* one line for !hulp, Dutch */
-};
-/* The table (static; *n entries). */
-const struct bot_command *bot_commands(size_t *n);
-
-/* Commands one user may give: CMD_BURST at once, then one per
- * CMD_EVERY_MS; the rest are ignored after one notice. */
-#define BOT_CMD_BURST 6
-#define BOT_CMD_EVERY_MS 2000
-
 #endif

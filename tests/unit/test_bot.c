@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bot.h"
+#include "command.h"
 #include "mx.h"
 #include "roles.h"
 #include "util.h"
@@ -435,13 +436,13 @@ static void test_command_flood(void **state)
 	feed(f, "02-joined.json");
 	assert_int_equal(feed(f, "08-command-flood.json"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
-			   " '%Trainee: niemand%'"), BOT_CMD_BURST + 1);
+			   " '%Trainee: niemand%'"), COMMAND_BURST + 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
 			   " '%Rustig aan, @trainee:localhost%'"), 1);
 }
 
 /* The README's "who" for an access rule. */
-static void who_text(const struct bot_command *c, char *buf, size_t n)
+static void who_text(const struct command *c, char *buf, size_t n)
 {
 	static const struct {
 		unsigned bit;
@@ -470,7 +471,7 @@ static void test_readme_access_table(void **state)
 {
 	char path[512], *buf, *line, *next;
 	size_t len, n, seen = 0;
-	const struct bot_command *t = bot_commands(&n);
+	const struct command *t = command_table(&n);
 	int *found = calloc(n, sizeof(int));
 	struct err err;
 
@@ -534,6 +535,99 @@ static void test_readme_access_table(void **state)
 	free(buf);
 }
 
+/* Each name and alias of the command table is taken once, and each
+ * handler serves one entry: every command is reached one way, from its
+ * own entry (no second dispatch on the name behind the table's). */
+static void test_command_reached_once(void **state)
+{
+	size_t n;
+	const struct command *t = command_table(&n);
+	char names[64][32];
+	size_t nn = 0;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		const char *a = t[i].aliases;
+
+		assert_true(nn < 64);
+		snprintf(names[nn++], sizeof(names[0]), "%s", t[i].name);
+		while (a && *a) {
+			size_t k = strcspn(a, " ");
+
+			assert_true(nn < 64 && k < sizeof(names[0]));
+			snprintf(names[nn++], sizeof(names[0]), "%.*s", (int)k,
+				 a);
+			a += k;
+			a += *a == ' ';
+		}
+		for (size_t j = 0; j < i; j++)
+			if (t[j].run == t[i].run)
+				fail_msg("!%s and !%s share a handler",
+					 t[j].name, t[i].name);
+	}
+	for (size_t i = 0; i < nn; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names[i], names[j]))
+				fail_msg("!%s is in the table twice", names[i]);
+}
+
+/* !hulp is made from the table: every usage with its help line, in the
+ * table's order. */
+static void test_help_from_table(void **state)
+{
+	size_t n;
+	const struct command *t = command_table(&n);
+	char *help = command_help();
+	const char *at = help;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		char line[256];
+		const char *hit;
+
+		snprintf(line, sizeof(line), "\n%s — %s", t[i].usage,
+			 t[i].help);
+		hit = strstr(at, line);
+		if (!hit)
+			fail_msg("!hulp lacks, or has out of order: %s",
+				 line + 1);
+		at = hit + strlen(line);
+	}
+	free(help);
+}
+
+/* A coach's !einde, !pauze and !tip without a rehearsal say so; during
+ * one, !pauze pauses it and !einde ends it with the debrief. */
+static void test_coach_commands(void **state)
+{
+	struct fx *f = *state;
+	static const char *const idle[][3] = {
+		{ "@coach:localhost", "$c1", "!einde" },
+		{ "@coach:localhost", "$c2", "!pauze" },
+		{ "@coach:localhost", "$c3", "!tip let op" },
+	};
+	static const char *const busy[][3] = {
+		{ "@coach:localhost", "$c4", "!pauze" },
+		{ "@coach:localhost", "$c5", "!einde" },
+	};
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(feed_messages(f, "s10", 3, idle), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Er loopt nu geen oefening.%'"), 3);
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " ended_ms = 0"), 1);
+	assert_int_equal(feed_messages(f, "s11", 2, busy), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%De oefening staat even stil%'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
+			   " ended_ms = 0"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Er loopt nu geen oefening.%'"), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +650,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gap_before_state, setup,
 						teardown),
 		cmocka_unit_test(test_readme_access_table),
+		cmocka_unit_test(test_command_reached_once),
+		cmocka_unit_test(test_help_from_table),
+		cmocka_unit_test_setup_teardown(test_coach_commands, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_command_flood, setup,
 						teardown),
 	};

@@ -1,0 +1,114 @@
+/* bot_int.h - the bot's state, shared by its modules (not installed:
+ * bot.h is the public face).
+ *
+ * The modules, from the bottom up; each uses only those above it:
+ *   outbox.c     everything the bot says: txn ids, the outbox, names,
+ *                receipts, sent rows
+ *   room.c       the room table, per-room meta, roles in a room, reload
+ *   rehearsal.c  a session in a room: start, end, again, answer, pause
+ *   coach.c      coaching, the coaches' side room, replay, annotations
+ *   command.c    the command table, access, rate limiting, !hulp
+ *   event.c      Matrix events of a batch: network event -> the above
+ *   bot.c        bot_new/bot_free, the sync transaction and the loop
+ * Data flows one way: mx event -> event -> command/coach -> rehearsal
+ * (session, engine) -> outbox -> mx.
+ */
+#ifndef OEF_BOT_INT_H
+#define OEF_BOT_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "engine.h"
+#include "match.h"
+#include "util.h"
+
+struct e2ee;
+struct mx;
+struct session;
+struct store;
+
+struct room {
+	char *id;
+	char *inviter;
+	struct session *ss;        /* running rehearsal, or NULL */
+	char *trainee;             /* user id who started it */
+	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting */
+	int told_encrypted;        /* said once that we cannot read it */
+	int paused;                /* a coach paused the persona */
+	char *creator;             /* who made the room (m.room.create) */
+	json_t *power_users;       /* m.room.power_levels users, or NULL */
+	int64_t last_session;      /* for !nabespreking after the end */
+	char *last_trainee;        /* that session's trainee, or NULL */
+	char *coach_room;          /* its coaches' side room, or NULL */
+	char *practice;            /* for a side room: its practice room */
+	json_t *members;           /* joined users, kept from sync; NULL:
+				    * not known (after a start or a gap) */
+	int members_asked;         /* a /joined_members is under way */
+	int empty;                 /* the last human left: leave after the
+				    * batch's events */
+};
+
+/* A user's command allowance (see COMMAND_BURST). */
+struct cmd_rate {
+	char *user;
+	int64_t tat;               /* monotonic ms when the allowance is
+				    * whole again */
+	int told;                  /* said once that they are limited */
+};
+
+/* A request whose answer concerns a room: the context of its
+ * callback, freed by it. */
+struct room_call {
+	struct bot *b;
+	char *room;
+};
+
+struct bot {
+	const struct config *cfg;
+	struct catalog cat;
+	struct store *st;
+	struct mx *mx;
+	struct match m;
+	struct engine_out out;
+	struct room *rooms;
+	size_t nrooms, rooms_cap;
+	int64_t outbox_after;      /* highest outbox id handed to mx */
+	int outbox_dirty;          /* rows added since the last flush */
+	int ready;                 /* logged in, syncing */
+	int fatal;
+	int initial;               /* first sync ever: history, not answered */
+	/* after a committed batch */
+	char **joins;
+	size_t njoins, joins_cap;
+	char **receipts;           /* room, event pairs */
+	size_t nreceipts, receipts_cap;
+	char **cancels;            /* rooms whose replay was stopped */
+	size_t ncancels, cancels_cap;
+	/* end-to-end encryption: on when a pickle key is given */
+	char *pickle_key;          /* until e2ee_open takes it */
+	size_t pickle_keylen;
+	struct e2ee *e2ee;
+	struct name_change *names; /* display names, in outbox order */
+	size_t nnames, names_cap;
+	int64_t outbox_last;       /* newest outbox id added */
+	/* sent outbox rows, deleted together (see sent_delete) */
+	int64_t *sent;
+	size_t nsent, sent_cap;
+	int64_t sent_at;           /* monotonic ms of the oldest in sent */
+	struct cmd_rate *rates;    /* users who gave commands lately */
+	size_t nrates, rates_cap;
+	char *help;                /* !hulp, made from the command table */
+};
+
+/* A display-name change waiting for the outbox rows before it. */
+struct name_change {
+	char *room;
+	char *name;
+	int64_t after;             /* goes out after outbox row <= this */
+};
+
+#endif

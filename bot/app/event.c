@@ -1,0 +1,491 @@
+/* event.c - see event.h. */
+#include "event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coach.h"
+#include "command.h"
+#include "e2ee.h"
+#include "mx.h"
+#include "outbox.h"
+#include "rehearsal.h"
+#include "roles.h"
+#include "room.h"
+#include "session.h"
+#include "store.h"
+
+#define MAX_BODY (64 * 1024)       /* longest message matched/answered */
+
+static void on_members(void *ctx, long status, const char *const *users,
+		       size_t n);
+
+static int is_coach(struct bot *b, struct room *r, const char *user)
+{
+	return (room_roles(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
+}
+
+static int on_message(struct bot *b, struct room *r,
+		      const struct mx_event *ev, struct err *err)
+{
+	const char *sender = ev->sender;
+	const char *eid = ev->id;
+	const char *body = ev->body;
+	const char *mt = ev->msgtype;
+	char *cut = NULL;
+	int rc = 0;
+
+	if (!eid || !body || !mt)
+		return 0;   /* e.g. redacted: nothing to answer */
+	if (strcmp(mt, "m.text") && strcmp(mt, "m.emote") &&
+	    strcmp(mt, "m.notice"))
+		return 0;
+	if (ev->rel == MX_REL_REPLACE)
+		return 0;   /* an edit: the original was answered */
+	if (strlen(body) > MAX_BODY) {
+		/* cut on a UTF-8 boundary */
+		size_t n = MAX_BODY;
+
+		while (n && ((unsigned char)body[n] & 0xc0) == 0x80)
+			n--;
+		cut = xstrndup(body, n);
+		body = cut;
+	}
+	{
+		const char *root = NULL;
+
+		if (ev->rel == MX_REL_THREAD)
+			root = ev->rel_event;
+		if (!root && ev->rel == MX_REL_REPLY &&
+		    (room_roles(b, r, sender) & (ROLE_COACH | ROLE_TRAINER)))
+			root = ev->rel_event;
+		/* Threads (and coaches' replies) are talk about the
+		 * rehearsal: never input for the persona. */
+		if (root) {
+			rc = coach_annotate(b, r, sender, root, "notitie", body,
+					    err);
+			if (rc == 0 && r->ss)
+				rc = session_log(r->ss, is_coach(b, r,
+						 sender) ? STORE_COACH :
+						 STORE_OTHER, sender, body,
+						 eid, err) < 0 ? -1 : 0;
+			free(cut);
+			return rc;
+		}
+	}
+	/* in a coaches' side room, commands act on the practice room */
+	if (r->practice) {
+		struct room *p = room_find(b, r->practice);
+
+		if (p && body[0] == '!' && strcmp(mt, "m.notice") != 0 &&
+		    !b->initial)
+			rc = command_run(b, p, sender, body, eid, err);
+		free(cut);
+		return rc;
+	}
+	if (body[0] == '!' && strcmp(mt, "m.notice") != 0) {
+		if (!b->initial)
+			rc = command_run(b, r, sender, body, eid, err);
+		if (r->ss && rc == 0)
+			rc = session_log(r->ss, STORE_OTHER, sender, body,
+					 eid, err) < 0 ? -1 : 0;
+	} else if (r->ss && r->trainee && strcmp(sender, r->trainee) == 0) {
+		int added = session_log(r->ss, STORE_TRAINEE, sender, body,
+					eid, err);
+
+		if (added < 0) {
+			rc = -1;
+		} else if (added == 0) {
+			struct sbuf sb;
+
+			if (!r->paused)
+				r->answer_at = mono_ms() + b->cfg->gather_ms;
+			outbox_receipt(b, r->id, eid);
+			sbuf_init(&sb);
+			sbuf_addf(&sb, "Trainee%s: %s", r->paused ?
+				  " (tijdens de pauze)" : "", body);
+			rc = rehearsal_mirror(b, r, eid, "t", 0, sb.buf, err);
+			sbuf_release(&sb);
+		}
+	} else if (r->ss) {
+		rc = session_log(r->ss, is_coach(b, r, sender) ?
+				 STORE_COACH : STORE_OTHER, sender, body, eid,
+				 err) < 0 ? -1 : 0;
+	}
+	free(cut);
+	return rc;
+}
+
+/* --- membership: kept from sync, asked for only when not known --- */
+
+static void members_update(struct room *r, const char *who, const char *ms)
+{
+	if (!r->members)
+		return;
+	if (!strcmp(ms, "join"))
+		json_object_set_new(r->members, who, json_true());
+	else
+		json_object_del(r->members, who);
+}
+
+static size_t humans(struct bot *b, json_t *members)
+{
+	return json_object_size(members) -
+	       (json_object_get(members, b->cfg->user_id) ? 1 : 0);
+}
+
+/* The last human left: close the rehearsal, forget the room and leave
+ * it (in the caller's transaction). r is gone afterwards. */
+static int leave_empty(struct bot *b, struct room *r, struct err *err)
+{
+	char *id = xstrdup(r->id);
+	int rc = 0;
+
+	log_line("iedereen is weg uit %s: ik ga ook", id);
+	if ((r->ss && !session_ended(r->ss) && session_stop(r->ss, err) < 0) ||
+	    room_forget(b, id, err) < 0)
+		rc = -1;
+	if (rc == 0) {
+		mx_leave(b->mx, id, NULL, NULL);
+		room_remove(b, id);
+	}
+	free(id);
+	return rc;
+}
+
+/* After a batch's room events: leave the rooms that became empty. */
+int event_leave_empty(struct bot *b, struct err *err)
+{
+	size_t i = 0;
+
+	while (i < b->nrooms) {
+		if (!b->rooms[i].empty) {
+			i++;
+			continue;
+		}
+		if (leave_empty(b, &b->rooms[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int on_member(struct bot *b, struct room *r,
+		     const struct mx_event *ev, const char *me,
+		     struct err *err)
+{
+	const char *who = ev->state_key;
+	const char *eid = ev->id;
+	const char *ms = ev->membership;
+
+	if (!who || !ms || !eid)
+		return 0;
+	if (strcmp(who, me) == 0) {
+		/* our own join: say hello once (the txn makes it once) */
+		if (!strcmp(ms, "join") && !b->initial && !r->ss &&
+		    !r->practice) {
+			const char *prev = ev->prev_membership;
+
+			if (prev && !strcmp(prev, "join"))
+				return 0;   /* a display-name change */
+			return outbox_notice(b, r->id, eid, "hello", b->help,
+					     err);
+		}
+		return 0;
+	}
+	members_update(r, who, ms);
+	if (r->members)
+		r->empty = humans(b, r->members) == 0;
+	if (strcmp(ms, "leave") && strcmp(ms, "ban"))
+		return 0;
+	if (!r->members && !r->members_asked) {
+		/* not known since the start (or a gap): ask once */
+		r->members_asked = 1;
+		mx_joined_members(b->mx, r->id, on_members,
+				  room_call_new(b, r->id));
+	}
+	return 0;
+}
+
+/* The room's creator and power levels decide who may coach. Kept in
+ * meta too: an incremental sync does not repeat room state. */
+static int on_state(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err)
+{
+	const char *type = ev->type;
+
+	if (!strcmp(type, "m.room.member") && ev->state_key &&
+	    ev->membership)
+		members_update(r, ev->state_key, ev->membership);
+	if (!ev->state_key || strcmp(ev->state_key, ""))
+		return 0;
+	if (!strcmp(type, "m.room.create")) {
+		const char *c = ev->creator ? ev->creator : ev->sender;
+
+		free(r->creator);
+		r->creator = xstrdup(c);
+		return room_meta_set(b, "creator", r->id, c, err);
+	}
+	if (!strcmp(type, "m.room.power_levels")) {
+		json_t *users;
+		char *text;
+		int rc;
+
+		if (!ev->has_power)
+			return 0;
+		users = json_object();
+		for (size_t i = 0; i < ev->npower; i++)
+			json_object_set_new(users, ev->power[i].user,
+				json_integer((json_int_t)ev->power[i].level));
+		json_decref(r->power_users);
+		r->power_users = users;
+		text = json_dumps(users, JSON_COMPACT);
+		rc = room_meta_set(b, "pl", r->id, text ? text : "{}", err);
+		free(text);
+		return rc;
+	}
+	return 0;
+}
+
+/* Our own persona lines come back with their event id: remember it on
+ * the turn, so reactions and thread replies can find the turn. */
+static int on_own(struct bot *b, const struct mx_event *ev,
+		  struct err *err)
+{
+	const char *eid = ev->id;
+	const char *turn = ev->turn;
+	long long sid;
+	int seq;
+
+	if (!eid || !turn || sscanf(turn, "%lld:%d", &sid, &seq) != 2)
+		return 0;
+	return store_turn_set_event(b->st, sid, seq, eid, err);
+}
+
+static int on_event(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err);
+
+/* What an encrypted event decrypted to: only messages and reactions.
+ * State is never taken from ciphertext (e2ee drops any state_key too),
+ * so an encrypted "m.room.create" or "m.room.power_levels" cannot
+ * change who created the room or who coaches. */
+static int on_decrypted(struct bot *b, struct room *r,
+			const struct mx_event *plain, struct err *err)
+{
+	const char *type = plain->type;
+
+	if (plain->state_key || (strcmp(type, "m.room.message") &&
+				 strcmp(type, "m.reaction")))
+		return 0;
+	return on_event(b, r, plain, err);
+}
+
+/* An encrypted room event: handled as what it decrypts to; a message
+ * whose key is missing is kept (e2ee) and its sender told once. */
+static int on_encrypted(struct bot *b, struct room *r,
+			const struct mx_event *ev, struct err *err)
+{
+	enum e2ee_result res;
+	struct mx_event plain;
+	const char *sender = ev->sender;
+	const char *eid = ev->id;
+	int rc;
+
+	if (e2ee_decrypt(b->e2ee, ev, &res, &plain, err) < 0)
+		return -1;
+	if (res == E2EE_OK) {
+		rc = on_decrypted(b, r, &plain, err);
+		mx_event_release(&plain);
+		return rc;
+	}
+	if (res != E2EE_WAITING_FIRST || b->initial || !eid ||
+	    !strcmp(sender, b->cfg->user_id))
+		return 0;
+	{
+		struct sbuf sb;
+
+		sbuf_init(&sb);
+		sbuf_addf(&sb, "Ik kan je bericht niet lezen, %s: ik heb de "
+			  "sleutel ervan (nog) niet gekregen. Ik heb je app "
+			  "erom gevraagd; komt hij binnen, dan antwoord ik "
+			  "alsnog. Gebeurt dit vaker, kijk dan of je app "
+			  "sleutels deelt met niet-geverifieerde apparaten, "
+			  "of begin een nieuwe kamer.", sender);
+		rc = outbox_notice(b, r->id, eid, "unreadable", sb.buf, err);
+		sbuf_release(&sb);
+	}
+	return rc;
+}
+
+static int on_event(struct bot *b, struct room *r,
+		    const struct mx_event *ev, struct err *err)
+{
+	const char *type = ev->type;
+	const char *sender = ev->sender;
+	const char *me = b->cfg->user_id;
+
+	if (b->e2ee && !strcmp(type, "m.room.encrypted"))
+		return on_encrypted(b, r, ev, err);
+	if (!strcmp(type, "m.room.member"))
+		return on_member(b, r, ev, me, err);
+	if (!strcmp(type, "m.room.create") || !strcmp(type,
+						      "m.room.power_levels"))
+		return on_state(b, r, ev, err);
+	if (!strcmp(sender, me))
+		return on_own(b, ev, err);
+	if (!strcmp(type, "m.reaction")) {
+		if (ev->rel != MX_REL_ANNOTATION || !ev->rel_event ||
+		    !ev->rel_key)
+			return 0;
+		return coach_annotate(b, r, sender, ev->rel_event, "reactie",
+				      ev->rel_key, err);
+	}
+	if (!strcmp(type, "m.room.message"))
+		return on_message(b, r, ev, err);
+	if (!strcmp(type, "m.room.encrypted") && !r->told_encrypted &&
+	    !b->initial) {
+		r->told_encrypted = 1;
+		return outbox_notice(b, r->id, ev->id ? ev->id : r->id, "enc",
+				     "Deze kamer is versleuteld en dat kan ik "
+				     "nog niet lezen. Maak een kamer zonder "
+				     "versleuteling en nodig mij daar uit.",
+				     err);
+	}
+	return 0;
+}
+
+int event_invite(struct bot *b, const struct mx_room *room,
+		 struct err *err)
+{
+	const char *room_id = room->id;
+	const char *inviter = NULL;
+
+	for (size_t i = 0; i < room->nstate; i++) {
+		const struct mx_event *ev = &room->state[i];
+
+		if (ev->state_key && !strcmp(ev->type, "m.room.member") &&
+		    !strcmp(ev->state_key, b->cfg->user_id))
+			inviter = ev->sender;
+	}
+	if (!inviter || !config_invite_allowed(b->cfg, inviter)) {
+		log_line("uitnodiging voor %s van %s geweigerd (niet in "
+		      "invites.allow)", room_id, inviter ? inviter : "?");
+		mx_leave(b->mx, room_id, NULL, NULL);
+		return 0;
+	}
+	if (room_find(b, room_id))
+		return 0;
+	{
+		struct room *r = room_add(b, room_id, inviter);
+
+		if (room_save(b, r, err) < 0)
+			return -1;
+	}
+	XGROW(b->joins, b->joins_cap, b->njoins + 1);
+	b->joins[b->njoins++] = xstrdup(room_id);
+	return 0;
+}
+
+
+/* Encrypted events that became readable (their key arrived, or their
+ * sender's device was confirmed), handled as if they arrived now. */
+int event_ready(struct bot *b, struct err *err)
+{
+	struct mx_event *ready;
+	size_t n;
+	int rc = 0;
+
+	if (!b->e2ee || !e2ee_has_ready(b->e2ee))
+		return 0;
+	if (e2ee_take_ready(b->e2ee, &ready, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct room *r = room_find(b, ready[i].room);
+
+		if (r && on_decrypted(b, r, &ready[i], err) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	mx_events_free(ready, n);
+	return rc;
+}
+
+static void on_members(void *ctx, long status, const char *const *users,
+		       size_t n)
+{
+	struct room_call *c = ctx;
+	struct bot *b = c->b;
+	struct room *r;
+	struct err err;
+
+	if (status == MX_CANCELLED)
+		goto out;
+	r = room_find(b, c->room);
+	if (!r)
+		goto out;
+	r->members_asked = 0;
+	if (status == 200) {
+		/* from now on kept from sync */
+		json_decref(r->members);
+		r->members = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(r->members, users[i],
+					    json_true());
+	}
+	/* the last human left: close the rehearsal and leave */
+	if (r->members && humans(b, r->members) == 0 &&
+	    store_begin(b->st, &err) == 0) {
+		if (leave_empty(b, r, &err) < 0 ||
+		    store_commit(b->st, &err) < 0) {
+			store_rollback(b->st);
+			log_line("%s", err.msg);
+			room_reload(b);
+		}
+	}
+out:
+	room_call_free(c);
+}
+
+/* Timeline events [from, to) of room r, in order. */
+static int timeline_process(struct bot *b, struct room *r,
+			    const struct mx_room *mr, size_t from, size_t to,
+			    struct err *err)
+{
+	if (to > mr->ntimeline)
+		to = mr->ntimeline;
+	for (size_t i = from; i < to; i++) {
+		const struct mx_event *ev = &mr->timeline[i];
+
+		if (b->e2ee && e2ee_room_event(b->e2ee, ev, err) < 0)
+			return -1;
+		if (on_event(b, r, ev, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int event_joined(struct bot *b, const struct mx_room *mr,
+		 struct err *err)
+{
+	struct room *r = room_find(b, mr->id);
+
+	if (!r) {
+		r = room_add(b, mr->id, NULL);
+		if (room_save(b, r, err) < 0)
+			return -1;
+	}
+	/* a filled gap comes first: "state" is the state after it */
+	if (timeline_process(b, r, mr, 0, mr->gap, err) < 0)
+		return -1;
+	if (mr->limited)
+		room_members_forget(r);   /* changes may be in the gap */
+	for (size_t i = 0; i < mr->nstate; i++) {
+		if (b->e2ee && e2ee_room_event(b->e2ee, &mr->state[i],
+					       err) < 0)
+			return -1;
+		if (on_state(b, r, &mr->state[i], err) < 0)
+			return -1;
+	}
+	return timeline_process(b, r, mr, mr->gap, mr->ntimeline, err);
+}

@@ -1,0 +1,28 @@
+/* event.h - the Matrix events of one /sync batch, handed over typed by
+ * mx (and decrypted by e2ee), turned into what they mean here: a
+ * command, a trainee's line for the rehearsal, a coach's annotation,
+ * a member joining or leaving, the room state that decides who coaches.
+ * All in the batch's transaction (bot.c's bot_sync).
+ */
+#ifndef OEF_EVENT_H
+#define OEF_EVENT_H
+
+#include "bot_int.h"
+
+struct mx_room;
+
+/* An invite: accepted (joined after the commit) when the inviter may
+ * invite the bot, refused otherwise. */
+int event_invite(struct bot *b, const struct mx_room *room,
+		 struct err *err);
+/* A joined room's events of this batch: a filled gap, the state, then
+ * the timeline, in order. */
+int event_joined(struct bot *b, const struct mx_room *mr, struct err *err);
+/* Encrypted events that became readable, handled as if they arrived
+ * now. */
+int event_ready(struct bot *b, struct err *err);
+/* After a batch's room events: close the rehearsal in, forget and
+ * leave each room whose last human left. */
+int event_leave_empty(struct bot *b, struct err *err);
+
+#endif

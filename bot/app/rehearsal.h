@@ -1,0 +1,45 @@
+/* rehearsal.h - one rehearsal in a room: start it, answer the trainee,
+ * end it with the debrief, start it again; the texts that show where it
+ * stands. Everything said goes into the outbox in the caller's
+ * transaction, and what happens is mirrored into the room's coaches'
+ * side room when there is one.
+ */
+#ifndef OEF_REHEARSAL_H
+#define OEF_REHEARSAL_H
+
+#include <stdint.h>
+
+#include "bot_int.h"
+
+/* Start scenario s in r with trainee as the trainee; cause (the event
+ * that asked for it) gives the engine's seed and the txn ids. */
+int rehearsal_start(struct bot *b, struct room *r, const char *trainee,
+		    const struct script *s, const char *cause,
+		    struct err *err);
+/* End r's rehearsal (if any): the meters and the debrief are posted,
+ * the bot gets its own name back. */
+int rehearsal_end(struct bot *b, struct room *r, const char *cause,
+		  struct err *err);
+/* !opnieuw: the running rehearsal again, or the room's last one; a
+ * coach restarting keeps the trainee the trainee. */
+int rehearsal_again(struct bot *b, struct room *r, const char *sender,
+		    const char *event_id, struct err *err);
+/* Answer what the trainee said (all waiting messages at once); ends
+ * the rehearsal when the engine reaches an ending. */
+int rehearsal_answer(struct bot *b, struct room *r, struct err *err);
+
+/* A coach's pause (on) or resume; kept in the room's meta. */
+int rehearsal_pause(struct bot *b, struct room *r, int on, struct err *err);
+/* text into r's coaches' side room (if any), as the k-th of what
+ * caused by cause. */
+int rehearsal_mirror(struct bot *b, struct room *r, const char *cause,
+		     const char *what, int k, const char *text,
+		     struct err *err);
+
+/* The meters and the turn, one line, appended to sb. */
+void rehearsal_stand(struct session *ss, struct sbuf *sb);
+/* Stored session sid's debrief (export's text rendering) into sb. */
+void rehearsal_debrief(struct bot *b, int64_t sid, const struct script *s,
+		       struct sbuf *sb);
+
+#endif
