@@ -1398,8 +1398,8 @@ static void room_doc(const struct room_out *o, const struct export_doc *d)
 	ending = room_ending(d);
 	sbuf_adds(o->t, " \xe2\x80\x94 ");
 	sbuf_adds(o->t, ending);
-	sbuf_addf(o->h, "</h3>\n<p>%c%s.</p>\n", toupper((unsigned char)*ending),
-		  ending + 1);
+	sbuf_addf(o->h, "</h3>\n<p>%c%s.</p>\n",
+		  toupper((unsigned char)*ending), ending + 1);
 	sbuf_addc(o->t, '.');
 	if (d->s.ended_ms && ending_text && *ending_text) {
 		room_mark(o, "\n", "<p><em>");

@@ -283,13 +283,13 @@ static const struct bad_case bad_cases[] = {
 	{ "\"colour\": \"blauw\"",
 	  "config.json: colour: onbekende sleutel; bekend zijn: homeserver, "
 	  "user_id, password_file, access_token_file, device_name, "
-	  "display_name, avatar, store, scripts_dir, personas_dir, invites, typing, gather_ms, roles, "
-	  "retention_days, encryption" },
+	  "display_name, avatar, store, scripts_dir, personas_dir, invites, "
+	  "typing, gather_ms, roles, retention_days, encryption" },
 	{ "\"we\\\"ird\\n\": 1",
 	  "config.json: we?ird?: onbekende sleutel; bekend zijn: homeserver, "
 	  "user_id, password_file, access_token_file, device_name, "
-	  "display_name, avatar, store, scripts_dir, personas_dir, invites, typing, gather_ms, roles, "
-	  "retention_days, encryption" },
+	  "display_name, avatar, store, scripts_dir, personas_dir, invites, "
+	  "typing, gather_ms, roles, retention_days, encryption" },
 	/* an unknown key is reported before a wrong value next to it */
 	{ "\"typing\": {\"min_ms\": \"x\", \"maxms\": 1}",
 	  "config.json: typing.maxms: onbekende sleutel; bekend zijn: "

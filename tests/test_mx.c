@@ -37,6 +37,7 @@
 #define RECEIPT_AFTER_SEND_MS 200
 
 #define ROOM "!oefen:localhost"
+#define PROFILE "/_matrix/client/v3/profile/%40oefenkamer%3Alocalhost"
 #define ROOM2 "!ander:localhost"
 #define EVENT "$m1"
 #define SYNC_POLL_MS 80
@@ -242,13 +243,11 @@ static void route(struct server *s, struct conn *c, const char *method,
 				  fx->upload == U_OK ? upload_ok : upload_bad,
 				  strlen(fx->upload == U_OK ? upload_ok :
 					 upload_bad));
-		else if (!strcmp(method, "GET") && !strcmp(p,
-			 "/_matrix/client/v3/profile/%40oefenkamer%3Alocalhost"))
+		else if (!strcmp(method, "GET") && !strcmp(p, PROFILE))
 			add_reply(&c->out, 200, "OK", "", profile_reply,
 				  strlen(profile_reply));
-		else if (!strcmp(method, "PUT") && strstr(p,
-			 "/_matrix/client/v3/profile/%40oefenkamer%3Alocalhost/")
-			 == p)
+		else if (!strcmp(method, "PUT") &&
+			 !strncmp(p, PROFILE "/", strlen(PROFILE "/")))
 			add_reply(&c->out, 200, "OK", "", "{}", 2);
 		else if (strstr(p, "/joined_members"))
 			add_reply(&c->out, 200, "OK", "", joined_reply,
