@@ -523,35 +523,35 @@ void mx_profile_get(struct mx *mx, mx_profile_cb cb, void *ctx)
 	sbuf_release(&p);
 }
 
-void mx_profile_set_displayname(struct mx *mx, const char *name,
-				mx_status_cb cb, void *ctx)
+/* PUT /profile/{our user id}/{field} {field: value} */
+static void profile_put(struct mx *mx, const char *field, const char *value,
+			mx_status_cb cb, void *ctx)
 {
 	struct sbuf p;
-	json_t *b = json_pack("{s:s}", "displayname", name);
+	json_t *b = json_object();
 
+	json_object_set_new(b, field, json_string(value));
 	sbuf_init(&p);
-	profile_path(mx, &p, "/displayname");
+	profile_path(mx, &p, "/");
+	sbuf_adds(&p, field);
 	request(mx, "PUT", p.buf, b, CALL_DONE,
 		call_to(adapt_status, (any_cb)cb, ctx));
 	json_decref(b);
 	sbuf_release(&p);
 }
 
+void mx_profile_set_displayname(struct mx *mx, const char *name,
+				mx_status_cb cb, void *ctx)
+{
+	profile_put(mx, "displayname", name, cb, ctx);
+}
+
 int mx_profile_set_avatar_url(struct mx *mx, const char *mxc,
 			      mx_status_cb cb, void *ctx)
 {
-	struct sbuf p;
-	json_t *b;
-
 	if (!mxc_valid(mxc))
 		return -1;
-	b = json_pack("{s:s}", "avatar_url", mxc);
-	sbuf_init(&p);
-	profile_path(mx, &p, "/avatar_url");
-	request(mx, "PUT", p.buf, b, CALL_DONE,
-		call_to(adapt_status, (any_cb)cb, ctx));
-	json_decref(b);
-	sbuf_release(&p);
+	profile_put(mx, "avatar_url", mxc, cb, ctx);
 	return 0;
 }
 

@@ -474,6 +474,24 @@ static void test_bad(void **state)
 	sbuf_release(&json);
 }
 
+/* Load config.json written as BASE plus extra (in the current
+ * directory); returns config_load's result. */
+static int load_with(struct fx *fx, const char *extra, struct config *c,
+		     struct err *err)
+{
+	struct sbuf path, json;
+	int rc;
+
+	sbuf_init(&path);
+	sbuf_init(&json);
+	sbuf_addf(&json, "{" BASE ", %s}", extra);
+	put(fx, &path, "config.json", json.buf, json.len, 0644);
+	rc = config_load("config.json", c, err);
+	sbuf_release(&path);
+	sbuf_release(&json);
+	return rc;
+}
+
 /* A display name up to Synapse's limit and no longer; an avatar is a
  * PNG or a JPEG (by its first bytes) of at most CONFIG_AVATAR_MAX
  * bytes, its content type set. */
@@ -482,13 +500,22 @@ static void test_profile(void **state)
 	struct fx *fx = *state;
 	static const char png[] = "\x89PNG\r\n\x1a\n....";
 	static const char jpeg[] = "\xff\xd8\xff\xe0....";
-	struct sbuf path, json, name;
+	static const struct {
+		const char *extra, *msg;
+	} bad[] = {
+		{ "\"avatar\": \"big.png\"",
+		  "config.json: avatar: het bestand is groter dan 1024 kB; "
+		  "kies een kleinere afbeelding (96 bij 96 pixels is genoeg)" },
+		{ "\"avatar\": \"short.png\"",
+		  "config.json: avatar: dit is geen PNG- of JPEG-afbeelding" },
+	};
+	struct sbuf path, extra, name;
 	struct config c;
 	struct err err = { "" };
 	char *big = xcalloc(1, CONFIG_AVATAR_MAX + 1);
 
 	sbuf_init(&path);
-	sbuf_init(&json);
+	sbuf_init(&extra);
 	sbuf_init(&name);
 	assert_int_equal(chdir(fx->dir), 0);
 	for (int i = 0; i < CONFIG_DISPLAY_NAME_MAX; i++)
@@ -499,47 +526,29 @@ static void test_profile(void **state)
 	put(fx, &path, "big.png", big, CONFIG_AVATAR_MAX + 1, 0644);
 	put(fx, &path, "short.png", png, 4, 0644);
 
-	sbuf_addf(&json, "{" BASE ", \"display_name\": \"%s\", "
-		  "\"avatar\": \"a.png\"}", name.buf);
-	put(fx, &path, "config.json", json.buf, json.len, 0644);
-	assert_int_equal(config_load("config.json", &c, &err), 0);
+	sbuf_addf(&extra, "\"display_name\": \"%s\", \"avatar\": \"a.png\"",
+		  name.buf);
+	assert_int_equal(load_with(fx, extra.buf, &c, &err), 0);
 	assert_string_equal(c.display_name, name.buf);
 	assert_path(c.avatar, fx->realdir, "a.png");
 	assert_string_equal(c.avatar_type, "image/png");
 	config_release(&c);
-
-	sbuf_reset(&json);
-	sbuf_addf(&json, "{" BASE ", \"avatar\": \"a.jpg\"}");
-	put(fx, &path, "config.json", json.buf, json.len, 0644);
-	assert_int_equal(config_load("config.json", &c, &err), 0);
+	assert_int_equal(load_with(fx, "\"avatar\": \"a.jpg\"", &c, &err), 0);
 	assert_string_equal(c.avatar_type, "image/jpeg");
 	config_release(&c);
 
-	sbuf_addc(&name, 'a');
-	sbuf_reset(&json);
-	sbuf_addf(&json, "{" BASE ", \"display_name\": \"%s\"}", name.buf);
-	put(fx, &path, "config.json", json.buf, json.len, 0644);
-	assert_int_equal(config_load("config.json", &c, &err), -1);
+	sbuf_reset(&extra);
+	sbuf_addf(&extra, "\"display_name\": \"%sa\"", name.buf);
+	assert_int_equal(load_with(fx, extra.buf, &c, &err), -1);
 	assert_string_equal(err.msg, "config.json: display_name: te lang "
 			    "(257 bytes, hooguit 256)");
-
-	sbuf_reset(&json);
-	sbuf_addf(&json, "{" BASE ", \"avatar\": \"big.png\"}");
-	put(fx, &path, "config.json", json.buf, json.len, 0644);
-	assert_int_equal(config_load("config.json", &c, &err), -1);
-	assert_string_equal(err.msg, "config.json: avatar: het bestand is "
-			    "groter dan 1024 kB; kies een kleinere afbeelding "
-			    "(96 bij 96 pixels is genoeg)");
-
-	sbuf_reset(&json);
-	sbuf_addf(&json, "{" BASE ", \"avatar\": \"short.png\"}");
-	put(fx, &path, "config.json", json.buf, json.len, 0644);
-	assert_int_equal(config_load("config.json", &c, &err), -1);
-	assert_string_equal(err.msg, "config.json: avatar: dit is geen PNG- "
-			    "of JPEG-afbeelding");
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_int_equal(load_with(fx, bad[i].extra, &c, &err), -1);
+		assert_string_equal(err.msg, bad[i].msg);
+	}
 	free(big);
 	sbuf_release(&path);
-	sbuf_release(&json);
+	sbuf_release(&extra);
 	sbuf_release(&name);
 }
 

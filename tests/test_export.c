@@ -687,6 +687,23 @@ static void test_text_open(void **state)
 	free(t);
 }
 
+/* A new session of scenario (title as given, or NULL), persona kees,
+ * ended a minute in when ended; it becomes fx->id. */
+static void new_session(struct fx *fx, const char *scenario,
+			const char *title, int ended)
+{
+	struct store_session s = { 0 };
+	struct err err = { "" };
+
+	s.scenario = (char *)scenario;
+	s.title = (char *)title;
+	s.persona = "kees";
+	s.started_ms = STARTED;
+	s.ended_ms = ended ? STARTED + 60000 : 0;
+	assert_int_equal(store_session_new(fx->st, &s, &err), 0);
+	fx->id = s.id;
+}
+
 /* The room's debrief as a Matrix message (body and formatted_body) and
  * !stand, both from the loaded model; caller frees *body and *html. */
 static void room_msg(struct fx *fx, const struct export_info *in,
@@ -869,18 +886,11 @@ static void test_matrix_debrief(void **state)
 static void test_matrix_plural(void **state)
 {
 	struct fx *fx = *state;
-	struct store_session s = { 0 };
 	struct store_annotation a = { 0 };
 	struct err err = { "" };
 	char *b, *h;
 
-	s.scenario = "een";
-	s.title = "Een";
-	s.persona = "kees";
-	s.started_ms = STARTED;
-	s.ended_ms = STARTED + 60000;
-	assert_int_equal(store_session_new(fx->st, &s, &err), 0);
-	fx->id = s.id;
+	new_session(fx, "een", "Een", 1);
 	turn(fx, STORE_PERSONA, NULL, "Ja?", 0, NULL,
 	     "{\"vertrouwen\":5,\"spanning\":5}", STARTED + 1000);
 	turn(fx, STORE_TRAINEE, NULL, "Hallo.", 1, NULL,
@@ -1051,15 +1061,9 @@ static void test_stand(void **state)
 static void test_stand_start(void **state)
 {
 	struct fx *fx = *state;
-	struct store_session s = { 0 };
-	struct err err = { "" };
 	char *b, *h;
 
-	s.scenario = "leeg";
-	s.persona = "kees";
-	s.started_ms = STARTED;
-	assert_int_equal(store_session_new(fx->st, &s, &err), 0);
-	fx->id = s.id;
+	new_session(fx, "leeg", NULL, 0);
 	turn(fx, STORE_PERSONA, NULL, "Ja?", 0, NULL,
 	     "{\"vertrouwen\":4.5,\"spanning\":5}", STARTED + 5000);
 	room_msg(fx, &info, "begin", 0, 1, &b, &h);

@@ -1031,16 +1031,22 @@ static void on_members_cb(void *ctx, long status, const char *const *users,
 	note(ctx, buf);
 }
 
-static void on_whoami_cb(void *ctx, long status, const char *user,
-			 const char *device)
+/* "what status a b", "-" for NULL. */
+static void note_pair(void *ctx, const char *what, long status,
+		      const char *a, const char *b)
 {
-	char buf[128];
+	char buf[192];
 
-	snprintf(buf, sizeof(buf), "whoami %ld %s %s", status,
-		 user ? user : "-", device ? device : "-");
+	snprintf(buf, sizeof(buf), "%s %ld %s %s", what, status, a ? a : "-",
+		 b ? b : "-");
 	note(ctx, buf);
 }
 
+static void on_whoami_cb(void *ctx, long status, const char *user,
+			 const char *device)
+{
+	note_pair(ctx, "whoami", status, user, device);
+}
 static void on_created_cb(void *ctx, long status, const char *room)
 {
 	char buf[128];
@@ -1113,37 +1119,41 @@ static void test_request_callbacks(void **state)
 static void on_upload_cb(void *ctx, long status, const char *uri,
 			 const char *error)
 {
-	char buf[160];
-
-	snprintf(buf, sizeof(buf), "upload %ld %s %s", status,
-		 uri ? uri : "-", error ? error : "-");
-	note(ctx, buf);
+	note_pair(ctx, "upload", status, uri, error);
 }
 
 static void on_profile_cb(void *ctx, long status, const char *name,
 			  const char *avatar)
 {
-	char buf[160];
-
-	snprintf(buf, sizeof(buf), "profile %ld %s %s", status,
-		 name ? name : "-", avatar ? avatar : "-");
-	note(ctx, buf);
+	note_pair(ctx, "profile", status, name, avatar);
 }
 
 /* The last media or profile request as the server saw it. */
-static struct hit last_hit(struct fx *fx, char *ctype, char *auth,
-			   char *body, size_t *blen)
-{
+struct seen {
 	struct hit h;
+	char ctype[128], auth[64], body[256];
+	size_t blen;
+};
 
+static void last_hit(struct fx *fx, struct seen *w)
+{
 	pthread_mutex_lock(&fx->srv->mu);
-	h = fx->hits[MIN(fx->nhits, MAX_HITS) - 1];
-	snprintf(ctype, sizeof(fx->ctype), "%s", fx->ctype);
-	snprintf(auth, sizeof(fx->auth), "%s", fx->auth);
-	memcpy(body, fx->body, fx->blen);
-	*blen = fx->blen;
+	w->h = fx->hits[MIN(fx->nhits, MAX_HITS) - 1];
+	snprintf(w->ctype, sizeof(w->ctype), "%s", fx->ctype);
+	snprintf(w->auth, sizeof(w->auth), "%s", fx->auth);
+	memcpy(w->body, fx->body, fx->blen);
+	w->blen = fx->blen;
 	pthread_mutex_unlock(&fx->srv->mu);
-	return h;
+}
+
+/* Nothing reached the server after it had seen before requests, and
+ * no callback ran beyond the answered ones, for 100 ms of polling. */
+static void no_request_since(struct fx *fx, int before, int answered)
+{
+	for (int i = 0; i < 10; i++)
+		assert_true(mx_poll(fx->mx, 10, -1) >= 0);
+	assert_int_equal(server_count(fx->srv, &fx->srv->requests), before);
+	assert_int_equal(fx->answered, answered);
 }
 
 static void set_upload(struct fx *fx, int mode)
@@ -1161,9 +1171,7 @@ static void test_media_upload(void **state)
 {
 	struct fx *fx = *state;
 	static const char data[] = "<p>\x00\xff bytes</p>";
-	char ctype[128], auth[64], body[256];
-	size_t blen;
-	struct hit h;
+	struct seen w;
 	int before;
 
 	fx->mode = M_SENDS;
@@ -1175,22 +1183,22 @@ static void test_media_upload(void **state)
 	run_until(fx, one_answered);
 	assert_string_equal(fx->answers,
 			    "upload 200 mxc://localhost/AbC-1_x -;");
-	h = last_hit(fx, ctype, auth, body, &blen);
-	assert_string_equal(h.method, "POST");
-	assert_string_equal(h.path, "/_matrix/media/v3/upload");
-	assert_string_equal(h.query, "?filename=nabespreking%201.html");
-	assert_string_equal(ctype, "text/html; charset=utf-8");
-	assert_string_equal(auth, "Bearer syt_test");
-	assert_int_equal(blen, sizeof(data) - 1);
-	assert_memory_equal(body, data, blen);
+	last_hit(fx, &w);
+	assert_string_equal(w.h.method, "POST");
+	assert_string_equal(w.h.path, "/_matrix/media/v3/upload");
+	assert_string_equal(w.h.query, "?filename=nabespreking%201.html");
+	assert_string_equal(w.ctype, "text/html; charset=utf-8");
+	assert_string_equal(w.auth, "Bearer syt_test");
+	assert_int_equal(w.blen, sizeof(data) - 1);
+	assert_memory_equal(w.body, data, w.blen);
 
 	set_upload(fx, U_TOO_LARGE);
 	assert_int_equal(mx_media_upload(fx->mx, NULL, "image/png", "x", 1,
 					 on_upload_cb, fx), 0);
 	run_until(fx, two_answered);
-	h = last_hit(fx, ctype, auth, body, &blen);
-	assert_string_equal(h.query, "");
-	assert_string_equal(ctype, "image/png");
+	last_hit(fx, &w);
+	assert_string_equal(w.h.query, "");
+	assert_string_equal(w.ctype, "image/png");
 	set_upload(fx, U_BAD_URI);
 	assert_int_equal(mx_media_upload(fx->mx, "a.png", "image/png", "x", 1,
 					 on_upload_cb, fx), 0);
@@ -1212,10 +1220,7 @@ static void test_media_upload(void **state)
 					 on_upload_cb, fx), -1);
 	assert_int_equal(mx_media_upload(fx->mx, "", "image/png", "x", 1,
 					 on_upload_cb, fx), -1);
-	for (int i = 0; i < 10; i++)
-		assert_true(mx_poll(fx->mx, 10, -1) >= 0);
-	assert_int_equal(server_count(fx->srv, &fx->srv->requests), before);
-	assert_int_equal(fx->answered, 3);
+	no_request_since(fx, before, 3);
 }
 
 /* The global profile: read it, set the name and the avatar (as JSON
@@ -1224,38 +1229,38 @@ static void test_media_upload(void **state)
 static void test_profile(void **state)
 {
 	struct fx *fx = *state;
-	char ctype[128], auth[64], body[256];
-	size_t blen;
-	struct hit h;
+	struct seen w;
 	int before;
 
 	fx->mode = M_SENDS;
 	start(fx, 0, 0);
 	mx_profile_get(fx->mx, on_profile_cb, fx);
 	run_until(fx, one_answered);
-	h = last_hit(fx, ctype, auth, body, &blen);
-	assert_string_equal(h.method, "GET");
-	assert_string_equal(h.path, "/_matrix/client/v3/profile/"
+	last_hit(fx, &w);
+	assert_string_equal(w.h.method, "GET");
+	assert_string_equal(w.h.path, "/_matrix/client/v3/profile/"
 			    "%40oefenkamer%3Alocalhost");
 	mx_profile_set_displayname(fx->mx, "Oefenkamer", on_status_cb, fx);
 	run_until(fx, two_answered);
-	h = last_hit(fx, ctype, auth, body, &blen);
-	assert_string_equal(h.method, "PUT");
-	assert_string_equal(h.path, "/_matrix/client/v3/profile/"
+	last_hit(fx, &w);
+	assert_string_equal(w.h.method, "PUT");
+	assert_string_equal(w.h.path, "/_matrix/client/v3/profile/"
 			    "%40oefenkamer%3Alocalhost/displayname");
-	assert_string_equal(ctype, "application/json");
-	assert_int_equal(blen, strlen("{\"displayname\":\"Oefenkamer\"}"));
-	assert_memory_equal(body, "{\"displayname\":\"Oefenkamer\"}", blen);
+	assert_string_equal(w.ctype, "application/json");
+	assert_int_equal(w.blen, strlen("{\"displayname\":"
+					"\"Oefenkamer\"}"));
+	assert_memory_equal(w.body, "{\"displayname\":\"Oefenkamer\"}",
+			    w.blen);
 	assert_int_equal(mx_profile_set_avatar_url(fx->mx,
 			 "mxc://localhost/AbC-1_x", on_status_cb, fx), 0);
 	run_until(fx, three_answered);
-	h = last_hit(fx, ctype, auth, body, &blen);
-	assert_string_equal(h.path, "/_matrix/client/v3/profile/"
+	last_hit(fx, &w);
+	assert_string_equal(w.h.path, "/_matrix/client/v3/profile/"
 			    "%40oefenkamer%3Alocalhost/avatar_url");
-	assert_int_equal(blen, strlen("{\"avatar_url\":"
+	assert_int_equal(w.blen, strlen("{\"avatar_url\":"
 				      "\"mxc://localhost/AbC-1_x\"}"));
-	assert_memory_equal(body, "{\"avatar_url\":"
-			    "\"mxc://localhost/AbC-1_x\"}", blen);
+	assert_memory_equal(w.body, "{\"avatar_url\":"
+			    "\"mxc://localhost/AbC-1_x\"}", w.blen);
 	assert_string_equal(fx->answers,
 			    "profile 200 oefenkamer mxc://localhost/oud;"
 			    "status 200;status 200;");
@@ -1269,10 +1274,7 @@ static void test_profile(void **state)
 						   on_status_cb, fx), -1);
 	assert_int_equal(mx_profile_set_avatar_url(fx->mx,
 			 "mxc://localhost/a\"b", on_status_cb, fx), -1);
-	for (int i = 0; i < 10; i++)
-		assert_true(mx_poll(fx->mx, 10, -1) >= 0);
-	assert_int_equal(server_count(fx->srv, &fx->srv->requests), before);
-	assert_int_equal(fx->answered, 3);
+	no_request_since(fx, before, 3);
 }
 
 int main(void)
