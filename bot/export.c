@@ -1303,10 +1303,13 @@ static void room_rubric(const struct room_out *o, const struct export_doc *d)
 		room_mark(o, "\n", "<li><b>");
 		room_text(o, point_name(p));
 		room_mark(o, "", "</b>");
+		/* "2 keer getoond", "1 keer gemist", or both */
 		room_lit(o, " \xe2\x80\x94 ");
-		room_count(o, p->shown, "keer getoond", "keer getoond");
-		room_lit(o, ", ");
-		room_count(o, p->missed, "keer gemist", "keer gemist");
+		if (p->shown)
+			room_count(o, p->shown, "keer getoond", "keer getoond");
+		room_lit(o, p->shown && p->missed ? ", " : "");
+		if (p->missed)
+			room_count(o, p->missed, "keer gemist", "keer gemist");
 		room_mark(o, "", "\n<ul>\n");
 		for (int j = 0; j < n && j < ROOM_MOMENTS_MAX; j++)
 			room_moment(o, &p->moments[j]);
