@@ -154,6 +154,8 @@ cat >"$DIR/config.json" <<JSON
   "user_id": "@oefenkamer:localhost",
   "password_file": "$DIR/bot-password",
   "device_name": "Oefenkamer",
+  "display_name": "Oefenkamer",
+  "avatar": "$root/config/avatar.png",
   "store": "$DIR/oefenkamer.db",
   "scripts_dir": "$root/scripts",
   "personas_dir": "$root/personas",

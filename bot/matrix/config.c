@@ -86,6 +86,8 @@ static const struct key top_keys[] = {
 	KEY("password_file", K_PATH, password_file),
 	KEY("access_token_file", K_PATH, access_token_file),
 	KEY("device_name", K_STRING, device_name),
+	KEY("display_name", K_STRING, display_name),
+	KEY("avatar", K_PATH, avatar),
 	KEY("store", K_PATH, store),
 	KEY("scripts_dir", K_PATH, scripts_dir),
 	KEY("personas_dir", K_PATH, personas_dir),
@@ -379,6 +381,8 @@ static int walk(const struct loader *L, json_t *obj, const struct key *keys,
 }
 
 /* What must be there, and what depends on more than one key. */
+static int check_avatar(const struct loader *L);
+
 static int check_whole(const struct loader *L)
 {
 	const struct config *c = L->c;
@@ -415,7 +419,62 @@ static int check_whole(const struct loader *L)
 			"(%d)", c->typing_min_ms, c->typing_max_ms);
 		return -1;
 	}
-	return 0;
+	if (c->display_name &&
+	    strlen(c->display_name) > CONFIG_DISPLAY_NAME_MAX) {
+		key_err(L, "display_name", "te lang (%zu bytes, hooguit %d)",
+			strlen(c->display_name), CONFIG_DISPLAY_NAME_MAX);
+		return -1;
+	}
+	return c->avatar ? check_avatar(L) : 0;
+}
+
+/* The avatar: a regular file of at most CONFIG_AVATAR_MAX bytes that
+ * starts as a PNG or a JPEG does; sets avatar_type. Read once here, so
+ * that a wrong path stops the bot at the start, not at its first
+ * upload. */
+static int check_avatar(const struct loader *L)
+{
+	static const unsigned char png[8] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+	};
+	static const unsigned char jpeg[3] = { 0xff, 0xd8, 0xff };
+	struct config *c = L->c;
+	unsigned char head[8];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = open(c->avatar, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		key_err(L, "avatar", errno == ENOENT ? "dit bestand bestaat "
+			"niet" : "kan dit bestand niet openen (%s)",
+			strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		key_err(L, "avatar", "dit is geen gewoon bestand");
+		goto out;
+	}
+	if (st.st_size > (off_t)CONFIG_AVATAR_MAX) {
+		key_err(L, "avatar", "het bestand is groter dan %u kB; kies "
+			"een kleinere afbeelding (96 bij 96 pixels is genoeg)",
+			CONFIG_AVATAR_MAX >> 10);
+		goto out;
+	}
+	n = read(fd, head, sizeof(head));
+	if (n == (ssize_t)sizeof(png) && memcmp(head, png, sizeof(png)) == 0)
+		c->avatar_type = "image/png";
+	else if (n >= (ssize_t)sizeof(jpeg) &&
+		 memcmp(head, jpeg, sizeof(jpeg)) == 0)
+		c->avatar_type = "image/jpeg";
+	if (!c->avatar_type) {
+		key_err(L, "avatar", "dit is geen PNG- of JPEG-afbeelding");
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
 }
 
 /* The file's directory as an absolute path; caller frees. */
@@ -497,6 +556,8 @@ int config_load(const char *path, struct config *out, struct err *err)
 		goto out;
 	if (!out->device_name)
 		out->device_name = xstrdup("Oefenkamer");
+	if (!out->display_name)
+		out->display_name = xstrdup("Oefenkamer");
 	if (!out->scripts_dir)
 		out->scripts_dir = resolve(&L, "scripts");
 	if (!out->personas_dir)
@@ -528,6 +589,8 @@ void config_release(struct config *c)
 	free(c->password_file);
 	free(c->access_token_file);
 	free(c->device_name);
+	free(c->display_name);
+	free(c->avatar);
 	free(c->store);
 	free(c->scripts_dir);
 	free(c->personas_dir);

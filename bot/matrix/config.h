@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include "util.h"
 
+/* The largest avatar file, and display name (Synapse's limit). */
+#define CONFIG_AVATAR_MAX (1u << 20)
+#define CONFIG_DISPLAY_NAME_MAX 256
+
 struct config {
 	char *path;              /* the config file */
 	char *homeserver;        /* base URL, no trailing slash */
@@ -16,6 +20,13 @@ struct config {
 	char *password_file;     /* absolute path or NULL */
 	char *access_token_file; /* absolute path or NULL (one of the two) */
 	char *device_name;       /* shown in clients' device lists */
+	char *display_name;      /* the bot's own (global) display name,
+				  * also between rehearsals ("Oefenkamer") */
+	char *avatar;            /* absolute path of the avatar, a PNG or
+				  * JPEG of at most CONFIG_AVATAR_MAX bytes
+				  * (checked on load), or NULL: none */
+	const char *avatar_type; /* its content type, "image/png" or
+				  * "image/jpeg"; NULL without avatar */
 	char *store;             /* SQLite file, absolute path */
 	char *scripts_dir;       /* absolute path */
 	char *personas_dir;      /* absolute path */

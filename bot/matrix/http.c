@@ -60,6 +60,7 @@ struct req {
 	const char *method;          /* static string, for starting later */
 	char *url;
 	char *bearer;                /* wiped on free */
+	char *content_type;          /* of the body, or NULL (JSON) */
 	long timeout_ms;
 	char errbuf[CURL_ERROR_SIZE];
 	char msg[CURL_ERROR_SIZE + 16];
@@ -149,6 +150,7 @@ static void req_free(struct req *r)
 	wipe_free(r->body, r->body_len);
 	wipe_free(r->bearer, r->bearer ? strlen(r->bearer) : 0);
 	free(r->url);
+	free(r->content_type);
 	sbuf_release(&r->resp);
 	free(r);
 }
@@ -427,10 +429,19 @@ static CURLcode req_setup(struct req *r, const char *method,
 	/* "Expect:" stops the 100-continue round trip for big bodies; an
 	 * empty "Content-Type:" stops curl's form content type. */
 	l = curl_slist_append(NULL, "Expect:");
-	if (l)
-		l = curl_slist_append(l, r->body ?
-				      "Content-Type: application/json" :
-				      "Content-Type:");
+	if (l) {
+		struct sbuf ct;
+
+		sbuf_init(&ct);
+		sbuf_adds(&ct, "Content-Type:");
+		if (r->body) {
+			sbuf_addc(&ct, ' ');
+			sbuf_adds(&ct, r->content_type ? r->content_type :
+				  "application/json");
+		}
+		l = curl_slist_append(l, ct.buf);
+		sbuf_release(&ct);
+	}
 	if (l && bearer) {
 		sbuf_init(&auth);
 		sbuf_adds(&auth, "Authorization: Bearer ");
@@ -476,6 +487,15 @@ uint64_t http_request(struct http *h, const char *method, const char *url,
 		      const char *bearer, const char *body, size_t len,
 		      long timeout_ms, http_cb cb, void *arg)
 {
+	return http_request_typed(h, method, url, bearer, NULL, body, len,
+				  timeout_ms, cb, arg);
+}
+
+uint64_t http_request_typed(struct http *h, const char *method,
+			    const char *url, const char *bearer,
+			    const char *content_type, const char *body,
+			    size_t len, long timeout_ms, http_cb cb, void *arg)
+{
 	static const char *const methods[] = { "GET", "PUT", "POST",
 					       "DELETE" };
 	struct req *r = xcalloc(1, sizeof(*r));
@@ -501,6 +521,10 @@ uint64_t http_request(struct http *h, const char *method, const char *url,
 	/* A line break in a header value would forge headers. */
 	if (bearer && strpbrk(bearer, "\r\n"))
 		return req_fail(h, r, "invalid access token");
+	if (content_type && (!*content_type ||
+			     strpbrk(content_type, "\r\n")))
+		return req_fail(h, r, "invalid content type");
+	r->content_type = content_type ? xstrdup(content_type) : NULL;
 	r->url = xstrdup(url);
 	r->bearer = bearer ? xstrdup(bearer) : NULL;
 	r->timeout_ms = timeout_ms;

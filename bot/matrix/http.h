@@ -42,6 +42,15 @@ uint64_t http_request(struct http *h, const char *method, const char *url,
 		      const char *bearer, const char *body, size_t len,
 		      long timeout_ms, http_cb cb, void *arg);
 
+/* The same with a body of content_type (NULL: application/json), e.g.
+ * an upload to the media repository; the body may hold any bytes. A
+ * content type that is empty or holds a line break fails the request
+ * (from the next http_poll, like every failure to start). */
+uint64_t http_request_typed(struct http *h, const char *method,
+			    const char *url, const char *bearer,
+			    const char *content_type, const char *body,
+			    size_t len, long timeout_ms, http_cb cb, void *arg);
+
 /* Cancel a running request: its callback is NOT called. */
 void http_cancel(struct http *h, uint64_t id);
 

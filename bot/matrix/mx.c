@@ -148,12 +148,22 @@ static int worth_logging(int fails)
 	return (fails & (fails - 1)) == 0;
 }
 
-static void url(struct mx *mx, struct sbuf *sb, const char *path)
+#define CLIENT_API "/_matrix/client/v3"
+#define MEDIA_API "/_matrix/media/v3"
+
+/* The URL of path in api (CLIENT_API or MEDIA_API). */
+static void api_url(struct mx *mx, struct sbuf *sb, const char *api,
+		    const char *path)
 {
 	sbuf_reset(sb);
 	sbuf_adds(sb, mx->hs);
-	sbuf_adds(sb, "/_matrix/client/v3");
+	sbuf_adds(sb, api);
 	sbuf_adds(sb, path);
+}
+
+static void url(struct mx *mx, struct sbuf *sb, const char *path)
+{
+	api_url(mx, sb, CLIENT_API, path);
 }
 
 struct mx *mx_new(const char *homeserver, const char *user_id,
@@ -365,6 +375,60 @@ static void adapt_created(struct call *c, long status, json_t *body)
 	((mx_created_cb)c->fn)(c->ctx, status, status == 200 ? room : NULL);
 }
 
+/* An mxc:// URI as the spec has it: mxc://<server-name>/<media-id>,
+ * both parts non-empty, the media id of [A-Za-z0-9_-]. */
+static int mxc_valid(const char *s)
+{
+	const char *slash;
+
+	if (!s || strncmp(s, "mxc://", 6) != 0)
+		return 0;
+	s += 6;
+	slash = strchr(s, '/');
+	if (!slash || slash == s || !slash[1] || strlen(s) > 255)
+		return 0;
+	for (const char *p = s; p < slash; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return 0;
+	for (const char *p = slash + 1; *p; p++)
+		if (!(*p == '_' || *p == '-' || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* The server's "error" text of an answer, or NULL. */
+static const char *answer_error(json_t *body)
+{
+	return json_string_value(json_object_get(body, "error"));
+}
+
+static void adapt_upload(struct call *c, long status, json_t *body)
+{
+	const char *uri = json_string_value(json_object_get(body,
+							    "content_uri"));
+
+	if (status == 200 && !mxc_valid(uri)) {
+		((mx_upload_cb)c->fn)(c->ctx, 0, NULL, "het antwoord heeft "
+				      "geen geldige content_uri");
+		return;
+	}
+	((mx_upload_cb)c->fn)(c->ctx, status, status == 200 ? uri : NULL,
+			      status == 200 ? NULL : answer_error(body));
+}
+
+static void adapt_profile(struct call *c, long status, json_t *body)
+{
+	const char *name = json_string_value(json_object_get(body,
+							     "displayname"));
+	const char *avatar = json_string_value(json_object_get(body,
+							       "avatar_url"));
+
+	if (status != 200)
+		name = avatar = NULL;
+	((mx_profile_cb)c->fn)(c->ctx, status, name, avatar);
+}
+
 /* Start a request; c (the caller fills fn and ctx, or NULL: nobody
  * waits) is freed when it ends. */
 static void request(struct mx *mx, const char *method, const char *path,
@@ -407,6 +471,89 @@ static struct call *call_to(void (*adapt)(struct call *, long, json_t *),
 }
 
 #define CALL_JSON(cb, ctx) call_to(adapt_json, (any_cb)(cb), ctx)
+
+int mx_media_upload(struct mx *mx, const char *filename,
+		    const char *content_type, const void *data, size_t len,
+		    mx_upload_cb cb, void *ctx)
+{
+	struct sbuf p, u;
+	struct call *c;
+
+	if (len > MX_UPLOAD_MAX || !content_type || !*content_type ||
+	    strpbrk(content_type, "\r\n") || (filename && !*filename))
+		return -1;
+	sbuf_init(&p);
+	sbuf_init(&u);
+	sbuf_adds(&p, "/upload");
+	if (filename) {
+		sbuf_adds(&p, "?filename=");
+		http_escape(&p, filename);
+	}
+	api_url(mx, &u, MEDIA_API, p.buf);
+	c = call_to(adapt_upload, (any_cb)cb, ctx);
+	if (!c)
+		c = xcalloc(1, sizeof(*c));
+	c->mx = mx;
+	c->kind = CALL_DONE;
+	/* an empty file still needs a body: "" with length 0 */
+	http_request_typed(mx->http, "POST", u.buf, mx->token, content_type,
+			   data ? data : "", len, REQUEST_TIMEOUT_MS,
+			   call_done, c);
+	sbuf_release(&u);
+	sbuf_release(&p);
+	return 0;
+}
+
+/* /profile/{our user id}{rest} */
+static void profile_path(struct mx *mx, struct sbuf *sb, const char *rest)
+{
+	sbuf_adds(sb, "/profile/");
+	http_escape(sb, mx->user);
+	sbuf_adds(sb, rest);
+}
+
+void mx_profile_get(struct mx *mx, mx_profile_cb cb, void *ctx)
+{
+	struct sbuf p;
+
+	sbuf_init(&p);
+	profile_path(mx, &p, "");
+	request(mx, "GET", p.buf, NULL, CALL_DONE,
+		call_to(adapt_profile, (any_cb)cb, ctx));
+	sbuf_release(&p);
+}
+
+/* PUT /profile/{our user id}/{field} {field: value} */
+static void profile_put(struct mx *mx, const char *field, const char *value,
+			mx_status_cb cb, void *ctx)
+{
+	struct sbuf p;
+	json_t *b = json_object();
+
+	json_object_set_new(b, field, json_string(value));
+	sbuf_init(&p);
+	profile_path(mx, &p, "/");
+	sbuf_adds(&p, field);
+	request(mx, "PUT", p.buf, b, CALL_DONE,
+		call_to(adapt_status, (any_cb)cb, ctx));
+	json_decref(b);
+	sbuf_release(&p);
+}
+
+void mx_profile_set_displayname(struct mx *mx, const char *name,
+				mx_status_cb cb, void *ctx)
+{
+	profile_put(mx, "displayname", name, cb, ctx);
+}
+
+int mx_profile_set_avatar_url(struct mx *mx, const char *mxc,
+			      mx_status_cb cb, void *ctx)
+{
+	if (!mxc_valid(mxc))
+		return -1;
+	profile_put(mx, "avatar_url", mxc, cb, ctx);
+	return 0;
+}
 
 void mx_login(struct mx *mx, const char *password, const char *device_name)
 {

@@ -197,6 +197,20 @@ typedef void (*mx_whoami_cb)(void *ctx, long status, const char *user,
 /* The new room's id, NULL unless status is 200. */
 typedef void (*mx_created_cb)(void *ctx, long status, const char *room);
 
+/* A finished upload: content_uri is the mxc:// URI (valid as the spec
+ * has it) when status is 200, else NULL with error the server's reason
+ * or NULL. An answer of 200 without a valid content_uri is reported as
+ * status 0. */
+typedef void (*mx_upload_cb)(void *ctx, long status, const char *content_uri,
+			     const char *error);
+/* Our global profile; either may be NULL (not set, or status not 200). */
+typedef void (*mx_profile_cb)(void *ctx, long status,
+			      const char *displayname, const char *avatar_url);
+
+/* The largest file mx_media_upload takes (Synapse's default limit is
+ * 50 MB; a debrief or an avatar is far below this). */
+#define MX_UPLOAD_MAX (8u << 20)
+
 /* homeserver: base URL; the client borrows nothing. */
 struct mx *mx_new(const char *homeserver, const char *user_id,
 		  const struct mx_handlers *h);
@@ -247,6 +261,30 @@ void mx_receipt(struct mx *mx, const char *room, const char *event_id);
 void mx_set_displayname(struct mx *mx, const char *room, const char *name);
 void mx_joined_members(struct mx *mx, const char *room, mx_members_cb cb,
 		       void *ctx);
+
+/* Upload len bytes at data to the media repository (POST
+ * /_matrix/media/v3/upload?filename=…, the body as content_type); cb
+ * gets the mxc:// URI to put in an m.file or an avatar. data is copied;
+ * filename may be NULL. Returns -1 without a request (and without a
+ * callback) when len is over MX_UPLOAD_MAX, content_type is empty or
+ * holds a line break, or filename is "". For an encrypted room, upload
+ * the ciphertext as application/octet-stream. */
+int mx_media_upload(struct mx *mx, const char *filename,
+		    const char *content_type, const void *data, size_t len,
+		    mx_upload_cb cb, void *ctx);
+/* Our global profile (GET /profile/{userId}). */
+void mx_profile_get(struct mx *mx, mx_profile_cb cb, void *ctx);
+/* The global display name (PUT /profile/{userId}/displayname). Synapse
+ * copies it into the member event of every room we are in, replacing
+ * per-room names (a persona's): set it only when it differs
+ * (mx_profile_get) and before the per-room names. */
+void mx_profile_set_displayname(struct mx *mx, const char *name,
+				mx_status_cb cb, void *ctx);
+/* The global avatar (PUT /profile/{userId}/avatar_url), an mxc:// URI
+ * from mx_media_upload; Synapse copies it into every room as above.
+ * Returns -1 without a request when mxc is not a valid mxc:// URI. */
+int mx_profile_set_avatar_url(struct mx *mx, const char *mxc,
+			      mx_status_cb cb, void *ctx);
 /* Which account and device the token is for. */
 void mx_whoami(struct mx *mx, mx_whoami_cb cb, void *ctx);
 /* A private room named name, these users invited. */

@@ -7,6 +7,7 @@
  */
 #include "export.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1071,9 +1072,172 @@ static int json_out(struct sbuf *sb, const struct export_doc *d,
 	return 0;
 }
 
-/* ---- plain text: the short debrief posted in the room ---- */
+/* ---- in the room: the debrief and !stand as a Matrix message ----
+ *
+ * One walk writes both halves of the message: the plain body (for
+ * clients without HTML, and `export --format text`) and the
+ * formatted_body in the HTML subset Matrix clients render (headings,
+ * paragraphs, lists, <pre>; no CSS, no SVG). Store text goes to both
+ * through room_text(), escaped for the HTML half. */
 
-static const char *text_ending(const struct export_doc *d)
+#define ROOM_MOMENTS_MAX 6       /* moments listed per point in the room */
+#define ROOM_NOTES_MAX 20        /* coaches' notes listed in the room */
+#define ROOM_NOTE_CHARS 300      /* characters of a note in the room */
+#define ROOM_NAME_COL 12         /* meter names in the <pre> block */
+
+struct room_out {
+	struct sbuf *t;   /* the plain body */
+	struct sbuf *h;   /* the formatted body */
+};
+
+/* Store text to both halves: clean UTF-8, escaped in the HTML. */
+static void room_text(const struct room_out *o, const char *s)
+{
+	utf8_add_clean(o->t, s);
+	html_escape(o->h, s, "<br>");
+}
+
+/* Our own text (no markup, nothing to escape) to both halves. */
+static void room_lit(const struct room_out *o, const char *s)
+{
+	sbuf_adds(o->t, s);
+	sbuf_adds(o->h, s);
+}
+
+/* Markup: plain text t, HTML h (either may be ""). */
+static void room_mark(const struct room_out *o, const char *t,
+		      const char *h)
+{
+	sbuf_adds(o->t, t);
+	sbuf_adds(o->h, h);
+}
+
+/* "1 beurt", "2 beurten". */
+static void add_count(struct sbuf *sb, long n, const char *one,
+		      const char *many)
+{
+	sbuf_addf(sb, "%ld %s", n, n == 1 ? one : many);
+}
+
+static void room_count(const struct room_out *o, long n, const char *one,
+		       const char *many)
+{
+	add_count(o->t, n, one, many);
+	add_count(o->h, n, one, many);
+}
+
+/* A quote cut at a word boundary, in curly quotes. */
+static void room_quote(const struct room_out *o, const char *s,
+		       size_t max)
+{
+	struct sbuf q;
+
+	sbuf_init(&q);
+	quote_add(&q, s, max);
+	room_lit(o, "\xe2\x80\x9c");
+	room_text(o, sbuf_str(&q));
+	room_lit(o, "\xe2\x80\x9d");
+	sbuf_release(&q);
+}
+
+/* s right-aligned in w columns (s is ASCII). */
+static void add_right(struct sbuf *sb, const char *s, size_t w)
+{
+	for (size_t n = strlen(s); n < w; n++)
+		sbuf_addc(sb, ' ');
+	sbuf_adds(sb, s);
+}
+
+/* The first and last stored value of meter k, or NULL. */
+static const struct export_step *meter_end(const struct export_doc *d,
+					   int k, int last)
+{
+	const struct export_step *p = NULL;
+
+	for (size_t i = 0; i < d->nsteps; i++) {
+		if (!d->steps[i].has[k])
+			continue;
+		p = &d->steps[i];
+		if (!last)
+			break;
+	}
+	return p;
+}
+
+static void add_value(struct sbuf *sb, const struct export_step *p, int k,
+		      size_t w)
+{
+	struct sbuf v;
+
+	sbuf_init(&v);
+	if (p)
+		add_num(&v, p->v[k]);
+	else
+		sbuf_adds(&v, "-");
+	add_right(sb, sbuf_str(&v), w);
+	sbuf_release(&v);
+}
+
+/* The meters over the whole session, one line each, columns aligned:
+ *   "            begin  eind  per beurt"
+ *   "vertrouwen      3     7  ▃▄▃▆"
+ * Written to sb as plain text (no markup: it goes inside <pre>). */
+static void meters_table(struct sbuf *sb, const struct export_doc *d)
+{
+	sbuf_addf(sb, "%*s%6s%6s  per beurt", ROOM_NAME_COL, "", "begin",
+		  "eind");
+	for (int k = 0; k < NMETERS; k++) {
+		sbuf_addf(sb, "\n%-*s", ROOM_NAME_COL, script_meter_name[k]);
+		add_value(sb, meter_end(d, k, 0), k, 6);
+		add_value(sb, meter_end(d, k, 1), k, 6);
+		sbuf_adds(sb, "  ");
+		spark_add(sb, d, k);
+	}
+}
+
+/* The meters now: "vertrouwen  ███████░░░  7/10  (begin 3)". */
+static void meters_now(struct sbuf *sb, const struct export_doc *d)
+{
+	for (int k = 0; k < NMETERS; k++) {
+		const struct export_step *first = meter_end(d, k, 0);
+		const struct export_step *last = meter_end(d, k, 1);
+		struct sbuf v;
+		long full = last ? lround(last->v[k]) : 0;
+
+		sbuf_init(&v);
+		if (k)
+			sbuf_addc(sb, '\n');
+		sbuf_addf(sb, "%-*s", ROOM_NAME_COL, script_meter_name[k]);
+		for (long i = 0; i < 10; i++)
+			sbuf_adds(sb, i < full ? "\xe2\x96\x88" :
+				  "\xe2\x96\x91");
+		if (last)
+			add_num(&v, last->v[k]);
+		else
+			sbuf_addc(&v, '-');
+		sbuf_adds(&v, "/10");
+		sbuf_addc(sb, ' ');
+		add_right(sb, sbuf_str(&v), 7);
+		if (first) {
+			sbuf_adds(sb, "  (begin ");
+			add_num(sb, first->v[k]);
+			sbuf_addc(sb, ')');
+		}
+		sbuf_release(&v);
+	}
+}
+
+/* Lines of our own as a <pre> block in the HTML, as they are in the
+ * body. */
+static void room_pre(const struct room_out *o, const char *lines)
+{
+	sbuf_adds(o->h, "<pre>");
+	html_escape(o->h, lines, "\n");
+	sbuf_adds(o->h, "</pre>\n");
+	sbuf_adds(o->t, lines);
+}
+
+static const char *room_ending(const struct export_doc *d)
 {
 	const char *kind = d->s.ending ? d->s.ending_kind : NULL;
 
@@ -1088,105 +1252,305 @@ static const char *text_ending(const struct export_doc *d)
 	return "gestopt voor het einde";
 }
 
-/* "vertrouwen ▃▄▆  (3 → 7)": the first and last stored values. */
-static void text_meter(struct sbuf *sb, const struct export_doc *d, int k)
+static const char *point_name(const struct export_doc_point *p)
 {
-	const struct export_step *first = NULL, *last = NULL;
-
-	sbuf_addf(sb, "\n%-10s ", script_meter_name[k]);
-	spark_add(sb, d, k);
-	for (size_t i = 0; i < d->nsteps; i++) {
-		if (!d->steps[i].has[k])
-			continue;
-		if (!first)
-			first = &d->steps[i];
-		last = &d->steps[i];
-	}
-	if (!first)
-		return;
-	sbuf_adds(sb, "  (");
-	add_num(sb, first->v[k]);
-	sbuf_adds(sb, " \xe2\x86\x92 ");
-	add_num(sb, last->v[k]);
-	sbuf_addc(sb, ')');
+	return p->label ? p->label : p->id;
 }
 
-static void text_rubric(struct sbuf *sb, const struct export_doc *d)
+static void room_moment(const struct room_out *o,
+			const struct export_moment *m)
 {
-	if (!d->nrubric) {
-		sbuf_adds(sb, "\nGeen rubriekmomenten.");
-		return;
+	room_mark(o, "\n  ", "<li>");
+	room_lit(o, m->r->shown ? "\xe2\x9c\x94 getoond bij" :
+		 "\xe2\x9c\x98 gemist bij");
+	if (m->turn) {
+		char b[32];
+
+		xsnprintf(b, sizeof(b), " beurt %d: ", m->turn->beurt);
+		room_lit(o, b);
+		room_quote(o, m->r->quote ? m->r->quote : m->turn->text,
+			   ROOM_QUOTE_CHARS);
+	} else {
+		char b[48];
+
+		xsnprintf(b, sizeof(b), " bericht %d (niet gevonden)",
+			  m->r->turn_seq);
+		room_lit(o, b);
 	}
-	sbuf_adds(sb, "\nRubriek:");
+	if (m->r->reason && *m->r->reason) {
+		room_mark(o, " (", " <em>(");
+		room_text(o, m->r->reason);
+		room_mark(o, ")", ")</em>");
+	}
+	room_mark(o, "", "</li>\n");
+}
+
+/* Each point with moments: its counts, then the moments (at most
+ * ROOM_MOMENTS_MAX); the points not touched on one line. */
+static void room_rubric(const struct room_out *o, const struct export_doc *d)
+{
+	int listed = 0, quiet = 0;
+
+	room_mark(o, "\n\nRubriek:", "<h4>Rubriek</h4>\n");
+	for (size_t i = 0; i < d->npoints; i++) {
+		const struct export_doc_point *p = &d->points[i];
+		int n = p->shown + p->missed;
+
+		if (!n)
+			continue;
+		if (!listed++)
+			room_mark(o, "", "<ul>\n");
+		room_mark(o, "\n", "<li><b>");
+		room_text(o, point_name(p));
+		room_mark(o, "", "</b>");
+		/* "2 keer getoond", "1 keer gemist", or both */
+		room_lit(o, " \xe2\x80\x94 ");
+		if (p->shown)
+			room_count(o, p->shown, "keer getoond", "keer getoond");
+		room_lit(o, p->shown && p->missed ? ", " : "");
+		if (p->missed)
+			room_count(o, p->missed, "keer gemist", "keer gemist");
+		room_mark(o, "", "\n<ul>\n");
+		for (int j = 0; j < n && j < ROOM_MOMENTS_MAX; j++)
+			room_moment(o, &p->moments[j]);
+		if (n > ROOM_MOMENTS_MAX) {
+			room_mark(o, "\n  ", "<li>");
+			room_lit(o, "en nog ");
+			room_count(o, n - ROOM_MOMENTS_MAX, "moment",
+				   "momenten");
+			room_mark(o, "", "</li>\n");
+		}
+		room_mark(o, "", "</ul></li>\n");
+	}
+	if (listed)
+		room_mark(o, "", "</ul>\n");
+	else
+		room_mark(o, "\nNog geen rubriekmomenten.",
+			  "<p>Nog geen rubriekmomenten.</p>\n");
+	for (size_t i = 0; i < d->npoints; i++) {
+		const struct export_doc_point *p = &d->points[i];
+
+		if (p->shown || p->missed)
+			continue;
+		if (!quiet++)
+			room_mark(o, "\nNiet aan bod gekomen:",
+				  "<p>Niet aan bod gekomen:</p>\n<ul>\n");
+		room_mark(o, "\n  - ", "<li>");
+		room_text(o, point_name(p));
+		room_mark(o, "", "</li>\n");
+	}
+	if (quiet)
+		room_mark(o, "", "</ul>\n");
+}
+
+static void room_notes(const struct room_out *o, const struct export_doc *d)
+{
+	if (!d->nnotes)
+		return;
+	room_mark(o, "\n\n", "<h4>");
+	room_count(o, (long)d->nnotes, "aantekening van een coach",
+		   "aantekeningen van de coaches");
+	room_mark(o, ":", "</h4>\n<ul>\n");
+	for (size_t i = 0; i < d->nnotes && i < ROOM_NOTES_MAX; i++) {
+		const struct store_annotation *a = &d->notes[i];
+		const struct store_turn *t = export_doc_turn(d, a->turn_seq);
+		struct sbuf q;
+
+		sbuf_init(&q);
+		room_mark(o, "\n  ", "<li>");
+		if (t && t->beurt > 0) {
+			char b[32];
+
+			xsnprintf(b, sizeof(b), "bij beurt %d", t->beurt);
+			room_lit(o, b);
+		} else {
+			room_lit(o, "bij het begin");
+		}
+		room_lit(o, ", ");
+		room_text(o, note_kind(a->kind));
+		room_lit(o, " van ");
+		room_text(o, a->author ? a->author : "een coach");
+		room_lit(o, ": ");
+		quote_add(&q, a->text, ROOM_NOTE_CHARS);
+		room_text(o, sbuf_str(&q));
+		room_mark(o, "", "</li>\n");
+		sbuf_release(&q);
+	}
+	if (d->nnotes > ROOM_NOTES_MAX) {
+		room_mark(o, "\n  ", "<li>");
+		room_lit(o, "en nog ");
+		room_count(o, (long)(d->nnotes - ROOM_NOTES_MAX),
+			   "aantekening", "aantekeningen");
+		room_mark(o, "", "</li>\n");
+	}
+	room_mark(o, "", "</ul>\n");
+}
+
+static void room_doc(const struct room_out *o, const struct export_doc *d)
+{
+	const char *ending_text = d->info ? d->info->ending_text : NULL;
+	const char *ending;
+	struct sbuf pre;
+
+	room_mark(o, "", "<h3>");
+	room_lit(o, d->s.ended_ms ? "Einde van de oefening: " :
+		 "Nabespreking: ");
+	room_text(o, doc_title(d));
+	/* "Titel — het gesprek …" in the body, a sentence of its own in
+	 * the HTML (every ending starts with an ASCII letter) */
+	ending = room_ending(d);
+	sbuf_adds(o->t, " \xe2\x80\x94 ");
+	sbuf_adds(o->t, ending);
+	sbuf_addf(o->h, "</h3>\n<p>%c%s.</p>\n",
+		  toupper((unsigned char)*ending), ending + 1);
+	sbuf_addc(o->t, '.');
+	if (d->s.ended_ms && ending_text && *ending_text) {
+		room_mark(o, "\n", "<p><em>");
+		room_text(o, ending_text);
+		room_mark(o, "", "</em></p>\n");
+	}
+	room_mark(o, "\n\n", "<h4>");
+	room_lit(o, "Verloop over ");
+	room_count(o, d->beurten, "beurt", "beurten");
+	room_mark(o, ":\n", "</h4>\n");
+	sbuf_init(&pre);
+	if (d->nsteps)
+		meters_table(&pre, d);
+	else
+		sbuf_adds(&pre, "Geen verloop van vertrouwen en spanning "
+			  "opgeslagen.");
+	room_pre(o, sbuf_str(&pre));
+	sbuf_release(&pre);
+	room_rubric(o, d);
+	room_notes(o, d);
+}
+
+int export_render_matrix(const struct export_doc *d, struct sbuf *body,
+			 struct sbuf *html, struct err *err)
+{
+	struct room_out o = { body, html };
+
+	(void)err;
+	room_doc(&o, d);
+	return 0;
+}
+
+/* "1 en 3", "1, 2 en 3": the beurten of p's moments shown (or not),
+ * each once. Returns how many. */
+static int beurt_list(struct sbuf *sb, const struct export_doc_point *p,
+		      int shown)
+{
+	int last = -1, n = 0, total = 0;
+
+	for (int j = 0; j < p->shown + p->missed; j++) {
+		const struct export_moment *m = &p->moments[j];
+
+		if (m->r->shown == shown && m->turn && m->turn->beurt != last) {
+			last = m->turn->beurt;
+			total++;
+		}
+	}
+	last = -1;
+	for (int j = 0; j < p->shown + p->missed; j++) {
+		const struct export_moment *m = &p->moments[j];
+
+		if (m->r->shown != shown || !m->turn ||
+		    m->turn->beurt == last)
+			continue;
+		last = m->turn->beurt;
+		n++;
+		if (n > 1)
+			sbuf_adds(sb, n == total ? " en " : ", ");
+		sbuf_addf(sb, "%d", last);
+	}
+	return total;
+}
+
+static void stand_point(const struct room_out *o,
+			const struct export_doc_point *p)
+{
+	struct sbuf b;
+	int k = 0;
+
+	sbuf_init(&b);
+	room_mark(o, "\n", "<li>");
+	room_lit(o, p->missed == 0 ? "\xe2\x9c\x94 " : p->shown == 0 ?
+		 "\xe2\x9c\x98 " : "\xe2\x9c\x94\xe2\x9c\x98 ");
+	room_mark(o, "", "<b>");
+	room_text(o, point_name(p));
+	room_mark(o, "", "</b>");
+	for (int shown = 1; shown >= 0; shown--) {
+		int n;
+
+		sbuf_reset(&b);
+		n = beurt_list(&b, p, shown);
+		if (!n)
+			continue;
+		room_lit(o, k++ ? "; " : ": ");
+		room_lit(o, shown ? "getoond bij " : "gemist bij ");
+		room_lit(o, n == 1 ? "beurt " : "beurten ");
+		room_lit(o, sbuf_str(&b));
+	}
+	room_mark(o, "", "</li>\n");
+	sbuf_release(&b);
+}
+
+int export_render_stand(const struct export_doc *d, const char *phase,
+			int paused, struct sbuf *body, struct sbuf *html,
+			struct err *err)
+{
+	struct room_out o = { body, html };
+	struct sbuf pre;
+	int listed = 0;
+
+	(void)err;
+	room_mark(&o, "", "<p><b>");
+	if (d->beurten > 0) {
+		char b[32];
+
+		xsnprintf(b, sizeof(b), "Stand na beurt %d", d->beurten);
+		room_lit(&o, b);
+	} else {
+		room_lit(&o, "Stand bij het begin");
+	}
+	room_mark(&o, "", "</b>");
+	if (phase && *phase) {
+		room_lit(&o, " \xc2\xb7 fase ");
+		room_text(&o, phase);
+	}
+	if (paused)
+		room_lit(&o, " \xc2\xb7 gepauzeerd");
+	room_mark(&o, "\n", "</p>\n");
+	sbuf_init(&pre);
+	meters_now(&pre, d);
+	room_pre(&o, sbuf_str(&pre));
+	sbuf_release(&pre);
 	for (size_t i = 0; i < d->npoints; i++) {
 		const struct export_doc_point *p = &d->points[i];
 
 		if (!p->shown && !p->missed)
 			continue;
-		sbuf_addc(sb, '\n');
-		utf8_add_clean(sb, p->label ? p->label : p->id);
-		sbuf_addc(sb, ':');
-		for (int j = 0; j < p->shown + p->missed; j++) {
-			const struct export_moment *m = &p->moments[j];
-
-			sbuf_adds(sb, m->r->shown ?
-				  "\n  \xe2\x9c\x94 getoond bij" :
-				  "\n  \xe2\x9c\x98 gemist bij");
-			if (m->turn) {
-				sbuf_addf(sb, " beurt %d: \xe2\x80\x9c",
-					  m->turn->beurt);
-				moment_quote(sb, m, ROOM_QUOTE_CHARS);
-				sbuf_adds(sb, "\xe2\x80\x9d");
-			} else {
-				sbuf_addf(sb, " bericht %d (niet gevonden)",
-					  m->r->turn_seq);
-			}
-			if (m->r->reason && *m->r->reason) {
-				sbuf_adds(sb, " (");
-				utf8_add_clean(sb, m->r->reason);
-				sbuf_addc(sb, ')');
-			}
-		}
+		if (!listed++)
+			room_mark(&o, "\nRubriek tot nu toe:",
+				  "<p><b>Rubriek tot nu toe</b></p>\n<ul>\n");
+		stand_point(&o, p);
 	}
+	if (listed)
+		room_mark(&o, "", "</ul>\n");
+	else
+		room_mark(&o, "\nNog geen rubriekmomenten.",
+			  "<p>Nog geen rubriekmomenten.</p>\n");
+	return 0;
 }
 
-static void text_notes(struct sbuf *sb, const struct export_doc *d)
-{
-	if (d->nnotes)
-		sbuf_adds(sb, "\nAantekeningen van de coaches:");
-	for (size_t i = 0; i < d->nnotes; i++) {
-		const struct store_annotation *a = &d->notes[i];
-		const struct store_turn *t = export_doc_turn(d, a->turn_seq);
-
-		sbuf_addf(sb, "\n  beurt %d, ", t ? t->beurt : 0);
-		utf8_add_clean(sb, a->author ? a->author : "?");
-		sbuf_adds(sb, " (");
-		utf8_add_clean(sb, a->kind ? a->kind : "note");
-		sbuf_adds(sb, "): ");
-		utf8_add_clean(sb, a->text);
-	}
-}
-
+/* The plain body of the room's debrief. */
 static void text_doc(struct sbuf *sb, const struct export_doc *d)
 {
-	const char *ending_text = d->info ? d->info->ending_text : NULL;
+	struct sbuf html;
 
-	sbuf_adds(sb, d->s.ended_ms ? "Einde van de oefening: " :
-		  "Nabespreking: ");
-	utf8_add_clean(sb, doc_title(d));
-	sbuf_addf(sb, " \xe2\x80\x94 %s.", text_ending(d));
-	if (d->s.ended_ms && ending_text && *ending_text) {
-		sbuf_addc(sb, '\n');
-		utf8_add_clean(sb, ending_text);
-	}
-	sbuf_addf(sb, "\nVerloop over %d beurten:", d->beurten);
-	for (int k = 0; k < NMETERS; k++)
-		text_meter(sb, d, k);
-	text_rubric(sb, d);
-	text_notes(sb, d);
-	sbuf_addf(sb, "\nSessie %lld. Een trainer maakt de volledige "
-		  "nabespreking met: oefenkamer export %lld --format html",
-		  (long long)d->s.id, (long long)d->s.id);
+	sbuf_init(&html);
+	export_render_matrix(d, sb, &html, NULL);
+	sbuf_release(&html);
 }
 
 /* ---- entry ---- */

@@ -25,7 +25,8 @@ enum export_format {
 	EXPORT_HTML,  /* one printable page, inline SVG chart, no scripts */
 	EXPORT_MD,    /* the same content as Markdown */
 	EXPORT_JSON,  /* everything, for tools */
-	EXPORT_TEXT   /* the short debrief as plain text, as posted in a room */
+	EXPORT_TEXT   /* the room's debrief as plain text: the body of
+		       * export_render_matrix */
 };
 
 /* A rubric point: id as in scripts/gedeeld/rubriek.oef and its Dutch label. */
@@ -104,6 +105,28 @@ const struct store_turn *export_doc_turn(const struct export_doc *d,
  * message wants it). */
 int export_render(const struct export_doc *d, enum export_format fmt,
 		  struct sbuf *out, struct err *err);
+
+/* The debrief as a Matrix message, appended to body (the plain text,
+ * readable without HTML; it is also EXPORT_TEXT) and html (the
+ * formatted_body, format "org.matrix.custom.html", in the subset clients
+ * render: <h3>/<h4>, <p>, <ul>/<li>, <em>, <b>, <pre>; no CSS or SVG).
+ * The ending, the meters from their starting value (a <pre> block with
+ * aligned columns), each touched rubric point with its moments (turn
+ * numbers as counted in d->beurten, quotes cut at a word boundary) and
+ * the coaches' notes. No command line for the trainee: the full HTML
+ * export travels as a file beside it. */
+int export_render_matrix(const struct export_doc *d, struct sbuf *body,
+			 struct sbuf *html, struct err *err);
+
+/* !stand from the same model, for a session still running (the store
+ * holds it after every turn): the turn the trainee is at (d->beurten,
+ * the number the debrief will use), phase (a node name, or NULL) and
+ * whether it is paused, the meters now beside their starting value, and
+ * each rubric point touched so far once, with the turns it was shown
+ * and missed in. Appended to body and html as above. */
+int export_render_stand(const struct export_doc *d, const char *phase,
+			int paused, struct sbuf *body, struct sbuf *html,
+			struct err *err);
 
 /* Write session id to out. Returns 1 if the session does not exist. */
 int export_session(struct store *st, int64_t id, enum export_format fmt,

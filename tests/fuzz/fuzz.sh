@@ -378,6 +378,8 @@ cat >"$B/config.dict" <<'EOF'
 "\"password_file\""
 "\"access_token_file\""
 "\"device_name\""
+"\"display_name\""
+"\"avatar\""
 "\"store\""
 "\"scripts_dir\""
 "\"personas_dir\""

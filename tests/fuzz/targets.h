@@ -1276,6 +1276,9 @@ FUZZ_FN void fuzz_config_run(const uint8_t *data, size_t size)
 	fuzz_config_check_path(c.scripts_dir, 0);
 	fuzz_config_check_path(c.personas_dir, 0);
 	FUZZ_CHECK("config", c.device_name != NULL);
+	FUZZ_CHECK("config", c.display_name != NULL &&
+		   strlen(c.display_name) <= CONFIG_DISPLAY_NAME_MAX);
+	FUZZ_CHECK("config", !c.avatar == !c.avatar_type);
 	FUZZ_CHECK("config", c.chars_per_second >= 1 &&
 		   c.chars_per_second <= 1000);
 	FUZZ_CHECK("config", c.typing_min_ms <= c.typing_max_ms);

@@ -129,6 +129,10 @@ static void test_example(void **state)
 	assert_path(c.password_file, sbuf_str(&dir), "wachtwoord.txt");
 	assert_null(c.access_token_file);
 	assert_string_equal(c.device_name, "Oefenkamer");
+	assert_string_equal(c.display_name, "Oefenkamer");
+	/* the avatar shipped beside it */
+	assert_path(c.avatar, sbuf_str(&dir), "avatar.png");
+	assert_string_equal(c.avatar_type, "image/png");
 	assert_path(c.store, sbuf_str(&dir), "oefenkamer.db");
 	assert_path(c.scripts_dir, sbuf_str(&dir), "../scripts");
 	assert_path(c.personas_dir, sbuf_str(&dir), "../personas");
@@ -180,6 +184,9 @@ static void test_defaults(void **state)
 			    "/run/secrets/oefenkamer-token");
 	assert_string_equal(c.store, "/var/lib/oefenkamer/oefenkamer.db");
 	assert_string_equal(c.device_name, "Oefenkamer");
+	assert_string_equal(c.display_name, "Oefenkamer");
+	assert_null(c.avatar);
+	assert_null(c.avatar_type);
 	assert_path(c.scripts_dir, sbuf_str(&dir), "scripts");
 	assert_path(c.personas_dir, sbuf_str(&dir), "personas");
 	assert_int_equal(c.ninvite_allow, 0);
@@ -275,14 +282,14 @@ static const struct bad_case bad_cases[] = {
 	  "enabled, chars_per_second, min_ms, max_ms" },
 	{ "\"colour\": \"blauw\"",
 	  "config.json: colour: onbekende sleutel; bekend zijn: homeserver, "
-	  "user_id, password_file, access_token_file, device_name, store, "
-	  "scripts_dir, personas_dir, invites, typing, gather_ms, roles, "
-	  "retention_days, encryption" },
+	  "user_id, password_file, access_token_file, device_name, "
+	  "display_name, avatar, store, scripts_dir, personas_dir, invites, "
+	  "typing, gather_ms, roles, retention_days, encryption" },
 	{ "\"we\\\"ird\\n\": 1",
 	  "config.json: we?ird?: onbekende sleutel; bekend zijn: homeserver, "
-	  "user_id, password_file, access_token_file, device_name, store, "
-	  "scripts_dir, personas_dir, invites, typing, gather_ms, roles, "
-	  "retention_days, encryption" },
+	  "user_id, password_file, access_token_file, device_name, "
+	  "display_name, avatar, store, scripts_dir, personas_dir, invites, "
+	  "typing, gather_ms, roles, retention_days, encryption" },
 	/* an unknown key is reported before a wrong value next to it */
 	{ "\"typing\": {\"min_ms\": \"x\", \"maxms\": 1}",
 	  "config.json: typing.maxms: onbekende sleutel; bekend zijn: "
@@ -355,6 +362,17 @@ static const struct bad_case bad_cases[] = {
 	{ "\"device_name\": \"a\\u0007b\"",
 	  "config.json: device_name: bevat een onzichtbaar stuurteken "
 	  "(byte 2)" },
+	{ "\"display_name\": \"\"",
+	  "config.json: display_name: mag niet leeg zijn" },
+	{ "\"display_name\": 3",
+	  "config.json: display_name: verwacht een tekst, niet een geheel "
+	  "getal" },
+	{ "\"avatar\": \"geen.png\"",
+	  "config.json: avatar: dit bestand bestaat niet" },
+	{ "\"avatar\": \".\"",
+	  "config.json: avatar: dit is geen gewoon bestand" },
+	{ "\"avatar\": \"config.json\"",
+	  "config.json: avatar: dit is geen PNG- of JPEG-afbeelding" },
 	{ "\"personas_dir\": {}",
 	  "config.json: personas_dir: verwacht een tekst, niet een object "
 	  "{ \xe2\x80\xa6 }" },
@@ -454,6 +472,84 @@ static void test_bad(void **state)
 	}
 	sbuf_release(&path);
 	sbuf_release(&json);
+}
+
+/* Load config.json written as BASE plus extra (in the current
+ * directory); returns config_load's result. */
+static int load_with(struct fx *fx, const char *extra, struct config *c,
+		     struct err *err)
+{
+	struct sbuf path, json;
+	int rc;
+
+	sbuf_init(&path);
+	sbuf_init(&json);
+	sbuf_addf(&json, "{" BASE ", %s}", extra);
+	put(fx, &path, "config.json", json.buf, json.len, 0644);
+	rc = config_load("config.json", c, err);
+	sbuf_release(&path);
+	sbuf_release(&json);
+	return rc;
+}
+
+/* A display name up to Synapse's limit and no longer; an avatar is a
+ * PNG or a JPEG (by its first bytes) of at most CONFIG_AVATAR_MAX
+ * bytes, its content type set. */
+static void test_profile(void **state)
+{
+	struct fx *fx = *state;
+	static const char png[] = "\x89PNG\r\n\x1a\n....";
+	static const char jpeg[] = "\xff\xd8\xff\xe0....";
+	static const struct {
+		const char *extra, *msg;
+	} bad[] = {
+		{ "\"avatar\": \"big.png\"",
+		  "config.json: avatar: het bestand is groter dan 1024 kB; "
+		  "kies een kleinere afbeelding (96 bij 96 pixels is genoeg)" },
+		{ "\"avatar\": \"short.png\"",
+		  "config.json: avatar: dit is geen PNG- of JPEG-afbeelding" },
+	};
+	struct sbuf path, extra, name;
+	struct config c;
+	struct err err = { "" };
+	char *big = xcalloc(1, CONFIG_AVATAR_MAX + 1);
+
+	sbuf_init(&path);
+	sbuf_init(&extra);
+	sbuf_init(&name);
+	assert_int_equal(chdir(fx->dir), 0);
+	for (int i = 0; i < CONFIG_DISPLAY_NAME_MAX; i++)
+		sbuf_addc(&name, 'a');
+	put(fx, &path, "a.png", png, sizeof(png) - 1, 0644);
+	put(fx, &path, "a.jpg", jpeg, sizeof(jpeg) - 1, 0644);
+	memcpy(big, png, sizeof(png) - 1);
+	put(fx, &path, "big.png", big, CONFIG_AVATAR_MAX + 1, 0644);
+	put(fx, &path, "short.png", png, 4, 0644);
+
+	sbuf_addf(&extra, "\"display_name\": \"%s\", \"avatar\": \"a.png\"",
+		  name.buf);
+	assert_int_equal(load_with(fx, extra.buf, &c, &err), 0);
+	assert_string_equal(c.display_name, name.buf);
+	assert_path(c.avatar, fx->realdir, "a.png");
+	assert_string_equal(c.avatar_type, "image/png");
+	config_release(&c);
+	assert_int_equal(load_with(fx, "\"avatar\": \"a.jpg\"", &c, &err), 0);
+	assert_string_equal(c.avatar_type, "image/jpeg");
+	config_release(&c);
+
+	sbuf_reset(&extra);
+	sbuf_addf(&extra, "\"display_name\": \"%sa\"", name.buf);
+	assert_int_equal(load_with(fx, extra.buf, &c, &err), -1);
+	assert_string_equal(err.msg, "config.json: display_name: te lang "
+			    "(257 bytes, hooguit 256)");
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_int_equal(load_with(fx, bad[i].extra, &c, &err), -1);
+		assert_string_equal(err.msg, bad[i].msg);
+	}
+	free(big);
+	sbuf_release(&path);
+	sbuf_release(&extra);
+	sbuf_release(&name);
 }
 
 static void test_bad_files(void **state)
@@ -702,6 +798,7 @@ int main(void)
 		T(test_relative),
 		T(test_bad),
 		T(test_bad_files),
+		T(test_profile),
 		T(test_secret),
 		T(test_secret_sizes),
 		T(test_secret_not_a_file),

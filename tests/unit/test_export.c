@@ -527,22 +527,31 @@ static void said_from_json(const char *j, struct said *w)
 	json_decref(root);
 }
 
-/* Meter name's sparkline in the text: one bar per step, then
- * "  (first → last)". */
+/* Meter name's row in the text's meter table: "name  begin  eind  "
+ * then one bar per step, starting value first. */
 static void text_meter(const char *text, const char *name, int nsteps,
 		       const int *v)
 {
 	static const char *const bars[8] = {
 		"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"
 	};
-	char head[32], tail[64];
+	char head[32];
 	const char *p;
+	char *end;
+	long first, last;
 
-	snprintf(head, sizeof(head), "\n%-10s ", name);
+	snprintf(head, sizeof(head), "\n%s ", name);
 	p = strstr(text, head);
 	if (!p)
-		fail_msg("no sparkline for %s", name);
+		fail_msg("no meter row for %s", name);
 	p += strlen(head);
+	first = strtol(p, &end, 10);
+	last = strtol(end, &end, 10);
+	assert_int_equal(first, v[0]);
+	assert_int_equal(last, v[nsteps - 1]);
+	if (strncmp(end, "  ", 2) != 0)
+		fail_msg("%s: no bars after the values: %.20s", name, end);
+	p = end + 2;
 	for (int i = 0; i < nsteps; i++) {
 		const char *want = bars[(v[i] * 7 + 5) / 10];
 
@@ -551,10 +560,8 @@ static void text_meter(const char *text, const char *name, int nsteps,
 				 p);
 		p += strlen(want);
 	}
-	snprintf(tail, sizeof(tail), "  (%d → %d)\n", v[0], v[nsteps - 1]);
-	if (strncmp(p, tail, strlen(tail)) != 0)
-		fail_msg("%s: after the bars '%s', not '%.30s'", name, tail,
-			 p);
+	if (*p != '\n' && *p != '\0')
+		fail_msg("%s: more bars than steps: %.20s", name, p);
 }
 
 /* The moments in the text, "✔ getoond bij beurt N" / "✘ gemist bij
@@ -615,7 +622,8 @@ static void test_text_agrees(void **state)
 	assert_int_equal(w.v[0][3], 7);
 	assert_int_equal(w.nmoments, 5);
 
-	snprintf(want, sizeof(want), "\nVerloop over %d beurten:", w.beurten);
+	snprintf(want, sizeof(want), "\n\nVerloop over %d beurten:\n",
+		 w.beurten);
 	has(t, want);
 	snprintf(want, sizeof(want), "\"beurten\": %d", w.beurten);
 	has(j, want);
@@ -626,13 +634,16 @@ static void test_text_agrees(void **state)
 	text_moments(t, &w);
 	/* the points in the scenario's order, the quote cut at a word */
 	after(t, "\nOprechte belangstelling", "\nNagaan of je elkaar");
-	after(t, "\nNagaan of je elkaar", "\nOuders wijzen op hun rechten:");
+	after(t, "\nNagaan of je elkaar", "\nOuders wijzen op hun rechten "
+	      "\xe2\x80\x94 1 keer gemist\n");
 	has(t, "✘ gemist bij beurt 2: “Er komt misschien een OTS” "
 	    "(afkorting of vakterm zonder uitleg)");
 	has(t, "✔ getoond bij beurt 1: “Hoe gaat het met u? "
 	    "<script>alert('x')</script> & \"zo\"”");
-	has(t, "\nAantekeningen van de coaches:\n  beurt 2, "
-	    "@coach:example.org (tip): Hier had je OTS kunnen uitleggen.");
+	has(t, "\n\n1 aantekening van een coach:\n  bij beurt 2, "
+	    "Tip van @coach:example.org: Hier had je OTS kunnen uitleggen.");
+	/* no command line for the trainee */
+	assert_null(strstr(t, "oefenkamer export"));
 	assert_true(!strncmp(t, "Einde van de oefening: De brief over de "
 			     "natte broek — het gesprek is goed afgerond.\n"
 			     "Sandra voelt zich gehoord", 100));
@@ -659,14 +670,411 @@ static void test_text_open(void **state)
 	     "{\"vertrouwen\":5,\"spanning\":5}", STARTED + 5000);
 	t = room_text(fx, &info);
 	assert_string_equal(t, "Nabespreking: Leeg — de oefening loopt nog.\n"
+			    "\n"
 			    "Verloop over 0 beurten:\n"
-			    "vertrouwen ▅  (5 → 5)\n"
-			    "spanning   ▅  (5 → 5)\n"
-			    "Geen rubriekmomenten.\n"
-			    "Sessie 2. Een trainer maakt de volledige "
-			    "nabespreking met: oefenkamer export 2 --format "
-			    "html");
+			    "             begin  eind  per beurt\n"
+			    "vertrouwen       5     5  ▅\n"
+			    "spanning         5     5  ▅\n"
+			    "\n"
+			    "Rubriek:\n"
+			    "Nog geen rubriekmomenten.\n"
+			    "Niet aan bod gekomen:\n"
+			    "  - Oprechte belangstelling, echt luisteren, "
+			    "serieus nemen\n"
+			    "  - Nagaan of je elkaar begrijpt; geen "
+			    "hulpverlenerstaal\n"
+			    "  - Ouders wijzen op hun rechten");
 	free(t);
+}
+
+/* A new session of scenario (title as given, or NULL), persona kees,
+ * ended a minute in when ended; it becomes fx->id. */
+static void new_session(struct fx *fx, const char *scenario,
+			const char *title, int ended)
+{
+	struct store_session s = { 0 };
+	struct err err = { "" };
+
+	s.scenario = (char *)scenario;
+	s.title = (char *)title;
+	s.persona = "kees";
+	s.started_ms = STARTED;
+	s.ended_ms = ended ? STARTED + 60000 : 0;
+	assert_int_equal(store_session_new(fx->st, &s, &err), 0);
+	fx->id = s.id;
+}
+
+/* The room's debrief as a Matrix message (body and formatted_body) and
+ * !stand, both from the loaded model; caller frees *body and *html. */
+static void room_msg(struct fx *fx, const struct export_info *in,
+		     const char *phase, int paused, int stand, char **body,
+		     char **html)
+{
+	struct export_doc d;
+	struct sbuf b, h;
+	struct err err = { "" };
+
+	sbuf_init(&b);
+	sbuf_init(&h);
+	if (export_doc_load(&d, fx->st, fx->id, in, &err) != 0)
+		fail_msg("load: %s", err.msg);
+	if (stand)
+		assert_int_equal(export_render_stand(&d, phase, paused, &b,
+						     &h, &err), 0);
+	else
+		assert_int_equal(export_render_matrix(&d, &b, &h, &err), 0);
+	export_doc_release(&d);
+	*body = sbuf_detach(&b);
+	*html = sbuf_detach(&h);
+}
+
+static int count(const char *doc, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(doc, needle); p;
+	     p = strstr(p + strlen(needle), needle))
+		n++;
+	return n;
+}
+
+/* Every element the formatted body opens is closed, and nothing
+ * outside the subset clients render (no CSS, no SVG, no classes). */
+static void html_subset(const char *h)
+{
+	static const char *const tags[] = {
+		"h3", "h4", "p", "ul", "li", "b", "em", "pre"
+	};
+	const char *p = h;
+	char open[16], close[16];
+
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		snprintf(open, sizeof(open), "<%s>", tags[i]);
+		snprintf(close, sizeof(close), "</%s>", tags[i]);
+		if (count(h, open) != count(h, close))
+			fail_msg("<%s>: %d opened, %d closed", tags[i],
+				 count(h, open), count(h, close));
+	}
+	while ((p = strchr(p, '<')) != NULL) {
+		size_t i, n;
+
+		p++;
+		if (*p == '/')
+			p++;
+		n = strcspn(p, ">");
+		for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+			if (strlen(tags[i]) == n && !strncmp(p, tags[i], n))
+				break;
+		if (i == sizeof(tags) / sizeof(tags[0]))
+			fail_msg("element outside the subset: <%.20s", p);
+	}
+}
+
+/* The lines of the first <pre> block, entities undone; caller frees. */
+static char *pre_block(const char *h)
+{
+	const char *a = strstr(h, "<pre>"), *b;
+	struct sbuf sb;
+
+	assert_non_null(a);
+	a += 5;
+	b = strstr(a, "</pre>");
+	assert_non_null(b);
+	sbuf_init(&sb);
+	while (a < b) {
+		if (!strncmp(a, "&amp;", 5)) {
+			sbuf_addc(&sb, '&');
+			a += 5;
+		} else {
+			assert_true(*a != '<' && *a != '&');
+			sbuf_addc(&sb, *a++);
+		}
+	}
+	return sbuf_detach(&sb);
+}
+
+/* The column (in characters) where field k (0-based, split at runs of
+ * spaces) of line starts; -1 if there are fewer fields. */
+static int field_col(const char *line, size_t len, int k)
+{
+	int col = 0, field = -1, in = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c & 0xc0) == 0x80)
+			continue;   /* a continuation byte: same character */
+		if (c != ' ' && !in) {
+			if (++field == k)
+				return col;
+		}
+		in = c != ' ';
+		col++;
+	}
+	return -1;
+}
+
+/* The end column of field k: where the next space run starts. */
+static int field_end(const char *line, size_t len, int k)
+{
+	int start = field_col(line, len, k), col = 0;
+
+	if (start < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		if (col > start && c == ' ')
+			return col;
+		col++;
+	}
+	return col;
+}
+
+/* A debrief as a trainee sees it in a client: headings, the meters in
+ * a <pre> block, each touched point once as a list item with its
+ * moments, the untouched ones listed, the coaches' note, no command
+ * line, nothing outside the subset; the body says the same. */
+static void test_matrix_debrief(void **state)
+{
+	struct fx *fx = *state;
+	char *b, *h;
+
+	room_msg(fx, &info, NULL, 0, 0, &b, &h);
+	html_subset(h);
+	has(h, "<h3>Einde van de oefening: De brief over de natte broek"
+	    "</h3>\n<p>Het gesprek is goed afgerond.</p>\n"
+	    "<p><em>Sandra voelt zich gehoord");
+	has(h, "<h4>Verloop over 3 beurten</h4>\n<pre>");
+	has(h, "<h4>Rubriek</h4>\n<ul>\n");
+	/* each touched point once, as a list item, in the scenario order */
+	assert_int_equal(count(h, "<li><b>Oprechte belangstelling"), 1);
+	assert_int_equal(count(h, "<li><b>Nagaan of je elkaar begrijpt; "
+			       "geen hulpverlenerstaal</b> — 1 keer getoond, "
+			       "1 keer gemist\n<ul>\n"), 1);
+	assert_int_equal(count(h, "<li><b>eigen-punt</b> — 1 keer "
+			       "getoond\n<ul>\n"), 1);
+	assert_int_equal(count(b, "\nNagaan of je elkaar begrijpt"), 1);
+	after(h, "<b>Oprechte", "<b>Nagaan");
+	/* moments with their turn, shown first */
+	after(h, "<li>✔ getoond bij beurt 3: “", "<li>✘ gemist bij beurt 2: "
+	      "“Er komt misschien een OTS” <em>(afkorting of vakterm zonder "
+	      "uitleg)</em></li>");
+	/* the untouched point, listed as such and not among the moments */
+	has(h, "<p>Niet aan bod gekomen:</p>\n<ul>\n<li>Ouders wijzen op hun "
+	    "rechten</li>\n</ul>\n");
+	assert_int_equal(count(h, "Ouders wijzen"), 1);
+	has(h, "<h4>1 aantekening van een coach</h4>\n<ul>\n<li>bij beurt "
+	    "2, Tip van @coach:example.org: Hier had je OTS kunnen "
+	    "uitleggen.</li>");
+	/* what the trainee cannot use or a client would not render */
+	assert_null(strstr(h, "oefenkamer export"));
+	assert_null(strstr(b, "oefenkamer export"));
+	assert_null(strstr(b, "<h"));
+	/* the trainee's text escaped in the HTML, as typed in the body */
+	has(h, "“Hoe gaat het met u? &lt;script&gt;alert(&#39;x&#39;)"
+	    "&lt;/script&gt; &amp; &quot;zo&quot;”");
+	assert_null(strstr(h, "<script>"));
+	has(b, "“Hoe gaat het met u? <script>alert('x')</script> & \"zo\"”");
+	free(b);
+	free(h);
+}
+
+/* Counts are Dutch: "1 beurt", "2 beurten", "1 aantekening", "2
+ * aantekeningen". */
+static void test_matrix_plural(void **state)
+{
+	struct fx *fx = *state;
+	struct store_annotation a = { 0 };
+	struct err err = { "" };
+	char *b, *h;
+
+	new_session(fx, "een", "Een", 1);
+	turn(fx, STORE_PERSONA, NULL, "Ja?", 0, NULL,
+	     "{\"vertrouwen\":5,\"spanning\":5}", STARTED + 1000);
+	turn(fx, STORE_TRAINEE, NULL, "Hallo.", 1, NULL,
+	     "{\"vertrouwen\":6,\"spanning\":4}", STARTED + 2000);
+	/* a second message in the same beurt: still one beurt */
+	turn(fx, STORE_TRAINEE, NULL, "Ik ben Sanne.", 1, NULL,
+	     "{\"vertrouwen\":6,\"spanning\":4}", STARTED + 2500);
+	room_msg(fx, &info, NULL, 0, 0, &b, &h);
+	has(h, "<h4>Verloop over 1 beurt</h4>");
+	has(b, "\nVerloop over 1 beurt:\n");
+	assert_null(strstr(b, "aantekening"));
+	free(b);
+	free(h);
+
+	a.session_id = fx->id;
+	a.turn_seq = 2;
+	a.author = "@coach:example.org";
+	a.kind = "note";
+	a.text = "Goed begin.";
+	assert_int_equal(store_annotation_add(fx->st, &a, &err), 0);
+	room_msg(fx, &info, NULL, 0, 0, &b, &h);
+	has(b, "\n1 aantekening van een coach:\n  bij beurt 1, Notitie van "
+	    "@coach:example.org: Goed begin.");
+	free(b);
+	free(h);
+	a.turn_seq = 1;
+	a.text = "Let op de toon.";
+	assert_int_equal(store_annotation_add(fx->st, &a, &err), 0);
+	turn(fx, STORE_TRAINEE, NULL, "Hoe gaat het?", 2, NULL, NULL,
+	     STARTED + 9000);
+	room_msg(fx, &info, NULL, 0, 0, &b, &h);
+	has(h, "<h4>Verloop over 2 beurten</h4>");
+	has(h, "<h4>2 aantekeningen van de coaches</h4>");
+	has(h, "<li>bij het begin, Notitie van @coach:example.org: Let op de "
+	    "toon.</li>");
+	free(b);
+	free(h);
+}
+
+/* A long message is quoted up to a word boundary and ends in "…"; a
+ * trainee's <b> is text, not markup. */
+static void test_matrix_quote(void **state)
+{
+	struct fx *fx = *state;
+	static const char msg[] = "Ik wil graag met u bespreken wat er "
+		"<b>precies</b> is gebeurd op school, want de leerkracht "
+		"maakt zich zorgen over hoe Daan er de laatste weken bij "
+		"zit en dat wil ik samen met u goed begrijpen.";
+	const char *q, *e;
+	char *b, *h;
+	size_t n;
+
+	turn(fx, STORE_TRAINEE, NULL, msg, 4, NULL, NULL, STARTED + 400000);
+	moment(fx, 10, "rechten", 1, NULL, NULL);
+	room_msg(fx, &info, NULL, 0, 0, &b, &h);
+	html_subset(h);
+	has(h, "&lt;b&gt;precies&lt;/b&gt;");
+	assert_null(strstr(h, "<b>precies"));
+	q = strstr(b, "✔ getoond bij beurt 4: “");
+	assert_non_null(q);
+	q += strlen("✔ getoond bij beurt 4: “");
+	e = strstr(q, "…”");
+	assert_non_null(e);
+	n = (size_t)(e - q);
+	/* a prefix of the message that ends at a word: the message goes on
+	 * with a space, and the quote does not end in one */
+	assert_true(n > 40 && n < strlen(msg));
+	assert_memory_equal(q, msg, n);
+	assert_int_equal(msg[n], ' ');
+	assert_true(q[n - 1] != ' ');
+	free(b);
+	free(h);
+}
+
+/* The meters block: the header's columns and each row's values end in
+ * the same column, and the bars start in the same column, counted in
+ * characters (HTML keeps the spaces inside <pre>). */
+static void test_matrix_pre(void **state)
+{
+	struct fx *fx = *state;
+	char *b, *h, *pre;
+	const char *line[3];
+	size_t len[3];
+
+	room_msg(fx, &info, NULL, 0, 0, &b, &h);
+	pre = pre_block(h);
+	line[0] = pre;
+	for (int i = 1; i < 3; i++) {
+		line[i] = strchr(line[i - 1], '\n');
+		assert_non_null(line[i]);
+		len[i - 1] = (size_t)(line[i] - line[i - 1]);
+		line[i]++;
+	}
+	len[2] = strlen(line[2]);
+	assert_null(memchr(line[2], '\n', len[2]));
+	assert_true(!strncmp(line[1], "vertrouwen ", 11));
+	assert_true(!strncmp(line[2], "spanning ", 9));
+	for (int i = 1; i < 3; i++) {
+		/* header: begin eind per beurt; rows: name begin eind bars */
+		assert_int_equal(field_end(line[i], len[i], 1),
+				 field_end(line[0], len[0], 0));
+		assert_int_equal(field_end(line[i], len[i], 2),
+				 field_end(line[0], len[0], 1));
+		assert_int_equal(field_col(line[i], len[i], 3),
+				 field_col(line[0], len[0], 2));
+		assert_int_equal(field_col(line[i], len[i], 4), -1);
+	}
+	/* the body has the same lines */
+	has(b, pre);
+	free(pre);
+	free(b);
+	free(h);
+}
+
+/* !stand while the session runs: the turn as the trainee counts it
+ * (the debrief's number), phase and pause, the meters now with their
+ * start, and each point once with its turns. */
+static void test_stand(void **state)
+{
+	struct fx *fx = *state;
+	char *b, *h, *pre, *db, *dh, want[64];
+
+	/* beurt 3 again (answered together), and the same point again */
+	turn(fx, STORE_TRAINEE, NULL, "En nog iets.", 3, NULL,
+	     "{\"vertrouwen\":7,\"spanning\":2}", STARTED + 330000);   /* 10 */
+	moment(fx, 10, "begrip-taal", 1, NULL, NULL);
+	room_msg(fx, &info, "de-brief", 1, 1, &b, &h);
+	html_subset(h);
+	has(h, "<p><b>Stand na beurt 3</b> · fase de-brief · gepauzeerd"
+	    "</p>\n<pre>");
+	has(b, "Stand na beurt 3 · fase de-brief · gepauzeerd\n");
+	pre = pre_block(h);
+	assert_string_equal(pre, "vertrouwen  ███████░░░    7/10  (begin 3)\n"
+			    "spanning    ██░░░░░░░░    2/10  (begin 5)");
+	has(b, pre);
+	/* each point once; beurt 3 once although shown in two messages */
+	assert_int_equal(count(h, "Nagaan of je elkaar"), 1);
+	has(h, "<li>✔✘ <b>Nagaan of je elkaar begrijpt; geen "
+	    "hulpverlenerstaal</b>: getoond bij beurt 3; gemist bij beurt 2"
+	    "</li>");
+	has(h, "<li>✔ <b>Oprechte belangstelling, echt luisteren, serieus "
+	    "nemen</b>: getoond bij beurt 1</li>");
+	has(b, "\nRubriek tot nu toe:\n✔ Oprechte belangstelling");
+	assert_null(strstr(h, "Ouders wijzen"));
+	/* the same number as the debrief's */
+	room_msg(fx, &info, NULL, 0, 0, &db, &dh);
+	snprintf(want, sizeof(want), "Verloop over %d beurten", 3);
+	has(db, want);
+	free(db);
+	free(dh);
+	free(pre);
+	free(b);
+	free(h);
+
+	/* not paused, no phase; turns listed "1, 2 en 3" */
+	moment(fx, 5, "vertrouwen", 1, NULL, NULL);
+	moment(fx, 7, "vertrouwen", 1, NULL, NULL);
+	room_msg(fx, &info, NULL, 0, 1, &b, &h);
+	has(b, "Stand na beurt 3\n");
+	assert_null(strstr(b, "gepauzeerd"));
+	assert_null(strstr(b, "fase"));
+	has(h, "</b>: getoond bij beurten 1, 2 en 3</li>");
+	free(b);
+	free(h);
+}
+
+/* Before the first turn: no turn number, no moments. */
+static void test_stand_start(void **state)
+{
+	struct fx *fx = *state;
+	char *b, *h;
+
+	new_session(fx, "leeg", NULL, 0);
+	turn(fx, STORE_PERSONA, NULL, "Ja?", 0, NULL,
+	     "{\"vertrouwen\":4.5,\"spanning\":5}", STARTED + 5000);
+	room_msg(fx, &info, "begin", 0, 1, &b, &h);
+	html_subset(h);
+	assert_string_equal(b, "Stand bij het begin · fase begin\n"
+			    "vertrouwen  █████░░░░░  4.5/10  (begin 4.5)\n"
+			    "spanning    █████░░░░░    5/10  (begin 5)\n"
+			    "Nog geen rubriekmomenten.");
+	free(b);
+	free(h);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -682,6 +1090,12 @@ int main(void)
 		T(test_without_info),
 		T(test_text_agrees),
 		T(test_text_open),
+		T(test_matrix_debrief),
+		T(test_matrix_plural),
+		T(test_matrix_quote),
+		T(test_matrix_pre),
+		T(test_stand),
+		T(test_stand_start),
 	};
 
 	setenv("TZ", "UTC", 1);

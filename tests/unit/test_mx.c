@@ -37,6 +37,7 @@
 #define RECEIPT_AFTER_SEND_MS 200
 
 #define ROOM "!oefen:localhost"
+#define PROFILE "/_matrix/client/v3/profile/%40oefenkamer%3Alocalhost"
 #define ROOM2 "!ander:localhost"
 #define EVENT "$m1"
 #define SYNC_POLL_MS 80
@@ -82,6 +83,12 @@ struct fx {
 	long long gap;           /* ... and its MX_GAP_FIELD */
 	char answers[512];       /* what the request callbacks were told */
 	int answered;            /* how many callbacks ran */
+	/* media and profile requests, under srv->mu */
+	enum { U_OK, U_TOO_LARGE, U_BAD_URI } upload;  /* how to answer */
+	char ctype[128];         /* the last one's Content-Type */
+	char auth[64];           /* ... and Authorization */
+	char body[256];          /* ... and body (blen bytes) */
+	size_t blen;
 };
 
 /* ---- the fake homeserver ---- */
@@ -113,6 +120,14 @@ static const char joined_reply[] =
 static const char whoami_reply[] =
 	"{\"user_id\":\"@oefenkamer:localhost\",\"device_id\":\"DEV\"}";
 static const char created_reply[] = "{\"room_id\":\"!nieuw:x\"}";
+static const char upload_ok[] =
+	"{\"content_uri\":\"mxc://localhost/AbC-1_x\"}";
+static const char upload_big[] =
+	"{\"errcode\":\"M_TOO_LARGE\",\"error\":\"Te groot\"}";
+static const char upload_bad[] = "{\"content_uri\":\"https://x/y\"}";
+static const char profile_reply[] =
+	"{\"displayname\":\"oefenkamer\","
+	"\"avatar_url\":\"mxc://localhost/oud\"}";
 static const char too_many[] =
 	"{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":1000}";
 
@@ -209,7 +224,32 @@ static void route(struct server *s, struct conn *c, const char *method,
 		add_reply(&c->out, 200, "OK", "", "{}", 2);
 		break;
 	default:
-		if (strstr(p, "/joined_members"))
+		if (strstr(p, "/_matrix/media/") || strstr(p, "/profile/")) {
+			pthread_mutex_lock(&s->mu);
+			header_value(hdr, hlen, "content-type:", fx->ctype,
+				     sizeof(fx->ctype));
+			header_value(hdr, hlen, "authorization:", fx->auth,
+				     sizeof(fx->auth));
+			fx->blen = MIN(blen, sizeof(fx->body));
+			memcpy(fx->body, body, fx->blen);
+			pthread_mutex_unlock(&s->mu);
+		}
+		if (!strcmp(p, "/_matrix/media/v3/upload") &&
+		    fx->upload == U_TOO_LARGE)
+			add_reply(&c->out, 413, "Payload Too Large", "",
+				  upload_big, strlen(upload_big));
+		else if (!strcmp(p, "/_matrix/media/v3/upload"))
+			add_reply(&c->out, 200, "OK", "",
+				  fx->upload == U_OK ? upload_ok : upload_bad,
+				  strlen(fx->upload == U_OK ? upload_ok :
+					 upload_bad));
+		else if (!strcmp(method, "GET") && !strcmp(p, PROFILE))
+			add_reply(&c->out, 200, "OK", "", profile_reply,
+				  strlen(profile_reply));
+		else if (!strcmp(method, "PUT") &&
+			 !strncmp(p, PROFILE "/", strlen(PROFILE "/")))
+			add_reply(&c->out, 200, "OK", "", "{}", 2);
+		else if (strstr(p, "/joined_members"))
 			add_reply(&c->out, 200, "OK", "", joined_reply,
 				  strlen(joined_reply));
 		else if (strstr(p, "/account/whoami"))
@@ -991,16 +1031,22 @@ static void on_members_cb(void *ctx, long status, const char *const *users,
 	note(ctx, buf);
 }
 
-static void on_whoami_cb(void *ctx, long status, const char *user,
-			 const char *device)
+/* "what status a b", "-" for NULL. */
+static void note_pair(void *ctx, const char *what, long status,
+		      const char *a, const char *b)
 {
-	char buf[128];
+	char buf[192];
 
-	snprintf(buf, sizeof(buf), "whoami %ld %s %s", status,
-		 user ? user : "-", device ? device : "-");
+	snprintf(buf, sizeof(buf), "%s %ld %s %s", what, status, a ? a : "-",
+		 b ? b : "-");
 	note(ctx, buf);
 }
 
+static void on_whoami_cb(void *ctx, long status, const char *user,
+			 const char *device)
+{
+	note_pair(ctx, "whoami", status, user, device);
+}
 static void on_created_cb(void *ctx, long status, const char *room)
 {
 	char buf[128];
@@ -1070,6 +1116,167 @@ static void test_request_callbacks(void **state)
 	assert_non_null(strstr(fx->answers, "members -1 0 - -;"));
 }
 
+static void on_upload_cb(void *ctx, long status, const char *uri,
+			 const char *error)
+{
+	note_pair(ctx, "upload", status, uri, error);
+}
+
+static void on_profile_cb(void *ctx, long status, const char *name,
+			  const char *avatar)
+{
+	note_pair(ctx, "profile", status, name, avatar);
+}
+
+/* The last media or profile request as the server saw it. */
+struct seen {
+	struct hit h;
+	char ctype[128], auth[64], body[256];
+	size_t blen;
+};
+
+static void last_hit(struct fx *fx, struct seen *w)
+{
+	pthread_mutex_lock(&fx->srv->mu);
+	w->h = fx->hits[MIN(fx->nhits, MAX_HITS) - 1];
+	snprintf(w->ctype, sizeof(w->ctype), "%s", fx->ctype);
+	snprintf(w->auth, sizeof(w->auth), "%s", fx->auth);
+	memcpy(w->body, fx->body, fx->blen);
+	w->blen = fx->blen;
+	pthread_mutex_unlock(&fx->srv->mu);
+}
+
+/* Nothing reached the server after it had seen before requests, and
+ * no callback ran beyond the answered ones, for 100 ms of polling. */
+static void no_request_since(struct fx *fx, int before, int answered)
+{
+	for (int i = 0; i < 10; i++)
+		assert_true(mx_poll(fx->mx, 10, -1) >= 0);
+	assert_int_equal(server_count(fx->srv, &fx->srv->requests), before);
+	assert_int_equal(fx->answered, answered);
+}
+
+static void set_upload(struct fx *fx, int mode)
+{
+	pthread_mutex_lock(&fx->srv->mu);
+	fx->upload = mode;
+	pthread_mutex_unlock(&fx->srv->mu);
+}
+
+/* An upload goes to the media API with its bytes (any bytes) as its
+ * content type, the file name in the query; the callback gets the
+ * mxc:// URI, or the server's reason; an answer without a valid
+ * content_uri is no success; what cannot be sent is refused at once. */
+static void test_media_upload(void **state)
+{
+	struct fx *fx = *state;
+	static const char data[] = "<p>\x00\xff bytes</p>";
+	struct seen w;
+	int before;
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	assert_int_equal(mx_media_upload(fx->mx, "nabespreking 1.html",
+					 "text/html; charset=utf-8", data,
+					 sizeof(data) - 1, on_upload_cb, fx),
+			 0);
+	run_until(fx, one_answered);
+	assert_string_equal(fx->answers,
+			    "upload 200 mxc://localhost/AbC-1_x -;");
+	last_hit(fx, &w);
+	assert_string_equal(w.h.method, "POST");
+	assert_string_equal(w.h.path, "/_matrix/media/v3/upload");
+	assert_string_equal(w.h.query, "?filename=nabespreking%201.html");
+	assert_string_equal(w.ctype, "text/html; charset=utf-8");
+	assert_string_equal(w.auth, "Bearer syt_test");
+	assert_int_equal(w.blen, sizeof(data) - 1);
+	assert_memory_equal(w.body, data, w.blen);
+
+	set_upload(fx, U_TOO_LARGE);
+	assert_int_equal(mx_media_upload(fx->mx, NULL, "image/png", "x", 1,
+					 on_upload_cb, fx), 0);
+	run_until(fx, two_answered);
+	last_hit(fx, &w);
+	assert_string_equal(w.h.query, "");
+	assert_string_equal(w.ctype, "image/png");
+	set_upload(fx, U_BAD_URI);
+	assert_int_equal(mx_media_upload(fx->mx, "a.png", "image/png", "x", 1,
+					 on_upload_cb, fx), 0);
+	run_until(fx, three_answered);
+	assert_string_equal(fx->answers,
+			    "upload 200 mxc://localhost/AbC-1_x -;"
+			    "upload 413 - Te groot;"
+			    "upload 0 - het antwoord heeft geen geldige "
+			    "content_uri;");
+
+	/* refused before any request: no callback either */
+	before = server_count(fx->srv, &fx->srv->requests);
+	assert_int_equal(mx_media_upload(fx->mx, "a", "image/png", data,
+					 MX_UPLOAD_MAX + 1, on_upload_cb, fx),
+			 -1);
+	assert_int_equal(mx_media_upload(fx->mx, "a", "text/html\r\nX: y",
+					 "x", 1, on_upload_cb, fx), -1);
+	assert_int_equal(mx_media_upload(fx->mx, "a", "", "x", 1,
+					 on_upload_cb, fx), -1);
+	assert_int_equal(mx_media_upload(fx->mx, "", "image/png", "x", 1,
+					 on_upload_cb, fx), -1);
+	no_request_since(fx, before, 3);
+}
+
+/* The global profile: read it, set the name and the avatar (as JSON
+ * bodies on our own user's paths); an avatar that is no mxc:// URI is
+ * refused without a request. */
+static void test_profile(void **state)
+{
+	struct fx *fx = *state;
+	struct seen w;
+	int before;
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	mx_profile_get(fx->mx, on_profile_cb, fx);
+	run_until(fx, one_answered);
+	last_hit(fx, &w);
+	assert_string_equal(w.h.method, "GET");
+	assert_string_equal(w.h.path, "/_matrix/client/v3/profile/"
+			    "%40oefenkamer%3Alocalhost");
+	mx_profile_set_displayname(fx->mx, "Oefenkamer", on_status_cb, fx);
+	run_until(fx, two_answered);
+	last_hit(fx, &w);
+	assert_string_equal(w.h.method, "PUT");
+	assert_string_equal(w.h.path, "/_matrix/client/v3/profile/"
+			    "%40oefenkamer%3Alocalhost/displayname");
+	assert_string_equal(w.ctype, "application/json");
+	assert_int_equal(w.blen, strlen("{\"displayname\":"
+					"\"Oefenkamer\"}"));
+	assert_memory_equal(w.body, "{\"displayname\":\"Oefenkamer\"}",
+			    w.blen);
+	assert_int_equal(mx_profile_set_avatar_url(fx->mx,
+			 "mxc://localhost/AbC-1_x", on_status_cb, fx), 0);
+	run_until(fx, three_answered);
+	last_hit(fx, &w);
+	assert_string_equal(w.h.path, "/_matrix/client/v3/profile/"
+			    "%40oefenkamer%3Alocalhost/avatar_url");
+	assert_int_equal(w.blen, strlen("{\"avatar_url\":"
+				      "\"mxc://localhost/AbC-1_x\"}"));
+	assert_memory_equal(w.body, "{\"avatar_url\":"
+			    "\"mxc://localhost/AbC-1_x\"}", w.blen);
+	assert_string_equal(fx->answers,
+			    "profile 200 oefenkamer mxc://localhost/oud;"
+			    "status 200;status 200;");
+
+	before = server_count(fx->srv, &fx->srv->requests);
+	assert_int_equal(mx_profile_set_avatar_url(fx->mx, "https://x/y.png",
+						   on_status_cb, fx), -1);
+	assert_int_equal(mx_profile_set_avatar_url(fx->mx, "mxc://localhost/",
+						   on_status_cb, fx), -1);
+	assert_int_equal(mx_profile_set_avatar_url(fx->mx, "mxc:///abc",
+						   on_status_cb, fx), -1);
+	assert_int_equal(mx_profile_set_avatar_url(fx->mx,
+			 "mxc://localhost/a\"b", on_status_cb, fx), -1);
+	no_request_since(fx, before, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1083,6 +1290,8 @@ int main(void)
 		T(test_429_pauses_one_room),
 		T(test_too_large_dropped),
 		T(test_request_callbacks),
+		T(test_media_upload),
+		T(test_profile),
 #undef T
 		cmocka_unit_test(test_event_relations),
 		cmocka_unit_test(test_event_fields),
