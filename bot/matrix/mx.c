@@ -1019,7 +1019,7 @@ static struct mx_event *parse_events(json_t *arr, const char *room,
 	return v;
 }
 
-static void room_release(struct mx_room *r)
+static void sync_room_release(struct mx_room *r)
 {
 	mx_events_free(r->state, r->nstate);
 	mx_events_free(r->timeline, r->ntimeline);
@@ -1081,9 +1081,9 @@ int mx_sync_parse_root(json_t *root, struct mx_sync *s)
 void mx_sync_release(struct mx_sync *s)
 {
 	for (size_t i = 0; i < s->njoin; i++)
-		room_release(&s->join[i]);
+		sync_room_release(&s->join[i]);
 	for (size_t i = 0; i < s->ninvite; i++)
-		room_release(&s->invite[i]);
+		sync_room_release(&s->invite[i]);
 	free(s->join);
 	free(s->invite);
 	free(s->leave);
