@@ -804,8 +804,9 @@ FUZZ_FN void fuzz_persona_input(const uint8_t *data, size_t size)
 /* The input is a /sync response body. mx_sync_parse makes typed events
  * of it (every event the parser keeps has a type, a sender and its JSON;
  * the gap count stays within the timeline), and they go through e2ee.h
- * as bot.c hands them over (e2ee_sync, then per joined room its state
- * and timeline events, each encrypted timeline event decrypted),
+ * as the bot (bot/app/event.c) takes them (e2ee_sync, then per joined
+ * room its state and timeline events, each encrypted timeline event
+ * decrypted),
  * then e2ee_take_ready and an e2ee_prepare per joined room, all inside
  * one transaction that is rolled back, so every input starts from the
  * same fixed state:
@@ -1049,7 +1050,7 @@ FUZZ_FN void fuzz_sync_decrypt(struct e2ee *e, const struct mx_event *ev)
 	}
 }
 
-/* One joined room as bot.c's process() walks it. */
+/* One joined room as the bot's event_joined walks it. */
 FUZZ_FN void fuzz_sync_room(struct e2ee *e, const struct mx_room *r)
 {
 	struct err err;

@@ -694,7 +694,7 @@ static void test_too_large_dropped(void **state)
 	free(big);
 }
 
-/* ---- the event parser: what bot.c gets instead of wire JSON ---- */
+/* ---- the event parser: what the bot gets instead of wire JSON ---- */
 
 /* Run mx_event_parse on text with stderr caught: its return value, and
  * the log line (if any) in log. */
