@@ -1351,8 +1351,8 @@ static void room_notes(const struct room_out *o, const struct export_doc *d)
 	if (!d->nnotes)
 		return;
 	room_mark(o, "\n\n", "<h4>");
-	room_count(o, (long)d->nnotes, "aantekening van een coach",
-		   "aantekeningen van de coaches");
+	room_lit(o, d->nnotes == 1 ? "Aantekening van een coach" :
+		 "Aantekeningen van de coaches");
 	room_mark(o, ":", "</h4>\n<ul>\n");
 	for (size_t i = 0; i < d->nnotes && i < ROOM_NOTES_MAX; i++) {
 		const struct store_annotation *a = &d->notes[i];
