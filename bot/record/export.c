@@ -1080,9 +1080,12 @@ static int json_out(struct sbuf *sb, const struct export_doc *d,
  * paragraphs, lists, <pre>; no CSS, no SVG). Store text goes to both
  * through room_text(), escaped for the HTML half. */
 
-#define ROOM_MOMENTS_MAX 6       /* moments listed per point in the room */
-#define ROOM_NOTES_MAX 20        /* coaches' notes listed in the room */
-#define ROOM_NOTE_CHARS 300      /* characters of a note in the room */
+/* What one message in the room lists, so that a long session still
+ * fits in one event (test_matrix_bounded); the attached HTML export
+ * has everything. */
+#define ROOM_MOMENTS_MAX 4       /* moments listed per point */
+#define ROOM_NOTES_MAX 10        /* coaches' notes listed */
+#define ROOM_NOTE_CHARS 200      /* characters of a note */
 #define ROOM_NAME_COL 12         /* meter names in the <pre> block */
 
 struct room_out {
@@ -1348,8 +1351,8 @@ static void room_notes(const struct room_out *o, const struct export_doc *d)
 	if (!d->nnotes)
 		return;
 	room_mark(o, "\n\n", "<h4>");
-	room_count(o, (long)d->nnotes, "aantekening van een coach",
-		   "aantekeningen van de coaches");
+	room_lit(o, d->nnotes == 1 ? "Aantekening van een coach" :
+		 "Aantekeningen van de coaches");
 	room_mark(o, ":", "</h4>\n<ul>\n");
 	for (size_t i = 0; i < d->nnotes && i < ROOM_NOTES_MAX; i++) {
 		const struct store_annotation *a = &d->notes[i];
