@@ -1550,6 +1550,34 @@ static struct send_item *next_item(struct mx *mx, struct room_q *q,
 	return it;
 }
 
+/* A room queue with nothing queued, in flight or to mark read holds
+ * nothing worth keeping: drop it, so that the send queues are the rooms
+ * with something to do, not every room the bot ever spoke in (tick and
+ * room_get walk them). Kept until receipt_at has passed, so that a
+ * receipt that comes right after the last send still waits for it.
+ * Only between ticks: no queue pointer is held. */
+static void rooms_prune(struct mx *mx, int64_t now)
+{
+	size_t i = 0;
+
+	while (i < mx->nrooms) {
+		struct room_q *q = &mx->rooms[i];
+
+		if (q->head || q->bg_head || q->cur || q->inflight ||
+		    q->receipt || q->receipt_at > now) {
+			i++;
+			continue;
+		}
+		free(q->room);
+		mx->rooms[i] = mx->rooms[--mx->nrooms];
+	}
+	if (mx->nrooms == 0 && mx->rooms_cap > 64) {
+		free(mx->rooms);
+		mx->rooms = NULL;
+		mx->rooms_cap = 0;
+	}
+}
+
 /* Start what is due; return ms until the next thing is due (or -1). */
 static int64_t tick(struct mx *mx, int64_t now)
 {
@@ -1589,6 +1617,7 @@ static int64_t tick(struct mx *mx, int64_t now)
 			continue;
 		send_issue(mx, q, it);
 	}
+	rooms_prune(mx, now);
 	/* a limited batch's gap, a page at a time */
 	if (mx->gap.root && mx->gap.room && !mx->gap.req && mx->token) {
 		if (now >= mx->gap.at)
