@@ -1345,6 +1345,11 @@ size_t mx_sends_pending(const struct mx *mx)
 	return n;
 }
 
+size_t mx_queues(const struct mx *mx)
+{
+	return mx->nrooms;
+}
+
 /* The room queue of a finished send: found by room name, since the
  * rooms array may have grown (and moved) meanwhile. */
 struct send_ctx {
