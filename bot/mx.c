@@ -19,6 +19,9 @@
 /* A read receipt follows the room's last send by this much, for the
  * same reason: the reply reaches the trainee first. */
 #define RECEIPT_AFTER_SEND_MS 200
+/* A /sync body this large (about a hundred events) leaves enough freed
+ * heap behind to give back (xtrim) once the batch is released. */
+#define TRIM_AFTER_BYTES (64 * 1024)
 /* Filling a limited timeline's gap: events per /messages page, and the
  * bounds: events per room, bytes of pages per batch (see mx.h). */
 #define GAP_PAGE 100
@@ -1073,6 +1076,7 @@ static void gap_next(struct mx *mx)
 		mx->sync_at = mono_ms() + 1000;
 	mx_sync_release(&s);
 	gap_clear(mx);
+	xtrim();     /* a batch with gaps is a big one */
 }
 
 static void gap_done(void *arg, const struct http_response *r)
@@ -1200,6 +1204,8 @@ static void sync_done(void *arg, const struct http_response *r)
 		sync_deliver(mx, &s);
 	mx_sync_release(&s);
 	json_decref(root);
+	if (r->len >= TRIM_AFTER_BYTES)
+		xtrim();
 }
 static void sync_issue(struct mx *mx)
 {

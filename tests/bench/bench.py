@@ -33,6 +33,20 @@ peer (nio_echo.py), in one run on one real Synapse on loopback.
            four libraries once (libcurl, SQLite, jansson, libolm) and
            nothing else; its peak RSS is a floor under the bot's.
 
+  Scale    (--scale N1,N2,...) rooms added in steps to the one running
+           bot process: at each step the rooms up to N are made (few
+           owners make many rooms each: registering hashes a password,
+           and a room costs Synapse far more than anything else here),
+           the bot joins and greets them, and once it is quiet its
+           anonymous memory (RssAnon) is read: "idle". --scale-active
+           rooms (the first ones) run a rehearsal; at every step each of
+           them gets one trainee line at once: CPU per answered message,
+           the peak anonymous memory while answering, and "all
+           answered" (replies seen, and in the store). The peer gets
+           rooms of its own (it would echo our bot) up to --scale-peer.
+           Printed: memory per step, the per-room slope between steps
+           (idle rooms) and per rehearsal, CPU per message.
+
 Typing is off and gather_ms is 0 for our bot, so it answers at once.
 Benchmarks report, they do not assert: the exit status is non-zero only
 if something broke (a message went unanswered, a process died).
@@ -40,6 +54,8 @@ if something broke (a message went unanswered, a process died).
     bench.py [--messages N] [--warmup N] [--rooms N] [--per-room N]
              [--port N] [--no-wire] [--skip-latency] [--skip-load]
              [--keep] [--samples FILE]
+             [--scale N,N,... [--scale-peer N] [--scale-active N]
+              [--scale-owners N]]
 
 OEF_BIN names the bot binary (default build/oefenkamer).
 
@@ -1373,8 +1389,11 @@ class Bench(BotStore):
                                               step + 1))
                 row[name] = x
                 log(f"scale: {name} at {n} rooms: anon {idle} kB idle, "
-                    f"{x['active']} kB after the messages; "
-                    f"{n_ok}/{len(act)} answered")
+                    f"{x['active']} kB after the messages (peak "
+                    f"{x['peak_anon']} kB); {n_ok}/{len(act)} answered, "
+                    f"{cpu * 1000 / len(act):.2f} ms CPU per message; "
+                    f"rooms made in {t_made:.0f} s, joined in "
+                    f"{t_setup:.0f} s")
                 self.check_alive()
             steps.append(row)
         self.res["scale_active"] = n_act
