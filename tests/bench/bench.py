@@ -464,6 +464,40 @@ def parallel(fn, items, workers=16):
     return out
 
 
+def at_once(n, user_of, fn, before=None):
+    """fn(i) for i in range(n), each in a thread of its own whose
+    keep-alive connection (user_of(i)'s) is open already, all released
+    at one moment; before() runs just before the release. Returns the
+    monotonic time of the release, once every fn has returned; the
+    first failure is raised as Broken."""
+    barrier = threading.Barrier(n + 1)
+    errors = []
+
+    def run(i):
+        try:
+            user_of(i).conn.req("GET", CLIENT + "/account/whoami")
+            barrier.wait()
+            fn(i)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+            barrier.abort()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    if before:
+        before()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        pass
+    t0 = time.monotonic()
+    for th in threads:
+        th.join()
+    if errors:
+        raise Broken(f"sending failed: {errors[0]}")
+    return t0
+
+
 # --- processes ---------------------------------------------------------------
 
 class Proc:
@@ -1058,34 +1092,15 @@ class Bench(BotStore):
         sampler.start()
         cpu0, hs0 = proc.cpu(), self.hs_cpu()
         sent = [[] for _ in rooms]
-        barrier = threading.Barrier(len(rooms) + 1)
-        errors = []
 
         def trainee(i):
-            t, room = trainees[i], rooms[i]
-            conn = t.conn      # connect before the start line
-            try:
-                conn.req("GET", CLIENT + "/account/whoami")
-                barrier.wait()
-                for k in range(a.per_room):
-                    text = lines[(i * a.per_room + k) % len(lines)]
-                    sent[i].append(t.send(room, text))
-            except Exception as e:  # noqa: BLE001
-                errors.append(e)
-                barrier.abort()
-
-        threads = [threading.Thread(target=trainee, args=(i,))
-                   for i in range(len(rooms))]
-        for th in threads:
-            th.start()
-        log(f"load: {len(rooms)} trainees x {a.per_room} messages -> {name}")
-        barrier.wait()
-        t0 = time.monotonic()
-        for th in threads:
-            th.join()
+            for k in range(a.per_room):
+                text = lines[(i * a.per_room + k) % len(lines)]
+                sent[i].append(trainees[i].send(rooms[i], text))
+        t0 = at_once(len(rooms), lambda i: trainees[i], trainee,
+                     lambda: log(f"load: {len(rooms)} trainees x "
+                                 f"{a.per_room} messages -> {name}"))
         t_sent = time.monotonic()
-        if errors:
-            raise Broken(f"sending failed: {errors[0]}")
 
         def answered(i):
             """The peer replies to each message (m.in_reply_to); ours
@@ -1272,30 +1287,17 @@ class Bench(BotStore):
         """One trainee line in each active room at once; (CPU s,
         seconds to the last answer, rooms answered)."""
         sent = [None] * len(active)
-        barrier = threading.Barrier(len(active) + 1)
-        errors = []
+        cpu0 = [0.0]
 
         def say(i):
             k, room = active[i]
-            u = owners[k][0]
-            try:
-                u.conn.req("GET", CLIENT + "/account/whoami")
-                barrier.wait()
-                sent[i] = u.send(room, lines[(i + step) % len(lines)])
-            except Exception as e:  # noqa: BLE001
-                errors.append(e)
-                barrier.abort()
-        ths = [threading.Thread(target=say, args=(i,))
-               for i in range(len(active))]
-        for t in ths:
-            t.start()
-        cpu0 = proc.cpu()
-        barrier.wait()
-        t0 = time.monotonic()
-        for t in ths:
-            t.join()
-        if errors:
-            raise Broken(f"{name}: sending failed: {errors[0]}")
+            sent[i] = owners[k][0].send(room, lines[(i + step) % len(lines)])
+
+        def before():
+            cpu0[0] = proc.cpu()
+        t0 = at_once(len(active), lambda i: owners[active[i][0]][0], say,
+                     before)
+        cpu0 = cpu0[0]
         want = dict(((k, r), e) for (k, r), e in zip(active, sent))
 
         def answered(s, r):
