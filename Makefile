@@ -9,6 +9,7 @@
 #   make fuzz       short libFuzzer runs (clang), seeded from scripts/
 #   make play       rehearse a scenario in this terminal
 #   make bench      print the engine figures, then the Matrix figures
+#                   (bench-matrix, bench-scale, bench-e2ee)
 #   make eval       how well the personas understand the held-out corpus
 #   make eval-train the same on the training split
 #   make demo       Synapse, the bot and demo accounts on this machine
