@@ -9,6 +9,7 @@
 #   make fuzz       short libFuzzer runs (clang), seeded from scripts/
 #   make play       rehearse a scenario in this terminal
 #   make bench      print the engine figures, then the Matrix figures
+#                   (bench-matrix, bench-scale, bench-e2ee)
 #   make eval       how well the personas understand the held-out corpus
 #   make eval-train the same on the training split
 #   make demo       Synapse, the bot and demo accounts on this machine
@@ -40,6 +41,7 @@ TESTS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all test check check-tests deps asan asan-integration valgrind fuzz \
 	play bench clean integration demo demo-stop bench-matrix bench-e2ee \
+	bench-scale \
 	eval eval-train
 all: $(B)/oefenkamer
 
@@ -139,12 +141,21 @@ eval-train: $(B)/oefenkamer
 bench: $(B)/oefenkamer
 	@$(B)/oefenkamer bench engine
 	@$(MAKE) --no-print-directory bench-matrix
+	@$(MAKE) --no-print-directory bench-scale
 	@$(MAKE) --no-print-directory bench-e2ee
 
 # Our bot beside a matrix-nio echo bot on a local Synapse (root; installs
 # python3-matrix-nio when missing). BENCH_ARGS go to tools/bench/bench.py.
 bench-matrix: $(B)/oefenkamer
 	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tools/bench/bench.sh $(BENCH_ARGS)
+
+# Per-room cost: rooms added in steps to one bot (1,000 then 5,000), the
+# peer up to 1,000, in one run on a fresh Synapse. Slow: Synapse makes
+# and joins every room (see README). SCALE_ARGS replace the steps.
+SCALE_ARGS ?= --scale 1000,5000 --scale-peer 1000
+bench-scale: $(B)/oefenkamer
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/bench/bench.sh \
+	  --skip-latency --skip-load $(SCALE_ARGS) $(BENCH_ARGS)
 
 # The cost of encryption: `oefenkamer bench crypto`, then the reply
 # latency in an encrypted room next to a plain one (one bot, one nio

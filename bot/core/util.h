@@ -30,6 +30,12 @@ char *xstrndup(const char *s, size_t n);
  * (main, each test and fuzz binary), before any json_* call. */
 void jansson_use_xmalloc(void);
 
+/* Give the heap's free pages back to the system after a large
+ * transient (a big /sync batch parsed and released): without it the
+ * pages stay resident and count as the process's memory for good.
+ * glibc only; a no-op elsewhere. */
+void xtrim(void);
+
 /* Grow *arr (of element size elsz) so that it holds at least need
  * elements; *cap is updated. */
 void xgrow(void **arr, size_t *cap, size_t need, size_t elsz);

@@ -19,6 +19,9 @@
 /* A read receipt follows the room's last send by this much, for the
  * same reason: the reply reaches the trainee first. */
 #define RECEIPT_AFTER_SEND_MS 200
+/* A /sync body this large (about a hundred events) leaves enough freed
+ * heap behind to give back (xtrim) once the batch is released. */
+#define TRIM_AFTER_BYTES (64 * 1024)
 /* Filling a limited timeline's gap: events per /messages page, and the
  * bounds: events per room, bytes of pages per batch (see mx.h). */
 #define GAP_PAGE 100
@@ -1220,6 +1223,7 @@ static void gap_next(struct mx *mx)
 		mx->sync_at = mono_ms() + 1000;
 	mx_sync_release(&s);
 	gap_clear(mx);
+	xtrim();     /* a batch with gaps is a big one */
 }
 
 static void gap_done(void *arg, const struct http_response *r)
@@ -1347,6 +1351,8 @@ static void sync_done(void *arg, const struct http_response *r)
 		sync_deliver(mx, &s);
 	mx_sync_release(&s);
 	json_decref(root);
+	if (r->len >= TRIM_AFTER_BYTES)
+		xtrim();
 }
 static void sync_issue(struct mx *mx)
 {
@@ -1490,6 +1496,11 @@ size_t mx_sends_pending(const struct mx *mx)
 			n++;
 	}
 	return n;
+}
+
+size_t mx_queues(const struct mx *mx)
+{
+	return mx->nrooms;
 }
 
 /* The room queue of a finished send: found by room name, since the
@@ -1697,6 +1708,34 @@ static struct send_item *next_item(struct mx *mx, struct room_q *q,
 	return it;
 }
 
+/* A room queue with nothing queued, in flight or to mark read holds
+ * nothing worth keeping: drop it, so that the send queues are the rooms
+ * with something to do, not every room the bot ever spoke in (tick and
+ * room_get walk them). Kept until receipt_at has passed, so that a
+ * receipt that comes right after the last send still waits for it.
+ * Only between ticks: no queue pointer is held. */
+static void rooms_prune(struct mx *mx, int64_t now)
+{
+	size_t i = 0;
+
+	while (i < mx->nrooms) {
+		struct room_q *q = &mx->rooms[i];
+
+		if (q->head || q->bg_head || q->cur || q->inflight ||
+		    q->receipt || q->receipt_at > now) {
+			i++;
+			continue;
+		}
+		free(q->room);
+		mx->rooms[i] = mx->rooms[--mx->nrooms];
+	}
+	if (mx->nrooms == 0 && mx->rooms_cap > 64) {
+		free(mx->rooms);
+		mx->rooms = NULL;
+		mx->rooms_cap = 0;
+	}
+}
+
 /* Start what is due; return ms until the next thing is due (or -1). */
 static int64_t tick(struct mx *mx, int64_t now)
 {
@@ -1736,6 +1775,7 @@ static int64_t tick(struct mx *mx, int64_t now)
 			continue;
 		send_issue(mx, q, it);
 	}
+	rooms_prune(mx, now);
 	/* a limited batch's gap, a page at a time */
 	if (mx->gap.root && mx->gap.room && !mx->gap.req && mx->token) {
 		if (now >= mx->gap.at)

@@ -317,4 +317,8 @@ int mx_poll(struct mx *mx, int timeout_ms, int extra_fd);
 /* Sends queued or in flight (for a clean shutdown). */
 size_t mx_sends_pending(const struct mx *mx);
 
+/* Rooms with a send queue: something queued, in flight or to mark
+ * read. A room whose queue ran empty costs nothing here. */
+size_t mx_queues(const struct mx *mx);
+
 #endif

@@ -671,6 +671,42 @@ static void test_429_pauses_one_room(void **state)
 	assert_true(retry.at - first.at >= 1000);
 }
 
+static int receipt_seen(struct fx *fx)
+{
+	return hit(fx, K_RECEIPT, 0).seq >= 0;
+}
+
+/* (g2) A room's send queue goes once its sends are out and the
+ * receipt pause has passed; a receipt after that makes a queue again,
+ * which goes once the receipt is out. */
+static void test_empty_queues_dropped(void **state)
+{
+	struct fx *fx = *state;
+	int64_t t0;
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	fx->refused = 1;                     /* no 429 in this test */
+	send_text(fx, ROOM, "q1", 0);
+	send_text(fx, ROOM2, "q2", 0);
+	assert_int_equal(mx_queues(fx->mx), 2);
+	t0 = mono_ms();
+	run_until(fx, both_sent);
+	assert_int_equal(mx_queues(fx->mx), 2);
+	while (mx_queues(fx->mx) > 0) {
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+		assert_true(mx_poll(fx->mx, 10, -1) >= 0);
+	}
+	/* not before the receipt pause after the last send */
+	assert_true(mono_ms() - t0 >= 200);
+	mx_receipt(fx->mx, ROOM, "$read");
+	assert_int_equal(mx_queues(fx->mx), 1);
+	run_until(fx, receipt_seen);
+	assert_int_equal(count(fx, K_RECEIPT), 1);
+	assert_int_equal(mx_queues(fx->mx), 0);
+	assert_int_equal(mx_sends_pending(fx->mx), 0);
+}
+
 /* (h) A content the server would refuse (over MX_CONTENT_MAX) is not
  * sent: reported as not sent, no request. */
 static void test_too_large_dropped(void **state)
@@ -1288,6 +1324,7 @@ int main(void)
 		T(test_gap_filled),
 		T(test_background_after_foreground),
 		T(test_429_pauses_one_room),
+		T(test_empty_queues_dropped),
 		T(test_too_large_dropped),
 		T(test_request_callbacks),
 		T(test_media_upload),

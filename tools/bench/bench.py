@@ -33,6 +33,20 @@ peer (nio_echo.py), in one run on one real Synapse on loopback.
            four libraries once (libcurl, SQLite, jansson, libolm) and
            nothing else; its peak RSS is a floor under the bot's.
 
+  Scale    (--scale N1,N2,...) rooms added in steps to the one running
+           bot process: at each step the rooms up to N are made (few
+           owners make many rooms each: registering hashes a password,
+           and a room costs Synapse far more than anything else here),
+           the bot joins and greets them, and once it is quiet its
+           anonymous memory (RssAnon) is read: "idle". --scale-active
+           rooms (the first ones) run a rehearsal; at every step each of
+           them gets one trainee line at once: CPU per answered message,
+           the peak anonymous memory while answering, and "all
+           answered" (replies seen, and in the store). The peer gets
+           rooms of its own (it would echo our bot) up to --scale-peer.
+           Printed: memory per step, the per-room slope between steps
+           (idle rooms) and per rehearsal, CPU per message.
+
 Typing is off and gather_ms is 0 for our bot, so it answers at once.
 Benchmarks report, they do not assert: the exit status is non-zero only
 if something broke (a message went unanswered, a process died).
@@ -40,6 +54,8 @@ if something broke (a message went unanswered, a process died).
     bench.py [--messages N] [--warmup N] [--rooms N] [--per-room N]
              [--port N] [--no-wire] [--skip-latency] [--skip-load]
              [--keep] [--samples FILE]
+             [--scale N,N,... [--scale-peer N] [--scale-active N]
+              [--scale-owners N]]
 
 OEF_BIN names the bot binary (default build/oefenkamer).
 
@@ -81,6 +97,7 @@ BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
 PYTHON = "/usr/bin/python3"          # Debian's, with python3-matrix-nio
 INSTANCE = "bench"
 SCENARIO = "moeder-brief"
+BOT_CMD_BURST = 6                    # bot/bot.h: commands per user at once
 CLIENT = "/_matrix/client/v3"
 
 # What our test clients sync: messages (and joins, for the watcher), no
@@ -445,6 +462,40 @@ def parallel(fn, items, workers=16):
     if errors:
         raise errors[0]
     return out
+
+
+def at_once(n, user_of, fn, before=None):
+    """fn(i) for i in range(n), each in a thread of its own whose
+    keep-alive connection (user_of(i)'s) is open already, all released
+    at one moment; before() runs just before the release. Returns the
+    monotonic time of the release, once every fn has returned; the
+    first failure is raised as Broken."""
+    barrier = threading.Barrier(n + 1)
+    errors = []
+
+    def run(i):
+        try:
+            user_of(i).conn.req("GET", CLIENT + "/account/whoami")
+            barrier.wait()
+            fn(i)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+            barrier.abort()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    if before:
+        before()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        pass
+    t0 = time.monotonic()
+    for th in threads:
+        th.join()
+    if errors:
+        raise Broken(f"sending failed: {errors[0]}")
+    return t0
 
 
 # --- processes ---------------------------------------------------------------
@@ -1041,34 +1092,15 @@ class Bench(BotStore):
         sampler.start()
         cpu0, hs0 = proc.cpu(), self.hs_cpu()
         sent = [[] for _ in rooms]
-        barrier = threading.Barrier(len(rooms) + 1)
-        errors = []
 
         def trainee(i):
-            t, room = trainees[i], rooms[i]
-            conn = t.conn      # connect before the start line
-            try:
-                conn.req("GET", CLIENT + "/account/whoami")
-                barrier.wait()
-                for k in range(a.per_room):
-                    text = lines[(i * a.per_room + k) % len(lines)]
-                    sent[i].append(t.send(room, text))
-            except Exception as e:  # noqa: BLE001
-                errors.append(e)
-                barrier.abort()
-
-        threads = [threading.Thread(target=trainee, args=(i,))
-                   for i in range(len(rooms))]
-        for th in threads:
-            th.start()
-        log(f"load: {len(rooms)} trainees x {a.per_room} messages -> {name}")
-        barrier.wait()
-        t0 = time.monotonic()
-        for th in threads:
-            th.join()
+            for k in range(a.per_room):
+                text = lines[(i * a.per_room + k) % len(lines)]
+                sent[i].append(trainees[i].send(rooms[i], text))
+        t0 = at_once(len(rooms), lambda i: trainees[i], trainee,
+                     lambda: log(f"load: {len(rooms)} trainees x "
+                                 f"{a.per_room} messages -> {name}"))
         t_sent = time.monotonic()
-        if errors:
-            raise Broken(f"sending failed: {errors[0]}")
 
         def answered(i):
             """The peer replies to each message (m.in_reply_to); ours
@@ -1193,6 +1225,181 @@ class Bench(BotStore):
             return None
         return {k: int(v) for k, v in got.items()}
 
+    # -- scale: rooms added in steps, one bot process --
+
+    def scale_users(self, n):
+        """n room owners. Registration hashes a password (bcrypt) and
+        is the slowest call here, so few users own many rooms each; a
+        user gives at most BURST commands, so active rooms are spread
+        over enough of them."""
+        log(f"scale: registering {n} room owners")
+        users = parallel(lambda i: self.hs.register(f"scale-{i:03d}",
+                                                    self.password),
+                         range(n), workers=4)
+        syncs = [self.sync_for(u, f"sync scale-{i:03d}")
+                 for i, u in enumerate(users)]
+        return users, syncs
+
+    def scale_rooms(self, owners, n, invite, first):
+        """n new rooms, owner i % len(owners) for room first + i, each
+        inviting `invite`: the cheapest room Synapse makes (no name, no
+        topic, no initial state beyond the preset's)."""
+        def make(i):
+            k = (first + i) % len(owners)
+            u, _ = owners[k]
+            return k, u.create_room([invite])
+        return parallel(make, range(n), workers=12)
+
+    def scale_wait(self, rooms, syncs, pred, timeout, what):
+        """Until pred(sync, room) holds for every (owner, room)."""
+        todo = list(rooms)
+        end = time.monotonic() + timeout
+        while todo:
+            for s in syncs:
+                if s.error:
+                    raise Broken(f"{s.name}: sync failed: {s.error}")
+            left = []
+            for k, r in todo:
+                s = syncs[k]
+                with s.cond:
+                    if not pred(s, r):
+                        left.append((k, r))
+            todo = left
+            if not todo:
+                break
+            if time.monotonic() > end:
+                raise TimeoutError(f"{len(todo)} rooms still waiting for "
+                                   f"{what}")
+            self.check_alive()
+            time.sleep(0.25)
+
+    def scale_settle(self, proc, ours):
+        """Until the bot has nothing left to send and one more second
+        has passed; then its anonymous memory in kB."""
+        end = time.monotonic() + 120
+        while ours and self.outbox() and time.monotonic() < end:
+            time.sleep(0.1)
+        time.sleep(1.5)
+        return proc.status("RssAnon")
+
+    def scale_say(self, name, proc, bot_id, owners, syncs, active, step,
+                  lines):
+        """One trainee line in each active room at once; (CPU s,
+        seconds to the last answer, rooms answered)."""
+        sent = [None] * len(active)
+        cpu0 = [0.0]
+
+        def say(i):
+            k, room = active[i]
+            sent[i] = owners[k][0].send(room, lines[(i + step) % len(lines)])
+
+        def before():
+            cpu0[0] = proc.cpu()
+        t0 = at_once(len(active), lambda i: owners[active[i][0]][0], say,
+                     before)
+        cpu0 = cpu0[0]
+        want = dict(((k, r), e) for (k, r), e in zip(active, sent))
+
+        def answered(s, r):
+            e = want[(syncs.index(s), r)]
+            if name == "nio":
+                return any(x["content"].get("m.relates_to", {})
+                           .get("m.in_reply_to", {}).get("event_id") == e
+                           for _, x in s.after(r, None, bot_id, "m.text"))
+            return bool(s.after(r, e, bot_id, "m.text"))
+        n_ok = len(active)
+        try:
+            self.scale_wait(active, syncs, answered, self.a.load_timeout,
+                            f"{name}'s answer")
+        except TimeoutError as e:
+            n_ok = len(active) - int(str(e).split()[0])
+            self.broken.append(f"{name}: {e}")
+        wall = time.monotonic() - t0
+        if name == "oefenkamer":
+            end = time.monotonic() + 60
+            while self.outbox() and time.monotonic() < end:
+                time.sleep(0.05)
+        time.sleep(1.0)
+        return proc.cpu() - cpu0, wall, n_ok
+
+    def scale(self):
+        a = self.a
+        counts = sorted(set(a.scale))
+        n_act = min(a.scale_active, counts[0])
+        n_users = max(a.scale_owners, -(-n_act // (BOT_CMD_BURST - 1)))
+        users, syncs = self.scale_users(n_users)
+        owners = [(u, s) for u, s in zip(users, syncs)]
+        lines = load_lines()
+        bot = self.bot_user.user_id
+        nio = self.nio_user.user_id
+        self.res["scale"] = steps = []
+        ours, theirs = [], []
+        act_ours = act_nio = None
+        for step, n in enumerate(counts):
+            row = {"rooms": n}
+            for name, proc, bot_id, have in (
+                    ("oefenkamer", self.ours, bot, ours),
+                    ("nio", self.peer, nio, theirs)):
+                if name == "nio" and n > a.scale_peer:
+                    continue
+                add = n - len(have)
+                log(f"scale: {add} more rooms for {name} (to {n})")
+                t0 = time.monotonic()
+                cpu0 = proc.cpu()
+                new = self.scale_rooms(owners, add, bot_id, len(have))
+                t_made = time.monotonic() - t0
+                if name == "oefenkamer":
+                    self.scale_wait(new, syncs, lambda s, r: s.after(
+                        r, None, bot_id, "m.notice"), a.load_timeout,
+                        "the bot's greeting")
+                else:
+                    self.scale_wait(new, syncs, lambda s, r: s.joined(
+                        r, bot_id), a.load_timeout, "the peer joining")
+                have.extend(new)
+                t_setup = time.monotonic() - t0
+                cpu_join = proc.cpu() - cpu0
+                idle = self.scale_settle(proc, name == "oefenkamer")
+                x = {"added": add, "made_s": t_made, "setup_s": t_setup,
+                     "cpu_join": cpu_join, "idle": idle}
+                # the active rooms: the first n_act, started once
+                if name == "oefenkamer" and act_ours is None:
+                    act_ours = have[:n_act]
+                    starts = parallel(lambda kr: owners[kr[0]][0].send(
+                        kr[1], "!start " + SCENARIO), act_ours, workers=12)
+                    st = dict(zip(act_ours, starts))
+                    self.scale_wait(act_ours, syncs, lambda s, r: s.after(
+                        r, st[(syncs.index(s), r)], bot_id, "m.text"),
+                        a.load_timeout, "the persona's opening")
+                    x["started"] = self.scale_settle(proc, True)
+                if name == "nio" and act_nio is None:
+                    act_nio = have[:n_act]
+                act = act_ours if name == "oefenkamer" else act_nio
+                reset = proc.reset_peak()
+                sampler = RssSampler(proc)
+                sampler.start()
+                cpu, wall, n_ok = self.scale_say(name, proc, bot_id, owners,
+                                                 syncs, act, step, lines)
+                sampler.stopping = True
+                sampler.join()
+                x.update({"active": self.scale_settle(
+                    proc, name == "oefenkamer"), "cpu": cpu, "wall": wall,
+                    "messages": len(act), "answered": n_ok,
+                    "peak_anon": sampler.peak["RssAnon"],
+                    "hwm": proc.status("VmHWM") if reset else None})
+                if name == "oefenkamer":
+                    x.update(self.store_check([r for _, r in act_ours],
+                                              step + 1))
+                row[name] = x
+                log(f"scale: {name} at {n} rooms: anon {idle} kB idle, "
+                    f"{x['active']} kB after the messages (peak "
+                    f"{x['peak_anon']} kB); {n_ok}/{len(act)} answered, "
+                    f"{cpu * 1000 / len(act):.2f} ms CPU per message; "
+                    f"rooms made in {t_made:.0f} s, joined in "
+                    f"{t_setup:.0f} s")
+                self.check_alive()
+            steps.append(row)
+        self.res["scale_active"] = n_act
+
     # -- report --
 
     def report(self, argv):
@@ -1286,11 +1493,66 @@ class Bench(BotStore):
             if o["hwm"] is None:
                 P("  (VmHWM could not be reset: peak RSS is sampled every "
                   "20 ms)")
+        if self.res.get("scale"):
+            self.report_scale()
         P()
         if self.broken:
             P("BROKEN:")
             for b in self.broken:
                 P("  " + b)
+
+    def report_scale(self):
+        P, steps = print, self.res["scale"]
+        n_act = self.res["scale_active"]
+
+        def mb(kb):
+            return "" if kb is None else f"{kb / 1024:.1f}"
+
+        def per(x, nrooms):
+            return "n/a" if x is None else f"{x / nrooms:.2f}"
+        P()
+        P(f"Scale: rooms added in steps to one bot process; {n_act} of "
+          "them run a rehearsal, and at each step every one of those gets "
+          "one trainee line at once")
+        P("  anonymous memory (RssAnon) once the bot is quiet, MB; CPU per "
+          "answered message, ms")
+        P(f"  {'rooms':>6} {'bot':>10} {'idle':>6} {'+active':>8} "
+          f"{'peak':>6} {'ms/msg':>7} {'answered':>9} {'setup s':>8} "
+          f"{'peer idle':>10} {'+active':>8} {'ms/msg':>7} {'bot/peer':>9}")
+        for row in steps:
+            o, p = row["oefenkamer"], row.get("nio")
+            pc = (f"{mb(p['idle']):>10} {mb(p['active']):>8} "
+                  f"{p['cpu'] * 1000 / p['messages']:>7.2f} "
+                  f"{o['active'] / p['active']:>9.3f}") if p else ""
+            P(f"  {row['rooms']:>6} {'oefenkamer':>10} {mb(o['idle']):>6} "
+              f"{mb(o['active']):>8} {mb(o['peak_anon']):>6} "
+              f"{o['cpu'] * 1000 / o['messages']:>7.2f} "
+              f"{str(o['answered']) + '/' + str(o['messages']):>9} "
+              f"{o['setup_s']:>8.0f} " + pc)
+        P("  per-room slope of anonymous memory, kB (goal: idle <= 2, "
+          "active rehearsal <= 8):")
+        for name in ("oefenkamer", "nio"):
+            rows = [r for r in steps if r.get(name)]
+            for r1, r2 in zip(rows, rows[1:]):
+                d = r2["rooms"] - r1["rooms"]
+                P(f"    {name:10} idle rooms {r1['rooms']} -> "
+                  f"{r2['rooms']}: "
+                  f"{per(r2[name]['idle'] - r1[name]['idle'], d)} kB/room")
+            first = rows[0][name] if rows else None
+            if first and "started" in first:
+                P(f"    {name:10} a rehearsal started and answered once: "
+                  f"{per(first['active'] - first['idle'], n_act)} kB/room")
+            elif first:
+                P(f"    {name:10} a room answered once: "
+                  f"{per(first['active'] - first['idle'], n_act)} kB/room")
+        for row in steps:
+            o = row["oefenkamer"]
+            P(f"  {row['rooms']} rooms: made {o['made_s']:.0f} s, bot "
+              f"joined and greeted all {o['setup_s']:.0f} s, its CPU for "
+              f"the joins {o['cpu_join']:.2f} s ("
+              f"{o['cpu_join'] * 1000 / max(1, o['added']):.2f} ms per "
+              f"new room); store: {o['stored']} "
+              f"trainee lines, {o['pending']} unanswered")
 
     def report_latency(self, lat):
         a, P = self.a, print
@@ -1379,6 +1641,16 @@ def main():
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--keep", action="store_true",
                     help="keep the bots' logs and store")
+    ap.add_argument("--scale", metavar="N,N,...", type=lambda v: [
+        int(x) for x in v.split(",")],
+                    help="scale run: rooms added in steps to these counts "
+                    "(one bot process), memory and CPU at each")
+    ap.add_argument("--scale-peer", type=int, default=1000, metavar="N",
+                    help="the peer takes part in the steps up to N rooms")
+    ap.add_argument("--scale-active", type=int, default=100, metavar="N",
+                    help="rooms that run a rehearsal in the scale run")
+    ap.add_argument("--scale-owners", type=int, default=20, metavar="N",
+                    help="users who make the scale run's rooms")
     ap.add_argument("--samples", metavar="FILE",
                     help="write every latency sample and the load "
                     "figures to FILE as JSON")
@@ -1398,6 +1670,8 @@ def main():
             b.latency()
         if not a.skip_load:
             b.load()
+        if a.scale:
+            b.scale()
     except (Broken, TimeoutError, MatrixError, OSError) as e:
         b.broken.append(f"{type(e).__name__}: {e}")
         for p in (b.ours, b.peer):
