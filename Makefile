@@ -154,7 +154,7 @@ bench-matrix: $(B)/oefenkamer
 # and joins every room (see README). SCALE_ARGS replace the steps.
 SCALE_ARGS ?= --scale 1000,5000 --scale-peer 1000
 bench-scale: $(B)/oefenkamer
-	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tests/bench/bench.sh \
+	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tools/bench/bench.sh \
 	  --skip-latency --skip-load $(SCALE_ARGS) $(BENCH_ARGS)
 
 # The cost of encryption: `oefenkamer bench crypto`, then the reply
