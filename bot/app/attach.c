@@ -126,8 +126,8 @@ static void uploaded(void *ctx, long status, const char *mxc,
 			return;
 		}
 	}
-	xsnprintf(why, sizeof(why), "upload: HTTP %ld %s", status,
-		  error ? error : "");
+	xsnprintf(why, sizeof(why), "upload: HTTP %ld%s%.100s", status,
+		  error ? " " : "", error ? error : "");
 	/* no answer, or the server's trouble: try again; else give up */
 	if (++a->tries < ATTACH_TRIES && (status == 0 || status == 429 ||
 					  status >= 500)) {
