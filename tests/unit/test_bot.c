@@ -631,6 +631,11 @@ static void test_coach_commands(void **state)
 			   " '%Er loopt nu geen oefening.%'"), 3);
 }
 
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 /* Ask the prepare hook for an attachment row until it answers (the
  * upload goes to a port nobody listens on). */
 static int prepare_until(struct fx *f, const char *room, const char *type,
@@ -724,10 +729,8 @@ static void test_debrief_html_and_file(void **state)
 	assert_string_equal(nt, "m.room.message");
 	c = json_loads(nb, 0, NULL);
 	assert_non_null(c);
-	assert_string_equal(json_string_value(json_object_get(c, "msgtype")),
-			    "m.notice");
-	assert_non_null(strstr(json_string_value(json_object_get(c, "body")),
-			       "kon ik niet meesturen"));
+	assert_string_equal(jstr(c, "msgtype"), "m.notice");
+	assert_non_null(strstr(jstr(c, "body"), "kon ik niet meesturen"));
 	assert_null(json_object_get(c, "url"));
 	assert_null(json_object_get(c, "file"));
 	json_decref(c);
@@ -747,23 +750,19 @@ static void test_debrief_html_and_file(void **state)
  * file object with the url inside and no "url" beside it. */
 static void test_attach_content(void **state)
 {
-	json_t *c, *file, *fc;
+	json_t *c, *file, *fc, *info;
 
 	(void)state;
 	c = attach_content("nabespreking-7.html", 1234, "mxc://hs/abc",
 			   NULL);
-	assert_string_equal(json_string_value(json_object_get(c, "msgtype")),
-			    "m.file");
-	assert_string_equal(json_string_value(json_object_get(c, "body")),
-			    "nabespreking-7.html");
-	assert_string_equal(json_string_value(json_object_get(c,
-			    "filename")), "nabespreking-7.html");
-	assert_string_equal(json_string_value(json_object_get(c, "url")),
-			    "mxc://hs/abc");
-	assert_int_equal(json_integer_value(json_object_get(
-		json_object_get(c, "info"), "size")), 1234);
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(c, "info"), "mimetype")), "text/html");
+	info = json_object_get(c, "info");
+	assert_string_equal(jstr(c, "msgtype"), "m.file");
+	assert_string_equal(jstr(c, "body"), "nabespreking-7.html");
+	assert_string_equal(jstr(c, "filename"), "nabespreking-7.html");
+	assert_string_equal(jstr(c, "url"), "mxc://hs/abc");
+	assert_int_equal(json_integer_value(json_object_get(info, "size")),
+			 1234);
+	assert_string_equal(jstr(info, "mimetype"), "text/html");
 	assert_null(json_object_get(c, "file"));
 	json_decref(c);
 
@@ -771,10 +770,8 @@ static void test_attach_content(void **state)
 	c = attach_content("nabespreking-7.html", 10, "mxc://hs/def", file);
 	assert_null(json_object_get(c, "url"));
 	fc = json_object_get(c, "file");
-	assert_string_equal(json_string_value(json_object_get(fc, "url")),
-			    "mxc://hs/def");
-	assert_string_equal(json_string_value(json_object_get(fc, "v")),
-			    "v2");
+	assert_string_equal(jstr(fc, "url"), "mxc://hs/def");
+	assert_string_equal(jstr(fc, "v"), "v2");
 	/* the caller's object is left as it was */
 	assert_null(json_object_get(file, "url"));
 	json_decref(c);
