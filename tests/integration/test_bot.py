@@ -1139,7 +1139,9 @@ def test_cross_room_note(hs, bot):
 
 class CountingProxy:
     """A reverse proxy between the bot and Synapse that counts requests
-    by path, so a test can see what the bot asked the server."""
+    by path, so a test can see what the bot asked the server. With hold
+    set to a path fragment, a matching request goes to Synapse but its
+    answer is kept back (held is set) until release is set."""
 
     def __init__(self, upstream):
         import http.client
@@ -1147,6 +1149,9 @@ class CountingProxy:
         import threading
         import urllib.parse as up
         self.paths = []
+        self.hold = None
+        self.held = threading.Event()
+        self.release = threading.Event()
         target = up.urlsplit(upstream)
         outer = self
 
@@ -1168,6 +1173,9 @@ class CountingProxy:
                     conn.request(self.command, self.path, body, hdrs)
                     r = conn.getresponse()
                     data = r.read()
+                    if outer.hold and outer.hold in self.path:
+                        outer.held.set()
+                        outer.release.wait(120)
                 except OSError:
                     self.close_connection = True
                     return
@@ -1257,12 +1265,63 @@ def test_leave_from_sync(hs, bot):
         proxy.close()
 
 
+def test_debrief_file_crash(hs, bot):
+    """kill -9 in the two windows of the debrief's file: after the upload
+    reached the media repository but before the bot heard back, and
+    after the m.file reached the server but before the bot heard back.
+    After each restart the bot uploads again (harmless) and the room
+    gets the debrief once and the file once (the send's txn is fixed)."""
+    proxy = CountingProxy(hs.url)
+    bot.extra["homeserver"] = proxy.url
+    bot.reconfigure(typing=False)
+    try:
+        # the file's txn id ends in "end-file0" (outbox_txn of the !stop)
+        for k, hold in enumerate(("/upload", "end-file0")):
+            c, room = open_room(hs, bot, f"trainee6{k}", "moeder-brief")
+            settle(c, room)
+            uploads = proxy.count("/upload")
+            proxy.held.clear()
+            proxy.release.clear()
+            proxy.hold = hold
+            c.send(room, "!stop")
+            check(proxy.held.wait(60), f"{hold} reached the server")
+            bot.kill()
+            proxy.hold = None
+            proxy.release.set()
+            bot.start()
+
+            def debriefs():
+                return [e for e in c.messages(room, BOT, "m.notice") if
+                        e["content"]["body"].startswith(
+                            "Einde van de oefening")]
+            c.wait_for(debriefs, what="the debrief")
+            db = bot.db()
+            sid, = db.execute("SELECT max(id) FROM sessions WHERE room = ?",
+                              (room,)).fetchone()
+            db.close()
+            check_attachment(c, room, debriefs()[0], bot, sid)
+            drain(bot, c, room)
+            files = [e for e in c.messages(room, BOT)
+                     if e["content"].get("msgtype") == "m.file"]
+            check(len(debriefs()) == 1 and len(files) == 1,
+                  f"{hold}: {len(debriefs())} debriefs and {len(files)} "
+                  "files")
+            n = proxy.count("/upload") - uploads
+            check(n == 2, f"{hold}: {n} uploads, want the lost one and "
+                  "one again")
+    finally:
+        proxy.release.set()
+        del bot.extra["homeserver"]
+        bot.reconfigure(typing=False)
+        proxy.close()
+
+
 TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
          test_invites_and_leaving, test_typing_and_receipts, test_coaching,
          test_outage, test_debrief_access, test_debrief_after_restart,
          test_replay_no_probing, test_command_rate_limit,
-         test_cross_room_note, test_leave_from_sync,
+         test_cross_room_note, test_leave_from_sync, test_debrief_file_crash,
          test_rate_limited, test_gap_after_outage, test_event_size,
          test_replay_fairness]
 
