@@ -330,7 +330,8 @@ static const struct command commands[] = {
 	{ "stand", NULL, PART, 0, 0, cmd_stand, "!stand",
 	  "hoe staan vertrouwen en spanning ervoor" },
 	{ "nabespreking", NULL, PART, 0, 0, cmd_debrief, "!nabespreking",
-	  "de nabespreking (opnieuw)" },
+	  "de nabespreking (nog een keer), met de hele nabespreking "
+	  "als bestand erbij" },
 	{ "terugkijken", NULL, PART, 1, 0, cmd_replay,
 	  "!terugkijken <sessie> [snelheid]",
 	  "een oefening terugkijken (de trainee van die sessie, een coach "
