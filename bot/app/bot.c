@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "bot_int.h"
 #include "command.h"
 #include "e2ee.h"
@@ -152,7 +153,10 @@ static int on_prepare(void *arg, const char *room, const char *type,
 		      const char *body, char **new_type, char **new_body)
 {
 	struct bot *b = arg;
+	int rc = attach_prepare(b, room, type, body, new_type, new_body);
 
+	if (rc != -2)
+		return rc;
 	*new_type = *new_body = NULL;
 	if (!b->e2ee)
 		return 1;
@@ -237,6 +241,7 @@ void bot_free(struct bot *b)
 	e2ee_free(b->e2ee);
 	wipe_free(b->pickle_key, b->pickle_keylen);
 	mx_free(b->mx);
+	attach_free(b);
 	for (size_t i = 0; i < b->nrooms; i++)
 		room_release(&b->rooms[i]);
 	free(b->rooms);

@@ -9,6 +9,8 @@
  *   coach.c      coaching, the coaches' side room, replay, annotations
  *   command.c    the command table, access, rate limiting, !hulp
  *   event.c      Matrix events of a batch: network event -> the above
+ *   attach.c     the debrief as a file: an outbox row, uploaded and
+ *                sent when mx asks the prepare hook for it
  *   bot.c        bot_new/bot_free, the sync transaction and the loop
  * Data flows one way: mx event -> event -> command/coach -> rehearsal
  * (session, engine) -> outbox -> mx.
@@ -26,6 +28,7 @@
 #include "match.h"
 #include "util.h"
 
+struct attach;
 struct e2ee;
 struct mx;
 struct session;
@@ -102,6 +105,7 @@ struct bot {
 	struct cmd_rate *rates;    /* users who gave commands lately */
 	size_t nrates, rates_cap;
 	char *help;                /* !hulp, made from the command table */
+	struct attach *attach;     /* debrief files under way (attach.c) */
 };
 
 /* A display-name change waiting for the outbox rows before it. */

@@ -217,34 +217,19 @@ static int cmd_again(struct bot *b, struct command_call *c)
 static int cmd_stand(struct bot *b, struct command_call *c)
 {
 	struct room *r = c->r;
-	struct sbuf sb;
+	struct sbuf body, html;
 	int rc;
 
-	sbuf_init(&sb);
-	if (r->ss) {
-		const struct script *s = session_script(r->ss);
-		struct store_rubric *rv = NULL;
-		size_t nr = 0;
-
-		rehearsal_stand(r->ss, &sb);
-		sbuf_addf(&sb, " · fase %s%s", s->nodes[engine_node(
-			  session_engine(r->ss))].name, r->paused ?
-			  " · gepauzeerd" : "");
-		if (store_rubric_get(b->st, session_id(r->ss), &rv, &nr,
-				     c->err) == 0)
-			for (size_t i = 0; i < nr; i++) {
-				int p = script_find_point(s, rv[i].point);
-
-				sbuf_addf(&sb, "\n%s %s", rv[i].shown ?
-					  "✔" : "✘", p >= 0 ?
-					  s->points[p].label : rv[i].point);
-			}
-		store_rubric_free(rv, nr);
-	} else {
-		sbuf_adds(&sb, "Er loopt nu geen oefening.");
-	}
-	rc = outbox_notice(b, r->id, c->event_id, "stand", sb.buf, c->err);
-	sbuf_release(&sb);
+	if (!r->ss)
+		return outbox_notice(b, r->id, c->event_id, "stand",
+				     "Er loopt nu geen oefening.", c->err);
+	sbuf_init(&body);
+	sbuf_init(&html);
+	rehearsal_stand_full(b, r, &body, &html);
+	rc = outbox_notice_html(b, r->id, c->event_id, "stand", body.buf,
+				html.buf, c->err);
+	sbuf_release(&body);
+	sbuf_release(&html);
 	return rc;
 }
 
@@ -253,8 +238,6 @@ static int cmd_debrief(struct bot *b, struct command_call *c)
 	struct room *r = c->r;
 	int64_t sid = r->ss ? session_id(r->ss) : r->last_session;
 	const struct script *sc = r->ss ? session_script(r->ss) : NULL;
-	struct sbuf sb;
-	int rc;
 
 	if (!sc && sid) {
 		struct store_session rec;
@@ -268,11 +251,7 @@ static int cmd_debrief(struct bot *b, struct command_call *c)
 		return outbox_notice(b, r->id, c->event_id, "debrief",
 				     "Er is hier nog geen oefening om na te "
 				     "bespreken.", c->err);
-	sbuf_init(&sb);
-	rehearsal_debrief(b, sid, sc, &sb);
-	rc = outbox_notice(b, r->id, c->event_id, "debrief", sb.buf, c->err);
-	sbuf_release(&sb);
-	return rc;
+	return rehearsal_post_debrief(b, r, sid, sc, c->event_id, c->err);
 }
 
 static int cmd_roles(struct bot *b, struct command_call *c)
@@ -351,7 +330,8 @@ static const struct command commands[] = {
 	{ "stand", NULL, PART, 0, 0, cmd_stand, "!stand",
 	  "hoe staan vertrouwen en spanning ervoor" },
 	{ "nabespreking", NULL, PART, 0, 0, cmd_debrief, "!nabespreking",
-	  "de nabespreking (opnieuw)" },
+	  "de nabespreking (nog een keer), met de hele nabespreking "
+	  "als bestand erbij" },
 	{ "terugkijken", NULL, PART, 1, 0, cmd_replay,
 	  "!terugkijken <sessie> [snelheid]",
 	  "een oefening terugkijken (de trainee van die sessie, een coach "

@@ -50,10 +50,12 @@ int outbox_typing_ms(const struct config *cfg, const char *text)
 /* The content of a message event, JSON text, at most max bytes: when
  * it would be larger, formatted_body goes first (escaping can make it
  * several times the body), then the body is cut at a character boundary
- * with a visible "…". The whole text stays in the transcript. Caller
- * frees; NULL if the text cannot be encoded (not valid UTF-8). */
+ * with a visible "…". The whole text stays in the transcript. html is
+ * the formatted_body, or NULL for the text escaped. Caller frees; NULL
+ * if the text cannot be encoded (not valid UTF-8). */
 static char *message_content(const char *msgtype, const char *text,
-			     const char *turn, size_t max)
+			     const char *html_in, const char *turn,
+			     size_t max)
 {
 	size_t n = strlen(text), len;
 	char *cut = NULL, *content = NULL;
@@ -64,7 +66,12 @@ static char *message_content(const char *msgtype, const char *text,
 		json_t *c = json_pack("{s:s, s:s}", "msgtype", msgtype,
 				      "body", body);
 
-		if (c && html) {
+		if (c && html && html_in) {
+			json_object_set_new(c, "format", json_string(
+				"org.matrix.custom.html"));
+			json_object_set_new(c, "formatted_body",
+					    json_string(html_in));
+		} else if (c && html) {
 			struct sbuf sb;
 
 			sbuf_init(&sb);
@@ -104,33 +111,87 @@ static char *message_content(const char *msgtype, const char *text,
 	return content;
 }
 
-int outbox_say_turn(struct bot *b, const char *room, const char *msgtype,
-		    const char *text, const char *txn, int typing,
-		    const char *turn, struct err *err)
+/* Queue a row of type with content (JSON text). */
+static int outbox_add(struct bot *b, const char *room, const char *type,
+		      const char *content, const char *txn, int typing,
+		      struct err *err)
 {
 	struct store_outbox o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.room = (char *)room;
+	o.txn = (char *)txn;
+	o.type = (char *)type;
+	o.content = (char *)content;
+	o.typing_ms = typing;
+	rc = store_outbox_add(b->st, &o, err);
+	b->outbox_dirty = 1;
+	if (rc == 0 && o.id)
+		b->outbox_last = o.id;
+	return rc;
+}
+
+static size_t content_max(struct bot *b, const char *room)
+{
+	return b->e2ee && e2ee_room_encrypted(b->e2ee, room) ?
+	       MX_CONTENT_MAX_ENCRYPTED : MX_CONTENT_MAX;
+}
+
+static int say(struct bot *b, const char *room, const char *msgtype,
+	       const char *text, const char *html, const char *txn,
+	       int typing, const char *turn, struct err *err)
+{
 	char *content;
 	int rc;
 
-	content = message_content(msgtype, text, turn,
-				  b->e2ee && e2ee_room_encrypted(b->e2ee,
-								 room) ?
-				  MX_CONTENT_MAX_ENCRYPTED : MX_CONTENT_MAX);
+	content = message_content(msgtype, text, html, turn,
+				  content_max(b, room));
 	if (!content) {
 		err_set(err, "bericht niet te coderen (geen geldige UTF-8?)");
 		return -1;
 	}
-	memset(&o, 0, sizeof(o));
-	o.room = (char *)room;
-	o.txn = (char *)txn;
-	o.type = "m.room.message";
-	o.content = content;
-	o.typing_ms = typing;
-	rc = store_outbox_add(b->st, &o, err);
+	rc = outbox_add(b, room, "m.room.message", content, txn, typing, err);
 	free(content);
-	b->outbox_dirty = 1;
-	if (rc == 0 && o.id)
-		b->outbox_last = o.id;
+	return rc;
+}
+
+int outbox_say_turn(struct bot *b, const char *room, const char *msgtype,
+		    const char *text, const char *txn, int typing,
+		    const char *turn, struct err *err)
+{
+	return say(b, room, msgtype, text, NULL, txn, typing, turn, err);
+}
+
+int outbox_notice_html(struct bot *b, const char *room, const char *cause,
+		       const char *what, const char *text, const char *html,
+		       struct err *err)
+{
+	char txn[96];
+
+	outbox_txn(txn, sizeof(txn), cause, what, 0);
+	return say(b, room, "m.notice", text, html, txn, 0, NULL, err);
+}
+
+int outbox_attach(struct bot *b, const char *room, const char *cause,
+		  const char *what, int64_t session, struct err *err)
+{
+	char txn[96];
+	char *content;
+	json_t *c;
+	int rc;
+
+	outbox_txn(txn, sizeof(txn), cause, what, 0);
+	c = json_pack("{s:I, s:s}", "session", (json_int_t)session,
+		      "txn", txn);
+	content = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	if (!content) {
+		err_set(err, "bijlage niet te coderen");
+		return -1;
+	}
+	rc = outbox_add(b, room, OUTBOX_ATTACH_TYPE, content, txn, 0, err);
+	free(content);
 	return rc;
 }
 

@@ -36,6 +36,23 @@ int outbox_say(struct bot *b, const char *room, const char *msgtype,
 int outbox_notice(struct bot *b, const char *room, const char *cause,
 		  const char *what, const char *text, struct err *err);
 
+/* The same with formatted_body html (org.matrix.custom.html) beside
+ * the plain text; html is dropped first when the event would be too
+ * large. */
+int outbox_notice_html(struct bot *b, const char *room, const char *cause,
+		       const char *what, const char *text, const char *html,
+		       struct err *err);
+
+/* A row of this type is no event of its own: it asks for session's
+ * full HTML debrief as an m.file in room. Its content is
+ * {"session": id, "txn": its txn}; the bot's prepare hook (attach.c)
+ * uploads the file when the row comes up and then sends the m.file
+ * (or a short notice when the upload failed) with the row's txn, so a
+ * resend after a crash uploads again but posts once. */
+#define OUTBOX_ATTACH_TYPE "nl.oefenkamer.attach"
+int outbox_attach(struct bot *b, const char *room, const char *cause,
+		  const char *what, int64_t session, struct err *err);
+
 /* Change the display name in room after the rows queued so far. */
 void outbox_name(struct bot *b, const char *room, const char *name);
 /* Forget the name changes after the first n (a rolled-back batch). */

@@ -34,35 +34,156 @@ void rehearsal_stand(struct session *ss, struct sbuf *sb)
 	sbuf_addf(sb, " · beurt %d", engine_beurt(e));
 }
 
-/* The debrief posted at the end (and again with !nabespreking): the
- * export's plain-text rendering of the stored session, so it says what
- * `oefenkamer export` says and is the same after a restart. */
-void rehearsal_debrief(struct bot *b, int64_t sid, const struct script *s,
-		       struct sbuf *sb)
+/* A debrief renderer: the loaded doc into body (and html). */
+typedef int (*render_fn)(const struct export_doc *d, void *arg,
+			 struct sbuf *body, struct sbuf *html,
+			 struct err *err);
+
+/* Load stored session sid of script s as a debrief document and render
+ * it with fn: labels, ending and persona name from the script, as
+ * `oefenkamer export` has them, so the two say the same. 0, 1 when the
+ * session does not exist, <0 on an error. */
+static int debrief_render(struct bot *b, int64_t sid, const struct script *s,
+			  render_fn fn, void *arg, struct sbuf *body,
+			  struct sbuf *html, struct err *err)
 {
 	struct export_point *pts = xcalloc(s->npoints + 1, sizeof(*pts));
 	struct export_info info = { .points = pts, .npoints = s->npoints };
 	struct export_doc d;
-	struct err err;
-	int n;
+	int n, rc;
 
 	for (size_t i = 0; i < s->npoints; i++) {
 		pts[i].id = s->points[i].id;
 		pts[i].label = s->points[i].label;
 	}
-	if (export_doc_load(&d, b->st, sid, &info, &err) != 0) {
-		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
+	info.persona_name = catalog_persona_name(&b->cat, s);
+	rc = export_doc_load(&d, b->st, sid, &info, err);
+	if (rc != 0)
 		goto out;
-	}
 	/* info is borrowed by d: the ending is known only now */
 	n = d.s.ending ? script_find_node(s, d.s.ending) : -1;
 	if (n >= 0)
 		info.ending_text = s->nodes[n].explain;
-	if (export_render(&d, EXPORT_TEXT, sb, &err) < 0)
-		sbuf_adds(sb, "De nabespreking is nu niet te maken.");
+	rc = fn(&d, arg, body, html, err);
 out:
 	export_doc_release(&d);
 	free(pts);
+	return rc;
+}
+
+static int render_matrix(const struct export_doc *d, void *arg,
+			 struct sbuf *body, struct sbuf *html,
+			 struct err *err)
+{
+	(void)arg;
+	return export_render_matrix(d, body, html, err);
+}
+
+static int render_page(const struct export_doc *d, void *arg,
+		       struct sbuf *body, struct sbuf *html, struct err *err)
+{
+	(void)arg;
+	(void)html;
+	return export_render(d, EXPORT_HTML, body, err);
+}
+
+/* What !stand passes to export_render_stand. */
+struct stand_arg {
+	const char *phase;
+	int paused;
+};
+
+static int render_stand(const struct export_doc *d, void *arg,
+			struct sbuf *body, struct sbuf *html,
+			struct err *err)
+{
+	const struct stand_arg *a = arg;
+
+	return export_render_stand(d, a->phase, a->paused, body, html, err);
+}
+
+/* On failure: one plain sentence in both. */
+static void render_failed(struct sbuf *body, struct sbuf *html,
+			  const char *text, const struct err *err)
+{
+	log_line("%s: %s", text, err->msg);
+	sbuf_reset(body);
+	sbuf_reset(html);
+	sbuf_adds(body, text);
+	html_escape(html, text, "<br>");
+}
+
+void rehearsal_debrief(struct bot *b, int64_t sid, const struct script *s,
+		       struct sbuf *body, struct sbuf *html)
+{
+	struct err err;
+
+	err_set(&err, "sessie %lld bestaat niet", (long long)sid);
+	if (debrief_render(b, sid, s, render_matrix, NULL, body, html,
+			   &err) != 0)
+		render_failed(body, html, "De nabespreking is nu niet te "
+			      "maken.", &err);
+}
+
+int rehearsal_debrief_page(struct bot *b, int64_t sid,
+			   const struct script *s, struct sbuf *out,
+			   struct err *err)
+{
+	int rc = debrief_render(b, sid, s, render_page, NULL, out, NULL, err);
+
+	if (rc > 0)
+		err_set(err, "sessie %lld bestaat niet", (long long)sid);
+	return rc == 0 ? 0 : -1;
+}
+
+void rehearsal_stand_full(struct bot *b, struct room *r, struct sbuf *body,
+			  struct sbuf *html)
+{
+	const struct script *s = session_script(r->ss);
+	struct stand_arg a;
+	struct err err;
+
+	a.phase = s->nodes[engine_node(session_engine(r->ss))].name;
+	a.paused = r->paused;
+	err_set(&err, "sessie %lld bestaat niet",
+		(long long)session_id(r->ss));
+	if (debrief_render(b, session_id(r->ss), s, render_stand, &a, body,
+			   html, &err) != 0)
+		render_failed(body, html, "De stand is nu niet te maken.",
+			      &err);
+}
+
+/* The debrief as a message, then the full HTML debrief as a file, in
+ * room and in its coaches' side room; what tells the rows apart. */
+static int post_debrief(struct bot *b, struct room *r, int64_t sid,
+			const struct script *s, const char *cause,
+			const char *what, struct err *err)
+{
+	struct sbuf body, html;
+	char w[32];
+	int rc;
+
+	sbuf_init(&body);
+	sbuf_init(&html);
+	rehearsal_debrief(b, sid, s, &body, &html);
+	rc = outbox_notice_html(b, r->id, cause, what, body.buf, html.buf,
+				err);
+	sbuf_release(&body);
+	sbuf_release(&html);
+	xsnprintf(w, sizeof(w), "%s-file", what);
+	if (rc == 0)
+		rc = outbox_attach(b, r->id, cause, w, sid, err);
+	xsnprintf(w, sizeof(w), "%s-cfile", what);
+	if (rc == 0 && r->coach_room)
+		rc = outbox_attach(b, r->coach_room, cause, w, sid, err);
+	return rc;
+}
+
+int rehearsal_post_debrief(struct bot *b, struct room *r, int64_t sid,
+			   const struct script *s, const char *cause,
+			   struct err *err)
+{
+	return post_debrief(b, r, sid, s, cause, "debrief", err);
 }
 
 static const char *display_name(struct bot *b, const struct script *s)
@@ -128,12 +249,10 @@ int rehearsal_end(struct bot *b, struct room *r, const char *cause,
 	rehearsal_stand(r->ss, &sb);
 	rc = session_notice(r->ss, sb.buf, err);
 	sbuf_reset(&sb);
-	if (rc == 0) {
-		rehearsal_debrief(b, session_id(r->ss), session_script(r->ss),
-				  &sb);
-		rc = outbox_notice(b, r->id, cause, "end", sb.buf, err);
-	}
 	sbuf_release(&sb);
+	if (rc == 0)
+		rc = post_debrief(b, r, session_id(r->ss),
+				  session_script(r->ss), cause, "end", err);
 	if (rc < 0)
 		return -1;
 	r->last_session = session_id(r->ss);

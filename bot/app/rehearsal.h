@@ -38,8 +38,24 @@ int rehearsal_mirror(struct bot *b, struct room *r, const char *cause,
 
 /* The meters and the turn, one line, appended to sb. */
 void rehearsal_stand(struct session *ss, struct sbuf *sb);
-/* Stored session sid's debrief (export's text rendering) into sb. */
+/* Stored session sid's debrief as a Matrix message (export's
+ * export_render_matrix: plain body, HTML formatted_body) appended to
+ * body and html; a short sentence when it cannot be made. */
 void rehearsal_debrief(struct bot *b, int64_t sid, const struct script *s,
-		       struct sbuf *sb);
+		       struct sbuf *body, struct sbuf *html);
+/* The same session's full HTML page (`oefenkamer export --format
+ * html`), appended to out; 0 or -1. */
+int rehearsal_debrief_page(struct bot *b, int64_t sid,
+			   const struct script *s, struct sbuf *out,
+			   struct err *err);
+/* !stand for r's running rehearsal (export_render_stand of the stored
+ * session, its phase and pause) appended to body and html. */
+void rehearsal_stand_full(struct bot *b, struct room *r, struct sbuf *body,
+			  struct sbuf *html);
+/* Post session sid's debrief in r (!nabespreking), followed by the full
+ * HTML debrief as a file, there and in r's coaches' side room. */
+int rehearsal_post_debrief(struct bot *b, struct room *r, int64_t sid,
+			   const struct script *s, const char *cause,
+			   struct err *err);
 
 #endif

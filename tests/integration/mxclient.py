@@ -115,6 +115,26 @@ class Client:
         return self._req("PUT", f"/rooms/{q}/send/{etype}/{txn}",
                          content)["event_id"]
 
+    def download(self, mxc):
+        """The bytes of an mxc:// URI: the authenticated media API
+        (Synapse 1.120+), else the older unauthenticated one."""
+        server, media = mxc[len("mxc://"):].split("/", 1)
+        path = (urllib.parse.quote(server, safe="") + "/" +
+                urllib.parse.quote(media, safe=""))
+        last = None
+        for url in (self.base + "/_matrix/client/v1/media/download/" + path,
+                    self.base + "/_matrix/media/v3/download/" + path):
+            req = urllib.request.Request(url)
+            if self.token:
+                req.add_header("Authorization", "Bearer " + self.token)
+            try:
+                with urllib.request.urlopen(req, timeout=60) as r:
+                    return r.read()
+            except urllib.error.HTTPError as e:
+                last = MatrixError(e.code, {"error": e.read().decode(
+                    errors="replace")})
+        raise last
+
     def joined_members(self, room):
         q = urllib.parse.quote(room, safe="")
         return self._req("GET", f"/rooms/{q}/joined_members")["joined"]

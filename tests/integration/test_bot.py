@@ -12,6 +12,7 @@ on failure.
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -251,6 +252,72 @@ def check(cond, msg):
         raise AssertionError(msg)
 
 
+def export_html(bot, sid):
+    """`oefenkamer export SID --format html`, byte for byte."""
+    r = subprocess.run([BIN, "export", str(sid), "--format", "html",
+                        "--db", bot.store], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, check=True)
+    return r.stdout
+
+
+def check_debrief_html(ev):
+    """A debrief event as a client gets it: Matrix HTML with headings,
+    the rubric points as a list with their turn numbers, the meters in a
+    <pre> block; a plain body without markup; no command line."""
+    co = ev["content"]
+    fb = co.get("formatted_body", "")
+    check(co.get("format") == "org.matrix.custom.html",
+          f"debrief format {co.get('format')!r}")
+    check(re.search(r"<h[34]>[^<]+</h[34]>", fb) and "<h4>Rubriek</h4>" in fb,
+          "debrief has headings: " + fb[:300])
+    check(re.search(r"<ul>\s*<li>", fb) and
+          re.search(r"<li>[^\n]*beurt \d+", fb),
+          "rubric points as a list with turn numbers: " + fb[:600])
+    pre = re.search(r"<pre>(.*?)</pre>", fb, re.S)
+    check(pre and "begin" in pre.group(1) and "vertrouwen" in
+          pre.group(1).lower(), "meters in a <pre> block: " + fb[:600])
+    body = co["body"]
+    check(not re.search(r"</?(h[34]|ul|li|pre|b|p)>", body),
+          "the body is plain text: " + body[:300])
+    check("Rubriek" in body and "beurt" in body, "the body is readable")
+    check("oefenkamer export" not in body + fb,
+          "no command line for the trainee")
+
+
+def file_after(c, room, ev):
+    """The bot's next message after ev in room (the debrief's file)."""
+    evs = c.events.get(room, [])
+    i = next(k for k, e in enumerate(evs)
+             if e.get("event_id") == ev["event_id"])
+    return next((e for e in evs[i + 1:] if e.get("sender") == BOT and
+                 e.get("type") == "m.room.message"), None)
+
+
+def check_attachment(c, room, ev, bot, sid):
+    """Right after the debrief ev: an m.file whose download is the
+    export's HTML page of session sid."""
+    c.wait_for(lambda: file_after(c, room, ev), what="the debrief's file")
+    f = file_after(c, room, ev)
+    co = f["content"]
+    check(co.get("msgtype") == "m.file", f"after the debrief: {co}")
+    name = f"nabespreking-{sid}.html"
+    check(co.get("body") == name and co.get("filename") == name,
+          f"file name: {co}")
+    check(co.get("info", {}).get("mimetype") == "text/html",
+          f"mimetype: {co}")
+    check(co.get("url", "").startswith("mxc://") and "file" not in co,
+          f"a plain room gets url: {co}")
+    data = c.download(co["url"])
+    check(co["info"].get("size") == len(data),
+          f"info.size {co['info'].get('size')} is {len(data)}")
+    want = export_html(bot, sid)
+    check(data == want, f"the file is the export's html ({len(data)} "
+          f"bytes, export {len(want)})")
+    check(b"<!DOCTYPE html>" in data[:200].upper() or b"<html" in data[:300],
+          "an HTML page")
+    return f
+
+
 # --- tests ---------------------------------------------------------------------
 
 def test_full_rehearsal(hs, bot):
@@ -310,6 +377,11 @@ def test_full_rehearsal(hs, bot):
     html = sh(BIN, "export", str(sid), "--format", "html", "--db",
               bot.store)
     check("<svg" in html and lines[1][:20] in html, "html export")
+    # the debrief is Matrix HTML, and the full page follows as a file
+    ev = [e for e in c.messages(room, BOT, "m.notice")
+          if "Einde van de oefening" in e["content"]["body"]][0]
+    check_debrief_html(ev)
+    check_attachment(c, room, ev, bot, sid)
     # the debrief in the room is the export's text rendering: the same
     # turns, meters and rubric moments
     text = sh(BIN, "export", str(sid), "--format", "text", "--db",
@@ -531,8 +603,16 @@ def test_coaching(hs, bot):
     check("staat even stil" in last_notice(coach), "paused")
     coach.send(room, "!stand")
     n = last_notice(coach)
-    check("Vertrouwen" in n and "fase" in n and "gepauzeerd" in n,
+    check("vertrouwen" in n.lower() and "fase" in n and "gepauzeerd" in n,
           "!stand: meters, phase, pause: " + n)
+    st = [e for e in coach.messages(room, BOT, "m.notice")
+          if e["content"]["body"] == n][-1]["content"]
+    check(st.get("format") == "org.matrix.custom.html" and
+          re.search(r"<pre>[^<]*begin[^<]*</pre>", st.get("formatted_body",
+                                                          "")),
+          "!stand as HTML with the meters in <pre>: " +
+          st.get("formatted_body", "")[:400])
+    check(not re.search(r"</?(pre|ul|li|b|p)>", n), "!stand's body plain")
     before = len(persona_msgs(t, room))
     t.send(room, "Goedemiddag, ik ben Lotte. Hoe was het om die brief te "
                  "krijgen?")
@@ -602,7 +682,7 @@ def test_coaching(hs, bot):
                            for n in notices(t, room)), what="debrief")
     end = [n for n in notices(t, room) if
            n.startswith("Einde van de oefening")][-1]
-    check("Aantekeningen van de coaches" in end and "👍" in end and
+    check("aantekeningen van de coaches" in end and "👍" in end and
           "meer ruimte" in end, "debrief carries the annotations")
     check("vertrouwen" in end and "Rubriek" in end, "debrief has meters "
           "and rubric")
@@ -622,6 +702,21 @@ def test_coaching(hs, bot):
     html = sh(BIN, "export", str(sid), "--format", "html", "--db",
               bot.store)
     check("Hier had ze meer ruimte nodig." in html, "export has notes")
+    # both debriefs (!einde, !nabespreking) are HTML, each followed by
+    # the page as a file; the coaches' side room gets the file too
+    evs = [e for e in trainer.messages(room, BOT, "m.notice")
+           if e["content"]["body"].startswith("Einde van de oefening")]
+    for ev in evs[-2:]:
+        check_debrief_html(ev)
+        check_attachment(trainer, room, ev, bot, sid)
+    coach.wait_for(lambda: any(e["content"].get("msgtype") == "m.file"
+                               for e in coach.messages(side, BOT)),
+                   what="the debrief's file in the coach room")
+    f = [e for e in coach.messages(side, BOT)
+         if e["content"].get("msgtype") == "m.file"][0]["content"]
+    check(f.get("filename") == f"nabespreking-{sid}.html" and
+          coach.download(f["url"]) == export_html(bot, sid),
+          f"the coach room's file is the export: {f}")
     # replay into another room for a group debrief
     group = trainer.create_room(invite=[BOT, other.user_id])
     other.join(group)
@@ -1044,7 +1139,9 @@ def test_cross_room_note(hs, bot):
 
 class CountingProxy:
     """A reverse proxy between the bot and Synapse that counts requests
-    by path, so a test can see what the bot asked the server."""
+    by path, so a test can see what the bot asked the server. With hold
+    set to a path fragment, a matching request goes to Synapse but its
+    answer is kept back (held is set) until release is set."""
 
     def __init__(self, upstream):
         import http.client
@@ -1052,6 +1149,9 @@ class CountingProxy:
         import threading
         import urllib.parse as up
         self.paths = []
+        self.hold = None
+        self.held = threading.Event()
+        self.release = threading.Event()
         target = up.urlsplit(upstream)
         outer = self
 
@@ -1073,6 +1173,9 @@ class CountingProxy:
                     conn.request(self.command, self.path, body, hdrs)
                     r = conn.getresponse()
                     data = r.read()
+                    if outer.hold and outer.hold in self.path:
+                        outer.held.set()
+                        outer.release.wait(120)
                 except OSError:
                     self.close_connection = True
                     return
@@ -1162,12 +1265,63 @@ def test_leave_from_sync(hs, bot):
         proxy.close()
 
 
+def test_debrief_file_crash(hs, bot):
+    """kill -9 in the two windows of the debrief's file: after the upload
+    reached the media repository but before the bot heard back, and
+    after the m.file reached the server but before the bot heard back.
+    After each restart the bot uploads again (harmless) and the room
+    gets the debrief once and the file once (the send's txn is fixed)."""
+    proxy = CountingProxy(hs.url)
+    bot.extra["homeserver"] = proxy.url
+    bot.reconfigure(typing=False)
+    try:
+        # the file's txn id ends in "end-file0" (outbox_txn of the !stop)
+        for k, hold in enumerate(("/upload", "end-file0")):
+            c, room = open_room(hs, bot, f"trainee6{k}", "moeder-brief")
+            settle(c, room)
+            uploads = proxy.count("/upload")
+            proxy.held.clear()
+            proxy.release.clear()
+            proxy.hold = hold
+            c.send(room, "!stop")
+            check(proxy.held.wait(60), f"{hold} reached the server")
+            bot.kill()
+            proxy.hold = None
+            proxy.release.set()
+            bot.start()
+
+            def debriefs():
+                return [e for e in c.messages(room, BOT, "m.notice") if
+                        e["content"]["body"].startswith(
+                            "Einde van de oefening")]
+            c.wait_for(debriefs, what="the debrief")
+            db = bot.db()
+            sid, = db.execute("SELECT max(id) FROM sessions WHERE room = ?",
+                              (room,)).fetchone()
+            db.close()
+            check_attachment(c, room, debriefs()[0], bot, sid)
+            drain(bot, c, room)
+            files = [e for e in c.messages(room, BOT)
+                     if e["content"].get("msgtype") == "m.file"]
+            check(len(debriefs()) == 1 and len(files) == 1,
+                  f"{hold}: {len(debriefs())} debriefs and {len(files)} "
+                  "files")
+            n = proxy.count("/upload") - uploads
+            check(n == 2, f"{hold}: {n} uploads, want the lost one and "
+                  "one again")
+    finally:
+        proxy.release.set()
+        del bot.extra["homeserver"]
+        bot.reconfigure(typing=False)
+        proxy.close()
+
+
 TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
          test_invites_and_leaving, test_typing_and_receipts, test_coaching,
          test_outage, test_debrief_access, test_debrief_after_restart,
          test_replay_no_probing, test_command_rate_limit,
-         test_cross_room_note, test_leave_from_sync,
+         test_cross_room_note, test_leave_from_sync, test_debrief_file_crash,
          test_rate_limited, test_gap_after_outage, test_event_size,
          test_replay_fairness]
 

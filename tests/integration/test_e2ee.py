@@ -29,6 +29,7 @@ import time
 import urllib.parse
 
 import olm
+from nio.crypto.attachments import decrypt_attachment
 from nio import (AsyncClient, AsyncClientConfig, EnableEncryptionBuilder,
                  DummyEvent, LoginResponse, MegolmEvent, RoomKeyRequest,
                  RoomKeyRequestCancellation, RoomPreset)
@@ -39,8 +40,9 @@ sys.path.insert(0, HERE)
 from mxclient import Client, MatrixError, sync_until  # noqa: E402
 from nio_e2ee import nio_keys, quiet_nio  # noqa: E402
 from test_bot import (BIN, BOT, PASSWORD, ROOT, Bot, Homeserver,  # noqa: E402
-                      check, dialogue, drain, notices, persona_msgs, play,
-                      run_tests, same, settle, stored)
+                      check, check_debrief_html, dialogue, drain,
+                      export_html, notices, persona_msgs, play, run_tests,
+                      same, settle, stored)
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 OLM = "m.olm.v1.curve25519-aes-sha2"
@@ -552,6 +554,50 @@ def test_full_rehearsal(st):
           "all bot messages were encrypted")
     check(not t.undecrypted(room, BOT), "no bot message left undecrypted")
     bot_events_all_encrypted(t, room)
+    # the debrief is HTML, and the full page follows as an encrypted
+    # attachment that nio decrypts to the export's page
+    db = bot.db()
+    sid, = db.execute("SELECT max(id) FROM sessions WHERE room = ?",
+                      (room,)).fetchone()
+    db.close()
+    check_encrypted_attachment(t, room, bot, sid)
+
+
+def check_encrypted_attachment(t, room, bot, sid):
+    """After the room's last debrief: an m.file with "file" (the key,
+    url inside) and no clear "url", that came encrypted; its download is
+    ciphertext, and nio's decrypt_attachment gives the export's page."""
+    msgs = t.messages(room, BOT)
+    k = max(i for i, m in enumerate(msgs)
+            if m["content"].get("body", "").startswith(
+                "Einde van de oefening"))
+    check_debrief_html(msgs[k])
+    check(k + 1 < len(msgs), "a message after the debrief")
+    f = msgs[k + 1]
+    co = f["content"]
+    check(co.get("msgtype") == "m.file" and f["encrypted"],
+          f"the encrypted m.file after the debrief: {co}")
+    check("url" not in co and "file" in co, f"file, no clear url: {co}")
+    name = f"nabespreking-{sid}.html"
+    check(co.get("body") == name and co.get("filename") == name and
+          co.get("info", {}).get("mimetype") == "text/html",
+          f"name and mimetype: {co}")
+    fo = co["file"]
+    check(fo.get("v") == "v2" and fo.get("url", "").startswith("mxc://"),
+          f"the file object: v2 with its url: {fo.get('v')}")
+    raw = raw_event(t, room, f["event_id"])
+    check(raw["type"] == "m.room.encrypted" and
+          fo["key"]["k"] not in json.dumps(raw),
+          "the key travels only inside the ciphertext")
+    cipher = t.raw.download(fo["url"])
+    want = export_html(bot, sid)
+    check(cipher != want and b"<html" not in cipher,
+          "the media repository holds ciphertext")
+    plain = decrypt_attachment(cipher, fo["key"]["k"],
+                               fo["hashes"]["sha256"], fo["iv"])
+    check(plain == want, f"nio decrypts the export's page ({len(plain)} "
+          f"bytes, export {len(want)})")
+    check(co["info"].get("size") == len(plain), "info.size is the page's")
 
 
 def test_restart_mid_session(st):

@@ -12,9 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "bot.h"
+#include "bot_int.h"
 #include "command.h"
 #include "mx.h"
+#include "outbox.h"
 #include "roles.h"
 #include "util.h"
 
@@ -628,6 +631,153 @@ static void test_coach_commands(void **state)
 			   " '%Er loopt nu geen oefening.%'"), 3);
 }
 
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Ask the prepare hook for an attachment row until it answers (the
+ * upload goes to a port nobody listens on). */
+static int prepare_until(struct fx *f, const char *room, const char *type,
+			 const char *body, char **nt, char **nb)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 200 && rc == 0; i++) {
+		rc = attach_prepare(f->b, room, type, body, nt, nb);
+		if (rc == 0)
+			mx_poll(f->b->mx, 50, -1);
+	}
+	return rc;
+}
+
+/* One column of the outbox row picked by sql, or NULL. */
+static char *col(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* !stand and the debrief are HTML messages; the full debrief follows
+ * the debrief as an attachment row of its own; a failed upload turns
+ * that row into a short notice, never a half m.file. */
+static void test_debrief_html_and_file(void **state)
+{
+	struct fx *f = *state;
+	static const char *const stand[][3] = {
+		{ "@trainee:localhost", "$st", "!stand" },
+	};
+	static const char *const stop[][3] = {
+		{ "@trainee:localhost", "$sp", "!stop" },
+		{ "@coach:localhost", "$nb", "!nabespreking" },
+	};
+	char *type, *content, *nt = NULL, *nb = NULL;
+	json_t *row, *c;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	assert_int_equal(feed_messages(f, "s20", 1, stand), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"format\":\"org.matrix.custom.html\"%'"
+			   " AND content LIKE '%<pre>%begin%</pre>%'"
+			   " AND content LIKE '%fase%'"), 1);
+	assert_int_equal(feed_messages(f, "s21", 2, stop), 0);
+	/* the end's debrief and !nabespreking's: HTML, each followed by
+	 * its own attachment row for the same session */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%<h3>Einde van de oefening%<pre>%'"), 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE type ="
+			   " '" OUTBOX_ATTACH_TYPE "' AND content LIKE"
+			   " '%\"session\":1,%'"), 2);
+	assert_int_equal(q(f, "SELECT count(DISTINCT txn) FROM outbox WHERE"
+			   " type = '" OUTBOX_ATTACH_TYPE "'"), 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox a, outbox d"
+			   " WHERE a.type = '" OUTBOX_ATTACH_TYPE "' AND"
+			   " d.id = a.id - 1 AND d.content LIKE"
+			   " '%Einde van de oefening%'"), 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%oefenkamer export%'"), 0);
+
+	/* the hook leaves other rows to the usual path */
+	assert_int_equal(attach_prepare(f->b, "!oefen:localhost",
+					"m.room.message", "{}", &nt, &nb), -2);
+	assert_int_equal(attach_prepare(f->b, "!oefen:localhost",
+					OUTBOX_ATTACH_TYPE, "{\"x\":1}", &nt,
+					&nb), -1);
+	/* nobody listens: after its tries the row becomes a notice */
+	type = col(f, "SELECT type FROM outbox WHERE type = '"
+		   OUTBOX_ATTACH_TYPE "' ORDER BY id LIMIT 1");
+	content = col(f, "SELECT content FROM outbox WHERE type = '"
+		      OUTBOX_ATTACH_TYPE "' ORDER BY id LIMIT 1");
+	assert_non_null(content);
+	assert_int_equal(attach_prepare(f->b, "!oefen:localhost", type,
+					content, &nt, &nb), 0);
+	assert_null(nb);
+	assert_int_equal(prepare_until(f, "!oefen:localhost", type, content,
+				       &nt, &nb), 1);
+	assert_string_equal(nt, "m.room.message");
+	c = json_loads(nb, 0, NULL);
+	assert_non_null(c);
+	assert_string_equal(jstr(c, "msgtype"), "m.notice");
+	assert_non_null(strstr(jstr(c, "body"), "kon ik niet meesturen"));
+	assert_null(json_object_get(c, "url"));
+	assert_null(json_object_get(c, "file"));
+	json_decref(c);
+	free(nt);
+	free(nb);
+	/* the job is gone: asked again (a resend), it starts over */
+	assert_int_equal(attach_prepare(f->b, "!oefen:localhost", type,
+					content, &nt, &nb), 0);
+	row = json_loads(content, 0, NULL);
+	assert_non_null(json_object_get(row, "txn"));
+	json_decref(row);
+	free(type);
+	free(content);
+}
+
+/* The m.file content: "url" in a plain room; in an encrypted one the
+ * file object with the url inside and no "url" beside it. */
+static void test_attach_content(void **state)
+{
+	json_t *c, *file, *fc, *info;
+
+	(void)state;
+	c = attach_content("nabespreking-7.html", 1234, "mxc://hs/abc",
+			   NULL);
+	info = json_object_get(c, "info");
+	assert_string_equal(jstr(c, "msgtype"), "m.file");
+	assert_string_equal(jstr(c, "body"), "nabespreking-7.html");
+	assert_string_equal(jstr(c, "filename"), "nabespreking-7.html");
+	assert_string_equal(jstr(c, "url"), "mxc://hs/abc");
+	assert_int_equal(json_integer_value(json_object_get(info, "size")),
+			 1234);
+	assert_string_equal(jstr(info, "mimetype"), "text/html");
+	assert_null(json_object_get(c, "file"));
+	json_decref(c);
+
+	file = json_pack("{s:s, s:s}", "v", "v2", "iv", "AAAA");
+	c = attach_content("nabespreking-7.html", 10, "mxc://hs/def", file);
+	assert_null(json_object_get(c, "url"));
+	fc = json_object_get(c, "file");
+	assert_string_equal(jstr(fc, "url"), "mxc://hs/def");
+	assert_string_equal(jstr(fc, "v"), "v2");
+	/* the caller's object is left as it was */
+	assert_null(json_object_get(file, "url"));
+	json_decref(c);
+	json_decref(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +806,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_command_flood, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_debrief_html_and_file,
+						setup, teardown),
+		cmocka_unit_test(test_attach_content),
 	};
 
 	jansson_use_xmalloc();
