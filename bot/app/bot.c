@@ -26,19 +26,20 @@ static void on_joined(void *ctx, long status);
 static void on_whoami(void *ctx, long status, const char *user,
 		      const char *device);
 
-/* Answer the rooms that are due now, in the caller's transaction. */
+/* Answer the rooms that are due now, in the caller's transaction
+ * (rehearsal_answer takes each out of the due heap). */
 static int answer_now(struct bot *b, struct err *err)
 {
 	int64_t now = mono_ms();
 
-	for (size_t i = 0; i < b->nrooms; i++) {
-		struct room *r = &b->rooms[i];
+	for (;;) {
+		struct room *r = room_due_first(b);
 
-		if (r->answer_at && r->answer_at <= now &&
-		    rehearsal_answer(b, r, err) < 0)
+		if (!r || r->answer_at > now)
+			return 0;
+		if (rehearsal_answer(b, r, err) < 0)
 			return -1;
 	}
-	return 0;
 }
 
 static int process(struct bot *b, const struct mx_sync *s, struct err *err)
@@ -242,9 +243,7 @@ void bot_free(struct bot *b)
 	wipe_free(b->pickle_key, b->pickle_keylen);
 	mx_free(b->mx);
 	attach_free(b);
-	for (size_t i = 0; i < b->nrooms; i++)
-		room_release(&b->rooms[i]);
-	free(b->rooms);
+	room_remove_all(b);
 	free(b->joins);
 	for (size_t i = 0; i < b->nreceipts; i++)
 		free(b->receipts[i]);
@@ -319,24 +318,26 @@ void bot_answer_waiting(struct bot *b)
 	answer_due(b, 1);
 }
 
-/* Answer the rooms whose trainee has been quiet for gather_ms; returns
- * ms until the next one is due (or -1). */
+/* Answer the rooms whose trainee has been quiet for gather_ms (all
+ * that wait with all), first due first; returns ms until the next one
+ * is due (or -1). Only the due heap's first room is looked at: rooms
+ * with nothing due cost nothing here. */
 static int64_t answer_due(struct bot *b, int all)
 {
 	int64_t now = mono_ms(), next = -1;
 	struct err err;
 
-	for (size_t i = 0; i < b->nrooms; i++) {
-		struct room *r = &b->rooms[i];
+	for (;;) {
+		struct room *r = room_due_first(b);
 		size_t nnames = b->nnames;
 
-		if (!r->answer_at)
-			continue;
+		if (!r)
+			break;
 		if (!all && r->answer_at > now) {
-			if (next < 0 || r->answer_at - now < next)
-				next = r->answer_at - now;
-			continue;
+			next = r->answer_at - now;
+			break;
 		}
+		/* rehearsal_answer takes r out of the heap */
 		if (store_begin(b->st, &err) < 0 ||
 		    rehearsal_answer(b, r, &err) < 0 ||
 		    store_commit(b->st, &err) < 0) {

@@ -36,10 +36,15 @@ struct store;
 
 struct room {
 	char *id;
+	uint64_t hash;             /* hash_fnv64 of id: its place in by_id */
+	size_t slot;               /* where it is in bot.rooms */
+	size_t due_pos;            /* where it is in bot.due; SIZE_MAX: not
+				    * there (answer_at is 0) */
 	char *inviter;
 	struct session *ss;        /* running rehearsal, or NULL */
 	char *trainee;             /* user id who started it */
-	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting */
+	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting;
+				    * set only by room_due_set/_clear */
 	int told_encrypted;        /* said once that we cannot read it */
 	int paused;                /* a coach paused the persona */
 	char *creator;             /* who made the room (m.room.create) */
@@ -77,13 +82,24 @@ struct bot {
 	struct mx *mx;
 	struct match m;
 	struct engine_out out;
-	struct room *rooms;
+	/* the room table (room.c): each room its own allocation, so a
+	 * room pointer stays valid until that room is removed */
+	struct room **rooms;
 	size_t nrooms, rooms_cap;
+	struct room **by_id;       /* by id: open addressing on room.hash,
+				    * by_id_cap a power of two, at most half
+				    * full; NULL = free */
+	size_t by_id_cap;
+	struct room **due;         /* min-heap by answer_at: the rooms with
+				    * an answer waiting */
+	size_t ndue, due_cap;
 	int64_t outbox_after;      /* highest outbox id handed to mx */
 	int outbox_dirty;          /* rows added since the last flush */
 	int ready;                 /* logged in, syncing */
 	int fatal;
 	int initial;               /* first sync ever: history, not answered */
+	int empties;               /* a room was marked empty since the last
+				    * event_leave_empty */
 	/* after a committed batch */
 	char **joins;
 	size_t njoins, joins_cap;

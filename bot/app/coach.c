@@ -22,7 +22,7 @@ int coach_pause(struct bot *b, struct room *r, const char *event_id,
 {
 	int rc = rehearsal_pause(b, r, 1, err);
 
-	r->answer_at = 0;
+	room_due_clear(b, r);
 	if (rc == 0)
 		rc = outbox_notice(b, r->id, event_id, "pause", "De oefening "
 				   "staat even stil: de coach heeft pauze "
@@ -37,7 +37,7 @@ int coach_resume(struct bot *b, struct room *r, const char *event_id,
 	int rc = rehearsal_pause(b, r, 0, err);
 
 	if (rc == 0 && session_pending(r->ss, err) > 0)
-		r->answer_at = mono_ms();
+		room_due_set(b, r, mono_ms());
 	if (rc == 0)
 		rc = outbox_notice(b, r->id, event_id, "resume", "We gaan "
 				   "verder.", err);
@@ -323,7 +323,6 @@ static void on_coach_room(void *ctx, long status, const char *cr)
 	} else if (store_begin(b->st, &err) == 0) {
 		struct room *x = room_add(b, cr, NULL);
 
-		p = room_find(b, c->room);   /* room_add may move it */
 		x->practice = xstrdup(p->id);
 		p->coach_room = xstrdup(cr);
 		if (room_save(b, x, &err) < 0 ||

@@ -100,7 +100,8 @@ static int on_message(struct bot *b, struct room *r,
 			struct sbuf sb;
 
 			if (!r->paused)
-				r->answer_at = mono_ms() + b->cfg->gather_ms;
+				room_due_set(b, r, mono_ms() +
+					     b->cfg->gather_ms);
 			outbox_receipt(b, r->id, eid);
 			sbuf_init(&sb);
 			sbuf_addf(&sb, "Trainee%s: %s", r->paused ?
@@ -154,19 +155,24 @@ static int leave_empty(struct bot *b, struct room *r, struct err *err)
 	return rc;
 }
 
-/* After a batch's room events: leave the rooms that became empty. */
+/* After a batch's room events: leave the rooms that became empty. The
+ * scan runs only in a batch that marked one (rarely). */
 int event_leave_empty(struct bot *b, struct err *err)
 {
 	size_t i = 0;
 
+	if (!b->empties)
+		return 0;
 	while (i < b->nrooms) {
-		if (!b->rooms[i].empty) {
+		if (!b->rooms[i]->empty) {
 			i++;
 			continue;
 		}
-		if (leave_empty(b, &b->rooms[i], err) < 0)
+		/* the last room takes its slot */
+		if (leave_empty(b, b->rooms[i], err) < 0)
 			return -1;
 	}
+	b->empties = 0;
 	return 0;
 }
 
@@ -196,6 +202,8 @@ static int on_member(struct bot *b, struct room *r,
 	members_update(r, who, ms);
 	if (r->members)
 		r->empty = humans(b, r->members) == 0;
+	if (r->empty)
+		b->empties = 1;
 	if (strcmp(ms, "leave") && strcmp(ms, "ban"))
 		return 0;
 	if (!r->members && !r->members_asked) {

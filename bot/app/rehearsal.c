@@ -261,7 +261,7 @@ int rehearsal_end(struct bot *b, struct room *r, const char *cause,
 	if (rehearsal_pause(b, r, 0, err) < 0)
 		return -1;
 	outbox_name(b, r->id, b->cfg->device_name);
-	room_clear_session(r);
+	room_clear_session(b, r);
 	return room_save(b, r, err);
 }
 
@@ -352,7 +352,7 @@ int rehearsal_answer(struct bot *b, struct room *r, struct err *err)
 {
 	char cause[64];
 
-	r->answer_at = 0;
+	room_due_clear(b, r);
 	if (!r->ss)
 		return 0;
 	if (session_answer(r->ss, &b->m, &b->out, err) < 0)

@@ -10,11 +10,75 @@
 #include "session.h"
 #include "store.h"
 
+/* The index: open addressing with linear probing on room.hash. A
+ * lookup costs one hash of the id and, at most half full, a probe or
+ * two, whatever the number of rooms. */
+static size_t by_id_home(const struct bot *b, uint64_t h)
+{
+	return (size_t)h & (b->by_id_cap - 1);
+}
+
+static void by_id_put(struct bot *b, struct room *r)
+{
+	size_t i = by_id_home(b, r->hash);
+
+	while (b->by_id[i])
+		i = (i + 1) & (b->by_id_cap - 1);
+	b->by_id[i] = r;
+}
+
+/* Room for one more with the table at most half full. */
+static void by_id_reserve(struct bot *b, size_t n)
+{
+	size_t cap = b->by_id_cap ? b->by_id_cap : 16;
+
+	while (n > cap / 2)
+		cap *= 2;
+	if (cap == b->by_id_cap)
+		return;
+	free(b->by_id);
+	b->by_id = xcalloc(cap, sizeof(*b->by_id));
+	b->by_id_cap = cap;
+	for (size_t i = 0; i < b->nrooms; i++)
+		by_id_put(b, b->rooms[i]);
+}
+
+/* Take r out of the index: backward-shift deletion, so that no probe
+ * sequence is cut (no tombstones). */
+static void by_id_delete(struct bot *b, const struct room *r)
+{
+	size_t mask = b->by_id_cap - 1;
+	size_t i = by_id_home(b, r->hash);
+
+	while (b->by_id[i] != r)
+		i = (i + 1) & mask;
+	for (size_t j = (i + 1) & mask; b->by_id[j]; j = (j + 1) & mask) {
+		/* how far b->by_id[j] is from its home, and the hole */
+		size_t k = by_id_home(b, b->by_id[j]->hash);
+
+		if (((j - k) & mask) >= ((j - i) & mask)) {
+			b->by_id[i] = b->by_id[j];
+			i = j;
+		}
+	}
+	b->by_id[i] = NULL;
+}
+
 struct room *room_find(struct bot *b, const char *id)
 {
-	for (size_t i = 0; i < b->nrooms; i++)
-		if (strcmp(b->rooms[i].id, id) == 0)
-			return &b->rooms[i];
+	uint64_t h;
+	size_t i;
+
+	if (!b->nrooms)
+		return NULL;
+	h = hash_fnv64(HASH_FNV64_START, id, strlen(id));
+	for (i = by_id_home(b, h); b->by_id[i];
+	     i = (i + 1) & (b->by_id_cap - 1)) {
+		struct room *r = b->by_id[i];
+
+		if (r->hash == h && strcmp(r->id, id) == 0)
+			return r;
+	}
 	return NULL;
 }
 
@@ -25,12 +89,98 @@ struct room *room_add(struct bot *b, const char *id,
 
 	if (r)
 		return r;
+	by_id_reserve(b, b->nrooms + 1);
 	XGROW(b->rooms, b->rooms_cap, b->nrooms + 1);
-	r = &b->rooms[b->nrooms++];
-	memset(r, 0, sizeof(*r));
+	r = xcalloc(1, sizeof(*r));
 	r->id = xstrdup(id);
+	r->hash = hash_fnv64(HASH_FNV64_START, id, strlen(id));
+	r->slot = b->nrooms;
+	r->due_pos = SIZE_MAX;
 	r->inviter = inviter ? xstrdup(inviter) : NULL;
+	b->rooms[b->nrooms++] = r;
+	by_id_put(b, r);
 	return r;
+}
+
+/* The due heap: a binary min-heap of rooms by answer_at, each room's
+ * position kept in room.due_pos. */
+static void due_place(struct bot *b, struct room *r, size_t pos)
+{
+	b->due[pos] = r;
+	r->due_pos = pos;
+}
+
+static void due_up(struct bot *b, struct room *r)
+{
+	size_t pos = r->due_pos;
+
+	while (pos > 0) {
+		struct room *p = b->due[(pos - 1) / 2];
+
+		if (p->answer_at <= r->answer_at)
+			break;
+		due_place(b, p, pos);
+		pos = (pos - 1) / 2;
+	}
+	due_place(b, r, pos);
+}
+
+static void due_down(struct bot *b, struct room *r)
+{
+	size_t pos = r->due_pos;
+
+	for (;;) {
+		size_t c = 2 * pos + 1;
+
+		if (c >= b->ndue)
+			break;
+		if (c + 1 < b->ndue &&
+		    b->due[c + 1]->answer_at < b->due[c]->answer_at)
+			c++;
+		if (r->answer_at <= b->due[c]->answer_at)
+			break;
+		due_place(b, b->due[c], pos);
+		pos = c;
+	}
+	due_place(b, r, pos);
+}
+
+void room_due_set(struct bot *b, struct room *r, int64_t at)
+{
+	if (at <= 0) {
+		room_due_clear(b, r);
+		return;
+	}
+	r->answer_at = at;
+	if (r->due_pos == SIZE_MAX) {
+		XGROW(b->due, b->due_cap, b->ndue + 1);
+		r->due_pos = b->ndue++;
+	}
+	due_up(b, r);
+	due_down(b, r);
+}
+
+void room_due_clear(struct bot *b, struct room *r)
+{
+	size_t pos = r->due_pos;
+
+	r->answer_at = 0;
+	if (pos == SIZE_MAX)
+		return;
+	r->due_pos = SIZE_MAX;
+	if (pos != --b->ndue) {
+		struct room *last = b->due[b->ndue];
+
+		last->due_pos = pos;
+		b->due[pos] = last;
+		due_up(b, last);
+		due_down(b, last);
+	}
+}
+
+struct room *room_due_first(struct bot *b)
+{
+	return b->ndue ? b->due[0] : NULL;
 }
 
 void room_members_forget(struct room *r)
@@ -39,18 +189,25 @@ void room_members_forget(struct room *r)
 	r->members = NULL;
 }
 
-void room_clear_session(struct room *r)
+/* Forget r's rehearsal in memory (the heap is the caller's). */
+static void room_session_free(struct room *r)
 {
 	session_free(r->ss);
 	r->ss = NULL;
 	free(r->trainee);
 	r->trainee = NULL;
-	r->answer_at = 0;
 }
 
-void room_release(struct room *r)
+void room_clear_session(struct bot *b, struct room *r)
 {
-	room_clear_session(r);
+	room_due_clear(b, r);
+	room_session_free(r);
+}
+
+/* Free r and what it holds; it is in neither by_id nor the heap. */
+static void room_free(struct room *r)
+{
+	room_session_free(r);
 	free(r->id);
 	free(r->inviter);
 	free(r->creator);
@@ -59,17 +216,34 @@ void room_release(struct room *r)
 	free(r->practice);
 	free(r->last_trainee);
 	json_decref(r->members);
+	free(r);
 }
 
 void room_remove(struct bot *b, const char *id)
 {
-	for (size_t i = 0; i < b->nrooms; i++) {
-		if (strcmp(b->rooms[i].id, id) != 0)
-			continue;
-		room_release(&b->rooms[i]);
-		b->rooms[i] = b->rooms[--b->nrooms];
+	struct room *r = room_find(b, id);
+
+	if (!r)
 		return;
-	}
+	room_due_clear(b, r);
+	by_id_delete(b, r);
+	b->rooms[r->slot] = b->rooms[--b->nrooms];
+	b->rooms[r->slot]->slot = r->slot;
+	room_free(r);
+}
+
+void room_remove_all(struct bot *b)
+{
+	for (size_t i = 0; i < b->nrooms; i++)
+		room_free(b->rooms[i]);
+	free(b->rooms);
+	free(b->by_id);
+	free(b->due);
+	b->rooms = NULL;
+	b->by_id = NULL;
+	b->due = NULL;
+	b->nrooms = b->rooms_cap = b->by_id_cap = b->ndue = b->due_cap = 0;
+	b->empties = 0;
 }
 
 int room_save(struct bot *b, const struct room *r, struct err *err)
@@ -164,9 +338,7 @@ void room_reload(struct bot *b)
 	b->outbox_dirty = 1;   /* whatever is stored and unsent goes out */
 	if (b->e2ee && e2ee_reload(b->e2ee, &err) < 0)
 		log_line("%s", err.msg);
-	for (size_t i = 0; i < b->nrooms; i++)
-		room_release(&b->rooms[i]);
-	b->nrooms = 0;
+	room_remove_all(b);
 	if (store_rooms_list(b->st, &v, &n, &err) < 0) {
 		log_line("%s", err.msg);
 		return;
@@ -215,7 +387,7 @@ void room_reload(struct bot *b)
 		} else {
 			r->trainee = rec.trainee ? xstrdup(rec.trainee) : NULL;
 			if (!r->paused && session_pending(r->ss, &err) > 0)
-				r->answer_at = mono_ms();
+				room_due_set(b, r, mono_ms());
 		}
 		store_session_release(&rec);
 	}

@@ -7,17 +7,31 @@
 
 #include "bot_int.h"
 
-/* The room with this id, or NULL; borrowed until the table changes
- * (room_add and room_remove move entries). */
+/* The room with this id, or NULL; borrowed until that room is removed
+ * (each room is its own allocation: adding or removing others does not
+ * move it). A lookup in an index by id, not a scan. */
 struct room *room_find(struct bot *b, const char *id);
 /* The room with this id, added (in memory only) when it is new. */
 struct room *room_add(struct bot *b, const char *id, const char *inviter);
-/* Release and drop the room with this id (in memory only). */
+/* Free and drop the room with this id (in memory only). */
 void room_remove(struct bot *b, const char *id);
-/* Free what r holds (not r itself). */
-void room_release(struct room *r);
-/* Forget r's rehearsal in memory (the session is not stopped). */
-void room_clear_session(struct room *r);
+/* Free and drop every room, the index and the due heap (in memory only):
+ * before a reload and at the end. */
+void room_remove_all(struct bot *b);
+/* Forget r's rehearsal in memory (the session is not stopped); nothing
+ * is due in r any more. */
+void room_clear_session(struct bot *b, struct room *r);
+
+/* The rooms with an answer waiting, by when it is due (r->answer_at,
+ * monotonic ms), in a min-heap: the loop looks at the first only, so a
+ * room with nothing due costs nothing per round. room_due_set sets
+ * r->answer_at to at (> 0; 0 clears) and places r; room_due_clear sets
+ * it to 0 and takes r out. Nothing else writes answer_at. */
+void room_due_set(struct bot *b, struct room *r, int64_t at);
+void room_due_clear(struct bot *b, struct room *r);
+/* The room whose answer is due first, or NULL when none waits;
+ * borrowed. */
+struct room *room_due_first(struct bot *b);
 /* The joined members are not known any more (a gap in the timeline). */
 void room_members_forget(struct room *r);
 

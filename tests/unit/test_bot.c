@@ -118,6 +118,48 @@ static int feed(struct fx *f, const char *name)
 	return rc;
 }
 
+/* Feed tests/data/sync/NAME as if it happened in room instead of
+ * !oefen:localhost, its event ids prefixed with tag and its trainee
+ * @trainee-TAG:localhost (a trainee per room: commands are limited per
+ * user). */
+static int feed_in(struct fx *f, const char *name, const char *room,
+		   const char *tag)
+{
+	char path[512];
+	char *buf;
+	size_t len;
+	struct err err;
+	struct sbuf sb;
+	struct mx_sync s;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/tests/data/sync/%s", root(), name);
+	assert_int_equal(read_file(path, 1 << 20, &buf, &len, &err), 0);
+	sbuf_init(&sb);
+	for (const char *p = buf; *p; p++) {
+		if (!strncmp(p, "!oefen:localhost", 16)) {
+			sbuf_adds(&sb, room);
+			p += 15;
+		} else if (!strncmp(p, "@trainee:", 9)) {
+			sbuf_addf(&sb, "@trainee-%s:", tag);
+			p += 8;
+		} else if (!strncmp(p, "\"$", 2)) {
+			sbuf_addf(&sb, "\"$%s-", tag);
+			p++;
+		} else {
+			sbuf_addc(&sb, *p);
+		}
+	}
+	free(buf);
+	rc = mx_sync_parse(sb.buf, sb.len, &s);
+	sbuf_release(&sb);
+	if (rc < 0)
+		return -2;
+	rc = bot_sync(f->b, &s);
+	mx_sync_release(&s);
+	return rc;
+}
+
 /* One batch, next_batch token, of the given messages in !oefen:localhost:
  * sender, event id and body, n of them. */
 static int feed_messages(struct fx *f, const char *token, size_t n,
@@ -311,6 +353,54 @@ static void test_leave_closes_session(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM rooms"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM sessions WHERE"
 			   " ended_ms = 0"), 0);
+}
+
+/* Several rooms waiting for an answer, started in one order and
+ * written to in the other, one of them left while its answer waits:
+ * every remaining room is answered once, the left one not at all. */
+static void test_many_rooms_waiting(void **state)
+{
+	static const char *const rooms[] = {
+		"!een:localhost", "!twee:localhost", "!drie:localhost",
+		"!vier:localhost", "!vijf:localhost",
+	};
+	struct fx *f = *state;
+	char tag[8];
+
+	for (size_t i = 0; i < ARRAY_LEN(rooms); i++) {
+		snprintf(tag, sizeof(tag), "r%zu", i);
+		assert_int_equal(feed_in(f, "01-invite.json", rooms[i], tag), 0);
+		assert_int_equal(feed_in(f, "02-joined.json", rooms[i], tag), 0);
+		assert_int_equal(feed_in(f, "03-start.json", rooms[i], tag), 0);
+	}
+	for (size_t i = ARRAY_LEN(rooms); i-- > 0;) {
+		snprintf(tag, sizeof(tag), "r%zu", i);
+		assert_int_equal(feed_in(f, "04-trainee.json", rooms[i], tag),
+				 0);
+	}
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'trainee' AND node IS NULL"),
+			 2 * ARRAY_LEN(rooms));
+	assert_int_equal(feed_in(f, "06-leave.json", rooms[2], "r2"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM rooms"),
+			 ARRAY_LEN(rooms) - 1);
+	bot_answer_waiting(f->b);
+	assert_int_equal(q(f, "SELECT count(DISTINCT s.room) FROM turns t"
+			   " JOIN sessions s ON t.session_id = s.id WHERE"
+			   " t.speaker = 'persona' AND t.beurt = 1"),
+			 ARRAY_LEN(rooms) - 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns t JOIN sessions s"
+			   " ON t.session_id = s.id WHERE t.speaker = 'persona'"
+			   " AND t.beurt = 1 AND s.room = '!drie:localhost'"),
+			 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns t JOIN sessions s"
+			   " ON t.session_id = s.id WHERE t.speaker = 'trainee'"
+			   " AND t.node IS NULL AND s.room != '!drie:localhost'"),
+			 0);
+	/* nothing waits any more: a second call answers nothing */
+	bot_answer_waiting(f->b);
+	assert_int_equal(q(f, "SELECT count(*) FROM turns WHERE speaker ="
+			   " 'persona' AND beurt = 2"), 0);
 }
 
 /* Texts too long for one event: what goes out fits (formatted_body
@@ -791,6 +881,8 @@ int main(void)
 						setup_no_gather, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_many_rooms_waiting,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leave_closes_session,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_texts_fit, setup,
