@@ -2029,6 +2029,28 @@ int e2ee_room_encrypted(struct e2ee *e, const char *room)
 	return rec_has(e, "enc", room, NULL, NULL);
 }
 
+int e2ee_cross_signed(const struct e2ee *e)
+{
+	return e->xsign_up;
+}
+
+int e2ee_room_is_direct(struct e2ee *e, const char *room, const char *user)
+{
+	struct store_crypto *v;
+	size_t n;
+	int us = 0, them = 0;
+
+	if (!rec_has(e, "enc", room, NULL, NULL) ||
+	    rec_list(e, "mem", room, NULL, &v, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		us += !strcmp(v[i].k2, e->user);
+		them += !strcmp(v[i].k2, user);
+	}
+	store_crypto_free(v, n);
+	return n == 2 && us == 1 && them == 1;
+}
+
 /* --- sending --------------------------------------------------------- */
 
 /* The room's outbound session: the stored one, or a new one when there
