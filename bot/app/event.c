@@ -18,6 +18,7 @@
 #include "verify.h"
 
 #define MAX_BODY (64 * 1024)       /* longest message matched/answered */
+#define VERIFY_NOTICE_MS (10LL * 60 * 1000)  /* to-device asks explained */
 
 static void on_members(void *ctx, long status, const char *const *users,
 		       size_t n);
@@ -347,7 +348,7 @@ static int on_verify(struct bot *b, struct room *r,
 /* The to-device verification messages of a batch: each gets its
  * cancel (to-device, to the asking device); a request or start also
  * gets the notice in the asker's direct chat with us, if there is one
- * (else it is only logged). */
+ * (else it is only logged), at most once in VERIFY_NOTICE_MS. */
 int event_verify(struct bot *b, const struct mx_sync *s, struct err *err)
 {
 	for (size_t i = 0; i < s->nverify; i++) {
@@ -376,10 +377,15 @@ int event_verify(struct bot *b, const struct mx_sync *s, struct err *err)
 		sbuf_init(&sb);
 		verify_notice(b, &sb);
 		{
+			/* one notice per asker and VERIFY_NOTICE_MS window:
+			 * the same transaction id, which the homeserver
+			 * drops as a resend (to-device requests cost the
+			 * asker nothing to repeat) */
 			struct sbuf cause;
 
 			sbuf_init(&cause);
-			sbuf_addf(&cause, "%s|%s", m->sender, m->txn);
+			sbuf_addf(&cause, "verify|%s|%lld", m->sender,
+				  (long long)(now_ms() / VERIFY_NOTICE_MS));
 			rc = outbox_notice(b, dm->id, cause.buf, "verify",
 					   sb.buf, err);
 			sbuf_release(&cause);

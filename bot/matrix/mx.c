@@ -1042,7 +1042,7 @@ static void parse_joined(const char *id, json_t *room, struct mx_room *r)
 }
 
 /* The to-device verification messages of a batch (plain ones: one
- * that came Olm-encrypted is left to e2ee, which drops it). */
+ * that came Olm-encrypted is e2ee's, which cancels it itself). */
 static void parse_verify(json_t *arr, struct mx_sync *s)
 {
 	size_t i, skipped = 0;
