@@ -1198,6 +1198,22 @@ def test_verification_cancelled(st):
     check(cancel.get("sender") == BOT, "sent by the bot")
     t.wait_for(lambda: verify_notices(t, room)[n_notices + 1:],
                what="the notice for the in-room request")
+    # a start relating to it (the DM: surely with the bot) is cancelled
+    # too, with its own code, without another notice
+    r = run(t.c.room_send(room, "m.key.verification.start", {
+        "from_device": t.device_id, "method": "m.sas.v1",
+        "key_agreement_protocols": ["curve25519-hkdf-sha256"],
+        "hashes": ["sha256"],
+        "message_authentication_codes": ["hkdf-hmac-sha256.v2"],
+        "short_authentication_string": ["emoji"],
+        "m.relates_to": {"rel_type": "m.reference", "event_id": req}},
+        ignore_unverified_devices=True))
+    check(hasattr(r, "event_id"), f"start sent: {r}")
+    t.wait_for(lambda: [e for e in room_events_of_type(
+        t, room, "m.key.verification.cancel")
+        if e["content"].get("code") == "m.unknown_method" and
+        e["content"].get("m.relates_to", {}).get("event_id") == req],
+        what="the in-room cancel of the start")
     # the second to-device attempt within ten minutes was not explained
     # again (handled before the in-room request, which came later)
     check(len(verify_notices(t, room)) == n_notices + 2,
