@@ -274,9 +274,10 @@ static int cross_signed(const struct bot *b)
 	return b->e2ee && e2ee_cross_signed(b->e2ee);
 }
 
-/* What the asker reads: why the bot cancelled, and (only where it is
- * true) that its device is signed by its own account. */
-static void verify_notice(struct bot *b, struct sbuf *sb)
+/* What the asker reads in room: why the bot cancelled, and (only where
+ * it is true) that its device is signed by its own account and that
+ * the room is encrypted. */
+static void verify_notice(struct bot *b, const char *room, struct sbuf *sb)
 {
 	sbuf_adds(sb, "Je vroeg je app om mij te verifiëren, maar dat doe "
 		  "ik niet: ik ben een programma en er kijkt niemand mee die "
@@ -288,8 +289,10 @@ static void verify_notice(struct bot *b, struct sbuf *sb)
 			  "cross-signing. Apps die cross-signing gebruiken, "
 			  "zoals Element en nheko, zien daaraan dat dit "
 			  "apparaat door het account zelf is bevestigd en geen "
-			  "onbekend apparaat is. Je berichten aan mij blijven "
-			  "gewoon versleuteld.", b->cfg->user_id);
+			  "onbekend apparaat is.", b->cfg->user_id);
+	if (cross_signed(b) && e2ee_room_encrypted(b->e2ee, room))
+		sbuf_adds(sb, " Je berichten aan mij in dit gesprek blijven "
+			  "gewoon versleuteld.");
 }
 
 /* Whether user is the only one in room besides us: then every
@@ -337,7 +340,7 @@ static int on_verify(struct bot *b, struct room *r,
 		struct sbuf sb;
 
 		sbuf_init(&sb);
-		verify_notice(b, &sb);
+		verify_notice(b, r->id, &sb);
 		rc = outbox_notice(b, r->id, m->request, "verify", sb.buf,
 				   err);
 		sbuf_release(&sb);
@@ -345,17 +348,44 @@ static int on_verify(struct bot *b, struct room *r,
 	return rc;
 }
 
+/* The notice for a to-device request or start, in the asker's direct
+ * chat with us (none: only logged). One per asker and VERIFY_NOTICE_MS
+ * window: the transaction id derives from both, and the homeserver
+ * drops a resend (a to-device request costs nothing to repeat). */
+static int verify_dm_notice(struct bot *b, const struct verify_msg *m,
+			    struct err *err)
+{
+	struct room *dm = NULL;
+	struct sbuf text, cause;
+	int rc;
+
+	for (size_t k = 0; k < b->nrooms && !dm; k++)
+		if (!b->rooms[k].practice &&
+		    room_is_direct(b, &b->rooms[k], m->sender))
+			dm = &b->rooms[k];
+	if (!dm) {
+		log_line("geen direct gesprek met %s voor de uitleg",
+			 m->sender);
+		return 0;
+	}
+	sbuf_init(&text);
+	sbuf_init(&cause);
+	verify_notice(b, dm->id, &text);
+	sbuf_addf(&cause, "verify|%s|%lld", m->sender,
+		  (long long)(now_ms() / VERIFY_NOTICE_MS));
+	rc = outbox_notice(b, dm->id, cause.buf, "verify", text.buf, err);
+	sbuf_release(&cause);
+	sbuf_release(&text);
+	return rc;
+}
+
 /* The to-device verification messages of a batch: each gets its
  * cancel (to-device, to the asking device); a request or start also
- * gets the notice in the asker's direct chat with us, if there is one
- * (else it is only logged), at most once in VERIFY_NOTICE_MS. */
+ * gets the notice (verify_dm_notice). */
 int event_verify(struct bot *b, const struct mx_sync *s, struct err *err)
 {
 	for (size_t i = 0; i < s->nverify; i++) {
 		const struct verify_msg *m = &s->verify[i];
-		struct room *dm = NULL;
-		struct sbuf sb;
-		int rc;
 
 		if (b->initial || !strcmp(m->sender, b->cfg->user_id))
 			continue;
@@ -363,35 +393,7 @@ int event_verify(struct bot *b, const struct mx_sync *s, struct err *err)
 		log_line("verificatie door %s (%s) afgebroken (%s)",
 			 m->sender, m->device ? m->device : "?",
 			 verify_code(m));
-		if (m->step == VERIFY_LATER)
-			continue;
-		for (size_t k = 0; k < b->nrooms && !dm; k++)
-			if (!b->rooms[k].practice &&
-			    room_is_direct(b, &b->rooms[k], m->sender))
-				dm = &b->rooms[k];
-		if (!dm) {
-			log_line("geen direct gesprek met %s voor de uitleg",
-				 m->sender);
-			continue;
-		}
-		sbuf_init(&sb);
-		verify_notice(b, &sb);
-		{
-			/* one notice per asker and VERIFY_NOTICE_MS window:
-			 * the same transaction id, which the homeserver
-			 * drops as a resend (to-device requests cost the
-			 * asker nothing to repeat) */
-			struct sbuf cause;
-
-			sbuf_init(&cause);
-			sbuf_addf(&cause, "verify|%s|%lld", m->sender,
-				  (long long)(now_ms() / VERIFY_NOTICE_MS));
-			rc = outbox_notice(b, dm->id, cause.buf, "verify",
-					   sb.buf, err);
-			sbuf_release(&cause);
-		}
-		sbuf_release(&sb);
-		if (rc < 0)
+		if (m->step != VERIFY_LATER && verify_dm_notice(b, m, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -1167,7 +1167,8 @@ def test_verification_cancelled(st):
     note = t.wait_for(lambda: verify_notices(t, room)[n_notices:],
                       what="the notice in the DM")[0]
     check("cross-signing" in note and "ondertekend" in note and
-          BOT in note, f"notice explains cross-signing: {note}")
+          BOT in note and "versleuteld" in note,
+          f"notice explains cross-signing: {note}")
 
     # a to-device request, to the bot's device
     txn = "oef-test-req-1"
