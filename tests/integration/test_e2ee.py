@@ -1146,8 +1146,11 @@ def test_verification_cancelled(st):
     cancelled with the spec's codes and the reason, and the DM explains
     why (once in ten minutes). An in-room request gets an in-room cancel
     relating to it, encrypted, and the notice."""
-    t, room = st.dm()
-    t.sync()
+    # a DM of its own: the story's DM has a coach in it by now
+    t = st.client("trainee70", "verify laptop")
+    room = t.create_dm([BOT])
+    t.wait_for(lambda: notices(t, room), timeout=60,
+               what="the bot's greeting, decrypted")
     dev, _, _ = bot_device(t.raw)
     device = t.c.device_store[BOT][dev]
     n_notices = len(verify_notices(t, room))
