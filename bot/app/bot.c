@@ -54,7 +54,8 @@ static int process(struct bot *b, const struct mx_sync *s, struct err *err)
 	for (size_t i = 0; i < s->njoin; i++)
 		if (event_joined(b, &s->join[i], err) < 0)
 			return -1;
-	if (event_ready(b, err) < 0 || event_leave_empty(b, err) < 0)
+	if (event_ready(b, err) < 0 || event_verify(b, s, err) < 0 ||
+	    event_leave_empty(b, err) < 0)
 		return -1;
 	for (size_t i = 0; i < s->nleave; i++) {
 		const char *rid = s->leave[i];

@@ -15,8 +15,10 @@
 #include "room.h"
 #include "session.h"
 #include "store.h"
+#include "verify.h"
 
 #define MAX_BODY (64 * 1024)       /* longest message matched/answered */
+#define VERIFY_NOTICE_MS (10LL * 60 * 1000)  /* to-device asks explained */
 
 static void on_members(void *ctx, long status, const char *const *users,
 		       size_t n);
@@ -273,7 +275,140 @@ static int on_own(struct bot *b, const struct mx_event *ev,
 static int on_event(struct bot *b, struct room *r,
 		    const struct mx_event *ev, struct err *err);
 
-/* What an encrypted event decrypted to: only messages and reactions.
+/* --- key verification: cancelled at once (verify.h), and why --- */
+
+static int cross_signed(const struct bot *b)
+{
+	return b->e2ee && e2ee_cross_signed(b->e2ee);
+}
+
+/* What the asker reads in room: why the bot cancelled, and (only where
+ * it is true) that its device is signed by its own account and that
+ * the room is encrypted. */
+static void verify_notice(struct bot *b, const char *room, struct sbuf *sb)
+{
+	sbuf_adds(sb, "Je vroeg je app om mij te verifiëren, maar dat doe "
+		  "ik niet: ik ben een programma en er kijkt niemand mee die "
+		  "emoji of getallen kan vergelijken. Daarom heb ik het "
+		  "verzoek meteen afgebroken.");
+	if (cross_signed(b))
+		sbuf_addf(sb, " Het is ook niet nodig: mijn apparaat is "
+			  "ondertekend door mijn eigen account (%s) met "
+			  "cross-signing. Apps die cross-signing gebruiken, "
+			  "zoals Element en nheko, zien daaraan dat dit "
+			  "apparaat door het account zelf is bevestigd en geen "
+			  "onbekend apparaat is.", b->cfg->user_id);
+	if (cross_signed(b) && e2ee_room_encrypted(b->e2ee, room))
+		sbuf_adds(sb, " Je berichten aan mij in dit gesprek blijven "
+			  "gewoon versleuteld.");
+}
+
+/* Whether user is the only one in room besides us: then every
+ * verification step there is with us. Known from sync (members) or,
+ * in an encrypted room, from the member list kept for its keys. */
+static int room_is_direct(struct bot *b, struct room *r, const char *user)
+{
+	if (r->members)
+		return humans(b, r->members) == 1 &&
+		       json_object_get(r->members, user) != NULL;
+	return b->e2ee && e2ee_room_is_direct(b->e2ee, r->id, user);
+}
+
+/* An in-room verification message: the cancel goes into the room,
+ * relating to the request (encrypted where the room is); a request
+ * also gets the notice. A later step counts only where the request
+ * can only have been to us (a direct chat): others verify each other
+ * in shared rooms too. */
+static int on_verify(struct bot *b, struct room *r,
+		     const struct verify_msg *m, struct err *err)
+{
+	json_t *c;
+	char *text;
+	char txn[96];
+	int rc;
+
+	if (b->initial)
+		return 0;   /* history: the asker gave up long ago */
+	if (m->step != VERIFY_REQUEST && !room_is_direct(b, r, m->sender))
+		return 0;
+	c = verify_cancel_content(m, cross_signed(b));
+	text = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	if (!text) {
+		err_set(err, "verificatie: antwoord niet te coderen");
+		return -1;
+	}
+	outbox_txn(txn, sizeof(txn), m->request, "vcancel",
+		   (int)m->step);
+	rc = outbox_event(b, r->id, VERIFY_CANCEL_TYPE, text, txn, err);
+	free(text);
+	log_line("verificatie door %s in %s afgebroken (%s)", m->sender,
+		 r->id, verify_code(m));
+	if (rc == 0 && m->step != VERIFY_LATER) {
+		struct sbuf sb;
+
+		sbuf_init(&sb);
+		verify_notice(b, r->id, &sb);
+		rc = outbox_notice(b, r->id, m->request, "verify", sb.buf,
+				   err);
+		sbuf_release(&sb);
+	}
+	return rc;
+}
+
+/* The notice for a to-device request or start, in the asker's direct
+ * chat with us (none: only logged). One per asker and VERIFY_NOTICE_MS
+ * window: the transaction id derives from both, and the homeserver
+ * drops a resend (a to-device request costs nothing to repeat). */
+static int verify_dm_notice(struct bot *b, const struct verify_msg *m,
+			    struct err *err)
+{
+	struct room *dm = NULL;
+	struct sbuf text, cause;
+	int rc;
+
+	for (size_t k = 0; k < b->nrooms && !dm; k++)
+		if (!b->rooms[k].practice &&
+		    room_is_direct(b, &b->rooms[k], m->sender))
+			dm = &b->rooms[k];
+	if (!dm) {
+		log_line("geen direct gesprek met %s voor de uitleg",
+			 m->sender);
+		return 0;
+	}
+	sbuf_init(&text);
+	sbuf_init(&cause);
+	verify_notice(b, dm->id, &text);
+	sbuf_addf(&cause, "verify|%s|%lld", m->sender,
+		  (long long)(now_ms() / VERIFY_NOTICE_MS));
+	rc = outbox_notice(b, dm->id, cause.buf, "verify", text.buf, err);
+	sbuf_release(&cause);
+	sbuf_release(&text);
+	return rc;
+}
+
+/* The to-device verification messages of a batch: each gets its
+ * cancel (to-device, to the asking device); a request or start also
+ * gets the notice (verify_dm_notice). */
+int event_verify(struct bot *b, const struct mx_sync *s, struct err *err)
+{
+	for (size_t i = 0; i < s->nverify; i++) {
+		const struct verify_msg *m = &s->verify[i];
+
+		if (b->initial || !strcmp(m->sender, b->cfg->user_id))
+			continue;
+		verify_cancel_to_device(b->mx, m, cross_signed(b));
+		log_line("verificatie door %s (%s) afgebroken (%s)",
+			 m->sender, m->device ? m->device : "?",
+			 verify_code(m));
+		if (m->step != VERIFY_LATER && verify_dm_notice(b, m, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* What an encrypted event decrypted to: only messages, reactions and
+ * key verification steps.
  * State is never taken from ciphertext (e2ee drops any state_key too),
  * so an encrypted "m.room.create" or "m.room.power_levels" cannot
  * change who created the room or who coaches. */
@@ -283,7 +418,9 @@ static int on_decrypted(struct bot *b, struct room *r,
 	const char *type = plain->type;
 
 	if (plain->state_key || (strcmp(type, "m.room.message") &&
-				 strcmp(type, "m.reaction")))
+				 strcmp(type, "m.reaction") &&
+				 strncmp(type, "m.key.verification.",
+					 strlen("m.key.verification."))))
 		return 0;
 	return on_event(b, r, plain, err);
 }
@@ -341,6 +478,12 @@ static int on_event(struct bot *b, struct room *r,
 		return on_state(b, r, ev, err);
 	if (!strcmp(sender, me))
 		return on_own(b, ev, err);
+	{
+		struct verify_msg vm;
+
+		if (verify_parse_room(ev, me, &vm))
+			return on_verify(b, r, &vm, err);
+	}
 	if (!strcmp(type, "m.reaction")) {
 		if (ev->rel != MX_REL_ANNOTATION || !ev->rel_event ||
 		    !ev->rel_key)

@@ -10,6 +10,7 @@
 #include "bot_int.h"
 
 struct mx_room;
+struct mx_sync;
 
 /* An invite: accepted (joined after the commit) when the inviter may
  * invite the bot, refused otherwise. */
@@ -21,6 +22,9 @@ int event_joined(struct bot *b, const struct mx_room *mr, struct err *err);
 /* Encrypted events that became readable, handled as if they arrived
  * now. */
 int event_ready(struct bot *b, struct err *err);
+/* The batch's to-device key verification messages: each cancelled at
+ * once, with a notice in the asker's direct chat with us if any. */
+int event_verify(struct bot *b, const struct mx_sync *s, struct err *err);
 /* After a batch's room events: close the rehearsal in, forget and
  * leave each room whose last human left. */
 int event_leave_empty(struct bot *b, struct err *err);

@@ -53,6 +53,13 @@ int outbox_notice_html(struct bot *b, const char *room, const char *cause,
 int outbox_attach(struct bot *b, const char *room, const char *cause,
 		  const char *what, int64_t session, struct err *err);
 
+/* Queue a room event of another type (content: JSON text, copied),
+ * e.g. an in-room m.key.verification.cancel; encrypted on the way out
+ * where the room is, like every message. Part of the current
+ * transaction; 0 or -1. */
+int outbox_event(struct bot *b, const char *room, const char *type,
+		 const char *content, const char *txn, struct err *err);
+
 /* Change the display name in room after the rows queued so far. */
 void outbox_name(struct bot *b, const char *room, const char *name);
 /* Forget the name changes after the first n (a rolled-back batch). */

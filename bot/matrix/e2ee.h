@@ -61,6 +61,12 @@ int e2ee_sync(struct e2ee *e, const struct mx_sync *s, struct err *err);
 int e2ee_room_event(struct e2ee *e, const struct mx_event *ev,
 		    struct err *err);
 int e2ee_room_encrypted(struct e2ee *e, const char *room);
+/* 1 once our device is signed by our own account's cross-signing keys
+ * and they are on the server (uploaded this run or before). */
+int e2ee_cross_signed(const struct e2ee *e);
+/* 1 when room is encrypted and its members (joined or invited, as
+ * tracked for sharing keys) are just us and user: their direct chat. */
+int e2ee_room_is_direct(struct e2ee *e, const char *room, const char *user);
 
 enum e2ee_result {
 	E2EE_OK,             /* *out is the decrypted event */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "verify.h"
 
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 10000
@@ -1043,6 +1044,30 @@ static void parse_joined(const char *id, json_t *room, struct mx_room *r)
 				   &r->ntimeline, &r->gap);
 }
 
+/* The to-device verification messages of a batch (plain ones: one
+ * that came Olm-encrypted is e2ee's, which cancels it itself). */
+static void parse_verify(json_t *arr, struct mx_sync *s)
+{
+	size_t i, skipped = 0;
+	json_t *ev;
+
+	s->verify = xcalloc(VERIFY_MAX_PER_SYNC, sizeof(*s->verify));
+	json_array_foreach(arr, i, ev) {
+		struct verify_msg m;
+
+		if (!verify_parse_to_device(ev, &m))
+			continue;
+		if (s->nverify == VERIFY_MAX_PER_SYNC) {
+			skipped++;
+			continue;
+		}
+		s->verify[s->nverify++] = m;
+	}
+	if (skipped)
+		log_line("%zu verificatieverzoeken in één sync overgeslagen "
+			 "(meer dan %d)", skipped, VERIFY_MAX_PER_SYNC);
+}
+
 int mx_sync_parse_root(json_t *root, struct mx_sync *s)
 {
 	json_t *rooms, *join, *invite, *leave, *room;
@@ -1078,6 +1103,8 @@ int mx_sync_parse_root(json_t *root, struct mx_sync *s)
 	json_object_foreach(leave, rid, room)
 		s->leave[i++] = rid;
 	s->nleave = i;
+	parse_verify(json_object_get(json_object_get(root, "to_device"),
+				     "events"), s);
 	return 0;
 }
 
@@ -1090,6 +1117,7 @@ void mx_sync_release(struct mx_sync *s)
 	free(s->join);
 	free(s->invite);
 	free(s->leave);
+	free(s->verify);
 	json_decref(s->root);
 	memset(s, 0, sizeof(*s));
 }

@@ -30,6 +30,7 @@
 #include "util.h"
 
 struct mx;
+struct verify_msg;
 
 /* How a room event relates to another (content "m.relates_to"). */
 enum mx_rel {
@@ -111,6 +112,10 @@ struct mx_sync {
 	size_t ninvite;
 	const char **leave;      /* ids of rooms we left */
 	size_t nleave;
+	/* To-device key verification messages to cancel (verify.h), at
+	 * most VERIFY_MAX_PER_SYNC, in order. */
+	struct verify_msg *verify;
+	size_t nverify;
 	/* The whole response, for the E2EE layer (to-device messages,
 	 * device lists, key counts): nothing else reads it. */
 	json_t *root;

@@ -14,7 +14,8 @@ The tests tell one story in one encrypted direct chat (each test creates
 what it needs when run alone with --only): the trainee opens it, rehearses,
 the bot restarts, a second device and a coach arrive, the bot's
 cross-signing is checked, forged events are refused, a message arrives
-before its key, and a wrong pickle key stops the bot.
+before its key, a verification is cancelled with its reason, and a wrong
+pickle key stops the bot.
 """
 import asyncio
 import base64
@@ -31,7 +32,8 @@ import urllib.parse
 import olm
 from nio.crypto.attachments import decrypt_attachment
 from nio import (AsyncClient, AsyncClientConfig, EnableEncryptionBuilder,
-                 DummyEvent, LoginResponse, MegolmEvent, RoomKeyRequest,
+                 DummyEvent, KeyVerificationCancel, LoginResponse,
+                 MegolmEvent, RoomKeyRequest,
                  RoomKeyRequestCancellation, RoomPreset)
 from nio.exceptions import EncryptionError
 
@@ -1158,13 +1160,125 @@ def test_expiry(st):
           f"the replay was refused: {trainee_turns(bot, room)[len(before):]}")
 
 
+# --- key verification: cancelled at once, with a reason (issue 14) -----
+
+VERIFY_NOTICE = "verifiëren"
+
+
+def verify_notices(c, room):
+    return [n for n in notices(c, room) if VERIFY_NOTICE in n]
+
+
+def verify_cancels(c):
+    return [e for e in c.to_device if isinstance(e, KeyVerificationCancel)]
+
+
+def room_events_of_type(c, room, etype):
+    """The room's events of etype as nio decrypted them (nio knows no
+    in-room verification events: they come as unknown events)."""
+    c.retry_decrypt(room)
+    out = []
+    for ev in c.events.get(room, []):
+        src = ev.source if isinstance(ev.source, dict) else {}
+        if src.get("type") == etype:
+            out.append(src)
+    return out
+
+
+def test_verification_cancelled(st):
+    """nio starts an interactive verification with the bot's device (a
+    to-device m.key.verification.start, as nio 0.20 does it), and sends
+    a to-device request by hand (nio 0.20 has no request): both come back
+    cancelled with the spec's codes and the reason, and the DM explains
+    why (once in ten minutes). An in-room request gets an in-room cancel
+    relating to it, encrypted, and the notice."""
+    # a DM of its own: the story's DM has a coach in it by now
+    t = st.client("trainee70", "verify laptop")
+    room = t.create_dm([BOT])
+    t.wait_for(lambda: notices(t, room), timeout=60,
+               what="the bot's greeting, decrypted")
+    dev, _, _ = bot_device(t.raw)
+    device = t.c.device_store[BOT][dev]
+    n_notices = len(verify_notices(t, room))
+    n_cancels = len(verify_cancels(t))
+    r = run(t.c.start_key_verification(device))
+    check(type(r).__name__ == "ToDeviceResponse", f"start sent: {r}")
+    sas_txn = list(t.c.key_verifications)[-1]
+    got = t.wait_for(lambda: [e for e in verify_cancels(t)[n_cancels:]
+                              if e.transaction_id == sas_txn],
+                     timeout=30, what="the cancel of the start")
+    check(got[0].code == "m.unknown_method", f"code: {got[0].code}")
+    check("cross-signing" in got[0].reason and "emoji" in got[0].reason,
+          f"reason: {got[0].reason}")
+    check(got[0].sender == BOT, "from the bot")
+    sas = t.c.key_verifications.get(sas_txn)
+    check(sas is None or sas.canceled, "nio took it as cancelled")
+    note = t.wait_for(lambda: verify_notices(t, room)[n_notices:],
+                      what="the notice in the DM")[0]
+    check("cross-signing" in note and "ondertekend" in note and
+          BOT in note and "versleuteld" in note,
+          f"notice explains cross-signing: {note}")
+
+    # a to-device request, to the bot's device
+    txn = "oef-test-req-1"
+    t.raw._req("PUT", "/sendToDevice/m.key.verification.request/"
+               + txn, {"messages": {BOT: {dev: {
+                   "from_device": t.device_id, "transaction_id": txn,
+                   "methods": ["m.sas.v1"],
+                   "timestamp": int(time.time() * 1000)}}}})
+    got = t.wait_for(lambda: [e for e in verify_cancels(t)
+                              if e.transaction_id == txn],
+                     timeout=30, what="the cancel of the request")
+    check(got[0].code == "m.user", f"code: {got[0].code}")
+
+    # an in-room request, encrypted by nio
+    req = t.send(room, "", content={
+        "msgtype": "m.key.verification.request",
+        "body": "trainee wil je verifiëren", "to": BOT,
+        "from_device": t.device_id, "methods": ["m.sas.v1"]})
+    cancel = t.wait_for(lambda: [e for e in room_events_of_type(
+        t, room, "m.key.verification.cancel")
+        if e.get("content", {}).get("m.relates_to", {}).get("event_id")
+        == req], what="the in-room cancel, decrypted")[0]
+    c = cancel["content"]
+    check(c["m.relates_to"].get("rel_type") == "m.reference",
+          f"relation: {c['m.relates_to']}")
+    check(c.get("code") == "m.user" and "cross-signing" in c.get(
+        "reason", ""), f"in-room cancel: {c}")
+    check(cancel.get("sender") == BOT, "sent by the bot")
+    t.wait_for(lambda: verify_notices(t, room)[n_notices + 1:],
+               what="the notice for the in-room request")
+    # a start relating to it (the DM: surely with the bot) is cancelled
+    # too, with its own code, without another notice
+    r = run(t.c.room_send(room, "m.key.verification.start", {
+        "from_device": t.device_id, "method": "m.sas.v1",
+        "key_agreement_protocols": ["curve25519-hkdf-sha256"],
+        "hashes": ["sha256"],
+        "message_authentication_codes": ["hkdf-hmac-sha256.v2"],
+        "short_authentication_string": ["emoji"],
+        "m.relates_to": {"rel_type": "m.reference", "event_id": req}},
+        ignore_unverified_devices=True))
+    check(hasattr(r, "event_id"), f"start sent: {r}")
+    t.wait_for(lambda: [e for e in room_events_of_type(
+        t, room, "m.key.verification.cancel")
+        if e["content"].get("code") == "m.unknown_method" and
+        e["content"].get("m.relates_to", {}).get("event_id") == req],
+        what="the in-room cancel of the start")
+    # the second to-device attempt within ten minutes was not explained
+    # again (handled before the in-room request, which came later)
+    check(len(verify_notices(t, room)) == n_notices + 2,
+          f"one DM notice for two to-device attempts, one in-room: "
+          f"{verify_notices(t, room)[n_notices:]}")
+    bot_events_all_encrypted(t, room)
+
+
 TESTS = [test_harness_nio_pair, test_encrypted_dm_greeting,
          test_full_rehearsal, test_restart_mid_session, test_second_device,
          test_coach_joins, test_cross_signing, test_replay_and_tamper,
          test_late_key, test_wedged_session, test_rotation_on_leave,
          test_rotation_by_count, test_encrypted_state_ignored,
          test_unreadable_flood, test_key_request_cancelled, test_expiry,
-         test_pickle_key]
+         test_verification_cancelled, test_pickle_key]
 
 
 def main():

@@ -866,11 +866,94 @@ static void test_attach_content(void **state)
 	assert_null(json_object_get(file, "url"));
 	json_decref(c);
 	json_decref(file);
+/* One batch of raw room events in !oefen:localhost (JSON array text),
+ * with to-device events (JSON array text, or NULL). */
+static int feed_raw(struct fx *f, const char *token, const char *events,
+		    const char *to_device)
+{
+	json_error_t je;
+	json_t *evs = json_loads(events, 0, &je), *root;
+	struct mx_sync s;
+	int rc;
+
+	assert_non_null(evs);
+	root = json_pack("{s:s, s:{s:{s:{s:{s:o}}}}}", "next_batch", token,
+			 "rooms", "join", "!oefen:localhost", "timeline",
+			 "events", evs);
+	if (to_device)
+		json_object_set_new(root, "to_device", json_pack("{s:o}",
+				    "events", json_loads(to_device, 0, &je)));
+	assert_int_equal(mx_sync_parse_root(root, &s), 0);
+	rc = bot_sync(f->b, &s);
+	mx_sync_release(&s);
+	json_decref(root);
+	return rc;
+}
+
+#define VREQ(id, to) \
+	"{\"type\":\"m.room.message\",\"event_id\":\"" id "\"," \
+	"\"sender\":\"@trainee:localhost\",\"origin_server_ts\":10," \
+	"\"content\":{\"msgtype\":\"m.key.verification.request\"," \
+	"\"body\":\"verifieer\",\"to\":\"" to "\"," \
+	"\"from_device\":\"DEV\",\"methods\":[\"m.sas.v1\"]}}"
+
+/* Issue 14 item 4: an in-room verification request to the bot gets an
+ * in-room cancel relating to it and a notice; one to someone else, a
+ * step the bot cannot tell is about it, and a to-device request
+ * without a direct chat get nothing in the room. Without encryption
+ * nothing claims the device is cross-signed. */
+static void test_verification_cancelled(void **state)
+{
+	struct fx *f = *state;
+	long before;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	before = q(f, "SELECT count(*) FROM outbox");
+	assert_int_equal(feed_raw(f, "v1", "[" VREQ("$vreq",
+			 "@oefenkamer:localhost") "]", NULL), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), before + 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE type ="
+			   " 'm.key.verification.cancel' AND content LIKE"
+			   " '%\"code\":\"m.user\"%' AND content LIKE"
+			   " '%\"rel_type\":\"m.reference\"%' AND content"
+			   " LIKE '%\"event_id\":\"$vreq\"%' AND content"
+			   " LIKE '%geen emoji%'"), 1);
+	/* the cancel goes before the notice */
+	assert_int_equal(q(f, "SELECT type = 'm.key.verification.cancel'"
+			   " FROM outbox ORDER BY id DESC LIMIT 1 OFFSET 1"),
+			 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content"
+			   " LIKE '%m.notice%verifiëren%afgebroken%'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content"
+			   " LIKE '%cross-sign%'"), 0);
+	/* the same batch again: nothing new */
+	assert_int_equal(feed_raw(f, "v1", "[" VREQ("$vreq",
+			 "@oefenkamer:localhost") "]", NULL), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), before + 2);
+	/* a request to the coach, a start relating to it (the bot does not
+	 * know this room is a direct chat), a to-device request (no direct
+	 * chat known): nothing in the room */
+	assert_int_equal(feed_raw(f, "v2", "[" VREQ("$other",
+			 "@coach:localhost") ","
+			 "{\"type\":\"m.key.verification.start\","
+			 "\"event_id\":\"$st\",\"sender\":"
+			 "\"@trainee:localhost\",\"content\":{"
+			 "\"from_device\":\"DEV\",\"method\":\"m.sas.v1\","
+			 "\"m.relates_to\":{\"rel_type\":\"m.reference\","
+			 "\"event_id\":\"$other\"}}}]",
+			 "[{\"type\":\"m.key.verification.request\","
+			 "\"sender\":\"@trainee:localhost\",\"content\":{"
+			 "\"transaction_id\":\"T1\",\"from_device\":"
+			 "\"DEV\",\"methods\":[\"m.sas.v1\"]}}]"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), before + 2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_verification_cancelled,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invite_join_greet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_start_and_answer, setup,

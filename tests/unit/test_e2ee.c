@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "e2ee.h"
+#include "mx.h"
 #include "store.h"
 #include "util.h"
 
@@ -244,6 +245,75 @@ static void test_other_device_refused(void **state)
 	store_free(st);
 }
 
+/* A state event of room, parsed as mx hands it over. */
+static void room_state(struct e2ee *e, const char *type, const char *key,
+		       const char *content)
+{
+	char buf[512];
+	json_error_t je;
+	json_t *j;
+	struct mx_event ev;
+	struct err err;
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"%s\",\"state_key\":"
+		 "\"%s\",\"sender\":\"@trainee:localhost\","
+		 "\"event_id\":\"$%s%s\",\"content\":%s}", type, key, type,
+		 key, content);
+	j = json_loads(buf, 0, &je);
+	assert_non_null(j);
+	assert_int_equal(mx_event_take(j, "!dm:localhost", &ev), 0);
+	json_decref(j);
+	assert_int_equal(e2ee_room_event(e, &ev, &err), 0);
+	mx_event_release(&ev);
+}
+
+#define JOIN "{\"membership\":\"join\"}"
+
+/* Where the bot explains a cancelled verification: an encrypted room
+ * whose members are the bot and the asker, nobody else; and it claims
+ * cross-signing only once it is done. */
+static void test_direct_room(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_store(fx);
+	struct err err;
+	char *key = NULL;
+	size_t len = 0;
+	struct e2ee *e = NULL;
+
+	write_key(fx, "een-goede-lange-sleutel-0001\n", 0600);
+	assert_int_equal(e2ee_pickle_key(&fx->cfg, st, &key, &len, &err), 0);
+	assert_int_equal(e2ee_open(st, NULL, &fx->cfg, "DEVICE1", key, len, &e,
+				   &err), 0);
+	assert_int_equal(e2ee_cross_signed(e), 0);
+	/* members of a room that is not encrypted are not tracked */
+	room_state(e, "m.room.member", "@trainee:localhost", JOIN);
+	room_state(e, "m.room.member", "@bot:localhost", JOIN);
+	assert_int_equal(e2ee_room_is_direct(e, "!dm:localhost",
+					     "@trainee:localhost"), 0);
+	room_state(e, "m.room.encryption", "",
+		   "{\"algorithm\":\"m.megolm.v1.aes-sha2\"}");
+	room_state(e, "m.room.member", "@trainee:localhost", JOIN);
+	room_state(e, "m.room.member", "@bot:localhost", JOIN);
+	assert_int_equal(e2ee_room_is_direct(e, "!dm:localhost",
+					     "@trainee:localhost"), 1);
+	assert_int_equal(e2ee_room_is_direct(e, "!dm:localhost",
+					     "@coach:localhost"), 0);
+	assert_int_equal(e2ee_room_is_direct(e, "!ander:localhost",
+					     "@trainee:localhost"), 0);
+	/* a third member: no longer theirs alone; gone again: it is */
+	room_state(e, "m.room.member", "@coach:localhost",
+		   "{\"membership\":\"invite\"}");
+	assert_int_equal(e2ee_room_is_direct(e, "!dm:localhost",
+					     "@trainee:localhost"), 0);
+	room_state(e, "m.room.member", "@coach:localhost",
+		   "{\"membership\":\"leave\"}");
+	assert_int_equal(e2ee_room_is_direct(e, "!dm:localhost",
+					     "@trainee:localhost"), 1);
+	e2ee_free(e);
+	store_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -254,6 +324,7 @@ int main(void)
 		T(test_identity_kept),
 		T(test_wrong_or_lost_key),
 		T(test_other_device_refused),
+		T(test_direct_room),
 	};
 
 	jansson_use_xmalloc();
