@@ -368,9 +368,9 @@ static int verify_dm_notice(struct bot *b, const struct verify_msg *m,
 	int rc;
 
 	for (size_t k = 0; k < b->nrooms && !dm; k++)
-		if (!b->rooms[k].practice &&
-		    room_is_direct(b, &b->rooms[k], m->sender))
-			dm = &b->rooms[k];
+		if (!b->rooms[k]->practice &&
+		    room_is_direct(b, b->rooms[k], m->sender))
+			dm = b->rooms[k];
 	if (!dm) {
 		log_line("geen direct gesprek met %s voor de uitleg",
 			 m->sender);

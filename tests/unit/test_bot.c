@@ -866,6 +866,8 @@ static void test_attach_content(void **state)
 	assert_null(json_object_get(file, "url"));
 	json_decref(c);
 	json_decref(file);
+}
+
 /* One batch of raw room events in !oefen:localhost (JSON array text),
  * with to-device events (JSON array text, or NULL). */
 static int feed_raw(struct fx *f, const char *token, const char *events,
