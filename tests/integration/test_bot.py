@@ -682,7 +682,7 @@ def test_coaching(hs, bot):
                            for n in notices(t, room)), what="debrief")
     end = [n for n in notices(t, room) if
            n.startswith("Einde van de oefening")][-1]
-    check("aantekeningen van de coaches" in end and "👍" in end and
+    check("aantekeningen van de coaches" in end.lower() and "👍" in end and
           "meer ruimte" in end, "debrief carries the annotations")
     check("vertrouwen" in end and "Rubriek" in end, "debrief has meters "
           "and rubric")
