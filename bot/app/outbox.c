@@ -205,19 +205,7 @@ int outbox_say(struct bot *b, const char *room, const char *msgtype,
 int outbox_event(struct bot *b, const char *room, const char *type,
 		 const char *content, const char *txn, struct err *err)
 {
-	struct store_outbox o;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	o.room = (char *)room;
-	o.txn = (char *)txn;
-	o.type = (char *)type;
-	o.content = (char *)content;
-	rc = store_outbox_add(b->st, &o, err);
-	b->outbox_dirty = 1;
-	if (rc == 0 && o.id)
-		b->outbox_last = o.id;
-	return rc;
+	return outbox_add(b, room, type, content, txn, 0, err);
 }
 
 int outbox_notice(struct bot *b, const char *room, const char *cause,
