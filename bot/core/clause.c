@@ -260,6 +260,19 @@ static size_t lead(const struct norm *n, const struct match_clause *c)
 	return k;
 }
 
+/* 1 when the clause's lead (the fill words before its first real word)
+ * holds "dan" or "anders": what follows is inverted word order, not a
+ * question ("…, dan kun je mij bellen"). */
+static int led_by_dan(const struct norm *n, const struct match_clause *c)
+{
+	size_t k = lead(n, c);
+
+	for (size_t i = 0; i < k; i++)
+		if (is(w_at(n, c, i), "dan") || is(w_at(n, c, i), "anders"))
+			return 1;
+	return 0;
+}
+
 static int is_proposal(const struct norm *n, const struct match_clause *c)
 {
 	size_t k = lead(n, c);
@@ -268,6 +281,12 @@ static int is_proposal(const struct norm *n, const struct match_clause *c)
 
 	if (!a || !b)
 		return 0;
+	/* "dan kun je mij bellen": an offer, not a question */
+	if (led_by_dan(n, c) && (is(a, "kan") || is(a, "kun") ||
+				 is(a, "mag")) &&
+	    (is(b, "je") || is(b, "jij") || is(b, "u")) && d &&
+	    (is(d, "mij") || is(d, "me") || is(d, "ons") || is(d, "altijd")))
+		return 1;
 	if ((is(a, "zullen") || is(a, "kunnen") || is(a, "laten") ||
 	     is(a, "gaan")) && (is(b, "we") || is(b, "wij")))
 		return 1;
@@ -356,7 +375,8 @@ static int is_verb_first(const struct norm *n, const struct match_clause *c)
 	size_t k = lead(n, c);
 	const struct norm_token *a = w_at(n, c, k), *b = w_at(n, c, k + 1);
 
-	return a && b && IS_ANY(a, verbs_first) && IS_ANY(b, pronouns);
+	return a && b && IS_ANY(a, verbs_first) && IS_ANY(b, pronouns) &&
+	       !led_by_dan(n, c);
 }
 
 /* ------------------------------------------------------------ scope */
