@@ -97,6 +97,38 @@ static int dat_starts(const struct norm *n, size_t i, size_t first)
 	return !IS_ANY(&n->tok[i - 1], after_no_dat);
 }
 
+/* A mention: "woorden als X", "een term zoals X", "het woord X" name
+ * words without using them (naming "risicotaxatie" is not jargon). The
+ * token after the frame, or 0 when i starts none. */
+static size_t mention_end(const struct norm *n, size_t i)
+{
+	static const char *const nouns[] = {
+		"woord", "woorden", "woordje", "term", "termen", "begrip",
+		"begrippen",
+	};
+	static const char *const dets[] = { "het", "dat", "dit", "die" };
+	const struct norm_token *t = &n->tok[i];
+	size_t j;
+
+	if (IS_ANY(t, nouns)) {
+		j = i + 1;
+		if (j < n->ntok && n->tok[j].clause == t->clause &&
+		    (is(&n->tok[j], "als") || is(&n->tok[j], "zoals")))
+			j++;
+		else
+			return 0;
+	} else if (IS_ANY(t, dets) && i + 1 < n->ntok &&
+		   n->tok[i + 1].clause == t->clause &&
+		   IS_ANY(&n->tok[i + 1], nouns)) {
+		j = i + 2;
+	} else {
+		return 0;
+	}
+	if (j >= n->ntok || n->tok[j].clause != t->clause)
+		return 0;   /* nothing named after it */
+	return j;
+}
+
 /* "volgens X": the token after the frame, or 0 when i starts none. */
 static size_t frame_end(const struct norm *n, size_t i)
 {
@@ -107,7 +139,9 @@ static size_t frame_end(const struct norm *n, size_t i)
 	static const char *const own[] = { "mij", "me", "ons", "je" };
 	size_t j = i + 1;
 
-	if (!is(&n->tok[i], "volgens") || j >= n->ntok ||
+	if (!is(&n->tok[i], "volgens"))
+		return mention_end(n, i);
+	if (j >= n->ntok ||
 	    n->tok[j].clause != n->tok[i].clause || IS_ANY(&n->tok[j], own))
 		return 0;
 	while (j < n->ntok && n->tok[j].clause == n->tok[i].clause &&
@@ -226,6 +260,19 @@ static size_t lead(const struct norm *n, const struct match_clause *c)
 	return k;
 }
 
+/* 1 when the clause's lead (the fill words before its first real word)
+ * holds "dan" or "anders": what follows is inverted word order, not a
+ * question ("…, dan kun je mij bellen"). */
+static int led_by_dan(const struct norm *n, const struct match_clause *c)
+{
+	size_t k = lead(n, c);
+
+	for (size_t i = 0; i < k; i++)
+		if (is(w_at(n, c, i), "dan") || is(w_at(n, c, i), "anders"))
+			return 1;
+	return 0;
+}
+
 static int is_proposal(const struct norm *n, const struct match_clause *c)
 {
 	size_t k = lead(n, c);
@@ -234,6 +281,12 @@ static int is_proposal(const struct norm *n, const struct match_clause *c)
 
 	if (!a || !b)
 		return 0;
+	/* "dan kun je mij bellen": an offer, not a question */
+	if (led_by_dan(n, c) && (is(a, "kan") || is(a, "kun") ||
+				 is(a, "mag")) &&
+	    (is(b, "je") || is(b, "jij") || is(b, "u")) && d &&
+	    (is(d, "mij") || is(d, "me") || is(d, "ons") || is(d, "altijd")))
+		return 1;
 	if ((is(a, "zullen") || is(a, "kunnen") || is(a, "laten") ||
 	     is(a, "gaan")) && (is(b, "we") || is(b, "wij")))
 		return 1;
@@ -322,7 +375,8 @@ static int is_verb_first(const struct norm *n, const struct match_clause *c)
 	size_t k = lead(n, c);
 	const struct norm_token *a = w_at(n, c, k), *b = w_at(n, c, k + 1);
 
-	return a && b && IS_ANY(a, verbs_first) && IS_ANY(b, pronouns);
+	return a && b && IS_ANY(a, verbs_first) && IS_ANY(b, pronouns) &&
+	       !led_by_dan(n, c);
 }
 
 /* ------------------------------------------------------------ scope */

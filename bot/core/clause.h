@@ -22,7 +22,9 @@
  *   act          voorstel (zullen we, laten we, kunnen we, ik kan je…,
  *                je kunt mij…), belofte (ik beloof, ik zal, ik zorg
  *                ervoor…), vraag (a sentence ending in ?, a question
- *                word first, or verb then pronoun first: "heb je…"),
+ *                word first, or verb then pronoun first: "heb je…",
+ *                but not after als/dan/anders: "dan kun je mij
+ *                bellen" offers, it asks nothing),
  *                otherwise mededeling.
  *
  * Deterministic and allocation-free: the caller passes room for one

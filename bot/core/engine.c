@@ -867,21 +867,39 @@ static long answers_question(const struct turn *t, long trigger)
 	return trigger;
 }
 
+/* Words that do not change what a question asks ("hoe gaat het nou
+ * eigenlijk?" asks what "hoe gaat het?" asks). */
+static int question_filler(const struct norm_token *tk)
+{
+	static const char *const fillers[] = {
+		"allemaal", "eigenlijk", "gewoon", "nou", "precies",
+		"trouwens", "vandaag",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(fillers); i++)
+		if (strlen(fillers[i]) == tk->len &&
+		    !memcmp(fillers[i], tk->word, tk->len))
+			return 1;
+	return 0;
+}
+
 /* What question q asked about: the stems of the content words (not
- * function words) of what its pattern matched, hashed; never 0. */
+ * function words or fillers) of the clause it was asked in, as a set
+ * (the order does not matter); never 0. "Hoe gaat het met jou?" and
+ * "Hoe gaat het met Jayden?" match the same pattern but ask about
+ * different people. */
 static uint32_t question_key(const struct match *m, long q)
 {
 	const struct norm *n = &m->norm;
-	uint32_t h = HASH_FNV32_START;
-	uint32_t a = m->span[q].start, b = a + m->span[q].len;
+	const struct match_clause *c = &m->clause[m->hit_clause[q]];
+	uint32_t h = 0;
 
-	for (size_t i = 0; i < n->ntok; i++) {
+	for (size_t i = c->tok; i < c->tok + c->ntok && i < n->ntok; i++) {
 		const struct norm_token *tk = &n->tok[i];
 
-		if (tk->src_start < a || tk->src_start >= b || tk->function)
+		if (tk->function || question_filler(tk))
 			continue;
-		h = hash_fnv32(h, tk->stem, tk->stem_len);
-		h = hash_fnv32(h, " ", 1);
+		h += hash_fnv32(HASH_FNV32_START, tk->stem, tk->stem_len);
 	}
 	return h ? h : 1;
 }

@@ -663,6 +663,10 @@ static void test_repeat_table(void **state)
 		{ { "Hoe gaat het?" }, 0 },
 		/* the same intent about something else */
 		{ { "Wilt u koffie?", "Of wilt u thee?" }, 0 },
+		/* ... or someone else: the whole clause's words count */
+		{ { "Hoe gaat het met u?", "Hoe gaat het met Jayden?" }, 0 },
+		{ { "Hoe gaat het met Jayden?",
+		    "En hoe gaat het nou eigenlijk met Jayden?" }, 1 },
 	};
 	struct script *s = load_context();
 	struct engine_out o;

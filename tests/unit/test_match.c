@@ -380,6 +380,13 @@ static const struct {
 	{ "bellen", VOORSTEL, "Zullen we je oma bellen?", 1 },
 	{ "bellen", VOORSTEL, "Zal ik je moeder bellen?", 1 },
 	{ "bellen", VOORSTEL, "Wie kun je bellen?", 0 },
+	/* after "dan" the verb comes first without asking anything */
+	{ "bellen", VOORSTEL,
+	  "Ik schrijf mijn nummer op, dan kun je mij bellen.", 1 },
+	{ "bellen", VRAAG,
+	  "Ik schrijf mijn nummer op, dan kun je mij bellen.", 0 },
+	{ "bellen", VRAAG, "Dan kun je oma bellen.", 0 },
+	{ "bellen", VRAAG, "Dan kun je oma bellen?", 1 },
 	/* belofte */
 	{ "bellen", BELOFTE, "Ik zal je morgen bellen.", 1 },
 	{ "bellen", BELOFTE, "Ik beloof je morgen te bellen.", 1 },
