@@ -163,8 +163,8 @@ static int bench_engine(void)
 	printf("  load all scripts:     %.2f ms median, %.2f ms min "
 	       "(%zu runs)\n", loads[ARRAY_LEN(loads) / 2], loads[0],
 	       ARRAY_LEN(loads));
-	printf("  catalog memory:       %zu bytes held after loading (malloc's "
-	       "count), RSS +%ld kB\n", held, rss_load);
+	printf("  catalog memory:       %zu bytes held after loading "
+	       "(malloc's count), RSS +%ld kB\n", held, rss_load);
 	printf("  trainee messages:     %zu distinct sentences, %zu turns "
 	       "in %.2f s wall, %.2f s cpu (one thread)\n",
 	       nmsgs, total, el, cpu);

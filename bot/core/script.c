@@ -2743,20 +2743,27 @@ static void required_words(const struct script *s, struct pat_seq *q)
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
-/* Sets one_cls (script.h) on every alternative under q. */
+/* one_cls (script.h) of alternative a: the class of its one plain
+ * word, or 0. */
+static uint32_t one_word_class(const struct script *s,
+			       const struct pat_seq *a)
+{
+	if (a->n != 1 || a->el[0].kind != PAT_WORD || a->el[0].exact)
+		return 0;
+	return lexicon_class(&s->lex, a->el[0].word);
+}
+
+/* Sets one_cls on every alternative under q. */
 static void one_words(const struct script *s, struct pat_seq *q)
 {
 	for (size_t i = 0; i < q->n; i++) {
 		struct pat *p = &q->el[i];
 
 		for (size_t j = 0; j < p->nsubs; j++) {
-			struct pat_seq *a = &p->subs[j];
-
-			if (p->kind == PAT_ALT && a->n == 1 &&
-			    a->el[0].kind == PAT_WORD && !a->el[0].exact)
-				a->one_cls = lexicon_class(&s->lex,
-							   a->el[0].word);
-			one_words(s, a);
+			if (p->kind == PAT_ALT)
+				p->subs[j].one_cls = one_word_class(s,
+								    &p->subs[j]);
+			one_words(s, &p->subs[j]);
 		}
 	}
 }
@@ -2764,12 +2771,8 @@ static void one_words(const struct script *s, struct pat_seq *q)
 static void concept_one_words(const struct script *s, struct concept *c)
 {
 	for (size_t j = 0; j < c->nalts; j++) {
-		struct pat_seq *a = &c->alts[j];
-
-		if (a->n == 1 && a->el[0].kind == PAT_WORD &&
-		    !a->el[0].exact)
-			a->one_cls = lexicon_class(&s->lex, a->el[0].word);
-		one_words(s, a);
+		c->alts[j].one_cls = one_word_class(s, &c->alts[j]);
+		one_words(s, &c->alts[j]);
 	}
 }
 
