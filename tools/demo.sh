@@ -111,7 +111,7 @@ chmod 700 "$DIR"
 rm -f "$DIR"/oefenkamer.db* "$DIR/bot-password" "$DIR/pickle-key" \
 	"$DIR/config.json" "$DIR/bot.log" "$DIR/bot.pid"
 bash "$SYN" prepare
-if ! out=$(bash "$SYN" start "$NAME" --port "$PORT"); then
+if ! out=$(bash "$SYN" start "$NAME" --port "$PORT" --legacy-media); then
 	alt=$(suggest "$PORT") || alt="<poort>"
 	printf '%s %s\n' "de homeserver start niet (zie hierboven); probeer" \
 		"het opnieuw of op een andere poort: make demo PORT=$alt" >&2

@@ -5,7 +5,8 @@
 # machine's apt already uses.
 #
 #   synapse.sh prepare                 build or verify the cached chroot
-#   synapse.sh start NAME [--port N] [--default-limits] [--keep]
+#   synapse.sh start NAME [--port N] [--default-limits] [--legacy-media]
+#                      [--keep]
 #                                      start a fresh instance, print its URL
 #   synapse.sh stop NAME               stop it and delete its data (the logs
 #                                      stay for a post-mortem)
@@ -260,7 +261,7 @@ port_busy() {
 	return 1
 }
 
-write_config() { # write_config DIR PORT DEFAULT_LIMITS
+write_config() { # write_config DIR PORT DEFAULT_LIMITS LEGACY_MEDIA
 	local d=$1 port=$2
 	(
 		umask 077
@@ -295,6 +296,12 @@ suppress_key_server_warning: true
 url_preview_enabled: false
 enable_metrics: false
 EOF
+		# --legacy-media (make demo): uploads also on the older
+		# unauthenticated media API, which clients before authenticated
+		# media still use (Debian 12's nheko 0.11.3 gets a 404 for the
+		# debrief's file otherwise). The tests keep Synapse's default.
+		[ "$4" != yes ] ||
+			echo "enable_authenticated_media: false" >>"$d/homeserver.yaml"
 		[ "$3" = yes ] || cat >>"$d/homeserver.yaml" <<'EOF'
 # Generous rate limits; start with --default-limits for Synapse's own.
 rc_message: {per_second: 1000, burst_count: 1000}
@@ -377,10 +384,10 @@ log_tail() {
 }
 
 cmd_start() {
-	local name=${1:-} port limits keep d pid old k v bg url t
+	local name=${1:-} port limits media keep d pid old k v bg url t
 	[ $# -gt 0 ] && shift
 	check_name "$name"
-	port="" limits=no keep=no
+	port="" limits=no media=no keep=no
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port)
@@ -390,6 +397,7 @@ cmd_start() {
 			;;
 		--port=*) port=${1#--port=} ;;
 		--default-limits) limits=yes ;;
+		--legacy-media) media=yes ;;
 		--keep) keep=yes ;;
 		*) die "start: unknown option '$1'" ;;
 		esac
@@ -415,7 +423,7 @@ cmd_start() {
 		# Same database, keys and secrets; the limits may change.
 		old=$(cat "$d/registration_shared_secret" 2>/dev/null || true)
 		cp -p "$d/homeserver.yaml" "$d/homeserver.yaml.old"
-		write_config "$d" "$port" "$limits"
+		write_config "$d" "$port" "$limits" "$media"
 		if [ -n "$old" ]; then
 			(umask 077 && echo "$old" >"$d/registration_shared_secret")
 		fi
@@ -441,9 +449,10 @@ cmd_start() {
 			die "generating the config of $name failed"
 		fi
 		rm -f "$d/generated.yaml" "$d/$SERVER_NAME.log.config"
-		write_config "$d" "$port" "$limits"
+		write_config "$d" "$port" "$limits" "$media"
 	fi
 	echo "$limits" >"$d/default-limits"
+	echo "$media" >"$d/legacy-media"
 	rm -f "$d/pid" "$d/pid.new"
 	: >"$d/console.log"
 	IN_EXEC="exec" in_instance "$name" "$d/pid.new" python3 -m synapse.app.homeserver \
@@ -547,6 +556,8 @@ cmd_restart() {
 	set -- "$1" --keep
 	[ "$(cat "$d/default-limits" 2>/dev/null)" = yes ] &&
 		set -- "$@" --default-limits
+	[ "$(cat "$d/legacy-media" 2>/dev/null)" = yes ] &&
+		set -- "$@" --legacy-media
 	cmd_start "$@"
 }
 

@@ -57,13 +57,38 @@ static int word_at(const struct ctx *x, const struct pat *p, size_t pos)
 	return t->len >= p->len && memcmp(t->word, p->text, p->len) == 0;
 }
 
-/* Match the alternatives subs (with continuation k after them). */
+/* seq_match at the end of a sequence: the continuation k from pos. */
+static long seq_done(struct ctx *x, size_t pos, const struct cont *k)
+{
+	if (x->budget == 0)
+		return -1;
+	x->budget--;
+	if (!k)
+		return (long)pos;
+	return seq_match(x, k->q, k->i, pos, k->next);
+}
+
+/* Match the alternatives subs (with continuation k after them). A
+ * one-word alternative (one_cls) is tested here, as seq_match would
+ * (the same steps of the budget, the same continuation), without
+ * reading its elements: a concept's word list is mostly such words,
+ * and reading each one's element was a cache miss per word. */
 static long alts_match(struct ctx *x, const struct pat_seq *subs, size_t n,
 		       size_t pos, const struct cont *k)
 {
 	for (size_t j = 0; j < n; j++) {
-		long r = seq_match(x, &subs[j], 0, pos, k);
+		long r;
 
+		if (subs[j].one_cls) {
+			if (x->budget == 0)
+				continue;
+			x->budget--;
+			if (pos >= x->lim || x->m->ids[pos] != subs[j].one_cls)
+				continue;
+			r = seq_done(x, pos + 1, k);
+		} else {
+			r = seq_match(x, &subs[j], 0, pos, k);
+		}
 		if (r >= 0)
 			return r;
 	}

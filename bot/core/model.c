@@ -71,7 +71,9 @@ struct model {
 	} *slots;
 	size_t cap;
 	uint32_t *w_off;          /* per row: its weights w[w_off[r]..) */
-	uint32_t *w_intent;       /* the intent of each weight */
+	uint16_t *w_intent;       /* the column of each weight (half the
+				   * bytes of an index: model_train keeps
+				   * ncols under 2^16) */
 	float *w;
 	float *bias;              /* per column; -INFINITY: not learned */
 	/* meter hints: for the vars in hint_var, per intent the direction
@@ -292,9 +294,25 @@ static void sample_release(struct sample *sm)
 	free(sm->feat);
 }
 
+/* z += row, four lanes at a time so that the compiler's straight-line
+ * vectoriser turns each group into one SIMD add (the plain loop stayed
+ * scalar at -O2, and was half of training). Each z[c] still gets the
+ * same additions in the same order: the sums are bit for bit those of
+ * the plain loop. */
 static void add_to(float *restrict z, const float *restrict row, size_t n)
 {
-	for (size_t c = 0; c < n; c++)
+	size_t c = 0;
+
+	for (; c + 4 <= n; c += 4) {
+		float a0 = z[c] + row[c], a1 = z[c + 1] + row[c + 1];
+		float a2 = z[c + 2] + row[c + 2], a3 = z[c + 3] + row[c + 3];
+
+		z[c] = a0;
+		z[c + 1] = a1;
+		z[c + 2] = a2;
+		z[c + 3] = a3;
+	}
+	for (; c < n; c++)
 		z[c] += row[c];
 }
 
@@ -365,16 +383,19 @@ static void fit(const struct model *md, const struct sample *sm,
 				add_to(z, W + (size_t)x->feat[k] * nl, nl);
 			for (size_t j = 0; j < nl; j++) {
 				uint32_t c = lidx[j];
-				float p = 1.0f / (1.0f + expf(-(bias[j] +
-							       scale * z[j])));
-				float y = x->pos[c];
-				/* a 'nee:' sentence of c counts double */
-				float wt = y > 0 ? wpos[j] : wneg[j] *
-					   ((long)c == x->not_intent ? 2 : 1);
-				float g = rate * wt * (p - y);
+				float p, y, wt, g;
 
+				/* before expf: most texts teach only the
+				 * intent columns */
 				if (!teaches(md, x, c))
 					continue;
+				p = 1.0f / (1.0f + expf(-(bias[j] +
+							  scale * z[j])));
+				y = x->pos[c];
+				/* a 'nee:' sentence of c counts double */
+				wt = y > 0 ? wpos[j] : wneg[j] *
+				     ((long)c == x->not_intent ? 2 : 1);
+				g = rate * wt * (p - y);
 				bias[j] -= g;
 				/* the intents this text still teaches */
 				if (fabsf(g) > 1e-3f) {
@@ -415,14 +436,14 @@ static void pack(struct model *md, const float *W, const float *bias,
 	for (size_t r = 0; r < md->nfeat * nl; r++)
 		n += fabsf(W[r]) >= PRUNE;
 	md->w = xcalloc(n + 1, sizeof(float));
-	md->w_intent = xcalloc(n + 1, sizeof(uint32_t));
+	md->w_intent = xcalloc(n + 1, sizeof(uint16_t));
 	n = 0;
 	for (size_t r = 0; r < md->nfeat; r++) {
 		md->w_off[r] = (uint32_t)n;
 		for (size_t j = 0; j < nl; j++)
 			if (fabsf(W[r * nl + j]) >= PRUNE) {
 				md->w[n] = W[r * nl + j];
-				md->w_intent[n++] = lidx[j];
+				md->w_intent[n++] = (uint16_t)lidx[j];
 			}
 	}
 	md->w_off[md->nfeat] = (uint32_t)n;
@@ -623,7 +644,8 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	struct model *md;
 	size_t ni = s->nintents;
 
-	if (!ni)
+	/* w_intent holds a column in 16 bits; no script comes near */
+	if (!ni || ni + 2 * MODEL_MAX_HINT_VARS > UINT16_MAX)
 		return NULL;
 	memset(&tr, 0, sizeof(tr));
 	md = xcalloc(1, sizeof(*md));

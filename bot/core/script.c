@@ -2743,6 +2743,39 @@ static void required_words(const struct script *s, struct pat_seq *q)
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
+/* one_cls (script.h) of alternative a: the class of its one plain
+ * word, or 0. */
+static uint32_t one_word_class(const struct script *s,
+			       const struct pat_seq *a)
+{
+	if (a->n != 1 || a->el[0].kind != PAT_WORD || a->el[0].exact)
+		return 0;
+	return lexicon_class(&s->lex, a->el[0].word);
+}
+
+/* Sets one_cls on every alternative under q. */
+static void one_words(const struct script *s, struct pat_seq *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		struct pat *p = &q->el[i];
+
+		for (size_t j = 0; j < p->nsubs; j++) {
+			if (p->kind == PAT_ALT)
+				p->subs[j].one_cls = one_word_class(s,
+								    &p->subs[j]);
+			one_words(s, &p->subs[j]);
+		}
+	}
+}
+
+static void concept_one_words(const struct script *s, struct concept *c)
+{
+	for (size_t j = 0; j < c->nalts; j++) {
+		c->alts[j].one_cls = one_word_class(s, &c->alts[j]);
+		one_words(s, &c->alts[j]);
+	}
+}
+
 static void build_index(struct script *s)
 {
 	size_t nw;
@@ -2756,8 +2789,12 @@ static void build_index(struct script *s)
 			intern_prefixes(s, &s->intents[i].pats[j]);
 	lexicon_build(&s->lex, s->words, s->nwords);
 	for (size_t i = 0; i < s->nintents; i++)
-		for (size_t j = 0; j < s->intents[i].npats; j++)
+		for (size_t j = 0; j < s->intents[i].npats; j++) {
 			required_words(s, &s->intents[i].pats[j]);
+			one_words(s, &s->intents[i].pats[j]);
+		}
+	for (size_t i = 0; i < s->nconcepts; i++)
+		concept_one_words(s, &s->concepts[i]);
 	nw = s->lex.ncls + 1;
 	uint8_t *bm = xmalloc(nw);
 	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));

@@ -61,7 +61,11 @@ struct pat_seq {
 	 * words that every match contains, so a message without one of
 	 * them is skipped at once. */
 	uint32_t *req;
-	size_t nreq;
+	uint32_t nreq;
+	/* An alternative (of (a|b) or of a concept) that is one plain
+	 * word, not =exact: its lexicon class, so that matching tests it
+	 * without reading el; 0 otherwise. Built at load. */
+	uint32_t one_cls;
 	/* Top-level patterns only: the options of the bedoeling or
 	 * aanvulling block the pattern was written in. */
 	uint8_t guard;          /* ontkenning: ja — void in a negated clause */

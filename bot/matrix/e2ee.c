@@ -2279,19 +2279,28 @@ static int encrypt_event(struct e2ee *e, const char *room,
 			 char **new_body, struct err *err)
 {
 	json_error_t je;
-	json_t *content = json_loads(body, 0, &je), *pt, *c;
-	char *text, *ct, *p;
-	int rc;
+	json_t *content = json_loads(body, 0, &je), *pt, *c, *rel;
+	char *text, *ct = NULL, *p;
+	int rc = -1;
 
 	if (!content)
 		content = json_object();
+	/* The relation also travels in the clear, beside the ciphertext, as
+	 * the spec has it: the server aggregates by it, and nheko takes an
+	 * encrypted event's relations from there only (without it, nheko
+	 * never matches a verification cancel to its request). */
+	rel = json_object_get(content, "m.relates_to");
+	if (json_is_object(rel))
+		json_incref(rel);
+	else
+		rel = NULL;
 	pt = json_pack("{s:s, s:o, s:s}", "type", type, "content", content,
 		       "room_id", room);
 	text = json_dumps(pt, JSON_COMPACT);
 	json_decref(pt);
 	if (!text) {
 		err_set(err, "bericht niet te coderen");
-		return -1;
+		goto out;
 	}
 	ct = crypto_megolm_out_encrypt(s, text);
 	crypto_free_secret(text);
@@ -2299,18 +2308,21 @@ static int encrypt_event(struct e2ee *e, const char *room,
 	p = crypto_megolm_out_pickle(s, e->key, e->keylen);
 	rc = rec_put(e, "mout", room, NULL, NULL, p, created, err);
 	crypto_free_secret(p);
-	if (rc < 0) {
-		free(ct);
-		return -1;
-	}
+	if (rc < 0)
+		goto out;
 	c = json_pack("{s:s, s:s, s:s, s:s, s:s}", "algorithm", MEGOLM_ALG,
 		      "sender_key", crypto_account_curve25519(e->acct),
 		      "ciphertext", ct, "session_id", sid,
 		      "device_id", e->device);
-	free(ct);
+	if (rel)
+		json_object_set(c, "m.relates_to", rel);
 	*new_body = json_dumps(c, JSON_COMPACT);
 	json_decref(c);
-	return 0;
+	rc = 0;
+out:
+	free(ct);
+	json_decref(rel);
+	return rc;
 }
 
 int e2ee_prepare(struct e2ee *e, const char *room, const char *type,

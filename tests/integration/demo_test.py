@@ -3,7 +3,9 @@
 Starts the demo with `make demo PORT=...` on a port of its own, reads what
 it prints (full Matrix IDs, the homeserver address, one paragraph per
 client), logs in with the printed passwords (tests/integration/mxclient.py) and
-finds the practice room with the bot's greeting; checks that no password
+finds the practice room with the bot's greeting; checks that a fresh upload
+downloads on the older, unauthenticated media API (clients without
+authenticated media, such as nheko 0.11.3); checks that no password
 reaches a log or a file others can read; then asks for ports that are
 taken (by a stranger, by a second demo via OEF_DEMO_PORT) and expects the
 exact `make demo PORT=` advice with the running demo left alone; restarts
@@ -14,6 +16,7 @@ someone is using in this checkout is never stopped. OEF_DEMO_TEST_PORT
 picks the ports (default 18708 and the next one). B is the build directory
 (as in the Makefile).
 """
+import json
 import os
 import re
 import shutil
@@ -22,6 +25,7 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -342,6 +346,29 @@ def busy_ports(url, trainee):
     check("the demo still runs after PORT=abc", answers(url) and alive(pid))
 
 
+def legacy_media(url, c):
+    """What the trainee's client uploads (and so the bot's debrief file)
+    can be fetched on the older media API too: nheko 0.11.3, Debian 12's,
+    knows no authenticated media and got a 404 for the debrief's file."""
+    data = b"<p>nabespreking</p>"
+    req = urllib.request.Request(
+        url + "/_matrix/media/v3/upload?filename=n.html", data=data,
+        method="POST", headers={"Content-Type": "text/html",
+                                "Authorization": "Bearer " + c.token})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        mxc = json.load(r)["content_uri"]
+    got = None
+    try:
+        with urllib.request.urlopen(
+                url + "/_matrix/media/v3/download/" + mxc[len("mxc://"):],
+                timeout=30) as r:
+            got = r.read()
+    except urllib.error.HTTPError as e:
+        got = f"HTTP {e.code}"
+    check("a new upload downloads on the unauthenticated media API "
+          "(nheko 0.11.3)", got == data, repr(got))
+
+
 def restart_same_port(url, old):
     rc, out, err = make("demo", f"PORT={PORT}")
     check("make demo on its own port again restarts it", rc == 0,
@@ -385,6 +412,8 @@ def main():
         acc, out, err = start_and_check_output(url)
         if acc and acc.get("trainee", (0, 0))[1]:
             trainee = rooms_and_greeting(url, acc)
+            if trainee:
+                legacy_media(url, trainee)
             secrets(acc, out + err)
             if trainee:
                 busy_ports(url, trainee)

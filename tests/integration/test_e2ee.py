@@ -1246,6 +1246,15 @@ def test_verification_cancelled(st):
     check(c.get("code") == "m.user" and "cross-signing" in c.get(
         "reason", ""), f"in-room cancel: {c}")
     check(cancel.get("sender") == BOT, "sent by the bot")
+    # the relation also in the clear, on the m.room.encrypted event: the
+    # server aggregates by it, and nheko reads an encrypted event's
+    # relations only from there (else its dialog waits for ever)
+    clear = [e["content"]["m.relates_to"] for e in raw_timeline(t, room)
+             if e.get("sender") == BOT and
+             e["type"] == "m.room.encrypted" and
+             e["content"].get("m.relates_to", {}).get("event_id") == req]
+    check(clear == [{"rel_type": "m.reference", "event_id": req}],
+          f"the cancel's relation in the clear: {clear}")
     t.wait_for(lambda: verify_notices(t, room)[n_notices + 1:],
                what="the notice for the in-room request")
     # a start relating to it (the DM: surely with the bot) is cancelled
@@ -1264,6 +1273,11 @@ def test_verification_cancelled(st):
         if e["content"].get("code") == "m.unknown_method" and
         e["content"].get("m.relates_to", {}).get("event_id") == req],
         what="the in-room cancel of the start")
+    clear = [e for e in raw_timeline(t, room)
+             if e.get("sender") == BOT and
+             e["type"] == "m.room.encrypted" and
+             e["content"].get("m.relates_to", {}).get("event_id") == req]
+    check(len(clear) == 2, f"both cancels related in the clear: {clear}")
     # the second to-device attempt within ten minutes was not explained
     # again (handled before the in-room request, which came later)
     check(len(verify_notices(t, room)) == n_notices + 2,

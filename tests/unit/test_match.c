@@ -147,6 +147,15 @@ static const struct match_case cases[] = {
 	{ "([heel] erg | zeer) boos", J, "heel boos", 0, NULL },
 	{ "(veilig* | zorg*) plan", J, "zorgelijk plan", 1,
 	  "zorgelijk plan" },
+	/* one-word alternatives are tested without their elements
+	 * (script.h one_cls): inflections still count, =word still
+	 * does not, and a later alternative is tried when what follows
+	 * the first one fails */
+	{ "(lopen | rennen) weg", J, "Hij loopt weg", 1, "loopt weg" },
+	{ "(=lopen | rennen) weg", J, "Hij loopt weg", 0, NULL },
+	{ "(lopen | =rennen) weg", J, "Hij rent weg", 0, NULL },
+	{ "(heel | heel erg) boos", J, "heel erg boos", 1, "heel erg boos" },
+	{ "(heel | zeer) boos", J, "heel, boos", 0, NULL },
 	/* ~concept: items, multi-word items, prefixes, concepts of
 	 * concepts, groups in items */
 	{ "~jargon", N, "Er komt een OTS", 1, "OTS" },
