@@ -50,6 +50,8 @@ struct room {
 	int members_asked;         /* a /joined_members is under way */
 	int empty;                 /* the last human left: leave after the
 				    * batch's events */
+	int64_t hint_at;           /* monotonic ms of the last hint outside
+				    * a rehearsal (EVENT_HINT_MS); 0: none */
 };
 
 /* A user's command allowance (see COMMAND_BURST). */

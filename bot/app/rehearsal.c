@@ -141,7 +141,9 @@ int rehearsal_end(struct bot *b, struct room *r, const char *cause,
 	r->last_trainee = r->trainee ? xstrdup(r->trainee) : NULL;
 	if (rehearsal_pause(b, r, 0, err) < 0)
 		return -1;
-	outbox_name(b, r->id, b->cfg->device_name);
+	/* the persona's name stays until the next rehearsal: clients that
+	 * show current names keep her lines hers (notices carry their own
+	 * label, OUTBOX_MARK_BODY) */
 	room_clear_session(r);
 	return room_save(b, r, err);
 }
