@@ -9,6 +9,7 @@
  *   coach.c      coaching, the coaches' side room, replay, annotations
  *   command.c    the command table, access, rate limiting, !hulp
  *   event.c      Matrix events of a batch: network event -> the above
+ *   profile.c    the global display name and avatar, at startup
  *   bot.c        bot_new/bot_free, the sync transaction and the loop
  * Data flows one way: mx event -> event -> command/coach -> rehearsal
  * (session, engine) -> outbox -> mx.
@@ -104,6 +105,12 @@ struct bot {
 	struct cmd_rate *rates;    /* users who gave commands lately */
 	size_t nrates, rates_cap;
 	char *help;                /* !hulp, made from the command table */
+	/* the global profile at startup (profile.c) */
+	int profile_state;         /* idle, busy, done */
+	int profile_changed;       /* name or avatar set: rooms' persona
+				    * names are to be put back */
+	char *profile_avatar_url;  /* the homeserver's, while busy */
+	char profile_avatar_hash[17]; /* the avatar file's, while busy */
 };
 
 /* A display-name change waiting for the outbox rows before it. */

@@ -281,3 +281,20 @@ int rehearsal_answer(struct bot *b, struct room *r, struct err *err)
 		return rehearsal_end(b, r, cause, err);
 	return 0;
 }
+
+const char *rehearsal_persona_name(struct bot *b, const struct room *r)
+{
+	const struct script *s = NULL;
+	struct store_session rec;
+	struct err err;
+
+	if (r->ss)
+		return display_name(b, session_script(r->ss));
+	if (!r->last_session)
+		return NULL;
+	memset(&rec, 0, sizeof(rec));
+	if (store_session_get(b->st, r->last_session, &rec, &err) == 0)
+		s = catalog_find(&b->cat, rec.scenario);
+	store_session_release(&rec);
+	return s ? display_name(b, s) : NULL;
+}

@@ -44,7 +44,7 @@ from test_bot import (BIN, BOT, PASSWORD, ROOT, Bot, Homeserver,  # noqa: E402
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 OLM = "m.olm.v1.curve25519-aes-sha2"
-UNREADABLE = "Ik kan je bericht niet lezen"
+UNREADABLE = "Oefenkamer · Ik kan je bericht niet lezen"
 LOOP = asyncio.new_event_loop()
 asyncio.set_event_loop(LOOP)
 
