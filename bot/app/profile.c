@@ -16,8 +16,6 @@
 
 enum { PROFILE_IDLE, PROFILE_BUSY, PROFILE_DONE };
 
-static void avatar_step(struct bot *b);
-
 /* The rooms whose persona name the global change replaced get it back
  * (in each room's ordered send queue). */
 static void finish(struct bot *b)
@@ -37,16 +35,22 @@ static void finish(struct bot *b)
 	b->profile_state = PROFILE_DONE;
 }
 
+/* A PUT on the profile answered: a change made, or logged. */
+static void took(struct bot *b, long status, const char *what)
+{
+	if (status != 200)
+		log_line("%s niet ingesteld (HTTP %ld)", what, status);
+	else
+		b->profile_changed = 1;
+}
+
 static void on_avatar_set(void *ctx, long status)
 {
 	struct bot *b = ctx;
 
 	if (status == MX_CANCELLED)
 		return;
-	if (status != 200)
-		log_line("avatar niet ingesteld (HTTP %ld)", status);
-	else
-		b->profile_changed = 1;
+	took(b, status, "avatar");
 	finish(b);
 }
 
@@ -127,10 +131,7 @@ static void on_name_set(void *ctx, long status)
 
 	if (status == MX_CANCELLED)
 		return;
-	if (status != 200)
-		log_line("weergavenaam niet ingesteld (HTTP %ld)", status);
-	else
-		b->profile_changed = 1;
+	took(b, status, "weergavenaam");
 	avatar_step(b);
 }
 
