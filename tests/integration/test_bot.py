@@ -1276,6 +1276,18 @@ def test_voices(hs, bot):
     check(len(notices(c, room)) >= 4, "greeting, intro, stand, debrief")
     check(c.joined_members(room)[BOT].get("display_name") ==
           "Sandra (moeder van Daan)", "current name is still the persona's")
+    # a new global name at startup reaches every room (Synapse copies
+    # it); the bot then puts the persona's name back in this one
+    q = urllib.parse.quote(BOT, safe="")
+    for name in ("Oefenkamer (test)", "Oefenkamer"):
+        bot.extra["display_name"] = name
+        bot.reconfigure(typing=False)
+        c.wait_for(lambda: c._req("GET", f"/profile/{q}").get(
+            "displayname") == name, timeout=30, what=f"profile {name}")
+        c.wait_for(lambda: c.joined_members(room)[BOT].get(
+            "display_name") == "Sandra (moeder van Daan)", timeout=30,
+            what="the persona's name put back")
+    del bot.extra["display_name"]
 
 
 def test_never_silent(hs, bot):
