@@ -1416,25 +1416,36 @@ def test_voices(hs, bot):
     c.wait_for(lambda: any("Einde van de oefening" in n
                            for n in notices(c, room)), what="debrief")
     settle(c, room)
+    c.wait_for(lambda: any(e["content"].get("msgtype") == "m.file"
+                           for e in c.messages(room, BOT)),
+               what="the debrief's file")
     evs = c.events.get(room, [])
     name = None
-    lines = 0
+    lines = files = 0
     for e in evs:
         if e.get("type") == "m.room.member" and e.get("state_key") == BOT:
             name = e.get("content", {}).get("displayname")
         if e.get("type") != "m.room.message" or e.get("sender") != BOT:
             continue
         body = e["content"]["body"]
-        if e["content"].get("msgtype") == "m.notice":
+        mt = e["content"].get("msgtype")
+        if mt == "m.notice":
             check(body.startswith(MARK) and e["content"].get(
                 "formatted_body", MARK_HTML).startswith(MARK_HTML),
                 "notice labelled: " + body[:60])
+        elif mt == "m.file":
+            # a file, not a notice: its body is the file name
+            files += 1
+            check(re.fullmatch(r"nabespreking-\d+\.html", body),
+                  "the file's body is its name: " + body[:60])
         else:
+            check(mt == "m.text", f"the persona speaks in m.text: {mt}")
             lines += 1
             check(not body.startswith(MARK), "persona line unlabelled")
             check(name == "Sandra (moeder van Daan)",
                   f"persona line under {name!r}: {body[:40]}")
     check(lines >= 2, f"persona lines seen: {lines}")
+    check(files == 1, f"one debrief file: {files}")
     check(len(notices(c, room)) >= 4, "greeting, intro, stand, debrief")
     check(c.joined_members(room)[BOT].get("display_name") ==
           "Sandra (moeder van Daan)", "current name is still the persona's")

@@ -789,6 +789,18 @@ static void test_debrief_html_and_file(void **state)
 	 * its own attachment row for the same session */
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
 			   " '%<h3>Einde van de oefening%<pre>%'"), 2);
+	/* out of character: the label before the given HTML too, in body
+	 * and formatted_body (!stand's and both debriefs) */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"body\":\"" OUTBOX_MARK_BODY "Einde van de"
+			   " oefening%' AND content LIKE '%\"formatted_body\":"
+			   "\"" OUTBOX_MARK_HTML "<h3>Einde van de oefening%'"),
+			 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"format\":\"org.matrix.custom.html\"%' AND"
+			   " content LIKE '%\"msgtype\":\"m.notice\"%' AND"
+			   " content NOT LIKE '%\"formatted_body\":\""
+			   OUTBOX_MARK_HTML "%'"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE type ="
 			   " '" OUTBOX_ATTACH_TYPE "' AND content LIKE"
 			   " '%\"session\":1,%'"), 2);
@@ -823,6 +835,8 @@ static void test_debrief_html_and_file(void **state)
 	assert_non_null(c);
 	assert_string_equal(jstr(c, "msgtype"), "m.notice");
 	assert_non_null(strstr(jstr(c, "body"), "kon ik niet meesturen"));
+	assert_int_equal(strncmp(jstr(c, "body"), OUTBOX_MARK_BODY,
+				 strlen(OUTBOX_MARK_BODY)), 0);
 	assert_null(json_object_get(c, "url"));
 	assert_null(json_object_get(c, "file"));
 	json_decref(c);
