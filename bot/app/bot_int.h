@@ -127,8 +127,6 @@ struct bot {
 	struct attach *attach;     /* debrief files under way (attach.c) */
 	/* the global profile at startup (profile.c) */
 	int profile_state;         /* idle, busy, done */
-	int profile_changed;       /* name or avatar set: rooms' persona
-				    * names are to be put back */
 	char *profile_avatar_url;  /* the homeserver's, while busy */
 	char profile_avatar_hash[17]; /* the avatar file's, while busy */
 };

@@ -200,6 +200,27 @@ int event_leave_empty(struct bot *b, struct err *err)
 	return 0;
 }
 
+/* Our own display name changed in r. Synapse copies a new global
+ * profile (profile.c) into every room in the background, room by room,
+ * after the PUT has returned, so a persona's name the bot put back at
+ * once could be overwritten later: the copy itself is the moment to
+ * put her name back. Only the global name is repaired: the bot's own
+ * per-room changes (outbox_name) never set it in a room with a
+ * persona. */
+static int name_back(struct bot *b, struct room *r,
+		     const struct mx_event *ev)
+{
+	const char *name;
+
+	if (b->initial || !ev->displayname ||
+	    strcmp(ev->displayname, b->cfg->display_name) != 0)
+		return 0;
+	name = rehearsal_persona_name(b, r);
+	if (name && strcmp(name, ev->displayname) != 0)
+		outbox_name(b, r->id, name);
+	return 0;
+}
+
 static int on_member(struct bot *b, struct room *r,
 		     const struct mx_event *ev, const char *me,
 		     struct err *err)
@@ -211,16 +232,16 @@ static int on_member(struct bot *b, struct room *r,
 	if (!who || !ms || !eid)
 		return 0;
 	if (strcmp(who, me) == 0) {
-		/* our own join: say hello once (the txn makes it once) */
-		if (!strcmp(ms, "join") && !b->initial && !r->ss &&
-		    !r->practice) {
-			const char *prev = ev->prev_membership;
+		const char *prev = ev->prev_membership;
 
-			if (prev && !strcmp(prev, "join"))
-				return 0;   /* a display-name change */
+		if (strcmp(ms, "join") != 0)
+			return 0;
+		if (prev && !strcmp(prev, "join"))
+			return name_back(b, r, ev);   /* a profile change */
+		/* our own join: say hello once (the txn makes it once) */
+		if (!b->initial && !r->ss && !r->practice)
 			return outbox_notice(b, r->id, eid, "hello", b->help,
 					     err);
-		}
 		return 0;
 	}
 	members_update(r, who, ms);

@@ -247,6 +247,7 @@ void outbox_name(struct bot *b, const char *room, const char *name)
 	c->room = xstrdup(room);
 	c->name = xstrdup(name);
 	c->after = b->outbox_last;
+	b->outbox_dirty = 1;   /* a name alone (no row with it) goes too */
 }
 
 /* Queue the name changes that come before outbox row upto (or all). */

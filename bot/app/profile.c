@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "mx.h"
-#include "rehearsal.h"
 #include "store.h"
 
 /* What was uploaded last: the avatar file's hash and its mxc:// URI (in
@@ -16,32 +15,21 @@
 
 enum { PROFILE_IDLE, PROFILE_BUSY, PROFILE_DONE };
 
-/* The rooms whose persona name the global change replaced get it back
- * (in each room's ordered send queue). */
+/* Done, changed or not. A change reaches the rooms later (Synapse
+ * copies it in the background): event.c puts a persona's name back
+ * when the copy shows up in a room's member event. */
 static void finish(struct bot *b)
 {
-	if (b->profile_changed) {
-		for (size_t i = 0; i < b->nrooms; i++) {
-			const char *name = rehearsal_persona_name(b,
-								  b->rooms[i]);
-
-			if (name)
-				mx_set_displayname(b->mx, b->rooms[i]->id,
-						   name);
-		}
-	}
 	free(b->profile_avatar_url);
 	b->profile_avatar_url = NULL;
 	b->profile_state = PROFILE_DONE;
 }
 
-/* A PUT on the profile answered: a change made, or logged. */
-static void took(struct bot *b, long status, const char *what)
+/* A PUT on the profile answered: a failure is logged. */
+static void took(long status, const char *what)
 {
 	if (status != 200)
 		log_line("%s niet ingesteld (HTTP %ld)", what, status);
-	else
-		b->profile_changed = 1;
 }
 
 static void on_avatar_set(void *ctx, long status)
@@ -50,7 +38,7 @@ static void on_avatar_set(void *ctx, long status)
 
 	if (status == MX_CANCELLED)
 		return;
-	took(b, status, "avatar");
+	took(status, "avatar");
 	finish(b);
 }
 
@@ -131,7 +119,7 @@ static void on_name_set(void *ctx, long status)
 
 	if (status == MX_CANCELLED)
 		return;
-	took(b, status, "weergavenaam");
+	took(status, "weergavenaam");
 	avatar_step(b);
 }
 

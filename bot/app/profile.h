@@ -1,9 +1,10 @@
 /* profile.h - the bot's global profile: its display name (config
  * display_name) and avatar (config avatar), set once at startup when
  * they differ from what the homeserver has, before the sync starts.
- * Synapse copies a global change into every room's member event,
- * replacing the per-room persona names: after a change, the rooms that
- * carry a persona's name get it back. Never on the per-message path.
+ * Synapse copies a global change into every room's member event, in
+ * the background after the PUT has answered, replacing the per-room
+ * persona names: event.c puts a persona's name back when that copy
+ * arrives in a room that carries one. Never on the per-message path.
  */
 #ifndef OEF_PROFILE_H
 #define OEF_PROFILE_H

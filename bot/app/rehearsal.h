@@ -37,7 +37,8 @@ int rehearsal_mirror(struct bot *b, struct room *r, const char *cause,
 		     struct err *err);
 
 /* The persona whose display name room r carries: the running
- * rehearsal's, else the last one's (kept after the end), or NULL. */
+ * rehearsal's, else the last one's (kept after the end), or NULL.
+ * Looks in the store for the last one: not for the per-message path. */
 const char *rehearsal_persona_name(struct bot *b, const struct room *r);
 
 /* The meters and the turn, one line, appended to sb. */

@@ -1056,6 +1056,50 @@ static void test_receipts(void **state)
 	assert_string_equal(f->b->receipts[1], "$m2");
 }
 
+#define OWN_NAME(id, name) \
+	"{\"type\":\"m.room.member\",\"event_id\":\"" id "\"," \
+	"\"sender\":\"@oefenkamer:localhost\",\"origin_server_ts\":10," \
+	"\"state_key\":\"@oefenkamer:localhost\",\"content\":{" \
+	"\"membership\":\"join\",\"displayname\":\"" name "\"}," \
+	"\"unsigned\":{\"prev_content\":{\"membership\":\"join\"}}}"
+
+/* Synapse copies a new global name into every room in the background:
+ * where it lands on a room with a persona, her name goes back (one
+ * more send in that room); her own name and a room without a persona
+ * are left alone. */
+static void test_persona_name_back(void **state)
+{
+	struct fx *f = *state;
+	static const char *const stop[][3] = {
+		{ "@trainee:localhost", "$ps", "!stop" },
+	};
+	size_t n;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	/* no rehearsal yet: the bot's own name is right */
+	n = mx_sends_pending(f->b->mx);
+	assert_int_equal(feed_raw(f, "p1", "[" OWN_NAME("$n1", "Oefenkamer")
+				  "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n);
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	n = mx_sends_pending(f->b->mx);
+	/* the persona's name arriving: nothing to do */
+	assert_int_equal(feed_raw(f, "p2", "[" OWN_NAME("$n2",
+				  "Sandra (moeder van Daan)") "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n);
+	/* the global name over hers: put back */
+	assert_int_equal(feed_raw(f, "p3", "[" OWN_NAME("$n3", "Oefenkamer")
+				  "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n + 1);
+	/* also after the end: her name stays the room's */
+	assert_int_equal(feed_messages(f, "p35", 1, stop), 0);
+	n = mx_sends_pending(f->b->mx);
+	assert_int_equal(feed_raw(f, "p4", "[" OWN_NAME("$n4", "Oefenkamer")
+				  "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n + 1);
+}
+
 /* Out of character is marked, the persona's words are not. */
 static void test_notice_marker(void **state)
 {
@@ -1116,6 +1160,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_receipts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_notice_marker, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_persona_name_back, setup,
 						teardown),
 	};
 
