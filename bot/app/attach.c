@@ -98,8 +98,10 @@ json_t *attach_content(const char *filename, size_t size, const char *mxc,
 
 static void job_fail(struct attach *a, const char *why)
 {
-	static const char text[] = "Het bestand met de hele nabespreking kon "
-		"ik niet meesturen; de nabespreking hierboven staat er wel.";
+	/* a notice like every other: the bot's label first */
+	static const char text[] = OUTBOX_MARK_BODY "Het bestand met de hele "
+		"nabespreking kon ik niet meesturen; de nabespreking "
+		"hierboven staat er wel.";
 
 	log_line("nabespreking als bestand in %s niet verstuurd: %s",
 		 a->room, why);

@@ -13,6 +13,7 @@
 #include "event.h"
 #include "mx.h"
 #include "outbox.h"
+#include "profile.h"
 #include "rehearsal.h"
 #include "room.h"
 #include "session.h"
@@ -258,6 +259,7 @@ void bot_free(struct bot *b)
 		free(b->rates[i].user);
 	free(b->rates);
 	free(b->help);
+	free(b->profile_avatar_url);
 	match_release(&b->m);
 	engine_out_release(&b->out);
 	store_free(b->st);
@@ -433,7 +435,11 @@ int bot_run(struct bot *b, volatile int *stop, int wake_fd)
 			free(since);
 			return -1;
 		}
-		if (b->ready && !started && !*stop) {
+		/* the global profile first: a change there replaces the
+		 * rooms' persona names, which it then puts back */
+		if (b->ready && !started && !*stop)
+			profile_start(b);
+		if (b->ready && !started && !*stop && profile_done(b)) {
 			mx_sync_start(b->mx, since, SYNC_TIMEOUT_MS);
 			started = 1;
 			log_line("verbonden met %s als %s; %zu kamers",

@@ -11,6 +11,7 @@
  *   event.c      Matrix events of a batch: network event -> the above
  *   attach.c     the debrief as a file: an outbox row, uploaded and
  *                sent when mx asks the prepare hook for it
+ *   profile.c    the global display name and avatar, at startup
  *   bot.c        bot_new/bot_free, the sync transaction and the loop
  * Data flows one way: mx event -> event -> command/coach -> rehearsal
  * (session, engine) -> outbox -> mx.
@@ -58,6 +59,8 @@ struct room {
 	int members_asked;         /* a /joined_members is under way */
 	int empty;                 /* the last human left: leave after the
 				    * batch's events */
+	int64_t hint_at;           /* monotonic ms of the last hint outside
+				    * a rehearsal (EVENT_HINT_MS); 0: none */
 };
 
 /* A user's command allowance (see COMMAND_BURST). */
@@ -122,6 +125,10 @@ struct bot {
 	size_t nrates, rates_cap;
 	char *help;                /* !hulp, made from the command table */
 	struct attach *attach;     /* debrief files under way (attach.c) */
+	/* the global profile at startup (profile.c) */
+	int profile_state;         /* idle, busy, done */
+	char *profile_avatar_url;  /* the homeserver's, while busy */
+	char profile_avatar_hash[17]; /* the avatar file's, while busy */
 };
 
 /* A display-name change waiting for the outbox rows before it. */

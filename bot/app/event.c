@@ -28,6 +28,24 @@ static int is_coach(struct bot *b, struct room *r, const char *user)
 	return (room_roles(b, r, user) & (ROLE_COACH | ROLE_TRAINER)) != 0;
 }
 
+/* Chatter outside a rehearsal gets a short hint how to begin, at most
+ * once per EVENT_HINT_MS per room (a notice from another bot none: no
+ * two bots talking to each other). */
+static int hint(struct bot *b, struct room *r, const char *eid,
+		struct err *err)
+{
+	int64_t now = mono_ms();
+
+	if (r->hint_at && now - r->hint_at < EVENT_HINT_MS)
+		return 0;
+	r->hint_at = now;
+	return outbox_notice(b, r->id, eid, "hint", "Er loopt hier nu geen "
+			     "oefening, dus ik reageer nog niet. Typ "
+			     "!oefeningen om er een te kiezen en !start "
+			     "<nummer> om te beginnen, of !hulp voor alles "
+			     "wat ik kan.", err);
+}
+
 static int on_message(struct bot *b, struct room *r,
 		      const struct mx_event *ev, struct err *err)
 {
@@ -45,6 +63,9 @@ static int on_message(struct bot *b, struct room *r,
 		return 0;
 	if (ev->rel == MX_REL_REPLACE)
 		return 0;   /* an edit: the original was answered */
+	/* handled from here on (a turn, a command, a note, chatter): read */
+	if (!b->initial)
+		outbox_receipt(b, r->id, eid);
 	if (strlen(body) > MAX_BODY) {
 		/* cut on a UTF-8 boundary */
 		size_t n = MAX_BODY;
@@ -104,7 +125,6 @@ static int on_message(struct bot *b, struct room *r,
 			if (!r->paused)
 				room_due_set(b, r, mono_ms() +
 					     b->cfg->gather_ms);
-			outbox_receipt(b, r->id, eid);
 			sbuf_init(&sb);
 			sbuf_addf(&sb, "Trainee%s: %s", r->paused ?
 				  " (tijdens de pauze)" : "", body);
@@ -115,6 +135,8 @@ static int on_message(struct bot *b, struct room *r,
 		rc = session_log(r->ss, is_coach(b, r, sender) ?
 				 STORE_COACH : STORE_OTHER, sender, body, eid,
 				 err) < 0 ? -1 : 0;
+	} else if (strcmp(mt, "m.notice") != 0 && !b->initial) {
+		rc = hint(b, r, eid, err);
 	}
 	free(cut);
 	return rc;
@@ -178,6 +200,27 @@ int event_leave_empty(struct bot *b, struct err *err)
 	return 0;
 }
 
+/* Our own display name changed in r. Synapse copies a new global
+ * profile (profile.c) into every room in the background, room by room,
+ * after the PUT has returned, so a persona's name the bot put back at
+ * once could be overwritten later: the copy itself is the moment to
+ * put her name back. Only the global name is repaired: the bot's own
+ * per-room changes (outbox_name) never set it in a room with a
+ * persona. */
+static int name_back(struct bot *b, struct room *r,
+		     const struct mx_event *ev)
+{
+	const char *name;
+
+	if (b->initial || !ev->displayname ||
+	    strcmp(ev->displayname, b->cfg->display_name) != 0)
+		return 0;
+	name = rehearsal_persona_name(b, r);
+	if (name && strcmp(name, ev->displayname) != 0)
+		outbox_name(b, r->id, name);
+	return 0;
+}
+
 static int on_member(struct bot *b, struct room *r,
 		     const struct mx_event *ev, const char *me,
 		     struct err *err)
@@ -189,16 +232,16 @@ static int on_member(struct bot *b, struct room *r,
 	if (!who || !ms || !eid)
 		return 0;
 	if (strcmp(who, me) == 0) {
-		/* our own join: say hello once (the txn makes it once) */
-		if (!strcmp(ms, "join") && !b->initial && !r->ss &&
-		    !r->practice) {
-			const char *prev = ev->prev_membership;
+		const char *prev = ev->prev_membership;
 
-			if (prev && !strcmp(prev, "join"))
-				return 0;   /* a display-name change */
+		if (strcmp(ms, "join") != 0)
+			return 0;
+		if (prev && !strcmp(prev, "join"))
+			return name_back(b, r, ev);   /* a profile change */
+		/* our own join: say hello once (the txn makes it once) */
+		if (!b->initial && !r->ss && !r->practice)
 			return outbox_notice(b, r->id, eid, "hello", b->help,
 					     err);
-		}
 		return 0;
 	}
 	members_update(r, who, ms);

@@ -12,6 +12,11 @@
 struct mx_room;
 struct mx_sync;
 
+/* A plain message outside a rehearsal gets a hint how to begin at most
+ * this often per room (5 minutes): a second "hallo?" right after the
+ * first is not answered twice. */
+#define EVENT_HINT_MS (5 * 60 * 1000)
+
 /* An invite: accepted (joined after the commit) when the inviter may
  * invite the bot, refused otherwise. */
 int event_invite(struct bot *b, const struct mx_room *room,

@@ -47,12 +47,21 @@ int outbox_typing_ms(const struct config *cfg, const char *text)
 	return (int)ms;
 }
 
+/* Out of character: every m.notice starts with the bot's own name, so
+ * that no client shows it as the persona's words (the persona speaks
+ * only in m.text; the per-room display name may still be hers). */
+static int is_notice(const char *msgtype)
+{
+	return strcmp(msgtype, "m.notice") == 0;
+}
+
 /* The content of a message event, JSON text, at most max bytes: when
  * it would be larger, formatted_body goes first (escaping can make it
  * several times the body), then the body is cut at a character boundary
  * with a visible "…". The whole text stays in the transcript. html is
- * the formatted_body, or NULL for the text escaped. Caller frees; NULL
- * if the text cannot be encoded (not valid UTF-8). */
+ * the formatted_body, or NULL for the text escaped. A notice gets the
+ * bot's label (OUTBOX_MARK_*) in front of both. Caller frees; NULL if
+ * the text cannot be encoded (not valid UTF-8). */
 static char *message_content(const char *msgtype, const char *text,
 			     const char *html_in, const char *turn,
 			     size_t max)
@@ -63,19 +72,26 @@ static char *message_content(const char *msgtype, const char *text,
 
 	for (;;) {
 		const char *body = cut ? cut : text;
-		json_t *c = json_pack("{s:s, s:s}", "msgtype", msgtype,
-				      "body", body);
+		struct sbuf marked;
+		json_t *c;
 
-		if (c && html && html_in) {
-			json_object_set_new(c, "format", json_string(
-				"org.matrix.custom.html"));
-			json_object_set_new(c, "formatted_body",
-					    json_string(html_in));
-		} else if (c && html) {
+		sbuf_init(&marked);
+		if (is_notice(msgtype))
+			sbuf_adds(&marked, OUTBOX_MARK_BODY);
+		sbuf_adds(&marked, body);
+		c = json_pack("{s:s, s:s}", "msgtype", msgtype, "body",
+			      sbuf_str(&marked));
+		sbuf_release(&marked);
+		if (c && html) {
 			struct sbuf sb;
 
 			sbuf_init(&sb);
-			html_escape(&sb, body, "<br>");
+			if (is_notice(msgtype))
+				sbuf_adds(&sb, OUTBOX_MARK_HTML);
+			if (html_in)
+				sbuf_adds(&sb, html_in);
+			else
+				html_escape(&sb, body, "<br>");
 			json_object_set_new(c, "format", json_string(
 				"org.matrix.custom.html"));
 			json_object_set_new(c, "formatted_body",
@@ -231,6 +247,7 @@ void outbox_name(struct bot *b, const char *room, const char *name)
 	c->room = xstrdup(room);
 	c->name = xstrdup(name);
 	c->after = b->outbox_last;
+	b->outbox_dirty = 1;   /* a name alone (no row with it) goes too */
 }
 
 /* Queue the name changes that come before outbox row upto (or all). */
@@ -301,6 +318,14 @@ void outbox_flush(struct bot *b)
 void outbox_receipt(struct bot *b, const char *room,
 		    const char *event_id)
 {
+	/* a receipt means "read up to here": one per room, the newest */
+	for (size_t i = 0; i + 1 < b->nreceipts; i += 2) {
+		if (strcmp(b->receipts[i], room) == 0) {
+			free(b->receipts[i + 1]);
+			b->receipts[i + 1] = xstrdup(event_id);
+			return;
+		}
+	}
 	XGROW(b->receipts, b->receipts_cap, b->nreceipts + 2);
 	b->receipts[b->nreceipts++] = xstrdup(room);
 	b->receipts[b->nreceipts++] = xstrdup(event_id);

@@ -23,6 +23,12 @@ void outbox_replay_txn(char *buf, size_t n, const char *cause, int k);
 /* How long the persona types text (config's typing; 0 when off). */
 int outbox_typing_ms(const struct config *cfg, const char *text);
 
+/* The label every m.notice (out of character: notices, the debrief,
+ * !hulp, refusals, hints, coaching) starts with, in body and in
+ * formatted_body; the persona speaks only in m.text. */
+#define OUTBOX_MARK_BODY "Oefenkamer · "
+#define OUTBOX_MARK_HTML "<b>Oefenkamer</b> · "
+
 /* Queue a message (msgtype m.text or m.notice), typing ms of typing
  * first; turn ("<session>:<seq>") ties a persona line to its stored
  * turn, or NULL. Part of the current transaction; 0 or -1. */
@@ -69,7 +75,8 @@ void outbox_names_truncate(struct bot *b, size_t n);
 void outbox_flush(struct bot *b);
 
 /* A read receipt for event_id, sent by outbox_send_receipts (after the
- * replies: a receipt queued first would delay the answer). */
+ * replies: a receipt queued first would delay the answer). One per
+ * room: a later event_id in the same room replaces the earlier. */
 void outbox_receipt(struct bot *b, const char *room, const char *event_id);
 void outbox_send_receipts(struct bot *b);
 

@@ -260,7 +260,9 @@ int rehearsal_end(struct bot *b, struct room *r, const char *cause,
 	r->last_trainee = r->trainee ? xstrdup(r->trainee) : NULL;
 	if (rehearsal_pause(b, r, 0, err) < 0)
 		return -1;
-	outbox_name(b, r->id, b->cfg->device_name);
+	/* the persona's name stays until the next rehearsal: clients that
+	 * show current names keep her lines hers (notices carry their own
+	 * label, OUTBOX_MARK_BODY) */
 	room_clear_session(b, r);
 	return room_save(b, r, err);
 }
@@ -397,4 +399,21 @@ int rehearsal_answer(struct bot *b, struct room *r, struct err *err)
 	if (b->out.ended)
 		return rehearsal_end(b, r, cause, err);
 	return 0;
+}
+
+const char *rehearsal_persona_name(struct bot *b, const struct room *r)
+{
+	const struct script *s = NULL;
+	struct store_session rec;
+	struct err err;
+
+	if (r->ss)
+		return display_name(b, session_script(r->ss));
+	if (!r->last_session)
+		return NULL;
+	memset(&rec, 0, sizeof(rec));
+	if (store_session_get(b->st, r->last_session, &rec, &err) == 0)
+		s = catalog_find(&b->cat, rec.scenario);
+	store_session_release(&rec);
+	return s ? display_name(b, s) : NULL;
 }

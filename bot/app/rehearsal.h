@@ -16,8 +16,8 @@
 int rehearsal_start(struct bot *b, struct room *r, const char *trainee,
 		    const struct script *s, const char *cause,
 		    struct err *err);
-/* End r's rehearsal (if any): the meters and the debrief are posted,
- * the bot gets its own name back. */
+/* End r's rehearsal (if any): the meters and the debrief are posted;
+ * the room keeps the persona's display name until the next start. */
 int rehearsal_end(struct bot *b, struct room *r, const char *cause,
 		  struct err *err);
 /* !opnieuw: the running rehearsal again, or the room's last one; a
@@ -35,6 +35,11 @@ int rehearsal_pause(struct bot *b, struct room *r, int on, struct err *err);
 int rehearsal_mirror(struct bot *b, struct room *r, const char *cause,
 		     const char *what, int k, const char *text,
 		     struct err *err);
+
+/* The persona whose display name room r carries: the running
+ * rehearsal's, else the last one's (kept after the end), or NULL.
+ * Looks in the store for the last one: not for the per-message path. */
+const char *rehearsal_persona_name(struct bot *b, const struct room *r);
 
 /* The meters and the turn, one line, appended to sb. */
 void rehearsal_stand(struct session *ss, struct sbuf *sb);

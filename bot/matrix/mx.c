@@ -945,6 +945,9 @@ static const char *parse_fields(json_t *json, struct mx_event *ev)
 	if (!strcmp(ev->type, "m.room.member")) {
 		if (opt_str(content, "membership", &ev->membership) < 0)
 			return "content.membership";
+		/* optional and nullable: read, never a reason to refuse */
+		ev->displayname = json_string_value(json_object_get(content,
+							       "displayname"));
 		prev = opt_obj(opt_obj(json, "unsigned", &bad), "prev_content",
 			       &bad);
 		if (bad || opt_str(prev, "membership",

@@ -75,6 +75,7 @@ struct mx_event {
 	/* m.room.member */
 	const char *membership;
 	const char *prev_membership;  /* unsigned.prev_content's */
+	const char *displayname; /* content's; NULL when absent or null */
 	/* m.room.create: content "creator" (older room versions) */
 	const char *creator;
 	/* m.room.power_levels: content "users" (has_power: it was an

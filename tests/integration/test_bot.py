@@ -31,6 +31,7 @@ SYNAPSE = os.path.join(ROOT, "tools", "synapse.sh")
 BIN = os.environ.get("OEF_BIN", os.path.join(ROOT, "build", "oefenkamer"))
 BOT = "@oefenkamer:localhost"
 PASSWORD = "test-" + os.urandom(6).hex()
+AVATAR = os.path.join(ROOT, "config", "avatar.png")
 
 
 def sh(*args, check=True):
@@ -111,6 +112,8 @@ class Bot:
             "user_id": BOT,
             "password_file": self.pw,
             "device_name": "Oefenkamer",
+            "display_name": "Oefenkamer",
+            "avatar": AVATAR,
             "store": self.store,
             "scripts_dir": os.path.join(ROOT, "scripts"),
             "personas_dir": os.path.join(ROOT, "personas"),
@@ -164,8 +167,28 @@ def persona_msgs(c, room):
     return [e["content"]["body"] for e in c.messages(room, BOT, "m.text")]
 
 
+# Every m.notice is out of character and says so: the bot's label first
+# (bot/app/outbox.h), in body and in formatted_body.
+MARK = "Oefenkamer · "
+MARK_HTML = "<b>Oefenkamer</b> · "
+
+
+def unmark(body):
+    """A notice's body without the bot's label; fails if it has none."""
+    check(body.startswith(MARK), "a notice without the bot's label: " +
+          body[:60])
+    return body[len(MARK):]
+
+
 def notices(c, room):
-    return [e["content"]["body"] for e in c.messages(room, BOT, "m.notice")]
+    out = []
+    for e in c.messages(room, BOT, "m.notice"):
+        fb = e["content"].get("formatted_body")
+        check(fb is None or fb.startswith(MARK_HTML),
+              "a formatted notice without the bot's label: " +
+              str(fb)[:60])
+        out.append(unmark(e["content"]["body"]))
+    return out
 
 
 def open_room(hs, bot, trainee_local, scenario=None):
@@ -268,6 +291,13 @@ def check_debrief_html(ev):
     fb = co.get("formatted_body", "")
     check(co.get("format") == "org.matrix.custom.html",
           f"debrief format {co.get('format')!r}")
+    # out of character: the bot's label before the debrief, in both
+    check(co.get("body", "").startswith(MARK + "Einde van de oefening"),
+          "the debrief's body starts with the label: " +
+          co.get("body", "")[:80])
+    check(fb.startswith(MARK_HTML) and
+          "Einde van de oefening" in fb[len(MARK_HTML):],
+          "the debrief's formatted_body starts with the label: " + fb[:80])
     check(re.search(r"<h[34]>[^<]+</h[34]>", fb) and "<h4>Rubriek</h4>" in fb,
           "debrief has headings: " + fb[:300])
     check(re.search(r"<ul>\s*<li>", fb) and
@@ -348,11 +378,12 @@ def test_full_rehearsal(hs, bot):
     check(persona == persona_msgs(c, room),
           "what the client saw is exactly what was stored")
     check(pending == 0, "nothing left unanswered")
-    # the display name is the bot's again
-    check(c.joined_members(room)[BOT].get("display_name") == "Oefenkamer",
-          "display name restored")
-    # ... in the timeline's order: the persona's name before the intro,
-    # the bot's own after the debrief (both go in the room's send queue)
+    # the persona keeps her name after the end: clients that show the
+    # current name keep her lines hers (the notices carry their label)
+    check(c.joined_members(room)[BOT].get("display_name") ==
+          "Sandra (moeder van Daan)", "persona's name kept after the end")
+    # ... in the timeline's order: the persona's name before the intro
+    # (it goes in the room's send queue), no other name after it
     evs = c.events.get(room, [])
 
     def first(pred):
@@ -368,10 +399,12 @@ def test_full_rehearsal(hs, bot):
                           e.get("content", {}).get("body", ""))
     check(-1 < first(named("Sandra (moeder van Daan)")) <
           first(says("Oefening:")), "persona's name before the intro")
-    restored = max((i for i, e in enumerate(evs)
-                    if named("Oefenkamer")(e)), default=-1)
-    check(-1 < first(says("Einde van de oefening")) < restored,
-          "the bot's name back after the debrief")
+    renamed = [i for i, e in enumerate(evs)
+               if e.get("type") == "m.room.member" and
+               e.get("state_key") == BOT and
+               i > first(named("Sandra (moeder van Daan)"))]
+    check(not renamed, "no other name after the persona's: " +
+          str([evs[i].get("content") for i in renamed]))
     # and a trainer can export it
     sid = bot.db().execute("SELECT max(id) FROM sessions").fetchone()[0]
     html = sh(BIN, "export", str(sid), "--format", "html", "--db",
@@ -606,7 +639,7 @@ def test_coaching(hs, bot):
     check("vertrouwen" in n.lower() and "fase" in n and "gepauzeerd" in n,
           "!stand: meters, phase, pause: " + n)
     st = [e for e in coach.messages(room, BOT, "m.notice")
-          if e["content"]["body"] == n][-1]["content"]
+          if e["content"]["body"] == MARK + n][-1]["content"]
     check(st.get("format") == "org.matrix.custom.html" and
           re.search(r"<pre>[^<]*begin[^<]*</pre>", st.get("formatted_body",
                                                           "")),
@@ -705,7 +738,8 @@ def test_coaching(hs, bot):
     # both debriefs (!einde, !nabespreking) are HTML, each followed by
     # the page as a file; the coaches' side room gets the file too
     evs = [e for e in trainer.messages(room, BOT, "m.notice")
-           if e["content"]["body"].startswith("Einde van de oefening")]
+           if unmark(e["content"]["body"]).startswith(
+               "Einde van de oefening")]
     for ev in evs[-2:]:
         check_debrief_html(ev)
         check_attachment(trainer, room, ev, bot, sid)
@@ -1046,7 +1080,7 @@ def test_command_rate_limit(hs, bot):
     q = urllib.parse.quote(room, safe="")
     evs = t._req("GET", f"/rooms/{q}/messages",
                  query={"dir": "b", "limit": "100"})["chunk"]
-    got = [e["content"].get("body", "") for e in reversed(evs)
+    got = [unmark(e["content"].get("body", "")) for e in reversed(evs)
            if e.get("sender") == BOT and e.get("type") == "m.room.message"]
     roles = [x for x in got if x.startswith("Trainee:")]
     slow = [x for x in got if x.startswith("Rustig aan")]
@@ -1292,7 +1326,7 @@ def test_debrief_file_crash(hs, bot):
 
             def debriefs():
                 return [e for e in c.messages(room, BOT, "m.notice") if
-                        e["content"]["body"].startswith(
+                        unmark(e["content"]["body"]).startswith(
                             "Einde van de oefening")]
             c.wait_for(debriefs, what="the debrief")
             db = bot.db()
@@ -1316,14 +1350,148 @@ def test_debrief_file_crash(hs, bot):
         proxy.close()
 
 
-TESTS = [test_full_rehearsal, test_three_messages_one_answer, test_two_rooms,
+def download_media(c, mxc):
+    """The bytes of an mxc:// URI, from whichever download endpoint the
+    homeserver serves (authenticated first)."""
+    import urllib.request
+    last = None
+    for path in ("/_matrix/client/v1/media/download/",
+                 "/_matrix/media/v3/download/"):
+        req = urllib.request.Request(c.base + path + mxc[len("mxc://"):])
+        req.add_header("Authorization", "Bearer " + c.token)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.read()
+        except urllib.error.HTTPError as e:
+            last = e
+    raise AssertionError(f"{mxc} not downloadable: {last}")
+
+
+def receipt_for(c, room, eid):
+    for e in c.ephemeral.get(room, []):
+        if e.get("type") == "m.receipt" and \
+                BOT in e["content"].get(eid, {}).get("m.read", {}):
+            return True
+    return False
+
+
+def test_global_profile(hs, bot):
+    """Set at startup: the global display name and the avatar, which a
+    client can download and which is the shipped file."""
+    c = hs.client("trainee70")
+    q = urllib.parse.quote(BOT, safe="")
+    c.wait_for(lambda: c._req("GET", f"/profile/{q}").get("avatar_url"),
+               timeout=30, what="the avatar set")
+    prof = c._req("GET", f"/profile/{q}")
+    check(prof.get("displayname") == "Oefenkamer",
+          f"global display name {prof.get('displayname')!r}")
+    mxc = prof.get("avatar_url", "")
+    check(mxc.startswith("mxc://localhost/"), f"avatar_url {mxc!r}")
+    data = download_media(c, mxc)
+    with open(AVATAR, "rb") as f:
+        check(data == f.read(), "the avatar downloads as the shipped file")
+    # a restart with the same profile changes nothing (no new upload)
+    db = bot.db()
+    before = db.execute("SELECT value FROM meta WHERE key = 'avatar_mxc'"
+                        ).fetchone()
+    db.close()
+    bot.restart()
+    c2, room = open_room(hs, bot, "trainee71")
+    check(c._req("GET", f"/profile/{q}").get("avatar_url") == mxc,
+          "the same avatar after a restart")
+    check(before and before[0] == mxc, "the uploaded avatar is remembered")
+    check(c2.joined_members(room)[BOT].get("display_name") == "Oefenkamer",
+          "the invite shows the bot's name")
+
+
+def test_voices(hs, bot):
+    """Out of character carries the bot's label; persona lines do not,
+    and they stand under the persona's name, also after the end."""
+    c, room = open_room(hs, bot, "trainee72", "moeder-brief")
+    settle(c, room)
+    c.send(room, "!stand")
+    c.wait_for(lambda: len(notices(c, room)) >= 3, what="!stand")
+    play(c, room, ["Hallo Sandra, ik ben Lotte."])
+    c.send(room, "!stop")
+    c.wait_for(lambda: any("Einde van de oefening" in n
+                           for n in notices(c, room)), what="debrief")
+    settle(c, room)
+    c.wait_for(lambda: any(e["content"].get("msgtype") == "m.file"
+                           for e in c.messages(room, BOT)),
+               what="the debrief's file")
+    evs = c.events.get(room, [])
+    name = None
+    lines = files = 0
+    for e in evs:
+        if e.get("type") == "m.room.member" and e.get("state_key") == BOT:
+            name = e.get("content", {}).get("displayname")
+        if e.get("type") != "m.room.message" or e.get("sender") != BOT:
+            continue
+        body = e["content"]["body"]
+        mt = e["content"].get("msgtype")
+        if mt == "m.notice":
+            check(body.startswith(MARK) and e["content"].get(
+                "formatted_body", MARK_HTML).startswith(MARK_HTML),
+                "notice labelled: " + body[:60])
+        elif mt == "m.file":
+            # a file, not a notice: its body is the file name
+            files += 1
+            check(re.fullmatch(r"nabespreking-\d+\.html", body),
+                  "the file's body is its name: " + body[:60])
+        else:
+            check(mt == "m.text", f"the persona speaks in m.text: {mt}")
+            lines += 1
+            check(not body.startswith(MARK), "persona line unlabelled")
+            check(name == "Sandra (moeder van Daan)",
+                  f"persona line under {name!r}: {body[:40]}")
+    check(lines >= 2, f"persona lines seen: {lines}")
+    check(files == 1, f"one debrief file: {files}")
+    check(len(notices(c, room)) >= 4, "greeting, intro, stand, debrief")
+    check(c.joined_members(room)[BOT].get("display_name") ==
+          "Sandra (moeder van Daan)", "current name is still the persona's")
+    # a new global name at startup reaches every room (Synapse copies
+    # it); the bot then puts the persona's name back in this one
+    q = urllib.parse.quote(BOT, safe="")
+    for name in ("Oefenkamer (test)", "Oefenkamer"):
+        bot.extra["display_name"] = name
+        bot.reconfigure(typing=False)
+        c.wait_for(lambda: c._req("GET", f"/profile/{q}").get(
+            "displayname") == name, timeout=30, what=f"profile {name}")
+        c.wait_for(lambda: c.joined_members(room)[BOT].get(
+            "display_name") == "Sandra (moeder van Daan)", timeout=30,
+            what="the persona's name put back")
+    del bot.extra["display_name"]
+
+
+def test_never_silent(hs, bot):
+    """Chatter outside a rehearsal gets one hint per interval; commands
+    and chatter get read receipts."""
+    c, room = open_room(hs, bot, "trainee73")
+    settle(c, room)
+    eid = c.send(room, "!hulp")
+    c.wait_for(lambda: receipt_for(c, room, eid), what="receipt, command")
+    n = len(notices(c, room))
+    eid = c.send(room, "hallo, ben je er nog?")
+    c.wait_for(lambda: len(notices(c, room)) > n, what="the hint")
+    hint = notices(c, room)[n]
+    check("!start" in hint and "!hulp" in hint, "hint says how: " + hint)
+    c.wait_for(lambda: receipt_for(c, room, eid), what="receipt, chatter")
+    eid = c.send(room, "hallo??")
+    c.wait_for(lambda: receipt_for(c, room, eid), what="receipt, again")
+    settle(c, room, quiet=3)
+    check(len(notices(c, room)) == n + 1,
+          f"one hint within the interval: {notices(c, room)[n:]}")
+
+
+TESTS = [test_global_profile, test_full_rehearsal,
+         test_three_messages_one_answer, test_two_rooms,
          test_kill9_restart, test_sigterm_then_continue, test_bad_input,
          test_invites_and_leaving, test_typing_and_receipts, test_coaching,
          test_outage, test_debrief_access, test_debrief_after_restart,
          test_replay_no_probing, test_command_rate_limit,
          test_cross_room_note, test_leave_from_sync, test_debrief_file_crash,
          test_rate_limited, test_gap_after_outage, test_event_size,
-         test_replay_fairness]
+         test_replay_fairness, test_voices, test_never_silent]
 
 
 def run_tests(tests, only, bot, *args):

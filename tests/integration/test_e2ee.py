@@ -41,14 +41,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from mxclient import Client, MatrixError, sync_until  # noqa: E402
 from nio_e2ee import nio_keys, quiet_nio  # noqa: E402
-from test_bot import (BIN, BOT, PASSWORD, ROOT, Bot, Homeserver,  # noqa: E402
-                      check, check_debrief_html, dialogue, drain,
+from test_bot import (BIN, BOT, MARK, PASSWORD, ROOT, Bot,  # noqa: E402
+                      Homeserver, check, check_debrief_html, dialogue, drain,
                       export_html, notices, persona_msgs, play, run_tests,
                       same, settle, stored)
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 OLM = "m.olm.v1.curve25519-aes-sha2"
-UNREADABLE = "Ik kan je bericht niet lezen"
+UNREADABLE = MARK + "Ik kan je bericht niet lezen"
 LOOP = asyncio.new_event_loop()
 asyncio.set_event_loop(LOOP)
 
@@ -572,7 +572,7 @@ def check_encrypted_attachment(t, room, bot, sid):
     msgs = t.messages(room, BOT)
     k = max(i for i, m in enumerate(msgs)
             if m["content"].get("body", "").startswith(
-                "Einde van de oefening"))
+                MARK + "Einde van de oefening"))
     check_debrief_html(msgs[k])
     check(k + 1 < len(msgs), "a message after the debrief")
     f = msgs[k + 1]

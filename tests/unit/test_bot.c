@@ -16,9 +16,11 @@
 #include "bot.h"
 #include "bot_int.h"
 #include "command.h"
+#include "event.h"
 #include "mx.h"
 #include "outbox.h"
 #include "roles.h"
+#include "room.h"
 #include "util.h"
 
 struct fx {
@@ -787,6 +789,18 @@ static void test_debrief_html_and_file(void **state)
 	 * its own attachment row for the same session */
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
 			   " '%<h3>Einde van de oefening%<pre>%'"), 2);
+	/* out of character: the label before the given HTML too, in body
+	 * and formatted_body (!stand's and both debriefs) */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"body\":\"" OUTBOX_MARK_BODY "Einde van de"
+			   " oefening%' AND content LIKE '%\"formatted_body\":"
+			   "\"" OUTBOX_MARK_HTML "<h3>Einde van de oefening%'"),
+			 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"format\":\"org.matrix.custom.html\"%' AND"
+			   " content LIKE '%\"msgtype\":\"m.notice\"%' AND"
+			   " content NOT LIKE '%\"formatted_body\":\""
+			   OUTBOX_MARK_HTML "%'"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE type ="
 			   " '" OUTBOX_ATTACH_TYPE "' AND content LIKE"
 			   " '%\"session\":1,%'"), 2);
@@ -821,6 +835,8 @@ static void test_debrief_html_and_file(void **state)
 	assert_non_null(c);
 	assert_string_equal(jstr(c, "msgtype"), "m.notice");
 	assert_non_null(strstr(jstr(c, "body"), "kon ik niet meesturen"));
+	assert_int_equal(strncmp(jstr(c, "body"), OUTBOX_MARK_BODY,
+				 strlen(OUTBOX_MARK_BODY)), 0);
 	assert_null(json_object_get(c, "url"));
 	assert_null(json_object_get(c, "file"));
 	json_decref(c);
@@ -951,6 +967,159 @@ static void test_verification_cancelled(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox"), before + 2);
 }
 
+static struct room *oefen_room(struct fx *f)
+{
+	struct room *r = room_find(f->b, "!oefen:localhost");
+
+	if (!r)
+		fail_msg("no room !oefen:localhost");
+	return r;
+}
+
+#define HINTS "SELECT count(*) FROM outbox WHERE content LIKE" \
+	" '%Er loopt hier nu geen oefening%'"
+
+/* Chatter outside a rehearsal: one hint per EVENT_HINT_MS per room,
+ * none during a rehearsal. */
+static void test_hint_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	static const char *const two[][3] = {
+		{ "@trainee:localhost", "$h1", "hallo, ben je er nog?" },
+		{ "@trainee:localhost", "$h2", "hallo??" },
+	};
+	static const char *const one[][3] = {
+		{ "@trainee:localhost", "$h3", "iemand?" },
+	};
+	static const char *const later[][3] = {
+		{ "@trainee:localhost", "$h4", "nu dan?" },
+	};
+	static const char *const turn[][3] = {
+		{ "@trainee:localhost", "$h5", "Hoe gaat het met u?" },
+	};
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(q(f, HINTS), 0);
+	assert_int_equal(feed_messages(f, "s10", 2, two), 0);
+	assert_int_equal(q(f, HINTS), 1);
+	assert_int_equal(feed_messages(f, "s11", 1, one), 0);
+	assert_int_equal(q(f, HINTS), 1);
+	/* the interval passed */
+	oefen_room(f)->hint_at -= EVENT_HINT_MS + 1;
+	assert_int_equal(feed_messages(f, "s12", 1, later), 0);
+	assert_int_equal(q(f, HINTS), 2);
+	/* a hint is out of character: the bot's label, no persona */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"body\":\"Oefenkamer · Er loopt hier%'"
+			   " AND content LIKE '%\"formatted_body\":"
+			   "\"<b>Oefenkamer</b> · Er loopt hier%'"), 2);
+	/* in a rehearsal, trainee lines are turns: no hint */
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	oefen_room(f)->hint_at -= EVENT_HINT_MS + 1;
+	assert_int_equal(feed_messages(f, "s13", 1, turn), 0);
+	assert_int_equal(q(f, HINTS), 2);
+}
+
+/* Every handled message is read: a command, chatter, a turn; one
+ * receipt per room and batch, for the newest. */
+static void test_receipts(void **state)
+{
+	struct fx *f = *state;
+	static const char *const cmd[][3] = {
+		{ "@trainee:localhost", "$r1", "!hulp" },
+	};
+	static const char *const mixed[][3] = {
+		{ "@trainee:localhost", "$r2", "!oefeningen" },
+		{ "@trainee:localhost", "$r3", "hallo" },
+	};
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(f->b->nreceipts, 0);   /* no message yet */
+	assert_int_equal(feed_messages(f, "s10", 1, cmd), 0);
+	assert_int_equal(f->b->nreceipts, 2);
+	assert_string_equal(f->b->receipts[0], "!oefen:localhost");
+	assert_string_equal(f->b->receipts[1], "$r1");
+	bot_answer_waiting(f->b);   /* sends them */
+	assert_int_equal(f->b->nreceipts, 0);
+	assert_int_equal(feed_messages(f, "s11", 2, mixed), 0);
+	assert_int_equal(f->b->nreceipts, 2);
+	assert_string_equal(f->b->receipts[1], "$r3");
+	bot_answer_waiting(f->b);
+	/* a trainee's turn in a rehearsal */
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	bot_answer_waiting(f->b);
+	assert_int_equal(feed(f, "04-trainee.json"), 0);
+	assert_int_equal(f->b->nreceipts, 2);
+	assert_string_equal(f->b->receipts[0], "!oefen:localhost");
+	assert_string_equal(f->b->receipts[1], "$m2");
+}
+
+#define OWN_NAME(id, name) \
+	"{\"type\":\"m.room.member\",\"event_id\":\"" id "\"," \
+	"\"sender\":\"@oefenkamer:localhost\",\"origin_server_ts\":10," \
+	"\"state_key\":\"@oefenkamer:localhost\",\"content\":{" \
+	"\"membership\":\"join\",\"displayname\":\"" name "\"}," \
+	"\"unsigned\":{\"prev_content\":{\"membership\":\"join\"}}}"
+
+/* Synapse copies a new global name into every room in the background:
+ * where it lands on a room with a persona, her name goes back (one
+ * more send in that room); her own name and a room without a persona
+ * are left alone. */
+static void test_persona_name_back(void **state)
+{
+	struct fx *f = *state;
+	static const char *const stop[][3] = {
+		{ "@trainee:localhost", "$ps", "!stop" },
+	};
+	size_t n;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	/* no rehearsal yet: the bot's own name is right */
+	n = mx_sends_pending(f->b->mx);
+	assert_int_equal(feed_raw(f, "p1", "[" OWN_NAME("$n1", "Oefenkamer")
+				  "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n);
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	n = mx_sends_pending(f->b->mx);
+	/* the persona's name arriving: nothing to do */
+	assert_int_equal(feed_raw(f, "p2", "[" OWN_NAME("$n2",
+				  "Sandra (moeder van Daan)") "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n);
+	/* the global name over hers: put back */
+	assert_int_equal(feed_raw(f, "p3", "[" OWN_NAME("$n3", "Oefenkamer")
+				  "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n + 1);
+	/* also after the end: her name stays the room's */
+	assert_int_equal(feed_messages(f, "p35", 1, stop), 0);
+	n = mx_sends_pending(f->b->mx);
+	assert_int_equal(feed_raw(f, "p4", "[" OWN_NAME("$n4", "Oefenkamer")
+				  "]", NULL), 0);
+	assert_int_equal(mx_sends_pending(f->b->mx), n + 1);
+}
+
+/* Out of character is marked, the persona's words are not. */
+static void test_notice_marker(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	assert_int_equal(feed(f, "03-start.json"), 0);
+	assert_true(has(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			" '%\"m.text\"%'"));
+	assert_true(has(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			" '%\"m.notice\"%'"));
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"m.notice\"%' AND content NOT LIKE"
+			   " '%\"body\":\"Oefenkamer · %'"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"m.text\"%' AND content LIKE"
+			   " '%Oefenkamer · %'"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,6 +1155,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_debrief_html_and_file,
 						setup, teardown),
 		cmocka_unit_test(test_attach_content),
+		cmocka_unit_test_setup_teardown(test_hint_rate_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_receipts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_notice_marker, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_persona_name_back, setup,
+						teardown),
 	};
 
 	jansson_use_xmalloc();

@@ -861,6 +861,7 @@ static void test_event_fields(void **state)
 	assert_string_equal(ev.state_key, "@t:localhost");
 	assert_string_equal(ev.membership, "join");
 	assert_string_equal(ev.prev_membership, "invite");
+	assert_string_equal(ev.displayname, "T");
 	mx_event_release(&ev);
 
 	/* invite state: stripped, no event id */
@@ -870,6 +871,7 @@ static void test_event_fields(void **state)
 		sizeof(log)), 0);
 	assert_null(ev.id);
 	assert_null(ev.prev_membership);
+	assert_null(ev.displayname);
 	mx_event_release(&ev);
 
 	assert_int_equal(parse_caught("{\"type\":\"m.room.create\"," ENV
