@@ -376,9 +376,23 @@ static int point_conflicted(const struct engine_out *o, uint32_t point)
 	return 0;
 }
 
-/* "Ik begrijp | dat het schrikken was": a quote goes on through the
- * 'dat'/'wat'/'hoe' clauses that complete it, when only spaces part
- * them. */
+/* "Ik begrijp | dat het schrikken was", "Wie kun je bellen | als het
+ * misgaat?": a quote goes on through the clauses that complete it (a
+ * 'dat', 'wat' or 'hoe' clause, or a subordinate one: als, wanneer,
+ * zodra, zodat, omdat, voordat), when only spaces part them. */
+static int quote_goes_on(const char *w)
+{
+	static const char *const words[] = {
+		"dat", "wat", "hoe", "als", "wanneer", "zodra", "zodat",
+		"omdat", "voordat",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		if (!strcmp(w, words[i]))
+			return 1;
+	return 0;
+}
+
 static void quote_complements(const struct turn *t, size_t cl,
 			      struct engine_point *p)
 {
@@ -395,7 +409,7 @@ static void quote_complements(const struct turn *t, size_t cl,
 			if (t->text[b] != ' ')
 				return;
 		w = m->norm.tok[k->tok].word;
-		if (strcmp(w, "dat") && strcmp(w, "wat") && strcmp(w, "hoe"))
+		if (!quote_goes_on(w))
 			return;
 		p->qlen = k->start + k->len - p->qstart;
 	}

@@ -987,6 +987,14 @@ static void test_quote_complement(void **state)
 	assert_int_equal(p->shown, 0);
 	assert_quote(text, p, "Het is uw schuld dat het misging.");
 	score_close(&f);
+	/* ... and through a subordinate clause */
+	text = "Voelt u zich veilig als het misgaat? Hoi.";
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_quote(text, p, "Voelt u zich veilig als het misgaat?");
+	score_close(&f);
 }
 
 /* Credited and blamed in one message: neither is recorded, and the
