@@ -1743,7 +1743,7 @@ class Bench(BotStore):
 
     def report_scale(self):
         P, steps = print, self.res["scale"]
-        n_act = self.res["scale_active"]
+        n_act = self.res.get("scale_active", self.a.scale_active)
 
         def mb(kb):
             return "" if kb is None else f"{kb / 1024:.1f}"
