@@ -149,13 +149,16 @@ bench: $(B)/oefenkamer
 bench-matrix: $(B)/oefenkamer
 	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tools/bench/bench.sh $(BENCH_ARGS)
 
-# Per-room cost: rooms added in steps to one bot (1,000 then 5,000), the
-# peer up to 1,000, in one run on a fresh Synapse. Slow: Synapse makes
-# and joins every room (see README). SCALE_ARGS replace the steps.
-SCALE_ARGS ?= --scale 1000,5000 --scale-peer 1000
+# Per-room cost: rooms added in steps to one bot (200, 1,000, 5,000), the
+# peer up to 1,000, in one run. The rooms are made once and kept in
+# $(B)/bench-rooms (the first run makes them: slow, see README); every
+# run invites the bots into them on a Synapse with its database on
+# tmpfs. SCALE_ARGS replace the steps.
+SCALE_ARGS ?= --scale 200,1000,5000 --scale-peer 1000
 bench-scale: $(B)/oefenkamer
 	@OEF_BIN=$(CURDIR)/$(B)/oefenkamer sh tools/bench/bench.sh \
-	  --skip-latency --skip-load $(SCALE_ARGS) $(BENCH_ARGS)
+	  --skip-latency --skip-load --fast-synapse \
+	  --room-cache $(CURDIR)/$(B)/bench-rooms $(SCALE_ARGS) $(BENCH_ARGS)
 
 # The cost of encryption: `oefenkamer bench crypto`, then the reply
 # latency in an encrypted room next to a plain one (one bot, one nio

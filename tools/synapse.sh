@@ -6,8 +6,10 @@
 #
 #   synapse.sh prepare                 build or verify the cached chroot
 #   synapse.sh start NAME [--port N] [--default-limits] [--legacy-media]
-#                      [--keep]
-#                                      start a fresh instance, print its URL
+#                      [--keep] [--bench]
+#                                      start a fresh instance, print its URL;
+#                                      --bench: Synapse's bookkeeping that no
+#                                      bench reads is off (see write_config)
 #   synapse.sh stop NAME               stop it and delete its data (the logs
 #                                      stay for a post-mortem)
 #   synapse.sh stop-all                stop every instance under the state dir
@@ -261,8 +263,8 @@ port_busy() {
 	return 1
 }
 
-write_config() { # write_config DIR PORT DEFAULT_LIMITS LEGACY_MEDIA
-	local d=$1 port=$2
+write_config() { # write_config DIR PORT DEFAULT_LIMITS LEGACY_MEDIA [BENCH]
+	local d=$1 port=$2 bench=${5:-no}
 	(
 		umask 077
 		rand_hex 32 >"$d/registration_shared_secret"
@@ -331,6 +333,19 @@ rc_key_requests: {per_second: 1000, burst_count: 1000}
 rc_reports: {per_second: 1000, burst_count: 1000}
 rc_media_create: {per_second: 1000, burst_count: 1000}
 EOF
+		# Only for tools/bench (the scale run makes thousands of
+		# rooms, and it waits for Synapse's CPU): the user directory,
+		# room statistics and presence are work Synapse does on every
+		# membership or state event and no bench reads. The
+		# integration tests never pass --bench.
+		[ "$bench" = no ] || cat >>"$d/homeserver.yaml" <<'EOF'
+# --bench: bookkeeping that no bench reads is off.
+update_user_directory_from_worker: nobody
+user_directory: {enabled: false}
+stats: {enabled: false}
+presence: {enabled: false}
+caches: {global_factor: 4.0}
+EOF
 	)
 	cat >"$d/log.yaml" <<EOF
 version: 1
@@ -384,10 +399,10 @@ log_tail() {
 }
 
 cmd_start() {
-	local name=${1:-} port limits media keep d pid old k v bg url t
+	local name=${1:-} port limits media keep bench d pid old k v bg url t
 	[ $# -gt 0 ] && shift
 	check_name "$name"
-	port="" limits=no media=no keep=no
+	port="" limits=no media=no keep=no bench=no
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port)
@@ -399,6 +414,7 @@ cmd_start() {
 		--default-limits) limits=yes ;;
 		--legacy-media) media=yes ;;
 		--keep) keep=yes ;;
+		--bench) bench=yes ;;
 		*) die "start: unknown option '$1'" ;;
 		esac
 		shift
@@ -423,7 +439,7 @@ cmd_start() {
 		# Same database, keys and secrets; the limits may change.
 		old=$(cat "$d/registration_shared_secret" 2>/dev/null || true)
 		cp -p "$d/homeserver.yaml" "$d/homeserver.yaml.old"
-		write_config "$d" "$port" "$limits" "$media"
+		write_config "$d" "$port" "$limits" "$media" "$bench"
 		if [ -n "$old" ]; then
 			(umask 077 && echo "$old" >"$d/registration_shared_secret")
 		fi
@@ -449,10 +465,11 @@ cmd_start() {
 			die "generating the config of $name failed"
 		fi
 		rm -f "$d/generated.yaml" "$d/$SERVER_NAME.log.config"
-		write_config "$d" "$port" "$limits" "$media"
+		write_config "$d" "$port" "$limits" "$media" "$bench"
 	fi
 	echo "$limits" >"$d/default-limits"
 	echo "$media" >"$d/legacy-media"
+	echo "$bench" >"$d/bench"
 	rm -f "$d/pid" "$d/pid.new"
 	: >"$d/console.log"
 	IN_EXEC="exec" in_instance "$name" "$d/pid.new" python3 -m synapse.app.homeserver \
@@ -558,6 +575,7 @@ cmd_restart() {
 		set -- "$@" --default-limits
 	[ "$(cat "$d/legacy-media" 2>/dev/null)" = yes ] &&
 		set -- "$@" --legacy-media
+	[ "$(cat "$d/bench" 2>/dev/null)" = yes ] && set -- "$@" --bench
 	cmd_start "$@"
 }
 

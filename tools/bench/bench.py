@@ -173,6 +173,70 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_cpu_exact(pid):
+    """CPU seconds of a process's live threads from the scheduler's own
+    count (/proc/PID/task/*/schedstat, nanoseconds), not utime+stime in
+    10 ms ticks: 100 messages at about a millisecond each are 10 ticks.
+    Falls back to proc_cpu where schedstat is missing."""
+    total = 0
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return proc_cpu(pid)
+    return total / 1e9
+
+
+def callgrind_wrap(args):
+    """OEF_BENCH_CALLGRIND=DIR: our bot runs under valgrind's callgrind
+    with instrumentation off; Profile switches it on for each answering
+    phase of the scale run and dumps DIR/callgrind.out.PID.N (instructions
+    per phase: exact, whatever else runs on the machine). The figures of
+    such a run are not the bot's (valgrind is many times slower)."""
+    d = os.environ.get("OEF_BENCH_CALLGRIND")
+    if not d:
+        return args
+    os.makedirs(d, exist_ok=True)
+    return ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={d}/callgrind.out.%p"] + args
+
+
+class Profile:
+    """perf record on a process (OEF_BENCH_PERF=DIR: the scale run's
+    answering phases, DIR/perf-NAME-ROOMS.data; `perf report -i` reads
+    them). Not for figures: perf costs the process CPU. Under callgrind
+    (callgrind_wrap, our bot only): instrumentation on for the phase,
+    then a dump named after it."""
+
+    def __init__(self, pid, what):
+        self.p = None
+        self.cg = None
+        if os.environ.get("OEF_BENCH_CALLGRIND") and \
+                what.startswith("oefenkamer"):
+            self.cg = (pid, what)
+            sh("callgrind_control", "-i", "on", str(pid))
+        d = os.environ.get("OEF_BENCH_PERF")
+        if not d or not shutil.which("perf"):
+            return
+        os.makedirs(d, exist_ok=True)
+        out = os.path.join(d, f"perf-{what}.data")
+        self.p = subprocess.Popen(
+            ["perf", "record", "-q", "-F", "2999", "-g", "-p", str(pid),
+             "-o", out], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(0.5)      # perf attaches before the messages go
+
+    def stop(self):
+        if self.p:
+            self.p.send_signal(signal.SIGINT)
+            self.p.wait()
+        if self.cg:
+            pid, what = self.cg
+            sh("callgrind_control", "-d", what, str(pid))
+            sh("callgrind_control", "-i", "off", str(pid))
+
+
 class MatrixError(Exception):
     def __init__(self, status, body):
         super().__init__(f"HTTP {status}: {body}")
@@ -282,6 +346,10 @@ class User:
         return self.conn.req("POST", CLIENT + "/createRoom", {
             "preset": "private_chat", "invite": list(invite)})["room_id"]
 
+    def invite(self, room, user_id):
+        self.conn.req("POST", f"{CLIENT}/rooms/{q(room)}/invite",
+                      {"user_id": user_id})
+
     def join(self, room):
         self.conn.req("POST", f"{CLIENT}/join/{q(room)}", {})
 
@@ -384,11 +452,29 @@ class Sync(threading.Thread):
 
 # --- the homeserver ----------------------------------------------------------
 
+def fast_state():
+    """Where --fast-synapse keeps the instance: on tmpfs, one directory
+    per checkout (two worktrees' benches do not share one)."""
+    tag = hashlib.sha1(ROOT.encode()).hexdigest()[:10]
+    return f"/dev/shm/oefenkamer-bench-{tag}"
+
+
 class Homeserver:
-    def __init__(self, port):
+    def __init__(self, port, fast=False, keep=False):
+        """fast: Synapse's database on tmpfs and its bookkeeping that no
+        bench reads off (tools/synapse.sh start --bench): the scale run
+        waits for Synapse to make rooms, not for our bot."""
+        global STATE
         self.port = port
         self.started = False
-        out = sh("bash", SYNAPSE, "start", INSTANCE, "--port", str(port))
+        args = ["bash", SYNAPSE, "start", INSTANCE, "--port", str(port)]
+        if fast:
+            if "OEF_SYNAPSE_STATE" not in os.environ:
+                STATE = os.environ["OEF_SYNAPSE_STATE"] = fast_state()
+            args.append("--bench")
+        if keep:
+            args.append("--keep")     # the database put there already
+        out = sh(*args)
         self.started = True
         self.url = out.splitlines()[-1]
         d = os.path.join(STATE, INSTANCE)
@@ -498,6 +584,107 @@ def at_once(n, user_of, fn, before=None):
     return t0
 
 
+# --- the scale run's rooms, made once ---------------------------------------
+
+class RoomCache:
+    """--room-cache DIR: the scale run's rooms, made once on a Synapse of
+    their own and kept as that Synapse's instance directory (database,
+    keys, secrets) plus rooms.json (the owners' ids and access tokens,
+    each room's owner). A run restores the copy and starts Synapse on
+    it; at each step the owners invite the bot into the next rooms, so
+    what the bot does (invite, join, greeting, the rehearsals) is the
+    same as with rooms made in the run, but Synapse's most expensive
+    call (createRoom: seven events each) is not made again. The bots
+    are registered fresh in every run. Everything is 0600/0700: the
+    tokens are secrets (of a throwaway homeserver, never logged)."""
+
+    VERSION = 1
+
+    def __init__(self, path, ours, peer, owners):
+        self.path = os.path.abspath(path)
+        self.want = {"version": self.VERSION, "synapse": synapse_version(),
+                     "owners": owners}
+        self.ours, self.peer = ours, peer
+        self.meta = None
+
+    def _load(self):
+        try:
+            with open(os.path.join(self.path, "rooms.json")) as f:
+                m = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if any(m.get(k) != v for k, v in self.want.items()):
+            return None
+        if len(m["ours"]) < self.ours or len(m["peer"]) < self.peer:
+            return None
+        return m
+
+    def ready(self):
+        self.meta = self._load()
+        return self.meta is not None
+
+    def make(self, port):
+        """A fresh Synapse (tmpfs, --bench); owners registered; the rooms
+        made with nobody invited and no client syncing (a sync woken by
+        every new event costs Synapse a third more per room); Synapse
+        stopped cleanly and its directory copied."""
+        log(f"room cache: making {self.ours} + {self.peer} rooms in "
+            f"{self.path} (once; later runs reuse them)")
+        t0 = time.monotonic()
+        hs = Homeserver(port, fast=True)
+        try:
+            pw = "owner-" + os.urandom(8).hex()
+            n = self.want["owners"]
+            users = parallel(lambda i: hs.register(f"scale-{i:03d}", pw),
+                             range(n), workers=4)
+            total = self.ours + self.peer
+            done = [0]
+            lock = threading.Lock()
+
+            def make(i):
+                k = i % n
+                room = users[k].create_room([])
+                with lock:
+                    done[0] += 1
+                    if done[0] % 500 == 0:
+                        log(f"room cache: {done[0]}/{total} rooms, "
+                            f"{time.monotonic() - t0:.0f} s")
+                return [k, room]
+            rooms = parallel(make, range(total), workers=12)
+            for u in users:
+                u.conn.close()
+            sh("bash", SYNAPSE, "kill", INSTANCE, "--term")
+            hs.started = False
+            tmp = self.path + ".new"
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            shutil.copytree(os.path.join(STATE, INSTANCE),
+                            os.path.join(tmp, "instance"), symlinks=True)
+            meta = dict(self.want, made_s=round(time.monotonic() - t0),
+                        users=[[u.user_id, u.token] for u in users],
+                        ours=rooms[:self.ours], peer=rooms[self.ours:])
+            os.chmod(tmp, 0o700)
+            write_secret(os.path.join(tmp, "rooms.json"),
+                         json.dumps(meta).encode())
+            shutil.rmtree(self.path, ignore_errors=True)
+            os.rename(tmp, self.path)
+        finally:
+            sh("bash", SYNAPSE, "stop", INSTANCE, check=False)
+        log(f"room cache: made in {time.monotonic() - t0:.0f} s")
+        self.meta = self._load()
+        if self.meta is None:
+            raise Broken("room cache: unreadable right after making it")
+
+    def restore(self):
+        """The instance directory back where synapse.sh looks for it."""
+        d = os.path.join(STATE, INSTANCE)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(STATE, exist_ok=True)
+        shutil.copytree(os.path.join(self.path, "instance"), d,
+                        symlinks=True)
+        os.chmod(d, 0o700)
+
+
 # --- processes ---------------------------------------------------------------
 
 class Proc:
@@ -516,6 +703,9 @@ class Proc:
 
     def cpu(self):
         return proc_cpu(self.pid)
+
+    def cpu_exact(self):
+        return proc_cpu_exact(self.pid)
 
     def status(self, key):
         """A kB figure from /proc/PID/status (VmRSS, VmHWM)."""
@@ -852,8 +1042,28 @@ class Bench(BotStore):
     # -- setup --
 
     def start(self):
+        a = self.a
+        self.t0 = time.monotonic()
+        self.cache = None
+        if a.room_cache and a.scale:
+            counts = sorted(set(a.scale))
+            peer = max([n for n in counts if n <= a.scale_peer] or [0])
+            n_act = min(a.scale_active, counts[0])
+            self.cache = RoomCache(a.room_cache, counts[-1], peer,
+                                   self.n_owners(n_act))
+            if not self.cache.ready():
+                self.cache.make(a.port)
+            if a.fast_synapse:
+                os.environ.setdefault("OEF_SYNAPSE_STATE", fast_state())
+                global STATE
+                STATE = os.environ["OEF_SYNAPSE_STATE"]
+            self.cache.restore()
+            log(f"room cache: {len(self.cache.meta['ours'])} + "
+                f"{len(self.cache.meta['peer'])} rooms from {a.room_cache} "
+                f"(made in {self.cache.meta['made_s']} s)")
         log(f"starting Synapse '{INSTANCE}' on port {self.a.port}")
-        self.hs = Homeserver(self.a.port)
+        self.hs = Homeserver(self.a.port, self.a.fast_synapse,
+                             keep=self.cache is not None)
         self.bot_user = self.hs.register("oefenkamer", self.password)
         self.nio_user = self.hs.register("nio", self.password)
         pw = os.path.join(self.dir, "password")
@@ -875,17 +1085,19 @@ class Bench(BotStore):
         config = os.path.join(self.dir, "config.json")
         with open(config, "w") as f:
             json.dump(cfg, f)
-        self.ours = Proc("oefenkamer", [BIN, "run", "--config", config],
+        self.ours = Proc("oefenkamer", callgrind_wrap(
+            [BIN, "run", "--config", config]),
                          os.path.join(self.dir, "bot.log"))
         self.peer = Proc("nio", [PYTHON, os.path.join(HERE, "nio_echo.py"),
                                  self.hs.url, self.nio_user.user_id, pw],
                          os.path.join(self.dir, "nio.log"))
         # our bot has done its first sync once it stored a sync token
-        end = time.monotonic() + 60
+        first = 600 if os.environ.get("OEF_BENCH_CALLGRIND") else 60
+        end = time.monotonic() + first
         while self.meta("sync_token") is None:
             self.check_alive()
             if time.monotonic() > end:
-                raise Broken("our bot did not sync within 60 s")
+                raise Broken(f"our bot did not sync within {first} s")
             time.sleep(0.1)
         end = time.monotonic() + 60
         while "ready" not in self.peer.tail():
@@ -1227,11 +1439,24 @@ class Bench(BotStore):
 
     # -- scale: rooms added in steps, one bot process --
 
+    def n_owners(self, n_act):
+        return max(self.a.scale_owners, -(-n_act // (BOT_CMD_BURST - 1)))
+
     def scale_users(self, n):
-        """n room owners. Registration hashes a password (bcrypt) and
-        is the slowest call here, so few users own many rooms each; a
-        user gives at most BURST commands, so active rooms are spread
-        over enough of them."""
+        """n room owners (with the room cache: the ones that made its
+        rooms). Registration hashes a password (bcrypt) and is the
+        slowest call here, so few users own many rooms each; a user
+        gives at most BURST commands, so active rooms are spread over
+        enough of them."""
+        if self.cache:
+            users = [User(self.hs.port, uid, tok)
+                     for uid, tok in self.cache.meta["users"]]
+            log(f"scale: {len(users)} room owners from the cache; their "
+                "first sync")
+            syncs = parallel(lambda iu: self.sync_for(
+                iu[1], f"sync scale-{iu[0]:03d}"), enumerate(users),
+                workers=4)
+            return users, syncs
         log(f"scale: registering {n} room owners")
         users = parallel(lambda i: self.hs.register(f"scale-{i:03d}",
                                                     self.password),
@@ -1240,10 +1465,19 @@ class Bench(BotStore):
                  for i, u in enumerate(users)]
         return users, syncs
 
-    def scale_rooms(self, owners, n, invite, first):
+    def scale_rooms(self, owners, n, invite, first, which):
         """n new rooms, owner i % len(owners) for room first + i, each
         inviting `invite`: the cheapest room Synapse makes (no name, no
-        topic, no initial state beyond the preset's)."""
+        topic, no initial state beyond the preset's). With the room
+        cache: rooms first .. first + n - 1 of its list `which` (ours,
+        peer), their owners inviting `invite`."""
+        if self.cache:
+            rooms = [tuple(x) for x in
+                     self.cache.meta[which][first:first + n]]
+            parallel(lambda kr: owners[kr[0]][0].invite(kr[1], invite),
+                     rooms, workers=12)
+            return rooms
+
         def make(i):
             k = (first + i) % len(owners)
             u, _ = owners[k]
@@ -1294,7 +1528,7 @@ class Bench(BotStore):
             sent[i] = owners[k][0].send(room, lines[(i + step) % len(lines)])
 
         def before():
-            cpu0[0] = proc.cpu()
+            cpu0[0] = proc.cpu_exact()
         t0 = at_once(len(active), lambda i: owners[active[i][0]][0], say,
                      before)
         cpu0 = cpu0[0]
@@ -1320,13 +1554,13 @@ class Bench(BotStore):
             while self.outbox() and time.monotonic() < end:
                 time.sleep(0.05)
         time.sleep(1.0)
-        return proc.cpu() - cpu0, wall, n_ok
+        return proc.cpu_exact() - cpu0, wall, n_ok
 
     def scale(self):
         a = self.a
         counts = sorted(set(a.scale))
         n_act = min(a.scale_active, counts[0])
-        n_users = max(a.scale_owners, -(-n_act // (BOT_CMD_BURST - 1)))
+        n_users = self.n_owners(n_act)
         users, syncs = self.scale_users(n_users)
         owners = [(u, s) for u, s in zip(users, syncs)]
         lines = load_lines()
@@ -1343,10 +1577,13 @@ class Bench(BotStore):
                 if name == "nio" and n > a.scale_peer:
                     continue
                 add = n - len(have)
-                log(f"scale: {add} more rooms for {name} (to {n})")
+                log(f"scale: {add} more rooms for {name} (to {n})"
+                    + (", from the cache" if self.cache else ""))
                 t0 = time.monotonic()
                 cpu0 = proc.cpu()
-                new = self.scale_rooms(owners, add, bot_id, len(have))
+                new = self.scale_rooms(
+                    owners, add, bot_id, len(have),
+                    "ours" if name == "oefenkamer" else "peer")
                 t_made = time.monotonic() - t0
                 if name == "oefenkamer":
                     self.scale_wait(new, syncs, lambda s, r: s.after(
@@ -1377,8 +1614,10 @@ class Bench(BotStore):
                 reset = proc.reset_peak()
                 sampler = RssSampler(proc)
                 sampler.start()
+                prof = Profile(proc.pid, f"{name}-{n}")
                 cpu, wall, n_ok = self.scale_say(name, proc, bot_id, owners,
                                                  syncs, act, step, lines)
+                prof.stop()
                 sampler.stopping = True
                 sampler.join()
                 x.update({"active": self.scale_settle(
@@ -1394,7 +1633,8 @@ class Bench(BotStore):
                     f"{x['active']} kB after the messages (peak "
                     f"{x['peak_anon']} kB); {n_ok}/{len(act)} answered, "
                     f"{cpu * 1000 / len(act):.2f} ms CPU per message; "
-                    f"rooms made in {t_made:.0f} s, joined in "
+                    f"rooms {'invited' if self.cache else 'made'} in "
+                    f"{t_made:.0f} s, joined in "
                     f"{t_setup:.0f} s")
                 self.check_alive()
             steps.append(row)
@@ -1503,7 +1743,7 @@ class Bench(BotStore):
 
     def report_scale(self):
         P, steps = print, self.res["scale"]
-        n_act = self.res["scale_active"]
+        n_act = self.res.get("scale_active", self.a.scale_active)
 
         def mb(kb):
             return "" if kb is None else f"{kb / 1024:.1f}"
@@ -1545,9 +1785,21 @@ class Bench(BotStore):
             elif first:
                 P(f"    {name:10} a room answered once: "
                   f"{per(first['active'] - first['idle'], n_act)} kB/room")
+        c = self.cache
+        if c:
+            P(f"  rooms: made once, before this run ({c.meta['made_s']} s "
+              f"for {len(c.meta['ours'])} + {len(c.meta['peer'])}), kept in "
+              f"{os.path.relpath(c.path, ROOT)}; each step's owners invite "
+              "the bot into the next of them")
+        if self.a.fast_synapse:
+            P("  Synapse: database on tmpfs; user directory, room "
+              "statistics, presence off (--fast-synapse)")
+        P(f"  whole run, Synapse start to last step: "
+          f"{time.monotonic() - self.t0:.0f} s")
         for row in steps:
             o = row["oefenkamer"]
-            P(f"  {row['rooms']} rooms: made {o['made_s']:.0f} s, bot "
+            P(f"  {row['rooms']} rooms: {'invited' if c else 'made'} "
+              f"{o['made_s']:.0f} s, bot "
               f"joined and greeted all {o['setup_s']:.0f} s, its CPU for "
               f"the joins {o['cpu_join']:.2f} s ("
               f"{o['cpu_join'] * 1000 / max(1, o['added']):.2f} ms per "
@@ -1651,6 +1903,13 @@ def main():
                     help="rooms that run a rehearsal in the scale run")
     ap.add_argument("--scale-owners", type=int, default=20, metavar="N",
                     help="users who make the scale run's rooms")
+    ap.add_argument("--fast-synapse", action="store_true",
+                    help="Synapse's database on tmpfs, its user directory, "
+                    "room statistics and presence off (make bench-scale)")
+    ap.add_argument("--room-cache", metavar="DIR",
+                    help="scale run: make its rooms once and keep them in "
+                    "DIR (a Synapse database); later runs invite the bots "
+                    "into them (make bench-scale: build/bench-rooms)")
     ap.add_argument("--samples", metavar="FILE",
                     help="write every latency sample and the load "
                     "figures to FILE as JSON")
