@@ -55,12 +55,59 @@ static int is_notice(const char *msgtype)
 	return strcmp(msgtype, "m.notice") == 0;
 }
 
+/* The length of html's opening tag when it is one of names ("<p>",
+ * "<h3 class=x>"), else 0. */
+static size_t open_tag(const char *html, const char *const *names)
+{
+	size_t i, n;
+
+	if (html[0] != '<')
+		return 0;
+	for (i = 0; names[i]; i++) {
+		const char *end;
+
+		n = strlen(names[i]);
+		if (strncmp(html + 1, names[i], n) != 0 ||
+		    (html[1 + n] != '>' && html[1 + n] != ' '))
+			continue;
+		end = strchr(html + 1 + n, '>');
+		if (!end)
+			return 0;
+		return (size_t)(end - html) + 1;
+	}
+	return 0;
+}
+
+void outbox_mark_html(struct sbuf *sb, const char *html)
+{
+	static const char *const inline_in[] = {
+		"p", "h1", "h2", "h3", "h4", "h5", "h6", NULL
+	};
+	static const char *const blocks[] = {
+		"ul", "ol", "pre", "table", "blockquote", "div", NULL
+	};
+	size_t n = open_tag(html, inline_in);
+
+	if (n) {
+		sbuf_add(sb, html, n);
+		sbuf_adds(sb, OUTBOX_MARK_HTML);
+		sbuf_adds(sb, html + n);
+	} else if (open_tag(html, blocks)) {
+		sbuf_adds(sb, "<p>" OUTBOX_MARK_NAME "</p>");
+		sbuf_adds(sb, html);
+	} else {
+		sbuf_adds(sb, OUTBOX_MARK_HTML);
+		sbuf_adds(sb, html);
+	}
+}
+
 /* The content of a message event, JSON text, at most max bytes: when
  * it would be larger, formatted_body goes first (escaping can make it
  * several times the body), then the body is cut at a character boundary
  * with a visible "…". The whole text stays in the transcript. html is
  * the formatted_body, or NULL for the text escaped. A notice gets the
- * bot's label (OUTBOX_MARK_*) in front of both. Caller frees; NULL if
+ * bot's label (OUTBOX_MARK_*) in front of both (in html's first
+ * paragraph or heading: outbox_mark_html). Caller frees; NULL if
  * the text cannot be encoded (not valid UTF-8). */
 static char *message_content(const char *msgtype, const char *text,
 			     const char *html_in, const char *turn,
@@ -86,12 +133,15 @@ static char *message_content(const char *msgtype, const char *text,
 			struct sbuf sb;
 
 			sbuf_init(&sb);
-			if (is_notice(msgtype))
-				sbuf_adds(&sb, OUTBOX_MARK_HTML);
-			if (html_in)
+			if (html_in && is_notice(msgtype)) {
+				outbox_mark_html(&sb, html_in);
+			} else if (html_in) {
 				sbuf_adds(&sb, html_in);
-			else
+			} else {
+				if (is_notice(msgtype))
+					sbuf_adds(&sb, OUTBOX_MARK_HTML);
 				html_escape(&sb, body, "<br>");
+			}
 			json_object_set_new(c, "format", json_string(
 				"org.matrix.custom.html"));
 			json_object_set_new(c, "formatted_body",

@@ -27,7 +27,16 @@ int outbox_typing_ms(const struct config *cfg, const char *text);
  * !hulp, refusals, hints, coaching) starts with, in body and in
  * formatted_body; the persona speaks only in m.text. */
 #define OUTBOX_MARK_BODY "Oefenkamer · "
-#define OUTBOX_MARK_HTML "<b>Oefenkamer</b> · "
+#define OUTBOX_MARK_NAME "<b>Oefenkamer</b>"
+#define OUTBOX_MARK_HTML OUTBOX_MARK_NAME " · "
+
+/* Append html to sb with the label in front where a client shows it on
+ * the same line as the text: inside the first paragraph or heading when
+ * html starts with one ("<h3><b>Oefenkamer</b> · Einde…"), as a
+ * paragraph of its own before another block (a list, <pre>, a table),
+ * else just in front. A label before a block would stand alone on its
+ * line with a dangling " · ". */
+void outbox_mark_html(struct sbuf *sb, const char *html);
 
 /* Queue a message (msgtype m.text or m.notice), typing ms of typing
  * first; turn ("<session>:<seq>") ties a persona line to its stored

@@ -171,6 +171,17 @@ def persona_msgs(c, room):
 # (bot/app/outbox.h), in body and in formatted_body.
 MARK = "Oefenkamer · "
 MARK_HTML = "<b>Oefenkamer</b> · "
+# In formatted_body the label is on the first line a client shows: in
+# front, inside the paragraph or heading the HTML starts with, or as a
+# paragraph of its own before another block (outbox_mark_html); never
+# alone in front of a block.
+LABELLED_HTML = re.compile(r"(<(p|h[1-6])( [^>]*)?>)?" + re.escape(MARK_HTML) +
+                           r"(?!<(p|h[1-6]|ul|ol|pre|table|blockquote|div)"
+                           r"[ >])|<p><b>Oefenkamer</b></p>")
+
+
+def html_labelled(fb):
+    return bool(LABELLED_HTML.match(fb))
 
 
 def unmark(body):
@@ -184,7 +195,7 @@ def notices(c, room):
     out = []
     for e in c.messages(room, BOT, "m.notice"):
         fb = e["content"].get("formatted_body")
-        check(fb is None or fb.startswith(MARK_HTML),
+        check(fb is None or html_labelled(fb),
               "a formatted notice without the bot's label: " +
               str(fb)[:60])
         out.append(unmark(e["content"]["body"]))
@@ -295,8 +306,7 @@ def check_debrief_html(ev):
     check(co.get("body", "").startswith(MARK + "Einde van de oefening"),
           "the debrief's body starts with the label: " +
           co.get("body", "")[:80])
-    check(fb.startswith(MARK_HTML) and
-          "Einde van de oefening" in fb[len(MARK_HTML):],
+    check(fb.startswith("<h3>" + MARK_HTML + "Einde van de oefening"),
           "the debrief's formatted_body starts with the label: " + fb[:80])
     check(re.search(r"<h[34]>[^<]+</h[34]>", fb) and "<h4>Rubriek</h4>" in fb,
           "debrief has headings: " + fb[:300])
@@ -1430,8 +1440,8 @@ def test_voices(hs, bot):
         body = e["content"]["body"]
         mt = e["content"].get("msgtype")
         if mt == "m.notice":
-            check(body.startswith(MARK) and e["content"].get(
-                "formatted_body", MARK_HTML).startswith(MARK_HTML),
+            check(body.startswith(MARK) and html_labelled(e["content"].get(
+                "formatted_body", MARK_HTML)),
                 "notice labelled: " + body[:60])
         elif mt == "m.file":
             # a file, not a notice: its body is the file name

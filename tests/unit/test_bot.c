@@ -788,19 +788,31 @@ static void test_debrief_html_and_file(void **state)
 	/* the end's debrief and !nabespreking's: HTML, each followed by
 	 * its own attachment row for the same session */
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
-			   " '%<h3>Einde van de oefening%<pre>%'"), 2);
-	/* out of character: the label before the given HTML too, in body
-	 * and formatted_body (!stand's and both debriefs) */
+			   " '%<h3>%Einde van de oefening%<pre>%'"), 2);
+	/* out of character: the label with the given HTML too, in body
+	 * and formatted_body (!stand's and both debriefs); in the HTML on
+	 * the first line, inside the heading or paragraph it starts with */
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
 			   " '%\"body\":\"" OUTBOX_MARK_BODY "Einde van de"
 			   " oefening%' AND content LIKE '%\"formatted_body\":"
-			   "\"" OUTBOX_MARK_HTML "<h3>Einde van de oefening%'"),
+			   "\"<h3>" OUTBOX_MARK_HTML "Einde van de oefening%'"),
 			 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%\"formatted_body\":\"<p>" OUTBOX_MARK_HTML
+			   "<b>Stand %'"), 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
 			   " '%\"format\":\"org.matrix.custom.html\"%' AND"
 			   " content LIKE '%\"msgtype\":\"m.notice\"%' AND"
 			   " content NOT LIKE '%\"formatted_body\":\""
+			   OUTBOX_MARK_HTML "%' AND content NOT LIKE"
+			   " '%\"formatted_body\":\"<p>" OUTBOX_MARK_HTML "%'"
+			   " AND content NOT LIKE '%\"formatted_body\":\"<h_>"
 			   OUTBOX_MARK_HTML "%'"), 0);
+	/* no label left alone before a block ("Oefenkamer ·" on a line of
+	 * its own in nheko) */
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%" OUTBOX_MARK_HTML "<h_>%' OR content LIKE"
+			   " '%" OUTBOX_MARK_HTML "<p>%'"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE type ="
 			   " '" OUTBOX_ATTACH_TYPE "' AND content LIKE"
 			   " '%\"session\":1,%'"), 2);
@@ -1120,6 +1132,40 @@ static void test_notice_marker(void **state)
 			   " '%Oefenkamer · %'"), 0);
 }
 
+/* html's label: on the first line a client shows, never alone before a
+ * block. */
+static void test_mark_html(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "<h3>Einde</h3>\n<p>x</p>",
+		  "<h3>" OUTBOX_MARK_HTML "Einde</h3>\n<p>x</p>" },
+		{ "<p><b>Stand na beurt 4</b></p>",
+		  "<p>" OUTBOX_MARK_HTML "<b>Stand na beurt 4</b></p>" },
+		{ "<h4 class=\"a\">Rubriek</h4>",
+		  "<h4 class=\"a\">" OUTBOX_MARK_HTML "Rubriek</h4>" },
+		{ "<ul><li>a</li></ul>",
+		  "<p>" OUTBOX_MARK_NAME "</p><ul><li>a</li></ul>" },
+		{ "<pre>a</pre>", "<p>" OUTBOX_MARK_NAME "</p><pre>a</pre>" },
+		/* inline: in front, as for a plain notice */
+		{ "<b>kort</b> en klein", OUTBOX_MARK_HTML "<b>kort</b> en klein" },
+		{ "<pa>x", OUTBOX_MARK_HTML "<pa>x" },
+		{ "<p", OUTBOX_MARK_HTML "<p" },
+		{ "gewoon", OUTBOX_MARK_HTML "gewoon" },
+		{ "", OUTBOX_MARK_HTML },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbuf sb;
+
+		sbuf_init(&sb);
+		outbox_mark_html(&sb, cases[i][0]);
+		assert_string_equal(sbuf_str(&sb), cases[i][1]);
+		sbuf_release(&sb);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1155,6 +1201,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_debrief_html_and_file,
 						setup, teardown),
 		cmocka_unit_test(test_attach_content),
+		cmocka_unit_test(test_mark_html),
 		cmocka_unit_test_setup_teardown(test_hint_rate_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_receipts, setup,
