@@ -546,12 +546,13 @@ static void print_quiet(const struct script *s)
 {
 	int any = 0;
 
-	for (size_t k = 0; s->quiet && k < s->npoints * 2; k++) {
+	for (size_t k = 0; s->quiet && k < CALIB_KEYS(s->npoints); k++) {
 		if (!s->quiet[k])
 			continue;
-		printf("%s %c%s (%u/%u juist)", any ? "," :
-		       "  stil in de nabespreking:", k % 2 ? '+' : '-',
-		       s->points[k / 2].id, s->quiet_right[k], s->quiet_seen[k]);
+		printf("%s %c%s%s (%u/%u juist)", any ? "," :
+		       "  stil in de nabespreking:", k / 2 % 2 ? '+' : '-',
+		       s->points[k / 4].id, k % 2 ? " (model)" : "",
+		       s->quiet_right[k], s->quiet_seen[k]);
 		any = 1;
 	}
 	if (any)

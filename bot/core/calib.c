@@ -11,7 +11,7 @@
 
 void calib_points(struct script *s, const struct corpus *train)
 {
-	size_t nk = s->npoints * 2;
+	size_t nk = CALIB_KEYS(s->npoints);
 	struct engine_out out;
 	struct match m;
 
@@ -38,13 +38,14 @@ void calib_points(struct script *s, const struct corpus *train)
 			if (engine_turn_matched(e, &m, t->text, &out) < 0)
 				break;
 			for (size_t j = 0; j < out.npoints; j++) {
-				size_t k = out.points[j].point * 2 +
-					   (out.points[j].shown ? 1 : 0);
+				const struct engine_point *p = &out.points[j];
+				size_t k = calib_key(p->point, p->shown,
+						     p->by_model);
 
 				s->quiet_seen[k]++;
 				for (size_t q = 0; q < t->npoints; q++)
-					if (t->points[q].point * 2 +
-					    (size_t)t->points[q].shown == k) {
+					if (t->points[q].point == p->point &&
+					    !t->points[q].shown == !p->shown) {
 						s->quiet_right[k]++;
 						break;
 					}

@@ -6,7 +6,9 @@
  * ('leervoorbeelden:'), every labelled conversation of it is played
  * through the engine at load (seed 1), and each rubric moment (point and
  * side: shown or missed) the debrief records is held against the
- * labels. A moment recorded at least CALIB_MIN_SEEN times and right less
+ * labels, apart by how it was earned (an intent the patterns found, or
+ * one only the model found: calib_key). A moment recorded at least
+ * CALIB_MIN_SEEN times and right less
  * than CALIB_MIN_PRECISION of them becomes quiet: the persona still
  * reacts and the meters still move, but the debrief does not record it
  * (docs/scenariotaal.md, "Stille rubriekmomenten").
@@ -21,6 +23,14 @@
 #ifndef CALIB_MIN_PRECISION
 #define CALIB_MIN_PRECISION 0.7
 #endif
+
+/* The quiet table's index of a moment: point, side (1 shown) and
+ * whether a model hit earned it. CALIB_KEYS(n) entries for n points. */
+#define CALIB_KEYS(npoints) ((size_t)(npoints) * 4)
+static inline size_t calib_key(uint32_t point, int shown, int by_model)
+{
+	return ((size_t)point * 2 + (shown ? 1 : 0)) * 2 + (by_model ? 1 : 0);
+}
 
 /* Plays train through s and sets s->quiet (and s->quiet_seen,
  * s->quiet_right). train may be NULL: nothing is quiet. */

@@ -2,6 +2,7 @@
  * rules ('als'), then the first matching transition of the phase and of
  * 'standaard', else a fallback; then the move; then 'zodra' checks. */
 #include "engine.h"
+#include "calib.h"
 #include "model.h"
 
 #include <ctype.h>
@@ -426,13 +427,15 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	struct engine_out *o = t->out;
 	struct engine_point *p;
 	long cl = intent_clause(t, trigger);
+	int by_model = trigger >= 0 && t->m &&
+		       (size_t)trigger < t->e->s->nintents &&
+		       t->m->hit[trigger] &&
+		       t->m->hit_how[trigger] == MATCH_BY_MODEL;
 
-	if (trigger >= 0 && t->m && (size_t)trigger < t->e->s->nintents &&
-	    t->m->hit[trigger] && t->m->hit_how[trigger] == MATCH_BY_MODEL &&
-	    t->m->conf[trigger] < RUBRIC_MODEL_CONF)
+	if (by_model && t->m->conf[trigger] < RUBRIC_MODEL_CONF)
 		return;
-	if (t->e->s->quiet && t->e->s->quiet[a->index * 2 +
-					      (a->value ? 1 : 0)])
+	if (t->e->s->quiet && t->e->s->quiet[calib_key(a->index, a->value,
+						       by_model)])
 		return;   /* calib.h: too often wrong on the training split */
 	if (cl < 0)
 		cl = t->clause;
@@ -458,6 +461,7 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	p->shown = a->value;
 	p->reason = a->reason;
 	p->clause = cl;
+	p->by_model = by_model;
 	p->qstart = 0;
 	p->qlen = 0;
 	if (cl >= 0) {

@@ -27,6 +27,7 @@ struct engine_point {
 			       * -1 (not earned by one clause) */
 	uint32_t qstart;      /* the quote: bytes of the message (the */
 	uint32_t qlen;        /* clause); qlen 0: the whole message */
+	int by_model;         /* earned by an intent the model found */
 };
 
 /* What one call produced. Embedded: engine_out_init/release; reused

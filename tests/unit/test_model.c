@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calib.h"
 #include "corpus.h"
 #include "match.h"
 #include "model.h"
@@ -298,6 +299,95 @@ static void test_train_errors(void **state)
 	sbuf_release(&corpus);
 }
 
+/* calib.h: a moment's quiet flag is kept per way it was earned. Here the
+ * same point is right every time a pattern earns it and wrong every time
+ * the model earns it: only the model's side goes quiet. (With one flag per
+ * point and side, four right of twelve would silence both.) */
+static void test_quiet_by_source(void **state)
+{
+	static const char script[] =
+		"scenario t\ntitel: T\npersona: p\ninleiding:\n> x\n"
+		"leervoorbeelden: c.txt\n"
+		"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+		"punt vertrouwen: Oprechte belangstelling\n"
+		"bedoeling vraagt-gevoel\n  patroon: hoe gaat het\n"
+		"  ja: Hoe gaat het?\n"
+		"fase f\n  zeg\n  - Hoi.\n"
+		"  als vraagt-gevoel\n    punt vertrouwen getoond\n"
+		"    zeg\n    - Gaat wel.\n";
+	static const char *const by_pattern[] = {
+		"Hoe gaat het?", "Hoe gaat het nu?", "En hoe gaat het?",
+		"Hoe gaat het vandaag?",
+	};
+	static const char *const other[] = {
+		"Mooi weer vandaag.", "Waar woont u precies?",
+		"Hoe laat is het eigenlijk?", "Ik heb de brief bij me.",
+	};
+	static const char *const by_model[] = {
+		"Hoe voelt u zich?", "Hoe voel je je nu?",
+		"Voelt u zich goed?", "Hoe voelt u zich vandaag?",
+	};
+	char dir[] = "/tmp/oef-model-XXXXXX";
+	struct sbuf path, cpath;
+	struct script *s = NULL;
+	struct corpus c;
+	struct diag d;
+	uint32_t pt;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sbuf_init(&path);
+	sbuf_init(&cpath);
+	sbuf_addf(&path, "%s/t.oef", dir);
+	sbuf_addf(&cpath, "%s/c.txt", dir);
+	f = fopen(cpath.buf, "w");
+	assert_non_null(f);
+	/* one turn a conversation: the phase stays, the point is earned on
+	 * every turn; the labels credit the pattern's wording only */
+	for (size_t i = 0; i < 4; i++) {
+		fprintf(f, "gesprek p%zu vaardig\n> %s\n  bedoelingen: "
+			"vraagt-gevoel\n  meters: vertrouwen ?\n  rubriek: "
+			"+vertrouwen\n", i, by_pattern[i]);
+		for (int k = 0; k < 2; k++)
+			fprintf(f, "gesprek m%zu-%d vaardig\n> %s\n  "
+				"bedoelingen: vraagt-gevoel\n  meters: "
+				"vertrouwen ?\n  rubriek: -\n", i, k,
+				by_model[i]);
+		fprintf(f, "gesprek a%zu anders\n> %s\n  bedoelingen: -\n"
+			"  meters: vertrouwen ?\n  rubriek: -\n", i, other[i]);
+	}
+	fclose(f);
+	diag_init(&d);
+	assert_int_equal(script_load_text(path.buf, script, strlen(script),
+					  &s, &d), 0);
+	diag_release(&d);
+	assert_non_null(s->model);
+	pt = 0;
+	assert_string_equal(s->points[pt].id, "vertrouwen");
+	memset(&c, 0, sizeof(c));
+	diag_init(&d);
+	assert_int_equal(corpus_load(&c, cpath.buf, &d), 0);
+	assert_int_equal(corpus_resolve(&c, s, &d), 0);
+	diag_release(&d);
+	calib_points(s, &c);
+	assert_non_null(s->quiet);
+	/* every model wording (twice each) was found by the model, sure
+	 * enough to count */
+	assert_int_equal(s->quiet_seen[calib_key(pt, 1, 1)], 8);
+	assert_int_equal(s->quiet_right[calib_key(pt, 1, 1)], 0);
+	assert_int_equal(s->quiet_seen[calib_key(pt, 1, 0)], 4);
+	assert_int_equal(s->quiet_right[calib_key(pt, 1, 0)], 4);
+	assert_true(s->quiet[calib_key(pt, 1, 1)]);
+	assert_false(s->quiet[calib_key(pt, 1, 0)]);
+	corpus_release(&c);
+	script_free(s);
+	unlink(cpath.buf);
+	rmdir(dir);
+	sbuf_release(&path);
+	sbuf_release(&cpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_examples_only),
 		cmocka_unit_test(test_train_errors),
+		cmocka_unit_test(test_quiet_by_source),
 	};
 
 	jansson_use_xmalloc();
