@@ -118,6 +118,7 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 				 "(verwacht %s/%s.json)", s->persona,
 				 personas_dir, s->persona);
 	}
+	xtrim();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

@@ -432,11 +432,16 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
  * from cap = q->n); keep it that way. */
 static void *shrink(void *v, size_t n, size_t elsz)
 {
+	void *w;
+
 	if (!n) {
 		free(v);
 		return NULL;
 	}
-	return xrealloc(v, n * elsz);
+	w = xmalloc(n * elsz);
+	memcpy(w, v, n * elsz);
+	free(v);
+	return w;
 }
 
 static void shrink_seq(struct pat_seq *q)
