@@ -2930,8 +2930,10 @@ static void index_variants(struct script *s)
 }
 
 /* Train the statistical matcher; a 'leervoorbeelden:' file that cannot
- * be read or names what the script does not have is an error. */
-static int learn(struct script *s, struct diag *d)
+ * be read or names what the script does not have is an error. When keep
+ * is not NULL the corpus is handed over to it on success instead of
+ * being released (the caller calibrates with it). */
+static int learn(struct script *s, struct corpus *keep, struct diag *d)
 {
 	struct corpus c;
 	int rc = -1;
@@ -2953,6 +2955,10 @@ static int learn(struct script *s, struct diag *d)
 	}
 	s->model = model_train(s, s->train_path ? &c : NULL);
 	rc = 0;
+	if (keep) {
+		*keep = c;
+		memset(&c, 0, sizeof(c));
+	}
 out:
 	corpus_release(&c);
 	return rc;
@@ -2962,7 +2968,7 @@ out:
  * list (one diag serves many scripts) or a full list cannot make a
  * broken script look clean; then hand the messages over. */
 static int load(const char *path, const char *text, size_t len,
-		struct script **out, struct diag *d)
+		struct script **out, struct corpus *train, struct diag *d)
 {
 	struct parser ps;
 	struct diag own;
@@ -3002,7 +3008,7 @@ static int load(const char *path, const char *text, size_t len,
 	}
 	build_index(ps.s);
 	index_variants(ps.s);
-	if (learn(ps.s, &own) < 0) {
+	if (learn(ps.s, train, &own) < 0) {
 		script_free(ps.s);
 		goto out;
 	}
@@ -3023,13 +3029,20 @@ out:
 
 int script_load(const char *path, struct script **out, struct diag *d)
 {
-	return load(path, NULL, 0, out, d);
+	return load(path, NULL, 0, out, NULL, d);
+}
+
+int script_load_train(const char *path, struct script **out,
+		      struct corpus *train, struct diag *d)
+{
+	memset(train, 0, sizeof(*train));
+	return load(path, NULL, 0, out, train, d);
 }
 
 int script_load_text(const char *name, const char *text, size_t len,
 		     struct script **out, struct diag *d)
 {
-	return load(name, text, len, out, d);
+	return load(name, text, len, out, NULL, d);
 }
 
 const char *script_ending_kind_name(enum ending_kind k)

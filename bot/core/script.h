@@ -319,6 +319,14 @@ void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 /* Load path and its includes. On any error returns -1, *out is NULL and
  * every problem found is in d (callers print them). */
 int script_load(const char *path, struct script **out, struct diag *d);
+/* script_load that also hands over the training split it learned from,
+ * so that calibration (calib_points) need not read and resolve the
+ * corpus again: *train is the 'leervoorbeelden:' corpus resolved against
+ * *out, or empty (no conversations) when the script names none or
+ * loading failed. Caller releases *train with corpus_release, always. */
+struct corpus;
+int script_load_train(const char *path, struct script **out,
+		      struct corpus *train, struct diag *d);
 /* The same for text in memory; name stands for the file in messages and
  * includes are looked up relative to it. */
 int script_load_text(const char *name, const char *text, size_t len,
