@@ -834,22 +834,28 @@ static struct action_list *cur_actions(struct parser *ps)
 	return &n->trans[ps->part].acts;
 }
 
+/* Make room for element n + 1 of a vector whose capacity is derived
+ * from its count: the smallest power of two >= n, so it is full exactly
+ * when n is 0 or a power of two. Most of a script's vectors (a text's
+ * variants, an intent's patterns, a list's actions) hold one to three
+ * elements: starting at one element rather than XGROW's eight keeps
+ * the loaded script from carrying their empty room. */
+static void vec_room(void **v, size_t n, size_t elsz)
+{
+	if (n & (n - 1))
+		return;
+	if (n > SIZE_MAX / 2 / elsz)
+		*v = xrealloc(*v, SIZE_MAX);    /* aborts: out of memory */
+	*v = xrealloc(*v, (n ? 2 * n : 1) * elsz);
+}
+
 static struct action *push_action(struct parser *ps, enum action_kind k,
 				  struct loc loc)
 {
 	struct action_list *al = cur_actions(ps);
 	struct action *a;
-	size_t cap = al->n;
 
-	/* action lists grow one by one; cap tracks n so XGROW doubles */
-	{
-		size_t c = 8;
-
-		while (c < al->n)
-			c *= 2;
-		cap = al->n ? c : 0;
-	}
-	XGROW(al->v, cap, al->n + 1);
+	vec_room((void **)&al->v, al->n, sizeof(*al->v));
 	a = &al->v[al->n++];
 	memset(a, 0, sizeof(*a));
 	a->kind = k;
@@ -857,17 +863,12 @@ static struct action *push_action(struct parser *ps, enum action_kind k,
 	return a;
 }
 
-/* Grow a vector of count *n by one zeroed element (power-of-two caps). */
+/* Grow a vector of count *n by one zeroed element (vec_room's caps). */
 static void *vec_push(void **v, size_t *n, size_t elsz)
 {
-	size_t cap = 0, c = 8;
 	char *p;
 
-	while (c < *n)
-		c *= 2;
-	if (*n)
-		cap = c;
-	xgrow(v, &cap, *n + 1, elsz);
+	vec_room(v, *n, elsz);
 	p = (char *)*v + *n * elsz;
 	memset(p, 0, elsz);
 	(*n)++;
