@@ -23,7 +23,7 @@
 #define COMPOUND_LEFT 3  /* letters before it */
 #define LEX_WORD_MAX 64
 #define DELS_MAX_ID 0xffffffu  /* word ids the deletions index holds */
-#define DELS_BITS (1u << 18)  /* 32 KB: a few % false hits at 20k keys */
+#define BITS_PER_KEY 32  /* filter bits per key: about 3% false hits */
 
 /* The table's hash of a key is
  * fnv_final(hash_fnv32(HASH_FNV32_START, key, len)). */
@@ -139,8 +139,9 @@ static int is_content(const char *w, size_t n)
 	return !norm_is_function(w, n);
 }
 
-static int bits_has(const uint64_t *bits, uint32_t h);
-static void bits_set(uint64_t *bits, uint32_t h);
+static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h);
+static uint64_t *bits_new(uint32_t *mask, size_t nkeys);
+static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h);
 
 /* The deletions table grows and probes as a lexicon_tab does. */
 static void dels_place(struct lexicon_dels *t, struct lexicon_del e)
@@ -174,7 +175,6 @@ static void dels_add(struct lexicon *lx, const char *key, size_t len,
 	}
 	e.hash = hash_bytes(key, len);
 	e.idpos = id << 8 | (uint32_t)(pos + 1);
-	bits_set(lx->dels_bits, e.hash);
 	dels_place(t, e);
 	t->n++;
 }
@@ -226,8 +226,6 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	lx->cls = xcalloc(lx->nwords, sizeof(*lx->cls));
 	lx->first_word = xcalloc(lx->nwords + 1, sizeof(*lx->first_word));
 	lx->word_off = xcalloc(lx->nwords, sizeof(*lx->word_off));
-	lx->dels_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->dels_bits));
-	lx->stem_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->stem_bits));
 	for (size_t id = 1; id < nwords; id++) {
 		const char *w = words[id];
 		size_t n = strlen(w);
@@ -242,7 +240,6 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 			if (!c) {
 				c = (uint32_t)++lx->ncls;
 				tab_add(&lx->stems, stem, sn, c);
-				bits_set(lx->stem_bits, hash_bytes(stem, sn));
 			}
 		} else {
 			c = (uint32_t)++lx->ncls;
@@ -262,6 +259,17 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 			dels_add(lx, del, n - 1, (uint32_t)id, (int)i);
 		}
 	}
+	/* the filters, sized to the keys now that they are known */
+	lx->dels_bits = bits_new(&lx->dels_mask, lx->dels.n);
+	for (size_t i = 0; i < lx->dels.cap; i++)
+		if (lx->dels.ent[i].hash)
+			bits_set(lx->dels_bits, lx->dels_mask,
+				 lx->dels.ent[i].hash);
+	lx->stem_bits = bits_new(&lx->stem_mask, lx->stems.n);
+	for (size_t i = 0; i < lx->stems.cap; i++)
+		if (lx->stems.ent[i].hash)
+			bits_set(lx->stem_bits, lx->stem_mask,
+				 lx->stems.ent[i].hash);
 }
 
 void lexicon_release(struct lexicon *lx)
@@ -353,23 +361,35 @@ static int typo_seen(void *arg, uint32_t id)
 	return 0;
 }
 
-static int bits_has(const uint64_t *bits, uint32_t h)
+/* A filter of at least BITS_PER_KEY bits per key, a power of two and
+ * at least one word; *mask is its size in bits less one. */
+static uint64_t *bits_new(uint32_t *mask, size_t nkeys)
 {
-	uint32_t b = h % DELS_BITS;
+	size_t nbits = 64;
+
+	while (nbits < nkeys * BITS_PER_KEY && nbits < ((size_t)1 << 31))
+		nbits *= 2;
+	*mask = (uint32_t)(nbits - 1);
+	return xcalloc(nbits / 64, sizeof(uint64_t));
+}
+
+static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h)
+{
+	uint32_t b = h & mask;
 
 	return bits[b / 64] >> (b % 64) & 1;
 }
 
-static void bits_set(uint64_t *bits, uint32_t h)
+static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h)
 {
-	uint32_t b = h % DELS_BITS;
+	uint32_t b = h & mask;
 
 	bits[b / 64] |= (uint64_t)1 << (b % 64);
 }
 
 static int dels_maybe(const struct lexicon *lx, uint32_t h)
 {
-	return bits_has(lx->dels_bits, h);
+	return bits_has(lx->dels_bits, lx->dels_mask, h);
 }
 
 static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
@@ -431,7 +451,8 @@ static uint32_t find_compound(const struct lexicon *lx, const char *stem,
 		uint32_t c, h;
 
 		h = hash_bytes(stem + k, n - k);
-		if (!bits_has(lx->stem_bits, h) || !left_ok(stem, k))
+		if (!bits_has(lx->stem_bits, lx->stem_mask, h) ||
+		    !left_ok(stem, k))
 			continue;
 		c = 0;
 		tab_each_h(&lx->stems, stem + k, n - k, h, take_first, &c);

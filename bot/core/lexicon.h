@@ -68,6 +68,9 @@ struct lexicon {
 				   * deletions of a message word are no
 				   * key, and this says so from cache */
 	uint64_t *stem_bits;      /* the same for stems, for compounds */
+	uint32_t dels_mask;       /* bits in dels_bits less one (a power
+				   * of two, 32 or more per key) */
+	uint32_t stem_mask;       /* the same for stem_bits */
 };
 
 /* words[1..nwords) are the script's interned words (words[0] is "");
