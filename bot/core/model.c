@@ -71,9 +71,11 @@ struct model {
 	} *slots;
 	size_t cap;
 	uint32_t *w_off;          /* per row: its weights w[w_off[r]..) */
-	uint16_t *w_intent;       /* the column of each weight (half the
-				   * bytes of an index: model_train keeps
-				   * ncols under 2^16) */
+	/* The column of each weight, in one byte when ncols allows it
+	 * (every shipped scenario: some 60 columns), else in two
+	 * (model_train keeps ncols under 2^16); the other is NULL. */
+	uint8_t *w_col8;
+	uint16_t *w_col16;
 	float *w;
 	float *bias;              /* per column; -INFINITY: not learned */
 	/* meter hints: for the vars in hint_var, per intent the direction
@@ -436,14 +438,21 @@ static void pack(struct model *md, const float *W, const float *bias,
 	for (size_t r = 0; r < md->nfeat * nl; r++)
 		n += fabsf(W[r]) >= PRUNE;
 	md->w = xcalloc(n + 1, sizeof(float));
-	md->w_intent = xcalloc(n + 1, sizeof(uint16_t));
+	if (md->ncols <= UINT8_MAX + 1)
+		md->w_col8 = xcalloc(n + 1, sizeof(uint8_t));
+	else
+		md->w_col16 = xcalloc(n + 1, sizeof(uint16_t));
 	n = 0;
 	for (size_t r = 0; r < md->nfeat; r++) {
 		md->w_off[r] = (uint32_t)n;
 		for (size_t j = 0; j < nl; j++)
 			if (fabsf(W[r * nl + j]) >= PRUNE) {
 				md->w[n] = W[r * nl + j];
-				md->w_intent[n++] = (uint16_t)lidx[j];
+				if (md->w_col8)
+					md->w_col8[n] = (uint8_t)lidx[j];
+				else
+					md->w_col16[n] = (uint16_t)lidx[j];
+				n++;
 			}
 	}
 	md->w_off[md->nfeat] = (uint32_t)n;
@@ -644,7 +653,7 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	struct model *md;
 	size_t ni = s->nintents;
 
-	/* w_intent holds a column in 16 bits; no script comes near */
+	/* w_col16 holds a column in 16 bits; no script comes near */
 	if (!ni || ni + 2 * MODEL_MAX_HINT_VARS > UINT16_MAX)
 		return NULL;
 	memset(&tr, 0, sizeof(tr));
@@ -690,7 +699,8 @@ void model_free(struct model *md)
 		return;
 	free(md->slots);
 	free(md->w_off);
-	free(md->w_intent);
+	free(md->w_col8);
+	free(md->w_col16);
 	free(md->w);
 	free(md->bias);
 	free(md->hint_dir);
@@ -759,8 +769,14 @@ static int clause_allows(const struct intent *in,
 
 static void add_row(const struct model *md, uint32_t r, float *acc)
 {
-	for (uint32_t p = md->w_off[r]; p < md->w_off[r + 1]; p++)
-		acc[md->w_intent[p]] += md->w[p];
+	uint32_t p = md->w_off[r], end = md->w_off[r + 1];
+
+	if (md->w_col8)
+		for (; p < end; p++)
+			acc[md->w_col8[p]] += md->w[p];
+	else
+		for (; p < end; p++)
+			acc[md->w_col16[p]] += md->w[p];
 }
 
 /* The regression scores the whole message (each feature once, as it
