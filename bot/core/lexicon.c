@@ -143,7 +143,7 @@ static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h);
 static uint64_t *bits_new(uint32_t *mask, size_t nkeys);
 static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h);
 
-/* The deletions table grows and probes as a lexicon_tab does. */
+/* The deletions table probes as a lexicon_tab does. */
 static void dels_place(struct lexicon_dels *t, struct lexicon_del e)
 {
 	size_t mask = t->cap - 1;
@@ -162,7 +162,10 @@ static void dels_add(struct lexicon *lx, const char *key, size_t len,
 	struct lexicon_dels *t = &lx->dels;
 	struct lexicon_del e;
 
-	if ((t->n + 1) * 2 > t->cap) {
+	/* up to three quarters full, where the other tables stop at half:
+	 * it is most of the lexicon, and a lookup reaches it only when the
+	 * filter says the key may be there */
+	if ((t->n + 1) * 4 > t->cap * 3) {
 		struct lexicon_del *old = t->ent;
 		size_t oldcap = t->cap;
 
