@@ -211,11 +211,13 @@ static void tgrow(struct trainer *tr)
 	free(orow);
 }
 
-/* The model's table: tag and row side by side, at most half full. */
+/* The model's table: tag and row side by side, at most three quarters
+ * full (half full took twice the memory to save 0.6% of model_run's
+ * instructions: a probe run stays within a cache line or two). */
 static void finish_table(struct model *md, const struct trainer *tr)
 {
 	md->cap = 16;
-	while (md->cap < 2 * md->nfeat + 2)
+	while (md->cap * 3 < 4 * (md->nfeat + 1))
 		md->cap *= 2;
 	md->slots = xcalloc(md->cap, sizeof(*md->slots));
 	for (size_t i = 0; i < tr->tcap; i++) {
