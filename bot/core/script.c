@@ -225,21 +225,30 @@ static char *rest_trimmed(struct cursor *c)
 
 /* --- patterns --- */
 
-static void pat_seq_release(struct pat_seq *q);
+static void pat_seq_release(struct pat_seq *q, const struct arena *a);
 
-static void pat_release(struct pat *p)
+/* A pattern's vectors are the parser's (malloc) until shrink_seq moves
+ * them into the script's arena a; a tree being released may hold both
+ * (a line that failed half-way). */
+static void pat_vec_free(void *v, const struct arena *a)
+{
+	if (!arena_owns(a, v))
+		free(v);
+}
+
+static void pat_release(struct pat *p, const struct arena *a)
 {
 	free(p->text);
 	for (size_t i = 0; i < p->nsubs; i++)
-		pat_seq_release(&p->subs[i]);
-	free(p->subs);
+		pat_seq_release(&p->subs[i], a);
+	pat_vec_free(p->subs, a);
 }
 
-static void pat_seq_release(struct pat_seq *q)
+static void pat_seq_release(struct pat_seq *q, const struct arena *a)
 {
 	for (size_t i = 0; i < q->n; i++)
-		pat_release(&q->el[i]);
-	free(q->el);
+		pat_release(&q->el[i], a);
+	pat_vec_free(q->el, a);
 	free(q->req);
 	q->el = NULL;
 	q->n = 0;
@@ -444,16 +453,35 @@ static void *shrink(void *v, size_t n, size_t elsz)
 	return w;
 }
 
-static void shrink_seq(struct pat_seq *q)
+/* A finished vector of the pattern tree: into the script's arena (see
+ * pat_vec_free), where it takes no malloc header or rounding; there
+ * are some 34,000 of them in the shipped catalog. */
+static void *to_arena(struct arena *a, void *v, size_t n, size_t elsz,
+		      size_t align)
+{
+	void *w;
+
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	w = arena_dup(a, v, n * elsz, align);
+	free(v);
+	return w;
+}
+
+static void shrink_seq(struct pat_seq *q, struct arena *a)
 {
 	for (size_t i = 0; i < q->n; i++) {
 		struct pat *p = &q->el[i];
 
 		for (size_t j = 0; j < p->nsubs; j++)
-			shrink_seq(&p->subs[j]);
-		p->subs = shrink(p->subs, p->nsubs, sizeof(*p->subs));
+			shrink_seq(&p->subs[j], a);
+		p->subs = to_arena(a, p->subs, p->nsubs, sizeof(*p->subs),
+				   _Alignof(struct pat_seq));
 	}
-	q->el = shrink(q->el, q->n, sizeof(*q->el));
+	q->el = to_arena(a, q->el, q->n, sizeof(*q->el),
+			 _Alignof(struct pat));
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
@@ -477,10 +505,10 @@ static int parse_pattern(struct parser *ps, struct cursor *c,
 		diag_add(ps->d, &l, "leeg patroon");
 		goto fail;
 	}
-	shrink_seq(q);
+	shrink_seq(q, &ps->s->arena);
 	return 0;
 fail:
-	pat_seq_release(q);
+	pat_seq_release(q, &ps->s->arena);
 	return -1;
 }
 
@@ -760,7 +788,8 @@ void script_free(struct script *s)
 	for (size_t i = 0; i < s->nconcepts; i++) {
 		free(s->concepts[i].name);
 		for (size_t j = 0; j < s->concepts[i].nalts; j++)
-			pat_seq_release(&s->concepts[i].alts[j]);
+			pat_seq_release(&s->concepts[i].alts[j],
+					&s->arena);
 		free(s->concepts[i].alts);
 	}
 	free(s->concepts);
@@ -769,7 +798,7 @@ void script_free(struct script *s)
 
 		free(in->name);
 		for (size_t j = 0; j < in->npats; j++)
-			pat_seq_release(&in->pats[j]);
+			pat_seq_release(&in->pats[j], &s->arena);
 		free(in->pats);
 		for (size_t j = 0; j < in->nexamples; j++) {
 			free(in->examples[j].text);
@@ -802,6 +831,7 @@ void script_free(struct script *s)
 	free(s->words);
 	free(s->word_hash);
 	lexicon_release(&s->lex);
+	arena_release(&s->arena);   /* after every pattern released */
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -1628,7 +1658,7 @@ static void decl_concept(struct parser *ps, struct cursor *c, struct loc l)
 			diag_add(ps->d, &l2, "leeg item in begrip '%s'", name);
 			return;
 		}
-		shrink_seq(q);
+		shrink_seq(q, &ps->s->arena);
 		skip_ws(c);
 		if (*c->p == ',') {
 			c->p++;
@@ -2528,7 +2558,7 @@ static void sups_release(struct parser *ps)
 
 		free(sup->name);
 		for (size_t j = 0; j < sup->npats; j++)
-			pat_seq_release(&sup->pats[j]);
+			pat_seq_release(&sup->pats[j], &ps->s->arena);
 		free(sup->pats);
 		for (size_t j = 0; j < sup->nexamples; j++) {
 			free(sup->examples[j].text);

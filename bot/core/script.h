@@ -304,6 +304,10 @@ struct script {
 
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
+	/* The pattern tree's element and alternative vectors, moved here
+	 * as each pattern is parsed (script.c, shrink_seq); freed by
+	 * script_free. */
+	struct arena arena;
 };
 
 /* A list of diagnostics "file:line:col: message". */
