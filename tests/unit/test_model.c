@@ -238,6 +238,17 @@ static int has_diag(const struct diag *d, const char *want)
 	return 0;
 }
 
+/* A directory of its own for a script t.oef and its corpus c.txt:
+ * dir (a mkdtemp template) is made, path and corpus name the two. */
+static void scratch_dir(char *dir, struct sbuf *path, struct sbuf *corpus)
+{
+	assert_non_null(mkdtemp(dir));
+	sbuf_init(path);
+	sbuf_init(corpus);
+	sbuf_addf(path, "%s/t.oef", dir);
+	sbuf_addf(corpus, "%s/c.txt", dir);
+}
+
 static void test_train_errors(void **state)
 {
 	static const char head[] =
@@ -252,11 +263,8 @@ static void test_train_errors(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	scratch_dir(dir, &path, &corpus);
 	sbuf_init(&text);
-	sbuf_init(&path);
-	sbuf_init(&corpus);
-	sbuf_addf(&path, "%s/t.oef", dir);
 	/* a missing file: named where the script names it */
 	sbuf_addf(&text, "%sleervoorbeelden: nergens.txt\n", head);
 	diag_init(&d);
@@ -267,7 +275,6 @@ static void test_train_errors(void **state)
 	assert_true(has_diag(&d, "/nergens.txt' is niet te lezen"));
 	diag_release(&d);
 	/* an intent the script does not have: named in the corpus */
-	sbuf_addf(&corpus, "%s/c.txt", dir);
 	f = fopen(corpus.buf, "w");
 	assert_non_null(f);
 	fputs("gesprek g1 vaardig\n> Hoe is het?\n  bedoelingen: vraagt "
@@ -318,13 +325,9 @@ static void test_wide_columns(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	scratch_dir(dir, &path, &corpus);
 	sbuf_init(&text);
-	sbuf_init(&path);
-	sbuf_init(&corpus);
 	sbuf_init(&msg);
-	sbuf_addf(&path, "%s/t.oef", dir);
-	sbuf_addf(&corpus, "%s/c.txt", dir);
 	f = fopen(corpus.buf, "w");
 	assert_non_null(f);
 	sbuf_adds(&text, head);
