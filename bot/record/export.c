@@ -601,8 +601,8 @@ static void html_rubric(struct sbuf *sb, const struct export_doc *d)
 		html_escape(sb, p->id, " ");
 		sbuf_adds(sb, ")</span>");
 		if (!p->shown && !p->missed) {
-			sbuf_adds(sb, " &mdash; <span class=\"leeg\">niet aan "
-				  "bod gekomen</span></li>\n");
+			sbuf_adds(sb, " &mdash; <span class=\"leeg\">geen "
+				  "moment herkend</span></li>\n");
 			continue;
 		}
 		sbuf_addf(sb, " &mdash; %d&times; getoond, %d&times; gemist"
@@ -824,7 +824,10 @@ static void md_rubric(struct sbuf *sb, const struct export_doc *d)
 		md_add(sb, p->id, " ");
 		sbuf_adds(sb, ")");
 		if (!p->shown && !p->missed) {
-			sbuf_adds(sb, " \xe2\x80\x94 _niet aan bod gekomen_\n");
+			/* what the engine did not recognise, not a claim
+			 * about the conversation: a quiet moment (calib.h)
+			 * or a move put in other words may have happened */
+			sbuf_adds(sb, " \xe2\x80\x94 _geen moment herkend_\n");
 			continue;
 		}
 		sbuf_addf(sb, " \xe2\x80\x94 %d\xc3\x97 getoond, "
@@ -1336,8 +1339,10 @@ static void room_rubric(const struct room_out *o, const struct export_doc *d)
 		if (p->shown || p->missed)
 			continue;
 		if (!quiet++)
-			room_mark(o, "\nNiet aan bod gekomen:",
-				  "<p>Niet aan bod gekomen:</p>\n<ul>\n");
+			room_mark(o, "\nGeen moment herkend (kijk het zelf "
+				  "na in het gesprek):",
+				  "<p>Geen moment herkend (kijk het zelf na in "
+				  "het gesprek):</p>\n<ul>\n");
 		room_mark(o, "\n  - ", "<li>");
 		room_text(o, point_name(p));
 		room_mark(o, "", "</li>\n");

@@ -282,8 +282,8 @@ static void test_html(void **state)
 	p = after(p, "gemist</b> bij beurt 2: <q>Er komt misschien een OTS"
 		  "</q> &mdash; afkorting of vakterm zonder "
 		  "uitleg", "Ouders wijzen op hun rechten");
-	p = after(p, "rechten", "niet aan bod gekomen");
-	after(p, "niet aan bod gekomen", "<b>eigen-punt</b>");
+	p = after(p, "rechten", "geen moment herkend");
+	after(p, "geen moment herkend", "<b>eigen-punt</b>");
 	/* the long message is quoted to 200 characters and an ellipsis */
 	{
 		char q[260];
@@ -343,8 +343,8 @@ static void test_markdown(void **state)
 		  "Er komt misschien een OTS"
 		  "\xe2\x80\x9d \xe2\x80\x94 afkorting of vakterm zonder "
 		  "uitleg\n", "- **Ouders wijzen op hun rechten** (rechten) "
-		  "\xe2\x80\x94 _niet aan bod gekomen_\n");
-	after(p, "niet aan bod", "- **eigen-punt** (eigen-punt)");
+		  "\xe2\x80\x94 _geen moment herkend_\n");
+	after(p, "geen moment herkend", "- **eigen-punt** (eigen-punt)");
 	free(m);
 }
 
@@ -678,7 +678,7 @@ static void test_text_open(void **state)
 			    "\n"
 			    "Rubriek:\n"
 			    "Nog geen rubriekmomenten.\n"
-			    "Niet aan bod gekomen:\n"
+			    "Geen moment herkend (kijk het zelf na in het gesprek):\n"
 			    "  - Oprechte belangstelling, echt luisteren, "
 			    "serieus nemen\n"
 			    "  - Nagaan of je elkaar begrijpt; geen "
@@ -863,7 +863,7 @@ static void test_matrix_debrief(void **state)
 	      "“Er komt misschien een OTS” <em>(afkorting of vakterm zonder "
 	      "uitleg)</em></li>");
 	/* the untouched point, listed as such and not among the moments */
-	has(h, "<p>Niet aan bod gekomen:</p>\n<ul>\n<li>Ouders wijzen op hun "
+	has(h, "<p>Geen moment herkend (kijk het zelf na in het gesprek):</p>\n<ul>\n<li>Ouders wijzen op hun "
 	    "rechten</li>\n</ul>\n");
 	assert_int_equal(count(h, "Ouders wijzen"), 1);
 	has(h, "<h4>Aantekening van een coach</h4>\n<ul>\n<li>bij beurt "
