@@ -901,8 +901,25 @@ static int question_filler(const struct norm_token *tk)
 	return 0;
 }
 
+/* Function words that do change what a question asks: when. "Hoe was
+ * het voor jou, daarna?" is not "Hoe gaat het met je?" again. */
+static int question_time_word(const struct norm_token *tk)
+{
+	static const char *const words[] = {
+		"daarna", "later", "sinds", "straks", "toen", "vroeger", "was",
+		"waren",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		if (strlen(words[i]) == tk->len &&
+		    !memcmp(words[i], tk->word, tk->len))
+			return 1;
+	return 0;
+}
+
 /* What question q asked about: the stems of the content words (not
- * function words or fillers) of the clause it was asked in, as a set
+ * function words or fillers, but words of time: question_time_word) of
+ * the clause it was asked in, as a set
  * (the order does not matter); never 0. "Hoe gaat het met jou?" and
  * "Hoe gaat het met Jayden?" match the same pattern but ask about
  * different people. */
@@ -915,7 +932,8 @@ static uint32_t question_key(const struct match *m, long q)
 	for (size_t i = c->tok; i < c->tok + c->ntok && i < n->ntok; i++) {
 		const struct norm_token *tk = &n->tok[i];
 
-		if (tk->function || question_filler(tk))
+		if ((tk->function && !question_time_word(tk)) ||
+		    question_filler(tk))
 			continue;
 		h += hash_fnv32(HASH_FNV32_START, tk->stem, tk->stem_len);
 	}

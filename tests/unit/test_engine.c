@@ -667,6 +667,9 @@ static void test_repeat_table(void **state)
 		{ { "Hoe gaat het met u?", "Hoe gaat het met Jayden?" }, 0 },
 		{ { "Hoe gaat het met Jayden?",
 		    "En hoe gaat het nou eigenlijk met Jayden?" }, 1 },
+		/* ... or another time: "daarna", "toen", "was" count */
+		{ { "Hoe gaat het met u?", "Hoe gaat het daarna met u?" }, 0 },
+		{ { "Hoe gaat het toen?", "Hoe gaat het toen eigenlijk?" }, 1 },
 	};
 	struct script *s = load_context();
 	struct engine_out o;
