@@ -23,6 +23,12 @@
 /* A /sync body this large (about a hundred events) leaves enough freed
  * heap behind to give back (xtrim) once the batch is released. */
 #define TRIM_AFTER_BYTES (64 * 1024)
+/* Sends finished since the heap was last given back: once this many
+ * have gone and every send queue has drained (rooms_prune), the heap
+ * the burst grew (the bodies, the batches and outbox rows behind them)
+ * goes back too. A join storm's greetings come in batches under
+ * TRIM_AFTER_BYTES, so without this the freed heap stayed resident. */
+#define TRIM_AFTER_SENDS 64
 /* Filling a limited timeline's gap: events per /messages page, and the
  * bounds: events per room, bytes of pages per batch (see mx.h). */
 #define GAP_PAGE 100
@@ -110,6 +116,8 @@ struct mx {
 	int64_t bg_paused_until; /* any 429: background sends wait */
 	size_t nfg;              /* foreground items queued, all rooms */
 	int send_fails;
+	size_t sent_since_trim;  /* items finished since the last xtrim */
+	size_t trims;            /* xtrim calls after a drained burst */
 	uint64_t rng;
 };
 
@@ -1534,6 +1542,11 @@ size_t mx_queues(const struct mx *mx)
 	return mx->nrooms;
 }
 
+size_t mx_trims(const struct mx *mx)
+{
+	return mx->trims;
+}
+
 /* The room queue of a finished send: found by room name, since the
  * rooms array may have grown (and moved) meanwhile. */
 struct send_ctx {
@@ -1574,6 +1587,7 @@ static void item_done(struct mx *mx, struct room_q *q, struct send_item *it,
 	}
 	if (q->cur == it)
 		q->cur = NULL;
+	mx->sent_since_trim++;
 	if (!q->head && !q->bg_head)
 		q->receipt_at = mono_ms() + RECEIPT_AFTER_SEND_MS;
 	if (it->typing_ms > 0 && !q->head && !q->bg_head)
@@ -1764,6 +1778,12 @@ static void rooms_prune(struct mx *mx, int64_t now)
 		free(mx->rooms);
 		mx->rooms = NULL;
 		mx->rooms_cap = 0;
+	}
+	/* a burst has drained: once per burst, never while sends wait */
+	if (mx->nrooms == 0 && mx->sent_since_trim >= TRIM_AFTER_SENDS) {
+		xtrim();
+		mx->trims++;
+		mx->sent_since_trim = 0;
 	}
 }
 
