@@ -752,6 +752,39 @@ static void test_trim_after_burst(void **state)
 	assert_int_equal(mx_trims(fx->mx), 1);
 }
 
+/* (g4) Many rooms' queues at once (a join storm's greetings): each
+ * room has one queue, found again by its id after the index has grown,
+ * and every queue goes once drained. */
+static void test_many_queues(void **state)
+{
+	struct fx *fx = *state;
+	char room[32], txn[16];
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	fx->refused = 1;                     /* no 429 in this test */
+	for (int i = 0; i < 300; i++) {
+		snprintf(room, sizeof(room), "!g%d:localhost", i);
+		snprintf(txn, sizeof(txn), "g%d", i);
+		send_text(fx, room, txn, 0);
+	}
+	assert_int_equal(mx_queues(fx->mx), 300);
+	/* a second line for rooms made first and last: no new queue */
+	send_text(fx, "!g0:localhost", "h0", 0);
+	send_text(fx, "!g299:localhost", "h299", 0);
+	assert_int_equal(mx_queues(fx->mx), 300);
+	assert_int_equal(mx_sends_pending(fx->mx), 302);
+	run_until(fx, all_drained);
+	assert_int_equal(fx->sent_calls, 302);
+	assert_int_equal(count(fx, K_SEND), 302);
+	assert_int_equal(mx_sends_pending(fx->mx), 0);
+	/* a queue made again after its room's was dropped */
+	send_text(fx, "!g7:localhost", "again", 0);
+	assert_int_equal(mx_queues(fx->mx), 1);
+	run_until(fx, all_drained);
+	assert_int_equal(fx->sent_calls, 303);
+}
+
 /* (h) A content the server would refuse (over MX_CONTENT_MAX) is not
  * sent: reported as not sent, no request. */
 static void test_too_large_dropped(void **state)
@@ -1373,6 +1406,7 @@ int main(void)
 		T(test_429_pauses_one_room),
 		T(test_empty_queues_dropped),
 		T(test_trim_after_burst),
+		T(test_many_queues),
 		T(test_too_large_dropped),
 		T(test_request_callbacks),
 		T(test_media_upload),
