@@ -60,23 +60,3 @@ void calib_points(struct script *s, const struct corpus *train)
 			      s->quiet_right[k] < CALIB_MIN_PRECISION *
 			      s->quiet_seen[k];
 }
-
-int calib_script(struct script *s)
-{
-	struct corpus c;
-	struct diag d;
-	int rc = 0;
-
-	if (!s->train_path)
-		return 0;
-	memset(&c, 0, sizeof(c));
-	diag_init(&d);
-	if (corpus_load(&c, s->train_path, &d) < 0 ||
-	    corpus_resolve(&c, s, &d) < 0)
-		rc = -1;
-	else
-		calib_points(s, &c);
-	corpus_release(&c);
-	diag_release(&d);
-	return rc;
-}

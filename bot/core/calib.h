@@ -23,12 +23,9 @@
 #endif
 
 /* Plays train through s and sets s->quiet (and s->quiet_seen,
- * s->quiet_right). train may be NULL: nothing is quiet. */
+ * s->quiet_right). train may be NULL: nothing is quiet. The catalog
+ * calls it at load with the corpus script_load_train trained on, so
+ * that each training split is read once. */
 void calib_points(struct script *s, const struct corpus *train);
-
-/* Loads s->train_path (when set) and calls calib_points. Returns 0, or
- * -1 when the corpus cannot be read (s is then left without quiet
- * moments); script_load already checked the file. */
-int calib_script(struct script *s);
 
 #endif

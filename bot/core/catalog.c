@@ -73,16 +73,20 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	nfiles = list_scripts(scripts_dir, &files, d);
 	for (size_t i = 0; i < nfiles; i++) {
+		struct corpus train;
 		struct script *s;
 
-		if (script_load(files[i], &s, d) < 0)
+		if (script_load_train(files[i], &s, &train, d) < 0) {
+			corpus_release(&train);
 			continue;
+		}
 		if (!s->id) {
 			struct loc l = { s->path, 1, 1 };
 
 			diag_add(d, &l, "geen 'scenario <id>' in dit bestand "
 				 "(hulpbestanden horen in een submap)");
 			script_free(s);
+			corpus_release(&train);
 			continue;
 		}
 		for (size_t j = 0; j < c->nscripts; j++) {
@@ -95,9 +99,11 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 				break;
 			}
 		}
+		if (s && s->train_path)
+			calib_points(s, &train);
+		corpus_release(&train);
 		if (!s)
 			continue;
-		calib_script(s);
 		XGROW(c->scripts, cap, c->nscripts + 1);
 		c->scripts[c->nscripts++] = s;
 	}
@@ -118,6 +124,7 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 				 "(verwacht %s/%s.json)", s->persona,
 				 personas_dir, s->persona);
 	}
+	xtrim();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->load_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

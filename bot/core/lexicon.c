@@ -22,7 +22,8 @@
 #define COMPOUND_HEAD 4  /* letters of the pattern word at the end */
 #define COMPOUND_LEFT 3  /* letters before it */
 #define LEX_WORD_MAX 64
-#define DELS_BITS (1u << 18)  /* 32 KB: a few % false hits at 20k keys */
+#define DELS_MAX_ID 0xffffffu  /* word ids the deletions index holds */
+#define BITS_PER_KEY 32  /* filter bits per key: about 3% false hits */
 
 /* The table's hash of a key is
  * fnv_final(hash_fnv32(HASH_FNV32_START, key, len)). */
@@ -138,14 +139,84 @@ static int is_content(const char *w, size_t n)
 	return !norm_is_function(w, n);
 }
 
-static int bits_has(const uint64_t *bits, uint32_t h);
-static void bits_set(uint64_t *bits, uint32_t h);
+static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h);
+static uint64_t *bits_new(uint32_t *mask, size_t nkeys);
+static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h);
 
-static void dels_add(struct lexicon *lx, const char *key, size_t len,
-		     uint32_t id)
+/* The deletions table probes as a lexicon_tab does. */
+static void dels_place(struct lexicon_dels *t, struct lexicon_del e)
 {
-	bits_set(lx->dels_bits, hash_bytes(key, len));
-	tab_add(&lx->dels, key, len, id);
+	size_t mask = t->cap - 1;
+	size_t i = e.hash & mask;
+
+	while (t->ent[i].hash)
+		i = (i + 1) & mask;
+	t->ent[i] = e;
+}
+
+/* key (len bytes) is word id with letter pos left out, or the whole
+ * word when pos is -1. */
+static void dels_add(struct lexicon *lx, const char *key, size_t len,
+		     uint32_t id, int pos)
+{
+	struct lexicon_dels *t = &lx->dels;
+	struct lexicon_del e;
+
+	/* up to three quarters full, where the other tables stop at half:
+	 * it is most of the lexicon, and a lookup reaches it only when the
+	 * filter says the key may be there */
+	if ((t->n + 1) * 4 > t->cap * 3) {
+		struct lexicon_del *old = t->ent;
+		size_t oldcap = t->cap;
+
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->ent = xcalloc(t->cap, sizeof(*t->ent));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].hash)
+				dels_place(t, old[i]);
+		free(old);
+	}
+	e.hash = hash_bytes(key, len);
+	e.idpos = id << 8 | (uint32_t)(pos + 1);
+	dels_place(t, e);
+	t->n++;
+}
+
+/* 1 if entry e's key is the len bytes at key. */
+static int dels_is(const struct lexicon *lx, struct lexicon_del e,
+		   const char *key, size_t len)
+{
+	uint32_t id = e.idpos >> 8, pos = e.idpos & 0xff;
+	const char *w = lx->words.arena + lx->word_off[id];
+	size_t n = strlen(w);
+
+	if (!pos)
+		return n == len && !memcmp(w, key, len);
+	pos--;
+	return n == len + 1 && !memcmp(w, key, pos) &&
+	       !memcmp(w + pos + 1, key + pos, len - pos);
+}
+
+/* tab_each_h for the deletions table: fn gets the word ids. */
+static int dels_each_h(const struct lexicon *lx, const char *key,
+		       size_t len, uint32_t h, tab_fn fn, void *arg)
+{
+	const struct lexicon_dels *t = &lx->dels;
+	size_t mask, i;
+
+	if (!t->cap)
+		return 0;
+	mask = t->cap - 1;
+	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
+		int r;
+
+		if (t->ent[i].hash != h || !dels_is(lx, t->ent[i], key, len))
+			continue;
+		r = fn(arg, t->ent[i].idpos >> 8);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
@@ -158,8 +229,6 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	lx->cls = xcalloc(lx->nwords, sizeof(*lx->cls));
 	lx->first_word = xcalloc(lx->nwords + 1, sizeof(*lx->first_word));
 	lx->word_off = xcalloc(lx->nwords, sizeof(*lx->word_off));
-	lx->dels_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->dels_bits));
-	lx->stem_bits = xcalloc(DELS_BITS / 64, sizeof(*lx->stem_bits));
 	for (size_t id = 1; id < nwords; id++) {
 		const char *w = words[id];
 		size_t n = strlen(w);
@@ -174,7 +243,6 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 			if (!c) {
 				c = (uint32_t)++lx->ncls;
 				tab_add(&lx->stems, stem, sn, c);
-				bits_set(lx->stem_bits, hash_bytes(stem, sn));
 			}
 		} else {
 			c = (uint32_t)++lx->ncls;
@@ -182,17 +250,29 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 		lx->cls[id] = c;
 		if (!lx->first_word[c])
 			lx->first_word[c] = (uint32_t)id;
-		if (n < TYPO_MIN || n > LEX_WORD_MAX || w[n - 1] == '*')
+		if (n < TYPO_MIN || n > LEX_WORD_MAX || w[n - 1] == '*' ||
+		    id > DELS_MAX_ID)
 			continue;
-		dels_add(lx, w, n, (uint32_t)id);
+		dels_add(lx, w, n, (uint32_t)id, -1);
 		for (size_t i = 0; i < n; i++) {
 			if (i && w[i] == w[i - 1])
 				continue;   /* the same deletion again */
 			memcpy(del, w, i);
 			memcpy(del + i, w + i + 1, n - i - 1);
-			dels_add(lx, del, n - 1, (uint32_t)id);
+			dels_add(lx, del, n - 1, (uint32_t)id, (int)i);
 		}
 	}
+	/* the filters, sized to the keys now that they are known */
+	lx->dels_bits = bits_new(&lx->dels_mask, lx->dels.n);
+	for (size_t i = 0; i < lx->dels.cap; i++)
+		if (lx->dels.ent[i].hash)
+			bits_set(lx->dels_bits, lx->dels_mask,
+				 lx->dels.ent[i].hash);
+	lx->stem_bits = bits_new(&lx->stem_mask, lx->stems.n);
+	for (size_t i = 0; i < lx->stems.cap; i++)
+		if (lx->stems.ent[i].hash)
+			bits_set(lx->stem_bits, lx->stem_mask,
+				 lx->stems.ent[i].hash);
 }
 
 void lexicon_release(struct lexicon *lx)
@@ -204,7 +284,7 @@ void lexicon_release(struct lexicon *lx)
 	free(lx->stem_bits);
 	tab_release(&lx->words);
 	tab_release(&lx->stems);
-	tab_release(&lx->dels);
+	free(lx->dels.ent);
 	memset(lx, 0, sizeof(*lx));
 }
 
@@ -284,23 +364,35 @@ static int typo_seen(void *arg, uint32_t id)
 	return 0;
 }
 
-static int bits_has(const uint64_t *bits, uint32_t h)
+/* A filter of at least BITS_PER_KEY bits per key, a power of two and
+ * at least one word; *mask is its size in bits less one. */
+static uint64_t *bits_new(uint32_t *mask, size_t nkeys)
 {
-	uint32_t b = h % DELS_BITS;
+	size_t nbits = 64;
+
+	while (nbits < nkeys * BITS_PER_KEY && nbits < ((size_t)1 << 31))
+		nbits *= 2;
+	*mask = (uint32_t)(nbits - 1);
+	return xcalloc(nbits / 64, sizeof(uint64_t));
+}
+
+static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h)
+{
+	uint32_t b = h & mask;
 
 	return bits[b / 64] >> (b % 64) & 1;
 }
 
-static void bits_set(uint64_t *bits, uint32_t h)
+static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h)
 {
-	uint32_t b = h % DELS_BITS;
+	uint32_t b = h & mask;
 
 	bits[b / 64] |= (uint64_t)1 << (b % 64);
 }
 
 static int dels_maybe(const struct lexicon *lx, uint32_t h)
 {
-	return bits_has(lx->dels_bits, h);
+	return bits_has(lx->dels_bits, lx->dels_mask, h);
 }
 
 static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
@@ -315,7 +407,7 @@ static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
 	for (size_t i = 0; i < n; i++)
 		pre[i + 1] = hash_fnv32(pre[i], w + i, 1);
 	if (dels_maybe(lx, fnv_final(pre[n])) &&
-	    tab_each_h(&lx->dels, w, n, fnv_final(pre[n]), typo_seen, &t))
+	    dels_each_h(lx, w, n, fnv_final(pre[n]), typo_seen, &t))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t h;
@@ -327,7 +419,7 @@ static uint32_t find_typo(const struct lexicon *lx, const char *w, size_t n)
 			continue;
 		memcpy(del, w, i);
 		memcpy(del + i, w + i + 1, n - i - 1);
-		if (tab_each_h(&lx->dels, del, n - 1, h, typo_seen, &t))
+		if (dels_each_h(lx, del, n - 1, h, typo_seen, &t))
 			return 0;
 	}
 	return t.ambiguous ? 0 : t.cls;
@@ -362,7 +454,8 @@ static uint32_t find_compound(const struct lexicon *lx, const char *stem,
 		uint32_t c, h;
 
 		h = hash_bytes(stem + k, n - k);
-		if (!bits_has(lx->stem_bits, h) || !left_ok(stem, k))
+		if (!bits_has(lx->stem_bits, lx->stem_mask, h) ||
+		    !left_ok(stem, k))
 			continue;
 		c = 0;
 		tab_each_h(&lx->stems, stem + k, n - k, h, take_first, &c);

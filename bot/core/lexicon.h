@@ -51,12 +51,26 @@ struct lexicon {
 	uint32_t *word_off;       /* per word id: its text in words.arena */
 	struct lexicon_tab words; /* word → word id */
 	struct lexicon_tab stems; /* stem of a content word → class */
-	struct lexicon_tab dels;  /* word and its one-letter deletions →
-				   * word id (words of 5+ letters) */
+	/* A word and its one-letter deletions → word id (words of 5+
+	 * letters). The key is not stored: an entry names the word and
+	 * which letter is left out, so 8 bytes an entry and no key text
+	 * (the deletions are most of the lexicon's memory). */
+	struct lexicon_dels {
+		struct lexicon_del {
+			uint32_t hash;   /* 0: free slot */
+			uint32_t idpos;  /* word id << 8 | (deleted letter
+					  * + 1), 0 in the low byte for the
+					  * whole word */
+		} *ent;
+		size_t cap, n;
+	} dels;
 	uint64_t *dels_bits;      /* a bit per hash of a dels key: most
 				   * deletions of a message word are no
 				   * key, and this says so from cache */
 	uint64_t *stem_bits;      /* the same for stems, for compounds */
+	uint32_t dels_mask;       /* bits in dels_bits less one (a power
+				   * of two, 32 or more per key) */
+	uint32_t stem_mask;       /* the same for stem_bits */
 };
 
 /* words[1..nwords) are the script's interned words (words[0] is "");

@@ -225,21 +225,30 @@ static char *rest_trimmed(struct cursor *c)
 
 /* --- patterns --- */
 
-static void pat_seq_release(struct pat_seq *q);
+static void pat_seq_release(struct pat_seq *q, const struct arena *a);
 
-static void pat_release(struct pat *p)
+/* A pattern's vectors are the parser's (malloc) until shrink_seq moves
+ * them into the script's arena a; a tree being released may hold both
+ * (a line that failed half-way). */
+static void pat_vec_free(void *v, const struct arena *a)
+{
+	if (!arena_owns(a, v))
+		free(v);
+}
+
+static void pat_release(struct pat *p, const struct arena *a)
 {
 	free(p->text);
 	for (size_t i = 0; i < p->nsubs; i++)
-		pat_seq_release(&p->subs[i]);
-	free(p->subs);
+		pat_seq_release(&p->subs[i], a);
+	pat_vec_free(p->subs, a);
 }
 
-static void pat_seq_release(struct pat_seq *q)
+static void pat_seq_release(struct pat_seq *q, const struct arena *a)
 {
 	for (size_t i = 0; i < q->n; i++)
-		pat_release(&q->el[i]);
-	free(q->el);
+		pat_release(&q->el[i], a);
+	pat_vec_free(q->el, a);
 	free(q->req);
 	q->el = NULL;
 	q->n = 0;
@@ -427,28 +436,56 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 
 /* Give back what doubling left unused: most sequences hold one to three
  * elements in room for eight. Done as each pattern is finished, so the
- * next one reuses the space. Safe because every push derives its
- * capacity from the count and reallocates when unsure (parse_seq starts
- * from cap = q->n); keep it that way. */
+ * next one reuses the space. Copied, not realloc'd: shrinking in place
+ * splits the block and leaves a tail that no later block of the parser
+ * fits (12,000 such tails were 5.5 MB of a loaded catalog). The pattern
+ * tree's own vectors go to the script's arena instead (to_arena). Safe
+ * because every push derives its capacity from the count and
+ * reallocates when unsure (parse_seq starts from cap = q->n); keep it
+ * that way. */
 static void *shrink(void *v, size_t n, size_t elsz)
 {
+	void *w;
+
 	if (!n) {
 		free(v);
 		return NULL;
 	}
-	return xrealloc(v, n * elsz);
+	w = xmalloc(n * elsz);
+	memcpy(w, v, n * elsz);
+	free(v);
+	return w;
 }
 
-static void shrink_seq(struct pat_seq *q)
+/* A finished vector of the pattern tree: into the script's arena (see
+ * pat_vec_free), where it takes no malloc header or rounding; there
+ * are some 34,000 of them in the shipped catalog. */
+static void *to_arena(struct arena *a, void *v, size_t n, size_t elsz,
+		      size_t align)
+{
+	void *w;
+
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	w = arena_dup(a, v, n * elsz, align);
+	free(v);
+	return w;
+}
+
+static void shrink_seq(struct pat_seq *q, struct arena *a)
 {
 	for (size_t i = 0; i < q->n; i++) {
 		struct pat *p = &q->el[i];
 
 		for (size_t j = 0; j < p->nsubs; j++)
-			shrink_seq(&p->subs[j]);
-		p->subs = shrink(p->subs, p->nsubs, sizeof(*p->subs));
+			shrink_seq(&p->subs[j], a);
+		p->subs = to_arena(a, p->subs, p->nsubs, sizeof(*p->subs),
+				   _Alignof(struct pat_seq));
 	}
-	q->el = shrink(q->el, q->n, sizeof(*q->el));
+	q->el = to_arena(a, q->el, q->n, sizeof(*q->el),
+			 _Alignof(struct pat));
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
@@ -472,10 +509,10 @@ static int parse_pattern(struct parser *ps, struct cursor *c,
 		diag_add(ps->d, &l, "leeg patroon");
 		goto fail;
 	}
-	shrink_seq(q);
+	shrink_seq(q, &ps->s->arena);
 	return 0;
 fail:
-	pat_seq_release(q);
+	pat_seq_release(q, &ps->s->arena);
 	return -1;
 }
 
@@ -755,7 +792,8 @@ void script_free(struct script *s)
 	for (size_t i = 0; i < s->nconcepts; i++) {
 		free(s->concepts[i].name);
 		for (size_t j = 0; j < s->concepts[i].nalts; j++)
-			pat_seq_release(&s->concepts[i].alts[j]);
+			pat_seq_release(&s->concepts[i].alts[j],
+					&s->arena);
 		free(s->concepts[i].alts);
 	}
 	free(s->concepts);
@@ -764,7 +802,7 @@ void script_free(struct script *s)
 
 		free(in->name);
 		for (size_t j = 0; j < in->npats; j++)
-			pat_seq_release(&in->pats[j]);
+			pat_seq_release(&in->pats[j], &s->arena);
 		free(in->pats);
 		for (size_t j = 0; j < in->nexamples; j++) {
 			free(in->examples[j].text);
@@ -797,6 +835,7 @@ void script_free(struct script *s)
 	free(s->words);
 	free(s->word_hash);
 	lexicon_release(&s->lex);
+	arena_release(&s->arena);   /* after every pattern released */
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -829,22 +868,28 @@ static struct action_list *cur_actions(struct parser *ps)
 	return &n->trans[ps->part].acts;
 }
 
+/* Make room for element n + 1 of a vector whose capacity is derived
+ * from its count: the smallest power of two >= n, so it is full exactly
+ * when n is 0 or a power of two. Most of a script's vectors (a text's
+ * variants, an intent's patterns, a list's actions) hold one to three
+ * elements: starting at one element rather than XGROW's eight keeps
+ * the loaded script from carrying their empty room. */
+static void vec_room(void **v, size_t n, size_t elsz)
+{
+	if (n & (n - 1))
+		return;
+	if (n > SIZE_MAX / 2 / elsz)
+		*v = xrealloc(*v, SIZE_MAX);    /* aborts: out of memory */
+	*v = xrealloc(*v, (n ? 2 * n : 1) * elsz);
+}
+
 static struct action *push_action(struct parser *ps, enum action_kind k,
 				  struct loc loc)
 {
 	struct action_list *al = cur_actions(ps);
 	struct action *a;
-	size_t cap = al->n;
 
-	/* action lists grow one by one; cap tracks n so XGROW doubles */
-	{
-		size_t c = 8;
-
-		while (c < al->n)
-			c *= 2;
-		cap = al->n ? c : 0;
-	}
-	XGROW(al->v, cap, al->n + 1);
+	vec_room((void **)&al->v, al->n, sizeof(*al->v));
 	a = &al->v[al->n++];
 	memset(a, 0, sizeof(*a));
 	a->kind = k;
@@ -852,17 +897,12 @@ static struct action *push_action(struct parser *ps, enum action_kind k,
 	return a;
 }
 
-/* Grow a vector of count *n by one zeroed element (power-of-two caps). */
+/* Grow a vector of count *n by one zeroed element (vec_room's caps). */
 static void *vec_push(void **v, size_t *n, size_t elsz)
 {
-	size_t cap = 0, c = 8;
 	char *p;
 
-	while (c < *n)
-		c *= 2;
-	if (*n)
-		cap = c;
-	xgrow(v, &cap, *n + 1, elsz);
+	vec_room(v, *n, elsz);
 	p = (char *)*v + *n * elsz;
 	memset(p, 0, elsz);
 	(*n)++;
@@ -1622,7 +1662,7 @@ static void decl_concept(struct parser *ps, struct cursor *c, struct loc l)
 			diag_add(ps->d, &l2, "leeg item in begrip '%s'", name);
 			return;
 		}
-		shrink_seq(q);
+		shrink_seq(q, &ps->s->arena);
 		skip_ws(c);
 		if (*c->p == ',') {
 			c->p++;
@@ -2522,7 +2562,7 @@ static void sups_release(struct parser *ps)
 
 		free(sup->name);
 		for (size_t j = 0; j < sup->npats; j++)
-			pat_seq_release(&sup->pats[j]);
+			pat_seq_release(&sup->pats[j], &ps->s->arena);
 		free(sup->pats);
 		for (size_t j = 0; j < sup->nexamples; j++) {
 			free(sup->examples[j].text);
@@ -2925,8 +2965,10 @@ static void index_variants(struct script *s)
 }
 
 /* Train the statistical matcher; a 'leervoorbeelden:' file that cannot
- * be read or names what the script does not have is an error. */
-static int learn(struct script *s, struct diag *d)
+ * be read or names what the script does not have is an error. When keep
+ * is not NULL the corpus is handed over to it on success instead of
+ * being released (the caller calibrates with it). */
+static int learn(struct script *s, struct corpus *keep, struct diag *d)
 {
 	struct corpus c;
 	int rc = -1;
@@ -2948,6 +2990,10 @@ static int learn(struct script *s, struct diag *d)
 	}
 	s->model = model_train(s, s->train_path ? &c : NULL);
 	rc = 0;
+	if (keep) {
+		*keep = c;
+		memset(&c, 0, sizeof(c));
+	}
 out:
 	corpus_release(&c);
 	return rc;
@@ -2957,7 +3003,7 @@ out:
  * list (one diag serves many scripts) or a full list cannot make a
  * broken script look clean; then hand the messages over. */
 static int load(const char *path, const char *text, size_t len,
-		struct script **out, struct diag *d)
+		struct script **out, struct corpus *train, struct diag *d)
 {
 	struct parser ps;
 	struct diag own;
@@ -2997,7 +3043,7 @@ static int load(const char *path, const char *text, size_t len,
 	}
 	build_index(ps.s);
 	index_variants(ps.s);
-	if (learn(ps.s, &own) < 0) {
+	if (learn(ps.s, train, &own) < 0) {
 		script_free(ps.s);
 		goto out;
 	}
@@ -3018,13 +3064,20 @@ out:
 
 int script_load(const char *path, struct script **out, struct diag *d)
 {
-	return load(path, NULL, 0, out, d);
+	return load(path, NULL, 0, out, NULL, d);
+}
+
+int script_load_train(const char *path, struct script **out,
+		      struct corpus *train, struct diag *d)
+{
+	memset(train, 0, sizeof(*train));
+	return load(path, NULL, 0, out, train, d);
 }
 
 int script_load_text(const char *name, const char *text, size_t len,
 		     struct script **out, struct diag *d)
 {
-	return load(name, text, len, out, d);
+	return load(name, text, len, out, NULL, d);
 }
 
 const char *script_ending_kind_name(enum ending_kind k)

@@ -304,6 +304,10 @@ struct script {
 
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
+	/* The pattern tree's element and alternative vectors, moved here
+	 * as each pattern is parsed (script.c, shrink_seq); freed by
+	 * script_free. */
+	struct arena arena;
 };
 
 /* A list of diagnostics "file:line:col: message". */
@@ -319,6 +323,14 @@ void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 /* Load path and its includes. On any error returns -1, *out is NULL and
  * every problem found is in d (callers print them). */
 int script_load(const char *path, struct script **out, struct diag *d);
+/* script_load that also hands over the training split it learned from,
+ * so that calibration (calib_points) need not read and resolve the
+ * corpus again: *train is the 'leervoorbeelden:' corpus resolved against
+ * *out, or empty (no conversations) when the script names none or
+ * loading failed. Caller releases *train with corpus_release, always. */
+struct corpus;
+int script_load_train(const char *path, struct script **out,
+		      struct corpus *train, struct diag *d);
 /* The same for text in memory; name stands for the file in messages and
  * includes are looked up relative to it. */
 int script_load_text(const char *name, const char *text, size_t len,

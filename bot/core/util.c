@@ -3,6 +3,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,101 @@ void xgrow(void **arr, size_t *cap, size_t need, size_t elsz)
 	}
 	*arr = xrealloc(*arr, c * elsz);
 	*cap = c;
+}
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size;                /* bytes in data */
+	max_align_t data[];
+};
+
+void arena_init(struct arena *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void arena_release(struct arena *a)
+{
+	struct arena_chunk *c = a->chunk;
+
+	while (c) {
+		struct arena_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+static struct arena_chunk *chunk_new(size_t size)
+{
+	struct arena_chunk *c;
+
+	if (size > SIZE_MAX - sizeof(*c))
+		oom(SIZE_MAX);
+	c = xmalloc(sizeof(*c) + size);
+	c->size = size;
+	c->next = NULL;
+	return c;
+}
+
+void *arena_alloc(struct arena *a, size_t n, size_t align)
+{
+	struct arena_chunk *c;
+	size_t at;
+
+	if (!n)
+		n = 1;    /* every block is inside its chunk: arena_owns */
+	if (!align || align > _Alignof(max_align_t) || (align & (align - 1)))
+		align = _Alignof(max_align_t);
+	if (n > ARENA_CHUNK / 4) {
+		/* a big block: a chunk of its own, behind the one filling
+		 * so that its free room is not lost */
+		c = chunk_new(n);
+		if (a->chunk) {
+			c->next = a->chunk->next;
+			a->chunk->next = c;
+		} else {
+			a->chunk = c;
+			a->used = n;
+		}
+		a->bytes += n;
+		return c->data;
+	}
+	at = (a->used + align - 1) & ~(align - 1);
+	if (!a->chunk || at + n > a->chunk->size) {
+		c = chunk_new(ARENA_CHUNK);
+		c->next = a->chunk;
+		a->chunk = c;
+		at = 0;
+	}
+	a->used = at + n;
+	a->bytes += n;
+	return (char *)a->chunk->data + at;
+}
+
+void *arena_dup(struct arena *a, const void *p, size_t n, size_t align)
+{
+	void *q = arena_alloc(a, n, align);
+
+	if (n)
+		memcpy(q, p, n);
+	return q;
+}
+
+int arena_owns(const struct arena *a, const void *p)
+{
+	uintptr_t u = (uintptr_t)p;
+
+	if (!p)
+		return 0;
+	for (const struct arena_chunk *c = a->chunk; c; c = c->next) {
+		uintptr_t b = (uintptr_t)c->data;
+
+		if (u >= b && u < b + c->size)
+			return 1;
+	}
+	return 0;
 }
 
 size_t xsnprintf(char *buf, size_t cap, const char *fmt, ...)

@@ -42,6 +42,30 @@ void xgrow(void **arr, size_t *cap, size_t need, size_t elsz);
 #define XGROW(arr, cap, need) \
 	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* Many small blocks that live and die together (a loaded script's
+ * pattern tree): handed out from chunks of ARENA_CHUNK bytes without
+ * malloc's header and rounding per block, and freed all at once by
+ * arena_release. Embedded: arena_init / arena_release. A block is
+ * valid until arena_release and is never passed to free (arena_owns
+ * tells a caller which it holds). */
+#define ARENA_CHUNK 32768
+struct arena_chunk;
+struct arena {
+	struct arena_chunk *chunk;  /* the one filling, then older ones */
+	size_t used;                /* bytes of chunk handed out */
+	size_t bytes;               /* handed out in all, for figures */
+};
+void arena_init(struct arena *a);
+void arena_release(struct arena *a);
+/* n bytes aligned to align (a power of two, at most that of
+ * max_align_t: pass _Alignof the type); over a quarter of a chunk, a
+ * chunk of their own. Aborts like xmalloc when out of memory. */
+void *arena_alloc(struct arena *a, size_t n, size_t align);
+/* A copy of the n bytes at p, aligned as arena_alloc. */
+void *arena_dup(struct arena *a, const void *p, size_t n, size_t align);
+/* 1 if p points into a block of a, else 0 (NULL: 0). */
+int arena_owns(const struct arena *a, const void *p);
+
 /* snprintf whose output must fit: the format and arguments are bounded
  * by construction (numbers, hashes, names from our own tables), so a
  * cut would be a bug and aborts with a message, like running out of

@@ -238,6 +238,17 @@ static int has_diag(const struct diag *d, const char *want)
 	return 0;
 }
 
+/* A directory of its own for a script t.oef and its corpus c.txt:
+ * dir (a mkdtemp template) is made, path and corpus name the two. */
+static void scratch_dir(char *dir, struct sbuf *path, struct sbuf *corpus)
+{
+	assert_non_null(mkdtemp(dir));
+	sbuf_init(path);
+	sbuf_init(corpus);
+	sbuf_addf(path, "%s/t.oef", dir);
+	sbuf_addf(corpus, "%s/c.txt", dir);
+}
+
 static void test_train_errors(void **state)
 {
 	static const char head[] =
@@ -252,11 +263,8 @@ static void test_train_errors(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	scratch_dir(dir, &path, &corpus);
 	sbuf_init(&text);
-	sbuf_init(&path);
-	sbuf_init(&corpus);
-	sbuf_addf(&path, "%s/t.oef", dir);
 	/* a missing file: named where the script names it */
 	sbuf_addf(&text, "%sleervoorbeelden: nergens.txt\n", head);
 	diag_init(&d);
@@ -267,7 +275,6 @@ static void test_train_errors(void **state)
 	assert_true(has_diag(&d, "/nergens.txt' is niet te lezen"));
 	diag_release(&d);
 	/* an intent the script does not have: named in the corpus */
-	sbuf_addf(&corpus, "%s/c.txt", dir);
 	f = fopen(corpus.buf, "w");
 	assert_non_null(f);
 	fputs("gesprek g1 vaardig\n> Hoe is het?\n  bedoelingen: vraagt "
@@ -298,6 +305,86 @@ static void test_train_errors(void **state)
 	sbuf_release(&corpus);
 }
 
+/* A scenario with more columns than one byte can name (300 intents):
+ * the weights keep their columns in two bytes then, and an intent past
+ * column 255 is found by the model from its own word, not credited to
+ * the intent 256 columns lower. */
+static void test_wide_columns(void **state)
+{
+	enum { NI = 300 };
+	static const char head[] =
+		"scenario t\ntitel: T\npersona: p\ninleiding:\n> x\n"
+		"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+		"leervoorbeelden: c.txt\n";
+	char dir[] = "/tmp/oef-model-XXXXXX";
+	struct sbuf text, path, corpus, msg;
+	struct script *s = NULL;
+	struct match m;
+	struct diag d;
+	size_t checked = 0;
+	FILE *f;
+
+	(void)state;
+	scratch_dir(dir, &path, &corpus);
+	sbuf_init(&text);
+	sbuf_init(&msg);
+	f = fopen(corpus.buf, "w");
+	assert_non_null(f);
+	sbuf_adds(&text, head);
+	for (int k = 0; k < NI; k++) {
+		/* a word of its own per intent: q, three letters, x */
+		char w[8];
+
+		xsnprintf(w, sizeof(w), "q%c%c%cx", 'a' + k / 676,
+			  'a' + k / 26 % 26, 'a' + k % 26);
+		sbuf_addf(&text, "bedoeling b%d\n  patroon: zz%d\n", k, k);
+		fprintf(f, "gesprek g%d vaardig\n", k);
+		for (int t = 0; t < 2; t++)
+			fprintf(f, "> Ik wil %s %s bespreken.\n"
+				"  bedoelingen: b%d\n"
+				"  meters: vertrouwen +\n  rubriek: -\n",
+				t ? "nu" : "graag", w, k);
+	}
+	fclose(f);
+	sbuf_adds(&text, "fase f\n  zeg\n  - Hoi.\n");
+	diag_init(&d);
+	if (script_load_text(path.buf, text.buf, text.len, &s, &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			print_message("%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	assert_true(s->nintents >= NI);   /* and the built-in ones */
+	assert_true(model_info(s->model)->fires);
+	match_init(&m);
+	for (uint32_t want = 256; want < s->nintents; want += 5) {
+		const char *name = s->intents[want].name;
+		char w[8];
+		long k;
+
+		if (name[0] != 'b')
+			continue;   /* a built-in one */
+		assert_int_equal(parse_long(name + 1, 0, NI - 1, &k), 0);
+		xsnprintf(w, sizeof(w), "q%c%c%cx", 'a' + (int)k / 676,
+			  'a' + (int)k / 26 % 26, 'a' + (int)k % 26);
+		sbuf_reset(&msg);
+		sbuf_addf(&msg, "Kunnen we %s bespreken?", w);
+		run(&m, s, msg.buf);
+		assert_true(match_hit(&m, want));
+		assert_int_equal(m.hit_how[want], MATCH_BY_MODEL);
+		assert_false(match_hit(&m, want - 256));
+		checked++;
+	}
+	assert_true(checked >= 5);
+	match_release(&m);
+	script_free(s);
+	unlink(corpus.buf);
+	rmdir(dir);
+	sbuf_release(&text);
+	sbuf_release(&path);
+	sbuf_release(&corpus);
+	sbuf_release(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_examples_only),
 		cmocka_unit_test(test_train_errors),
+		cmocka_unit_test(test_wide_columns),
 	};
 
 	jansson_use_xmalloc();

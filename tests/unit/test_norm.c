@@ -532,6 +532,67 @@ static void test_lexicon(void **state)
 	assert_int_equal(lexicon_one_off("abc", 3, "abcde", 5), 0);
 }
 
+/* Enough words that the deletions index grows several times (its
+ * entries hold no key text: each names a word and the letter left out),
+ * and a slip of every one of them still finds that word and no other:
+ * a deletion (the key is a deletion of the word), an added letter (the
+ * word is a deletion of the message word) and a swap (they share one). */
+static void test_lexicon_many(void **state)
+{
+	enum { NW = 400 };
+	char *words[NW + 1];
+	struct lexicon lx;
+	size_t bad = 0;
+	char stem[80];
+
+	(void)state;
+	words[0] = xstrdup("");
+	for (size_t i = 1; i <= NW; i++) {
+		char w[16];
+
+		/* qa..: three base-26 digits, each written twice apart, so
+		 * two words are never one slip apart */
+		xsnprintf(w, sizeof(w), "q%c%c%cm%c%c%cx",
+			  'a' + (int)(i / 676), 'a' + (int)(i / 26 % 26),
+			  'a' + (int)(i % 26), 'a' + (int)(i / 676),
+			  'a' + (int)(i / 26 % 26), 'a' + (int)(i % 26));
+		words[i] = xstrdup(w);
+	}
+	lexicon_build(&lx, words, NW + 1);
+	assert_true(lx.dels.cap >= 4096);
+	for (size_t i = 1; i <= NW; i++) {
+		const char *w = words[i];
+		char slip[3][16];
+		size_t n = strlen(w);
+
+		/* w without its 'm'; with a letter added; two swapped */
+		xsnprintf(slip[0], sizeof(slip[0]), "%.4s%s", w, w + 5);
+		xsnprintf(slip[1], sizeof(slip[1]), "%.6sk%s", w, w + 6);
+		xsnprintf(slip[2], sizeof(slip[2]), "%.4s%c%c%s", w, w[5],
+			  w[4], w + 6);
+		for (size_t k = 0; k < 3; k++) {
+			size_t sn = strlen(slip[k]);
+			enum lexicon_how how;
+			uint32_t c;
+
+			sn = norm_stem(slip[k], sn, stem);
+			c = lexicon_find(&lx, slip[k], strlen(slip[k]), stem,
+					 sn, &how);
+			if (how != LEXICON_TYPO ||
+			    c != lexicon_class(&lx, (uint32_t)i)) {
+				print_message("%s as %s: how %d class %u\n",
+					      slip[k], w, (int)how, c);
+				bad++;
+			}
+		}
+		(void)n;
+	}
+	lexicon_release(&lx);
+	for (size_t i = 0; i <= NW; i++)
+		free(words[i]);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_negation),
 		cmocka_unit_test(test_stems),
 		cmocka_unit_test(test_lexicon),
+		cmocka_unit_test(test_lexicon_many),
 	};
 
 	jansson_use_xmalloc();

@@ -262,6 +262,74 @@ static void test_err_set_long(void **state)
 	err_set(NULL, "%s", big);  /* NULL is allowed */
 }
 
+/* The arena: blocks keep their contents and alignment, never overlap,
+ * big ones get a chunk of their own without losing the room of the one
+ * filling, arena_owns knows its own blocks and no others, and release
+ * leaves it empty and usable (valgrind: no leak, no stray write). */
+static void test_arena(void **state)
+{
+	enum { N = 3000 };
+	struct arena a;
+	unsigned char *blk[N];
+	size_t len[N];
+	unsigned char *big, *after;
+	char *heap = xmalloc(16);
+	char local = 0;
+
+	(void)state;
+	arena_init(&a);
+	assert_int_equal(arena_owns(&a, heap), 0);
+	for (size_t i = 0; i < N; i++) {
+		size_t al = (size_t)1 << (i % 4);   /* 1, 2, 4, 8 */
+
+		len[i] = 1 + i * 7 % 61;
+		blk[i] = arena_alloc(&a, len[i], al);
+		assert_int_equal((uintptr_t)blk[i] % al, 0);
+		memset(blk[i], (int)(i & 0xff), len[i]);
+	}
+	/* more than one chunk was used, and nothing overwrote anything */
+	assert_true(a.bytes > ARENA_CHUNK);
+	for (size_t i = 0; i < N; i++) {
+		for (size_t k = 0; k < len[i]; k++)
+			assert_int_equal(blk[i][k], i & 0xff);
+		assert_int_equal(arena_owns(&a, blk[i]), 1);
+		assert_int_equal(arena_owns(&a, blk[i] + len[i] - 1), 1);
+	}
+	/* a big block, then a small one still fits where the last small
+	 * one ended */
+	after = blk[N - 1] + len[N - 1];
+	big = arena_alloc(&a, ARENA_CHUNK, 8);
+	memset(big, 0x5a, ARENA_CHUNK);
+	assert_int_equal(arena_owns(&a, big + ARENA_CHUNK - 1), 1);
+	assert_ptr_equal(arena_alloc(&a, 1, 1), after);
+	assert_int_equal(blk[N - 1][len[N - 1] - 1], (N - 1) & 0xff);
+	/* a copy, and a zero-length block that is still the arena's */
+	{
+		static const char text[] = "schuldhulpverlening";
+		char *cp = arena_dup(&a, text, sizeof(text), 1);
+
+		assert_string_equal(cp, text);
+		assert_ptr_not_equal(cp, text);
+		assert_int_equal(arena_owns(&a, arena_alloc(&a, 0, 8)), 1);
+	}
+	assert_int_equal(arena_owns(&a, heap), 0);
+	assert_int_equal(arena_owns(&a, &local), 0);
+	assert_int_equal(arena_owns(&a, NULL), 0);
+	arena_release(&a);
+	assert_null(a.chunk);
+	assert_int_equal(a.bytes, 0);
+	assert_int_equal(arena_owns(&a, blk[0]), 0);
+	/* usable again after release; a big block first */
+	big = arena_alloc(&a, ARENA_CHUNK, 16);
+	assert_int_equal((uintptr_t)big % 16, 0);
+	assert_int_equal(arena_owns(&a, big), 1);
+	blk[0] = arena_alloc(&a, 3, 1);
+	assert_int_equal(arena_owns(&a, blk[0]), 1);
+	assert_true(blk[0] < big || blk[0] >= big + ARENA_CHUNK);
+	arena_release(&a);
+	free(heap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_xsnprintf_aborts),
 		cmocka_unit_test(test_cut_on_character),
 		cmocka_unit_test(test_err_set_long),
+		cmocka_unit_test(test_arena),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
