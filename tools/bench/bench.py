@@ -369,6 +369,7 @@ class Sync(threading.Thread):
         self.error = None
         self.stopping = False
         self.synced = threading.Event()
+        self.since = None      # the newest next_batch
 
     def run(self):
         since = None
@@ -381,7 +382,7 @@ class Sync(threading.Thread):
                 r = self.conn.req("GET", CLIENT + "/sync?" +
                                   urllib.parse.urlencode(query))
                 t = self.conn.t_read
-                since = r["next_batch"]
+                since = self.since = r["next_batch"]
                 joined = r.get("rooms", {}).get("join", {})
                 with self.cond:
                     for room, data in joined.items():
@@ -448,6 +449,14 @@ class Sync(threading.Thread):
                     e.get("content", {}).get("membership") == "join":
                 return True
         return False
+
+
+def stream_pos(token):
+    """The events stream position in a Synapse sync token (its first
+    part, "s1234_..."), or None: the same counter for every user, so a
+    user's token can be compared with another's."""
+    m = re.match(r"s(\d+)_", token or "")
+    return int(m.group(1)) if m else None
 
 
 # --- the homeserver ----------------------------------------------------------
@@ -1522,16 +1531,27 @@ class Bench(BotStore):
     QUIET_CPU_S = 0.02       # CPU per second below which a bot is quiet
     QUIET_MAX_S = 600
 
-    def scale_settle(self, proc, ours):
-        """Until the bot has nothing left to send and its CPU is quiet
-        (under QUIET_CPU_S in a second: its /sync has caught up with the
-        echoes of what it sent, which a saturated Synapse delivers late
-        after a join storm); then its anonymous memory in kB. How long
-        the quiet took is kept in self.quiet_s."""
+    def scale_settle(self, proc, ours, syncs=()):
+        """Until the bot has nothing left to send, its own /sync has
+        reached where the owners' are (ours: the events stream position
+        in its stored sync token; a saturated Synapse delivers the bot's
+        batches of a join storm's rooms and greetings minutes after the
+        owners have seen the greetings, and the bot waits for them
+        without using CPU) and its CPU is quiet (under QUIET_CPU_S in a
+        second); then its anonymous memory in kB. How long that took is
+        kept in self.quiet_s."""
         t0 = time.monotonic()
         end = t0 + 120
         while ours and self.outbox() and time.monotonic() < end:
             time.sleep(0.1)
+        end = time.monotonic() + self.QUIET_MAX_S
+        target = max([p for p in (stream_pos(s.since) for s in syncs)
+                      if p is not None] or [0]) if ours else 0
+        while target and time.monotonic() < end:
+            pos = stream_pos(self.meta("sync_token"))
+            if pos is not None and pos >= target:
+                break
+            time.sleep(0.5)
         end = time.monotonic() + self.QUIET_MAX_S
         c0 = proc.cpu_exact()
         while time.monotonic() < end:
@@ -1626,7 +1646,7 @@ class Bench(BotStore):
                 have.extend(new)
                 t_setup = time.monotonic() - t0
                 cpu_join = proc.cpu() - cpu0
-                idle = self.scale_settle(proc, name == "oefenkamer")
+                idle = self.scale_settle(proc, name == "oefenkamer", syncs)
                 x = {"added": add, "made_s": t_made, "setup_s": t_setup,
                      "cpu_join": cpu_join, "idle": idle,
                      "quiet_s": self.quiet_s,
@@ -1654,7 +1674,8 @@ class Bench(BotStore):
                 sampler.stopping = True
                 sampler.join()
                 x.update({"active": self.scale_settle(
-                    proc, name == "oefenkamer"), "cpu": cpu, "wall": wall,
+                    proc, name == "oefenkamer", syncs), "cpu": cpu,
+                    "wall": wall,
                     "read_kb": self.read_kb,
                     "messages": len(act), "answered": n_ok,
                     "peak_anon": sampler.peak["RssAnon"],
