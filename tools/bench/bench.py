@@ -717,8 +717,10 @@ class Proc:
         return proc_cpu_exact(self.pid)
 
     def read_bytes(self):
-        """Bytes the process has read (rchar in /proc/PID/io: sockets
-        too, so for a bot mostly its /sync bodies and HTTP answers)."""
+        """Bytes the process has read with read(2) and its kin (rchar in
+        /proc/PID/io): for our bot the store's pages and files. Not the
+        network: libcurl (and Python's asyncio) receive with recv(),
+        which rchar does not count."""
         try:
             with open(f"/proc/{self.pid}/io") as f:
                 for line in f:
@@ -1813,7 +1815,8 @@ class Bench(BotStore):
           "one trainee line at once")
         P("  anonymous memory (RssAnon) once the bot is quiet (nothing to "
           "send, under 20 ms CPU a second), MB; CPU per answered message, "
-          "ms; bytes the bot read while answering, kB per message")
+          "ms; what the bot read with read(2) while answering (rchar: its "
+          "store, not the sockets), kB per message")
         P(f"  {'rooms':>6} {'bot':>10} {'idle':>6} {'+active':>8} "
           f"{'peak':>6} {'ms/msg':>7} {'kB/msg':>7} {'answered':>9} "
           f"{'setup s':>8} "
