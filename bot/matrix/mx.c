@@ -23,6 +23,12 @@
 /* A /sync body this large (about a hundred events) leaves enough freed
  * heap behind to give back (xtrim) once the batch is released. */
 #define TRIM_AFTER_BYTES (64 * 1024)
+/* Sends finished since the heap was last given back: once this many
+ * have gone and every send queue has drained (rooms_prune), the heap
+ * the burst grew (the bodies, the batches and outbox rows behind them)
+ * goes back too. A join storm's greetings come in batches under
+ * TRIM_AFTER_BYTES, so without this the freed heap stayed resident. */
+#define TRIM_AFTER_SENDS 64
 /* Filling a limited timeline's gap: events per /messages page, and the
  * bounds: events per room, bytes of pages per batch (see mx.h). */
 #define GAP_PAGE 100
@@ -73,7 +79,8 @@ struct room_q {
 	int64_t paused_until;    /* a 429 on this room's sends */
 	char *receipt;           /* event to mark read after the sends */
 	int64_t receipt_at;      /* not before this (set by the last send) */
-	struct mx *mx;
+	uint64_t hash;           /* of room, for the index */
+	struct room_q *chain;    /* next in its index bucket */
 };
 
 struct mx {
@@ -103,13 +110,18 @@ struct mx {
 		uint64_t req;        /* http request id, 0 if none */
 		int64_t at;          /* next page not before this */
 	} gap;
-	/* sends */
-	struct room_q *rooms;
+	/* sends: the rooms with a queue, and an index of them by room id
+	 * (chained buckets, at most one queue per bucket on average) */
+	struct room_q **rooms;
 	size_t nrooms, rooms_cap;
+	struct room_q **bucket;
+	size_t nbuckets;         /* 0 or a power of two */
 	int64_t paused_until;    /* a 429 outside a room: all sends wait */
 	int64_t bg_paused_until; /* any 429: background sends wait */
 	size_t nfg;              /* foreground items queued, all rooms */
 	int send_fails;
+	size_t sent_since_trim;  /* items finished since the last xtrim */
+	size_t trims;            /* xtrim calls after a drained burst */
 	uint64_t rng;
 };
 
@@ -227,17 +239,17 @@ void mx_free(struct mx *mx)
 		return;
 	mx->syncing = 0;
 	/* in-flight callbacks run with "cancelled" and find nothing to do */
-	for (size_t i = 0; i < mx->nrooms; i++)
-		mx->rooms[i].mx = NULL;
 	gap_clear(mx);             /* cancels its request: before http_free */
 	http_free(mx->http);
 	for (size_t i = 0; i < mx->nrooms; i++) {
-		items_free(mx->rooms[i].head);
-		items_free(mx->rooms[i].bg_head);
-		free(mx->rooms[i].room);
-		free(mx->rooms[i].receipt);
+		items_free(mx->rooms[i]->head);
+		items_free(mx->rooms[i]->bg_head);
+		free(mx->rooms[i]->room);
+		free(mx->rooms[i]->receipt);
+		free(mx->rooms[i]);
 	}
 	free(mx->rooms);
+	free(mx->bucket);
 	if (mx->token)
 		wipe_free(mx->token, strlen(mx->token));
 	free(mx->device);
@@ -1423,16 +1435,69 @@ void mx_sync_stop(struct mx *mx)
 
 /* --- sends --- */
 
+static struct room_q **room_bucket(struct mx *mx, uint64_t h)
+{
+	return &mx->bucket[(size_t)h & (mx->nbuckets - 1)];
+}
+
+/* The index at least as large as the number of queues (doubling, so a
+ * join storm's thousands of queues rehash a few times, not per room). */
+static void room_index_grow(struct mx *mx, size_t need)
+{
+	size_t n = mx->nbuckets ? mx->nbuckets : 64;
+
+	while (n < need)
+		n *= 2;
+	if (n == mx->nbuckets)
+		return;
+	free(mx->bucket);
+	mx->bucket = xcalloc(n, sizeof(*mx->bucket));
+	mx->nbuckets = n;
+	for (size_t i = 0; i < mx->nrooms; i++) {
+		struct room_q **b = room_bucket(mx, mx->rooms[i]->hash);
+
+		mx->rooms[i]->chain = *b;
+		*b = mx->rooms[i];
+	}
+}
+
+/* A room's send queue, made when it has none: one hash of the id and a
+ * bucket's short chain, whatever the number of queues (a join storm
+ * has one per greeted room). */
 static struct room_q *room_get(struct mx *mx, const char *room)
 {
-	for (size_t i = 0; i < mx->nrooms; i++)
-		if (strcmp(mx->rooms[i].room, room) == 0)
-			return &mx->rooms[i];
+	uint64_t h = hash_fnv64(HASH_FNV64_START, room, strlen(room));
+	struct room_q *q, **b;
+
+	if (mx->nbuckets) {
+		for (q = *room_bucket(mx, h); q; q = q->chain)
+			if (q->hash == h && strcmp(q->room, room) == 0)
+				return q;
+	}
+	room_index_grow(mx, mx->nrooms + 1);
 	XGROW(mx->rooms, mx->rooms_cap, mx->nrooms + 1);
-	memset(&mx->rooms[mx->nrooms], 0, sizeof(mx->rooms[0]));
-	mx->rooms[mx->nrooms].room = xstrdup(room);
-	mx->rooms[mx->nrooms].mx = mx;
-	return &mx->rooms[mx->nrooms++];
+	q = xcalloc(1, sizeof(*q));
+	q->room = xstrdup(room);
+	q->hash = h;
+	b = room_bucket(mx, h);
+	q->chain = *b;
+	*b = q;
+	mx->rooms[mx->nrooms++] = q;
+	return q;
+}
+
+/* Drop the queue in slot i (the last one takes the slot). */
+static void room_drop(struct mx *mx, size_t i)
+{
+	struct room_q *q = mx->rooms[i], **b = room_bucket(mx, q->hash);
+
+	while (*b != q)
+		b = &(*b)->chain;
+	*b = q->chain;
+	free(q->room);
+	free(q->receipt);
+	free(q);
+	mx->rooms[i] = mx->rooms[--mx->nrooms];
 }
 
 /* A send of content into room, not yet in any queue. */
@@ -1519,10 +1584,10 @@ size_t mx_sends_pending(const struct mx *mx)
 	size_t n = 0;
 
 	for (size_t i = 0; i < mx->nrooms; i++) {
-		for (struct send_item *it = mx->rooms[i].head; it;
+		for (struct send_item *it = mx->rooms[i]->head; it;
 		     it = it->next)
 			n++;
-		for (struct send_item *it = mx->rooms[i].bg_head; it;
+		for (struct send_item *it = mx->rooms[i]->bg_head; it;
 		     it = it->next)
 			n++;
 	}
@@ -1534,8 +1599,13 @@ size_t mx_queues(const struct mx *mx)
 	return mx->nrooms;
 }
 
-/* The room queue of a finished send: found by room name, since the
- * rooms array may have grown (and moved) meanwhile. */
+size_t mx_trims(const struct mx *mx)
+{
+	return mx->trims;
+}
+
+/* The room queue of a finished send: found by room name (an index
+ * lookup), since the queue may have been dropped and made again. */
 struct send_ctx {
 	struct mx *mx;
 	char *room;
@@ -1574,6 +1644,7 @@ static void item_done(struct mx *mx, struct room_q *q, struct send_item *it,
 	}
 	if (q->cur == it)
 		q->cur = NULL;
+	mx->sent_since_trim++;
 	if (!q->head && !q->bg_head)
 		q->receipt_at = mono_ms() + RECEIPT_AFTER_SEND_MS;
 	if (it->typing_ms > 0 && !q->head && !q->bg_head)
@@ -1741,8 +1812,8 @@ static struct send_item *next_item(struct mx *mx, struct room_q *q,
 
 /* A room queue with nothing queued, in flight or to mark read holds
  * nothing worth keeping: drop it, so that the send queues are the rooms
- * with something to do, not every room the bot ever spoke in (tick and
- * room_get walk them). Kept until receipt_at has passed, so that a
+ * with something to do, not every room the bot ever spoke in (tick
+ * walks them). Kept until receipt_at has passed, so that a
  * receipt that comes right after the last send still waits for it.
  * Only between ticks: no queue pointer is held. */
 static void rooms_prune(struct mx *mx, int64_t now)
@@ -1750,20 +1821,28 @@ static void rooms_prune(struct mx *mx, int64_t now)
 	size_t i = 0;
 
 	while (i < mx->nrooms) {
-		struct room_q *q = &mx->rooms[i];
+		struct room_q *q = mx->rooms[i];
 
 		if (q->head || q->bg_head || q->cur || q->inflight ||
 		    q->receipt || q->receipt_at > now) {
 			i++;
 			continue;
 		}
-		free(q->room);
-		mx->rooms[i] = mx->rooms[--mx->nrooms];
+		room_drop(mx, i);
 	}
 	if (mx->nrooms == 0 && mx->rooms_cap > 64) {
 		free(mx->rooms);
 		mx->rooms = NULL;
 		mx->rooms_cap = 0;
+		free(mx->bucket);
+		mx->bucket = NULL;
+		mx->nbuckets = 0;
+	}
+	/* a burst has drained: once per burst, never while sends wait */
+	if (mx->nrooms == 0 && mx->sent_since_trim >= TRIM_AFTER_SENDS) {
+		xtrim();
+		mx->trims++;
+		mx->sent_since_trim = 0;
 	}
 }
 
@@ -1776,7 +1855,7 @@ static int64_t tick(struct mx *mx, int64_t now)
 		if (d_ < 0) d_ = 0; \
 		if (next < 0 || d_ < next) next = d_; } while (0)
 	for (size_t i = 0; i < mx->nrooms && mx->token; i++) {
-		struct room_q *q = &mx->rooms[i];
+		struct room_q *q = mx->rooms[i];
 		struct send_item *it = q->head ? q->head : q->bg_head;
 		int64_t at;
 

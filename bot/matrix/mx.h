@@ -327,4 +327,9 @@ size_t mx_sends_pending(const struct mx *mx);
  * read. A room whose queue ran empty costs nothing here. */
 size_t mx_queues(const struct mx *mx);
 
+/* Times the free heap went back to the system (xtrim) because a burst
+ * of at least 64 sends had drained: every send queue gone. Rare by
+ * design: once per burst, not per send or per loop round. */
+size_t mx_trims(const struct mx *mx);
+
 #endif

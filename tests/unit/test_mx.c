@@ -707,6 +707,84 @@ static void test_empty_queues_dropped(void **state)
 	assert_int_equal(mx_sends_pending(fx->mx), 0);
 }
 
+static int all_drained(struct fx *fx)
+{
+	return mx_queues(fx->mx) == 0;
+}
+
+/* (g3) The free heap goes back to the system once a burst of sends
+ * (TRIM_AFTER_SENDS, 64) has drained, once per burst: not after a
+ * handful of sends, not while queues are left, and a burst counts from
+ * the last trim. */
+static void test_trim_after_burst(void **state)
+{
+	struct fx *fx = *state;
+	char room[32], txn[16];
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	fx->refused = 1;                     /* no 429 in this test */
+	for (int i = 0; i < 3; i++) {
+		snprintf(txn, sizeof(txn), "s%d", i);
+		send_text(fx, ROOM2, txn, 0);
+	}
+	run_until(fx, all_drained);
+	assert_int_equal(mx_trims(fx->mx), 0);
+	/* 3 before + 60: one short of the burst */
+	for (int i = 0; i < 60; i++) {
+		snprintf(room, sizeof(room), "!r%d:localhost", i % 12);
+		snprintf(txn, sizeof(txn), "a%d", i);
+		send_text(fx, room, txn, 0);
+	}
+	run_until(fx, all_drained);
+	assert_int_equal(fx->sent_calls, 63);
+	assert_int_equal(mx_trims(fx->mx), 0);
+	send_text(fx, ROOM2, "b0", 0);
+	run_until(fx, all_drained);
+	assert_int_equal(mx_trims(fx->mx), 1);
+	/* the next burst counts from here */
+	for (int i = 0; i < 5; i++) {
+		snprintf(txn, sizeof(txn), "c%d", i);
+		send_text(fx, ROOM2, txn, 0);
+	}
+	run_until(fx, all_drained);
+	assert_int_equal(fx->sent_calls, 69);
+	assert_int_equal(mx_trims(fx->mx), 1);
+}
+
+/* (g4) Many rooms' queues at once (a join storm's greetings): each
+ * room has one queue, found again by its id after the index has grown,
+ * and every queue goes once drained. */
+static void test_many_queues(void **state)
+{
+	struct fx *fx = *state;
+	char room[32], txn[16];
+
+	fx->mode = M_SENDS;
+	start(fx, 0, 0);
+	fx->refused = 1;                     /* no 429 in this test */
+	for (int i = 0; i < 300; i++) {
+		snprintf(room, sizeof(room), "!g%d:localhost", i);
+		snprintf(txn, sizeof(txn), "g%d", i);
+		send_text(fx, room, txn, 0);
+	}
+	assert_int_equal(mx_queues(fx->mx), 300);
+	/* a second line for rooms made first and last: no new queue */
+	send_text(fx, "!g0:localhost", "h0", 0);
+	send_text(fx, "!g299:localhost", "h299", 0);
+	assert_int_equal(mx_queues(fx->mx), 300);
+	assert_int_equal(mx_sends_pending(fx->mx), 302);
+	run_until(fx, all_drained);
+	assert_int_equal(fx->sent_calls, 302);
+	assert_int_equal(count(fx, K_SEND), 302);
+	assert_int_equal(mx_sends_pending(fx->mx), 0);
+	/* a queue made again after its room's was dropped */
+	send_text(fx, "!g7:localhost", "again", 0);
+	assert_int_equal(mx_queues(fx->mx), 1);
+	run_until(fx, all_drained);
+	assert_int_equal(fx->sent_calls, 303);
+}
+
 /* (h) A content the server would refuse (over MX_CONTENT_MAX) is not
  * sent: reported as not sent, no request. */
 static void test_too_large_dropped(void **state)
@@ -1327,6 +1405,8 @@ int main(void)
 		T(test_background_after_foreground),
 		T(test_429_pauses_one_room),
 		T(test_empty_queues_dropped),
+		T(test_trim_after_burst),
+		T(test_many_queues),
 		T(test_too_large_dropped),
 		T(test_request_callbacks),
 		T(test_media_upload),

@@ -369,6 +369,7 @@ class Sync(threading.Thread):
         self.error = None
         self.stopping = False
         self.synced = threading.Event()
+        self.since = None      # the newest next_batch
 
     def run(self):
         since = None
@@ -381,7 +382,7 @@ class Sync(threading.Thread):
                 r = self.conn.req("GET", CLIENT + "/sync?" +
                                   urllib.parse.urlencode(query))
                 t = self.conn.t_read
-                since = r["next_batch"]
+                since = self.since = r["next_batch"]
                 joined = r.get("rooms", {}).get("join", {})
                 with self.cond:
                     for room, data in joined.items():
@@ -448,6 +449,14 @@ class Sync(threading.Thread):
                     e.get("content", {}).get("membership") == "join":
                 return True
         return False
+
+
+def stream_pos(token):
+    """The events stream position in a Synapse sync token (its first
+    part, "s1234_..."), or None: the same counter for every user, so a
+    user's token can be compared with another's."""
+    m = re.match(r"s(\d+)_", token or "")
+    return int(m.group(1)) if m else None
 
 
 # --- the homeserver ----------------------------------------------------------
@@ -706,6 +715,20 @@ class Proc:
 
     def cpu_exact(self):
         return proc_cpu_exact(self.pid)
+
+    def read_bytes(self):
+        """Bytes the process has read with read(2) and its kin (rchar in
+        /proc/PID/io): for our bot the store's pages and files. Not the
+        network: libcurl (and Python's asyncio) receive with recv(),
+        which rchar does not count."""
+        try:
+            with open(f"/proc/{self.pid}/io") as f:
+                for line in f:
+                    if line.startswith("rchar:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
 
     def status(self, key):
         """A kB figure from /proc/PID/status (VmRSS, VmHWM)."""
@@ -1507,13 +1530,40 @@ class Bench(BotStore):
             self.check_alive()
             time.sleep(0.25)
 
-    def scale_settle(self, proc, ours):
-        """Until the bot has nothing left to send and one more second
-        has passed; then its anonymous memory in kB."""
-        end = time.monotonic() + 120
+    QUIET_CPU_S = 0.02       # CPU per second below which a bot is quiet
+    QUIET_MAX_S = 600
+
+    def scale_settle(self, proc, ours, syncs=()):
+        """Until the bot has nothing left to send, its own /sync has
+        reached where the owners' are (ours: the events stream position
+        in its stored sync token; a saturated Synapse delivers the bot's
+        batches of a join storm's rooms and greetings minutes after the
+        owners have seen the greetings, and the bot waits for them
+        without using CPU) and its CPU is quiet (under QUIET_CPU_S in a
+        second); then its anonymous memory in kB. How long that took is
+        kept in self.quiet_s."""
+        t0 = time.monotonic()
+        end = t0 + 120
         while ours and self.outbox() and time.monotonic() < end:
             time.sleep(0.1)
-        time.sleep(1.5)
+        end = time.monotonic() + self.QUIET_MAX_S
+        target = max([p for p in (stream_pos(s.since) for s in syncs)
+                      if p is not None] or [0]) if ours else 0
+        while target and time.monotonic() < end:
+            pos = stream_pos(self.meta("sync_token"))
+            if pos is not None and pos >= target:
+                break
+            time.sleep(0.5)
+        end = time.monotonic() + self.QUIET_MAX_S
+        c0 = proc.cpu_exact()
+        while time.monotonic() < end:
+            time.sleep(1.0)
+            c1 = proc.cpu_exact()
+            if c1 - c0 < self.QUIET_CPU_S:
+                break
+            c0 = c1
+        self.quiet_s = time.monotonic() - t0
+        time.sleep(0.5)
         return proc.status("RssAnon")
 
     def scale_say(self, name, proc, bot_id, owners, syncs, active, step,
@@ -1529,6 +1579,8 @@ class Bench(BotStore):
 
         def before():
             cpu0[0] = proc.cpu_exact()
+            read0[0] = proc.read_bytes()
+        read0 = [0]
         t0 = at_once(len(active), lambda i: owners[active[i][0]][0], say,
                      before)
         cpu0 = cpu0[0]
@@ -1554,6 +1606,7 @@ class Bench(BotStore):
             while self.outbox() and time.monotonic() < end:
                 time.sleep(0.05)
         time.sleep(1.0)
+        self.read_kb = (proc.read_bytes() - read0[0]) / 1024
         return proc.cpu_exact() - cpu0, wall, n_ok
 
     def scale(self):
@@ -1595,9 +1648,11 @@ class Bench(BotStore):
                 have.extend(new)
                 t_setup = time.monotonic() - t0
                 cpu_join = proc.cpu() - cpu0
-                idle = self.scale_settle(proc, name == "oefenkamer")
+                idle = self.scale_settle(proc, name == "oefenkamer", syncs)
                 x = {"added": add, "made_s": t_made, "setup_s": t_setup,
-                     "cpu_join": cpu_join, "idle": idle}
+                     "cpu_join": cpu_join, "idle": idle,
+                     "quiet_s": self.quiet_s,
+                     "cpu_quiet": proc.cpu() - cpu0 - cpu_join}
                 # the active rooms: the first n_act, started once
                 if name == "oefenkamer" and act_ours is None:
                     act_ours = have[:n_act]
@@ -1621,7 +1676,9 @@ class Bench(BotStore):
                 sampler.stopping = True
                 sampler.join()
                 x.update({"active": self.scale_settle(
-                    proc, name == "oefenkamer"), "cpu": cpu, "wall": wall,
+                    proc, name == "oefenkamer", syncs), "cpu": cpu,
+                    "wall": wall,
+                    "read_kb": self.read_kb,
                     "messages": len(act), "answered": n_ok,
                     "peak_anon": sampler.peak["RssAnon"],
                     "hwm": proc.status("VmHWM") if reset else None})
@@ -1632,10 +1689,12 @@ class Bench(BotStore):
                 log(f"scale: {name} at {n} rooms: anon {idle} kB idle, "
                     f"{x['active']} kB after the messages (peak "
                     f"{x['peak_anon']} kB); {n_ok}/{len(act)} answered, "
-                    f"{cpu * 1000 / len(act):.2f} ms CPU per message; "
+                    f"{cpu * 1000 / len(act):.2f} ms CPU per message, "
+                    f"{self.read_kb / len(act):.1f} kB read per message; "
                     f"rooms {'invited' if self.cache else 'made'} in "
                     f"{t_made:.0f} s, joined in "
-                    f"{t_setup:.0f} s")
+                    f"{t_setup:.0f} s, quiet after "
+                    f"{x['quiet_s']:.0f} s more")
                 self.check_alive()
             steps.append(row)
         self.res["scale_active"] = n_act
@@ -1754,10 +1813,13 @@ class Bench(BotStore):
         P(f"Scale: rooms added in steps to one bot process; {n_act} of "
           "them run a rehearsal, and at each step every one of those gets "
           "one trainee line at once")
-        P("  anonymous memory (RssAnon) once the bot is quiet, MB; CPU per "
-          "answered message, ms")
+        P("  anonymous memory (RssAnon) once the bot is quiet (nothing to "
+          "send, under 20 ms CPU a second), MB; CPU per answered message, "
+          "ms; what the bot read with read(2) while answering (rchar: its "
+          "store, not the sockets), kB per message")
         P(f"  {'rooms':>6} {'bot':>10} {'idle':>6} {'+active':>8} "
-          f"{'peak':>6} {'ms/msg':>7} {'answered':>9} {'setup s':>8} "
+          f"{'peak':>6} {'ms/msg':>7} {'kB/msg':>7} {'answered':>9} "
+          f"{'setup s':>8} "
           f"{'peer idle':>10} {'+active':>8} {'ms/msg':>7} {'bot/peer':>9}")
         for row in steps:
             o, p = row["oefenkamer"], row.get("nio")
@@ -1767,6 +1829,7 @@ class Bench(BotStore):
             P(f"  {row['rooms']:>6} {'oefenkamer':>10} {mb(o['idle']):>6} "
               f"{mb(o['active']):>8} {mb(o['peak_anon']):>6} "
               f"{o['cpu'] * 1000 / o['messages']:>7.2f} "
+              f"{o['read_kb'] / o['messages']:>7.1f} "
               f"{str(o['answered']) + '/' + str(o['messages']):>9} "
               f"{o['setup_s']:>8.0f} " + pc)
         P("  per-room slope of anonymous memory, kB (goal: idle <= 2, "
@@ -1803,7 +1866,8 @@ class Bench(BotStore):
               f"joined and greeted all {o['setup_s']:.0f} s, its CPU for "
               f"the joins {o['cpu_join']:.2f} s ("
               f"{o['cpu_join'] * 1000 / max(1, o['added']):.2f} ms per "
-              f"new room); store: {o['stored']} "
+              f"new room), quiet {o['quiet_s']:.0f} s later (its CPU "
+              f"meanwhile {o['cpu_quiet']:.2f} s); store: {o['stored']} "
               f"trainee lines, {o['pending']} unanswered")
 
     def report_latency(self, lat):
