@@ -885,40 +885,32 @@ static long answers_question(const struct turn *t, long trigger)
 	return trigger;
 }
 
-/* Words that do not change what a question asks ("hoe gaat het nou
- * eigenlijk?" asks what "hoe gaat het?" asks). */
-static int question_filler(const struct norm_token *tk)
+/* tk is one of the n words of list. */
+static int word_in(const struct norm_token *tk, const char *const *list,
+		   size_t n)
 {
-	static const char *const fillers[] = {
-		"allemaal", "eigenlijk", "gewoon", "nou", "precies",
-		"trouwens", "vandaag",
-	};
-
-	for (size_t i = 0; i < ARRAY_LEN(fillers); i++)
-		if (strlen(fillers[i]) == tk->len &&
-		    !memcmp(fillers[i], tk->word, tk->len))
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == tk->len &&
+		    !memcmp(list[i], tk->word, tk->len))
 			return 1;
 	return 0;
 }
+
+/* Words that do not change what a question asks ("hoe gaat het nou
+ * eigenlijk?" asks what "hoe gaat het?" asks). */
+static const char *const question_fillers[] = {
+	"allemaal", "eigenlijk", "gewoon", "nou", "precies", "trouwens",
+	"vandaag",
+};
 
 /* Function words that do change what a question asks: when. "Hoe was
  * het voor jou, daarna?" is not "Hoe gaat het met je?" again. */
-static int question_time_word(const struct norm_token *tk)
-{
-	static const char *const words[] = {
-		"daarna", "later", "sinds", "straks", "toen", "vroeger", "was",
-		"waren",
-	};
-
-	for (size_t i = 0; i < ARRAY_LEN(words); i++)
-		if (strlen(words[i]) == tk->len &&
-		    !memcmp(words[i], tk->word, tk->len))
-			return 1;
-	return 0;
-}
+static const char *const question_time_words[] = {
+	"daarna", "later", "sinds", "straks", "toen", "vroeger", "was", "waren",
+};
 
 /* What question q asked about: the stems of the content words (not
- * function words or fillers, but words of time: question_time_word) of
+ * function words or fillers, but words of time: question_time_words) of
  * the clause it was asked in, as a set
  * (the order does not matter); never 0. "Hoe gaat het met jou?" and
  * "Hoe gaat het met Jayden?" match the same pattern but ask about
@@ -932,8 +924,10 @@ static uint32_t question_key(const struct match *m, long q)
 	for (size_t i = c->tok; i < c->tok + c->ntok && i < n->ntok; i++) {
 		const struct norm_token *tk = &n->tok[i];
 
-		if ((tk->function && !question_time_word(tk)) ||
-		    question_filler(tk))
+		if ((tk->function &&
+		     !word_in(tk, question_time_words,
+			      ARRAY_LEN(question_time_words))) ||
+		    word_in(tk, question_fillers, ARRAY_LEN(question_fillers)))
 			continue;
 		h += hash_fnv32(HASH_FNV32_START, tk->stem, tk->stem_len);
 	}
