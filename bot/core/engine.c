@@ -394,6 +394,84 @@ static int quote_goes_on(const char *w)
 	return 0;
 }
 
+/* "Wat ik opschrijf, lees ik eerst met u door": a clause that opens
+ * with a subordinator, then a comma, then the main clause with its verb
+ * first (the subject right after it) is one sentence; a quote of
+ * either half alone misses what was said. */
+static int starts_subordinate(const struct match *m,
+			      const struct match_clause *c)
+{
+	static const char *const words[] = {
+		"als", "wanneer", "zodra", "wat", "wie", "waar", "voordat",
+		"nadat", "zolang", "omdat", "hoe",
+	};
+	uint32_t k = c->tok;
+
+	if (c->ntok > 1 && (!strcmp(m->norm.tok[k].word, "en") ||
+			    !strcmp(m->norm.tok[k].word, "maar")))
+		k++;
+	if (k >= m->norm.ntok || k >= c->tok + c->ntok)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		if (!strcmp(m->norm.tok[k].word, words[i]))
+			return 1;
+	return 0;
+}
+
+static int verb_then_subject(const struct match *m,
+			     const struct match_clause *c)
+{
+	static const char *const subj[] = {
+		"ik", "je", "jij", "u", "we", "wij", "jullie", "ze", "zij",
+		"hij", "het", "er",
+	};
+
+	if (c->ntok < 2 || c->tok + 1 >= m->norm.ntok)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(subj); i++)
+		if (!strcmp(m->norm.tok[c->tok + 1].word, subj[i]))
+			return 1;
+	return 0;
+}
+
+/* Only a comma and spaces between clause a's end and clause b. */
+static int comma_between(const struct turn *t, const struct match_clause *a,
+			 const struct match_clause *b)
+{
+	int comma = 0;
+
+	if (b->start < a->start + a->len)
+		return 0;
+	for (uint32_t i = a->start + a->len; i < b->start; i++) {
+		if (t->text[i] == ',' && !comma)
+			comma = 1;
+		else if (t->text[i] != ' ')
+			return 0;
+	}
+	return comma;
+}
+
+static void quote_sentence(const struct turn *t, size_t cl,
+			   struct engine_point *p)
+{
+	const struct match *m = t->m;
+	const struct match_clause *c = &m->clause[cl];
+
+	if (!t->text)
+		return;
+	if (cl > 0 && starts_subordinate(m, &m->clause[cl - 1]) &&
+	    verb_then_subject(m, c) &&
+	    comma_between(t, &m->clause[cl - 1], c)) {
+		p->qlen += p->qstart - m->clause[cl - 1].start;
+		p->qstart = m->clause[cl - 1].start;
+	} else if (cl + 1 < m->nclause && starts_subordinate(m, c) &&
+		   verb_then_subject(m, &m->clause[cl + 1]) &&
+		   comma_between(t, c, &m->clause[cl + 1])) {
+		p->qlen = m->clause[cl + 1].start + m->clause[cl + 1].len -
+			  p->qstart;
+	}
+}
+
 static void quote_complements(const struct turn *t, size_t cl,
 			      struct engine_point *p)
 {
@@ -404,7 +482,9 @@ static void quote_complements(const struct turn *t, size_t cl,
 		const char *w;
 		uint32_t end = p->qstart + p->qlen;
 
-		if (!k->ntok || k->tok >= m->norm.ntok || k->start < end)
+		if (k->ntok && k->start < end)
+			continue;   /* taken in by quote_sentence */
+		if (!k->ntok || k->tok >= m->norm.ntok)
 			return;
 		for (uint32_t b = end; b < k->start; b++)
 			if (t->text[b] != ' ')
@@ -467,6 +547,7 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	if (cl >= 0) {
 		p->qstart = t->m->clause[cl].start;
 		p->qlen = t->m->clause[cl].len;
+		quote_sentence(t, (size_t)cl, p);
 		quote_complements(t, (size_t)cl, p);
 		/* with the sentence mark that closes the clause */
 		while (t->text && (size_t)p->qstart + p->qlen < t->len &&

@@ -998,6 +998,32 @@ static void test_quote_complement(void **state)
 	assert_non_null(p);
 	assert_quote(text, p, "Voelt u zich veilig als het misgaat?");
 	score_close(&f);
+	/* a fronted subordinate clause and its verb-first main clause
+	 * are one sentence, whichever half earned the moment */
+	text = "Hoi. En wat ik als veilig opschrijf, lees ik eerst "
+	       "met u door. Goed?";
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_quote(text, p, "En wat ik als veilig opschrijf, lees ik "
+		     "eerst met u door.");
+	score_close(&f);
+	text = "Hoi. Als het thuis misgaat, bent u dan veilig? Goed.";
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_quote(text, p, "Als het thuis misgaat, bent u dan veilig?");
+	score_close(&f);
+	/* a comma before a clause that is not verb-first ends the quote */
+	text = "Hoi. Wat ik zie is veilig, ik ben blij. Goed.";
+	score_open(&f);
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	p = moment(&f, "veiligheid");
+	assert_non_null(p);
+	assert_quote(text, p, "Wat ik zie is veilig");
+	score_close(&f);
 }
 
 /* Credited and blamed in one message: neither is recorded, and the
