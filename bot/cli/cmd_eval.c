@@ -312,9 +312,9 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 		for (size_t j = 0; j < t->nmeters; j++) {
 			uint32_t v = t->meters[j].var;
 
-			printf(" %s verwacht %c kreeg %+d;", s->vars[v].name,
-			       dir_sign[t->meters[j].dir],
-			       engine_var(e, v) - before[v]);
+			printf(" %s verwacht %c kreeg %+d (stond op %d);",
+			       s->vars[v].name, dir_sign[t->meters[j].dir],
+			       engine_var(e, v) - before[v], before[v]);
 		}
 		printf("\n");
 	}
