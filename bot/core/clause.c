@@ -427,6 +427,33 @@ int clause_is_negation(const struct norm *n, size_t i)
 	return 1;
 }
 
+int clause_is_supposition(const struct norm *n, size_t i)
+{
+	static const char *const feeling[] = {
+		"zwaar", "moeilijk", "eng", "naar", "lastig", "vervelend",
+		"pijnlijk", "heftig", "rot", "spannend", "verdrietig",
+		"akelig", "raar", "confronterend", "pittig", "schrikken",
+		"geschrokken", "fijn", "gek",
+	};
+	const struct norm_token *t = &n->tok[i];
+	int feel = 0;
+
+	if (!is(t, "moet") && !is(t, "moeten"))
+		return 0;
+	for (size_t k = i + 1; k < n->ntok && n->tok[k].clause == t->clause;
+	     k++) {
+		const struct norm_token *w = &n->tok[k];
+
+		if (is(w, "hebben") || is(w, "geweest"))
+			return 1;
+		if (IS_ANY(w, feeling))
+			feel = 1;
+		else if (is(w, "zijn") && feel)
+			return 1;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ split */
 
 static void open_clause(struct match_clause *cl, struct cinfo *ci,

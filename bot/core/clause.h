@@ -49,6 +49,13 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
  * not the niet of "niet alleen"/"niet enkel" or "of niet". */
 int clause_is_negation(const struct norm *n, size_t i);
 
+/* Is token i a 'moet/moeten' of supposition, not of obligation: "dat
+ * moet u hebben laten schrikken", "dat moet zwaar geweest zijn", "dat
+ * moet heftig zijn" (a perfect infinitive after it in its clause, or
+ * 'zijn' with a word of feeling)? Such a 'moet' asks nothing of anyone;
+ * the matcher reads it as no known word. */
+int clause_is_supposition(const struct norm *n, size_t i);
+
 /* The Dutch name of an act: "mededeling", "vraag", "voorstel",
  * "belofte". */
 const char *clause_act_name(unsigned act);

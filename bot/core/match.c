@@ -347,9 +347,10 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 	m->lang_other = (uint8_t)lang_is_other(&m->norm);
 	for (size_t i = 0; i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];
-		enum lexicon_how how;
+		enum lexicon_how how = LEXICON_NONE;
 
-		m->ids[i] = lexicon_find_token(&s->lex, t, &how);
+		m->ids[i] = clause_is_supposition(&m->norm, i) ? 0 :
+			    lexicon_find_token(&s->lex, t, &how);
 		m->how[i] = (uint8_t)how;
 		m->present[m->ids[i]] = 1;
 		m->neg[i] = (uint8_t)clause_is_negation(&m->norm, i);

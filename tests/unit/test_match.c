@@ -237,6 +237,14 @@ static const struct match_case cases[] = {
 	  "kinderen" },
 	{ "<kinderen school>", J, "Niet op school. Met de kinderen.", 0,
 	  NULL },
+	/* a 'moet' of supposition asks nothing (clause_is_supposition) */
+	{ "~jargon", J, "U moet gewoon meewerken", 1, "U moet" },
+	{ "~jargon", J, "U moet wel geschrokken zijn", 0, NULL },
+	{ "~jargon", J, "Je moet het gelezen hebben", 0, NULL },
+	{ "~jargon", J, "Dat moet zwaar geweest zijn, je moet rusten", 1,
+	  "je moet" },
+	{ "~jargon", J, "Je moet het heel zwaar vinden, zijn", 1, "Je moet" },
+	{ "~jargon", J, "Je moet er om negen uur zijn", 1, "Je moet" },
 };
 
 /* The span as text of the message. */
