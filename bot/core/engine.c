@@ -58,6 +58,8 @@ struct pending {
 	long node;             /* entry lines of this node, or -1 */
 };
 
+#define TURN_MAX_QUIET 8
+
 struct turn {
 	struct engine *e;
 	const struct match *m;     /* NULL outside a trainee message */
@@ -78,6 +80,11 @@ struct turn {
 					 * for 'eerder' */
 	int strict;                /* model hits do not count (the first
 				    * pass choosing the answer) */
+	/* quiet moments of this message (calib.h): not recorded, but they
+	 * still cancel the other side of their point */
+	uint32_t quiet_pt[TURN_MAX_QUIET];
+	uint8_t quiet_shown[TURN_MAX_QUIET];
+	size_t nquiet;
 };
 
 void engine_out_init(struct engine_out *o)
@@ -502,11 +509,18 @@ static void quote_complements(const struct turn *t, size_t cl,
  * clause; with none of these the whole message is quoted. Once per point
  * per message; both sides in one message cancel out (a debrief that is
  * silent beats one that praises and blames the same words). */
+static void add_conflict(struct engine_out *o, uint32_t point)
+{
+	XGROW(o->conflicts, o->conflicts_cap, o->nconflicts + 1);
+	o->conflicts[o->nconflicts++] = point;
+}
+
 static void add_point(struct turn *t, const struct action *a, long trigger)
 {
 	struct engine_out *o = t->out;
 	struct engine_point *p;
 	long cl = intent_clause(t, trigger);
+	int quiet;
 	int by_model = trigger >= 0 && t->m &&
 		       (size_t)trigger < t->e->s->nintents &&
 		       t->m->hit[trigger] &&
@@ -514,15 +528,24 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 
 	if (by_model && t->m->conf[trigger] < RUBRIC_MODEL_CONF)
 		return;
-	if (t->e->s->quiet && t->e->s->quiet[calib_key(a->index, a->value,
-						       by_model)])
-		return;   /* calib.h: too often wrong on the training split */
+	quiet = t->e->s->quiet && t->e->s->quiet[calib_key(a->index,
+							   a->value,
+							   by_model)];
 	if (cl < 0)
 		cl = t->clause;
 	if (cl < 0 && t->m && t->m->nclause == 1)
 		cl = 0;
 	if (point_conflicted(o, a->index))
 		return;
+	/* a quiet moment is not recorded (calib.h: too often wrong on the
+	 * training split), but praise and blame for one point in one
+	 * message still cancel out, whichever side is quiet */
+	for (size_t i = 0; i < t->nquiet; i++)
+		if (t->quiet_pt[i] == a->index &&
+		    t->quiet_shown[i] != (a->value != 0)) {
+			add_conflict(o, a->index);
+			return;
+		}
 	for (size_t i = 0; i < o->npoints; i++) {
 		if (o->points[i].point != a->index)
 			continue;
@@ -531,8 +554,15 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 		memmove(&o->points[i], &o->points[i + 1],
 			(o->npoints - i - 1) * sizeof(*o->points));
 		o->npoints--;
-		XGROW(o->conflicts, o->conflicts_cap, o->nconflicts + 1);
-		o->conflicts[o->nconflicts++] = a->index;
+		add_conflict(o, a->index);
+		return;
+	}
+	if (quiet) {
+		if (t->nquiet < TURN_MAX_QUIET) {
+			t->quiet_pt[t->nquiet] = a->index;
+			t->quiet_shown[t->nquiet] = a->value != 0;
+			t->nquiet++;
+		}
 		return;
 	}
 	XGROW(o->points, o->points_cap, o->npoints + 1);
@@ -794,6 +824,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->acked = 0;
 	t->clause = -1;
 	t->choosing = NULL;
+	t->nquiet = 0;
 	t->strict = 0;
 	out_reset(out, e);
 }

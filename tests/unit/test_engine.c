@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib.h"
 #include "engine.h"
 #include "util.h"
 
@@ -1049,6 +1050,43 @@ static void test_point_conflict_silent(void **state)
 	score_close(&f);
 }
 
+/* A quiet moment is not recorded, but it still cancels the other side
+ * of its point in the same message, whichever comes first. */
+static void test_quiet_moment_cancels(void **state)
+{
+	struct score_fx f;
+	const char *both = "Voelt u zich veilig? Het is uw eigen schuld.";
+	const char *blame_first = "Het is uw eigen schuld. Voelt u zich "
+				  "veilig?";
+	uint32_t pt;
+
+	(void)state;
+	for (int quiet_side = 0; quiet_side <= 1; quiet_side++) {
+		for (int order = 0; order <= 1; order++) {
+			const char *text = order ? blame_first : both;
+
+			score_open(&f);
+			pt = (uint32_t)script_find_point(f.s, "veiligheid");
+			free(f.s->quiet);
+			f.s->quiet = xcalloc(CALIB_KEYS(f.s->npoints), 1);
+			f.s->quiet[calib_key(pt, quiet_side, 0)] = 1;
+			assert_int_equal(engine_turn(f.e, &f.m, text,
+						     strlen(text), &f.o), 0);
+			assert_null(moment(&f, "veiligheid"));
+			assert_int_equal(f.o.nconflicts, 1);
+			/* alone, the side that is not quiet is recorded */
+			text = quiet_side ? "Het is uw eigen schuld." :
+					    "Voelt u zich veilig?";
+			assert_int_equal(engine_turn(f.e, &f.m, text,
+						     strlen(text), &f.o), 0);
+			assert_non_null(moment(&f, "veiligheid"));
+			assert_int_equal(moment(&f, "veiligheid")->shown,
+					 !quiet_side);
+			score_close(&f);
+		}
+	}
+}
+
 /* 'plafond 6 tot …': small talk alone stops at 6; the key move lifts the
  * cap; the cap never lowers a value. */
 static const char cap_text[] =
@@ -1174,6 +1212,7 @@ int main(void)
 		cmocka_unit_test(test_point_once_per_message),
 		cmocka_unit_test(test_points_per_clause),
 		cmocka_unit_test(test_point_conflict_silent),
+		cmocka_unit_test(test_quiet_moment_cancels),
 		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),
