@@ -943,10 +943,47 @@ static int line_has(const char *line, const char *w)
 	return 0;
 }
 
+/* A question clause that asks for more about something ("kun je daar
+ * iets meer over vertellen?", "wat moet ik me daarbij voorstellen?",
+ * "hoe zit dat precies?") and points back at it: "daar…"/"er…" or a word
+ * of five letters or more from the line. */
+static int asks_more(const struct norm *n, const struct match_clause *cl,
+		     const struct variant *last)
+{
+	static const char *const back[] = {
+		"daar", "daarover", "daarbij", "daarmee", "daarvan", "erover",
+		"ermee", "erbij", "ervan",
+	};
+	int more = 0, points_back = 0;
+
+	for (size_t k = cl->tok; k < cl->tok + cl->ntok && k < n->ntok; k++) {
+		const char *w = n->tok[k].word;
+		const char *nx = k + 1 < cl->tok + cl->ntok &&
+				 k + 1 < n->ntok ? n->tok[k + 1].word : "";
+
+		if ((!strcmp(w, "meer") && (!strcmp(nx, "over") ||
+					    !strcmp(nx, "vertellen"))) ||
+		    !strcmp(w, "voorstellen") || !strcmp(w, "precies") ||
+		    (!strcmp(w, "zit") && !strcmp(nx, "dat")) ||
+		    (!strcmp(w, "houdt") && !strcmp(nx, "dat")))
+			more = 1;
+		for (size_t i = 0; i < ARRAY_LEN(back); i++)
+			if (!strcmp(w, back[i]))
+				points_back = 1;
+		if (n->tok[k].len >= 5 && strcmp(w, "vertellen") &&
+		    strcmp(w, "voorstellen") && strcmp(w, "precies"))
+			for (size_t j = 0; j < last->nmsgs; j++)
+				if (line_has(last->msgs[j], w))
+					points_back = 1;
+	}
+	return more && points_back;
+}
+
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
- * "uitleg…", or a short question that takes up a word of five letters
- * or more from that line ("Van internet?"). */
+ * "uitleg…", one that asks for more about it (asks_more), or a short
+ * question that takes up a word of five letters or more from that line
+ * ("Van internet?"). */
 static int asks_clarification(const struct match *m,
 			      const struct variant *last)
 {
@@ -957,6 +994,8 @@ static int asks_clarification(const struct match *m,
 
 		if (cl->act != MATCH_VRAAG)
 			continue;
+		if (asks_more(n, cl, last))
+			return 1;
 		for (size_t k = cl->tok; k < cl->tok + cl->ntok &&
 		     k < n->ntok; k++) {
 			const char *w = n->tok[k].word;
@@ -1183,6 +1222,11 @@ static int turn_matched(struct engine *e, const struct match *m,
 		tr = first_true(&t, &s->nodes[e->node], TRIG_ALS, &trigger);
 		if (!tr)
 			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);
+		/* a clarifying question outranks what only the model
+		 * thinks it heard ("Het meeste, wat moet ik me daarbij
+		 * voorstellen?" is no "hoe gaat het?") */
+		if (tr && clarify && !t.strict && any_model_hit(m))
+			tr = NULL;
 	}
 	t.strict = 0;
 	/* asked what a line without (a fresh) toelichting means, and

@@ -738,6 +738,48 @@ static void test_clarify_without_elab(void **state)
 	script_free(s);
 }
 
+/* Asking for more about the last line ("kun je daar iets meer over
+ * vertellen?", "wat moet ik me bij internet voorstellen?") is a
+ * clarifying question; asking for more about something else is not. */
+static void test_clarify_asks_more(void **state)
+{
+	static const char *const more[] = {
+		"Kun je daar iets meer over vertellen?",
+		"Dat internet, wat moet ik me daarbij voorstellen?",
+		"Hoe zit dat precies met internet?",
+	};
+	struct script *s = load_context();
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	for (size_t i = 0; i < ARRAY_LEN(more); i++) {
+		struct engine *e = engine_new(s, 1);
+
+		engine_start(e, &o);
+		turn(e, &m, &o, more[i]);
+		assert_false(o.missed);
+		assert_string_equal(o.msgs[0].buf,
+				    "De afkortingen uit de brief, die heb "
+				    "ik gegoogeld.");
+		engine_free(e);
+	}
+	{
+		struct engine *e = engine_new(s, 1);
+
+		engine_start(e, &o);
+		turn(e, &m, &o, "Kun je iets meer over je werk vertellen?");
+		assert_true(o.missed);
+		assert_string_equal(o.msgs[0].buf, "Hm.");
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&o);
+	script_free(s);
+}
+
 /* A memory line only when it was said: 'eerder' counts the lines this
  * 'zeg' said before, whatever the seed. */
 static void test_eerder(void **state)
@@ -1219,6 +1261,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_table),
 		cmocka_unit_test(test_eerder),
 		cmocka_unit_test(test_clarify_without_elab),
+		cmocka_unit_test(test_clarify_asks_more),
 	};
 
 	jansson_use_xmalloc();
