@@ -53,7 +53,7 @@ int clause_is_negation(const struct norm *n, size_t i);
  * moet u hebben laten schrikken", "dat moet zwaar geweest zijn", "dat
  * moet heftig zijn" (a perfect infinitive after it in its clause, or
  * 'zijn' with a word of feeling)? Such a 'moet' asks nothing of anyone;
- * the matcher reads it as no known word. */
+ * the matcher reads it as 'lijkt'. */
 int clause_is_supposition(const struct norm *n, size_t i);
 
 /* The Dutch name of an act: "mededeling", "vraag", "voorstel",

@@ -297,6 +297,17 @@ void match_release(struct match *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* A 'moet' of supposition reads as 'lijkt' ("dat moet zwaar zijn" is
+ * "dat lijkt zwaar"): patterns of empathy still find it, 'je moet' of
+ * pressure does not (clause_is_supposition). 0 when no pattern of the
+ * script names 'lijkt'. */
+static uint32_t supposition_id(const struct script *s)
+{
+	uint32_t id = script_word_id(s, "lijkt", 5);
+
+	return id ? lexicon_class(&s->lex, id) : 0;
+}
+
 static void prepare(struct match *m, const struct script *s, const char *text,
 		    size_t len)
 {
@@ -349,8 +360,10 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		const struct norm_token *t = &m->norm.tok[i];
 		enum lexicon_how how = LEXICON_NONE;
 
-		m->ids[i] = clause_is_supposition(&m->norm, i) ? 0 :
-			    lexicon_find_token(&s->lex, t, &how);
+		if (clause_is_supposition(&m->norm, i))
+			m->ids[i] = supposition_id(s);
+		else
+			m->ids[i] = lexicon_find_token(&s->lex, t, &how);
 		m->how[i] = (uint8_t)how;
 		m->present[m->ids[i]] = 1;
 		m->neg[i] = (uint8_t)clause_is_negation(&m->norm, i);
