@@ -516,6 +516,30 @@ static int skilled_above_poor(const struct stats *st)
 	return trust_avg(st, CORPUS_VAARDIG) > trust_avg(st, CORPUS_ZWAK);
 }
 
+/* Issue 12's orderings of the final trust: skilled > ordinary > poor,
+ * and off-script below skilled. 1 holds, 0 not, -1 a style has no
+ * conversation. */
+static int styles_ordered(const struct stats *st)
+{
+	if (!st->trust_n[CORPUS_VAARDIG] || !st->trust_n[CORPUS_GEWOON] ||
+	    !st->trust_n[CORPUS_ZWAK])
+		return -1;
+	return trust_avg(st, CORPUS_VAARDIG) > trust_avg(st, CORPUS_GEWOON) &&
+	       trust_avg(st, CORPUS_GEWOON) > trust_avg(st, CORPUS_ZWAK);
+}
+
+static int offscript_below(const struct stats *st)
+{
+	if (!st->trust_n[CORPUS_VAARDIG] || !st->trust_n[CORPUS_ANDERS])
+		return -1;
+	return trust_avg(st, CORPUS_ANDERS) < trust_avg(st, CORPUS_VAARDIG);
+}
+
+static const char *yes_no(int v)
+{
+	return v < 0 ? "-" : v ? "ja" : "nee";
+}
+
 static const char *intent_name(const struct script *s, long i)
 {
 	return i < 0 ? "(niets)" : s->intents[i].name;
@@ -661,8 +685,9 @@ static void print_run(struct run *r)
 			printf(" %s - (0)", corpus_style_name(
 				(enum corpus_style)k));
 	}
-	printf("; vaardig boven zwak: %s\n", sap < 0 ? "-" : sap ? "ja" :
-	       "nee");
+	printf("; vaardig boven zwak: %s; vaardig > gewoon > zwak: %s; "
+	       "anders onder vaardig: %s\n", yes_no(sap),
+	       yes_no(styles_ordered(st)), yes_no(offscript_below(st)));
 	printf("  rubriek: precisie %.3f (%zu/%zu), recall %.3f (%zu/%zu)\n",
 	       prec(&st->rubric), st->rubric.tp,
 	       st->rubric.tp + st->rubric.fp, rec(&st->rubric),
@@ -687,6 +712,7 @@ struct total {
 	size_t move, move_ok, same, same_ok;
 	size_t move_still, move_wrong, move_bound;
 	size_t sap_yes, sap_known;
+	size_t order_yes, order_known, below_yes, below_known;
 };
 
 static void sum_total(struct total *t, const struct run *r)
@@ -713,6 +739,16 @@ static void sum_total(struct total *t, const struct run *r)
 		t->sap_known++;
 		t->sap_yes += (size_t)sap;
 	}
+	sap = styles_ordered(st);
+	if (sap >= 0) {
+		t->order_known++;
+		t->order_yes += (size_t)sap;
+	}
+	sap = offscript_below(st);
+	if (sap >= 0) {
+		t->below_known++;
+		t->below_yes += (size_t)sap;
+	}
 }
 
 static void print_total(const struct total *t, size_t nruns)
@@ -730,6 +766,9 @@ static void print_total(const struct total *t, size_t nruns)
 	missed_moves(t->move_still, t->move_wrong, t->move_bound);
 	printf("  vaardig boven zwak: %zu van %zu scenario's\n", t->sap_yes,
 	       t->sap_known);
+	printf("  vaardig > gewoon > zwak: %zu van %zu; anders onder vaardig: "
+	       "%zu van %zu\n", t->order_yes, t->order_known, t->below_yes,
+	       t->below_known);
 	printf("  rubriek: precisie %.3f (%zu/%zu), recall %.3f (%zu/%zu)\n",
 	       prec(&t->rubric), t->rubric.tp, t->rubric.tp + t->rubric.fp,
 	       rec(&t->rubric), t->rubric.tp, t->rubric.tp + t->rubric.fn);
@@ -870,6 +909,10 @@ static json_t *total_json(const struct total *t, size_t nruns)
 							   t->same));
 	json_object_set_new(j, "vaardig_boven_zwak", share_json(t->sap_yes,
 								t->sap_known));
+	json_object_set_new(j, "vaardig_gewoon_zwak",
+			    share_json(t->order_yes, t->order_known));
+	json_object_set_new(j, "anders_onder_vaardig",
+			    share_json(t->below_yes, t->below_known));
 	json_object_set_new(j, "rubriek", count_json(&t->rubric));
 	return j;
 }

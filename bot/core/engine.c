@@ -59,6 +59,7 @@ struct pending {
 };
 
 #define TURN_MAX_QUIET 8
+#define TURN_MAX_STEPPED 8
 
 struct turn {
 	struct engine *e;
@@ -82,6 +83,10 @@ struct turn {
 				    * pass choosing the answer) */
 	/* quiet moments of this message (calib.h): not recorded, but they
 	 * still cancel the other side of their point */
+	/* vars with a 'stap', and their value when the message came */
+	uint32_t step_var[TURN_MAX_STEPPED];
+	int step_before[TURN_MAX_STEPPED];
+	size_t nstep;
 	uint32_t quiet_pt[TURN_MAX_QUIET];
 	uint8_t quiet_shown[TURN_MAX_QUIET];
 	size_t nquiet;
@@ -595,6 +600,12 @@ static void cap_var(struct turn *t, uint32_t i, int old)
 	int *var = &t->e->vars[i];
 	long ignore = -1;
 
+	/* 'stap N': the whole message raises it by N at most */
+	for (size_t k = 0; vd->step && k < t->nstep; k++)
+		if (t->step_var[k] == i &&
+		    *var > t->step_before[k] + vd->step)
+			*var = t->step_before[k] + vd->step > old ?
+			       t->step_before[k] + vd->step : old;
 	if (!vd->until || *var <= vd->cap || *var <= old ||
 	    eval(t, vd->until, &ignore))
 		return;
@@ -825,6 +836,15 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->clause = -1;
 	t->choosing = NULL;
 	t->nquiet = 0;
+	t->nstep = 0;
+	/* a trainee message: remember where the stepped meters stood */
+	for (size_t i = 0; m && i < e->s->nvars &&
+	     t->nstep < TURN_MAX_STEPPED; i++)
+		if (e->s->vars[i].step) {
+			t->step_var[t->nstep] = (uint32_t)i;
+			t->step_before[t->nstep] = e->vars[i];
+			t->nstep++;
+		}
 	t->strict = 0;
 	out_reset(out, e);
 }

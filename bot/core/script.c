@@ -1545,7 +1545,7 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 	struct var *v;
 	struct expr *until = NULL;
 	char *name;
-	int init, min, max, cap = 0;
+	int init, min, max, cap = 0, step = 0;
 
 	skip_ws(c);
 	name = read_name(c);
@@ -1574,6 +1574,17 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 		goto bad;
 	c->p++;
 	skip_ws(c);
+	if (read_word_is(c, "stap")) {
+		if (read_int(c, &step) < 0)
+			goto bad;
+		if (step < 1 || step > max - min) {
+			diag_add(ps->d, &l, "var %s: stap %d ligt niet tussen "
+				 "1 en %d", name, step, max - min);
+			free(name);
+			return;
+		}
+		skip_ws(c);
+	}
 	if (!at_end(c)) {
 		if (!read_word_is(c, "plafond") || read_int(c, &cap) < 0)
 			goto bad;
@@ -1619,12 +1630,13 @@ static void decl_var(struct parser *ps, struct cursor *c, struct loc l)
 	v->min = min;
 	v->max = max;
 	v->cap = cap;
+	v->step = step;
 	v->until = until;
 	v->loc = l;
 	return;
 bad:
 	diag_add(ps->d, &l, "verwacht: var <naam> = <begin> (<min>..<max>) "
-		 "[plafond <n> tot <voorwaarde>]");
+		 "[stap <n>] [plafond <n> tot <voorwaarde>]");
 	free(name);
 }
 

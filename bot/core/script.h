@@ -194,6 +194,9 @@ struct node {
 struct var {
 	char *name;
 	int init, min, max;
+	int step;               /* 'stap N': one trainee message raises it
+				 * by N at most (falls are not limited);
+				 * 0 none */
 	int cap;                /* 'plafond N tot …': a change never raises
 				 * it above cap while until is false */
 	struct expr *until;     /* NULL: no cap */

@@ -349,6 +349,8 @@ for want in \
 	'meters goed: bewegen 60.0% (3/5), blijven gelijk 85.7% (6/7)' \
 	'spanning       bewegen 0.0% (0/1), gelijk 80.0% (4/5)' \
 	'vaardig 6.00 (1) gewoon - (0) zwak 4.00 (1) anders 5.00 (1); vaardig boven zwak: ja' \
+	'vaardig boven zwak: ja; vaardig > gewoon > zwak: -; anders onder vaardig: ja' \
+	'vaardig > gewoon > zwak: 0 van 0; anders onder vaardig: 1 van 1' \
 	'rubriek: precisie 0.667 (2/3), recall 0.667 (2/3)' \
 	'+vertrouwen               1 goed, 1 onterecht, 1 gemist'; do
 	grep -qF -- "$want" "$T/eval.txt" && ok || bad "eval lacks: $want"
@@ -363,6 +365,8 @@ assert t["micro"]["goed"] == 4 and t["micro"]["onterecht"] == 2, t
 assert t["micro"]["gemist"] == 1, t
 assert t["geen_bedoeling"]["aantal"] == 2, t
 assert t["meters_bewegen"]["aantal"] == 3 and t["meters_bewegen"]["van"] == 5
+assert t["anders_onder_vaardig"]["aantal"] == 1, t
+assert t["vaardig_gewoon_zwak"]["van"] == 0, t
 assert sc["eindvertrouwen"]["vaardig_boven_zwak"] is True
 assert sc["eindvertrouwen"]["gewoon"]["gemiddeld"] is None
 assert sc["rubriek_per_moment"]["+vertrouwen"]["onterecht"] == 1

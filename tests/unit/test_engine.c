@@ -1194,6 +1194,75 @@ static void test_meter_cap(void **state)
 	script_free(s);
 }
 
+/* 'stap 1': one message raises trust by one at most, however many of
+ * its moves count (two +2 actions here); falls are not limited; the
+ * meter still reaches its top over more messages. */
+static const char step_text[] =
+	"scenario k\n"
+	"titel: Stap\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10) stap 1\n"
+	"var spanning = 5 (0..10)\n"
+	"bedoeling praat\n"
+	"  patroon: weer\n"
+	"bedoeling veilig\n"
+	"  patroon: veilig\n"
+	"bedoeling boos\n"
+	"  patroon: stom\n"
+	"regel veilig-telt\n"
+	"  als veilig\n"
+	"  vertrouwen +2\n"
+	"  spanning +3\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  als praat\n"
+	"    vertrouwen +2\n"
+	"  als boos\n"
+	"    vertrouwen -3\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+static void test_meter_step(void **state)
+{
+	struct script *s = NULL;
+	struct engine *e;
+	struct engine_out o;
+	struct match m;
+	struct diag d;
+	int vi, si;
+
+	(void)state;
+	diag_init(&d);
+	if (script_load_text("k.oef", step_text, strlen(step_text), &s,
+			     &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	vi = script_find_var(s, "vertrouwen");
+	si = script_find_var(s, "spanning");
+	e = engine_new(s, 1);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Mooi weer. Voel je je veilig?");
+	assert_int_equal(engine_var(e, (size_t)vi), 4);
+	assert_int_equal(engine_var(e, (size_t)si), 8);   /* not stepped */
+	turn(e, &m, &o, "Wat stom.");
+	assert_int_equal(engine_var(e, (size_t)vi), 1);
+	for (int i = 0; i < 12; i++)
+		turn(e, &m, &o, "Mooi weer.");
+	assert_int_equal(engine_var(e, (size_t)vi), 10);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
 static void test_meter_cap_syntax(void **state)
 {
 	static const char *bad[] = {
@@ -1201,6 +1270,10 @@ static void test_meter_cap_syntax(void **state)
 		"var vertrouwen = 3 (0..10) plafond 6\n",
 		"var vertrouwen = 3 (0..10) plafond 6 tot\n",
 		"var vertrouwen = 3 (0..10) plafond 6 tot onbekend = 1\n",
+		"var vertrouwen = 3 (0..10) stap 0\n",
+		"var vertrouwen = 3 (0..10) stap 11\n",
+		"var vertrouwen = 3 (0..10) stap\n",
+		"var vertrouwen = 3 (0..10) plafond 6 tot x = 1 stap 1\n",
 	};
 	char buf[512];
 
@@ -1258,6 +1331,7 @@ int main(void)
 		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),
+		cmocka_unit_test(test_meter_step),
 		cmocka_unit_test(test_repeat_table),
 		cmocka_unit_test(test_eerder),
 		cmocka_unit_test(test_clarify_without_elab),
