@@ -409,6 +409,33 @@ has "$T/ctx.last" 'Op internet\|Gewoon, op mijn telefoon\|Ik heb de afkortingen 
 	grep '"beurt":2' "$T/ctx.json" | grep -q '"missed":false' && ok ||
 	bad "moeder-brief: no toelichting for 'Hoe bedoelt u dat, van internet?': $(cat "$T/ctx.last")"
 
+# --- toelichting: every scenario explains a line it just said ----------------
+# toel SCENARIO WANT MESSAGE...: play the messages (--seed 1, so the path is
+# fixed); the persona's first line after the last message must be exactly
+# WANT, WANT must be a toelichting in the scenario's script, and the
+# question must count as understood.
+toel() {
+	sc=$1; want=$2; shift 2
+	printf '%s\n' "$@" | $BIN play "$sc" --seed 1 --json >"$T/toel.json" 2>&1
+	got=$(awk '/"type":"turn"/ { n = NR } { l[NR] = $0 } END { print l[n + 1] }' \
+		"$T/toel.json" |
+		sed -n 's/^{"type":"persona","name":"[^"]*","text":"\(.*\)"}$/\1/p')
+	if [ "$got" = "$want" ] &&
+	   grep -q -F -- "toelichting: $want" "scripts/$sc.oef" &&
+	   grep '"type":"turn"' "$T/toel.json" | tail -1 | grep -q '"missed":false'
+	then ok
+	else bad "$sc: asked 'hoe bedoel…' after '$(printf '%s' "$*" | tail -c 60)', got '$got'"
+	fi
+}
+# Sandra's first line: why she came
+toel moeder-brief 'Ik dacht: als ik niet kom, staat dat vast ook weer ergens. Mijn zus haalt de kinderen vandaag van school, anders had ik niet gekund.' \
+	'Hoe bedoelt u dat?'
+# "Behalve die broek", after a reflection in the phase about the letter
+toel moeder-brief 'Die ochtend dat Daan in natte kleren op school kwam. Iets anders kon ik echt niet bedenken, en ik heb lang liggen denken.' \
+	'Goedemiddag, fijn dat u er bent. Hoe was het om onze brief te krijgen?' \
+	'Dat klinkt alsof u erg geschrokken bent.' \
+	'Hoe bedoelt u dat?'
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
