@@ -435,6 +435,11 @@ toel moeder-brief 'Die ochtend dat Daan in natte kleren op school kwam. Iets and
 	'Goedemiddag, fijn dat u er bent. Hoe was het om onze brief te krijgen?' \
 	'Dat klinkt alsof u erg geschrokken bent.' \
 	'Hoe bedoelt u dat?'
+# Marco, after a reflection in the phase about his ex's letters
+toel vader-scheiding 'Jullie hebben haar brieven, zij weet wat ze geschreven heeft. Ik ben de enige die moet raden wat er over mij gezegd wordt.' \
+	'Goedemiddag Marco. Ja, ik heb de brieven van uw ex gelezen, dat wil ik eerlijk zeggen.' \
+	'Dat klinkt alsof u zich oneerlijk behandeld voelt.' \
+	'Hoe bedoelt u dat?'
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
