@@ -440,6 +440,10 @@ toel vader-scheiding 'Jullie hebben haar brieven, zij weet wat ze geschreven hee
 	'Goedemiddag Marco. Ja, ik heb de brieven van uw ex gelezen, dat wil ik eerlijk zeggen.' \
 	'Dat klinkt alsof u zich oneerlijk behandeld voelt.' \
 	'Hoe bedoelt u dat?'
+# Noor, right after she answered how her day was
+toel kind-stapjes 'Omdat ik mijn tafel van zes goed had. Die vind ik eigenlijk best moeilijk.' \
+	'Hoi Noor! Hoe was je dag vandaag?' \
+	'Hoe bedoel je dat?'
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
