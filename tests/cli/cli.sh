@@ -444,6 +444,10 @@ toel vader-scheiding 'Jullie hebben haar brieven, zij weet wat ze geschreven hee
 toel kind-stapjes 'Omdat ik mijn tafel van zes goed had. Die vind ik eigenlijk best moeilijk.' \
 	'Hoi Noor! Hoe was je dag vandaag?' \
 	'Hoe bedoel je dat?'
+# Mila, after she says yes to a walk instead of the table
+toel jongere-dichtklappen 'Dan zit je daar met je handen op tafel en schrijft iemand alles op wat je zegt. Bij de vorige ging het ook zo.' \
+	'Hoi Mila. Ik ben je nieuwe jeugdbeschermer. Zullen we een stukje gaan lopen in plaats van hier te zitten?' \
+	'Hoe bedoel je dat?'
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
