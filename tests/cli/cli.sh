@@ -448,6 +448,10 @@ toel kind-stapjes 'Omdat ik mijn tafel van zes goed had. Die vind ik eigenlijk b
 toel jongere-dichtklappen 'Dan zit je daar met je handen op tafel en schrijft iemand alles op wat je zegt. Bij de vorige ging het ook zo.' \
 	'Hoi Mila. Ik ben je nieuwe jeugdbeschermer. Zullen we een stukje gaan lopen in plaats van hier te zitten?' \
 	'Hoe bedoel je dat?'
+# Jesse, after hearing he is seen without his mother this time
+toel jongere-meebeslissen 'Vorige week zat iedereen om me heen: mijn moeder, mijn mentor, jij. En ik zat daar maar.' \
+	'Hoi Jesse. Ik wilde je graag een keer apart spreken, zonder je moeder erbij.' \
+	'Hoe bedoel je dat?'
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
