@@ -452,6 +452,10 @@ toel jongere-dichtklappen 'Dan zit je daar met je handen op tafel en schrijft ie
 toel jongere-meebeslissen 'Vorige week zat iedereen om me heen: mijn moeder, mijn mentor, jij. En ik zat daar maar.' \
 	'Hoi Jesse. Ik wilde je graag een keer apart spreken, zonder je moeder erbij.' \
 	'Hoe bedoel je dat?'
+# Yvonne, after what she read about 'risicotaxatie'
+toel moeder-eigen-verleden "Op internet, 's nachts op mijn telefoon. Bij dat woord stond overal dat het daarmee begint: dat ze je kind weghalen." \
+	'Goedemiddag, ik ben Fleur van het buurtteam. Hoe was het voor u om die brief te krijgen?' \
+	'Hoe bedoelt u dat?'
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
