@@ -456,6 +456,10 @@ toel jongere-meebeslissen 'Vorige week zat iedereen om me heen: mijn moeder, mij
 toel moeder-eigen-verleden "Op internet, 's nachts op mijn telefoon. Bij dat woord stond overal dat het daarmee begint: dat ze je kind weghalen." \
 	'Goedemiddag, ik ben Fleur van het buurtteam. Hoe was het voor u om die brief te krijgen?' \
 	'Hoe bedoelt u dat?'
+# Linda, after she hears the decision stands
+toel moeder-uitspraak 'Elke keer dat jij hier bent, schrijf je iets op. Of de vaat gedaan is, of ik schreeuw, of Thijs naar school ging. Een jaar lang.' \
+	'Ja, het gaat door. De rechter heeft een ondertoezichtstelling uitgesproken voor een jaar.' \
+	'Hoe bedoel je dat?'
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
