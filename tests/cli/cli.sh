@@ -470,6 +470,11 @@ toel ouder-schulden 'Elke brief, elk telefoontje van een nummer dat ik niet ken,
 	'Het gaat mij niet om schuld. Wat speelt er allemaal bij u?' \
 	'Dat klinkt echt zwaar.' \
 	'Dat wekker-gevoel, kunt u daar iets meer over vertellen?'
+# every shipped scenario explains at least 12 of its lines
+for f in scripts/*.oef; do
+	n=$(grep -c '^[[:space:]]*toelichting:' "$f")
+	[ "$n" -ge 12 ] && ok || bad "$f: $n toelichtingen, want at least 12"
+done
 
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
