@@ -413,6 +413,73 @@ has "$T/ctx.last" 'Op internet\|Gewoon, op mijn telefoon\|Ik heb de afkortingen 
 	grep '"beurt":2' "$T/ctx.json" | grep -q '"missed":false' && ok ||
 	bad "moeder-brief: no toelichting for 'Hoe bedoelt u dat, van internet?': $(cat "$T/ctx.last")"
 
+# --- toelichting: every scenario explains a line it just said ----------------
+# toel SCENARIO WANT MESSAGE...: play the messages (--seed 1, so the path is
+# fixed); the persona's first line after the last message must be exactly
+# WANT, WANT must be a toelichting in the scenario's script, and the
+# question must count as understood.
+toel() {
+	sc=$1; want=$2; shift 2
+	printf '%s\n' "$@" | $BIN play "$sc" --seed 1 --json >"$T/toel.json" 2>&1
+	got=$(awk '/"type":"turn"/ { n = NR } { l[NR] = $0 } END { print l[n + 1] }' \
+		"$T/toel.json" |
+		sed -n 's/^{"type":"persona","name":"[^"]*","text":"\(.*\)"}$/\1/p')
+	if [ "$got" = "$want" ] &&
+	   grep -q -F -- "toelichting: $want" "scripts/$sc.oef" &&
+	   grep '"type":"turn"' "$T/toel.json" | tail -1 | grep -q '"missed":false'
+	then ok
+	else bad "$sc: asked 'hoe bedoel…' after '$(printf '%s' "$*" | tail -c 60)', got '$got'"
+	fi
+}
+# Sandra's first line: why she came
+toel moeder-brief 'Ik dacht: als ik niet kom, staat dat vast ook weer ergens. Mijn zus haalt de kinderen vandaag van school, anders had ik niet gekund.' \
+	'Hoe bedoelt u dat?'
+# "Behalve die broek", after a reflection in the phase about the letter
+toel moeder-brief 'Die ochtend dat Daan in natte kleren op school kwam. Iets anders kon ik echt niet bedenken, en ik heb lang liggen denken.' \
+	'Goedemiddag, fijn dat u er bent. Hoe was het om onze brief te krijgen?' \
+	'Dat klinkt alsof u erg geschrokken bent.' \
+	'Hoe bedoelt u dat?'
+# Marco, after a reflection in the phase about his ex's letters
+toel vader-scheiding 'Jullie hebben haar brieven, zij weet wat ze geschreven heeft. Ik ben de enige die moet raden wat er over mij gezegd wordt.' \
+	'Goedemiddag Marco. Ja, ik heb de brieven van uw ex gelezen, dat wil ik eerlijk zeggen.' \
+	'Dat klinkt alsof u zich oneerlijk behandeld voelt.' \
+	'Hoe bedoelt u dat?'
+# Noor, right after she answered how her day was
+toel kind-stapjes 'Omdat ik mijn tafel van zes goed had. Die vind ik eigenlijk best moeilijk.' \
+	'Hoi Noor! Hoe was je dag vandaag?' \
+	'Hoe bedoel je dat?'
+# Mila, after she says yes to a walk instead of the table
+toel jongere-dichtklappen 'Dan zit je daar met je handen op tafel en schrijft iemand alles op wat je zegt. Bij de vorige ging het ook zo.' \
+	'Hoi Mila. Ik ben je nieuwe jeugdbeschermer. Zullen we een stukje gaan lopen in plaats van hier te zitten?' \
+	'Hoe bedoel je dat?'
+# Jesse, after hearing he is seen without his mother this time
+toel jongere-meebeslissen 'Vorige week zat iedereen om me heen: mijn moeder, mijn mentor, jij. En ik zat daar maar.' \
+	'Hoi Jesse. Ik wilde je graag een keer apart spreken, zonder je moeder erbij.' \
+	'Hoe bedoel je dat?'
+# Yvonne, after what she read about 'risicotaxatie'
+toel moeder-eigen-verleden "Op internet, 's nachts op mijn telefoon. Bij dat woord stond overal dat het daarmee begint: dat ze je kind weghalen." \
+	'Goedemiddag, ik ben Fleur van het buurtteam. Hoe was het voor u om die brief te krijgen?' \
+	'Hoe bedoelt u dat?'
+# Linda, after she hears the decision stands
+toel moeder-uitspraak 'Elke keer dat jij hier bent, schrijf je iets op. Of de vaat gedaan is, of ik schreeuw, of Thijs naar school ging. Een jaar lang.' \
+	'Ja, het gaat door. De rechter heeft een ondertoezichtstelling uitgesproken voor een jaar.' \
+	'Hoe bedoel je dat?'
+# Kevin, right after he names Saturday
+toel ouder-schulden 'De buren van hiernaast. Ze hoorden geschreeuw en Jayden die huilde, en toen hebben ze Veilig Thuis gebeld. Dat weet u vast al.' \
+	'Goedemorgen Kevin. Maakt u zich over die rommel geen zorgen, zo ziet het er bij iedereen weleens uit.' \
+	'Hoe bedoelt u dat?'
+# the testers' own question: a word from the line, no 'bedoel'
+toel ouder-schulden 'Elke brief, elk telefoontje van een nummer dat ik niet ken, tikt erbij. En op zaterdag, als ik moe ben en de kinderen ruzie maken, houdt niks hem meer tegen.' \
+	'Goedemorgen Kevin. Maakt u zich over die rommel geen zorgen, zo ziet het er bij iedereen weleens uit.' \
+	'Het gaat mij niet om schuld. Wat speelt er allemaal bij u?' \
+	'Dat klinkt echt zwaar.' \
+	'Dat wekker-gevoel, kunt u daar iets meer over vertellen?'
+# every shipped scenario explains at least 12 of its lines
+for f in scripts/*.oef; do
+	n=$(grep -c '^[[:space:]]*toelichting:' "$f")
+	[ "$n" -ge 12 ] && ok || bad "$f: $n toelichtingen, want at least 12"
+done
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
