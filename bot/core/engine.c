@@ -28,6 +28,8 @@ struct engine {
 				* answered it as a question, 0 never
 				* (see notice_repeat); then per intent
 				* the content key of that question */
+	uint32_t prev_line;    /* the variant said before last_line in the
+				* same turn (index + 1), 0 none */
 	uint32_t last_line;    /* variant index + 1 of the persona's last
 				* line, 0 none (for its toelichting) */
 	uint8_t *said;         /* bit per line id: said in this rehearsal */
@@ -74,6 +76,7 @@ struct turn {
 	int interrupt;
 	enum run_mode mode;
 	int acked;                 /* an erkenning was said this turn */
+	int spoke_line;            /* a line was said this turn */
 	long clause;               /* clause of the transition that answers,
 				    * for moments of actions without an
 				    * intent of their own; -1 none */
@@ -652,7 +655,9 @@ static void run_actions(struct turn *t, const struct action_list *al,
 			if (!v)
 				break;
 			mark_said(e, v);
+			e->prev_line = t->spoke_line ? e->last_line : 0;
 			e->last_line = v->index + 1;
+			t->spoke_line = 1;
 			for (size_t j = 0; j < v->nmsgs &&
 			     t->npend < MAX_PENDING; j++) {
 				struct pending *p = &t->pend[t->npend++];
@@ -833,6 +838,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->interrupt = 0;
 	t->mode = RUN_FULL;
 	t->acked = 0;
+	t->spoke_line = 0;
 	t->clause = -1;
 	t->choosing = NULL;
 	t->nquiet = 0;
@@ -1039,6 +1045,48 @@ static int asks_clarification(const struct match *m,
 	return 0;
 }
 
+/* Does a question clause of m take up a word of five letters or more
+ * from line v ("Dat wekker-gevoel, …?")? Words that ask for more
+ * (vertellen, voorstellen, precies) do not count. */
+static int names_line(const struct match *m, const struct variant *v)
+{
+	const struct norm *n = &m->norm;
+
+	for (size_t c = 0; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+
+		if (cl->act != MATCH_VRAAG)
+			continue;
+		for (size_t k = cl->tok; k < cl->tok + cl->ntok &&
+		     k < n->ntok; k++) {
+			const char *w = n->tok[k].word;
+
+			if (n->tok[k].len < 5 || !strcmp(w, "vertellen") ||
+			    !strcmp(w, "voorstellen") || !strcmp(w, "precies"))
+				continue;
+			for (size_t j = 0; j < v->nmsgs; j++)
+				if (line_has(v->msgs[j], w))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* Which line of the persona's last turn the trainee asks about: the
+ * line before the last one when the question names it and not the last
+ * ("Dat wekker-gevoel, kunt u daar meer over vertellen?" after the
+ * wekker line and one more), else the last. NULL: no clarifying
+ * question. */
+static const struct variant *clarified(const struct match *m,
+				       const struct variant *last,
+				       const struct variant *prev)
+{
+	if (prev && names_line(m, prev) && !names_line(m, last) &&
+	    asks_clarification(m, prev))
+		return prev;
+	return asks_clarification(m, last) ? last : NULL;
+}
+
 /* The question the answering 'als' answers: its triggering intent,
  * found by a pattern (not the model, not a builtin) in a clause that is
  * a question (act vraag). -1 when the answer is not to a question. */
@@ -1203,7 +1251,7 @@ static int turn_matched(struct engine *e, const struct match *m,
 {
 	const struct script *s = e->s;
 	const struct transition *tr = NULL;
-	const struct variant *last, *vague = NULL;
+	const struct variant *last, *prev, *asked, *vague = NULL;
 	struct turn t;
 	long trigger = -1;
 	size_t spoke, nhint;
@@ -1223,15 +1271,18 @@ static int turn_matched(struct engine *e, const struct match *m,
 		hint_before[k] = e->vars[hint_vars[k]];
 	last = e->last_line && e->last_line <= s->nvariants ?
 	       s->variant_tab[e->last_line - 1] : NULL;
+	prev = e->prev_line && e->prev_line <= s->nvariants ?
+	       s->variant_tab[e->prev_line - 1] : NULL;
 	/* rules fire on what the patterns found (a rule has no "nothing
 	 * else answered" to wait for) */
 	t.strict = 1;
 	rules(&t, TRIG_ALS);
 	t.strict = 0;
 	spoke = t.npend;
-	clarify = !spoke && !t.interrupt && last &&
-		  asks_clarification(m, last);
-	explain = clarify && last->elab && !line_said(e, last->elab_line);
+	asked = !spoke && !t.interrupt && last ? clarified(m, last, prev) :
+		NULL;
+	clarify = asked != NULL;
+	explain = clarify && asked->elab && !line_said(e, asked->elab_line);
 	/* the answer: first to what the patterns found, then to what the
 	 * model thinks it heard (a script's order of transitions was
 	 * written for its patterns; on the training split's
@@ -1258,8 +1309,9 @@ static int turn_matched(struct engine *e, const struct match *m,
 	if (explain) {
 		/* the persona explains what it just said; what the
 		 * message also did still counts, but moves nothing */
-		say_instead(&t, last->elab);
-		line_mark(e, last->elab_line);
+		say_instead(&t, asked->elab);
+		line_mark(e, asked->elab_line);
+		e->prev_line = 0;
 		if (tr) {
 			t.clause = trigger_clause(&t, trigger);
 			t.mode = RUN_SILENT;
@@ -1269,6 +1321,7 @@ static int turn_matched(struct engine *e, const struct match *m,
 	} else if (vague) {
 		say_instead(&t, vague->msgs[0]);
 		mark_said(e, vague);
+		e->prev_line = 0;
 		e->last_line = vague->index + 1;
 	} else if (tr) {
 		e->gemist = 0;
@@ -1310,10 +1363,12 @@ uint64_t engine_state_hash(const struct engine *e)
 	return hash_fnv64(h, e->fired, s->nrules);
 }
 
-/* Format: "v3 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
- * vars… | last_used… | fired… | last_line asked… | said… | keys…"
- * — all decimal; said lists the line ids said so far, keys the question key
- * per intent. A v1 state (without the
+/* Format: "v4 <digest> <node> <beurt> <gemist> <counter> <ended> <rng>
+ * vars… | last_used… | fired… | last_line asked… | said… | keys… |
+ * prev_line" — all decimal; said lists the line ids said so far, keys
+ * the question key per intent, prev_line the line said before the last
+ * one in the same turn. A v3 state restores with no prev_line. A v1
+ * state (without the
  * last two parts) still restores, with nothing asked and no last line; a
  * v1 or v2 state takes the lines said from last_used (a toelichting
  * given before is then not known). */
@@ -1321,7 +1376,7 @@ void engine_save(const struct engine *e, struct sbuf *out)
 {
 	const struct script *s = e->s;
 
-	sbuf_addf(out, "v3 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
+	sbuf_addf(out, "v4 %016" PRIx64 " %u %u %u %u %d %" PRIu64,
 		  s->digest, e->node, e->beurt, e->gemist, e->counter,
 		  e->ended, e->rng);
 	for (size_t i = 0; i < s->nvars; i++) {
@@ -1356,6 +1411,8 @@ void engine_save(const struct engine *e, struct sbuf *out)
 		sbuf_addc(out, ' ');
 		sbuf_addu(out, e->asked[s->nintents + i]);
 	}
+	sbuf_adds(out, " | ");
+	sbuf_addu(out, e->prev_line);
 }
 
 static int next_num(const char **p, unsigned long long *v)
@@ -1393,12 +1450,13 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	unsigned long long v[7];
 	char *end;
 	uint64_t digest;
-	int rc = -1, v2, v3;
+	int rc = -1, v2, v3, v4;
 
 	if (strncmp(p, "v1 ", 3) != 0 && strncmp(p, "v2 ", 3) != 0 &&
-	    strncmp(p, "v3 ", 3) != 0)
+	    strncmp(p, "v3 ", 3) != 0 && strncmp(p, "v4 ", 3) != 0)
 		goto bad;
-	v3 = p[1] == '3';
+	v4 = p[1] == '4';
+	v3 = p[1] == '3' || v4;
 	v2 = p[1] == '2' || v3;
 	p += 3;
 	digest = strtoull(p, &end, 16);
@@ -1480,6 +1538,12 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 				goto bad;
 			tmp->asked[s->nintents + i] = (uint32_t)x;
 		}
+		tmp->prev_line = 0;
+		if (v4 && (expect_bar(&p) < 0 || next_num(&p, &x) < 0 ||
+			   x > s->nvariants))
+			goto bad;
+		if (v4)
+			tmp->prev_line = (uint32_t)x;
 	} else {
 		for (size_t i = 0; i < s->nvariants; i++)
 			if (tmp->last_used[i] && s->variant_tab[i])
@@ -1498,6 +1562,7 @@ int engine_restore(struct engine *e, const char *state, struct err *err)
 	memcpy(e->asked, tmp->asked, 2 * s->nintents * sizeof(uint32_t));
 	memcpy(e->said, tmp->said, (s->nlines + 7) / 8);
 	e->last_line = tmp->last_line;
+	e->prev_line = v3 ? tmp->prev_line : 0;
 	e->node = tmp->node;
 	e->beurt = tmp->beurt;
 	e->gemist = tmp->gemist;

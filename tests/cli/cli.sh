@@ -464,15 +464,18 @@ toel moeder-eigen-verleden "Op internet, 's nachts op mijn telefoon. Bij dat woo
 toel moeder-uitspraak 'Elke keer dat jij hier bent, schrijf je iets op. Of de vaat gedaan is, of ik schreeuw, of Thijs naar school ging. Een jaar lang.' \
 	'Ja, het gaat door. De rechter heeft een ondertoezichtstelling uitgesproken voor een jaar.' \
 	'Hoe bedoel je dat?'
-# Kevin, right after he names Saturday
-toel ouder-schulden 'De buren van hiernaast. Ze hoorden geschreeuw en Jayden die huilde, en toen hebben ze Veilig Thuis gebeld. Dat weet u vast al.' \
+# Kevin, right after he says he vacuumed this morning
+toel ouder-schulden 'Om half zeven, voordat de kinderen wakker waren. Ik wilde niet dat u dacht dat we in een zwijnenstal wonen.' \
 	'Goedemorgen Kevin. Maakt u zich over die rommel geen zorgen, zo ziet het er bij iedereen weleens uit.' \
 	'Hoe bedoelt u dat?'
-# the testers' own question: a word from the line, no 'bedoel'
+# the testers' own question: a word from the line, no 'bedoel'; the
+# wekker line is the first of two Kevin says in that turn
 toel ouder-schulden 'Elke brief, elk telefoontje van een nummer dat ik niet ken, tikt erbij. En op zaterdag, als ik moe ben en de kinderen ruzie maken, houdt niks hem meer tegen.' \
 	'Goedemorgen Kevin. Maakt u zich over die rommel geen zorgen, zo ziet het er bij iedereen weleens uit.' \
 	'Het gaat mij niet om schuld. Wat speelt er allemaal bij u?' \
 	'Dat klinkt echt zwaar.' \
+	'Wat vervelend, dat is veel tegelijk.' \
+	'Dat is heftig, zoveel stress.' \
 	'Dat wekker-gevoel, kunt u daar iets meer over vertellen?'
 # every shipped scenario explains at least 12 of its lines
 for f in scripts/*.oef; do

@@ -614,6 +614,11 @@ static void test_context(void **state)
 	turn(b, &m, &o, "Ik ben Fleur.");
 	turn(b, &m, &o, "Hoe gaat het?");
 	assert_int_equal(o.nmsgs, 0);
+	/* a v3 state (before the line said before the last one was
+	 * kept) still restores */
+	*strrchr(sb.buf, '|') = '\0';
+	sb.buf[1] = '3';
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
 	/* a v2 state (before lines said were remembered) takes them
 	 * from the variants used; a v1 state still restores */
 	*strrchr(sb.buf, '|') = '\0';
@@ -775,6 +780,84 @@ static void test_clarify_asks_more(void **state)
 		assert_string_equal(o.msgs[0].buf, "Hm.");
 		engine_free(e);
 	}
+	match_release(&m);
+	engine_out_release(&o);
+	script_free(s);
+}
+
+/* Two lines in one turn: a question that names the first ("Die wekker,
+ * hoe bedoelt u?") gets the first one's toelichting, also after a save
+ * and restore; one that names neither gets the last one's. */
+static const char two_lines_text[] =
+	"scenario t\n"
+	"titel: Twee\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"bedoeling vraagt\n"
+	"  patroon: hoe gaat het\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Hoi.\n"
+	"  als vraagt\n"
+	"    zeg\n"
+	"    - Ik heb een wekker in mijn hoofd.\n"
+	"      toelichting: Die tikt de hele dag.\n"
+	"    naar twee\n"
+	"fase twee\n"
+	"  zeg\n"
+	"  - Verder gaat het prima met de kinderen.\n"
+	"    toelichting: Ze slapen goed.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n"
+	"standaard\n"
+	"  verduidelijk\n"
+	"  - Gewoon.\n";
+
+static void test_clarify_earlier_line(void **state)
+{
+	struct script *s = NULL;
+	struct engine *e, *b;
+	struct engine_out o;
+	struct match m;
+	struct diag d;
+	struct sbuf sb;
+	struct err err;
+
+	(void)state;
+	diag_init(&d);
+	if (script_load_text("t.oef", two_lines_text, strlen(two_lines_text),
+			     &s, &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	engine_out_init(&o);
+	match_init(&m);
+	sbuf_init(&sb);
+	e = engine_new(s, 1);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Hoe gaat het?");
+	assert_int_equal(o.nmsgs, 2);
+	engine_save(e, &sb);
+	b = engine_new(s, 7);
+	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
+	turn(e, &m, &o, "Die wekker, hoe bedoelt u?");
+	assert_string_equal(o.msgs[0].buf, "Die tikt de hele dag.");
+	turn(b, &m, &o, "Die wekker, kunt u daar iets meer over vertellen?");
+	assert_string_equal(o.msgs[0].buf, "Die tikt de hele dag.");
+	engine_free(b);
+	engine_free(e);
+	e = engine_new(s, 1);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Hoe bedoelt u?");
+	assert_string_equal(o.msgs[0].buf, "Ze slapen goed.");
+	engine_free(e);
+	sbuf_release(&sb);
 	match_release(&m);
 	engine_out_release(&o);
 	script_free(s);
@@ -1336,6 +1419,7 @@ int main(void)
 		cmocka_unit_test(test_eerder),
 		cmocka_unit_test(test_clarify_without_elab),
 		cmocka_unit_test(test_clarify_asks_more),
+		cmocka_unit_test(test_clarify_earlier_line),
 	};
 
 	jansson_use_xmalloc();
