@@ -44,6 +44,9 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
 
 /* Two turns back at most: "Dat vroeg u net al." */
 #define REPEAT_WINDOW 2
+/* A model hit at least this sure still answers beside a clarifying
+ * question. */
+#define CLARIFY_MODEL_CONF 0.9f
 /* A rubric moment earned by a model hit needs at least this confidence
  * (the persona may still react to it): on the training split's
  * cross-validation (`eval --kruis`) crediting every model hit cost 4
@@ -1294,9 +1297,12 @@ static int turn_matched(struct engine *e, const struct match *m,
 		if (!tr)
 			tr = first_true(&t, s->standaard, TRIG_ALS, &trigger);
 		/* a clarifying question outranks what only the model
-		 * thinks it heard ("Het meeste, wat moet ik me daarbij
-		 * voorstellen?" is no "hoe gaat het?") */
-		if (tr && clarify && !t.strict && any_model_hit(m))
+		 * thinks it heard, unless it is sure ("Het meeste, wat
+		 * moet ik me daarbij voorstellen?" is no "hoe gaat het?"
+		 * at 0.63; "Is het in het weekend onrustig thuis?" after
+		 * it is a question about home at 0.97) */
+		if (tr && clarify && !t.strict && any_model_hit(m) &&
+		    (trigger < 0 || m->conf[trigger] < CLARIFY_MODEL_CONF))
 			tr = NULL;
 	}
 	t.strict = 0;
