@@ -162,6 +162,11 @@ struct parser {
 	struct name_ent *names; /* declared names, see dup_name */
 	size_t names_cap, nnames;
 	struct loc begin_loc;
+	/* Where each ~concept of a pattern was written: until resolve,
+	 * a PAT_CONCEPT's concept field is its index here (struct pat
+	 * keeps no location). */
+	struct loc *concept_locs;
+	size_t nconcept_locs, concept_locs_cap;
 };
 
 #define FALLBACK_BASE 100000
@@ -292,11 +297,10 @@ static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		const struct norm_token *t = &ps->norm.tok[i];
 		struct pat *p = seq_push(q, cap);
 
-		p->loc = loc;
 		if (prefix && i == nt - 1) {
 			p->kind = PAT_PREFIX;
 			p->text = xstrndup(t->word, t->len);
-			p->len = t->len;
+			p->len = (uint16_t)t->len;
 		} else {
 			p->kind = PAT_WORD;
 			p->word = word_intern(ps->s, t->word, t->len);
@@ -315,6 +319,13 @@ static int parse_group(struct parser *ps, struct cursor *c, struct pat *p,
 	for (;;) {
 		struct pat_seq *q;
 
+		if (p->nsubs == UINT16_MAX) {
+			struct loc l = cur_loc(c);
+
+			/* struct pat counts them in 16 bits */
+			diag_add(ps->d, &l, "te veel keuzes in één groep");
+			return -1;
+		}
 		XGROW(p->subs, cap, p->nsubs + 1);
 		q = &p->subs[p->nsubs++];
 		memset(q, 0, sizeof(*q));
@@ -359,6 +370,13 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		skip_ws(c);
 		ch = (unsigned char)*c->p;
 		l = cur_loc(c);
+		/* struct pat_seq counts in 16 bits, and one word may add up
+		 * to NORM_MAX_TOKENS elements (a logical line can go on
+		 * for ever: ',' at the end continues it) */
+		if (q->n > UINT16_MAX - NORM_MAX_TOKENS - 1) {
+			diag_add(ps->d, &l, "patroon is te lang");
+			return -1;
+		}
 		if (ch == '\0' || ch == ')' || ch == ']' || ch == '|' ||
 		    ch == '>')
 			return 0;
@@ -372,7 +390,6 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			struct pat *p = seq_push(q, &cap);
 
 			p->kind = PAT_ANY;
-			p->loc = l;
 			c->p++;
 		} else if (ch == '[' || ch == '(' || ch == '<') {
 			struct pat *p = seq_push(q, &cap);
@@ -380,7 +397,6 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 
 			p->kind = ch == '[' ? PAT_OPT :
 				  ch == '(' ? PAT_ALT : PAT_UNORDERED;
-			p->loc = l;
 			c->p++;
 			if (parse_group(ps, c, p, close, depth) < 0)
 				return -1;
@@ -403,8 +419,11 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			p = seq_push(q, &cap);
 			p->kind = PAT_CONCEPT;
 			p->text = name;
-			p->len = (uint32_t)strlen(name);
-			p->loc = l;
+			p->len = (uint16_t)strlen(name);
+			XGROW(ps->concept_locs, ps->concept_locs_cap,
+			      ps->nconcept_locs + 1);
+			p->concept = (uint32_t)ps->nconcept_locs;
+			ps->concept_locs[ps->nconcept_locs++] = l;
 		} else {
 			const char *b;
 			int prefix = 0, exact = 0;
@@ -2350,8 +2369,9 @@ static void resolve_seq(struct parser *ps, struct pat_seq *q)
 			int k = find_concept(ps->s, p->text);
 
 			if (k < 0)
-				diag_add(ps->d, &p->loc, "onbekend begrip "
-					 "'~%s'", p->text);
+				diag_add(ps->d, p->concept < ps->nconcept_locs ?
+					 &ps->concept_locs[p->concept] : NULL,
+					 "onbekend begrip '~%s'", p->text);
 			else
 				p->concept = (uint32_t)k;
 		}
@@ -2763,6 +2783,10 @@ static void required_words(const struct script *s, struct pat_seq *q)
 		const struct pat *p = &q->el[i];
 		const struct pat_seq *sub = NULL;
 
+		/* nreq counts in 16 bits; fewer required words only make
+		 * the filter let more through */
+		if (q->nreq > UINT16_MAX - 1 - (p->nsubs ? p->subs[0].n : 0))
+			break;
 		if (p->kind == PAT_WORD || (p->kind == PAT_PREFIX && p->word)) {
 			XGROW(q->req, cap, q->nreq + 1);
 			q->req[q->nreq++] = lexicon_class(&s->lex, p->word);
@@ -3037,6 +3061,7 @@ static int load(const char *path, const char *text, size_t len,
 	norm_release(&ps.norm);
 	free(ps.begin_name);
 	free(ps.names);
+	free(ps.concept_locs);
 	if (own.n) {
 		script_free(ps.s);
 		goto out;

@@ -39,29 +39,37 @@ enum pat_kind {
 
 struct pat_seq;
 
+/* A pattern tree has some 40,000 elements and 20,000 sequences in the
+ * shipped catalog, so both are packed (32 bytes each): counts and
+ * lengths in 16 bits (a pattern is one line, at most SCRIPT_MAX_LINE
+ * bytes, and every element takes at least one byte of it), the kind in
+ * a byte, and no source location (the one message that needs it,
+ * an unknown ~concept, is given during the load from the parser's own
+ * list; script.c). */
+_Static_assert(SCRIPT_MAX_LINE < UINT16_MAX, "pattern counts in 16 bits");
+
 struct pat {
-	enum pat_kind kind;
-	uint32_t word;          /* PAT_WORD: id in script->words;
-				 * PAT_PREFIX: id of "text*" (index only) */
 	char *text;             /* PAT_PREFIX: normalised prefix;
 				 * PAT_CONCEPT: concept name */
-	uint32_t len;           /* strlen(text) */
+	struct pat_seq *subs;   /* PAT_OPT, PAT_ALT, PAT_UNORDERED */
+	uint32_t word;          /* PAT_WORD: id in script->words;
+				 * PAT_PREFIX: id of "text*" (index only) */
 	uint32_t concept;       /* PAT_CONCEPT: index, after resolving */
+	uint16_t len;           /* strlen(text) */
+	uint16_t nsubs;
+	uint8_t kind;           /* enum pat_kind */
 	uint8_t exact;          /* PAT_WORD written =word: this form only,
 				 * not another inflection, slip or compound */
-	struct pat_seq *subs;   /* PAT_OPT, PAT_ALT, PAT_UNORDERED */
-	size_t nsubs;
-	struct loc loc;
 };
 
 struct pat_seq {
 	struct pat *el;
-	size_t n;
 	/* Top-level patterns only (built at load): the lexicon classes of
 	 * words that every match contains, so a message without one of
 	 * them is skipped at once. */
 	uint32_t *req;
-	uint32_t nreq;
+	uint16_t n;
+	uint16_t nreq;
 	/* An alternative (of (a|b) or of a concept) that is one plain
 	 * word, not =exact: its lexicon class, so that matching tests it
 	 * without reading el; 0 otherwise. Built at load. */
