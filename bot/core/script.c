@@ -808,9 +808,10 @@ void script_free(struct script *s)
 		free(s->points[i].label);
 	}
 	free(s->points);
+	/* trees in the pool are the pool's (pool_unref below) */
 	for (size_t i = 0; i < s->nconcepts; i++) {
 		free(s->concepts[i].name);
-		for (size_t j = 0; j < s->concepts[i].nalts; j++)
+		for (size_t j = 0; j < s->concepts[i].nalts && !s->pool; j++)
 			pat_seq_release(&s->concepts[i].alts[j],
 					&s->arena);
 		free(s->concepts[i].alts);
@@ -820,7 +821,7 @@ void script_free(struct script *s)
 		struct intent *in = &s->intents[i];
 
 		free(in->name);
-		for (size_t j = 0; j < in->npats; j++)
+		for (size_t j = 0; j < in->npats && !s->pool; j++)
 			pat_seq_release(&in->pats[j], &s->arena);
 		free(in->pats);
 		for (size_t j = 0; j < in->nexamples; j++) {
@@ -855,6 +856,7 @@ void script_free(struct script *s)
 	free(s->word_hash);
 	lexicon_release(&s->lex);
 	arena_release(&s->arena);   /* after every pattern released */
+	pool_unref(s->pool);
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -3023,11 +3025,100 @@ out:
 	return rc;
 }
 
+/* --- the finished pattern trees into the pool --- */
+
+static void pool_seq_into(struct pool *pl, struct pat_seq *to,
+			  const struct pat_seq *q);
+
+/* Field by field into zeroed copies, so that two equal vectors are
+ * equal byte for byte, padding too. Pooled blocks are never written
+ * again (the casts drop the const of pool_intern). */
+static struct pat *pool_pats(struct pool *pl, const struct pat *el,
+			     size_t n)
+{
+	struct pat *tmp;
+	const void *r;
+
+	if (!n)
+		return NULL;
+	tmp = xcalloc(n, sizeof(*tmp));
+	for (size_t i = 0; i < n; i++) {
+		const struct pat *p = &el[i];
+		struct pat *t = &tmp[i];
+
+		t->text = p->text ? (char *)pool_intern(pl, p->text,
+							strlen(p->text) + 1,
+							1) : NULL;
+		if (p->nsubs) {
+			struct pat_seq *subs = xcalloc(p->nsubs,
+						       sizeof(*subs));
+
+			for (size_t j = 0; j < p->nsubs; j++)
+				pool_seq_into(pl, &subs[j], &p->subs[j]);
+			t->subs = (struct pat_seq *)pool_intern(pl, subs,
+				p->nsubs * sizeof(*subs),
+				_Alignof(struct pat_seq));
+			free(subs);
+		}
+		t->word = p->word;
+		t->concept = p->concept;
+		t->len = p->len;
+		t->nsubs = p->nsubs;
+		t->kind = p->kind;
+		t->exact = p->exact;
+	}
+	r = pool_intern(pl, tmp, n * sizeof(*tmp), _Alignof(struct pat));
+	free(tmp);
+	return (struct pat *)r;
+}
+
+static void pool_seq_into(struct pool *pl, struct pat_seq *to,
+			  const struct pat_seq *q)
+{
+	memset(to, 0, sizeof(*to));
+	to->el = pool_pats(pl, q->el, q->n);
+	to->req = (uint32_t *)pool_intern(pl, q->req,
+					  q->nreq * sizeof(*q->req),
+					  _Alignof(uint32_t));
+	to->n = q->n;
+	to->nreq = q->nreq;
+	to->one_cls = q->one_cls;
+	to->guard = q->guard;
+	to->acts = q->acts;
+	to->own_acts = q->own_acts;
+	to->reported_ok = q->reported_ok;
+	to->cond_ok = q->cond_ok;
+}
+
+/* Once the trees are final (build_index wrote the last of them): each
+ * top-level sequence's tree into pl, the parser's copy freed. The
+ * matcher only reads them from here on. */
+static void share_patterns(struct script *s, struct pool *pl)
+{
+	for (size_t i = 0; i < s->nconcepts; i++)
+		for (size_t j = 0; j < s->concepts[i].nalts; j++) {
+			struct pat_seq old = s->concepts[i].alts[j];
+
+			pool_seq_into(pl, &s->concepts[i].alts[j], &old);
+			pat_seq_release(&old, &s->arena);
+		}
+	for (size_t i = 0; i < s->nintents; i++)
+		for (size_t j = 0; j < s->intents[i].npats; j++) {
+			struct pat_seq old = s->intents[i].pats[j];
+
+			pool_seq_into(pl, &s->intents[i].pats[j], &old);
+			pat_seq_release(&old, &s->arena);
+		}
+	arena_release(&s->arena);
+	s->pool = pool_ref(pl);
+}
+
 /* Parse into a diag of our own, so that messages already in the caller's
  * list (one diag serves many scripts) or a full list cannot make a
  * broken script look clean; then hand the messages over. */
 static int load(const char *path, const char *text, size_t len,
-		struct script **out, struct corpus *train, struct diag *d)
+		struct script **out, struct corpus *train, struct pool *pool,
+		struct diag *d)
 {
 	struct parser ps;
 	struct diag own;
@@ -3068,6 +3159,15 @@ static int load(const char *path, const char *text, size_t len,
 	}
 	build_index(ps.s);
 	index_variants(ps.s);
+	if (pool) {
+		share_patterns(ps.s, pool);
+	} else {
+		struct pool *own_pool = pool_new();
+
+		share_patterns(ps.s, own_pool);
+		pool_seal(own_pool);
+		pool_unref(own_pool);
+	}
 	if (learn(ps.s, train, &own) < 0) {
 		script_free(ps.s);
 		goto out;
@@ -3089,20 +3189,21 @@ out:
 
 int script_load(const char *path, struct script **out, struct diag *d)
 {
-	return load(path, NULL, 0, out, NULL, d);
+	return load(path, NULL, 0, out, NULL, NULL, d);
 }
 
-int script_load_train(const char *path, struct script **out,
-		      struct corpus *train, struct diag *d)
+int script_load_train(const char *path, struct pool *pool,
+		      struct script **out, struct corpus *train,
+		      struct diag *d)
 {
 	memset(train, 0, sizeof(*train));
-	return load(path, NULL, 0, out, train, d);
+	return load(path, NULL, 0, out, train, pool, d);
 }
 
 int script_load_text(const char *name, const char *text, size_t len,
 		     struct script **out, struct diag *d)
 {
-	return load(name, text, len, out, NULL, d);
+	return load(name, text, len, out, NULL, NULL, d);
 }
 
 const char *script_ending_kind_name(enum ending_kind k)

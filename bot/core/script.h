@@ -313,9 +313,13 @@ struct script {
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
 	/* The pattern tree's element and alternative vectors, moved here
-	 * as each pattern is parsed (script.c, shrink_seq); freed by
-	 * script_free. */
+	 * as each pattern is parsed (script.c, shrink_seq), until the
+	 * load moves the finished trees (below the intents' and concepts'
+	 * own pat_seq vectors) into pool; freed by script_free. */
 	struct arena arena;
+	/* Where the finished pattern trees live, shared with the other
+	 * scripts of the catalog (util.h, struct pool): one reference. */
+	struct pool *pool;
 };
 
 /* A list of diagnostics "file:line:col: message". */
@@ -335,10 +339,16 @@ int script_load(const char *path, struct script **out, struct diag *d);
  * so that calibration (calib_points) need not read and resolve the
  * corpus again: *train is the 'leervoorbeelden:' corpus resolved against
  * *out, or empty (no conversations) when the script names none or
- * loading failed. Caller releases *train with corpus_release, always. */
+ * loading failed. Caller releases *train with corpus_release, always.
+ * The pattern trees go into pool (the catalog's, shared by its scripts:
+ * the gedeeld/ includes parse to the same trees in every scenario that
+ * includes them first, and are then held once), or, when pool is NULL,
+ * into one of the script's own, as with script_load. */
 struct corpus;
-int script_load_train(const char *path, struct script **out,
-		      struct corpus *train, struct diag *d);
+struct pool;
+int script_load_train(const char *path, struct pool *pool,
+		      struct script **out, struct corpus *train,
+		      struct diag *d);
 /* The same for text in memory; name stands for the file in messages and
  * includes are looked up relative to it. */
 int script_load_text(const char *name, const char *text, size_t len,

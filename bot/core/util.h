@@ -91,6 +91,30 @@ void *arena_dup(struct arena *a, const void *p, size_t n, size_t align);
 /* 1 if p points into a block of a, else 0 (NULL: 0). */
 int arena_owns(const struct arena *a, const void *p);
 
+/* An arena shared by several owners whose blocks are unique by content
+ * (hash-consing): pool_intern hands out the block the pool already
+ * holds with the same bytes, or a new copy. The scripts of a catalog
+ * keep their pattern trees in one (script.c), so the shared gedeeld/
+ * includes and the patterns that repeat are held once. Counted
+ * references: pool_new gives one, every owner takes its own with
+ * pool_ref and gives it back with pool_unref; the last frees every
+ * block. pool_seal frees the index of contents (most of the pool's
+ * own cost) once no more sharing is expected: later blocks are still
+ * interned among themselves. Not thread-safe while interning. */
+struct pool;
+struct pool *pool_new(void);
+struct pool *pool_ref(struct pool *p);
+void pool_unref(struct pool *p);
+/* The n bytes at data, aligned to align (as arena_alloc), valid until
+ * the last pool_unref; NULL for n == 0. Never modify or free it. */
+const void *pool_intern(struct pool *p, const void *data, size_t n,
+			size_t align);
+void pool_seal(struct pool *p);
+/* Bytes of distinct blocks held, and bytes asked for in all (what the
+ * blocks would have taken without sharing): for figures and tests. */
+size_t pool_bytes(const struct pool *p);
+size_t pool_asked(const struct pool *p);
+
 /* snprintf whose output must fit: the format and arguments are bounded
  * by construction (numbers, hashes, names from our own tables), so a
  * cut would be a bug and aborts with a message, like running out of

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -399,6 +400,68 @@ static void test_half(void **state)
 	assert_true(half_to_float(0x3555) == 0x1.554p-2f);
 }
 
+/* The pool: equal bytes give the same block, other bytes or a stricter
+ * alignment another; sealing drops the index, not the blocks; the
+ * blocks live until the last reference goes (valgrind: no leak, no use
+ * after free). */
+static void test_pool(void **state)
+{
+	struct pool *p = pool_new(), *q;
+	static const char text[] = "hallo daar";
+	char copy[sizeof(text)];
+	const char *a, *b, *c;
+	const uint32_t *w1, *w2;
+	uint32_t words[4] = { 7, 8, 9, 10 };
+	const void *blk[500];
+
+	(void)state;
+	memcpy(copy, text, sizeof(text));
+	a = pool_intern(p, text, sizeof(text), 1);
+	b = pool_intern(p, copy, sizeof(copy), 1);
+	assert_ptr_equal(a, b);
+	assert_ptr_not_equal(a, text);
+	assert_string_equal(a, "hallo daar");
+	c = pool_intern(p, "hallo", 6, 1);
+	assert_ptr_not_equal(a, c);
+	assert_null(pool_intern(p, text, 0, 1));
+	w1 = pool_intern(p, words, sizeof(words), _Alignof(uint32_t));
+	assert_int_equal((uintptr_t)w1 % _Alignof(uint32_t), 0);
+	assert_int_equal(w1[3], 10);
+	words[3] = 11;
+	w2 = pool_intern(p, words, sizeof(words), _Alignof(uint32_t));
+	assert_ptr_not_equal(w1, w2);
+	assert_int_equal(w1[3], 10);
+	assert_int_equal(pool_bytes(p), sizeof(text) + 6 + 2 * sizeof(words));
+	assert_int_equal(pool_asked(p), 2 * sizeof(text) + 6 +
+			 2 * sizeof(words));
+	/* enough blocks to grow the index, each found again after */
+	for (size_t i = 0; i < 500; i++) {
+		char k[16];
+		int n = snprintf(k, sizeof(k), "k%zu", i);
+
+		blk[i] = pool_intern(p, k, (size_t)n + 1, 1);
+	}
+	for (size_t i = 0; i < 500; i++) {
+		char k[16];
+		int n = snprintf(k, sizeof(k), "k%zu", i);
+
+		assert_ptr_equal(pool_intern(p, k, (size_t)n + 1, 1),
+				 blk[i]);
+	}
+	/* sealed: the blocks stay, new ones are still interned */
+	pool_seal(p);
+	assert_string_equal(a, "hallo daar");
+	c = pool_intern(p, "nieuw", 6, 1);
+	assert_ptr_equal(pool_intern(p, "nieuw", 6, 1), c);
+	q = pool_ref(p);
+	assert_ptr_equal(q, p);
+	pool_unref(p);
+	assert_string_equal(a, "hallo daar");   /* q still holds it */
+	assert_string_equal(blk[499], "k499");
+	pool_unref(q);
+	pool_unref(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_err_set_long),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_half),
+		cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
