@@ -130,6 +130,43 @@ static uint32_t tab_get(const struct lexicon_tab *t, const char *key,
 	return v;
 }
 
+/* The word table: the caller sized it (at most three quarters full). */
+static void ids_add(struct lexicon_ids *t, const char *key, size_t len,
+		    uint32_t id)
+{
+	size_t mask = t->cap - 1;
+	uint32_t h = hash_bytes(key, len);
+	size_t i = h & mask;
+
+	while (t->ent[i].hash)
+		i = (i + 1) & mask;
+	t->ent[i].hash = h;
+	t->ent[i].id = id;
+}
+
+uint32_t lexicon_word_id(const struct lexicon *lx, const char *word,
+			 size_t len)
+{
+	const struct lexicon_ids *t = &lx->words;
+	uint32_t h;
+	size_t mask, i;
+
+	if (!t->cap)
+		return 0;
+	h = hash_bytes(word, len);
+	mask = t->cap - 1;
+	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
+		const char *w;
+
+		if (t->ent[i].hash != h)
+			continue;
+		w = lx->text + lx->word_off[t->ent[i].id];
+		if (strncmp(w, word, len) == 0 && w[len] == '\0')
+			return t->ent[i].id;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- build */
 
 static int is_content(const char *w, size_t n)
@@ -187,7 +224,7 @@ static int dels_is(const struct lexicon *lx, struct lexicon_del e,
 		   const char *key, size_t len)
 {
 	uint32_t id = e.idpos >> 8, pos = e.idpos & 0xff;
-	const char *w = lx->words.arena + lx->word_off[id];
+	const char *w = lx->text + lx->word_off[id];
 	size_t n = strlen(w);
 
 	if (!pos)
@@ -224,18 +261,31 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	char stem[LEX_WORD_MAX + 1];
 	char del[LEX_WORD_MAX];
 
+	size_t text_len = 1;
+
 	memset(lx, 0, sizeof(*lx));
 	lx->nwords = nwords ? nwords : 1;
 	lx->cls = xcalloc(lx->nwords, sizeof(*lx->cls));
 	lx->first_word = xcalloc(lx->nwords + 1, sizeof(*lx->first_word));
 	lx->word_off = xcalloc(lx->nwords, sizeof(*lx->word_off));
+	/* the texts and the word table, sized once: the words are known */
+	for (size_t id = 1; id < nwords; id++)
+		text_len += strlen(words[id]) + 1;
+	lx->text = xcalloc(text_len, 1);
+	lx->words.cap = 16;
+	while (lx->words.cap * 3 < 4 * lx->nwords)
+		lx->words.cap *= 2;
+	lx->words.ent = xcalloc(lx->words.cap, sizeof(*lx->words.ent));
+	text_len = 1;               /* "" at 0 for word id 0 */
 	for (size_t id = 1; id < nwords; id++) {
 		const char *w = words[id];
 		size_t n = strlen(w);
 		uint32_t c = 0;
 
-		lx->word_off[id] = (uint32_t)lx->words.arena_len;
-		tab_add(&lx->words, w, n, (uint32_t)id);
+		lx->word_off[id] = (uint32_t)text_len;
+		memcpy(lx->text + text_len, w, n + 1);
+		text_len += n + 1;
+		ids_add(&lx->words, w, n, (uint32_t)id);
 		if (is_content(w, n) && n <= LEX_WORD_MAX) {
 			size_t sn = norm_stem(w, n, stem);
 
@@ -282,7 +332,8 @@ void lexicon_release(struct lexicon *lx)
 	free(lx->word_off);
 	free(lx->dels_bits);
 	free(lx->stem_bits);
-	tab_release(&lx->words);
+	free(lx->words.ent);
+	free(lx->text);
 	tab_release(&lx->stems);
 	free(lx->dels.ent);
 	memset(lx, 0, sizeof(*lx));
@@ -347,7 +398,7 @@ struct typo_ctx {
 static int typo_seen(void *arg, uint32_t id)
 {
 	struct typo_ctx *t = arg;
-	const char *cand = t->lx->words.arena + t->lx->word_off[id];
+	const char *cand = t->lx->text + t->lx->word_off[id];
 	uint32_t c = t->lx->cls[id];
 	size_t cn;
 
@@ -474,7 +525,7 @@ static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
 
 	if (!lx->cls || !len)
 		goto out;
-	id = tab_get(&lx->words, word, len);
+	id = lexicon_word_id(lx, word, len);
 	if (id) {
 		c = lx->cls[id];
 		h = LEXICON_EXACT;

@@ -48,8 +48,19 @@ struct lexicon {
 	uint32_t *cls;            /* per word id: its class, 1..ncls */
 	size_t nwords, ncls;
 	uint32_t *first_word;     /* per class: one word id of it */
-	uint32_t *word_off;       /* per word id: its text in words.arena */
-	struct lexicon_tab words; /* word → word id */
+	uint32_t *word_off;       /* per word id: its text in text */
+	char *text;               /* every word NUL-terminated, "" first
+				   * (word id 0); the script's words[]
+				   * point here once it is built */
+	/* word → word id, at most three quarters full: an entry names
+	 * the word, whose text is the key (8 bytes, no key text) */
+	struct lexicon_ids {
+		struct lexicon_id {
+			uint32_t hash;   /* 0: free slot */
+			uint32_t id;
+		} *ent;
+		size_t cap;
+	} words;
 	struct lexicon_tab stems; /* stem of a content word → class */
 	/* A word and its one-letter deletions → word id (words of 5+
 	 * letters). The key is not stored: an entry names the word and
@@ -78,6 +89,17 @@ struct lexicon {
  * Borrowed during the call only. */
 void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords);
 void lexicon_release(struct lexicon *lx);
+
+/* The word id of the len bytes at word (0: no pattern word), and the
+ * text of a word id (nwords or more: ""). */
+uint32_t lexicon_word_id(const struct lexicon *lx, const char *word,
+			 size_t len);
+static inline const char *lexicon_word(const struct lexicon *lx,
+				       uint32_t id)
+{
+	return id < lx->nwords && lx->text ? lx->text + lx->word_off[id] :
+	       "";
+}
 
 static inline uint32_t lexicon_class(const struct lexicon *lx, uint32_t word)
 {

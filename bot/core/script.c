@@ -85,6 +85,8 @@ uint32_t script_word_id(const struct script *s, const char *word, size_t len)
 {
 	size_t mask, i;
 
+	if (s->words_in_lex)
+		return lexicon_word_id(&s->lex, word, len);
 	if (!s->word_hash_cap)
 		return 0;
 	mask = s->word_hash_cap - 1;
@@ -850,7 +852,7 @@ void script_free(struct script *s)
 	free(s->first_off);
 	free(s->first_refs);
 	free(s->any_refs);
-	for (size_t i = 0; i < s->nwords; i++)
+	for (size_t i = 0; i < s->nwords && !s->words_in_lex; i++)
 		free(s->words[i]);
 	free(s->words);
 	free(s->word_hash);
@@ -2854,6 +2856,16 @@ static void build_index(struct script *s)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
 			intern_prefixes(s, &s->intents[i].pats[j]);
 	lexicon_build(&s->lex, s->words, s->nwords);
+	/* one copy of each word's text, the lexicon's; its word table
+	 * does what word_hash did */
+	for (size_t i = 0; i < s->nwords; i++) {
+		free(s->words[i]);
+		s->words[i] = (char *)lexicon_word(&s->lex, (uint32_t)i);
+	}
+	s->words_in_lex = 1;
+	free(s->word_hash);
+	s->word_hash = NULL;
+	s->word_hash_cap = 0;
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++) {
 			required_words(s, &s->intents[i].pats[j]);

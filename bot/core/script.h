@@ -284,9 +284,12 @@ struct script {
 	const struct variant **variant_tab;  /* by variant index */
 	size_t nlines;           /* distinct line texts (variant.line) */
 
-	/* interned pattern words: id 0 is "no word" */
+	/* interned pattern words: id 0 is "no word"; once the lexicon is
+	 * built (words_in_lex), their texts are its own and word_hash is
+	 * gone: lexicon_word_id finds a word */
 	char **words;            size_t nwords;
 	uint32_t *word_hash;     size_t word_hash_cap;  /* open addressing */
+	int words_in_lex;
 	/* Their classes (inflection, typos, compounds); built at load. */
 	struct lexicon lex;
 	int other_language;      /* index of the builtin andere-taal */

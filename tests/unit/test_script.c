@@ -359,6 +359,18 @@ static void test_full_intents(void **state)
 	assert_int_equal(in->pats[0].el[1].kind, PAT_OPT);
 	assert_int_equal(in->pats[0].el[1].nsubs, 1);
 	assert_int_equal(in->pats[0].el[1].subs[0].n, 1);
+	/* one copy of each word, the lexicon's; found through it */
+	assert_true(s->words_in_lex);
+	assert_null(s->word_hash);
+	for (size_t i = 0; i < s->nwords; i++) {
+		assert_ptr_equal(s->words[i],
+				 lexicon_word(&s->lex, (uint32_t)i));
+		assert_int_equal(script_word_id(s, s->words[i],
+						strlen(s->words[i])),
+				 i);   /* 0 for "" */
+	}
+	assert_int_equal(script_word_id(s, "halloo", 6), 0);
+	assert_int_equal(script_word_id(s, "hall", 4), 0);
 	/* packed (script.h): two of them fit a cache line */
 	assert_int_equal(sizeof(struct pat), 32);
 	assert_int_equal(sizeof(struct pat_seq), 32);
