@@ -36,12 +36,12 @@ enum lexicon_how {
 	LEXICON_COMPOUND    /* a compound ending in a pattern word */
 };
 
-/* A string → value multimap (open addressing), keys in one arena. */
-struct lexicon_tab {
-	struct lexicon_ent { uint32_t hash, off, len, val; } *ent;
-	size_t cap, n;
-	char *arena;
-	size_t arena_len, arena_cap;
+/* An open-addressing table entry: a key's hash (0: free slot) and what
+ * it stands for, a word id or a class; the key's text is where that
+ * points (the table holds no key text). */
+struct lexicon_id {
+	uint32_t hash;
+	uint32_t id;
 };
 
 struct lexicon {
@@ -55,13 +55,18 @@ struct lexicon {
 	/* word → word id, at most three quarters full: an entry names
 	 * the word, whose text is the key (8 bytes, no key text) */
 	struct lexicon_ids {
-		struct lexicon_id {
-			uint32_t hash;   /* 0: free slot */
-			uint32_t id;
-		} *ent;
+		struct lexicon_id *ent;
 		size_t cap;
 	} words;
-	struct lexicon_tab stems; /* stem of a content word → class */
+	/* stem of a content word → class, at most three quarters full;
+	 * the stems' texts NUL-terminated in text, "" first, and the
+	 * class's stem at text + off[class] (0: a class without one) */
+	struct lexicon_stems {
+		struct lexicon_id *ent;
+		size_t cap, n;
+		char *text;
+		uint32_t *off;
+	} stems;
 	/* A word and its one-letter deletions → word id (words of 5+
 	 * letters). The key is not stored: an entry names the word and
 	 * which letter is left out, so 8 bytes an entry and no key text
