@@ -813,7 +813,9 @@ void script_free(struct script *s)
 	/* trees in the pool are the pool's (pool_unref below) */
 	for (size_t i = 0; i < s->nconcepts; i++) {
 		free(s->concepts[i].name);
-		for (size_t j = 0; j < s->concepts[i].nalts && !s->pool; j++)
+		if (s->pool)
+			continue;
+		for (size_t j = 0; j < s->concepts[i].nalts; j++)
 			pat_seq_release(&s->concepts[i].alts[j],
 					&s->arena);
 		free(s->concepts[i].alts);
@@ -825,7 +827,8 @@ void script_free(struct script *s)
 		free(in->name);
 		for (size_t j = 0; j < in->npats && !s->pool; j++)
 			pat_seq_release(&in->pats[j], &s->arena);
-		free(in->pats);
+		if (!s->pool)
+			free(in->pats);
 		for (size_t j = 0; j < in->nexamples; j++) {
 			free(in->examples[j].text);
 			free(in->examples[j].expect);
@@ -3102,25 +3105,37 @@ static void pool_seq_into(struct pool *pl, struct pat_seq *to,
 	to->cond_ok = q->cond_ok;
 }
 
-/* Once the trees are final (build_index wrote the last of them): each
- * top-level sequence's tree into pl, the parser's copy freed. The
- * matcher only reads them from here on. */
+/* The n top-level sequences at *v into pl, the vector too (a concept's
+ * alternatives, an intent's patterns); the parser's copies freed. */
+static void pool_top(struct pool *pl, struct pat_seq **v, size_t n,
+		     const struct arena *a)
+{
+	struct pat_seq *tmp;
+
+	if (!n)
+		return;
+	tmp = xcalloc(n, sizeof(*tmp));
+	for (size_t j = 0; j < n; j++) {
+		pool_seq_into(pl, &tmp[j], &(*v)[j]);
+		pat_seq_release(&(*v)[j], a);
+	}
+	free(*v);
+	*v = (struct pat_seq *)pool_intern(pl, tmp, n * sizeof(*tmp),
+					   _Alignof(struct pat_seq));
+	free(tmp);
+}
+
+/* Once the trees are final (build_index wrote the last of them): the
+ * concepts' and intents' patterns into pl, down to their texts; the
+ * parser's copies freed. The matcher only reads them from here on. */
 static void share_patterns(struct script *s, struct pool *pl)
 {
 	for (size_t i = 0; i < s->nconcepts; i++)
-		for (size_t j = 0; j < s->concepts[i].nalts; j++) {
-			struct pat_seq old = s->concepts[i].alts[j];
-
-			pool_seq_into(pl, &s->concepts[i].alts[j], &old);
-			pat_seq_release(&old, &s->arena);
-		}
+		pool_top(pl, &s->concepts[i].alts, s->concepts[i].nalts,
+			 &s->arena);
 	for (size_t i = 0; i < s->nintents; i++)
-		for (size_t j = 0; j < s->intents[i].npats; j++) {
-			struct pat_seq old = s->intents[i].pats[j];
-
-			pool_seq_into(pl, &s->intents[i].pats[j], &old);
-			pat_seq_release(&old, &s->arena);
-		}
+		pool_top(pl, &s->intents[i].pats, s->intents[i].npats,
+			 &s->arena);
 	arena_release(&s->arena);
 	s->pool = pool_ref(pl);
 }

@@ -317,8 +317,9 @@ struct script {
 	uint64_t digest;         /* FNV-1a over all sources: script version */
 	/* The pattern tree's element and alternative vectors, moved here
 	 * as each pattern is parsed (script.c, shrink_seq), until the
-	 * load moves the finished trees (below the intents' and concepts'
-	 * own pat_seq vectors) into pool; freed by script_free. */
+	 * load moves the finished patterns (the intents' pats and the
+	 * concepts' alts vectors, and all below them) into pool; freed by
+	 * script_free. */
 	struct arena arena;
 	/* Where the finished pattern trees live, shared with the other
 	 * scripts of the catalog (util.h, struct pool): one reference. */
