@@ -75,10 +75,18 @@ struct model {
 	uint32_t *rank0;
 	size_t cap;
 	uint32_t *w_off;          /* per row: its weights w[w_off[r]..) */
-	/* The column of each weight, in one byte when ncols allows it
-	 * (every shipped scenario: some 60 columns), else in two
-	 * (model_train keeps ncols under 2^16); the other is NULL. */
-	uint8_t *w_col8;
+	/* The column of each weight, one of two ways (the other NULL):
+	 * - w_bits: per row, a bit for each learned column (lcol[j], in
+	 *   nbm bytes) that has a weight there, the weights in column
+	 *   order; when that is smaller than a byte per weight (every
+	 *   shipped scenario: 58 to 72 learned columns, 12 to 17 weights
+	 *   a row, where a byte per weight was 0.66 MB for the catalog);
+	 * - w_col16: the column of each weight in two bytes (model_train
+	 *   keeps ncols under 2^16), for a model with few weights a row
+	 *   among many columns. */
+	uint8_t *w_bits;
+	uint16_t *lcol;
+	size_t nbm;
 	uint16_t *w_col16;
 	/* The weights as IEEE half floats (util.h): trained in float,
 	 * stored in half the memory; within 2^-11 of the trained value,
@@ -480,10 +488,15 @@ static void pack(struct model *md, const float *W, const float *bias,
 		for (size_t j = 0; j < nl; j++)
 			n += fabsf(W[(size_t)order[k] * nl + j]) >= PRUNE;
 	md->w = xcalloc(n + 1, sizeof(*md->w));
-	if (md->ncols <= UINT8_MAX + 1)
-		md->w_col8 = xcalloc(n + 1, sizeof(uint8_t));
-	else
+	if (nrows * ((nl + 7) / 8) < n) {
+		md->nbm = (nl + 7) / 8;
+		md->w_bits = xcalloc(nrows * md->nbm + 1, 1);
+		md->lcol = xcalloc(nl + 1, sizeof(*md->lcol));
+		for (size_t j = 0; j < nl; j++)
+			md->lcol[j] = (uint16_t)lidx[j];
+	} else {
 		md->w_col16 = xcalloc(n + 1, sizeof(uint16_t));
+	}
 	n = 0;
 	/* in the table's row order (finish_table) */
 	for (size_t k = 0; k < nrows; k++) {
@@ -493,8 +506,9 @@ static void pack(struct model *md, const float *W, const float *bias,
 		for (size_t j = 0; j < nl; j++)
 			if (fabsf(W[r * nl + j]) >= PRUNE) {
 				md->w[n] = half_from_float(W[r * nl + j]);
-				if (md->w_col8)
-					md->w_col8[n] = (uint8_t)lidx[j];
+				if (md->w_bits)
+					md->w_bits[k * md->nbm + j / 8] |=
+						(uint8_t)(1u << (j % 8));
 				else
 					md->w_col16[n] = (uint16_t)lidx[j];
 				n++;
@@ -750,7 +764,8 @@ void model_free(struct model *md)
 	free(md->occ);
 	free(md->rank0);
 	free(md->w_off);
-	free(md->w_col8);
+	free(md->w_bits);
+	free(md->lcol);
 	free(md->w_col16);
 	free(md->w);
 	free(md->bias);
@@ -761,6 +776,11 @@ void model_free(struct model *md)
 const struct model_info *model_info(const struct model *md)
 {
 	return md ? &md->info : NULL;
+}
+
+int model_cols_as_bits(const struct model *md)
+{
+	return md && md->w_bits;
 }
 
 size_t model_table_rows(const struct model *md, uint32_t *rows)
@@ -832,12 +852,19 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
 {
 	uint32_t p = md->w_off[r], end = md->w_off[r + 1];
 
-	if (md->w_col8)
-		for (; p < end; p++)
-			acc[md->w_col8[p]] += half_to_float(md->w[p]);
-	else
+	if (md->w_bits) {
+		/* in column order, as packed: the same sums */
+		const uint8_t *bm = md->w_bits + (size_t)r * md->nbm;
+
+		for (size_t b = 0; b < md->nbm; b++)
+			for (unsigned bits = bm[b]; bits; bits &= bits - 1)
+				acc[md->lcol[b * 8 +
+					     (unsigned)__builtin_ctz(bits)]] +=
+					half_to_float(md->w[p++]);
+	} else {
 		for (; p < end; p++)
 			acc[md->w_col16[p]] += half_to_float(md->w[p]);
+	}
 }
 
 /* The regression scores the whole message (each feature once, as it

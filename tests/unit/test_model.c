@@ -82,6 +82,8 @@ static void test_learns_from_the_split(void **state)
 	assert_true(mi->nlearned >= 1);
 	assert_true(mi->nweights > 0);
 	table_rows_in_order(s->model, 1);
+	/* a few columns, several weights a row: a bit per column */
+	assert_true(model_cols_as_bits(s->model));
 	script_free(s);
 }
 
@@ -463,6 +465,8 @@ static void test_wide_columns(void **state)
 	assert_true(model_info(s->model)->fires);
 	/* a table of several blocks of 64 slots */
 	table_rows_in_order(s->model, 600);
+	/* a weight or two a row among 300 columns: two bytes a weight */
+	assert_false(model_cols_as_bits(s->model));
 	match_init(&m);
 	for (uint32_t want = 256; want < s->nintents; want += 5) {
 		const char *name = s->intents[want].name;
