@@ -2866,6 +2866,8 @@ static void build_index(struct script *s)
 		s->words[i] = (char *)lexicon_word(&s->lex, (uint32_t)i);
 	}
 	s->words_in_lex = 1;
+	/* no more words come: no room for them */
+	s->words = shrink(s->words, s->nwords, sizeof(*s->words));
 	free(s->word_hash);
 	s->word_hash = NULL;
 	s->word_hash_cap = 0;

@@ -97,16 +97,18 @@ enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
  * said before in this rehearsal (0 elsewhere). */
 enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_EERDER, BUILTIN_COUNT };
 
+/* Pointers first: 56 bytes, not 64 with the padding after kind (a
+ * catalog holds some 4,000; malloc rounds 56 to 64, 64 to 80). */
 struct expr {
-	enum expr_kind kind;
 	struct expr *a, *b;     /* AND, OR: both; NOT: a */
 	char *name;             /* INTENT, CMP: as written */
+	struct loc loc;
+	enum expr_kind kind;
 	uint32_t index;         /* INTENT: intent index; CMP: variable */
 	enum cmp_op op;
 	int value;              /* CMP: the number; INTENT: the acts it
 				 * must have been said as, "naam (vraag)":
 				 * mask as in pat_seq.acts, 0 = any */
-	struct loc loc;
 };
 
 /* --- actions --------------------------------------------------------- */
