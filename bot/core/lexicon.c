@@ -42,82 +42,53 @@ static uint32_t hash_bytes(const char *s, size_t n)
  * when fn returns non-zero and returns that. */
 typedef int (*tab_fn)(void *arg, uint32_t val);
 
-/* The stems table: the caller sized it (at most three quarters full)
- * and put the stem's text at off[cls]. */
-static void stems_add(struct lexicon_stems *t, uint32_t h, uint32_t cls)
+/* Into a table the caller sized (struct lexicon_ids). */
+static void ids_add(struct lexicon_ids *t, uint32_t h, uint32_t id)
 {
 	size_t mask = t->cap - 1;
-	size_t i = h & mask;
-
-	while (t->ent[i].hash)
-		i = (i + 1) & mask;
-	t->ent[i].hash = h;
-	t->ent[i].id = cls;
-	t->n++;
-}
-
-/* The class of the stem (len bytes at key, hash h), 0 if none. */
-static uint32_t stems_get_h(const struct lexicon_stems *t, const char *key,
-			    size_t len, uint32_t h)
-{
-	size_t mask, i;
-
-	if (!t->cap)
-		return 0;
-	mask = t->cap - 1;
-	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
-		const char *w;
-
-		if (t->ent[i].hash != h)
-			continue;
-		w = t->text + t->off[t->ent[i].id];
-		if (strncmp(w, key, len) == 0 && w[len] == '\0')
-			return t->ent[i].id;
-	}
-	return 0;
-}
-
-static uint32_t stems_get(const struct lexicon_stems *t, const char *key,
-			  size_t len)
-{
-	return stems_get_h(t, key, len, hash_bytes(key, len));
-}
-
-/* The word table: the caller sized it (at most three quarters full). */
-static void ids_add(struct lexicon_ids *t, const char *key, size_t len,
-		    uint32_t id)
-{
-	size_t mask = t->cap - 1;
-	uint32_t h = hash_bytes(key, len);
 	size_t i = h & mask;
 
 	while (t->ent[i].hash)
 		i = (i + 1) & mask;
 	t->ent[i].hash = h;
 	t->ent[i].id = id;
+	t->n++;
 }
 
-uint32_t lexicon_word_id(const struct lexicon *lx, const char *word,
-			 size_t len)
+/* The id of the len bytes at key (hash h), 0 if none; the text of id
+ * is text + off[id]. */
+static uint32_t ids_get(const struct lexicon_ids *t, const char *text,
+			const uint32_t *off, const char *key, size_t len,
+			uint32_t h)
 {
-	const struct lexicon_ids *t = &lx->words;
-	uint32_t h;
 	size_t mask, i;
 
 	if (!t->cap)
 		return 0;
-	h = hash_bytes(word, len);
 	mask = t->cap - 1;
 	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
 		const char *w;
 
 		if (t->ent[i].hash != h)
 			continue;
-		w = lx->text + lx->word_off[t->ent[i].id];
-		if (strncmp(w, word, len) == 0 && w[len] == '\0')
+		w = text + off[t->ent[i].id];
+		if (strncmp(w, key, len) == 0 && w[len] == '\0')
 			return t->ent[i].id;
 	}
 	return 0;
+}
+
+static uint32_t stem_class(const struct lexicon *lx, const char *stem,
+			   size_t len, uint32_t h)
+{
+	return ids_get(&lx->stems, lx->stem_text, lx->stem_off, stem, len, h);
+}
+
+uint32_t lexicon_word_id(const struct lexicon *lx, const char *word,
+			 size_t len)
+{
+	return ids_get(&lx->words, lx->text, lx->word_off, word, len,
+		       hash_bytes(word, len));
 }
 
 /* ------------------------------------------------------------- build */
@@ -233,9 +204,9 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	/* no more stems than words */
 	lx->stems.cap = lx->words.cap;
 	lx->stems.ent = xcalloc(lx->stems.cap, sizeof(*lx->stems.ent));
-	lx->stems.off = xcalloc(lx->nwords + 1, sizeof(*lx->stems.off));
-	XGROW(lx->stems.text, stems_cap, 1);
-	lx->stems.text[0] = '\0';
+	lx->stem_off = xcalloc(lx->nwords + 1, sizeof(*lx->stem_off));
+	XGROW(lx->stem_text, stems_cap, 1);
+	lx->stem_text[0] = '\0';
 	text_len = 1;               /* "" at 0 for word id 0 */
 	for (size_t id = 1; id < nwords; id++) {
 		const char *w = words[id];
@@ -245,22 +216,22 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 		lx->word_off[id] = (uint32_t)text_len;
 		memcpy(lx->text + text_len, w, n + 1);
 		text_len += n + 1;
-		ids_add(&lx->words, w, n, (uint32_t)id);
+		ids_add(&lx->words, hash_bytes(w, n), (uint32_t)id);
 		if (is_content(w, n) && n <= LEX_WORD_MAX) {
 			size_t sn = norm_stem(w, n, stem);
 
 			uint32_t h = hash_bytes(stem, sn);
 
-			c = stems_get_h(&lx->stems, stem, sn, h);
+			c = stem_class(lx, stem, sn, h);
 			if (!c) {
 				c = (uint32_t)++lx->ncls;
-				XGROW(lx->stems.text, stems_cap,
+				XGROW(lx->stem_text, stems_cap,
 				      stems_len + sn + 1);
-				memcpy(lx->stems.text + stems_len, stem, sn);
-				lx->stems.text[stems_len + sn] = '\0';
-				lx->stems.off[c] = (uint32_t)stems_len;
+				memcpy(lx->stem_text + stems_len, stem, sn);
+				lx->stem_text[stems_len + sn] = '\0';
+				lx->stem_off[c] = (uint32_t)stems_len;
 				stems_len += sn + 1;
-				stems_add(&lx->stems, h, c);
+				ids_add(&lx->stems, h, c);
 			}
 		} else {
 			c = (uint32_t)++lx->ncls;
@@ -284,9 +255,9 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	{
 		char *t = xmalloc(stems_len);
 
-		memcpy(t, lx->stems.text, stems_len);
-		free(lx->stems.text);
-		lx->stems.text = t;
+		memcpy(t, lx->stem_text, stems_len);
+		free(lx->stem_text);
+		lx->stem_text = t;
 	}
 	/* the filters, sized to the keys now that they are known */
 	lx->dels_bits = bits_new(&lx->dels_mask, lx->dels.n);
@@ -311,8 +282,8 @@ void lexicon_release(struct lexicon *lx)
 	free(lx->words.ent);
 	free(lx->text);
 	free(lx->stems.ent);
-	free(lx->stems.text);
-	free(lx->stems.off);
+	free(lx->stem_text);
+	free(lx->stem_off);
 	free(lx->dels.ent);
 	memset(lx, 0, sizeof(*lx));
 }
@@ -487,7 +458,7 @@ static uint32_t find_compound(const struct lexicon *lx, const char *stem,
 		    !left_ok(stem, k))
 			continue;
 		c = 0;
-		c = stems_get_h(&lx->stems, stem + k, n - k, h);
+		c = stem_class(lx, stem + k, n - k, h);
 		if (c)
 			return c;
 	}
@@ -511,7 +482,7 @@ static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
 	}
 	if (function)
 		goto out;
-	c = stems_get(&lx->stems, stem, stem_len);
+	c = stem_class(lx, stem, stem_len, hash_bytes(stem, stem_len));
 	if (c) {
 		h = LEXICON_STEM;
 		goto out;

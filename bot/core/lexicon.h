@@ -36,12 +36,16 @@ enum lexicon_how {
 	LEXICON_COMPOUND    /* a compound ending in a pattern word */
 };
 
-/* An open-addressing table entry: a key's hash (0: free slot) and what
- * it stands for, a word id or a class; the key's text is where that
- * points (the table holds no key text). */
-struct lexicon_id {
-	uint32_t hash;
-	uint32_t id;
+/* A table from a key to an id (open addressing, sized when built, at
+ * most three quarters full): an entry is the key's hash (0: free slot)
+ * and the id, a word id or a class; the key's text is found by the id
+ * (the table holds no key text). */
+struct lexicon_ids {
+	struct lexicon_id {
+		uint32_t hash;
+		uint32_t id;
+	} *ent;
+	size_t cap, n;
 };
 
 struct lexicon {
@@ -52,21 +56,13 @@ struct lexicon {
 	char *text;               /* every word NUL-terminated, "" first
 				   * (word id 0); the script's words[]
 				   * point here once it is built */
-	/* word → word id, at most three quarters full: an entry names
-	 * the word, whose text is the key (8 bytes, no key text) */
-	struct lexicon_ids {
-		struct lexicon_id *ent;
-		size_t cap;
-	} words;
-	/* stem of a content word → class, at most three quarters full;
-	 * the stems' texts NUL-terminated in text, "" first, and the
-	 * class's stem at text + off[class] (0: a class without one) */
-	struct lexicon_stems {
-		struct lexicon_id *ent;
-		size_t cap, n;
-		char *text;
-		uint32_t *off;
-	} stems;
+	struct lexicon_ids words;  /* word → word id (text, word_off) */
+	/* stem of a content word → class; the stems' texts NUL-terminated
+	 * in stem_text, "" first, the class's at stem_off[class] (0: a
+	 * class without one) */
+	struct lexicon_ids stems;
+	char *stem_text;
+	uint32_t *stem_off;
 	/* A word and its one-letter deletions → word id (words of 5+
 	 * letters). The key is not stored: an entry names the word and
 	 * which letter is left out, so 8 bytes an entry and no key text

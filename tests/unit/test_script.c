@@ -1093,56 +1093,53 @@ static void test_long_lines(void **state)
 	sbuf_release(&sb);
 }
 
+/* head, then lines lines of 1,000 times each ending in ',' (so the
+ * logical line goes on), then tail. */
+static void long_pattern(struct sbuf *sb, const char *head, const char *each,
+			 size_t lines, const char *tail)
+{
+	sbuf_reset(sb);
+	sbuf_adds(sb, head);
+	for (size_t line = 0; line < lines; line++) {
+		for (size_t i = 0; i < 1000; i++)
+			sbuf_adds(sb, each);
+		sbuf_adds(sb, ",\n");
+	}
+	sbuf_adds(sb, tail);
+}
+
 /* A pattern's counts are 16 bits (struct pat, struct pat_seq), but a
  * logical line goes on as long as its lines end in ',': a pattern or a
  * group too long for them is refused, not cut short. */
 static void test_pattern_counts(void **state)
 {
+	static const struct {
+		const char *head, *each, *tail, *what;
+	} bad[] = {
+		{ "bedoeling x\n  patroon:", " a", " a\n",
+		  "patroon is te lang" },
+		{ "bedoeling x\n  patroon: (a", "|a", ")\n",
+		  "te veel keuzes in één groep" },
+	};
 	struct sbuf sb;
 	struct script *s = NULL;
 	struct diag d;
 
 	(void)state;
-	diag_init(&d);
 	sbuf_init(&sb);
-	sbuf_adds(&sb, "bedoeling x\n  patroon:");
-	for (size_t line = 0; line < 70; line++) {
-		for (size_t i = 0; i < 1000; i++)
-			sbuf_adds(&sb, " a");
-		sbuf_adds(&sb, ",\n");
+	for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
+		diag_init(&d);
+		long_pattern(&sb, bad[k].head, bad[k].each, 70, bad[k].tail);
+		assert_int_equal(script_load_text("t.oef", sb.buf, sb.len, &s,
+						  &d), -1);
+		assert_null(s);
+		expect_diag(&d, "t.oef:2:", bad[k].what);
+		diag_release(&d);
 	}
-	sbuf_adds(&sb, " a\n");
-	assert_int_equal(script_load_text("t.oef", sb.buf, sb.len, &s, &d),
-			 -1);
-	assert_null(s);
-	expect_diag(&d, "t.oef:2:", "patroon is te lang");
-	diag_release(&d);
-
-	diag_init(&d);
-	sbuf_reset(&sb);
-	sbuf_adds(&sb, "bedoeling x\n  patroon: (a");
-	for (size_t line = 0; line < 70; line++) {
-		for (size_t i = 0; i < 1000; i++)
-			sbuf_adds(&sb, "|a");
-		sbuf_adds(&sb, ",\n");
-	}
-	sbuf_adds(&sb, ")\n");
-	assert_int_equal(script_load_text("t.oef", sb.buf, sb.len, &s, &d),
-			 -1);
-	assert_null(s);
-	expect_diag(&d, "t.oef:2:", "te veel keuzes in één groep");
-	diag_release(&d);
 
 	/* 30,000 words still load, every one of them */
 	diag_init(&d);
-	sbuf_reset(&sb);
-	sbuf_adds(&sb, "bedoeling x\n  patroon:");
-	for (size_t line = 0; line < 30; line++) {
-		for (size_t i = 0; i < 1000; i++)
-			sbuf_adds(&sb, " a");
-		sbuf_adds(&sb, ",\n");
-	}
-	sbuf_adds(&sb, " b\n");
+	long_pattern(&sb, "bedoeling x\n  patroon:", " a", 30, " b\n");
 	assert_int_equal(script_load_text("t.oef", sb.buf, sb.len, &s, &d),
 			 0);
 	assert_int_equal(s->intents[0].pats[0].n, 30001);
