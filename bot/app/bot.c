@@ -208,6 +208,8 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	for (size_t i = 0; i < d.n; i++)
 		log_line("%s", d.msgs[i]);
 	diag_release(&d);
+	/* trained: the bot never reads the example sentences again */
+	catalog_drop_examples(&b->cat);
 	if (!b->cat.nscripts) {
 		err_set(err, "geen bruikbare scenario's in %s",
 			cfg->scripts_dir);

@@ -191,6 +191,15 @@ static int bench_engine(void)
 	free(live);
 	free(start);
 	free(msgs);
+	/* what the bot holds: it drops the example sentences after load */
+	{
+		size_t h0 = heap_in_use();
+
+		catalog_drop_examples(&c);
+		printf("  catalog in the bot:   %zu bytes held after dropping "
+		       "the example sentences (catalog_drop_examples)\n",
+		       held - (h0 - heap_in_use()));
+	}
 	match_release(&m);
 	engine_out_release(&out);
 	catalog_release(&c);

@@ -136,6 +136,13 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 	return d->n - before;
 }
 
+void catalog_drop_examples(struct catalog *c)
+{
+	for (size_t i = 0; i < c->nscripts; i++)
+		script_drop_examples(c->scripts[i]);
+	xtrim();
+}
+
 void catalog_release(struct catalog *c)
 {
 	for (size_t i = 0; i < c->nscripts; i++)

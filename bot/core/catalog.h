@@ -25,6 +25,10 @@ struct catalog {
 size_t catalog_load(struct catalog *c, const char *scripts_dir,
 		    const char *personas_dir, struct diag *d);
 void catalog_release(struct catalog *c);
+/* The bot's catalog: forget every intent's example sentences, which
+ * only training (done by now), check and eval read (script_drop_examples),
+ * and give the heap back. */
+void catalog_drop_examples(struct catalog *c);
 
 /* By id, or by 1-based number in the sorted list. NULL if none. */
 const struct script *catalog_find(const struct catalog *c, const char *key);

@@ -788,6 +788,21 @@ static void node_release(struct node *n)
 	free(n->fallbacks);
 }
 
+void script_drop_examples(struct script *s)
+{
+	for (size_t i = 0; s && i < s->nintents; i++) {
+		struct intent *in = &s->intents[i];
+
+		for (size_t j = 0; j < in->nexamples; j++) {
+			free(in->examples[j].text);
+			free(in->examples[j].expect);
+		}
+		free(in->examples);
+		in->examples = NULL;
+		in->nexamples = 0;
+	}
+}
+
 void script_free(struct script *s)
 {
 	if (!s)
@@ -829,12 +844,8 @@ void script_free(struct script *s)
 			pat_seq_release(&in->pats[j], &s->arena);
 		if (!s->pool)
 			free(in->pats);
-		for (size_t j = 0; j < in->nexamples; j++) {
-			free(in->examples[j].text);
-			free(in->examples[j].expect);
-		}
-		free(in->examples);
 	}
+	script_drop_examples(s);
 	free(s->intents);
 	for (size_t i = 0; i < s->nrules; i++) {
 		free(s->rules[i].name);

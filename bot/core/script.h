@@ -363,6 +363,10 @@ int script_load_train(const char *path, struct pool *pool,
 int script_load_text(const char *name, const char *text, size_t len,
 		     struct script **out, struct diag *d);
 void script_free(struct script *s);
+/* Free every intent's example sentences (ja:/nee:). Training has read
+ * them at load; after this, check and eval --kruis cannot run on s, a
+ * rehearsal can. */
+void script_drop_examples(struct script *s);
 
 /* Word id of a normalised word, or 0 if no pattern uses it. */
 uint32_t script_word_id(const struct script *s, const char *word,

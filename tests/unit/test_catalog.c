@@ -241,6 +241,41 @@ static void test_shared_patterns(void **state)
 	match_release(&m);
 }
 
+/* The bot drops the example sentences once the catalog is trained:
+ * none is left and the scripts still match (valgrind and ASan see that
+ * the memory is freed, not leaked). */
+static void test_drop_examples(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf sb;
+	struct match m;
+	size_t n = 0;
+	const struct script *s;
+
+	sbuf_init(&sb);
+	scenario_small(&sb, "een", 1, "linda");
+	sbuf_adds(&sb, "bedoeling eigen\n  patroon: alleen hier\n"
+		  "  ja: Alleen hier, graag.\n  nee: Ergens anders.\n");
+	put(f, "een.oef", sbuf_str(&sb));
+	sbuf_release(&sb);
+	if (load(f) != 0)
+		print_diags(f);
+	assert_int_equal(f->c.nscripts, 1);
+	s = f->c.scripts[0];
+	for (size_t i = 0; i < s->nintents; i++)
+		n += s->intents[i].nexamples;
+	assert_true(n >= 2);
+	catalog_drop_examples(&f->c);
+	for (size_t i = 0; i < s->nintents; i++) {
+		assert_int_equal(s->intents[i].nexamples, 0);
+		assert_null(s->intents[i].examples);
+	}
+	match_init(&m);
+	match_run(&m, s, "alleen hier", 11);
+	assert_true(m.hit[script_find_intent(s, "eigen")]);
+	match_release(&m);
+}
+
 /* A broken file, a library file at the top and a doubled id are each a
  * problem with its file named; every sound scenario is still offered,
  * and of a doubled id the first file (in name order) wins. */
@@ -337,6 +372,7 @@ int main(void)
 		T(test_order_and_find),
 		T(test_which_files),
 		T(test_shared_patterns),
+		T(test_drop_examples),
 		T(test_problems_keep_the_rest),
 		T(test_persona),
 		T(test_missing_dir),
