@@ -504,19 +504,24 @@ static const char context_text[] =
 	"  verduidelijk\n"
 	"  - Gewoon, zoals ik het zeg.\n";
 
-static struct script *load_context(void)
+/* A script from text that must load; its problems printed if not. */
+static struct script *load_text(const char *name, const char *text)
 {
 	struct script *s = NULL;
 	struct diag d;
 
 	diag_init(&d);
-	if (script_load_text("c.oef", context_text, strlen(context_text), &s,
-			     &d) < 0)
+	if (script_load_text(name, text, strlen(text), &s, &d) < 0)
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "%s\n", d.msgs[i]);
 	diag_release(&d);
 	assert_non_null(s);
 	return s;
+}
+
+static struct script *load_context(void)
+{
+	return load_text("c.oef", context_text);
 }
 
 static void turn(struct engine *e, struct match *m, struct engine_out *o,
@@ -819,22 +824,14 @@ static const char two_lines_text[] =
 
 static void test_clarify_earlier_line(void **state)
 {
-	struct script *s = NULL;
+	struct script *s = load_text("t.oef", two_lines_text);
 	struct engine *e, *b;
 	struct engine_out o;
 	struct match m;
-	struct diag d;
 	struct sbuf sb;
 	struct err err;
 
 	(void)state;
-	diag_init(&d);
-	if (script_load_text("t.oef", two_lines_text, strlen(two_lines_text),
-			     &s, &d) < 0)
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.msgs[i]);
-	diag_release(&d);
-	assert_non_null(s);
 	engine_out_init(&o);
 	match_init(&m);
 	sbuf_init(&sb);
@@ -995,22 +992,20 @@ struct score_fx {
 	struct engine_out o;
 };
 
-static void score_open(struct score_fx *f)
+/* A script from text with one started engine (seed), a match and an
+ * output: the fixture most tests here need. */
+static void fx_open(struct score_fx *f, const char *text, uint64_t seed)
 {
-	struct diag d;
-
-	diag_init(&d);
-	f->s = NULL;
-	if (script_load_text("s.oef", score_text, strlen(score_text), &f->s,
-			     &d) < 0)
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.msgs[i]);
-	diag_release(&d);
-	assert_non_null(f->s);
-	f->e = engine_new(f->s, 3);
+	f->s = load_text("s.oef", text);
+	f->e = engine_new(f->s, seed);
 	match_init(&f->m);
 	engine_out_init(&f->o);
 	engine_start(f->e, &f->o);
+}
+
+static void score_open(struct score_fx *f)
+{
+	fx_open(f, score_text, 3);
 }
 
 static void score_close(struct score_fx *f)
@@ -1101,55 +1096,45 @@ static void test_points_per_clause(void **state)
 	score_close(&f);
 }
 
-/* A quote goes on through the 'dat' clause that completes it. */
+/* A quote goes on through the clause that completes it: a 'dat' or a
+ * subordinate clause; a fronted subordinate clause and its verb-first
+ * main clause are one sentence, whichever half earned the moment; a
+ * comma before a clause that is not verb-first ends the quote. */
 static void test_quote_complement(void **state)
 {
-	struct score_fx f;
-	const char *text = "Het is uw schuld dat het misging. Hoi.";
-	const struct engine_point *p;
+	static const struct {
+		const char *text, *quote;
+		int shown;
+	} cases[] = {
+		{ "Het is uw schuld dat het misging. Hoi.",
+		  "Het is uw schuld dat het misging.", 0 },
+		{ "Voelt u zich veilig als het misgaat? Hoi.",
+		  "Voelt u zich veilig als het misgaat?", 1 },
+		{ "Hoi. En wat ik als veilig opschrijf, lees ik eerst met u "
+		  "door. Goed?",
+		  "En wat ik als veilig opschrijf, lees ik eerst met u door.",
+		  1 },
+		{ "Hoi. Als het thuis misgaat, bent u dan veilig? Goed.",
+		  "Als het thuis misgaat, bent u dan veilig?", 1 },
+		{ "Hoi. Wat ik zie is veilig, ik ben blij. Goed.",
+		  "Wat ik zie is veilig", 1 },
+	};
 
 	(void)state;
-	score_open(&f);
-	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
-	p = moment(&f, "veiligheid");
-	assert_non_null(p);
-	assert_int_equal(p->shown, 0);
-	assert_quote(text, p, "Het is uw schuld dat het misging.");
-	score_close(&f);
-	/* ... and through a subordinate clause */
-	text = "Voelt u zich veilig als het misgaat? Hoi.";
-	score_open(&f);
-	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
-	p = moment(&f, "veiligheid");
-	assert_non_null(p);
-	assert_quote(text, p, "Voelt u zich veilig als het misgaat?");
-	score_close(&f);
-	/* a fronted subordinate clause and its verb-first main clause
-	 * are one sentence, whichever half earned the moment */
-	text = "Hoi. En wat ik als veilig opschrijf, lees ik eerst "
-	       "met u door. Goed?";
-	score_open(&f);
-	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
-	p = moment(&f, "veiligheid");
-	assert_non_null(p);
-	assert_quote(text, p, "En wat ik als veilig opschrijf, lees ik "
-		     "eerst met u door.");
-	score_close(&f);
-	text = "Hoi. Als het thuis misgaat, bent u dan veilig? Goed.";
-	score_open(&f);
-	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
-	p = moment(&f, "veiligheid");
-	assert_non_null(p);
-	assert_quote(text, p, "Als het thuis misgaat, bent u dan veilig?");
-	score_close(&f);
-	/* a comma before a clause that is not verb-first ends the quote */
-	text = "Hoi. Wat ik zie is veilig, ik ben blij. Goed.";
-	score_open(&f);
-	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
-	p = moment(&f, "veiligheid");
-	assert_non_null(p);
-	assert_quote(text, p, "Wat ik zie is veilig");
-	score_close(&f);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct score_fx f;
+		const char *text = cases[i].text;
+		const struct engine_point *p;
+
+		score_open(&f);
+		assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text),
+					     &f.o), 0);
+		p = moment(&f, "veiligheid");
+		assert_non_null(p);
+		assert_int_equal(p->shown, cases[i].shown);
+		assert_quote(text, p, cases[i].quote);
+		score_close(&f);
+	}
 }
 
 /* Credited and blamed in one message: neither is recorded, and the
@@ -1241,40 +1226,24 @@ static const char cap_text[] =
 
 static void test_meter_cap(void **state)
 {
-	struct script *s = NULL;
-	struct engine *e;
-	struct engine_out o;
-	struct match m;
-	struct diag d;
+	struct score_fx f;
 	int vi;
 
 	(void)state;
-	diag_init(&d);
-	if (script_load_text("k.oef", cap_text, strlen(cap_text), &s, &d) < 0)
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.msgs[i]);
-	diag_release(&d);
-	assert_non_null(s);
-	vi = script_find_var(s, "vertrouwen");
-	e = engine_new(s, 1);
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
-	turn(e, &m, &o, "Mooi weer he.");
-	assert_int_equal(engine_var(e, (size_t)vi), 5);
-	turn(e, &m, &o, "Echt mooi weer.");
-	assert_int_equal(engine_var(e, (size_t)vi), 6);
+	fx_open(&f, cap_text, 1);
+	vi = script_find_var(f.s, "vertrouwen");
+	turn(f.e, &f.m, &f.o, "Mooi weer he.");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 5);
+	turn(f.e, &f.m, &f.o, "Echt mooi weer.");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 6);
 	for (int i = 0; i < 5; i++)
-		turn(e, &m, &o, "Wat een weer.");
-	assert_int_equal(engine_var(e, (size_t)vi), 6);
-	turn(e, &m, &o, "Voel je je veilig thuis?");
-	assert_int_equal(engine_var(e, (size_t)vi), 8);
-	turn(e, &m, &o, "Mooi weer he.");
-	assert_int_equal(engine_var(e, (size_t)vi), 10);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
-	script_free(s);
+		turn(f.e, &f.m, &f.o, "Wat een weer.");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 6);
+	turn(f.e, &f.m, &f.o, "Voel je je veilig thuis?");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 8);
+	turn(f.e, &f.m, &f.o, "Mooi weer he.");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 10);
+	score_close(&f);
 }
 
 /* 'stap 1': one message raises trust by one at most, however many of
@@ -1311,39 +1280,22 @@ static const char step_text[] =
 
 static void test_meter_step(void **state)
 {
-	struct script *s = NULL;
-	struct engine *e;
-	struct engine_out o;
-	struct match m;
-	struct diag d;
+	struct score_fx f;
 	int vi, si;
 
 	(void)state;
-	diag_init(&d);
-	if (script_load_text("k.oef", step_text, strlen(step_text), &s,
-			     &d) < 0)
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.msgs[i]);
-	diag_release(&d);
-	assert_non_null(s);
-	vi = script_find_var(s, "vertrouwen");
-	si = script_find_var(s, "spanning");
-	e = engine_new(s, 1);
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
-	turn(e, &m, &o, "Mooi weer. Voel je je veilig?");
-	assert_int_equal(engine_var(e, (size_t)vi), 4);
-	assert_int_equal(engine_var(e, (size_t)si), 8);   /* not stepped */
-	turn(e, &m, &o, "Wat stom.");
-	assert_int_equal(engine_var(e, (size_t)vi), 1);
+	fx_open(&f, step_text, 1);
+	vi = script_find_var(f.s, "vertrouwen");
+	si = script_find_var(f.s, "spanning");
+	turn(f.e, &f.m, &f.o, "Mooi weer. Voel je je veilig?");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 4);
+	assert_int_equal(engine_var(f.e, (size_t)si), 8);   /* not stepped */
+	turn(f.e, &f.m, &f.o, "Wat stom.");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 1);
 	for (int i = 0; i < 12; i++)
-		turn(e, &m, &o, "Mooi weer.");
-	assert_int_equal(engine_var(e, (size_t)vi), 10);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
-	script_free(s);
+		turn(f.e, &f.m, &f.o, "Mooi weer.");
+	assert_int_equal(engine_var(f.e, (size_t)vi), 10);
+	score_close(&f);
 }
 
 static void test_meter_cap_syntax(void **state)
