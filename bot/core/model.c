@@ -38,7 +38,9 @@
 #ifndef MODEL_C
 #define MODEL_C 4.0f          /* inverse strength of the L2 penalty */
 #endif
-#define PRUNE 0.02f           /* smaller weights are dropped after training */
+#ifndef PRUNE
+#define PRUNE 0.03f           /* smaller weights are dropped after training */
+#endif
 #define MIN_POSITIVES 2       /* an intent with fewer is not learned */
 /* A meter hint needs this many labelled turns of the intent with a
  * direction for the meter, and this share of them agreeing. */
