@@ -24,7 +24,7 @@
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
 /* Page cache in KiB (negative): the bot touches few pages per answer and
  * the kernel caches the file anyway; SQLite's default is 2000 KiB. */
-#define STORE_CACHE_SIZE "-256"
+#define STORE_CACHE_SIZE "-128"
 
 #define STORE_BUSY_MS 5000
 
@@ -671,6 +671,10 @@ int store_open(const char *path, struct store **out, struct err *err)
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, st->busy_ms);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	/* no lookaside: 120 KiB held per connection for small allocations
+	 * that glibc serves as well (issue 15: the bot's memory at 1,000
+	 * rooms) */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
 	if (sqlite3_db_readonly(st->db, "main") == 1) {
 		err_set(err, "%s: het bestand is alleen-lezen. Maak het "
 			"schrijfbaar of kies een ander pad.", path);
