@@ -1868,6 +1868,7 @@ class Bench(BotStore):
             return "n/a" if x is None else f"{x / nrooms:.2f}"
         P()
         n_lines = self.a.scale_lines
+        times = "once" if n_lines == 1 else f"{n_lines} times"
         P(f"Scale: rooms added in steps to one bot process; {n_act} of "
           f"them run a rehearsal, and at each step every one of those gets "
           f"{n_lines} trainee line{'s' if n_lines != 1 else ''}, in "
@@ -1911,10 +1912,11 @@ class Bench(BotStore):
                   f"{per(r2[name]['idle'] - r1[name]['idle'], d)} kB/room")
             first = rows[0][name] if rows else None
             if first and "started" in first:
-                P(f"    {name:10} a rehearsal started and answered once: "
+                P(f"    {name:10} a rehearsal started and answered "
+                  f"{times}: "
                   f"{per(first['active'] - first['idle'], n_act)} kB/room")
             elif first:
-                P(f"    {name:10} a room answered once: "
+                P(f"    {name:10} a room answered {times}: "
                   f"{per(first['active'] - first['idle'], n_act)} kB/room")
         c = self.cache
         if c:
