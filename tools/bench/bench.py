@@ -178,34 +178,34 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_cpu_exact(pid):
-    """CPU seconds of a process's live threads from the scheduler's own
-    count (/proc/PID/task/*/schedstat, nanoseconds), not utime+stime in
-    10 ms ticks: 100 messages at about a millisecond each are 10 ticks.
-    Falls back to proc_cpu where schedstat is missing."""
-    total = 0
-    try:
-        for t in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
-                total += int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return proc_cpu(pid)
-    return total / 1e9
-
-
-def proc_runs(pid):
-    """Times a process's live threads were put on a CPU (the third
-    field of /proc/PID/task/*/schedstat): for a single-threaded event
-    loop, its wakeups (a poll() that returned, a batch it handled).
+def proc_schedstat(pid, field):
+    """A field of /proc/PID/task/*/schedstat summed over the process's
+    live threads (0: nanoseconds on a CPU; 2: times put on a CPU), or
     None where schedstat is missing."""
     total = 0
     try:
         for t in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{t}/schedstat") as f:
-                total += int(f.read().split()[2])
+                total += int(f.read().split()[field])
     except (OSError, ValueError, IndexError):
         return None
     return total
+
+
+def proc_cpu_exact(pid):
+    """CPU seconds of a process's live threads from the scheduler's own
+    count (/proc/PID/task/*/schedstat, nanoseconds), not utime+stime in
+    10 ms ticks: 100 messages at about a millisecond each are 10 ticks.
+    Falls back to proc_cpu where schedstat is missing."""
+    ns = proc_schedstat(pid, 0)
+    return proc_cpu(pid) if ns is None else ns / 1e9
+
+
+def proc_runs(pid):
+    """Times a process's live threads were put on a CPU: for a
+    single-threaded event loop, its wakeups (a poll() that returned, a
+    batch it handled). None where schedstat is missing."""
+    return proc_schedstat(pid, 2)
 
 
 def callgrind_wrap(args):
