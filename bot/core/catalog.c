@@ -68,6 +68,8 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 	char **files;
 	size_t nfiles, before = d->n, cap = 0;
 	struct err err;
+	/* one pool for every script's pattern trees (script.h) */
+	struct pool *pool = pool_new();
 
 	memset(c, 0, sizeof(*c));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -76,7 +78,7 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 		struct corpus train;
 		struct script *s;
 
-		if (script_load_train(files[i], &s, &train, d) < 0) {
+		if (script_load_train(files[i], pool, &s, &train, d) < 0) {
 			corpus_release(&train);
 			continue;
 		}
@@ -110,6 +112,9 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
+	/* the scripts hold their references; its index is load-time only */
+	pool_seal(pool);
+	pool_unref(pool);
 	if (c->nscripts)
 		qsort(c->scripts, c->nscripts, sizeof(*c->scripts),
 		      cmp_script);

@@ -23,7 +23,8 @@
 #define COMPOUND_LEFT 3  /* letters before it */
 #define LEX_WORD_MAX 64
 #define DELS_MAX_ID 0xffffffu  /* word ids the deletions index holds */
-#define BITS_PER_KEY 32  /* filter bits per key: about 3% false hits */
+#define BITS_PER_KEY 16  /* filter bits per key (a power of two at
+			  * least this): 3 to 6% false hits */
 
 /* The table's hash of a key is
  * fnv_final(hash_fnv32(HASH_FNV32_START, key, len)). */
@@ -37,58 +38,28 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return fnv_final(hash_fnv32(HASH_FNV32_START, s, n));
 }
 
-static void tab_release(struct lexicon_tab *t)
-{
-	free(t->ent);
-	free(t->arena);
-	memset(t, 0, sizeof(*t));
-}
+/* Calls fn for every value stored under a key (dels_each_h); stops
+ * when fn returns non-zero and returns that. */
+typedef int (*tab_fn)(void *arg, uint32_t val);
 
-static void tab_place(struct lexicon_tab *t, const struct lexicon_ent *e)
+/* Into a table the caller sized (struct lexicon_ids). */
+static void ids_add(struct lexicon_ids *t, uint32_t h, uint32_t id)
 {
 	size_t mask = t->cap - 1;
-	size_t i = e->hash & mask;
+	size_t i = h & mask;
 
 	while (t->ent[i].hash)
 		i = (i + 1) & mask;
-	t->ent[i] = *e;
-}
-
-static void tab_add(struct lexicon_tab *t, const char *key, size_t len,
-		    uint32_t val)
-{
-	struct lexicon_ent e;
-
-	if ((t->n + 1) * 2 > t->cap) {
-		struct lexicon_ent *old = t->ent;
-		size_t oldcap = t->cap;
-
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->ent = xcalloc(t->cap, sizeof(*t->ent));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].hash)
-				tab_place(t, &old[i]);
-		free(old);
-	}
-	XGROW(t->arena, t->arena_cap, t->arena_len + len + 1);
-	memcpy(t->arena + t->arena_len, key, len);
-	t->arena[t->arena_len + len] = '\0';
-	e.hash = hash_bytes(key, len);
-	e.off = (uint32_t)t->arena_len;
-	e.len = (uint32_t)len;
-	e.val = val;
-	t->arena_len += len + 1;
-	tab_place(t, &e);
+	t->ent[i].hash = h;
+	t->ent[i].id = id;
 	t->n++;
 }
 
-/* Calls fn for every value stored under key; stops when fn returns
- * non-zero and returns that. */
-typedef int (*tab_fn)(void *arg, uint32_t val);
-
-/* tab_each with the key's hash already known. */
-static int tab_each_h(const struct lexicon_tab *t, const char *key,
-		      size_t len, uint32_t h, tab_fn fn, void *arg)
+/* The id of the len bytes at key (hash h), 0 if none; the text of id
+ * is text + off[id]. */
+static uint32_t ids_get(const struct lexicon_ids *t, const char *text,
+			const uint32_t *off, const char *key, size_t len,
+			uint32_t h)
 {
 	size_t mask, i;
 
@@ -96,38 +67,28 @@ static int tab_each_h(const struct lexicon_tab *t, const char *key,
 		return 0;
 	mask = t->cap - 1;
 	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
-		const struct lexicon_ent *e = &t->ent[i];
-		int r;
+		const char *w;
 
-		if (e->hash != h || e->len != len ||
-		    memcmp(t->arena + e->off, key, len))
+		if (t->ent[i].hash != h)
 			continue;
-		r = fn(arg, e->val);
-		if (r)
-			return r;
+		w = text + off[t->ent[i].id];
+		if (strncmp(w, key, len) == 0 && w[len] == '\0')
+			return t->ent[i].id;
 	}
 	return 0;
 }
 
-static int tab_each(const struct lexicon_tab *t, const char *key, size_t len,
-		    tab_fn fn, void *arg)
+static uint32_t stem_class(const struct lexicon *lx, const char *stem,
+			   size_t len, uint32_t h)
 {
-	return tab_each_h(t, key, len, hash_bytes(key, len), fn, arg);
+	return ids_get(&lx->stems, lx->stem_text, lx->stem_off, stem, len, h);
 }
 
-static int take_first(void *arg, uint32_t val)
+uint32_t lexicon_word_id(const struct lexicon *lx, const char *word,
+			 size_t len)
 {
-	*(uint32_t *)arg = val;
-	return 1;
-}
-
-static uint32_t tab_get(const struct lexicon_tab *t, const char *key,
-			size_t len)
-{
-	uint32_t v = 0;
-
-	tab_each(t, key, len, take_first, &v);
-	return v;
+	return ids_get(&lx->words, lx->text, lx->word_off, word, len,
+		       hash_bytes(word, len));
 }
 
 /* ------------------------------------------------------------- build */
@@ -143,7 +104,7 @@ static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h);
 static uint64_t *bits_new(uint32_t *mask, size_t nkeys);
 static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h);
 
-/* The deletions table probes as a lexicon_tab does. */
+/* The deletions table probes as the word and stem tables do. */
 static void dels_place(struct lexicon_dels *t, struct lexicon_del e)
 {
 	size_t mask = t->cap - 1;
@@ -187,7 +148,7 @@ static int dels_is(const struct lexicon *lx, struct lexicon_del e,
 		   const char *key, size_t len)
 {
 	uint32_t id = e.idpos >> 8, pos = e.idpos & 0xff;
-	const char *w = lx->words.arena + lx->word_off[id];
+	const char *w = lx->text + lx->word_off[id];
 	size_t n = strlen(w);
 
 	if (!pos)
@@ -197,7 +158,8 @@ static int dels_is(const struct lexicon *lx, struct lexicon_del e,
 	       !memcmp(w + pos + 1, key + pos, len - pos);
 }
 
-/* tab_each_h for the deletions table: fn gets the word ids. */
+/* Calls fn with the word id of every deletions entry whose key is the
+ * len bytes at key (hash h). */
 static int dels_each_h(const struct lexicon *lx, const char *key,
 		       size_t len, uint32_t h, tab_fn fn, void *arg)
 {
@@ -224,25 +186,52 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	char stem[LEX_WORD_MAX + 1];
 	char del[LEX_WORD_MAX];
 
+	size_t text_len = 1, stems_len = 1, stems_cap = 0;
+
 	memset(lx, 0, sizeof(*lx));
 	lx->nwords = nwords ? nwords : 1;
 	lx->cls = xcalloc(lx->nwords, sizeof(*lx->cls));
 	lx->first_word = xcalloc(lx->nwords + 1, sizeof(*lx->first_word));
 	lx->word_off = xcalloc(lx->nwords, sizeof(*lx->word_off));
+	/* the texts and the word table, sized once: the words are known */
+	for (size_t id = 1; id < nwords; id++)
+		text_len += strlen(words[id]) + 1;
+	lx->text = xcalloc(text_len, 1);
+	lx->words.cap = 16;
+	while (lx->words.cap * 3 < 4 * lx->nwords)
+		lx->words.cap *= 2;
+	lx->words.ent = xcalloc(lx->words.cap, sizeof(*lx->words.ent));
+	/* no more stems than words */
+	lx->stems.cap = lx->words.cap;
+	lx->stems.ent = xcalloc(lx->stems.cap, sizeof(*lx->stems.ent));
+	lx->stem_off = xcalloc(lx->nwords + 1, sizeof(*lx->stem_off));
+	XGROW(lx->stem_text, stems_cap, 1);
+	lx->stem_text[0] = '\0';
+	text_len = 1;               /* "" at 0 for word id 0 */
 	for (size_t id = 1; id < nwords; id++) {
 		const char *w = words[id];
 		size_t n = strlen(w);
 		uint32_t c = 0;
 
-		lx->word_off[id] = (uint32_t)lx->words.arena_len;
-		tab_add(&lx->words, w, n, (uint32_t)id);
+		lx->word_off[id] = (uint32_t)text_len;
+		memcpy(lx->text + text_len, w, n + 1);
+		text_len += n + 1;
+		ids_add(&lx->words, hash_bytes(w, n), (uint32_t)id);
 		if (is_content(w, n) && n <= LEX_WORD_MAX) {
 			size_t sn = norm_stem(w, n, stem);
 
-			c = tab_get(&lx->stems, stem, sn);
+			uint32_t h = hash_bytes(stem, sn);
+
+			c = stem_class(lx, stem, sn, h);
 			if (!c) {
 				c = (uint32_t)++lx->ncls;
-				tab_add(&lx->stems, stem, sn, c);
+				XGROW(lx->stem_text, stems_cap,
+				      stems_len + sn + 1);
+				memcpy(lx->stem_text + stems_len, stem, sn);
+				lx->stem_text[stems_len + sn] = '\0';
+				lx->stem_off[c] = (uint32_t)stems_len;
+				stems_len += sn + 1;
+				ids_add(&lx->stems, h, c);
 			}
 		} else {
 			c = (uint32_t)++lx->ncls;
@@ -261,6 +250,14 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 			memcpy(del + i, w + i + 1, n - i - 1);
 			dels_add(lx, del, n - 1, (uint32_t)id, (int)i);
 		}
+	}
+	/* the stems' texts in a block of their size */
+	{
+		char *t = xmalloc(stems_len);
+
+		memcpy(t, lx->stem_text, stems_len);
+		free(lx->stem_text);
+		lx->stem_text = t;
 	}
 	/* the filters, sized to the keys now that they are known */
 	lx->dels_bits = bits_new(&lx->dels_mask, lx->dels.n);
@@ -282,8 +279,11 @@ void lexicon_release(struct lexicon *lx)
 	free(lx->word_off);
 	free(lx->dels_bits);
 	free(lx->stem_bits);
-	tab_release(&lx->words);
-	tab_release(&lx->stems);
+	free(lx->words.ent);
+	free(lx->text);
+	free(lx->stems.ent);
+	free(lx->stem_text);
+	free(lx->stem_off);
 	free(lx->dels.ent);
 	memset(lx, 0, sizeof(*lx));
 }
@@ -347,7 +347,7 @@ struct typo_ctx {
 static int typo_seen(void *arg, uint32_t id)
 {
 	struct typo_ctx *t = arg;
-	const char *cand = t->lx->words.arena + t->lx->word_off[id];
+	const char *cand = t->lx->text + t->lx->word_off[id];
 	uint32_t c = t->lx->cls[id];
 	size_t cn;
 
@@ -458,7 +458,7 @@ static uint32_t find_compound(const struct lexicon *lx, const char *stem,
 		    !left_ok(stem, k))
 			continue;
 		c = 0;
-		tab_each_h(&lx->stems, stem + k, n - k, h, take_first, &c);
+		c = stem_class(lx, stem + k, n - k, h);
 		if (c)
 			return c;
 	}
@@ -474,7 +474,7 @@ static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
 
 	if (!lx->cls || !len)
 		goto out;
-	id = tab_get(&lx->words, word, len);
+	id = lexicon_word_id(lx, word, len);
 	if (id) {
 		c = lx->cls[id];
 		h = LEXICON_EXACT;
@@ -482,7 +482,7 @@ static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
 	}
 	if (function)
 		goto out;
-	c = tab_get(&lx->stems, stem, stem_len);
+	c = stem_class(lx, stem, stem_len, hash_bytes(stem, stem_len));
 	if (c) {
 		h = LEXICON_STEM;
 		goto out;

@@ -36,21 +36,33 @@ enum lexicon_how {
 	LEXICON_COMPOUND    /* a compound ending in a pattern word */
 };
 
-/* A string → value multimap (open addressing), keys in one arena. */
-struct lexicon_tab {
-	struct lexicon_ent { uint32_t hash, off, len, val; } *ent;
+/* A table from a key to an id (open addressing, sized when built, at
+ * most three quarters full): an entry is the key's hash (0: free slot)
+ * and the id, a word id or a class; the key's text is found by the id
+ * (the table holds no key text). */
+struct lexicon_ids {
+	struct lexicon_id {
+		uint32_t hash;
+		uint32_t id;
+	} *ent;
 	size_t cap, n;
-	char *arena;
-	size_t arena_len, arena_cap;
 };
 
 struct lexicon {
 	uint32_t *cls;            /* per word id: its class, 1..ncls */
 	size_t nwords, ncls;
 	uint32_t *first_word;     /* per class: one word id of it */
-	uint32_t *word_off;       /* per word id: its text in words.arena */
-	struct lexicon_tab words; /* word → word id */
-	struct lexicon_tab stems; /* stem of a content word → class */
+	uint32_t *word_off;       /* per word id: its text in text */
+	char *text;               /* every word NUL-terminated, "" first
+				   * (word id 0); the script's words[]
+				   * point here once it is built */
+	struct lexicon_ids words;  /* word → word id (text, word_off) */
+	/* stem of a content word → class; the stems' texts NUL-terminated
+	 * in stem_text, "" first, the class's at stem_off[class] (0: a
+	 * class without one) */
+	struct lexicon_ids stems;
+	char *stem_text;
+	uint32_t *stem_off;
 	/* A word and its one-letter deletions → word id (words of 5+
 	 * letters). The key is not stored: an entry names the word and
 	 * which letter is left out, so 8 bytes an entry and no key text
@@ -78,6 +90,17 @@ struct lexicon {
  * Borrowed during the call only. */
 void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords);
 void lexicon_release(struct lexicon *lx);
+
+/* The word id of the len bytes at word (0: no pattern word), and the
+ * text of a word id (nwords or more: ""). */
+uint32_t lexicon_word_id(const struct lexicon *lx, const char *word,
+			 size_t len);
+static inline const char *lexicon_word(const struct lexicon *lx,
+				       uint32_t id)
+{
+	return id < lx->nwords && lx->text ? lx->text + lx->word_off[id] :
+	       "";
+}
 
 static inline uint32_t lexicon_class(const struct lexicon *lx, uint32_t word)
 {

@@ -65,18 +65,34 @@ struct model {
 	size_t nintents;
 	size_t ncols;             /* nintents + 2 * nhint */
 	size_t nfeat;
-	struct slot {             /* open addressing, one cache access */
-		uint32_t tag;     /* high half of the key | 1; 0 empty */
-		uint32_t row;     /* feature row */
-	} *slots;
+	/* The feature table, open addressing over tags (the high half of
+	 * the key | 1; 0 empty), at most three quarters full. A feature's
+	 * row is the rank of its slot among the occupied ones, so no row
+	 * is stored: occ has a bit per occupied slot, rank0 the occupied
+	 * slots before each 64 (4.2 bytes a slot instead of 8). */
+	uint32_t *tags;
+	uint64_t *occ;
+	uint32_t *rank0;
 	size_t cap;
 	uint32_t *w_off;          /* per row: its weights w[w_off[r]..) */
-	/* The column of each weight, in one byte when ncols allows it
-	 * (every shipped scenario: some 60 columns), else in two
-	 * (model_train keeps ncols under 2^16); the other is NULL. */
-	uint8_t *w_col8;
+	/* The column of each weight, one of two ways (the other NULL):
+	 * - w_bits: per row, a bit for each learned column (lcol[j], in
+	 *   nbm bytes) that has a weight there, the weights in column
+	 *   order; when that is smaller than a byte per weight (every
+	 *   shipped scenario: 58 to 72 learned columns, 12 to 17 weights
+	 *   a row, where a byte per weight was 0.66 MB for the catalog);
+	 * - w_col16: the column of each weight in two bytes (model_train
+	 *   keeps ncols under 2^16), for a model with few weights a row
+	 *   among many columns. */
+	uint8_t *w_bits;
+	uint16_t *lcol;
+	size_t nbm;
 	uint16_t *w_col16;
-	float *w;
+	/* The weights as IEEE half floats (util.h): trained in float,
+	 * stored in half the memory; within 2^-11 of the trained value,
+	 * which moved no figure of `oefenkamer eval` (README, "Where the
+	 * catalog's memory goes"). */
+	uint16_t *w;
 	float *bias;              /* per column; -INFINITY: not learned */
 	/* meter hints: for the vars in hint_var, per intent the direction
 	 * trainers expect (hint_dir[intent * nhint + k]: -1, 0 or +1) */
@@ -141,9 +157,17 @@ static size_t slot_of(const struct model *md, uint64_t key)
 	size_t i = (size_t)key & mask;
 	uint32_t tag = tag_of(key);
 
-	while (md->slots[i].tag && md->slots[i].tag != tag)
+	while (md->tags[i] && md->tags[i] != tag)
 		i = (i + 1) & mask;
 	return i;
+}
+
+/* The row of occupied slot i: its rank among the occupied slots. */
+static uint32_t slot_rank(const struct model *md, size_t i)
+{
+	return md->rank0[i / 64] +
+	       (uint32_t)__builtin_popcountll(md->occ[i / 64] &
+					      ((UINT64_C(1) << (i % 64)) - 1));
 }
 
 /* Row of key, or -1. (Two features whose keys share the probe start and
@@ -153,7 +177,7 @@ static long row_of(const struct model *md, uint64_t key)
 {
 	size_t i = slot_of(md, key);
 
-	return md->slots[i].tag ? (long)md->slots[i].row : -1;
+	return md->tags[i] ? (long)slot_rank(md, i) : -1;
 }
 
 /* ------------------------------------------------------------ training */
@@ -211,24 +235,46 @@ static void tgrow(struct trainer *tr)
 	free(orow);
 }
 
-/* The model's table: tag and row side by side, at most three quarters
- * full (half full took twice the memory to save 0.6% of model_run's
- * instructions: a probe run stays within a cache line or two). */
-static void finish_table(struct model *md, const struct trainer *tr)
+/* The model's table, at most three quarters full (half full took twice
+ * the memory to save 0.6% of model_run's instructions: a probe run
+ * stays within a cache line or two). Rows are numbered in slot order
+ * (row_of); returns, per such row, the trainer's row of its feature,
+ * and their number in *nrows (nfeat, less any two keys the table takes
+ * for one: see row_of). Caller frees. */
+static uint32_t *finish_table(struct model *md, const struct trainer *tr,
+			      size_t *nrows)
 {
-	md->cap = 16;
+	uint32_t *slot_row, *order;
+	size_t k = 0;
+
+	md->cap = 64;
 	while (md->cap * 3 < 4 * (md->nfeat + 1))
 		md->cap *= 2;
-	md->slots = xcalloc(md->cap, sizeof(*md->slots));
+	md->tags = xcalloc(md->cap, sizeof(*md->tags));
+	md->occ = xcalloc(md->cap / 64, sizeof(*md->occ));
+	md->rank0 = xcalloc(md->cap / 64, sizeof(*md->rank0));
+	slot_row = xcalloc(md->cap, sizeof(*slot_row));
 	for (size_t i = 0; i < tr->tcap; i++) {
 		size_t j;
 
 		if (!tr->tkeys[i])
 			continue;
 		j = slot_of(md, tr->tkeys[i]);
-		md->slots[j].tag = tag_of(tr->tkeys[i]);
-		md->slots[j].row = tr->trows[i];
+		md->tags[j] = tag_of(tr->tkeys[i]);
+		slot_row[j] = tr->trows[i];
 	}
+	order = xcalloc(md->nfeat + 1, sizeof(*order));
+	for (size_t i = 0; i < md->cap; i++) {
+		if (i % 64 == 0)
+			md->rank0[i / 64] = (uint32_t)k;
+		if (!md->tags[i])
+			continue;
+		md->occ[i / 64] |= UINT64_C(1) << (i % 64);
+		order[k++] = slot_row[i];
+	}
+	free(slot_row);
+	*nrows = k;
+	return order;
 }
 
 static void collect(uint64_t key, uint32_t clause, void *ctx)
@@ -427,7 +473,8 @@ static void fit(const struct model *md, const struct sample *sm,
 
 /* Weights to per-row lists, the small ones dropped. */
 static void pack(struct model *md, const float *W, const float *bias,
-		 const uint32_t *lidx, size_t nl)
+		 const uint32_t *lidx, size_t nl, const uint32_t *order,
+		 size_t nrows)
 {
 	size_t n = 0;
 
@@ -436,34 +483,44 @@ static void pack(struct model *md, const float *W, const float *bias,
 		md->bias[c] = -INFINITY;
 	for (size_t j = 0; j < nl; j++)
 		md->bias[lidx[j]] = bias[j];
-	md->w_off = xcalloc(md->nfeat + 2, sizeof(uint32_t));
-	for (size_t r = 0; r < md->nfeat * nl; r++)
-		n += fabsf(W[r]) >= PRUNE;
-	md->w = xcalloc(n + 1, sizeof(float));
-	if (md->ncols <= UINT8_MAX + 1)
-		md->w_col8 = xcalloc(n + 1, sizeof(uint8_t));
-	else
+	md->w_off = xcalloc(nrows + 2, sizeof(uint32_t));
+	for (size_t k = 0; k < nrows; k++)
+		for (size_t j = 0; j < nl; j++)
+			n += fabsf(W[(size_t)order[k] * nl + j]) >= PRUNE;
+	md->w = xcalloc(n + 1, sizeof(*md->w));
+	if (nrows * ((nl + 7) / 8) < n) {
+		md->nbm = (nl + 7) / 8;
+		md->w_bits = xcalloc(nrows * md->nbm + 1, 1);
+		md->lcol = xcalloc(nl + 1, sizeof(*md->lcol));
+		for (size_t j = 0; j < nl; j++)
+			md->lcol[j] = (uint16_t)lidx[j];
+	} else {
 		md->w_col16 = xcalloc(n + 1, sizeof(uint16_t));
+	}
 	n = 0;
-	for (size_t r = 0; r < md->nfeat; r++) {
-		md->w_off[r] = (uint32_t)n;
+	/* in the table's row order (finish_table) */
+	for (size_t k = 0; k < nrows; k++) {
+		size_t r = order[k];
+
+		md->w_off[k] = (uint32_t)n;
 		for (size_t j = 0; j < nl; j++)
 			if (fabsf(W[r * nl + j]) >= PRUNE) {
-				md->w[n] = W[r * nl + j];
-				if (md->w_col8)
-					md->w_col8[n] = (uint8_t)lidx[j];
+				md->w[n] = half_from_float(W[r * nl + j]);
+				if (md->w_bits)
+					md->w_bits[k * md->nbm + j / 8] |=
+						(uint8_t)(1u << (j % 8));
 				else
 					md->w_col16[n] = (uint16_t)lidx[j];
 				n++;
 			}
 	}
-	md->w_off[md->nfeat] = (uint32_t)n;
+	md->w_off[nrows] = (uint32_t)n;
 	md->info.nweights = n;
 }
 
 /* The intents with at least MIN_POSITIVES texts (and some without). */
 static void learn_weights(struct model *md, const struct sample *sm,
-			  size_t nsm)
+			  size_t nsm, const uint32_t *order, size_t nrows)
 {
 	uint32_t *lidx = xcalloc(md->ncols + 1, sizeof(uint32_t));
 	size_t nl = 0;
@@ -485,7 +542,7 @@ static void learn_weights(struct model *md, const struct sample *sm,
 	W = xcalloc(md->nfeat * nl + 1, sizeof(float));
 	bias = xcalloc(nl + 1, sizeof(float));
 	fit(md, sm, nsm, lidx, nl, W, bias);
-	pack(md, W, bias, lidx, nl);
+	pack(md, W, bias, lidx, nl, order, nrows);
 	free(W);
 	free(bias);
 	free(lidx);
@@ -653,7 +710,8 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	struct trainer tr;
 	struct match m;
 	struct model *md;
-	size_t ni = s->nintents;
+	size_t ni = s->nintents, nrows = 0;
+	uint32_t *order = NULL;
 
 	/* w_col16 holds a column in 16 bits; no script comes near */
 	if (!ni || ni + 2 * MODEL_MAX_HINT_VARS > UINT16_MAX)
@@ -673,7 +731,7 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 		md = NULL;
 		goto out;
 	}
-	finish_table(md, &tr);
+	order = finish_table(md, &tr, &nrows);
 	md->info.nsamples = tr.nsm;
 	md->info.nfeatures = md->nfeat;
 	md->info.threshold = MODEL_THRESHOLD;
@@ -681,10 +739,13 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	 * knows more than the patterns: it does not guess */
 	md->info.fires = md->info.ncorpus > 0;
 	if (md->info.fires) {
-		learn_weights(md, tr.sm, tr.nsm);
+		learn_weights(md, tr.sm, tr.nsm, order, nrows);
 		learn_hints(md, train);
 	}
+	/* from here on a row is the table's (finish_table) */
+	md->nfeat = nrows;
 out:
+	free(order);
 	for (size_t i = 0; i < tr.nsm; i++)
 		sample_release(&tr.sm[i]);
 	free(tr.sm);
@@ -699,9 +760,12 @@ void model_free(struct model *md)
 {
 	if (!md)
 		return;
-	free(md->slots);
+	free(md->tags);
+	free(md->occ);
+	free(md->rank0);
 	free(md->w_off);
-	free(md->w_col8);
+	free(md->w_bits);
+	free(md->lcol);
 	free(md->w_col16);
 	free(md->w);
 	free(md->bias);
@@ -712,6 +776,21 @@ void model_free(struct model *md)
 const struct model_info *model_info(const struct model *md)
 {
 	return md ? &md->info : NULL;
+}
+
+int model_cols_as_bits(const struct model *md)
+{
+	return md && md->w_bits;
+}
+
+size_t model_table_rows(const struct model *md, uint32_t *rows)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; md && i < md->cap; i++)
+		if (md->tags[i])
+			rows[n++] = slot_rank(md, i);
+	return n;
 }
 
 /* ------------------------------------------------------------- running */
@@ -773,12 +852,19 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
 {
 	uint32_t p = md->w_off[r], end = md->w_off[r + 1];
 
-	if (md->w_col8)
+	if (md->w_bits) {
+		/* in column order, as packed: the same sums */
+		const uint8_t *bm = md->w_bits + (size_t)r * md->nbm;
+
+		for (size_t b = 0; b < md->nbm; b++)
+			for (unsigned bits = bm[b]; bits; bits &= bits - 1)
+				acc[md->lcol[b * 8 +
+					     (unsigned)__builtin_ctz(bits)]] +=
+					half_to_float(md->w[p++]);
+	} else {
 		for (; p < end; p++)
-			acc[md->w_col8[p]] += md->w[p];
-	else
-		for (; p < end; p++)
-			acc[md->w_col16[p]] += md->w[p];
+			acc[md->w_col16[p]] += half_to_float(md->w[p]);
+	}
 }
 
 /* The regression scores the whole message (each feature once, as it

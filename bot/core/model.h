@@ -59,6 +59,13 @@ int model_meter_hint(const struct model *md, const struct match *m,
 /* The vars that have hints (at most MODEL_MAX_HINT_VARS), into *vars. */
 size_t model_hint_vars(const struct model *md, const uint32_t **vars);
 const struct model_info *model_info(const struct model *md);
+/* For tests: the row the feature table gives each of its occupied
+ * slots, in slot order, into rows (room for model_info()->nfeatures);
+ * returns how many. A row is its slot's rank, so they run 0, 1, 2, … */
+size_t model_table_rows(const struct model *md, uint32_t *rows);
+/* For tests: 1 when the weights' columns are kept as a bit per learned
+ * column and row, 0 when as two bytes a weight (model.c). */
+int model_cols_as_bits(const struct model *md);
 
 /* Run after the patterns: for every intent m->hit leaves at 0, score
  * each clause of m->norm (text is the message m was run on) and mark

@@ -85,6 +85,8 @@ uint32_t script_word_id(const struct script *s, const char *word, size_t len)
 {
 	size_t mask, i;
 
+	if (s->words_in_lex)
+		return lexicon_word_id(&s->lex, word, len);
 	if (!s->word_hash_cap)
 		return 0;
 	mask = s->word_hash_cap - 1;
@@ -162,6 +164,11 @@ struct parser {
 	struct name_ent *names; /* declared names, see dup_name */
 	size_t names_cap, nnames;
 	struct loc begin_loc;
+	/* Where each ~concept of a pattern was written: until resolve,
+	 * a PAT_CONCEPT's concept field is its index here (struct pat
+	 * keeps no location). */
+	struct loc *concept_locs;
+	size_t nconcept_locs, concept_locs_cap;
 };
 
 #define FALLBACK_BASE 100000
@@ -292,11 +299,10 @@ static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		const struct norm_token *t = &ps->norm.tok[i];
 		struct pat *p = seq_push(q, cap);
 
-		p->loc = loc;
 		if (prefix && i == nt - 1) {
 			p->kind = PAT_PREFIX;
 			p->text = xstrndup(t->word, t->len);
-			p->len = t->len;
+			p->len = (uint16_t)t->len;
 		} else {
 			p->kind = PAT_WORD;
 			p->word = word_intern(ps->s, t->word, t->len);
@@ -315,6 +321,13 @@ static int parse_group(struct parser *ps, struct cursor *c, struct pat *p,
 	for (;;) {
 		struct pat_seq *q;
 
+		if (p->nsubs == UINT16_MAX) {
+			struct loc l = cur_loc(c);
+
+			/* struct pat counts them in 16 bits */
+			diag_add(ps->d, &l, "te veel keuzes in één groep");
+			return -1;
+		}
 		XGROW(p->subs, cap, p->nsubs + 1);
 		q = &p->subs[p->nsubs++];
 		memset(q, 0, sizeof(*q));
@@ -359,6 +372,13 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		skip_ws(c);
 		ch = (unsigned char)*c->p;
 		l = cur_loc(c);
+		/* struct pat_seq counts in 16 bits, and one word may add up
+		 * to NORM_MAX_TOKENS elements (a logical line can go on
+		 * for ever: ',' at the end continues it) */
+		if (q->n > UINT16_MAX - NORM_MAX_TOKENS - 1) {
+			diag_add(ps->d, &l, "patroon is te lang");
+			return -1;
+		}
 		if (ch == '\0' || ch == ')' || ch == ']' || ch == '|' ||
 		    ch == '>')
 			return 0;
@@ -372,7 +392,6 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			struct pat *p = seq_push(q, &cap);
 
 			p->kind = PAT_ANY;
-			p->loc = l;
 			c->p++;
 		} else if (ch == '[' || ch == '(' || ch == '<') {
 			struct pat *p = seq_push(q, &cap);
@@ -380,7 +399,6 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 
 			p->kind = ch == '[' ? PAT_OPT :
 				  ch == '(' ? PAT_ALT : PAT_UNORDERED;
-			p->loc = l;
 			c->p++;
 			if (parse_group(ps, c, p, close, depth) < 0)
 				return -1;
@@ -403,8 +421,11 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			p = seq_push(q, &cap);
 			p->kind = PAT_CONCEPT;
 			p->text = name;
-			p->len = (uint32_t)strlen(name);
-			p->loc = l;
+			p->len = (uint16_t)strlen(name);
+			XGROW(ps->concept_locs, ps->concept_locs_cap,
+			      ps->nconcept_locs + 1);
+			p->concept = (uint32_t)ps->nconcept_locs;
+			ps->concept_locs[ps->nconcept_locs++] = l;
 		} else {
 			const char *b;
 			int prefix = 0, exact = 0;
@@ -789,8 +810,11 @@ void script_free(struct script *s)
 		free(s->points[i].label);
 	}
 	free(s->points);
+	/* trees in the pool are the pool's (pool_unref below) */
 	for (size_t i = 0; i < s->nconcepts; i++) {
 		free(s->concepts[i].name);
+		if (s->pool)
+			continue;
 		for (size_t j = 0; j < s->concepts[i].nalts; j++)
 			pat_seq_release(&s->concepts[i].alts[j],
 					&s->arena);
@@ -801,9 +825,10 @@ void script_free(struct script *s)
 		struct intent *in = &s->intents[i];
 
 		free(in->name);
-		for (size_t j = 0; j < in->npats; j++)
+		for (size_t j = 0; j < in->npats && !s->pool; j++)
 			pat_seq_release(&in->pats[j], &s->arena);
-		free(in->pats);
+		if (!s->pool)
+			free(in->pats);
 		for (size_t j = 0; j < in->nexamples; j++) {
 			free(in->examples[j].text);
 			free(in->examples[j].expect);
@@ -830,12 +855,13 @@ void script_free(struct script *s)
 	free(s->first_off);
 	free(s->first_refs);
 	free(s->any_refs);
-	for (size_t i = 0; i < s->nwords; i++)
+	for (size_t i = 0; i < s->nwords && !s->words_in_lex; i++)
 		free(s->words[i]);
 	free(s->words);
 	free(s->word_hash);
 	lexicon_release(&s->lex);
 	arena_release(&s->arena);   /* after every pattern released */
+	pool_unref(s->pool);
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i]);
 	free(s->files);
@@ -2350,8 +2376,9 @@ static void resolve_seq(struct parser *ps, struct pat_seq *q)
 			int k = find_concept(ps->s, p->text);
 
 			if (k < 0)
-				diag_add(ps->d, &p->loc, "onbekend begrip "
-					 "'~%s'", p->text);
+				diag_add(ps->d, p->concept < ps->nconcept_locs ?
+					 &ps->concept_locs[p->concept] : NULL,
+					 "onbekend begrip '~%s'", p->text);
 			else
 				p->concept = (uint32_t)k;
 		}
@@ -2763,6 +2790,10 @@ static void required_words(const struct script *s, struct pat_seq *q)
 		const struct pat *p = &q->el[i];
 		const struct pat_seq *sub = NULL;
 
+		/* nreq counts in 16 bits; fewer required words only make
+		 * the filter let more through */
+		if (q->nreq > UINT16_MAX - 1 - (p->nsubs ? p->subs[0].n : 0))
+			break;
 		if (p->kind == PAT_WORD || (p->kind == PAT_PREFIX && p->word)) {
 			XGROW(q->req, cap, q->nreq + 1);
 			q->req[q->nreq++] = lexicon_class(&s->lex, p->word);
@@ -2828,6 +2859,18 @@ static void build_index(struct script *s)
 		for (size_t j = 0; j < s->intents[i].npats; j++)
 			intern_prefixes(s, &s->intents[i].pats[j]);
 	lexicon_build(&s->lex, s->words, s->nwords);
+	/* one copy of each word's text, the lexicon's; its word table
+	 * does what word_hash did */
+	for (size_t i = 0; i < s->nwords; i++) {
+		free(s->words[i]);
+		s->words[i] = (char *)lexicon_word(&s->lex, (uint32_t)i);
+	}
+	s->words_in_lex = 1;
+	/* no more words come: no room for them */
+	s->words = shrink(s->words, s->nwords, sizeof(*s->words));
+	free(s->word_hash);
+	s->word_hash = NULL;
+	s->word_hash_cap = 0;
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++) {
 			required_words(s, &s->intents[i].pats[j]);
@@ -2999,11 +3042,112 @@ out:
 	return rc;
 }
 
+/* --- the finished pattern trees into the pool --- */
+
+static void pool_seq_into(struct pool *pl, struct pat_seq *to,
+			  const struct pat_seq *q);
+
+/* Field by field into zeroed copies, so that two equal vectors are
+ * equal byte for byte, padding too. Pooled blocks are never written
+ * again (the casts drop the const of pool_intern). */
+static struct pat *pool_pats(struct pool *pl, const struct pat *el,
+			     size_t n)
+{
+	struct pat *tmp;
+	const void *r;
+
+	if (!n)
+		return NULL;
+	tmp = xcalloc(n, sizeof(*tmp));
+	for (size_t i = 0; i < n; i++) {
+		const struct pat *p = &el[i];
+		struct pat *t = &tmp[i];
+
+		t->text = p->text ? (char *)pool_intern(pl, p->text,
+							strlen(p->text) + 1,
+							1) : NULL;
+		if (p->nsubs) {
+			struct pat_seq *subs = xcalloc(p->nsubs,
+						       sizeof(*subs));
+
+			for (size_t j = 0; j < p->nsubs; j++)
+				pool_seq_into(pl, &subs[j], &p->subs[j]);
+			t->subs = (struct pat_seq *)pool_intern(pl, subs,
+				p->nsubs * sizeof(*subs),
+				_Alignof(struct pat_seq));
+			free(subs);
+		}
+		t->word = p->word;
+		t->concept = p->concept;
+		t->len = p->len;
+		t->nsubs = p->nsubs;
+		t->kind = p->kind;
+		t->exact = p->exact;
+	}
+	r = pool_intern(pl, tmp, n * sizeof(*tmp), _Alignof(struct pat));
+	free(tmp);
+	return (struct pat *)r;
+}
+
+static void pool_seq_into(struct pool *pl, struct pat_seq *to,
+			  const struct pat_seq *q)
+{
+	memset(to, 0, sizeof(*to));
+	to->el = pool_pats(pl, q->el, q->n);
+	to->req = (uint32_t *)pool_intern(pl, q->req,
+					  q->nreq * sizeof(*q->req),
+					  _Alignof(uint32_t));
+	to->n = q->n;
+	to->nreq = q->nreq;
+	to->one_cls = q->one_cls;
+	to->guard = q->guard;
+	to->acts = q->acts;
+	to->own_acts = q->own_acts;
+	to->reported_ok = q->reported_ok;
+	to->cond_ok = q->cond_ok;
+}
+
+/* The n top-level sequences at *v into pl, the vector too (a concept's
+ * alternatives, an intent's patterns); the parser's copies freed. */
+static void pool_top(struct pool *pl, struct pat_seq **v, size_t n,
+		     const struct arena *a)
+{
+	struct pat_seq *tmp;
+
+	if (!n)
+		return;
+	tmp = xcalloc(n, sizeof(*tmp));
+	for (size_t j = 0; j < n; j++) {
+		pool_seq_into(pl, &tmp[j], &(*v)[j]);
+		pat_seq_release(&(*v)[j], a);
+	}
+	free(*v);
+	*v = (struct pat_seq *)pool_intern(pl, tmp, n * sizeof(*tmp),
+					   _Alignof(struct pat_seq));
+	free(tmp);
+}
+
+/* Once the trees are final (build_index wrote the last of them): the
+ * concepts' and intents' patterns into pl, down to their texts; the
+ * parser's copies freed. The matcher only reads them from here on. */
+static void share_patterns(struct script *s, struct pool *pl)
+{
+	for (size_t i = 0; i < s->nconcepts; i++)
+		pool_top(pl, &s->concepts[i].alts, s->concepts[i].nalts,
+			 &s->arena);
+	for (size_t i = 0; i < s->nintents; i++)
+		pool_top(pl, &s->intents[i].pats, s->intents[i].npats,
+			 &s->arena);
+	arena_release(&s->arena);
+	s->pool = pool_ref(pl);
+}
+
 /* Parse into a diag of our own, so that messages already in the caller's
  * list (one diag serves many scripts) or a full list cannot make a
  * broken script look clean; then hand the messages over. */
 static int load(const char *path, const char *text, size_t len,
-		struct script **out, struct corpus *train, struct diag *d)
+		struct script **out, struct corpus *train, struct pool *pool,
+		struct diag *d)
 {
 	struct parser ps;
 	struct diag own;
@@ -3037,12 +3181,22 @@ static int load(const char *path, const char *text, size_t len,
 	norm_release(&ps.norm);
 	free(ps.begin_name);
 	free(ps.names);
+	free(ps.concept_locs);
 	if (own.n) {
 		script_free(ps.s);
 		goto out;
 	}
 	build_index(ps.s);
 	index_variants(ps.s);
+	if (pool) {
+		share_patterns(ps.s, pool);
+	} else {
+		struct pool *own_pool = pool_new();
+
+		share_patterns(ps.s, own_pool);
+		pool_seal(own_pool);
+		pool_unref(own_pool);
+	}
 	if (learn(ps.s, train, &own) < 0) {
 		script_free(ps.s);
 		goto out;
@@ -3064,20 +3218,21 @@ out:
 
 int script_load(const char *path, struct script **out, struct diag *d)
 {
-	return load(path, NULL, 0, out, NULL, d);
+	return load(path, NULL, 0, out, NULL, NULL, d);
 }
 
-int script_load_train(const char *path, struct script **out,
-		      struct corpus *train, struct diag *d)
+int script_load_train(const char *path, struct pool *pool,
+		      struct script **out, struct corpus *train,
+		      struct diag *d)
 {
 	memset(train, 0, sizeof(*train));
-	return load(path, NULL, 0, out, train, d);
+	return load(path, NULL, 0, out, train, pool, d);
 }
 
 int script_load_text(const char *name, const char *text, size_t len,
 		     struct script **out, struct diag *d)
 {
-	return load(name, text, len, out, NULL, d);
+	return load(name, text, len, out, NULL, NULL, d);
 }
 
 const char *script_ending_kind_name(enum ending_kind k)

@@ -39,29 +39,37 @@ enum pat_kind {
 
 struct pat_seq;
 
+/* A pattern tree has some 40,000 elements and 20,000 sequences in the
+ * shipped catalog, so both are packed (32 bytes each): counts and
+ * lengths in 16 bits (a pattern is one line, at most SCRIPT_MAX_LINE
+ * bytes, and every element takes at least one byte of it), the kind in
+ * a byte, and no source location (the one message that needs it,
+ * an unknown ~concept, is given during the load from the parser's own
+ * list; script.c). */
+_Static_assert(SCRIPT_MAX_LINE < UINT16_MAX, "pattern counts in 16 bits");
+
 struct pat {
-	enum pat_kind kind;
-	uint32_t word;          /* PAT_WORD: id in script->words;
-				 * PAT_PREFIX: id of "text*" (index only) */
 	char *text;             /* PAT_PREFIX: normalised prefix;
 				 * PAT_CONCEPT: concept name */
-	uint32_t len;           /* strlen(text) */
+	struct pat_seq *subs;   /* PAT_OPT, PAT_ALT, PAT_UNORDERED */
+	uint32_t word;          /* PAT_WORD: id in script->words;
+				 * PAT_PREFIX: id of "text*" (index only) */
 	uint32_t concept;       /* PAT_CONCEPT: index, after resolving */
+	uint16_t len;           /* strlen(text) */
+	uint16_t nsubs;
+	uint8_t kind;           /* enum pat_kind */
 	uint8_t exact;          /* PAT_WORD written =word: this form only,
 				 * not another inflection, slip or compound */
-	struct pat_seq *subs;   /* PAT_OPT, PAT_ALT, PAT_UNORDERED */
-	size_t nsubs;
-	struct loc loc;
 };
 
 struct pat_seq {
 	struct pat *el;
-	size_t n;
 	/* Top-level patterns only (built at load): the lexicon classes of
 	 * words that every match contains, so a message without one of
 	 * them is skipped at once. */
 	uint32_t *req;
-	uint32_t nreq;
+	uint16_t n;
+	uint16_t nreq;
 	/* An alternative (of (a|b) or of a concept) that is one plain
 	 * word, not =exact: its lexicon class, so that matching tests it
 	 * without reading el; 0 otherwise. Built at load. */
@@ -89,16 +97,18 @@ enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
  * said before in this rehearsal (0 elsewhere). */
 enum { BUILTIN_BEURT, BUILTIN_GEMIST, BUILTIN_EERDER, BUILTIN_COUNT };
 
+/* Pointers first: 56 bytes, not 64 with the padding after kind (a
+ * catalog holds some 4,000; malloc rounds 56 to 64, 64 to 80). */
 struct expr {
-	enum expr_kind kind;
 	struct expr *a, *b;     /* AND, OR: both; NOT: a */
 	char *name;             /* INTENT, CMP: as written */
+	struct loc loc;
+	enum expr_kind kind;
 	uint32_t index;         /* INTENT: intent index; CMP: variable */
 	enum cmp_op op;
 	int value;              /* CMP: the number; INTENT: the acts it
 				 * must have been said as, "naam (vraag)":
 				 * mask as in pat_seq.acts, 0 = any */
-	struct loc loc;
 };
 
 /* --- actions --------------------------------------------------------- */
@@ -276,9 +286,12 @@ struct script {
 	const struct variant **variant_tab;  /* by variant index */
 	size_t nlines;           /* distinct line texts (variant.line) */
 
-	/* interned pattern words: id 0 is "no word" */
+	/* interned pattern words: id 0 is "no word"; once the lexicon is
+	 * built (words_in_lex), their texts are its own and word_hash is
+	 * gone: lexicon_word_id finds a word */
 	char **words;            size_t nwords;
 	uint32_t *word_hash;     size_t word_hash_cap;  /* open addressing */
+	int words_in_lex;
 	/* Their classes (inflection, typos, compounds); built at load. */
 	struct lexicon lex;
 	int other_language;      /* index of the builtin andere-taal */
@@ -305,9 +318,14 @@ struct script {
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
 	/* The pattern tree's element and alternative vectors, moved here
-	 * as each pattern is parsed (script.c, shrink_seq); freed by
+	 * as each pattern is parsed (script.c, shrink_seq), until the
+	 * load moves the finished patterns (the intents' pats and the
+	 * concepts' alts vectors, and all below them) into pool; freed by
 	 * script_free. */
 	struct arena arena;
+	/* Where the finished pattern trees live, shared with the other
+	 * scripts of the catalog (util.h, struct pool): one reference. */
+	struct pool *pool;
 };
 
 /* A list of diagnostics "file:line:col: message". */
@@ -327,10 +345,16 @@ int script_load(const char *path, struct script **out, struct diag *d);
  * so that calibration (calib_points) need not read and resolve the
  * corpus again: *train is the 'leervoorbeelden:' corpus resolved against
  * *out, or empty (no conversations) when the script names none or
- * loading failed. Caller releases *train with corpus_release, always. */
+ * loading failed. Caller releases *train with corpus_release, always.
+ * The pattern trees go into pool (the catalog's, shared by its scripts:
+ * the gedeeld/ includes parse to the same trees in every scenario that
+ * includes them first, and are then held once), or, when pool is NULL,
+ * into one of the script's own, as with script_load. */
 struct corpus;
-int script_load_train(const char *path, struct script **out,
-		      struct corpus *train, struct diag *d);
+struct pool;
+int script_load_train(const char *path, struct pool *pool,
+		      struct script **out, struct corpus *train,
+		      struct diag *d);
 /* The same for text in memory; name stands for the file in messages and
  * includes are looked up relative to it. */
 int script_load_text(const char *name, const char *text, size_t len,

@@ -76,6 +76,40 @@ void jansson_use_xmalloc(void)
 	json_set_alloc_funcs(xmalloc, free);
 }
 
+uint16_t half_from_float(float f)
+{
+	union { float f; uint32_t u; } v = { f };
+	uint32_t sign = v.u >> 16 & 0x8000u;
+	uint32_t a = v.u & 0x7fffffffu;
+	uint32_t m, q, rest, halfway;
+	unsigned shift;
+
+	if (a > 0x7f800000u)              /* NaN: a quiet one */
+		return (uint16_t)(sign | 0x7e00u);
+	if (a >= 0x477ff000u)             /* 65520 and up: infinity */
+		return (uint16_t)(sign | 0x7c00u);
+	if (a >= 0x38800000u) {           /* 2^-14 and up: normal */
+		a -= (127u - 15u) << 23;
+		q = a >> 13;
+		rest = a & 0x1fffu;
+		/* a carry into the exponent is still the right value */
+		if (rest > 0x1000u || (rest == 0x1000u && (q & 1)))
+			q++;
+		return (uint16_t)(sign | q);
+	}
+	if (a <= 0x33000000u)             /* 2^-25 and less: zero */
+		return (uint16_t)sign;
+	/* subnormal: |f| / 2^-24 rounded; m * 2^(e - 150) / 2^-24 */
+	m = (a & 0x7fffffu) | 0x800000u;
+	shift = 126u - (a >> 23);         /* 14..24 */
+	q = m >> shift;
+	rest = m & ((1u << shift) - 1);
+	halfway = 1u << (shift - 1);
+	if (rest > halfway || (rest == halfway && (q & 1)))
+		q++;                      /* 0x400: the smallest normal */
+	return (uint16_t)(sign | q);
+}
+
 void xgrow(void **arr, size_t *cap, size_t need, size_t elsz)
 {
 	size_t c = *cap;
@@ -171,6 +205,117 @@ void *arena_dup(struct arena *a, const void *p, size_t n, size_t align)
 	if (n)
 		memcpy(q, p, n);
 	return q;
+}
+
+struct pool {
+	struct arena arena;
+	size_t refs;
+	size_t asked;
+	/* the index: open addressing, at most half full; p NULL = free */
+	struct pool_ent {
+		const void *p;
+		uint32_t hash;
+		uint32_t n;
+	} *ent;
+	size_t cap, nent;
+};
+
+struct pool *pool_new(void)
+{
+	struct pool *p = xcalloc(1, sizeof(*p));
+
+	arena_init(&p->arena);
+	p->refs = 1;
+	return p;
+}
+
+struct pool *pool_ref(struct pool *p)
+{
+	if (p)
+		p->refs++;
+	return p;
+}
+
+void pool_unref(struct pool *p)
+{
+	if (!p || --p->refs)
+		return;
+	free(p->ent);
+	arena_release(&p->arena);
+	free(p);
+}
+
+void pool_seal(struct pool *p)
+{
+	free(p->ent);
+	p->ent = NULL;
+	p->cap = p->nent = 0;
+}
+
+static void pool_place(struct pool_ent *ent, size_t cap,
+		       const struct pool_ent *e)
+{
+	size_t i = e->hash & (cap - 1);
+
+	while (ent[i].p)
+		i = (i + 1) & (cap - 1);
+	ent[i] = *e;
+}
+
+const void *pool_intern(struct pool *p, const void *data, size_t n,
+			size_t align)
+{
+	uint64_t h64;
+	struct pool_ent e;
+	size_t i;
+
+	if (!n)
+		return NULL;
+	if (!align || align > _Alignof(max_align_t) || (align & (align - 1)))
+		align = _Alignof(max_align_t);
+	if (n > UINT32_MAX)    /* no index for such: a copy of its own */
+		return arena_dup(&p->arena, data, n, align);
+	p->asked += n;
+	h64 = hash_fnv64(HASH_FNV64_START, data, n);
+	e.hash = (uint32_t)(h64 ^ h64 >> 32);
+	e.n = (uint32_t)n;
+	if (p->cap) {
+		for (i = e.hash & (p->cap - 1); p->ent[i].p;
+		     i = (i + 1) & (p->cap - 1)) {
+			const struct pool_ent *x = &p->ent[i];
+
+			/* the same bytes at an alignment as strict */
+			if (x->hash == e.hash && x->n == n &&
+			    ((uintptr_t)x->p & (align - 1)) == 0 &&
+			    memcmp(x->p, data, n) == 0)
+				return x->p;
+		}
+	}
+	if ((p->nent + 1) * 2 > p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 1024;
+		struct pool_ent *nent = xcalloc(ncap, sizeof(*nent));
+
+		for (i = 0; i < p->cap; i++)
+			if (p->ent[i].p)
+				pool_place(nent, ncap, &p->ent[i]);
+		free(p->ent);
+		p->ent = nent;
+		p->cap = ncap;
+	}
+	e.p = arena_dup(&p->arena, data, n, align);
+	pool_place(p->ent, p->cap, &e);
+	p->nent++;
+	return e.p;
+}
+
+size_t pool_bytes(const struct pool *p)
+{
+	return p->arena.bytes;
+}
+
+size_t pool_asked(const struct pool *p)
+{
+	return p->asked;
 }
 
 int arena_owns(const struct arena *a, const void *p)

@@ -42,6 +42,31 @@ void xgrow(void **arr, size_t *cap, size_t need, size_t elsz);
 #define XGROW(arr, cap, need) \
 	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* IEEE 754 binary16 ("half") in a uint16_t: 11 significant bits,
+ * normal from 2^-14 to 65504. A model's weights are stored so (model.c:
+ * half the memory of float), trained and summed as float.
+ * half_from_float rounds to nearest, ties to even; beyond 65504 it
+ * gives infinity, NaN stays NaN. half_to_float is exact. */
+uint16_t half_from_float(float f);
+static inline float half_to_float(uint16_t h)
+{
+	union { uint32_t u; float f; } v;
+	uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+	uint32_t em = h & 0x7fffu;
+
+	if (em >= 0x0400u && em < 0x7c00u) {
+		/* normal: rebias the exponent (15 -> 127) */
+		v.u = sign | (em + ((127u - 15u) << 10)) << 13;
+	} else if (em >= 0x7c00u) {
+		v.u = sign | 0x7f800000u | (em & 0x3ffu) << 13;
+	} else {
+		/* zero or subnormal: em units of 2^-24, exact in float */
+		v.f = (float)em * 0x1p-24f;
+		v.u |= sign;
+	}
+	return v.f;
+}
+
 /* Many small blocks that live and die together (a loaded script's
  * pattern tree): handed out from chunks of ARENA_CHUNK bytes without
  * malloc's header and rounding per block, and freed all at once by
@@ -65,6 +90,30 @@ void *arena_alloc(struct arena *a, size_t n, size_t align);
 void *arena_dup(struct arena *a, const void *p, size_t n, size_t align);
 /* 1 if p points into a block of a, else 0 (NULL: 0). */
 int arena_owns(const struct arena *a, const void *p);
+
+/* An arena shared by several owners whose blocks are unique by content
+ * (hash-consing): pool_intern hands out the block the pool already
+ * holds with the same bytes, or a new copy. The scripts of a catalog
+ * keep their pattern trees in one (script.c), so the shared gedeeld/
+ * includes and the patterns that repeat are held once. Counted
+ * references: pool_new gives one, every owner takes its own with
+ * pool_ref and gives it back with pool_unref; the last frees every
+ * block. pool_seal frees the index of contents (most of the pool's
+ * own cost) once no more sharing is expected: later blocks are still
+ * interned among themselves. Not thread-safe while interning. */
+struct pool;
+struct pool *pool_new(void);
+struct pool *pool_ref(struct pool *p);
+void pool_unref(struct pool *p);
+/* The n bytes at data, aligned to align (as arena_alloc), valid until
+ * the last pool_unref; NULL for n == 0. Never modify or free it. */
+const void *pool_intern(struct pool *p, const void *data, size_t n,
+			size_t align);
+void pool_seal(struct pool *p);
+/* Bytes of distinct blocks held, and bytes asked for in all (what the
+ * blocks would have taken without sharing): for figures and tests. */
+size_t pool_bytes(const struct pool *p);
+size_t pool_asked(const struct pool *p);
 
 /* snprintf whose output must fit: the format and arguments are bounded
  * by construction (numbers, hashes, names from our own tables), so a

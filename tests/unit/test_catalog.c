@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "match.h"
 #include "scenario_small.h"
 #include "util.h"
 
@@ -169,6 +170,77 @@ static void test_which_files(void **state)
 	assert_string_equal(f->c.scripts[0]->id, "een");
 }
 
+/* The pattern trees go into one pool for the whole catalog: a library
+ * included first by two scenarios parses to the same tree in both, and
+ * they hold it once; each script keeps a reference, so the other's
+ * trees outlive a script freed first (valgrind and asan see a use
+ * after free), and they still match. */
+static void test_shared_patterns(void **state)
+{
+	struct fx *f = *state;
+	struct sbuf p, sb;
+	const struct script *a, *b;
+	struct script *gone;
+	struct match m;
+	int in;
+
+	sbuf_init(&p);
+	sbuf_addf(&p, "%s/gedeeld", f->dir);
+	assert_int_equal(mkdir(sbuf_str(&p), 0700), 0);
+	sbuf_release(&p);
+	put(f, "gedeeld/lib.oef", "begrip groet = hallo (daar | hier), hoi, "
+	    "goedemorgen\nbedoeling groet\n  patroon: ~groet *\n");
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "gebruik \"gedeeld/lib.oef\"\n");
+	scenario_small(&sb, "een", 1, "linda");
+	put(f, "een.oef", sbuf_str(&sb));
+	sbuf_reset(&sb);
+	sbuf_adds(&sb, "gebruik \"gedeeld/lib.oef\"\n");
+	scenario_small(&sb, "twee", 2, "sandra");
+	sbuf_adds(&sb, "bedoeling eigen\n  patroon: alleen hier\n");
+	put(f, "twee.oef", sbuf_str(&sb));
+	sbuf_release(&sb);
+	if (load(f) != 0)
+		print_diags(f);
+	assert_int_equal(f->d.n, 0);
+	assert_int_equal(f->c.nscripts, 2);
+	a = f->c.scripts[0];
+	b = f->c.scripts[1];
+	assert_non_null(a->pool);
+	assert_ptr_equal(a->pool, b->pool);
+	assert_int_equal(a->nconcepts, 1);
+	assert_int_equal(b->nconcepts, 1);
+	/* the same tree, not two equal ones */
+	assert_int_equal(a->concepts[0].nalts, 3);
+	assert_ptr_equal(a->concepts[0].alts, b->concepts[0].alts);
+	for (size_t j = 0; j < 3; j++)
+		assert_ptr_equal(a->concepts[0].alts[j].el,
+				 b->concepts[0].alts[j].el);
+	assert_ptr_equal(a->concepts[0].alts[0].el[1].subs,
+			 b->concepts[0].alts[0].el[1].subs);
+	in = script_find_intent(b, "groet");
+	assert_true(in >= 0);
+	assert_ptr_equal(a->intents[script_find_intent(a, "groet")].pats,
+			 b->intents[in].pats);
+	/* but not what differs: the second's own intent */
+	assert_true(script_find_intent(a, "eigen") < 0);
+	/* the first goes, the second still reads and matches its trees */
+	gone = f->c.scripts[0];
+	f->c.scripts[0] = f->c.scripts[1];
+	f->c.nscripts = 1;
+	script_free(gone);
+	assert_string_equal(b->words[b->concepts[0].alts[0].el[0].word],
+			    "hallo");
+	match_init(&m);
+	match_run(&m, b, "hallo hier, hoe gaat het", 24);
+	assert_true(m.hit[in]);
+	assert_true(m.hit[script_find_intent(b, "vraagt")]);
+	match_run(&m, b, "alleen hier", 11);
+	assert_false(m.hit[in]);
+	assert_true(m.hit[script_find_intent(b, "eigen")]);
+	match_release(&m);
+}
+
 /* A broken file, a library file at the top and a doubled id are each a
  * problem with its file named; every sound scenario is still offered,
  * and of a doubled id the first file (in name order) wins. */
@@ -264,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_order_and_find),
 		T(test_which_files),
+		T(test_shared_patterns),
 		T(test_problems_keep_the_rest),
 		T(test_persona),
 		T(test_missing_dir),

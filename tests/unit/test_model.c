@@ -51,6 +51,21 @@ static void run(struct match *m, const struct script *s, const char *text)
 	match_run(m, s, text, strlen(text));
 }
 
+/* The feature table: every feature its own row, in slot order, told
+ * by the occupied slots before it; at least min of them. */
+static void table_rows_in_order(const struct model *md, size_t min)
+{
+	const struct model_info *mi = model_info(md);
+	uint32_t *rows = xcalloc(mi->nfeatures + 1, sizeof(*rows));
+	size_t n = model_table_rows(md, rows);
+
+	assert_true(mi->nfeatures >= min);
+	assert_int_equal(n, mi->nfeatures);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(rows[k], k);
+	free(rows);
+}
+
 static void test_learns_from_the_split(void **state)
 {
 	struct script *s = load_fixture();
@@ -66,6 +81,9 @@ static void test_learns_from_the_split(void **state)
 	/* vraagt-gevoel and groet have positives to learn from */
 	assert_true(mi->nlearned >= 1);
 	assert_true(mi->nweights > 0);
+	table_rows_in_order(s->model, 1);
+	/* a few columns, several weights a row: a bit per column */
+	assert_true(model_cols_as_bits(s->model));
 	script_free(s);
 }
 
@@ -445,6 +463,10 @@ static void test_wide_columns(void **state)
 	assert_non_null(s);
 	assert_true(s->nintents >= NI);   /* and the built-in ones */
 	assert_true(model_info(s->model)->fires);
+	/* a table of several blocks of 64 slots */
+	table_rows_in_order(s->model, 600);
+	/* a weight or two a row among 300 columns: two bytes a weight */
+	assert_false(model_cols_as_bits(s->model));
 	match_init(&m);
 	for (uint32_t want = 256; want < s->nintents; want += 5) {
 		const char *name = s->intents[want].name;

@@ -502,6 +502,26 @@ static void test_lexicon(void **state)
 		assert_true(lexicon_class(&lx, (uint32_t)i) > 0);
 	assert_int_equal(lexicon_class(&lx, 0), 0);
 	assert_int_not_equal(lexicon_class(&lx, 10), lexicon_class(&lx, 11));
+	/* its word table: every word finds its id and text, nothing else
+	 * is a word (not a part of one, not one with more after it) */
+	for (size_t i = 1; i < ARRAY_LEN(lex_words); i++) {
+		const char *w = lex_words[i];
+		size_t n = strlen(w);
+		char longer[80];
+
+		assert_int_equal(lexicon_word_id(&lx, w, n), i);
+		assert_string_equal(lexicon_word(&lx, (uint32_t)i), w);
+		assert_ptr_not_equal(lexicon_word(&lx, (uint32_t)i), w);
+		assert_int_equal(lexicon_word_id(&lx, w, n - 1) == i, 0);
+		xsnprintf(longer, sizeof(longer), "%sx", w);
+		assert_int_equal(lexicon_word_id(&lx, longer, n + 1), 0);
+	}
+	assert_int_equal(lexicon_word_id(&lx, "", 0), 0);
+	assert_string_equal(lexicon_word(&lx, 0), "");
+	assert_string_equal(lexicon_word(&lx, (uint32_t)ARRAY_LEN(lex_words)),
+			    "");
+	assert_int_equal(lexicon_word_id(&lx, "qqqqq", 5), 0);
+	assert_true(lx.words.cap * 3 >= 4 * ARRAY_LEN(lex_words));
 	for (size_t i = 0; i < ARRAY_LEN(lex_cases); i++) {
 		const char *w = lex_cases[i].word;
 		size_t n = strlen(w), sn = norm_stem(w, n, stem);

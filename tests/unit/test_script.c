@@ -359,8 +359,21 @@ static void test_full_intents(void **state)
 	assert_int_equal(in->pats[0].el[1].kind, PAT_OPT);
 	assert_int_equal(in->pats[0].el[1].nsubs, 1);
 	assert_int_equal(in->pats[0].el[1].subs[0].n, 1);
-	assert_int_equal(in->pats[0].el[0].loc.line, 24);
-	assert_int_equal(in->pats[0].el[0].loc.col, 12);
+	/* one copy of each word, the lexicon's; found through it */
+	assert_true(s->words_in_lex);
+	assert_null(s->word_hash);
+	for (size_t i = 0; i < s->nwords; i++) {
+		assert_ptr_equal(s->words[i],
+				 lexicon_word(&s->lex, (uint32_t)i));
+		assert_int_equal(script_word_id(s, s->words[i],
+						strlen(s->words[i])),
+				 i);   /* 0 for "" */
+	}
+	assert_int_equal(script_word_id(s, "halloo", 6), 0);
+	assert_int_equal(script_word_id(s, "hall", 4), 0);
+	/* packed (script.h): two of them fit a cache line */
+	assert_int_equal(sizeof(struct pat), 32);
+	assert_int_equal(sizeof(struct pat_seq), 32);
 	/* <goede ~jargon> */
 	assert_int_equal(in->pats[1].n, 1);
 	p = &in->pats[1].el[0];
@@ -830,6 +843,9 @@ static const struct err_case err_cases[] = {
 	  "onbekend begrip '~k'" },
 	{ "begrip k = a, (b | ~m)\n", 0, "t.oef:1:20: ",
 	  "onbekend begrip '~m'" },
+	/* the place of the second ~concept, not the first's */
+	{ "begrip k = a\nbedoeling x\n  patroon: ~k\n  patroon: b ~q\n",
+	  0, "t.oef:4:14: ", "onbekend begrip '~q'" },
 	{ SC TI PE IN VT SP "begin: b\n" FA, 0, "t.oef:8:1: ",
 	  "begin: 'b' is geen fase" },
 	{ SC TI PE IN VT SP "begin: e\n" FA "einde e goed\n", 0,
@@ -1077,6 +1093,62 @@ static void test_long_lines(void **state)
 	sbuf_release(&sb);
 }
 
+/* head, then lines lines of 1,000 times each ending in ',' (so the
+ * logical line goes on), then tail. */
+static void long_pattern(struct sbuf *sb, const char *head, const char *each,
+			 size_t lines, const char *tail)
+{
+	sbuf_reset(sb);
+	sbuf_adds(sb, head);
+	for (size_t line = 0; line < lines; line++) {
+		for (size_t i = 0; i < 1000; i++)
+			sbuf_adds(sb, each);
+		sbuf_adds(sb, ",\n");
+	}
+	sbuf_adds(sb, tail);
+}
+
+/* A pattern's counts are 16 bits (struct pat, struct pat_seq), but a
+ * logical line goes on as long as its lines end in ',': a pattern or a
+ * group too long for them is refused, not cut short. */
+static void test_pattern_counts(void **state)
+{
+	static const struct {
+		const char *head, *each, *tail, *what;
+	} bad[] = {
+		{ "bedoeling x\n  patroon:", " a", " a\n",
+		  "patroon is te lang" },
+		{ "bedoeling x\n  patroon: (a", "|a", ")\n",
+		  "te veel keuzes in één groep" },
+	};
+	struct sbuf sb;
+	struct script *s = NULL;
+	struct diag d;
+
+	(void)state;
+	sbuf_init(&sb);
+	for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
+		diag_init(&d);
+		long_pattern(&sb, bad[k].head, bad[k].each, 70, bad[k].tail);
+		assert_int_equal(script_load_text("t.oef", sb.buf, sb.len, &s,
+						  &d), -1);
+		assert_null(s);
+		expect_diag(&d, "t.oef:2:", bad[k].what);
+		diag_release(&d);
+	}
+
+	/* 30,000 words still load, every one of them */
+	diag_init(&d);
+	long_pattern(&sb, "bedoeling x\n  patroon:", " a", 30, " b\n");
+	assert_int_equal(script_load_text("t.oef", sb.buf, sb.len, &s, &d),
+			 0);
+	assert_int_equal(s->intents[0].pats[0].n, 30001);
+	assert_int_equal(s->intents[0].pats[0].nreq, 30001);
+	script_free(s);
+	diag_release(&d);
+	sbuf_release(&sb);
+}
+
 /* Every problem is reported, each on its own line and place. */
 static void test_many_errors(void **state)
 {
@@ -1183,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_pattern_counts),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_diag_reuse),
 		cmocka_unit_test(test_variant_index),

@@ -7,8 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -330,6 +332,136 @@ static void test_arena(void **state)
 	free(heap);
 }
 
+static float bits_float(uint32_t u)
+{
+	union { uint32_t u; float f; } v = { u };
+
+	return v.f;
+}
+
+/* Half floats (the model's stored weights): every half comes back from
+ * float unchanged; a float in half's range becomes the nearest half
+ * (ties to even), within 2^-11 of itself when normal; overflow,
+ * subnormals, zero and sign at their edges. */
+static void test_half(void **state)
+{
+	(void)state;
+	for (uint32_t h = 0; h < 0x10000u; h++) {
+		uint16_t back;
+
+		if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu))
+			continue;       /* NaN: only its class survives */
+		back = half_from_float(half_to_float((uint16_t)h));
+		if (back != h)
+			fail_msg("half %#x -> %a -> %#x", h,
+				 (double)half_to_float((uint16_t)h), back);
+	}
+	/* from just over 2^-25 to just under 65520, both signs */
+	for (uint32_t u = 0x33000001u; u < 0x477ff000u; u += 997) {
+		for (int neg = 0; neg < 2; neg++) {
+			float f = bits_float(u | (neg ? 0x80000000u : 0));
+			uint16_t h = half_from_float(f);
+			double d = fabs((double)half_to_float(h) - f);
+			uint16_t lo = (uint16_t)(h & 0x7fffu ? h - 1 : h);
+			uint16_t hi = (uint16_t)(h + 1);
+
+			if ((h & 0x8000u) != (neg ? 0x8000u : 0))
+				fail_msg("%a: sign lost (%#x)", (double)f, h);
+			if (d > fabs((double)half_to_float(lo) - f) ||
+			    ((hi & 0x7c00u) != 0x7c00u &&
+			     d > fabs((double)half_to_float(hi) - f)))
+				fail_msg("%a -> %#x is not the nearest half",
+					 (double)f, h);
+			if (fabs(f) >= 0x1p-14 && d > fabs(f) * 0x1p-11)
+				fail_msg("%a -> %a: more than 2^-11 off",
+					 (double)f, (double)half_to_float(h));
+		}
+	}
+	assert_int_equal(half_from_float(1.0f), 0x3c00);
+	assert_int_equal(half_from_float(-2.0f), 0xc000);
+	assert_int_equal(half_from_float(0.0f), 0);
+	assert_int_equal(half_from_float(-0.0f), 0x8000);
+	/* ties to even: 1 + 2^-11 lies between 0x3c00 and 0x3c01 */
+	assert_int_equal(half_from_float(1.0f + 0x1p-11f), 0x3c00);
+	assert_int_equal(half_from_float(1.0f + 3 * 0x1p-11f), 0x3c02);
+	assert_int_equal(half_from_float(65504.0f), 0x7bff);
+	assert_int_equal(half_from_float(65519.0f), 0x7bff);
+	assert_int_equal(half_from_float(65520.0f), 0x7c00);
+	assert_int_equal(half_from_float(-1e30f), 0xfc00);
+	assert_int_equal(half_from_float(0x1p-24f), 1);
+	assert_int_equal(half_from_float(0x1p-25f), 0);
+	assert_int_equal(half_from_float(0x1.8p-25f), 1);
+	assert_int_equal(half_from_float(0x1.ff8p-15f), 0x3ff);
+	/* halfway between the largest subnormal and the smallest normal */
+	assert_int_equal(half_from_float(0x1.ffcp-15f), 0x400);
+	assert_true(half_to_float(0x7c00) > 65504.0f);
+	assert_true(half_from_float(bits_float(0x7fc00000u)) > 0x7c00);
+	assert_true(half_to_float(0x0001) == 0x1p-24f);
+	assert_true(half_to_float(0x3555) == 0x1.554p-2f);
+}
+
+/* The pool: equal bytes give the same block, other bytes or a stricter
+ * alignment another; sealing drops the index, not the blocks; the
+ * blocks live until the last reference goes (valgrind: no leak, no use
+ * after free). */
+static void test_pool(void **state)
+{
+	struct pool *p = pool_new(), *q;
+	static const char text[] = "hallo daar";
+	char copy[sizeof(text)];
+	const char *a, *b, *c;
+	const uint32_t *w1, *w2;
+	uint32_t words[4] = { 7, 8, 9, 10 };
+	const void *blk[500];
+
+	(void)state;
+	memcpy(copy, text, sizeof(text));
+	a = pool_intern(p, text, sizeof(text), 1);
+	b = pool_intern(p, copy, sizeof(copy), 1);
+	assert_ptr_equal(a, b);
+	assert_ptr_not_equal(a, text);
+	assert_string_equal(a, "hallo daar");
+	c = pool_intern(p, "hallo", 6, 1);
+	assert_ptr_not_equal(a, c);
+	assert_null(pool_intern(p, text, 0, 1));
+	w1 = pool_intern(p, words, sizeof(words), _Alignof(uint32_t));
+	assert_int_equal((uintptr_t)w1 % _Alignof(uint32_t), 0);
+	assert_int_equal(w1[3], 10);
+	words[3] = 11;
+	w2 = pool_intern(p, words, sizeof(words), _Alignof(uint32_t));
+	assert_ptr_not_equal(w1, w2);
+	assert_int_equal(w1[3], 10);
+	assert_int_equal(pool_bytes(p), sizeof(text) + 6 + 2 * sizeof(words));
+	assert_int_equal(pool_asked(p), 2 * sizeof(text) + 6 +
+			 2 * sizeof(words));
+	/* enough blocks to grow the index, each found again after */
+	for (size_t i = 0; i < 500; i++) {
+		char k[16];
+		int n = snprintf(k, sizeof(k), "k%zu", i);
+
+		blk[i] = pool_intern(p, k, (size_t)n + 1, 1);
+	}
+	for (size_t i = 0; i < 500; i++) {
+		char k[16];
+		int n = snprintf(k, sizeof(k), "k%zu", i);
+
+		assert_ptr_equal(pool_intern(p, k, (size_t)n + 1, 1),
+				 blk[i]);
+	}
+	/* sealed: the blocks stay, new ones are still interned */
+	pool_seal(p);
+	assert_string_equal(a, "hallo daar");
+	c = pool_intern(p, "nieuw", 6, 1);
+	assert_ptr_equal(pool_intern(p, "nieuw", 6, 1), c);
+	q = pool_ref(p);
+	assert_ptr_equal(q, p);
+	pool_unref(p);
+	assert_string_equal(a, "hallo daar");   /* q still holds it */
+	assert_string_equal(blk[499], "k499");
+	pool_unref(q);
+	pool_unref(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +478,8 @@ int main(void)
 		cmocka_unit_test(test_cut_on_character),
 		cmocka_unit_test(test_err_set_long),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_half),
+		cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
