@@ -91,6 +91,7 @@ struct http {
 	size_t nidle;
 	uint64_t next_id;
 	size_t max_body;
+	size_t body_bytes;           /* of the responses not yet freed */
 };
 
 static int global_ready;
@@ -151,6 +152,8 @@ static void req_free(struct req *r)
 	wipe_free(r->bearer, r->bearer ? strlen(r->bearer) : 0);
 	free(r->url);
 	free(r->content_type);
+	if (h)
+		h->body_bytes -= r->resp.len;
 	sbuf_release(&r->resp);
 	free(r);
 }
@@ -206,6 +209,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 		return CURL_WRITEFUNC_ERROR;
 	}
 	sbuf_add(&r->resp, data, len);
+	r->h->body_bytes += len;
 	return len;
 }
 
@@ -651,6 +655,11 @@ int http_poll(struct http *h, int timeout_ms, int extra_fd)
 size_t http_pending(const struct http *h)
 {
 	return h->waiting.n + h->running.n + h->done.n;
+}
+
+size_t http_body_bytes(const struct http *h)
+{
+	return h->body_bytes;
 }
 
 void http_escape(struct sbuf *out, const char *s)

@@ -67,6 +67,10 @@ void http_set_max_body(struct http *h, size_t max);
 /* Requests still running. */
 size_t http_pending(const struct http *h);
 
+/* Bytes of response bodies received and not yet freed: a body lives
+ * until its callback has returned (then the request is freed). */
+size_t http_body_bytes(const struct http *h);
+
 /* Percent-encode s for a URL path segment into out (appended). */
 struct sbuf;
 void http_escape(struct sbuf *out, const char *s);

@@ -21,7 +21,10 @@
  * same reason: the reply reaches the trainee first. */
 #define RECEIPT_AFTER_SEND_MS 200
 /* A /sync body this large (about a hundred events) leaves enough freed
- * heap behind to give back (xtrim) once the batch is released. */
+ * heap behind to give back (xtrim) once the batch is released: on the
+ * loop round after it, when the HTTP layer has freed the body too (it
+ * frees it after the callback; a trim inside the callback left the
+ * body's heap resident once it was freed). */
 #define TRIM_AFTER_BYTES (64 * 1024)
 /* Sends finished since the heap was last given back: once this many
  * have gone and every send queue has drained (rooms_prune), the heap
@@ -121,7 +124,9 @@ struct mx {
 	size_t nfg;              /* foreground items queued, all rooms */
 	int send_fails;
 	size_t sent_since_trim;  /* items finished since the last xtrim */
-	size_t trims;            /* xtrim calls after a drained burst */
+	int trim_due;            /* a big batch went up: xtrim next round */
+	size_t trims;            /* xtrim calls (big batch, drained burst) */
+	size_t trim_body_bytes;  /* response bytes held at the last one */
 	uint64_t rng;
 };
 
@@ -1266,7 +1271,7 @@ static void gap_next(struct mx *mx)
 		mx->sync_at = mono_ms() + 1000;
 	mx_sync_release(&s);
 	gap_clear(mx);
-	xtrim();     /* a batch with gaps is a big one */
+	mx->trim_due = 1;   /* a batch with gaps is a big one */
 }
 
 static void gap_done(void *arg, const struct http_response *r)
@@ -1395,7 +1400,7 @@ static void sync_done(void *arg, const struct http_response *r)
 	mx_sync_release(&s);
 	json_decref(root);
 	if (r->len >= TRIM_AFTER_BYTES)
-		xtrim();
+		mx->trim_due = 1;   /* r->body is still ours: next round */
 }
 static void sync_issue(struct mx *mx)
 {
@@ -1602,6 +1607,21 @@ size_t mx_queues(const struct mx *mx)
 size_t mx_trims(const struct mx *mx)
 {
 	return mx->trims;
+}
+
+size_t mx_trim_body_bytes(const struct mx *mx)
+{
+	return mx->trim_body_bytes;
+}
+
+/* Give the free heap back to the system, and count it. */
+static void heap_trim(struct mx *mx)
+{
+	mx->trim_body_bytes = http_body_bytes(mx->http);
+	xtrim();
+	mx->trims++;
+	mx->trim_due = 0;
+	mx->sent_since_trim = 0;
 }
 
 /* The room queue of a finished send: found by room name (an index
@@ -1838,12 +1858,12 @@ static void rooms_prune(struct mx *mx, int64_t now)
 		mx->bucket = NULL;
 		mx->nbuckets = 0;
 	}
-	/* a burst has drained: once per burst, never while sends wait */
-	if (mx->nrooms == 0 && mx->sent_since_trim >= TRIM_AFTER_SENDS) {
-		xtrim();
-		mx->trims++;
-		mx->sent_since_trim = 0;
-	}
+	/* a big batch went up in the last round (its body is freed by
+	 * now), or a burst has drained: once per batch or burst, never
+	 * while sends wait */
+	if (mx->trim_due ||
+	    (mx->nrooms == 0 && mx->sent_since_trim >= TRIM_AFTER_SENDS))
+		heap_trim(mx);
 }
 
 /* Start what is due; return ms until the next thing is due (or -1). */

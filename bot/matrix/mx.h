@@ -327,9 +327,16 @@ size_t mx_sends_pending(const struct mx *mx);
  * read. A room whose queue ran empty costs nothing here. */
 size_t mx_queues(const struct mx *mx);
 
-/* Times the free heap went back to the system (xtrim) because a burst
- * of at least 64 sends had drained: every send queue gone. Rare by
- * design: once per burst, not per send or per loop round. */
+/* Times the free heap went back to the system (xtrim): on the loop
+ * round after a /sync batch of at least 64 KiB (or one whose gaps were
+ * filled) went up, once the HTTP layer has freed its body, and when a
+ * burst of at least 64 sends has drained (every send queue gone). Rare
+ * by design: once per big batch or burst, not per send or loop round. */
 size_t mx_trims(const struct mx *mx);
+
+/* Response body bytes the HTTP layer still held at the last trim (see
+ * http_body_bytes): a big batch's body must be gone by then, or its
+ * heap stays resident after the trim. */
+size_t mx_trim_body_bytes(const struct mx *mx);
 
 #endif

@@ -35,6 +35,7 @@
 /* mx.c's constants */
 #define SYNC_HOLD_MS 250
 #define RECEIPT_AFTER_SEND_MS 200
+#define TRIM_AFTER_BYTES (64 * 1024)
 
 #define ROOM "!oefen:localhost"
 #define PROFILE "/_matrix/client/v3/profile/%40oefenkamer%3Alocalhost"
@@ -47,7 +48,7 @@
 
 enum kind { K_OTHER, K_SYNC, K_SEND, K_RECEIPT, K_TYPING, K_MESSAGES };
 
-enum mode { M_PLAIN, M_GAP, M_SENDS };
+enum mode { M_PLAIN, M_GAP, M_SENDS, M_BIG };
 
 struct hit {
 	int seq;                 /* arrival order, from 0 */
@@ -64,6 +65,7 @@ struct hit {
 struct fx {
 	struct server *srv;
 	struct mx *mx;
+	char *big_batch;         /* M_BIG: the first batch, over 64 KiB */
 	/* set before the server starts */
 	int put_delay_ms;
 	int typing_ms;
@@ -194,6 +196,9 @@ static void route(struct server *s, struct conn *c, const char *method,
 			add_reply(&c->out, 200, "OK", "", empty_batch,
 				  strlen(empty_batch));
 			c->reply_at = mono_ms() + SYNC_POLL_MS;
+		} else if (fx->mode == M_BIG) {
+			add_reply(&c->out, 200, "OK", "", fx->big_batch,
+				  strlen(fx->big_batch));
 		} else {
 			add_reply(&c->out, 200, "OK", "", first_batch,
 				  strlen(first_batch));
@@ -360,6 +365,7 @@ static int teardown(void **state)
 	if (fx->srv)
 		server_stop(fx->srv);
 	free(fx->sent_event);
+	free(fx->big_batch);
 	free(fx);
 	return 0;
 }
@@ -750,6 +756,54 @@ static void test_trim_after_burst(void **state)
 	run_until(fx, all_drained);
 	assert_int_equal(fx->sent_calls, 69);
 	assert_int_equal(mx_trims(fx->mx), 1);
+}
+
+static int third_sync_answered(struct fx *fx)
+{
+	return third_sync(fx) && put_answered(fx);
+}
+
+/* (g3b) A /sync batch of TRIM_AFTER_BYTES or more leaves its freed heap
+ * to give back, but its response body lives until the callback has
+ * returned: the trim comes on the loop round after the batch, when the
+ * HTTP layer holds none of that body any more (a trim inside the
+ * callback would leave the body's heap resident once freed), and once
+ * for the batch, not on every round after it. */
+static void test_trim_after_big_batch(void **state)
+{
+	struct fx *fx = *state;
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "{\"next_batch\":\"s1\",\"rooms\":{\"join\":{\""
+		  ROOM "\":{\"timeline\":{\"events\":[{\"type\":"
+		  "\"m.room.message\",\"sender\":\"@trainee:localhost\","
+		  "\"event_id\":\"" EVENT "\",\"origin_server_ts\":1,"
+		  "\"content\":{\"msgtype\":\"m.text\",\"body\":\"");
+	while (b.len < TRIM_AFTER_BYTES + 1024)
+		sbuf_adds(&b, "Goedemiddag, ik ben Lotte. ");
+	sbuf_adds(&b, "\"}}]}}}}}");
+	fx->big_batch = xstrdup(b.buf);
+	sbuf_release(&b);
+	fx->mode = M_BIG;
+	start(fx, 0, 0);
+	/* the batch went up, was answered, and two long-polls followed:
+	 * rounds enough for a trim per round to show */
+	run_until(fx, third_sync_answered);
+	assert_true(fx->batches >= 2);
+	assert_int_equal(mx_trims(fx->mx), 1);
+	assert_true(mx_trim_body_bytes(fx->mx) < TRIM_AFTER_BYTES);
+}
+
+/* A small batch (the plain first batch, under TRIM_AFTER_BYTES) and a
+ * send or two: nothing to give back. */
+static void test_no_trim_after_small_batch(void **state)
+{
+	struct fx *fx = *state;
+
+	start(fx, 0, 0);
+	run_until(fx, third_sync_answered);
+	assert_int_equal(mx_trims(fx->mx), 0);
 }
 
 /* (g4) Many rooms' queues at once (a join storm's greetings): each
@@ -1406,6 +1460,8 @@ int main(void)
 		T(test_429_pauses_one_room),
 		T(test_empty_queues_dropped),
 		T(test_trim_after_burst),
+		T(test_trim_after_big_batch),
+		T(test_no_trim_after_small_batch),
 		T(test_many_queues),
 		T(test_too_large_dropped),
 		T(test_request_callbacks),

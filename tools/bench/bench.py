@@ -40,9 +40,13 @@ peer (nio_echo.py), in one run on one real Synapse on loopback.
            the bot joins and greets them, and once it is quiet its
            anonymous memory (RssAnon) is read: "idle". --scale-active
            rooms (the first ones) run a rehearsal; at every step each of
-           them gets one trainee line at once: CPU per answered message,
-           the peak anonymous memory while answering, and "all
-           answered" (replies seen, and in the store). The peer gets
+           them gets --scale-lines trainee lines (default 5), in rounds
+           of one line in every one of them at once: CPU per answered
+           message (the median of the rounds: a round of 100 lines is
+           about 0.1 s of CPU, and one round alone was noise on a
+           shared machine), the bot's wakeups per message, the peak
+           anonymous memory while answering, and "all answered"
+           (replies seen, and in the store). The peer gets
            rooms of its own (it would echo our bot) up to --scale-peer.
            Printed: memory per step, the per-room slope between steps
            (idle rooms) and per rehearsal, CPU per message.
@@ -55,7 +59,7 @@ if something broke (a message went unanswered, a process died).
              [--port N] [--no-wire] [--skip-latency] [--skip-load]
              [--keep] [--samples FILE]
              [--scale N,N,... [--scale-peer N] [--scale-active N]
-              [--scale-owners N]]
+              [--scale-lines N] [--scale-owners N]]
 
 OEF_BIN names the bot binary (default build/oefenkamer).
 
@@ -80,6 +84,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import struct
 import subprocess
 import sys
@@ -173,19 +178,34 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_schedstat(pid, field):
+    """A field of /proc/PID/task/*/schedstat summed over the process's
+    live threads (0: nanoseconds on a CPU; 2: times put on a CPU), or
+    None where schedstat is missing."""
+    total = 0
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[field])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def proc_cpu_exact(pid):
     """CPU seconds of a process's live threads from the scheduler's own
     count (/proc/PID/task/*/schedstat, nanoseconds), not utime+stime in
     10 ms ticks: 100 messages at about a millisecond each are 10 ticks.
     Falls back to proc_cpu where schedstat is missing."""
-    total = 0
-    try:
-        for t in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
-                total += int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return proc_cpu(pid)
-    return total / 1e9
+    ns = proc_schedstat(pid, 0)
+    return proc_cpu(pid) if ns is None else ns / 1e9
+
+
+def proc_runs(pid):
+    """Times a process's live threads were put on a CPU: for a
+    single-threaded event loop, its wakeups (a poll() that returned, a
+    batch it handled). None where schedstat is missing."""
+    return proc_schedstat(pid, 2)
 
 
 def callgrind_wrap(args):
@@ -715,6 +735,9 @@ class Proc:
 
     def cpu_exact(self):
         return proc_cpu_exact(self.pid)
+
+    def runs(self):
+        return proc_runs(self.pid)
 
     def read_bytes(self):
         """Bytes the process has read with read(2) and its kin (rchar in
@@ -1566,20 +1589,24 @@ class Bench(BotStore):
         time.sleep(0.5)
         return proc.status("RssAnon")
 
-    def scale_say(self, name, proc, bot_id, owners, syncs, active, step,
+    def scale_say(self, name, proc, bot_id, owners, syncs, active, nth,
                   lines):
-        """One trainee line in each active room at once; (CPU s,
-        seconds to the last answer, rooms answered)."""
+        """One trainee line in each active room at once (the nth line
+        of each rehearsal in this run: room i says line i + nth of the
+        conversation); (CPU s, seconds to the last answer, rooms
+        answered). The wakeups it took are kept in self.runs."""
         sent = [None] * len(active)
         cpu0 = [0.0]
+        runs0 = [None]
 
         def say(i):
             k, room = active[i]
-            sent[i] = owners[k][0].send(room, lines[(i + step) % len(lines)])
+            sent[i] = owners[k][0].send(room, lines[(i + nth) % len(lines)])
 
         def before():
             cpu0[0] = proc.cpu_exact()
             read0[0] = proc.read_bytes()
+            runs0[0] = proc.runs()
         read0 = [0]
         t0 = at_once(len(active), lambda i: owners[active[i][0]][0], say,
                      before)
@@ -1607,6 +1634,9 @@ class Bench(BotStore):
                 time.sleep(0.05)
         time.sleep(1.0)
         self.read_kb = (proc.read_bytes() - read0[0]) / 1024
+        runs1 = proc.runs()
+        self.runs = None if runs0[0] is None or runs1 is None else \
+            runs1 - runs0[0]
         return proc.cpu_exact() - cpu0, wall, n_ok
 
     def scale(self):
@@ -1670,27 +1700,54 @@ class Bench(BotStore):
                 sampler = RssSampler(proc)
                 sampler.start()
                 prof = Profile(proc.pid, f"{name}-{n}")
-                cpu, wall, n_ok = self.scale_say(name, proc, bot_id, owners,
-                                                 syncs, act, step, lines)
+                # a.scale_lines rounds: every active room says one line
+                # per round; CPU per message is the median of the rounds
+                rounds = []
+                for r in range(a.scale_lines):
+                    cpu, wall, n_ok = self.scale_say(
+                        name, proc, bot_id, owners, syncs, act,
+                        step * a.scale_lines + r, lines)
+                    rounds.append({"cpu": cpu, "wall": wall,
+                                   "answered": n_ok,
+                                   "read_kb": self.read_kb,
+                                   "runs": self.runs})
+                    log(f"scale: {name} at {n} rooms, round {r + 1}: "
+                        f"{n_ok}/{len(act)} answered, "
+                        f"{cpu * 1000 / len(act):.2f} ms CPU per message"
+                        + (f", {self.runs / len(act):.1f} wakeups per "
+                           "message" if self.runs is not None else ""))
                 prof.stop()
                 sampler.stopping = True
                 sampler.join()
+                per_msg = sorted(rd["cpu"] / len(act) for rd in rounds)
+                n_ok = sum(rd["answered"] for rd in rounds)
+                runs = [rd["runs"] for rd in rounds]
+                cpu = statistics.median(per_msg) * len(act)
                 x.update({"active": self.scale_settle(
                     proc, name == "oefenkamer", syncs), "cpu": cpu,
-                    "wall": wall,
-                    "read_kb": self.read_kb,
-                    "messages": len(act), "answered": n_ok,
+                    "cpu_min": per_msg[0] * len(act),
+                    "cpu_max": per_msg[-1] * len(act),
+                    "rounds": rounds,
+                    "runs": None if None in runs else
+                    statistics.median(runs),
+                    "wall": sum(rd["wall"] for rd in rounds),
+                    "read_kb": statistics.median(
+                        rd["read_kb"] for rd in rounds),
+                    "messages": len(act), "said": len(act) * len(rounds),
+                    "answered": n_ok,
                     "peak_anon": sampler.peak["RssAnon"],
                     "hwm": proc.status("VmHWM") if reset else None})
                 if name == "oefenkamer":
                     x.update(self.store_check([r for _, r in act_ours],
-                                              step + 1))
+                                              (step + 1) * a.scale_lines))
                 row[name] = x
                 log(f"scale: {name} at {n} rooms: anon {idle} kB idle, "
                     f"{x['active']} kB after the messages (peak "
-                    f"{x['peak_anon']} kB); {n_ok}/{len(act)} answered, "
-                    f"{cpu * 1000 / len(act):.2f} ms CPU per message, "
-                    f"{self.read_kb / len(act):.1f} kB read per message; "
+                    f"{x['peak_anon']} kB); {n_ok}/{x['said']} answered, "
+                    f"{cpu * 1000 / len(act):.2f} ms CPU per message "
+                    f"(median of {len(rounds)} rounds, "
+                    f"{per_msg[0] * 1000:.2f} to {per_msg[-1] * 1000:.2f}), "
+                    f"{x['read_kb'] / len(act):.1f} kB read per message; "
                     f"rooms {'invited' if self.cache else 'made'} in "
                     f"{t_made:.0f} s, joined in "
                     f"{t_setup:.0f} s, quiet after "
@@ -1810,15 +1867,22 @@ class Bench(BotStore):
         def per(x, nrooms):
             return "n/a" if x is None else f"{x / nrooms:.2f}"
         P()
+        n_lines = self.a.scale_lines
+        times = "once" if n_lines == 1 else f"{n_lines} times"
         P(f"Scale: rooms added in steps to one bot process; {n_act} of "
-          "them run a rehearsal, and at each step every one of those gets "
-          "one trainee line at once")
+          f"them run a rehearsal, and at each step every one of those gets "
+          f"{n_lines} trainee line{'s' if n_lines != 1 else ''}, in "
+          f"round{'s' if n_lines != 1 else ''} of one line in every one "
+          "at once")
         P("  anonymous memory (RssAnon) once the bot is quiet (nothing to "
           "send, under 20 ms CPU a second), MB; CPU per answered message, "
-          "ms; what the bot read with read(2) while answering (rchar: its "
-          "store, not the sockets), kB per message")
+          "ms, the median of the rounds (and the lowest and highest "
+          "round); the bot's wakeups (times it was put on a CPU) per "
+          "message; what the bot read with read(2) while answering "
+          "(rchar: its store, not the sockets), kB per message")
         P(f"  {'rooms':>6} {'bot':>10} {'idle':>6} {'+active':>8} "
-          f"{'peak':>6} {'ms/msg':>7} {'kB/msg':>7} {'answered':>9} "
+          f"{'peak':>6} {'ms/msg':>7} {'rounds':>11} {'wake':>5} "
+          f"{'kB/msg':>7} {'answered':>9} "
           f"{'setup s':>8} "
           f"{'peer idle':>10} {'+active':>8} {'ms/msg':>7} {'bot/peer':>9}")
         for row in steps:
@@ -1826,11 +1890,16 @@ class Bench(BotStore):
             pc = (f"{mb(p['idle']):>10} {mb(p['active']):>8} "
                   f"{p['cpu'] * 1000 / p['messages']:>7.2f} "
                   f"{o['active'] / p['active']:>9.3f}") if p else ""
+            rng = (f"{o['cpu_min'] * 1000 / o['messages']:.2f}-"
+                   f"{o['cpu_max'] * 1000 / o['messages']:.2f}")
+            wake = "?" if o.get("runs") is None else \
+                f"{o['runs'] / o['messages']:.1f}"
             P(f"  {row['rooms']:>6} {'oefenkamer':>10} {mb(o['idle']):>6} "
               f"{mb(o['active']):>8} {mb(o['peak_anon']):>6} "
-              f"{o['cpu'] * 1000 / o['messages']:>7.2f} "
+              f"{o['cpu'] * 1000 / o['messages']:>7.2f} {rng:>11} "
+              f"{wake:>5} "
               f"{o['read_kb'] / o['messages']:>7.1f} "
-              f"{str(o['answered']) + '/' + str(o['messages']):>9} "
+              f"{str(o['answered']) + '/' + str(o['said']):>9} "
               f"{o['setup_s']:>8.0f} " + pc)
         P("  per-room slope of anonymous memory, kB (goal: idle <= 2, "
           "active rehearsal <= 8):")
@@ -1843,10 +1912,11 @@ class Bench(BotStore):
                   f"{per(r2[name]['idle'] - r1[name]['idle'], d)} kB/room")
             first = rows[0][name] if rows else None
             if first and "started" in first:
-                P(f"    {name:10} a rehearsal started and answered once: "
+                P(f"    {name:10} a rehearsal started and answered "
+                  f"{times}: "
                   f"{per(first['active'] - first['idle'], n_act)} kB/room")
             elif first:
-                P(f"    {name:10} a room answered once: "
+                P(f"    {name:10} a room answered {times}: "
                   f"{per(first['active'] - first['idle'], n_act)} kB/room")
         c = self.cache
         if c:
@@ -1965,6 +2035,10 @@ def main():
                     help="the peer takes part in the steps up to N rooms")
     ap.add_argument("--scale-active", type=int, default=100, metavar="N",
                     help="rooms that run a rehearsal in the scale run")
+    ap.add_argument("--scale-lines", type=int, default=5, metavar="N",
+                    help="scale run: rounds per step, each one trainee "
+                    "line in every active room at once; CPU per message "
+                    "is the median of the rounds")
     ap.add_argument("--scale-owners", type=int, default=20, metavar="N",
                     help="users who make the scale run's rooms")
     ap.add_argument("--fast-synapse", action="store_true",
