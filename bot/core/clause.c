@@ -436,7 +436,7 @@ int clause_is_supposition(const struct norm *n, size_t i)
 		"geschrokken", "fijn", "gek",
 	};
 	const struct norm_token *t = &n->tok[i];
-	int feel = 0;
+	int feel = 0, hebben = 0, participle = 0;
 
 	if (!is(t, "moet") && !is(t, "moeten"))
 		return 0;
@@ -444,7 +444,19 @@ int clause_is_supposition(const struct norm *n, size_t i)
 	     k++) {
 		const struct norm_token *w = &n->tok[k];
 
-		if (is(w, "hebben") || is(w, "geweest"))
+		if (is(w, "geweest"))
+			return 1;
+		/* "hebben laten schrikken", "gelezen hebben"; not the
+		 * "het hebben over" of "we moeten het hebben over…" */
+		if (is(w, "hebben")) {
+			hebben = 1;
+			if (k + 1 < n->ntok && n->tok[k + 1].clause ==
+			    t->clause && is(&n->tok[k + 1], "laten"))
+				return 1;
+		}
+		if (w->len >= 6 && w->word[0] == 'g' && w->word[1] == 'e')
+			participle = 1;
+		if (hebben && participle)
 			return 1;
 		if (IS_ANY(w, feeling))
 			feel = 1;

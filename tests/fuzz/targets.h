@@ -579,7 +579,13 @@ FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
 		/* the lexicon: a class exactly when it says how */
 		c = lexicon_find(&s->lex, t->word, t->len, t->stem,
 				 t->stem_len, &how);
-		FUZZ_CHECK("text", c == m.ids[i] && how == m.how[i]);
+		/* a 'moet' of supposition reads as 'lijkt' (match.c), with
+		 * no lexicon how of its own */
+		if (clause_is_supposition(&m.norm, i))
+			FUZZ_CHECK("text", m.how[i] == LEXICON_NONE &&
+				   m.ids[i] <= s->lex.ncls);
+		else
+			FUZZ_CHECK("text", c == m.ids[i] && how == m.how[i]);
 		FUZZ_CHECK("text", c <= s->lex.ncls);
 		FUZZ_CHECK("text", (c == 0) == (how == LEXICON_NONE));
 		FUZZ_CHECK("text", how <= LEXICON_COMPOUND);

@@ -241,6 +241,8 @@ static const struct match_case cases[] = {
 	{ "~jargon", J, "U moet gewoon meewerken", 1, "U moet" },
 	{ "~jargon", J, "U moet wel geschrokken zijn", 0, NULL },
 	{ "~jargon", J, "Je moet het gelezen hebben", 0, NULL },
+	{ "~jargon", J, "Je moet het hebben laten zien", 0, NULL },
+	{ "~jargon", J, "Je moet het hebben over school", 1, "Je moet" },
 	{ "~jargon", J, "Dat moet zwaar geweest zijn, je moet rusten", 1,
 	  "je moet" },
 	{ "~jargon", J, "Je moet het heel zwaar vinden, zijn", 1, "Je moet" },
