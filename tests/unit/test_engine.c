@@ -1197,6 +1197,52 @@ static void test_quiet_moment_cancels(void **state)
 	}
 }
 
+/* A quiet moment that comes first still cancels an opposite one
+ * recorded after it (the only two moments of the message). */
+static const char quiet_first_text[] =
+	"scenario q\n"
+	"titel: Stil\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"punt veiligheid: Veiligheid\n"
+	"bedoeling veilig\n"
+	"  patroon: veilig\n"
+	"bedoeling schuld\n"
+	"  patroon: schuld\n"
+	"regel veilig-telt\n"
+	"  als veilig\n"
+	"  punt veiligheid getoond\n"
+	"regel schuld-telt\n"
+	"  als schuld\n"
+	"  punt veiligheid gemist\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+static void test_quiet_moment_first(void **state)
+{
+	struct score_fx f;
+	const char *text = "Voelt u zich veilig? Het is uw eigen schuld.";
+	uint32_t pt;
+
+	(void)state;
+	fx_open(&f, quiet_first_text, 1);
+	pt = (uint32_t)script_find_point(f.s, "veiligheid");
+	free(f.s->quiet);
+	f.s->quiet = xcalloc(CALIB_KEYS(f.s->npoints), 1);
+	f.s->quiet[calib_key(pt, 1, 0)] = 1;
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	assert_null(moment(&f, "veiligheid"));
+	assert_int_equal(f.o.nconflicts, 1);
+	score_close(&f);
+}
+
 /* 'plafond 6 tot …': small talk alone stops at 6; the key move lifts the
  * cap; the cap never lowers a value. */
 static const char cap_text[] =
@@ -1363,6 +1409,7 @@ int main(void)
 		cmocka_unit_test(test_points_per_clause),
 		cmocka_unit_test(test_point_conflict_silent),
 		cmocka_unit_test(test_quiet_moment_cancels),
+		cmocka_unit_test(test_quiet_moment_first),
 		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),
