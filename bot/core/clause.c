@@ -129,6 +129,35 @@ static size_t mention_end(const struct norm *n, size_t i)
 	return j;
 }
 
+/* What the client read about: "u las op internet over X", "je hebt
+ * opgezocht over X". X is her word, named back to her, not the
+ * trainee's own (naming the "uithuisplaatsing" she read about is no
+ * jargon). The token after "over", or 0 when i is no such "over": a
+ * verb of reading and a second person before it in its clause. */
+static size_t read_about_end(const struct norm *n, size_t i)
+{
+	static const char *const reading[] = {
+		"las", "lees", "leest", "lazen", "lezen", "gelezen",
+		"opgezocht", "zocht", "zoekt", "googelde", "gegoogeld",
+		"zag", "gezien",
+	};
+	static const char *const me[] = { "ik", "we", "wij" };
+	int verb = 0, you = 0;
+
+	if (!is(&n->tok[i], "over") || i + 1 >= n->ntok ||
+	    n->tok[i + 1].clause != n->tok[i].clause)
+		return 0;
+	for (size_t k = i; k-- > 0 && n->tok[k].clause == n->tok[i].clause;) {
+		if (IS_ANY(&n->tok[k], reading))
+			verb = 1;
+		else if (is(&n->tok[k], "je") || is(&n->tok[k], "jullie"))
+			you = 1;
+		else if (IS_ANY(&n->tok[k], me))
+			return 0;
+	}
+	return verb && you ? i + 1 : 0;
+}
+
 /* "volgens X": the token after the frame, or 0 when i starts none. */
 static size_t frame_end(const struct norm *n, size_t i)
 {
@@ -139,8 +168,10 @@ static size_t frame_end(const struct norm *n, size_t i)
 	static const char *const own[] = { "mij", "me", "ons", "je" };
 	size_t j = i + 1;
 
-	if (!is(&n->tok[i], "volgens"))
-		return mention_end(n, i);
+	if (!is(&n->tok[i], "volgens")) {
+		j = mention_end(n, i);
+		return j ? j : read_about_end(n, i);
+	}
 	if (j >= n->ntok ||
 	    n->tok[j].clause != n->tok[i].clause || IS_ANY(&n->tok[j], own))
 		return 0;

@@ -152,6 +152,17 @@ static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
 	case PAT_UNORDERED:
 		/* handled by pattern_match; skip positionally */
 		return seq_match(x, q, i + 1, pos, k);
+	case PAT_START:
+		/* ^: no word of the clause before pos */
+		if (pos >= x->lim ||
+		    pos != x->m->clause[x->m->tok_clause[pos]].tok)
+			return -1;
+		return seq_match(x, q, i + 1, pos, k);
+	case PAT_END:
+		/* $: no word of the clause from pos */
+		if (pos != x->lim)
+			return -1;
+		return seq_match(x, q, i + 1, pos, k);
 	}
 	return -1;
 }

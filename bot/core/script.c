@@ -277,7 +277,7 @@ static int is_pat_special(int ch)
 {
 	return ch == '*' || ch == '[' || ch == ']' || ch == '(' ||
 	       ch == ')' || ch == '|' || ch == '<' || ch == '>' ||
-	       ch == '~' || ch == ',';
+	       ch == '~' || ch == ',' || ch == '^' || ch == '$';
 }
 
 static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
@@ -392,6 +392,11 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			struct pat *p = seq_push(q, &cap);
 
 			p->kind = PAT_ANY;
+			c->p++;
+		} else if (ch == '^' || ch == '$') {
+			struct pat *p = seq_push(q, &cap);
+
+			p->kind = ch == '^' ? PAT_START : PAT_END;
 			c->p++;
 		} else if (ch == '[' || ch == '(' || ch == '<') {
 			struct pat *p = seq_push(q, &cap);
@@ -2747,6 +2752,9 @@ static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
 		case PAT_UNORDERED:
 			*any = 1;
 			return 0;
+		case PAT_START:
+		case PAT_END:
+			continue;   /* takes no word: the next element's */
 		case PAT_OPT:
 			firsts(s, &p->subs[0], 0, bm, any, depth + 1);
 			continue;

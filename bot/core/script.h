@@ -34,7 +34,9 @@ enum pat_kind {
 	PAT_OPT,        /* [seq]: subs[0] */
 	PAT_ALT,        /* (a | b): subs */
 	PAT_CONCEPT,    /* ~name: concept index, resolved */
-	PAT_UNORDERED   /* <a b c>: each of subs anywhere, any order */
+	PAT_UNORDERED,  /* <a b c>: each of subs anywhere, any order */
+	PAT_START,      /* ^ : the start of a clause (takes no word) */
+	PAT_END         /* $ : the end of a clause (takes no word) */
 };
 
 struct pat_seq;
