@@ -167,13 +167,16 @@ static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
 	return -1;
 }
 
-/* Does a negation scope over a match of tokens [start, end)? A negation
- * word of the clause the match starts in, outside the match, does; so
- * does a negation that clause inherits ("ik zeg niet | dat…"). Negation
- * words inside the match are part of what the pattern says ("als je
- * niet"), and a negation in a later clause the match runs into is that
+/* Does a negation scope over a match of tokens [start, end) of q? A
+ * negation word of the clause the match starts in, outside the match,
+ * does; so does a negation that clause inherits ("ik zeg niet | dat…").
+ * Negation words inside the match are part of what the pattern says
+ * when it names one itself ("als je niet"); one that a * took in does
+ * void it ("ik heb je dossier nog niet gelezen" is no "dossier *
+ * gelezen"). A negation in a later clause the match runs into is that
  * clause's own ("ik snap | dat het niet makkelijk is"). */
-static int negated(const struct match *m, size_t start, size_t end)
+static int negated(const struct match *m, const struct pat_seq *q,
+		   size_t start, size_t end)
 {
 	const struct match_clause *cl = &m->clause[m->tok_clause[start]];
 	int own = 0;
@@ -184,7 +187,7 @@ static int negated(const struct match *m, size_t start, size_t end)
 		if (!m->neg[j])
 			continue;
 		own = 1;
-		if (j < start || j >= end)
+		if (j < start || j >= end || !q->says_neg)
 			return 1;
 	}
 	return !own;
@@ -196,7 +199,7 @@ static int scope_ok(const struct match *m, const struct pat_seq *q,
 {
 	const struct match_clause *c = &m->clause[m->tok_clause[start]];
 
-	if (q->guard && negated(m, start, end))
+	if (q->guard && negated(m, q, start, end))
 		return 0;
 	if (c->reported && !q->reported_ok)
 		return 0;

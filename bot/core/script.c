@@ -2800,6 +2800,36 @@ static void intern_prefixes(struct script *s, struct pat_seq *q)
 	}
 }
 
+/* Does q name a negation word ("niet", "geen"…) anywhere, in its
+ * groups and concepts too? */
+static int names_negation(const struct script *s, const struct pat_seq *q,
+			  int depth)
+{
+	if (depth > MAX_PAT_DEPTH)
+		return 1;   /* as before: a negation inside is the pattern's */
+	for (size_t i = 0; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+
+		if (p->kind == PAT_WORD &&
+		    norm_is_negation(lexicon_word(&s->lex, p->word)))
+			return 1;
+		if (p->kind == PAT_PREFIX &&
+		    norm_is_negation(p->text))
+			return 1;
+		for (size_t j = 0; j < p->nsubs; j++)
+			if (names_negation(s, &p->subs[j], depth + 1))
+				return 1;
+		if (p->kind == PAT_CONCEPT) {
+			const struct concept *c = &s->concepts[p->concept];
+
+			for (size_t j = 0; j < c->nalts; j++)
+				if (names_negation(s, &c->alts[j], depth + 1))
+					return 1;
+		}
+	}
+	return 0;
+}
+
 /* <…> is checked by pattern_match only, which the index skips: a
  * pattern with one must be tried the slow way. */
 static int has_unordered(const struct pat_seq *q)
@@ -2904,8 +2934,11 @@ static void build_index(struct script *s)
 	s->word_hash_cap = 0;
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++) {
-			required_words(s, &s->intents[i].pats[j]);
-			one_words(s, &s->intents[i].pats[j]);
+			struct pat_seq *q = &s->intents[i].pats[j];
+
+			required_words(s, q);
+			one_words(s, q);
+			q->says_neg = (uint8_t)names_negation(s, q, 0);
 		}
 	for (size_t i = 0; i < s->nconcepts; i++)
 		concept_one_words(s, &s->concepts[i]);
@@ -3136,6 +3169,7 @@ static void pool_seq_into(struct pool *pl, struct pat_seq *to,
 	to->own_acts = q->own_acts;
 	to->reported_ok = q->reported_ok;
 	to->cond_ok = q->cond_ok;
+	to->says_neg = q->says_neg;
 }
 
 /* The n top-level sequences at *v into pl, the vector too (a concept's

@@ -87,6 +87,10 @@ struct pat_seq {
 				 * words too */
 	uint8_t cond_ok;        /* voorwaarde: ja (default) — counts in an
 				 * als-clause too */
+	uint8_t says_neg;       /* names a negation word itself ("als je
+				 * niet"): a negation inside its match is
+				 * its own, not one that voids it. Built at
+				 * load. */
 };
 
 /* --- conditions ------------------------------------------------------ */

@@ -241,8 +241,20 @@ static const struct match_case cases[] = {
 	{ "ben verplicht", J, "niet x y z bent verplicht", 0, NULL },
 	{ "ben verplicht", J, "niet x, maar je bent verplicht", 1,
 	  "bent verplicht" },
-	/* a negation inside the match does not cancel it */
+	/* a negation the pattern names itself does not cancel it */
 	{ "niet druk", J, "niet druk", 1, "niet druk" },
+	{ "als je niet * komt", J, "Als je niet op tijd komt", 1,
+	  "Als je niet op tijd komt" },
+	{ "(niet | nooit) * komt", J, "nooit komt", 1, "nooit komt" },
+	/* one that a * took in does */
+	{ "dossier * gelezen", J, "Ik heb je dossier nog niet gelezen", 0,
+	  NULL },
+	{ "dossier * gelezen", J, "Ik heb je dossier gelezen", 1,
+	  "dossier gelezen" },
+	{ "ik zet * in het verslag", J, "Ik zet het niet in het verslag", 0,
+	  NULL },
+	{ "ik zet * in het verslag", N, "Ik zet het niet in het verslag", 1,
+	  "Ik zet het niet in het verslag" },
 	/* ontkenning: nee: jargon stays jargon */
 	{ "~jargon", N, "Er komt geen OTS", 1, "OTS" },
 	{ "~jargon", J, "Er komt geen OTS", 0, NULL },
