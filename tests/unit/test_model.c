@@ -369,18 +369,23 @@ static void test_quiet_by_source(void **state)
 	f = fopen(cpath.buf, "w");
 	assert_non_null(f);
 	/* one turn a conversation: the phase stays, the point is earned on
-	 * every turn; the labels credit the pattern's wording only */
+	 * every turn; the labels credit the pattern's wording only. Each
+	 * model wording four times and each other sentence sixteen: enough
+	 * for the model to be sure of the model wordings (0.92 to 0.95), as
+	 * a rubric moment by the model needs RUBRIC_MODEL_CONF (0.9) */
 	for (size_t i = 0; i < 4; i++) {
 		fprintf(f, "gesprek p%zu vaardig\n> %s\n  bedoelingen: "
 			"vraagt-gevoel\n  meters: vertrouwen ?\n  rubriek: "
 			"+vertrouwen\n", i, by_pattern[i]);
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < 4; k++)
 			fprintf(f, "gesprek m%zu-%d vaardig\n> %s\n  "
 				"bedoelingen: vraagt-gevoel\n  meters: "
 				"vertrouwen ?\n  rubriek: -\n", i, k,
 				by_model[i]);
-		fprintf(f, "gesprek a%zu anders\n> %s\n  bedoelingen: -\n"
-			"  meters: vertrouwen ?\n  rubriek: -\n", i, other[i]);
+		for (int k = 0; k < 16; k++)
+			fprintf(f, "gesprek a%zu-%d anders\n> %s\n  "
+				"bedoelingen: -\n  meters: vertrouwen ?\n  "
+				"rubriek: -\n", i, k, other[i]);
 	}
 	fclose(f);
 	diag_init(&d);
@@ -397,9 +402,9 @@ static void test_quiet_by_source(void **state)
 	diag_release(&d);
 	calib_points(s, &c);
 	assert_non_null(s->quiet);
-	/* every model wording (twice each) was found by the model, sure
-	 * enough to count */
-	assert_int_equal(s->quiet_seen[calib_key(pt, 1, 1)], 8);
+	/* every model wording (four times each) was found by the model,
+	 * sure enough to earn a moment (RUBRIC_MODEL_CONF) */
+	assert_int_equal(s->quiet_seen[calib_key(pt, 1, 1)], 16);
 	assert_int_equal(s->quiet_right[calib_key(pt, 1, 1)], 0);
 	assert_int_equal(s->quiet_seen[calib_key(pt, 1, 0)], 4);
 	assert_int_equal(s->quiet_right[calib_key(pt, 1, 0)], 4);
