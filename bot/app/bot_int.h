@@ -32,6 +32,7 @@
 struct attach;
 struct e2ee;
 struct mx;
+struct roles_power;
 struct session;
 struct store;
 
@@ -49,7 +50,8 @@ struct room {
 	int told_encrypted;        /* said once that we cannot read it */
 	int paused;                /* a coach paused the persona */
 	char *creator;             /* who made the room (m.room.create) */
-	json_t *power_users;       /* m.room.power_levels users, or NULL */
+	struct roles_power *power; /* m.room.power_levels: who is at a
+				    * coach's level (roles.h), or NULL */
 	int64_t last_session;      /* for !nabespreking after the end */
 	char *last_trainee;        /* that session's trainee, or NULL */
 	char *coach_room;          /* its coaches' side room, or NULL */

@@ -211,7 +211,7 @@ static void room_free(struct room *r)
 	free(r->id);
 	free(r->inviter);
 	free(r->creator);
-	json_decref(r->power_users);
+	free(r->power);
 	free(r->coach_room);
 	free(r->practice);
 	free(r->last_trainee);
@@ -292,7 +292,7 @@ unsigned room_roles(struct bot *b, struct room *r, const char *user)
 
 	rr.trainee = r->ss ? r->trainee : NULL;
 	rr.creator = r->creator;
-	rr.power_users = r->power_users;
+	rr.power = r->power;
 	rr.bot = b->cfg->user_id;
 	return roles_of(b->cfg, &rr, user);
 }
@@ -354,11 +354,7 @@ void room_reload(struct bot *b)
 		r->coach_room = room_meta_get(b, "coachroom", v[i].room);
 		r->practice = room_meta_get(b, "practice", v[i].room);
 		r->paused = pause != NULL;
-		if (pl) {
-			json_error_t je;
-
-			r->power_users = json_loads(pl, 0, &je);
-		}
+		r->power = roles_power_parse(pl);
 		free(pause);
 		free(pl);
 
