@@ -37,12 +37,12 @@ struct session;
 struct store;
 
 struct room {
-	char *id;
+	char *id;                  /* in the room's own block, after it */
 	uint64_t hash;             /* hash_fnv64 of id: its place in by_id */
 	size_t slot;               /* where it is in bot.rooms */
 	size_t due_pos;            /* where it is in bot.due; SIZE_MAX: not
 				    * there (answer_at is 0) */
-	char *inviter;
+	char *inviter;             /* in the block too, or NULL */
 	struct session *ss;        /* running rehearsal, or NULL */
 	char *trainee;             /* user id who started it */
 	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting;
