@@ -12,7 +12,24 @@ struct session {
 	int closed;
 	int said[SCRIPT_MAX_MSGS];  /* seq of the persona lines just stored */
 	size_t nsaid;
+	int answered;               /* seq of the last trainee turn answered
+				     * (0: none yet), as committed; -1: not
+				     * known (resumed) */
 };
+
+/* The turns after the last answered trainee turn. With its seq known,
+ * only they are read: the query that finds it walks back through the
+ * previous answer's rows, pages that later turns of other rehearsals
+ * have pushed out of SQLite's small cache (issue 15: the store's reads
+ * per message grew with what it held). */
+static int pending_turns(struct session *ss, struct store_turn **v,
+			 size_t *n, struct err *err)
+{
+	if (ss->answered >= 0)
+		return store_turns_after(ss->st, ss->id, ss->answered, v, n,
+					 err);
+	return store_turns_pending(ss->st, ss->id, v, n, err);
+}
 
 static void json_str(struct sbuf *sb, const char *s)
 {
@@ -160,6 +177,7 @@ int session_begin(struct store *st, const struct script *s, uint64_t seed,
 	ss->st = st;
 	ss->s = s;
 	ss->e = engine_new(s, seed);
+	ss->answered = 0;   /* a new session: no trainee turn yet */
 	memset(&rec, 0, sizeof(rec));
 	rec.scenario = s->id;
 	rec.title = s->title;
@@ -241,6 +259,7 @@ int session_message(struct session *ss, struct match *m, const char *text,
 		store_rollback(ss->st);
 		goto out;
 	}
+	ss->answered = t.seq;
 	rc = 0;
 out:
 	sbuf_release(&rules);
@@ -279,6 +298,7 @@ int session_resume(struct store *st, const struct script *s, int64_t id,
 	ss->id = id;
 	ss->e = engine_new(s, rec.seed);
 	ss->closed = rec.ended_ms != 0;
+	ss->answered = -1;
 	if (rec.state && engine_restore(ss->e, rec.state, err) < 0) {
 		store_session_release(&rec);
 		session_free(ss);
@@ -328,7 +348,7 @@ int session_pending(struct session *ss, struct err *err)
 	struct store_turn *v;
 	size_t n, k = 0;
 
-	if (store_turns_pending(ss->st, ss->id, &v, &n, err) < 0)
+	if (pending_turns(ss, &v, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		k += strcmp(v[i].speaker, STORE_TRAINEE) == 0;
@@ -349,7 +369,7 @@ int session_answer(struct session *ss, struct match *m,
 	out->nrules = 0;
 	if (ss->closed || engine_ended(ss->e))
 		return 0;
-	if (store_turns_pending(ss->st, ss->id, &v, &n, err) < 0)
+	if (pending_turns(ss, &v, &n, err) < 0)
 		return -1;
 	sbuf_init(&text);
 	sbuf_init(&rules);
@@ -392,6 +412,9 @@ int session_answer(struct session *ss, struct match *m,
 		store_rollback(ss->st);
 		goto out;
 	}
+	/* committed, or part of an outer transaction: a rollback of that
+	 * reloads the rooms and so resumes this session afresh */
+	ss->answered = v[last].seq;
 	rc = 0;
 out:
 	store_turns_free(v, n);
