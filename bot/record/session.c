@@ -12,23 +12,32 @@ struct session {
 	int closed;
 	int said[SCRIPT_MAX_MSGS];  /* seq of the persona lines just stored */
 	size_t nsaid;
-	int answered;               /* seq of the last trainee turn answered
-				     * (0: none yet), as committed; -1: not
+	int done;                   /* seq of the last turn of the last
+				     * committed answer (0: none yet): no
+				     * trainee turn up to it waits; -1: not
 				     * known (resumed) */
 };
 
-/* The turns after the last answered trainee turn. With its seq known,
- * only they are read: the query that finds it walks back through the
- * previous answer's rows, pages that later turns of other rehearsals
- * have pushed out of SQLite's small cache (issue 15: the store's reads
- * per message grew with what it held). */
+/* The turns that may wait for an answer. With done known, only those
+ * after it are read: the turns just added. Without, the store walks
+ * back to the last answered trainee turn through the previous answer's
+ * rows, pages that a hundred other rehearsals' turns have pushed out of
+ * SQLite's small cache by then (issue 15: the store's reads per message
+ * grew with what it held). Callers look at the trainee turns only. */
 static int pending_turns(struct session *ss, struct store_turn **v,
 			 size_t *n, struct err *err)
 {
-	if (ss->answered >= 0)
-		return store_turns_after(ss->st, ss->id, ss->answered, v, n,
-					 err);
+	if (ss->done >= 0)
+		return store_turns_after(ss->st, ss->id, ss->done, v, n, err);
 	return store_turns_pending(ss->st, ss->id, v, n, err);
+}
+
+/* After a committed answer to trainee turn seq (0: the opening): its
+ * persona lines come after every turn it answered. */
+static void answered(struct session *ss, int seq)
+{
+	ss->done = ss->nsaid && ss->said[ss->nsaid - 1] > seq ?
+		   ss->said[ss->nsaid - 1] : seq;
 }
 
 static void json_str(struct sbuf *sb, const char *s)
@@ -177,7 +186,7 @@ int session_begin(struct store *st, const struct script *s, uint64_t seed,
 	ss->st = st;
 	ss->s = s;
 	ss->e = engine_new(s, seed);
-	ss->answered = 0;   /* a new session: no trainee turn yet */
+	ss->done = 0;   /* a new session: no trainee turn yet */
 	memset(&rec, 0, sizeof(rec));
 	rec.scenario = s->id;
 	rec.title = s->title;
@@ -193,6 +202,7 @@ int session_begin(struct store *st, const struct script *s, uint64_t seed,
 	engine_start(ss->e, out);
 	if (store_answer(ss, out, NULL, 0, 0, err) < 0)
 		goto fail;
+	answered(ss, 0);
 	*out_ss = ss;
 	return 0;
 fail:
@@ -259,7 +269,7 @@ int session_message(struct session *ss, struct match *m, const char *text,
 		store_rollback(ss->st);
 		goto out;
 	}
-	ss->answered = t.seq;
+	answered(ss, t.seq);
 	rc = 0;
 out:
 	sbuf_release(&rules);
@@ -298,7 +308,7 @@ int session_resume(struct store *st, const struct script *s, int64_t id,
 	ss->id = id;
 	ss->e = engine_new(s, rec.seed);
 	ss->closed = rec.ended_ms != 0;
-	ss->answered = -1;
+	ss->done = -1;
 	if (rec.state && engine_restore(ss->e, rec.state, err) < 0) {
 		store_session_release(&rec);
 		session_free(ss);
@@ -414,7 +424,7 @@ int session_answer(struct session *ss, struct match *m,
 	}
 	/* committed, or part of an outer transaction: a rollback of that
 	 * reloads the rooms and so resumes this session afresh */
-	ss->answered = v[last].seq;
+	answered(ss, v[last].seq);
 	rc = 0;
 out:
 	store_turns_free(v, n);

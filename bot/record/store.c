@@ -201,8 +201,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" WHERE session_id = :session AND seq > coalesce((SELECT seq FROM"
 	" turns WHERE session_id = :session AND speaker = 'trainee' AND"
 	" node IS NOT NULL ORDER BY seq DESC LIMIT 1), -1) ORDER BY seq",
-	/* the same when the caller knows that seq: only the index entries
-	 * and rows after it, none of the turns before (issue 15) */
+	/* for a caller that knows where the waiting turns begin: only the
+	 * index entries and rows after it, none before (issue 15) */
 	[ST_TURNS_AFTER] =
 	"SELECT id, session_id, seq, beurt, speaker, author, text, ts_ms,"
 	" node, rules_json, vars_json, event_id FROM turns"
