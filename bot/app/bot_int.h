@@ -32,16 +32,17 @@
 struct attach;
 struct e2ee;
 struct mx;
+struct roles_power;
 struct session;
 struct store;
 
 struct room {
-	char *id;
+	char *id;                  /* in the room's own block, after it */
 	uint64_t hash;             /* hash_fnv64 of id: its place in by_id */
 	size_t slot;               /* where it is in bot.rooms */
 	size_t due_pos;            /* where it is in bot.due; SIZE_MAX: not
 				    * there (answer_at is 0) */
-	char *inviter;
+	char *inviter;             /* in the block too, or NULL */
 	struct session *ss;        /* running rehearsal, or NULL */
 	char *trainee;             /* user id who started it */
 	int64_t answer_at;         /* monotonic ms; 0 = nothing waiting;
@@ -49,7 +50,8 @@ struct room {
 	int told_encrypted;        /* said once that we cannot read it */
 	int paused;                /* a coach paused the persona */
 	char *creator;             /* who made the room (m.room.create) */
-	json_t *power_users;       /* m.room.power_levels users, or NULL */
+	struct roles_power *power; /* m.room.power_levels: who is at a
+				    * coach's level (roles.h), or NULL */
 	int64_t last_session;      /* for !nabespreking after the end */
 	char *last_trainee;        /* that session's trainee, or NULL */
 	char *coach_room;          /* its coaches' side room, or NULL */

@@ -89,9 +89,7 @@ int coach_side_room(struct bot *b, struct room *r, const char *sender,
 		    const char *event_id, struct err *err)
 {
 	const char **inv;
-	size_t ninv = 0;
-	const char *u;
-	json_t *lv;
+	size_t ninv = 0, npower = r->power ? r->power->n : 0;
 	struct sbuf sb;
 
 	if (r->coach_room)
@@ -99,15 +97,15 @@ int coach_side_room(struct bot *b, struct room *r, const char *sender,
 				     "al een coachkamer voor deze oefening.",
 				     err);
 	inv = xcalloc(b->cfg->ncoaches + b->cfg->ntrainers +
-		      json_object_size(r->power_users) + 1, sizeof(*inv));
+		      npower + 1, sizeof(*inv));
 	/* the coaches and trainers of this room */
 	for (size_t i = 0; i < b->cfg->ncoaches; i++)
 		inv[ninv++] = b->cfg->coaches[i];
 	for (size_t i = 0; i < b->cfg->ntrainers; i++)
 		inv[ninv++] = b->cfg->trainers[i];
-	json_object_foreach(r->power_users, u, lv)
-		if (room_roles(b, r, u) & ROLE_COACH)
-			inv[ninv++] = u;
+	for (size_t i = 0; i < npower; i++)
+		if (room_roles(b, r, r->power->v[i].user) & ROLE_COACH)
+			inv[ninv++] = r->power->v[i].user;
 	inv[ninv++] = sender;
 	sbuf_init(&sb);
 	sbuf_addf(&sb, "Coachkamer — %s", session_script(r->ss)->title);

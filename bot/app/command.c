@@ -103,10 +103,9 @@ static int allowed(struct bot *b, struct room *r, const char *sender,
 }
 
 static void list_role(struct sbuf *sb, const char *label, char **v, size_t n,
-		      json_t *pl, const struct room *r, const char *bot)
+		      const struct roles_power *pl, const struct room *r,
+		      const char *bot)
 {
-	const char *user;
-	json_t *level;
 	int any = 0;
 
 	sbuf_addf(sb, "\n%s: ", label);
@@ -114,13 +113,15 @@ static void list_role(struct sbuf *sb, const char *label, char **v, size_t n,
 		sbuf_addf(sb, "%s%s", any ? ", " : "", v[i]);
 		any = 1;
 	}
-	json_object_foreach(pl, user, level) {
-		if (json_integer_value(level) < ROLES_COACH_LEVEL ||
+	for (size_t i = 0; pl && i < pl->n; i++) {
+		const char *user = pl->v[i].user;
+
+		if (pl->v[i].level < ROLES_COACH_LEVEL ||
 		    (r->creator && !strcmp(user, r->creator)) ||
 		    !strcmp(user, bot))
 			continue;
 		sbuf_addf(sb, "%s%s (machtsniveau %lld)", any ? ", " : "",
-			  user, (long long)json_integer_value(level));
+			  user, pl->v[i].level);
 		any = 1;
 	}
 	if (!any)
@@ -264,7 +265,7 @@ static int cmd_roles(struct bot *b, struct command_call *c)
 	sbuf_addf(&sb, "Trainee: %s", r->ss && r->trainee ? r->trainee :
 		  "niemand (er loopt geen oefening)");
 	list_role(&sb, "Coaches", b->cfg->coaches, b->cfg->ncoaches,
-		  r->power_users, r, b->cfg->user_id);
+		  r->power, r, b->cfg->user_id);
 	list_role(&sb, "Trainers", b->cfg->trainers, b->cfg->ntrainers, NULL,
 		  r, b->cfg->user_id);
 	rc = outbox_notice(b, r->id, c->event_id, "roles", sb.buf, c->err);

@@ -286,13 +286,15 @@ static int on_state(struct bot *b, struct room *r,
 
 		if (!ev->has_power)
 			return 0;
+		free(r->power);
+		r->power = roles_power_new(ev->power, ev->npower);
+		/* the store keeps every level, as it came */
 		users = json_object();
 		for (size_t i = 0; i < ev->npower; i++)
 			json_object_set_new(users, ev->power[i].user,
 				json_integer((json_int_t)ev->power[i].level));
-		json_decref(r->power_users);
-		r->power_users = users;
 		text = json_dumps(users, JSON_COMPACT);
+		json_decref(users);
 		rc = room_meta_set(b, "pl", r->id, text ? text : "{}", err);
 		free(text);
 		return rc;

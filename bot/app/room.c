@@ -86,17 +86,21 @@ struct room *room_add(struct bot *b, const char *id,
 		      const char *inviter)
 {
 	struct room *r = room_find(b, id);
+	size_t idlen = strlen(id) + 1;
+	size_t invlen = inviter ? strlen(inviter) + 1 : 0;
 
 	if (r)
 		return r;
 	by_id_reserve(b, b->nrooms + 1);
 	XGROW(b->rooms, b->rooms_cap, b->nrooms + 1);
-	r = xcalloc(1, sizeof(*r));
-	r->id = xstrdup(id);
-	r->hash = hash_fnv64(HASH_FNV64_START, id, strlen(id));
+	/* the id and inviter never change: one block with the room, not
+	 * three (issue 15: fewer small blocks per room to keep resident) */
+	r = xcalloc(1, sizeof(*r) + idlen + invlen);
+	r->id = memcpy((char *)(r + 1), id, idlen);
+	r->hash = hash_fnv64(HASH_FNV64_START, id, idlen - 1);
 	r->slot = b->nrooms;
 	r->due_pos = SIZE_MAX;
-	r->inviter = inviter ? xstrdup(inviter) : NULL;
+	r->inviter = inviter ? memcpy(r->id + idlen, inviter, invlen) : NULL;
 	b->rooms[b->nrooms++] = r;
 	by_id_put(b, r);
 	return r;
@@ -208,10 +212,8 @@ void room_clear_session(struct bot *b, struct room *r)
 static void room_free(struct room *r)
 {
 	room_session_free(r);
-	free(r->id);
-	free(r->inviter);
 	free(r->creator);
-	json_decref(r->power_users);
+	free(r->power);
 	free(r->coach_room);
 	free(r->practice);
 	free(r->last_trainee);
@@ -292,7 +294,7 @@ unsigned room_roles(struct bot *b, struct room *r, const char *user)
 
 	rr.trainee = r->ss ? r->trainee : NULL;
 	rr.creator = r->creator;
-	rr.power_users = r->power_users;
+	rr.power = r->power;
 	rr.bot = b->cfg->user_id;
 	return roles_of(b->cfg, &rr, user);
 }
@@ -354,11 +356,7 @@ void room_reload(struct bot *b)
 		r->coach_room = room_meta_get(b, "coachroom", v[i].room);
 		r->practice = room_meta_get(b, "practice", v[i].room);
 		r->paused = pause != NULL;
-		if (pl) {
-			json_error_t je;
-
-			r->power_users = json_loads(pl, 0, &je);
-		}
+		r->power = roles_power_parse(pl);
 		free(pause);
 		free(pl);
 

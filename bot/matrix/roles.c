@@ -1,7 +1,76 @@
 /* roles.c - see roles.h */
 #include "roles.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct roles_power *roles_power_new(const struct mx_power_level *v,
+				    size_t n)
+{
+	struct roles_power *p;
+	size_t k = 0, bytes = 0;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].user && v[i].level >= ROLES_COACH_LEVEL) {
+			k++;
+			bytes += strlen(v[i].user) + 1;
+		}
+	if (!k)
+		return NULL;
+	p = xmalloc(sizeof(*p) + k * sizeof(p->v[0]) + bytes);
+	p->n = 0;
+	s = (char *)&p->v[k];
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		if (!v[i].user || v[i].level < ROLES_COACH_LEVEL)
+			continue;
+		len = strlen(v[i].user) + 1;
+		memcpy(s, v[i].user, len);
+		p->v[p->n].user = s;
+		p->v[p->n++].level = v[i].level;
+		s += len;
+	}
+	return p;
+}
+
+struct roles_power *roles_power_parse(const char *json)
+{
+	json_error_t je;
+	json_t *users = json ? json_loads(json, 0, &je) : NULL, *lv;
+	struct mx_power_level *v;
+	struct roles_power *p;
+	const char *u;
+	size_t n = 0;
+
+	if (!json_is_object(users)) {
+		json_decref(users);
+		return NULL;
+	}
+	v = xcalloc(json_object_size(users) + 1, sizeof(*v));
+	json_object_foreach(users, u, lv) {
+		if (!json_is_integer(lv))
+			continue;
+		v[n].user = u;
+		v[n++].level = json_integer_value(lv);
+	}
+	p = roles_power_new(v, n);
+	free(v);
+	json_decref(users);
+	return p;
+}
+
+long long roles_power_level(const struct roles_power *p, const char *user)
+{
+	if (!p || !user)
+		return 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].user, user) == 0)
+			return p->v[i].level;
+	return 0;
+}
 
 static int listed(char **v, size_t n, const char *user)
 {
@@ -15,7 +84,6 @@ unsigned roles_of(const struct config *cfg, const struct room_roles *rr,
 		  const char *user)
 {
 	unsigned r = 0;
-	json_t *pl;
 
 	if (!user)
 		return 0;
@@ -25,9 +93,7 @@ unsigned roles_of(const struct config *cfg, const struct room_roles *rr,
 		r |= ROLE_COACH;
 	if (listed(cfg->trainers, cfg->ntrainers, user))
 		r |= ROLE_TRAINER;
-	pl = rr->power_users ? json_object_get(rr->power_users, user) : NULL;
-	if (json_is_integer(pl) &&
-	    json_integer_value(pl) >= ROLES_COACH_LEVEL &&
+	if (roles_power_level(rr->power, user) >= ROLES_COACH_LEVEL &&
 	    !(rr->creator && strcmp(rr->creator, user) == 0) &&
 	    !(rr->bot && strcmp(rr->bot, user) == 0))
 		r |= ROLE_COACH;

@@ -8,8 +8,10 @@
 #ifndef OEF_ROLES_H
 #define OEF_ROLES_H
 
-#include <jansson.h>
+#include <stddef.h>
+
 #include "config.h"
+#include "mx.h"
 #include "util.h"
 
 enum {
@@ -22,11 +24,33 @@ enum {
 
 #define ROLES_COACH_LEVEL 50
 
+/* A room's m.room.power_levels as far as roles go: the users it raises
+ * to ROLES_COACH_LEVEL or more, with their levels, in the order given,
+ * in one allocation (freed with free()). Lower levels decide nothing
+ * here, so they are not kept: a room the bot sits in holds a few dozen
+ * bytes for its levels, not a JSON object (issue 15). NULL: nobody
+ * that high. */
+struct roles_power {
+	size_t n;
+	struct mx_power_level v[];   /* the user strings follow in the
+				      * same block */
+};
+
+/* From the event's content.users (mx.h); NULL when nobody is at
+ * ROLES_COACH_LEVEL or more. */
+struct roles_power *roles_power_new(const struct mx_power_level *v,
+				    size_t n);
+/* From a JSON object of users and levels, as kept in the store; NULL
+ * for nobody that high, or text that is not such an object (entries
+ * whose level is not an integer are left out, as mx.h does). */
+struct roles_power *roles_power_parse(const char *json);
+/* user's level if p keeps it (>= ROLES_COACH_LEVEL), else 0. */
+long long roles_power_level(const struct roles_power *p, const char *user);
+
 struct room_roles {
 	const char *trainee;     /* or NULL: no rehearsal */
 	const char *creator;     /* sender of m.room.create, or NULL */
-	json_t *power_users;     /* m.room.power_levels content.users, or
-				  * NULL; borrowed */
+	const struct roles_power *power;  /* or NULL; borrowed */
 	const char *bot;         /* the bot's own user id */
 };
 

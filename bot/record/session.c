@@ -12,7 +12,33 @@ struct session {
 	int closed;
 	int said[SCRIPT_MAX_MSGS];  /* seq of the persona lines just stored */
 	size_t nsaid;
+	int done;                   /* seq of the last turn of the last
+				     * committed answer (0: none yet): no
+				     * trainee turn up to it waits; -1: not
+				     * known (resumed) */
 };
+
+/* The turns that may wait for an answer. With done known, only those
+ * after it are read: the turns just added. Without, the store walks
+ * back to the last answered trainee turn through the previous answer's
+ * rows, pages that a hundred other rehearsals' turns have pushed out of
+ * SQLite's small cache by then (issue 15: the store's reads per message
+ * grew with what it held). Callers look at the trainee turns only. */
+static int pending_turns(struct session *ss, struct store_turn **v,
+			 size_t *n, struct err *err)
+{
+	if (ss->done >= 0)
+		return store_turns_after(ss->st, ss->id, ss->done, v, n, err);
+	return store_turns_pending(ss->st, ss->id, v, n, err);
+}
+
+/* After a committed answer to trainee turn seq (0: the opening): its
+ * persona lines come after every turn it answered. */
+static void answered(struct session *ss, int seq)
+{
+	ss->done = ss->nsaid && ss->said[ss->nsaid - 1] > seq ?
+		   ss->said[ss->nsaid - 1] : seq;
+}
 
 static void json_str(struct sbuf *sb, const char *s)
 {
@@ -160,6 +186,7 @@ int session_begin(struct store *st, const struct script *s, uint64_t seed,
 	ss->st = st;
 	ss->s = s;
 	ss->e = engine_new(s, seed);
+	ss->done = 0;   /* a new session: no trainee turn yet */
 	memset(&rec, 0, sizeof(rec));
 	rec.scenario = s->id;
 	rec.title = s->title;
@@ -175,6 +202,7 @@ int session_begin(struct store *st, const struct script *s, uint64_t seed,
 	engine_start(ss->e, out);
 	if (store_answer(ss, out, NULL, 0, 0, err) < 0)
 		goto fail;
+	answered(ss, 0);
 	*out_ss = ss;
 	return 0;
 fail:
@@ -241,6 +269,7 @@ int session_message(struct session *ss, struct match *m, const char *text,
 		store_rollback(ss->st);
 		goto out;
 	}
+	answered(ss, t.seq);
 	rc = 0;
 out:
 	sbuf_release(&rules);
@@ -279,6 +308,7 @@ int session_resume(struct store *st, const struct script *s, int64_t id,
 	ss->id = id;
 	ss->e = engine_new(s, rec.seed);
 	ss->closed = rec.ended_ms != 0;
+	ss->done = -1;
 	if (rec.state && engine_restore(ss->e, rec.state, err) < 0) {
 		store_session_release(&rec);
 		session_free(ss);
@@ -328,7 +358,7 @@ int session_pending(struct session *ss, struct err *err)
 	struct store_turn *v;
 	size_t n, k = 0;
 
-	if (store_turns_pending(ss->st, ss->id, &v, &n, err) < 0)
+	if (pending_turns(ss, &v, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		k += strcmp(v[i].speaker, STORE_TRAINEE) == 0;
@@ -349,7 +379,7 @@ int session_answer(struct session *ss, struct match *m,
 	out->nrules = 0;
 	if (ss->closed || engine_ended(ss->e))
 		return 0;
-	if (store_turns_pending(ss->st, ss->id, &v, &n, err) < 0)
+	if (pending_turns(ss, &v, &n, err) < 0)
 		return -1;
 	sbuf_init(&text);
 	sbuf_init(&rules);
@@ -392,6 +422,9 @@ int session_answer(struct session *ss, struct match *m,
 		store_rollback(ss->st);
 		goto out;
 	}
+	/* committed, or part of an outer transaction: a rollback of that
+	 * reloads the rooms and so resumes this session afresh */
+	answered(ss, v[last].seq);
 	rc = 0;
 out:
 	store_turns_free(v, n);

@@ -127,11 +127,13 @@ enum stmt_id {
 	ST_TURN_EVAL,
 	ST_TURNS_GET,
 	ST_TURNS_PENDING,
+	ST_TURNS_AFTER,
 	ST_RUBRIC_ADD,
 	ST_RUBRIC_GET,
 	ST_NOTE_ADD,
 	ST_NOTES_GET,
 	ST_TURN_EVENT,
+	ST_TURN_SET_EVENT,
 	ST_META_GET,
 	ST_META_SET,
 	ST_META_DEL,
@@ -199,6 +201,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" WHERE session_id = :session AND seq > coalesce((SELECT seq FROM"
 	" turns WHERE session_id = :session AND speaker = 'trainee' AND"
 	" node IS NOT NULL ORDER BY seq DESC LIMIT 1), -1) ORDER BY seq",
+	/* for a caller that knows where the waiting turns begin: only the
+	 * index entries and rows after it, none before (issue 15) */
+	[ST_TURNS_AFTER] =
+	"SELECT id, session_id, seq, beurt, speaker, author, text, ts_ms,"
+	" node, rules_json, vars_json, event_id FROM turns"
+	" WHERE session_id = :session AND seq > :after ORDER BY seq",
 	[ST_RUBRIC_ADD] =
 	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason,"
 	" quote) VALUES (:session, :seq, :point, :shown, :reason, :quote)",
@@ -215,6 +223,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" ORDER BY turn_seq, ts_ms, id",
 	[ST_TURN_EVENT] =
 	"SELECT session_id, seq FROM turns WHERE event_id = :event",
+	[ST_TURN_SET_EVENT] =
+	"UPDATE OR IGNORE turns SET event_id = :event WHERE session_id ="
+	" :session AND seq = :seq AND event_id IS NULL",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = :key",
 	[ST_META_SET] =
 	"INSERT INTO meta (key, value) VALUES (:key, :value)"
@@ -1110,8 +1121,11 @@ static void turn_read(sqlite3_stmt *q, struct store_turn *t)
 	t->event_id = col_str(q, 11);
 }
 
+/* The turns of statement which for session_id (and :after, if the
+ * statement has it). */
 static int turns_get(struct store *st, int which, int64_t session_id,
-		     struct store_turn **out, size_t *n, struct err *err)
+		     int after, struct store_turn **out, size_t *n,
+		     struct err *err)
 {
 	const char *what = "de beurten lezen";
 	struct store_turn *v = NULL;
@@ -1124,7 +1138,8 @@ static int turns_get(struct store *st, int which, int64_t session_id,
 	q = stmt_get(st, which, err);
 	if (!q)
 		return -1;
-	if (bind_int64(q, ":session", session_id))
+	if (bind_int64(q, ":session", session_id) ||
+	    (param(q, ":after") && bind_int64(q, ":after", after)))
 		return bind_fail(st, q, err, what);
 	for (rc = sqlite3_step(q); rc == SQLITE_ROW; rc = sqlite3_step(q)) {
 		XGROW(v, cap, len + 1);
@@ -1143,13 +1158,19 @@ static int turns_get(struct store *st, int which, int64_t session_id,
 int store_turns_get(struct store *st, int64_t session_id,
 		    struct store_turn **out, size_t *n, struct err *err)
 {
-	return turns_get(st, ST_TURNS_GET, session_id, out, n, err);
+	return turns_get(st, ST_TURNS_GET, session_id, 0, out, n, err);
 }
 
 int store_turns_pending(struct store *st, int64_t session_id,
 			struct store_turn **out, size_t *n, struct err *err)
 {
-	return turns_get(st, ST_TURNS_PENDING, session_id, out, n, err);
+	return turns_get(st, ST_TURNS_PENDING, session_id, 0, out, n, err);
+}
+
+int store_turns_after(struct store *st, int64_t session_id, int after,
+		      struct store_turn **out, size_t *n, struct err *err)
+{
+	return turns_get(st, ST_TURNS_AFTER, session_id, after, out, n, err);
 }
 
 void store_turns_free(struct store_turn *v, size_t n)
@@ -1820,20 +1841,14 @@ int store_turn_set_event(struct store *st, int64_t session_id, int seq,
 			 const char *event_id, struct err *err)
 {
 	const char *what = "een bericht aan zijn beurt koppelen";
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(st->db, "UPDATE OR IGNORE turns SET"
-				    " event_id = :event WHERE session_id ="
-				    " :session AND seq = :seq AND event_id IS"
-				    " NULL", -1, &q, NULL);
+	/* prepared once, like the others: one per persona line */
+	sqlite3_stmt *q = stmt_get(st, ST_TURN_SET_EVENT, err);
 
-	if (rc == SQLITE_OK)
-		rc = bind_text(q, ":event", event_id) ||
-		     bind_int64(q, ":session", session_id) ||
-		     bind_int64(q, ":seq", seq) ? SQLITE_RANGE : SQLITE_OK;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return fail(st, err, what, rc);
-	return 0;
+	if (!q)
+		return -1;
+	if (bind_text(q, ":event", event_id) ||
+	    bind_int64(q, ":session", session_id) ||
+	    bind_int64(q, ":seq", seq))
+		return bind_fail(st, q, err, what);
+	return step_done(st, q, what, err);
 }

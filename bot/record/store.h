@@ -123,6 +123,12 @@ int store_turns_get(struct store *st, int64_t session_id,
  * what waits for an answer, and the persona lines in between. */
 int store_turns_pending(struct store *st, int64_t session_id,
 			struct store_turn **out, size_t *n, struct err *err);
+/* The turns with a seq above after, for a caller that knows no trainee
+ * turn up to it waits (the last turn of its last answer; 0: all). Reads
+ * only those, where store_turns_pending walks back through the turns
+ * before. */
+int store_turns_after(struct store *st, int64_t session_id, int after,
+		      struct store_turn **out, size_t *n, struct err *err);
 void store_turns_free(struct store_turn *v, size_t n);
 
 int store_rubric_add(struct store *st, struct store_rubric *r,

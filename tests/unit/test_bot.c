@@ -521,6 +521,63 @@ static void test_gap_before_state(void **state)
 			   " '{\"@x:localhost\":0}'"), 1);
 }
 
+/* Power levels make a coach: level 50 from the creator does, a lower one
+ * does not; the room keeps only the levels that count, and the same
+ * comes back from the store after a reload (!rollen says so both
+ * times). */
+static void test_power_coach(void **state)
+{
+	static const char *const ask1[][3] = {
+		{ "@trainee:localhost", "$rollen1", "!rollen" } };
+	static const char *const ask2[][3] = {
+		{ "@trainee:localhost", "$rollen2", "!rollen" } };
+	struct fx *f = *state;
+	struct mx_sync s;
+	struct room *r;
+	json_t *root;
+
+	feed(f, "01-invite.json");
+	feed(f, "02-joined.json");
+	root = json_pack(
+		"{s:s, s:{s:{s:{s:{s:[{s:s, s:s, s:s, s:s,"
+		" s:{s:{s:i, s:i, s:i}}}]}}}}}",
+		"next_batch", "s9", "rooms", "join", "!oefen:localhost",
+		"timeline", "events",
+		"type", "m.room.power_levels", "state_key", "", "sender",
+		"@trainee:localhost", "event_id", "$pl", "content", "users",
+		"@ervaring:localhost", 50, "@gewoon:localhost", 10,
+		"@oefenkamer:localhost", 100);
+	assert_non_null(root);
+	assert_int_equal(mx_sync_parse_root(root, &s), 0);
+	assert_int_equal(bot_sync(f->b, &s), 0);
+	mx_sync_release(&s);
+	json_decref(root);
+	r = room_find(f->b, "!oefen:localhost");
+	assert_non_null(r);
+	assert_non_null(r->power);
+	assert_int_equal(r->power->n, 2);
+	assert_int_equal(room_roles(f->b, r, "@ervaring:localhost"),
+			 ROLE_COACH);
+	assert_int_equal(room_roles(f->b, r, "@gewoon:localhost"), 0);
+	assert_int_equal(feed_messages(f, "s10", 1, ask1), 0);
+	/* the store keeps every level, as it came */
+	assert_int_equal(q(f, "SELECT count(*) FROM meta WHERE key ="
+			   " 'pl:!oefen:localhost' AND value LIKE"
+			   " '%\"@gewoon:localhost\":10%'"), 1);
+	room_reload(f->b);
+	r = room_find(f->b, "!oefen:localhost");
+	assert_non_null(r);
+	assert_int_equal(room_roles(f->b, r, "@ervaring:localhost"),
+			 ROLE_COACH);
+	assert_int_equal(room_roles(f->b, r, "@gewoon:localhost"), 0);
+	assert_int_equal(feed_messages(f, "s11", 1, ask2), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%Coaches: @coach:localhost,"
+			   " @ervaring:localhost (machtsniveau 50)%'"), 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM outbox WHERE content LIKE"
+			   " '%@gewoon:localhost%'"), 0);
+}
+
 /* Ten commands from one user in one batch: the burst is answered, then
  * one notice; another user is not held up. */
 static void test_command_flood(void **state)
@@ -1189,6 +1246,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_one_replay_per_room,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_coach, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_gap_before_state, setup,
 						teardown),
 		cmocka_unit_test(test_readme_access_table),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "roles.h"
@@ -14,9 +15,11 @@ static void test_roles(void **state)
 	char *coaches[] = { "@coach:x" }, *trainers[] = { "@trainer:x",
 							    "@coach:x" };
 	struct config cfg;
-	json_t *pl = json_pack("{s:i, s:i, s:i, s:i}", "@maker:x", 100,
-			       "@ervaring:x", 50, "@bot:x", 100,
-			       "@gewoon:x", 10);
+	const struct mx_power_level levels[] = {
+		{ "@maker:x", 100 }, { "@ervaring:x", 50 }, { "@bot:x", 100 },
+		{ "@gewoon:x", 10 },
+	};
+	struct roles_power *pl = roles_power_new(levels, 4);
 	struct room_roles rr = { "@trainee:x", "@maker:x", pl, "@bot:x" };
 	struct sbuf sb;
 
@@ -44,7 +47,48 @@ static void test_roles(void **state)
 	roles_name(0, &sb);
 	assert_string_equal(sb.buf, "deelnemer");
 	sbuf_release(&sb);
-	json_decref(pl);
+	free(pl);
+}
+
+/* The levels a room keeps: only those at a coach's level, in the order
+ * given, in one block; the same from the store's JSON text. */
+static void test_power(void **state)
+{
+	const struct mx_power_level levels[] = {
+		{ "@maker:x", 100 }, { "@gewoon:x", 10 }, { "@ervaring:x", 50 },
+		{ "@bijna:x", 49 },
+	};
+	const struct mx_power_level low[] = { { "@gewoon:x", 0 } };
+	struct roles_power *p = roles_power_new(levels, 4);
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(p->n, 2);
+	assert_string_equal(p->v[0].user, "@maker:x");
+	assert_int_equal(p->v[0].level, 100);
+	assert_string_equal(p->v[1].user, "@ervaring:x");
+	assert_int_equal(roles_power_level(p, "@ervaring:x"), 50);
+	assert_int_equal(roles_power_level(p, "@bijna:x"), 0);
+	assert_int_equal(roles_power_level(p, "@gewoon:x"), 0);
+	assert_int_equal(roles_power_level(p, NULL), 0);
+	assert_int_equal(roles_power_level(NULL, "@maker:x"), 0);
+	free(p);
+	assert_null(roles_power_new(low, 1));
+	assert_null(roles_power_new(NULL, 0));
+
+	p = roles_power_parse("{\"@maker:x\":100,\"@gewoon:x\":10,"
+			      "\"@raar:x\":\"100\",\"@ervaring:x\":75}");
+	assert_non_null(p);
+	assert_int_equal(p->n, 2);
+	assert_string_equal(p->v[1].user, "@ervaring:x");
+	assert_int_equal(roles_power_level(p, "@ervaring:x"), 75);
+	/* a level that is not a number counts for nothing, as from sync */
+	assert_int_equal(roles_power_level(p, "@raar:x"), 0);
+	free(p);
+	assert_null(roles_power_parse("{\"@gewoon:x\":10}"));
+	assert_null(roles_power_parse("[1]"));
+	assert_null(roles_power_parse("kapot"));
+	assert_null(roles_power_parse(NULL));
 }
 
 /* Access rules: who they let in, and how a refusal names them. */
@@ -84,6 +128,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_access),
+		cmocka_unit_test(test_power),
 	};
 
 	jansson_use_xmalloc();

@@ -294,6 +294,49 @@ static void test_logged_survive_and_wait(void **state)
 	assert_int_equal(count_speaker(f, STORE_PERSONA), 2);
 }
 
+/* Without a restart the session knows which trainee turn it answered
+ * last and reads only the turns after it: what waits is the same as a
+ * resumed session finds by walking back, and a failed answer moves
+ * nothing on. */
+static void test_pending_without_resume(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = session_id(f->ss);
+	struct session *again;
+	struct err err;
+
+	assert_int_equal(session_pending(f->ss, &err), 0);
+	assert_int_equal(session_log(f->ss, STORE_TRAINEE, "@t:localhost",
+				     "hallo", "$p1", &err), 0);
+	assert_int_equal(session_log(f->ss, STORE_COACH, "@c:localhost",
+				     "goed zo", "$p2", &err), 0);
+	assert_int_equal(session_log(f->ss, STORE_TRAINEE, "@t:localhost",
+				     "hoe gaat het", "$p3", &err), 0);
+	assert_int_equal(session_pending(f->ss, &err), 2);
+	assert_int_equal(session_answer(f->ss, &f->m, &f->out, &err), 0);
+	assert_int_equal(session_pending(f->ss, &err), 0);
+	assert_int_equal(session_log(f->ss, STORE_TRAINEE, "@t:localhost",
+				     "en nu?", "$p4", &err), 0);
+	assert_int_equal(session_pending(f->ss, &err), 1);
+	raw_exec(f, "CREATE TRIGGER no_line BEFORE INSERT ON turns WHEN "
+		 "NEW.speaker = 'persona' BEGIN SELECT RAISE(ABORT, "
+		 "'injected'); END");
+	assert_int_equal(session_answer(f->ss, &f->m, &f->out, &err), -1);
+	assert_int_equal(session_pending(f->ss, &err), 1);
+	raw_exec(f, "DROP TRIGGER no_line");
+	assert_int_equal(session_resume(f->st, f->s, id, &again, &err), 0);
+	assert_int_equal(session_pending(again, &err), 1);
+	session_free(again);
+	assert_int_equal(session_answer(f->ss, &f->m, &f->out, &err), 0);
+	assert_int_equal(session_pending(f->ss, &err), 0);
+	assert_int_equal(session_resume(f->st, f->s, id, &again, &err), 0);
+	assert_int_equal(session_pending(again, &err), 0);
+	session_free(again);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM turns WHERE "
+				 "session_id = ?1 AND speaker = 'trainee' AND "
+				 "node IS NULL"), 0);
+}
+
 /* An ending is stored with the answer that reaches it; the session then
  * refuses more messages and stores nothing for them. */
 static void test_ending_with_answer(void **state)
@@ -318,6 +361,7 @@ int main(void)
 		T(test_trainee_first),
 		T(test_answer_all_or_nothing),
 		T(test_logged_survive_and_wait),
+		T(test_pending_without_resume),
 		T(test_ending_with_answer),
 	};
 #undef T

@@ -446,14 +446,21 @@ static void test_turns_seq(void **state)
 	store_free(st);
 }
 
-/* The seqs of store_turns_pending(sid), as "1,2,3". */
-static void pending_seqs(struct store *st, int64_t sid, char *out, size_t n)
+/* The seqs of store_turns_pending(sid), as "1,2,3"; with after >= 0,
+ * of store_turns_after(sid, after). */
+static void turns_seqs(struct store *st, int64_t sid, int after, char *out,
+		       size_t n)
 {
 	struct store_turn *v;
 	struct err err = { "" };
 	size_t k, len = 0;
 
-	assert_int_equal(store_turns_pending(st, sid, &v, &k, &err), 0);
+	if (after >= 0)
+		assert_int_equal(store_turns_after(st, sid, after, &v, &k,
+						   &err), 0);
+	else
+		assert_int_equal(store_turns_pending(st, sid, &v, &k, &err),
+				 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < k; i++) {
 		assert_int_equal(v[i].session_id, sid);
@@ -462,6 +469,15 @@ static void pending_seqs(struct store *st, int64_t sid, char *out, size_t n)
 	}
 	store_turns_free(v, k);
 }
+
+/* store_turns_pending(sid), checked against store_turns_after with the
+ * seq of the last answered trainee turn, which a session keeps. */
+#define pending_seqs(st, sid, answered, out, n) do { \
+		char after_[64]; \
+		turns_seqs(st, sid, -1, out, n); \
+		turns_seqs(st, sid, answered, after_, sizeof(after_)); \
+		assert_string_equal(after_, out); \
+	} while (0)
 
 /* What waits for an answer: the turns after the last trainee turn the
  * engine answered (node set), persona lines included; all of them
@@ -479,9 +495,9 @@ static void test_turns_pending(void **state)
 	add_turn(st, a, STORE_PERSONA, "Goedemiddag.", 0, 1);
 	add_turn(st, a, STORE_TRAINEE, "Dag mevrouw", 1, 2);
 	add_turn(st, b, STORE_TRAINEE, "Hallo", 1, 1);
-	pending_seqs(st, a, got, sizeof(got));
+	pending_seqs(st, a, 0, got, sizeof(got));
 	assert_string_equal(got, "1,2");
-	pending_seqs(st, b, got, sizeof(got));
+	pending_seqs(st, b, 0, got, sizeof(got));
 	assert_string_equal(got, "1");
 
 	/* turn 2 answered; the answer and two new trainee turns wait */
@@ -492,7 +508,7 @@ static void test_turns_pending(void **state)
 	add_turn(st, a, STORE_PERSONA, "Wat komt u doen?", 1, 3);
 	add_turn(st, a, STORE_TRAINEE, "Ik kom kennismaken", 2, 4);
 	add_turn(st, a, STORE_TRAINEE, "En naar u luisteren", 2, 5);
-	pending_seqs(st, a, got, sizeof(got));
+	pending_seqs(st, a, 2, got, sizeof(got));
 	assert_string_equal(got, "3,4,5");
 
 	/* a persona turn with a node is no answer to wait after; the last
@@ -503,17 +519,52 @@ static void test_turns_pending(void **state)
 	assert_int_equal(store_turn_set_eval(st, v[4].id, "zorg", "[]", "{}",
 					     &err), 0);
 	store_turns_free(v, n);
-	pending_seqs(st, a, got, sizeof(got));
+	pending_seqs(st, a, 5, got, sizeof(got));
 	assert_string_equal(got, "");
 	add_turn(st, a, STORE_PERSONA, "Ja?", 2, 6);
 	assert_int_equal(store_turns_get(st, a, &v, &n, &err), 0);
 	assert_int_equal(store_turn_set_eval(st, v[5].id, "zorg", NULL, NULL,
 					     &err), 0);
 	store_turns_free(v, n);
-	pending_seqs(st, a, got, sizeof(got));
+	pending_seqs(st, a, 5, got, sizeof(got));
 	assert_string_equal(got, "6");
-	pending_seqs(st, b, got, sizeof(got));
+	pending_seqs(st, b, 0, got, sizeof(got));
 	assert_string_equal(got, "1");
+	store_free(st);
+}
+
+/* A persona line's event id, learnt when it comes back: set once on
+ * its turn, found by it afterwards; a second id for the same turn, or
+ * the same id for another turn, is ignored. */
+static void test_turn_set_event(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	int64_t a = new_session(st, "a", 0);
+	struct err err = { "" };
+	int64_t sid = 0;
+	int seq = 0;
+
+	add_turn(st, a, STORE_PERSONA, "Goedemiddag.", 0, 1);
+	add_turn(st, a, STORE_PERSONA, "Komt u binnen.", 0, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(store_turn_set_event(st, a, 2, "$twee", &err),
+				 0);
+		assert_int_equal(store_turn_by_event(st, "$twee", &sid, &seq,
+						     &err), 0);
+		assert_int_equal(sid, a);
+		assert_int_equal(seq, 2);
+	}
+	assert_int_equal(store_turn_set_event(st, a, 2, "$anders", &err), 0);
+	assert_int_equal(store_turn_by_event(st, "$anders", NULL, NULL, &err),
+			 1);
+	assert_int_equal(store_turn_set_event(st, a, 1, "$twee", &err), 0);
+	assert_int_equal(store_turn_by_event(st, "$twee", &sid, &seq, &err),
+			 0);
+	assert_int_equal(seq, 2);
+	assert_int_equal(store_turn_set_event(st, a, 1, "$een", &err), 0);
+	assert_int_equal(store_turn_by_event(st, "$een", &sid, &seq, &err), 0);
+	assert_int_equal(seq, 1);
 	store_free(st);
 }
 
@@ -1101,6 +1152,7 @@ int main(void)
 		T(test_sessions_list),
 		T(test_turns_seq),
 		T(test_turns_pending),
+		T(test_turn_set_event),
 		T(test_transactions),
 		T(test_rubric_and_annotations),
 		T(test_newer_schema_refused),
