@@ -129,6 +129,10 @@ static size_t mention_end(const struct norm *n, size_t i)
 	return j;
 }
 
+static const char *const first_person[] = {
+	"ik", "we", "wij", "ikzelf",
+};
+
 /* What the client read about: "u las op internet over X", "je hebt
  * opgezocht over X". X is her word, named back to her, not the
  * trainee's own (naming the "uithuisplaatsing" she read about is no
@@ -141,7 +145,6 @@ static size_t read_about_end(const struct norm *n, size_t i)
 		"opgezocht", "zocht", "zoekt", "googelde", "gegoogeld",
 		"zag", "gezien",
 	};
-	static const char *const me[] = { "ik", "we", "wij" };
 	int verb = 0, you = 0;
 
 	if (!is(&n->tok[i], "over") || i + 1 >= n->ntok ||
@@ -152,7 +155,7 @@ static size_t read_about_end(const struct norm *n, size_t i)
 			verb = 1;
 		else if (is(&n->tok[k], "je") || is(&n->tok[k], "jullie"))
 			you = 1;
-		else if (IS_ANY(&n->tok[k], me))
+		else if (IS_ANY(&n->tok[k], first_person))
 			return 0;
 	}
 	return verb && you ? i + 1 : 0;
@@ -421,9 +424,6 @@ static const char *const saying[] = {
 	"appt", "appte", "mailde", "mailt", "belde",
 };
 
-static const char *const first_person[] = {
-	"ik", "we", "wij", "ikzelf",
-};
 
 /* A frame that hands the next clause to another speaker: a verb of
  * saying or thinking whose subject is not the trainee. */
