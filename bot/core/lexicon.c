@@ -23,6 +23,11 @@
 #define COMPOUND_LEFT 3  /* letters before it */
 #define LEX_WORD_MAX 64
 #define DELS_MAX_ID 0xffffffu  /* word ids the deletions index holds */
+/* the deletions table is DELS_LOAD_NUM / DELS_LOAD_DEN full: probe
+ * runs stay short, and a lookup reaches it only when the filter says
+ * the key may be there */
+#define DELS_LOAD_NUM 4
+#define DELS_LOAD_DEN 5
 #define BITS_PER_KEY 16  /* filter bits per key (a power of two at
 			  * least this): 3 to 6% false hits */
 
@@ -104,43 +109,67 @@ static int bits_has(const uint64_t *bits, uint32_t mask, uint32_t h);
 static uint64_t *bits_new(uint32_t *mask, size_t nkeys);
 static void bits_set(uint64_t *bits, uint32_t mask, uint32_t h);
 
-/* The deletions table probes as the word and stem tables do. */
+/* The deletions table is sized to its keys, counted before it is
+ * filled (dels_count), at DELS_LOAD of capacity: not a power of two,
+ * so a hash picks its first slot by multiplying (h * cap / 2^32)
+ * rather than masking. A power of two at most three quarters full left
+ * it between 38% and 75% full: 0.98 MB for the shipped catalog. */
+static size_t dels_start(const struct lexicon_dels *t, uint32_t h)
+{
+	return (size_t)(((uint64_t)h * t->cap) >> 32);
+}
+
+static size_t dels_next(const struct lexicon_dels *t, size_t i)
+{
+	return i + 1 == t->cap ? 0 : i + 1;
+}
+
 static void dels_place(struct lexicon_dels *t, struct lexicon_del e)
 {
-	size_t mask = t->cap - 1;
-	size_t i = e.hash & mask;
+	size_t i = dels_start(t, e.hash);
 
 	while (t->ent[i].hash)
-		i = (i + 1) & mask;
+		i = dels_next(t, i);
 	t->ent[i] = e;
 }
 
+/* Does word w (n bytes) go into the deletions table? */
+static int dels_word(const char *w, size_t n, size_t id)
+{
+	return n >= TYPO_MIN && n <= LEX_WORD_MAX && w[n - 1] != '*' &&
+	       id <= DELS_MAX_ID;
+}
+
+/* The keys lexicon_build puts in the table for words[1..nwords): each
+ * word once, and each distinct one-letter deletion. */
+static size_t dels_count(char *const *words, size_t nwords)
+{
+	size_t keys = 0;
+
+	for (size_t id = 1; id < nwords; id++) {
+		const char *w = words[id];
+		size_t n = strlen(w);
+
+		if (!dels_word(w, n, id))
+			continue;
+		keys++;
+		for (size_t i = 0; i < n; i++)
+			keys += !(i && w[i] == w[i - 1]);
+	}
+	return keys;
+}
+
 /* key (len bytes) is word id with letter pos left out, or the whole
- * word when pos is -1. */
+ * word when pos is -1. The table has room (dels_count). */
 static void dels_add(struct lexicon *lx, const char *key, size_t len,
 		     uint32_t id, int pos)
 {
-	struct lexicon_dels *t = &lx->dels;
 	struct lexicon_del e;
 
-	/* up to three quarters full, where the other tables stop at half:
-	 * it is most of the lexicon, and a lookup reaches it only when the
-	 * filter says the key may be there */
-	if ((t->n + 1) * 4 > t->cap * 3) {
-		struct lexicon_del *old = t->ent;
-		size_t oldcap = t->cap;
-
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->ent = xcalloc(t->cap, sizeof(*t->ent));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].hash)
-				dels_place(t, old[i]);
-		free(old);
-	}
 	e.hash = hash_bytes(key, len);
 	e.idpos = id << 8 | (uint32_t)(pos + 1);
-	dels_place(t, e);
-	t->n++;
+	dels_place(&lx->dels, e);
+	lx->dels.n++;
 }
 
 /* 1 if entry e's key is the len bytes at key. */
@@ -164,12 +193,11 @@ static int dels_each_h(const struct lexicon *lx, const char *key,
 		       size_t len, uint32_t h, tab_fn fn, void *arg)
 {
 	const struct lexicon_dels *t = &lx->dels;
-	size_t mask, i;
+	size_t i;
 
 	if (!t->cap)
 		return 0;
-	mask = t->cap - 1;
-	for (i = h & mask; t->ent[i].hash; i = (i + 1) & mask) {
+	for (i = dels_start(t, h); t->ent[i].hash; i = dels_next(t, i)) {
 		int r;
 
 		if (t->ent[i].hash != h || !dels_is(lx, t->ent[i], key, len))
@@ -205,6 +233,10 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 	lx->stems.cap = lx->words.cap;
 	lx->stems.ent = xcalloc(lx->stems.cap, sizeof(*lx->stems.ent));
 	lx->stem_off = xcalloc(lx->nwords + 1, sizeof(*lx->stem_off));
+	/* at least one free slot, so that a probe ends */
+	lx->dels.cap = dels_count(words, nwords) * DELS_LOAD_DEN /
+		       DELS_LOAD_NUM + 1;
+	lx->dels.ent = xcalloc(lx->dels.cap, sizeof(*lx->dels.ent));
 	XGROW(lx->stem_text, stems_cap, 1);
 	lx->stem_text[0] = '\0';
 	text_len = 1;               /* "" at 0 for word id 0 */
@@ -239,8 +271,7 @@ void lexicon_build(struct lexicon *lx, char *const *words, size_t nwords)
 		lx->cls[id] = c;
 		if (!lx->first_word[c])
 			lx->first_word[c] = (uint32_t)id;
-		if (n < TYPO_MIN || n > LEX_WORD_MAX || w[n - 1] == '*' ||
-		    id > DELS_MAX_ID)
+		if (!dels_word(w, n, id))
 			continue;
 		dels_add(lx, w, n, (uint32_t)id, -1);
 		for (size_t i = 0; i < n; i++) {

@@ -552,9 +552,11 @@ static void test_lexicon(void **state)
 	assert_int_equal(lexicon_one_off("abc", 3, "abcde", 5), 0);
 }
 
-/* Enough words that the deletions index grows several times (its
+/* Enough words for a deletions index of thousands of keys (its
  * entries hold no key text: each names a word and the letter left out),
- * and a slip of every one of them still finds that word and no other:
+ * sized to them, four fifths full (lexicon.c, DELS_LOAD_NUM), not to
+ * the next power of two; and a slip of every one of them still finds
+ * that word and no other:
  * a deletion (the key is a deletion of the word), an added letter (the
  * word is a deletion of the message word) and a swap (they share one). */
 static void test_lexicon_many(void **state)
@@ -580,6 +582,11 @@ static void test_lexicon_many(void **state)
 	}
 	lexicon_build(&lx, words, NW + 1);
 	assert_true(lx.dels.cap >= 4096);
+	/* every word once and its distinct deletions: 9 letters, so 8
+	 * to 10 keys a word */
+	assert_true(lx.dels.n >= NW * 8 && lx.dels.n <= NW * 10);
+	assert_true(lx.dels.n < lx.dels.cap);
+	assert_true(lx.dels.n * 5 >= (lx.dels.cap - 1) * 4);
 	for (size_t i = 1; i <= NW; i++) {
 		const char *w = words[i];
 		char slip[3][16];
