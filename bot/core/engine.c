@@ -56,6 +56,13 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
 #ifndef RUBRIC_MODEL_CONF
 #define RUBRIC_MODEL_CONF 0.9f
 #endif
+/* The rules (regels) see only what the patterns found, so that a guess
+ * never earns a moment or moves a meter; but under a 'niet' a model
+ * hit this sure does count: "als kleine-stappen en niet legt-op" must
+ * not credit a step the model hears imposed. */
+#ifndef NOT_MODEL_CONF
+#define NOT_MODEL_CONF 0.9f
+#endif
 
 /* A message chosen during a turn, rendered when the turn is done. */
 struct pending {
@@ -88,7 +95,9 @@ struct turn {
 	const struct action *choosing;  /* whose variants choose() tests,
 					 * for 'eerder' */
 	int strict;                /* model hits do not count (the first
-				    * pass choosing the answer) */
+				    * pass choosing the answer), but under
+				    * an odd number of 'niet's those from
+				    * NOT_MODEL_CONF do */
 	/* quiet moments of this message (calib.h): not recorded, but they
 	 * still cancel the other side of their point */
 	/* vars with a 'stap', and their value when the message came */
@@ -246,26 +255,32 @@ static int var_value(const struct engine *e, uint32_t i)
 	return (int)e->gemist;
 }
 
-/* Evaluate; *trigger gets the first intent that made it true. */
-static int eval(const struct turn *t, const struct expr *x, long *trigger)
+/* Evaluate under neg 'niet's; *trigger gets the first intent that made
+ * it true. */
+static int eval_neg(const struct turn *t, const struct expr *x,
+		    long *trigger, unsigned neg)
 {
 	int v;
 
 	switch (x->kind) {
 	case EXPR_AND:
-		return eval(t, x->a, trigger) && eval(t, x->b, trigger);
+		return eval_neg(t, x->a, trigger, neg) &&
+		       eval_neg(t, x->b, trigger, neg);
 	case EXPR_OR:
-		return eval(t, x->a, trigger) || eval(t, x->b, trigger);
+		return eval_neg(t, x->a, trigger, neg) ||
+		       eval_neg(t, x->b, trigger, neg);
 	case EXPR_NOT: {
 		long ignore = -1;
 
-		return !eval(t, x->a, &ignore);
+		return !eval_neg(t, x->a, &ignore, neg + 1);
 	}
 	case EXPR_INTENT:
 		if (!t->m || !match_hit_act(t->m, x->index,
 					    (unsigned)x->value))
 			return 0;
-		if (t->strict && t->m->hit_how[x->index] == MATCH_BY_MODEL)
+		if (t->strict && t->m->hit_how[x->index] == MATCH_BY_MODEL &&
+		    (neg % 2 == 0 ||
+		     t->m->conf[x->index] < NOT_MODEL_CONF))
 			return 0;
 		if (*trigger < 0)
 			*trigger = (long)x->index;
@@ -291,6 +306,11 @@ static int eval(const struct turn *t, const struct expr *x, long *trigger)
 		}
 	}
 	return 0;
+}
+
+static int eval(const struct turn *t, const struct expr *x, long *trigger)
+{
+	return eval_neg(t, x, trigger, 0);
 }
 
 static int line_said(const struct engine *e, uint32_t line)

@@ -1270,6 +1270,68 @@ static const char cap_text[] =
 	"    zeg\n"
 	"    - Hm.\n";
 
+/* The rules see only what the patterns found, but a sure model hit
+ * still counts under a 'niet': a step the model hears imposed earns no
+ * credit, a guess below NOT_MODEL_CONF (0.9) does not block it, and a
+ * model hit alone never earns one. */
+static const char not_model_text[] =
+	"scenario n\n"
+	"titel: Niet\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"punt stappen: Stappen\n"
+	"bedoeling stap\n"
+	"  patroon: stapje\n"
+	"bedoeling legt-op\n"
+	"  patroon: xyzzy\n"
+	"regel stap-telt\n"
+	"  als stap en niet legt-op\n"
+	"  punt stappen getoond\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+static void model_turn(struct score_fx *f, const char *text, uint32_t in,
+		       float conf)
+{
+	match_run(&f->m, f->s, text, strlen(text));
+	f->m.hit[in] = 1;
+	f->m.hit_how[in] = MATCH_BY_MODEL;
+	f->m.conf[in] = conf;
+	assert_int_equal(engine_turn_matched(f->e, &f->m, text, &f->o), 0);
+}
+
+static void test_not_counts_sure_model_hit(void **state)
+{
+	struct score_fx f;
+	const char *text = "Dit is jouw stapje.";
+	uint32_t stap, legt_op;
+
+	(void)state;
+	fx_open(&f, not_model_text, 5);
+	stap = (uint32_t)script_find_intent(f.s, "stap");
+	legt_op = (uint32_t)script_find_intent(f.s, "legt-op");
+	/* by the patterns alone: credited */
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
+	assert_non_null(moment(&f, "stappen"));
+	/* the model sure it is imposed: no credit */
+	model_turn(&f, text, legt_op, 0.95f);
+	assert_null(moment(&f, "stappen"));
+	/* the model guessing: the patterns' credit stands */
+	model_turn(&f, text, legt_op, 0.6f);
+	assert_non_null(moment(&f, "stappen"));
+	/* a step only the model heard, however sure: no rule fires */
+	model_turn(&f, "Wat zou je willen proberen?", stap, 0.99f);
+	assert_null(moment(&f, "stappen"));
+	score_close(&f);
+}
+
 static void test_meter_cap(void **state)
 {
 	struct score_fx f;
@@ -1410,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_point_conflict_silent),
 		cmocka_unit_test(test_quiet_moment_cancels),
 		cmocka_unit_test(test_quiet_moment_first),
+		cmocka_unit_test(test_not_counts_sure_model_hit),
 		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),
