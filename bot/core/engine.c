@@ -56,10 +56,13 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
 #ifndef RUBRIC_MODEL_CONF
 #define RUBRIC_MODEL_CONF 0.9f
 #endif
-/* The rules (regels) see only what the patterns found, so that a guess
- * never earns a moment or moves a meter; but under a 'niet' a model
- * hit this sure does count: "als kleine-stappen en niet legt-op" must
- * not credit a step the model hears imposed. */
+/* The rules (regels), and the first pass choosing the answer, see only
+ * what the patterns found, so that a guess never earns a moment or
+ * moves a meter; but a credit ('punt … getoond') also needs its
+ * condition to hold when, under a 'niet', a model hit this sure counts:
+ * "als kleine-stappen en niet legt-op" must not credit a step the model
+ * hears imposed. (Only the credit: the rule still fires, so that what
+ * the script does with a guess stays what the patterns decide.) */
 #ifndef NOT_MODEL_CONF
 #define NOT_MODEL_CONF 0.9f
 #endif
@@ -95,9 +98,9 @@ struct turn {
 	const struct action *choosing;  /* whose variants choose() tests,
 					 * for 'eerder' */
 	int strict;                /* model hits do not count (the first
-				    * pass choosing the answer), but under
-				    * an odd number of 'niet's those from
-				    * NOT_MODEL_CONF do */
+				    * pass choosing the answer) */
+	int no_credit;             /* the actions running may not credit
+				    * (NOT_MODEL_CONF) */
 	/* quiet moments of this message (calib.h): not recorded, but they
 	 * still cancel the other side of their point */
 	/* vars with a 'stap', and their value when the message came */
@@ -256,30 +259,31 @@ static int var_value(const struct engine *e, uint32_t i)
 }
 
 /* Evaluate under neg 'niet's; *trigger gets the first intent that made
- * it true. */
+ * it true. With sure, model hits from NOT_MODEL_CONF count under an odd
+ * number of 'niet's even while t is strict. */
 static int eval_neg(const struct turn *t, const struct expr *x,
-		    long *trigger, unsigned neg)
+		    long *trigger, unsigned neg, int sure)
 {
 	int v;
 
 	switch (x->kind) {
 	case EXPR_AND:
-		return eval_neg(t, x->a, trigger, neg) &&
-		       eval_neg(t, x->b, trigger, neg);
+		return eval_neg(t, x->a, trigger, neg, sure) &&
+		       eval_neg(t, x->b, trigger, neg, sure);
 	case EXPR_OR:
-		return eval_neg(t, x->a, trigger, neg) ||
-		       eval_neg(t, x->b, trigger, neg);
+		return eval_neg(t, x->a, trigger, neg, sure) ||
+		       eval_neg(t, x->b, trigger, neg, sure);
 	case EXPR_NOT: {
 		long ignore = -1;
 
-		return !eval_neg(t, x->a, &ignore, neg + 1);
+		return !eval_neg(t, x->a, &ignore, neg + 1, sure);
 	}
 	case EXPR_INTENT:
 		if (!t->m || !match_hit_act(t->m, x->index,
 					    (unsigned)x->value))
 			return 0;
 		if (t->strict && t->m->hit_how[x->index] == MATCH_BY_MODEL &&
-		    (neg % 2 == 0 ||
+		    (!sure || neg % 2 == 0 ||
 		     t->m->conf[x->index] < NOT_MODEL_CONF))
 			return 0;
 		if (*trigger < 0)
@@ -310,7 +314,15 @@ static int eval_neg(const struct turn *t, const struct expr *x,
 
 static int eval(const struct turn *t, const struct expr *x, long *trigger)
 {
-	return eval_neg(t, x, trigger, 0);
+	return eval_neg(t, x, trigger, 0, 0);
+}
+
+/* Would cond fail if sure model hits counted under its 'niet's? */
+static int credit_blocked(const struct turn *t, const struct expr *cond)
+{
+	long ignore = -1;
+
+	return cond && t->strict && !eval_neg(t, cond, &ignore, 0, 1);
 }
 
 static int line_said(const struct engine *e, uint32_t line)
@@ -561,6 +573,8 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 
 	if (by_model && t->m->conf[trigger] < RUBRIC_MODEL_CONF)
 		return;
+	if (a->value && t->no_credit)
+		return;
 	quiet = t->e->s->quiet && t->e->s->quiet[calib_key(a->index,
 							   a->value,
 							   by_model)];
@@ -742,8 +756,11 @@ static void rules(struct turn *t, enum trig_kind kind)
 
 		if (ru->kind != kind || (ru->once && t->e->fired[r]))
 			continue;
-		if (eval(t, ru->cond, &trigger))
+		if (eval(t, ru->cond, &trigger)) {
+			t->no_credit = credit_blocked(t, ru->cond);
 			fire_rule(t, r, trigger);
+			t->no_credit = 0;
+		}
 	}
 }
 
@@ -1280,7 +1297,7 @@ static int turn_matched(struct engine *e, const struct match *m,
 	struct turn t;
 	long trigger = -1;
 	size_t spoke, nhint;
-	int explain, clarify;
+	int explain, clarify, tr_blocked = 0;
 	const uint32_t *hint_vars = NULL;
 	int hint_before[MODEL_MAX_HINT_VARS];
 
@@ -1326,6 +1343,7 @@ static int turn_matched(struct engine *e, const struct match *m,
 		if (tr && clarify && !t.strict && any_model_hit(m) &&
 		    (trigger < 0 || m->conf[trigger] < CLARIFY_MODEL_CONF))
 			tr = NULL;
+		tr_blocked = tr && credit_blocked(&t, tr->cond);
 	}
 	t.strict = 0;
 	/* asked what a line without (a fresh) toelichting means, and
@@ -1343,7 +1361,9 @@ static int turn_matched(struct engine *e, const struct match *m,
 		if (tr) {
 			t.clause = trigger_clause(&t, trigger);
 			t.mode = RUN_SILENT;
+			t.no_credit = tr_blocked;
 			run_actions(&t, &tr->acts, trigger, -1);
+			t.no_credit = 0;
 		}
 		beside(&t, tr, trigger);
 	} else if (vague) {
@@ -1355,7 +1375,9 @@ static int turn_matched(struct engine *e, const struct match *m,
 		e->gemist = 0;
 		out->trans = tr;
 		t.clause = trigger_clause(&t, trigger);
+		t.no_credit = tr_blocked;
 		run_actions(&t, &tr->acts, trigger, -1);
+		t.no_credit = 0;
 		beside(&t, tr, trigger);
 	} else if (!spoke && !t.interrupt) {
 		e->gemist++;

@@ -1270,10 +1270,11 @@ static const char cap_text[] =
 	"    zeg\n"
 	"    - Hm.\n";
 
-/* The rules see only what the patterns found, but a sure model hit
- * still counts under a 'niet': a step the model hears imposed earns no
- * credit, a guess below NOT_MODEL_CONF (0.9) does not block it, and a
- * model hit alone never earns one. */
+/* The rules see only what the patterns found, but a credit also needs
+ * its condition to hold with sure model hits under a 'niet': a step the
+ * model hears imposed earns no credit (the rule still fires), a guess
+ * below NOT_MODEL_CONF (0.9) does not block it, and a model hit alone
+ * never earns one. */
 static const char not_model_text[] =
 	"scenario n\n"
 	"titel: Niet\n"
@@ -1323,6 +1324,7 @@ static void test_not_counts_sure_model_hit(void **state)
 	/* the model sure it is imposed: no credit */
 	model_turn(&f, text, legt_op, 0.95f);
 	assert_null(moment(&f, "stappen"));
+	assert_int_equal(f.o.nrules, 1);
 	/* the model guessing: the patterns' credit stands */
 	model_turn(&f, text, legt_op, 0.6f);
 	assert_non_null(moment(&f, "stappen"));
