@@ -11,7 +11,9 @@
 #define WALK_MAX_STATES 6000
 #define RANDOM_WALKS 400
 #define RANDOM_WALK_TURNS 60
+#ifndef SEARCH_EXPANSIONS
 #define SEARCH_EXPANSIONS 4000   /* per unreached node */
+#endif
 #define SEARCH_MAX_DEPTH 80
 #define MAX_LINE_CHARS 400
 #define REPS_PER_NODE 4          /* states per phase the examples run in */
@@ -286,20 +288,102 @@ static struct cand heap_pop(struct cand *h, size_t *n)
 
 /* Closer to the target first; then more trust and less tension (every
  * scenario has both), then fewer turns. */
+/* The comparisons of script variables in the conditions of the
+ * transitions and rules that go straight to the target ("als afscheid
+ * en geheim_beloofd = 1 / naar …"): a state that meets more of them is
+ * closer than its node distance says. Meters are scored on their own. */
+struct guide {
+	const struct expr **cmp;
+	size_t n, cap;
+};
+
+static void guide_expr(struct guide *g, const struct script *s,
+		       const struct expr *x)
+{
+	if (!x)
+		return;
+	if (x->kind == EXPR_CMP) {
+		if (x->index < s->nvars) {
+			XGROW(g->cmp, g->cap, g->n + 1);
+			g->cmp[g->n++] = x;
+		}
+		return;
+	}
+	/* what a 'niet' asks is the opposite: leave it out */
+	if (x->kind == EXPR_AND || x->kind == EXPR_OR) {
+		guide_expr(g, s, x->a);
+		guide_expr(g, s, x->b);
+	}
+}
+
+static int goes_to(const struct action_list *al, uint32_t target)
+{
+	for (size_t i = 0; i < al->n; i++)
+		if (al->v[i].kind == ACT_GOTO && al->v[i].index == target)
+			return 1;
+	return 0;
+}
+
+static void guide_node(struct guide *g, const struct script *s,
+		       const struct node *nd, uint32_t target)
+{
+	for (size_t i = 0; i < nd->ntrans; i++)
+		if (goes_to(&nd->trans[i].acts, target))
+			guide_expr(g, s, nd->trans[i].cond);
+}
+
+static void guide_init(struct guide *g, const struct script *s,
+		       uint32_t target)
+{
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < s->nnodes; i++)
+		guide_node(g, s, &s->nodes[i], target);
+	if (s->standaard)
+		guide_node(g, s, s->standaard, target);
+	for (size_t i = 0; i < s->nrules; i++)
+		if (goes_to(&s->rules[i].acts, target))
+			guide_expr(g, s, s->rules[i].cond);
+}
+
+static int cmp_holds(const struct engine *e, const struct expr *x)
+{
+	int v = engine_var(e, x->index);
+
+	switch (x->op) {
+	case CMP_EQ:
+		return v == x->value;
+	case CMP_NE:
+		return v != x->value;
+	case CMP_LT:
+		return v < x->value;
+	case CMP_LE:
+		return v <= x->value;
+	case CMP_GT:
+		return v > x->value;
+	case CMP_GE:
+		return v >= x->value;
+	}
+	return 0;
+}
+
 static long score(const struct script *s, const struct engine *e,
-		  const int *dist, int vi, int si)
+		  const int *dist, int vi, int si, const struct guide *g)
 {
 	long d = dist[engine_node(e)];
 	long v = vi >= 0 ? engine_var(e, (size_t)vi) : 0;
 	long t = si >= 0 ? engine_var(e, (size_t)si) : 0;
+	long unmet = 0;
 
 	(void)s;
-	return d * 100000 + (t - v) * 100 + engine_beurt(e);
+	for (size_t i = 0; i < g->n; i++)
+		if ((int)g->cmp[i]->index != vi && (int)g->cmp[i]->index != si)
+			unmet += !cmp_holds(e, g->cmp[i]);
+	return d * 100000 + unmet * 5000 + (t - v) * 100 + engine_beurt(e);
 }
 
 static void search(const struct script *s, const struct input *in,
 		   size_t nin, uint32_t target, struct check_result *r,
-		   struct reps *rp)
+		   struct reps *rp, int guided)
 {
 	int *dist = xcalloc(s->nnodes, sizeof(int));
 	struct hset seen = { NULL, 0, 0 };
@@ -311,12 +395,16 @@ static void search(const struct script *s, const struct input *in,
 	int good = s->nodes[target].kind == NODE_EINDE &&
 		   s->nodes[target].ending == END_GOED;
 	struct cand c;
+	struct guide g;
 
 	distances(s, target, dist);
+	guide_init(&g, s, target);
+	if (!guided)
+		g.n = 0;
 	engine_out_init(&out);
 	c.e = engine_new(s, 1);
 	engine_start(c.e, &out);
-	c.score = score(s, c.e, dist, vi, si);
+	c.score = score(s, c.e, dist, vi, si, &g);
 	heap_push(&heap, &n, &cap, c);
 	for (size_t x = 0; x < SEARCH_EXPANSIONS && n && !r->reached[target];
 	     x++) {
@@ -337,7 +425,7 @@ static void search(const struct script *s, const struct input *in,
 				continue;
 			}
 			rep_note(rp, nx.e);
-			nx.score = score(s, nx.e, dist, vi, si);
+			nx.score = score(s, nx.e, dist, vi, si, &g);
 			heap_push(&heap, &n, &cap, nx);
 		}
 		engine_free(cur.e);
@@ -347,6 +435,7 @@ static void search(const struct script *s, const struct input *in,
 	free(heap);
 	free(seen.v);
 	free(dist);
+	free(g.cmp);
 	engine_out_release(&out);
 }
 
@@ -393,10 +482,16 @@ static void walk(const struct script *s, struct check_result *r,
 		}
 	}
 	r->states = seen.n;
-	/* What breadth-first did not reach: search towards it. */
+	/* What breadth-first did not reach: search towards it, by node
+	 * distance and meters; failing that, also by the variables the
+	 * way in asks for (guide). Those states are steered, not typical
+	 * of their phase: the examples are not run in them. */
 	for (uint32_t t = 0; t < s->nnodes; t++)
 		if (!r->reached[t])
-			search(s, in, nin, t, r, rp);
+			search(s, in, nin, t, r, rp, 0);
+	for (uint32_t t = 0; t < s->nnodes; t++)
+		if (!r->reached[t])
+			search(s, in, nin, t, r, NULL, 1);
 	/* Random conversations reach what depends on the turn count. */
 	for (size_t w = 0; w < RANDOM_WALKS && nin &&
 	     count_reached(s, r->reached) < s->nnodes; w++) {
