@@ -347,23 +347,7 @@ static void guide_init(struct guide *g, const struct script *s,
 
 static int cmp_holds(const struct engine *e, const struct expr *x)
 {
-	int v = engine_var(e, x->index);
-
-	switch (x->op) {
-	case CMP_EQ:
-		return v == x->value;
-	case CMP_NE:
-		return v != x->value;
-	case CMP_LT:
-		return v < x->value;
-	case CMP_LE:
-		return v <= x->value;
-	case CMP_GT:
-		return v > x->value;
-	case CMP_GE:
-		return v >= x->value;
-	}
-	return 0;
+	return cmp_apply(x->op, engine_var(e, x->index), x->value);
 }
 
 static long score(const struct script *s, const struct engine *e,

@@ -294,20 +294,7 @@ static int eval_neg(const struct turn *t, const struct expr *x,
 			v = said_before(t);
 		else
 			v = var_value(t->e, x->index);
-		switch (x->op) {
-		case CMP_EQ:
-			return v == x->value;
-		case CMP_NE:
-			return v != x->value;
-		case CMP_LT:
-			return v < x->value;
-		case CMP_LE:
-			return v <= x->value;
-		case CMP_GT:
-			return v > x->value;
-		case CMP_GE:
-			return v >= x->value;
-		}
+		return cmp_apply(x->op, v, x->value);
 	}
 	return 0;
 }

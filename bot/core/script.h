@@ -98,6 +98,26 @@ struct pat_seq {
 enum expr_kind { EXPR_AND, EXPR_OR, EXPR_NOT, EXPR_INTENT, EXPR_CMP };
 enum cmp_op { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
 
+/* v op value, for a condition's comparison (engine.c, check.c). */
+static inline int cmp_apply(enum cmp_op op, int v, int value)
+{
+	switch (op) {
+	case CMP_EQ:
+		return v == value;
+	case CMP_NE:
+		return v != value;
+	case CMP_LT:
+		return v < value;
+	case CMP_LE:
+		return v <= value;
+	case CMP_GT:
+		return v > value;
+	case CMP_GE:
+		return v >= value;
+	}
+	return 0;
+}
+
 /* Builtin variables come after the script's own: index nvars + BUILTIN_*. */
 /* eerder: in a variant's condition, how many lines of that 'zeg' were
  * said before in this rehearsal (0 elsewhere). */
