@@ -488,7 +488,27 @@ def test_kill9_restart(hs, bot):
     check(kills >= 3, f"killed the bot {kills} times")
     check(bot.logtext().count("ingelogd als") == 1,
           "logged in once: restarts reuse the stored token and device")
-    check(trainee == lines, "every trainee message stored exactly once")
+    # The lines reach the engine in batches that depend on timing (a
+    # slow or restarting bot takes several as one message), so a batch
+    # of the dialogue's deliberate slips can end the rehearsal early (a
+    # breakdown under ASan on a loaded machine, 2026-12-05). After an
+    # ending nothing is stored as a trainee turn; up to it, every line
+    # exactly once and in order.
+    db = bot.db()
+    ending = db.execute(
+        "SELECT ending FROM sessions WHERE room = ? ORDER BY id DESC"
+        " LIMIT 1", (room,)).fetchone()[0]
+    db.close()
+    want = lines[:len(trainee)] if ending else lines
+    if trainee != want or (ending and not trainee):
+        import difflib
+        print("\n".join(difflib.unified_diff(lines, trainee, "sent",
+                                             "stored", lineterm="")))
+    if ending and len(trainee) < len(lines):
+        print(f"     the rehearsal ended ({ending}) after {len(trainee)} "
+              f"of {len(lines)} lines")
+    check(trainee and trainee == want,
+          "every trainee message (up to an ending) stored exactly once")
     check(pending == 0, "every trainee message answered")
     got = persona_msgs(c, room)
     check(len(got) == len(set(got)) or got == persona,
