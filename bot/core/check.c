@@ -11,9 +11,7 @@
 #define WALK_MAX_STATES 6000
 #define RANDOM_WALKS 400
 #define RANDOM_WALK_TURNS 60
-#ifndef SEARCH_EXPANSIONS
 #define SEARCH_EXPANSIONS 4000   /* per unreached node */
-#endif
 #define SEARCH_MAX_DEPTH 80
 #define MAX_LINE_CHARS 400
 #define REPS_PER_NODE 4          /* states per phase the examples run in */
@@ -286,8 +284,6 @@ static struct cand heap_pop(struct cand *h, size_t *n)
 	return top;
 }
 
-/* Closer to the target first; then more trust and less tension (every
- * scenario has both), then fewer turns. */
 /* The comparisons of script variables in the conditions of the
  * transitions and rules that go straight to the target ("als afscheid
  * en geheim_beloofd = 1 / naar …"): a state that meets more of them is
@@ -350,6 +346,9 @@ static int cmp_holds(const struct engine *e, const struct expr *x)
 	return cmp_apply(x->op, engine_var(e, x->index), x->value);
 }
 
+/* Closer to the target first; then (guided) more of the comparisons on
+ * the way in met; then more trust and less tension (every scenario has
+ * both), then fewer turns. */
 static long score(const struct script *s, const struct engine *e,
 		  const int *dist, int vi, int si, const struct guide *g)
 {
@@ -382,9 +381,9 @@ static void search(const struct script *s, const struct input *in,
 	struct guide g;
 
 	distances(s, target, dist);
-	guide_init(&g, s, target);
-	if (!guided)
-		g.n = 0;
+	memset(&g, 0, sizeof(g));
+	if (guided)
+		guide_init(&g, s, target);
 	engine_out_init(&out);
 	c.e = engine_new(s, 1);
 	engine_start(c.e, &out);
