@@ -596,8 +596,9 @@ static void print_model(const struct script *s, int patterns_only)
 	       mi->nsamples, mi->ncorpus, s->train_path ? s->train_path :
 	       "geen corpus", mi->nfeatures);
 	if (mi->fires)
-		printf("%zu bedoelingen geleerd, %zu gewichten, drempel "
-		       "%.2f, %zu meterhints\n", mi->nlearned, mi->nweights,
+		printf("%zu bedoelingen geleerd, %zu gewichten (tot %.1f%% "
+		       "afgerond), drempel %.2f, %zu meterhints\n",
+		       mi->nlearned, mi->nweights, 100.0 * mi->wq_err,
 		       (double)mi->threshold, mi->nhints);
 	else
 		printf("vuurt niet (geen gesprekken om van te leren)\n");

@@ -33,6 +33,8 @@ struct model_info {
 	size_t ncorpus;       /* of which corpus turns */
 	size_t nlearned;      /* intents with a regression */
 	size_t nweights;      /* weights kept after training */
+	float wq_err;         /* largest share by which a kept weight's
+			       * stored value differs from the trained one */
 	size_t nhints;        /* (intent, meter) pairs with a direction */
 	float threshold;      /* confidence from which the model fires */
 	int fires;            /* 0: no corpus turns, so it never fires */

@@ -81,6 +81,8 @@ static void test_learns_from_the_split(void **state)
 	/* vraagt-gevoel and groet have positives to learn from */
 	assert_true(mi->nlearned >= 1);
 	assert_true(mi->nweights > 0);
+	/* a byte per weight, each within 2% of what was trained */
+	assert_true(mi->wq_err >= 0.0f && mi->wq_err < 0.02f);
 	table_rows_in_order(s->model, 1);
 	/* a few columns, several weights a row: a bit per column */
 	assert_true(model_cols_as_bits(s->model));
