@@ -76,40 +76,6 @@ void jansson_use_xmalloc(void)
 	json_set_alloc_funcs(xmalloc, free);
 }
 
-uint16_t half_from_float(float f)
-{
-	union { float f; uint32_t u; } v = { f };
-	uint32_t sign = v.u >> 16 & 0x8000u;
-	uint32_t a = v.u & 0x7fffffffu;
-	uint32_t m, q, rest, halfway;
-	unsigned shift;
-
-	if (a > 0x7f800000u)              /* NaN: a quiet one */
-		return (uint16_t)(sign | 0x7e00u);
-	if (a >= 0x477ff000u)             /* 65520 and up: infinity */
-		return (uint16_t)(sign | 0x7c00u);
-	if (a >= 0x38800000u) {           /* 2^-14 and up: normal */
-		a -= (127u - 15u) << 23;
-		q = a >> 13;
-		rest = a & 0x1fffu;
-		/* a carry into the exponent is still the right value */
-		if (rest > 0x1000u || (rest == 0x1000u && (q & 1)))
-			q++;
-		return (uint16_t)(sign | q);
-	}
-	if (a <= 0x33000000u)             /* 2^-25 and less: zero */
-		return (uint16_t)sign;
-	/* subnormal: |f| / 2^-24 rounded; m * 2^(e - 150) / 2^-24 */
-	m = (a & 0x7fffffu) | 0x800000u;
-	shift = 126u - (a >> 23);         /* 14..24 */
-	q = m >> shift;
-	rest = m & ((1u << shift) - 1);
-	halfway = 1u << (shift - 1);
-	if (rest > halfway || (rest == halfway && (q & 1)))
-		q++;                      /* 0x400: the smallest normal */
-	return (uint16_t)(sign | q);
-}
-
 void xgrow(void **arr, size_t *cap, size_t need, size_t elsz)
 {
 	size_t c = *cap;

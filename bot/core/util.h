@@ -42,31 +42,6 @@ void xgrow(void **arr, size_t *cap, size_t need, size_t elsz);
 #define XGROW(arr, cap, need) \
 	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
-/* IEEE 754 binary16 ("half") in a uint16_t: 11 significant bits,
- * normal from 2^-14 to 65504. A model's weights are stored so (model.c:
- * half the memory of float), trained and summed as float.
- * half_from_float rounds to nearest, ties to even; beyond 65504 it
- * gives infinity, NaN stays NaN. half_to_float is exact. */
-uint16_t half_from_float(float f);
-static inline float half_to_float(uint16_t h)
-{
-	union { uint32_t u; float f; } v;
-	uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-	uint32_t em = h & 0x7fffu;
-
-	if (em >= 0x0400u && em < 0x7c00u) {
-		/* normal: rebias the exponent (15 -> 127) */
-		v.u = sign | (em + ((127u - 15u) << 10)) << 13;
-	} else if (em >= 0x7c00u) {
-		v.u = sign | 0x7f800000u | (em & 0x3ffu) << 13;
-	} else {
-		/* zero or subnormal: em units of 2^-24, exact in float */
-		v.f = (float)em * 0x1p-24f;
-		v.u |= sign;
-	}
-	return v.f;
-}
-
 /* Many small blocks that live and die together (a loaded script's
  * pattern tree): handed out from chunks of ARENA_CHUNK bytes without
  * malloc's header and rounding per block, and freed all at once by

@@ -339,67 +339,6 @@ static float bits_float(uint32_t u)
 	return v.f;
 }
 
-/* Half floats (the model's stored weights): every half comes back from
- * float unchanged; a float in half's range becomes the nearest half
- * (ties to even), within 2^-11 of itself when normal; overflow,
- * subnormals, zero and sign at their edges. */
-static void test_half(void **state)
-{
-	(void)state;
-	for (uint32_t h = 0; h < 0x10000u; h++) {
-		uint16_t back;
-
-		if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu))
-			continue;       /* NaN: only its class survives */
-		back = half_from_float(half_to_float((uint16_t)h));
-		if (back != h)
-			fail_msg("half %#x -> %a -> %#x", h,
-				 (double)half_to_float((uint16_t)h), back);
-	}
-	/* from just over 2^-25 to just under 65520, both signs */
-	for (uint32_t u = 0x33000001u; u < 0x477ff000u; u += 997) {
-		for (int neg = 0; neg < 2; neg++) {
-			float f = bits_float(u | (neg ? 0x80000000u : 0));
-			uint16_t h = half_from_float(f);
-			double d = fabs((double)half_to_float(h) - f);
-			uint16_t lo = (uint16_t)(h & 0x7fffu ? h - 1 : h);
-			uint16_t hi = (uint16_t)(h + 1);
-
-			if ((h & 0x8000u) != (neg ? 0x8000u : 0))
-				fail_msg("%a: sign lost (%#x)", (double)f, h);
-			if (d > fabs((double)half_to_float(lo) - f) ||
-			    ((hi & 0x7c00u) != 0x7c00u &&
-			     d > fabs((double)half_to_float(hi) - f)))
-				fail_msg("%a -> %#x is not the nearest half",
-					 (double)f, h);
-			if (fabs(f) >= 0x1p-14 && d > fabs(f) * 0x1p-11)
-				fail_msg("%a -> %a: more than 2^-11 off",
-					 (double)f, (double)half_to_float(h));
-		}
-	}
-	assert_int_equal(half_from_float(1.0f), 0x3c00);
-	assert_int_equal(half_from_float(-2.0f), 0xc000);
-	assert_int_equal(half_from_float(0.0f), 0);
-	assert_int_equal(half_from_float(-0.0f), 0x8000);
-	/* ties to even: 1 + 2^-11 lies between 0x3c00 and 0x3c01 */
-	assert_int_equal(half_from_float(1.0f + 0x1p-11f), 0x3c00);
-	assert_int_equal(half_from_float(1.0f + 3 * 0x1p-11f), 0x3c02);
-	assert_int_equal(half_from_float(65504.0f), 0x7bff);
-	assert_int_equal(half_from_float(65519.0f), 0x7bff);
-	assert_int_equal(half_from_float(65520.0f), 0x7c00);
-	assert_int_equal(half_from_float(-1e30f), 0xfc00);
-	assert_int_equal(half_from_float(0x1p-24f), 1);
-	assert_int_equal(half_from_float(0x1p-25f), 0);
-	assert_int_equal(half_from_float(0x1.8p-25f), 1);
-	assert_int_equal(half_from_float(0x1.ff8p-15f), 0x3ff);
-	/* halfway between the largest subnormal and the smallest normal */
-	assert_int_equal(half_from_float(0x1.ffcp-15f), 0x400);
-	assert_true(half_to_float(0x7c00) > 65504.0f);
-	assert_true(half_from_float(bits_float(0x7fc00000u)) > 0x7c00);
-	assert_true(half_to_float(0x0001) == 0x1p-24f);
-	assert_true(half_to_float(0x3555) == 0x1.554p-2f);
-}
-
 /* The pool: equal bytes give the same block, other bytes or a stricter
  * alignment another; sealing drops the index, not the blocks; the
  * blocks live until the last reference goes (valgrind: no leak, no use
@@ -478,7 +417,6 @@ int main(void)
 		cmocka_unit_test(test_cut_on_character),
 		cmocka_unit_test(test_err_set_long),
 		cmocka_unit_test(test_arena),
-		cmocka_unit_test(test_half),
 		cmocka_unit_test(test_pool),
 	};
 
