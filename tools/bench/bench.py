@@ -222,6 +222,31 @@ def callgrind_wrap(args):
             f"--callgrind-out-file={d}/callgrind.out.%p"] + args
 
 
+def heap_dump(pid, what):
+    """OEF_BENCH_HEAP=DIR: the process's memory map (DIR/smaps-WHAT) and,
+    through gdb, glibc's own account of its heap (DIR/malloc-WHAT.xml,
+    malloc_info: per arena, what is in use, free in bins, or at the top).
+    For finding where anonymous memory goes; gdb stops the process for
+    a moment, so not for figures."""
+    d = os.environ.get("OEF_BENCH_HEAP")
+    if not d:
+        return
+    os.makedirs(d, exist_ok=True)
+    try:
+        shutil.copyfile(f"/proc/{pid}/smaps", os.path.join(d, f"smaps-{what}"))
+    except OSError as e:
+        log(f"heap dump: {e}")
+    out = os.path.join(d, f"malloc-{what}.xml")
+    if shutil.which("gdb"):
+        subprocess.run(
+            ["gdb", "-p", str(pid), "-batch", "-nx",
+             "-ex", f'set $f = (void *) fopen("{out}", "w")',
+             "-ex", "call (int) malloc_info(0, $f)",
+             "-ex", "call (int) fclose($f)"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            timeout=120)
+
+
 class Profile:
     """perf record on a process (OEF_BENCH_PERF=DIR: the scale run's
     answering phases, DIR/perf-NAME-ROOMS.data; `perf report -i` reads
@@ -1679,6 +1704,8 @@ class Bench(BotStore):
                 t_setup = time.monotonic() - t0
                 cpu_join = proc.cpu() - cpu0
                 idle = self.scale_settle(proc, name == "oefenkamer", syncs)
+                if name == "oefenkamer":
+                    heap_dump(proc.pid, f"{name}-{n}-idle")
                 x = {"added": add, "made_s": t_made, "setup_s": t_setup,
                      "cpu_join": cpu_join, "idle": idle,
                      "quiet_s": self.quiet_s,
@@ -1737,6 +1764,8 @@ class Bench(BotStore):
                     "answered": n_ok,
                     "peak_anon": sampler.peak["RssAnon"],
                     "hwm": proc.status("VmHWM") if reset else None})
+                if name == "oefenkamer":
+                    heap_dump(proc.pid, f"{name}-{n}-after")
                 if name == "oefenkamer":
                     x.update(self.store_check([r for _, r in act_ours],
                                               (step + 1) * a.scale_lines))
