@@ -331,13 +331,6 @@ static void test_arena(void **state)
 	free(heap);
 }
 
-static float bits_float(uint32_t u)
-{
-	union { uint32_t u; float f; } v = { u };
-
-	return v.f;
-}
-
 /* The pool: equal bytes give the same block, other bytes or a stricter
  * alignment another; sealing drops the index, not the blocks; the
  * blocks live until the last reference goes (valgrind: no leak, no use
