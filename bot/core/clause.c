@@ -8,6 +8,8 @@
  */
 #include "clause.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util.h"
@@ -205,6 +207,65 @@ static int is_quote_at(const unsigned char *p, size_t k, size_t end,
 		return 1;
 	}
 	return 0;
+}
+
+/* A single quotation mark or apostrophe at p[k] (' ` and U+00B4,
+ * U+2018, U+2019, U+201B, the ones norm.h reads as apostrophes): its
+ * length in bytes, 0 for none. */
+static size_t single_quote_at(const unsigned char *p, size_t k, size_t end)
+{
+	if (k >= end)
+		return 0;
+	if (p[k] == '\'' || p[k] == '`')
+		return 1;
+	if (p[k] == 0xc2 && k + 1 < end && p[k + 1] == 0xb4)
+		return 2;
+	if (p[k] == 0xe2 && k + 2 < end && p[k + 1] == 0x80 &&
+	    (p[k + 2] == 0x98 || p[k + 2] == 0x99 || p[k + 2] == 0x9b))
+		return 3;
+	return 0;
+}
+
+static int letter_at(const unsigned char *p, size_t k, size_t end)
+{
+	return k < end && (p[k] >= 0x80 || isalnum(p[k]));
+}
+
+/* Single quotation marks: 'OTS', ‘risicotaxatie’. An apostrophe inside
+ * or before a word ("auto's", "'s avonds", "m'n") is part of the word
+ * (norm.c), so one between tokens is a quotation mark or a trailing
+ * apostrophe ("Thijs' moeder"); only a pair counts: one right before
+ * token i after a space, a break or the start, and the next one right
+ * after a token of the same sentence, not before a letter. Returns the
+ * token the quote closes after, or SIZE_MAX when no quote opens before
+ * token i. */
+static size_t single_quote_span(const struct norm *n, const char *text,
+				size_t len, size_t from, size_t i)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t to = n->tok[i].src_start < len ? n->tok[i].src_start : len;
+	size_t k = to, q;
+
+	/* the mark ends right at the token */
+	for (q = 1; q <= 3 && q <= to - from; q++)
+		if (single_quote_at(p, to - q, to) == q)
+			break;
+	if (q > 3 || q > to - from)
+		return SIZE_MAX;
+	k = to - q;
+	if (k > 0 && letter_at(p, k - 1, len))
+		return SIZE_MAX;
+	for (size_t j = i; j < n->ntok && j < i + 12; j++) {
+		size_t e = n->tok[j].src_start + n->tok[j].src_len;
+		size_t m;
+
+		if (n->tok[j].clause != n->tok[i].clause)
+			return SIZE_MAX;   /* a break first */
+		m = single_quote_at(p, e, len);
+		if (m && !letter_at(p, e + m, len))
+			return j;
+	}
+	return SIZE_MAX;
 }
 
 /* Scan the bytes between two tokens: quotation marks and the last break
@@ -589,6 +650,7 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 	size_t nc = 0, first = 0, frame_to = 0;
 	int quoted = 0;
 	size_t prev_end = 0;
+	size_t sq_close = SIZE_MAX;   /* a single quote closes after it */
 
 	if (!n->ntok)
 		return 0;
@@ -603,6 +665,15 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 
 		scan_gap(text, prev_end, t->src_start < len ? t->src_start : len,
 			 &q, &brk);
+		if (sq_close != SIZE_MAX && i == sq_close + 1) {
+			q++;      /* the closing single quote */
+			sq_close = SIZE_MAX;
+		}
+		if (sq_close == SIZE_MAX) {
+			sq_close = single_quote_span(n, text, len, prev_end, i);
+			if (sq_close != SIZE_MAX)
+				q++;
+		}
 		if (q & 1)
 			quoted = !quoted;
 		if (i == 0) {

@@ -12,7 +12,10 @@
  *   negated      the clause holds niet, geen, nooit, niks, niets or
  *                niemand (not "niet alleen", not "of niet"), or it is
  *                the dat-clause of a negated one ("ik zeg niet | dat…");
- *   reported     someone else's words: inside quotation marks, the
+ *   reported     someone else's words: inside quotation marks
+ *                (double ones, or a pair of single ones: "met
+ *                'risicotaxatie' erin"; an apostrophe of "'s avonds",
+ *                "auto's", "Thijs' moeder" is none), the
  *                content after a frame that names another speaker or a
  *                letter ("uw ex schrijft | dat…", "in de brief staat
  *                | dat…", "volgens school | …", "ze zeggen: …"). The

@@ -525,6 +525,15 @@ static const struct {
 	  "mededeling | mededeling" },
 	{ "Ik kom morgen en ik bel je vanavond", "mededeling | mededeling" },
 	{ "Wanneer kom je?", "vraag" },
+	/* single quotes, straight and curly, in pairs: a word named,
+	 * not used; apostrophes in and before words are no quotes */
+	{ "Een brief met 'risicotaxatie' erin.",
+	  "mededeling | mededeling+cit | mededeling" },
+	{ "Er stond \xe2\x80\x98zorgen over Noa\xe2\x80\x99 in.",
+	  "mededeling | mededeling+cit | mededeling" },
+	{ "Ik kom 's avonds bij Thijs' moeder langs.", "mededeling" },
+	{ "Die auto's van m'n buren.", "mededeling" },
+	{ "Eh 'ik weet het niet. Later.", "mededeling+neg | mededeling" },
 };
 
 static void test_clauses(void **state)
