@@ -597,8 +597,10 @@ static void print_model(const struct script *s, int patterns_only)
 	       "geen corpus", mi->nfeatures);
 	if (mi->fires)
 		printf("%zu bedoelingen geleerd, %zu gewichten (tot %.1f%% "
-		       "afgerond), drempel %.2f, %zu meterhints\n",
-		       mi->nlearned, mi->nweights, 100.0 * mi->wq_err,
+		       "afgerond, kolom in %s), drempel %.2f, %zu "
+		       "meterhints\n", mi->nlearned, mi->nweights,
+		       100.0 * mi->wq_err, (const char *[]){ "een bit",
+		       "een byte", "twee bytes" }[model_col_bytes(s->model)],
 		       (double)mi->threshold, mi->nhints);
 	else
 		printf("vuurt niet (geen gesprekken om van te leren)\n");

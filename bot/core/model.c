@@ -47,6 +47,7 @@
 #endif
 #define MIN_POSITIVES 2       /* an intent with fewer is not learned */
 #define NCODES 256            /* the values a stored weight can take */
+#define OFF_EVERY 8           /* rows per stored offset (column bits) */
 /* A meter hint needs this many labelled turns of the intent with a
  * direction for the meter, and this share of them agreeing. */
 #ifndef HINT_MIN_TURNS
@@ -81,20 +82,30 @@ struct model {
 	uint64_t *occ;
 	uint32_t *rank0;
 	size_t cap;
-	uint32_t *w_off;          /* per row: its weights w[w_off[r]..) */
-	/* The column of each weight, one of two ways (the other NULL):
+	/* The column of each weight, one of three ways (the others
+	 * NULL), the smallest the model allows:
 	 * - w_bits: per row, a bit for each learned column (lcol[j], in
 	 *   nbm bytes) that has a weight there, the weights in column
-	 *   order; when that is smaller than a byte per weight (every
-	 *   shipped scenario: 58 to 72 learned columns, 12 to 17 weights
-	 *   a row, where a byte per weight was 0.66 MB for the catalog);
+	 *   order; for many weights a row among few columns;
+	 * - w_col8: the learned column j of each weight in a byte (at
+	 *   most 255 learned columns; every shipped scenario since the
+	 *   weights under 0.05 are dropped: 60 to 75 learned columns,
+	 *   about 6.5 weights a row, where a bit per column took 9
+	 *   bytes a row and two bytes a weight 13);
 	 * - w_col16: the column of each weight in two bytes (model_train
-	 *   keeps ncols under 2^16), for a model with few weights a row
-	 *   among many columns. */
+	 *   keeps ncols under 2^16).
+	 * Where a row's weights start in w: for w_bits and w_col8, w_off
+	 * holds it for every OFF_EVERY-th row, and a row between adds the
+	 * weights of the rows before it in its group (their bits, or
+	 * w_rel[r], two bytes a row, the next row's telling where it
+	 * ends); for w_col16, w_off holds it for every row. */
 	uint8_t *w_bits;
+	uint8_t *w_col8;
+	uint16_t *w_rel;
 	uint16_t *lcol;
 	size_t nbm;
 	uint16_t *w_col16;
+	uint32_t *w_off;
 	/* The weights as a byte each: the index of the nearest of the
 	 * model's own NCODES values (code, make_codebook: within 2% of
 	 * the trained weight, where IEEE half floats, two bytes, were
@@ -530,7 +541,6 @@ static void pack(struct model *md, const float *W, const float *bias,
 		md->bias[c] = -INFINITY;
 	for (size_t j = 0; j < nl; j++)
 		md->bias[lidx[j]] = bias[j];
-	md->w_off = xcalloc(nrows + 2, sizeof(uint32_t));
 	for (size_t k = 0; k < nrows; k++)
 		for (size_t j = 0; j < nl; j++)
 			n += fabsf(W[(size_t)order[k] * nl + j]) >= PRUNE;
@@ -545,21 +555,32 @@ static void pack(struct model *md, const float *W, const float *bias,
 						       j]);
 		make_codebook(md->code, top);
 	}
+	md->lcol = xcalloc(nl + 1, sizeof(*md->lcol));
+	for (size_t j = 0; j < nl; j++)
+		md->lcol[j] = (uint16_t)lidx[j];
 	if (nrows * ((nl + 7) / 8) < n) {
 		md->nbm = (nl + 7) / 8;
 		md->w_bits = xcalloc(nrows * md->nbm + 1, 1);
-		md->lcol = xcalloc(nl + 1, sizeof(*md->lcol));
-		for (size_t j = 0; j < nl; j++)
-			md->lcol[j] = (uint16_t)lidx[j];
+	} else if (nl <= UINT8_MAX) {
+		md->w_col8 = xcalloc(n + 1, 1);
+		md->w_rel = xcalloc(nrows + 1, sizeof(uint16_t));
 	} else {
 		md->w_col16 = xcalloc(n + 1, sizeof(uint16_t));
 	}
+	md->w_off = md->w_col16 ?
+		xcalloc(nrows + 2, sizeof(uint32_t)) :
+		xcalloc(nrows / OFF_EVERY + 2, sizeof(uint32_t));
 	n = 0;
 	/* in the table's row order (finish_table) */
 	for (size_t k = 0; k < nrows; k++) {
 		size_t r = order[k];
 
-		md->w_off[k] = (uint32_t)n;
+		if (md->w_col16)
+			md->w_off[k] = (uint32_t)n;
+		else if (k % OFF_EVERY == 0)
+			md->w_off[k / OFF_EVERY] = (uint32_t)n;
+		if (md->w_rel)
+			md->w_rel[k] = (uint16_t)(n - md->w_off[k / OFF_EVERY]);
 		for (size_t j = 0; j < nl; j++)
 			if (fabsf(W[r * nl + j]) >= PRUNE) {
 				float x = W[r * nl + j], e;
@@ -571,12 +592,20 @@ static void pack(struct model *md, const float *W, const float *bias,
 				if (md->w_bits)
 					md->w_bits[k * md->nbm + j / 8] |=
 						(uint8_t)(1u << (j % 8));
+				else if (md->w_col8)
+					md->w_col8[n] = (uint8_t)j;
 				else
 					md->w_col16[n] = (uint16_t)lidx[j];
 				n++;
 			}
 	}
-	md->w_off[nrows] = (uint32_t)n;
+	/* where the last row ends */
+	if (md->w_col16 || nrows % OFF_EVERY == 0)
+		md->w_off[md->w_col16 ? nrows : nrows / OFF_EVERY] =
+			(uint32_t)n;
+	if (md->w_rel)
+		md->w_rel[nrows] = (uint16_t)(n - md->w_off[nrows /
+							    OFF_EVERY]);
 	md->info.nweights = n;
 }
 
@@ -828,6 +857,8 @@ void model_free(struct model *md)
 	free(md->w_off);
 	free(md->w_bits);
 	free(md->lcol);
+	free(md->w_col8);
+	free(md->w_rel);
 	free(md->w_col16);
 	free(md->w);
 	free(md->bias);
@@ -840,9 +871,11 @@ const struct model_info *model_info(const struct model *md)
 	return md ? &md->info : NULL;
 }
 
-int model_cols_as_bits(const struct model *md)
+int model_col_bytes(const struct model *md)
 {
-	return md && md->w_bits;
+	if (!md || md->w_bits)
+		return 0;
+	return md->w_col8 ? 1 : 2;
 }
 
 size_t model_table_rows(const struct model *md, uint32_t *rows)
@@ -912,21 +945,40 @@ static int clause_allows(const struct intent *in,
 
 static void add_row(const struct model *md, uint32_t r, float *acc)
 {
-	uint32_t p = md->w_off[r], end = md->w_off[r + 1];
+	uint32_t p, end;
 
+	if (md->w_col16) {
+		for (p = md->w_off[r], end = md->w_off[r + 1]; p < end; p++)
+			acc[md->w_col16[p]] += md->code[md->w[p]];
+		return;
+	}
+	/* the row's first weight: its group's, and the rows before it */
+	p = md->w_off[r / OFF_EVERY];
 	if (md->w_bits) {
 		/* in column order, as packed: the same sums */
 		const uint8_t *bm = md->w_bits + (size_t)r * md->nbm;
+		const uint8_t *g = md->w_bits +
+				   (size_t)(r - r % OFF_EVERY) * md->nbm;
 
+		for (; g + 8 <= bm; g += 8) {
+			uint64_t x;
+
+			memcpy(&x, g, 8);
+			p += (uint32_t)__builtin_popcountll(x);
+		}
+		for (; g < bm; g++)
+			p += (uint32_t)__builtin_popcount(*g);
 		for (size_t b = 0; b < md->nbm; b++)
 			for (unsigned bits = bm[b]; bits; bits &= bits - 1)
 				acc[md->lcol[b * 8 +
 					     (unsigned)__builtin_ctz(bits)]] +=
 					md->code[md->w[p++]];
-	} else {
-		for (; p < end; p++)
-			acc[md->w_col16[p]] += md->code[md->w[p]];
+		return;
 	}
+	p += md->w_rel[r];
+	end = md->w_off[(r + 1) / OFF_EVERY] + md->w_rel[r + 1];
+	for (; p < end; p++)
+		acc[md->lcol[md->w_col8[p]]] += md->code[md->w[p]];
 }
 
 /* The regression scores the whole message (each feature once, as it

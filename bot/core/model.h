@@ -65,9 +65,10 @@ const struct model_info *model_info(const struct model *md);
  * slots, in slot order, into rows (room for model_info()->nfeatures);
  * returns how many. A row is its slot's rank, so they run 0, 1, 2, … */
 size_t model_table_rows(const struct model *md, uint32_t *rows);
-/* For tests: 1 when the weights' columns are kept as a bit per learned
- * column and row, 0 when as two bytes a weight (model.c). */
-int model_cols_as_bits(const struct model *md);
+/* For tests and eval: how the weights' columns are kept (model.c): 0 as
+ * a bit per learned column and row, 1 as a byte a weight, 2 as two
+ * bytes a weight. */
+int model_col_bytes(const struct model *md);
 
 /* Run after the patterns: for every intent m->hit leaves at 0, score
  * each clause of m->norm (text is the message m was run on) and mark

@@ -85,7 +85,7 @@ static void test_learns_from_the_split(void **state)
 	assert_true(mi->wq_err >= 0.0f && mi->wq_err < 0.02f);
 	table_rows_in_order(s->model, 1);
 	/* a few columns, several weights a row: a bit per column */
-	assert_true(model_cols_as_bits(s->model));
+	assert_int_equal(model_col_bytes(s->model), 0);
 	script_free(s);
 }
 
@@ -420,13 +420,14 @@ static void test_quiet_by_source(void **state)
 	sbuf_release(&cpath);
 }
 
-/* A scenario with more columns than one byte can name (300 intents):
- * the weights keep their columns in two bytes then, and an intent past
+/* A scenario of ni intents, each with a word of its own and a weight
+ * or two a row: with more columns than one byte can name (300 intents)
+ * the weights keep their columns in two bytes, and an intent past
  * column 255 is found by the model from its own word, not credited to
- * the intent 256 columns lower. */
-static void test_wide_columns(void **state)
+ * the intent 256 columns lower; with fewer (200), in a byte, and each
+ * is found at its own column, not a neighbour's. */
+static void many_columns(int ni)
 {
-	enum { NI = 300 };
 	static const char head[] =
 		"scenario t\ntitel: T\npersona: p\ninleiding:\n> x\n"
 		"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
@@ -439,14 +440,13 @@ static void test_wide_columns(void **state)
 	size_t checked = 0;
 	FILE *f;
 
-	(void)state;
 	scratch_dir(dir, &path, &corpus);
 	sbuf_init(&text);
 	sbuf_init(&msg);
 	f = fopen(corpus.buf, "w");
 	assert_non_null(f);
 	sbuf_adds(&text, head);
-	for (int k = 0; k < NI; k++) {
+	for (int k = 0; k < ni; k++) {
 		/* a word of its own per intent: q, three letters, x */
 		char w[8];
 
@@ -468,21 +468,23 @@ static void test_wide_columns(void **state)
 			print_message("%s\n", d.msgs[i]);
 	diag_release(&d);
 	assert_non_null(s);
-	assert_true(s->nintents >= NI);   /* and the built-in ones */
+	assert_true(s->nintents >= (size_t)ni);   /* and the built-in ones */
 	assert_true(model_info(s->model)->fires);
 	/* a table of several blocks of 64 slots */
 	table_rows_in_order(s->model, 600);
-	/* a weight or two a row among 300 columns: two bytes a weight */
-	assert_false(model_cols_as_bits(s->model));
+	/* a weight or two a row: a byte a weight up to 255 learned
+	 * columns, two bytes past them */
+	assert_int_equal(model_col_bytes(s->model), ni > 255 ? 2 : 1);
 	match_init(&m);
-	for (uint32_t want = 256; want < s->nintents; want += 5) {
+	for (uint32_t want = ni > 255 ? 256 : 1; want < s->nintents;
+	     want += 5) {
 		const char *name = s->intents[want].name;
 		char w[8];
 		long k;
 
 		if (name[0] != 'b')
 			continue;   /* a built-in one */
-		assert_int_equal(parse_long(name + 1, 0, NI - 1, &k), 0);
+		assert_int_equal(parse_long(name + 1, 0, ni - 1, &k), 0);
 		xsnprintf(w, sizeof(w), "q%c%c%cx", 'a' + (int)k / 676,
 			  'a' + (int)k / 26 % 26, 'a' + (int)k % 26);
 		sbuf_reset(&msg);
@@ -490,7 +492,13 @@ static void test_wide_columns(void **state)
 		run(&m, s, msg.buf);
 		assert_true(match_hit(&m, want));
 		assert_int_equal(m.hit_how[want], MATCH_BY_MODEL);
-		assert_false(match_hit(&m, want - 256));
+		if (want >= 256)
+			assert_false(match_hit(&m, want - 256));
+		if (s->intents[want - 1].name[0] == 'b')
+			assert_false(match_hit(&m, want - 1));
+		if (want + 1 < s->nintents &&
+		    s->intents[want + 1].name[0] == 'b')
+			assert_false(match_hit(&m, want + 1));
 		checked++;
 	}
 	assert_true(checked >= 5);
@@ -502,6 +510,18 @@ static void test_wide_columns(void **state)
 	sbuf_release(&path);
 	sbuf_release(&corpus);
 	sbuf_release(&msg);
+}
+
+static void test_wide_columns(void **state)
+{
+	(void)state;
+	many_columns(300);
+}
+
+static void test_byte_columns(void **state)
+{
+	(void)state;
+	many_columns(200);
 }
 
 int main(void)
@@ -517,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_train_errors),
 		cmocka_unit_test(test_quiet_by_source),
 		cmocka_unit_test(test_wide_columns),
+		cmocka_unit_test(test_byte_columns),
 	};
 
 	jansson_use_xmalloc();
