@@ -209,29 +209,13 @@ static int is_quote_at(const unsigned char *p, size_t k, size_t end,
 	return 0;
 }
 
-/* A single quotation mark or apostrophe at p[k] (' ` and U+00B4,
- * U+2018, U+2019, U+201B, the ones norm.h reads as apostrophes): its
- * length in bytes, 0 for none. */
-static size_t single_quote_at(const unsigned char *p, size_t k, size_t end)
-{
-	if (k >= end)
-		return 0;
-	if (p[k] == '\'' || p[k] == '`')
-		return 1;
-	if (p[k] == 0xc2 && k + 1 < end && p[k + 1] == 0xb4)
-		return 2;
-	if (p[k] == 0xe2 && k + 2 < end && p[k + 1] == 0x80 &&
-	    (p[k + 2] == 0x98 || p[k + 2] == 0x99 || p[k + 2] == 0x9b))
-		return 3;
-	return 0;
-}
-
 static int letter_at(const unsigned char *p, size_t k, size_t end)
 {
 	return k < end && (p[k] >= 0x80 || isalnum(p[k]));
 }
 
-/* Single quotation marks: 'OTS', ‘risicotaxatie’. An apostrophe inside
+/* Single quotation marks: 'OTS', ‘risicotaxatie’ (any mark norm.h reads
+ * as an apostrophe: norm_apostrophe_at). An apostrophe inside
  * or before a word ("auto's", "'s avonds", "m'n") is part of the word
  * (norm.c), so one between tokens is a quotation mark or a trailing
  * apostrophe ("Thijs' moeder"); only a pair counts: one right before
@@ -244,16 +228,15 @@ static size_t single_quote_span(const struct norm *n, const char *text,
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t to = n->tok[i].src_start < len ? n->tok[i].src_start : len;
-	size_t k = to, q;
+	size_t q;
 
-	/* the mark ends right at the token */
+	/* the mark ends right at the token (at most 3 bytes of UTF-8) */
 	for (q = 1; q <= 3 && q <= to - from; q++)
-		if (single_quote_at(p, to - q, to) == q)
+		if (norm_apostrophe_at(text, to - q, to) == q)
 			break;
 	if (q > 3 || q > to - from)
 		return SIZE_MAX;
-	k = to - q;
-	if (k > 0 && letter_at(p, k - 1, len))
+	if (to - q > 0 && letter_at(p, to - q - 1, len))
 		return SIZE_MAX;
 	for (size_t j = i; j < n->ntok && j < i + 12; j++) {
 		size_t e = n->tok[j].src_start + n->tok[j].src_len;
@@ -261,7 +244,7 @@ static size_t single_quote_span(const struct norm *n, const char *text,
 
 		if (n->tok[j].clause != n->tok[i].clause)
 			return SIZE_MAX;   /* a break first */
-		m = single_quote_at(p, e, len);
+		m = norm_apostrophe_at(text, e, len);
 		if (m && !letter_at(p, e + m, len))
 			return j;
 	}

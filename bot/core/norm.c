@@ -333,6 +333,18 @@ static int is_apostrophe(uint32_t cp)
 	       cp == 0x2032;
 }
 
+size_t norm_apostrophe_at(const char *s, size_t k, size_t end)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = k;
+
+	if (k >= end)
+		return 0;
+	if (p[k] < 0x80)
+		return ascii_class[p[k]] == C_APOS;
+	return is_apostrophe(utf8_next(p, end, &i)) ? i - k : 0;
+}
+
 static int is_break(uint32_t cp)
 {
 	/* … (phones turn "..." into it), line and paragraph separator */

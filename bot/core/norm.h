@@ -80,4 +80,8 @@ int norm_is_function(const char *word, size_t n);
  * niemand. */
 int norm_is_negation(const char *word);
 
+/* The length in bytes of the apostrophe at s[k] (s has end bytes): one
+ * that norm_run reads as part of a word (' ` ´ ‘ ’ ‛ ′); 0 for none. */
+size_t norm_apostrophe_at(const char *s, size_t k, size_t end);
+
 #endif

@@ -489,6 +489,28 @@ static const struct {
 	{ "", LEXICON_NONE, NULL },
 };
 
+/* The apostrophes norm reads inside words, as clause.c asks for them:
+ * their length in bytes, 0 for anything else. */
+static void test_apostrophe_at(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t want;
+	} apos[] = {
+		{ "'", 1 }, { "`", 1 }, { "\xc2\xb4", 2 },
+		{ "\xe2\x80\x98", 3 }, { "\xe2\x80\x99", 3 },
+		{ "\xe2\x80\x9b", 3 }, { "\xe2\x80\xb2", 3 },
+		{ "\"", 0 }, { "\xe2\x80\x9c", 0 }, { "a", 0 }, { "", 0 },
+		{ "\xe2\x80", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(apos) / sizeof(apos[0]); i++)
+		assert_int_equal(norm_apostrophe_at(apos[i].s, 0,
+						    strlen(apos[i].s)),
+				 apos[i].want);
+}
+
 static void test_lexicon(void **state)
 {
 	struct lexicon lx;
@@ -630,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_negation),
 		cmocka_unit_test(test_stems),
+		cmocka_unit_test(test_apostrophe_at),
 		cmocka_unit_test(test_lexicon),
 		cmocka_unit_test(test_lexicon_many),
 	};
