@@ -512,6 +512,7 @@ static void make_codebook(float *code, float top)
 		code[half + k] = x;
 		code[half - 1 - k] = -x;
 	}
+	code[0] = -top;
 	code[NCODES - 1] = top;
 }
 
@@ -532,32 +533,43 @@ static uint8_t code_of(const float *code, float x)
 	return (uint8_t)lo;
 }
 
+/* Row k's weights start at w[n] (k == nrows: the end of the last). */
+static void row_starts(struct model *md, size_t k, size_t n)
+{
+	if (md->w_col16) {
+		md->w_off[k] = (uint32_t)n;
+		return;
+	}
+	if (k % OFF_EVERY == 0)
+		md->w_off[k / OFF_EVERY] = (uint32_t)n;
+	if (md->w_rel)
+		md->w_rel[k] = (uint16_t)(n - md->w_off[k / OFF_EVERY]);
+}
+
 /* Weights to per-row lists, the small ones dropped. */
 static void pack(struct model *md, const float *W, const float *bias,
 		 const uint32_t *lidx, size_t nl, const uint32_t *order,
 		 size_t nrows)
 {
 	size_t n = 0;
+	float top = PRUNE;
 
 	md->bias = xcalloc(md->ncols + 1, sizeof(float));
 	for (size_t c = 0; c < md->ncols; c++)
 		md->bias[c] = -INFINITY;
 	for (size_t j = 0; j < nl; j++)
 		md->bias[lidx[j]] = bias[j];
+	/* how many weights are kept, and the largest (the codebook's) */
 	for (size_t k = 0; k < nrows; k++)
-		for (size_t j = 0; j < nl; j++)
-			n += fabsf(W[(size_t)order[k] * nl + j]) >= PRUNE;
-	md->w = xcalloc(n + 1, sizeof(*md->w));
-	{
-		float top = PRUNE;
+		for (size_t j = 0; j < nl; j++) {
+			float a = fabsf(W[(size_t)order[k] * nl + j]);
 
-		for (size_t k = 0; k < nrows; k++)
-			for (size_t j = 0; j < nl; j++)
-				if (fabsf(W[(size_t)order[k] * nl + j]) > top)
-					top = fabsf(W[(size_t)order[k] * nl +
-						       j]);
-		make_codebook(md->code, top);
-	}
+			n += a >= PRUNE;
+			if (a > top)
+				top = a;
+		}
+	md->w = xcalloc(n + 1, sizeof(*md->w));
+	make_codebook(md->code, top);
 	md->lcol = xcalloc(nl + 1, sizeof(*md->lcol));
 	for (size_t j = 0; j < nl; j++)
 		md->lcol[j] = (uint16_t)lidx[j];
@@ -578,12 +590,7 @@ static void pack(struct model *md, const float *W, const float *bias,
 	for (size_t k = 0; k < nrows; k++) {
 		size_t r = order[k];
 
-		if (md->w_col16)
-			md->w_off[k] = (uint32_t)n;
-		else if (k % OFF_EVERY == 0)
-			md->w_off[k / OFF_EVERY] = (uint32_t)n;
-		if (md->w_rel)
-			md->w_rel[k] = (uint16_t)(n - md->w_off[k / OFF_EVERY]);
+		row_starts(md, k, n);
 		for (size_t j = 0; j < nl; j++)
 			if (fabsf(W[r * nl + j]) >= PRUNE) {
 				float x = W[r * nl + j], e;
@@ -602,13 +609,7 @@ static void pack(struct model *md, const float *W, const float *bias,
 				n++;
 			}
 	}
-	/* where the last row ends */
-	if (md->w_col16 || nrows % OFF_EVERY == 0)
-		md->w_off[md->w_col16 ? nrows : nrows / OFF_EVERY] =
-			(uint32_t)n;
-	if (md->w_rel)
-		md->w_rel[nrows] = (uint16_t)(n - md->w_off[nrows /
-							    OFF_EVERY]);
+	row_starts(md, nrows, n);   /* where the last row ends */
 	md->info.nweights = n;
 }
 
