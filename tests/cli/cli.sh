@@ -119,6 +119,24 @@ done
 [ $n -ge 18 ] && ok || bad "expected 3+ dialogues per scenario, found $n"
 [ $long -ge 6 ] && ok || bad "expected a 25+ turn dialogue per scenario, found $long"
 
+# --- small talk alone never takes trust above 6 (every scenario) -------
+# tests/data/kletsen/: weather, food, a joke, hobbies; no safety question,
+# no key move. A weak model guess must not open the way to more.
+for s in scripts/*.oef; do
+	id=$(basename "$s" .oef)
+	case $id in
+	jongere-*) f=tests/data/kletsen/jongere.txt ;;
+	kind-*) f=tests/data/kletsen/kind.txt ;;
+	*) f=tests/data/kletsen/ouder.txt ;;
+	esac
+	grep -v '^#' "$f" >"$T/in.txt"
+	$BIN play "$id" --seed 1 --json <"$T/in.txt" >"$T/k.json" 2>"$T/k.err"
+	top=$(grep '"type":"turn"' "$T/k.json" |
+	      sed 's/.*"vertrouwen":\([0-9]*\).*/\1/' | sort -n | tail -1)
+	if [ -n "$top" ] && [ "$top" -le 6 ]; then ok
+	else bad "$id: small talk took trust to '${top}'"; fi
+done
+
 # --- every scenario has a good, a break-down and a neutral dialogue -----
 for s in scripts/*.oef; do
 	id=$(basename "$s" .oef)
