@@ -625,6 +625,40 @@ static void classify(const struct norm *n, struct match_clause *cl,
 	}
 }
 
+/* A fronted phrase taken up again after a comma: "Een gesprek met z'n
+ * drieen aan tafel, daar begin ik niet aan" / "Samen met haar, dat doe
+ * ik niet". The phrase has no subject of its own, so it gets the
+ * negation of the clause that takes it up (and is what that clause
+ * negates). */
+static const char *const fronted_first[] = {
+	"een", "de", "het", "die", "dit", "zo'n", "samen", "zo",
+};
+static const char *const resumptive[] = { "daar", "dat", "die", "dit" };
+static const char *const own_subject[] = {
+	"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze", "jij",
+};
+
+static void fronted_negation(const struct norm *n, struct match_clause *cl,
+			     const struct cinfo *ci, size_t nc)
+{
+	for (size_t j = 1; j < nc; j++) {
+		struct match_clause *p = &cl[j - 1];
+		const struct norm_token *r = w_at(n, &cl[j], 0);
+		const struct norm_token *f = w_at(n, p, 0);
+		int subj = 0;
+
+		if (!cl[j].negated || p->negated || p->reported ||
+		    ci[j].why != W_BREAK || ci[j - 1].brk_after != ',' ||
+		    !r || !IS_ANY(r, resumptive) || !f ||
+		    !IS_ANY(f, fronted_first))
+			continue;
+		for (size_t k = 0; k < p->ntok && !subj; k++)
+			subj = IS_ANY(&n->tok[p->tok + k], own_subject);
+		if (!subj)
+			p->negated = 1;
+	}
+}
+
 size_t clause_split(const struct norm *n, const char *text, size_t len,
 		    struct match_clause *cl, uint32_t *tok_clause)
 {
@@ -709,6 +743,8 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 	}
 	classify(n, cl, ci, nc < ARRAY_LEN(ci_small) ? nc :
 		 ARRAY_LEN(ci_small));
+	fronted_negation(n, cl, ci, nc < ARRAY_LEN(ci_small) ? nc :
+			 ARRAY_LEN(ci_small));
 	return nc;
 }
 

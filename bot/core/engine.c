@@ -1289,7 +1289,122 @@ static int any_model_hit(const struct match *m)
 	return 0;
 }
 
+/* --- words the persona said first ('overgenomen: nee') --------------- */
+
+static int same_word(const struct lexicon *lx, const struct norm_token *a,
+		     uint32_t a_cls, enum lexicon_how a_how,
+		     const struct norm_token *b)
+{
+	enum lexicon_how b_how = LEXICON_NONE;
+	uint32_t b_cls;
+
+	if (a->stem_len == b->stem_len &&
+	    memcmp(a->stem, b->stem, a->stem_len) == 0)
+		return 1;
+	if (!a_cls || a_how == LEXICON_NONE || a_how == LEXICON_COMPOUND)
+		return 0;
+	b_cls = lexicon_find_token(lx, b, &b_how);
+	return b_cls == a_cls && b_how != LEXICON_NONE &&
+	       b_how != LEXICON_COMPOUND;
+}
+
+/* Did the persona say, in a line of this rehearsal, every content word
+ * that intent i matched in the message? */
+static int echoes_persona(const struct engine *e, const struct match *m,
+			  uint32_t i, struct norm *said)
+{
+	const struct script *s = e->s;
+	struct match_span sp = m->span[i];
+	size_t want = 0, found = 0;
+
+	if (!sp.len)
+		return 0;
+	for (size_t k = 0; k < m->norm.ntok; k++) {
+		const struct norm_token *t = &m->norm.tok[k];
+		int hit = 0;
+
+		if (t->src_start < sp.start ||
+		    t->src_start + t->src_len > sp.start + sp.len ||
+		    t->function)
+			continue;
+		want++;
+		for (size_t v = 0; v < s->nvariants && !hit; v++) {
+			const struct variant *var = s->variant_tab[v];
+
+			/* its lines, then its toelichting */
+			for (size_t j = 0; j <= var->nmsgs && !hit; j++) {
+				const char *line = j < var->nmsgs ?
+					var->msgs[j] : var->elab;
+
+				if (!line || !line_said(e, j < var->nmsgs ?
+							var->line[j] :
+							var->elab_line))
+					continue;
+				norm_run(said, line, strlen(line));
+				for (size_t q = 0; q < said->ntok && !hit; q++)
+					hit = same_word(&s->lex, t, m->ids[k],
+							m->how[k],
+							&said->tok[q]);
+			}
+		}
+		found += hit;
+	}
+	return want && found == want;
+}
+
+/* The hits of m without the intents marked 'overgenomen: nee' whose
+ * words the persona said first ("…en toen las ik over
+ * uithuisplaatsingen." "Uithuisplaatsing, dat woord vond u op
+ * internet": her word given back, no jargon). NULL when none is void:
+ * then m stands as it is. */
+static uint8_t *echo_void(const struct engine *e, const struct match *m)
+{
+	const struct script *s = e->s;
+	uint8_t *hit = NULL;
+	struct norm said;
+	int inited = 0;
+
+	for (uint32_t i = 0; m->script == s && i < s->nintents; i++) {
+		if (!m->hit[i] || s->intents[i].echo_ok)
+			continue;
+		if (!inited) {
+			norm_init(&said);
+			inited = 1;
+		}
+		if (!echoes_persona(e, m, i, &said))
+			continue;
+		if (!hit) {
+			hit = xmalloc(s->nintents);
+			memcpy(hit, m->hit, s->nintents);
+		}
+		hit[i] = 0;
+	}
+	if (inited)
+		norm_release(&said);
+	return hit;
+}
+
+static int turn_decided(struct engine *e, const struct match *m,
+			const char *text, size_t len,
+			struct engine_out *out);
+
 static int turn_matched(struct engine *e, const struct match *m,
+			const char *text, size_t len, struct engine_out *out)
+{
+	uint8_t *hit = m ? echo_void(e, m) : NULL;
+	struct match own;
+	int rc;
+
+	if (!hit)
+		return turn_decided(e, m, text, len, out);
+	own = *m;
+	own.hit = hit;
+	rc = turn_decided(e, &own, text, len, out);
+	free(hit);
+	return rc;
+}
+
+static int turn_decided(struct engine *e, const struct match *m,
 			const char *text, size_t len, struct engine_out *out)
 {
 	const struct script *s = e->s;

@@ -1253,6 +1253,7 @@ static void open_intent(struct parser *ps, struct cursor *c, struct loc l)
 	in->loc = l;
 	in->negation_guard = 1;
 	in->cond_ok = 1;
+	in->echo_ok = 1;
 	ps->block = B_INTENT;
 	ps->cur = ps->s->nintents - 1;
 }
@@ -1281,6 +1282,7 @@ static void open_supplement(struct parser *ps, struct cursor *c,
 	in->acts = -1;
 	in->reported_ok = -1;
 	in->cond_ok = -1;
+	in->echo_ok = -1;
 	ps->block = B_INTENT;
 	ps->in_sup = 1;
 	ps->cur = ps->nsup - 1;
@@ -1917,14 +1919,20 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 			diag_add(ps->d, &l, "verwacht: voorwaarde: ja|nee");
 		else
 			in->cond_ok = v;
+	} else if (strcmp(kw, "overgenomen") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: overgenomen: ja|nee");
+		else
+			in->echo_ok = v;
 	} else if (strcmp(kw, "handeling") == 0) {
 		v = read_act_list(ps, c, '\0');
 		if (v >= 0)
 			in->acts = v;
 	} else {
 		diag_add(ps->d, &l, "onbekend in een %s: '%s' (verwacht "
-			 "patroon, ja, nee, ontkenning, handeling, citaat "
-			 "of voorwaarde)", ps->in_sup ? "aanvulling" :
+			 "patroon, ja, nee, ontkenning, handeling, citaat, "
+			 "voorwaarde of overgenomen)", ps->in_sup ? "aanvulling" :
 			 "bedoeling", kw);
 	}
 }
@@ -2579,6 +2587,8 @@ static void intents_finish(struct parser *ps)
 			continue;
 		}
 		in = &s->intents[k];
+		if (sup->echo_ok >= 0)
+			in->echo_ok = sup->echo_ok;
 		stamp(sup->pats, sup->npats, OR_BASE(sup, in, negation_guard),
 		      OR_BASE(sup, in, acts), OR_BASE(sup, in, reported_ok),
 		      OR_BASE(sup, in, cond_ok));
@@ -2604,6 +2614,7 @@ static void intents_finish(struct parser *ps)
 	in->builtin = 1;
 	in->negation_guard = 1;
 	in->cond_ok = 1;
+	in->echo_ok = 1;
 	in->loc.file = s->nfiles ? s->files[0] : NULL;
 	in->loc.line = 1;
 	in->loc.col = 1;

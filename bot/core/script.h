@@ -272,6 +272,9 @@ struct intent {
 	int acts;               /* handeling: mask as in pat_seq.acts */
 	int reported_ok;        /* citaat: ja */
 	int cond_ok;            /* voorwaarde: ja (default) */
+	int echo_ok;            /* overgenomen: ja (default); nee: words
+				 * the persona said first, taken over by
+				 * the trainee, do not count (engine.c) */
 	int builtin;            /* 1 for andere-taal */
 	struct example *examples;
 	size_t nexamples;

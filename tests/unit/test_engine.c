@@ -1440,6 +1440,72 @@ static void test_meter_cap_syntax(void **state)
 	}
 }
 
+/* 'overgenomen: nee': a word the persona said first, given back by the
+ * trainee, does not count for the intent; a word she did not say, or
+ * said only after, still does, and so does another intent without the
+ * option. */
+static void test_persona_word_given_back(void **state)
+{
+	static const char text[] =
+		"scenario w\n"
+		"titel: Woorden\n"
+		"persona: p\n"
+		"inleiding:\n"
+		"> Ze las over uithuisplaatsingen.\n"
+		"var vertrouwen = 5 (0..10)\n"
+		"var spanning = 3 (0..10)\n"
+		"begrip vak = uithuisplaatsing, ots, risicotaxatie\n"
+		"bedoeling jargon\n"
+		"  patroon: ~vak\n"
+		"  overgenomen: nee\n"
+		"bedoeling vak-gewoon\n"
+		"  patroon: ~vak\n"
+		"regel jargon\n"
+		"  als jargon\n"
+		"  vertrouwen -1\n"
+		"  onderbreek\n"
+		"  zeg\n"
+		"  - Wat is {woord}?\n"
+		"fase start\n"
+		"  zeg\n"
+		"  - Ik las op internet over uithuisplaatsingen.\n"
+		"  als vak-gewoon\n"
+		"    zeg\n"
+		"    - Dat woord, ja.\n"
+		"  anders\n"
+		"    zeg\n"
+		"    - Hm.\n";
+	struct script *s = load_text("w.oef", text);
+	struct engine *e = engine_new(s, 1);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	assert_int_equal(o.nmsgs, 1);
+	/* her own word back (another inflection, a typo-free stem) */
+	turn(e, &m, &o, "Uithuisplaatsing, dat woord las u?");
+	assert_int_equal(o.nrules, 0);
+	assert_int_equal(engine_var(e, 0), 5);
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf, "Dat woord, ja.");
+	/* a word of the trainee's own */
+	turn(e, &m, &o, "Er komt een OTS.");
+	assert_int_equal(o.nrules, 1);
+	assert_int_equal(engine_var(e, 0), 4);
+	assert_string_equal(o.msgs[0].buf, "Wat is OTS?");
+	/* both in one match: the trainee's own word still counts */
+	turn(e, &m, &o, "Een risicotaxatie over uithuisplaatsing.");
+	assert_int_equal(o.nrules, 1);
+	assert_int_equal(engine_var(e, 0), 3);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1475,6 +1541,7 @@ int main(void)
 		cmocka_unit_test(test_quiet_moment_cancels),
 		cmocka_unit_test(test_quiet_moment_first),
 		cmocka_unit_test(test_not_counts_sure_model_hit),
+		cmocka_unit_test(test_persona_word_given_back),
 		cmocka_unit_test(test_quote_complement),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_cap_syntax),

@@ -534,6 +534,19 @@ static const struct {
 	{ "Ik kom 's avonds bij Thijs' moeder langs.", "mededeling" },
 	{ "Die auto's van m'n buren.", "mededeling" },
 	{ "Eh 'ik weet het niet. Later.", "mededeling+neg | mededeling" },
+	/* a fronted phrase taken up by a negated clause shares its
+	 * negation; one with a subject of its own, or taken up by an
+	 * unnegated clause, keeps its own */
+	{ "Een gesprek met z'n drieen aan tafel, daar begin ik niet aan.",
+	  "mededeling+neg | mededeling+neg" },
+	{ "Samen met haar aan tafel, dat doe ik niet.",
+	  "mededeling+neg | mededeling+neg" },
+	{ "Een gesprek met z'n drieen, dat lijkt me goed.",
+	  "mededeling | mededeling" },
+	{ "Ik wil een gesprek samen, dat doe ik niet graag.",
+	  "mededeling | mededeling+neg" },
+	{ "Een gesprek samen. Dat doe ik niet.",
+	  "mededeling | mededeling+neg" },
 };
 
 static void test_clauses(void **state)
