@@ -1309,7 +1309,8 @@ static int same_word(const struct lexicon *lx, const struct norm_token *a,
 }
 
 /* Did the persona say, in a line of this rehearsal, every content word
- * that intent i matched in the message? */
+ * that intent i matched in the message (or know it from before the
+ * rehearsal: the script's eigen-woorden)? */
 static int echoes_persona(const struct engine *e, const struct match *m,
 			  uint32_t i, struct norm *said)
 {
@@ -1328,6 +1329,13 @@ static int echoes_persona(const struct engine *e, const struct match *m,
 		    t->function)
 			continue;
 		want++;
+		/* words she knew before (the scene's eigen-woorden) */
+		if (s->own_words) {
+			norm_run(said, s->own_words, strlen(s->own_words));
+			for (size_t q = 0; q < said->ntok && !hit; q++)
+				hit = same_word(&s->lex, t, m->ids[k],
+						m->how[k], &said->tok[q]);
+		}
 		for (size_t v = 0; v < s->nvariants && !hit; v++) {
 			const struct variant *var = s->variant_tab[v];
 

@@ -820,6 +820,7 @@ void script_free(struct script *s)
 	free(s->title);
 	free(s->persona);
 	free(s->intro);
+	free(s->own_words);
 	for (size_t i = 0; i < s->nvars; i++) {
 		free(s->vars[i].name);
 		expr_free(s->vars[i].until);
@@ -962,7 +963,7 @@ static void close_block(struct parser *ps)
 
 static const char *block_keywords[] = {
 	"gebruik", "scenario", "titel", "persona", "moeilijkheid", "begin",
-	"inleiding", "leervoorbeelden", "var", "begrip", "bedoeling", "aanvulling", "regel",
+	"inleiding", "leervoorbeelden", "eigen-woorden", "var", "begrip", "bedoeling", "aanvulling", "regel",
 	"fase", "einde", "standaard"
 };
 
@@ -2033,6 +2034,16 @@ static void header_line(struct parser *ps, struct cursor *c, struct loc l,
 		ps->begin_loc = l;
 	} else if (strcmp(kw, "leervoorbeelden") == 0) {
 		train_line(ps, c, l);
+	} else if (strcmp(kw, "eigen-woorden") == 0) {
+		char *t = rest_trimmed(c);
+
+		if (!*t || s->own_words) {
+			diag_add(ps->d, &l, *t ? "'eigen-woorden' staat er "
+				 "al" : "'eigen-woorden' is leeg");
+			free(t);
+			return;
+		}
+		s->own_words = t;
 	} else if (strcmp(kw, "inleiding") == 0) {
 		if (!at_end(c)) {
 			diag_add(ps->d, &l, "de inleiding staat op regels "

@@ -301,6 +301,10 @@ struct script {
 	char *persona;
 	int difficulty;         /* 1..3, 0 if not given */
 	char *intro;            /* inleiding, lines joined by '\n' */
+	char *own_words;        /* eigen-woorden: words the persona knows
+				 * from before the rehearsal (the scene),
+				 * as written; NULL none (engine.c,
+				 * 'overgenomen: nee') */
 	uint32_t start;         /* start node */
 	struct loc id_loc;
 

@@ -1440,10 +1440,10 @@ static void test_meter_cap_syntax(void **state)
 	}
 }
 
-/* 'overgenomen: nee': a word the persona said first, given back by the
- * trainee, does not count for the intent; a word she did not say, or
- * said only after, still does, and so does another intent without the
- * option. */
+/* 'overgenomen: nee': a word the persona said first (or knew before:
+ * eigen-woorden), given back by the trainee, does not count for the
+ * intent; a word she did not say still does, and so does another intent
+ * without the option. */
 static void test_persona_word_given_back(void **state)
 {
 	static const char text[] =
@@ -1452,9 +1452,11 @@ static void test_persona_word_given_back(void **state)
 		"persona: p\n"
 		"inleiding:\n"
 		"> Ze las over uithuisplaatsingen.\n"
+		"eigen-woorden: veiligheidsplan\n"
 		"var vertrouwen = 5 (0..10)\n"
 		"var spanning = 3 (0..10)\n"
-		"begrip vak = uithuisplaatsing, ots, risicotaxatie\n"
+		"begrip vak = uithuisplaatsing, ots, risicotaxatie, "
+		"veiligheidsplan\n"
 		"bedoeling jargon\n"
 		"  patroon: ~vak\n"
 		"  overgenomen: nee\n"
@@ -1496,6 +1498,10 @@ static void test_persona_word_given_back(void **state)
 	assert_int_equal(o.nrules, 1);
 	assert_int_equal(engine_var(e, 0), 4);
 	assert_string_equal(o.msgs[0].buf, "Wat is OTS?");
+	/* a word she knew before the rehearsal (eigen-woorden) */
+	turn(e, &m, &o, "Dat veiligheidsplan dus.");
+	assert_int_equal(o.nrules, 0);
+	assert_int_equal(engine_var(e, 0), 4);
 	/* both in one match: the trainee's own word still counts */
 	turn(e, &m, &o, "Een risicotaxatie over uithuisplaatsing.");
 	assert_int_equal(o.nrules, 1);
