@@ -551,6 +551,7 @@ static void expr_free(struct expr *e)
 	expr_free(e->a);
 	expr_free(e->b);
 	free(e->name);
+	free(e->gate);
 	free(e);
 }
 
@@ -2491,6 +2492,50 @@ static void resolve_expr(struct parser *ps, struct expr *e)
 	}
 }
 
+/* The intents of which one must be found for e to hold (struct expr
+ * gate), into *v; 1 when e may hold without any. For 'a en b' one side's
+ * set is enough (both must hold); 'a of b' needs both sides' sets. */
+static int gate_collect(const struct expr *e, uint32_t **v, size_t *n)
+{
+	size_t mark;
+
+	if (!e)
+		return 1;
+	switch (e->kind) {
+	case EXPR_INTENT:
+		*(uint32_t *)vec_push((void **)v, n, sizeof(uint32_t)) =
+			e->index;
+		return 0;
+	case EXPR_AND:
+		mark = *n;
+		if (!gate_collect(e->a, v, n))
+			return 0;
+		*n = mark;
+		return gate_collect(e->b, v, n);
+	case EXPR_OR:
+		return gate_collect(e->a, v, n) || gate_collect(e->b, v, n);
+	default:
+		return 1;
+	}
+}
+
+/* Resolve a whole condition and give it its gate. */
+static void resolve_cond(struct parser *ps, struct expr *e)
+{
+	uint32_t *v = NULL;
+	size_t n = 0;
+
+	resolve_expr(ps, e);
+	if (!e)
+		return;
+	if (gate_collect(e, &v, &n) || !n) {
+		free(v);
+		return;
+	}
+	e->gate = v;
+	e->ngate = (uint32_t)n;
+}
+
 static void resolve_actions(struct parser *ps, struct action_list *al)
 {
 	for (size_t i = 0; i < al->n; i++) {
@@ -2539,7 +2584,7 @@ static void resolve_actions(struct parser *ps, struct action_list *al)
 					 "herhaald" : a->kind == ACT_FILLER ?
 					 "uitwijk" : "verduidelijk");
 			for (size_t j = 0; j < a->nvariants; j++)
-				resolve_expr(ps, a->variants[j].cond);
+				resolve_cond(ps, a->variants[j].cond);
 			break;
 		case ACT_INTERRUPT:
 			break;
@@ -2551,7 +2596,7 @@ static void resolve_node(struct parser *ps, struct node *n)
 {
 	resolve_actions(ps, &n->enter);
 	for (size_t i = 0; i < n->ntrans; i++) {
-		resolve_expr(ps, n->trans[i].cond);
+		resolve_cond(ps, n->trans[i].cond);
 		resolve_actions(ps, &n->trans[i].acts);
 	}
 	for (size_t i = 0; i < n->nfallbacks; i++)
@@ -2686,12 +2731,12 @@ static void resolve(struct parser *ps)
 	}
 	free(mark);
 	for (size_t i = 0; i < s->nvars; i++)
-		resolve_expr(ps, s->vars[i].until);
+		resolve_cond(ps, s->vars[i].until);
 	for (size_t i = 0; i < s->nrules; i++) {
 		if (!s->rules[i].cond)
 			diag_add(ps->d, &s->rules[i].loc, "regel '%s' heeft "
 				 "geen 'als' of 'zodra'", s->rules[i].name);
-		resolve_expr(ps, s->rules[i].cond);
+		resolve_cond(ps, s->rules[i].cond);
 		resolve_actions(ps, &s->rules[i].acts);
 	}
 	for (size_t i = 0; i < s->nnodes; i++)

@@ -135,6 +135,12 @@ struct expr {
 	int value;              /* CMP: the number; INTENT: the acts it
 				 * must have been said as, "naam (vraag)":
 				 * mask as in pat_seq.acts, 0 = any */
+	/* A whole condition only (built at load): it can hold only when
+	 * one of these ngate intents was found, so the engine skips it
+	 * at once when none was; ngate 0: it may hold without any ("niet
+	 * x", "vertrouwen > 6"). */
+	uint32_t *gate;
+	uint32_t ngate;
 };
 
 /* --- actions --------------------------------------------------------- */

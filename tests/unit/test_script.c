@@ -572,6 +572,67 @@ static void test_small_forms(void **state)
 	script_free(s);
 }
 
+/* A condition's gate: the intents of which one must be found for it to
+ * hold ('en': either side's; 'of': both sides'); none when it may hold
+ * without any intent. */
+static void test_condition_gate(void **state)
+{
+	static const struct {
+		const char *cond;
+		const char *gate;   /* intent names, sorted, or "" */
+	} cases[] = {
+		{ "a", "a" },
+		{ "a en b", "a" },
+		{ "v > 1 en b", "b" },
+		{ "(a of b) en c", "a b" },
+		{ "a of (b en v > 1)", "a b" },
+		{ "niet a", "" },
+		{ "a of v > 1", "" },
+		{ "niet a en c", "c" },
+		{ "v = 0", "" },
+	};
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct script *s;
+		const struct expr *e;
+		char *names[4];
+		size_t n = 0;
+
+		sbuf_reset(&sb);
+		sbuf_addf(&sb, "var v = 0 (0..3)\nbedoeling a\n  patroon: a\n"
+			  "bedoeling b\n  patroon: b\nbedoeling c\n"
+			  "  patroon: c\nregel r\n  als %s\n  v = 1\n",
+			  cases[i].cond);
+		s = load_ok(sb.buf);
+		e = s->rules[0].cond;
+		assert_true(e->ngate <= 4);
+		for (uint32_t k = 0; k < e->ngate; k++)
+			names[n++] = s->intents[e->gate[k]].name;
+		/* the names in order, for comparing */
+		for (size_t x = 1; x < n; x++)
+			for (size_t y = x; y > 0 &&
+			     strcmp(names[y - 1], names[y]) > 0; y--) {
+				char *tmp = names[y];
+
+				names[y] = names[y - 1];
+				names[y - 1] = tmp;
+			}
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "");
+		for (size_t k = 0; k < n; k++)
+			sbuf_addf(&sb, "%s%s", k ? " " : "", names[k]);
+		if (strcmp(sb.buf, cases[i].gate))
+			print_message("gate of '%s': '%s', want '%s'\n",
+				      cases[i].cond, sb.buf, cases[i].gate);
+		assert_string_equal(sb.buf, cases[i].gate);
+		script_free(s);
+	}
+	sbuf_release(&sb);
+}
+
 /* aanvulling: patterns and examples join the intent, with their own
  * options where given; the act list of a condition; andere-taal. */
 static void test_supplement(void **state)
@@ -1259,6 +1320,7 @@ int main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_diag_reuse),
 		cmocka_unit_test(test_variant_index),
+		cmocka_unit_test(test_condition_gate),
 	};
 
 	jansson_use_xmalloc();
