@@ -65,6 +65,8 @@ static const char *const after_no_dat[] = {
 	"omdat", "want", "zonder",
 };
 
+static int v1_then(const struct norm *n, size_t i, size_t first);
+
 /* Does a new clause start at token i (not the first of its break)? */
 static int conj_starts(const struct norm *n, size_t i, size_t first)
 {
@@ -75,6 +77,8 @@ static int conj_starts(const struct norm *n, size_t i, size_t first)
 	if (i == first)
 		return 0;
 	if (IS_ANY(t, conj_always))
+		return 1;
+	if (v1_then(n, i, first))
 		return 1;
 	if ((is(t, "als") || is(t, "wanneer")) && next &&
 	    IS_ANY(next, subjects))
@@ -308,6 +312,29 @@ static const char *const pronouns[] = {
 	"je", "jullie", "ik", "we", "wij", "hij", "zij", "ze", "het", "er",
 	"dat", "dit", "iemand", "u",
 };
+
+/* A condition with the verb first, without a comma, and the main
+ * clause after it led by 'dan' and its verb: "Bent u het er niet mee
+ * eens dan mag u een klacht indienen", "Heb je vragen dan bel je mij".
+ * Token i is that 'dan'. Not "Ben je dan boos?" ('dan' followed by no
+ * verb) nor "dan" as the clause's second word. */
+static int v1_then(const struct norm *n, size_t i, size_t first)
+{
+	static const char *const then_verbs[] = {
+		"mag", "kan", "kun", "kunt", "wil", "ga", "gaat", "gaan",
+		"bel", "belt", "kom", "komt", "moet", "zal", "zullen", "wordt",
+		"word", "is", "ben", "heb", "hebt", "heeft", "krijg", "krijgt",
+		"doe", "doen", "zeg", "help", "neem", "maak", "maken", "hoor",
+		"laat", "zoek", "regel", "praat", "kijk", "kijken",
+	};
+
+	if (!is(&n->tok[i], "dan") || i < first + 2 ||
+	    i + 1 >= n->ntok || n->tok[i + 1].clause != n->tok[i].clause)
+		return 0;
+	return IS_ANY(&n->tok[first], verbs_first) &&
+	       IS_ANY(&n->tok[first + 1], pronouns) &&
+	       IS_ANY(&n->tok[i + 1], then_verbs);
+}
 
 /* Word k of clause c, or NULL. */
 static const struct norm_token *w_at(const struct norm *n,
@@ -580,6 +607,9 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		c->conditional = w_is(n, c, 0, "als") ||
 				 w_is(n, c, 0, "tenzij") ||
 				 w_is(n, c, 0, "indien") ||
+				 /* "Heb je vragen | dan bel je mij" */
+				 (j + 1 < nc && ci[j + 1].why == W_CONJ &&
+				  w_is(n, &cl[j + 1], 0, "dan")) ||
 				 (w_is(n, c, 0, "wanneer") &&
 				  (ci[j].why == W_CONJ ||
 				   ci[j].brk_after == ','));
@@ -616,8 +646,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			  ci[j].why == W_QUOTE) &&
 			 is_wh_question(n, c, ci[j].brk_after))
 			c->act = MATCH_VRAAG;
-		else if (!after_sub && (ci[j].why == W_START ||
-					ci[j].why == W_BREAK) &&
+		else if (!after_sub && !c->conditional &&
+			 (ci[j].why == W_START || ci[j].why == W_BREAK) &&
 			 is_verb_first(n, c))
 			c->act = MATCH_VRAAG;
 		else

@@ -547,6 +547,13 @@ static const struct {
 	  "mededeling | mededeling+neg" },
 	{ "Een gesprek samen. Dat doe ik niet.",
 	  "mededeling | mededeling+neg" },
+	/* a verb-first condition without a comma, 'dan' + verb after it:
+	 * its negation stays its own, and it asks nothing */
+	{ "Bent u het er niet mee eens dan mag u een klacht indienen.",
+	  "mededeling+neg+als | mededeling" },
+	{ "Heb je vragen dan bel je mij.", "mededeling+als | mededeling" },
+	{ "Ben je dan boos?", "vraag" },
+	{ "Heb je het dan ook gezegd?", "vraag" },
 };
 
 static void test_clauses(void **state)
