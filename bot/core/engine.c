@@ -318,15 +318,15 @@ static int eval_neg(const struct turn *t, const struct expr *x,
 
 static int eval(const struct turn *t, const struct expr *x, long *trigger)
 {
-	/* most conditions need an intent this message did not have */
-	if (x->ngate) {
-		uint32_t k = 0;
+	const uint16_t *gate = NULL;
+	uint16_t one;
+	size_t ngate = script_gate(t->e->s, x, &gate, &one), k = 0;
 
-		while (k < x->ngate && !(t->m && t->m->hit[x->gate[k]]))
-			k++;
-		if (k == x->ngate)
-			return 0;
-	}
+	/* most conditions need an intent this message did not have */
+	while (k < ngate && !(t->m && t->m->hit[gate[k]]))
+		k++;
+	if (ngate && k == ngate)
+		return 0;
 	return eval_neg(t, x, trigger, 0, 0);
 }
 

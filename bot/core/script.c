@@ -551,7 +551,6 @@ static void expr_free(struct expr *e)
 	expr_free(e->a);
 	expr_free(e->b);
 	free(e->name);
-	free(e->gate);
 	free(e);
 }
 
@@ -822,6 +821,7 @@ void script_free(struct script *s)
 	free(s->persona);
 	free(s->intro);
 	free(s->own_words);
+	free(s->gates);
 	for (size_t i = 0; i < s->nvars; i++) {
 		free(s->vars[i].name);
 		expr_free(s->vars[i].until);
@@ -2519,21 +2519,41 @@ static int gate_collect(const struct expr *e, uint32_t **v, size_t *n)
 	}
 }
 
-/* Resolve a whole condition and give it its gate. */
+/* Resolve a whole condition and give an 'en' or 'of' its gate in
+ * s->gates (struct expr). */
 static void resolve_cond(struct parser *ps, struct expr *e)
 {
+	struct script *s = ps->s;
 	uint32_t *v = NULL;
 	size_t n = 0;
 
 	resolve_expr(ps, e);
-	if (!e)
+	if (!e || (e->kind != EXPR_AND && e->kind != EXPR_OR))
 		return;
-	if (gate_collect(e, &v, &n) || !n) {
-		free(v);
-		return;
+	if (!gate_collect(e, &v, &n) && n && n <= INT32_MAX &&
+	    s->ngates + n <= UINT32_MAX && s->nintents <= UINT16_MAX) {
+		e->index = (uint32_t)s->ngates;
+		e->value = (int)n;
+		for (size_t k = 0; k < n; k++)
+			*(uint16_t *)vec_push((void **)&s->gates, &s->ngates,
+					      sizeof(uint16_t)) =
+				(uint16_t)v[k];
 	}
-	e->gate = v;
-	e->ngate = (uint32_t)n;
+	free(v);
+}
+
+size_t script_gate(const struct script *s, const struct expr *e,
+		   const uint16_t **gate, uint16_t *one)
+{
+	if (e->kind == EXPR_INTENT && e->index <= UINT16_MAX) {
+		*one = (uint16_t)e->index;
+		*gate = one;
+		return 1;
+	}
+	if ((e->kind != EXPR_AND && e->kind != EXPR_OR) || e->value <= 0)
+		return 0;
+	*gate = s->gates + e->index;
+	return (size_t)e->value;
 }
 
 static void resolve_actions(struct parser *ps, struct action_list *al)

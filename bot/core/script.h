@@ -135,12 +135,10 @@ struct expr {
 	int value;              /* CMP: the number; INTENT: the acts it
 				 * must have been said as, "naam (vraag)":
 				 * mask as in pat_seq.acts, 0 = any */
-	/* A whole condition only (built at load): it can hold only when
-	 * one of these ngate intents was found, so the engine skips it
-	 * at once when none was; ngate 0: it may hold without any ("niet
-	 * x", "vertrouwen > 6"). */
-	uint32_t *gate;
-	uint32_t ngate;
+	/* AND, OR of a whole condition (built at load): index and value
+	 * are its gate in script.gates, the offset and the count (0: none):
+	 * see script_gate. The fields are unused otherwise in these kinds,
+	 * so the gate costs the many small nodes nothing. */
 };
 
 /* --- actions --------------------------------------------------------- */
@@ -307,6 +305,9 @@ struct script {
 	char *persona;
 	int difficulty;         /* 1..3, 0 if not given */
 	char *intro;            /* inleiding, lines joined by '\n' */
+	uint16_t *gates;        /* the conditions' gates (struct expr),
+				 * intent indices */
+	size_t ngates;
 	char *own_words;        /* eigen-woorden: words the persona knows
 				 * from before the rehearsal (the scene),
 				 * as written; NULL none (engine.c,
@@ -410,6 +411,14 @@ void script_drop_examples(struct script *s);
 /* Word id of a normalised word, or 0 if no pattern uses it. */
 uint32_t script_word_id(const struct script *s, const char *word,
 			size_t len);
+
+/* The gate of a whole condition e: the intents of which one must have
+ * been found for e to hold (its one intent, for a condition that is a
+ * single intent, put in *one), into *gate; returns their number, 0 when e may hold
+ * without any ("niet x", "vertrouwen > 6"), so that the engine skips a
+ * condition at once when none was found. */
+size_t script_gate(const struct script *s, const struct expr *e,
+		   const uint16_t **gate, uint16_t *one);
 
 int script_find_var(const struct script *s, const char *name);
 int script_find_node(const struct script *s, const char *name);

@@ -607,10 +607,15 @@ static void test_condition_gate(void **state)
 			  "  patroon: c\nregel r\n  als %s\n  v = 1\n",
 			  cases[i].cond);
 		s = load_ok(sb.buf);
+		const uint16_t *gate = NULL;
+		uint16_t one;
+		size_t ngate;
+
 		e = s->rules[0].cond;
-		assert_true(e->ngate <= 4);
-		for (uint32_t k = 0; k < e->ngate; k++)
-			names[n++] = s->intents[e->gate[k]].name;
+		ngate = script_gate(s, e, &gate, &one);
+		assert_true(ngate <= 4);
+		for (size_t k = 0; k < ngate; k++)
+			names[n++] = s->intents[gate[k]].name;
 		/* the names in order, for comparing */
 		for (size_t x = 1; x < n; x++)
 			for (size_t y = x; y > 0 &&
