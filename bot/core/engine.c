@@ -907,6 +907,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 			t->nstep++;
 		}
 	t->strict = 0;
+	t->min_conf = 0;
 	out_reset(out, e);
 }
 
