@@ -1321,56 +1321,64 @@ static int same_word(const struct lexicon *lx, const struct norm_token *a,
 	       b_how != LEXICON_COMPOUND;
 }
 
+/* Mark in found[] each of the n span tokens tok[] that text has. */
+static void span_said(const struct script *s, const struct match *m,
+		      const size_t *tok, size_t n, const char *text,
+		      struct norm *said, uint8_t *found)
+{
+	norm_run(said, text, strlen(text));
+	for (size_t k = 0; k < n; k++)
+		for (size_t q = 0; q < said->ntok && !found[k]; q++)
+			found[k] = (uint8_t)same_word(&s->lex,
+						      &m->norm.tok[tok[k]],
+						      m->ids[tok[k]],
+						      m->how[tok[k]],
+						      &said->tok[q]);
+}
+
 /* Did the persona say, in a line of this rehearsal, every content word
  * that intent i matched in the message (or know it from before the
- * rehearsal: the script's eigen-woorden)? */
+ * rehearsal: the script's eigen-woorden)? Each said text is normalised
+ * once. */
 static int echoes_persona(const struct engine *e, const struct match *m,
 			  uint32_t i, struct norm *said)
 {
 	const struct script *s = e->s;
 	struct match_span sp = m->span[i];
-	size_t want = 0, found = 0;
+	size_t tok[16], n = 0, k;
+	uint8_t found[16] = { 0 };
 
-	if (!sp.len)
-		return 0;
-	for (size_t k = 0; k < m->norm.ntok; k++) {
+	for (k = 0; sp.len && k < m->norm.ntok; k++) {
 		const struct norm_token *t = &m->norm.tok[k];
-		int hit = 0;
 
 		if (t->src_start < sp.start ||
 		    t->src_start + t->src_len > sp.start + sp.len ||
 		    t->function)
 			continue;
-		want++;
-		/* words she knew before (the scene's eigen-woorden) */
-		if (s->own_words) {
-			norm_run(said, s->own_words, strlen(s->own_words));
-			for (size_t q = 0; q < said->ntok && !hit; q++)
-				hit = same_word(&s->lex, t, m->ids[k],
-						m->how[k], &said->tok[q]);
-		}
-		for (size_t v = 0; v < s->nvariants && !hit; v++) {
-			const struct variant *var = s->variant_tab[v];
-
-			/* its lines, then its toelichting */
-			for (size_t j = 0; j <= var->nmsgs && !hit; j++) {
-				const char *line = j < var->nmsgs ?
-					var->msgs[j] : var->elab;
-
-				if (!line || !line_said(e, j < var->nmsgs ?
-							var->line[j] :
-							var->elab_line))
-					continue;
-				norm_run(said, line, strlen(line));
-				for (size_t q = 0; q < said->ntok && !hit; q++)
-					hit = same_word(&s->lex, t, m->ids[k],
-							m->how[k],
-							&said->tok[q]);
-			}
-		}
-		found += hit;
+		if (n == ARRAY_LEN(tok))
+			return 0;   /* a long match is no word given back */
+		tok[n++] = k;
 	}
-	return want && found == want;
+	if (!n)
+		return 0;
+	if (s->own_words)
+		span_said(s, m, tok, n, s->own_words, said, found);
+	for (size_t v = 0; v < s->nvariants; v++) {
+		const struct variant *var = s->variant_tab[v];
+
+		/* its lines, then its toelichting */
+		for (size_t j = 0; j <= var->nmsgs; j++) {
+			const char *line = j < var->nmsgs ? var->msgs[j] :
+					   var->elab;
+
+			if (line && line_said(e, j < var->nmsgs ?
+					      var->line[j] : var->elab_line))
+				span_said(s, m, tok, n, line, said, found);
+		}
+	}
+	for (k = 0; k < n && found[k]; k++)
+		;
+	return k == n;
 }
 
 /* The hits of m without the intents marked 'overgenomen: nee' whose
