@@ -300,6 +300,7 @@ void match_release(struct match *m)
 	free(m->clause_end);
 	free(m->neg);
 	free(m->present);
+	free(m->cpresent);
 	free(m->pfx);
 	free(m->hit_how);
 	free(m->conf);
@@ -405,6 +406,23 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 			m->npfx++;
 		}
 	}
+	/* which concepts a word of the message can start (req's groups) */
+	if (s->nconcepts + 1 > m->cpresent_cap) {
+		size_t cap = m->cpresent_cap;
+
+		XGROW(m->cpresent, cap, s->nconcepts + 1);
+		m->cpresent_cap = cap;
+	}
+	memset(m->cpresent, 0, s->nconcepts + 1);
+	for (size_t i = 0; i < n + m->npfx; i++) {
+		uint32_t w = i < n ? m->ids[i] : m->pfx[i - n].id;
+
+		if (!s->concept_off)
+			break;
+		for (uint32_t k = s->concept_off[w];
+		     k < s->concept_off[w + 1]; k++)
+			m->cpresent[s->concept_of[k]] = 1;
+	}
 	for (size_t i = n; i > 0; i--) {
 		size_t j = i - 1;
 
@@ -438,12 +456,31 @@ static int intent_test(struct match *m, const struct script *s, uint32_t i)
 }
 
 /* Try pattern r of s at start; on success mark the intent. */
-/* Every plain word of the pattern occurs somewhere in the message? */
+/* Does the message hold what every match of q holds (script.h, req):
+ * each plain word, and a word of each group? */
 static int has_required(const struct match *m, const struct pat_seq *q)
 {
-	for (size_t i = 0; i < q->nreq; i++)
-		if (!m->present[q->req[i]])
+	for (size_t i = 0; i < q->nreq; i++) {
+		uint32_t e = q->req[i], k;
+		int found = 0;
+
+		if (!(e & REQ_GROUP)) {
+			if (!m->present[e])
+				return 0;
+			continue;
+		}
+		k = e & ~REQ_GROUP;
+		for (uint32_t j = 1; j <= k && !found; j++) {
+			uint32_t a = q->req[i + j];
+
+			found = a & REQ_CONCEPT ?
+				m->cpresent[a & ~REQ_CONCEPT] :
+				m->present[a];
+		}
+		if (!found)
 			return 0;
+		i += k;
+	}
 	return 1;
 }
 
@@ -536,7 +573,8 @@ void match_run(struct match *m, const struct script *s, const char *text,
 		const struct intent *in = &s->intents[r->intent];
 		struct ctx x;
 
-		if (m->hit[r->intent])
+		if (m->hit[r->intent] ||
+		    !has_required(m, &in->pats[r->pat]))
 			continue;
 		x.m = m;
 		x.s = s;

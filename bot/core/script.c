@@ -873,6 +873,8 @@ void script_free(struct script *s)
 	free(s->first_off);
 	free(s->first_refs);
 	free(s->any_refs);
+	free(s->concept_off);
+	free(s->concept_of);
 	for (size_t i = 0; i < s->nwords && !s->words_in_lex; i++)
 		free(s->words[i]);
 	free(s->words);
@@ -2962,6 +2964,184 @@ static void required_words(const struct script *s, struct pat_seq *q)
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
+static int seq_atoms(const struct script *s, const struct pat_seq *q,
+		     size_t i, const uint8_t *open, uint32_t **v, size_t *n,
+		     size_t *cap, int depth);
+
+/* Adds to v the atoms (script.h, req) one of which starts every match
+ * of p; 0 when p can match without a word the atoms name. */
+static int pat_atoms(const struct script *s, const struct pat *p,
+		     const uint8_t *open, uint32_t **v, size_t *n,
+		     size_t *cap, int depth)
+{
+	uint32_t a;
+
+	if (depth > MAX_PAT_DEPTH)
+		return 0;
+	switch (p->kind) {
+	case PAT_WORD:
+	case PAT_PREFIX:
+		if (!p->word)
+			return 0;
+		a = lexicon_class(&s->lex, p->word);
+		if (a & (REQ_GROUP | REQ_CONCEPT))
+			return 0;
+		break;
+	case PAT_CONCEPT:
+		if (open[p->concept])
+			return 0;
+		a = REQ_CONCEPT | p->concept;
+		break;
+	case PAT_ALT:
+		for (size_t j = 0; j < p->nsubs; j++)
+			if (!seq_atoms(s, &p->subs[j], 0, open, v, n, cap,
+				       depth + 1))
+				return 0;
+		return 1;
+	default:
+		return 0;
+	}
+	XGROW(*v, *cap, *n + 1);
+	(*v)[(*n)++] = a;
+	return 1;
+}
+
+/* The same for the sequence q[i..]. */
+static int seq_atoms(const struct script *s, const struct pat_seq *q,
+		     size_t i, const uint8_t *open, uint32_t **v, size_t *n,
+		     size_t *cap, int depth)
+{
+	for (; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+
+		switch (p->kind) {
+		case PAT_START:
+		case PAT_END:
+			continue;
+		case PAT_OPT:
+			/* the optional part's first word, or what follows */
+			if (!seq_atoms(s, &p->subs[0], 0, open, v, n, cap,
+				       depth + 1))
+				return 0;
+			continue;
+		case PAT_ANY:
+		case PAT_UNORDERED:
+			return 0;
+		default:
+			return pat_atoms(s, p, open, v, n, cap, depth);
+		}
+	}
+	return 0;       /* q[i..] can match no word at all */
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds to q->req the group of p, an element every match of q holds:
+ * a (…|…) or a ~concept (plain words are required_words'). */
+static void required_group(const struct script *s, struct pat_seq *q,
+			   const struct pat *p, const uint8_t *open)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0, k = 0, rcap = q->nreq;
+
+	if ((p->kind == PAT_ALT || p->kind == PAT_CONCEPT) &&
+	    pat_atoms(s, p, open, &v, &n, &cap, 0) && n) {
+		qsort(v, n, sizeof(*v), cmp_u32);
+		for (size_t j = 0; j < n; j++)
+			if (!k || v[k - 1] != v[j])
+				v[k++] = v[j];
+		/* nreq counts in 16 bits: a group that does not fit is
+		 * left out, which only lets more through */
+		if (q->nreq + k + 1 < UINT16_MAX) {
+			XGROW(q->req, rcap, (size_t)q->nreq + k + 1);
+			if (k == 1 && !(v[0] & REQ_CONCEPT)) {
+				q->req[q->nreq++] = v[0];
+			} else {
+				q->req[q->nreq++] = REQ_GROUP | (uint32_t)k;
+				memcpy(q->req + q->nreq, v, k * sizeof(*v));
+				q->nreq = (uint16_t)(q->nreq + k);
+			}
+		}
+	}
+	free(v);
+}
+
+/* The groups of q: its (…|…) and ~concepts, at the top and in <…>. */
+static void required_groups(const struct script *s, struct pat_seq *q,
+			    const uint8_t *open)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		const struct pat *p = &q->el[i];
+
+		if (p->kind != PAT_UNORDERED) {
+			required_group(s, q, p, open);
+			continue;
+		}
+		for (size_t j = 0; j < p->subs[0].n; j++)
+			required_group(s, q, &p->subs[0].el[j], open);
+	}
+	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
+}
+
+/* concept_off and concept_of (script.h); returns per concept whether
+ * it is open: can start with any word, or match none. */
+static uint8_t *concept_firsts(struct script *s)
+{
+	size_t nw = s->lex.ncls + 1, total = 0;
+	uint8_t *open = xcalloc(s->nconcepts + 1, 1);
+	uint8_t *bm = xmalloc(nw);
+	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t c = 0; c < s->nconcepts; c++) {
+			const struct concept *cp = &s->concepts[c];
+			int any = 0, empty = 0;
+
+			if (open[c])
+				continue;
+			if (c >= UINT16_MAX) {     /* concept_of is 16 bits */
+				open[c] = 1;
+				continue;
+			}
+			memset(bm, 0, nw);
+			for (size_t j = 0; j < cp->nalts; j++)
+				empty |= firsts(s, &cp->alts[j], 0, bm, &any,
+						0);
+			if (any || empty || !cp->nalts) {
+				open[c] = 1;
+				continue;
+			}
+			for (size_t w = 1; w < nw; w++) {
+				if (!bm[w])
+					continue;
+				if (pass == 0)
+					count[w]++;
+				else
+					s->concept_of[count[w]++] =
+						(uint16_t)c;
+			}
+		}
+		if (pass == 0) {
+			s->concept_off = xcalloc(nw + 1, sizeof(uint32_t));
+			for (size_t w = 0; w < nw; w++) {
+				s->concept_off[w] = (uint32_t)total;
+				total += count[w];
+				count[w] = s->concept_off[w];
+			}
+			s->concept_off[nw] = (uint32_t)total;
+			s->concept_of = xcalloc(total + 1, sizeof(uint16_t));
+		}
+	}
+	free(bm);
+	free(count);
+	return open;
+}
+
 /* one_cls (script.h) of alternative a: the class of its one plain
  * word, or 0. */
 static uint32_t one_word_class(const struct script *s,
@@ -2998,6 +3178,7 @@ static void concept_one_words(const struct script *s, struct concept *c)
 static void build_index(struct script *s)
 {
 	size_t nw;
+	uint8_t *open;
 
 
 	for (size_t i = 0; i < s->nconcepts; i++)
@@ -3019,14 +3200,17 @@ static void build_index(struct script *s)
 	free(s->word_hash);
 	s->word_hash = NULL;
 	s->word_hash_cap = 0;
+	open = concept_firsts(s);
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++) {
 			struct pat_seq *q = &s->intents[i].pats[j];
 
 			required_words(s, q);
+			required_groups(s, q, open);
 			one_words(s, q);
 			q->says_neg = (uint8_t)names_negation(s, q, 0);
 		}
+	free(open);
 	for (size_t i = 0; i < s->nconcepts; i++)
 		concept_one_words(s, &s->concepts[i]);
 	nw = s->lex.ncls + 1;

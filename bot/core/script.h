@@ -64,11 +64,17 @@ struct pat {
 				 * not another inflection, slip or compound */
 };
 
+#define REQ_GROUP 0x80000000u
+#define REQ_CONCEPT 0x40000000u
+
 struct pat_seq {
 	struct pat *el;
-	/* Top-level patterns only (built at load): the lexicon classes of
-	 * words that every match contains, so a message without one of
-	 * them is skipped at once. */
+	/* Top-level patterns only (built at load): what every match
+	 * contains, so a message without it is skipped at once. An entry
+	 * is a lexicon class that must be present, or REQ_GROUP | k
+	 * followed by k atoms of which one must be: a class, or
+	 * REQ_CONCEPT | concept index (a word its match can start with;
+	 * struct script's concept_of). */
 	uint32_t *req;
 	uint16_t n;
 	uint16_t nreq;
@@ -346,6 +352,12 @@ struct script {
 	uint32_t *first_off;
 	struct pat_ref *first_refs;
 	struct pat_ref *any_refs; size_t nany;
+	/* The concepts a word of class w can start a match of:
+	 * concept_of[concept_off[w] .. concept_off[w+1]) (the concepts
+	 * that can start with any word, or with none, are not listed:
+	 * no pattern requires them). Built at load, for req's groups. */
+	uint32_t *concept_off;
+	uint16_t *concept_of;
 	uint32_t prefix_min, prefix_max;  /* lengths of prefixes in use */
 
 	/* The statistical matcher (model.h), trained at load from the
