@@ -3041,50 +3041,86 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Adds to q->req the group of p, an element every match of q holds:
- * a (…|…) or a ~concept (plain words are required_words'). */
-static void required_group(const struct script *s, struct pat_seq *q,
-			   const struct pat *p, const uint8_t *open)
-{
-	uint32_t *v = NULL;
-	size_t n = 0, cap = 0, k = 0, rcap = q->nreq;
+struct group {
+	uint32_t *v;
+	size_t n;
+};
 
-	if ((p->kind == PAT_ALT || p->kind == PAT_CONCEPT) &&
-	    pat_atoms(s, p, open, &v, &n, &cap, 0) && n) {
-		qsort(v, n, sizeof(*v), cmp_u32);
-		for (size_t j = 0; j < n; j++)
-			if (!k || v[k - 1] != v[j])
-				v[k++] = v[j];
-		/* nreq counts in 16 bits: a group that does not fit is
-		 * left out, which only lets more through */
-		if (q->nreq + k + 1 < UINT16_MAX) {
-			XGROW(q->req, rcap, (size_t)q->nreq + k + 1);
-			if (k == 1 && !(v[0] & REQ_CONCEPT)) {
-				q->req[q->nreq++] = v[0];
-			} else {
-				q->req[q->nreq++] = REQ_GROUP | (uint32_t)k;
-				memcpy(q->req + q->nreq, v, k * sizeof(*v));
-				q->nreq = (uint16_t)(q->nreq + k);
-			}
-		}
-	}
-	free(v);
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* The groups of q: its (…|…) and ~concepts, at the top and in <…>. */
+/* The group of p, an element every match of q holds: a (…|…) or a
+ * ~concept (plain words are required_words'); n 0 when it has none. */
+static struct group element_group(const struct script *s,
+				  const struct pat *p, const uint8_t *open)
+{
+	struct group g = { NULL, 0 };
+	size_t cap = 0, k = 0;
+
+	if ((p->kind != PAT_ALT && p->kind != PAT_CONCEPT) ||
+	    !pat_atoms(s, p, open, &g.v, &g.n, &cap, 0)) {
+		free(g.v);
+		g.v = NULL;
+		g.n = 0;
+		return g;
+	}
+	qsort(g.v, g.n, sizeof(*g.v), cmp_u32);
+	for (size_t j = 0; j < g.n; j++)
+		if (!k || g.v[k - 1] != g.v[j])
+			g.v[k++] = g.v[j];
+	g.n = k;
+	return g;
+}
+
+/* Adds the groups of q to q->req: its (…|…) and ~concepts, at the top
+ * and in <…>. A group of one word is a required word; the others come
+ * after the words, the smallest first (the cheapest tests first). */
 static void required_groups(const struct script *s, struct pat_seq *q,
 			    const uint8_t *open)
 {
+	struct group *gs = NULL;
+	size_t ng = 0, gcap = 0, rcap = q->nreq;
+
 	for (size_t i = 0; i < q->n; i++) {
 		const struct pat *p = &q->el[i];
+		size_t nsub = p->kind == PAT_UNORDERED ? p->subs[0].n : 1;
 
-		if (p->kind != PAT_UNORDERED) {
-			required_group(s, q, p, open);
+		for (size_t j = 0; j < nsub; j++) {
+			struct group g = element_group(s, p->kind ==
+				PAT_UNORDERED ? &p->subs[0].el[j] : p, open);
+
+			if (!g.n)
+				continue;
+			XGROW(gs, gcap, ng + 1);
+			gs[ng++] = g;
+		}
+	}
+	if (ng)
+		qsort(gs, ng, sizeof(*gs), cmp_group);
+	for (size_t i = 0; i < ng; i++) {
+		struct group *g = &gs[i];
+		int one = g->n == 1 && !(g->v[0] & REQ_CONCEPT);
+		size_t need = one ? 1 : g->n + 1;
+
+		/* nreq counts in 16 bits: a group that does not fit is
+		 * left out, which only lets more through */
+		if (q->nreq + need >= UINT16_MAX) {
+			free(g->v);
 			continue;
 		}
-		for (size_t j = 0; j < p->subs[0].n; j++)
-			required_group(s, q, &p->subs[0].el[j], open);
+		XGROW(q->req, rcap, (size_t)q->nreq + need);
+		if (!one) {
+			q->req[q->nreq++] = REQ_GROUP | (uint32_t)g->n;
+		}
+		memcpy(q->req + q->nreq, g->v, g->n * sizeof(*g->v));
+		q->nreq = (uint16_t)(q->nreq + g->n);
+		free(g->v);
 	}
+	free(gs);
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
