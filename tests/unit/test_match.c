@@ -22,7 +22,8 @@
 static const char concepts[] =
 	"begrip jargon = ots, gi, rvdk, je moet, veilig*, raads onderzoek\n"
 	"begrip zwaar = ~jargon, uithuis*, (weg | mee) nemen\n"
-	"begrip welzijn = gaat het, (voel | voelt) [je]\n";
+	"begrip welzijn = gaat het, (voel | voelt) [je]\n"
+	"begrip los = [heel] erg, * moe\n";
 
 static void print_diags(const struct diag *d)
 {
@@ -206,6 +207,33 @@ static const struct match_case cases[] = {
 	{ "<(broek | kleren) nat*>", J, "De kleren. Ze waren nat.", 1,
 	  "kleren" },
 	{ "<(broek | kleren) nat*>", J, "De kleren waren droog.", 0, NULL },
+	/* a pattern is tried only when the message holds a word each of
+	 * its groups can start with (script.h, req): through a nested
+	 * concept, a prefix, a two-word alternative; a concept that can
+	 * start anywhere requires nothing */
+	{ "<~zwaar kinderen>", J, "De kinderen, een raads onderzoek", 1,
+	  "raads onderzoek" },
+	{ "<~zwaar kinderen>", J, "De kinderen. Uithuisplaatsing", 1,
+	  "Uithuisplaatsing" },
+	{ "<~zwaar kinderen>", J, "De kinderen mee nemen", 1, "mee nemen" },
+	{ "<~zwaar kinderen>", J, "De kinderen, is het veilig?", 1,
+	  "veilig" },
+	{ "<~zwaar kinderen>", J, "De kinderen thuis", 0, NULL },
+	{ "<(veilig* | thuis) kinderen>", J, "De kinderen, veiligheid", 1,
+	  "veiligheid" },
+	{ "<~zwaar kinderen>", J, "Uithuisplaatsing", 0, NULL },
+	{ "<~los kinderen>", J, "De kinderen zijn moe", 1,
+	  "De kinderen zijn moe" },
+	{ "<~los kinderen>", J, "De kinderen. Heel erg.", 1, "Heel erg" },
+	{ "<~los kinderen>", J, "De kinderen. Het is erg.", 1, "erg" },
+	{ "<~los kinderen>", J, "De kinderen. Heel fijn.", 0, NULL },
+	{ "kinderen (~zwaar | [de] school)", J, "kinderen de school", 1,
+	  "kinderen de school" },
+	{ "kinderen (~zwaar | [de] school)", J, "kinderen school", 1,
+	  "kinderen school" },
+	{ "kinderen (~zwaar | [de] school)", J, "kinderen ots", 1,
+	  "kinderen ots" },
+	{ "kinderen (~zwaar | [de] school)", J, "kinderen de", 0, NULL },
 	/* <…> next to a sequence: both must match */
 	{ "hoe gaat <kinderen>", J, "Hoe gaat het? En de kinderen?", 1,
 	  "Hoe gaat" },
