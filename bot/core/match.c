@@ -530,7 +530,7 @@ static void try_word(struct match *m, const struct script *s, uint32_t w,
 	for (uint32_t k = s->first_off[w]; k < s->first_off[w + 1]; k++) {
 		const struct pat_ref *r = &s->first_refs[k];
 
-		if (!m->hit[r->intent])
+		if (!m->hit[r->intent] && (!r->req || m->present[r->req]))
 			try_at(m, s, r, pos);
 	}
 }

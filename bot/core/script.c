@@ -3211,6 +3211,23 @@ static void concept_one_words(const struct script *s, struct concept *c)
 	}
 }
 
+/* r of pattern q in the first-word index under class w (pat_ref). */
+static struct pat_ref ref_for(const struct pat_seq *q, struct pat_ref r,
+			      uint32_t w)
+{
+	for (size_t i = 0; i < q->nreq; i++) {
+		uint32_t e = q->req[i];
+
+		if (e & REQ_GROUP)
+			i += e & ~REQ_GROUP;
+		else if (e != w) {
+			r.req = e;
+			break;
+		}
+	}
+	return r;
+}
+
 static void build_index(struct script *s)
 {
 	size_t nw;
@@ -3258,7 +3275,7 @@ static void build_index(struct script *s)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < s->nintents; i++) {
 			for (size_t j = 0; j < s->intents[i].npats; j++) {
-				struct pat_ref r = { (uint32_t)i, (uint32_t)j };
+				struct pat_ref r = { (uint32_t)i, (uint32_t)j, 0 };
 				int any = 0;
 
 				memset(bm, 0, nw);
@@ -3280,7 +3297,10 @@ static void build_index(struct script *s)
 					if (pass == 0)
 						count[w]++;
 					else
-						s->first_refs[count[w]++] = r;
+						s->first_refs[count[w]++] =
+							ref_for(&s->intents[i]
+								.pats[j], r,
+								(uint32_t)w);
 				}
 			}
 		}

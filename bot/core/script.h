@@ -295,6 +295,10 @@ struct intent {
 struct pat_ref {
 	uint32_t intent;
 	uint32_t pat;
+	/* first_refs only: a word class other than the indexing one that
+	 * every match holds (from the pattern's req), or 0: a message
+	 * without it skips the pattern before reading it */
+	uint32_t req;
 };
 
 /* The two meters every scenario has (var NAME = … (0..10)): a load
