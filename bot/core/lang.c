@@ -25,19 +25,38 @@ static int is_english(const char *w, size_t n)
 	return words_sorted_has(english, ARRAY_LEN(english), w, n);
 }
 
-int lang_is_other(const struct norm *n)
+static void count(const struct norm *n, size_t from, size_t to,
+		  size_t *en, size_t *nl)
 {
-	size_t en = 0, nl = 0;
-
-	for (size_t i = 0; i < n->ntok; i++) {
+	*en = *nl = 0;
+	for (size_t i = from; i < to && i < n->ntok; i++) {
 		const struct norm_token *t = &n->tok[i];
 
 		if (t->len > 10)
 			continue;
 		if (is_english(t->word, t->len))
-			en++;
+			(*en)++;
 		else if (t->function)
-			nl++;
+			(*nl)++;
 	}
+}
+
+int lang_is_other(const struct norm *n)
+{
+	size_t en, nl;
+
+	count(n, 0, n->ntok, &en, &nl);
 	return en >= 2 && en > nl;
+}
+
+int lang_of_tokens(const struct norm *n, size_t from, size_t to)
+{
+	size_t en, nl;
+
+	count(n, from, to, &en, &nl);
+	if (en >= 2 && en > nl)
+		return 1;
+	if (nl && nl > en)
+		return -1;
+	return 0;
 }

@@ -19,4 +19,12 @@
 /* 1 if the normalised message n is not Dutch (English first). */
 int lang_is_other(const struct norm *n);
 
+/* For tokens [from, to) of n: 1 when they are English (two English
+ * words and more of them than Dutch function words; "see you" and
+ * "thank you" are what Dutch trainees write too), -1 when they are Dutch
+ * (a Dutch function word and more of them than English words), else 0.
+ * match.c judges each clause so: a message that mixes ("Where do you
+ * live? Waar woont u?") is heard by its Dutch clauses. */
+int lang_of_tokens(const struct norm *n, size_t from, size_t to);
+
 #endif

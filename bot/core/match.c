@@ -201,6 +201,8 @@ static int scope_ok(const struct match *m, const struct pat_seq *q,
 
 	if (q->guard && negated(m, q, start, end))
 		return 0;
+	if (c->other_lang)
+		return 0;
 	if (c->reported && !q->reported_ok)
 		return 0;
 	if (c->conditional && !q->cond_ok)
@@ -370,7 +372,18 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 	m->script = s;
 	m->nclause = clause_split(&m->norm, text, len, m->clause,
 				  m->tok_clause);
+	/* A message in another language gets the builtin andere-taal;
+	 * one that mixes is heard by its Dutch clauses, and no pattern
+	 * counts in an English clause (a coincidence of Dutch words). */
 	m->lang_other = (uint8_t)lang_is_other(&m->norm);
+	for (size_t c = 0; c < m->nclause; c++) {
+		struct match_clause *cl = &m->clause[c];
+		int l = lang_of_tokens(&m->norm, cl->tok, cl->tok + cl->ntok);
+
+		cl->other_lang = l > 0;
+		if (l < 0)
+			m->lang_other = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];
 		enum lexicon_how how = LEXICON_NONE;

@@ -30,6 +30,8 @@ struct match_clause {
 	uint8_t negated;          /* a negation scopes over this clause */
 	uint8_t reported;         /* someone else's words */
 	uint8_t conditional;      /* an 'als/wanneer/tenzij' clause */
+	uint8_t other_lang;       /* English (lang.h): no pattern counts
+				   * in it */
 };
 
 struct match_span {

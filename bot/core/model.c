@@ -932,10 +932,13 @@ static void clause_span(const struct match *m, uint32_t cl,
 
 /* May intent in count in clause cl? The rules patterns follow there
  * (clause.h): not under a negation when guarded, not in someone else's
- * words, not in a condition, only in the acts it asks for. */
+ * words, not in a condition, only in the acts it asks for, not in
+ * English. */
 static int clause_allows(const struct intent *in,
 			 const struct match_clause *cl)
 {
+	if (cl->other_lang)
+		return 0;
 	if (cl->negated && in->negation_guard)
 		return 0;
 	if (cl->reported && !in->reported_ok)

@@ -646,6 +646,11 @@ static void test_language(void **state)
 		{ "Oké, thanks, tot volgende week", 0 },
 		{ "Ik snap het, is het weekend zwaar?", 0 },
 		{ "Het is de bedoeling dat we samen een plan maken", 0 },
+		/* mixed: the Dutch clause is what is heard */
+		{ "Where do you live? Waar woont u?", 0 },
+		{ "How are you doing? Oh wait, Nederlands. Hoe gaat ie?", 0 },
+		{ "No no, I don't think that. Ik denk niet dat.", 0 },
+		{ "Do you speak English? My Dutch is not so good.", 1 },
 		{ "", 0 },
 	};
 	struct script *s = load_opts("what", "");
@@ -674,6 +679,46 @@ static void test_language(void **state)
 	match_release(&m);
 	script_free(s);
 	assert_int_equal(bad, 0);
+}
+
+/* A message that mixes English and Dutch: patterns count in its Dutch
+ * clauses only, and andere-taal does not fire. */
+static void test_language_mixed(void **state)
+{
+	static const char text[] =
+		"bedoeling woont\n  patroon: waar * (woont | live)\n"
+		"bedoeling leeft\n  patroon: you live\n";
+	static const char *const t[] = {
+		"Where do you live? Waar woont u?",
+		"Where do you live, Sandra?",
+	};
+	struct script *s = NULL;
+	struct diag d;
+	struct match m;
+	uint32_t woont, leeft, other;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(script_load_text("t.oef", text, strlen(text), &s,
+					  &d), 0);
+	diag_release(&d);
+	woont = (uint32_t)script_find_intent(s, "woont");
+	leeft = (uint32_t)script_find_intent(s, "leeft");
+	other = (uint32_t)script_find_intent(s, "andere-taal");
+	match_init(&m);
+	match_run(&m, s, t[0], strlen(t[0]));
+	assert_false(m.lang_other);
+	assert_true(match_hit(&m, woont));
+	assert_false(match_hit(&m, leeft));
+	assert_false(match_hit(&m, other));
+	assert_true(match_intent(&m, s, woont, t[0]));
+	assert_false(match_intent(&m, s, leeft, t[0]));
+	match_run(&m, s, t[1], strlen(t[1]));
+	assert_true(m.lang_other);
+	assert_true(match_hit(&m, other));
+	assert_false(match_hit(&m, woont));
+	match_release(&m);
+	script_free(s);
 }
 
 /* One script with many intents: every intent is judged on its own, and
@@ -1003,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_clauses),
 		cmocka_unit_test(test_language),
+		cmocka_unit_test(test_language_mixed),
 		cmocka_unit_test(test_many_intents),
 		cmocka_unit_test(test_long_prefix),
 		cmocka_unit_test(test_scripts_agree),
