@@ -542,8 +542,9 @@ static void try_word(struct match *m, const struct script *s, uint32_t w,
 		return;
 	for (uint32_t k = s->first_off[w]; k < s->first_off[w + 1]; k++) {
 		const struct pat_ref *r = &s->first_refs[k];
+		uint16_t q = s->first_req[k];
 
-		if (!m->hit[r->intent] && (!r->req || m->present[r->req]))
+		if (!m->hit[r->intent] && (!q || m->present[q]))
 			try_at(m, s, r, pos);
 	}
 }

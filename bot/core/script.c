@@ -872,6 +872,7 @@ void script_free(struct script *s)
 	free(s->variant_tab);
 	free(s->first_off);
 	free(s->first_refs);
+	free(s->first_req);
 	free(s->any_refs);
 	free(s->concept_off);
 	free(s->concept_of);
@@ -3083,11 +3084,23 @@ static void required_groups(const struct script *s, struct pat_seq *q,
 			    const uint8_t *open)
 {
 	struct group *gs = NULL;
-	size_t ng = 0, gcap = 0, rcap = q->nreq;
+	size_t ng = 0, gcap = 0, rcap = q->nreq, first = 0;
 
+	/* A pattern without <…> is tried from the first-word index, under
+	 * the words its first element can start with: that element's
+	 * group holds whenever it is tried (build_index; none of it is
+	 * stored, 4 bytes an atom). */
+	while (first < q->n && (q->el[first].kind == PAT_START ||
+				q->el[first].kind == PAT_END))
+		first++;
+	if (has_unordered(q))
+		first = q->n;
 	for (size_t i = 0; i < q->n; i++) {
 		const struct pat *p = &q->el[i];
 		size_t nsub = p->kind == PAT_UNORDERED ? p->subs[0].n : 1;
+
+		if (i == first)
+			continue;
 
 		for (size_t j = 0; j < nsub; j++) {
 			struct group g = element_group(s, p->kind ==
@@ -3211,21 +3224,19 @@ static void concept_one_words(const struct script *s, struct concept *c)
 	}
 }
 
-/* r of pattern q in the first-word index under class w (pat_ref). */
-static struct pat_ref ref_for(const struct pat_seq *q, struct pat_ref r,
-			      uint32_t w)
+/* first_req (script.h) of pattern q in the first-word index under
+ * class w. */
+static uint16_t req_for(const struct pat_seq *q, uint32_t w)
 {
 	for (size_t i = 0; i < q->nreq; i++) {
 		uint32_t e = q->req[i];
 
 		if (e & REQ_GROUP)
 			i += e & ~REQ_GROUP;
-		else if (e != w) {
-			r.req = e;
-			break;
-		}
+		else if (e != w && e <= UINT16_MAX)
+			return (uint16_t)e;
 	}
-	return r;
+	return 0;
 }
 
 static void build_index(struct script *s)
@@ -3275,7 +3286,7 @@ static void build_index(struct script *s)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < s->nintents; i++) {
 			for (size_t j = 0; j < s->intents[i].npats; j++) {
-				struct pat_ref r = { (uint32_t)i, (uint32_t)j, 0 };
+				struct pat_ref r = { (uint32_t)i, (uint32_t)j };
 				int any = 0;
 
 				memset(bm, 0, nw);
@@ -3296,11 +3307,13 @@ static void build_index(struct script *s)
 						continue;
 					if (pass == 0)
 						count[w]++;
-					else
-						s->first_refs[count[w]++] =
-							ref_for(&s->intents[i]
-								.pats[j], r,
+					else {
+						s->first_req[count[w]] =
+							req_for(&s->intents[i]
+								.pats[j],
 								(uint32_t)w);
+						s->first_refs[count[w]++] = r;
+					}
 				}
 			}
 		}
@@ -3313,6 +3326,7 @@ static void build_index(struct script *s)
 			}
 			s->first_off[nw] = (uint32_t)total;
 			s->first_refs = xcalloc(total + 1, sizeof(struct pat_ref));
+			s->first_req = xcalloc(total + 1, sizeof(uint16_t));
 		}
 	}
 	free(bm);

@@ -295,10 +295,6 @@ struct intent {
 struct pat_ref {
 	uint32_t intent;
 	uint32_t pat;
-	/* first_refs only: a word class other than the indexing one that
-	 * every match holds (from the pattern's req), or 0: a message
-	 * without it skips the pattern before reading it */
-	uint32_t req;
 };
 
 /* The two meters every scenario has (var NAME = … (0..10)): a load
@@ -355,6 +351,11 @@ struct script {
 	 * patterns that can start anywhere (prefix, *, <…>) are any_refs. */
 	uint32_t *first_off;
 	struct pat_ref *first_refs;
+	/* Beside each first_refs entry: a word class other than the
+	 * indexing one that every match of its pattern holds (from the
+	 * pattern's req; one under 2^16), or 0: a message without it
+	 * skips the pattern before reading it. */
+	uint16_t *first_req;
 	struct pat_ref *any_refs; size_t nany;
 	/* The concepts a word of class w can start a match of:
 	 * concept_of[concept_off[w] .. concept_off[w+1]) (the concepts
