@@ -598,7 +598,22 @@ FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
 						   t->len));
 		}
 	}
-	FUZZ_CHECK("text", m.lang_other == lang_is_other(&m.norm));
+	/* another language: the whole message is, and no clause of it is
+	 * Dutch (a mixed message is heard by its Dutch clauses) */
+	{
+		int dutch = 0;
+
+		for (size_t c = 0; c < m.nclause; c++) {
+			const struct match_clause *cl = &m.clause[c];
+			int l = lang_of_tokens(&m.norm, cl->tok,
+					       cl->tok + cl->ntok);
+
+			dutch |= l < 0;
+			FUZZ_CHECK("text", cl->other_lang == (l > 0));
+		}
+		FUZZ_CHECK("text", m.lang_other ==
+			   (lang_is_other(&m.norm) && !dutch));
+	}
 	for (size_t i = 0; i < s->nintents; i++) {
 		if (!m.hit[i])
 			continue;
@@ -607,6 +622,9 @@ FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
 			   (int)i == s->other_language);
 		FUZZ_CHECK("text", m.lang_other ||
 			   m.hit_clause[i] < m.nclause);
+		/* no pattern or model hit in an English clause */
+		FUZZ_CHECK("text", m.lang_other ||
+			   !m.clause[m.hit_clause[i]].other_lang);
 		FUZZ_CHECK("text", match_hit_act(&m, (uint32_t)i, 0));
 	}
 	/* the same text again, in fresh scratch: the same answer */
