@@ -84,8 +84,11 @@ static void test_learns_from_the_split(void **state)
 	/* a byte per weight, each within 2% of what was trained */
 	assert_true(mi->wq_err >= 0.0f && mi->wq_err < 0.02f);
 	table_rows_in_order(s->model, 1);
-	/* a few columns, several weights a row: a bit per column */
-	assert_int_equal(model_col_bytes(s->model), 0);
+	/* at most eight learned columns, a byte of bits a row: bits when
+	 * the rows hold more weights than there are rows, else a byte a
+	 * weight (test_dense_rows makes the bits) */
+	assert_int_equal(model_col_bytes(s->model),
+			 mi->nfeatures < mi->nweights ? 0 : 1);
 	script_free(s);
 }
 
@@ -512,6 +515,82 @@ static void many_columns(int ni)
 	sbuf_release(&msg);
 }
 
+/* Three intents whose training turns share their words: most rows
+ * hold a weight in every learned column, so a bit per column is the
+ * smallest (w_bits), and the model still tells them apart. */
+static void test_dense_rows(void **state)
+{
+	static const char head[] =
+		"scenario t\ntitel: T\npersona: p\ninleiding:\n> x\n"
+		"var vertrouwen = 3 (0..10)\nvar spanning = 5 (0..10)\n"
+		"leervoorbeelden: c.txt\n"
+		"bedoeling b0\n  patroon: zz0\n"
+		"bedoeling b1\n  patroon: zz1\n"
+		"bedoeling b2\n  patroon: zz2\n"
+		"fase f\n  zeg\n  - Hoi.\n";
+	static const char *const words[] = { "appel", "banaan", "citroen" };
+	char dir[] = "/tmp/oef-model-XXXXXX";
+	struct sbuf path, corpus;
+	struct script *s = NULL;
+	const struct model_info *mi;
+	struct match m;
+	struct diag d;
+	FILE *f;
+
+	(void)state;
+	scratch_dir(dir, &path, &corpus);
+	f = fopen(corpus.buf, "w");
+	assert_non_null(f);
+	/* intent k: its own fruit with each other fruit, and all three
+	 * together with "niet" before the other two */
+	for (int k = 0; k < 3; k++) {
+		fprintf(f, "gesprek g%d vaardig\n", k);
+		for (int o = 0; o < 3; o++) {
+			if (o == k)
+				continue;
+			for (int t = 0; t < 3; t++)
+				fprintf(f, "> %s %s %s\n  bedoelingen: b%d\n"
+					"  meters: vertrouwen +\n"
+					"  rubriek: -\n",
+					t == 1 ? "graag" : "vooral",
+					words[k], t == 2 ? "nu" : words[o], k);
+		}
+	}
+	fclose(f);
+	f = fopen(path.buf, "w");
+	assert_non_null(f);
+	fputs(head, f);
+	fclose(f);
+	diag_init(&d);
+	if (script_load(path.buf, &s, &d) < 0)
+		for (size_t i = 0; i < d.n; i++)
+			print_message("%s\n", d.msgs[i]);
+	diag_release(&d);
+	assert_non_null(s);
+	mi = model_info(s->model);
+	assert_true(mi->fires);
+	assert_true(mi->nweights > mi->nfeatures);
+	assert_int_equal(model_col_bytes(s->model), 0);
+	table_rows_in_order(s->model, 3);
+	match_init(&m);
+	for (int k = 0; k < 3; k++) {
+		char msg[64];
+
+		xsnprintf(msg, sizeof(msg), "Vooral %s graag", words[k]);
+		run(&m, s, msg);
+		for (int j = 0; j < 3; j++)
+			assert_int_equal(match_hit(&m, intent(s, j == 0 ?
+				"b0" : j == 1 ? "b1" : "b2")), j == k);
+	}
+	match_release(&m);
+	script_free(s);
+	unlink(corpus.buf);
+	unlink(path.buf);
+	rmdir(dir);
+	sbuf_release(&path);
+	sbuf_release(&corpus);
+}
+
 static void test_wide_columns(void **state)
 {
 	(void)state;
@@ -536,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_examples_only),
 		cmocka_unit_test(test_train_errors),
 		cmocka_unit_test(test_quiet_by_source),
+		cmocka_unit_test(test_dense_rows),
 		cmocka_unit_test(test_wide_columns),
 		cmocka_unit_test(test_byte_columns),
 	};
