@@ -3137,6 +3137,24 @@ static void required_groups(const struct script *s, struct pat_seq *q,
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
+/* From count[w] entries per word class w < nw (the first of two
+ * passes): the offsets where each class's entries start, nw + 1 of
+ * them, and *total; count[w] becomes the next free slot of class w for
+ * the second pass to fill. */
+static uint32_t *csr_offsets(uint32_t *count, size_t nw, size_t *total)
+{
+	uint32_t *off = xcalloc(nw + 1, sizeof(uint32_t));
+
+	*total = 0;
+	for (size_t w = 0; w < nw; w++) {
+		off[w] = (uint32_t)*total;
+		*total += count[w];
+		count[w] = off[w];
+	}
+	off[nw] = (uint32_t)*total;
+	return off;
+}
+
 /* concept_off and concept_of (script.h); returns per concept whether
  * it is open: can start with any word, or match none. */
 static uint8_t *concept_firsts(struct script *s)
@@ -3176,13 +3194,7 @@ static uint8_t *concept_firsts(struct script *s)
 			}
 		}
 		if (pass == 0) {
-			s->concept_off = xcalloc(nw + 1, sizeof(uint32_t));
-			for (size_t w = 0; w < nw; w++) {
-				s->concept_off[w] = (uint32_t)total;
-				total += count[w];
-				count[w] = s->concept_off[w];
-			}
-			s->concept_off[nw] = (uint32_t)total;
+			s->concept_off = csr_offsets(count, nw, &total);
 			s->concept_of = xcalloc(total + 1, sizeof(uint16_t));
 		}
 	}
@@ -3318,13 +3330,7 @@ static void build_index(struct script *s)
 			}
 		}
 		if (pass == 0) {
-			s->first_off = xcalloc(nw + 1, sizeof(uint32_t));
-			for (size_t w = 0; w < nw; w++) {
-				s->first_off[w] = (uint32_t)total;
-				total += count[w];
-				count[w] = s->first_off[w];
-			}
-			s->first_off[nw] = (uint32_t)total;
+			s->first_off = csr_offsets(count, nw, &total);
 			s->first_refs = xcalloc(total + 1, sizeof(struct pat_ref));
 			s->first_req = xcalloc(total + 1, sizeof(uint16_t));
 		}
