@@ -631,7 +631,7 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->reported = 1;
 		}
 		if (prev && ci[j].why == W_DAT && prev->negated)
-			c->negated = 1;
+			c->negated = c->neg_inherited = 1;
 		/* after a fronted subordinate clause Dutch puts the verb
 		 * first: "als het misgaat, kun je mij bellen" asks nothing */
 		after_sub = prev && prev->conditional && ci[j].why == W_BREAK &&
@@ -685,7 +685,7 @@ static void fronted_negation(const struct norm *n, struct match_clause *cl,
 		for (size_t k = 0; k < p->ntok && !subj; k++)
 			subj = IS_ANY(&n->tok[p->tok + k], own_subject);
 		if (!subj)
-			p->negated = 1;
+			p->negated = p->neg_inherited = 1;
 	}
 }
 

@@ -183,6 +183,10 @@ static int negated(const struct match *m, const struct pat_seq *q,
 
 	if (!cl->negated)
 		return 0;
+	/* "ik ga niet zeggen | dat het niet jouw schuld is": the negation
+	 * the clause inherits voids even a pattern that names its own */
+	if (cl->neg_inherited)
+		return 1;
 	for (size_t j = cl->tok; j < cl->tok + cl->ntok; j++) {
 		if (!m->neg[j])
 			continue;

@@ -28,6 +28,9 @@ struct match_clause {
 	uint32_t tok, ntok;       /* its tokens in m->norm.tok */
 	uint8_t act;              /* enum match_act */
 	uint8_t negated;          /* a negation scopes over this clause */
+	uint8_t neg_inherited;    /* ... from the clause it depends on ("ik
+				   * zeg niet | dat…"), or the one that
+				   * takes it up (a fronted phrase) */
 	uint8_t reported;         /* someone else's words */
 	uint8_t conditional;      /* an 'als/wanneer/tenzij' clause */
 	uint8_t other_lang;       /* English (lang.h): no pattern counts

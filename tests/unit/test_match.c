@@ -274,6 +274,15 @@ static const struct match_case cases[] = {
 	{ "als je niet * komt", J, "Als je niet op tijd komt", 1,
 	  "Als je niet op tijd komt" },
 	{ "(niet | nooit) * komt", J, "nooit komt", 1, "nooit komt" },
+	/* ... but not when the clause inherits a negation as well: "ik ga
+	 * niet zeggen | dat het niet jouw schuld is" */
+	{ "niet jouw schuld", J, "Het is niet jouw schuld.", 1,
+	  "niet jouw schuld" },
+	{ "niet jouw schuld", J,
+	  "Ik ga niet zeggen dat het niet jouw schuld is.", 0, NULL },
+	{ "niet jouw schuld", J,
+	  "Ik ga zeggen dat het niet jouw schuld is.", 1,
+	  "niet jouw schuld" },
 	/* one that a * took in does */
 	{ "dossier * gelezen", J, "Ik heb je dossier nog niet gelezen", 0,
 	  NULL },
