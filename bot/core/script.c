@@ -2814,9 +2814,12 @@ static void resolve(struct parser *ps)
 }
 
 /* Add the words q[i..] can start with to bm. Returns 1 if q[i..] can
- * match nothing at all; sets *any when the first word cannot be known. */
-static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
-		  uint8_t *bm, int *any, int depth)
+ * match nothing at all; sets *any when the first word cannot be known.
+ * With cm, a concept that open (concept_firsts) does not mark is set in
+ * cm instead of being expanded into its words (req's groups). */
+static int firsts_in(const struct script *s, const struct pat_seq *q,
+		     size_t i, uint8_t *bm, int *any, int depth, uint8_t *cm,
+		     const uint8_t *open)
 {
 	if (depth > MAX_PAT_DEPTH) {
 		*any = 1;
@@ -2846,25 +2849,36 @@ static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
 		case PAT_END:
 			continue;   /* takes no word: the next element's */
 		case PAT_OPT:
-			firsts(s, &p->subs[0], 0, bm, any, depth + 1);
+			firsts_in(s, &p->subs[0], 0, bm, any, depth + 1,
+				  cm, open);
 			continue;
 		case PAT_ALT:
 			for (size_t j = 0; j < p->nsubs; j++)
-				empty |= firsts(s, &p->subs[j], 0, bm, any,
-						depth + 1);
+				empty |= firsts_in(s, &p->subs[j], 0, bm,
+						   any, depth + 1, cm, open);
 			break;
 		case PAT_CONCEPT:
+			if (cm && !open[p->concept]) {
+				cm[p->concept] = 1;
+				return 0;
+			}
 			for (size_t j = 0; j < s->concepts[p->concept].nalts;
 			     j++)
-				empty |= firsts(s, &s->concepts[p->concept]
-						.alts[j], 0, bm, any,
-						depth + 1);
+				empty |= firsts_in(s, &s->concepts[p->concept]
+						   .alts[j], 0, bm, any,
+						   depth + 1, cm, open);
 			break;
 		}
 		if (!empty)
 			return 0;
 	}
 	return 1;
+}
+
+static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
+		  uint8_t *bm, int *any, int depth)
+{
+	return firsts_in(s, q, i, bm, any, depth, NULL, NULL);
 }
 
 /* Give every prefix element the word id of "prefix*", so the index can
@@ -2965,83 +2979,6 @@ static void required_words(const struct script *s, struct pat_seq *q)
 	q->req = shrink(q->req, q->nreq, sizeof(*q->req));
 }
 
-static int seq_atoms(const struct script *s, const struct pat_seq *q,
-		     size_t i, const uint8_t *open, uint32_t **v, size_t *n,
-		     size_t *cap, int depth);
-
-/* Adds to v the atoms (script.h, req) one of which starts every match
- * of p; 0 when p can match without a word the atoms name. */
-static int pat_atoms(const struct script *s, const struct pat *p,
-		     const uint8_t *open, uint32_t **v, size_t *n,
-		     size_t *cap, int depth)
-{
-	uint32_t a;
-
-	if (depth > MAX_PAT_DEPTH)
-		return 0;
-	switch (p->kind) {
-	case PAT_WORD:
-	case PAT_PREFIX:
-		if (!p->word)
-			return 0;
-		a = lexicon_class(&s->lex, p->word);
-		if (a & (REQ_GROUP | REQ_CONCEPT))
-			return 0;
-		break;
-	case PAT_CONCEPT:
-		if (open[p->concept])
-			return 0;
-		a = REQ_CONCEPT | p->concept;
-		break;
-	case PAT_ALT:
-		for (size_t j = 0; j < p->nsubs; j++)
-			if (!seq_atoms(s, &p->subs[j], 0, open, v, n, cap,
-				       depth + 1))
-				return 0;
-		return 1;
-	default:
-		return 0;
-	}
-	XGROW(*v, *cap, *n + 1);
-	(*v)[(*n)++] = a;
-	return 1;
-}
-
-/* The same for the sequence q[i..]. */
-static int seq_atoms(const struct script *s, const struct pat_seq *q,
-		     size_t i, const uint8_t *open, uint32_t **v, size_t *n,
-		     size_t *cap, int depth)
-{
-	for (; i < q->n; i++) {
-		const struct pat *p = &q->el[i];
-
-		switch (p->kind) {
-		case PAT_START:
-		case PAT_END:
-			continue;
-		case PAT_OPT:
-			/* the optional part's first word, or what follows */
-			if (!seq_atoms(s, &p->subs[0], 0, open, v, n, cap,
-				       depth + 1))
-				return 0;
-			continue;
-		case PAT_ANY:
-		case PAT_UNORDERED:
-			return 0;
-		default:
-			return pat_atoms(s, p, open, v, n, cap, depth);
-		}
-	}
-	return 0;       /* q[i..] can match no word at all */
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 struct group {
 	uint32_t *v;
 	size_t n;
@@ -3055,33 +2992,45 @@ static int cmp_group(const void *a, const void *b)
 }
 
 /* The group of p, an element every match of q holds: a (…|…) or a
- * ~concept (plain words are required_words'); n 0 when it has none. */
+ * ~concept (plain words are required_words'): the words (bm) and
+ * concepts (cm) one of which starts every match of p, in order; n 0
+ * when p can start with anything or match nothing. bm and cm are
+ * scratch of nw and nconcepts bytes. */
 static struct group element_group(const struct script *s,
-				  const struct pat *p, const uint8_t *open)
+				  const struct pat *p, const uint8_t *open,
+				  uint8_t *bm, uint8_t *cm)
 {
+	struct pat_seq one = { .el = (struct pat *)p, .n = 1 };
 	struct group g = { NULL, 0 };
-	size_t cap = 0, k = 0;
+	size_t nw = s->lex.ncls + 1, cap = 0;
+	int any = 0;
 
-	if ((p->kind != PAT_ALT && p->kind != PAT_CONCEPT) ||
-	    !pat_atoms(s, p, open, &g.v, &g.n, &cap, 0)) {
-		free(g.v);
-		g.v = NULL;
-		g.n = 0;
+	if (p->kind != PAT_ALT && p->kind != PAT_CONCEPT)
 		return g;
-	}
-	qsort(g.v, g.n, sizeof(*g.v), cmp_u32);
-	for (size_t j = 0; j < g.n; j++)
-		if (!k || g.v[k - 1] != g.v[j])
-			g.v[k++] = g.v[j];
-	g.n = k;
+	memset(bm, 0, nw);
+	memset(cm, 0, s->nconcepts + 1);
+	if (firsts_in(s, &one, 0, bm, &any, 0, cm, open) || any ||
+	    nw >= REQ_CONCEPT)
+		return g;
+	for (size_t w = 1; w < nw; w++)
+		if (bm[w]) {
+			XGROW(g.v, cap, g.n + 1);
+			g.v[g.n++] = (uint32_t)w;
+		}
+	for (size_t c = 0; c < s->nconcepts; c++)
+		if (cm[c]) {
+			XGROW(g.v, cap, g.n + 1);
+			g.v[g.n++] = REQ_CONCEPT | (uint32_t)c;
+		}
 	return g;
 }
 
 /* Adds the groups of q to q->req: its (…|…) and ~concepts, at the top
  * and in <…>. A group of one word is a required word; the others come
- * after the words, the smallest first (the cheapest tests first). */
+ * after the words, the smallest first (the cheapest tests first). bm
+ * and cm: element_group's scratch. */
 static void required_groups(const struct script *s, struct pat_seq *q,
-			    const uint8_t *open)
+			    const uint8_t *open, uint8_t *bm, uint8_t *cm)
 {
 	struct group *gs = NULL;
 	size_t ng = 0, gcap = 0, rcap = q->nreq, first = 0;
@@ -3104,7 +3053,8 @@ static void required_groups(const struct script *s, struct pat_seq *q,
 
 		for (size_t j = 0; j < nsub; j++) {
 			struct group g = element_group(s, p->kind ==
-				PAT_UNORDERED ? &p->subs[0].el[j] : p, open);
+				PAT_UNORDERED ? &p->subs[0].el[j] : p, open,
+				bm, cm);
 
 			if (!g.n)
 				continue;
@@ -3254,7 +3204,7 @@ static uint16_t req_for(const struct pat_seq *q, uint32_t w)
 static void build_index(struct script *s)
 {
 	size_t nw;
-	uint8_t *open;
+	uint8_t *open, *gbm, *gcm;
 
 
 	for (size_t i = 0; i < s->nconcepts; i++)
@@ -3277,16 +3227,20 @@ static void build_index(struct script *s)
 	s->word_hash = NULL;
 	s->word_hash_cap = 0;
 	open = concept_firsts(s);
+	gbm = xmalloc(s->lex.ncls + 1);
+	gcm = xmalloc(s->nconcepts + 1);
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++) {
 			struct pat_seq *q = &s->intents[i].pats[j];
 
 			required_words(s, q);
-			required_groups(s, q, open);
+			required_groups(s, q, open, gbm, gcm);
 			one_words(s, q);
 			q->says_neg = (uint8_t)names_negation(s, q, 0);
 		}
 	free(open);
+	free(gbm);
+	free(gcm);
 	for (size_t i = 0; i < s->nconcepts; i++)
 		concept_one_words(s, &s->concepts[i]);
 	nw = s->lex.ncls + 1;
