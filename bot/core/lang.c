@@ -25,8 +25,8 @@ static int is_english(const char *w, size_t n)
 	return words_sorted_has(english, ARRAY_LEN(english), w, n);
 }
 
-static void count(const struct norm *n, size_t from, size_t to,
-		  size_t *en, size_t *nl)
+void lang_count(const struct norm *n, size_t from, size_t to, size_t *en,
+		size_t *nl)
 {
 	*en = *nl = 0;
 	for (size_t i = from; i < to && i < n->ntok; i++) {
@@ -41,22 +41,19 @@ static void count(const struct norm *n, size_t from, size_t to,
 	}
 }
 
-int lang_is_other(const struct norm *n)
+int lang_judge(size_t en, size_t nl)
 {
-	size_t en, nl;
-
-	count(n, 0, n->ntok, &en, &nl);
-	return en >= 2 && en > nl;
-}
-
-int lang_of_tokens(const struct norm *n, size_t from, size_t to)
-{
-	size_t en, nl;
-
-	count(n, from, to, &en, &nl);
 	if (en >= 2 && en > nl)
 		return 1;
 	if (nl && nl > en)
 		return -1;
 	return 0;
+}
+
+int lang_is_other(const struct norm *n)
+{
+	size_t en, nl;
+
+	lang_count(n, 0, n->ntok, &en, &nl);
+	return lang_judge(en, nl) > 0;
 }

@@ -19,12 +19,17 @@
 /* 1 if the normalised message n is not Dutch (English first). */
 int lang_is_other(const struct norm *n);
 
-/* For tokens [from, to) of n: 1 when they are English (two English
- * words and more of them than Dutch function words; "see you" and
- * "thank you" are what Dutch trainees write too), -1 when they are Dutch
- * (a Dutch function word and more of them than English words), else 0.
- * match.c judges each clause so: a message that mixes ("Where do you
+/* In tokens [from, to) of n: the English words that are no Dutch words
+ * (*en) and the Dutch function words (*nl). */
+void lang_count(const struct norm *n, size_t from, size_t to, size_t *en,
+		size_t *nl);
+
+/* What those counts say: 1 English (two English words and more of them
+ * than Dutch function words; "see you" and "thank you" are what Dutch
+ * trainees write too), -1 Dutch (a Dutch function word and more of
+ * them than English words), else 0. match.c judges each clause so, and
+ * the message by the clauses' sums: a message that mixes ("Where do you
  * live? Waar woont u?") is heard by its Dutch clauses. */
-int lang_of_tokens(const struct norm *n, size_t from, size_t to);
+int lang_judge(size_t en, size_t nl);
 
 #endif

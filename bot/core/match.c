@@ -379,14 +379,25 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 	/* A message in another language gets the builtin andere-taal;
 	 * one that mixes is heard by its Dutch clauses, and no pattern
 	 * counts in an English clause (a coincidence of Dutch words). */
-	m->lang_other = (uint8_t)lang_is_other(&m->norm);
-	for (size_t c = 0; c < m->nclause; c++) {
-		struct match_clause *cl = &m->clause[c];
-		int l = lang_of_tokens(&m->norm, cl->tok, cl->tok + cl->ntok);
+	{
+		size_t en_all = 0, nl_all = 0;
+		int dutch = 0;
 
-		cl->other_lang = l > 0;
-		if (l < 0)
-			m->lang_other = 0;
+		/* the clauses hold every word once (clause_split) */
+		for (size_t c = 0; c < m->nclause; c++) {
+			struct match_clause *cl = &m->clause[c];
+			size_t en, nl;
+			int l;
+
+			lang_count(&m->norm, cl->tok, cl->tok + cl->ntok, &en,
+				   &nl);
+			l = lang_judge(en, nl);
+			cl->other_lang = l > 0;
+			dutch |= l < 0;
+			en_all += en;
+			nl_all += nl;
+		}
+		m->lang_other = lang_judge(en_all, nl_all) > 0 && !dutch;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];
@@ -431,11 +442,9 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		m->cpresent_cap = cap;
 	}
 	memset(m->cpresent, 0, s->nconcepts + 1);
-	for (size_t i = 0; i < n + m->npfx; i++) {
+	for (size_t i = 0; s->concept_off && i < n + m->npfx; i++) {
 		uint32_t w = i < n ? m->ids[i] : m->pfx[i - n].id;
 
-		if (!s->concept_off)
-			break;
 		for (uint32_t k = s->concept_off[w];
 		     k < s->concept_off[w + 1]; k++)
 			m->cpresent[s->concept_of[k]] = 1;

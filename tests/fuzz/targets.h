@@ -605,8 +605,12 @@ FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
 
 		for (size_t c = 0; c < m.nclause; c++) {
 			const struct match_clause *cl = &m.clause[c];
-			int l = lang_of_tokens(&m.norm, cl->tok,
-					       cl->tok + cl->ntok);
+			size_t en, nl;
+			int l;
+
+			lang_count(&m.norm, cl->tok, cl->tok + cl->ntok, &en,
+				   &nl);
+			l = lang_judge(en, nl);
 
 			dutch |= l < 0;
 			FUZZ_CHECK("text", cl->other_lang == (l > 0));
