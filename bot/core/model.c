@@ -1034,7 +1034,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	}
 	/* stamps: clause c of this message is gen + c + 1 */
 	if (m->mstamp_gen > UINT32_MAX - 2 * NORM_MAX_TOKENS - 4) {
-		memset(m->mstamp, 0, md->nfeat * sizeof(uint32_t));
+		memset(m->mstamp, 0, m->mstamp_cap * sizeof(uint32_t));
 		m->mstamp_gen = 0;
 	}
 	acc = m->macc;                          /* nc */
