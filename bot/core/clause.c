@@ -689,6 +689,60 @@ static void fronted_negation(const struct norm *n, struct match_clause *cl,
 	}
 }
 
+/* Talk about the rehearsal instead of in it: "hoe werkt dit
+ * programma?", "ben jij een AI?", "ik snap deze oefening niet". Words
+ * that name the exercise itself; the ones with a second meaning only
+ * after an article ("dat kwam bot binnen", "ai, dat doet pijn", "een
+ * ademhalingsoefening" stay in the rehearsal). */
+static const char *const offstage_words[] = {
+	"programma", "oefenprogramma", "rollenspel", "chatbot", "chatbots",
+	"simulatie", "oefenkamer", "voorgeprogrammeerd",
+	"voorgeprogrammeerde", "oefengesprek",
+};
+static const char *const offstage_after_article[] = {
+	"bot", "ai", "oefening", "acteur", "actrice",
+};
+static const char *const articles[] = {
+	"een", "de", "die", "deze", "dit", "echte", "echt", "the", "a", "an",
+};
+
+static int offstage_at(const struct norm *n, size_t i)
+{
+	const struct norm_token *t = &n->tok[i];
+
+	if (IS_ANY(t, offstage_words))
+		/* "je favoriete tv-programma" (norm splits the hyphen) */
+		return !(i && (is(&n->tok[i - 1], "tv") ||
+			       is(&n->tok[i - 1], "televisie") ||
+			       is(&n->tok[i - 1], "radio")));
+	return i && IS_ANY(t, offstage_after_article) &&
+	       IS_ANY(&n->tok[i - 1], articles);
+}
+
+/* A sentence with a word about the rehearsal is spoken outside it,
+ * every clause of it: "Sorry, | ik snap niet hoe deze oefening werkt"
+ * owns no mistake. */
+static void offstage(const struct norm *n, struct match_clause *cl,
+		     const struct cinfo *ci, size_t nc)
+{
+	size_t from = 0;
+
+	for (size_t j = 0; j < nc; j++) {
+		int any = 0;
+		char b = ci[j].brk_after;
+
+		/* a clause cut off by a conjunction has no break of its own */
+		if (j + 1 < nc && !(b && ends_sentence(b)))
+			continue;
+		for (size_t k = from; k <= j && !any; k++)
+			for (size_t w = 0; w < cl[k].ntok && !any; w++)
+				any = offstage_at(n, cl[k].tok + w);
+		for (size_t k = from; any && k <= j; k++)
+			cl[k].offstage = 1;
+		from = j + 1;
+	}
+}
+
 size_t clause_split(const struct norm *n, const char *text, size_t len,
 		    struct match_clause *cl, uint32_t *tok_clause)
 {
@@ -775,6 +829,8 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 		 ARRAY_LEN(ci_small));
 	fronted_negation(n, cl, ci, nc < ARRAY_LEN(ci_small) ? nc :
 			 ARRAY_LEN(ci_small));
+	offstage(n, cl, ci, nc < ARRAY_LEN(ci_small) ? nc :
+		 ARRAY_LEN(ci_small));
 	return nc;
 }
 

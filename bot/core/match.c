@@ -205,7 +205,7 @@ static int scope_ok(const struct match *m, const struct pat_seq *q,
 
 	if (q->guard && negated(m, q, start, end))
 		return 0;
-	if (c->other_lang)
+	if (c->other_lang || c->offstage)
 		return 0;
 	if (c->reported && !q->reported_ok)
 		return 0;

@@ -35,6 +35,8 @@ struct match_clause {
 	uint8_t conditional;      /* an 'als/wanneer/tenzij' clause */
 	uint8_t other_lang;       /* English (lang.h): no pattern counts
 				   * in it */
+	uint8_t offstage;         /* about the rehearsal, not in it
+				   * (clause.h): nothing counts in it */
 };
 
 struct match_span {

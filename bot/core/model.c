@@ -945,7 +945,7 @@ static void clause_span(const struct match *m, uint32_t cl,
 static int clause_allows(const struct intent *in,
 			 const struct match_clause *cl)
 {
-	if (cl->other_lang)
+	if (cl->other_lang || cl->offstage)
 		return 0;
 	if (cl->negated && in->negation_guard)
 		return 0;
@@ -1016,7 +1016,12 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	(void)len;
 	memset(m->meter_up, 0, sizeof(m->meter_up));
 	memset(m->meter_down, 0, sizeof(m->meter_down));
-	if (!md || !md->info.fires || !m->norm.ntok || !m->nclause ||
+	size_t heard = 0;
+
+	for (size_t c = 0; c < m->nclause; c++)
+		heard += !m->clause[c].other_lang && !m->clause[c].offstage;
+	/* a message wholly about the rehearsal (clause.h) moves no meter */
+	if (!md || !md->info.fires || !m->norm.ntok || !heard ||
 	    m->lang_other)
 		return;
 	ni = md->nintents;

@@ -591,6 +591,19 @@ static const struct {
 	{ "Heb je vragen dan bel je mij.", "mededeling+als | mededeling" },
 	{ "Ben je dan boos?", "vraag" },
 	{ "Heb je het dan ook gezegd?", "vraag" },
+	/* about the rehearsal, not in it: the whole sentence */
+	{ "Sorry, ik snap niet hoe deze oefening werkt.",
+	  "mededeling+uit | mededeling+neg+uit" },
+	{ "Ben jij een AI?", "vraag+uit" },
+	{ "Sorry Sandra, ik was met het programma bezig. Hoe gaat het?",
+	  "mededeling+uit | mededeling+uit | vraag" },
+	{ "Ik hoop dat dit programma mijn typfouten niet meetelt, ik typ "
+	  "snel", "mededeling+uit | mededeling+neg+uit | mededeling+uit" },
+	/* the same words in the rehearsal */
+	{ "Wat is uw favoriete tv-programma?", "vraag" },
+	{ "Dat kwam bot binnen, sorry.", "mededeling | mededeling" },
+	{ "Ai, dat doet pijn.", "mededeling | mededeling" },
+	{ "We doen samen een ademhalingsoefening.", "mededeling" },
 };
 
 static void test_clauses(void **state)
@@ -620,11 +633,12 @@ static void test_clauses(void **state)
 			for (uint32_t k = cl->tok; k < cl->tok + cl->ntok; k++)
 				assert_int_equal(m.tok_clause[k], c);
 			prev_end = cl->start + cl->len;
-			sbuf_addf(&sb, "%s%s%s%s%s", c ? " | " : "",
+			sbuf_addf(&sb, "%s%s%s%s%s%s", c ? " | " : "",
 				  clause_act_name(cl->act),
 				  cl->negated ? "+neg" : "",
 				  cl->reported ? "+cit" : "",
-				  cl->conditional ? "+als" : "");
+				  cl->conditional ? "+als" : "",
+				  cl->offstage ? "+uit" : "");
 		}
 		if (strcmp(sb.buf ? sb.buf : "", clause_cases[i].want)) {
 			print_message("clause case %zu: \"%s\": \"%s\", want "
@@ -728,6 +742,61 @@ static void test_language_mixed(void **state)
 	assert_false(match_hit(&m, woont));
 	match_release(&m);
 	script_free(s);
+}
+
+/* A sentence about the rehearsal ("hoe werkt dit programma?") is
+ * spoken outside it: no pattern counts in it, the rest of the message
+ * is heard. */
+static void test_offstage(void **state)
+{
+	static const char text[] =
+		"bedoeling menselijk\n  patroon: (sorry | weet * niet)\n"
+		"bedoeling vraagt-hoe\n  patroon: hoe gaat het\n"
+		"bedoeling brief\n  patroon: de brief\n";
+	static const struct {
+		const char *text;
+		const char *hits;     /* the intents found, in order */
+	} off_cases[] = {
+		{ "Sorry, ik weet niet hoe dit programma werkt.", "" },
+		{ "Sorry, ik weet het niet.", "menselijk" },
+		{ "Sorry, ik was met het programma bezig. Hoe gaat het?",
+		  "vraagt-hoe" },
+		{ "Ben jij een AI? Moet ik over de brief beginnen?", "brief" },
+		{ "Moet ik over de brief beginnen, of leest de bot mee?", "" },
+		{ "Sorry, dat kwam bot over.", "menselijk" },
+	};
+	struct script *s = NULL;
+	struct diag d;
+	struct match m;
+	struct sbuf sb;
+	size_t bad = 0;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(script_load_text("t.oef", text, strlen(text), &s,
+					  &d), 0);
+	diag_release(&d);
+	match_init(&m);
+	sbuf_init(&sb);
+	for (size_t i = 0; i < ARRAY_LEN(off_cases); i++) {
+		match_run(&m, s, off_cases[i].text, strlen(off_cases[i].text));
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "");
+		for (size_t k = 0; k < s->nintents; k++)
+			if (match_hit(&m, (uint32_t)k))
+				sbuf_addf(&sb, "%s%s", sb.len ? " " : "",
+					  s->intents[k].name);
+		if (strcmp(sb.buf, off_cases[i].hits)) {
+			print_message("offstage case %zu: \"%s\": \"%s\", "
+				      "want \"%s\"\n", i, off_cases[i].text,
+				      sb.buf, off_cases[i].hits);
+			bad++;
+		}
+	}
+	sbuf_release(&sb);
+	match_release(&m);
+	script_free(s);
+	assert_int_equal(bad, 0);
 }
 
 /* One script with many intents: every intent is judged on its own, and
@@ -1058,6 +1127,7 @@ int main(void)
 		cmocka_unit_test(test_clauses),
 		cmocka_unit_test(test_language),
 		cmocka_unit_test(test_language_mixed),
+		cmocka_unit_test(test_offstage),
 		cmocka_unit_test(test_many_intents),
 		cmocka_unit_test(test_long_prefix),
 		cmocka_unit_test(test_scripts_agree),
