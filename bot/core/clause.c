@@ -700,10 +700,11 @@ static const char *const offstage_words[] = {
 	"voorgeprogrammeerde", "oefengesprek",
 };
 static const char *const offstage_after_article[] = {
-	"bot", "ai", "oefening", "acteur", "actrice",
+	"bot", "ai", "oefening", "acteur", "actrice", "scenario",
 };
 static const char *const articles[] = {
-	"een", "de", "die", "deze", "dit", "echte", "echt", "the", "a", "an",
+	"een", "de", "het", "die", "deze", "dit", "echte", "echt", "the", "a",
+	"an",
 };
 
 static int offstage_at(const struct norm *n, size_t i)

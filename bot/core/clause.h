@@ -25,7 +25,7 @@
  *   offstage     its sentence talks about the rehearsal, not in it: a
  *                word that names the exercise (programma, rollenspel,
  *                chatbot, simulatie, oefenkamer, …; bot, AI, oefening,
- *                acteur after an article; not "tv-programma"). Nothing
+ *                acteur, scenario after an article; not "tv-programma"). Nothing
  *                counts in it (match.c, model.c);
  *   act          voorstel (zullen we, laten we, kunnen we, ik kan je…,
  *                je kunt mij…), belofte (ik beloof, ik zal, ik zorg

@@ -604,6 +604,9 @@ static const struct {
 	{ "Dat kwam bot binnen, sorry.", "mededeling | mededeling" },
 	{ "Ai, dat doet pijn.", "mededeling | mededeling" },
 	{ "We doen samen een ademhalingsoefening.", "mededeling" },
+	{ "Ja, volgens het scenario heb ik ze gelezen.",
+	  "mededeling+uit | mededeling+uit | mededeling+cit+uit" },
+	{ "In het ergste scenario komt er een rechter.", "mededeling" },
 };
 
 static void test_clauses(void **state)
