@@ -908,6 +908,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 		}
 	t->strict = 0;
 	t->min_conf = 0;
+	t->no_credit = 0;
 	out_reset(out, e);
 }
 
