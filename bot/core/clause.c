@@ -292,6 +292,16 @@ static int ends_sentence(char c)
 	return c == '.' || c == '?' || c == '!' || c == '\n' || c == 0;
 }
 
+/* Does the sentence end after clause k of nc? A clause cut off by a
+ * conjunction has no break of its own (0), so only the last one ends
+ * there. */
+static int sentence_ends(const struct cinfo *ci, size_t nc, size_t k)
+{
+	char b = ci[k].brk_after;
+
+	return k + 1 == nc || (b && ends_sentence(b));
+}
+
 /* ------------------------------------------------------------- acts */
 
 static const char *const wh_words[] = {
@@ -598,7 +608,7 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		 * clause cut off by a conjunction has none of its own) */
 		for (size_t k = j; k < nc; k++) {
 			sent_end = ci[k].brk_after;
-			if (sent_end ? ends_sentence(sent_end) : k + 1 == nc)
+			if (sentence_ends(ci, nc, k))
 				break;
 		}
 		for (size_t k = 0; k < c->ntok; k++)
@@ -702,7 +712,9 @@ static const char *const offstage_words[] = {
 static const char *const offstage_after_article[] = {
 	"bot", "ai", "oefening", "acteur", "actrice", "scenario",
 };
-static const char *const articles[] = {
+/* what may stand right before those: articles and the like ("een
+ * echte AI") */
+static const char *const determiners[] = {
 	"een", "de", "het", "die", "deze", "dit", "echte", "echt", "the", "a",
 	"an",
 };
@@ -717,7 +729,7 @@ static int offstage_at(const struct norm *n, size_t i)
 			       is(&n->tok[i - 1], "televisie") ||
 			       is(&n->tok[i - 1], "radio")));
 	return i && IS_ANY(t, offstage_after_article) &&
-	       IS_ANY(&n->tok[i - 1], articles);
+	       IS_ANY(&n->tok[i - 1], determiners);
 }
 
 /* A sentence with a word about the rehearsal is spoken outside it,
@@ -730,10 +742,8 @@ static void offstage(const struct norm *n, struct match_clause *cl,
 
 	for (size_t j = 0; j < nc; j++) {
 		int any = 0;
-		char b = ci[j].brk_after;
 
-		/* a clause cut off by a conjunction has no break of its own */
-		if (j + 1 < nc && !(b && ends_sentence(b)))
+		if (!sentence_ends(ci, nc, j))
 			continue;
 		for (size_t k = from; k <= j && !any; k++)
 			for (size_t w = 0; w < cl[k].ntok && !any; w++)

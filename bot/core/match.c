@@ -380,7 +380,7 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 	 * one that mixes is heard by its Dutch clauses, and no pattern
 	 * counts in an English clause (a coincidence of Dutch words). */
 	{
-		size_t en_all = 0, nl_all = 0;
+		size_t en_all = 0, nl_all = 0, heard = 0;
 		int dutch = 0;
 
 		/* the clauses hold every word once (clause_split) */
@@ -396,8 +396,10 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 			dutch |= l < 0;
 			en_all += en;
 			nl_all += nl;
+			heard += !cl->other_lang && !cl->offstage;
 		}
 		m->lang_other = lang_judge(en_all, nl_all) > 0 && !dutch;
+		m->unheard = !heard;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];

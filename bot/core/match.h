@@ -60,6 +60,8 @@ struct match {
 	uint32_t *hit_clause;          /* per intent: the clause it matched
 					* in (valid where hit is 1) */
 	uint8_t lang_other;            /* the message is not Dutch */
+	uint8_t unheard;               /* no clause counts: each is English
+					* or about the rehearsal (clause.h) */
 	uint8_t *hit_how;              /* per intent: enum match_how of a
 					* hit, 0 when not hit */
 	float *conf;                   /* per intent: 1 for a pattern hit,

@@ -1016,12 +1016,8 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	(void)len;
 	memset(m->meter_up, 0, sizeof(m->meter_up));
 	memset(m->meter_down, 0, sizeof(m->meter_down));
-	size_t heard = 0;
-
-	for (size_t c = 0; c < m->nclause; c++)
-		heard += !m->clause[c].other_lang && !m->clause[c].offstage;
 	/* a message wholly about the rehearsal (clause.h) moves no meter */
-	if (!md || !md->info.fires || !m->norm.ntok || !heard ||
+	if (!md || !md->info.fires || !m->norm.ntok || m->unheard ||
 	    m->lang_other)
 		return;
 	ni = md->nintents;

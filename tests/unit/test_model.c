@@ -172,6 +172,38 @@ static void test_meter_direct(void **state)
 	script_free(s);
 }
 
+/* A sentence about the rehearsal itself (clause.h, offstage): the
+ * model credits nothing in it, and a message that is nothing else
+ * moves no meter; the same words in the rehearsal still do. */
+static void test_offstage(void **state)
+{
+	struct script *s = load_fixture();
+	uint32_t g = intent(s, "vraagt-gevoel");
+	int v = script_find_var(s, "vertrouwen");
+	struct match m;
+
+	(void)state;
+	assert_true(v >= 0);
+	match_init(&m);
+	run(&m, s, "Hoe voelt u zich op dit moment?");
+	assert_true(match_hit(&m, g));
+	run(&m, s, "Hoe voelt u zich op dit moment, vraagt het programma.");
+	assert_false(match_hit(&m, g));
+	assert_true(m.unheard);
+	run(&m, s, "U had toch echt beter moeten opletten thuis.");
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)v), -1);
+	run(&m, s, "U had toch echt beter moeten opletten thuis, zegt de "
+	    "chatbot.");
+	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)v), 0);
+	/* the rest of the message is heard */
+	run(&m, s, "Sorry, ik zat in het programma. Hoe voelt u zich op dit "
+	    "moment?");
+	assert_true(match_hit(&m, g));
+	assert_false(m.unheard);
+	match_release(&m);
+	script_free(s);
+}
+
 static void test_clause_and_explain(void **state)
 {
 	struct script *s = load_fixture();
@@ -610,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_paraphrase_by_model),
 		cmocka_unit_test(test_no_guess),
 		cmocka_unit_test(test_meter_direct),
+		cmocka_unit_test(test_offstage),
 		cmocka_unit_test(test_clause_and_explain),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_examples_only),
