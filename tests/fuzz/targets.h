@@ -618,6 +618,16 @@ FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
 		FUZZ_CHECK("text", m.lang_other ==
 			   (lang_is_other(&m.norm) && !dutch));
 	}
+	/* a clause counts when it is neither English nor about the
+	 * rehearsal (clause.h), and unheard says none does */
+	{
+		size_t heard = 0;
+
+		for (size_t c = 0; c < m.nclause; c++)
+			heard += !m.clause[c].other_lang &&
+				 !m.clause[c].offstage;
+		FUZZ_CHECK("text", m.unheard == !heard);
+	}
 	for (size_t i = 0; i < s->nintents; i++) {
 		if (!m.hit[i])
 			continue;
@@ -626,9 +636,12 @@ FUZZ_FN void fuzz_text_run(const uint8_t *data, size_t size)
 			   (int)i == s->other_language);
 		FUZZ_CHECK("text", m.lang_other ||
 			   m.hit_clause[i] < m.nclause);
-		/* no pattern or model hit in an English clause */
+		/* no pattern or model hit in an English clause, or in one
+		 * about the rehearsal */
 		FUZZ_CHECK("text", m.lang_other ||
 			   !m.clause[m.hit_clause[i]].other_lang);
+		FUZZ_CHECK("text", m.lang_other ||
+			   !m.clause[m.hit_clause[i]].offstage);
 		FUZZ_CHECK("text", match_hit_act(&m, (uint32_t)i, 0));
 	}
 	/* the same text again, in fresh scratch: the same answer */
