@@ -833,6 +833,48 @@ static void add_clean(struct sbuf *sb, const char *s, size_t n)
 	}
 }
 
+/* Does the persona's line start a sentence at ph? */
+static int line_start(const char *line, const char *ph)
+{
+	while (ph > line && ph[-1] == ' ')
+		ph--;
+	return ph == line || ph[-1] == '.' || ph[-1] == '?' ||
+	       ph[-1] == '!';
+}
+
+/* Quote the trainee's words s[0..n) inside a persona's line: a capital
+ * that only marked the start of the trainee's sentence follows the
+ * persona's sentence instead ("Er is sprake van" mid-line is "er is
+ * sprake van"), while OTS and Veilig Thuis keep theirs; a phrase of three
+ * words or more goes between quotes, so "Wat bedoelt u met ‘er is sprake
+ * van’?" reads as a question about those words. */
+static void add_quote(struct sbuf *sb, const char *s, size_t n, int start)
+{
+	size_t words = 1, from;
+	int later_cap = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ' && i + 1 < n && s[i + 1] != ' ')
+			words++;
+		if (i && isupper((unsigned char)s[i]))
+			later_cap = 1;
+	}
+	if (words >= 3)
+		sbuf_adds(sb, "\xe2\x80\x98");
+	from = sb->len;
+	add_clean(sb, s, n);
+	if (sb->len > from && !later_cap) {
+		char *f = &sb->buf[from];
+
+		if (start)
+			*f = (char)toupper((unsigned char)*f);
+		else
+			*f = (char)tolower((unsigned char)*f);
+	}
+	if (words >= 3)
+		sbuf_adds(sb, "\xe2\x80\x99");
+}
+
 /* Substitute {woord} and copy the chosen messages into out. */
 static void render(struct turn *t)
 {
@@ -870,8 +912,8 @@ static void render(struct turn *t)
 			}
 			sbuf_add(sb, c, (size_t)(ph - c));
 			if (p->span.len && t->text)
-				add_clean(sb, t->text + p->span.start,
-					  p->span.len);
+				add_quote(sb, t->text + p->span.start,
+					  p->span.len, line_start(p->text, ph));
 			else
 				sbuf_adds(sb, "dat");
 			c = ph + 7;

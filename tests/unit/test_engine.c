@@ -1512,12 +1512,85 @@ static void test_persona_word_given_back(void **state)
 	script_free(s);
 }
 
+/* {woord} inside a persona's line: a capital that only started the
+ * trainee's sentence follows the persona's sentence, OTS and Veilig
+ * Thuis keep their capitals, a phrase of three words or more goes
+ * between quotes. */
+static void test_word_slot_case(void **state)
+{
+	static const char head[] =
+		"scenario w\n"
+		"titel: Woorden\n"
+		"persona: p\n"
+		"inleiding:\n"
+		"> Vaktaal.\n"
+		"var vertrouwen = 5 (0..10)\n"
+		"var spanning = 3 (0..10)\n"
+		"bedoeling jargon\n"
+		"  patroon: (risicotaxatie | ots | veilig thuis)\n"
+		"  patroon: er is sprake van\n"
+		"regel jargon\n"
+		"  als jargon\n"
+		"  onderbreek\n"
+		"  zeg\n";
+	static const char tail[] =
+		"fase start\n"
+		"  zeg\n"
+		"  - Hm.\n";
+	static const struct {
+		const char *line, *say, *want;
+	} cases[] = {
+		{ "Wat bedoelt u met {woord}?", "Risicotaxatie, daar gaat "
+		  "het om.", "Wat bedoelt u met risicotaxatie?" },
+		{ "Wat bedoelt u met {woord}?", "Er is sprake van zorgen.",
+		  "Wat bedoelt u met \xe2\x80\x98" "er is sprake van"
+		  "\xe2\x80\x99?" },
+		{ "Wat bedoelt u met {woord}?", "de OTS loopt nog",
+		  "Wat bedoelt u met OTS?" },
+		{ "Wat bedoelt u met {woord}?", "Veilig Thuis belde.",
+		  "Wat bedoelt u met Veilig Thuis?" },
+		{ "{woord}? Nooit van gehoord.", "Er is sprake van zorgen.",
+		  "\xe2\x80\x98" "Er is sprake van\xe2\x80\x99? Nooit van "
+		  "gehoord." },
+		{ "Nee. {woord}? Nooit van gehoord.", "risicotaxatie!",
+		  "Nee. Risicotaxatie? Nooit van gehoord." },
+		{ "{woord}? Nooit van gehoord.", "de OTS loopt nog",
+		  "OTS? Nooit van gehoord." },
+	};
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbuf src;
+		struct script *s;
+		struct engine *e;
+
+		sbuf_init(&src);
+		sbuf_addf(&src, "%s  - %s\n%s", head, cases[i].line, tail);
+		s = load_text("w.oef", sbuf_str(&src));
+		e = engine_new(s, 1);
+		engine_start(e, &o);
+		turn(e, &m, &o, cases[i].say);
+		assert_int_equal(o.nmsgs, 1);
+		assert_string_equal(o.msgs[0].buf, cases[i].want);
+		engine_free(e);
+		script_free(s);
+		sbuf_release(&src);
+	}
+	match_release(&m);
+	engine_out_release(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jargon_interrupts, setup,
 						teardown),
+		cmocka_unit_test(test_word_slot_case),
 		cmocka_unit_test_setup_teardown(test_transition_and_entry,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallbacks_escalate,
