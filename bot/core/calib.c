@@ -57,9 +57,6 @@ void calib_points(struct script *s, const struct corpus *train)
 	engine_out_release(&out);
 	s->quiet = xcalloc(nk, 1);
 	for (size_t k = 0; k < nk; k++)
-		s->quiet[k] = s->quiet_seen[k] >= CALIB_MIN_SEEN &&
-			      s->quiet_right[k] < (k % 2 ?
-						   CALIB_MODEL_MIN_PRECISION :
-						   CALIB_MIN_PRECISION) *
-			      s->quiet_seen[k];
+		s->quiet[k] = calib_quiet(s->quiet_seen[k], s->quiet_right[k],
+					     (int)(k % 2));
 }

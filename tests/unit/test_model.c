@@ -635,6 +635,26 @@ static void test_byte_columns(void **state)
 	many_columns(200);
 }
 
+/* Where a moment goes quiet: seen CALIB_MIN_SEEN times or more and
+ * right less than 0.85 of them by a pattern, 0.9 by the model. */
+static void test_calib_quiet_bounds(void **state)
+{
+	(void)state;
+	/* too few to judge, even when always wrong */
+	assert_false(calib_quiet(CALIB_MIN_SEEN - 1, 0, 0));
+	assert_false(calib_quiet(CALIB_MIN_SEEN - 1, 0, 1));
+	assert_true(calib_quiet(CALIB_MIN_SEEN, 0, 0));
+	/* 17 of 20 is 0.85: recorded; 16 of 20 (0.8, enough under 0.7)
+	 * quiet */
+	assert_false(calib_quiet(20, 17, 0));
+	assert_true(calib_quiet(20, 16, 0));
+	assert_true(calib_quiet(6, 5, 0));
+	/* the model's side: 18 of 20 recorded, 17 of 20 quiet */
+	assert_false(calib_quiet(20, 18, 1));
+	assert_true(calib_quiet(20, 17, 1));
+	assert_false(calib_quiet(20, 20, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_no_guess),
 		cmocka_unit_test(test_meter_direct),
 		cmocka_unit_test(test_offstage),
+		cmocka_unit_test(test_calib_quiet_bounds),
 		cmocka_unit_test(test_clause_and_explain),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_examples_only),
