@@ -197,6 +197,10 @@ static const struct {
 	{ "ff", "even", 2 }, { "wrm", "waarom", 3 }, { "gwn", "gewoon", 3 },
 	{ "ok", "oke", 2 }, { "okee", "oke", 4 }, { "okay", "oke", 4 },
 	{ "oki", "oke", 3 },
+	/* spoken and southern spellings ("Ik ga da nie doen", "wa vin
+	 * jij", "effe", "ge moet"): 'nie' must still scope as 'niet' */
+	{ "nie", "niet", 3 }, { "da", "dat", 2 }, { "wa", "wat", 2 },
+	{ "effe", "even", 4 }, { "ge", "je", 2 }, { "gij", "je", 3 },
 };
 
 static const char *map_word(const char *w, size_t n)

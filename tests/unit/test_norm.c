@@ -91,6 +91,10 @@ static const struct norm_case cases[] = {
 	  "0 0 0 0 0 0 0 0" },
 	{ "k snap t ff niet, ok?", 0, "ik snap t even niet oke",
 	  "0 0 0 0 0 1" },
+	/* spoken and southern spellings */
+	{ "Ge moet da effe nie doen, wa?", 0,
+	  "je moet dat even niet doen wat", "0 0 0 0 0 0 1" },
+	{ "gij dada wat genie", 0, "je dada wat genie", "0 0 0 0" },
 	/* hyphens and other punctuation separate words */
 	{ "e-mail Zeeuws-Vlaanderen a/b(c)d*e\"f<g>h", 0,
 	  "e mail zeeuws vlaanderen a b c d e f g h",
