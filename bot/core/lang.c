@@ -9,15 +9,21 @@
  * loanwords a Dutch trainee types ("sorry", "thanks", "sure", "hey"
  * are left out on purpose). */
 static const char *const english[] = {
-	"about", "am", "are", "arent", "at", "be", "because", "but", "can", "cant",
-	"could", "did", "didnt", "do", "does", "doesn", "doesnt", "don", "dont",
-	"english", "feel", "for", "from", "going", "has", "have", "her", "here",
-	"him", "his", "how", "i", "if", "im", "isn", "isnt", "it", "its", "know",
-	"my", "need", "on", "or", "our", "shall", "she", "should", "speak", "that",
-	"thats", "the", "their", "them", "there", "they", "think", "this", "to",
-	"understand", "very", "were", "what", "whats", "when", "where", "which",
-	"who", "why", "will", "with", "wont", "would", "you", "your", "youre",
-	"yours",
+	"about", "actually", "after", "again", "all", "also", "always", "am",
+	"and", "any", "anything", "are", "arent", "ask", "asked", "at",
+	"available", "be", "because", "before", "but", "can", "cant",
+	"colleague", "could", "did", "didnt", "do", "does", "doesn", "doesnt",
+	"don", "dont", "english", "feel", "find", "for", "from", "get",
+	"going", "good", "got", "has", "have", "her", "here", "him", "his",
+	"how", "i", "if", "im", "isn", "isnt", "it", "its", "just", "know",
+	"many", "more", "much", "my", "need", "never", "not", "on", "only",
+	"or", "other", "our", "out", "programme", "really", "said", "say",
+	"shall", "she", "should", "some", "something", "speak", "still",
+	"than", "that", "thats", "the", "their", "them", "then", "there",
+	"these", "they", "thing", "think", "this", "those", "to", "today",
+	"told", "understand", "understanding", "us", "very", "well", "were",
+	"what", "whats", "when", "where", "which", "who", "why", "will",
+	"with", "wont", "would", "you", "your", "youre", "yours",
 };
 
 static int is_english(const char *w, size_t n)

@@ -677,6 +677,14 @@ static void test_language(void **state)
 		{ "How are you doing? Oh wait, Nederlands. Hoe gaat ie?", 0 },
 		{ "No no, I don't think that. Ik denk niet dat.", 0 },
 		{ "Do you speak English? My Dutch is not so good.", 1 },
+		/* an 'okay' and a Dutch-looking 'is' or 'me' do not make
+		 * a clause Dutch */
+		{ "Okay, got it. Is this thing actually understanding me, or "
+		  "is it just matching keywords?", 1 },
+		{ "Is this programme also available in English?", 1 },
+		/* loanwords a Dutch trainee types stay Dutch */
+		{ "Yes, please, dat is goed nieuws!", 0 },
+		{ "Ik weet het ook niet, maar dat komt wel goed.", 0 },
 		{ "", 0 },
 	};
 	struct script *s = load_opts("what", "");
