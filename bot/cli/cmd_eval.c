@@ -47,6 +47,7 @@ struct stats {
 	size_t trust_n[CORPUS_NSTYLES];
 	struct count *point;             /* per point * 2 + shown */
 	struct count rubric;
+	struct count doubt;              /* the debrief's doubts: tp, fp */
 };
 
 struct run {
@@ -217,6 +218,18 @@ static void score_points(struct stats *st, const struct script *s,
 			st->point[k].fn++;
 			st->rubric.fn++;
 		}
+	}
+	/* a doubt is right when the trainer labelled that point and side */
+	for (size_t j = 0; j < o->ndoubts; j++) {
+		int want = 0;
+
+		for (size_t k = 0; k < t->npoints; k++)
+			want |= t->points[k].point == o->doubts[j].point &&
+				!t->points[k].shown == !o->doubts[j].shown;
+		if (want)
+			st->doubt.tp++;
+		else
+			st->doubt.fp++;
 	}
 }
 
@@ -710,7 +723,7 @@ static void print_run(struct run *r)
 }
 
 struct total {
-	struct count intents, rubric;
+	struct count intents, rubric, doubt;
 	size_t nconvs, nturns, none, labelled, labelled_none;
 	size_t move, move_ok, same, same_ok;
 	size_t move_still, move_wrong, move_bound;
@@ -726,6 +739,7 @@ static void sum_total(struct total *t, const struct run *r)
 
 	add_count(&t->intents, &mc);
 	add_count(&t->rubric, &st->rubric);
+	add_count(&t->doubt, &st->doubt);
 	t->nconvs += st->nconvs;
 	t->nturns += st->nturns;
 	t->none += st->none;
@@ -775,6 +789,9 @@ static void print_total(const struct total *t, size_t nruns)
 	printf("  rubriek: precisie %.3f (%zu/%zu), recall %.3f (%zu/%zu)\n",
 	       prec(&t->rubric), t->rubric.tp, t->rubric.tp + t->rubric.fp,
 	       rec(&t->rubric), t->rubric.tp, t->rubric.tp + t->rubric.fn);
+	printf("  twijfel (niet meegeteld, wel genoemd): %zu, waarvan %zu "
+	       "terecht (%.3f)\n", t->doubt.tp + t->doubt.fp, t->doubt.tp,
+	       prec(&t->doubt));
 }
 
 /* ---------------------------------------------------------------- JSON */

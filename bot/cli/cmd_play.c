@@ -169,6 +169,20 @@ static void show_turn(struct play *p, const char *text, int turn)
 			json_array_append_new(pts, pt);
 		}
 		json_object_set_new(j, "punten", pts);
+		if (o->ndoubts) {
+			json_t *dv = json_array();
+
+			for (size_t i = 0; i < o->ndoubts; i++) {
+				json_t *pt = json_object();
+
+				json_object_set_new(pt, "punt", json_string(
+					p->s->points[o->doubts[i].point].id));
+				json_object_set_new(pt, "getoond", json_boolean(
+					o->doubts[i].shown));
+				json_array_append_new(dv, pt);
+			}
+			json_object_set_new(j, "twijfel", dv);
+		}
 		vars_object(p, j);
 		cli_json_line(stdout, j);
 	}

@@ -139,6 +139,7 @@ void engine_out_release(struct engine_out *o)
 		sbuf_release(&o->msgs[i]);
 	free(o->rules);
 	free(o->points);
+	free(o->doubts);
 	free(o->conflicts);
 	memset(o, 0, sizeof(*o));
 }
@@ -150,6 +151,7 @@ static void out_reset(struct engine_out *o, const struct engine *e)
 	o->nmsgs = 0;
 	o->nrules = 0;
 	o->npoints = 0;
+	o->ndoubts = 0;
 	o->nconflicts = 0;
 	o->trans = NULL;
 	o->missed = 0;
@@ -573,6 +575,28 @@ static void add_conflict(struct engine_out *o, uint32_t point)
 	o->conflicts[o->nconflicts++] = point;
 }
 
+static void point_fill(const struct turn *t, const struct action *a,
+		       long cl, int by_model, struct engine_point *p);
+
+/* A moment the engine heard but does not record (a quiet one, or one
+ * only the model heard and not surely): kept apart as a doubt, for
+ * the debrief's "not recognised" list (turn_doubts). */
+static void add_doubt(struct turn *t, const struct action *a, long cl)
+{
+	struct engine_out *o = t->out;
+
+	if (cl < 0)
+		cl = t->clause;
+	if (cl < 0 && t->m && t->m->nclause == 1)
+		cl = 0;
+	for (size_t i = 0; i < o->ndoubts; i++)
+		if (o->doubts[i].point == a->index &&
+		    o->doubts[i].shown == a->value)
+			return;
+	XGROW(o->doubts, o->doubts_cap, o->ndoubts + 1);
+	point_fill(t, a, cl, 1, &o->doubts[o->ndoubts++]);
+}
+
 static void add_point(struct turn *t, const struct action *a, long trigger)
 {
 	struct engine_out *o = t->out;
@@ -584,10 +608,13 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 		       t->m->hit[trigger] &&
 		       t->m->hit_how[trigger] == MATCH_BY_MODEL;
 
-	if (by_model && t->m->conf[trigger] < RUBRIC_MODEL_CONF)
-		return;
 	if (a->value && t->no_credit)
 		return;
+	if (by_model && t->m->conf[trigger] < RUBRIC_MODEL_CONF) {
+		/* heard, but not surely enough to count: a doubt */
+		add_doubt(t, a, cl);
+		return;
+	}
 	quiet = t->e->s->quiet && t->e->s->quiet[calib_key(a->index,
 							   a->value,
 							   by_model)];
@@ -623,10 +650,19 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 			t->quiet_shown[t->nquiet] = a->value != 0;
 			t->nquiet++;
 		}
+		add_doubt(t, a, cl);
 		return;
 	}
 	XGROW(o->points, o->points_cap, o->npoints + 1);
 	p = &o->points[o->npoints++];
+	point_fill(t, a, cl, by_model, p);
+}
+
+/* The moment a's point, side and quote: the clause cl (-1: the whole
+ * message). */
+static void point_fill(const struct turn *t, const struct action *a,
+		       long cl, int by_model, struct engine_point *p)
+{
 	p->point = a->index;
 	p->shown = a->value;
 	p->reason = a->reason;
@@ -954,8 +990,30 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	out_reset(out, e);
 }
 
+/* A doubt stays only for a point the message recorded nothing of (on
+ * either side, nor a conflict), and only when it is one-sided. */
+static void turn_doubts(struct engine_out *o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->ndoubts; i++) {
+		const struct engine_point *d = &o->doubts[i];
+		int keep = !point_conflicted(o, d->point);
+
+		for (size_t k = 0; keep && k < o->npoints; k++)
+			keep = o->points[k].point != d->point;
+		for (size_t k = 0; keep && k < o->ndoubts; k++)
+			keep = o->doubts[k].point != d->point ||
+			       o->doubts[k].shown == d->shown;
+		if (keep)
+			o->doubts[n++] = *d;
+	}
+	o->ndoubts = n;
+}
+
 static void turn_finish(struct turn *t)
 {
+	turn_doubts(t->out);
 	t->out->node = t->e->node;
 	t->out->ended = t->e->ended;
 	render(t);

@@ -41,6 +41,11 @@ struct engine_out {
 	size_t nrules, rules_cap;
 	struct engine_point *points;
 	size_t npoints, points_cap;
+	struct engine_point *doubts;  /* moments heard but not recorded: a
+				       * quiet one (calib.h) or one only the
+				       * model heard, not surely; never for a
+				       * point in points or conflicts */
+	size_t ndoubts, doubts_cap;
 	uint32_t *conflicts;       /* points earned both shown and missed
 				    * this message: not recorded */
 	size_t nconflicts, conflicts_cap;

@@ -367,6 +367,28 @@ static void moments_build(struct export_doc *d, struct export_doc_point *p)
 	}
 }
 
+/* A point without moments: where the engine was in doubt. */
+static void doubts_build(struct export_doc *d, struct export_doc_point *p)
+{
+	if (p->shown || p->missed)
+		return;
+	for (size_t j = 0; j < d->ndoubt_rows; j++) {
+		const struct store_rubric *r = &d->doubt_rows[j];
+		struct export_moment *m;
+
+		if (strcmp(r->point, p->id) != 0)
+			continue;
+		if (!p->doubts)
+			p->doubts = xcalloc(EXPORT_DOUBTS_MAX,
+					    sizeof(*p->doubts));
+		m = &p->doubts[p->ndoubts++];
+		m->r = r;
+		m->turn = export_doc_turn(d, r->turn_seq);
+		if (p->ndoubts == EXPORT_DOUBTS_MAX)
+			break;
+	}
+}
+
 /* The points of export_info in order, then ids only seen in events. */
 static void points_build(struct export_doc *d)
 {
@@ -387,6 +409,8 @@ static void points_build(struct export_doc *d)
 	}
 	for (size_t i = 0; i < d->npoints; i++)
 		moments_build(d, &d->points[i]);
+	for (size_t i = 0; i < d->npoints; i++)
+		doubts_build(d, &d->points[i]);
 }
 
 int export_doc_load(struct export_doc *d, struct store *st, int64_t id,
@@ -402,6 +426,8 @@ int export_doc_load(struct export_doc *d, struct store *st, int64_t id,
 		return rc;
 	if (store_turns_get(st, id, &d->turns, &d->nturns, err) < 0 ||
 	    store_rubric_get(st, id, &d->rubric, &d->nrubric, err) < 0 ||
+	    store_doubts_get(st, id, &d->doubt_rows, &d->ndoubt_rows,
+			     err) < 0 ||
 	    store_annotations_get(st, id, &d->notes, &d->nnotes, err) < 0)
 		return -1;
 	if (info && info->persona_name)
@@ -418,10 +444,13 @@ void export_doc_release(struct export_doc *d)
 	store_session_release(&d->s);
 	store_turns_free(d->turns, d->nturns);
 	store_rubric_free(d->rubric, d->nrubric);
+	store_rubric_free(d->doubt_rows, d->ndoubt_rows);
 	store_annotations_free(d->notes, d->nnotes);
 	free(d->steps);
-	for (size_t i = 0; i < d->npoints; i++)
+	for (size_t i = 0; i < d->npoints; i++) {
 		free(d->points[i].moments);
+		free(d->points[i].doubts);
+	}
 	free(d->points);
 	memset(d, 0, sizeof(*d));
 }
@@ -431,6 +460,24 @@ static void moment_quote(struct sbuf *sb, const struct export_moment *m,
 			 size_t max)
 {
 	quote_add(sb, m->r->quote ? m->r->quote : m->turn->text, max);
+}
+
+/* "twijfel bij beurt 4: “…” (misschien getoond); bij beurt 7: …",
+ * plain text, for each format to escape its own way. */
+static void doubts_text(struct sbuf *sb, const struct export_doc_point *p,
+			size_t max)
+{
+	for (int j = 0; j < p->ndoubts; j++) {
+		const struct export_moment *m = &p->doubts[j];
+
+		if (!m->turn)
+			continue;
+		sbuf_addf(sb, "%s beurt %d: \xe2\x80\x9c",
+			  sb->len ? "; bij" : "twijfel bij", m->turn->beurt);
+		moment_quote(sb, m, max);
+		sbuf_addf(sb, "\xe2\x80\x9d (misschien %s)",
+			  m->r->shown ? "getoond" : "gemist");
+	}
 }
 
 /* ---- HTML ---- */
@@ -601,8 +648,18 @@ static void html_rubric(struct sbuf *sb, const struct export_doc *d)
 		html_escape(sb, p->id, " ");
 		sbuf_adds(sb, ")</span>");
 		if (!p->shown && !p->missed) {
+			struct sbuf q;
+
+			sbuf_init(&q);
+			doubts_text(&q, p, QUOTE_CHARS);
 			sbuf_adds(sb, " &mdash; <span class=\"leeg\">geen "
-				  "moment herkend</span></li>\n");
+				  "moment herkend");
+			if (q.len) {
+				sbuf_adds(sb, "; ");
+				html_escape(sb, sbuf_str(&q), " ");
+			}
+			sbuf_adds(sb, "</span></li>\n");
+			sbuf_release(&q);
 			continue;
 		}
 		sbuf_addf(sb, " &mdash; %d&times; getoond, %d&times; gemist"
@@ -827,7 +884,17 @@ static void md_rubric(struct sbuf *sb, const struct export_doc *d)
 			/* what the engine did not recognise, not a claim
 			 * about the conversation: a quiet moment (calib.h)
 			 * or a move put in other words may have happened */
-			sbuf_adds(sb, " \xe2\x80\x94 _geen moment herkend_\n");
+			struct sbuf q;
+
+			sbuf_init(&q);
+			doubts_text(&q, p, QUOTE_CHARS);
+			sbuf_adds(sb, " \xe2\x80\x94 _geen moment herkend_");
+			if (q.len) {
+				sbuf_adds(sb, "; ");
+				md_add(sb, sbuf_str(&q), " ");
+			}
+			sbuf_adds(sb, "\n");
+			sbuf_release(&q);
 			continue;
 		}
 		sbuf_addf(sb, " \xe2\x80\x94 %d\xc3\x97 getoond, "
@@ -1002,6 +1069,7 @@ static json_t *json_doc(const struct export_doc *d)
 {
 	json_t *root = json_object();
 	json_t *turns = json_array(), *rubric = json_array();
+	json_t *doubts = json_array();
 	json_t *notes = json_array(), *points = json_array();
 
 	jset(root, "session", json_session(d));
@@ -1031,6 +1099,17 @@ static json_t *json_doc(const struct export_doc *d)
 		jset(o, "quote", jstr(r->quote));
 		json_array_append_new(rubric, o);
 	}
+	/* heard, not recorded: no moment, a place to look */
+	for (size_t i = 0; i < d->ndoubt_rows; i++) {
+		const struct store_rubric *r = &d->doubt_rows[i];
+		json_t *o = json_object();
+
+		jset(o, "turn_seq", json_integer(r->turn_seq));
+		jset(o, "point", jstr(r->point));
+		jset(o, "shown", json_boolean(r->shown));
+		jset(o, "quote", jstr(r->quote));
+		json_array_append_new(doubts, o);
+	}
 	for (size_t i = 0; i < d->nnotes; i++) {
 		const struct store_annotation *a = &d->notes[i];
 		json_t *o = json_object();
@@ -1053,6 +1132,7 @@ static json_t *json_doc(const struct export_doc *d)
 	}
 	jset(root, "turns", turns);
 	jset(root, "rubric", rubric);
+	jset(root, "twijfel", doubts);
 	jset(root, "annotations", notes);
 	jset(root, "points", points);
 	return root;
@@ -1345,6 +1425,17 @@ static void room_rubric(const struct room_out *o, const struct export_doc *d)
 				  "het gesprek):</p>\n<ul>\n");
 		room_mark(o, "\n  - ", "<li>");
 		room_text(o, point_name(p));
+		if (p->ndoubts) {
+			struct sbuf q;
+
+			sbuf_init(&q);
+			doubts_text(&q, p, ROOM_QUOTE_CHARS);
+			if (q.len) {
+				room_lit(o, " \xe2\x80\x94 ");
+				room_text(o, sbuf_str(&q));
+			}
+			sbuf_release(&q);
+		}
 		room_mark(o, "", "</li>\n");
 	}
 	if (quiet)

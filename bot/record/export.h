@@ -66,7 +66,13 @@ struct export_doc_point {
 	const char *label;  /* borrowed; NULL when only seen in the store */
 	int shown, missed;
 	struct export_moment *moments;  /* shown + missed of them */
+	/* with no moment at all: the moments the engine heard but did not
+	 * record (store_doubts_get), at most EXPORT_DOUBTS_MAX, in turn
+	 * order, so that "geen moment herkend" can say where to look */
+	int ndoubts;
+	struct export_moment *doubts;
 };
+#define EXPORT_DOUBTS_MAX 3
 
 /* What a debrief says. Embedded: export_doc_load / export_doc_release;
  * everything is owned by the doc or borrowed from the info passed in. */
@@ -76,6 +82,8 @@ struct export_doc {
 	size_t nturns;
 	struct store_rubric *rubric;     /* as stored */
 	size_t nrubric;
+	struct store_rubric *doubt_rows; /* store_doubts_get */
+	size_t ndoubt_rows;
 	struct store_annotation *notes;  /* coaches' notes, as stored */
 	size_t nnotes;
 	const struct export_info *info;  /* may be NULL */

@@ -105,6 +105,32 @@ static char *point_quote(const struct engine_point *p, const char *text,
 	return xstrndup(text + a, b - a);
 }
 
+/* Rubric moments (doubt 0) or doubts (1) of one trainee turn, inside
+ * store_answer's transaction. */
+static int store_moments(struct session *ss, const struct engine_point *v,
+			 size_t n, int doubt, const char *text, size_t len,
+			 int trainee_seq, struct err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct store_rubric r;
+		int added;
+
+		memset(&r, 0, sizeof(r));
+		r.session_id = ss->id;
+		r.turn_seq = trainee_seq;
+		r.point = ss->s->points[v[i].point].id;
+		r.shown = v[i].shown;
+		r.doubt = doubt;
+		r.reason = doubt ? NULL : (char *)v[i].reason;
+		r.quote = point_quote(&v[i], text, len);
+		added = store_rubric_add(ss->st, &r, err);
+		free(r.quote);
+		if (added < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Persona lines, rubric moments, the state and the ending: one
  * transaction, so either all of the answer is stored or none. text is
  * the message the engine answered (NULL at the start): the moments
@@ -116,7 +142,7 @@ static int store_answer(struct session *ss, const struct engine_out *o,
 	const struct script *s = ss->s;
 	const char *node = s->nodes[o->node].name;
 	struct sbuf vars, state;
-	int rc = -1, added;
+	int rc = -1;
 
 	sbuf_init(&vars);
 	sbuf_init(&state);
@@ -139,21 +165,13 @@ static int store_answer(struct session *ss, const struct engine_out *o,
 		ss->said[i] = t.seq;
 	}
 	ss->nsaid = o->nmsgs;
-	for (size_t i = 0; i < o->npoints; i++) {
-		struct store_rubric r;
-
-		memset(&r, 0, sizeof(r));
-		r.session_id = ss->id;
-		r.turn_seq = trainee_seq;
-		r.point = s->points[o->points[i].point].id;
-		r.shown = o->points[i].shown;
-		r.reason = (char *)o->points[i].reason;
-		r.quote = point_quote(&o->points[i], text, len);
-		added = store_rubric_add(ss->st, &r, err);
-		free(r.quote);
-		if (added < 0)
-			goto fail;
-	}
+	/* the moments; then what the engine heard but did not record, for
+	 * the debrief's "not recognised" list only */
+	if (store_moments(ss, o->points, o->npoints, 0, text, len,
+			  trainee_seq, err) < 0 ||
+	    store_moments(ss, o->doubts, o->ndoubts, 1, text, len,
+			  trainee_seq, err) < 0)
+		goto fail;
 	engine_save(ss->e, &state);
 	if (store_session_set_state(ss->st, ss->id, state.buf, err) < 0)
 		goto fail;

@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA 4            /* PRAGMA user_version we write */
+#define STORE_SCHEMA 5            /* PRAGMA user_version we write */
 #define STORE_APP_ID 0x4f656631   /* PRAGMA application_id: "Oef1" */
 /* Page cache in KiB (negative): the bot touches few pages per answer and
  * the kernel caches the file anyway; SQLite's default is 2000 KiB. */
@@ -113,6 +113,11 @@ static const char *const migrations[STORE_SCHEMA] = {
 	/* 3 -> 4: a rubric moment quotes the clause that earned it (NULL:
 	 * the whole message, as moments stored before this did). */
 	"ALTER TABLE rubric_events ADD COLUMN quote TEXT;",
+	/* 4 -> 5: a moment the engine heard but did not record (a quiet
+	 * one, or one only the model heard, not surely): the debrief
+	 * names it under "not recognised", never as a moment */
+	"ALTER TABLE rubric_events ADD COLUMN doubt INTEGER NOT NULL"
+	" DEFAULT 0 CHECK (doubt IN (0, 1));",
 };
 
 enum stmt_id {
@@ -130,6 +135,7 @@ enum stmt_id {
 	ST_TURNS_AFTER,
 	ST_RUBRIC_ADD,
 	ST_RUBRIC_GET,
+	ST_DOUBTS_GET,
 	ST_NOTE_ADD,
 	ST_NOTES_GET,
 	ST_TURN_EVENT,
@@ -209,10 +215,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" WHERE session_id = :session AND seq > :after ORDER BY seq",
 	[ST_RUBRIC_ADD] =
 	"INSERT INTO rubric_events (session_id, turn_seq, point, shown, reason,"
-	" quote) VALUES (:session, :seq, :point, :shown, :reason, :quote)",
+	" quote, doubt) VALUES (:session, :seq, :point, :shown, :reason,"
+	" :quote, :doubt)",
 	[ST_RUBRIC_GET] =
-	"SELECT id, session_id, turn_seq, point, shown, reason, quote"
-	" FROM rubric_events WHERE session_id = :session"
+	"SELECT id, session_id, turn_seq, point, shown, reason, quote, doubt"
+	" FROM rubric_events WHERE session_id = :session AND doubt = 0"
+	" ORDER BY turn_seq, id",
+	[ST_DOUBTS_GET] =
+	"SELECT id, session_id, turn_seq, point, shown, reason, quote, doubt"
+	" FROM rubric_events WHERE session_id = :session AND doubt = 1"
 	" ORDER BY turn_seq, id",
 	[ST_NOTE_ADD] =
 	"INSERT INTO annotations (session_id, turn_seq, author, kind, text,"
@@ -1206,7 +1217,8 @@ int store_rubric_add(struct store *st, struct store_rubric *r,
 	    bind_text(q, ":point", r->point) ||
 	    bind_int64(q, ":shown", r->shown ? 1 : 0) ||
 	    bind_text(q, ":reason", r->reason) ||
-	    bind_text(q, ":quote", r->quote))
+	    bind_text(q, ":quote", r->quote) ||
+	    bind_int64(q, ":doubt", r->doubt ? 1 : 0))
 		return bind_fail(st, q, err, what);
 	if (step_done(st, q, what, err) < 0)
 		return -1;
@@ -1214,10 +1226,10 @@ int store_rubric_add(struct store *st, struct store_rubric *r,
 	return 0;
 }
 
-int store_rubric_get(struct store *st, int64_t session_id,
-		     struct store_rubric **out, size_t *n, struct err *err)
+static int rubric_get(struct store *st, enum stmt_id id, const char *what,
+		      int64_t session_id, struct store_rubric **out,
+		      size_t *n, struct err *err)
 {
-	const char *what = "de rubriekmomenten lezen";
 	struct store_rubric *v = NULL;
 	size_t len = 0, cap = 0;
 	sqlite3_stmt *q;
@@ -1225,7 +1237,7 @@ int store_rubric_get(struct store *st, int64_t session_id,
 
 	*out = NULL;
 	*n = 0;
-	q = stmt_get(st, ST_RUBRIC_GET, err);
+	q = stmt_get(st, id, err);
 	if (!q)
 		return -1;
 	if (bind_int64(q, ":session", session_id))
@@ -1242,6 +1254,7 @@ int store_rubric_get(struct store *st, int64_t session_id,
 		r->shown = col_int(q, 4);
 		r->reason = col_str(q, 5);
 		r->quote = col_str(q, 6);
+		r->doubt = col_int(q, 7);
 	}
 	if (rc != SQLITE_DONE) {
 		store_rubric_free(v, len);
@@ -1251,6 +1264,20 @@ int store_rubric_get(struct store *st, int64_t session_id,
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int store_rubric_get(struct store *st, int64_t session_id,
+		     struct store_rubric **out, size_t *n, struct err *err)
+{
+	return rubric_get(st, ST_RUBRIC_GET, "de rubriekmomenten lezen",
+			  session_id, out, n, err);
+}
+
+int store_doubts_get(struct store *st, int64_t session_id,
+		     struct store_rubric **out, size_t *n, struct err *err)
+{
+	return rubric_get(st, ST_DOUBTS_GET, "de twijfelmomenten lezen",
+			  session_id, out, n, err);
 }
 
 void store_rubric_free(struct store_rubric *v, size_t n)

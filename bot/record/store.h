@@ -64,6 +64,9 @@ struct store_rubric {
 	char *reason;        /* may be NULL */
 	char *quote;         /* the clause that earned it; NULL: the whole
 			      * message (and moments stored before 4) */
+	int doubt;           /* 1: heard but not recorded (engine.h,
+			      * doubts); store_rubric_get leaves these out,
+			      * store_doubts_get reads only these */
 };
 
 struct store_annotation {
@@ -134,6 +137,8 @@ void store_turns_free(struct store_turn *v, size_t n);
 int store_rubric_add(struct store *st, struct store_rubric *r,
 		     struct err *err);
 int store_rubric_get(struct store *st, int64_t session_id,
+		     struct store_rubric **out, size_t *n, struct err *err);
+int store_doubts_get(struct store *st, int64_t session_id,
 		     struct store_rubric **out, size_t *n, struct err *err);
 void store_rubric_free(struct store_rubric *v, size_t n);
 

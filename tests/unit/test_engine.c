@@ -1197,6 +1197,52 @@ static void test_quiet_moment_cancels(void **state)
 	}
 }
 
+/* A quiet moment is kept as a doubt (the debrief's "not recognised"
+ * list says where to look); a doubt never stands beside a recorded
+ * moment or a conflict of its point, and one-sided only. */
+static void test_quiet_moment_is_a_doubt(void **state)
+{
+	struct score_fx f;
+	const char *text = "Voelt u zich veilig?";
+	uint32_t pt;
+
+	(void)state;
+	score_open(&f);
+	pt = (uint32_t)script_find_point(f.s, "veiligheid");
+	free(f.s->quiet);
+	f.s->quiet = xcalloc(CALIB_KEYS(f.s->npoints), 1);
+	f.s->quiet[calib_key(pt, 1, 0)] = 1;
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o),
+			 0);
+	assert_null(moment(&f, "veiligheid"));
+	assert_int_equal(f.o.ndoubts, 1);
+	assert_int_equal(f.o.doubts[0].point, pt);
+	assert_int_equal(f.o.doubts[0].shown, 1);
+	/* the quote is the clause, as for a moment */
+	assert_int_equal(f.o.doubts[0].qstart, 0);
+	assert_int_equal(f.o.doubts[0].qlen, strlen(text));
+	/* the next message starts without it */
+	text = "Hoe laat is het?";
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o),
+			 0);
+	assert_int_equal(f.o.ndoubts, 0);
+	/* praise (quiet) and blame in one message: a conflict, no doubt */
+	text = "Voelt u zich veilig? Het is uw eigen schuld.";
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o),
+			 0);
+	assert_int_equal(f.o.nconflicts, 1);
+	assert_int_equal(f.o.ndoubts, 0);
+	score_close(&f);
+	/* nothing quiet: a moment, no doubt */
+	score_open(&f);
+	text = "Voelt u zich veilig?";
+	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o),
+			 0);
+	assert_non_null(moment(&f, "veiligheid"));
+	assert_int_equal(f.o.ndoubts, 0);
+	score_close(&f);
+}
+
 /* A quiet moment that comes first still cancels an opposite one
  * recorded after it (the only two moments of the message). */
 static const char quiet_first_text[] =
@@ -1618,6 +1664,7 @@ int main(void)
 		cmocka_unit_test(test_points_per_clause),
 		cmocka_unit_test(test_point_conflict_silent),
 		cmocka_unit_test(test_quiet_moment_cancels),
+		cmocka_unit_test(test_quiet_moment_is_a_doubt),
 		cmocka_unit_test(test_quiet_moment_first),
 		cmocka_unit_test(test_not_counts_sure_model_hit),
 		cmocka_unit_test(test_persona_word_given_back),

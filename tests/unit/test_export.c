@@ -1136,6 +1136,49 @@ static void test_matrix_bounded(void **state)
 	sbuf_release(&text);
 }
 
+/* A doubt (heard, not recorded) is no moment: it never counts, and it
+ * shows only beside a point with no moment, as a place to look. */
+static void test_doubts(void **state)
+{
+	struct fx *fx = *state;
+	struct store_rubric r = { 0 };
+	struct err err = { "" };
+	char *m, *h, *t, *j;
+
+	r.session_id = fx->id;
+	r.turn_seq = 5;
+	r.point = "rechten";
+	r.shown = 1;
+	r.doubt = 1;
+	r.quote = "misschien een OTS";
+	assert_int_equal(store_rubric_add(fx->st, &r, &err), 0);
+	/* beside a point with moments it says nothing */
+	r.point = "vertrouwen";
+	r.shown = 0;
+	assert_int_equal(store_rubric_add(fx->st, &r, &err), 0);
+	m = export(fx, EXPORT_MD, &info);
+	has(m, "- **Ouders wijzen op hun rechten** (rechten) \xe2\x80\x94 "
+	    "_geen moment herkend_; twijfel bij beurt 2: \xe2\x80\x9c"
+	    "misschien een OTS\xe2\x80\x9d (misschien getoond)\n");
+	assert_null(strstr(m, "misschien gemist"));
+	has(m, "(vertrouwen) \xe2\x80\x94 1\xc3\x97 getoond, "
+	    "0\xc3\x97 gemist\n");
+	h = export(fx, EXPORT_HTML, &info);
+	has(h, "geen moment herkend; twijfel bij beurt 2: \xe2\x80\x9c"
+	    "misschien een OTS\xe2\x80\x9d (misschien getoond)</span>");
+	t = room_text(fx, &info);
+	has(t, "  - Ouders wijzen op hun rechten \xe2\x80\x94 twijfel bij "
+	    "beurt 2: \xe2\x80\x9cmisschien een OTS\xe2\x80\x9d "
+	    "(misschien getoond)");
+	j = export(fx, EXPORT_JSON, &info);
+	has(j, "\"twijfel\"");
+	has(j, "\"point\": \"rechten\"");
+	free(m);
+	free(h);
+	free(t);
+	free(j);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1156,6 +1199,7 @@ int main(void)
 		T(test_matrix_bounded),
 		T(test_stand),
 		T(test_stand_start),
+		T(test_doubts),
 	};
 
 	setenv("TZ", "UTC", 1);

@@ -199,7 +199,7 @@ static void test_new_file_mode(void **state)
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sqlite_master"
 				 " WHERE name = 'annotations'"), 1);
@@ -238,7 +238,8 @@ static void test_rubric_quote_migrated(void **state)
 	r.shown = 1;
 	assert_int_equal(store_rubric_add(st, &r, &err), 0);
 	store_free(st);
-	raw_exec(fx->path, "ALTER TABLE rubric_events DROP COLUMN quote;"
+	raw_exec(fx->path, "ALTER TABLE rubric_events DROP COLUMN doubt;"
+		 "ALTER TABLE rubric_events DROP COLUMN quote;"
 		 "PRAGMA user_version = 3");
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM"
 				 " pragma_table_info('rubric_events')"
@@ -250,7 +251,60 @@ static void test_rubric_quote_migrated(void **state)
 	assert_null(rv[0].quote);
 	store_rubric_free(rv, n);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
+}
+
+/* A doubt (heard, not recorded) is stored beside the moments but read
+ * apart: store_rubric_get never returns one. A file of schema 4 keeps
+ * its moments as moments. */
+static void test_rubric_doubts_apart(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_rubric r = { 0 }, d = { 0 }, *rv;
+	struct err err = { "" };
+	size_t n;
+
+	r.session_id = new_session(st, "s", 0);
+	r.turn_seq = 1;
+	r.point = "vertrouwen";
+	r.shown = 1;
+	assert_int_equal(store_rubric_add(st, &r, &err), 0);
+	d.session_id = r.session_id;
+	d.turn_seq = 3;
+	d.point = "kind-betrekken";
+	d.shown = 1;
+	d.doubt = 1;
+	d.quote = "Wat vind jij zelf?";
+	assert_int_equal(store_rubric_add(st, &d, &err), 0);
+	assert_int_equal(store_rubric_get(st, r.session_id, &rv, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rv[0].point, "vertrouwen");
+	assert_int_equal(rv[0].doubt, 0);
+	store_rubric_free(rv, n);
+	assert_int_equal(store_doubts_get(st, r.session_id, &rv, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rv[0].point, "kind-betrekken");
+	assert_string_equal(rv[0].quote, "Wat vind jij zelf?");
+	assert_int_equal(rv[0].turn_seq, 3);
+	assert_int_equal(rv[0].doubt, 1);
+	store_rubric_free(rv, n);
+	store_free(st);
+	/* back to schema 4: the doubt column goes, and with it the doubt
+	 * (a file of 4 never had one); the moment stays a moment */
+	raw_exec(fx->path, "DELETE FROM rubric_events WHERE doubt = 1;"
+		 "ALTER TABLE rubric_events DROP COLUMN doubt;"
+		 "PRAGMA user_version = 4");
+	st = open_ok(fx->path);
+	assert_int_equal(store_rubric_get(st, r.session_id, &rv, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rv[0].doubt, 0);
+	store_rubric_free(rv, n);
+	assert_int_equal(store_doubts_get(st, r.session_id, &rv, &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_rubric_free(rv, n);
+	store_free(st);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
 }
 
 static void test_empty_file_migrated(void **state)
@@ -262,7 +316,7 @@ static void test_empty_file_migrated(void **state)
 	st = open_ok(fx->path);
 	assert_int_equal(new_session(st, "s", 5), 1);
 	store_free(st);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 5);
 	raw_str_equal(fx->path, "PRAGMA journal_mode", "wal");
 	raw_str_equal(fx->path, "PRAGMA integrity_check", "ok");
 }
@@ -1148,6 +1202,7 @@ int main(void)
 		T(test_loose_mode_tightened),
 		T(test_empty_file_migrated),
 		T(test_rubric_quote_migrated),
+		T(test_rubric_doubts_apart),
 		T(test_session_round_trip),
 		T(test_sessions_list),
 		T(test_turns_seq),
