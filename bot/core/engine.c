@@ -1075,6 +1075,32 @@ static long trigger_clause(const struct turn *t, long trigger)
 	return (long)t->m->hit_clause[trigger];
 }
 
+/* Is there a question in the message, outside clause 'except', in which
+ * nothing was heard (no pattern, no model hit sure enough to answer)?
+ * "Dank u voor uw eerlijkheid. Wat heeft u toen gedaan?" */
+static int question_unheard(const struct turn *t, long except)
+{
+	const struct match *m = t->m;
+
+	if (!m)
+		return 0;
+	for (size_t c = 0; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+		int heard = 0;
+
+		if ((long)c == except || cl->act != MATCH_VRAAG ||
+		    cl->other_lang || cl->offstage)
+			continue;
+		for (size_t i = 0; i < t->e->s->nintents && !heard; i++)
+			heard = m->hit[i] && m->hit_clause[i] == c &&
+				(m->hit_how[i] == MATCH_BY_PATTERN ||
+				 m->conf[i] >= ANSWER_MODEL_CONF);
+		if (!heard)
+			return 1;
+	}
+	return 0;
+}
+
 /* Every other 'als' of the phase (then of 'standaard') that holds for an
  * intent of a clause not yet answered counts too: its meters, memory and
  * rubric moments, and at most one 'erkenning' line; what it says and
@@ -1538,7 +1564,8 @@ static int turn_decided(struct engine *e, const struct match *m,
 			const char *text, size_t len, struct engine_out *out)
 {
 	const struct script *s = e->s;
-	const struct transition *tr = NULL;
+	const struct transition *tr = NULL, *minor = NULL;
+	long minor_trigger = -1;
 	const struct variant *last, *prev, *asked, *vague = NULL;
 	struct turn t;
 	long trigger = -1;
@@ -1594,6 +1621,16 @@ static int turn_decided(struct engine *e, const struct match *m,
 	}
 	t.strict = 0;
 	t.min_conf = 0;
+	/* a courtesy ('bijzaak: ja', a thank-you) does not answer a
+	 * question it did not hear: "Mm. Graag gedaan." to "Dank u. Wat
+	 * heeft u toen gedaan?" drops the question; the message is not
+	 * understood, and the courtesy counts silently */
+	if (tr && trigger >= 0 && s->intents[trigger].minor > 0 &&
+	    question_unheard(&t, trigger_clause(&t, trigger))) {
+		minor = tr;
+		minor_trigger = trigger;
+		tr = NULL;
+	}
 	/* asked what a line without (a fresh) toelichting means, and
 	 * nothing else to answer: 'verduidelijk', not a non sequitur */
 	if (clarify && !explain && !tr)
@@ -1628,6 +1665,12 @@ static int turn_decided(struct engine *e, const struct match *m,
 		t.no_credit = 0;
 		beside(&t, tr, trigger);
 	} else if (!spoke && !t.interrupt) {
+		if (minor) {
+			t.clause = trigger_clause(&t, minor_trigger);
+			t.mode = RUN_SILENT;
+			run_actions(&t, &minor->acts, minor_trigger, -1);
+			t.mode = RUN_FULL;
+		}
 		e->gemist++;
 		out->missed = 1;
 		fallback(&t);

@@ -1288,6 +1288,7 @@ static void open_supplement(struct parser *ps, struct cursor *c,
 	in->reported_ok = -1;
 	in->cond_ok = -1;
 	in->echo_ok = -1;
+	in->minor = -1;
 	ps->block = B_INTENT;
 	ps->in_sup = 1;
 	ps->cur = ps->nsup - 1;
@@ -1930,6 +1931,12 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 			diag_add(ps->d, &l, "verwacht: overgenomen: ja|nee");
 		else
 			in->echo_ok = v;
+	} else if (strcmp(kw, "bijzaak") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: bijzaak: ja|nee");
+		else
+			in->minor = v;
 	} else if (strcmp(kw, "handeling") == 0) {
 		v = read_act_list(ps, c, '\0');
 		if (v >= 0)
@@ -1937,8 +1944,8 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 	} else {
 		diag_add(ps->d, &l, "onbekend in een %s: '%s' (verwacht "
 			 "patroon, ja, nee, ontkenning, handeling, citaat, "
-			 "voorwaarde of overgenomen)", ps->in_sup ? "aanvulling" :
-			 "bedoeling", kw);
+			 "voorwaarde, overgenomen of bijzaak)", ps->in_sup ?
+			 "aanvulling" : "bedoeling", kw);
 	}
 }
 
@@ -2668,6 +2675,8 @@ static void intents_finish(struct parser *ps)
 		in = &s->intents[k];
 		if (sup->echo_ok >= 0)
 			in->echo_ok = sup->echo_ok;
+		if (sup->minor >= 0)
+			in->minor = sup->minor;
 		stamp(sup->pats, sup->npats, OR_BASE(sup, in, negation_guard),
 		      OR_BASE(sup, in, acts), OR_BASE(sup, in, reported_ok),
 		      OR_BASE(sup, in, cond_ok));

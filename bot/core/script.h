@@ -285,6 +285,10 @@ struct intent {
 	int echo_ok;            /* overgenomen: ja (default); nee: words
 				 * the persona said first, taken over by
 				 * the trainee, do not count (engine.c) */
+	int minor;              /* bijzaak: ja: a courtesy (a thank-you)
+				 * that never answers a message whose
+				 * question went unheard (engine.c);
+				 * -1 in an aanvulling: the bedoeling's */
 	int builtin;            /* 1 for andere-taal */
 	struct example *examples;
 	size_t nexamples;

@@ -1630,6 +1630,71 @@ static void test_word_slot_case(void **state)
 	engine_out_release(&o);
 }
 
+/* 'bijzaak: ja': a thank-you does not answer a message whose question
+ * went unheard; the message is not understood (a fallback line) and
+ * the thank-you's meters still count. Alone, or beside a question that
+ * was heard, it is what it was. */
+static void test_minor_does_not_drop_a_question(void **state)
+{
+	static const char text[] =
+		"scenario b\n"
+		"titel: Bijzaak\n"
+		"persona: p\n"
+		"inleiding:\n"
+		"> Een bedankje.\n"
+		"var vertrouwen = 5 (0..10)\n"
+		"var spanning = 3 (0..10)\n"
+		"bedoeling bedankt\n"
+		"  bijzaak: ja\n"
+		"  patroon: (bedankt | dank je)\n"
+		"bedoeling vraagt\n"
+		"  patroon: hoe gaat het\n"
+		"fase start\n"
+		"  zeg\n"
+		"  - Ja?\n"
+		"  als vraagt\n"
+		"    zeg\n"
+		"    - Gaat wel.\n"
+		"  anders\n"
+		"    zeg\n"
+		"    - Hm.\n"
+		"    - Wat bedoel je?\n"
+		"    - Tja.\n"
+		"standaard\n"
+		"  als bedankt\n"
+		"    vertrouwen +1\n"
+		"    zeg\n"
+		"    - Graag gedaan.\n";
+	struct script *s = load_text("b.oef", text);
+	struct engine *e = engine_new(s, 1);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Dank je. Wat heb je toen gedaan?");
+	assert_int_equal(o.missed, 1);
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf, "Hm.");
+	assert_int_equal(engine_var(e, 0), 6);
+	/* a question that was heard answers; the thank-you still counts */
+	turn(e, &m, &o, "Dank je. Hoe gaat het?");
+	assert_int_equal(o.missed, 0);
+	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
+	assert_int_equal(engine_var(e, 0), 7);
+	/* alone it answers */
+	turn(e, &m, &o, "Dank je wel!");
+	assert_int_equal(o.missed, 0);
+	assert_string_equal(o.msgs[0].buf, "Graag gedaan.");
+	assert_int_equal(engine_var(e, 0), 8);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1637,6 +1702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_jargon_interrupts, setup,
 						teardown),
 		cmocka_unit_test(test_word_slot_case),
+		cmocka_unit_test(test_minor_does_not_drop_a_question),
 		cmocka_unit_test_setup_teardown(test_transition_and_entry,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallbacks_escalate,
