@@ -12,7 +12,8 @@
  * MODEL_THRESHOLD (0.5) the model does not guess. An intent is credited
  * to the clause whose features add most to it, among the clauses it may
  * count in. Without corpus turns the model never fires. Training is
- * deterministic: a fixed order of texts per epoch.
+ * deterministic: each epoch's order of texts comes from a hash of the
+ * texts themselves, not from where they stand (model.c, fit).
  */
 #ifndef OEF_MODEL_H
 #define OEF_MODEL_H

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "calib.h"
@@ -655,6 +656,115 @@ static void test_calib_quiet_bounds(void **state)
 	assert_false(calib_quiet(20, 20, 1));
 }
 
+/* Training does not depend on where a text stands: the fixture's
+ * training conversations in reverse order give the very same model. (A
+ * shuffle of positions made one sentence more or less reorder every
+ * text, and the figures moved as much as a real change moved them.) */
+static void slurp(const char *path, struct sbuf *sb)
+{
+	struct err err = { "" };
+	char *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(read_file(path, 1 << 20, &buf, &len, &err), 0);
+	sbuf_add(sb, buf, len);
+	free(buf);
+}
+
+static void test_order_free(void **state)
+{
+	static const char *const probes[] = {
+		"Hoe voelt u zich op dit moment?", "Voel je je wel goed?",
+		"Waar is hier het station?", "Hoe gaat het met de kinderen?",
+		"Ik voel me vandaag niet zo lekker.",
+	};
+	const char *root = getenv("OEF_ROOT");
+	char dir[] = "/tmp/oef-order-XXXXXX";
+	struct sbuf src, path, text, rev;
+	struct script *a = load_fixture(), *b = NULL;
+	struct match ma, mb;
+	struct diag d;
+	const char *p, *conv[16];
+	size_t nconv = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sbuf_init(&src);
+	sbuf_init(&path);
+	sbuf_init(&text);
+	sbuf_init(&rev);
+	/* the corpus, its conversations last to first */
+	sbuf_addf(&src, "%s/tests/data/model/corpus/gevoel.txt",
+		  root && *root ? root : ".");
+	slurp(src.buf, &text);
+	for (p = strstr(text.buf, "gesprek "); p && nconv < 16;
+	     p = strstr(p + 1, "\ngesprek "))
+		conv[nconv++] = *p == '\n' ? p + 1 : p;
+	assert_true(nconv >= 3);
+	for (size_t i = nconv; i-- > 0;) {
+		const char *end = i + 1 < nconv ? conv[i + 1] :
+				  text.buf + text.len;
+
+		sbuf_add(&rev, conv[i], (size_t)(end - conv[i]));
+		if (rev.buf[rev.len - 1] != '\n')
+			sbuf_addc(&rev, '\n');
+	}
+	sbuf_addf(&path, "%s/corpus", dir);
+	assert_int_equal(mkdir(path.buf, 0700), 0);
+	sbuf_adds(&path, "/gevoel.txt");
+	f = fopen(path.buf, "w");
+	assert_non_null(f);
+	fwrite(rev.buf, 1, rev.len, f);
+	fclose(f);
+	/* the script beside it, as in the fixture */
+	sbuf_reset(&src);
+	sbuf_addf(&src, "%s/tests/data/model/scripts/gevoel.oef",
+		  root && *root ? root : ".");
+	sbuf_reset(&text);
+	slurp(src.buf, &text);
+	sbuf_reset(&path);
+	sbuf_addf(&path, "%s/scripts", dir);
+	assert_int_equal(mkdir(path.buf, 0700), 0);
+	sbuf_adds(&path, "/gevoel.oef");
+	f = fopen(path.buf, "w");
+	assert_non_null(f);
+	fwrite(text.buf, 1, text.len, f);
+	fclose(f);
+	diag_init(&d);
+	assert_int_equal(script_load(path.buf, &b, &d), 0);
+	diag_release(&d);
+	match_init(&ma);
+	match_init(&mb);
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		run(&ma, a, probes[i]);
+		run(&mb, b, probes[i]);
+		for (size_t k = 0; k < a->nintents; k++) {
+			assert_int_equal(ma.hit[k], mb.hit[k]);
+			assert_true(ma.conf[k] == mb.conf[k]);
+		}
+	}
+	match_release(&ma);
+	match_release(&mb);
+	script_free(a);
+	script_free(b);
+	unlink(path.buf);
+	sbuf_reset(&path);
+	sbuf_addf(&path, "%s/corpus/gevoel.txt", dir);
+	unlink(path.buf);
+	sbuf_reset(&path);
+	sbuf_addf(&path, "%s/corpus", dir);
+	rmdir(path.buf);
+	sbuf_reset(&path);
+	sbuf_addf(&path, "%s/scripts", dir);
+	rmdir(path.buf);
+	rmdir(dir);
+	sbuf_release(&src);
+	sbuf_release(&path);
+	sbuf_release(&text);
+	sbuf_release(&rev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_meter_direct),
 		cmocka_unit_test(test_offstage),
 		cmocka_unit_test(test_calib_quiet_bounds),
+		cmocka_unit_test(test_order_free),
 		cmocka_unit_test(test_clause_and_explain),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_examples_only),
