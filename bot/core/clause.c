@@ -548,7 +548,7 @@ int clause_is_supposition(const struct norm *n, size_t i)
 		"geschrokken", "fijn", "gek",
 	};
 	const struct norm_token *t = &n->tok[i];
-	int feel = 0, hebben = 0, participle = 0;
+	int feel = 0, hebben = 0, participle = 0, me = 0;
 
 	if (!is(t, "moet") && !is(t, "moeten"))
 		return 0;
@@ -573,6 +573,12 @@ int clause_is_supposition(const struct norm *n, size_t i)
 		if (IS_ANY(w, feeling))
 			feel = 1;
 		else if (is(w, "zijn") && feel)
+			return 1;
+		/* "dan moet je me even helpen: wie is Pluis?" asks a hand
+		 * for the trainee, it demands nothing of the client */
+		if (is(w, "me") || is(w, "mij"))
+			me = 1;
+		else if (me && is(w, "helpen"))
 			return 1;
 	}
 	return 0;

@@ -313,6 +313,13 @@ static const struct match_case cases[] = {
 	  "je moet" },
 	{ "~jargon", J, "Je moet het heel zwaar vinden, zijn", 1, "Je moet" },
 	{ "~jargon", J, "Je moet er om negen uur zijn", 1, "Je moet" },
+	/* asking a hand for oneself demands nothing */
+	{ "~jargon", J, "Dan moet je me wel even helpen: wie is Pluis?", 0,
+	  NULL },
+	{ "~jargon", J, "Je moet mij helpen", 0, NULL },
+	{ "~jargon", J, "Je moet je moeder helpen", 1, "Je moet" },
+	{ "~jargon", J, "Je moet me vertellen wat er gebeurd is", 1,
+	  "Je moet" },
 };
 
 /* The span as text of the message. */
