@@ -671,6 +671,22 @@ static void slurp(const char *path, struct sbuf *sb)
 	free(buf);
 }
 
+/* Write sb to dir/sub/name (making dir/sub); *path gets its path. */
+static void put_file(const char *dir, const char *sub, const char *name,
+		     const struct sbuf *sb, struct sbuf *path)
+{
+	FILE *f;
+
+	sbuf_reset(path);
+	sbuf_addf(path, "%s/%s", dir, sub);
+	assert_int_equal(mkdir(path->buf, 0700), 0);
+	sbuf_addf(path, "/%s", name);
+	f = fopen(path->buf, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(sb->buf, 1, sb->len, f), sb->len);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void test_order_free(void **state)
 {
 	static const char *const probes[] = {
@@ -686,7 +702,6 @@ static void test_order_free(void **state)
 	struct diag d;
 	const char *p, *conv[16];
 	size_t nconv = 0;
-	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -710,27 +725,14 @@ static void test_order_free(void **state)
 		if (rev.buf[rev.len - 1] != '\n')
 			sbuf_addc(&rev, '\n');
 	}
-	sbuf_addf(&path, "%s/corpus", dir);
-	assert_int_equal(mkdir(path.buf, 0700), 0);
-	sbuf_adds(&path, "/gevoel.txt");
-	f = fopen(path.buf, "w");
-	assert_non_null(f);
-	fwrite(rev.buf, 1, rev.len, f);
-	fclose(f);
+	put_file(dir, "corpus", "gevoel.txt", &rev, &path);
 	/* the script beside it, as in the fixture */
 	sbuf_reset(&src);
 	sbuf_addf(&src, "%s/tests/data/model/scripts/gevoel.oef",
 		  root && *root ? root : ".");
 	sbuf_reset(&text);
 	slurp(src.buf, &text);
-	sbuf_reset(&path);
-	sbuf_addf(&path, "%s/scripts", dir);
-	assert_int_equal(mkdir(path.buf, 0700), 0);
-	sbuf_adds(&path, "/gevoel.oef");
-	f = fopen(path.buf, "w");
-	assert_non_null(f);
-	fwrite(text.buf, 1, text.len, f);
-	fclose(f);
+	put_file(dir, "scripts", "gevoel.oef", &text, &path);
 	diag_init(&d);
 	assert_int_equal(script_load(path.buf, &b, &d), 0);
 	diag_release(&d);
