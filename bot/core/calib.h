@@ -21,14 +21,17 @@
 #include "script.h"
 
 #define CALIB_MIN_SEEN 4
-/* 0.7 until the round after 3f3c18f: on the fourth dev split 0.85 gave
- * rubric precision 0.847 at recall 0.244 (0.804 / 0.262 at 0.7, 0.842 /
- * 0.211 at 0.9), cross-validated on the training split 0.900 / 0.344
- * (0.894 / 0.401 at 0.7): a moment right on five of six training turns
- * is wrong more often than that on turns the patterns were not written
- * for. */
+/* 0.7 until the round after 3f3c18f. On the fourth dev split 0.85 gave
+ * rubric precision 0.847 at recall 0.244 (0.804 / 0.262 at 0.7); on the
+ * fifth, read later, 0.8 did better than both: 0.789 at recall 0.222
+ * (0.771 / 0.235 at 0.7, 0.782 / 0.197 at 0.85), and cross-validated on
+ * the training split 0.899 / 0.359 (0.888 / 0.383 at 0.7, 0.901 / 0.327
+ * at 0.85). A moment right on four of five training turns is wrong more
+ * often than that on turns the patterns were not written for; above
+ * 0.8 the labels' own noise starts to silence good moments (a repeated
+ * "wat zou jij anders willen?" that one writer left unlabelled). */
 #ifndef CALIB_MIN_PRECISION
-#define CALIB_MIN_PRECISION 0.85
+#define CALIB_MIN_PRECISION 0.8
 #endif
 /* The model's side has to clear a higher bar: it learned these very
  * turns, so on them it looks better than it is. (Cross-validated on the
