@@ -1564,8 +1564,7 @@ static int turn_decided(struct engine *e, const struct match *m,
 			const char *text, size_t len, struct engine_out *out)
 {
 	const struct script *s = e->s;
-	const struct transition *tr = NULL, *minor = NULL;
-	long minor_trigger = -1;
+	const struct transition *tr = NULL;
 	const struct variant *last, *prev, *asked, *vague = NULL;
 	struct turn t;
 	long trigger = -1;
@@ -1627,8 +1626,13 @@ static int turn_decided(struct engine *e, const struct match *m,
 	 * understood, and the courtesy counts silently */
 	if (tr && trigger >= 0 && s->intents[trigger].minor > 0 &&
 	    question_unheard(&t, trigger_clause(&t, trigger))) {
-		minor = tr;
-		minor_trigger = trigger;
+		t.clause = trigger_clause(&t, trigger);
+		t.mode = RUN_SILENT;
+		t.no_credit = tr_blocked;
+		run_actions(&t, &tr->acts, trigger, -1);
+		t.no_credit = 0;
+		t.mode = RUN_FULL;
+		t.clause = -1;
 		tr = NULL;
 	}
 	/* asked what a line without (a fresh) toelichting means, and
@@ -1665,12 +1669,6 @@ static int turn_decided(struct engine *e, const struct match *m,
 		t.no_credit = 0;
 		beside(&t, tr, trigger);
 	} else if (!spoke && !t.interrupt) {
-		if (minor) {
-			t.clause = trigger_clause(&t, minor_trigger);
-			t.mode = RUN_SILENT;
-			run_actions(&t, &minor->acts, minor_trigger, -1);
-			t.mode = RUN_FULL;
-		}
 		e->gemist++;
 		out->missed = 1;
 		fallback(&t);

@@ -1649,6 +1649,12 @@ static void test_minor_does_not_drop_a_question(void **state)
 		"  patroon: (bedankt | dank je)\n"
 		"bedoeling vraagt\n"
 		"  patroon: hoe gaat het\n"
+		"bedoeling groet\n"
+		"  patroon: hallo\n"
+		"regel groet\n"
+		"  als groet\n"
+		"  zeg\n"
+		"  - Hoi.\n"
 		"fase start\n"
 		"  zeg\n"
 		"  - Ja?\n"
@@ -1689,6 +1695,11 @@ static void test_minor_does_not_drop_a_question(void **state)
 	assert_int_equal(o.missed, 0);
 	assert_string_equal(o.msgs[0].buf, "Graag gedaan.");
 	assert_int_equal(engine_var(e, 0), 8);
+	/* a rule that spoke is the reply; the thank-you still counts */
+	turn(e, &m, &o, "Hallo. Dank je. Wat heb je toen gedaan?");
+	assert_int_equal(o.nmsgs, 1);
+	assert_string_equal(o.msgs[0].buf, "Hoi.");
+	assert_int_equal(engine_var(e, 0), 9);
 	match_release(&m);
 	engine_out_release(&o);
 	engine_free(e);
