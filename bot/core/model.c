@@ -427,49 +427,33 @@ static uint64_t epoch_key(const struct sample *x, uint64_t salt)
 	return h;
 }
 
-/* Sort order[0..n) by epoch_key, ties (the same text twice) by index:
- * a heap sort, so no global state is needed for the comparison. */
+struct keyed {
+	uint64_t key;
+	uint32_t index;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* order[0..n) by epoch_key, ties (the same text twice) by index. */
 static void order_by_key(const struct sample *sm, uint32_t *order,
 			 size_t n, uint64_t salt)
 {
-	uint64_t *k = xcalloc(n + 1, sizeof(uint64_t));
+	struct keyed *k = xcalloc(n + 1, sizeof(*k));
 
 	for (size_t i = 0; i < n; i++) {
-		order[i] = (uint32_t)i;
-		k[i] = epoch_key(&sm[i], salt);
+		k[i].key = epoch_key(&sm[i], salt);
+		k[i].index = (uint32_t)i;
 	}
-#define KEY_LESS(a, b) (k[a] < k[b] || (k[a] == k[b] && (a) < (b)))
-	for (size_t start = n / 2; start-- > 0;) {
-		size_t r = start;
-
-		for (size_t c; (c = 2 * r + 1) < n; r = c) {
-			if (c + 1 < n && KEY_LESS(order[c], order[c + 1]))
-				c++;
-			if (!KEY_LESS(order[r], order[c]))
-				break;
-			uint32_t t = order[r];
-
-			order[r] = order[c];
-			order[c] = t;
-		}
-	}
-	for (size_t end = n; end > 1; end--) {
-		uint32_t t = order[0];
-		size_t r = 0;
-
-		order[0] = order[end - 1];
-		order[end - 1] = t;
-		for (size_t c; (c = 2 * r + 1) < end - 1; r = c) {
-			if (c + 1 < end - 1 && KEY_LESS(order[c], order[c + 1]))
-				c++;
-			if (!KEY_LESS(order[r], order[c]))
-				break;
-			t = order[r];
-			order[r] = order[c];
-			order[c] = t;
-		}
-	}
-#undef KEY_LESS
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	for (size_t i = 0; i < n; i++)
+		order[i] = k[i].index;
 	free(k);
 }
 
@@ -505,8 +489,6 @@ static void fit(const struct model *md, const struct sample *sm,
 		if (wpos[j] > MAX_CLASS_WEIGHT)
 			wpos[j] = MAX_CLASS_WEIGHT;
 	}
-	for (size_t i = 0; i < nsm; i++)
-		order[i] = (uint32_t)i;
 	for (int ep = 0; ep < EPOCHS; ep++) {
 		float rate = RATE0 / (1.0f + (float)ep);
 
