@@ -585,10 +585,6 @@ static void add_doubt(struct turn *t, const struct action *a, long cl)
 {
 	struct engine_out *o = t->out;
 
-	if (cl < 0)
-		cl = t->clause;
-	if (cl < 0 && t->m && t->m->nclause == 1)
-		cl = 0;
 	for (size_t i = 0; i < o->ndoubts; i++)
 		if (o->doubts[i].point == a->index &&
 		    o->doubts[i].shown == a->value)
@@ -608,6 +604,10 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 		       t->m->hit[trigger] &&
 		       t->m->hit_how[trigger] == MATCH_BY_MODEL;
 
+	if (cl < 0)
+		cl = t->clause;
+	if (cl < 0 && t->m && t->m->nclause == 1)
+		cl = 0;
 	if (a->value && t->no_credit)
 		return;
 	if (by_model && t->m->conf[trigger] < RUBRIC_MODEL_CONF) {
@@ -618,10 +618,6 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 	quiet = t->e->s->quiet && t->e->s->quiet[calib_key(a->index,
 							   a->value,
 							   by_model)];
-	if (cl < 0)
-		cl = t->clause;
-	if (cl < 0 && t->m && t->m->nclause == 1)
-		cl = 0;
 	if (point_conflicted(o, a->index))
 		return;
 	/* a quiet moment is not recorded (calib.h: too often wrong on the
