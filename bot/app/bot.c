@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mcache.h"
+
 #include "attach.h"
 #include "bot_int.h"
 #include "command.h"
@@ -203,8 +205,12 @@ struct bot *bot_new(const struct config *cfg, struct err *err)
 	struct mx_handlers h;
 
 	b->cfg = cfg;
+	char *cd = mcache_default_dir();
+
 	diag_init(&d);
-	catalog_load(&b->cat, cfg->scripts_dir, cfg->personas_dir, &d);
+	catalog_load_cached(&b->cat, cfg->scripts_dir, cfg->personas_dir, cd,
+			    &d);
+	free(cd);
 	for (size_t i = 0; i < d.n; i++)
 		log_line("%s", d.msgs[i]);
 	diag_release(&d);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clause.h"
+#include "mcache.h"
 #include "export.h"
 
 /* Is name one of the space-separated words of list? */
@@ -110,10 +111,12 @@ int cli_catalog(struct catalog *c, int quiet)
 {
 	char *sd = catalog_default_dir("scripts", "OEF_SCRIPTS");
 	char *pd = catalog_default_dir("personas", "OEF_PERSONAS");
+	char *cd = mcache_default_dir();
 	struct diag d;
 
 	diag_init(&d);
-	catalog_load(c, sd, pd, &d);
+	catalog_load_cached(c, sd, pd, cd, &d);
+	free(cd);
 	if (!quiet)
 		for (size_t i = 0; i < d.n; i++)
 			fprintf(stderr, "%s\n", d.msgs[i]);

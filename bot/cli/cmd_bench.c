@@ -1,7 +1,9 @@
 /* cmd_bench.c - figures, not tests: how fast the engine answers, how
  * much a live session costs, what end-to-end encryption adds per
  * message. Prints numbers; asserts nothing. */
+#include <dirent.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,10 +68,88 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Load the catalog runs times with the model cache in dir (NULL: none),
+ * each time's wall and cpu milliseconds into wall and cpu (sorted); the
+ * last load stays in c unless release. The first load's heap and RSS
+ * growth into *held and *rss when those are not NULL. */
+static int bench_loads(struct catalog *c, const char *dir, size_t runs,
+		       double *wall, double *cpu, size_t *ncached,
+		       size_t *held, long *rss, int release)
+{
+	setenv("OEFENKAMER_CACHE", dir ? dir : "uit", 1);
+	*ncached = SIZE_MAX;
+	for (size_t i = 0; i < runs; i++) {
+		size_t h0 = heap_in_use();
+		long r0 = status_kb("VmRSS:");
+		double c0 = cpu_s();
+
+		if (cli_catalog(c, 1))
+			return -1;
+		cpu[i] = (cpu_s() - c0) * 1e3;
+		wall[i] = c->load_ms;
+		if (c->ncached < *ncached)
+			*ncached = c->ncached;
+		/* the first load, on a heap nothing has used yet: what the
+		 * catalog holds, and what loading it left resident */
+		if (i == 0 && held) {
+			*held = heap_in_use() - h0;
+			*rss = status_kb("VmRSS:") - r0;
+		}
+		if (release || i + 1 < runs)
+			catalog_release(c);
+	}
+	qsort(wall, runs, sizeof(double), cmp_double);
+	qsort(cpu, runs, sizeof(double), cmp_double);
+	return 0;
+}
+
+/* An empty folder for the model cache, under $TMPDIR or /tmp. */
+static char *bench_cache_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "%s/oefenkamer-bench-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(sb.buf)) {
+		sbuf_release(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb);
+}
+
+static void remove_dir(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		struct sbuf sb;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] ||
+		    (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		sbuf_init(&sb);
+		sbuf_addf(&sb, "%s/%s", dir, de->d_name);
+		unlink(sb.buf);
+		sbuf_release(&sb);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+#define COLD_RUNS 5
+#define WARM_RUNS 15
+
 static int bench_engine(void)
 {
 	struct catalog c;
-	double loads[15], load_cpu[15];
+	double cold[COLD_RUNS], cold_cpu[COLD_RUNS];
+	double loads[WARM_RUNS], load_cpu[WARM_RUNS];
+	size_t ncold, nwarm;
+	char *cdir, *env_was;
 	const char **msgs = NULL;
 	size_t nmsgs = 0, cap = 0, total = 0, nscripts;
 	struct engine **live, **start;
@@ -79,26 +159,30 @@ static int bench_engine(void)
 	size_t bytes = 0, maxbytes = 0, held = 0;
 	long r0, r1, rss_load = 0;
 
-	for (size_t i = 0; i < ARRAY_LEN(loads); i++) {
-		size_t h0 = heap_in_use();
-
-		r0 = status_kb("VmRSS:");
-		c0 = cpu_s();
-		if (cli_catalog(&c, 1))
-			return 2;
-		load_cpu[i] = (cpu_s() - c0) * 1e3;
-		loads[i] = c.load_ms;
-		/* the first load, on a heap nothing has used yet: what the
-		 * catalog holds, and what loading it left resident */
-		if (i == 0) {
-			held = heap_in_use() - h0;
-			rss_load = status_kb("VmRSS:") - r0;
-		}
-		if (i + 1 < ARRAY_LEN(loads))
-			catalog_release(&c);
+	/* Cold: every load trains. Warm: a fresh cache folder, one load
+	 * that trains and writes it, then loads that read it. The user's
+	 * own cache is left alone. */
+	env_was = getenv("OEFENKAMER_CACHE") ?
+		  xstrdup(getenv("OEFENKAMER_CACHE")) : NULL;
+	cdir = bench_cache_dir();
+	if (bench_loads(&c, NULL, COLD_RUNS, cold, cold_cpu, &ncold, &held,
+			&rss_load, 1) < 0 ||
+	    bench_loads(&c, cdir, 1, loads, load_cpu, &nwarm, NULL, NULL,
+			1) < 0 ||
+	    bench_loads(&c, cdir, WARM_RUNS, loads, load_cpu, &nwarm, NULL,
+			NULL, 0) < 0) {
+		free(env_was);
+		free(cdir);
+		return 2;
 	}
-	qsort(loads, ARRAY_LEN(loads), sizeof(double), cmp_double);
-	qsort(load_cpu, ARRAY_LEN(load_cpu), sizeof(double), cmp_double);
+	if (env_was)
+		setenv("OEFENKAMER_CACHE", env_was, 1);
+	else
+		unsetenv("OEFENKAMER_CACHE");
+	free(env_was);
+	if (cdir)
+		remove_dir(cdir);
+	free(cdir);
 	nscripts = c.nscripts;
 	/* The trainee sentences: every example of every intent. */
 	for (size_t i = 0; i < nscripts; i++) {
@@ -163,13 +247,18 @@ static int bench_engine(void)
 	printf("oefenkamer bench engine\n");
 	printf("  scenarios loaded:     %zu (persona's, scripts and includes)\n",
 	       nscripts);
-	printf("  load all scripts:     %.2f ms median, %.2f ms min "
-	       "(%zu runs)\n", loads[ARRAY_LEN(loads) / 2], loads[0],
-	       ARRAY_LEN(loads));
 	/* CPU time too: on a shared machine wall clock counts the
 	 * others' work */
+	printf("  load, training:       %.2f ms median, %.2f ms min "
+	       "(%d runs, no model cache); cpu %.2f ms median\n",
+	       cold[COLD_RUNS / 2], cold[0], COLD_RUNS,
+	       cold_cpu[COLD_RUNS / 2]);
+	printf("  load all scripts:     %.2f ms median, %.2f ms min "
+	       "(%d runs, models from the cache: %zu of %zu%s)\n",
+	       loads[WARM_RUNS / 2], loads[0], WARM_RUNS, nwarm, nscripts,
+	       cdir ? "" : "; no folder for it");
 	printf("  load, cpu time:       %.2f ms median, %.2f ms min\n",
-	       load_cpu[ARRAY_LEN(load_cpu) / 2], load_cpu[0]);
+	       load_cpu[WARM_RUNS / 2], load_cpu[0]);
 	printf("  catalog memory:       %zu bytes held after loading "
 	       "(malloc's count), RSS +%ld kB\n", held, rss_load);
 	printf("  trainee messages:     %zu distinct sentences, %zu turns "

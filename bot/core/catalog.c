@@ -1,6 +1,7 @@
 /* catalog.c - see catalog.h */
 #include "catalog.h"
 #include "calib.h"
+#include "mcache.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -64,6 +65,13 @@ static size_t list_scripts(const char *dir, char ***out, struct diag *d)
 size_t catalog_load(struct catalog *c, const char *scripts_dir,
 		    const char *personas_dir, struct diag *d)
 {
+	return catalog_load_cached(c, scripts_dir, personas_dir, NULL, d);
+}
+
+size_t catalog_load_cached(struct catalog *c, const char *scripts_dir,
+			   const char *personas_dir, const char *cache_dir,
+			   struct diag *d)
+{
 	struct timespec t0, t1;
 	char **files;
 	size_t nfiles, before = d->n, cap = 0;
@@ -78,7 +86,8 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 		struct corpus train;
 		struct script *s;
 
-		if (script_load_train(files[i], pool, &s, &train, d) < 0) {
+		if (script_load_train(files[i], pool, cache_dir, &s, &train,
+				      d) < 0) {
 			corpus_release(&train);
 			continue;
 		}
@@ -101,11 +110,15 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 				break;
 			}
 		}
-		if (s && s->train_path)
+		if (s && s->train_path && !s->cached) {
 			calib_points(s, &train);
+			if (s->keyed)
+				mcache_save(cache_dir, &s->cache_key, s);
+		}
 		corpus_release(&train);
 		if (!s)
 			continue;
+		c->ncached += s->cached;
 		XGROW(c->scripts, cap, c->nscripts + 1);
 		c->scripts[c->nscripts++] = s;
 	}

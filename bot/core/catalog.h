@@ -17,6 +17,7 @@ struct catalog {
 	struct persona **personas;
 	size_t npersonas;
 	double load_ms;             /* time it took to load everything */
+	size_t ncached;             /* scripts whose model was cached */
 };
 
 /* Load both directories. Problems (with file:line:col) go to d; scripts
@@ -24,6 +25,12 @@ struct catalog {
  * number of problems. */
 size_t catalog_load(struct catalog *c, const char *scripts_dir,
 		    const char *personas_dir, struct diag *d);
+/* The same, keeping trained models in cache_dir (mcache.h; NULL: none):
+ * a script whose sources, training split and program are unchanged
+ * since a model was saved there reads it instead of training. */
+size_t catalog_load_cached(struct catalog *c, const char *scripts_dir,
+			   const char *personas_dir, const char *cache_dir,
+			   struct diag *d);
 void catalog_release(struct catalog *c);
 /* The bot's catalog: forget every intent's example sentences, which
  * only training (done by now), check and eval read (script_drop_examples),

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CORPUS_MAX_FILE (8u << 20)
 
 static const char *const style_names[CORPUS_NSTYLES] = {
 	"vaardig", "gewoon", "zwak", "anders"

@@ -59,6 +59,9 @@ struct corpus_conv {
 	struct loc loc;
 };
 
+/* The largest corpus file read. */
+#define CORPUS_MAX_FILE (8u << 20)
+
 struct corpus {
 	char *path;              /* owned; every loc.file points here */
 	struct corpus_turn *turns;

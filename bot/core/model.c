@@ -1204,3 +1204,279 @@ void model_explain(const struct match *m, struct sbuf *sb)
 	if (!any)
 		sbuf_adds(sb, "geen bedoeling herkend");
 }
+
+/* --------------------------------------------------- kept between runs */
+
+/* The layouts of the weights' columns (struct model). */
+enum { LAYOUT_NONE, LAYOUT_BITS, LAYOUT_COL8, LAYOUT_COL16 };
+
+static void put(struct sbuf *sb, const void *p, size_t n)
+{
+	sbuf_add(sb, (const char *)p, n);
+}
+
+static void put64(struct sbuf *sb, uint64_t v)
+{
+	put(sb, &v, sizeof(v));
+}
+
+/* The number of learned columns: those with a bias. */
+static size_t nlearned_cols(const struct model *md)
+{
+	size_t nl = 0;
+
+	for (size_t c = 0; md->bias && c < md->ncols; c++)
+		nl += isfinite(md->bias[c]) != 0;
+	return nl;
+}
+
+static size_t off_count(const struct model *md, int layout)
+{
+	return layout == LAYOUT_COL16 ? md->nfeat + 2 :
+	       md->nfeat / OFF_EVERY + 2;
+}
+
+void model_write(const struct model *md, struct sbuf *sb)
+{
+	int layout = !md->bias ? LAYOUT_NONE : md->w_bits ? LAYOUT_BITS :
+		     md->w_col8 ? LAYOUT_COL8 : LAYOUT_COL16;
+	size_t nl = nlearned_cols(md), n = md->info.nweights;
+	const struct model_info *in = &md->info;
+
+	put64(sb, md->nintents);
+	put64(sb, md->nhint);
+	put64(sb, md->cap);
+	put64(sb, (uint64_t)layout);
+	put64(sb, nl);
+	put64(sb, md->nbm);
+	put64(sb, md->hint_dir ? 1 : 0);
+	put(sb, md->hint_var, sizeof(md->hint_var));
+	put64(sb, in->nsamples);
+	put64(sb, in->nfeatures);
+	put64(sb, in->ncorpus);
+	put64(sb, in->nlearned);
+	put64(sb, in->nweights);
+	put64(sb, in->nhints);
+	put(sb, &in->wq_err, sizeof(in->wq_err));
+	put(sb, &in->threshold, sizeof(in->threshold));
+	put64(sb, (uint64_t)in->fires);
+	put(sb, md->code, sizeof(md->code));
+	put(sb, md->tags, md->cap * sizeof(*md->tags));
+	if (md->hint_dir)
+		put(sb, md->hint_dir, md->nintents * md->nhint);
+	if (layout == LAYOUT_NONE)
+		return;
+	put(sb, md->bias, md->ncols * sizeof(float));
+	put(sb, md->lcol, nl * sizeof(*md->lcol));
+	put(sb, md->w, n);
+	put(sb, md->w_off, off_count(md, layout) * sizeof(*md->w_off));
+	if (layout == LAYOUT_BITS)
+		put(sb, md->w_bits, md->nfeat * md->nbm);
+	else if (layout == LAYOUT_COL8) {
+		put(sb, md->w_col8, n);
+		put(sb, md->w_rel, (md->nfeat + 1) * sizeof(*md->w_rel));
+	} else {
+		put(sb, md->w_col16, n * sizeof(*md->w_col16));
+	}
+}
+
+struct rd {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static int get(struct rd *r, void *to, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return -1;
+	}
+	memcpy(to, r->p, n);
+	r->p += n;
+	return 0;
+}
+
+/* A count, at most max (else the reader is bad and 0 comes back). */
+static size_t get_count(struct rd *r, uint64_t max)
+{
+	uint64_t v = 0;
+
+	if (get(r, &v, sizeof(v)) < 0 || v > max) {
+		r->bad = 1;
+		return 0;
+	}
+	return (size_t)v;
+}
+
+/* n elements of size sz into a new array with room for one more (the
+ * trainer's allocations have it too), or NULL with r bad. */
+static void *get_array(struct rd *r, size_t n, size_t sz)
+{
+	void *a;
+
+	if (r->bad || n > (size_t)(r->end - r->p) / (sz ? sz : 1)) {
+		r->bad = 1;
+		return NULL;
+	}
+	a = xcalloc(n + 1, sz);
+	get(r, a, n * sz);
+	return a;
+}
+
+/* Where row k's weights start, as add_row finds it. */
+static uint32_t stored_start(const struct model *md, size_t k)
+{
+	uint32_t p = md->w_off[k / OFF_EVERY];
+
+	if (md->w_col16)
+		return md->w_off[k];
+	if (md->w_rel)
+		return p + md->w_rel[k];
+	for (size_t g = k - k % OFF_EVERY; g < k; g++)
+		for (size_t b = 0; b < md->nbm; b++)
+			p += (uint32_t)__builtin_popcount(
+				md->w_bits[g * md->nbm + b]);
+	return p;
+}
+
+/* Does every index the running model follows stay in its arrays? */
+static int weights_sound(const struct model *md, size_t nl, int layout)
+{
+	size_t n = md->info.nweights, prev = 0, seen = 0;
+
+	for (size_t j = 0; j < nl; j++)
+		if (md->lcol[j] >= md->ncols ||
+		    (j && md->lcol[j] <= md->lcol[j - 1]) ||
+		    !isfinite(md->bias[md->lcol[j]]))
+			return 0;
+	for (size_t c = 0; c < md->ncols; c++)
+		seen += isfinite(md->bias[c]) != 0;
+	if (seen != nl)
+		return 0;
+	if (layout == LAYOUT_BITS) {
+		size_t bits = 0;
+
+		if (md->nbm != (nl + 7) / 8)
+			return 0;
+		for (size_t k = 0; k < md->nfeat * md->nbm; k++) {
+			uint8_t b = md->w_bits[k];
+
+			/* no bit past the last learned column */
+			if (k % md->nbm == md->nbm - 1 && nl % 8 &&
+			    (b >> (nl % 8)))
+				return 0;
+			bits += (size_t)__builtin_popcount(b);
+		}
+		if (bits != n)
+			return 0;
+	}
+	for (size_t j = 0; layout == LAYOUT_COL8 && j < n; j++)
+		if (md->w_col8[j] >= nl)
+			return 0;
+	for (size_t j = 0; layout == LAYOUT_COL16 && j < n; j++)
+		if (md->w_col16[j] >= md->ncols)
+			return 0;
+	if (layout == LAYOUT_COL8 && nl > UINT8_MAX)
+		return 0;
+	/* each row's weights lie after the row before's, within w */
+	for (size_t k = 0; k <= md->nfeat; k++) {
+		size_t at = stored_start(md, k);
+
+		if (at < prev || at > n)
+			return 0;
+		prev = at;
+	}
+	return prev == n;
+}
+
+struct model *model_read(const struct script *s, const void *data,
+			 size_t len)
+{
+	struct rd r = { data, (const uint8_t *)data + len, 0 };
+	struct model *md = xcalloc(1, sizeof(*md));
+	struct model_info *in = &md->info;
+	size_t nl, n;
+	int layout, has_dir;
+	uint64_t fires;
+
+	md->nintents = get_count(&r, s->nintents);
+	md->nhint = get_count(&r, MODEL_MAX_HINT_VARS);
+	md->cap = get_count(&r, (uint64_t)1 << 28);
+	layout = (int)get_count(&r, LAYOUT_COL16);
+	nl = get_count(&r, UINT16_MAX);
+	md->nbm = get_count(&r, UINT16_MAX);
+	has_dir = (int)get_count(&r, 1);
+	get(&r, md->hint_var, sizeof(md->hint_var));
+	in->nsamples = get_count(&r, UINT32_MAX);
+	in->nfeatures = get_count(&r, UINT32_MAX);
+	in->ncorpus = get_count(&r, UINT32_MAX);
+	in->nlearned = get_count(&r, UINT32_MAX);
+	in->nweights = get_count(&r, UINT32_MAX);
+	in->nhints = get_count(&r, UINT32_MAX);
+	get(&r, &in->wq_err, sizeof(in->wq_err));
+	get(&r, &in->threshold, sizeof(in->threshold));
+	fires = get_count(&r, 1);
+	in->fires = (int)fires;
+	get(&r, md->code, sizeof(md->code));
+	if (r.bad || md->nintents != s->nintents || md->cap < 64 ||
+	    (md->cap & (md->cap - 1)))
+		goto bad;
+	md->ncols = md->nintents + 2 * md->nhint;
+	for (size_t h = 0; h < md->nhint; h++)
+		if (md->hint_var[h] >= s->nvars + BUILTIN_COUNT)
+			goto bad;
+	for (size_t k = 0; k < NCODES; k++)
+		if (!isfinite(md->code[k]))
+			goto bad;
+	md->tags = get_array(&r, md->cap, sizeof(*md->tags));
+	if (r.bad)
+		goto bad;
+	/* occ and rank0 follow from the tags (finish_table) */
+	md->occ = xcalloc(md->cap / 64, sizeof(*md->occ));
+	md->rank0 = xcalloc(md->cap / 64, sizeof(*md->rank0));
+	for (size_t i = 0; i < md->cap; i++) {
+		if (i % 64 == 0)
+			md->rank0[i / 64] = (uint32_t)md->nfeat;
+		if (!md->tags[i])
+			continue;
+		md->occ[i / 64] |= UINT64_C(1) << (i % 64);
+		md->nfeat++;
+	}
+	/* the table is at most three quarters full: a probe ends */
+	if (md->nfeat * 4 > md->cap * 3)
+		goto bad;
+	if (has_dir) {
+		md->hint_dir = get_array(&r, md->nintents * md->nhint, 1);
+		for (size_t x = 0; !r.bad && x < md->nintents * md->nhint;
+		     x++)
+			if (md->hint_dir[x] < -1 || md->hint_dir[x] > 1)
+				goto bad;
+	}
+	n = in->nweights;
+	if (layout == LAYOUT_NONE) {
+		if (in->fires || n || nl)
+			goto bad;
+		goto done;
+	}
+	md->bias = get_array(&r, md->ncols, sizeof(float));
+	md->lcol = get_array(&r, nl, sizeof(*md->lcol));
+	md->w = get_array(&r, n, 1);
+	md->w_off = get_array(&r, off_count(md, layout), sizeof(uint32_t));
+	if (layout == LAYOUT_BITS) {
+		md->w_bits = get_array(&r, md->nfeat * md->nbm, 1);
+	} else if (layout == LAYOUT_COL8) {
+		md->w_col8 = get_array(&r, n, 1);
+		md->w_rel = get_array(&r, md->nfeat + 1, sizeof(uint16_t));
+	} else {
+		md->w_col16 = get_array(&r, n, sizeof(uint16_t));
+	}
+	if (r.bad || !weights_sound(md, nl, layout))
+		goto bad;
+done:
+	if (r.p != r.end)
+		goto bad;
+	return md;
+bad:
+	model_free(md);
+	return NULL;
+}

@@ -71,6 +71,14 @@ size_t model_table_rows(const struct model *md, uint32_t *rows);
  * bytes a weight. */
 int model_col_bytes(const struct model *md);
 
+/* Kept between runs (mcache.h): the trained model as bytes, appended
+ * to sb, and back. model_read checks every count and index the running
+ * model follows against s and the data's own sizes, and returns NULL
+ * when anything is off; a model it returns scores as the written one. */
+void model_write(const struct model *md, struct sbuf *sb);
+struct model *model_read(const struct script *s, const void *data,
+			 size_t len);
+
 /* Run after the patterns: for every intent m->hit leaves at 0, score
  * each clause of m->norm (text is the message m was run on) and mark
  * the intent hit by the model when the best clause reaches the

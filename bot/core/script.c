@@ -17,6 +17,7 @@
 
 #include "clause.h"
 #include "corpus.h"
+#include "mcache.h"
 #include "model.h"
 #include "norm.h"
 
@@ -3385,9 +3386,13 @@ static void index_variants(struct script *s)
  * be read or names what the script does not have is an error. When keep
  * is not NULL the corpus is handed over to it on success instead of
  * being released (the caller calibrates with it). */
-static int learn(struct script *s, struct corpus *keep, struct diag *d)
+static int learn(struct script *s, const char *cache_dir,
+		 struct corpus *keep, struct diag *d)
 {
 	struct corpus c;
+	struct err err;
+	char *text = NULL;
+	size_t len = 0;
 	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
@@ -3399,7 +3404,21 @@ static int learn(struct script *s, struct corpus *keep, struct diag *d)
 				 "niet te lezen", s->train_path);
 			goto out;
 		}
-		corpus_load(&c, s->train_path, d);
+		if (read_file(s->train_path, CORPUS_MAX_FILE, &text, &len,
+			      &err) < 0) {
+			diag_add(d, &s->train_loc, "%s", err.msg);
+			goto out;
+		}
+		if (cache_dir &&
+		    mcache_key_of(s, text, len, &s->cache_key) == 0) {
+			s->keyed = 1;
+			if (mcache_load(cache_dir, &s->cache_key, s) == 0) {
+				s->cached = 1;
+				rc = 0;
+				goto out;
+			}
+		}
+		corpus_parse(&c, s->train_path, text, len, d);
 		if (d->n == before)
 			corpus_resolve(&c, s, d);
 		if (d->n != before)
@@ -3412,6 +3431,7 @@ static int learn(struct script *s, struct corpus *keep, struct diag *d)
 		memset(&c, 0, sizeof(c));
 	}
 out:
+	free(text);
 	corpus_release(&c);
 	return rc;
 }
@@ -3522,7 +3542,7 @@ static void share_patterns(struct script *s, struct pool *pl)
  * broken script look clean; then hand the messages over. */
 static int load(const char *path, const char *text, size_t len,
 		struct script **out, struct corpus *train, struct pool *pool,
-		struct diag *d)
+		const char *cache_dir, struct diag *d)
 {
 	struct parser ps;
 	struct diag own;
@@ -3572,7 +3592,7 @@ static int load(const char *path, const char *text, size_t len,
 		pool_seal(own_pool);
 		pool_unref(own_pool);
 	}
-	if (learn(ps.s, train, &own) < 0) {
+	if (learn(ps.s, cache_dir, train, &own) < 0) {
 		script_free(ps.s);
 		goto out;
 	}
@@ -3593,21 +3613,21 @@ out:
 
 int script_load(const char *path, struct script **out, struct diag *d)
 {
-	return load(path, NULL, 0, out, NULL, NULL, d);
+	return load(path, NULL, 0, out, NULL, NULL, NULL, d);
 }
 
 int script_load_train(const char *path, struct pool *pool,
-		      struct script **out, struct corpus *train,
-		      struct diag *d)
+		      const char *cache_dir, struct script **out,
+		      struct corpus *train, struct diag *d)
 {
 	memset(train, 0, sizeof(*train));
-	return load(path, NULL, 0, out, train, pool, d);
+	return load(path, NULL, 0, out, train, pool, cache_dir, d);
 }
 
 int script_load_text(const char *name, const char *text, size_t len,
 		     struct script **out, struct diag *d)
 {
-	return load(name, text, len, out, NULL, NULL, d);
+	return load(name, text, len, out, NULL, NULL, NULL, d);
 }
 
 const char *script_ending_kind_name(enum ending_kind k)

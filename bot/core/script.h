@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lexicon.h"
+#include "mcache.h"
 #include "util.h"
 
 #define SCRIPT_MAX_MSGS 3      /* persona messages per turn */
@@ -378,6 +379,11 @@ struct script {
 	uint8_t *quiet;
 	uint32_t *quiet_seen, *quiet_right;
 	struct loc train_loc;
+	/* The model cache (mcache.h): the key of this script's training,
+	 * when one was taken (keyed), and whether the model and quiet
+	 * table were read from it (cached: nothing to calibrate or save). */
+	struct mcache_key cache_key;
+	uint8_t keyed, cached;
 
 	char **files;            size_t nfiles;  /* every file read */
 	uint64_t digest;         /* FNV-1a over all sources: script version */
@@ -413,12 +419,15 @@ int script_load(const char *path, struct script **out, struct diag *d);
  * The pattern trees go into pool (the catalog's, shared by its scripts:
  * the gedeeld/ includes parse to the same trees in every scenario that
  * includes them first, and are then held once), or, when pool is NULL,
- * into one of the script's own, as with script_load. */
+ * into one of the script's own, as with script_load. With cache_dir
+ * (mcache.h), a model trained before on the same sources, training
+ * split and program is read from there instead: then cached is set and
+ * *train is empty (there is nothing to calibrate). */
 struct corpus;
 struct pool;
 int script_load_train(const char *path, struct pool *pool,
-		      struct script **out, struct corpus *train,
-		      struct diag *d);
+		      const char *cache_dir, struct script **out,
+		      struct corpus *train, struct diag *d);
 /* The same for text in memory; name stands for the file in messages and
  * includes are looked up relative to it. */
 int script_load_text(const char *name, const char *text, size_t len,

@@ -52,6 +52,108 @@ static void run(struct match *m, const struct script *s, const char *text)
 	match_run(m, s, text, strlen(text));
 }
 
+/* What one message gets from the script's model: hits, how, confidence
+ * and clause per intent, and the meter regressions. */
+struct outcome {
+	size_t n;
+	uint8_t *hit, *how;
+	float *conf;
+	uint32_t *clause;
+	float up[MATCH_METER_SLOTS], down[MATCH_METER_SLOTS];
+	int hint[MODEL_MAX_HINT_VARS];
+};
+
+static void outcome_of(struct match *m, const struct script *s,
+		       const char *text, struct outcome *o)
+{
+	const uint32_t *vars = NULL;
+	size_t nv;
+
+	run(m, s, text);
+	o->n = s->nintents;
+	o->hit = xcalloc(o->n, 1);
+	o->how = xcalloc(o->n, 1);
+	o->conf = xcalloc(o->n, sizeof(float));
+	o->clause = xcalloc(o->n, sizeof(uint32_t));
+	for (size_t i = 0; i < o->n; i++) {
+		o->hit[i] = m->hit[i];
+		o->how[i] = m->hit_how[i];
+		o->conf[i] = m->conf[i];
+		o->clause[i] = m->hit[i] ? model_hit_clause(m, (uint32_t)i) : 0;
+	}
+	memcpy(o->up, m->meter_up, sizeof(o->up));
+	memcpy(o->down, m->meter_down, sizeof(o->down));
+	memset(o->hint, 0, sizeof(o->hint));
+	nv = model_hint_vars(s->model, &vars);
+	for (size_t k = 0; k < nv; k++)
+		o->hint[k] = model_meter_hint(s->model, m, vars[k]);
+}
+
+static void outcome_release(struct outcome *o)
+{
+	free(o->hit);
+	free(o->how);
+	free(o->conf);
+	free(o->clause);
+}
+
+/* The model written out and read back (model_write, model_read) finds
+ * the very same in every text, to the last bit of its confidence, and
+ * says the same of itself; returns the bytes it took. */
+static size_t assert_round_trip(struct script *s, const char *const *texts,
+				size_t ntexts)
+{
+	struct model *orig = s->model, *back;
+	const struct model_info *a, *b;
+	struct sbuf sb;
+	struct match m;
+	size_t len;
+
+	sbuf_init(&sb);
+	model_write(orig, &sb);
+	len = sb.len;
+	back = model_read(s, sb.buf, sb.len);
+	assert_non_null(back);
+	a = model_info(orig);
+	b = model_info(back);
+	assert_int_equal(a->nsamples, b->nsamples);
+	assert_int_equal(a->nfeatures, b->nfeatures);
+	assert_int_equal(a->ncorpus, b->ncorpus);
+	assert_int_equal(a->nlearned, b->nlearned);
+	assert_int_equal(a->nweights, b->nweights);
+	assert_int_equal(a->nhints, b->nhints);
+	assert_int_equal(a->fires, b->fires);
+	assert_int_equal(model_col_bytes(orig), model_col_bytes(back));
+	/* one byte short, or one more: not a model */
+	assert_null(model_read(s, sb.buf, sb.len - 1));
+	sbuf_addc(&sb, 0);
+	assert_null(model_read(s, sb.buf, sb.len));
+	match_init(&m);
+	for (size_t i = 0; i < ntexts; i++) {
+		struct outcome x, y;
+
+		s->model = orig;
+		outcome_of(&m, s, texts[i], &x);
+		s->model = back;
+		outcome_of(&m, s, texts[i], &y);
+		assert_memory_equal(x.hit, y.hit, x.n);
+		assert_memory_equal(x.how, y.how, x.n);
+		assert_memory_equal(x.conf, y.conf, x.n * sizeof(float));
+		assert_memory_equal(x.clause, y.clause,
+				    x.n * sizeof(uint32_t));
+		assert_memory_equal(x.up, y.up, sizeof(x.up));
+		assert_memory_equal(x.down, y.down, sizeof(x.down));
+		assert_memory_equal(x.hint, y.hint, sizeof(x.hint));
+		outcome_release(&x);
+		outcome_release(&y);
+	}
+	s->model = orig;
+	match_release(&m);
+	model_free(back);
+	sbuf_release(&sb);
+	return len;
+}
+
 /* The feature table: every feature its own row, in slot order, told
  * by the occupied slots before it; at least min of them. */
 static void table_rows_in_order(const struct model *md, size_t min)
@@ -90,6 +192,77 @@ static void test_learns_from_the_split(void **state)
 	 * weight (test_dense_rows makes the bits) */
 	assert_int_equal(model_col_bytes(s->model),
 			 mi->nfeatures < mi->nweights ? 0 : 1);
+	script_free(s);
+}
+
+/* Texts for the fixture: its patterns' wording, the paraphrases its
+ * training split teaches, and things it must not take for them. */
+static const char *const gevoel_texts[] = {
+	"Hoe gaat het?", "Hallo.", "Hoe voelt u zich vandaag?",
+	"Hoe is het nu met je, echt?", "Ik voel me vandaag niet zo lekker.",
+	"Wat vindt u van het weer?", "Dag mevrouw, hoe gaat het met u?",
+	"Ik wil niet weten hoe u zich voelt.", "",
+};
+
+/* Kept between runs (mcache.h): read back, the model is the same. */
+static void test_write_read(void **state)
+{
+	struct script *s = load_fixture();
+
+	(void)state;
+	assert_true(assert_round_trip(s, gevoel_texts,
+				      ARRAY_LEN(gevoel_texts)) > 0);
+	script_free(s);
+}
+
+/* Every single-bit slip in a written model, anywhere: model_read turns
+ * it down, or what it returns runs without reading outside its arrays
+ * (the sanitizer and valgrind builds run this too). Most slips in
+ * counts and indices must be turned down. */
+static void test_read_damaged(void **state)
+{
+	struct script *s = load_fixture();
+	struct model *orig = s->model;
+	struct sbuf sb;
+	struct match m;
+	size_t refused = 0, tried = 0;
+	char *copy;
+
+	(void)state;
+	sbuf_init(&sb);
+	model_write(orig, &sb);
+	copy = xmalloc(sb.len);
+	match_init(&m);
+	for (size_t i = 0; i < sb.len; i++)
+		for (int bit = 0; bit < 8; bit += 7) {
+			struct model *md;
+
+			memcpy(copy, sb.buf, sb.len);
+			copy[i] ^= (char)(1 << bit);
+			md = model_read(s, copy, sb.len);
+			tried++;
+			if (!md) {
+				refused++;
+				continue;
+			}
+			s->model = md;
+			run(&m, s, gevoel_texts[2]);
+			run(&m, s, gevoel_texts[6]);
+			s->model = orig;
+			model_free(md);
+		}
+	/* the header's counts are the first 8 bytes of each field: a slip
+	 * in their low bits changes a size */
+	assert_true(refused > 0);
+	assert_true(tried == 2 * sb.len);
+	/* nothing at all, and a model for another script: refused */
+	assert_null(model_read(s, sb.buf, 0));
+	s->nintents++;
+	assert_null(model_read(s, sb.buf, sb.len));
+	s->nintents--;
+	match_release(&m);
+	free(copy);
+	sbuf_release(&sb);
 	script_free(s);
 }
 
@@ -539,6 +712,15 @@ static void many_columns(int ni)
 	}
 	assert_true(checked >= 5);
 	match_release(&m);
+	{
+		static const char *const t[] = {
+			"Kunnen we qaabx bespreken?", "Ik wil graag qakzx",
+			"Kunnen we qajlx en qaaax nu bespreken?", "zz3",
+		};
+
+		/* a byte a column (200), or two (300) */
+		assert_round_trip(s, t, ARRAY_LEN(t));
+	}
 	script_free(s);
 	unlink(corpus.buf);
 	rmdir(dir);
@@ -616,6 +798,14 @@ static void test_dense_rows(void **state)
 				"b0" : j == 1 ? "b1" : "b2")), j == k);
 	}
 	match_release(&m);
+	{
+		static const char *const t[] = {
+			"Vooral appel graag", "banaan nu", "citroen appel",
+			"niet banaan maar citroen", "graag",
+		};
+
+		assert_round_trip(s, t, ARRAY_LEN(t));
+	}
 	script_free(s);
 	unlink(corpus.buf);
 	unlink(path.buf);
@@ -772,6 +962,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_learns_from_the_split),
+		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_read_damaged),
 		cmocka_unit_test(test_paraphrase_by_model),
 		cmocka_unit_test(test_no_guess),
 		cmocka_unit_test(test_meter_direct),
