@@ -248,6 +248,8 @@ int mcache_load(const char *dir, const struct mcache_key *k,
 	}
 	if (p != end)
 		goto out;
+	/* last used: prune keeps it */
+	utimensat(AT_FDCWD, path.buf, NULL, 0);
 	s->model = md;
 	s->quiet = quiet;
 	s->quiet_seen = seen;
@@ -301,32 +303,68 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* The scenario's files under other keys go: one file a scenario. */
+struct aged {
+	char *path;
+	struct timespec mtime;
+};
+
+/* Newest first. */
+static int cmp_aged(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? 1 : -1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+/* The scenario's files beyond the MCACHE_KEEP last used go (a read
+ * touches its file), so two checkouts or builds side by side do not
+ * throw each other's models out, and an old version's does not stay. */
 static void prune(const char *dir, const struct script *s,
 		  const char *keep)
 {
 	DIR *dp = opendir(dir);
-	size_t idl = strlen(s->id), sl = strlen(SUFFIX);
+	size_t idl = strlen(s->id), sl = strlen(SUFFIX), n = 0, cap = 0;
+	struct aged *v = NULL;
 	struct dirent *de;
 
 	if (!dp)
 		return;
 	while ((de = readdir(dp)) != NULL) {
-		const char *n = de->d_name;
-		size_t len = strlen(n);
+		const char *name = de->d_name;
+		size_t len = strlen(name);
 		struct sbuf sb;
+		struct stat st;
 
 		/* "<id>-" then 32 hex digits, then the suffix */
-		if (len != idl + 1 + 32 + sl || strncmp(n, s->id, idl) != 0 ||
-		    n[idl] != '-' || strcmp(n + len - sl, SUFFIX) != 0 ||
-		    strcmp(n, keep) == 0)
+		if (len != idl + 1 + 32 + sl ||
+		    strncmp(name, s->id, idl) != 0 || name[idl] != '-' ||
+		    strcmp(name + len - sl, SUFFIX) != 0)
 			continue;
 		sbuf_init(&sb);
-		sbuf_addf(&sb, "%s/%s", dir, n);
-		unlink(sb.buf);
-		sbuf_release(&sb);
+		sbuf_addf(&sb, "%s/%s", dir, name);
+		if (stat(sb.buf, &st) != 0) {
+			sbuf_release(&sb);
+			continue;
+		}
+		XGROW(v, cap, n + 1);
+		v[n].path = sbuf_detach(&sb);
+		v[n].mtime = st.st_mtim;
+		n++;
 	}
 	closedir(dp);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_aged);
+	/* the file just written stays, whatever its clock says */
+	for (size_t i = 0, kept = 1; i < n; i++) {
+		if (strcmp(v[i].path, keep) != 0 && kept++ >= MCACHE_KEEP)
+			unlink(v[i].path);
+		free(v[i].path);
+	}
+	free(v);
 }
 
 int mcache_save(const char *dir, const struct mcache_key *k,
@@ -369,7 +407,7 @@ int mcache_save(const char *dir, const struct mcache_key *k,
 		unlink(tmp.buf);
 		goto out;
 	}
-	prune(dir, s, name.buf);
+	prune(dir, s, fin.buf);
 	rc = 0;
 out:
 	sbuf_release(&body);

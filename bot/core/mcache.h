@@ -9,7 +9,9 @@
  * folder under a key hashed from all three, and a later load with the
  * same three reads them back instead of training again. Change a script,
  * the corpus or the program, and the key changes: that load trains, and
- * writes the new result in place of the scenario's old one.
+ * writes the new result beside the scenario's others; the MCACHE_KEEP
+ * last used of them are kept (two checkouts side by side each keep
+ * theirs), older ones go.
  *
  * A cached file is checked before use: its header, a checksum over its
  * contents, and every count and index the running model follows
@@ -24,6 +26,8 @@
 #include <stdint.h>
 
 struct script;
+
+#define MCACHE_KEEP 4
 
 struct mcache_key {
 	uint64_t h[2];
@@ -47,7 +51,8 @@ int mcache_load(const char *dir, const struct mcache_key *k,
 		struct script *s);
 
 /* Write s's model and quiet table under k into dir (made, mode 0700,
- * when missing), replacing the scenario's files under other keys.
+ * when missing), and remove the scenario's files beyond the
+ * MCACHE_KEEP last used (a read counts as a use).
  * The file appears whole or not at all. 0, or -1 when it could not be
  * written (nothing else happens: the cache is never needed). */
 int mcache_save(const char *dir, const struct mcache_key *k,
