@@ -141,12 +141,22 @@ static void score_intents(struct stats *st, const struct script *s,
 				confuse(st, -1, (long)b);
 }
 
-/* Why the meters missed the moves a trainer expected. */
-static void missed_moves(size_t still, size_t wrong, size_t bound)
+static void pct(const char *what, size_t a, size_t b);
+
+/* Why the meters missed the moves a trainer expected; and the share
+ * right among the moves a meter could make (one at the end of its
+ * scale, 0 or 10, cannot go further: a trainer who expects tension to
+ * fall at 0 sees it stay there). */
+static void missed_moves(size_t ok, size_t move, size_t still, size_t wrong,
+			 size_t bound)
 {
 	if (still + wrong + bound)
 		printf("    gemist: bleef staan %zu, verkeerde kant %zu, "
 		       "stond al aan de grens %zu\n", still, wrong, bound);
+	if (bound && move > bound) {
+		pct("    waar de meter kon bewegen", ok, move - bound);
+		printf("\n");
+	}
 }
 
 static void score_meters(struct stats *st, const struct corpus_turn *t,
@@ -682,7 +692,8 @@ static void print_run(struct run *r)
 	pct("  meters goed: bewegen", st->move_ok, st->move);
 	pct(", blijven gelijk", st->same_ok, st->same);
 	printf("\n");
-	missed_moves(st->move_still, st->move_wrong, st->move_bound);
+	missed_moves(st->move_ok, st->move, st->move_still, st->move_wrong,
+		     st->move_bound);
 	for (size_t v = 0; v < s->nvars; v++) {
 		if (!st->vmove[v] && !st->vsame[v])
 			continue;
@@ -780,7 +791,8 @@ static void print_total(const struct total *t, size_t nruns)
 	pct("  meters goed: bewegen", t->move_ok, t->move);
 	pct(", blijven gelijk", t->same_ok, t->same);
 	printf("\n");
-	missed_moves(t->move_still, t->move_wrong, t->move_bound);
+	missed_moves(t->move_ok, t->move, t->move_still, t->move_wrong,
+		     t->move_bound);
 	printf("  vaardig boven zwak: %zu van %zu scenario's\n", t->sap_yes,
 	       t->sap_known);
 	printf("  vaardig > gewoon > zwak: %zu van %zu; anders onder vaardig: "
@@ -863,6 +875,8 @@ static json_t *run_json(struct run *r)
 	}
 	json_object_set_new(j, "verward", cf);
 	json_object_set_new(met, "bewegen", share_json(st->move_ok, st->move));
+	json_object_set_new(met, "bewegen_binnen_grenzen", share_json(
+		st->move_ok, st->move - st->move_bound));
 	json_object_set_new(met, "gelijk", share_json(st->same_ok, st->same));
 	for (size_t v = 0; v < s->nvars; v++) {
 		json_t *mv;
@@ -925,6 +939,8 @@ static json_t *total_json(const struct total *t, size_t nruns)
 			    share_json(t->labelled_none, t->labelled));
 	json_object_set_new(j, "meters_bewegen", share_json(t->move_ok,
 							    t->move));
+	json_object_set_new(j, "meters_bewegen_binnen_grenzen", share_json(
+		t->move_ok, t->move - t->move_bound));
 	json_object_set_new(j, "meters_gelijk", share_json(t->same_ok,
 							   t->same));
 	json_object_set_new(j, "vaardig_boven_zwak", share_json(t->sap_yes,
