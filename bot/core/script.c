@@ -2823,12 +2823,74 @@ static void resolve(struct parser *ps)
 	}
 }
 
+/* A set of word classes: a byte a class, and the classes added, so
+ * that reading and clearing it costs its members, not every class of
+ * the lexicon (the build_index loops over all classes took a quarter
+ * of a cached load). */
+struct wset {
+	uint8_t *bm;        /* lex.ncls + 1 bytes, 0 outside the set */
+	uint32_t *list;     /* the members, as added */
+	size_t n;
+};
+
+static void wset_init(struct wset *ws, size_t nw)
+{
+	ws->bm = xcalloc(nw + 1, 1);
+	ws->list = xcalloc(nw + 1, sizeof(uint32_t));
+	ws->n = 0;
+}
+
+static void wset_release(struct wset *ws)
+{
+	free(ws->bm);
+	free(ws->list);
+}
+
+static void wset_add(struct wset *ws, uint32_t w)
+{
+	if (!ws->bm[w]) {
+		ws->bm[w] = 1;
+		ws->list[ws->n++] = w;
+	}
+}
+
+static void wset_clear(struct wset *ws)
+{
+	for (size_t k = 0; k < ws->n; k++)
+		ws->bm[ws->list[k]] = 0;
+	ws->n = 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The members in ascending order, as a scan of all classes had them
+ * (class 0, no word, is never one: the scans began at 1). */
+static void wset_sort(struct wset *ws)
+{
+	size_t k = 0;
+
+	if (ws->n > 1)
+		qsort(ws->list, ws->n, sizeof(uint32_t), cmp_u32);
+	while (k < ws->n && ws->list[k] == 0)
+		k++;
+	if (k) {
+		memmove(ws->list, ws->list + k, (ws->n - k) * sizeof(uint32_t));
+		ws->n -= k;
+		ws->bm[0] = 0;
+	}
+}
+
 /* Add the words q[i..] can start with to bm. Returns 1 if q[i..] can
  * match nothing at all; sets *any when the first word cannot be known.
  * With cm, a concept that open (concept_firsts) does not mark is set in
  * cm instead of being expanded into its words (req's groups). */
 static int firsts_in(const struct script *s, const struct pat_seq *q,
-		     size_t i, uint8_t *bm, int *any, int depth, uint8_t *cm,
+		     size_t i, struct wset *bm, int *any, int depth, uint8_t *cm,
 		     const uint8_t *open)
 {
 	if (depth > MAX_PAT_DEPTH) {
@@ -2841,7 +2903,7 @@ static int firsts_in(const struct script *s, const struct pat_seq *q,
 
 		switch (p->kind) {
 		case PAT_WORD:
-			bm[lexicon_class(&s->lex, p->word)] = 1;
+			wset_add(bm, lexicon_class(&s->lex, p->word));
 			return 0;
 		case PAT_PREFIX:
 			if (!p->word) {    /* too long to be interned */
@@ -2849,7 +2911,7 @@ static int firsts_in(const struct script *s, const struct pat_seq *q,
 				return 0;
 			}
 			/* the class of "prefix*" */
-			bm[lexicon_class(&s->lex, p->word)] = 1;
+			wset_add(bm, lexicon_class(&s->lex, p->word));
 			return 0;
 		case PAT_ANY:
 		case PAT_UNORDERED:
@@ -2886,7 +2948,7 @@ static int firsts_in(const struct script *s, const struct pat_seq *q,
 }
 
 static int firsts(const struct script *s, const struct pat_seq *q, size_t i,
-		  uint8_t *bm, int *any, int depth)
+		  struct wset *bm, int *any, int depth)
 {
 	return firsts_in(s, q, i, bm, any, depth, NULL, NULL);
 }
@@ -3008,7 +3070,7 @@ static int cmp_group(const void *a, const void *b)
  * scratch of nw and nconcepts bytes. */
 static struct group element_group(const struct script *s,
 				  const struct pat *p, const uint8_t *open,
-				  uint8_t *bm, uint8_t *cm)
+				  struct wset *bm, uint8_t *cm)
 {
 	struct pat_seq one = { .el = (struct pat *)p, .n = 1 };
 	struct group g = { NULL, 0 };
@@ -3017,16 +3079,16 @@ static struct group element_group(const struct script *s,
 
 	if (p->kind != PAT_ALT && p->kind != PAT_CONCEPT)
 		return g;
-	memset(bm, 0, nw);
+	wset_clear(bm);
 	memset(cm, 0, s->nconcepts + 1);
 	if (firsts_in(s, &one, 0, bm, &any, 0, cm, open) || any ||
 	    nw >= REQ_CONCEPT)
 		return g;
-	for (size_t w = 1; w < nw; w++)
-		if (bm[w]) {
-			XGROW(g.v, cap, g.n + 1);
-			g.v[g.n++] = (uint32_t)w;
-		}
+	wset_sort(bm);
+	for (size_t k = 0; k < bm->n; k++) {
+		XGROW(g.v, cap, g.n + 1);
+		g.v[g.n++] = bm->list[k];
+	}
 	for (size_t c = 0; c < s->nconcepts; c++)
 		if (cm[c]) {
 			XGROW(g.v, cap, g.n + 1);
@@ -3040,7 +3102,7 @@ static struct group element_group(const struct script *s,
  * after the words, the smallest first (the cheapest tests first). bm
  * and cm: element_group's scratch. */
 static void required_groups(const struct script *s, struct pat_seq *q,
-			    const uint8_t *open, uint8_t *bm, uint8_t *cm)
+			    const uint8_t *open, struct wset *bm, uint8_t *cm)
 {
 	struct group *gs = NULL;
 	size_t ng = 0, gcap = 0, rcap = q->nreq, first = 0;
@@ -3121,8 +3183,10 @@ static uint8_t *concept_firsts(struct script *s)
 {
 	size_t nw = s->lex.ncls + 1, total = 0;
 	uint8_t *open = xcalloc(s->nconcepts + 1, 1);
-	uint8_t *bm = xmalloc(nw);
+	struct wset bm;
 	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));
+
+	wset_init(&bm, nw);
 
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t c = 0; c < s->nconcepts; c++) {
@@ -3135,17 +3199,18 @@ static uint8_t *concept_firsts(struct script *s)
 				open[c] = 1;
 				continue;
 			}
-			memset(bm, 0, nw);
+			wset_clear(&bm);
 			for (size_t j = 0; j < cp->nalts; j++)
-				empty |= firsts(s, &cp->alts[j], 0, bm, &any,
+				empty |= firsts(s, &cp->alts[j], 0, &bm, &any,
 						0);
 			if (any || empty || !cp->nalts) {
 				open[c] = 1;
 				continue;
 			}
-			for (size_t w = 1; w < nw; w++) {
-				if (!bm[w])
-					continue;
+			wset_sort(&bm);
+			for (size_t k = 0; k < bm.n; k++) {
+				uint32_t w = bm.list[k];
+
 				if (pass == 0)
 					count[w]++;
 				else
@@ -3158,7 +3223,7 @@ static uint8_t *concept_firsts(struct script *s)
 			s->concept_of = xcalloc(total + 1, sizeof(uint16_t));
 		}
 	}
-	free(bm);
+	wset_release(&bm);
 	free(count);
 	return open;
 }
@@ -3214,7 +3279,8 @@ static uint16_t req_for(const struct pat_seq *q, uint32_t w)
 static void build_index(struct script *s)
 {
 	size_t nw;
-	uint8_t *open, *gbm, *gcm;
+	uint8_t *open, *gcm;
+	struct wset gbm;
 
 
 	for (size_t i = 0; i < s->nconcepts; i++)
@@ -3237,27 +3303,28 @@ static void build_index(struct script *s)
 	s->word_hash = NULL;
 	s->word_hash_cap = 0;
 	open = concept_firsts(s);
-	gbm = xmalloc(s->lex.ncls + 1);
+	wset_init(&gbm, s->lex.ncls + 1);
 	gcm = xmalloc(s->nconcepts + 1);
 	for (size_t i = 0; i < s->nintents; i++)
 		for (size_t j = 0; j < s->intents[i].npats; j++) {
 			struct pat_seq *q = &s->intents[i].pats[j];
 
 			required_words(s, q);
-			required_groups(s, q, open, gbm, gcm);
+			required_groups(s, q, open, &gbm, gcm);
 			one_words(s, q);
 			q->says_neg = (uint8_t)names_negation(s, q, 0);
 		}
 	free(open);
-	free(gbm);
+	wset_release(&gbm);
 	free(gcm);
 	for (size_t i = 0; i < s->nconcepts; i++)
 		concept_one_words(s, &s->concepts[i]);
 	nw = s->lex.ncls + 1;
-	uint8_t *bm = xmalloc(nw);
+	struct wset bm;
 	uint32_t *count = xcalloc(nw + 1, sizeof(uint32_t));
 	size_t total = 0, anycap = 0;
 
+	wset_init(&bm, nw);
 	/* two passes: count per word, then fill */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < s->nintents; i++) {
@@ -3265,8 +3332,8 @@ static void build_index(struct script *s)
 				struct pat_ref r = { (uint32_t)i, (uint32_t)j };
 				int any = 0;
 
-				memset(bm, 0, nw);
-				if (firsts(s, &s->intents[i].pats[j], 0, bm,
+				wset_clear(&bm);
+				if (firsts(s, &s->intents[i].pats[j], 0, &bm,
 					   &any, 0) ||
 				    has_unordered(&s->intents[i].pats[j]))
 					any = 1;
@@ -3278,16 +3345,17 @@ static void build_index(struct script *s)
 					}
 					continue;
 				}
-				for (size_t w = 1; w < nw; w++) {
-					if (!bm[w])
-						continue;
+				wset_sort(&bm);
+				for (size_t k = 0; k < bm.n; k++) {
+					uint32_t w = bm.list[k];
+
 					if (pass == 0)
 						count[w]++;
 					else {
 						s->first_req[count[w]] =
 							req_for(&s->intents[i]
 								.pats[j],
-								(uint32_t)w);
+								w);
 						s->first_refs[count[w]++] = r;
 					}
 				}
@@ -3299,7 +3367,7 @@ static void build_index(struct script *s)
 			s->first_req = xcalloc(total + 1, sizeof(uint16_t));
 		}
 	}
-	free(bm);
+	wset_release(&bm);
 	free(count);
 }
 
