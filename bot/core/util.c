@@ -16,6 +16,7 @@
 #endif
 #include <sys/random.h>
 #include <jansson.h>
+#include <sys/stat.h>
 
 static void oom(size_t n)
 {
@@ -460,6 +461,19 @@ int read_file(const char *path, size_t max, char **out, size_t *len,
 	if (!f) {
 		err_set(err, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	/* a regular file: room for all of it at once, not grown by
+	 * doubling (a model cache file, a corpus: megabytes) */
+	{
+		struct stat st;
+
+		if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > 0 && (uint64_t)st.st_size <= max) {
+			sb.cap = (size_t)st.st_size + 2;
+			sb.buf = xmalloc(sb.cap);
+			sb.len = fread(sb.buf, 1, (size_t)st.st_size, f);
+			sb.buf[sb.len] = '\0';
+		}
 	}
 	for (n = fread(chunk, 1, sizeof(chunk), f); n > 0;
 	     n = fread(chunk, 1, sizeof(chunk), f)) {
