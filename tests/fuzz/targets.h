@@ -683,6 +683,64 @@ FUZZ_FN void fuzz_corpus_cleanup(void)
 	fuzz_corpus_script_loaded = NULL;
 }
 
+/* The hits and confidences of md on text, into hit and conf (room for
+ * s->nintents each). */
+static void fuzz_model_on(const struct script *s, const struct model *md,
+			  struct match *m, const char *t, uint8_t *hit,
+			  float *conf)
+{
+	match_run(m, s, t, strlen(t));
+	model_run(md, m, t, strlen(t));
+	memcpy(hit, m->hit, s->nintents);
+	memcpy(conf, m->conf, s->nintents * sizeof(float));
+}
+
+/* mcache.h: a model written and read back scores every turn as the
+ * trained one did; the same bytes with one byte changed (where and how
+ * the input says) are refused, or make a model that runs. */
+static void fuzz_corpus_kept(const struct script *s, const struct model *md,
+			     const struct corpus *c, const uint8_t *data,
+			     size_t size)
+{
+	const char *T = "corpus";
+	uint8_t *h1 = xcalloc(s->nintents + 1, 1);
+	uint8_t *h2 = xcalloc(s->nintents + 1, 1);
+	float *c1 = xcalloc(s->nintents + 1, sizeof(float));
+	float *c2 = xcalloc(s->nintents + 1, sizeof(float));
+	struct model *back;
+	struct match m;
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	model_write(md, &sb);
+	back = model_read(s, sb.buf, sb.len);
+	FUZZ_CHECK(T, back != NULL);
+	match_init(&m);
+	for (size_t i = 0; i < c->nturns && i < 16; i++) {
+		fuzz_model_on(s, md, &m, c->turns[i].text, h1, c1);
+		fuzz_model_on(s, back, &m, c->turns[i].text, h2, c2);
+		FUZZ_CHECK(T, memcmp(h1, h2, s->nintents) == 0);
+		FUZZ_CHECK(T, memcmp(c1, c2, s->nintents * sizeof(float)) ==
+			   0);
+	}
+	model_free(back);
+	if (sb.len && size) {
+		size_t at = (size * 2654435761u) % sb.len;
+
+		sb.buf[at] = (char)(sb.buf[at] ^ (data[size / 2] | 1));
+		back = model_read(s, sb.buf, sb.len);
+		if (back && c->nturns)
+			fuzz_model_on(s, back, &m, c->turns[0].text, h2, c2);
+		model_free(back);
+	}
+	match_release(&m);
+	sbuf_release(&sb);
+	free(h1);
+	free(h2);
+	free(c1);
+	free(c2);
+}
+
 /* corpus.h: a parsed corpus is whole (conversations cover the turns in
  * order, every turn has text); a failed one says why; a resolved one
  * names only what the script has; the matcher learned from it keeps
@@ -760,6 +818,7 @@ FUZZ_FN void fuzz_corpus_run(const uint8_t *data, size_t size)
 		}
 	}
 	match_release(&m);
+	fuzz_corpus_kept(s, md, &c, data, size);
 	model_free(md);
 out:
 	corpus_release(&c);
