@@ -1427,65 +1427,56 @@ static int any_model_hit(const struct match *m)
 
 /* --- words the persona said first ('overgenomen: nee') --------------- */
 
-static int same_word(const struct lexicon *lx, const struct norm_token *a,
-		     uint32_t a_cls, enum lexicon_how a_how,
-		     const struct norm_token *b)
+/* Mark in found[] each of the n span tokens that line (a line id, or
+ * nlines for the eigen-woorden) has: the same stem (by its hash, ah[k]),
+ * or, for a word the lexicon knows other than by a compound or not at
+ * all (acls[k], else 0), a word of the same class known the same way
+ * (script.h, lw_*). */
+static void span_said(const struct script *s, const uint32_t *ah,
+		      const uint32_t *acls, size_t n, uint32_t line,
+		      uint8_t *found)
 {
-	enum lexicon_how b_how = LEXICON_NONE;
-	uint32_t b_cls;
+	uint32_t b = s->lw_off[line], e = s->lw_off[line + 1];
 
-	if (a->stem_len == b->stem_len &&
-	    memcmp(a->stem, b->stem, a->stem_len) == 0)
-		return 1;
-	if (!a_cls || a_how == LEXICON_NONE || a_how == LEXICON_COMPOUND)
-		return 0;
-	b_cls = lexicon_find_token(lx, b, &b_how);
-	return b_cls == a_cls && b_how != LEXICON_NONE &&
-	       b_how != LEXICON_COMPOUND;
-}
-
-/* Mark in found[] each of the n span tokens tok[] that text has. */
-static void span_said(const struct script *s, const struct match *m,
-		      const size_t *tok, size_t n, const char *text,
-		      struct norm *said, uint8_t *found)
-{
-	norm_run(said, text, strlen(text));
 	for (size_t k = 0; k < n; k++)
-		for (size_t q = 0; q < said->ntok && !found[k]; q++)
-			found[k] = (uint8_t)same_word(&s->lex,
-						      &m->norm.tok[tok[k]],
-						      m->ids[tok[k]],
-						      m->how[tok[k]],
-						      &said->tok[q]);
+		for (uint32_t q = b; q < e && !found[k]; q++)
+			found[k] = s->lw_stem[q] == ah[k] ||
+				   (acls[k] && s->lw_cls[q] == acls[k]);
 }
 
 /* Did the persona say, in a line of this rehearsal, every content word
  * that intent i matched in the message (or know it from before the
- * rehearsal: the script's eigen-woorden)? Each said text is normalised
- * once. */
+ * rehearsal: the script's eigen-woorden)? */
 static int echoes_persona(const struct engine *e, const struct match *m,
-			  uint32_t i, struct norm *said)
+			  uint32_t i)
 {
 	const struct script *s = e->s;
 	struct match_span sp = m->span[i];
-	size_t tok[16], n = 0, k;
+	size_t n = 0, k;
+	uint32_t ah[16], acls[16];
 	uint8_t found[16] = { 0 };
 
+	if (!s->lw_off)
+		return 0;
 	for (k = 0; sp.len && k < m->norm.ntok; k++) {
 		const struct norm_token *t = &m->norm.tok[k];
+		enum lexicon_how how = (enum lexicon_how)m->how[k];
 
 		if (t->src_start < sp.start ||
 		    t->src_start + t->src_len > sp.start + sp.len ||
 		    t->function)
 			continue;
-		if (n == ARRAY_LEN(tok))
+		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long match is no word given back */
-		tok[n++] = k;
+		ah[n] = hash_fnv32(HASH_FNV32_START, t->stem, t->stem_len);
+		acls[n] = m->ids[k] && how != LEXICON_NONE &&
+			  how != LEXICON_COMPOUND ? m->ids[k] : 0;
+		n++;
 	}
 	if (!n)
 		return 0;
 	if (s->own_words)
-		span_said(s, m, tok, n, s->own_words, said, found);
+		span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
 	for (size_t v = 0; v < s->nvariants; v++) {
 		const struct variant *var = s->variant_tab[v];
 
@@ -1493,10 +1484,11 @@ static int echoes_persona(const struct engine *e, const struct match *m,
 		for (size_t j = 0; j <= var->nmsgs; j++) {
 			const char *line = j < var->nmsgs ? var->msgs[j] :
 					   var->elab;
+			uint32_t id = j < var->nmsgs ? var->line[j] :
+				      var->elab_line;
 
-			if (line && line_said(e, j < var->nmsgs ?
-					      var->line[j] : var->elab_line))
-				span_said(s, m, tok, n, line, said, found);
+			if (line && line_said(e, id))
+				span_said(s, ah, acls, n, id, found);
 		}
 	}
 	for (k = 0; k < n && found[k]; k++)
@@ -1513,17 +1505,11 @@ static uint8_t *echo_void(const struct engine *e, const struct match *m)
 {
 	const struct script *s = e->s;
 	uint8_t *hit = NULL;
-	struct norm said;
-	int inited = 0;
 
 	for (uint32_t i = 0; m->script == s && i < s->nintents; i++) {
 		if (!m->hit[i] || s->intents[i].echo_ok)
 			continue;
-		if (!inited) {
-			norm_init(&said);
-			inited = 1;
-		}
-		if (!echoes_persona(e, m, i, &said))
+		if (!echoes_persona(e, m, i))
 			continue;
 		if (!hit) {
 			hit = xmalloc(s->nintents);
@@ -1531,8 +1517,6 @@ static uint8_t *echo_void(const struct engine *e, const struct match *m)
 		}
 		hit[i] = 0;
 	}
-	if (inited)
-		norm_release(&said);
 	return hit;
 }
 

@@ -822,6 +822,9 @@ void script_free(struct script *s)
 	free(s->persona);
 	free(s->intro);
 	free(s->own_words);
+	free(s->lw_off);
+	free(s->lw_stem);
+	free(s->lw_cls);
 	free(s->gates);
 	for (size_t i = 0; i < s->nvars; i++) {
 		free(s->vars[i].name);
@@ -3436,6 +3439,66 @@ static void number_lines(struct script *s)
 	free(tab);
 }
 
+/* lw_off, lw_stem, lw_cls (script.h): each line's words normalised once
+ * at load, where the engine normalised every line said so far on each
+ * message with a jargon word (a tenth of a turn). */
+static void line_words(struct script *s)
+{
+	const char **text;
+	struct norm n;
+	size_t cap = 0, total = 0;
+	int any = 0;
+
+	for (size_t i = 0; i < s->nintents; i++)
+		any |= !s->intents[i].echo_ok;
+	if (!any)
+		return;
+	text = xcalloc(s->nlines + 2, sizeof(*text));
+	for (size_t i = 0; i < s->nvariants; i++) {
+		const struct variant *v = s->variant_tab[i];
+
+		if (!v)
+			continue;
+		for (size_t j = 0; j < v->nmsgs; j++)
+			text[v->line[j]] = v->msgs[j];
+		if (v->elab)
+			text[v->elab_line] = v->elab;
+	}
+	text[s->nlines] = s->own_words;
+	s->lw_off = xcalloc(s->nlines + 2, sizeof(uint32_t));
+	norm_init(&n);
+	for (size_t l = 0; l <= s->nlines; l++) {
+		s->lw_off[l] = (uint32_t)total;
+		if (!text[l])
+			continue;
+		norm_run(&n, text[l], strlen(text[l]));
+		for (size_t q = 0; q < n.ntok; q++) {
+			enum lexicon_how how = LEXICON_NONE;
+			uint32_t cls = lexicon_find_token(&s->lex, &n.tok[q],
+							  &how);
+
+			if (total + 1 > cap) {
+				cap = cap ? cap * 2 : 1024;
+				s->lw_stem = xrealloc(s->lw_stem,
+						      cap * sizeof(uint32_t));
+				s->lw_cls = xrealloc(s->lw_cls,
+						     cap * sizeof(uint32_t));
+			}
+			s->lw_stem[total] = hash_fnv32(HASH_FNV32_START,
+						       n.tok[q].stem,
+						       n.tok[q].stem_len);
+			s->lw_cls[total] = how != LEXICON_NONE &&
+					   how != LEXICON_COMPOUND ? cls : 0;
+			total++;
+		}
+	}
+	s->lw_off[s->nlines + 1] = (uint32_t)total;
+	s->lw_stem = shrink(s->lw_stem, total, sizeof(uint32_t));
+	s->lw_cls = shrink(s->lw_cls, total, sizeof(uint32_t));
+	norm_release(&n);
+	free(text);
+}
+
 /* variant_tab: every variant by its index (the engine remembers the last
  * line it said by index, for its toelichting). */
 static void index_variants(struct script *s)
@@ -3448,6 +3511,7 @@ static void index_variants(struct script *s)
 	if (s->standaard)
 		index_node(s, s->standaard);
 	number_lines(s);
+	line_words(s);
 }
 
 /* Train the statistical matcher; a 'leervoorbeelden:' file that cannot

@@ -339,6 +339,14 @@ struct script {
 	size_t nvariants;        /* total, for least-recently-used state */
 	const struct variant **variant_tab;  /* by variant index */
 	size_t nlines;           /* distinct line texts (variant.line) */
+	/* The words of each line text, by line id, then of own_words (at
+	 * nlines): for the engine's 'overgenomen: nee' test, whether the
+	 * persona said a word first. Per word the FNV-32 of its stem
+	 * (lw_stem) and its lexicon class when the lexicon knows it other
+	 * than by a compound or not at all (lw_cls, else 0); a line's
+	 * words are lw_*[lw_off[id] .. lw_off[id + 1]). Set at load when
+	 * an intent has 'overgenomen: nee', else NULL. */
+	uint32_t *lw_off, *lw_stem, *lw_cls;
 
 	/* interned pattern words: id 0 is "no word"; once the lexicon is
 	 * built (words_in_lex), their texts are its own and word_hash is
