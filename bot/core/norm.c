@@ -233,12 +233,61 @@ static const char *apostrophe_form(const struct word *wd)
 	return NULL;
 }
 
+/* Chat spellings that run a verb and 'je' together ("snapje een beetje
+ * waar ik heen wil?" is no 'stapje' with a slip), and "da's": two
+ * words. "weetje" stays (een weetje is a noun). */
+static const struct {
+	const char *from, *a, *b;
+} word_split[] = {
+	{ "snapje", "snap", "je" }, { "begrijpje", "begrijp", "je" },
+	{ "hebje", "heb", "je" }, { "benje", "ben", "je" },
+	{ "kanje", "kan", "je" }, { "wilje", "wil", "je" },
+	{ "vindje", "vind", "je" }, { "denkje", "denk", "je" },
+	{ "zieje", "zie", "je" }, { "hoorje", "hoor", "je" },
+	{ "moetje", "moet", "je" }, { "zalje", "zal", "je" },
+};
+
+static void emit(struct run *r, const char *s, size_t len, size_t start,
+		 size_t end);
+
+/* The word as two tokens, when it is one of word_split or "da's";
+ * returns 1 if so. Each token's source span is its own part of the
+ * word when the letters map one to one, else the word up to its last
+ * byte and that byte. */
+static int split_word(struct run *r)
+{
+	const struct word *wd = &r->wd;
+	const char *a = NULL, *b = NULL;
+	size_t cut;
+
+	if (wd->inner == 1 && wd->inner_at == 2 && wd->full == 3 &&
+	    !memcmp(wd->w, "das", 3)) {
+		a = "dat";
+		b = "is";
+	}
+	for (size_t i = 0; !a && wd->full == wd->n && !wd->inner &&
+	     i < sizeof(word_split) / sizeof(word_split[0]); i++)
+		if (strlen(word_split[i].from) == wd->n &&
+		    !memcmp(wd->w, word_split[i].from, wd->n)) {
+			a = word_split[i].a;
+			b = word_split[i].b;
+		}
+	if (!a)
+		return 0;
+	/* spans side by side, never overlapping: at the letter where b
+	 * starts, or (da's, or letters that take more bytes) before the
+	 * word's last byte */
+	cut = wd->end - wd->first == wd->n ? wd->first + strlen(a) :
+	      wd->end - 1;
+	emit(r, a, strlen(a), wd->first, cut);
+	emit(r, b, strlen(b), cut, wd->end);
+	return 1;
+}
+
 /* End the current word and emit it as a token. */
 static void word_close(struct run *r)
 {
 	struct word *wd = &r->wd;
-	struct norm *n = r->n;
-	struct norm_token *t;
 	const char *s;
 	size_t len, start;
 
@@ -246,6 +295,8 @@ static void word_close(struct run *r)
 		return;
 	wd->open = 0;
 	if (wd->full == 0)
+		return;
+	if (split_word(r))
 		return;
 	start = wd->first;
 	s = apostrophe_form(wd);
@@ -261,6 +312,16 @@ static void word_close(struct run *r)
 	} else {
 		len = strlen(s);
 	}
+	emit(r, s, len, start, wd->end);
+}
+
+/* One token: s (len bytes) from the source bytes [start, end). */
+static void emit(struct run *r, const char *s, size_t len, size_t start,
+		 size_t end)
+{
+	struct norm *n = r->n;
+	struct norm_token *t;
+
 	/* norm_run sized both buffers for the worst case; this is the
 	 * guard against a mistake in that arithmetic, never a reallocation
 	 * that would move the words already handed out. */
@@ -281,9 +342,9 @@ static void word_close(struct run *r)
 		t->stem = n->buf + r->pos;
 		r->pos += t->stem_len + 1;
 	}
-	t->clause = wd->clause;
+	t->clause = r->wd.clause;
 	t->src_start = (uint32_t)start;
-	t->src_len = (uint32_t)(wd->end - start);
+	t->src_len = (uint32_t)(end - start);
 }
 
 /* Decode one UTF-8 sequence at p[*i]; advance *i past it. An invalid or

@@ -178,6 +178,13 @@ static const struct span_case spans[] = {
 	{ "U bent", 0, "je", "U" },
 	{ "cafe\xcc\x81!", 0, "cafe", "cafe\xcc\x81" },
 	{ "zo'n' x", 0, "zon", "zo'n" },
+	/* run-together chat spellings are two words, side by side */
+	{ "Snapje?", 0, "snap", "Snap" },
+	{ "Snapje?", 1, "je", "je" },
+	{ "da's goed", 0, "dat", "da'" },
+	{ "da's goed", 1, "is", "s" },
+	{ "da's goed", 2, "goed", "goed" },
+	{ "een weetje", 1, "weetje", "weetje" },
 };
 
 static void test_spans(void **state)
