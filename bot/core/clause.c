@@ -103,6 +103,13 @@ static int dat_starts(const struct norm *n, size_t i, size_t first)
 	return !IS_ANY(&n->tok[i - 1], after_no_dat);
 }
 
+/* Conjunctions that open a subordinate clause which, fronted, puts the
+ * main clause's verb first ("toen ik belde, was u er niet"). */
+static const char *const subordinators[] = {
+	"voordat", "nadat", "toen", "omdat", "zodra", "terwijl", "sinds",
+	"hoewel", "doordat", "zolang",
+};
+
 /* A mention: "woorden als X", "een term zoals X", "het woord X" name
  * words without using them (naming "risicotaxatie" is not jargon). The
  * token after the frame, or 0 when i starts none. */
@@ -649,9 +656,13 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		if (prev && ci[j].why == W_DAT && prev->negated)
 			c->negated = c->neg_inherited = 1;
 		/* after a fronted subordinate clause Dutch puts the verb
-		 * first: "als het misgaat, kun je mij bellen" asks nothing */
-		after_sub = prev && prev->conditional && ci[j].why == W_BREAK &&
-			    ci[j - 1].brk_after == ',';
+		 * first: "als het misgaat, kun je mij bellen", "voordat ik
+		 * aanbelde, heb ik het dossier opgevraagd" ask nothing */
+		after_sub = prev && ci[j].why == W_BREAK &&
+			    ci[j - 1].brk_after == ',' &&
+			    (prev->conditional ||
+			     (w_at(n, prev, 0) &&
+			      IS_ANY(w_at(n, prev, 0), subordinators)));
 		if (is_proposal(n, c))
 			c->act = MATCH_VOORSTEL;
 		else if (is_promise(n, c))

@@ -565,6 +565,12 @@ static const struct {
 	{ "Heb je vragen", "vraag" },
 	{ "Als het misgaat, kun je mij bellen.",
 	  "mededeling+als | mededeling" },
+	/* the same after any fronted subordinate clause; a main clause
+	 * before the comma still lets the next one ask */
+	{ "Voordat ik aanbelde, heb ik het dossier opgevraagd.",
+	  "mededeling | mededeling" },
+	{ "Toen ik belde, was u er niet.", "mededeling | mededeling+neg" },
+	{ "Ik ben Eva, heb je even", "mededeling | vraag" },
 	{ "Het is niet alleen slaan, maar ook schreeuwen.",
 	  "mededeling | mededeling" },
 	{ "Ik kom morgen en ik bel je vanavond", "mededeling | mededeling" },
