@@ -260,11 +260,15 @@ static int split_word(struct run *r)
 	const char *a = NULL, *b = NULL;
 	size_t cut;
 
-	if (wd->inner == 1 && wd->inner_at == 2 && wd->full == 3 &&
+	if (wd->inner == 1 && wd->full == 3 && wd->inner_at == 2 &&
 	    !memcmp(wd->w, "das", 3)) {
 		a = "dat";
 		b = "is";
 	}
+	/* most words: not one of them (every entry ends in "je") */
+	if (!a && (wd->n < 5 || wd->w[wd->n - 2] != 'j' ||
+		   wd->w[wd->n - 1] != 'e'))
+		return 0;
 	for (size_t i = 0; !a && wd->full == wd->n && !wd->inner &&
 	     i < sizeof(word_split) / sizeof(word_split[0]); i++)
 		if (strlen(word_split[i].from) == wd->n &&
