@@ -213,6 +213,25 @@ static const char *map_word(const char *w, size_t n)
 	return NULL;
 }
 
+int norm_plain_word(const char *w, size_t n, const char **out,
+		    size_t *outlen)
+{
+	const char *m;
+
+	if (!n || n >= WORD_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (w[i] < 'a' || w[i] > 'z')
+			return 0;
+	/* word_split's entries all end in "je": norm_run decides those */
+	if (n >= 5 && w[n - 2] == 'j' && w[n - 1] == 'e')
+		return 0;
+	m = map_word(w, n);
+	*out = m ? m : w;
+	*outlen = m ? strlen(m) : n;
+	return 1;
+}
+
 /* 't, 's, m'n, z'n, d'r; NULL when the word is none of them. */
 static const char *apostrophe_form(const struct word *wd)
 {

@@ -57,6 +57,13 @@ void norm_release(struct norm *n);
  * ignored for matching. Returns the number of tokens. */
 #define NORM_MAX_TOKENS 4096
 size_t norm_run(struct norm *n, const char *in, size_t len);
+/* A plain word, letters a-z only and shorter than norm_run's cap: the
+ * one token norm_run would make of it (its spelling map applied), in
+ * *out (static or w itself) and *outlen; 0 when the word needs norm_run
+ * (any other character, or one it may split in two). For the script
+ * parser's pattern words, most of which are plain. */
+int norm_plain_word(const char *w, size_t n, const char **out,
+		    size_t *outlen);
 
 /* Stemming (docs/scenariotaal.md, "Verbuiging"): a light, inflection-only
  * stemmer of our own. Close to the dictionary form, but only a key on

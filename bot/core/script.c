@@ -289,8 +289,26 @@ static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		     size_t *cap, const char *raw, size_t n, int prefix,
 		     int exact, struct loc loc)
 {
-	size_t nt = norm_run(&ps->norm, raw, n);
+	const char *plain;
+	size_t plen, nt;
 
+	/* most pattern words are plain: no normaliser run for them */
+	if (norm_plain_word(raw, n, &plain, &plen)) {
+		struct pat *p = seq_push(q, cap);
+
+		if (prefix) {
+			p->kind = PAT_PREFIX;
+			p->text = xstrndup(plain, plen);
+			p->len = (uint16_t)plen;
+		} else {
+			p->kind = PAT_WORD;
+			p->word = word_intern(ps->s, plain, plen);
+			p->exact = (uint8_t)exact;
+		}
+		(void)c;
+		return 0;
+	}
+	nt = norm_run(&ps->norm, raw, n);
 	if (nt == 0) {
 		diag_add(ps->d, &loc, "'%.*s' bevat geen letters of cijfers",
 			 (int)n, raw);

@@ -653,11 +653,76 @@ static void test_lexicon_many(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* norm_plain_word against norm_run: for a plain word it gives what
+ * norm_run gives, and it leaves the rest to norm_run. Words: a few
+ * chosen ones, then every a-z run of the shipped shared scenario file
+ * ($OEF_ROOT/scripts/gedeeld/begrippen.oef). */
+static void plain_agrees(struct norm *n, const char *w, size_t len,
+			 size_t *plain)
+{
+	const char *out;
+	size_t olen;
+
+	if (!norm_plain_word(w, len, &out, &olen))
+		return;
+	(*plain)++;
+	assert_int_equal(norm_run(n, w, len), 1);
+	assert_int_equal(n->tok[0].len, olen);
+	assert_memory_equal(n->tok[0].word, out, olen);
+}
+
+static void test_plain_word(void **state)
+{
+	static const char *const words[] = {
+		"brief", "u", "jij", "kun", "ok", "nie", "effe", "ge", "zn",
+		"hebt", "uithuisplaatsing", "a", "ondertoezichtstelling",
+	};
+	const char *root = getenv("OEF_ROOT");
+	const char *out;
+	size_t olen, plain = 0;
+	struct sbuf path;
+	struct err err;
+	struct norm n;
+	char *text;
+	size_t len;
+
+	(void)state;
+	norm_init(&n);
+	for (size_t i = 0; i < ARRAY_LEN(words); i++)
+		plain_agrees(&n, words[i], strlen(words[i]), &plain);
+	assert_int_equal(plain, ARRAY_LEN(words));
+	/* not plain: norm_run's to decide */
+	assert_false(norm_plain_word("Brief", 5, &out, &olen));
+	assert_false(norm_plain_word("snapje", 6, &out, &olen));
+	assert_false(norm_plain_word("m'n", 3, &out, &olen));
+	assert_false(norm_plain_word("caf\xc3\xa9", 5, &out, &olen));
+	assert_false(norm_plain_word("", 0, &out, &olen));
+	sbuf_init(&path);
+	sbuf_addf(&path, "%s/scripts/gedeeld/begrippen.oef",
+		  root && *root ? root : ".");
+	assert_int_equal(read_file(path.buf, 1u << 22, &text, &len, &err), 0);
+	plain = 0;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+
+		while (j < len && text[j] >= 'a' && text[j] <= 'z')
+			j++;
+		if (j > i)
+			plain_agrees(&n, text + i, j - i, &plain);
+		i = j + 1;
+	}
+	assert_true(plain > 1000);
+	free(text);
+	sbuf_release(&path);
+	norm_release(&n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_spans),
+		cmocka_unit_test(test_plain_word),
 		cmocka_unit_test(test_long_word),
 		cmocka_unit_test(test_megabyte),
 		cmocka_unit_test(test_reuse),
