@@ -274,6 +274,26 @@ static void tgrow(struct trainer *tr)
 	free(orow);
 }
 
+/* occ and rank0 from the tags (a slot's row is its rank among the
+ * occupied ones: slot_rank); returns the number of occupied slots.
+ * Training and model_read both come here. */
+static size_t rank_slots(struct model *md)
+{
+	size_t k = 0;
+
+	md->occ = xcalloc(md->cap / 64, sizeof(*md->occ));
+	md->rank0 = xcalloc(md->cap / 64, sizeof(*md->rank0));
+	for (size_t i = 0; i < md->cap; i++) {
+		if (i % 64 == 0)
+			md->rank0[i / 64] = (uint32_t)k;
+		if (!md->tags[i])
+			continue;
+		md->occ[i / 64] |= UINT64_C(1) << (i % 64);
+		k++;
+	}
+	return k;
+}
+
 /* The model's table, at most three quarters full (half full took twice
  * the memory to save 0.6% of model_run's instructions: a probe run
  * stays within a cache line or two). Rows are numbered in slot order
@@ -290,8 +310,6 @@ static uint32_t *finish_table(struct model *md, const struct trainer *tr,
 	while (md->cap * 3 < 4 * (md->nfeat + 1))
 		md->cap *= 2;
 	md->tags = xcalloc(md->cap, sizeof(*md->tags));
-	md->occ = xcalloc(md->cap / 64, sizeof(*md->occ));
-	md->rank0 = xcalloc(md->cap / 64, sizeof(*md->rank0));
 	slot_row = xcalloc(md->cap, sizeof(*slot_row));
 	for (size_t i = 0; i < tr->tcap; i++) {
 		size_t j;
@@ -303,16 +321,11 @@ static uint32_t *finish_table(struct model *md, const struct trainer *tr,
 		slot_row[j] = tr->trows[i];
 	}
 	order = xcalloc(md->nfeat + 1, sizeof(*order));
-	for (size_t i = 0; i < md->cap; i++) {
-		if (i % 64 == 0)
-			md->rank0[i / 64] = (uint32_t)k;
-		if (!md->tags[i])
-			continue;
-		md->occ[i / 64] |= UINT64_C(1) << (i % 64);
-		order[k++] = slot_row[i];
-	}
+	*nrows = rank_slots(md);
+	for (size_t i = 0; i < md->cap; i++)
+		if (md->tags[i])
+			order[k++] = slot_row[i];
 	free(slot_row);
-	*nrows = k;
 	return order;
 }
 
@@ -1431,17 +1444,8 @@ struct model *model_read(const struct script *s, const void *data,
 	md->tags = get_array(&r, md->cap, sizeof(*md->tags));
 	if (r.bad)
 		goto bad;
-	/* occ and rank0 follow from the tags (finish_table) */
-	md->occ = xcalloc(md->cap / 64, sizeof(*md->occ));
-	md->rank0 = xcalloc(md->cap / 64, sizeof(*md->rank0));
-	for (size_t i = 0; i < md->cap; i++) {
-		if (i % 64 == 0)
-			md->rank0[i / 64] = (uint32_t)md->nfeat;
-		if (!md->tags[i])
-			continue;
-		md->occ[i / 64] |= UINT64_C(1) << (i % 64);
-		md->nfeat++;
-	}
+	/* occ and rank0 follow from the tags, as in training */
+	md->nfeat = rank_slots(md);
 	/* the table is at most three quarters full: a probe ends */
 	if (md->nfeat * 4 > md->cap * 3)
 		goto bad;

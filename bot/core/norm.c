@@ -213,6 +213,12 @@ static const char *map_word(const char *w, size_t n)
 	return NULL;
 }
 
+/* Could w be one of word_split (below)? They all end in "je". */
+static int may_split(const char *w, size_t n)
+{
+	return n >= 5 && w[n - 2] == 'j' && w[n - 1] == 'e';
+}
+
 int norm_plain_word(const char *w, size_t n, const char **out,
 		    size_t *outlen)
 {
@@ -223,9 +229,8 @@ int norm_plain_word(const char *w, size_t n, const char **out,
 	for (size_t i = 0; i < n; i++)
 		if (w[i] < 'a' || w[i] > 'z')
 			return 0;
-	/* word_split's entries all end in "je": norm_run decides those */
-	if (n >= 5 && w[n - 2] == 'j' && w[n - 1] == 'e')
-		return 0;
+	if (may_split(w, n))
+		return 0;   /* norm_run decides those */
 	m = map_word(w, n);
 	*out = m ? m : w;
 	*outlen = m ? strlen(m) : n;
@@ -284,9 +289,7 @@ static int split_word(struct run *r)
 		a = "dat";
 		b = "is";
 	}
-	/* most words: not one of them (every entry ends in "je") */
-	if (!a && (wd->n < 5 || wd->w[wd->n - 2] != 'j' ||
-		   wd->w[wd->n - 1] != 'e'))
+	if (!a && !may_split(wd->w, wd->n))
 		return 0;
 	for (size_t i = 0; !a && wd->full == wd->n && !wd->inner &&
 	     i < sizeof(word_split) / sizeof(word_split[0]); i++)

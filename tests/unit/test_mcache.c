@@ -187,6 +187,27 @@ static void cache_path(const struct fx *f, const char *name,
 	sbuf_addf(sb, "%s/%s", f->cache.buf, name);
 }
 
+/* The fixture's folder as a catalog with the cache in dir: one
+ * scenario, trained or read, no problems; how many came from the
+ * cache. */
+static size_t catalog_cached(const struct fx *f, const char *dir)
+{
+	struct catalog c;
+	struct diag d;
+	size_t n;
+
+	diag_init(&d);
+	catalog_load_cached(&c, f->scripts.buf, f->personas.buf, dir, &d);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(c.nscripts, 1);
+	assert_non_null(c.scripts[0]->model);
+	assert_non_null(c.scripts[0]->quiet);
+	n = c.ncached;
+	catalog_release(&c);
+	diag_release(&d);
+	return n;
+}
+
 static void test_default_dir(void **state)
 {
 	const char *home = getenv("HOME");
@@ -333,16 +354,8 @@ static void test_catalog_keys(void **state)
 	FILE *fp;
 
 	for (int round = 0; round < 4; round++) {
-		diag_init(&d);
-		catalog_load_cached(&c, f->scripts.buf, f->personas.buf,
-				    f->cache.buf, &d);
-		assert_int_equal(d.n, 0);
-		assert_int_equal(c.nscripts, 1);
 		/* rounds 0 and 2 train (new), 1 and 3 read */
-		assert_int_equal(c.ncached, round % 2);
-		assert_non_null(c.scripts[0]->quiet);
-		catalog_release(&c);
-		diag_release(&d);
+		assert_int_equal(catalog_cached(f, f->cache.buf), round % 2);
 		assert_int_equal(cache_files(f, names, 4), round < 2 ? 1 : 2);
 		if (round == 0)
 			memcpy(first, names[0], sizeof(first));
@@ -360,12 +373,7 @@ static void test_catalog_keys(void **state)
 	assert_non_null(fp);
 	fputs("# nog een opmerking\n", fp);
 	assert_int_equal(fclose(fp), 0);
-	diag_init(&d);
-	catalog_load_cached(&c, f->scripts.buf, f->personas.buf, f->cache.buf,
-			    &d);
-	assert_int_equal(c.ncached, 0);
-	catalog_release(&c);
-	diag_release(&d);
+	assert_int_equal(catalog_cached(f, f->cache.buf), 0);
 	assert_int_equal(cache_files(f, names, 4), 3);
 	/* two more versions: the oldest (the first) goes, the newest
 	 * reads back */
@@ -374,22 +382,12 @@ static void test_catalog_keys(void **state)
 		assert_non_null(fp);
 		fprintf(fp, "# versie %d\n", k);
 		assert_int_equal(fclose(fp), 0);
-		diag_init(&d);
-		catalog_load_cached(&c, f->scripts.buf, f->personas.buf,
-				    f->cache.buf, &d);
-		assert_int_equal(c.ncached, 0);
-		catalog_release(&c);
-		diag_release(&d);
+		assert_int_equal(catalog_cached(f, f->cache.buf), 0);
 	}
 	assert_int_equal(cache_files(f, names, 4), MCACHE_KEEP);
 	for (size_t i = 0; i < MCACHE_KEEP; i++)
 		assert_string_not_equal(names[i], first);
-	diag_init(&d);
-	catalog_load_cached(&c, f->scripts.buf, f->personas.buf, f->cache.buf,
-			    &d);
-	assert_int_equal(c.ncached, 1);
-	catalog_release(&c);
-	diag_release(&d);
+	assert_int_equal(catalog_cached(f, f->cache.buf), 1);
 	/* without a cache folder nothing is read or written */
 	diag_init(&d);
 	catalog_load(&c, f->scripts.buf, f->personas.buf, &d);
@@ -402,8 +400,6 @@ static void test_catalog_keys(void **state)
 static void test_unwritable(void **state)
 {
 	struct fx *f = *state;
-	struct catalog c;
-	struct diag d;
 	struct sbuf blocked;
 	FILE *fp;
 
@@ -413,17 +409,8 @@ static void test_unwritable(void **state)
 	assert_non_null(fp);
 	assert_int_equal(fclose(fp), 0);
 	sbuf_adds(&blocked, "/cache");
-	for (int round = 0; round < 2; round++) {
-		diag_init(&d);
-		catalog_load_cached(&c, f->scripts.buf, f->personas.buf,
-				    blocked.buf, &d);
-		assert_int_equal(d.n, 0);
-		assert_int_equal(c.nscripts, 1);
-		assert_int_equal(c.ncached, 0);
-		assert_non_null(c.scripts[0]->model);
-		catalog_release(&c);
-		diag_release(&d);
-	}
+	for (int round = 0; round < 2; round++)
+		assert_int_equal(catalog_cached(f, blocked.buf), 0);
 	sbuf_release(&blocked);
 }
 
