@@ -70,6 +70,10 @@ int cli_opts(int argc, char **argv, struct opts *o, const char *allowed)
 			o->cross = 1;
 			continue;
 		}
+		if (strcmp(name, "ijking") == 0) {
+			o->calib = 1;
+			continue;
+		}
 		if (strcmp(name, "seed") == 0)
 			dst = &o->seed;
 		else if (strcmp(name, "db") == 0)

@@ -29,6 +29,7 @@ struct opts {
 	int patterns_only;       /* --alleen-patronen (eval) */
 	int turns;               /* --beurten (eval) */
 	int cross;               /* --kruis (eval) */
+	int calib;               /* --ijking (eval) */
 	const char *args[64];   /* positional */
 	int nargs;
 };

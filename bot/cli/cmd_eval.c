@@ -54,10 +54,16 @@ struct run {
 	int patterns_only;       /* model hits are taken back */
 	int list_turns;          /* --beurten: print each disagreement */
 	int cross;               /* --kruis: cross-validate the model */
+	int calib;               /* --ijking: keep the model's candidates */
 	const char *path;
 	const struct script *s;
 	struct corpus c;
 	struct stats st;
+	/* --ijking: each candidate's calibration features (model.h) and
+	 * whether the trainer labelled its intent */
+	float *cx;
+	uint8_t *cy;
+	size_t cn, cxcap, cycap;
 };
 
 static void stats_init(struct stats *st, const struct script *s)
@@ -318,12 +324,13 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 		for (size_t j = 0; j < t->nintents; j++)
 			printf(" %s", t->intents[j]);
 		printf("%s; gevonden", t->nintents ? "" : " -");
-		for (uint32_t i = 0, any = 0; i < s->nintents; i++)
-			if (match_hit(m, i))
-				printf("%s%s%s", any++ ? " " : " ",
-				       s->intents[i].name,
-				       m->hit_how[i] == MATCH_BY_MODEL ?
-				       "(model)" : "");
+		for (uint32_t i = 0; i < s->nintents; i++)
+			if (match_hit(m, i)) {
+				printf(" %s", s->intents[i].name);
+				if (m->hit_how[i] == MATCH_BY_MODEL)
+					printf("(model %.2f)",
+					       (double)m->conf[i]);
+			}
 		printf("\n");
 	}
 	if (ended) {
@@ -372,6 +379,18 @@ static int fold_of(const struct corpus *c, size_t ci)
 	return (int)(k % EVAL_FOLDS);
 }
 
+/* --ijking: the model's candidates for turn t, as samples. */
+static void keep_candidates(struct run *r, const struct match *m,
+			    const struct corpus_turn *t)
+{
+	for (size_t k = 0; k < m->ncand; k++) {
+		XGROW(r->cx, r->cxcap, (r->cn + 1) * MODEL_CALIB_NFEAT);
+		XGROW(r->cy, r->cycap, r->cn + 1);
+		model_calib_features(m, k, r->cx + r->cn * MODEL_CALIB_NFEAT);
+		r->cy[r->cn++] = (uint8_t)turn_wants(t, m->cand[k].intent);
+	}
+}
+
 /* Plays the conversations of fold (all when fold < 0). */
 static void play_fold(struct run *r, int fold)
 {
@@ -404,6 +423,8 @@ static void play_fold(struct run *r, int fold)
 			match_run(&m, s, t->text, strlen(t->text));
 			if (r->patterns_only)
 				drop_model_hits(&m, s);
+			if (r->calib)
+				keep_candidates(r, &m, t);
 			score_intents(st, s, &m, t);
 			if (engine_turn_matched(e, &m, t->text, &out) < 0) {
 				st->after_end++;
@@ -956,6 +977,70 @@ static json_t *total_json(const struct total *t, size_t nruns)
 /* --------------------------------------------------------------- main */
 
 /* tests/corpus/train/moeder-brief.txt -> moeder-brief */
+/* --ijking: fit the model's confidence (model.c, calib_w) to the
+ * candidates of every run; NULL when there were none. */
+static json_t *calib_fit(const struct run *runs, size_t nruns, int print)
+{
+	size_t n = 0, right = 0, bin_n[10] = { 0 }, bin_ok[10] = { 0 };
+	float w[MODEL_CALIB_NFEAT], *x;
+	uint8_t *y;
+	json_t *j, *ws;
+
+	for (size_t i = 0; i < nruns; i++)
+		n += runs[i].cn;
+	if (!n)
+		return NULL;
+	x = xcalloc(n * MODEL_CALIB_NFEAT, sizeof(float));
+	y = xcalloc(n, 1);
+	n = 0;
+	for (size_t i = 0; i < nruns; i++) {
+		memcpy(x + n * MODEL_CALIB_NFEAT, runs[i].cx,
+		       runs[i].cn * MODEL_CALIB_NFEAT * sizeof(float));
+		memcpy(y + n, runs[i].cy, runs[i].cn);
+		n += runs[i].cn;
+	}
+	if (model_fit_calib(x, y, n, w) < 0) {
+		free(x);
+		free(y);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		float q = model_calib_conf(w, x + i * MODEL_CALIB_NFEAT);
+		int b = (int)(q * 10);
+
+		b = b > 9 ? 9 : b;
+		bin_n[b]++;
+		bin_ok[b] += y[i];
+		right += y[i];
+	}
+	j = json_object();
+	ws = json_array();
+	for (size_t k = 0; k < MODEL_CALIB_NFEAT; k++)
+		json_array_append_new(ws, json_real(w[k]));
+	json_object_set_new(j, "kandidaten", json_integer((json_int_t)n));
+	json_object_set_new(j, "juist", json_integer((json_int_t)right));
+	json_object_set_new(j, "gewichten", ws);
+	if (print) {
+		printf("ijking van het leermodel: %zu kandidaten, %.1f%% "
+		       "juist\n  gewichten (bot/core/model.c, calib_w): {",
+		       n, 100.0 * ratio(right, n));
+		for (size_t k = 0; k < MODEL_CALIB_NFEAT; k++)
+			printf("%s%.3ff", k ? ", " : " ", (double)w[k]);
+		printf(" }\n  zekerheid   kandidaten  juist\n");
+		for (int b = 0; b < 10; b++)
+			if (bin_n[b])
+				printf("  0,%d-%s  %10zu  %5.1f%%\n", b,
+				       b == 9 ? "1,0" : (const char *[]){
+				       "0,1", "0,2", "0,3", "0,4", "0,5",
+				       "0,6", "0,7", "0,8", "0,9" }[b],
+				       bin_n[b],
+				       100.0 * ratio(bin_ok[b], bin_n[b]));
+	}
+	free(x);
+	free(y);
+	return j;
+}
+
 static char *scenario_of(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -978,11 +1063,20 @@ int cmd_eval(int argc, char **argv)
 	size_t nruns = 0;
 	int rc = 2;
 
-	if (cli_opts(argc, argv, &o, "json alleen-patronen beurten kruis") < 0)
+	if (cli_opts(argc, argv, &o,
+		     "json alleen-patronen beurten kruis ijking") < 0)
 		return 2;
+	if (o.calib && (!o.cross || o.patterns_only)) {
+		fprintf(stderr, "oefenkamer eval: --ijking past de zekerheid "
+			"van het leermodel aan op voorspellingen die het niet "
+			"uit zijn eigen lesstof kent: gebruik het met --kruis "
+			"(en zonder --alleen-patronen)\n");
+		return 2;
+	}
 	if (!o.nargs) {
 		fprintf(stderr, "gebruik: oefenkamer eval CORPUS… [--json] "
-			"[--alleen-patronen] [--beurten] [--kruis]\n"
+			"[--alleen-patronen] [--beurten] [--kruis "
+			"[--ijking]]\n"
 			"  CORPUS: tests/corpus/<deel>/<scenario>.txt\n");
 		return 2;
 	}
@@ -998,6 +1092,7 @@ int cmd_eval(int argc, char **argv)
 		r->patterns_only = o.patterns_only;
 		r->list_turns = o.turns && !o.json;
 		r->cross = o.cross;
+		r->calib = o.calib;
 		r->s = catalog_find(&cat, id);
 		if (!r->s || strcmp(r->s->id, id) != 0) {
 			struct loc l = { o.args[i], 1, 1 };
@@ -1028,16 +1123,31 @@ int cmd_eval(int argc, char **argv)
 			json_array_append_new(arr, run_json(&runs[i]));
 		json_object_set_new(j, "scenarios", arr);
 		json_object_set_new(j, "totaal", total_json(&tot, nruns));
+		if (o.calib) {
+			json_t *c = calib_fit(runs, nruns, 0);
+
+			json_object_set_new(j, "ijking", c ? c : json_null());
+		}
 		cli_json_line(stdout, j);
 	} else {
 		for (size_t i = 0; i < nruns; i++)
 			print_run(&runs[i]);
 		print_total(&tot, nruns);
+		if (o.calib) {
+			json_t *c = calib_fit(runs, nruns, 1);
+
+			if (!c)
+				printf("ijking van het leermodel: geen "
+				       "kandidaten om van te leren\n");
+			json_decref(c);
+		}
 	}
 	rc = 0;
 out:
 	for (size_t i = 0; i < nruns; i++) {
 		corpus_release(&runs[i].c);
+		free(runs[i].cx);
+		free(runs[i].cy);
 		if (runs[i].s && runs[i].st.intent)
 			stats_release(&runs[i].st);
 	}

@@ -310,6 +310,7 @@ void match_release(struct match *m)
 	free(m->pfx);
 	free(m->hit_how);
 	free(m->conf);
+	free(m->cand);
 	free(m->mfeat);
 	free(m->mfclause);
 	free(m->mstamp);
@@ -364,6 +365,8 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->hit_how, cap, ni);
 		cap = m->intent_cap;
 		XGROW(m->conf, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->cand, cap, ni);
 		m->intent_cap = cap;
 	}
 	if (ncls > m->present_cap) {
@@ -567,6 +570,7 @@ static void try_word(struct match *m, const struct script *s, uint32_t w,
 /* What the patterns found is theirs; the model (model.h) may add. */
 static void mark_patterns(struct match *m, const struct script *s)
 {
+	m->ncand = 0;
 	for (size_t i = 0; i < s->nintents; i++) {
 		m->hit_how[i] = m->hit[i] ? MATCH_BY_PATTERN : 0;
 		m->conf[i] = m->hit[i] ? 1.0f : 0.0f;

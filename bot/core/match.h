@@ -47,6 +47,15 @@ struct match_span {
 /* How an intent was found (struct match's how). */
 enum match_how { MATCH_BY_PATTERN = 1, MATCH_BY_MODEL = 2 };
 
+/* An intent the model's regression put at MODEL_THRESHOLD or more
+ * (model.c), with its confidence; it is a hit from MODEL_FIRE. */
+struct match_cand {
+	uint32_t intent;
+	float raw;                /* the regression's probability */
+	float conf;               /* calibrated: how often such a guess is
+				   * right */
+};
+
 /* Room for the model's meter directions (model.h MODEL_MAX_HINT_VARS). */
 #define MATCH_METER_SLOTS 4
 
@@ -67,6 +76,9 @@ struct match {
 	float *conf;                   /* per intent: 1 for a pattern hit,
 					* the model's confidence (0..1) for a
 					* model hit */
+	/* the model's candidates, surest first (at most one per intent) */
+	struct match_cand *cand;
+	size_t ncand;
 	/* private model scratch (model.c) */
 	uint32_t *mfeat, *mfclause, *mstamp;
 	size_t mfeat_cap, mfclause_cap, nmfeat, mstamp_cap;

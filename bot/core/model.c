@@ -73,7 +73,10 @@
 #ifndef HINT_MIN_SHARE
 #define HINT_MIN_SHARE 0.75
 #endif
-#define HINT_MIN_CONF 0.7f    /* a model hit gives hints from here */
+#ifndef HINT_MIN_CONF
+#define HINT_MIN_CONF 0.5f    /* a model hit gives hints from here
+			       * (calibrated, with ANSWER_MODEL_CONF) */
+#endif
 /* The direct meter regressions (below) move a meter from this
  * confidence, when no intent found gives a hint. */
 #ifndef METER_CONF
@@ -896,7 +899,7 @@ struct model *model_train(const struct script *s, const struct corpus *train)
 	order = finish_table(md, &tr, &nrows);
 	md->info.nsamples = tr.nsm;
 	md->info.nfeatures = md->nfeat;
-	md->info.threshold = MODEL_THRESHOLD;
+	md->info.threshold = MODEL_FIRE;
 	/* without labelled conversations nothing shows that the model
 	 * knows more than the patterns: it does not guess */
 	md->info.fires = md->info.ncorpus > 0;
@@ -1055,6 +1058,149 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
 		acc[md->lcol[md->w_col8[p]]] += md->code[md->w[p]];
 }
 
+/* ------------------------------------------------------- calibration */
+
+/* The regression's probability is not a confidence: trained with the
+ * positives and negatives of each intent weighing the same, it says
+ * 0.5-0.6 of guesses that are right one time in four, and a guess
+ * beside what the patterns found, or behind a surer guess, is right
+ * less often than one alone. So the confidence of a candidate (an
+ * intent the regression puts at MODEL_THRESHOLD or more) is a second,
+ * small logistic regression over its probability and that context
+ * (model_calib_features), fitted to the candidates of the training
+ * split's cross-validation: `oefenkamer eval --kruis --ijking` fits and
+ * prints these weights (docs/scenariotaal.md, "Het leermodel"). */
+static const float calib_w[MODEL_CALIB_NFEAT] = {
+	-0.333f, 0.761f, -0.275f, -0.737f, -0.139f, -0.373f, -0.709f
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct match_cand *x = a, *y = b;
+
+	if (x->raw != y->raw)
+		return x->raw < y->raw ? 1 : -1;
+	return x->intent < y->intent ? -1 : x->intent > y->intent;
+}
+
+void model_calib_features(const struct match *m, size_t k, float *x)
+{
+	const struct script *s = m->script;
+	size_t npat = 0;
+	float p = m->cand[k].raw;
+
+	for (size_t i = 0; i < s->nintents; i++)
+		npat += m->hit[i] && m->hit_how[i] != MATCH_BY_MODEL;
+	if (p < 1e-4f)
+		p = 1e-4f;
+	if (p > 1 - 1e-4f)
+		p = 1 - 1e-4f;
+	x[0] = 1;
+	x[1] = logf(p / (1 - p));
+	x[2] = npat > 0;
+	x[3] = (float)(npat < 3 ? npat : 3) / 3;
+	x[4] = k == 1;
+	x[5] = k >= 2;
+	x[6] = (float)(m->ncand < 5 ? m->ncand : 5) / 5;
+}
+
+int model_fit_calib(const float *x, const uint8_t *y, size_t n, float *w)
+{
+	enum { K = MODEL_CALIB_NFEAT };
+	double b[K] = { 0 };
+
+	if (!n)
+		return -1;
+	/* Newton's method on the log-likelihood, with a slight L2 penalty
+	 * (1e-3 a weight) so that a feature that never varies stays 0 */
+	for (int it = 0; it < 50; it++) {
+		double g[K] = { 0 }, h[K][K] = { { 0 } }, step = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			const float *xi = x + i * K;
+			double z = 0, p, v;
+
+			for (int j = 0; j < K; j++)
+				z += b[j] * xi[j];
+			p = 1 / (1 + exp(-z));
+			v = p * (1 - p);
+			for (int j = 0; j < K; j++) {
+				g[j] += (p - y[i]) * xi[j];
+				for (int k = 0; k < K; k++)
+					h[j][k] += v * xi[j] * xi[k];
+			}
+		}
+		for (int j = 0; j < K; j++) {
+			g[j] += 1e-3 * b[j];
+			h[j][j] += 1e-3;
+		}
+		/* solve h d = g (Gauss-Jordan, partial pivoting) */
+		for (int c = 0; c < K; c++) {
+			int piv = c;
+
+			for (int r = c + 1; r < K; r++)
+				if (fabs(h[r][c]) > fabs(h[piv][c]))
+					piv = r;
+			if (fabs(h[piv][c]) < 1e-12)
+				return -1;
+			for (int k = 0; k < K; k++) {
+				double t = h[c][k];
+
+				h[c][k] = h[piv][k];
+				h[piv][k] = t;
+			}
+			{
+				double t = g[c];
+
+				g[c] = g[piv];
+				g[piv] = t;
+			}
+			for (int r = 0; r < K; r++) {
+				double f;
+
+				if (r == c)
+					continue;
+				f = h[r][c] / h[c][c];
+				for (int k = c; k < K; k++)
+					h[r][k] -= f * h[c][k];
+				g[r] -= f * g[c];
+			}
+		}
+		for (int j = 0; j < K; j++) {
+			double d = g[j] / h[j][j];
+
+			b[j] -= d;
+			step += fabs(d);
+		}
+		if (step < 1e-9)
+			break;
+	}
+	for (int j = 0; j < K; j++)
+		w[j] = (float)b[j];
+	return 0;
+}
+
+float model_calib_conf(const float *w, const float *x)
+{
+	float z = 0;
+
+	for (size_t j = 0; j < MODEL_CALIB_NFEAT; j++)
+		z += w[j] * x[j];
+	return 1.0f / (1.0f + expf(-z));
+}
+
+/* Rank the candidates, surest first, and give each its confidence. */
+static void calibrate(struct match *m)
+{
+	float x[MODEL_CALIB_NFEAT];
+
+	qsort(m->cand, m->ncand, sizeof(*m->cand), cand_cmp);
+	for (size_t k = 0; k < m->ncand; k++) {
+		model_calib_features(m, k, x);
+		m->cand[k].conf = model_calib_conf(calib_w, x);
+	}
+}
+
 /* The regression scores the whole message (each feature once, as it
  * was trained); the clause an intent is credited to is the one, among
  * the clauses it may count in, whose own features add most to it, and
@@ -1148,6 +1294,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 			}
 		k = e;
 	}
+	m->ncand = 0;
 	for (size_t c = 0; ncand && c < ni; c++) {
 		float p;
 
@@ -1156,9 +1303,19 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		p = 1.0f / (1.0f + expf(-acc[c]));
 		if (p < MODEL_THRESHOLD)
 			continue;
+		m->cand[m->ncand].intent = (uint32_t)c;
+		m->cand[m->ncand].raw = p;
+		m->ncand++;
+	}
+	calibrate(m);
+	for (size_t q = 0; q < m->ncand; q++) {
+		uint32_t c = m->cand[q].intent;
+
+		if (m->cand[q].conf < MODEL_FIRE)
+			continue;
 		m->hit[c] = 1;
 		m->hit_how[c] = MATCH_BY_MODEL;
-		m->conf[c] = p;
+		m->conf[c] = m->cand[q].conf;
 		clause_span(m, m->hit_clause[c], &m->span[c]);
 	}
 }

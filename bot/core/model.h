@@ -8,8 +8,11 @@
  * stem: "gesprekken" ~ "gesprek"), each pair of neighbouring words in a
  * clause, and a negation marker. Each intent gets a logistic regression
  * over the features of the whole message (docs/scenariotaal.md, "Het
- * leermodel"); its probability is the confidence, and under
- * MODEL_THRESHOLD (0.5) the model does not guess. An intent is credited
+ * leermodel"). An intent it puts at 0.5 or more (MODEL_THRESHOLD in
+ * model.c) is a candidate; a second regression over that probability
+ * and the message's context (what the patterns found, the candidate's
+ * rank) calibrates its confidence: how often such a guess is right.
+ * Under MODEL_FIRE the model does not guess. An intent is credited
  * to the clause whose features add most to it, among the clauses it may
  * count in. Without corpus turns the model never fires. Training is
  * deterministic: each epoch's order of texts comes from a hash of the
@@ -37,7 +40,8 @@ struct model_info {
 	float wq_err;         /* largest share by which a kept weight's
 			       * stored value differs from the trained one */
 	size_t nhints;        /* (intent, meter) pairs with a direction */
-	float threshold;      /* confidence from which the model fires */
+	float threshold;      /* confidence from which the model fires
+			       * (MODEL_FIRE) */
 	int fires;            /* 0: no corpus turns, so it never fires */
 };
 
@@ -78,6 +82,28 @@ int model_col_bytes(const struct model *md);
 void model_write(const struct model *md, struct sbuf *sb);
 struct model *model_read(const struct script *s, const void *data,
 			 size_t len);
+
+/* A candidate fires from this confidence: a hit right with probability
+ * q raises the expected F1 when q is over half the F1 itself (about
+ * 0.7 on `eval --kruis`), and there 0.35 gave the highest F1 (0.703;
+ * 0.3: 0.701, 0.4: 0.702) without more turns going without an intent. */
+#ifndef MODEL_FIRE
+#define MODEL_FIRE 0.35f
+#endif
+
+/* The features the confidence of candidate k of m (struct match_cand)
+ * is calibrated on, into x: a constant, the regression's log-odds,
+ * whether and how many intents the patterns found, the candidate's
+ * rank (second, third or later) and how many candidates there are. */
+#define MODEL_CALIB_NFEAT 7
+void model_calib_features(const struct match *m, size_t k, float *x);
+/* The confidence weights w give features x. */
+float model_calib_conf(const float *w, const float *x);
+/* Fit the weights (w: MODEL_CALIB_NFEAT) to n candidates' features x
+ * (n rows of MODEL_CALIB_NFEAT) and whether each was right (y, 0/1):
+ * a logistic regression, by Newton's method. -1 when n is 0 or the
+ * features leave it undetermined. */
+int model_fit_calib(const float *x, const uint8_t *y, size_t n, float *w);
 
 /* Run after the patterns: for every intent m->hit leaves at 0, score
  * each clause of m->norm (text is the message m was run on) and mark

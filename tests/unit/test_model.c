@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,7 +180,7 @@ static void test_learns_from_the_split(void **state)
 	/* 3 example sentences and 14 corpus turns */
 	assert_int_equal(mi->nsamples, 17);
 	assert_int_equal(mi->ncorpus, 14);
-	assert_true(mi->threshold >= 0.5f && mi->threshold <= 1.0f);
+	assert_true(mi->threshold == MODEL_FIRE);
 	assert_true(mi->fires);
 	/* vraagt-gevoel and groet have positives to learn from */
 	assert_true(mi->nlearned >= 1);
@@ -277,7 +278,8 @@ static void test_paraphrase_by_model(void **state)
 	run(&m, s, "Hoe voelt u zich op dit moment?");
 	assert_true(match_hit(&m, g));
 	assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
-	assert_true(m.conf[g] >= model_info(s->model)->threshold);
+	assert_true(m.conf[g] >= MODEL_FIRE);
+	assert_true(model_info(s->model)->threshold == MODEL_FIRE);
 	assert_true(m.conf[g] <= 1.0f);
 	assert_int_equal(model_hit_clause(&m, g), 0);
 	/* the span is the clause, for {woord} */
@@ -290,6 +292,110 @@ static void test_paraphrase_by_model(void **state)
 	assert_true(m.conf[g] == 1.0f);
 	match_release(&m);
 	script_free(s);
+}
+
+/* The candidates are ranked surest first; each hit is a candidate at
+ * MODEL_FIRE or more, and a candidate under it is no hit. */
+static void test_candidates(void **state)
+{
+	static const char *const texts[] = {
+		"Hoe voelt u zich op dit moment?",
+		"Hallo, hoe voelt u zich op dit moment?",
+		"Hoe voelt u zich, en hoe gaat het met de kinderen?",
+	};
+	struct script *s = load_fixture();
+	struct match m;
+	size_t seen = 0;
+
+	(void)state;
+	match_init(&m);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		run(&m, s, texts[i]);
+		seen += m.ncand;
+		for (size_t k = 0; k < m.ncand; k++) {
+			uint32_t c = m.cand[k].intent;
+
+			assert_true(m.cand[k].raw >= 0.5f);
+			assert_true(m.cand[k].conf > 0 && m.cand[k].conf < 1);
+			if (k)
+				assert_true(m.cand[k].raw <=
+					    m.cand[k - 1].raw);
+			if (m.cand[k].conf >= MODEL_FIRE) {
+				assert_true(match_hit(&m, c));
+				assert_int_equal(m.hit_how[c],
+						 MATCH_BY_MODEL);
+				assert_true(m.conf[c] == m.cand[k].conf);
+			} else {
+				assert_false(match_hit(&m, c));
+			}
+		}
+		for (uint32_t c = 0; c < s->nintents; c++) {
+			int found = 0;
+
+			if (m.hit_how[c] != MATCH_BY_MODEL)
+				continue;
+			for (size_t k = 0; k < m.ncand; k++)
+				found |= m.cand[k].intent == c;
+			assert_true(found);
+		}
+	}
+	assert_true(seen > 0);
+	/* a pattern found beside it lowers a guess's confidence */
+	run(&m, s, "Hoe voelt u zich op dit moment?");
+	{
+		float alone = m.conf[intent(s, "vraagt-gevoel")];
+
+		run(&m, s, "Hallo, hoe voelt u zich op dit moment?");
+		assert_true(m.ncand > 0);
+		assert_true(m.cand[0].conf < alone);
+	}
+	match_release(&m);
+	script_free(s);
+}
+
+/* The fit finds the weights that made the data: samples drawn from a
+ * known calibration come back to it. */
+static void test_fit_calib(void **state)
+{
+	static const float truth[MODEL_CALIB_NFEAT] = {
+		-0.5f, 0.8f, -0.4f, -0.6f, -0.2f, -0.5f, -0.7f
+	};
+	enum { N = 40000 };
+	float *x = calloc((size_t)N * MODEL_CALIB_NFEAT, sizeof(float));
+	uint8_t *y = calloc(N, 1);
+	float w[MODEL_CALIB_NFEAT];
+	uint64_t r = 88172645463325252ull;
+
+	(void)state;
+	assert_int_equal(model_fit_calib(x, y, 0, w), -1);
+	for (size_t i = 0; i < N; i++) {
+		float *xi = x + i * MODEL_CALIB_NFEAT, q;
+
+#define NEXT() (r ^= r << 13, r ^= r >> 7, r ^= r << 17, \
+		(float)(r >> 40) / (float)(1u << 24))
+		xi[0] = 1;
+		xi[1] = 6 * NEXT() - 2;
+		xi[2] = NEXT() < 0.5f;
+		xi[3] = xi[2] ? (float)(1 + (int)(NEXT() * 3)) / 3 : 0;
+		q = NEXT();
+		xi[4] = q < 0.3f;
+		xi[5] = q >= 0.3f && q < 0.5f;
+		xi[6] = (float)(1 + (int)(NEXT() * 5)) / 5;
+		y[i] = NEXT() < model_calib_conf(truth, xi);
+#undef NEXT
+	}
+	assert_int_equal(model_fit_calib(x, y, N, w), 0);
+	for (size_t k = 0; k < MODEL_CALIB_NFEAT; k++)
+		if (fabsf(w[k] - truth[k]) > 0.15f)
+			fail_msg("weight %zu: %.3f, made with %.3f", k,
+				 (double)w[k], (double)truth[k]);
+	/* a feature that never varies from 0 stays 0 */
+	for (size_t i = 0; i < N; i++)
+		x[i * MODEL_CALIB_NFEAT + 5] = 0;
+	assert_int_equal(model_fit_calib(x, y, N, w), 0);
+	assert_true(fabsf(w[5]) < 1e-3f);
+	free(x);
+	free(y);
 }
 
 static void test_no_guess(void **state)
@@ -966,6 +1072,8 @@ int main(void)
 		cmocka_unit_test(test_read_damaged),
 		cmocka_unit_test(test_paraphrase_by_model),
 		cmocka_unit_test(test_no_guess),
+		cmocka_unit_test(test_candidates),
+		cmocka_unit_test(test_fit_calib),
 		cmocka_unit_test(test_meter_direct),
 		cmocka_unit_test(test_offstage),
 		cmocka_unit_test(test_calib_quiet_bounds),
