@@ -45,7 +45,9 @@
 #endif
 /* A rare intent's positives weigh nsm / (2 * positives), at most this
  * much: larger steps made training unstable. */
+#ifndef MAX_CLASS_WEIGHT
 #define MAX_CLASS_WEIGHT 10.0f
+#endif
 #ifndef MODEL_C
 #define MODEL_C 4.0f          /* inverse strength of the L2 penalty */
 #endif
@@ -1070,9 +1072,11 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
  * (model_calib_features), fitted to the candidates of the training
  * split's cross-validation: `oefenkamer eval --kruis --ijking` fits and
  * prints these weights (docs/scenariotaal.md, "Het leermodel"). */
-static const float calib_w[MODEL_CALIB_NFEAT] = {
-	-0.333f, 0.761f, -0.275f, -0.737f, -0.139f, -0.373f, -0.709f
-};
+/* (-DCALIB_W=… tries other weights without editing this file) */
+#ifndef CALIB_W
+#define CALIB_W -0.333f, 0.761f, -0.275f, -0.737f, -0.139f, -0.373f, -0.709f
+#endif
+static const float calib_w[MODEL_CALIB_NFEAT] = { CALIB_W };
 
 static int cand_cmp(const void *a, const void *b)
 {
