@@ -489,6 +489,10 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 		return 0;
 	if ((brk == '.' || brk == '!') && c->ntok - k <= 3)
 		return 0;
+	/* a colon announces what follows: "wat het betekent: de
+	 * kinderen blijven bij u", "wat ik wel kan beloven: …" */
+	if (brk == ':')
+		return 0;
 	return 1;
 }
 
@@ -682,7 +686,7 @@ static void classify(const struct norm *n, struct match_clause *cl,
 	}
 }
 
-/* A fronted phrase taken up again after a comma: "Een gesprek met z'n
+/* A fronted phrase taken up again after a comma or a colon: "Een gesprek met z'n
  * drieen aan tafel, daar begin ik niet aan" / "Samen met haar, dat doe
  * ik niet". The phrase has no subject of its own, so it gets the
  * negation of the clause that takes it up (and is what that clause
@@ -705,7 +709,8 @@ static void fronted_negation(const struct norm *n, struct match_clause *cl,
 		int subj = 0;
 
 		if (!cl[j].negated || p->negated || p->reported ||
-		    ci[j].why != W_BREAK || ci[j - 1].brk_after != ',' ||
+		    ci[j].why != W_BREAK || (ci[j - 1].brk_after != ',' &&
+					     ci[j - 1].brk_after != ':') ||
 		    !r || !IS_ANY(r, resumptive) || !f ||
 		    !IS_ANY(f, fronted_first))
 			continue;

@@ -597,6 +597,13 @@ static const struct {
 	  "mededeling | mededeling+neg" },
 	{ "Een gesprek samen. Dat doe ik niet.",
 	  "mededeling | mededeling+neg" },
+	{ "Samen met haar aan tafel: dat doe ik niet.",
+	  "mededeling+neg | mededeling+neg" },
+	/* a colon announces what follows; it asks nothing */
+	{ "Wat het betekent: de kinderen blijven bij u.",
+	  "mededeling | mededeling" },
+	{ "Wat ik wel weet: ik blijf.", "mededeling | mededeling" },
+	{ "Wat betekent dat: blijven ze thuis?", "vraag | vraag" },
 	/* a verb-first condition without a comma, 'dan' + verb after it:
 	 * its negation stays its own, and it asks nothing */
 	{ "Bent u het er niet mee eens dan mag u een klacht indienen.",
