@@ -579,6 +579,8 @@ static void mark_patterns(struct match *m, const struct script *s)
 
 /* Word by word, only the patterns that can start with that word are
  * tried (the first-word index of script.h); the rest the slow way. */
+static void take_back_unless(struct match *m, const struct script *s);
+
 void match_run(struct match *m, const struct script *s, const char *text,
 	       size_t len)
 {
@@ -619,11 +621,52 @@ void match_run(struct match *m, const struct script *s, const char *text,
 	}
 	mark_patterns(m, s);
 	model_run(s->model, m, text, len);
+	take_back_unless(m, s);
+}
+
+/* 'tenzij': an intent found beside one of its tenzij-intents does not
+ * count ("een risicotaxatie betekent…" explains the word, it is no
+ * jargon). The tenzij-intent must be found by a pattern (so that
+ * match_intent, which has no model, agrees); it is decided on the hits
+ * before any is taken back, so the order of the intents does not
+ * matter. */
+static void take_back_unless(struct match *m, const struct script *s)
+{
+	size_t n = 0;
+	uint32_t drop[64];
+
+	for (uint32_t i = 0; i < s->nintents; i++) {
+		const struct intent *in = &s->intents[i];
+		int other = 0;
+
+		if (!m->hit[i] || !in->nunless)
+			continue;
+		for (size_t j = 0; j < in->nunless && !other; j++)
+			other = m->hit_how[in->unless[j]] == MATCH_BY_PATTERN;
+		if (other && n < sizeof(drop) / sizeof(drop[0]))
+			drop[n++] = i;
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = drop[k];
+
+		m->hit[i] = 0;
+		m->hit_how[i] = 0;
+		m->conf[i] = 0;
+		m->span[i].start = m->span[i].len = 0;
+	}
 }
 
 int match_intent(struct match *m, const struct script *s, uint32_t intent,
 		 const char *text)
 {
+	const struct intent *in = &s->intents[intent];
+
 	prepare(m, s, text, strlen(text));
-	return intent_test(m, s, intent);
+	if (!intent_test(m, s, intent))
+		return 0;
+	/* as match_run would take it back ('tenzij'; patterns only here) */
+	for (size_t j = 0; j < in->nunless; j++)
+		if (intent_test(m, s, in->unless[j]))
+			return 0;
+	return 1;
 }

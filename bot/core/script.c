@@ -869,6 +869,11 @@ void script_free(struct script *s)
 		struct intent *in = &s->intents[i];
 
 		free(in->name);
+		for (size_t j = 0; j < in->nunless; j++)
+			free(in->unless_names[j]);
+		free(in->unless_names);
+		free(in->unless_locs);
+		free(in->unless);
 		for (size_t j = 0; j < in->npats && !s->pool; j++)
 			pat_seq_release(&in->pats[j], &s->arena);
 		if (!s->pool)
@@ -1963,11 +1968,42 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		v = read_act_list(ps, c, '\0');
 		if (v >= 0)
 			in->acts = v;
+	} else if (strcmp(kw, "tenzij") == 0) {
+		size_t before = in->nunless;
+
+		for (;;) {
+			struct loc at;
+			char *name;
+
+			skip_ws(c);
+			if (*c->p == '|' || *c->p == ',') {
+				c->p++;
+				continue;
+			}
+			if (!*c->p)
+				break;
+			at = cur_loc(c);
+			name = read_name(c);
+			if (!name) {
+				diag_add(ps->d, &at, "verwacht de naam van "
+					 "een bedoeling na 'tenzij:'");
+				return;
+			}
+			*(char **)vec_push((void **)&in->unless_names,
+					   &in->nunless, sizeof(char *)) = name;
+			in->nunless--;
+			*(struct loc *)vec_push((void **)&in->unless_locs,
+						&in->nunless,
+						sizeof(struct loc)) = at;
+		}
+		if (in->nunless == before)
+			diag_add(ps->d, &l, "verwacht: tenzij: <bedoeling> "
+				 "[| <bedoeling>…]");
 	} else {
 		diag_add(ps->d, &l, "onbekend in een %s: '%s' (verwacht "
 			 "patroon, ja, nee, ontkenning, handeling, citaat, "
-			 "voorwaarde, overgenomen of bijzaak)", ps->in_sup ?
-			 "aanvulling" : "bedoeling", kw);
+			 "voorwaarde, overgenomen, bijzaak of tenzij)",
+			 ps->in_sup ? "aanvulling" : "bedoeling", kw);
 	}
 }
 
@@ -2712,12 +2748,27 @@ static void intents_finish(struct parser *ps)
 						    &in->nexamples,
 						    sizeof(struct example)) =
 				sup->examples[j];
+		for (size_t j = 0; j < sup->nunless; j++) {
+			*(char **)vec_push((void **)&in->unless_names,
+					   &in->nunless, sizeof(char *)) =
+				sup->unless_names[j];
+			in->nunless--;
+			*(struct loc *)vec_push((void **)&in->unless_locs,
+						&in->nunless,
+						sizeof(struct loc)) =
+				sup->unless_locs[j];
+		}
 		free(sup->pats);
 		free(sup->examples);
+		free(sup->unless_names);
+		free(sup->unless_locs);
 		sup->pats = NULL;
 		sup->npats = 0;
 		sup->examples = NULL;
 		sup->nexamples = 0;
+		sup->unless_names = NULL;
+		sup->unless_locs = NULL;
+		sup->nunless = 0;
 	}
 	in = vec_push((void **)&s->intents, &s->nintents, sizeof(*in));
 	in->name = xstrdup(INTENT_OTHER_LANGUAGE);
@@ -2729,6 +2780,27 @@ static void intents_finish(struct parser *ps)
 	in->loc.line = 1;
 	in->loc.col = 1;
 	s->other_language = (int)(s->nintents - 1);
+	/* tenzij: by name, now that every bedoeling is known */
+	for (size_t i = 0; i < s->nintents; i++) {
+		in = &s->intents[i];
+		if (!in->nunless)
+			continue;
+		in->unless = xcalloc(in->nunless, sizeof(uint32_t));
+		for (size_t j = 0; j < in->nunless; j++) {
+			int k = script_find_intent(s, in->unless_names[j]);
+
+			if (k < 0)
+				diag_add(ps->d, &in->unless_locs[j],
+					 "tenzij: onbekende bedoeling '%s'",
+					 in->unless_names[j]);
+			else if ((size_t)k == i)
+				diag_add(ps->d, &in->unless_locs[j],
+					 "tenzij: '%s' noemt zichzelf",
+					 in->unless_names[j]);
+			else
+				in->unless[j] = (uint32_t)k;
+		}
+	}
 }
 
 static void sups_release(struct parser *ps)
@@ -2737,6 +2809,10 @@ static void sups_release(struct parser *ps)
 		struct intent *sup = &ps->sup[i];
 
 		free(sup->name);
+		for (size_t j = 0; j < sup->nunless; j++)
+			free(sup->unless_names[j]);
+		free(sup->unless_names);
+		free(sup->unless_locs);
 		for (size_t j = 0; j < sup->npats; j++)
 			pat_seq_release(&sup->pats[j], &ps->s->arena);
 		free(sup->pats);

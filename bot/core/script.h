@@ -291,6 +291,12 @@ struct intent {
 				 * question went unheard (engine.c);
 				 * -1 in an aanvulling: the bedoeling's */
 	int builtin;            /* 1 for andere-taal */
+	/* tenzij: intents that, found in the same message, take this one
+	 * back (its own and its aanvullingen's; match.c) */
+	char **unless_names;
+	struct loc *unless_locs;
+	uint32_t *unless;       /* resolved, nunless of them */
+	size_t nunless;
 	struct example *examples;
 	size_t nexamples;
 	struct loc loc;

@@ -1122,6 +1122,79 @@ static void test_hostile(void **state)
 /* match_run may not spend more than the step budget per intent: with a
  * pattern that cannot match and backtracks on every start, a 1 MB
  * message takes about as long as match_intent does. */
+/* 'tenzij': an intent found beside one it names is taken back, from
+ * its own block or from an aanvulling; an unknown name, or its own,
+ * is an error at its place. */
+static void test_unless(void **state)
+{
+	static const char text[] =
+		"bedoeling jargon\n"
+		"  patroon: risicotaxatie\n"
+		"  patroon: ots\n"
+		"  tenzij: legt-uit\n"
+		"bedoeling legt-uit\n"
+		"  patroon: betekent\n"
+		"bedoeling groet\n"
+		"  patroon: hallo\n"
+		"aanvulling jargon\n"
+		"  tenzij: groet\n";
+	struct script *s = NULL;
+	struct match m;
+	struct diag d;
+	int j, l, g;
+
+	(void)state;
+	diag_init(&d);
+	assert_int_equal(script_load_text("t.oef", text, strlen(text), &s,
+					  &d), 0);
+	j = script_find_intent(s, "jargon");
+	l = script_find_intent(s, "legt-uit");
+	g = script_find_intent(s, "groet");
+	assert_int_equal(s->intents[j].nunless, 2);
+	match_init(&m);
+	match_run(&m, s, "We doen een risicotaxatie.", 26);
+	assert_true(match_hit(&m, (uint32_t)j));
+	match_run(&m, s, "Een risicotaxatie betekent dat we samen kijken.", 47);
+	assert_false(match_hit(&m, (uint32_t)j));
+	assert_int_equal(m.hit_how[j], 0);
+	assert_int_equal(m.span[j].len, 0);
+	assert_true(match_hit(&m, (uint32_t)l));
+	/* in another sentence of the message too; and by the aanvulling */
+	match_run(&m, s, "Er komt een OTS. Dat betekent: iemand kijkt mee.",
+		  48);
+	assert_false(match_hit(&m, (uint32_t)j));
+	match_run(&m, s, "Hallo, ik kom voor de risicotaxatie.", 36);
+	assert_false(match_hit(&m, (uint32_t)j));
+	assert_true(match_hit(&m, (uint32_t)g));
+	/* the examples' test agrees */
+	assert_int_equal(match_intent(&m, s, (uint32_t)j,
+				      "We doen een risicotaxatie."), 1);
+	assert_int_equal(match_intent(&m, s, (uint32_t)j,
+				      "De risicotaxatie betekent dit."), 0);
+	match_release(&m);
+	script_free(s);
+	diag_release(&d);
+
+	diag_init(&d);
+	s = NULL;
+	{
+		static const char bad[] =
+			"bedoeling a\n  patroon: x\n"
+			"  tenzij: b | nergens\n"
+			"bedoeling b\n  patroon: y\n"
+			"  tenzij: b\n";
+
+		assert_true(script_load_text("u.oef", bad, strlen(bad), &s,
+					     &d) < 0);
+	}
+	assert_int_equal(d.n, 2);
+	assert_non_null(strstr(d.msgs[0], "u.oef:3:15: tenzij: onbekende "
+				"bedoeling 'nergens'"));
+	assert_non_null(strstr(d.msgs[1], "u.oef:6:11: tenzij: 'b' noemt "
+				"zichzelf"));
+	diag_release(&d);
+}
+
 static void test_budget(void **state)
 {
 	size_t n = 1u << 20;
@@ -1165,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_scripts_hostile),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_unless),
 	};
 
 	jansson_use_xmalloc();
