@@ -1074,7 +1074,7 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
  * prints these weights (docs/scenariotaal.md, "Het leermodel"). */
 /* (-DCALIB_W=… tries other weights without editing this file) */
 #ifndef CALIB_W
-#define CALIB_W -0.333f, 0.761f, -0.275f, -0.737f, -0.139f, -0.373f, -0.709f
+#define CALIB_W -0.279f, 0.746f, -0.256f, -0.913f, -0.106f, -0.271f, -0.930f
 #endif
 static const float calib_w[MODEL_CALIB_NFEAT] = { CALIB_W };
 
