@@ -864,7 +864,7 @@ static const struct err_case err_cases[] = {
 	{ "bedoeling x\n  patroon: a\n  bijzaak: soms\n", 0,
 	  "t.oef:3:3: ", "verwacht: bijzaak: ja|nee" },
 	{ "bedoeling x\n  patroon: a\n  beleefd: ja\n", 0,
-	  "t.oef:3:3: ", "overgenomen of bijzaak)" },
+	  "t.oef:3:3: ", "overgenomen, bijzaak of tenzij)" },
 	{ "bedoeling x\n  patroon: =a*\n", 0, "t.oef:2:12: ",
 	  "'=' en '*' gaan niet samen" },
 	{ "aanvulling y\n  patroon: a\n", 0, "t.oef:1:1: ",
