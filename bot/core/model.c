@@ -1074,7 +1074,7 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
  * prints these weights (docs/scenariotaal.md, "Het leermodel"). */
 /* (-DCALIB_W=… tries other weights without editing this file) */
 #ifndef CALIB_W
-#define CALIB_W -0.279f, 0.746f, -0.256f, -0.913f, -0.106f, -0.271f, -0.930f
+#define CALIB_W -0.261f, 0.717f, -0.342f, -0.753f, -0.095f, -0.354f, -0.859f
 #endif
 static const float calib_w[MODEL_CALIB_NFEAT] = { CALIB_W };
 
