@@ -976,7 +976,6 @@ static json_t *total_json(const struct total *t, size_t nruns)
 
 /* --------------------------------------------------------------- main */
 
-/* tests/corpus/train/moeder-brief.txt -> moeder-brief */
 /* --ijking: fit the model's confidence (model.c, calib_w) to the
  * candidates of every run; NULL when there were none. */
 static json_t *calib_fit(const struct run *runs, size_t nruns, int print)
@@ -1029,11 +1028,8 @@ static json_t *calib_fit(const struct run *runs, size_t nruns, int print)
 		printf(" }\n  zekerheid   kandidaten  juist\n");
 		for (int b = 0; b < 10; b++)
 			if (bin_n[b])
-				printf("  0,%d-%s  %10zu  %5.1f%%\n", b,
-				       b == 9 ? "1,0" : (const char *[]){
-				       "0,1", "0,2", "0,3", "0,4", "0,5",
-				       "0,6", "0,7", "0,8", "0,9" }[b],
-				       bin_n[b],
+				printf("  0,%d-%d,%d  %10zu  %5.1f%%\n", b,
+				       (b + 1) / 10, (b + 1) % 10, bin_n[b],
 				       100.0 * ratio(bin_ok[b], bin_n[b]));
 	}
 	free(x);
@@ -1041,6 +1037,7 @@ static json_t *calib_fit(const struct run *runs, size_t nruns, int print)
 	return j;
 }
 
+/* tests/corpus/train/moeder-brief.txt -> moeder-brief */
 static char *scenario_of(const char *path)
 {
 	const char *b = strrchr(path, '/');

@@ -45,8 +45,9 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
 /* Two turns back at most: "Dat vroeg u net al." */
 #define REPEAT_WINDOW 2
 /* A model hit at least this sure still answers beside a clarifying
- * question. (The confidences here are calibrated ones, model.c; 0.7
- * is about what 0.9 of the regression's own probability was.) */
+ * question. (The confidences here are calibrated ones, model.c: with
+ * the weights there, a lone candidate the regression put at 0.9, the
+ * old value, gets 0.76.) */
 #define CLARIFY_MODEL_CONF 0.7f
 /* A rubric moment earned by a model hit needs at least this confidence
  * (the persona may still react to it): on the training split's
@@ -54,8 +55,10 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
  * points of rubric precision for 3 of recall; after the scripts' rubric
  * pass of 2026-12-05, 0.9 against 0.7 gave 0.873 against 0.857
  * precision for 0.402 against 0.412 recall (1.0: 0.873, 0.388).
- * Since the confidence is calibrated (model.c), 0.7: rubric precision
- * 0.920 at recall 0.410 (0.75: 0.919, 0.408; 0.8: 0.919, 0.405). */
+ * Since the confidence is calibrated (model.c), 0.7: on `eval --kruis`
+ * rubric precision 0.920 at recall 0.410, against 0.919 at 0.408 for
+ * 0.75 and 0.919 at 0.405 for 0.8 (each tried with the answer
+ * threshold at 0.5, 0.55 and 0.6 beside it). */
 #ifndef RUBRIC_MODEL_CONF
 #define RUBRIC_MODEL_CONF 0.7f
 #endif
@@ -71,7 +74,7 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
 #define NOT_MODEL_CONF 0.7f
 #endif
 /* The second pass choosing the answer counts model hits from this
- * confidence (the model's own threshold is 0.5), as the meter hints do:
+ * confidence (the model fires from MODEL_FIRE), as the meter hints do:
  * a branch the model chose moves meters and sets memory, and a guess at
  * 0.57-0.63 ("mag ik een mop vertellen?" as samen-doen, depending on the
  * examples the model learned from) let small talk lift Noor's trust past
@@ -79,8 +82,10 @@ enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
  * 0.909 against 0.911, recall 0.436 against 0.431; on the dev split 0.837
  * against 0.831 (0.6 was tried first; a later retraining put the same
  * guess at 0.63). Since the confidence is calibrated (model.c): 0.5,
- * about where the regression's 0.7 lands; on `eval --kruis` meters
- * right 60.0% against 59.4% at 0.6 and 59.7% at 0.55. */
+ * where a lone candidate the regression put at 0.7 lands (0.54); on
+ * `eval --kruis` meters right on 60.0% of the turns that should move,
+ * against 59.7% at 0.55 and 59.4% at 0.6 (the latter with the rubric
+ * threshold at 0.8). */
 #ifndef ANSWER_MODEL_CONF
 #define ANSWER_MODEL_CONF 0.5f
 #endif

@@ -577,10 +577,10 @@ static void mark_patterns(struct match *m, const struct script *s)
 	}
 }
 
-/* Word by word, only the patterns that can start with that word are
- * tried (the first-word index of script.h); the rest the slow way. */
 static void take_back_unless(struct match *m, const struct script *s);
 
+/* Word by word, only the patterns that can start with that word are
+ * tried (the first-word index of script.h); the rest the slow way. */
 void match_run(struct match *m, const struct script *s, const char *text,
 	       size_t len)
 {
@@ -632,28 +632,24 @@ void match_run(struct match *m, const struct script *s, const char *text,
  * matter. */
 static void take_back_unless(struct match *m, const struct script *s)
 {
-	size_t n = 0;
-	uint32_t drop[64];
-
+	/* mark first (hit 2), clear after: a mark leaves hit_how alone */
 	for (uint32_t i = 0; i < s->nintents; i++) {
 		const struct intent *in = &s->intents[i];
-		int other = 0;
 
-		if (!m->hit[i] || !in->nunless)
-			continue;
-		for (size_t j = 0; j < in->nunless && !other; j++)
-			other = m->hit_how[in->unless[j]] == MATCH_BY_PATTERN;
-		if (other && n < sizeof(drop) / sizeof(drop[0]))
-			drop[n++] = i;
+		for (size_t j = 0; m->hit[i] && j < in->nunless; j++)
+			if (m->hit_how[in->unless[j].intent] ==
+			    MATCH_BY_PATTERN) {
+				m->hit[i] = 2;
+				break;
+			}
 	}
-	for (size_t k = 0; k < n; k++) {
-		uint32_t i = drop[k];
-
-		m->hit[i] = 0;
-		m->hit_how[i] = 0;
-		m->conf[i] = 0;
-		m->span[i].start = m->span[i].len = 0;
-	}
+	for (uint32_t i = 0; i < s->nintents; i++)
+		if (m->hit[i] == 2) {
+			m->hit[i] = 0;
+			m->hit_how[i] = 0;
+			m->conf[i] = 0;
+			m->span[i].start = m->span[i].len = 0;
+		}
 }
 
 int match_intent(struct match *m, const struct script *s, uint32_t intent,
@@ -666,7 +662,7 @@ int match_intent(struct match *m, const struct script *s, uint32_t intent,
 		return 0;
 	/* as match_run would take it back ('tenzij'; patterns only here) */
 	for (size_t j = 0; j < in->nunless; j++)
-		if (intent_test(m, s, in->unless[j]))
+		if (intent_test(m, s, in->unless[j].intent))
 			return 0;
 	return 1;
 }

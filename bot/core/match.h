@@ -76,9 +76,11 @@ struct match {
 	float *conf;                   /* per intent: 1 for a pattern hit,
 					* the model's confidence (0..1) for a
 					* model hit */
-	/* the model's candidates, surest first (at most one per intent) */
+	/* the model's candidates, surest first (at most one per intent),
+	 * and how many intents the patterns had found when they were
+	 * scored (model_calib_features) */
 	struct match_cand *cand;
-	size_t ncand;
+	size_t ncand, cand_npat;
 	/* private model scratch (model.c) */
 	uint32_t *mfeat, *mfclause, *mstamp;
 	size_t mfeat_cap, mfclause_cap, nmfeat, mstamp_cap;

@@ -3,9 +3,10 @@
  * Training the statistical matcher (model.h) and calibrating the debrief
  * on the training split (calib.h) take most of a catalog's load: about
  * 340 of the 393 ms (median) the eight scenarios took in `bench engine`
- * at d426869; reading and indexing them took about 53 of CPU. Both results follow from three things only: the
- * scenario's sources (struct script's digest), its training split's
- * bytes and the program itself. So the catalog keeps them in a cache
+ * at d426869; reading and indexing them took about 53 of CPU. Both
+ * results follow from three things only: the scenario's sources
+ * (struct script's digest), its training split's bytes and the program
+ * itself. So the catalog keeps them in a cache
  * folder under a key hashed from all three, and a later load with the
  * same three reads them back instead of training again. Change a script,
  * the corpus or the program, and the key changes: that load trains, and

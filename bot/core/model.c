@@ -1089,12 +1089,9 @@ static int cand_cmp(const void *a, const void *b)
 
 void model_calib_features(const struct match *m, size_t k, float *x)
 {
-	const struct script *s = m->script;
-	size_t npat = 0;
+	size_t npat = m->cand_npat;
 	float p = m->cand[k].raw;
 
-	for (size_t i = 0; i < s->nintents; i++)
-		npat += m->hit[i] && m->hit_how[i] != MATCH_BY_MODEL;
 	if (p < 1e-4f)
 		p = 1e-4f;
 	if (p > 1 - 1e-4f)
@@ -1193,11 +1190,17 @@ float model_calib_conf(const float *w, const float *x)
 	return 1.0f / (1.0f + expf(-z));
 }
 
-/* Rank the candidates, surest first, and give each its confidence. */
+/* Rank the candidates, surest first, and give each its confidence.
+ * Before any model hit is marked, every hit is the patterns'. */
 static void calibrate(struct match *m)
 {
 	float x[MODEL_CALIB_NFEAT];
 
+	m->cand_npat = 0;
+	if (!m->ncand)      /* most messages: nothing to rank */
+		return;
+	for (size_t i = 0; i < m->script->nintents; i++)
+		m->cand_npat += m->hit[i];
 	qsort(m->cand, m->ncand, sizeof(*m->cand), cand_cmp);
 	for (size_t k = 0; k < m->ncand; k++) {
 		model_calib_features(m, k, x);

@@ -93,8 +93,9 @@ struct model *model_read(const struct script *s, const void *data,
 
 /* The features the confidence of candidate k of m (struct match_cand)
  * is calibrated on, into x: a constant, the regression's log-odds,
- * whether and how many intents the patterns found, the candidate's
- * rank (second, third or later) and how many candidates there are. */
+ * whether and how many intents the patterns found (before 'tenzij'
+ * took any back: m->cand_npat), the candidate's rank (second, third or
+ * later) and how many candidates there are. */
 #define MODEL_CALIB_NFEAT 7
 void model_calib_features(const struct match *m, size_t k, float *x);
 /* The confidence weights w give features x. */

@@ -284,28 +284,36 @@ static int is_pat_special(int ch)
 static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 		     int depth, int in_list);
 
-/* Append the words of one raw pattern word, normalised. */
-static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
-		     size_t *cap, const char *raw, size_t n, int prefix,
-		     int exact, struct loc loc)
+/* Append one normalised word; a prefix pattern word ('woord*') when
+ * prefix is set. */
+static void push_word(struct parser *ps, struct pat_seq *q, size_t *cap,
+		      const char *w, size_t len, int prefix, int exact)
+{
+	struct pat *p = seq_push(q, cap);
+
+	if (prefix) {
+		p->kind = PAT_PREFIX;
+		p->text = xstrndup(w, len);
+		p->len = (uint16_t)len;
+	} else {
+		p->kind = PAT_WORD;
+		p->word = word_intern(ps->s, w, len);
+		p->exact = (uint8_t)exact;
+	}
+}
+
+/* Append the words of one raw pattern word, normalised (a prefix
+ * applies to the last of them). */
+static int add_words(struct parser *ps, struct pat_seq *q, size_t *cap,
+		     const char *raw, size_t n, int prefix, int exact,
+		     struct loc loc)
 {
 	const char *plain;
 	size_t plen, nt;
 
 	/* most pattern words are plain: no normaliser run for them */
 	if (norm_plain_word(raw, n, &plain, &plen)) {
-		struct pat *p = seq_push(q, cap);
-
-		if (prefix) {
-			p->kind = PAT_PREFIX;
-			p->text = xstrndup(plain, plen);
-			p->len = (uint16_t)plen;
-		} else {
-			p->kind = PAT_WORD;
-			p->word = word_intern(ps->s, plain, plen);
-			p->exact = (uint8_t)exact;
-		}
-		(void)c;
+		push_word(ps, q, cap, plain, plen, prefix, exact);
 		return 0;
 	}
 	nt = norm_run(&ps->norm, raw, n);
@@ -314,21 +322,9 @@ static int add_words(struct parser *ps, struct cursor *c, struct pat_seq *q,
 			 (int)n, raw);
 		return -1;
 	}
-	for (size_t i = 0; i < nt; i++) {
-		const struct norm_token *t = &ps->norm.tok[i];
-		struct pat *p = seq_push(q, cap);
-
-		if (prefix && i == nt - 1) {
-			p->kind = PAT_PREFIX;
-			p->text = xstrndup(t->word, t->len);
-			p->len = (uint16_t)t->len;
-		} else {
-			p->kind = PAT_WORD;
-			p->word = word_intern(ps->s, t->word, t->len);
-			p->exact = (uint8_t)exact;
-		}
-	}
-	(void)c;
+	for (size_t i = 0; i < nt; i++)
+		push_word(ps, q, cap, ps->norm.tok[i].word,
+			  ps->norm.tok[i].len, prefix && i == nt - 1, exact);
 	return 0;
 }
 
@@ -471,7 +467,7 @@ static int parse_seq(struct parser *ps, struct cursor *c, struct pat_seq *q,
 				prefix = 1;
 				c->p++;
 			}
-			if (add_words(ps, c, q, &cap, b,
+			if (add_words(ps, q, &cap, b,
 				      (size_t)(c->p - b - prefix), prefix,
 				      exact, l) < 0)
 				return -1;
@@ -870,9 +866,7 @@ void script_free(struct script *s)
 
 		free(in->name);
 		for (size_t j = 0; j < in->nunless; j++)
-			free(in->unless_names[j]);
-		free(in->unless_names);
-		free(in->unless_locs);
+			free(in->unless[j].name);
 		free(in->unless);
 		for (size_t j = 0; j < in->npats && !s->pool; j++)
 			pat_seq_release(&in->pats[j], &s->arena);
@@ -1972,6 +1966,7 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		size_t before = in->nunless;
 
 		for (;;) {
+			struct unless_ref *u;
 			struct loc at;
 			char *name;
 
@@ -1989,12 +1984,10 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 					 "een bedoeling na 'tenzij:'");
 				return;
 			}
-			*(char **)vec_push((void **)&in->unless_names,
-					   &in->nunless, sizeof(char *)) = name;
-			in->nunless--;
-			*(struct loc *)vec_push((void **)&in->unless_locs,
-						&in->nunless,
-						sizeof(struct loc)) = at;
+			u = vec_push((void **)&in->unless, &in->nunless,
+				     sizeof(*u));
+			u->name = name;
+			u->loc = at;
 		}
 		if (in->nunless == before)
 			diag_add(ps->d, &l, "verwacht: tenzij: <bedoeling> "
@@ -2748,26 +2741,19 @@ static void intents_finish(struct parser *ps)
 						    &in->nexamples,
 						    sizeof(struct example)) =
 				sup->examples[j];
-		for (size_t j = 0; j < sup->nunless; j++) {
-			*(char **)vec_push((void **)&in->unless_names,
-					   &in->nunless, sizeof(char *)) =
-				sup->unless_names[j];
-			in->nunless--;
-			*(struct loc *)vec_push((void **)&in->unless_locs,
-						&in->nunless,
-						sizeof(struct loc)) =
-				sup->unless_locs[j];
-		}
+		for (size_t j = 0; j < sup->nunless; j++)
+			*(struct unless_ref *)vec_push((void **)&in->unless,
+						       &in->nunless,
+						       sizeof(*in->unless)) =
+				sup->unless[j];
 		free(sup->pats);
 		free(sup->examples);
-		free(sup->unless_names);
-		free(sup->unless_locs);
+		free(sup->unless);
 		sup->pats = NULL;
 		sup->npats = 0;
 		sup->examples = NULL;
 		sup->nexamples = 0;
-		sup->unless_names = NULL;
-		sup->unless_locs = NULL;
+		sup->unless = NULL;
 		sup->nunless = 0;
 	}
 	in = vec_push((void **)&s->intents, &s->nintents, sizeof(*in));
@@ -2783,22 +2769,18 @@ static void intents_finish(struct parser *ps)
 	/* tenzij: by name, now that every bedoeling is known */
 	for (size_t i = 0; i < s->nintents; i++) {
 		in = &s->intents[i];
-		if (!in->nunless)
-			continue;
-		in->unless = xcalloc(in->nunless, sizeof(uint32_t));
 		for (size_t j = 0; j < in->nunless; j++) {
-			int k = script_find_intent(s, in->unless_names[j]);
+			struct unless_ref *u = &in->unless[j];
+			int k = script_find_intent(s, u->name);
 
 			if (k < 0)
-				diag_add(ps->d, &in->unless_locs[j],
-					 "tenzij: onbekende bedoeling '%s'",
-					 in->unless_names[j]);
+				diag_add(ps->d, &u->loc, "tenzij: onbekende "
+					 "bedoeling '%s'", u->name);
 			else if ((size_t)k == i)
-				diag_add(ps->d, &in->unless_locs[j],
-					 "tenzij: '%s' noemt zichzelf",
-					 in->unless_names[j]);
+				diag_add(ps->d, &u->loc, "tenzij: '%s' noemt "
+					 "zichzelf", u->name);
 			else
-				in->unless[j] = (uint32_t)k;
+				u->intent = (uint32_t)k;
 		}
 	}
 }
@@ -2810,9 +2792,8 @@ static void sups_release(struct parser *ps)
 
 		free(sup->name);
 		for (size_t j = 0; j < sup->nunless; j++)
-			free(sup->unless_names[j]);
-		free(sup->unless_names);
-		free(sup->unless_locs);
+			free(sup->unless[j].name);
+		free(sup->unless);
 		for (size_t j = 0; j < sup->npats; j++)
 			pat_seq_release(&sup->pats[j], &ps->s->arena);
 		free(sup->pats);

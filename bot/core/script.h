@@ -275,6 +275,13 @@ struct example {
  * matches when lang.h says the message is not Dutch. */
 #define INTENT_OTHER_LANGUAGE "andere-taal"
 
+/* One name after 'tenzij:', resolved to an intent when all are known. */
+struct unless_ref {
+	char *name;
+	struct loc loc;
+	uint32_t intent;
+};
+
 struct intent {
 	char *name;
 	struct pat_seq *pats;   /* its own and those of its aanvullingen */
@@ -293,9 +300,7 @@ struct intent {
 	int builtin;            /* 1 for andere-taal */
 	/* tenzij: intents that, found in the same message, take this one
 	 * back (its own and its aanvullingen's; match.c) */
-	char **unless_names;
-	struct loc *unless_locs;
-	uint32_t *unless;       /* resolved, nunless of them */
+	struct unless_ref *unless;
 	size_t nunless;
 	struct example *examples;
 	size_t nexamples;

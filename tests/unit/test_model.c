@@ -340,14 +340,24 @@ static void test_candidates(void **state)
 		}
 	}
 	assert_true(seen > 0);
-	/* a pattern found beside it lowers a guess's confidence */
-	run(&m, s, "Hoe voelt u zich op dit moment?");
+	/* a pattern found beside it (groet, "Hallo") is context the
+	 * confidence sees, and here lowers it */
 	{
-		float alone = m.conf[intent(s, "vraagt-gevoel")];
+		uint32_t g = intent(s, "vraagt-gevoel");
+		float alone, x[MODEL_CALIB_NFEAT];
 
+		run(&m, s, "Hoe voelt u zich op dit moment?");
+		assert_int_equal(m.cand_npat, 0);
+		assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
+		alone = m.conf[g];
 		run(&m, s, "Hallo, hoe voelt u zich op dit moment?");
-		assert_true(m.ncand > 0);
-		assert_true(m.cand[0].conf < alone);
+		assert_int_equal(m.cand_npat, 1);
+		assert_int_equal(m.hit_how[g], MATCH_BY_MODEL);
+		assert_true(m.conf[g] < alone);
+		for (size_t k = 0; k < m.ncand; k++) {
+			model_calib_features(&m, k, x);
+			assert_true(x[2] == 1.0f);
+		}
 	}
 	match_release(&m);
 	script_free(s);
