@@ -33,7 +33,9 @@ struct cinfo {
 /* Token words are NUL-terminated: no length needed. */
 static int is(const struct norm_token *t, const char *w)
 {
-	return t->word[0] == w[0] && !strcmp(t->word, w);
+	/* two bytes inline first: most words differ there */
+	return t->word[0] == w[0] && t->word[1] == w[1] &&
+	       (!w[1] || !strcmp(t->word + 2, w + 2));
 }
 
 static int is_any(const struct norm_token *t, const char *const *list,

@@ -180,36 +180,67 @@ static void word_mark(struct run *r, size_t end)
 }
 
 /* Formal and informal forms that should compare equal: "u vindt" and
- * "vind je" both become "je vind". */
-static const struct {
+ * "vind je" both become "je vind". Chat spellings are never more than
+ * twice as long (norm_reserve). Spoken and southern spellings ("Ik ga da
+ * nie doen", "wa vin jij", "effe", "ge moet"): 'nie' must still scope as
+ * 'niet'. By length, so a word is compared with few of them. */
+struct word_to {
 	const char *from, *to;
+};
+
+static const struct word_to word_map1[] = {
+	{ "u", "je" }, { "k", "ik" },
+};
+
+static const struct word_to word_map2[] = {
+	{ "uw", "jouw" }, { "mn", "mijn" }, { "zn", "zijn" },
+	{ "ff", "even" }, { "ok", "oke" }, { "da", "dat" }, { "wa", "wat" },
+	{ "ge", "je" },
+};
+
+static const struct word_to word_map3[] = {
+	{ "jij", "je" }, { "jou", "je" }, { "kun", "kan" },
+	{ "wrm", "waarom" }, { "gwn", "gewoon" }, { "oki", "oke" },
+	{ "nie", "niet" }, { "gij", "je" },
+};
+
+static const struct word_to word_map4[] = {
+	{ "bent", "ben" }, { "hebt", "heb" }, { "kunt", "kan" },
+	{ "wilt", "wil" }, { "zult", "zal" }, { "zegt", "zeg" },
+	{ "ziet", "zie" }, { "okee", "oke" }, { "okay", "oke" },
+	{ "effe", "even" },
+};
+
+static const struct word_to word_map5[] = {
+	{ "heeft", "heb" }, { "vindt", "vind" }, { "voelt", "voel" },
+	{ "denkt", "denk" }, { "wordt", "word" }, { "snapt", "snap" },
+	{ "hoort", "hoor" },
+};
+
+static const struct word_to word_map8[] = {
+	{ "begrijpt", "begrijp" },
+};
+
+static const struct {
+	const struct word_to *v;
 	size_t n;
 } word_map[] = {
-	{ "u", "je", 1 }, { "uw", "jouw", 2 }, { "jij", "je", 3 },
-	{ "jou", "je", 3 }, { "kun", "kan", 3 }, { "bent", "ben", 4 },
-	{ "hebt", "heb", 4 }, { "kunt", "kan", 4 }, { "wilt", "wil", 4 },
-	{ "zult", "zal", 4 }, { "heeft", "heb", 5 }, { "vindt", "vind", 5 },
-	{ "voelt", "voel", 5 }, { "denkt", "denk", 5 }, { "wordt", "word", 5 },
-	{ "zegt", "zeg", 4 }, { "snapt", "snap", 5 }, { "hoort", "hoor", 5 },
-	{ "ziet", "zie", 4 }, { "begrijpt", "begrijp", 8 },
-	/* chat spellings; never more than twice as long (norm_reserve) */
-	{ "k", "ik", 1 }, { "mn", "mijn", 2 }, { "zn", "zijn", 2 },
-	{ "ff", "even", 2 }, { "wrm", "waarom", 3 }, { "gwn", "gewoon", 3 },
-	{ "ok", "oke", 2 }, { "okee", "oke", 4 }, { "okay", "oke", 4 },
-	{ "oki", "oke", 3 },
-	/* spoken and southern spellings ("Ik ga da nie doen", "wa vin
-	 * jij", "effe", "ge moet"): 'nie' must still scope as 'niet' */
-	{ "nie", "niet", 3 }, { "da", "dat", 2 }, { "wa", "wat", 2 },
-	{ "effe", "even", 4 }, { "ge", "je", 2 }, { "gij", "je", 3 },
+	[1] = { word_map1, ARRAY_LEN(word_map1) },
+	[2] = { word_map2, ARRAY_LEN(word_map2) },
+	[3] = { word_map3, ARRAY_LEN(word_map3) },
+	[4] = { word_map4, ARRAY_LEN(word_map4) },
+	[5] = { word_map5, ARRAY_LEN(word_map5) },
+	[8] = { word_map8, ARRAY_LEN(word_map8) },
 };
 
 static const char *map_word(const char *w, size_t n)
 {
-	if (n > 8)
+	if (n >= ARRAY_LEN(word_map))
 		return NULL;
-	for (size_t i = 0; i < sizeof(word_map) / sizeof(word_map[0]); i++)
-		if (word_map[i].n == n && !memcmp(w, word_map[i].from, n))
-			return word_map[i].to;
+	for (size_t i = 0; i < word_map[n].n; i++)
+		if (word_map[n].v[i].from[0] == w[0] &&
+		    !memcmp(w, word_map[n].v[i].from, n))
+			return word_map[n].v[i].to;
 	return NULL;
 }
 

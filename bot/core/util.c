@@ -572,7 +572,17 @@ int utf8_valid(const char *s, size_t n)
 		uint32_t cp;
 
 		if (c < 0x80) {
-			i++;
+			uint64_t w;
+
+			/* plain ASCII, eight bytes at a time */
+			while (i + 8 <= n) {
+				memcpy(&w, p + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
+			if (i < n && p[i] < 0x80)
+				i++;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {

@@ -75,6 +75,68 @@ static void test_quote_short(void **state)
 	assert_true(utf8_valid(tiny, strlen(tiny)));
 }
 
+/* The byte-at-a-time reading of RFC 3629, to hold utf8_valid's eight-byte
+ * ASCII steps to. */
+static int utf8_valid_slow(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i], k, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		k = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 :
+		    c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+		if (!k || i + k >= n)
+			return 0;
+		cp = c & (0x3f >> k);
+		for (unsigned j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+static void test_utf8_valid(void **state)
+{
+	unsigned char buf[48];
+	uint32_t x = 12345;
+	size_t bad = 0;
+
+	/* one stray byte after every length of plain text */
+	for (size_t at = 0; at < 40; at++) {
+		memset(buf, 'a', sizeof(buf));
+		buf[at] = 0xff;
+		assert_false(utf8_valid((char *)buf, 40));
+		buf[at] = 0xc3;         /* a lead byte cut off by the end */
+		assert_int_equal(utf8_valid((char *)buf, at + 1), 0);
+		buf[at + 1] = 0xa9;     /* é */
+		assert_true(utf8_valid((char *)buf, at + 2));
+	}
+	/* random mixes of ASCII and multi-byte bytes agree with the slow
+	 * reading */
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 47) + 1;
+
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			buf[i] = (x >> 16) % 8 ? (unsigned char)('a' + (x >> 8) % 26) :
+				 (unsigned char)(0x80 + (x >> 20) % 0x78);
+		}
+		assert_int_equal(utf8_valid((char *)buf, n),
+				 utf8_valid_slow(buf, n));
+		bad += !utf8_valid_slow(buf, n);
+	}
+	assert_true(bad > 1000 && bad < 19000);   /* both kinds were met */
+}
+
 static void test_html_escape(void **state)
 {
 	struct sbuf sb;
@@ -410,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_err_set_long),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_utf8_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
