@@ -5,7 +5,7 @@
 
 #include "util.h"
 
-/* Sorted: English function words that are no Dutch words, not even
+/* English function words that are no Dutch words, not even
  * loanwords a Dutch trainee types ("sorry", "thanks", "sure", "hey"
  * are left out on purpose). */
 static const char *const english[] = {
@@ -28,7 +28,9 @@ static const char *const english[] = {
 
 static int is_english(const char *w, size_t n)
 {
-	return words_sorted_has(english, ARRAY_LEN(english), w, n);
+	static struct word_set set = WORD_SET(english);
+
+	return word_set_has(&set, w, n);
 }
 
 void lang_count(const struct norm *n, size_t from, size_t to, size_t *en,

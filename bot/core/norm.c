@@ -623,8 +623,9 @@ int norm_is_function(const char *word, size_t n)
 {
 	if (!word || n > 8)
 		return 0;
-	return words_sorted_has(function_words, ARRAY_LEN(function_words),
-				word, n);
+	static struct word_set set = WORD_SET(function_words);
+
+	return word_set_has(&set, word, n);
 }
 
 static int is_vowel(char c)

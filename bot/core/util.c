@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <limits.h>
@@ -884,35 +885,50 @@ int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* w (n bytes) against the NUL-terminated f, as strcmp would order them. */
-static int cmp_word(const char *w, size_t n, const char *f)
+/* Slots of a word_set's table: a power of two, at least twice the words. */
+static size_t word_set_cap(size_t n)
 {
-	size_t i = 0;
+	size_t cap = 16;
 
-	while (i < n && f[i] && w[i] == f[i])
-		i++;
-	if (i == n)
-		return f[i] ? -1 : 0;
-	if (!f[i])
-		return 1;
-	return (unsigned char)w[i] < (unsigned char)f[i] ? -1 : 1;
+	while (cap < 2 * n)
+		cap *= 2;
+	return cap;
 }
 
-int words_sorted_has(const char *const *list, size_t nlist, const char *w,
-		     size_t n)
+static uint16_t *word_set_build(struct word_set *ws)
 {
-	size_t lo = 0, hi = nlist;
+	size_t cap = word_set_cap(ws->n);
+	uint16_t *t = xcalloc(cap, sizeof(*t)), *was = NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = cmp_word(w, n, list[mid]);
+	for (size_t k = 0; k < ws->n; k++) {
+		size_t i = hash_fnv32(HASH_FNV32_START, ws->list[k],
+				      strlen(ws->list[k])) & (cap - 1);
 
-		if (!c)
+		while (t[i])
+			i = (i + 1) & (cap - 1);
+		t[i] = (uint16_t)(k + 1);
+	}
+	/* another thread may have been first: then its table stays */
+	if (!atomic_compare_exchange_strong(&ws->table, &was, t)) {
+		free(t);
+		return was;
+	}
+	return t;
+}
+
+int word_set_has(struct word_set *ws, const char *w, size_t n)
+{
+	uint16_t *t = atomic_load_explicit(&ws->table, memory_order_acquire);
+	size_t mask = word_set_cap(ws->n) - 1, i;
+
+	if (!t)
+		t = word_set_build(ws);
+	for (i = hash_fnv32(HASH_FNV32_START, w, n) & mask; t[i];
+	     i = (i + 1) & mask) {
+		const char *f = ws->list[t[i] - 1];
+
+		if (!strncmp(f, w, n) && !f[n])
 			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
 	}
 	return 0;
 }

@@ -13,10 +13,20 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* 1 if the n bytes at w are one of the nlist NUL-terminated words of
- * list, which is sorted as strcmp sorts; binary search. */
-int words_sorted_has(const char *const *list, size_t nlist, const char *w,
-		     size_t n);
+/* A fixed list of words asked about once per token (function words,
+ * English words): a hash table over the list, built on the first
+ * question by whichever thread asks first and never freed. Declare with
+ * WORD_SET(list) at file scope. */
+struct word_set {
+	const char *const *list;
+	size_t n;
+	_Atomic(uint16_t *) table;    /* list index + 1 per slot, 0 empty */
+};
+
+#define WORD_SET(l) { (l), ARRAY_LEN(l), NULL }
+
+/* 1 if the n bytes at w are one of ws's words (at most 2^15 of them). */
+int word_set_has(struct word_set *ws, const char *w, size_t n);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -137,6 +137,47 @@ static void test_utf8_valid(void **state)
 	assert_true(bad > 1000 && bad < 19000);   /* both kinds were met */
 }
 
+static void test_word_set(void **state)
+{
+	static const char *const words[] = {
+		"aan", "al", "als", "dat", "de", "een", "het", "ik", "je",
+		"niet", "ook", "u", "wat", "ze",
+	};
+	static struct word_set set = WORD_SET(words);
+	char w[4];
+	size_t in = 0;
+
+	/* every word, and nothing else of up to three letters */
+	for (size_t k = 0; k < ARRAY_LEN(words); k++)
+		assert_true(word_set_has(&set, words[k], strlen(words[k])));
+	for (int a = 'a'; a <= 'z'; a++)
+		for (int b = 'a' - 1; b <= 'z'; b++)
+			for (int c = 'a' - 1; c <= 'z'; c++) {
+				size_t n = 1;
+
+				w[0] = (char)a;
+				if (b >= 'a') {
+					w[n++] = (char)b;
+					if (c >= 'a')
+						w[n++] = (char)c;
+				} else if (c >= 'a') {
+					continue;
+				}
+				int want = 0;
+
+				for (size_t k = 0; k < ARRAY_LEN(words); k++)
+					want |= strlen(words[k]) == n &&
+						!memcmp(words[k], w, n);
+				assert_int_equal(word_set_has(&set, w, n), want);
+				in += (size_t)word_set_has(&set, w, n);
+			}
+	assert_int_equal(in, 13);   /* all but "niet" */
+	/* a prefix of a word is no word: "da" of "dat", "nie" */
+	assert_false(word_set_has(&set, "da", 2));
+	assert_false(word_set_has(&set, "nie", 3));
+	assert_true(word_set_has(&set, "niet", 4));
+}
+
 static void test_html_escape(void **state)
 {
 	struct sbuf sb;
@@ -473,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_word_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
