@@ -1143,15 +1143,23 @@ static void beside(struct turn *t, const struct transition *primary,
 	t->mode = RUN_FULL;
 }
 
-/* Is the normalised (lower-case ASCII) word w in line, ignoring case? */
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Is the normalised (lower-case ASCII, not empty) word w in line,
+ * ignoring case? */
 static int line_has(const char *line, const char *w)
 {
 	size_t n = strlen(w);
 
 	for (const char *p = line; *p; p++) {
-		size_t i = 0;
+		size_t i = 1;
 
-		while (i < n && p[i] && tolower((unsigned char)p[i]) == w[i])
+		if (ascii_lower(*p) != w[0])
+			continue;
+		while (i < n && p[i] && ascii_lower(p[i]) == w[i])
 			i++;
 		if (i == n)
 			return 1;
