@@ -126,6 +126,9 @@ struct turn {
 				    * (ANSWER_MODEL_CONF) */
 	int no_credit;             /* the actions running may not credit
 				    * (NOT_MODEL_CONF) */
+	uint64_t held;             /* vars (index < 64) an action added 0
+				    * to: they stay, no meter hint moves
+				    * them (meter_hints) */
 	/* quiet moments of this message (calib.h): not recorded, but they
 	 * still cancel the other side of their point */
 	/* vars with a 'stap', and their value when the message came */
@@ -733,6 +736,9 @@ static void run_actions(struct turn *t, const struct action_list *al,
 		case ACT_SET:
 			var = &e->vars[a->index];
 			old = *var;
+			/* 'vertrouwen +0': the script says it stays */
+			if (a->kind == ACT_ADD && !a->value && a->index < 64)
+				t->held |= UINT64_C(1) << a->index;
 			*var = a->kind == ACT_SET ? a->value : *var + a->value;
 			if (*var < s->vars[a->index].min)
 				*var = s->vars[a->index].min;
@@ -977,6 +983,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->go = -1;
 	t->interrupt = 0;
 	t->mode = RUN_FULL;
+	t->held = 0;
 	t->acked = 0;
 	t->spoke_line = 0;
 	t->clause = -1;
@@ -1411,7 +1418,8 @@ int engine_turn_matched(struct engine *e, const struct match *m,
 
 /* A meter nothing in the script moved this turn moves one step the way
  * trainers expect for the intents found (model.h: model_meter_hint),
- * within its bounds and its 'plafond'. */
+ * within its bounds and its 'plafond'; not one the script held with
+ * '+0'. */
 static void meter_hints(struct turn *t, const uint32_t *vars,
 			const int *before, size_t n)
 {
@@ -1422,7 +1430,8 @@ static void meter_hints(struct turn *t, const uint32_t *vars,
 		int *var = &t->e->vars[v];
 		int d;
 
-		if (!t->m || *var != before[k])
+		if (!t->m || *var != before[k] ||
+		    (v < 64 && (t->held >> v) & 1))
 			continue;
 		d = model_meter_hint(s->model, t->m, v);
 		if (!d)

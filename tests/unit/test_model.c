@@ -15,6 +15,7 @@
 
 #include "calib.h"
 #include "corpus.h"
+#include "engine.h"
 #include "match.h"
 #include "model.h"
 #include "script.h"
@@ -458,6 +459,37 @@ static void test_meter_direct(void **state)
 	/* another language: the model does not run, so no direction */
 	run(&m, s, "You should have been more careful at home.");
 	assert_int_equal(model_meter_hint(s->model, &m, (uint32_t)v), 0);
+	match_release(&m);
+	script_free(s);
+}
+
+/* 'vertrouwen +0' in the branch that answers holds the meter: no meter
+ * hint moves it, where the same words without the greeting do. */
+static void test_meter_held(void **state)
+{
+	static const char blame[] = "U had toch echt beter moeten opletten thuis.";
+	static const char both[] =
+		"Hallo. U had toch echt beter moeten opletten thuis.";
+	struct script *s = load_fixture();
+	int v = script_find_var(s, "vertrouwen");
+	struct engine_out out;
+	struct engine *e;
+	struct match m;
+
+	(void)state;
+	assert_true(v >= 0);
+	match_init(&m);
+	engine_out_init(&out);
+	e = engine_new(s, 1);
+	engine_start(e, &out);
+	assert_int_equal(engine_var(e, (size_t)v), 5);
+	assert_int_equal(engine_turn(e, &m, blame, strlen(blame), &out), 0);
+	assert_int_equal(engine_var(e, (size_t)v), 4);      /* the hint */
+	assert_int_equal(engine_turn(e, &m, both, strlen(both), &out), 0);
+	assert_true(match_hit(&m, intent(s, "groet")));
+	assert_int_equal(engine_var(e, (size_t)v), 4);      /* held */
+	engine_free(e);
+	engine_out_release(&out);
 	match_release(&m);
 	script_free(s);
 }
@@ -1085,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_fit_calib),
 		cmocka_unit_test(test_meter_direct),
+		cmocka_unit_test(test_meter_held),
 		cmocka_unit_test(test_offstage),
 		cmocka_unit_test(test_calib_quiet_bounds),
 		cmocka_unit_test(test_order_free),
