@@ -1210,11 +1210,27 @@ static int asks_more(const struct norm *n, const struct match_clause *cl,
 	return more && points_back;
 }
 
+static int is_first_person(const char *w)
+{
+	return !strcmp(w, "ik") || !strcmp(w, "we") || !strcmp(w, "wij");
+}
+
+/* Is there an "ik" or "we" in clause cl ("Mag ik het uitleggen?", "Leg
+ * ik het zo goed uit?")? */
+static int first_person(const struct norm *n, const struct match_clause *cl)
+{
+	for (size_t k = cl->tok; k < cl->tok + cl->ntok && k < n->ntok; k++)
+		if (is_first_person(n->tok[k].word))
+			return 1;
+	return 0;
+}
+
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
- * "uitleg…", one that asks for more about it (asks_more), or a short
- * question that takes up a word of five letters or more from that line
- * ("Van internet?"). */
+ * "uitleg…" (not about the trainee's own words: "Snap je wat ik
+ * bedoel?", "Mag ik het uitleggen?"), one that
+ * asks for more about it (asks_more), or a short question that takes up
+ * a word of five letters or more from that line ("Van internet?"). */
 static int asks_clarification(const struct match *m,
 			      const struct variant *last)
 {
@@ -1222,21 +1238,26 @@ static int asks_clarification(const struct match *m,
 
 	for (size_t c = 0; c < m->nclause; c++) {
 		const struct match_clause *cl = &m->clause[c];
+		int own;
 
 		if (cl->act != MATCH_VRAAG)
 			continue;
 		if (asks_more(n, cl, last))
 			return 1;
+		own = first_person(n, cl);
 		for (size_t k = cl->tok; k < cl->tok + cl->ntok &&
 		     k < n->ntok; k++) {
 			const char *w = n->tok[k].word;
 			const char *nx = k + 1 < cl->tok + cl->ntok &&
 					 k + 1 < n->ntok ?
 					 n->tok[k + 1].word : "";
+			int mine = k > cl->tok &&
+				   is_first_person(n->tok[k - 1].word);
 
-			if (!strncmp(w, "bedoel", 6) ||
-			    !strncmp(w, "beteken", 7) ||
-			    !strncmp(w, "uitleg", 6) || !strcmp(w, "hoezo") ||
+			if ((!mine && (!strncmp(w, "bedoel", 6) ||
+				       !strncmp(w, "beteken", 7))) ||
+			    (!own && !strncmp(w, "uitleg", 6)) ||
+			    !strcmp(w, "hoezo") ||
 			    ((!strcmp(w, "hoe") || !strcmp(w, "wat")) &&
 			     !strcmp(nx, "dan")))
 				return 1;

@@ -745,6 +745,25 @@ static void test_clarify_without_elab(void **state)
 	match_release(&m);
 	engine_out_release(&o);
 	engine_free(e);
+	/* the trainee's own words are no question about the persona's
+	 * line: "Snap je wat ik bedoel?", "Mag ik het uitleggen?" */
+	e = engine_new(s, 3);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Snap je wat ik bedoel?");
+	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Mag ik het uitleggen?");
+	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	/* ... while "wat je bedoelt" still asks */
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Begrijp ik goed wat u bedoelt?");
+	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
 	script_free(s);
 }
 
