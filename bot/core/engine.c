@@ -1155,20 +1155,31 @@ static char ascii_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Is the normalised (lower-case ASCII, not empty) word w in line,
- * ignoring case? */
+static int is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (unsigned char)c >= 0x80;
+}
+
+/* Is the normalised (lower-case ASCII, not empty) word w a word of
+ * line, ignoring case: at a word's start, with at most two letters
+ * after it ("broek" in "broeken", not "goede" in "Goedemiddag")? */
 static int line_has(const char *line, const char *w)
 {
 	size_t n = strlen(w);
 
 	for (const char *p = line; *p; p++) {
-		size_t i = 1;
+		size_t i = 1, rest = 0;
 
-		if (ascii_lower(*p) != w[0])
+		if (ascii_lower(*p) != w[0] || (p > line && is_letter(p[-1])))
 			continue;
 		while (i < n && p[i] && ascii_lower(p[i]) == w[i])
 			i++;
-		if (i == n)
+		if (i < n)
+			continue;
+		while (rest < 3 && is_letter(p[i + rest]))
+			rest++;
+		if (rest <= 2)
 			return 1;
 	}
 	return 0;

@@ -841,6 +841,61 @@ static const char two_lines_text[] =
 	"  verduidelijk\n"
 	"  - Gewoon.\n";
 
+/* A short question takes up a word of the persona's line only when it
+ * is that word (with at most two letters more): "goede" is no word of
+ * "Goedemiddag". */
+static const char greet_text[] =
+	"scenario g\n"
+	"titel: Groet\n"
+	"persona: p\n"
+	"inleiding:\n"
+	"> Je bent hier.\n"
+	"var vertrouwen = 3 (0..10)\n"
+	"var spanning = 5 (0..10)\n"
+	"bedoeling vraagt\n"
+	"  patroon: hoe gaat het\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Goedemiddag. Ik kom voor de brieven.\n"
+	"    toelichting: Die van mijn ex.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+static void test_clarify_word_start(void **state)
+{
+	static const struct {
+		const char *msg;
+		int asks;
+	} cases[] = {
+		{ "Is dit de goede kamer?", 0 },
+		{ "Goedemiddag?", 1 },
+		{ "Brieven?", 1 },
+		{ "De brief?", 0 },       /* four letters: too short to tell */
+	};
+	struct script *s = load_text("g.oef", greet_text);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct engine *e = engine_new(s, 1);
+
+		engine_start(e, &o);
+		turn(e, &m, &o, cases[i].msg);
+		if ((o.nmsgs && !strcmp(o.msgs[0].buf, "Die van mijn ex.")) !=
+		    cases[i].asks)
+			fail_msg("\"%s\": answered \"%s\"", cases[i].msg,
+				 o.nmsgs ? o.msgs[0].buf : "");
+		engine_free(e);
+	}
+	match_release(&m);
+	engine_out_release(&o);
+	script_free(s);
+}
+
 static void test_clarify_earlier_line(void **state)
 {
 	struct script *s = load_text("t.oef", two_lines_text);
@@ -1773,6 +1828,7 @@ int main(void)
 		cmocka_unit_test(test_clarify_without_elab),
 		cmocka_unit_test(test_clarify_asks_more),
 		cmocka_unit_test(test_clarify_earlier_line),
+		cmocka_unit_test(test_clarify_word_start),
 	};
 
 	jansson_use_xmalloc();
