@@ -498,6 +498,21 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 	return 1;
 }
 
+/* "Wat veilig betekent, is voor mij dat…": a wh-clause before a comma
+ * and a clause that starts with a form of 'zijn' is that clause's
+ * subject, no question (in a sentence that does not end in '?'); "wat
+ * ik wil weten, is hoe het gaat" still asks. */
+static int subject_clause(const struct norm *n,
+			  const struct match_clause *next, char brk)
+{
+	static const char *const zijn[] = { "is", "was", "zijn", "waren" };
+	const struct norm_token *v = w_at(n, next, 0);
+	const struct norm_token *after = w_at(n, next, 1);
+
+	return brk == ',' && v && IS_ANY(v, zijn) &&
+	       !(after && IS_ANY(after, wh_words));
+}
+
 static int is_verb_first(const struct norm *n, const struct match_clause *c)
 {
 	size_t k = lead(n, c);
@@ -677,7 +692,9 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_VRAAG;
 		else if ((ci[j].why == W_START || ci[j].why == W_BREAK ||
 			  ci[j].why == W_QUOTE) &&
-			 is_wh_question(n, c, ci[j].brk_after))
+			 is_wh_question(n, c, ci[j].brk_after) &&
+			 !(j + 1 < nc && subject_clause(n, &cl[j + 1],
+							ci[j].brk_after)))
 			c->act = MATCH_VRAAG;
 		else if (!after_sub && !c->conditional &&
 			 (ci[j].why == W_START || ci[j].why == W_BREAK) &&

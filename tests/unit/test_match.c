@@ -604,6 +604,12 @@ static const struct {
 	  "mededeling | mededeling" },
 	{ "Wat ik wel weet: ik blijf.", "mededeling | mededeling" },
 	{ "Wat betekent dat: blijven ze thuis?", "vraag | vraag" },
+	/* so does a wh-clause that is the subject of 'is' after a comma */
+	{ "Wat veilig betekent, is voor mij dat niemand bang is.",
+	  "mededeling | mededeling | mededeling+neg" },
+	{ "Wat ik wil weten, is hoe het met je gaat.",
+	  "vraag | mededeling" },
+	{ "Wat vind je ervan, is het goed zo?", "vraag | vraag" },
 	/* a verb-first condition without a comma, 'dan' + verb after it:
 	 * its negation stays its own, and it asks nothing */
 	{ "Bent u het er niet mee eens dan mag u een klacht indienen.",
