@@ -1236,10 +1236,37 @@ static int first_person(const struct norm *n, const struct match_clause *cl)
 	return 0;
 }
 
+/* "Hoe bedoelt u, alweer iemand nieuw?": the question clause after the
+ * one that asks what is meant names what it is about. 1 when it names
+ * nothing of five letters or more, or something of the persona's last
+ * line; 0 when it names only other words (a line from before, the
+ * trainee's own). */
+static int about_last_line(const struct match *m, size_t c,
+			   const struct variant *last)
+{
+	const struct norm *n = &m->norm;
+	const struct match_clause *cl;
+	int named = 0;
+
+	if (c + 1 >= m->nclause || m->clause[c + 1].act != MATCH_VRAAG)
+		return 1;
+	cl = &m->clause[c + 1];
+	for (size_t k = cl->tok; k < cl->tok + cl->ntok && k < n->ntok; k++) {
+		if (n->tok[k].len < 5)
+			continue;
+		named = 1;
+		for (size_t j = 0; j < last->nmsgs; j++)
+			if (line_has(last->msgs[j], n->tok[k].word))
+				return 1;
+	}
+	return !named;
+}
+
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
  * "uitleg…" (not about the trainee's own words: "Snap je wat ik
- * bedoel?", "Mag ik het uitleggen?"), one that
+ * bedoel?", "Mag ik het uitleggen?"; nor about other words than the
+ * line's: about_last_line), one that
  * asks for more about it (asks_more), or a short question that takes up
  * a word of five letters or more from that line ("Van internet?"). */
 static int asks_clarification(const struct match *m,
@@ -1266,7 +1293,8 @@ static int asks_clarification(const struct match *m,
 				   is_first_person(n->tok[k - 1].word);
 
 			if ((!mine && (!strncmp(w, "bedoel", 6) ||
-				       !strncmp(w, "beteken", 7))) ||
+				       !strncmp(w, "beteken", 7)) &&
+			     about_last_line(m, c, last)) ||
 			    (!own && !strncmp(w, "uitleg", 6)) ||
 			    !strcmp(w, "hoezo") ||
 			    ((!strcmp(w, "hoe") || !strcmp(w, "wat")) &&

@@ -843,7 +843,8 @@ static const char two_lines_text[] =
 
 /* A short question takes up a word of the persona's line only when it
  * is that word (with at most two letters more): "goede" is no word of
- * "Goedemiddag". */
+ * "Goedemiddag". "Hoe bedoelt u, …?" asks about the line only when what
+ * follows is from it, or names nothing. */
 static const char greet_text[] =
 	"scenario g\n"
 	"titel: Groet\n"
@@ -872,6 +873,10 @@ static void test_clarify_word_start(void **state)
 		{ "Goedemiddag?", 1 },
 		{ "Brieven?", 1 },
 		{ "De brief?", 0 },       /* four letters: too short to tell */
+		/* what "hoe bedoelt u" is about, named after it */
+		{ "Hoe bedoelt u, de brieven?", 1 },
+		{ "Hoe bedoelt u, alweer iemand nieuw?", 0 },
+		{ "Hoe bedoelt u?", 1 },
 	};
 	struct script *s = load_text("g.oef", greet_text);
 	struct engine_out o;
