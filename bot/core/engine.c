@@ -1237,17 +1237,26 @@ static int first_person(const struct norm *n, const struct match_clause *cl)
 }
 
 /* "Hoe bedoelt u, alweer iemand nieuw?": the question clause after the
- * one that asks what is meant names what it is about. 1 when it names
+ * one that asks what is meant names what it is about. 1 when the
+ * asking clause points back itself ("hoe bedoelt u dat, van
+ * internet?": a guess at what the line meant), when what follows names
  * nothing of five letters or more, or something of the persona's last
  * line; 0 when it names only other words (a line from before, the
  * trainee's own). */
 static int about_last_line(const struct match *m, size_t c,
 			   const struct variant *last)
 {
+	static const char *const back[] = {
+		"dat", "dit", "het", "daarmee", "mee",
+	};
 	const struct norm *n = &m->norm;
-	const struct match_clause *cl;
+	const struct match_clause *cl = &m->clause[c];
 	int named = 0;
 
+	for (size_t k = cl->tok; k < cl->tok + cl->ntok && k < n->ntok; k++)
+		for (size_t i = 0; i < ARRAY_LEN(back); i++)
+			if (!strcmp(n->tok[k].word, back[i]))
+				return 1;
 	if (c + 1 >= m->nclause || m->clause[c + 1].act != MATCH_VRAAG)
 		return 1;
 	cl = &m->clause[c + 1];

@@ -844,7 +844,8 @@ static const char two_lines_text[] =
 /* A short question takes up a word of the persona's line only when it
  * is that word (with at most two letters more): "goede" is no word of
  * "Goedemiddag". "Hoe bedoelt u, …?" asks about the line only when what
- * follows is from it, or names nothing. */
+ * follows is from it, or names nothing, or "bedoelt u dat" points back
+ * itself. */
 static const char greet_text[] =
 	"scenario g\n"
 	"titel: Groet\n"
@@ -876,6 +877,7 @@ static void test_clarify_word_start(void **state)
 		/* what "hoe bedoelt u" is about, named after it */
 		{ "Hoe bedoelt u, de brieven?", 1 },
 		{ "Hoe bedoelt u, alweer iemand nieuw?", 0 },
+		{ "Hoe bedoelt u dat, alweer iemand nieuw?", 1 },
 		{ "Hoe bedoelt u?", 1 },
 	};
 	struct script *s = load_text("g.oef", greet_text);
