@@ -567,6 +567,11 @@ int clause_is_negation(const struct norm *n, size_t i)
 	return 1;
 }
 
+int clause_is_first_person(const struct norm *n, size_t i)
+{
+	return i < n->ntok && IS_ANY(&n->tok[i], first_person);
+}
+
 int clause_is_supposition(const struct norm *n, size_t i)
 {
 	static const char *const feeling[] = {

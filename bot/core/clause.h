@@ -64,6 +64,10 @@ int clause_is_negation(const struct norm *n, size_t i);
  * the matcher reads it as 'lijkt'. */
 int clause_is_supposition(const struct norm *n, size_t i);
 
+/* 1 if token i of n is the trainee speaking of themself: ik, we, wij,
+ * ikzelf. */
+int clause_is_first_person(const struct norm *n, size_t i);
+
 /* The Dutch name of an act: "mededeling", "vraag", "voorstel",
  * "belofte". */
 const char *clause_act_name(unsigned act);

@@ -3,6 +3,7 @@
  * 'standaard', else a fallback; then the move; then 'zodra' checks. */
 #include "engine.h"
 #include "calib.h"
+#include "clause.h"
 #include "model.h"
 
 #include <ctype.h>
@@ -1221,17 +1222,12 @@ static int asks_more(const struct norm *n, const struct match_clause *cl,
 	return more && points_back;
 }
 
-static int is_first_person(const char *w)
-{
-	return !strcmp(w, "ik") || !strcmp(w, "we") || !strcmp(w, "wij");
-}
-
 /* Is there an "ik" or "we" in clause cl ("Mag ik het uitleggen?", "Leg
  * ik het zo goed uit?")? */
 static int first_person(const struct norm *n, const struct match_clause *cl)
 {
-	for (size_t k = cl->tok; k < cl->tok + cl->ntok && k < n->ntok; k++)
-		if (is_first_person(n->tok[k].word))
+	for (size_t k = cl->tok; k < cl->tok + cl->ntok; k++)
+		if (clause_is_first_person(n, k))
 			return 1;
 	return 0;
 }
@@ -1285,30 +1281,34 @@ static int asks_clarification(const struct match *m,
 
 	for (size_t c = 0; c < m->nclause; c++) {
 		const struct match_clause *cl = &m->clause[c];
-		int own;
 
 		if (cl->act != MATCH_VRAAG)
 			continue;
 		if (asks_more(n, cl, last))
 			return 1;
-		own = first_person(n, cl);
 		for (size_t k = cl->tok; k < cl->tok + cl->ntok &&
 		     k < n->ntok; k++) {
 			const char *w = n->tok[k].word;
 			const char *nx = k + 1 < cl->tok + cl->ntok &&
 					 k + 1 < n->ntok ?
 					 n->tok[k + 1].word : "";
-			int mine = k > cl->tok &&
-				   is_first_person(n->tok[k - 1].word);
 
-			if ((!mine && (!strncmp(w, "bedoel", 6) ||
-				       !strncmp(w, "beteken", 7)) &&
-			     about_last_line(m, c, last)) ||
-			    (!own && !strncmp(w, "uitleg", 6)) ||
-			    !strcmp(w, "hoezo") ||
-			    ((!strcmp(w, "hoe") || !strcmp(w, "wat")) &&
-			     !strcmp(nx, "dan")))
+			/* the trainee's own words ask nothing: "wat ik
+			 * bedoel", "mag ik het uitleggen?" */
+			if (!strncmp(w, "bedoel", 6) ||
+			    !strncmp(w, "beteken", 7)) {
+				if (!(k > cl->tok &&
+				      clause_is_first_person(n, k - 1)) &&
+				    about_last_line(m, c, last))
+					return 1;
+			} else if (!strncmp(w, "uitleg", 6)) {
+				if (!first_person(n, cl))
+					return 1;
+			} else if (!strcmp(w, "hoezo") ||
+				   ((!strcmp(w, "hoe") || !strcmp(w, "wat")) &&
+				    !strcmp(nx, "dan"))) {
 				return 1;
+			}
 			if (cl->ntok > 6 || n->tok[k].len < 5)
 				continue;
 			for (size_t j = 0; j < last->nmsgs; j++)

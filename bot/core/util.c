@@ -885,28 +885,24 @@ int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Slots of a word_set's table: a power of two, at least twice the words. */
-static size_t word_set_cap(size_t n)
-{
-	size_t cap = 16;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	return cap;
-}
-
+/* A word_set's table: t[0] is the slot mask (slots: a power of two, at
+ * least twice the words), the slots follow it. */
 static uint16_t *word_set_build(struct word_set *ws)
 {
-	size_t cap = word_set_cap(ws->n);
-	uint16_t *t = xcalloc(cap, sizeof(*t)), *was = NULL;
+	size_t cap = 16;
+	uint16_t *t, *was = NULL;
 
+	while (cap < 2 * ws->n)
+		cap *= 2;
+	t = xcalloc(cap + 1, sizeof(*t));
+	t[0] = (uint16_t)(cap - 1);
 	for (size_t k = 0; k < ws->n; k++) {
 		size_t i = hash_fnv32(HASH_FNV32_START, ws->list[k],
 				      strlen(ws->list[k])) & (cap - 1);
 
-		while (t[i])
+		while (t[1 + i])
 			i = (i + 1) & (cap - 1);
-		t[i] = (uint16_t)(k + 1);
+		t[1 + i] = (uint16_t)(k + 1);
 	}
 	/* another thread may have been first: then its table stays */
 	if (!atomic_compare_exchange_strong(&ws->table, &was, t)) {
@@ -919,13 +915,14 @@ static uint16_t *word_set_build(struct word_set *ws)
 int word_set_has(struct word_set *ws, const char *w, size_t n)
 {
 	uint16_t *t = atomic_load_explicit(&ws->table, memory_order_acquire);
-	size_t mask = word_set_cap(ws->n) - 1, i;
+	size_t mask, i;
 
 	if (!t)
 		t = word_set_build(ws);
-	for (i = hash_fnv32(HASH_FNV32_START, w, n) & mask; t[i];
+	mask = t[0];
+	for (i = hash_fnv32(HASH_FNV32_START, w, n) & mask; t[1 + i];
 	     i = (i + 1) & mask) {
-		const char *f = ws->list[t[i] - 1];
+		const char *f = ws->list[t[1 + i] - 1];
 
 		if (!strncmp(f, w, n) && !f[n])
 			return 1;

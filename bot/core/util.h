@@ -20,7 +20,8 @@
 struct word_set {
 	const char *const *list;
 	size_t n;
-	_Atomic(uint16_t *) table;    /* list index + 1 per slot, 0 empty */
+	_Atomic(uint16_t *) table;    /* the slot mask, then list index + 1
+				       * per slot (0 empty) */
 };
 
 #define WORD_SET(l) { (l), ARRAY_LEN(l), NULL }

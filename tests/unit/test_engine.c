@@ -14,14 +14,19 @@
 #include "engine.h"
 #include "util.h"
 
+/* The lines every fixture scenario below starts with, after its
+ * scenario, titel and persona: an inleiding and the two meters. */
+#define FX_HEAD \
+	"inleiding:\n" \
+	"> Je bent hier.\n" \
+	"var vertrouwen = 3 (0..10)\n" \
+	"var spanning = 5 (0..10)\n"
+
 static const char script_text[] =
 	"scenario t\n"
 	"titel: Test\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"var genoemd = 0 (0..1)\n"
 	"punt begrip-taal: Taal\n"
 	"punt vertrouwen: Vertrouwen\n"
@@ -450,10 +455,7 @@ static const char context_text[] =
 	"scenario c\n"
 	"titel: Context\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"var koffie = 0 (0..1)\n"
 	"punt vertrouwen: Vertrouwen\n"
 	"punt locatie: Locatie\n"
@@ -528,6 +530,17 @@ static void turn(struct engine *e, struct match *m, struct engine_out *o,
 		 const char *text)
 {
 	assert_int_equal(engine_turn(e, m, text, strlen(text), o), 0);
+}
+
+/* A fresh rehearsal of s (seed 1) and its first trainee message. */
+static void first_turn(struct script *s, struct match *m,
+		       struct engine_out *o, const char *text)
+{
+	struct engine *e = engine_new(s, 1);
+
+	engine_start(e, o);
+	turn(e, m, o, text);
+	engine_free(e);
 }
 
 /* Both clauses count; the first 'als' answers, the other acknowledges;
@@ -785,15 +798,11 @@ static void test_clarify_asks_more(void **state)
 	engine_out_init(&o);
 	match_init(&m);
 	for (size_t i = 0; i < ARRAY_LEN(more); i++) {
-		struct engine *e = engine_new(s, 1);
-
-		engine_start(e, &o);
-		turn(e, &m, &o, more[i]);
+		first_turn(s, &m, &o, more[i]);
 		assert_false(o.missed);
 		assert_string_equal(o.msgs[0].buf,
 				    "De afkortingen uit de brief, die heb "
 				    "ik gegoogeld.");
-		engine_free(e);
 	}
 	{
 		struct engine *e = engine_new(s, 1);
@@ -816,10 +825,7 @@ static const char two_lines_text[] =
 	"scenario t\n"
 	"titel: Twee\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"bedoeling vraagt\n"
 	"  patroon: hoe gaat het\n"
 	"fase begin\n"
@@ -850,10 +856,7 @@ static const char greet_text[] =
 	"scenario g\n"
 	"titel: Groet\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"bedoeling vraagt\n"
 	"  patroon: hoe gaat het\n"
 	"fase begin\n"
@@ -888,15 +891,11 @@ static void test_clarify_word_start(void **state)
 	engine_out_init(&o);
 	match_init(&m);
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		struct engine *e = engine_new(s, 1);
-
-		engine_start(e, &o);
-		turn(e, &m, &o, cases[i].msg);
+		first_turn(s, &m, &o, cases[i].msg);
 		if ((o.nmsgs && !strcmp(o.msgs[0].buf, "Die van mijn ex.")) !=
 		    cases[i].asks)
 			fail_msg("\"%s\": answered \"%s\"", cases[i].msg,
 				 o.nmsgs ? o.msgs[0].buf : "");
-		engine_free(e);
 	}
 	match_release(&m);
 	engine_out_release(&o);
@@ -1024,10 +1023,7 @@ static const char score_text[] =
 	"scenario s\n"
 	"titel: Score\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"punt veiligheid: Veiligheid\n"
 	"punt eerlijk: Eerlijk\n"
 	"bedoeling veilig\n"
@@ -1330,10 +1326,7 @@ static const char quiet_first_text[] =
 	"scenario q\n"
 	"titel: Stil\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"punt veiligheid: Veiligheid\n"
 	"bedoeling veilig\n"
 	"  patroon: veilig\n"
@@ -1406,10 +1399,7 @@ static const char not_model_text[] =
 	"scenario n\n"
 	"titel: Niet\n"
 	"persona: p\n"
-	"inleiding:\n"
-	"> Je bent hier.\n"
-	"var vertrouwen = 3 (0..10)\n"
-	"var spanning = 5 (0..10)\n"
+	FX_HEAD
 	"punt stappen: Stappen\n"
 	"bedoeling stap\n"
 	"  patroon: stapje\n"
