@@ -41,6 +41,12 @@ struct ctx {
 static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
 		      size_t pos, const struct cont *k);
 
+/* struct match's cpos bit of token pos */
+static inline uint64_t pos_bit(size_t pos)
+{
+	return UINT64_C(1) << (pos < 63 ? pos : 63);
+}
+
 static int word_at(const struct ctx *x, const struct pat *p, size_t pos)
 {
 	const struct norm_token *t;
@@ -144,6 +150,10 @@ static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
 	case PAT_CONCEPT: {
 		const struct concept *cp = &x->s->concepts[p->concept];
 
+		/* no word here can start it: none of its alternatives
+		 * can match (concept_of lists every first word) */
+		if (!cp->open && !(x->m->cpos[p->concept] & pos_bit(pos)))
+			return -1;
 		c.q = q;
 		c.i = i + 1;
 		c.next = k;
@@ -306,7 +316,7 @@ void match_release(struct match *m)
 	free(m->clause_end);
 	free(m->neg);
 	free(m->present);
-	free(m->cpresent);
+	free(m->cpos);
 	free(m->pfx);
 	free(m->hit_how);
 	free(m->conf);
@@ -439,20 +449,22 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 			m->npfx++;
 		}
 	}
-	/* which concepts a word of the message can start (req's groups) */
-	if (s->nconcepts + 1 > m->cpresent_cap) {
-		size_t cap = m->cpresent_cap;
+	/* where a word of the message can start which concept (req's
+	 * groups; seq_match skips the others) */
+	if (s->nconcepts + 1 > m->cpos_cap) {
+		size_t cap = m->cpos_cap;
 
-		XGROW(m->cpresent, cap, s->nconcepts + 1);
-		m->cpresent_cap = cap;
+		XGROW(m->cpos, cap, s->nconcepts + 1);
+		m->cpos_cap = cap;
 	}
-	memset(m->cpresent, 0, s->nconcepts + 1);
+	memset(m->cpos, 0, (s->nconcepts + 1) * sizeof(*m->cpos));
 	for (size_t i = 0; s->concept_off && i < n + m->npfx; i++) {
 		uint32_t w = i < n ? m->ids[i] : m->pfx[i - n].id;
+		uint64_t bit = pos_bit(i < n ? i : m->pfx[i - n].pos);
 
 		for (uint32_t k = s->concept_off[w];
 		     k < s->concept_off[w + 1]; k++)
-			m->cpresent[s->concept_of[k]] = 1;
+			m->cpos[s->concept_of[k]] |= bit;
 	}
 	for (size_t i = n; i > 0; i--) {
 		size_t j = i - 1;
@@ -505,7 +517,7 @@ static int has_required(const struct match *m, const struct pat_seq *q)
 			uint32_t a = q->req[i + j];
 
 			found = a & REQ_CONCEPT ?
-				m->cpresent[a & ~REQ_CONCEPT] :
+				m->cpos[a & ~REQ_CONCEPT] != 0 :
 				m->present[a];
 		}
 		if (!found)

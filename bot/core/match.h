@@ -101,10 +101,12 @@ struct match {
 	uint8_t *present;              /* per word id (and per "prefix*"
 					* id): in this message */
 	size_t present_cap;
-	uint8_t *cpresent;             /* per concept: a word of this
+	uint64_t *cpos;                /* per concept: where a word of this
 					* message can start it (script.h,
-					* concept_of) */
-	size_t cpresent_cap;
+					* concept_of): bit p for token p,
+					* bit 63 for any token from 63 on;
+					* 0 = nowhere */
+	size_t cpos_cap;
 	struct { uint32_t pos, id; } *pfx;  /* prefixes of message words
 					      * that patterns use */
 	size_t npfx, pfx_cap;

@@ -3392,6 +3392,8 @@ static void build_index(struct script *s)
 			one_words(s, q);
 			q->says_neg = (uint8_t)names_negation(s, q, 0);
 		}
+	for (size_t i = 0; i < s->nconcepts; i++)
+		s->concepts[i].open = open[i];
 	free(open);
 	wset_release(&gbm);
 	free(gcm);

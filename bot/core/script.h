@@ -261,6 +261,9 @@ struct concept {
 	struct pat_seq *alts;
 	size_t nalts;
 	struct loc loc;
+	uint8_t open;           /* may start with any word (a *, a <…>, an
+				 * empty alternative), so concept_of does
+				 * not list it. Built at load. */
 };
 
 struct example {
