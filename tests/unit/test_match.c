@@ -222,6 +222,16 @@ static const struct match_case cases[] = {
 	{ "<(veilig* | thuis) kinderen>", J, "De kinderen, veiligheid", 1,
 	  "veiligheid" },
 	{ "<~zwaar kinderen>", J, "Uithuisplaatsing", 0, NULL },
+	/* where a concept can start is kept per token (match.h, cpos),
+	 * tokens from 63 on share one bit: still found there */
+	{ "<~jargon kinderen>", J, "De kinderen, "
+	  "en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en "
+	  "en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en een OTS", 1,
+	  "OTS" },
+	{ "~jargon", N, "Zeventig woorden: "
+	  "en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en "
+	  "en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en en een OTS", 1,
+	  "OTS" },
 	{ "<~los kinderen>", J, "De kinderen zijn moe", 1,
 	  "De kinderen zijn moe" },
 	{ "<~los kinderen>", J, "De kinderen. Heel erg.", 1, "Heel erg" },
