@@ -125,6 +125,9 @@ struct model {
 	uint8_t *w_col8;
 	uint16_t *w_rel;
 	uint16_t *lcol;
+	size_t nl;                /* learned columns: lcol's length */
+	uint16_t *jcol;           /* per column: its j in lcol (built, not
+				   * stored; NULL for w_col16) */
 	size_t nbm;
 	uint16_t *w_col16;
 	uint32_t *w_off;
@@ -618,6 +621,18 @@ static void row_starts(struct model *md, size_t k, size_t n)
 		md->w_rel[k] = (uint16_t)(n - md->w_off[k / OFF_EVERY]);
 }
 
+/* jcol from lcol, once lcol is there (trained or read). */
+static void set_jcol(struct model *md)
+{
+	free(md->jcol);
+	md->jcol = NULL;
+	if (md->w_col16 || !md->lcol)
+		return;
+	md->jcol = xcalloc(md->ncols + 1, sizeof(*md->jcol));
+	for (size_t j = 0; j < md->nl; j++)
+		md->jcol[md->lcol[j]] = (uint16_t)j;
+}
+
 /* Weights to per-row lists, the small ones dropped. */
 static void pack(struct model *md, const float *W, const float *bias,
 		 const uint32_t *lidx, size_t nl, const uint32_t *order,
@@ -645,6 +660,7 @@ static void pack(struct model *md, const float *W, const float *bias,
 	md->lcol = xcalloc(nl + 1, sizeof(*md->lcol));
 	for (size_t j = 0; j < nl; j++)
 		md->lcol[j] = (uint16_t)lidx[j];
+	md->nl = nl;
 	if (nrows * ((nl + 7) / 8) < n) {
 		md->nbm = (nl + 7) / 8;
 		md->w_bits = xcalloc(nrows * md->nbm + 1, 1);
@@ -654,6 +670,7 @@ static void pack(struct model *md, const float *W, const float *bias,
 	} else {
 		md->w_col16 = xcalloc(n + 1, sizeof(uint16_t));
 	}
+	set_jcol(md);
 	md->w_off = md->w_col16 ?
 		xcalloc(nrows + 2, sizeof(uint32_t)) :
 		xcalloc(nrows / OFF_EVERY + 2, sizeof(uint32_t));
@@ -933,6 +950,7 @@ void model_free(struct model *md)
 	free(md->w_off);
 	free(md->w_bits);
 	free(md->lcol);
+	free(md->jcol);
 	free(md->w_col8);
 	free(md->w_rel);
 	free(md->w_col16);
@@ -1022,13 +1040,16 @@ static int clause_allows(const struct intent *in,
 	return 1;
 }
 
-static void add_row(const struct model *md, uint32_t r, float *acc)
+/* Adds row r's weights to sum: the learned columns' sums (sums_of)
+ * for w_bits and w_col8, so that a weight needs no lcol lookup, the
+ * columns' own for w_col16. */
+static void add_row(const struct model *md, uint32_t r, float *sum)
 {
 	uint32_t p, end;
 
 	if (md->w_col16) {
 		for (p = md->w_off[r], end = md->w_off[r + 1]; p < end; p++)
-			acc[md->w_col16[p]] += md->code[md->w[p]];
+			sum[md->w_col16[p]] += md->code[md->w[p]];
 		return;
 	}
 	/* the row's first weight: its group's, and the rows before it */
@@ -1049,15 +1070,29 @@ static void add_row(const struct model *md, uint32_t r, float *acc)
 			p += (uint32_t)__builtin_popcount(*g);
 		for (size_t b = 0; b < md->nbm; b++)
 			for (unsigned bits = bm[b]; bits; bits &= bits - 1)
-				acc[md->lcol[b * 8 +
-					     (unsigned)__builtin_ctz(bits)]] +=
+				sum[b * 8 + (unsigned)__builtin_ctz(bits)] +=
 					md->code[md->w[p++]];
 		return;
 	}
 	p += md->w_rel[r];
 	end = md->w_off[(r + 1) / OFF_EVERY] + md->w_rel[r + 1];
 	for (; p < end; p++)
-		acc[md->lcol[md->w_col8[p]]] += md->code[md->w[p]];
+		sum[md->w_col8[p]] += md->code[md->w[p]];
+}
+
+/* How many sums add_row adds to, and column c's among them (-INFINITY
+ * for a column not learned). */
+static size_t nsums(const struct model *md)
+{
+	return md->w_col16 ? md->ncols : md->nl;
+}
+
+static inline float col_sum(const struct model *md, const float *sum,
+			    size_t c)
+{
+	if (!isfinite(md->bias[c]))
+		return -INFINITY;
+	return md->jcol ? sum[md->jcol[c]] : sum[c];
 }
 
 /* ------------------------------------------------------- calibration */
@@ -1219,6 +1254,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	struct runctx rc = { md, m };
 	size_t ni, nc, k = 0, ncand = 0;
 	float *acc, *part, *bestp;
+	size_t ns;
 	/* the score from which the confidence reaches the threshold */
 	const float min_logit = logf(MODEL_THRESHOLD / (1 - MODEL_THRESHOLD));
 	uint8_t *cand;             /* per intent: over it on the whole */
@@ -1234,6 +1270,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		return;
 	ni = md->nintents;
 	nc = md->ncols;
+	ns = nsums(md);
 	if (md->nfeat > m->mstamp_cap) {
 		free(m->mstamp);
 		m->mstamp = xcalloc(md->nfeat, sizeof(uint32_t));
@@ -1250,15 +1287,16 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		memset(m->mstamp, 0, m->mstamp_cap * sizeof(uint32_t));
 		m->mstamp_gen = 0;
 	}
-	acc = m->macc;                          /* nc */
-	part = m->macc + nc;                    /* nc */
+	/* the sums of add_row (col_sum reads a column's) */
+	acc = m->macc;                          /* ns <= nc */
+	part = m->macc + nc;                    /* ns <= nc */
 	bestp = m->macc + 2 * nc;               /* ni */
 	cand = (uint8_t *)(m->macc + 2 * nc + ni);   /* ni bytes fit */
 	m->nmfeat = 0;
 	features(m, lookup, &rc);
 	m->mstamp_gen += (uint32_t)m->nclause + 1;
-	for (size_t c = 0; c < nc; c++)
-		acc[c] = md->bias[c];
+	for (size_t j = 0; j < ns; j++)
+		acc[j] = md->jcol ? md->bias[md->lcol[j]] : md->bias[j];
 	for (size_t c = 0; c < ni; c++)
 		bestp[c] = 0;
 	/* the whole message first: most messages leave no intent over
@@ -1273,7 +1311,8 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		add_row(md, r, acc);
 	}
 	for (size_t h = 0; h < md->nhint; h++) {
-		float u = acc[ni + 2 * h], d = acc[ni + 2 * h + 1];
+		float u = col_sum(md, acc, ni + 2 * h);
+		float d = col_sum(md, acc, ni + 2 * h + 1);
 
 		m->meter_up[h] = u == -INFINITY ? 0 : 1.0f / (1.0f + expf(-u));
 		m->meter_down[h] = d == -INFINITY ? 0 :
@@ -1281,8 +1320,29 @@ void model_run(const struct model *md, struct match *m, const char *text,
 	}
 	for (size_t c = 0; c < ni; c++) {
 		cand[c] = !m->hit[c] && !s->intents[c].builtin &&
-			  md->bias[c] != -INFINITY && acc[c] >= min_logit;
+			  md->bias[c] != -INFINITY &&
+			  col_sum(md, acc, c) >= min_logit;
 		ncand += cand[c];
+	}
+	/* One clause holds every feature: its sums are the message's less
+	 * the bias, and so over 0 for a candidate whose bias is well under
+	 * min_logit (the margin outweighs the sums' rounding); no need to
+	 * add the rows again. */
+	if (ncand && m->nmfeat &&
+	    m->mfclause[0] == m->mfclause[m->nmfeat - 1]) {
+		uint32_t cl = m->mfclause[0];
+		int sure = 1;
+
+		for (size_t c = 0; c < ni && sure; c++)
+			sure = !cand[c] || md->bias[c] < min_logit - 0.01f;
+		for (size_t c = 0; sure && c < ni; c++)
+			if (cand[c] &&
+			    clause_allows(&s->intents[c], &m->clause[cl])) {
+				bestp[c] = 1;
+				m->hit_clause[c] = cl;
+			}
+		if (sure)
+			k = m->nmfeat;
 	}
 	while (ncand && k < m->nmfeat) {
 		size_t e = k;
@@ -1290,13 +1350,13 @@ void model_run(const struct model *md, struct match *m, const char *text,
 
 		while (e < m->nmfeat && m->mfclause[e] == cl)
 			e++;
-		memset(part, 0, nc * sizeof(float));
+		memset(part, 0, ns * sizeof(float));
 		for (size_t q = k; q < e; q++)
 			add_row(md, m->mfeat[q], part);
 		for (size_t c = 0; c < ni; c++)
-			if (cand[c] && part[c] > bestp[c] &&
+			if (cand[c] && col_sum(md, part, c) > bestp[c] &&
 			    clause_allows(&s->intents[c], &m->clause[cl])) {
-				bestp[c] = part[c];
+				bestp[c] = col_sum(md, part, c);
 				m->hit_clause[c] = cl;
 			}
 		k = e;
@@ -1307,7 +1367,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 
 		if (!cand[c] || bestp[c] <= 0)
 			continue;
-		p = 1.0f / (1.0f + expf(-acc[c]));
+		p = 1.0f / (1.0f + expf(-col_sum(md, acc, c)));
 		if (p < MODEL_THRESHOLD)
 			continue;
 		m->cand[m->ncand].intent = (uint32_t)c;
@@ -1628,6 +1688,7 @@ struct model *model_read(const struct script *s, const void *data,
 	}
 	md->bias = get_array(&r, md->ncols, sizeof(float));
 	md->lcol = get_array(&r, nl, sizeof(*md->lcol));
+	md->nl = nl;
 	md->w = get_array(&r, n, 1);
 	md->w_off = get_array(&r, off_count(md, layout), sizeof(uint32_t));
 	if (layout == LAYOUT_BITS) {
@@ -1640,6 +1701,7 @@ struct model *model_read(const struct script *s, const void *data,
 	}
 	if (r.bad || !weights_sound(md, nl, layout))
 		goto bad;
+	set_jcol(md);           /* lcol is sound */
 done:
 	if (r.p != r.end)
 		goto bad;
