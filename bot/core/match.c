@@ -426,16 +426,23 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		m->present[m->ids[i]] = 1;
 		m->neg[i] = (uint8_t)clause_is_negation(&m->norm, i);
 	}
-	/* which "prefix*" of the script each word has */
+	/* which "prefix*" of the script each word has; from the first
+	 * length whose beginning no prefix has, none (pfx_begin) */
 	m->npfx = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; s->prefix_min && i < n; i++) {
 		const struct norm_token *t = &m->norm.tok[i];
+		uint32_t h = SCRIPT_PFX_H0;
 
-		for (uint32_t l = s->prefix_min; l && l <= s->prefix_max &&
-		     l <= t->len; l++) {
+		for (uint32_t l = 1; l <= s->prefix_max && l <= t->len; l++) {
 			char key[72];
-			uint32_t id;
+			uint32_t id, b;
 
+			h = script_pfx_step(h, (unsigned char)t->word[l - 1]);
+			b = h % SCRIPT_PFX_BITS;
+			if (!((s->pfx_begin[b / 64] >> (b % 64)) & 1))
+				break;
+			if (l < s->prefix_min)
+				continue;
 			memcpy(key, t->word, l);
 			key[l] = '*';
 			id = script_word_id(s, key, l + 1);

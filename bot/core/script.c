@@ -3044,6 +3044,14 @@ static void intern_prefixes(struct script *s, struct pat_seq *q)
 			memcpy(key, p->text, p->len);
 			key[p->len] = '*';
 			p->word = word_intern(s, key, p->len + 1);
+			for (uint32_t l = 0, h = SCRIPT_PFX_H0; l < p->len;
+			     l++) {
+				uint32_t b;
+
+				h = script_pfx_step(h, (unsigned char)key[l]);
+				b = h % SCRIPT_PFX_BITS;
+				s->pfx_begin[b / 64] |= UINT64_C(1) << (b % 64);
+			}
 			if (!s->prefix_min || p->len < s->prefix_min)
 				s->prefix_min = p->len;
 			if (p->len > s->prefix_max)

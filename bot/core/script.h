@@ -68,6 +68,15 @@ struct pat {
 #define REQ_GROUP 0x80000000u
 #define REQ_CONCEPT 0x40000000u
 
+/* The Bloom filter of prefix beginnings (struct script, pfx_begin):
+ * its size, and the hash it is filled and asked with. */
+#define SCRIPT_PFX_BITS 8192
+#define SCRIPT_PFX_H0 2166136261u
+static inline uint32_t script_pfx_step(uint32_t h, unsigned char c)
+{
+	return (h ^ c) * 16777619u;
+}
+
 struct pat_seq {
 	struct pat *el;
 	/* Top-level patterns only (built at load): what every match
@@ -391,6 +400,11 @@ struct script {
 	uint32_t *concept_off;
 	uint16_t *concept_of;
 	uint32_t prefix_min, prefix_max;  /* lengths of prefixes in use */
+	/* What the prefixes in use begin with: for each prefix and each l
+	 * up to its length, bit script_pfx_bit(FNV-1a of its first l
+	 * bytes), a Bloom filter. A word whose first l bytes begin no
+	 * prefix has no prefix of l bytes or more (prepare, match.c). */
+	uint64_t pfx_begin[SCRIPT_PFX_BITS / 64];
 
 	/* The statistical matcher (model.h), trained at load from the
 	 * intents' examples and the corpus of 'leervoorbeelden:'. */
