@@ -532,7 +532,7 @@ static size_t scan_actions(const struct script *s, const struct action_list *al,
 			r->points_used[a->index] = 1;
 		if (a->kind != ACT_SAY && a->kind != ACT_ACK &&
 		    a->kind != ACT_REPEAT && a->kind != ACT_FILLER &&
-		    a->kind != ACT_VAGUE)
+		    a->kind != ACT_VAGUE && a->kind != ACT_UNSAID)
 			continue;
 		for (size_t j = 0; j < a->nvariants; j++) {
 			const struct variant *v = &a->variants[j];

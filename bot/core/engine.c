@@ -784,7 +784,9 @@ static void run_actions(struct turn *t, const struct action_list *al,
 		case ACT_REPEAT:
 		case ACT_FILLER:
 		case ACT_VAGUE:
-			break;   /* said by notice_repeat, pick, clarify */
+		case ACT_UNSAID:
+			break;   /* said by notice_repeat, pick, clarify,
+				  * quotes_unsaid */
 		}
 	}
 }
@@ -1593,6 +1595,131 @@ static int echoes_persona(const struct engine *e, const struct match *m,
 	return k == n;
 }
 
+/* A quotation mark at p (before end): its length in bytes, or 0. A '
+ * inside or at the end of a word ("zo'n", "'s ochtends", "kids'") is
+ * an apostrophe, not a quote. */
+static size_t quote_at(const char *text, size_t p, size_t end, int open)
+{
+	const unsigned char *u = (const unsigned char *)text;
+
+	if (u[p] == '"')
+		return 1;
+	/* ‘ ’ “ ” „ */
+	if (p + 2 < end && u[p] == 0xE2 && u[p + 1] == 0x80 &&
+	    (u[p + 2] == 0x98 || u[p + 2] == 0x99 || u[p + 2] == 0x9C ||
+	     u[p + 2] == 0x9D || u[p + 2] == 0x9E))
+		return 3;
+	if (u[p] != '\'')
+		return 0;
+	if (open)
+		return (p == 0 || !isalnum(u[p - 1])) && p + 1 < end &&
+		       isalpha(u[p + 1]) &&
+		       !(p + 2 < end && strchr("stn", u[p + 1]) &&
+			 (u[p + 2] == ' ' || u[p + 2] == '.')) ? 1 : 0;
+	return p > 0 && u[p - 1] != ' ' &&
+	       (p + 1 >= end || !isalnum(u[p + 1])) ? 1 : 0;
+}
+
+static int is_word(const struct norm_token *t, const char *const *list,
+		   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t->word, list[i]))
+			return 1;
+	return 0;
+}
+
+/* Does the message quote the persona with words she never said ("Hoe
+ * bedoelt u, 'weer hetzelfde liedje'?", "U zei net: 'ze kijkt me anders
+ * aan'")? Between quotation marks, two content words or more, none of
+ * them in a line she said in this rehearsal, a toelichting she gave,
+ * the eigen-woorden or the scene's introduction (where what she said
+ * on the phone stands; a quote in other words than hers, "u zei net
+ * 'het ging één keer mis bij het ophalen'", shares one); and outside
+ * them words that put the quote in her mouth: bedoel…, or zei/zegt/
+ * zeg/zeggen/noemde, with u, je or jij right before or after it ("hoe
+ * bedoelt u", "je zei net"; not "ik bedoel", nor "hoe jij het zelf zou
+ * zeggen"). */
+static int quotes_unsaid(const struct engine *e, const struct match *m,
+			 const char *text, size_t len)
+{
+	static const char *const saying[] = {
+		"zei", "zegt", "zeg", "zeggen", "noemde", "noemt", "zeide",
+	};
+	static const char *const you[] = { "u", "je", "jij" };
+	const struct script *s = e->s;
+	size_t qs = 0, qe = 0, n = 0, nfound = 0;
+	int says = 0;
+	uint32_t ah[16], acls[16];
+	uint8_t found[16] = { 0 };
+
+	if (!s->lw_off || !m || !text)
+		return 0;
+	/* the first quoted stretch: [qs, qe) */
+	for (size_t p = 0, l; p < len; p++)
+		if ((l = quote_at(text, p, len, 1)) != 0) {
+			qs = p + l;
+			for (size_t r = qs; r < len; r++)
+				if ((l = quote_at(text, r, len, 0)) != 0) {
+					qe = r;
+					break;
+				}
+			break;
+		}
+	if (qe <= qs)
+		return 0;
+	for (size_t k = 0; k < m->norm.ntok; k++) {
+		const struct norm_token *t = &m->norm.tok[k];
+		enum lexicon_how how = (enum lexicon_how)m->how[k];
+
+		if (t->src_start < qs || t->src_start >= qe) {
+			/* its neighbours in its own clause */
+			const struct norm_token *a =
+				k && m->tok_clause[k - 1] == m->tok_clause[k] ?
+				t - 1 : NULL;
+			const struct norm_token *b =
+				k + 1 < m->norm.ntok &&
+				m->tok_clause[k + 1] == m->tok_clause[k] ?
+				t + 1 : NULL;
+
+			if ((!strncmp(t->word, "bedoel", 6) ||
+			     is_word(t, saying, ARRAY_LEN(saying))) &&
+			    ((a && is_word(a, you, ARRAY_LEN(you))) ||
+			     (b && is_word(b, you, ARRAY_LEN(you)))))
+				says = 1;
+			continue;
+		}
+		if (t->function)
+			continue;
+		if (n == ARRAY_LEN(ah))
+			return 0;   /* a long quote: no judgement */
+		ah[n] = hash_fnv32(HASH_FNV32_START, t->stem, t->stem_len);
+		acls[n] = m->ids[k] && how != LEXICON_NONE &&
+			  how != LEXICON_COMPOUND ? m->ids[k] : 0;
+		n++;
+	}
+	if (n < 2 || !says)
+		return 0;
+	span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
+	span_said(s, ah, acls, n, (uint32_t)s->nlines + 1, found);
+	for (size_t v = 0; v < s->nvariants; v++) {
+		const struct variant *var = s->variant_tab[v];
+
+		for (size_t j = 0; j <= var->nmsgs; j++) {
+			const char *line = j < var->nmsgs ? var->msgs[j] :
+					   var->elab;
+			uint32_t id = j < var->nmsgs ? var->line[j] :
+				      var->elab_line;
+
+			if (line && line_said(e, id))
+				span_said(s, ah, acls, n, id, found);
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		nfound += found[k];
+	return nfound == 0;
+}
+
 /* The hits of m without the intents marked 'overgenomen: nee' whose
  * words the persona said first ("…en toen las ik over
  * uithuisplaatsingen." "Uithuisplaatsing, dat woord vond u op
@@ -1643,6 +1770,7 @@ static int turn_decided(struct engine *e, const struct match *m,
 	const struct script *s = e->s;
 	const struct transition *tr = NULL;
 	const struct variant *last, *prev, *asked, *vague = NULL;
+	const struct variant *unsaid = NULL;
 	struct turn t;
 	long trigger = -1;
 	size_t spoke, nhint;
@@ -1672,6 +1800,12 @@ static int turn_decided(struct engine *e, const struct match *m,
 	spoke = t.npend;
 	asked = !spoke && !t.interrupt && last ? clarified(m, last, prev) :
 		NULL;
+	/* words put in her mouth that she never said: she says so, and
+	 * does not explain them ('niet-gezegd') */
+	if (!spoke && !t.interrupt && quotes_unsaid(e, m, text, len))
+		unsaid = choose(&t, standaard_action(s, ACT_UNSAID));
+	if (unsaid)
+		asked = NULL;
 	clarify = asked != NULL;
 	explain = clarify && asked->elab && !line_said(e, asked->elab_line);
 	/* the answer: first to what the patterns found, then to what the
@@ -1716,9 +1850,23 @@ static int turn_decided(struct engine *e, const struct match *m,
 	 * nothing else to answer: 'verduidelijk', not a non sequitur */
 	if (clarify && !explain && !tr)
 		vague = choose(&t, standaard_action(s, ACT_VAGUE));
-	if (tr && !t.interrupt)
+	if (tr && !t.interrupt && !unsaid)
 		notice_repeat(&t, answers_question(&t, trigger), !explain);
-	if (explain) {
+	if (unsaid) {
+		/* what the message also did still counts, but moves no
+		 * phase: as with a toelichting */
+		say_instead(&t, unsaid->msgs[0]);
+		mark_said(e, unsaid);
+		e->prev_line = 0;
+		e->last_line = unsaid->index + 1;
+		if (tr) {
+			t.clause = trigger_clause(&t, trigger);
+			t.mode = RUN_SILENT;
+			t.no_credit = tr_blocked;
+			run_actions(&t, &tr->acts, trigger, -1);
+			t.no_credit = 0;
+		}
+	} else if (explain) {
 		/* the persona explains what it just said; what the
 		 * message also did still counts, but moves nothing */
 		say_instead(&t, asked->elab);

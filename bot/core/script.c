@@ -1475,11 +1475,13 @@ static void action_line(struct parser *ps, struct cursor *c, struct loc l,
 	}
 	if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
 	    strcmp(kw, "herhaald") == 0 || strcmp(kw, "uitwijk") == 0 ||
-	    strcmp(kw, "verduidelijk") == 0) {
+	    strcmp(kw, "verduidelijk") == 0 ||
+	    strcmp(kw, "niet-gezegd") == 0) {
 		enum action_kind k = kw[0] == 'z' ? ACT_SAY :
 				     kw[0] == 'e' ? ACT_ACK :
 				     kw[0] == 'h' ? ACT_REPEAT :
-				     kw[0] == 'u' ? ACT_FILLER : ACT_VAGUE;
+				     kw[0] == 'u' ? ACT_FILLER :
+				     kw[0] == 'n' ? ACT_UNSAID : ACT_VAGUE;
 
 		if (!at_end(c)) {
 			diag_add(ps->d, &l, "na '%s' komen de zinnen op "
@@ -1494,7 +1496,8 @@ static void action_line(struct parser *ps, struct cursor *c, struct loc l,
 				 "in een fase of 'standaard'");
 			return;
 		}
-		if ((k == ACT_REPEAT || k == ACT_FILLER || k == ACT_VAGUE) &&
+		if ((k == ACT_REPEAT || k == ACT_FILLER || k == ACT_VAGUE ||
+		     k == ACT_UNSAID) &&
 		    (ps->block == B_RULE || ps->part >= 0 ||
 		     cur_node(ps)->kind != NODE_STANDAARD)) {
 			diag_add(ps->d, &l, "'%s' hoort direct onder "
@@ -2290,7 +2293,8 @@ static void parse_line(struct parser *ps, struct cursor *c)
 		elab_line(ps, c, l);
 	} else if (strcmp(kw, "zeg") == 0 || strcmp(kw, "erkenning") == 0 ||
 		   strcmp(kw, "herhaald") == 0 || strcmp(kw, "uitwijk") == 0 ||
-		   strcmp(kw, "verduidelijk") == 0 || strcmp(kw, "naar") == 0 ||
+		   strcmp(kw, "verduidelijk") == 0 ||
+		   strcmp(kw, "niet-gezegd") == 0 || strcmp(kw, "naar") == 0 ||
 		   strcmp(kw, "punt") == 0 || strcmp(kw, "onderbreek") == 0 ||
 		   strcmp(kw, "eenmalig") == 0) {
 		action_line(ps, c, l, kw);
@@ -2657,13 +2661,15 @@ static void resolve_actions(struct parser *ps, struct action_list *al)
 		case ACT_REPEAT:
 		case ACT_FILLER:
 		case ACT_VAGUE:
+		case ACT_UNSAID:
 			if (a->nvariants == 0)
 				diag_add(ps->d, &a->loc, "'%s' zonder zinnen "
 					 "eronder (- tekst)", a->kind == ACT_SAY ?
 					 "zeg" : a->kind == ACT_ACK ?
 					 "erkenning" : a->kind == ACT_REPEAT ?
 					 "herhaald" : a->kind == ACT_FILLER ?
-					 "uitwijk" : "verduidelijk");
+					 "uitwijk" : a->kind == ACT_UNSAID ?
+					 "niet-gezegd" : "verduidelijk");
 			for (size_t j = 0; j < a->nvariants; j++)
 				resolve_cond(ps, a->variants[j].cond);
 			break;
@@ -3536,9 +3542,11 @@ static void line_words(struct script *s)
 
 	for (size_t i = 0; i < s->nintents; i++)
 		any |= !s->intents[i].echo_ok;
+	for (size_t i = 0; s->standaard && i < s->standaard->enter.n; i++)
+		any |= s->standaard->enter.v[i].kind == ACT_UNSAID;
 	if (!any)
 		return;
-	text = xcalloc(s->nlines + 2, sizeof(*text));
+	text = xcalloc(s->nlines + 3, sizeof(*text));
 	for (size_t i = 0; i < s->nvariants; i++) {
 		const struct variant *v = s->variant_tab[i];
 
@@ -3550,9 +3558,10 @@ static void line_words(struct script *s)
 			text[v->elab_line] = v->elab;
 	}
 	text[s->nlines] = s->own_words;
-	s->lw_off = xcalloc(s->nlines + 2, sizeof(uint32_t));
+	text[s->nlines + 1] = s->intro;
+	s->lw_off = xcalloc(s->nlines + 3, sizeof(uint32_t));
 	norm_init(&n);
-	for (size_t l = 0; l <= s->nlines; l++) {
+	for (size_t l = 0; l <= s->nlines + 1; l++) {
 		s->lw_off[l] = (uint32_t)total;
 		if (!text[l])
 			continue;
@@ -3577,7 +3586,7 @@ static void line_words(struct script *s)
 			total++;
 		}
 	}
-	s->lw_off[s->nlines + 1] = (uint32_t)total;
+	s->lw_off[s->nlines + 2] = (uint32_t)total;
 	s->lw_stem = shrink(s->lw_stem, total, sizeof(uint32_t));
 	s->lw_cls = shrink(s->lw_cls, total, sizeof(uint32_t));
 	norm_release(&n);

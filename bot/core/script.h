@@ -188,8 +188,10 @@ enum action_kind {
 			 * before the answer to a question just asked */
 	ACT_FILLER,     /* uitwijk (standaard only): said instead when
 			 * every line of a 'zeg' was said already */
-	ACT_VAGUE       /* verduidelijk (standaard only): said when asked
+	ACT_VAGUE,      /* verduidelijk (standaard only): said when asked
 			 * what a line without toelichting means */
+	ACT_UNSAID      /* niet-gezegd (standaard only): said when the
+			 * trainee quotes words the persona never said */
 };
 
 struct action {
@@ -363,12 +365,14 @@ struct script {
 	const struct variant **variant_tab;  /* by variant index */
 	size_t nlines;           /* distinct line texts (variant.line) */
 	/* The words of each line text, by line id, then of own_words (at
-	 * nlines): for the engine's 'overgenomen: nee' test, whether the
-	 * persona said a word first. Per word the FNV-32 of its stem
+	 * nlines) and of the intro (at nlines + 1): for the engine's
+	 * 'overgenomen: nee' test, whether the persona said a word first,
+	 * and its 'niet-gezegd' test, whether she ever said a quote. Per word the FNV-32 of its stem
 	 * (lw_stem) and its lexicon class when the lexicon knows it other
 	 * than by a compound or not at all (lw_cls, else 0); a line's
 	 * words are lw_*[lw_off[id] .. lw_off[id + 1]). Set at load when
-	 * an intent has 'overgenomen: nee', else NULL. */
+	 * an intent has 'overgenomen: nee' or 'standaard' has
+	 * 'niet-gezegd', else NULL. */
 	uint32_t *lw_off, *lw_stem, *lw_cls;
 
 	/* interned pattern words: id 0 is "no word"; once the lexicon is

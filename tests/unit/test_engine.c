@@ -780,6 +780,102 @@ static void test_clarify_without_elab(void **state)
 	script_free(s);
 }
 
+static int denies(const char *line)
+{
+	return !strcmp(line, "Dat heb ik niet gezegd.") ||
+	       !strcmp(line, "Dat zei ik niet.");
+}
+
+/* A quote of words the persona never said ('niet-gezegd'): she says
+ * so instead of explaining them; a quote of her own line, of the
+ * scene's introduction, or in her words, and the trainee's own "ik
+ * bedoel 'x'", are not that. */
+static void test_quote_unsaid(void **state)
+{
+	static const char *const text =
+		"scenario q\n"
+		"titel: Citaat\n"
+		"persona: p\n"
+		"inleiding:\n"
+		"> Aan de telefoon zei ze: kom maar kijken.\n"
+		"var vertrouwen = 3 (0..10)\n"
+		"var spanning = 5 (0..10)\n"
+		"bedoeling vraagt\n"
+		"  patroon: hoe gaat het\n"
+		"fase begin\n"
+		"  zeg\n"
+		"  - Ik heb alles opgezocht op internet.\n"
+		"    toelichting: De afkortingen uit de brief.\n"
+		"  als vraagt\n"
+		"    zeg\n"
+		"    - Gaat wel.\n"
+		"  anders\n"
+		"    zeg\n"
+		"    - Hm.\n"
+		"standaard\n"
+		"  niet-gezegd\n"
+		"  - Dat heb ik niet gezegd.\n"
+		"  - Dat zei ik niet.\n"
+		"  verduidelijk\n"
+		"  - Gewoon, zoals ik het zeg.\n";
+	struct script *s = load_text("q.oef", text);
+	struct engine *e = engine_new(s, 3);
+	struct engine_out o;
+	struct match m;
+	char first[64];
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	/* her own line, quoted: explained */
+	turn(e, &m, &o, "Hoe bedoelt u, 'alles opgezocht op internet'?");
+	assert_string_equal(o.msgs[0].buf, "De afkortingen uit de brief.");
+	/* words she never said: she says so, understood, no phase moves */
+	turn(e, &m, &o, "Hoe bedoelt u, \"weer hetzelfde liedje\"?");
+	assert_false(o.missed);
+	assert_null(o.trans);
+	assert_int_equal(o.nmsgs, 1);
+	assert_true(denies(o.msgs[0].buf));
+	strcpy(first, o.msgs[0].buf);
+	/* curly quotes, and "u zei" before them: the other line */
+	turn(e, &m, &o, "U zei net \u201cde buren klagen steeds\u201d.");
+	assert_true(denies(o.msgs[0].buf));
+	assert_string_not_equal(o.msgs[0].buf, first);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	/* what the introduction has her say on the phone */
+	e = engine_new(s, 3);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "U zei 'kom maar kijken'. Hoe bedoelt u dat?");
+	assert_false(denies(o.msgs[0].buf));
+	/* her words put differently: one of them is hers (internet) */
+	turn(e, &m, &o, "U zei 'het stond op internet, vreselijk eng'.");
+	assert_false(denies(o.msgs[0].buf));
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	/* the trainee's own words in quotes, and a quote of one word:
+	 * no denial (and each line once: both lines were fresh here) */
+	e = engine_new(s, 3);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Dat heet bij ons 'vrijwillig kader'. Ik bedoel: "
+	     "jij beslist mee.");
+	assert_string_equal(o.msgs[0].buf, "Hm.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Hoe bedoel je, 'liedje'?");
+	assert_false(denies(o.msgs[0].buf));
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
+}
+
 /* Asking for more about the last line ("kun je daar iets meer over
  * vertellen?", "wat moet ik me bij internet voorstellen?") is a
  * clarifying question; asking for more about something else is not. */
@@ -982,6 +1078,10 @@ static void test_context_syntax(void **state)
 		  "c.oef:4:3: 'uitwijk' hoort direct onder 'standaard'" },
 		{ "standaard\n  als vraagt\n    verduidelijk\n    - Ja.\n",
 		  "c.oef:5:5: 'verduidelijk' hoort direct onder 'standaard'" },
+		{ "fase f\n  niet-gezegd\n  - Ja.\n",
+		  "c.oef:4:3: 'niet-gezegd' hoort direct onder 'standaard'" },
+		{ "standaard\n  niet-gezegd\n",
+		  "'niet-gezegd' zonder zinnen eronder" },
 		{ "standaard\n  uitwijk\n",
 		  "'uitwijk' zonder zinnen eronder" },
 		{ "var eerder = 0 (0..3)\n",
@@ -1823,6 +1923,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_table),
 		cmocka_unit_test(test_eerder),
 		cmocka_unit_test(test_clarify_without_elab),
+		cmocka_unit_test(test_quote_unsaid),
 		cmocka_unit_test(test_clarify_asks_more),
 		cmocka_unit_test(test_clarify_earlier_line),
 		cmocka_unit_test(test_clarify_word_start),
