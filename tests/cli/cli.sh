@@ -523,6 +523,26 @@ for f in scripts/*.oef; do
 	[ "$n" -ge 12 ] && ok || bad "$f: $n toelichtingen, want at least 12"
 done
 
+# --- niet-gezegd: a quote the persona never said is not explained ----------
+# every shipped scenario answers an invented quote with one of its own
+# 'niet-gezegd' lines, and the message counts as understood
+for f in scripts/*.oef; do
+	sc=$(basename "$f" .oef)
+	awk '/^  niet-gezegd$/ { on = 1; next } on && /^  - / { sub(/^  - /, ""); print; next } { on = 0 }' \
+		"$f" >"$T/ng.lines"
+	printf '%s\n' 'Hallo, ik ben Fleur.' \
+		'Hoe bedoelt u, "mijn kanarie zingt niet meer"?' |
+		$BIN play "$sc" --seed 1 --json >"$T/ng.json" 2>&1
+	got=$(awk '/"type":"turn"/ { n = NR } { l[NR] = $0 } END { print l[n + 1] }' \
+		"$T/ng.json" |
+		sed -n 's/^{"type":"persona","name":"[^"]*","text":"\(.*\)"}$/\1/p')
+	if [ -s "$T/ng.lines" ] && grep -q -x -F -- "$got" "$T/ng.lines" &&
+	   grep '"type":"turn"' "$T/ng.json" | tail -1 | grep -q '"missed":false'
+	then ok
+	else bad "$sc: invented quote answered '$got'"
+	fi
+done
+
 # --- the other commands -------------------------------------------------------
 $BIN scenarios --json >"$T/sc.json"
 check "scenarios --json lists six" test "$(grep -o '"id"' "$T/sc.json" | wc -l)" -ge 6
