@@ -1269,6 +1269,25 @@ static int about_last_line(const struct match *m, size_t c,
 	return !named;
 }
 
+/* Is it the persona who means it, bedoel… at token k of clause cl: u,
+ * je or jij right before or after it ("hoe bedoelt u", "u bedoelt"),
+ * or no one ("hoe bedoeld?", "wat wordt daarmee bedoeld")? */
+static int means_you(const struct norm *n, const struct match_clause *cl,
+		     size_t k)
+{
+	static const char *const you[] = { "u", "je", "jij" };
+	size_t end = cl->tok + cl->ntok;
+
+	if (!strcmp(n->tok[k].word, "bedoeld"))
+		return 1;
+	for (size_t i = 0; i < ARRAY_LEN(you); i++)
+		if ((k > cl->tok && !strcmp(n->tok[k - 1].word, you[i])) ||
+		    (k + 1 < end && k + 1 < n->ntok &&
+		     !strcmp(n->tok[k + 1].word, you[i])))
+			return 1;
+	return 0;
+}
+
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
  * "uitleg…" (not about the trainee's own words: "Snap je wat ik
@@ -1296,11 +1315,15 @@ static int asks_clarification(const struct match *m,
 					 n->tok[k + 1].word : "";
 
 			/* the trainee's own words ask nothing: "wat ik
-			 * bedoel", "mag ik het uitleggen?" */
+			 * bedoel", "mag ik het uitleggen?"; nor what
+			 * someone else means: "wat denkt u dat school
+			 * bedoelt?", "anders dan ik het bedoel" */
 			if (!strncmp(w, "bedoel", 6) ||
 			    !strncmp(w, "beteken", 7)) {
 				if (!(k > cl->tok &&
 				      clause_is_first_person(n, k - 1)) &&
+				    (w[1] != 'e' || w[2] != 'd' ||
+				     means_you(n, cl, k)) &&
 				    about_last_line(m, c, last))
 					return 1;
 			} else if (!strncmp(w, "uitleg", 6)) {

@@ -770,9 +770,27 @@ static void test_clarify_without_elab(void **state)
 	turn(e, &m, &o, "Hoe gaat het?");
 	turn(e, &m, &o, "Mag ik het uitleggen?");
 	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	/* nor what someone else means */
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Wat denkt u dat school bedoelt?");
+	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Komt dat anders binnen dan ik het bedoel?");
+	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
 	/* ... while "wat je bedoelt" still asks */
 	turn(e, &m, &o, "Hoe gaat het?");
 	turn(e, &m, &o, "Begrijp ik goed wat u bedoelt?");
+	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	/* and so does a "bedoeld" without anyone */
+	e = engine_new(s, 3);
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Hoe gaat het?");
+	turn(e, &m, &o, "Hoe bedoeld?");
 	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
 	match_release(&m);
 	engine_out_release(&o);
