@@ -1318,11 +1318,16 @@ void model_run(const struct model *md, struct match *m, const char *text,
 		m->meter_down[h] = d == -INFINITY ? 0 :
 				   1.0f / (1.0f + expf(-d));
 	}
-	for (size_t c = 0; c < ni; c++) {
-		cand[c] = !m->hit[c] && !s->intents[c].builtin &&
-			  md->bias[c] != -INFINITY &&
-			  col_sum(md, acc, c) >= min_logit;
-		ncand += cand[c];
+	/* candidates: over the threshold first (few are), by the sums */
+	memset(cand, 0, ni);
+	for (size_t j = 0; j < ns; j++) {
+		size_t c = md->jcol ? md->lcol[j] : j;
+
+		if (c >= ni || !(acc[j] >= min_logit) || m->hit[c] ||
+		    s->intents[c].builtin || md->bias[c] == -INFINITY)
+			continue;
+		cand[c] = 1;
+		ncand++;
 	}
 	/* One clause holds every feature: its sums are the message's less
 	 * the bias, and so over 0 for a candidate whose bias is well under
