@@ -1566,6 +1566,29 @@ static void span_said(const struct script *s, const uint32_t *ah,
 				   (acls[k] && s->lw_cls[q] == acls[k]);
 }
 
+/* span_said over every line the persona said in this rehearsal and
+ * every toelichting she gave. */
+static void lines_said(const struct engine *e, const uint32_t *ah,
+		       const uint32_t *acls, size_t n, uint8_t *found)
+{
+	const struct script *s = e->s;
+
+	for (size_t v = 0; v < s->nvariants; v++) {
+		const struct variant *var = s->variant_tab[v];
+
+		/* its lines, then its toelichting */
+		for (size_t j = 0; j <= var->nmsgs; j++) {
+			const char *line = j < var->nmsgs ? var->msgs[j] :
+					   var->elab;
+			uint32_t id = j < var->nmsgs ? var->line[j] :
+				      var->elab_line;
+
+			if (line && line_said(e, id))
+				span_said(s, ah, acls, n, id, found);
+		}
+	}
+}
+
 /* Did the persona say, in a line of this rehearsal, every content word
  * that intent i matched in the message (or know it from before the
  * rehearsal: the script's eigen-woorden)? */
@@ -1599,20 +1622,7 @@ static int echoes_persona(const struct engine *e, const struct match *m,
 		return 0;
 	if (s->own_words)
 		span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
-	for (size_t v = 0; v < s->nvariants; v++) {
-		const struct variant *var = s->variant_tab[v];
-
-		/* its lines, then its toelichting */
-		for (size_t j = 0; j <= var->nmsgs; j++) {
-			const char *line = j < var->nmsgs ? var->msgs[j] :
-					   var->elab;
-			uint32_t id = j < var->nmsgs ? var->line[j] :
-				      var->elab_line;
-
-			if (line && line_said(e, id))
-				span_said(s, ah, acls, n, id, found);
-		}
-	}
+	lines_said(e, ah, acls, n, found);
 	for (k = 0; k < n && found[k]; k++)
 		;
 	return k == n;
@@ -1725,19 +1735,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		return 0;
 	span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
 	span_said(s, ah, acls, n, (uint32_t)s->nlines + 1, found);
-	for (size_t v = 0; v < s->nvariants; v++) {
-		const struct variant *var = s->variant_tab[v];
-
-		for (size_t j = 0; j <= var->nmsgs; j++) {
-			const char *line = j < var->nmsgs ? var->msgs[j] :
-					   var->elab;
-			uint32_t id = j < var->nmsgs ? var->line[j] :
-				      var->elab_line;
-
-			if (line && line_said(e, id))
-				span_said(s, ah, acls, n, id, found);
-		}
-	}
+	lines_said(e, ah, acls, n, found);
 	for (size_t k = 0; k < n; k++)
 		nfound += found[k];
 	return nfound == 0;
@@ -1785,6 +1783,19 @@ static int turn_matched(struct engine *e, const struct match *m,
 	rc = turn_decided(e, &own, text, len, out);
 	free(hit);
 	return rc;
+}
+
+/* What tr does counts (meters, memory, rubric) from its trigger's
+ * clause, but it says nothing and moves no phase; blocked: it may not
+ * credit (credit_blocked). t stays silent. */
+static void run_silent(struct turn *t, const struct transition *tr,
+		       long trigger, int blocked)
+{
+	t->clause = trigger_clause(t, trigger);
+	t->mode = RUN_SILENT;
+	t->no_credit = blocked;
+	run_actions(t, &tr->acts, trigger, -1);
+	t->no_credit = 0;
 }
 
 static int turn_decided(struct engine *e, const struct match *m,
@@ -1860,11 +1871,7 @@ static int turn_decided(struct engine *e, const struct match *m,
 	 * understood, and the courtesy counts silently */
 	if (tr && trigger >= 0 && s->intents[trigger].minor > 0 &&
 	    question_unheard(&t, trigger_clause(&t, trigger))) {
-		t.clause = trigger_clause(&t, trigger);
-		t.mode = RUN_SILENT;
-		t.no_credit = tr_blocked;
-		run_actions(&t, &tr->acts, trigger, -1);
-		t.no_credit = 0;
+		run_silent(&t, tr, trigger, tr_blocked);
 		t.mode = RUN_FULL;
 		t.clause = -1;
 		tr = NULL;
@@ -1882,26 +1889,16 @@ static int turn_decided(struct engine *e, const struct match *m,
 		mark_said(e, unsaid);
 		e->prev_line = 0;
 		e->last_line = unsaid->index + 1;
-		if (tr) {
-			t.clause = trigger_clause(&t, trigger);
-			t.mode = RUN_SILENT;
-			t.no_credit = tr_blocked;
-			run_actions(&t, &tr->acts, trigger, -1);
-			t.no_credit = 0;
-		}
+		if (tr)
+			run_silent(&t, tr, trigger, tr_blocked);
 	} else if (explain) {
 		/* the persona explains what it just said; what the
 		 * message also did still counts, but moves nothing */
 		say_instead(&t, asked->elab);
 		line_mark(e, asked->elab_line);
 		e->prev_line = 0;
-		if (tr) {
-			t.clause = trigger_clause(&t, trigger);
-			t.mode = RUN_SILENT;
-			t.no_credit = tr_blocked;
-			run_actions(&t, &tr->acts, trigger, -1);
-			t.no_credit = 0;
-		}
+		if (tr)
+			run_silent(&t, tr, trigger, tr_blocked);
 		beside(&t, tr, trigger);
 	} else if (vague) {
 		say_instead(&t, vague->msgs[0]);

@@ -526,6 +526,27 @@ static struct script *load_context(void)
 	return load_text("c.oef", context_text);
 }
 
+/* A fresh rehearsal of s (seed 3), with its output and match scratch;
+ * rehearsal_end releases all three. */
+static struct engine *rehearse(struct script *s, struct engine_out *o,
+			       struct match *m)
+{
+	struct engine *e = engine_new(s, 3);
+
+	engine_out_init(o);
+	match_init(m);
+	engine_start(e, o);
+	return e;
+}
+
+static void rehearsal_end(struct engine *e, struct engine_out *o,
+			  struct match *m)
+{
+	match_release(m);
+	engine_out_release(o);
+	engine_free(e);
+}
+
 static void turn(struct engine *e, struct match *m, struct engine_out *o,
 		 const char *text)
 {
@@ -569,9 +590,7 @@ static void test_two_moves(void **state)
 	turn(e, &m, &o, "hoe gaat het met de koffie");
 	assert_int_equal(engine_var(e, 0), 6);
 	assert_int_equal(o.npoints, 0);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
@@ -649,9 +668,7 @@ static void test_context(void **state)
 	sb.buf[1] = '1';
 	assert_int_equal(engine_restore(b, sb.buf, &err), 0);
 	sbuf_release(&sb);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	engine_free(b);
 	script_free(s);
 }
@@ -733,6 +750,12 @@ static void test_repeat_table(void **state)
  * clarifying message that an 'als' answers gets that answer. */
 static void test_clarify_without_elab(void **state)
 {
+	static const char *const not_asking[] = {
+		"Snap je wat ik bedoel?",
+		"Mag ik het uitleggen?",
+		"Wat denkt u dat school bedoelt?",
+		"Komt dat anders binnen dan ik het bedoel?",
+	};
 	struct script *s = load_context();
 	struct engine *e = engine_new(s, 3);
 	struct engine_out o;
@@ -755,46 +778,27 @@ static void test_clarify_without_elab(void **state)
 	turn(e, &m, &o, "Hoe bedoelt u, koffie?");
 	assert_false(o.missed);
 	assert_non_null(o.trans);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	/* the trainee's own words are no question about the persona's
-	 * line: "Snap je wat ik bedoel?", "Mag ik het uitleggen?" */
-	e = engine_new(s, 3);
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
-	turn(e, &m, &o, "Hoe gaat het?");
-	turn(e, &m, &o, "Snap je wat ik bedoel?");
-	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
-	turn(e, &m, &o, "Hoe gaat het?");
-	turn(e, &m, &o, "Mag ik het uitleggen?");
-	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
-	/* nor what someone else means */
-	turn(e, &m, &o, "Hoe gaat het?");
-	turn(e, &m, &o, "Wat denkt u dat school bedoelt?");
-	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
-	turn(e, &m, &o, "Hoe gaat het?");
-	turn(e, &m, &o, "Komt dat anders binnen dan ik het bedoel?");
-	assert_string_not_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
+	 * line, nor what someone else means */
+	e = rehearse(s, &o, &m);
+	for (size_t i = 0; i < ARRAY_LEN(not_asking); i++) {
+		turn(e, &m, &o, "Hoe gaat het?");
+		turn(e, &m, &o, not_asking[i]);
+		assert_string_not_equal(o.msgs[0].buf,
+					"Gewoon, zoals ik het zeg.");
+	}
 	/* ... while "wat je bedoelt" still asks */
 	turn(e, &m, &o, "Hoe gaat het?");
 	turn(e, &m, &o, "Begrijp ik goed wat u bedoelt?");
 	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	/* and so does a "bedoeld" without anyone */
-	e = engine_new(s, 3);
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
+	e = rehearse(s, &o, &m);
 	turn(e, &m, &o, "Hoe gaat het?");
 	turn(e, &m, &o, "Hoe bedoeld?");
 	assert_string_equal(o.msgs[0].buf, "Gewoon, zoals ik het zeg.");
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
@@ -837,15 +841,12 @@ static void test_quote_unsaid(void **state)
 		"  verduidelijk\n"
 		"  - Gewoon, zoals ik het zeg.\n";
 	struct script *s = load_text("q.oef", text);
-	struct engine *e = engine_new(s, 3);
 	struct engine_out o;
 	struct match m;
+	struct engine *e = rehearse(s, &o, &m);
 	char first[64];
 
 	(void)state;
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
 	/* her own line, quoted: explained */
 	turn(e, &m, &o, "Hoe bedoelt u, 'alles opgezocht op internet'?");
 	assert_string_equal(o.msgs[0].buf, "De afkortingen uit de brief.");
@@ -860,37 +861,25 @@ static void test_quote_unsaid(void **state)
 	turn(e, &m, &o, "U zei net \u201cde buren klagen steeds\u201d.");
 	assert_true(denies(o.msgs[0].buf));
 	assert_string_not_equal(o.msgs[0].buf, first);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	/* what the introduction has her say on the phone */
-	e = engine_new(s, 3);
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
+	e = rehearse(s, &o, &m);
 	turn(e, &m, &o, "U zei 'kom maar kijken'. Hoe bedoelt u dat?");
 	assert_false(denies(o.msgs[0].buf));
 	/* her words put differently: one of them is hers (internet) */
 	turn(e, &m, &o, "U zei 'het stond op internet, vreselijk eng'.");
 	assert_false(denies(o.msgs[0].buf));
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	/* the trainee's own words in quotes, and a quote of one word:
 	 * no denial (and each line once: both lines were fresh here) */
-	e = engine_new(s, 3);
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
+	e = rehearse(s, &o, &m);
 	turn(e, &m, &o, "Dat heet bij ons 'vrijwillig kader'. Ik bedoel: "
 	     "jij beslist mee.");
 	assert_string_equal(o.msgs[0].buf, "Hm.");
 	assert_false(denies(o.msgs[0].buf));
 	turn(e, &m, &o, "Hoe bedoel je, 'liedje'?");
 	assert_false(denies(o.msgs[0].buf));
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
@@ -1741,9 +1730,7 @@ static void test_persona_word_given_back(void **state)
 	turn(e, &m, &o, "Een risicotaxatie over uithuisplaatsing.");
 	assert_int_equal(o.nrules, 1);
 	assert_int_equal(engine_var(e, 0), 3);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
@@ -1889,9 +1876,7 @@ static void test_minor_does_not_drop_a_question(void **state)
 	assert_int_equal(o.nmsgs, 1);
 	assert_string_equal(o.msgs[0].buf, "Hoi.");
 	assert_int_equal(engine_var(e, 0), 9);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
