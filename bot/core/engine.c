@@ -1269,17 +1269,14 @@ static int about_last_line(const struct match *m, size_t c,
 	return !named;
 }
 
-/* Is it the persona who means it, bedoel… at token k of clause cl: u,
- * je or jij right before or after it ("hoe bedoelt u", "u bedoelt"),
- * or no one ("hoe bedoeld?", "wat wordt daarmee bedoeld")? */
-static int means_you(const struct norm *n, const struct match_clause *cl,
-		     size_t k)
+/* u, je or jij right before or after token k, in its clause cl ("hoe
+ * bedoelt u", "u bedoelt", "je zei"). */
+static int you_beside(const struct norm *n, const struct match_clause *cl,
+		      size_t k)
 {
 	static const char *const you[] = { "u", "je", "jij" };
 	size_t end = cl->tok + cl->ntok;
 
-	if (!strcmp(n->tok[k].word, "bedoeld"))
-		return 1;
 	for (size_t i = 0; i < ARRAY_LEN(you); i++)
 		if ((k > cl->tok && !strcmp(n->tok[k - 1].word, you[i])) ||
 		    (k + 1 < end && k + 1 < n->ntok &&
@@ -1323,7 +1320,8 @@ static int asks_clarification(const struct match *m,
 				if (!(k > cl->tok &&
 				      clause_is_first_person(n, k - 1)) &&
 				    (w[1] != 'e' || w[2] != 'd' ||
-				     means_you(n, cl, k)) &&
+				     !strcmp(w, "bedoeld") ||
+				     you_beside(n, cl, k)) &&
 				    about_last_line(m, c, last))
 					return 1;
 			} else if (!strncmp(w, "uitleg", 6)) {
@@ -1566,6 +1564,20 @@ static void span_said(const struct script *s, const uint32_t *ah,
 				   (acls[k] && s->lw_cls[q] == acls[k]);
 }
 
+/* What span_said compares of token k of m: the hash of its stem, and
+ * its class when the lexicon knows it other than by a compound (else
+ * 0). */
+static void token_key(const struct match *m, size_t k, uint32_t *ah,
+		      uint32_t *acls)
+{
+	const struct norm_token *t = &m->norm.tok[k];
+	enum lexicon_how how = (enum lexicon_how)m->how[k];
+
+	*ah = hash_fnv32(HASH_FNV32_START, t->stem, t->stem_len);
+	*acls = m->ids[k] && how != LEXICON_NONE &&
+		how != LEXICON_COMPOUND ? m->ids[k] : 0;
+}
+
 /* span_said over every line the persona said in this rehearsal and
  * every toelichting she gave. */
 static void lines_said(const struct engine *e, const uint32_t *ah,
@@ -1605,7 +1617,6 @@ static int echoes_persona(const struct engine *e, const struct match *m,
 		return 0;
 	for (k = 0; sp.len && k < m->norm.ntok; k++) {
 		const struct norm_token *t = &m->norm.tok[k];
-		enum lexicon_how how = (enum lexicon_how)m->how[k];
 
 		if (t->src_start < sp.start ||
 		    t->src_start + t->src_len > sp.start + sp.len ||
@@ -1613,9 +1624,7 @@ static int echoes_persona(const struct engine *e, const struct match *m,
 			continue;
 		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long match is no word given back */
-		ah[n] = hash_fnv32(HASH_FNV32_START, t->stem, t->stem_len);
-		acls[n] = m->ids[k] && how != LEXICON_NONE &&
-			  how != LEXICON_COMPOUND ? m->ids[k] : 0;
+		token_key(m, k, &ah[n], &acls[n]);
 		n++;
 	}
 	if (!n)
@@ -1679,7 +1688,6 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 	static const char *const saying[] = {
 		"zei", "zegt", "zeg", "zeggen", "noemde", "noemt", "zeide",
 	};
-	static const char *const you[] = { "u", "je", "jij" };
 	const struct script *s = e->s;
 	size_t qs = 0, qe = 0, n = 0, nfound = 0;
 	int says = 0;
@@ -1703,22 +1711,12 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		return 0;
 	for (size_t k = 0; k < m->norm.ntok; k++) {
 		const struct norm_token *t = &m->norm.tok[k];
-		enum lexicon_how how = (enum lexicon_how)m->how[k];
 
 		if (t->src_start < qs || t->src_start >= qe) {
-			/* its neighbours in its own clause */
-			const struct norm_token *a =
-				k && m->tok_clause[k - 1] == m->tok_clause[k] ?
-				t - 1 : NULL;
-			const struct norm_token *b =
-				k + 1 < m->norm.ntok &&
-				m->tok_clause[k + 1] == m->tok_clause[k] ?
-				t + 1 : NULL;
-
 			if ((!strncmp(t->word, "bedoel", 6) ||
 			     is_word(t, saying, ARRAY_LEN(saying))) &&
-			    ((a && is_word(a, you, ARRAY_LEN(you))) ||
-			     (b && is_word(b, you, ARRAY_LEN(you)))))
+			    you_beside(&m->norm,
+				       &m->clause[m->tok_clause[k]], k))
 				says = 1;
 			continue;
 		}
@@ -1726,9 +1724,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 			continue;
 		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long quote: no judgement */
-		ah[n] = hash_fnv32(HASH_FNV32_START, t->stem, t->stem_len);
-		acls[n] = m->ids[k] && how != LEXICON_NONE &&
-			  how != LEXICON_COMPOUND ? m->ids[k] : 0;
+		token_key(m, k, &ah[n], &acls[n]);
 		n++;
 	}
 	if (n < 2 || !says)

@@ -1040,9 +1040,9 @@ static int clause_allows(const struct intent *in,
 	return 1;
 }
 
-/* Adds row r's weights to sum: the learned columns' sums (sums_of)
- * for w_bits and w_col8, so that a weight needs no lcol lookup, the
- * columns' own for w_col16. */
+/* Adds row r's weights to sum: the learned columns' sums (j, lcol's
+ * order; col_sum reads column c's) for w_bits and w_col8, so that a
+ * weight needs no lcol lookup, the columns' own for w_col16. */
 static void add_row(const struct model *md, uint32_t r, float *sum)
 {
 	uint32_t p, end;
