@@ -397,9 +397,10 @@ static void play_fold(struct run *r, int fold)
 	const struct script *s = r->s;
 	struct stats *st = &r->st;
 	struct engine_out out;
-	struct match m;
+	struct match m, heard;
 	int *before = xcalloc(s->nvars + 1, sizeof(int));
 	uint8_t *seen = xcalloc(s->npoints * 2 + 1, 1);
+	uint8_t *heard_hit = xcalloc(s->nintents + 1, 1);
 	int trust = s->meter[METER_TRUST];
 
 	engine_out_init(&out);
@@ -425,16 +426,21 @@ static void play_fold(struct run *r, int fold)
 				drop_model_hits(&m, s);
 			if (r->calib)
 				keep_candidates(r, &m, t);
-			score_intents(st, s, &m, t);
+			/* recognised: what the engine acts on (engine_heard) */
+			heard = m;
+			heard.hit = heard_hit;
+			engine_heard(e, &m, heard_hit);
+			score_intents(st, s, &heard, t);
 			if (engine_turn_matched(e, &m, t->text, &out) < 0) {
 				st->after_end++;
 				if (r->list_turns)
-					list_turn(r, cv, t, &m, &out, before, e,
-						  1);
+					list_turn(r, cv, t, &heard, &out,
+						  before, e, 1);
 				continue;
 			}
 			if (r->list_turns)
-				list_turn(r, cv, t, &m, &out, before, e, 0);
+				list_turn(r, cv, t, &heard, &out, before, e,
+					  0);
 			score_meters(st, t, before, e);
 			score_points(st, s, &out, t, seen);
 		}
@@ -449,6 +455,7 @@ static void play_fold(struct run *r, int fold)
 	engine_out_release(&out);
 	free(before);
 	free(seen);
+	free(heard_hit);
 }
 
 /* --kruis: for each fold, the model learns from the scenario's examples

@@ -1761,6 +1761,15 @@ static uint8_t *echo_void(const struct engine *e, const struct match *m)
 	return hit;
 }
 
+void engine_heard(const struct engine *e, const struct match *m,
+		  uint8_t *hit)
+{
+	uint8_t *v = echo_void(e, m);
+
+	memcpy(hit, v ? v : m->hit, e->s->nintents);
+	free(v);
+}
+
 static int turn_decided(struct engine *e, const struct match *m,
 			const char *text, size_t len,
 			struct engine_out *out);

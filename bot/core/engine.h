@@ -73,6 +73,13 @@ void engine_start(struct engine *e, struct engine_out *out);
 int engine_turn(struct engine *e, struct match *m, const char *text,
 		size_t len, struct engine_out *out);
 
+/* The intents of m (match_run on this turn's text) that e acts on in
+ * its next turn, as 0/1 into hit (s->nintents bytes): m's hits without
+ * those marked 'overgenomen: nee' whose words the persona said first.
+ * What `eval` counts as recognised. */
+void engine_heard(const struct engine *e, const struct match *m,
+		  uint8_t *hit);
+
 /* The same, with m already run on text by match_run (for callers that
  * match one message once and feed it to many engines). */
 int engine_turn_matched(struct engine *e, const struct match *m,

@@ -1711,13 +1711,34 @@ static void test_persona_word_given_back(void **state)
 	match_init(&m);
 	engine_start(e, &o);
 	assert_int_equal(o.nmsgs, 1);
-	/* her own word back (another inflection, a typo-free stem) */
+	/* her own word back (another inflection, a typo-free stem); what
+	 * eval counts as recognised (engine_heard) agrees */
+	{
+		static const char back[] = "Uithuisplaatsing, dat woord las u?";
+		uint8_t heard[64];
+
+		assert_true(s->nintents <= sizeof(heard));
+
+		match_run(&m, s, back, strlen(back));
+		assert_int_equal(match_hit(&m, 0), 1);
+		engine_heard(e, &m, heard);
+		assert_int_equal(heard[0], 0);
+		assert_int_equal(heard[1], 1);
+	}
 	turn(e, &m, &o, "Uithuisplaatsing, dat woord las u?");
 	assert_int_equal(o.nrules, 0);
 	assert_int_equal(engine_var(e, 0), 5);
 	assert_int_equal(o.nmsgs, 1);
 	assert_string_equal(o.msgs[0].buf, "Dat woord, ja.");
 	/* a word of the trainee's own */
+	{
+		static const char own[] = "Er komt een OTS.";
+		uint8_t heard[64];
+
+		match_run(&m, s, own, strlen(own));
+		engine_heard(e, &m, heard);
+		assert_int_equal(heard[0], 1);
+	}
 	turn(e, &m, &o, "Er komt een OTS.");
 	assert_int_equal(o.nrules, 1);
 	assert_int_equal(engine_var(e, 0), 4);
