@@ -26,8 +26,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lsq
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 B ?= build
-ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
-LIBS = $(PKG_LIBS) -lm
+ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS) -pthread $(CFLAGS)
+LIBS = $(PKG_LIBS) -lm -pthread
 
 # bot/ has one folder per layer (README "Layout"); every folder is on the
 # include path, so a header is included by its name alone.

@@ -4,6 +4,8 @@
 #include "mcache.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,60 +70,135 @@ size_t catalog_load(struct catalog *c, const char *scripts_dir,
 	return catalog_load_cached(c, scripts_dir, personas_dir, NULL, d);
 }
 
+/* One script file's load: its script (NULL on error), its own
+ * messages, and whether it failed. */
+struct job {
+	const char *path;
+	const char *cache_dir;
+	struct pool *pool;
+	struct script *s;
+	struct diag d;
+	int rc;
+};
+
+/* Load, and calibrate and cache what was trained: all of it the
+ * script's own work, so scripts load side by side (only the pool is
+ * shared, under its lock). A script without an id is left for the
+ * caller to reject. */
+static void load_one(struct job *j)
+{
+	struct corpus train;
+
+	diag_init(&j->d);
+	j->rc = script_load_train(j->path, j->pool, j->cache_dir, &j->s,
+				  &train, &j->d);
+	if (j->rc == 0 && j->s->id && j->s->train_path && !j->s->cached) {
+		calib_points(j->s, &train);
+		if (j->s->keyed)
+			mcache_save(j->cache_dir, &j->s->cache_key, j->s);
+	}
+	corpus_release(&train);
+}
+
+struct crew {
+	struct job *jobs;
+	size_t njobs;
+	atomic_size_t next;
+};
+
+static void *crew_work(void *arg)
+{
+	struct crew *c = arg;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&c->next, 1);
+
+		if (i >= c->njobs)
+			return NULL;
+		load_one(&c->jobs[i]);
+	}
+}
+
+/* Threads for loading: one per core, at most CATALOG_MAX_THREADS (the
+ * scripts are few), 1 when OEFENKAMER_THREADS=1. */
+static size_t load_threads(size_t njobs)
+{
+	const char *v = getenv("OEFENKAMER_THREADS");
+	long n = v && *v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > CATALOG_MAX_THREADS)
+		n = CATALOG_MAX_THREADS;
+	return (size_t)n < njobs ? (size_t)n : njobs;
+}
+
 size_t catalog_load_cached(struct catalog *c, const char *scripts_dir,
 			   const char *personas_dir, const char *cache_dir,
 			   struct diag *d)
 {
 	struct timespec t0, t1;
 	char **files;
-	size_t nfiles, before = d->n, cap = 0;
+	size_t nfiles, before = d->n, cap = 0, nthreads, started = 0;
 	struct err err;
 	/* one pool for every script's pattern trees (script.h) */
 	struct pool *pool = pool_new();
+	struct crew crew;
+	pthread_t tid[CATALOG_MAX_THREADS];
 
 	memset(c, 0, sizeof(*c));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	nfiles = list_scripts(scripts_dir, &files, d);
+	crew.jobs = xcalloc(nfiles + 1, sizeof(*crew.jobs));
+	crew.njobs = nfiles;
+	atomic_init(&crew.next, 0);
 	for (size_t i = 0; i < nfiles; i++) {
-		struct corpus train;
-		struct script *s;
+		crew.jobs[i].path = files[i];
+		crew.jobs[i].cache_dir = cache_dir;
+		crew.jobs[i].pool = pool;
+	}
+	/* this thread works too; a thread that cannot start leaves its
+	 * share to the others */
+	nthreads = load_threads(nfiles);
+	for (size_t k = 1; k < nthreads; k++)
+		if (pthread_create(&tid[started], NULL, crew_work, &crew) == 0)
+			started++;
+	crew_work(&crew);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	/* in file order, as one thread would have: messages, ids */
+	for (size_t i = 0; i < nfiles; i++) {
+		struct job *j = &crew.jobs[i];
+		struct script *s = j->s;
 
-		if (script_load_train(files[i], pool, cache_dir, &s, &train,
-				      d) < 0) {
-			corpus_release(&train);
+		diag_take(d, &j->d);
+		if (j->rc < 0)
 			continue;
-		}
 		if (!s->id) {
 			struct loc l = { s->path, 1, 1 };
 
 			diag_add(d, &l, "geen 'scenario <id>' in dit bestand "
 				 "(hulpbestanden horen in een submap)");
 			script_free(s);
-			corpus_release(&train);
 			continue;
 		}
-		for (size_t j = 0; j < c->nscripts; j++) {
-			if (strcmp(c->scripts[j]->id, s->id) == 0) {
+		for (size_t k = 0; k < c->nscripts; k++) {
+			if (strcmp(c->scripts[k]->id, s->id) == 0) {
 				diag_add(d, &s->id_loc, "scenario '%s' bestaat "
 					 "al in %s", s->id,
-					 c->scripts[j]->path);
+					 c->scripts[k]->path);
 				script_free(s);
 				s = NULL;
 				break;
 			}
 		}
-		if (s && s->train_path && !s->cached) {
-			calib_points(s, &train);
-			if (s->keyed)
-				mcache_save(cache_dir, &s->cache_key, s);
-		}
-		corpus_release(&train);
 		if (!s)
 			continue;
 		c->ncached += s->cached;
 		XGROW(c->scripts, cap, c->nscripts + 1);
 		c->scripts[c->nscripts++] = s;
 	}
+	free(crew.jobs);
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);

@@ -20,6 +20,10 @@ struct catalog {
 	size_t ncached;             /* scripts whose model was cached */
 };
 
+/* Scripts load side by side on up to this many threads (one per core;
+ * OEFENKAMER_THREADS=1 loads them one by one). */
+#define CATALOG_MAX_THREADS 4
+
 /* Load both directories. Problems (with file:line:col) go to d; scripts
  * and personas that load are kept even when others fail. Returns the
  * number of problems. */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,27 +85,32 @@ char *mcache_default_dir(void)
 	return sbuf_detach(&sb);
 }
 
-/* This program's bytes, hashed once. */
-static int program_key(struct mcache_key *k)
+/* This program's bytes, hashed once (scripts may load in threads:
+ * catalog.c). */
+static struct mcache_key prog_key;
+static int prog_state;     /* 1 known, -1 unknown */
+static pthread_once_t prog_once = PTHREAD_ONCE_INIT;
+
+static void hash_program(void)
 {
-	static struct mcache_key prog;
-	static int state;     /* 0 not yet, 1 known, -1 unknown */
 	struct err err;
 	char *buf;
 	size_t len;
 
-	if (!state) {
-		if (read_file("/proc/self/exe", 256u << 20, &buf, &len,
-			      &err) == 0) {
-			mcache_hash(buf, len, FORMAT, &prog);
-			free(buf);
-			state = 1;
-		} else {
-			state = -1;
-		}
+	if (read_file("/proc/self/exe", 256u << 20, &buf, &len, &err) == 0) {
+		mcache_hash(buf, len, FORMAT, &prog_key);
+		free(buf);
+		prog_state = 1;
+	} else {
+		prog_state = -1;
 	}
-	*k = prog;
-	return state > 0 ? 0 : -1;
+}
+
+static int program_key(struct mcache_key *k)
+{
+	pthread_once(&prog_once, hash_program);
+	*k = prog_key;
+	return prog_state > 0 ? 0 : -1;
 }
 
 int mcache_key_of(const struct script *s, const char *train, size_t len,

@@ -39,6 +39,20 @@ void diag_release(struct diag *d)
 	diag_init(d);
 }
 
+void diag_take(struct diag *d, struct diag *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		if (d && d->n < MAX_DIAGS) {
+			XGROW(d->msgs, d->cap, d->n + 1);
+			d->msgs[d->n++] = from->msgs[i];
+		} else {
+			free(from->msgs[i]);
+		}
+	}
+	free(from->msgs);
+	diag_init(from);
+}
+
 void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 {
 	struct sbuf sb;
@@ -3810,7 +3824,10 @@ static int load(const char *path, const char *text, size_t len,
 	build_index(ps.s);
 	index_variants(ps.s);
 	if (pool) {
+		/* other scripts may be loading into it (catalog.c) */
+		pool_lock(pool);
 		share_patterns(ps.s, pool);
+		pool_unlock(pool);
 	} else {
 		struct pool *own_pool = pool_new();
 
@@ -3825,15 +3842,7 @@ static int load(const char *path, const char *text, size_t len,
 	*out = ps.s;
 	rc = 0;
 out:
-	for (size_t i = 0; i < own.n; i++) {
-		if (d && d->n < MAX_DIAGS) {
-			XGROW(d->msgs, d->cap, d->n + 1);
-			d->msgs[d->n++] = own.msgs[i];
-		} else {
-			free(own.msgs[i]);
-		}
-	}
-	free(own.msgs);
+	diag_take(d, &own);
 	return rc;
 }
 

@@ -445,6 +445,9 @@ struct diag {
 };
 void diag_init(struct diag *d);
 void diag_release(struct diag *d);
+/* Move from's messages to the end of d (NULL: drop them), as many as d
+ * has room for; from is left empty. */
+void diag_take(struct diag *d, struct diag *from);
 void diag_add(struct diag *d, const struct loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -177,6 +178,7 @@ void *arena_dup(struct arena *a, const void *p, size_t n, size_t align)
 
 struct pool {
 	struct arena arena;
+	pthread_mutex_t lock;  /* pool_lock: interning from threads */
 	size_t refs;
 	size_t asked;
 	/* the index: open addressing, at most half full; p NULL = free */
@@ -193,8 +195,25 @@ struct pool *pool_new(void)
 	struct pool *p = xcalloc(1, sizeof(*p));
 
 	arena_init(&p->arena);
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		fprintf(stderr, "oefenkamer: pthread_mutex_init failed\n");
+		abort();
+	}
 	p->refs = 1;
 	return p;
+}
+
+void pool_lock(struct pool *p)
+{
+	if (pthread_mutex_lock(&p->lock) != 0) {
+		fprintf(stderr, "oefenkamer: pthread_mutex_lock failed\n");
+		abort();
+	}
+}
+
+void pool_unlock(struct pool *p)
+{
+	pthread_mutex_unlock(&p->lock);
 }
 
 struct pool *pool_ref(struct pool *p)
@@ -210,6 +229,7 @@ void pool_unref(struct pool *p)
 		return;
 	free(p->ent);
 	arena_release(&p->arena);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 

@@ -86,11 +86,14 @@ int arena_owns(const struct arena *a, const void *p);
  * pool_ref and gives it back with pool_unref; the last frees every
  * block. pool_seal frees the index of contents (most of the pool's
  * own cost) once no more sharing is expected: later blocks are still
- * interned among themselves. Not thread-safe while interning. */
+ * interned among themselves. Threads that intern into one pool, or
+ * take references to it, hold pool_lock while they do. */
 struct pool;
 struct pool *pool_new(void);
 struct pool *pool_ref(struct pool *p);
 void pool_unref(struct pool *p);
+void pool_lock(struct pool *p);
+void pool_unlock(struct pool *p);
 /* The n bytes at data, aligned to align (as arena_alloc), valid until
  * the last pool_unref; NULL for n == 0. Never modify or free it. */
 const void *pool_intern(struct pool *p, const void *data, size_t n,

@@ -302,6 +302,54 @@ static void test_problems_keep_the_rest(void **state)
 	assert_true(said(f, "e.oef:"));
 }
 
+/* Scripts load side by side (catalog.h): on four threads the catalog
+ * and its messages are what one thread gives, in the same order, the
+ * doubled id still kept from the first file. */
+static void test_threads_same_as_one(void **state)
+{
+	struct fx *f = *state;
+	const char *was = getenv("OEFENKAMER_THREADS");
+	char *keep = was ? xstrdup(was) : NULL;
+	struct diag one;
+	char *ids[8];
+	size_t n;
+
+	put_scenario(f, "a.oef", "goed", 1, "linda");
+	put(f, "b.oef", "scenario kapot\ntitel: Kapot\nonzin hier\n");
+	put(f, "c.oef", "begrip groet = hallo\n");
+	put_scenario(f, "d.oef", "dubbel", 2, "linda");
+	put_scenario(f, "e.oef", "dubbel", 1, "sandra");
+	put_scenario(f, "f.oef", "ook-goed", 3, "sandra");
+	put_scenario(f, "g.oef", "nog-een", 2, "marco");
+	put(f, "h.oef", "scenario ook-kapot\ntitel: Ook kapot\nvar x\n");
+	assert_int_equal(setenv("OEFENKAMER_THREADS", "1", 1), 0);
+	assert_true(load(f) >= 4);
+	n = f->c.nscripts;
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = xstrdup(f->c.scripts[i]->id);
+	one = f->d;
+	diag_init(&f->d);
+	catalog_release(&f->c);
+	assert_int_equal(setenv("OEFENKAMER_THREADS", "4", 1), 0);
+	assert_true(load(f) >= 4);
+	assert_int_equal(f->c.nscripts, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(f->c.scripts[i]->id, ids[i]);
+		free(ids[i]);
+	}
+	assert_string_equal(catalog_find(&f->c, "dubbel")->persona, "linda");
+	assert_int_equal(f->d.n, one.n);
+	for (size_t i = 0; i < one.n; i++)
+		assert_string_equal(f->d.msgs[i], one.msgs[i]);
+	diag_release(&one);
+	if (keep)
+		setenv("OEFENKAMER_THREADS", keep, 1);
+	else
+		unsetenv("OEFENKAMER_THREADS");
+	free(keep);
+}
+
 /* A scenario whose persona has no file is a problem, still offered, and
  * named by its persona id. */
 static void test_persona(void **state)
@@ -374,6 +422,7 @@ int main(void)
 		T(test_shared_patterns),
 		T(test_drop_examples),
 		T(test_problems_keep_the_rest),
+		T(test_threads_same_as_one),
 		T(test_persona),
 		T(test_missing_dir),
 		T(test_default_dir),
