@@ -1682,6 +1682,50 @@ static int is_word(const struct norm_token *t, const char *const *list,
  * zeg/zeggen/noemde, with u, je or jij right before or after it ("hoe
  * bedoelt u", "je zei net"; not "ik bedoel", nor "hoe jij het zelf zou
  * zeggen"). */
+/* Without quotation marks, what the trainee says the persona said:
+ * the dat-clause after "je zegt / u zei / je vertelde" ("Je zegt dat u
+ * het verkeerde voorbeeld heeft gehad"), with the reported clauses
+ * that go on from it, as the bytes [*qs, *qe); left alone when there
+ * is none. */
+static void said_that(const struct match *m, const char *text, size_t *qs,
+		      size_t *qe)
+{
+	static const char *const telling[] = {
+		"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt",
+		"vertellen", "noemde", "zeide",
+	};
+	const struct norm *n = &m->norm;
+
+	for (size_t c = 1; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+		const struct match_clause *pv = &m->clause[c - 1];
+		size_t e = c;
+		int told = 0, brk = 0;
+
+		/* "pas als u zegt dat het mag" reports nothing yet */
+		if (!cl->ntok || strcmp(n->tok[cl->tok].word, "dat") != 0 ||
+		    pv->conditional)
+			continue;
+		/* "je zei | dat…", not "je zei het. | Dat was goed." */
+		for (size_t b = pv->start + pv->len; b < cl->start; b++)
+			brk |= text[b] && strchr(".!?;:\n", text[b]);
+		if (brk)
+			continue;
+		for (size_t k = pv->tok; k < pv->tok + pv->ntok && !told; k++)
+			told = is_word(&n->tok[k], telling,
+				       ARRAY_LEN(telling)) &&
+			       you_beside(n, pv, k);
+		if (!told)
+			continue;
+		/* and what goes on from it ("…, en dat je bang was") */
+		while (e + 1 < m->nclause && m->clause[e + 1].reported)
+			e++;
+		*qs = cl->start;
+		*qe = m->clause[e].start + m->clause[e].len;
+		return;
+	}
+}
+
 static int quotes_unsaid(const struct engine *e, const struct match *m,
 			 const char *text, size_t len)
 {
@@ -1707,6 +1751,8 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 				}
 			break;
 		}
+	if (qe <= qs)
+		said_that(m, text, &qs, &qe);
 	if (qe <= qs)
 		return 0;
 	for (size_t k = 0; k < m->norm.ntok; k++) {

@@ -880,6 +880,20 @@ static void test_quote_unsaid(void **state)
 	turn(e, &m, &o, "Hoe bedoel je, 'liedje'?");
 	assert_false(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
+	/* without quotation marks: the dat-clause after "je zei" or "u
+	 * zegt" is what she is said to have said; the trainee's own "ik
+	 * zei dat" and her words put differently are not */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "Ik zei net dat de buren steeds klagen.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Pas als u zegt dat de buren het mogen weten, "
+	     "bel ik ze.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Je zei dat je het op internet had opgezocht.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "U zegt dat uw vader vroeger sloeg, klopt dat?");
+	assert_true(denies(o.msgs[0].buf));
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
