@@ -1428,14 +1428,19 @@ static const char *const question_time_words[] = {
 /* What question q asked about: the stems of the content words (not
  * function words or fillers, but words of time: question_time_words) of
  * the clause it was asked in, as a set
- * (the order does not matter); never 0. "Hoe gaat het met jou?" and
+ * (the order does not matter). "Hoe gaat het met jou?" and
  * "Hoe gaat het met Jayden?" match the same pattern but ask about
- * different people. */
+ * different people. 0 for a question of one word: "Stapjes?" echoes
+ * her word, and "Wat voor stapje zou jij willen?" after it is no
+ * repeat. */
 static uint32_t question_key(const struct match *m, long q)
 {
 	const struct norm *n = &m->norm;
 	const struct match_clause *c = &m->clause[m->hit_clause[q]];
 	uint32_t h = 0;
+
+	if (c->ntok < 2)
+		return 0;
 
 	for (size_t i = c->tok; i < c->tok + c->ntok && i < n->ntok; i++) {
 		const struct norm_token *tk = &n->tok[i];
@@ -1471,7 +1476,7 @@ static void notice_repeat(struct turn *t, long q, int answered)
 	key = &e->asked[e->s->nintents + (size_t)q];
 	k = question_key(t->m, q);
 	again = e->asked[q] && e->beurt - e->asked[q] <= REPEAT_WINDOW &&
-		*key == k;
+		k && *key == k;
 	if (!answered)
 		return;
 	e->asked[q] = e->beurt;

@@ -704,6 +704,8 @@ static void test_repeat_table(void **state)
 		{ { "Hoe gaat het?" }, 0 },
 		/* the same intent about something else */
 		{ { "Wilt u koffie?", "Of wilt u thee?" }, 0 },
+		/* a question of one word echoes; the next one asks */
+		{ { "Koffie?", "Wilt u koffie?" }, 0 },
 		/* ... or someone else: the whole clause's words count */
 		{ { "Hoe gaat het met u?", "Hoe gaat het met Jayden?" }, 0 },
 		{ { "Hoe gaat het met Jayden?",
