@@ -1188,6 +1188,33 @@ static int line_has(const char *line, const char *w)
 	return 0;
 }
 
+/* Does w stand in line as a name: with a capital, not at the start of
+ * a sentence ("Met Pluis op schoot")? A short question about a name
+ * ("Wat eet Pluis het liefst?") asks something new about it. */
+static int name_in_line(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = line; *p; p++) {
+		const char *b = p;
+		size_t i = 1;
+
+		if (*p < 'A' || *p > 'Z' || ascii_lower(*p) != w[0] ||
+		    (p > line && is_letter(p[-1])))
+			continue;
+		while (i < n && p[i] && ascii_lower(p[i]) == w[i])
+			i++;
+		if (i < n || is_letter(p[i]))
+			continue;
+		while (b > line && (b[-1] == ' ' || b[-1] == '*'))
+			b--;
+		if (b > line && !strchr(".!?:", b[-1]) &&
+		    (unsigned char)b[-1] != 0xa6)   /* the end of "…" */
+			return 1;
+	}
+	return 0;
+}
+
 /* A question clause that asks for more about something ("kun je daar
  * iets meer over vertellen?", "wat moet ik me daarbij voorstellen?",
  * "hoe zit dat precies?") and points back at it: "daar…"/"er…" or a word
@@ -1332,10 +1359,12 @@ static int asks_clarification(const struct match *m,
 				    !strcmp(nx, "dan"))) {
 				return 1;
 			}
-			if (cl->ntok > 6 || n->tok[k].len < 5)
+			if (cl->ntok > 6 || n->tok[k].len < 5 ||
+			    n->tok[k].function)
 				continue;
 			for (size_t j = 0; j < last->nmsgs; j++)
-				if (line_has(last->msgs[j], w))
+				if (line_has(last->msgs[j], w) &&
+				    !name_in_line(last->msgs[j], w))
 					return 1;
 		}
 	}

@@ -980,7 +980,7 @@ static const char greet_text[] =
 	"  patroon: hoe gaat het\n"
 	"fase begin\n"
 	"  zeg\n"
-	"  - Goedemiddag. Ik kom voor de brieven.\n"
+	"  - Goedemiddag. Ik kom met Marco voor de brieven.\n"
 	"    toelichting: Die van mijn ex.\n"
 	"  anders\n"
 	"    zeg\n"
@@ -996,6 +996,9 @@ static void test_clarify_word_start(void **state)
 		{ "Goedemiddag?", 1 },
 		{ "Brieven?", 1 },
 		{ "De brief?", 0 },       /* four letters: too short to tell */
+		/* a name of her line: a new question about him */
+		{ "Wat doet Marco hier?", 0 },
+		{ "Marco?", 0 },
 		/* what "hoe bedoelt u" is about, named after it */
 		{ "Hoe bedoelt u, de brieven?", 1 },
 		{ "Hoe bedoelt u, alweer iemand nieuw?", 0 },
