@@ -276,6 +276,18 @@ static void test_drop_examples(void **state)
 	match_release(&m);
 }
 
+/* Files a-f: two good scenarios, a broken one, one without an id and
+ * an id twice (d first). */
+static void put_mixed(struct fx *f)
+{
+	put_scenario(f, "a.oef", "goed", 1, "linda");
+	put(f, "b.oef", "scenario kapot\ntitel: Kapot\nonzin hier\n");
+	put(f, "c.oef", "begrip groet = hallo\n");
+	put_scenario(f, "d.oef", "dubbel", 2, "linda");
+	put_scenario(f, "e.oef", "dubbel", 1, "sandra");
+	put_scenario(f, "f.oef", "ook-goed", 3, "sandra");
+}
+
 /* A broken file, a library file at the top and a doubled id are each a
  * problem with its file named; every sound scenario is still offered,
  * and of a doubled id the first file (in name order) wins. */
@@ -283,12 +295,7 @@ static void test_problems_keep_the_rest(void **state)
 {
 	struct fx *f = *state;
 
-	put_scenario(f, "a.oef", "goed", 1, "linda");
-	put(f, "b.oef", "scenario kapot\ntitel: Kapot\nonzin hier\n");
-	put(f, "c.oef", "begrip groet = hallo\n");
-	put_scenario(f, "d.oef", "dubbel", 2, "linda");
-	put_scenario(f, "e.oef", "dubbel", 1, "sandra");
-	put_scenario(f, "f.oef", "ook-goed", 3, "sandra");
+	put_mixed(f);
 	assert_true(load(f) >= 3);
 	assert_int_equal(f->c.nscripts, 3);
 	assert_string_equal(f->c.scripts[0]->id, "goed");
@@ -314,12 +321,7 @@ static void test_threads_same_as_one(void **state)
 	char *ids[8];
 	size_t n;
 
-	put_scenario(f, "a.oef", "goed", 1, "linda");
-	put(f, "b.oef", "scenario kapot\ntitel: Kapot\nonzin hier\n");
-	put(f, "c.oef", "begrip groet = hallo\n");
-	put_scenario(f, "d.oef", "dubbel", 2, "linda");
-	put_scenario(f, "e.oef", "dubbel", 1, "sandra");
-	put_scenario(f, "f.oef", "ook-goed", 3, "sandra");
+	put_mixed(f);
 	put_scenario(f, "g.oef", "nog-een", 2, "marco");
 	put(f, "h.oef", "scenario ook-kapot\ntitel: Ook kapot\nvar x\n");
 	assert_int_equal(setenv("OEFENKAMER_THREADS", "1", 1), 0);
