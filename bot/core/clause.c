@@ -482,14 +482,24 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
 		"aan", "door", "tot", "tegen",
 	};
+	static const char *const own_subject_wh[] = {
+		"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze",
+		"jij",
+	};
 	size_t k = lead(n, c);
-	const struct norm_token *a = w_at(n, c, k);
+	const struct norm_token *a = w_at(n, c, k), *b;
 
 	if (a && IS_ANY(a, preps))   /* bij wie, met wie, in welke */
 		a = w_at(n, c, ++k);
 	if (!a || !IS_ANY(a, wh_words))
 		return 0;
 	if ((brk == '.' || brk == '!') && c->ntok - k <= 3)
+		return 0;
+	/* a free relative, told: "Wat ik opschrijf krijgt u eerst te
+	 * lezen.", "Waar we praten mag jij kiezen." (a question puts the
+	 * verb after the wh-word: "Wat schrijf ik op?") */
+	if ((brk == '.' || brk == '!') && (b = w_at(n, c, k + 1)) &&
+	    IS_ANY(b, own_subject_wh))
 		return 0;
 	/* a colon announces what follows: "wat het betekent: de
 	 * kinderen blijven bij u", "wat ik wel kan beloven: …" */

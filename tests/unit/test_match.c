@@ -550,6 +550,13 @@ static const struct {
 	{ "Hoe gaat het?", "vraag" },
 	{ "Hoe gaat het", "vraag" },
 	{ "Wat fijn!", "mededeling" },
+	/* a free relative, told; the verb after the wh-word asks */
+	{ "Wat ik opschrijf krijgt u eerst te lezen.", "mededeling" },
+	{ "Waar we praten mag jij kiezen.", "mededeling" },
+	{ "Wat schrijf ik op?", "vraag" },
+	{ "Wat ga je doen in het weekend.", "vraag" },
+	/* without a full stop it may be a question typed without "?" */
+	{ "wat ik opschrijf", "vraag" },
 	{ "Ik hoor dat u schrok.", "mededeling | mededeling" },
 	{ "Ik ga jullie niet samen aan tafel zetten.", "mededeling+neg" },
 	{ "Ik zeg niet dat het uw schuld is.", "mededeling+neg | "
