@@ -1312,6 +1312,14 @@ static int you_beside(const struct norm *n, const struct match_clause *cl,
 	return 0;
 }
 
+/* Clear evidence of a clarifying question ("hoe bedoelt u?"): not the
+ * weak kind a pattern-understood question outranks. */
+static int strong(long *weak)
+{
+	*weak = -1;
+	return 1;
+}
+
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
  * "uitleg…" (not about the trainee's own words: "Snap je wat ik
@@ -1320,17 +1328,18 @@ static int you_beside(const struct norm *n, const struct match_clause *cl,
  * asks for more about it (asks_more), or a short question that takes up
  * a word of five letters or more from that line ("Van internet?"). */
 static int asks_clarification(const struct match *m,
-			      const struct variant *last)
+			      const struct variant *last, long *weak)
 {
 	const struct norm *n = &m->norm;
 
+	*weak = -1;
 	for (size_t c = 0; c < m->nclause; c++) {
 		const struct match_clause *cl = &m->clause[c];
 
 		if (cl->act != MATCH_VRAAG)
 			continue;
 		if (asks_more(n, cl, last))
-			return 1;
+			return strong(weak);
 		for (size_t k = cl->tok; k < cl->tok + cl->ntok &&
 		     k < n->ntok; k++) {
 			const char *w = n->tok[k].word;
@@ -1350,25 +1359,25 @@ static int asks_clarification(const struct match *m,
 				     !strcmp(w, "bedoeld") ||
 				     you_beside(n, cl, k)) &&
 				    about_last_line(m, c, last))
-					return 1;
+					return strong(weak);
 			} else if (!strncmp(w, "uitleg", 6)) {
 				if (!first_person(n, cl))
-					return 1;
+					return strong(weak);
 			} else if (!strcmp(w, "hoezo") ||
 				   ((!strcmp(w, "hoe") || !strcmp(w, "wat")) &&
 				    !strcmp(nx, "dan"))) {
-				return 1;
+				return strong(weak);
 			}
 			if (cl->ntok > 6 || n->tok[k].len < 5 ||
 			    n->tok[k].function)
 				continue;
 			for (size_t j = 0; j < last->nmsgs; j++)
-				if (line_has(last->msgs[j], w) &&
+				if (*weak < 0 && line_has(last->msgs[j], w) &&
 				    !name_in_line(last->msgs[j], w))
-					return 1;
+					*weak = (long)c;
 		}
 	}
-	return 0;
+	return *weak >= 0;
 }
 
 /* Does a question clause of m take up a word of five letters or more
@@ -1405,12 +1414,12 @@ static int names_line(const struct match *m, const struct variant *v)
  * question. */
 static const struct variant *clarified(const struct match *m,
 				       const struct variant *last,
-				       const struct variant *prev)
+				       const struct variant *prev, long *weak)
 {
 	if (prev && names_line(m, prev) && !names_line(m, last) &&
-	    asks_clarification(m, prev))
+	    asks_clarification(m, prev, weak))
 		return prev;
-	return asks_clarification(m, last) ? last : NULL;
+	return asks_clarification(m, last, weak) ? last : NULL;
 }
 
 /* The question the answering 'als' answers: its triggering intent,
@@ -1891,7 +1900,7 @@ static int turn_decided(struct engine *e, const struct match *m,
 	const struct variant *last, *prev, *asked, *vague = NULL;
 	const struct variant *unsaid = NULL;
 	struct turn t;
-	long trigger = -1;
+	long trigger = -1, weak = -1;
 	size_t spoke, nhint;
 	int explain, clarify, tr_blocked = 0;
 	const uint32_t *hint_vars = NULL;
@@ -1917,8 +1926,8 @@ static int turn_decided(struct engine *e, const struct match *m,
 	rules(&t, TRIG_ALS);
 	t.strict = 0;
 	spoke = t.npend;
-	asked = !spoke && !t.interrupt && last ? clarified(m, last, prev) :
-		NULL;
+	asked = !spoke && !t.interrupt && last ?
+		clarified(m, last, prev, &weak) : NULL;
 	/* words put in her mouth that she never said: she says so, and
 	 * does not explain them ('niet-gezegd') */
 	if (!spoke && !t.interrupt && quotes_unsaid(e, m, text, len))
@@ -1950,6 +1959,16 @@ static int turn_decided(struct engine *e, const struct match *m,
 	}
 	t.strict = 0;
 	t.min_conf = 0;
+	/* a short question that only shares a word with her line yields
+	 * to a question the patterns understood in another clause: "Hoe
+	 * gaat het nu met je, sinds zaterdag?" asks how he is, not what
+	 * she meant by zaterdag */
+	if (clarify && weak >= 0 && tr && trigger >= 0 &&
+	    m->hit_how[trigger] == MATCH_BY_PATTERN &&
+	    trigger_clause(&t, trigger) != weak) {
+		asked = NULL;
+		clarify = explain = 0;
+	}
 	/* a courtesy ('bijzaak: ja', a thank-you) does not answer a
 	 * question it did not hear: "Mm. Graag gedaan." to "Dank u. Wat
 	 * heeft u toen gedaan?" drops the question; the message is not

@@ -932,6 +932,20 @@ static void test_clarify_asks_more(void **state)
 		assert_string_equal(o.msgs[0].buf, "Hm.");
 		engine_free(e);
 	}
+	/* a short question that only shares a word with her line yields
+	 * to a question the patterns understood in another clause; on
+	 * its own it still asks about the line */
+	first_turn(s, &m, &o, "Hoe gaat het nu, met dat internet?");
+	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
+	first_turn(s, &m, &o, "Van internet?");
+	assert_string_equal(o.msgs[0].buf,
+			    "De afkortingen uit de brief, die heb ik "
+			    "gegoogeld.");
+	/* "hoe bedoelt u" is no weak question: it still asks */
+	first_turn(s, &m, &o, "Hoe gaat het? Hoe bedoelt u, internet?");
+	assert_string_equal(o.msgs[0].buf,
+			    "De afkortingen uit de brief, die heb ik "
+			    "gegoogeld.");
 	match_release(&m);
 	engine_out_release(&o);
 	script_free(s);
