@@ -473,6 +473,11 @@ static int is_promise(const struct norm *n, const struct match_clause *c)
 	return 0;
 }
 
+/* A person as subject: "wat ik opschrijf", "daar begin ik niet aan". */
+static const char *const own_subject[] = {
+	"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze", "jij",
+};
+
 /* wh-word first: a question, unless it is "wat fijn!" (three words or
  * fewer ending in . or !). */
 static int is_wh_question(const struct norm *n, const struct match_clause *c,
@@ -481,10 +486,6 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 	static const char *const preps[] = {
 		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
 		"aan", "door", "tot", "tegen",
-	};
-	static const char *const own_subject_wh[] = {
-		"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze",
-		"jij",
 	};
 	size_t k = lead(n, c);
 	const struct norm_token *a = w_at(n, c, k), *b;
@@ -499,7 +500,7 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 	 * lezen.", "Waar we praten mag jij kiezen." (a question puts the
 	 * verb after the wh-word: "Wat schrijf ik op?") */
 	if ((brk == '.' || brk == '!') && (b = w_at(n, c, k + 1)) &&
-	    IS_ANY(b, own_subject_wh))
+	    IS_ANY(b, own_subject))
 		return 0;
 	/* a colon announces what follows: "wat het betekent: de
 	 * kinderen blijven bij u", "wat ik wel kan beloven: …" */
@@ -729,9 +730,6 @@ static const char *const fronted_first[] = {
 	"een", "de", "het", "die", "dit", "zo'n", "samen", "zo",
 };
 static const char *const resumptive[] = { "daar", "dat", "die", "dit" };
-static const char *const own_subject[] = {
-	"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze", "jij",
-};
 
 static void fronted_negation(const struct norm *n, struct match_clause *cl,
 			     const struct cinfo *ci, size_t nc)

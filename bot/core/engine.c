@@ -1714,17 +1714,17 @@ static int is_word(const struct norm_token *t, const char *const *list,
 	return 0;
 }
 
-/* Does the message quote the persona with words she never said ("Hoe
- * bedoelt u, 'weer hetzelfde liedje'?", "U zei net: 'ze kijkt me anders
- * aan'")? Between quotation marks, two content words or more, none of
- * them in a line she said in this rehearsal, a toelichting she gave,
- * the eigen-woorden or the scene's introduction (where what she said
- * on the phone stands; a quote in other words than hers, "u zei net
- * 'het ging één keer mis bij het ophalen'", shares one); and outside
- * them words that put the quote in her mouth: bedoel…, or zei/zegt/
- * zeg/zeggen/noemde, with u, je or jij right before or after it ("hoe
- * bedoelt u", "je zei net"; not "ik bedoel", nor "hoe jij het zelf zou
- * zeggen"). */
+/* Verbs with which the trainee lays words at the persona's door: before
+ * a quote ("je zei: '…'", "u noemde '…'"), and before a dat-clause
+ * ("je vertelde dat…"; "u noemt dat" names no words of hers). */
+static const char *const saying[] = {
+	"zei", "zegt", "zeg", "zeggen", "noemde", "noemt", "zeide",
+};
+static const char *const telling[] = {
+	"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt", "vertellen",
+	"noemde", "zeide",
+};
+
 /* Without quotation marks, what the trainee says the persona said:
  * the dat-clause after "je zegt / u zei / je vertelde" ("Je zegt dat u
  * het verkeerde voorbeeld heeft gehad"), with the reported clauses
@@ -1733,10 +1733,6 @@ static int is_word(const struct norm_token *t, const char *const *list,
 static void said_that(const struct match *m, const char *text, size_t *qs,
 		      size_t *qe)
 {
-	static const char *const telling[] = {
-		"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt",
-		"vertellen", "noemde", "zeide",
-	};
 	const struct norm *n = &m->norm;
 
 	for (size_t c = 1; c < m->nclause; c++) {
@@ -1769,12 +1765,20 @@ static void said_that(const struct match *m, const char *text, size_t *qs,
 	}
 }
 
+/* Does the message quote the persona with words she never said ("Hoe
+ * bedoelt u, 'weer hetzelfde liedje'?", "U zei net: 'ze kijkt me anders
+ * aan'")? Between quotation marks, two content words or more, none of
+ * them in a line she said in this rehearsal, a toelichting she gave,
+ * the eigen-woorden or the scene's introduction (where what she said
+ * on the phone stands; a quote in other words than hers, "u zei net
+ * 'het ging één keer mis bij het ophalen'", shares one); and outside
+ * them words that put the quote in her mouth: bedoel…, or a verb of
+ * saying (zei, noemde…), with u, je or jij right before or
+ * after it ("hoe bedoelt u", "je zei net"; not "ik bedoel", nor "hoe
+ * jij het zelf zou zeggen"). Without quotation marks: said_that. */
 static int quotes_unsaid(const struct engine *e, const struct match *m,
 			 const char *text, size_t len)
 {
-	static const char *const saying[] = {
-		"zei", "zegt", "zeg", "zeggen", "noemde", "noemt", "zeide",
-	};
 	const struct script *s = e->s;
 	size_t qs = 0, qe = 0, n = 0, nfound = 0;
 	int says = 0;
