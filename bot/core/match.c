@@ -229,7 +229,7 @@ static int scope_ok(const struct match *m, const struct pat_seq *q,
 /* Find q (positional part only) anywhere; fill span on success. */
 static int find_seq(struct ctx *x, const struct pat_seq *q,
 		    const struct pat_seq *top, struct match_span *span,
-		    uint32_t *clause)
+		    uint32_t *clause, uint32_t *reach)
 {
 	struct match *m = x->m;
 
@@ -251,6 +251,8 @@ static int find_seq(struct ctx *x, const struct pat_seq *q,
 		}
 		if (clause)
 			*clause = m->tok_clause[start];
+		if (reach)
+			*reach = m->tok_clause[end - 1];
 		return 1;
 	}
 	return 0;
@@ -265,10 +267,11 @@ static int has_positional(const struct pat_seq *q)
 }
 
 static int pattern_match(struct ctx *x, const struct pat_seq *q,
-			 struct match_span *span, uint32_t *clause)
+			 struct match_span *span, uint32_t *clause,
+			 uint32_t *reach)
 {
 	struct match_span first = { 0, 0 };
-	uint32_t first_clause = 0;
+	uint32_t first_clause = 0, last = 0;
 
 	for (size_t i = 0; i < q->n; i++) {
 		const struct pat *p = &q->el[i];
@@ -280,20 +283,28 @@ static int pattern_match(struct ctx *x, const struct pat_seq *q,
 			struct pat_seq one = { .el = &p->subs[0].el[j],
 					       .n = 1 };
 			struct match_span sp;
-			uint32_t c;
+			uint32_t c, r;
 
-			if (!find_seq(x, &one, q, &sp, &c))
+			if (!find_seq(x, &one, q, &sp, &c, &r))
 				return 0;
 			if (!first.len) {
 				first = sp;
 				first_clause = c;
 			}
+			if (r > last)
+				last = r;
 		}
 	}
-	if (has_positional(q))
-		return find_seq(x, q, q, span, clause);
+	if (has_positional(q)) {
+		if (!find_seq(x, q, q, span, clause, reach))
+			return 0;
+		if (*reach < last)
+			*reach = last;
+		return 1;
+	}
 	*span = first;
 	*clause = first_clause;
+	*reach = last > first_clause ? last : first_clause;
 	return 1;
 }
 
@@ -313,6 +324,7 @@ void match_release(struct match *m)
 	free(m->how);
 	free(m->clause);
 	free(m->hit_clause);
+	free(m->hit_reach);
 	free(m->clause_end);
 	free(m->neg);
 	free(m->present);
@@ -371,6 +383,8 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		XGROW(m->span, cap, ni);
 		cap = m->intent_cap;
 		XGROW(m->hit_clause, cap, ni);
+		cap = m->intent_cap;
+		XGROW(m->hit_reach, cap, ni);
 		cap = m->intent_cap;
 		XGROW(m->hit_how, cap, ni);
 		cap = m->intent_cap;
@@ -500,7 +514,7 @@ static int intent_test(struct match *m, const struct script *s, uint32_t i)
 		return 0;
 	for (size_t j = 0; j < in->npats; j++)
 		if (pattern_match(&x, &in->pats[j], &m->span[i],
-				  &m->hit_clause[i]))
+				  &m->hit_clause[i], &m->hit_reach[i]))
 			return 1;
 	return 0;
 }
@@ -561,6 +575,7 @@ static void try_at(struct match *m, const struct script *s,
 	if (!scope_ok(m, &in->pats[r->pat], start, (size_t)end))
 		return;
 	m->hit_clause[r->intent] = m->tok_clause[start];
+	m->hit_reach[r->intent] = m->tok_clause[end - 1];
 	{
 		const struct norm_token *a = &m->norm.tok[start];
 		const struct norm_token *b = &m->norm.tok[end - 1];
@@ -607,6 +622,7 @@ void match_run(struct match *m, const struct script *s, const char *text,
 	memset(m->hit, 0, s->nintents);
 	memset(m->span, 0, s->nintents * sizeof(*m->span));
 	memset(m->hit_clause, 0, s->nintents * sizeof(*m->hit_clause));
+	memset(m->hit_reach, 0, s->nintents * sizeof(*m->hit_reach));
 	m->steps = 0;
 	if (m->lang_other) {
 		/* a Dutch pattern found in English is a coincidence */
@@ -635,7 +651,8 @@ void match_run(struct match *m, const struct script *s, const char *text,
 		x.lim = 0;
 		x.budget = MATCH_STEP_BUDGET;
 		if (pattern_match(&x, &in->pats[r->pat], &m->span[r->intent],
-				  &m->hit_clause[r->intent]))
+				  &m->hit_clause[r->intent],
+				  &m->hit_reach[r->intent]))
 			m->hit[r->intent] = 1;
 	}
 	mark_patterns(m, s);

@@ -68,6 +68,10 @@ struct match {
 	size_t nclause;
 	uint32_t *hit_clause;          /* per intent: the clause it matched
 					* in (valid where hit is 1) */
+	uint32_t *hit_reach;           /* per intent: the last clause its
+					* match reaches ("<weekend bellen>"
+					* over two sentences); hit_clause
+					* for a one-clause match */
 	uint8_t lang_other;            /* the message is not Dutch */
 	uint8_t unheard;               /* no clause counts: each is English
 					* or about the rehearsal (clause.h) */
@@ -128,8 +132,9 @@ static inline int match_hit(const struct match *m, uint32_t intent)
 }
 
 /* 1 if the intent matched in the last match_run in a clause whose act
- * is in acts (1 << enum match_act each; 0: any act). The clause is the
- * first one the intent matched in. */
+ * is in acts (1 << enum match_act each; 0: any act): the clause it
+ * matched in, or one its match reaches ("nog even over het weekend. …
+ * is er iemand die je kan bellen" asks, though it starts by telling). */
 static inline int match_hit_act(const struct match *m, uint32_t intent,
 				unsigned acts)
 {
@@ -137,8 +142,11 @@ static inline int match_hit_act(const struct match *m, uint32_t intent,
 		return 0;
 	if (!acts)
 		return 1;
-	return m->hit_clause[intent] < m->nclause &&
-	       ((acts >> m->clause[m->hit_clause[intent]].act) & 1u);
+	for (uint32_t c = m->hit_clause[intent];
+	     c <= m->hit_reach[intent] && c < m->nclause; c++)
+		if ((acts >> m->clause[c].act) & 1u)
+			return 1;
+	return 0;
 }
 
 /* Does text match the one intent? For script examples. */

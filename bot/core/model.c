@@ -1345,6 +1345,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 			    clause_allows(&s->intents[c], &m->clause[cl])) {
 				bestp[c] = 1;
 				m->hit_clause[c] = cl;
+				m->hit_reach[c] = cl;
 			}
 		if (sure)
 			k = m->nmfeat;
@@ -1363,6 +1364,7 @@ void model_run(const struct model *md, struct match *m, const char *text,
 			    clause_allows(&s->intents[c], &m->clause[cl])) {
 				bestp[c] = col_sum(md, part, c);
 				m->hit_clause[c] = cl;
+				m->hit_reach[c] = cl;
 			}
 		k = e;
 	}

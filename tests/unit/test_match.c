@@ -541,6 +541,51 @@ static void test_text(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* A condition's act ("als x (vraag)") holds in any clause the match
+ * reaches, not only the one it starts in: "<weekend bellen>" over two
+ * sentences asks when the second one does. */
+static void test_act_reach(void **state)
+{
+	static const struct {
+		const char *pat, *text;
+		unsigned acts;
+		int want;
+	} reach[] = {
+		{ "<weekend bellen>", "Nog even over het weekend. Is er "
+		  "iemand die je kan bellen?", 1u << MATCH_VRAAG, 1 },
+		{ "<weekend bellen>", "Nog even over het weekend. is er "
+		  "iemand die je kan bellen als het misgaat",
+		  1u << MATCH_VRAAG, 1 },
+		{ "<weekend bellen>", "Nog even over het weekend. Ik ga je "
+		  "dan bellen.", 1u << MATCH_VRAAG, 0 },
+		{ "<weekend bellen>", "Wat doe je in het weekend? Ik ga je "
+		  "dan bellen.", 1u << MATCH_VRAAG, 1 },
+		{ "<weekend bellen>", "Nog even over het weekend. Ik ga je "
+		  "dan bellen.", 1u << MATCH_MEDEDELING, 1 },
+		/* a sequence in one clause: its own act only */
+		{ "kun je bellen", "Kun je bellen? Ik ben er niet.",
+		  1u << MATCH_MEDEDELING, 0 },
+	};
+	struct match m;
+
+	(void)state;
+	match_init(&m);
+	for (size_t i = 0; i < ARRAY_LEN(reach); i++) {
+		struct script *s = load_opts(reach[i].pat, "");
+		uint32_t x = (uint32_t)script_find_intent(s, "x");
+
+		match_run(&m, s, reach[i].text, strlen(reach[i].text));
+		assert_true(match_hit(&m, x));
+		if (match_hit_act(&m, x, reach[i].acts) != reach[i].want)
+			print_message("act case %zu: \"%s\"\n", i,
+				      reach[i].text);
+		assert_int_equal(match_hit_act(&m, x, reach[i].acts),
+				 reach[i].want);
+		script_free(s);
+	}
+	match_release(&m);
+}
+
 /* Each clause as "act[+neg][+cit][+als]", joined by " | ". */
 static const struct {
 	const char *text;
@@ -1251,6 +1296,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_act_reach),
 		cmocka_unit_test(test_clauses),
 		cmocka_unit_test(test_language),
 		cmocka_unit_test(test_language_mixed),
