@@ -94,6 +94,9 @@ static int conj_starts(const struct norm *n, size_t i, size_t first)
 	return 0;
 }
 
+/* "aangeven" split: "mevrouw geeft (dus) aan | dat…" (scope below) */
+static const char *const giving[] = { "geeft", "gaf", "geven", "gaven" };
+
 static int dat_starts(const struct norm *n, size_t i, size_t first)
 {
 	const struct norm_token *t = &n->tok[i];
@@ -102,6 +105,10 @@ static int dat_starts(const struct norm *n, size_t i, size_t first)
 		return 0;
 	if (i + 1 >= n->ntok || n->tok[i + 1].clause != t->clause)
 		return 0;
+	if (is(&n->tok[i - 1], "aan"))
+		for (size_t k = first; k + 1 < i; k++)
+			if (IS_ANY(&n->tok[k], giving))
+				return 1;
 	return !IS_ANY(&n->tok[i - 1], after_no_dat);
 }
 
@@ -547,19 +554,31 @@ static const char *const saying[] = {
 
 /* A frame that hands the next clause to another speaker: a verb of
  * saying or thinking whose subject is not the trainee. */
+/* "aangeven" as saying, in report language about the client: "mevrouw
+ * geeft aan | dat ze de brief heftig vond" ("aangeeft", "aangegeven";
+ * "geeft"/"gaf" only with its "aan" in the clause: "dat geeft niet |
+ * dat je te laat bent" reports nobody) */
+static const char *const indicated[] = {
+	"aangeeft", "aangaf", "aangeven", "aangegeven", "aangaven",
+};
+
 static int reports(const struct norm *n, const struct match_clause *c)
 {
-	int verb = 0;
+	int verb = 0, give = 0, aan = 0;
 
 	for (size_t k = 0; k < c->ntok; k++) {
 		const struct norm_token *t = &n->tok[c->tok + k];
 
 		if (IS_ANY(t, first_person))
 			return 0;
-		if (IS_ANY(t, saying))
+		if (IS_ANY(t, saying) || IS_ANY(t, indicated))
 			verb = 1;
+		if (IS_ANY(t, giving))
+			give = 1;
+		else if (give && is(t, "aan"))
+			aan = 1;
 	}
-	return verb;
+	return verb || aan;
 }
 
 int clause_is_negation(const struct norm *n, size_t i)

@@ -509,6 +509,8 @@ static const struct {
 	/* another language matches no Dutch pattern */
 	{ "sorry", "", "Sorry, dat bedoelde ik niet zo.", 1 },
 	{ "sorry", "", "Sorry, I don't understand what you mean.", 0 },
+	{ "sorry", "", "Wait, sorry, my colleague is calling me, one second "
+	  "please", 0 },
 };
 
 static void test_text(void **state)
@@ -603,6 +605,13 @@ static const struct {
 	/* without a full stop it may be a question typed without "?" */
 	{ "wat ik opschrijf", "vraag" },
 	{ "Ik hoor dat u schrok.", "mededeling | mededeling" },
+	/* report language about the client: "aangeven" says */
+	{ "Mevrouw geeft aan dat ze de brief heftig vond.",
+	  "mededeling | mededeling+cit" },
+	{ "Anyway, mevrouw geeft dus aan dat ze haar kind niet mishandelt.",
+	  "mededeling | mededeling | mededeling+neg+cit" },
+	{ "Het geeft niet dat je het niet weet.",
+	  "mededeling+neg | mededeling+neg" },
 	{ "Ik ga jullie niet samen aan tafel zetten.", "mededeling+neg" },
 	{ "Ik zeg niet dat het uw schuld is.", "mededeling+neg | "
 	  "mededeling+neg" },
