@@ -1765,6 +1765,38 @@ static void said_that(const struct match *m, const char *text, size_t *qs,
 	}
 }
 
+/* Without quotation marks, the words a "hoe bedoel je," or "wat bedoelt
+ * u:" asks about: from the comma or colon after the pronoun to the end of
+ * the sentence ("Hoe bedoel je, het weekend is kut?"), as [*qs, *qe);
+ * left alone when there is none. */
+static void asked_meaning(const struct match *m, const char *text,
+			  size_t len, size_t *qs, size_t *qe)
+{
+	const struct norm *n = &m->norm;
+
+	for (size_t k = 1; k + 1 < n->ntok; k++) {
+		const struct norm_token *t = &n->tok[k], *you = &n->tok[k + 1];
+		size_t p;
+
+		if (strncmp(t->word, "bedoel", 6) != 0 ||
+		    (strcmp(n->tok[k - 1].word, "hoe") != 0 &&
+		     strcmp(n->tok[k - 1].word, "wat") != 0) ||
+		    (strcmp(you->word, "je") != 0 && strcmp(you->word, "u") &&
+		     strcmp(you->word, "jij")))
+			continue;
+		p = you->src_start + you->src_len;
+		while (p < len && text[p] == ' ')
+			p++;
+		if (p >= len || (text[p] != ',' && text[p] != ':'))
+			continue;
+		*qs = ++p;
+		while (p < len && !strchr("?.!", text[p]))
+			p++;
+		*qe = p;
+		return;
+	}
+}
+
 /* Does the message quote the persona with words she never said ("Hoe
  * bedoelt u, 'weer hetzelfde liedje'?", "U zei net: 'ze kijkt me anders
  * aan'")? Between quotation marks, two content words or more, none of
@@ -1800,6 +1832,8 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		}
 	if (qe <= qs)
 		said_that(m, text, &qs, &qe);
+	if (qe <= qs)
+		asked_meaning(m, text, len, &qs, &qe);
 	if (qe <= qs)
 		return 0;
 	for (size_t k = 0; k < m->norm.ntok; k++) {

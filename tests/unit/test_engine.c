@@ -896,6 +896,19 @@ static void test_quote_unsaid(void **state)
 	turn(e, &m, &o, "U zegt dat uw vader vroeger sloeg, klopt dat?");
 	assert_true(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
+	/* nor for what "hoe bedoel je," asks about: the rest of the
+	 * sentence (her own words explained, others denied; "Ik bedoel,
+	 * …" and a one-word echo judge nothing) */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "Hoe bedoel je, alles opgezocht op internet?");
+	assert_string_equal(o.msgs[0].buf, "De afkortingen uit de brief.");
+	turn(e, &m, &o, "Wacht, hoe bedoel je, het weekend is altijd kut?");
+	assert_true(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Ik bedoel, de buren klagen steeds.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Hoe bedoelt u: liedje?");
+	assert_false(denies(o.msgs[0].buf));
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
