@@ -1812,7 +1812,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 			 const char *text, size_t len)
 {
 	const struct script *s = e->s;
-	size_t qs = 0, qe = 0, n = 0, nfound = 0;
+	size_t qs = 0, qe = 0, n = 0, nfound = 0, nwords = 0;
 	int says = 0;
 	uint32_t ah[16], acls[16];
 	uint8_t found[16] = { 0 };
@@ -1847,6 +1847,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 				says = 1;
 			continue;
 		}
+		nwords++;
 		if (t->function)
 			continue;
 		if (n == ARRAY_LEN(ah))
@@ -1854,7 +1855,9 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		token_key(m, k, &ah[n], &acls[n]);
 		n++;
 	}
-	if (n < 2 || !says)
+	/* two content words, or one in a sentence of four words or more
+	 * ("'het is niet leuk om hier te zijn'") */
+	if (!says || n < 1 || (n < 2 && nwords < 4))
 		return 0;
 	span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
 	span_said(s, ah, acls, n, (uint32_t)s->nlines + 1, found);

@@ -909,6 +909,16 @@ static void test_quote_unsaid(void **state)
 	turn(e, &m, &o, "Hoe bedoelt u: liedje?");
 	assert_false(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
+	/* one content word in a quote of four words or more is judged;
+	 * in a shorter one it is not */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "U zei 'het is niet leuk om hier te zijn'.");
+	assert_true(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "U zei 'niet leuk'.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "U zei 'het is niet leuk op internet'.");
+	assert_false(denies(o.msgs[0].buf));
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
