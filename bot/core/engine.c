@@ -1719,6 +1719,8 @@ static int is_word(const struct norm_token *t, const char *const *list,
  * ("je vertelde dat…"; "u noemt dat" names no words of hers). */
 static const char *const saying[] = {
 	"zei", "zegt", "zeg", "zeggen", "noemde", "noemt", "zeide",
+	/* "ik hoorde u net 'fair enough' zeggen" */
+	"hoorde", "hoor",
 };
 static const char *const telling[] = {
 	"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt", "vertellen",

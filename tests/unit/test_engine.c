@@ -918,6 +918,9 @@ static void test_quote_unsaid(void **state)
 	assert_false(denies(o.msgs[0].buf));
 	turn(e, &m, &o, "U zei 'het is niet leuk op internet'.");
 	assert_false(denies(o.msgs[0].buf));
+	/* heard her say it */
+	turn(e, &m, &o, "Ik hoorde u net 'fair enough' zeggen.");
+	assert_true(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
