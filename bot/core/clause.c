@@ -664,9 +664,41 @@ static void open_clause(struct match_clause *cl, struct cinfo *ci,
 	(*nc)++;
 }
 
+/* A summary's frame: "(dus) als ik het goed hoor / begrijp / snap /
+ * heb begrepen", "als ik je goed begrijp". What follows it in the sentence is
+ * the client's story told back ("…: u schreeuwde terug"), not the
+ * trainee's own claim. */
+static int summary_frame(const struct norm *n, const struct match_clause *c)
+{
+	static const char *const heard[] = {
+		"hoor", "hoorde", "begrijp", "begreep", "snap", "snapte",
+		"zie", "volg",
+	};
+	/* "als ik het goed heb begrepen", not "… heb gedaan" */
+	static const char *const taken[] = {
+		"begrepen", "gehoord", "samengevat", "onthouden", "gesnapt",
+	};
+
+	for (size_t k = 0; k + 3 < c->ntok; k++) {
+		const struct norm_token *t = &n->tok[c->tok + k];
+
+		if (!is(t, "als") || !is(t + 1, "ik") ||
+		    !(is(t + 2, "het") || is(t + 2, "je") || is(t + 2, "u")) ||
+		    !is(t + 3, "goed"))
+			continue;
+		return k + 4 < c->ntok &&
+		       (IS_ANY(t + 4, heard) ||
+			(is(t + 4, "heb") && k + 5 < c->ntok &&
+			 IS_ANY(t + 5, taken)));
+	}
+	return 0;
+}
+
 static void classify(const struct norm *n, struct match_clause *cl,
 		     const struct cinfo *ci, size_t nc)
 {
+	int summary = 0;   /* in a sentence after a summary's frame */
+
 	for (size_t j = 0; j < nc; j++) {
 		struct match_clause *c = &cl[j];
 		const struct match_clause *prev = j ? &cl[j - 1] : NULL;
@@ -692,7 +724,11 @@ static void classify(const struct norm *n, struct match_clause *cl,
 				 (w_is(n, c, 0, "wanneer") &&
 				  (ci[j].why == W_CONJ ||
 				   ci[j].brk_after == ','));
+		if (prev && sentence_ends(ci, nc, j - 1))
+			summary = 0;
 		if (ci[j].quoted) {
+			c->reported = 1;
+		} else if (summary) {
 			c->reported = 1;
 		} else if (prev && ci[j].why == W_FRAME) {
 			c->reported = 1;
@@ -714,6 +750,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		/* after a fronted subordinate clause Dutch puts the verb
 		 * first: "als het misgaat, kun je mij bellen", "voordat ik
 		 * aanbelde, heb ik het dossier opgevraagd" ask nothing */
+		if (!c->reported && summary_frame(n, c))
+			summary = 1;
 		after_sub = prev && ci[j].why == W_BREAK &&
 			    ci[j - 1].brk_after == ',' &&
 			    (prev->conditional ||

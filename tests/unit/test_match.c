@@ -612,6 +612,15 @@ static const struct {
 	  "mededeling | mededeling | mededeling+neg+cit" },
 	{ "Het geeft niet dat je het niet weet.",
 	  "mededeling+neg | mededeling+neg" },
+	/* a summary's frame: what follows is the client's story */
+	{ "Dus als ik het goed hoor: u schreeuwde terug. Klopt dat?",
+	  "mededeling | mededeling+als | mededeling+cit | vraag" },
+	{ "Als ik het goed begrijp, wil jij zelf kiezen.",
+	  "mededeling+als | mededeling+cit" },
+	{ "Als ik het goed heb gedaan, ben je blij.",
+	  "mededeling+als | mededeling" },
+	{ "Als ik het goed heb begrepen, ga je liever naar oma.",
+	  "mededeling+als | mededeling+cit" },
 	{ "Ik ga jullie niet samen aan tafel zetten.", "mededeling+neg" },
 	{ "Ik zeg niet dat het uw schuld is.", "mededeling+neg | "
 	  "mededeling+neg" },
