@@ -552,8 +552,6 @@ static const char *const saying[] = {
 };
 
 
-/* A frame that hands the next clause to another speaker: a verb of
- * saying or thinking whose subject is not the trainee. */
 /* "aangeven" as saying, in report language about the client: "mevrouw
  * geeft aan | dat ze de brief heftig vond" ("aangeeft", "aangegeven";
  * "geeft"/"gaf" only with its "aan" in the clause: "dat geeft niet |
@@ -562,6 +560,8 @@ static const char *const indicated[] = {
 	"aangeeft", "aangaf", "aangeven", "aangegeven", "aangaven",
 };
 
+/* A frame that hands the next clause to another speaker: a verb of
+ * saying or thinking whose subject is not the trainee. */
 static int reports(const struct norm *n, const struct match_clause *c)
 {
 	int verb = 0, give = 0, aan = 0;
@@ -665,9 +665,9 @@ static void open_clause(struct match_clause *cl, struct cinfo *ci,
 }
 
 /* A summary's frame: "(dus) als ik het goed hoor / begrijp / snap /
- * heb begrepen", "als ik je goed begrijp". What follows it in the sentence is
- * the client's story told back ("…: u schreeuwde terug"), not the
- * trainee's own claim. */
+ * heb begrepen", "als ik je goed begrijp". What follows it in the
+ * sentence is the client's story told back ("…: u schreeuwde terug"),
+ * not the trainee's own claim. */
 static int summary_frame(const struct norm *n, const struct match_clause *c)
 {
 	static const char *const heard[] = {

@@ -1776,17 +1776,18 @@ static void asked_meaning(const struct match *m, const char *text,
 {
 	const struct norm *n = &m->norm;
 
+	static const char *const how[] = { "hoe", "wat" };
+	static const char *const you[] = { "je", "u", "jij" };
+
 	for (size_t k = 1; k + 1 < n->ntok; k++) {
-		const struct norm_token *t = &n->tok[k], *you = &n->tok[k + 1];
+		const struct norm_token *t = &n->tok[k], *pr = &n->tok[k + 1];
 		size_t p;
 
 		if (strncmp(t->word, "bedoel", 6) != 0 ||
-		    (strcmp(n->tok[k - 1].word, "hoe") != 0 &&
-		     strcmp(n->tok[k - 1].word, "wat") != 0) ||
-		    (strcmp(you->word, "je") != 0 && strcmp(you->word, "u") &&
-		     strcmp(you->word, "jij")))
+		    !is_word(&n->tok[k - 1], how, ARRAY_LEN(how)) ||
+		    !is_word(pr, you, ARRAY_LEN(you)))
 			continue;
-		p = you->src_start + you->src_len;
+		p = pr->src_start + pr->src_len;
 		while (p < len && text[p] == ' ')
 			p++;
 		if (p >= len || (text[p] != ',' && text[p] != ':'))
