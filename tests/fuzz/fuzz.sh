@@ -59,7 +59,8 @@ mkdir -p "$B/obj"
 # Library objects: instrumented for coverage, without libFuzzer's main.
 # Rebuilt when missing or older than the source or any header.
 stale() {  # obj src
-	[ ! -f "$1" ] || [ -n "$(find "$2" bot -name '*.h' -newer "$1")" ]
+	[ ! -f "$1" ] || [ "$2" -nt "$1" ] ||
+		[ -n "$(find bot -name '*.h' -newer "$1")" ]
 }
 objs=""
 for src in $SRCS; do
