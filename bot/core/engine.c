@@ -1802,7 +1802,8 @@ static void asked_meaning(const struct match *m, const char *text,
 
 /* Does the message quote the persona with words she never said ("Hoe
  * bedoelt u, 'weer hetzelfde liedje'?", "U zei net: 'ze kijkt me anders
- * aan'")? Between quotation marks, two content words or more, none of
+ * aan'")? Between quotation marks, two content words or more (or one
+ * in a quote of four words or more), none of
  * them in a line she said in this rehearsal, a toelichting she gave,
  * the eigen-woorden or the scene's introduction (where what she said
  * on the phone stands; a quote in other words than hers, "u zei net
@@ -1810,7 +1811,8 @@ static void asked_meaning(const struct match *m, const char *text,
  * them words that put the quote in her mouth: bedoel…, or a verb of
  * saying (zei, noemde…), with u, je or jij right before or
  * after it ("hoe bedoelt u", "je zei net"; not "ik bedoel", nor "hoe
- * jij het zelf zou zeggen"). Without quotation marks: said_that. */
+ * jij het zelf zou zeggen"). Without quotation marks: said_that, then
+ * asked_meaning. */
 static int quotes_unsaid(const struct engine *e, const struct match *m,
 			 const char *text, size_t len)
 {

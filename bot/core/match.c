@@ -304,7 +304,7 @@ static int pattern_match(struct ctx *x, const struct pat_seq *q,
 	}
 	*span = first;
 	*clause = first_clause;
-	*reach = last > first_clause ? last : first_clause;
+	*reach = last;   /* at least the first element's clause */
 	return 1;
 }
 
