@@ -329,6 +329,7 @@ void match_release(struct match *m)
 	free(m->neg);
 	free(m->present);
 	free(m->cpos);
+	free(m->req_miss);
 	free(m->pfx);
 	free(m->hit_how);
 	free(m->conf);
@@ -479,6 +480,18 @@ static void prepare(struct match *m, const struct script *s, const char *text,
 		m->cpos_cap = cap;
 	}
 	memset(m->cpos, 0, (s->nconcepts + 1) * sizeof(*m->cpos));
+	if (s->nfirst > m->req_miss_cap) {
+		free(m->req_miss);
+		m->req_miss = xcalloc(s->nfirst, sizeof(*m->req_miss));
+		m->req_miss_cap = s->nfirst;
+		m->req_gen = 0;
+	}
+	/* a new generation forgets the last message's misses; at the
+	 * wrap, the stamps are cleared so that none is mistaken */
+	if (++m->req_gen == 0) {
+		memset(m->req_miss, 0, m->req_miss_cap * sizeof(*m->req_miss));
+		m->req_gen = 1;
+	}
 	for (size_t i = 0; s->concept_off && i < n + m->npfx; i++) {
 		uint32_t w = i < n ? m->ids[i] : m->pfx[i - n].id;
 		uint64_t bit = pos_bit(i < n ? i : m->pfx[i - n].pos);
@@ -557,8 +570,6 @@ static void try_at(struct match *m, const struct script *s,
 	struct ctx x;
 	long end;
 
-	if (!has_required(m, &in->pats[r->pat]))
-		return;
 	if (m->steps >= pool)
 		return;
 	given = pool - m->steps;
@@ -596,8 +607,17 @@ static void try_word(struct match *m, const struct script *s, uint32_t w,
 		const struct pat_ref *r = &s->first_refs[k];
 		uint16_t q = s->first_req[k];
 
-		if (!m->hit[r->intent] && (!q || m->present[q]))
-			try_at(m, s, r, pos);
+		if (m->hit[r->intent] || (q && !m->present[q]) ||
+		    m->req_miss[k] == m->req_gen)
+			continue;
+		/* what the message holds does not change between the
+		 * places a word recurs: a pattern that lacks a required
+		 * word lacks it at every one */
+		if (!has_required(m, &s->intents[r->intent].pats[r->pat])) {
+			m->req_miss[k] = m->req_gen;
+			continue;
+		}
+		try_at(m, s, r, pos);
 	}
 }
 

@@ -111,6 +111,11 @@ struct match {
 					* bit 63 for any token from 63 on;
 					* 0 = nowhere */
 	size_t cpos_cap;
+	uint32_t *req_miss;            /* per first_refs entry (script.h):
+					* req_gen when has_required failed
+					* for it in this message */
+	size_t req_miss_cap;
+	uint32_t req_gen;
 	struct { uint32_t pos, id; } *pfx;  /* prefixes of message words
 					      * that patterns use */
 	size_t npfx, pfx_cap;

@@ -3471,6 +3471,7 @@ static void build_index(struct script *s)
 		}
 		if (pass == 0) {
 			s->first_off = csr_offsets(count, nw, &total);
+			s->nfirst = total;
 			s->first_refs = xcalloc(total + 1, sizeof(struct pat_ref));
 			s->first_req = xcalloc(total + 1, sizeof(uint16_t));
 		}

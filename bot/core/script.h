@@ -396,6 +396,7 @@ struct script {
 	 * pattern's req; one under 2^16), or 0: a message without it
 	 * skips the pattern before reading it. */
 	uint16_t *first_req;
+	size_t nfirst;           /* first_refs' entries */
 	struct pat_ref *any_refs; size_t nany;
 	/* The concepts a word of class w can start a match of:
 	 * concept_of[concept_off[w] .. concept_off[w+1]) (the concepts
