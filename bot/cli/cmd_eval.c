@@ -40,8 +40,9 @@ struct stats {
 	size_t nconf, conf_cap;
 	size_t move, move_ok, same, same_ok;
 	/* of the moves missed: the meter stayed, it went the other way,
-	 * or it stood at its bound already (min/max) and could not move */
-	size_t move_still, move_wrong, move_bound;
+	 * it stood at its bound already (min/max) and could not move, or
+	 * the script's 'plafond' held back the rise its actions made */
+	size_t move_still, move_wrong, move_bound, move_capped;
 	size_t *vmove, *vmove_ok, *vsame, *vsame_ok;  /* per var */
 	double trust_sum[CORPUS_NSTYLES];
 	size_t trust_n[CORPUS_NSTYLES];
@@ -154,19 +155,26 @@ static void pct(const char *what, size_t a, size_t b);
  * scale, 0 or 10, cannot go further: a trainer who expects tension to
  * fall at 0 sees it stay there). */
 static void missed_moves(size_t ok, size_t move, size_t still, size_t wrong,
-			 size_t bound)
+			 size_t bound, size_t capped)
 {
-	if (still + wrong + bound)
+	if (still + wrong + bound + capped)
 		printf("    gemist: bleef staan %zu, verkeerde kant %zu, "
-		       "stond al aan de grens %zu\n", still, wrong, bound);
+		       "stond al aan de grens %zu, door een plafond "
+		       "tegengehouden %zu\n", still, wrong, bound, capped);
 	if (bound && move > bound) {
 		pct("    waar de meter kon bewegen", ok, move - bound);
+		printf("\n");
+	}
+	if (capped && move > bound + capped) {
+		pct("    waar ook het plafond de stijging toeliet", ok,
+		    move - bound - capped);
 		printf("\n");
 	}
 }
 
 static void score_meters(struct stats *st, const struct corpus_turn *t,
-			 const int *before, const struct engine *e)
+			 const int *before, const struct engine *e,
+			 const struct engine_out *o)
 {
 	for (size_t j = 0; j < t->nmeters; j++) {
 		const struct corpus_meter *cm = &t->meters[j];
@@ -188,6 +196,12 @@ static void score_meters(struct stats *st, const struct corpus_turn *t,
 				   (cm->dir == DIR_DOWN &&
 				    before[cm->var] <= vd->min)) {
 				st->move_bound++;
+			} else if (cm->dir == DIR_UP && delta <= 0 &&
+				   cm->var < 64 &&
+				   ((o->capped >> cm->var) & 1)) {
+				/* the script raised it; its plafond (the
+				 * key moves not made yet) held it */
+				st->move_capped++;
 			} else if (delta == 0) {
 				st->move_still++;
 			} else {
@@ -342,9 +356,11 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 		for (size_t j = 0; j < t->nmeters; j++) {
 			uint32_t v = t->meters[j].var;
 
-			printf(" %s verwacht %c kreeg %+d (stond op %d);",
+			printf(" %s verwacht %c kreeg %+d (stond op %d%s);",
 			       s->vars[v].name, dir_sign[t->meters[j].dir],
-			       engine_var(e, v) - before[v], before[v]);
+			       engine_var(e, v) - before[v], before[v],
+			       v < 64 && ((o->capped >> v) & 1) ?
+			       ", plafond" : "");
 		}
 		printf("\n");
 	}
@@ -441,7 +457,7 @@ static void play_fold(struct run *r, int fold)
 			if (r->list_turns)
 				list_turn(r, cv, t, &heard, &out, before, e,
 					  0);
-			score_meters(st, t, before, e);
+			score_meters(st, t, before, e, &out);
 			score_points(st, s, &out, t, seen);
 		}
 		if (trust >= 0) {
@@ -721,7 +737,7 @@ static void print_run(struct run *r)
 	pct(", blijven gelijk", st->same_ok, st->same);
 	printf("\n");
 	missed_moves(st->move_ok, st->move, st->move_still, st->move_wrong,
-		     st->move_bound);
+		     st->move_bound, st->move_capped);
 	for (size_t v = 0; v < s->nvars; v++) {
 		if (!st->vmove[v] && !st->vsame[v])
 			continue;
@@ -765,7 +781,7 @@ struct total {
 	struct count intents, rubric, doubt;
 	size_t nconvs, nturns, none, labelled, labelled_none;
 	size_t move, move_ok, same, same_ok;
-	size_t move_still, move_wrong, move_bound;
+	size_t move_still, move_wrong, move_bound, move_capped;
 	size_t sap_yes, sap_known;
 	size_t order_yes, order_known, below_yes, below_known;
 };
@@ -791,6 +807,7 @@ static void sum_total(struct total *t, const struct run *r)
 	t->move_still += st->move_still;
 	t->move_wrong += st->move_wrong;
 	t->move_bound += st->move_bound;
+	t->move_capped += st->move_capped;
 	if (sap >= 0) {
 		t->sap_known++;
 		t->sap_yes += (size_t)sap;
@@ -820,7 +837,7 @@ static void print_total(const struct total *t, size_t nruns)
 	pct(", blijven gelijk", t->same_ok, t->same);
 	printf("\n");
 	missed_moves(t->move_ok, t->move, t->move_still, t->move_wrong,
-		     t->move_bound);
+		     t->move_bound, t->move_capped);
 	printf("  vaardig boven zwak: %zu van %zu scenario's\n", t->sap_yes,
 	       t->sap_known);
 	printf("  vaardig > gewoon > zwak: %zu van %zu; anders onder vaardig: "
@@ -905,6 +922,8 @@ static json_t *run_json(struct run *r)
 	json_object_set_new(met, "bewegen", share_json(st->move_ok, st->move));
 	json_object_set_new(met, "bewegen_binnen_grenzen", share_json(
 		st->move_ok, st->move - st->move_bound));
+	json_object_set_new(met, "bewegen_binnen_plafond", share_json(
+		st->move_ok, st->move - st->move_bound - st->move_capped));
 	json_object_set_new(met, "gelijk", share_json(st->same_ok, st->same));
 	for (size_t v = 0; v < s->nvars; v++) {
 		json_t *mv;
@@ -969,6 +988,8 @@ static json_t *total_json(const struct total *t, size_t nruns)
 							    t->move));
 	json_object_set_new(j, "meters_bewegen_binnen_grenzen", share_json(
 		t->move_ok, t->move - t->move_bound));
+	json_object_set_new(j, "meters_bewegen_binnen_plafond", share_json(
+		t->move_ok, t->move - t->move_bound - t->move_capped));
 	json_object_set_new(j, "meters_gelijk", share_json(t->same_ok,
 							   t->same));
 	json_object_set_new(j, "vaardig_boven_zwak", share_json(t->sap_yes,

@@ -101,6 +101,7 @@ struct pending {
 
 #define TURN_MAX_QUIET 8
 #define TURN_MAX_STEPPED 8
+#define TURN_MAX_START 64
 
 struct turn {
 	struct engine *e;
@@ -130,6 +131,10 @@ struct turn {
 	uint64_t held;             /* vars (index < 64) an action added 0
 				    * to: they stay, no meter hint moves
 				    * them (meter_hints) */
+	/* where the vars (the first TURN_MAX_START) stood when the trainee
+	 * message came, for engine_out's capped; nstart 0 outside one */
+	int start[TURN_MAX_START];
+	size_t nstart;
 	/* quiet moments of this message (calib.h): not recorded, but they
 	 * still cancel the other side of their point */
 	/* vars with a 'stap', and their value when the message came */
@@ -170,6 +175,7 @@ static void out_reset(struct engine_out *o, const struct engine *e)
 	o->nconflicts = 0;
 	o->trans = NULL;
 	o->missed = 0;
+	o->capped = 0;
 	o->from = e->node;
 	o->node = e->node;
 	o->ended = e->ended;
@@ -712,6 +718,8 @@ static void cap_var(struct turn *t, uint32_t i, int old)
 	    eval(t, vd->until, &ignore))
 		return;
 	*var = old > vd->cap ? old : vd->cap;
+	if (i < 64)
+		t->out->capped |= UINT64_C(1) << i;
 }
 
 static void run_actions(struct turn *t, const struct action_list *al,
@@ -804,11 +812,31 @@ static void enter(struct turn *t, uint32_t node)
 static void fire_rule(struct turn *t, size_t r, long trigger)
 {
 	struct engine_out *o = t->out;
+	const struct action_list *al = &t->e->s->rules[r].acts;
+	int zodra = t->e->s->rules[r].kind == TRIG_ZODRA;
+	int was[8];
 
 	t->e->fired[r] = 1;
 	XGROW(o->rules, o->rules_cap, o->nrules + 1);
 	o->rules[o->nrules++] = (uint32_t)r;
-	run_actions(t, &t->e->s->rules[r].acts, trigger, -1);
+	for (size_t i = 0; zodra && i < al->n && i < 8; i++)
+		if (al->v[i].kind == ACT_SET && al->v[i].index < t->nstart)
+			was[i] = t->e->vars[al->v[i].index];
+	run_actions(t, al, trigger, -1);
+	/* A 'zodra' rule that sets a meter back from where this message
+	 * took it, not under where it stood ('zodra vertrouwen > 8 en …:
+	 * vertrouwen = 8'), is a ceiling written as a rule: the rise was
+	 * held, as by a 'plafond' */
+	for (size_t i = 0; zodra && i < al->n && i < 8; i++) {
+		uint32_t v = al->v[i].index;
+		int now;
+
+		if (al->v[i].kind != ACT_SET || v >= t->nstart)
+			continue;
+		now = t->e->vars[v];
+		if (was[i] > t->start[v] && now < was[i] && now >= t->start[v])
+			o->capped |= UINT64_C(1) << v;
+	}
 }
 
 static void rules(struct turn *t, enum trig_kind kind)
@@ -987,6 +1015,12 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 	t->interrupt = 0;
 	t->mode = RUN_FULL;
 	t->held = 0;
+	t->nstart = 0;
+	if (m) {
+		t->nstart = e->s->nvars < TURN_MAX_START ?
+			    e->s->nvars : TURN_MAX_START;
+		memcpy(t->start, e->vars, t->nstart * sizeof(int));
+	}
 	t->acked = 0;
 	t->spoke_line = 0;
 	t->clause = -1;

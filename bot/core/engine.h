@@ -51,6 +51,11 @@ struct engine_out {
 	size_t nconflicts, conflicts_cap;
 	const struct transition *trans;  /* the 'als' that matched, or NULL */
 	int missed;                /* nothing recognised: a fallback */
+	uint64_t capped;           /* meters (var index < 64) a ceiling
+				    * kept from rising this message: a
+				    * 'plafond', or a 'zodra' rule that
+				    * set it back from where the message
+				    * took it, not under where it stood */
 	uint32_t from;             /* node before the turn */
 	uint32_t node;             /* node after the turn */
 	int ended;                 /* node is an einde */

@@ -373,6 +373,27 @@ for want in \
 	'+vertrouwen               1 goed, 1 onterecht, 1 gemist'; do
 	grep -qF -- "$want" "$T/eval.txt" && ok || bad "eval lacks: $want"
 done
+# tests/data/eval/*/plafond.*: trust rises three times, twice a ceiling
+# holds what the script raised (its 'plafond', then a 'zodra' rule setting
+# it back), once nothing moves it; --beurten marks the held turns
+evalrun tests/data/eval/corpus/plafond.txt >"$T/plafond.txt" 2>&1
+for want in \
+	'meters goed: bewegen 50.0% (3/6), blijven gelijk 100.0% (6/6)' \
+	'gemist: bleef staan 1, verkeerde kant 0, stond al aan de grens 0, door een plafond tegengehouden 2' \
+	'waar ook het plafond de stijging toeliet 75.0% (3/4)'; do
+	grep -qF -- "$want" "$T/plafond.txt" && ok || bad "eval of ceilings lacks: $want"
+done
+evalrun --beurten tests/data/eval/corpus/plafond.txt >"$T/plafond.txt" 2>&1
+[ "$(grep -c 'kreeg +0 (stond op [68], plafond)' "$T/plafond.txt")" = 2 ] &&
+	has "$T/plafond.txt" 'kreeg +0 (stond op 9);' && ok ||
+	bad "eval --beurten marks the turns a ceiling held: $(grep 'meters:' "$T/plafond.txt")"
+evalrun --json tests/data/eval/corpus/plafond.txt >"$T/plafond.json" 2>&1
+python3 - "$T/plafond.json" <<'PY' && ok || bad "eval --json: meters within the ceilings"
+import json, sys
+t = json.load(open(sys.argv[1]))["totaal"]
+assert t["meters_bewegen_binnen_plafond"]["aantal"] == 3, t
+assert t["meters_bewegen_binnen_plafond"]["van"] == 4, t
+PY
 evalrun --json tests/data/eval/corpus/proef.txt >"$T/eval.json" 2>&1
 python3 - "$T/eval.json" <<'PY' && ok || bad "eval --json figures"
 import json, sys
