@@ -119,6 +119,10 @@ uint32_t lexicon_find_token(const struct lexicon *lx,
 			    const struct norm_token *t,
 			    enum lexicon_how *how);
 
+/* Real words never read as a slip of a pattern word, sorted by strcmp. */
+extern const char *const lexicon_real_words[];
+extern const size_t lexicon_nreal_words;
+
 /* 1 if a and b are one substitution, insertion, deletion or swap of
  * neighbours apart (0 when equal). For tests and the index. */
 int lexicon_one_off(const char *a, size_t an, const char *b, size_t bn);

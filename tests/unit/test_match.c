@@ -424,6 +424,10 @@ static const struct {
 	{ "kind", "", "Hoe is het met je kidn?", 0 },     /* short */
 	{ "jouw kant", "", "jou kant", 0 },               /* short */
 	{ "kopen", "", "Wanneer komen jullie?", 0 },      /* a word */
+	{ "geslagen", "", "Ik heb slecht geslapen.", 0 },  /* a word */
+	{ "geweld", "", "Ik ben het zo gewend.", 0 },      /* a word */
+	{ "gelezen", "", "Dat is twee weken geleden.", 0 },/* a word */
+	{ "geslagen", "", "Hij heeft me geslagne.", 1 },   /* a slip */
 	{ "hulpverlening", "", "Heeft u schuldhulpverlening?", 1 },
 	{ "beschermer", "", "Ik ben jeugdbeschermer.", 1 },
 	{ "veilig", "", "Dat is onveilig.", 0 },
@@ -546,6 +550,22 @@ static void test_text(void **state)
 /* A condition's act ("als x (vraag)") holds in any clause the match
  * reaches, not only the one it starts in: "<weekend bellen>" over two
  * sentences asks when the second one does. */
+/* The real words (lexicon.c) are searched by bsearch: sorted, no twice,
+ * each a plain lower-case word. */
+static void test_real_words_sorted(void **state)
+{
+	(void)state;
+	assert_true(lexicon_nreal_words > 100);
+	for (size_t i = 0; i < lexicon_nreal_words; i++) {
+		const char *w = lexicon_real_words[i];
+
+		for (const char *c = w; *c; c++)
+			assert_true(*c >= 'a' && *c <= 'z');
+		if (i)
+			assert_true(strcmp(lexicon_real_words[i - 1], w) < 0);
+	}
+}
+
 static void test_act_reach(void **state)
 {
 	static const struct {
@@ -1314,6 +1334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_real_words_sorted),
 		cmocka_unit_test(test_act_reach),
 		cmocka_unit_test(test_clauses),
 		cmocka_unit_test(test_language),
