@@ -1852,7 +1852,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 {
 	const struct script *s = e->s;
 	size_t qs = 0, qe = 0, n = 0, nfound = 0, nwords = 0;
-	int says = 0;
+	int says = 0, asks = 0, marked;
 	uint32_t ah[16], acls[16];
 	uint8_t found[16] = { 0 };
 
@@ -1869,6 +1869,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 				}
 			break;
 		}
+	marked = qe > qs;
 	if (qe <= qs)
 		said_that(m, text, &qs, &qe);
 	if (qe <= qs)
@@ -1882,8 +1883,10 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 			if ((!strncmp(t->word, "bedoel", 6) ||
 			     is_word(t, saying, ARRAY_LEN(saying))) &&
 			    you_beside(&m->norm,
-				       &m->clause[m->tok_clause[k]], k))
+				       &m->clause[m->tok_clause[k]], k)) {
 				says = 1;
+				asks |= !strncmp(t->word, "bedoel", 6);
+			}
 			continue;
 		}
 		nwords++;
@@ -1895,8 +1898,10 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		n++;
 	}
 	/* two content words, or one in a sentence of four words or more
-	 * ("'het is niet leuk om hier te zijn'") */
-	if (!says || n < 1 || (n < 2 && nwords < 4))
+	 * ("'het is niet leuk om hier te zijn'"), or one she is asked the
+	 * meaning of between quotation marks ("Hoe bedoel je,
+	 * 'binnenstebuiten'?": a word of hers, or none) */
+	if (!says || n < 1 || (n < 2 && nwords < 4 && !(marked && asks)))
 		return 0;
 	span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
 	span_said(s, ah, acls, n, (uint32_t)s->nlines + 1, found);

@@ -872,15 +872,22 @@ static void test_quote_unsaid(void **state)
 	turn(e, &m, &o, "U zei 'het stond op internet, vreselijk eng'.");
 	assert_false(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
-	/* the trainee's own words in quotes, and a quote of one word:
-	 * no denial (and each line once: both lines were fresh here) */
+	/* the trainee's own words in quotes, and a quote of one word
+	 * that is not asked about: no denial (and each line once: both
+	 * lines were fresh here) */
 	e = rehearse(s, &o, &m);
 	turn(e, &m, &o, "Dat heet bij ons 'vrijwillig kader'. Ik bedoel: "
 	     "jij beslist mee.");
 	assert_string_equal(o.msgs[0].buf, "Hm.");
 	assert_false(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "Hoe bedoel je, 'liedje'?");
+	turn(e, &m, &o, "U zei 'liedje'.");
 	assert_false(denies(o.msgs[0].buf));
+	/* one word she is asked the meaning of: hers is explained, one
+	 * she never said is denied */
+	turn(e, &m, &o, "Wat bedoelt u met 'internet'?");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Hoe bedoel je, 'liedje'?");
+	assert_true(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
 	/* without quotation marks: the dat-clause after "je zei" or "u
 	 * zegt" is what she is said to have said; the trainee's own "ik
