@@ -474,8 +474,12 @@ size_t norm_apostrophe_at(const char *s, size_t k, size_t end)
 
 static int is_break(uint32_t cp)
 {
-	/* … (phones turn "..." into it), line and paragraph separator */
-	return cp == 0x2026 || cp == 0x2028 || cp == 0x2029;
+	/* … (phones turn "..." into it), line and paragraph separator;
+	 * an emoji or pictograph ends what it follows like a full stop
+	 * ("ik ben een prutser 😂 Vroeger zat ik altijd op de bank") */
+	return cp == 0x2026 || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x2600 && cp <= 0x27bf) ||
+	       (cp >= 0x1f000 && cp <= 0x1faff);
 }
 
 /* One code point from U+0080 up, source bytes [at, end). */

@@ -444,6 +444,12 @@ static const struct {
 	{ "om je veilig voelen", "",
 	  "Het gaat niet alleen om slaan, ook om je veilig voelen.", 1 },
 	{ "je moet", "", "Wil je praten of niet? Je moet het zeggen.", 1 },
+	/* an emoji ends a sentence */
+	{ "ik ben * altijd * op", "",
+	  "ik ben een prutser \xf0\x9f\x98\x82 Vroeger zat ik altijd op de "
+	  "bank", 0 },
+	{ "ik ben * altijd * op", "", "ik ben een prutser en vroeger zat ik "
+	  "altijd op de bank", 1 },
 	/* someone else's words */
 	{ "verwaarloos*", "",
 	  "In de brief staat dat u uw kinderen verwaarloost.", 0 },

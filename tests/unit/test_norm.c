@@ -108,6 +108,10 @@ static const struct norm_case cases[] = {
 	{ "...nou!? ja", 0, "nou ja", "3 5" },
 	{ "a\r\nb", 0, "a b", "0 2" },
 	{ "nou\xe2\x80\xa6 ja", 0, "nou ja", "0 1" },
+	/* an emoji or a pictograph ends a clause like a full stop */
+	{ "ok\xf0\x9f\x91\x8dtop", 0, "oke top", "0 1" },
+	{ "prutser \xf0\x9f\x98\x82 Vroeger", 0, "prutser vroeger", "0 1" },
+	{ "top \xe2\x9d\xa4 dank", 0, "top dank", "0 1" },
 	/* control characters and NUL bytes separate */
 	{ BYTES("ab\0cd\tef\x01gh\x7fij"), "ab cd ef gh ij",
 	  "0 0 0 0 0" },
@@ -127,7 +131,6 @@ static const struct norm_case cases[] = {
 	{ "caf\xc3", 0, "caf", "0" },
 	{ "\xf0\x9f\x91", 0, "", "" },
 	/* valid but unfolded characters separate */
-	{ "ok\xf0\x9f\x91\x8dtop", 0, "oke top", "0 0" },
 	{ "\xce\xb1\xce\xb2 ja", 0, "ja", "0" },
 	{ "a\xc2\xa0" "b", 0, "a b", "0 0" },
 	{ "", 0, "", "" },
