@@ -857,14 +857,21 @@ static void rules(struct turn *t, enum trig_kind kind)
 	}
 }
 
-/* First transition of kind in node n whose condition holds. */
-static const struct transition *first_true(struct turn *t,
-					   const struct node *n,
-					   enum trig_kind kind, long *trigger)
+/* First transition of kind in node n whose condition holds, after
+ * 'after' when it is one of n's (NULL: from the first). */
+static const struct transition *next_true(struct turn *t,
+					  const struct node *n,
+					  enum trig_kind kind,
+					  const struct transition *after,
+					  long *trigger)
 {
+	size_t i = 0;
+
 	if (!n)
 		return NULL;
-	for (size_t i = 0; i < n->ntrans; i++) {
+	if (after && after >= n->trans && after < n->trans + n->ntrans)
+		i = (size_t)(after - n->trans) + 1;
+	for (; i < n->ntrans; i++) {
 		const struct transition *tr = &n->trans[i];
 
 		*trigger = -1;
@@ -872,6 +879,13 @@ static const struct transition *first_true(struct turn *t,
 			return tr;
 	}
 	return NULL;
+}
+
+static const struct transition *first_true(struct turn *t,
+					   const struct node *n,
+					   enum trig_kind kind, long *trigger)
+{
+	return next_true(t, n, kind, NULL, trigger);
 }
 
 static void fallback(struct turn *t)
@@ -2058,12 +2072,27 @@ static int turn_decided(struct engine *e, const struct match *m,
 	 * question it did not hear: "Mm. Graag gedaan." to "Dank u. Wat
 	 * heeft u toen gedaan?" drops the question; the message is not
 	 * understood, and the courtesy counts silently */
-	if (tr && trigger >= 0 && s->intents[trigger].minor > 0 &&
-	    question_unheard(&t, trigger_clause(&t, trigger))) {
+	while (tr && trigger >= 0 && s->intents[trigger].minor > 0 &&
+	       question_unheard(&t, trigger_clause(&t, trigger))) {
+		const struct transition *dropped = tr;
+		const struct node *in = &s->nodes[e->node];
+
 		run_silent(&t, tr, trigger, tr_blocked);
 		t.mode = RUN_FULL;
 		t.clause = -1;
-		tr = NULL;
+		/* what else the patterns heard may still answer: "Dank je
+		 * wel Noor. Ik ga nu weer. Was het goed zo?" says goodbye
+		 * (the phase's next 'als', then 'standaard''s) */
+		t.strict = 1;
+		if (dropped >= in->trans && dropped < in->trans + in->ntrans)
+			tr = next_true(&t, in, TRIG_ALS, dropped, &trigger);
+		else
+			tr = NULL;
+		if (!tr)
+			tr = next_true(&t, s->standaard, TRIG_ALS,
+				       dropped, &trigger);
+		t.strict = 0;
+		tr_blocked = tr && credit_blocked(&t, tr->cond);
 	}
 	/* asked what a line without (a fresh) toelichting means, and
 	 * nothing else to answer: 'verduidelijk', not a non sequitur */

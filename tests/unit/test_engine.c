@@ -1896,7 +1896,8 @@ static void test_word_slot_case(void **state)
 /* 'bijzaak: ja': a thank-you does not answer a message whose question
  * went unheard; the message is not understood (a fallback line) and
  * the thank-you's meters still count. Alone, or beside a question that
- * was heard, it is what it was. */
+ * was heard, it is what it was; beside another move the patterns heard
+ * (a goodbye), that move answers. */
 static void test_minor_does_not_drop_a_question(void **state)
 {
 	static const char text[] =
@@ -1914,6 +1915,8 @@ static void test_minor_does_not_drop_a_question(void **state)
 		"  patroon: hoe gaat het\n"
 		"bedoeling groet\n"
 		"  patroon: hallo\n"
+		"bedoeling afscheid\n"
+		"  patroon: ik ga nu\n"
 		"regel groet\n"
 		"  als groet\n"
 		"  zeg\n"
@@ -1933,7 +1936,10 @@ static void test_minor_does_not_drop_a_question(void **state)
 		"  als bedankt\n"
 		"    vertrouwen +1\n"
 		"    zeg\n"
-		"    - Graag gedaan.\n";
+		"    - Graag gedaan.\n"
+		"  als afscheid\n"
+		"    zeg\n"
+		"    - Doei.\n";
 	struct script *s = load_text("b.oef", text);
 	struct engine *e = engine_new(s, 1);
 	struct engine_out o;
@@ -1963,6 +1969,11 @@ static void test_minor_does_not_drop_a_question(void **state)
 	assert_int_equal(o.nmsgs, 1);
 	assert_string_equal(o.msgs[0].buf, "Hoi.");
 	assert_int_equal(engine_var(e, 0), 9);
+	/* beside a goodbye the patterns heard: the goodbye answers */
+	turn(e, &m, &o, "Dank je. Ik ga nu. Was het een beetje goed zo?");
+	assert_int_equal(o.missed, 0);
+	assert_string_equal(o.msgs[0].buf, "Doei.");
+	assert_int_equal(engine_var(e, 0), 10);
 	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
