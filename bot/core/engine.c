@@ -1904,7 +1904,10 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 			continue;
 		}
 		nwords++;
-		if (t->function)
+		/* a verb of saying in the quote ("'alles wat ik zeg…'")
+		 * says nothing of what she said: not a content word */
+		if (t->function || is_word(t, saying, ARRAY_LEN(saying)) ||
+		    is_word(t, telling, ARRAY_LEN(telling)))
 			continue;
 		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long quote: no judgement */
@@ -2102,13 +2105,23 @@ static int turn_decided(struct engine *e, const struct match *m,
 		notice_repeat(&t, answers_question(&t, trigger), !explain);
 	if (unsaid) {
 		/* what the message also did still counts, but moves no
-		 * phase: as with a toelichting */
+		 * phase: as with a toelichting; and it wins no trust
+		 * (words put in her mouth do not warm her up, whatever
+		 * else the message did) */
+		int tv = s->meter[METER_TRUST];
+
 		say_instead(&t, unsaid->msgs[0]);
 		mark_said(e, unsaid);
 		e->prev_line = 0;
 		e->last_line = unsaid->index + 1;
 		if (tr)
 			run_silent(&t, tr, trigger, tr_blocked);
+		if (tv >= 0 && (size_t)tv < t.nstart) {
+			if (e->vars[tv] > t.start[tv])
+				e->vars[tv] = t.start[tv];
+			if (tv < 64)
+				t.held |= UINT64_C(1) << tv;
+		}
 	} else if (explain) {
 		/* the persona explains what it just said; what the
 		 * message also did still counts, but moves nothing */

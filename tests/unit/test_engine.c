@@ -831,8 +831,9 @@ static void test_quote_unsaid(void **state)
 		"  - Ik heb alles opgezocht op internet.\n"
 		"    toelichting: De afkortingen uit de brief.\n"
 		"  als vraagt\n"
+		"    vertrouwen +1\n"
 		"    zeg\n"
-		"    - Gaat wel.\n"
+		"    - Gaat wel, zeg ik toch.\n"
 		"  anders\n"
 		"    zeg\n"
 		"    - Hm.\n"
@@ -928,6 +929,18 @@ static void test_quote_unsaid(void **state)
 	/* heard her say it */
 	turn(e, &m, &o, "Ik hoorde u net 'fair enough' zeggen.");
 	assert_true(denies(o.msgs[0].buf));
+	rehearsal_end(e, &o, &m);
+	/* a verb of saying she used ("zeg ik toch") makes no quote hers;
+	 * and words put in her mouth win no trust, whatever else the
+	 * message did (here a question that raises it) */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "Hoe gaat het?");
+	assert_string_equal(o.msgs[0].buf, "Gaat wel, zeg ik toch.");
+	assert_int_equal(engine_var(e, 0), 4);
+	turn(e, &m, &o, "Hoe gaat het nu? U zei 'ik zeg niks meer tegen de "
+	     "buren'.");
+	assert_true(denies(o.msgs[0].buf));
+	assert_int_equal(engine_var(e, 0), 4);
 	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
