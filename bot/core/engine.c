@@ -1505,14 +1505,18 @@ static const char *const question_fillers[] = {
 	"vandaag",
 };
 
-/* Function words that do change what a question asks: when. "Hoe was
- * het voor jou, daarna?" is not "Hoe gaat het met je?" again. */
+/* Function words that do change what a question asks: when ("Hoe was
+ * het voor jou, daarna?" is not "Hoe gaat het met je?" again), and
+ * which question word ("Wat voor hond is het?" is not "Heb je een
+ * hond?" again). */
 static const char *const question_time_words[] = {
 	"daarna", "later", "sinds", "straks", "toen", "vroeger", "was", "waren",
+	"hoe", "hoeveel", "waar", "waarom", "wanneer", "wat", "welke", "wie",
 };
 
 /* What question q asked about: the stems of the content words (not
- * function words or fillers, but words of time: question_time_words) of
+ * function words or fillers, but words of time and question words:
+ * question_time_words) of
  * the clause it was asked in, as a set
  * (the order does not matter). "Hoe gaat het met jou?" and
  * "Hoe gaat het met Jayden?" match the same pattern but ask about

@@ -713,6 +713,10 @@ static void test_repeat_table(void **state)
 		/* ... or another time: "daarna", "toen", "was" count */
 		{ { "Hoe gaat het met u?", "Hoe gaat het daarna met u?" }, 0 },
 		{ { "Hoe gaat het toen?", "Hoe gaat het toen eigenlijk?" }, 1 },
+		/* ... or another question word: which, not whether */
+		{ { "Wilt u koffie?", "Wat voor koffie wilt u?" }, 0 },
+		{ { "Wat voor koffie wilt u?", "En wat voor koffie wilt u nou?" },
+		  1 },
 	};
 	struct script *s = load_context();
 	struct engine_out o;
