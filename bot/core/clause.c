@@ -496,9 +496,11 @@ static const char *const own_subject[] = {
 };
 
 /* wh-word first: a question, unless it is "wat fijn!" (three words or
- * fewer ending in . or !). */
+ * fewer ending in . or !). brk is the break after the clause; told: it
+ * is a comma in a sentence that asks nothing, and what follows is not
+ * this clause's predicate ("wat ik wil weten, is hoe het gaat" asks). */
 static int is_wh_question(const struct norm *n, const struct match_clause *c,
-			  char brk)
+			  char brk, int told)
 {
 	static const char *const preps[] = {
 		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
@@ -514,16 +516,28 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 	if ((brk == '.' || brk == '!') && c->ntok - k <= 3)
 		return 0;
 	/* a free relative, told: "Wat ik opschrijf krijgt u eerst te
-	 * lezen.", "Waar we praten mag jij kiezen." (a question puts the
-	 * verb after the wh-word: "Wat schrijf ik op?") */
-	if ((brk == '.' || brk == '!') && (b = w_at(n, c, k + 1)) &&
-	    IS_ANY(b, own_subject))
+	 * lezen.", "Waar we praten mag jij kiezen.", also before a comma
+	 * in a sentence that asks nothing ("wat ik wel moet doen is de
+	 * huisarts bellen, dat is standaard"); a question puts the verb
+	 * after the wh-word: "Wat schrijf ik op?" */
+	if ((brk == '.' || brk == '!' || told) &&
+	    (b = w_at(n, c, k + 1)) && IS_ANY(b, own_subject))
 		return 0;
 	/* a colon announces what follows: "wat het betekent: de
 	 * kinderen blijven bij u", "wat ik wel kan beloven: …" */
 	if (brk == ':')
 		return 0;
 	return 1;
+}
+
+/* The clause starts with a form of 'zijn' ("…, is hoe het gaat"). */
+static int starts_with_zijn(const struct norm *n,
+			    const struct match_clause *c)
+{
+	static const char *const zijn[] = { "is", "was", "zijn", "waren" };
+	const struct norm_token *v = w_at(n, c, 0);
+
+	return v && IS_ANY(v, zijn);
 }
 
 /* "Wat veilig betekent, is voor mij dat…": a wh-clause before a comma
@@ -775,7 +789,11 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_VRAAG;
 		else if ((ci[j].why == W_START || ci[j].why == W_BREAK ||
 			  ci[j].why == W_QUOTE) &&
-			 is_wh_question(n, c, ci[j].brk_after) &&
+			 is_wh_question(n, c, ci[j].brk_after,
+					ci[j].brk_after == ',' &&
+					sent_end != '?' &&
+					!(j + 1 < nc &&
+					  starts_with_zijn(n, &cl[j + 1]))) &&
 			 !(j + 1 < nc && subject_clause(n, &cl[j + 1],
 							ci[j].brk_after)))
 			c->act = MATCH_VRAAG;

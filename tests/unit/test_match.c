@@ -716,6 +716,10 @@ static const struct {
 	{ "Wat ik wil weten, is hoe het met je gaat.",
 	  "vraag | mededeling" },
 	{ "Wat vind je ervan, is het goed zo?", "vraag | vraag" },
+	/* a free relative before a comma, in a sentence that asks nothing */
+	{ "Wat ik wel even moet doen is de huisarts bellen, dat is standaard.",
+	  "mededeling | mededeling" },
+	{ "Wat ik moet doen, weet ik niet?", "vraag | vraag+neg" },
 	/* a verb-first condition without a comma, 'dan' + verb after it:
 	 * its negation stays its own, and it asks nothing */
 	{ "Bent u het er niet mee eens dan mag u een klacht indienen.",
