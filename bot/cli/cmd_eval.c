@@ -904,7 +904,8 @@ static json_t *run_json(struct run *r)
 							    st->nturns));
 	json_object_set_new(j, "geen_bedoeling_gelabeld",
 			    share_json(st->labelled_none, st->labelled));
-	qsort(st->conf, st->nconf, sizeof(*st->conf), cmp_conf);
+	if (st->nconf)   /* conf is NULL when nothing was confused */
+		qsort(st->conf, st->nconf, sizeof(*st->conf), cmp_conf);
 	for (size_t i = 0; i < st->nconf && i < EVAL_TOP_CONFUSED; i++) {
 		json_t *p = json_object();
 
