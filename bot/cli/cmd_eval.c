@@ -41,7 +41,9 @@ struct stats {
 	size_t move, move_ok, same, same_ok;
 	/* of the moves missed: the meter stayed, it went the other way,
 	 * it stood at its bound already (min/max) and could not move, or
-	 * the script's 'plafond' held back the rise its actions made */
+	 * a ceiling of the script (a 'plafond', or a 'zodra' rule that
+	 * sets it back: engine_out's capped) held back the rise its
+	 * actions made */
 	size_t move_still, move_wrong, move_bound, move_capped;
 	size_t *vmove, *vmove_ok, *vsame, *vsame_ok;  /* per var */
 	double trust_sum[CORPUS_NSTYLES];
@@ -199,8 +201,8 @@ static void score_meters(struct stats *st, const struct corpus_turn *t,
 			} else if (cm->dir == DIR_UP && delta <= 0 &&
 				   cm->var < 64 &&
 				   ((o->capped >> cm->var) & 1)) {
-				/* the script raised it; its plafond (the
-				 * key moves not made yet) held it */
+				/* the script raised it; a ceiling (the key
+				 * moves not made yet) held it */
 				st->move_capped++;
 			} else if (delta == 0) {
 				st->move_still++;
