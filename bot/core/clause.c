@@ -298,16 +298,6 @@ static void scan_gap(const char *text, size_t from, size_t to, int *quotes,
 			   p[k + 2] == 0xa6 && *brk != '?') {
 			*brk = '.';   /* … */
 			adv = 3;
-		} else if (((p[k] == 0xf0 && k + 3 < to && p[k + 1] == 0x9f &&
-			     p[k + 2] <= 0xab) ||
-			    (p[k] == 0xe2 && k + 2 < to && p[k + 1] >= 0x98 &&
-			     p[k + 1] <= 0x9e)) && *brk != '?' && *brk != '!' &&
-			   *brk != '\n') {
-			/* an emoji ends what it follows like a full stop
-			 * (norm.c breaks the clause there): "ik ben een
-			 * prutser 😂 Vroeger zat ik…" (U+1F000-1FAFF, or a
-			 * U+2600-27BF symbol) */
-			*brk = '.';
 		}
 		k += adv;
 	}
@@ -933,6 +923,11 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 		} else if (t->clause != n->tok[i - 1].clause) {
 			open = 1;
 			why = W_BREAK;
+			/* a break norm made without a mark (an emoji, a
+			 * line separator) ends what it follows like a full
+			 * stop */
+			if (!brk)
+				brk = '.';
 		} else if (q) {
 			open = 1;
 			why = W_QUOTE;
