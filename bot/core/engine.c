@@ -1757,6 +1757,21 @@ static size_t quote_at(const char *text, size_t p, size_t end, int open)
 	       (p + 1 >= end || !isalnum(u[p + 1])) ? 1 : 0;
 }
 
+/* Is the word at byte p of text written as a name: a capital letter
+ * inside a sentence (not at its start, nor after a quote or a line
+ * break)? A message typed in lower case has no names. */
+static int is_name(const char *text, size_t p)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	size_t b = p;
+
+	if (!isupper(u[p]))
+		return 0;
+	while (b > 0 && u[b - 1] == ' ')
+		b--;
+	return b > 0 && !strchr(".!?:;\n\"'(", u[b - 1]);
+}
+
 static int is_word(const struct norm_token *t, const char *const *list,
 		   size_t n)
 {
@@ -1774,6 +1789,8 @@ static const char *const saying[] = {
 	/* "ik hoorde u net 'fair enough' zeggen" */
 	"hoorde", "hoor",
 };
+/* who tells, when it is not the persona */
+static const char *const teller[] = { "ik", "we", "wij" };
 static const char *const telling[] = {
 	"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt", "vertellen",
 	"noemde", "zeide",
@@ -1804,10 +1821,14 @@ static void said_that(const struct match *m, const char *text, size_t *qs,
 			brk |= text[b] && strchr(".!?;:\n", text[b]);
 		if (brk)
 			continue;
+		/* "je vertelde dat…", not "ik vertelde u dat…" */
 		for (size_t k = pv->tok; k < pv->tok + pv->ntok && !told; k++)
 			told = is_word(&n->tok[k], telling,
 				       ARRAY_LEN(telling)) &&
-			       you_beside(n, pv, k);
+			       you_beside(n, pv, k) &&
+			       !(k > pv->tok &&
+				 is_word(&n->tok[k - 1], teller,
+					 ARRAY_LEN(teller)));
 		if (!told)
 			continue;
 		/* and what goes on from it ("…, en dat je bang was") */
@@ -1872,7 +1893,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 	size_t qs = 0, qe = 0, n = 0, nfound = 0, nwords = 0;
 	int says = 0, asks = 0, marked;
 	uint32_t ah[16], acls[16];
-	uint8_t found[16] = { 0 };
+	uint8_t found[16] = { 0 }, name[16] = { 0 };
 
 	if (!s->lw_off || !m || !text)
 		return 0;
@@ -1888,8 +1909,11 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 			break;
 		}
 	marked = qe > qs;
-	if (qe <= qs)
+	if (qe <= qs) {
 		said_that(m, text, &qs, &qe);
+		/* said_that found the verb ("je vertelde dat…") */
+		says = qe > qs;
+	}
 	if (qe <= qs)
 		asked_meaning(m, text, len, &qs, &qe);
 	if (qe <= qs)
@@ -1916,6 +1940,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long quote: no judgement */
 		token_key(m, k, &ah[n], &acls[n]);
+		name[n] = !marked && is_name(text, t->src_start);
 		n++;
 	}
 	/* two content words, or one in a sentence of four words or more
@@ -1927,8 +1952,11 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 	span_said(s, ah, acls, n, (uint32_t)s->nlines, found);
 	span_said(s, ah, acls, n, (uint32_t)s->nlines + 1, found);
 	lines_said(e, ah, acls, n, found);
+	/* a name she knows ("U vertelde net dat Daan vaak alleen thuis
+	 * is") does not make a claim about him hers: in a dat-clause, at
+	 * least one other word has to be */
 	for (size_t k = 0; k < n; k++)
-		nfound += found[k];
+		nfound += found[k] && !name[k];
 	return nfound == 0;
 }
 

@@ -826,6 +826,7 @@ static void test_quote_unsaid(void **state)
 		"persona: p\n"
 		"inleiding:\n"
 		"> Aan de telefoon zei ze: kom maar kijken.\n"
+		"> Haar zoon Daan is zeven.\n"
 		"var vertrouwen = 3 (0..10)\n"
 		"var spanning = 5 (0..10)\n"
 		"bedoeling vraagt\n"
@@ -907,6 +908,20 @@ static void test_quote_unsaid(void **state)
 	assert_false(denies(o.msgs[0].buf));
 	turn(e, &m, &o, "U zegt dat uw vader vroeger sloeg, klopt dat?");
 	assert_true(denies(o.msgs[0].buf));
+	rehearsal_end(e, &o, &m);
+	/* "je vertelde dat…" lays words at her door as "je zei dat…"
+	 * does; a name she knows (Daan, from the introduction) does not
+	 * make a claim about him hers, another word of hers does; typed
+	 * in lower case a name is a word like any other */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "Je vertelde dat Daan vaak alleen thuis is.");
+	assert_true(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "U vertelde net dat Daan het op internet opzocht.");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "je vertelde dat daan vaak alleen thuis is");
+	assert_false(denies(o.msgs[0].buf));
+	turn(e, &m, &o, "Ik vertelde u dat Daan vaak alleen thuis is.");
+	assert_false(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
 	/* nor for what "hoe bedoel je," asks about: the rest of the
 	 * sentence (her own words explained, others denied; "Ik bedoel,
