@@ -633,21 +633,33 @@ static void pct(const char *what, size_t a, size_t b)
 		printf("%s - (0/0)", what);
 }
 
-/* The debrief moments calib.h made quiet, with how often they were
- * right on the training split. */
+/* The debrief moments calib.h made quiet, per source, with how often
+ * they were right on the training split (a source seen too seldom to
+ * judge alone: the counts of its point and side, "punt"). */
 static void print_quiet(const struct script *s)
 {
 	int any = 0;
 
-	for (size_t k = 0; s->quiet && k < CALIB_KEYS(s->npoints); k++) {
-		if (!s->quiet[k])
-			continue;
-		printf("%s %c%s%s (%u/%u juist)", any ? "," :
-		       "  stil in de nabespreking:", k / 2 % 2 ? '+' : '-',
-		       s->points[k / 4].id, k % 2 ? " (model)" : "",
-		       s->quiet_right[k], s->quiet_seen[k]);
-		any = 1;
-	}
+	for (uint32_t i = 0; s->quiet && i < s->nsrcs; i++)
+		for (int bm = 0; bm < 2; bm++) {
+			const struct point_src *ps = &s->srcs[i];
+			size_t k = calib_src_key(s, i, bm);
+			int own = s->quiet_seen[k] >= CALIB_MIN_SEEN;
+
+			if (!s->quiet[k])
+				continue;
+			if (!own)
+				k = calib_key(ps->point, ps->shown, bm);
+			printf("%s %c%s%s%s%s%s (%s%u/%u juist)", any ? "," :
+			       "  stil in de nabespreking:",
+			       ps->shown ? '+' : '-', s->points[ps->point].id,
+			       ps->reason ? " \"" : "",
+			       ps->reason ? ps->reason : "",
+			       ps->reason ? "\"" : "", bm ? " (model)" : "",
+			       own ? "" : "punt: ", s->quiet_right[k],
+			       s->quiet_seen[k]);
+			any = 1;
+		}
 	if (any)
 		printf("\n");
 }

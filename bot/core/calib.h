@@ -7,12 +7,22 @@
  * through the engine at load (seed 1), and each rubric moment (point and
  * side: shown or missed) the debrief records is held against the
  * labels, apart by how it was earned (an intent the patterns found, or
- * one only the model found: calib_key). A moment recorded at least
- * CALIB_MIN_SEEN times and right less
- * than CALIB_MIN_PRECISION of them (CALIB_MODEL_MIN_PRECISION when the
- * model earned it) becomes quiet: the persona still
- * reacts and the meters still move, but the debrief does not record it
- * (docs/scenariotaal.md, "Stille rubriekmomenten").
+ * one only the model found) and by its source: the point, side and
+ * reason a 'punt' action gives (struct point_src). A source recorded at
+ * least CALIB_MIN_SEEN times and right less than CALIB_MIN_PRECISION of
+ * them (CALIB_MODEL_MIN_PRECISION when the model earned it) becomes
+ * quiet: the persona still reacts and the meters still move, but the
+ * debrief does not record it (docs/scenariotaal.md, "Stille
+ * rubriekmomenten"). A source seen fewer times is judged with every
+ * source of its point and side together, as before there were sources.
+ *
+ * Why by source: one point and side can be earned by rules a trainer
+ * judges very differently. In jongere-meebeslissen "begrip-taal
+ * gemist" is recorded for unexplained jargon (right almost always)
+ * and for a trainee trying street language (the labels split half and
+ * half); pooled, the jargon moment went quiet too, and poor
+ * conversations full of "MDO" and "SMART-doelen" had nothing about
+ * language in their debrief.
  */
 #ifndef OEF_CALIB_H
 #define OEF_CALIB_H
@@ -38,12 +48,20 @@
  * training split: rubric precision 0.762 at 0.8, 0.773 at 0.9.) */
 #define CALIB_MODEL_MIN_PRECISION 0.9
 
-/* The quiet table's index of a moment: point, side (1 shown) and
- * whether a model hit earned it. CALIB_KEYS(n) entries for n points. */
-#define CALIB_KEYS(npoints) ((size_t)(npoints) * 4)
+/* The quiet table of a script: first a key per point, side (1 shown)
+ * and whether a model hit earned it (calib_key: the counts of all
+ * sources of that point and side together), then one per source and
+ * model (calib_src_key: its own counts; its quiet byte is the verdict
+ * the engine reads). CALIB_KEYS(s) entries in all. */
+#define CALIB_KEYS(s) ((size_t)(s)->npoints * 4 + (size_t)(s)->nsrcs * 2)
 static inline size_t calib_key(uint32_t point, int shown, int by_model)
 {
 	return ((size_t)point * 2 + (shown ? 1 : 0)) * 2 + (by_model ? 1 : 0);
+}
+static inline size_t calib_src_key(const struct script *s, uint32_t src,
+				   int by_model)
+{
+	return (size_t)s->npoints * 4 + (size_t)src * 2 + (by_model ? 1 : 0);
 }
 
 /* Is a moment recorded seen times on the training split, right times,

@@ -636,9 +636,8 @@ static void add_point(struct turn *t, const struct action *a, long trigger)
 		add_doubt(t, a, cl);
 		return;
 	}
-	quiet = t->e->s->quiet && t->e->s->quiet[calib_key(a->index,
-							   a->value,
-							   by_model)];
+	quiet = t->e->s->quiet &&
+		t->e->s->quiet[calib_src_key(t->e->s, a->src, by_model)];
 	if (point_conflicted(o, a->index))
 		return;
 	/* a quiet moment is not recorded (calib.h: too often wrong on the
@@ -683,6 +682,7 @@ static void point_fill(const struct turn *t, const struct action *a,
 	p->point = a->index;
 	p->shown = a->value;
 	p->reason = a->reason;
+	p->src = a->src;
 	p->clause = cl;
 	p->by_model = by_model;
 	p->qstart = 0;

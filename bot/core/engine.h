@@ -28,6 +28,7 @@ struct engine_point {
 	uint32_t qstart;      /* the quote: bytes of the message (the */
 	uint32_t qlen;        /* clause); qlen 0: the whole message */
 	int by_model;         /* earned by an intent the model found */
+	uint32_t src;         /* its source (script->srcs) */
 };
 
 /* What one call produced. Embedded: engine_out_init/release; reused

@@ -154,7 +154,7 @@ static void file_name(const struct script *s, const struct mcache_key *k,
 /* The payload: the model (or none), then the quiet table (or none). */
 static void payload(const struct script *s, struct sbuf *sb)
 {
-	size_t nk = CALIB_KEYS(s->npoints);
+	size_t nk = CALIB_KEYS(s);
 	uint64_t v;
 	size_t at;
 
@@ -194,7 +194,7 @@ int mcache_load(const char *dir, const struct mcache_key *k,
 	struct mcache_key sum, fk;
 	char *buf = NULL;
 	const char *p, *end;
-	size_t len, nk = CALIB_KEYS(s->npoints);
+	size_t len, nk = CALIB_KEYS(s);
 	uint64_t plen, has, mlen, qn;
 	uint32_t fmt;
 	struct model *md = NULL;

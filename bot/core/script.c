@@ -841,6 +841,7 @@ void script_free(struct script *s)
 {
 	if (!s)
 		return;
+	free(s->srcs);
 	free(s->quiet);
 	free(s->quiet_seen);
 	free(s->quiet_right);
@@ -2635,6 +2636,27 @@ size_t script_gate(const struct script *s, const struct expr *e,
 	return (size_t)e->value;
 }
 
+/* The index in s->srcs of a's point, side and reason, added when new. */
+static uint32_t point_source(struct script *s, const struct action *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsrcs; i++) {
+		const struct point_src *p = &s->srcs[i];
+
+		if (p->point == a->index && !p->shown == !a->value &&
+		    (p->reason == a->reason ||
+		     (p->reason && a->reason && !strcmp(p->reason, a->reason))))
+			return (uint32_t)i;
+	}
+	s->srcs = xrealloc(s->srcs, (i + 1) * sizeof(*s->srcs));
+	s->srcs[i].point = a->index;
+	s->srcs[i].shown = a->value != 0;
+	s->srcs[i].reason = a->reason;
+	s->nsrcs = i + 1;
+	return (uint32_t)i;
+}
+
 static void resolve_actions(struct parser *ps, struct action_list *al)
 {
 	for (size_t i = 0; i < al->n; i++) {
@@ -2667,8 +2689,10 @@ static void resolve_actions(struct parser *ps, struct action_list *al)
 				diag_add(ps->d, &a->loc, "onbekend rubriekpunt "
 					 "'%s' (zie scripts/gedeeld/rubriek.oef)",
 					 a->name);
-			else
+			else {
 				a->index = (uint32_t)k;
+				a->src = point_source(ps->s, a);
+			}
 			break;
 		case ACT_SAY:
 		case ACT_ACK:

@@ -194,12 +194,22 @@ enum action_kind {
 			 * trainee quotes words the persona never said */
 };
 
+/* Where a rubric moment comes from: a point, a side, and the reason
+ * the debrief gives (borrowed from the first action with it; NULL for
+ * none). */
+struct point_src {
+	uint32_t point;
+	int shown;
+	const char *reason;
+};
+
 struct action {
 	enum action_kind kind;
 	char *name;             /* var, target or point, as written */
 	uint32_t index;         /* resolved var, node or point index */
 	int value;              /* ADD/SET amount; POINT: 1 shown, 0 missed */
 	char *reason;           /* POINT: optional */
+	uint32_t src;           /* POINT: its moment source (script->srcs) */
 	struct variant *variants;  /* SAY */
 	size_t nvariants;
 	struct loc loc;
@@ -415,7 +425,11 @@ struct script {
 	 * intents' examples and the corpus of 'leervoorbeelden:'. */
 	struct model *model;
 	char *train_path;        /* leervoorbeelden, resolved, or NULL */
-	/* Quiet rubric moments (calib.h), per point * 2 + shown: set by
+	/* The sources of rubric moments: each distinct point, side and
+	 * reason that a 'punt' action records (action.src), in the order
+	 * first met. */
+	struct point_src *srcs;  size_t nsrcs;
+	/* Quiet rubric moments (calib.h), CALIB_KEYS(s) of them: set by
 	 * calib_points after loading, NULL when none were measured. */
 	uint8_t *quiet;
 	uint32_t *quiet_seen, *quiet_right;

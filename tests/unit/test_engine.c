@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "calib.h"
+#include "corpus.h"
 #include "engine.h"
 #include "util.h"
 
@@ -1442,6 +1443,17 @@ static void test_point_conflict_silent(void **state)
 	score_close(&f);
 }
 
+/* Make every source of point pt's side shown quiet (patterns' side),
+ * as calib_points would. */
+static void set_quiet(struct script *s, uint32_t pt, int shown)
+{
+	free(s->quiet);
+	s->quiet = xcalloc(CALIB_KEYS(s), 1);
+	for (uint32_t i = 0; i < s->nsrcs; i++)
+		if (s->srcs[i].point == pt && s->srcs[i].shown == shown)
+			s->quiet[calib_src_key(s, i, 0)] = 1;
+}
+
 /* A quiet moment is not recorded, but it still cancels the other side
  * of its point in the same message, whichever comes first. */
 static void test_quiet_moment_cancels(void **state)
@@ -1459,9 +1471,7 @@ static void test_quiet_moment_cancels(void **state)
 
 			score_open(&f);
 			pt = (uint32_t)script_find_point(f.s, "veiligheid");
-			free(f.s->quiet);
-			f.s->quiet = xcalloc(CALIB_KEYS(f.s->npoints), 1);
-			f.s->quiet[calib_key(pt, quiet_side, 0)] = 1;
+			set_quiet(f.s, pt, quiet_side);
 			assert_int_equal(engine_turn(f.e, &f.m, text,
 						     strlen(text), &f.o), 0);
 			assert_null(moment(&f, "veiligheid"));
@@ -1491,9 +1501,7 @@ static void test_quiet_moment_is_a_doubt(void **state)
 	(void)state;
 	score_open(&f);
 	pt = (uint32_t)script_find_point(f.s, "veiligheid");
-	free(f.s->quiet);
-	f.s->quiet = xcalloc(CALIB_KEYS(f.s->npoints), 1);
-	f.s->quiet[calib_key(pt, 1, 0)] = 1;
+	set_quiet(f.s, pt, 1);
 	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o),
 			 0);
 	assert_null(moment(&f, "veiligheid"));
@@ -1559,12 +1567,102 @@ static void test_quiet_moment_first(void **state)
 	(void)state;
 	fx_open(&f, quiet_first_text, 1);
 	pt = (uint32_t)script_find_point(f.s, "veiligheid");
-	free(f.s->quiet);
-	f.s->quiet = xcalloc(CALIB_KEYS(f.s->npoints), 1);
-	f.s->quiet[calib_key(pt, 1, 0)] = 1;
+	set_quiet(f.s, pt, 1);
 	assert_int_equal(engine_turn(f.e, &f.m, text, strlen(text), &f.o), 0);
 	assert_null(moment(&f, "veiligheid"));
 	assert_int_equal(f.o.nconflicts, 1);
+	score_close(&f);
+}
+
+/* calib_points judges each source of a moment (point, side, reason)
+ * by its own record on the training split: blame for jargon that the
+ * labels bear out stays, blame for street language that they do not
+ * goes quiet, though both are "taal gemist"; a source seen too seldom
+ * to judge alone goes with its point and side. */
+static const char by_source_text[] =
+	"scenario q\n"
+	"titel: Bron\n"
+	"persona: p\n"
+	FX_HEAD
+	"punt taal: Taal\n"
+	"bedoeling vakwoord\n"
+	"  patroon: mdo\n"
+	"bedoeling straat\n"
+	"  patroon: bro\n"
+	"bedoeling afkorting\n"
+	"  patroon: zat\n"
+	"regel vakwoord-telt\n"
+	"  als vakwoord\n"
+	"  punt taal gemist \"vakwoord\"\n"
+	"regel straat-telt\n"
+	"  als straat\n"
+	"  punt taal gemist \"straattaal\"\n"
+	"regel afkorting-telt\n"
+	"  als afkorting\n"
+	"  punt taal gemist \"afkorting\"\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Ja?\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - Hm.\n";
+
+#define BY_SOURCE_CONV(id, rare) \
+	"gesprek " id " zwak\n" \
+	"> Dat is besproken in het MDO.\n" \
+	"  bedoelingen: vakwoord\n" \
+	"  meters: vertrouwen ? spanning ?\n" \
+	"  rubriek: -taal\n" \
+	"> Yo bro.\n" \
+	"  bedoelingen: straat\n" \
+	"  meters: vertrouwen ? spanning ?\n" \
+	"  rubriek: -\n" \
+	rare
+
+static void test_quiet_by_source(void **state)
+{
+	static const char train[] =
+		BY_SOURCE_CONV("a", "")
+		BY_SOURCE_CONV("b", "")
+		BY_SOURCE_CONV("c", "")
+		BY_SOURCE_CONV("d", "> Dat zegt het ZAT.\n"
+		  "  bedoelingen: afkorting\n"
+		  "  meters: vertrouwen ? spanning ?\n"
+		  "  rubriek: -taal\n")
+		BY_SOURCE_CONV("e", "");
+	struct score_fx f;
+	struct corpus c;
+	struct diag d;
+	uint32_t pt;
+
+	(void)state;
+	fx_open(&f, by_source_text, 1);
+	pt = (uint32_t)script_find_point(f.s, "taal");
+	assert_int_equal(f.s->nsrcs, 3);
+	memset(&c, 0, sizeof(c));
+	diag_init(&d);
+	assert_int_equal(corpus_parse(&c, "t.txt", train, strlen(train),
+				      &d), 0);
+	assert_int_equal(corpus_resolve(&c, f.s, &d), 0);
+	calib_points(f.s, &c);
+	/* pooled, "taal gemist" was right 6 times of 11: quiet */
+	assert_int_equal(f.s->quiet_seen[calib_key(pt, 0, 0)], 11);
+	assert_int_equal(f.s->quiet_right[calib_key(pt, 0, 0)], 6);
+	assert_true(f.s->quiet[calib_key(pt, 0, 0)]);
+	/* jargon: 5 of 5, recorded */
+	engine_turn(f.e, &f.m, "Het MDO heeft besloten.", 23, &f.o);
+	assert_non_null(moment(&f, "taal"));
+	assert_int_equal(moment(&f, "taal")->shown, 0);
+	/* street language: 0 of 5, quiet, a doubt */
+	engine_turn(f.e, &f.m, "Alles goed bro?", 15, &f.o);
+	assert_null(moment(&f, "taal"));
+	assert_int_equal(f.o.ndoubts, 1);
+	/* the abbreviation, seen once: as its point and side, quiet */
+	engine_turn(f.e, &f.m, "Het ZAT zegt dat.", 17, &f.o);
+	assert_null(moment(&f, "taal"));
+	assert_int_equal(f.o.ndoubts, 1);
+	corpus_release(&c);
+	diag_release(&d);
 	score_close(&f);
 }
 
@@ -2047,6 +2145,7 @@ int main(void)
 		cmocka_unit_test(test_quiet_moment_cancels),
 		cmocka_unit_test(test_quiet_moment_is_a_doubt),
 		cmocka_unit_test(test_quiet_moment_first),
+		cmocka_unit_test(test_quiet_by_source),
 		cmocka_unit_test(test_not_counts_sure_model_hit),
 		cmocka_unit_test(test_persona_word_given_back),
 		cmocka_unit_test(test_quote_complement),

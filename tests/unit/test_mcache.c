@@ -141,7 +141,7 @@ static void model_bytes(const struct script *s, struct sbuf *sb)
 static void assert_same_training(const struct script *a,
 				 const struct script *b)
 {
-	size_t nk = CALIB_KEYS(a->npoints);
+	size_t nk = CALIB_KEYS(a);
 	struct sbuf x, y;
 
 	sbuf_init(&x);
