@@ -798,13 +798,24 @@ static void classify(const struct norm *n, struct match_clause *cl,
 
 /* A fronted phrase taken up again after a comma or a colon: "Een gesprek met z'n
  * drieen aan tafel, daar begin ik niet aan" / "Samen met haar, dat doe
- * ik niet". The phrase has no subject of its own, so it gets the
+ * ik niet". The phrase has no subject or finite verb of its own, so it gets the
  * negation of the clause that takes it up (and is what that clause
  * negates). */
 static const char *const fronted_first[] = {
 	"een", "de", "het", "die", "dit", "zo'n", "samen", "zo",
 };
 static const char *const resumptive[] = { "daar", "dat", "die", "dit" };
+/* A finite verb makes the part before the comma a clause of its own
+ * ("Het woord veiligheid is gewoon een woord, daar hoeft u niet van te
+ * schrikken": the first part says it is only a word, with no 'niet').
+ * The common ones; a phrase rarely has them ("zijn" not: "z'n" is
+ * normalised to it). */
+static const char *const finite_verb[] = {
+	"is", "was", "waren", "wordt", "werd", "heeft", "had",
+	"kan", "kon", "moet", "moest", "mag", "mocht", "wil", "wilde",
+	"zal", "zou", "gaat", "ging", "komt", "kwam", "blijft", "bleef",
+	"staat", "stond", "klinkt", "lijkt", "betekent",
+};
 
 static void fronted_negation(const struct norm *n, struct match_clause *cl,
 			     const struct cinfo *ci, size_t nc)
@@ -822,7 +833,8 @@ static void fronted_negation(const struct norm *n, struct match_clause *cl,
 		    !IS_ANY(f, fronted_first))
 			continue;
 		for (size_t k = 0; k < p->ntok && !subj; k++)
-			subj = IS_ANY(&n->tok[p->tok + k], own_subject);
+			subj = IS_ANY(&n->tok[p->tok + k], own_subject) ||
+			       IS_ANY(&n->tok[p->tok + k], finite_verb);
 		if (!subj)
 			p->negated = p->neg_inherited = 1;
 	}

@@ -705,6 +705,11 @@ static const struct {
 	  "mededeling | mededeling+neg" },
 	{ "Samen met haar aan tafel: dat doe ik niet.",
 	  "mededeling+neg | mededeling+neg" },
+	/* a part with a verb of its own is a clause, not a phrase */
+	{ "De brief is weg, daar kan ik niets aan doen.",
+	  "mededeling | mededeling+neg" },
+	{ "Het plan klinkt zwaar, daar hoeft u niet van te schrikken.",
+	  "mededeling | mededeling+neg" },
 	/* a colon announces what follows; it asks nothing */
 	{ "Wat het betekent: de kinderen blijven bij u.",
 	  "mededeling | mededeling" },
