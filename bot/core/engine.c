@@ -1368,6 +1368,26 @@ static int strong(long *weak)
 	return 1;
 }
 
+static int is_word(const struct norm_token *t, const char *const *list,
+		   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t->word, list[i]))
+			return 1;
+	return 0;
+}
+
+/* Words that say how much, how often or how sure, not what: no sign
+ * that a question takes up her line ("…, gewoon hier aan de
+ * keukentafel?" after a line with "gewoon"), nor content of a claim
+ * put in her mouth ("hoe bedoel je, dat zeiden ze allemaal?"). The
+ * short ones (altijd, nooit, alles…) are function words already. */
+static const char *const filler[] = {
+	"gewoon", "eigenlijk", "natuurlijk", "helemaal", "allemaal",
+	"misschien", "iedereen", "steeds", "ineens", "eventjes", "zomaar",
+	"sowieso", "inderdaad", "trouwens", "ongeveer", "meestal",
+};
+
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",
  * "uitleg…" (not about the trainee's own words: "Snap je wat ik
@@ -1417,7 +1437,8 @@ static int asks_clarification(const struct match *m,
 				return strong(weak);
 			}
 			if (cl->ntok > 6 || n->tok[k].len < 5 ||
-			    n->tok[k].function)
+			    n->tok[k].function ||
+			    is_word(&n->tok[k], filler, ARRAY_LEN(filler)))
 				continue;
 			for (size_t j = 0; j < last->nmsgs; j++)
 				if (*weak < 0 && line_has(last->msgs[j], w) &&
@@ -1772,14 +1793,6 @@ static int is_name(const char *text, size_t p)
 	return b > 0 && !strchr(".!?:;\n\"'(", u[b - 1]);
 }
 
-static int is_word(const struct norm_token *t, const char *const *list,
-		   size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(t->word, list[i]))
-			return 1;
-	return 0;
-}
 
 /* Verbs with which the trainee lays words at the persona's door: before
  * a quote ("je zei: '…'", "u noemde '…'"), and before a dat-clause
@@ -1793,7 +1806,7 @@ static const char *const saying[] = {
 static const char *const teller[] = { "ik", "we", "wij" };
 static const char *const telling[] = {
 	"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt", "vertellen",
-	"noemde", "zeide",
+	"noemde", "zeide", "zeiden",
 };
 
 /* Without quotation marks, what the trainee says the persona said:
@@ -1935,7 +1948,8 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		/* a verb of saying in the quote ("'alles wat ik zeg…'")
 		 * says nothing of what she said: not a content word */
 		if (t->function || is_word(t, saying, ARRAY_LEN(saying)) ||
-		    is_word(t, telling, ARRAY_LEN(telling)))
+		    is_word(t, telling, ARRAY_LEN(telling)) ||
+		    is_word(t, filler, ARRAY_LEN(filler)))
 			continue;
 		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long quote: no judgement */

@@ -924,6 +924,12 @@ static void test_quote_unsaid(void **state)
 	turn(e, &m, &o, "Ik vertelde u dat Daan vaak alleen thuis is.");
 	assert_false(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
+	/* words of how much or how often are no content of a claim:
+	 * "allemaal" alone puts nothing in her mouth */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "Hoe bedoel je, dat zeiden ze allemaal?");
+	assert_false(denies(o.msgs[0].buf));
+	rehearsal_end(e, &o, &m);
 	/* nor for what "hoe bedoel je," asks about: the rest of the
 	 * sentence (her own words explained, others denied; "Ik bedoel,
 	 * …" and a one-word echo judge nothing) */
@@ -1012,6 +1018,41 @@ static void test_clarify_asks_more(void **state)
 	assert_string_equal(o.msgs[0].buf,
 			    "De afkortingen uit de brief, die heb ik "
 			    "gegoogeld.");
+	match_release(&m);
+	engine_out_release(&o);
+	script_free(s);
+}
+
+/* A short question sharing only a word like "gewoon" with her line
+ * does not ask about it: "Zullen we morgen afspreken, gewoon hier?"
+ * after "Ik doe gewoon mijn best." proposes; "Hoe bedoel je?" asks. */
+static void test_clarify_not_filler(void **state)
+{
+	static const char text[] =
+		"scenario t\n"
+		"titel: Vulwoord\n"
+		"persona: p\n"
+		FX_HEAD
+		"bedoeling vraagt\n"
+		"  patroon: hoe gaat het\n"
+		"fase begin\n"
+		"  zeg\n"
+		"  - Ik doe gewoon mijn best.\n"
+		"    toelichting: Meer kan ik niet.\n"
+		"  anders\n"
+		"    zeg\n"
+		"    - Hm.\n";
+	struct script *s = load_text("v.oef", text);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	first_turn(s, &m, &o, "Zullen we morgen afspreken, gewoon hier?");
+	assert_string_equal(o.msgs[0].buf, "Hm.");
+	first_turn(s, &m, &o, "Mijn best, hoe bedoel je?");
+	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
 	match_release(&m);
 	engine_out_release(&o);
 	script_free(s);
@@ -2157,6 +2198,7 @@ int main(void)
 		cmocka_unit_test(test_clarify_without_elab),
 		cmocka_unit_test(test_quote_unsaid),
 		cmocka_unit_test(test_clarify_asks_more),
+		cmocka_unit_test(test_clarify_not_filler),
 		cmocka_unit_test(test_clarify_earlier_line),
 		cmocka_unit_test(test_clarify_word_start),
 	};
