@@ -1309,6 +1309,26 @@ static int first_person(const struct norm *n, const struct match_clause *cl)
 	return 0;
 }
 
+static int is_word(const struct norm_token *t, const char *const *list,
+		   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t->word, list[i]))
+			return 1;
+	return 0;
+}
+
+/* Words that say how much, how often or how sure, not what: no sign
+ * that a question takes up her line ("…, gewoon hier aan de
+ * keukentafel?" after a line with "gewoon"), nor content of a claim
+ * put in her mouth ("hoe bedoel je, dat zeiden ze allemaal?"). The
+ * short ones (altijd, nooit, alles…) are function words already. */
+static const char *const filler[] = {
+	"gewoon", "eigenlijk", "natuurlijk", "helemaal", "allemaal",
+	"misschien", "iedereen", "steeds", "ineens", "eventjes", "zomaar",
+	"sowieso", "inderdaad", "trouwens", "ongeveer", "meestal",
+};
+
 /* "Hoe bedoelt u, alweer iemand nieuw?": the question clause after the
  * one that asks what is meant names what it is about. 1 when the
  * asking clause points back itself ("hoe bedoelt u dat, van
@@ -1330,6 +1350,32 @@ static int about_last_line(const struct match *m, size_t c,
 		for (size_t i = 0; i < ARRAY_LEN(back); i++)
 			if (!strcmp(n->tok[k].word, back[i]))
 				return 1;
+	/* the asking clause may name the word itself, right before
+	 * "betekent" or after "bedoel… met": "Weet jij wat 'veilig'
+	 * betekent?" asks about her line only when 'veilig' is in it */
+	for (size_t k = cl->tok; k < cl->tok + cl->ntok && k < n->ntok; k++) {
+		const struct norm_token *t = NULL;
+
+		/* (a quoted word is a clause of its own: the word before
+		 * may lie in the clause before) */
+		if (!strncmp(n->tok[k].word, "beteken", 7) && k > 0)
+			t = &n->tok[k - 1];
+		else if (!strncmp(n->tok[k].word, "bedoel", 6))
+			for (size_t j = k + 1; j + 1 < cl->tok + cl->ntok &&
+			     j + 1 < n->ntok && !t; j++)
+				if (!strcmp(n->tok[j].word, "met"))
+					t = &n->tok[j + 1];
+		if (!t || t->len < 5 || t->function ||
+		    !strncmp(t->word, "woord", 5) ||
+		    is_word(t, filler, ARRAY_LEN(filler)))
+			continue;
+		named = 1;
+		for (size_t j = 0; j < last->nmsgs; j++)
+			if (line_has(last->msgs[j], t->word))
+				return 1;
+	}
+	if (named)
+		return 0;
 	if (c + 1 >= m->nclause || m->clause[c + 1].act != MATCH_VRAAG)
 		return 1;
 	cl = &m->clause[c + 1];
@@ -1367,26 +1413,6 @@ static int strong(long *weak)
 	*weak = -1;
 	return 1;
 }
-
-static int is_word(const struct norm_token *t, const char *const *list,
-		   size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(t->word, list[i]))
-			return 1;
-	return 0;
-}
-
-/* Words that say how much, how often or how sure, not what: no sign
- * that a question takes up her line ("…, gewoon hier aan de
- * keukentafel?" after a line with "gewoon"), nor content of a claim
- * put in her mouth ("hoe bedoel je, dat zeiden ze allemaal?"). The
- * short ones (altijd, nooit, alles…) are function words already. */
-static const char *const filler[] = {
-	"gewoon", "eigenlijk", "natuurlijk", "helemaal", "allemaal",
-	"misschien", "iedereen", "steeds", "ineens", "eventjes", "zomaar",
-	"sowieso", "inderdaad", "trouwens", "ongeveer", "meestal",
-};
 
 /* Does the trainee ask what the persona's last line means? A question
  * clause with "bedoel…", "beteken…", "hoezo", "hoe dan", "wat dan",

@@ -1025,7 +1025,9 @@ static void test_clarify_asks_more(void **state)
 
 /* A short question sharing only a word like "gewoon" with her line
  * does not ask about it: "Zullen we morgen afspreken, gewoon hier?"
- * after "Ik doe gewoon mijn best." proposes; "Hoe bedoel je?" asks. */
+ * after "Ik doe gewoon mijn best." proposes; "Hoe bedoel je?" asks.
+ * Nor does a "wat betekent …?" that names a word not in her line:
+ * "Weet jij wat veilig betekent?" is the question it is. */
 static void test_clarify_not_filler(void **state)
 {
 	static const char text[] =
@@ -1035,10 +1037,15 @@ static void test_clarify_not_filler(void **state)
 		FX_HEAD
 		"bedoeling vraagt\n"
 		"  patroon: hoe gaat het\n"
+		"bedoeling veilig\n"
+		"  patroon: weet * veilig\n"
 		"fase begin\n"
 		"  zeg\n"
-		"  - Ik doe gewoon mijn best.\n"
+		"  - Ik doe gewoon mijn uiterste best.\n"
 		"    toelichting: Meer kan ik niet.\n"
+		"  als veilig\n"
+		"    zeg\n"
+		"    - Veilig? Zoals met oversteken?\n"
 		"  anders\n"
 		"    zeg\n"
 		"    - Hm.\n";
@@ -1052,6 +1059,14 @@ static void test_clarify_not_filler(void **state)
 	first_turn(s, &m, &o, "Zullen we morgen afspreken, gewoon hier?");
 	assert_string_equal(o.msgs[0].buf, "Hm.");
 	first_turn(s, &m, &o, "Mijn best, hoe bedoel je?");
+	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
+	first_turn(s, &m, &o, "Weet jij wat veilig betekent?");
+	assert_string_equal(o.msgs[0].buf, "Veilig? Zoals met oversteken?");
+	first_turn(s, &m, &o, "Weet jij wat \"veilig\" betekent?");
+	assert_string_equal(o.msgs[0].buf, "Veilig? Zoals met oversteken?");
+	first_turn(s, &m, &o, "Wat betekent uiterste?");
+	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
+	first_turn(s, &m, &o, "Wat bedoel je met uiterste?");
 	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
 	match_release(&m);
 	engine_out_release(&o);
