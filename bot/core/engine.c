@@ -1961,10 +1961,14 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		const struct norm_token *t = &m->norm.tok[k];
 
 		if (t->src_start < qs || t->src_start >= qe) {
+			/* "hoe zeg je dat (in het Nederlands)?" asks for
+			 * words, it lays none at her door */
 			if ((!strncmp(t->word, "bedoel", 6) ||
 			     is_word(t, saying, ARRAY_LEN(saying))) &&
 			    you_beside(&m->norm,
-				       &m->clause[m->tok_clause[k]], k)) {
+				       &m->clause[m->tok_clause[k]], k) &&
+			    !(k > 0 && !strcmp(m->norm.tok[k - 1].word, "hoe") &&
+			      is_word(t, saying, ARRAY_LEN(saying)))) {
 				says = 1;
 				asks |= !strncmp(t->word, "bedoel", 6);
 			}

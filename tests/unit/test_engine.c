@@ -929,6 +929,10 @@ static void test_quote_unsaid(void **state)
 	e = rehearse(s, &o, &m);
 	turn(e, &m, &o, "Hoe bedoel je, dat zeiden ze allemaal?");
 	assert_false(denies(o.msgs[0].buf));
+	/* asking how to say something puts nothing in her mouth */
+	turn(e, &m, &o, "Hoe zeg je dat in het Nederlands, \"a fish out of "
+	     "water\"?");
+	assert_false(denies(o.msgs[0].buf));
 	rehearsal_end(e, &o, &m);
 	/* nor for what "hoe bedoel je," asks about: the rest of the
 	 * sentence (her own words explained, others denied; "Ik bedoel,
