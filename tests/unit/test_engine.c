@@ -815,6 +815,28 @@ static int denies(const char *line)
 	       !strcmp(line, "Dat zei ik niet.");
 }
 
+/* One rehearsal of s: each message in turn, and whether the persona
+ * denies having said it. */
+struct unsaid_case {
+	const char *text;
+	int denied;
+};
+
+static void unsaid_cases(struct script *s, const struct unsaid_case *c,
+			 size_t n)
+{
+	struct engine_out o;
+	struct match m;
+	struct engine *e = rehearse(s, &o, &m);
+
+	for (size_t i = 0; i < n; i++) {
+		turn(e, &m, &o, c[i].text);
+		if (denies(o.msgs[0].buf) != c[i].denied)
+			fail_msg("\"%s\": %s", c[i].text, o.msgs[0].buf);
+	}
+	rehearsal_end(e, &o, &m);
+}
+
 /* A quote of words the persona never said ('niet-gezegd'): she says
  * so instead of explaining them; a quote of her own line, of the
  * scene's introduction, or in her words, and the trainee's own "ik
@@ -899,41 +921,44 @@ static void test_quote_unsaid(void **state)
 	/* without quotation marks: the dat-clause after "je zei" or "u
 	 * zegt" is what she is said to have said; the trainee's own "ik
 	 * zei dat" and her words put differently are not */
-	e = rehearse(s, &o, &m);
-	turn(e, &m, &o, "Ik zei net dat de buren steeds klagen.");
-	assert_false(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "Pas als u zegt dat de buren het mogen weten, "
-	     "bel ik ze.");
-	assert_false(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "Je zei dat je het op internet had opgezocht.");
-	assert_false(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "U zegt dat uw vader vroeger sloeg, klopt dat?");
-	assert_true(denies(o.msgs[0].buf));
-	rehearsal_end(e, &o, &m);
+	{
+		static const struct unsaid_case cases[] = {
+			{ "Ik zei net dat de buren steeds klagen.", 0 },
+			{ "Pas als u zegt dat de buren het mogen weten, bel "
+			  "ik ze.", 0 },
+			{ "Je zei dat je het op internet had opgezocht.", 0 },
+			{ "U zegt dat uw vader vroeger sloeg, klopt dat?", 1 },
+		};
+
+		unsaid_cases(s, cases, ARRAY_LEN(cases));
+	}
 	/* "je vertelde dat…" lays words at her door as "je zei dat…"
 	 * does; a name she knows (Daan, from the introduction) does not
 	 * make a claim about him hers, another word of hers does; typed
 	 * in lower case a name is a word like any other */
-	e = rehearse(s, &o, &m);
-	turn(e, &m, &o, "Je vertelde dat Daan vaak alleen thuis is.");
-	assert_true(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "U vertelde net dat Daan het op internet opzocht.");
-	assert_false(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "je vertelde dat daan vaak alleen thuis is");
-	assert_false(denies(o.msgs[0].buf));
-	turn(e, &m, &o, "Ik vertelde u dat Daan vaak alleen thuis is.");
-	assert_false(denies(o.msgs[0].buf));
-	rehearsal_end(e, &o, &m);
-	/* words of how much or how often are no content of a claim:
-	 * "allemaal" alone puts nothing in her mouth */
-	e = rehearse(s, &o, &m);
-	turn(e, &m, &o, "Hoe bedoel je, dat zeiden ze allemaal?");
-	assert_false(denies(o.msgs[0].buf));
-	/* asking how to say something puts nothing in her mouth */
-	turn(e, &m, &o, "Hoe zeg je dat in het Nederlands, \"a fish out of "
-	     "water\"?");
-	assert_false(denies(o.msgs[0].buf));
-	rehearsal_end(e, &o, &m);
+	{
+		static const struct unsaid_case cases[] = {
+			{ "Je vertelde dat Daan vaak alleen thuis is.", 1 },
+			{ "U vertelde net dat Daan het op internet opzocht.",
+			  0 },
+			{ "je vertelde dat daan vaak alleen thuis is", 0 },
+			{ "Ik vertelde u dat Daan vaak alleen thuis is.", 0 },
+		};
+
+		unsaid_cases(s, cases, ARRAY_LEN(cases));
+	}
+	/* words of how much or how often are no content of a claim
+	 * ("allemaal" alone puts nothing in her mouth), and asking how
+	 * to say something lays no words at her door */
+	{
+		static const struct unsaid_case cases[] = {
+			{ "Hoe bedoel je, dat zeiden ze allemaal?", 0 },
+			{ "Hoe zeg je dat in het Nederlands, \"a fish out of "
+			  "water\"?", 0 },
+		};
+
+		unsaid_cases(s, cases, ARRAY_LEN(cases));
+	}
 	/* nor for what "hoe bedoel je," asks about: the rest of the
 	 * sentence (her own words explained, others denied; "Ik bedoel,
 	 * …" and a one-word echo judge nothing) */
@@ -1053,6 +1078,16 @@ static void test_clarify_not_filler(void **state)
 		"  anders\n"
 		"    zeg\n"
 		"    - Hm.\n";
+	static const char *const cases[][2] = {
+		{ "Zullen we morgen afspreken, gewoon hier?", "Hm." },
+		{ "Mijn best, hoe bedoel je?", "Meer kan ik niet." },
+		{ "Weet jij wat veilig betekent?",
+		  "Veilig? Zoals met oversteken?" },
+		{ "Weet jij wat \"veilig\" betekent?",
+		  "Veilig? Zoals met oversteken?" },
+		{ "Wat betekent uiterste?", "Meer kan ik niet." },
+		{ "Wat bedoel je met uiterste?", "Meer kan ik niet." },
+	};
 	struct script *s = load_text("v.oef", text);
 	struct engine_out o;
 	struct match m;
@@ -1060,18 +1095,10 @@ static void test_clarify_not_filler(void **state)
 	(void)state;
 	engine_out_init(&o);
 	match_init(&m);
-	first_turn(s, &m, &o, "Zullen we morgen afspreken, gewoon hier?");
-	assert_string_equal(o.msgs[0].buf, "Hm.");
-	first_turn(s, &m, &o, "Mijn best, hoe bedoel je?");
-	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
-	first_turn(s, &m, &o, "Weet jij wat veilig betekent?");
-	assert_string_equal(o.msgs[0].buf, "Veilig? Zoals met oversteken?");
-	first_turn(s, &m, &o, "Weet jij wat \"veilig\" betekent?");
-	assert_string_equal(o.msgs[0].buf, "Veilig? Zoals met oversteken?");
-	first_turn(s, &m, &o, "Wat betekent uiterste?");
-	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
-	first_turn(s, &m, &o, "Wat bedoel je met uiterste?");
-	assert_string_equal(o.msgs[0].buf, "Meer kan ik niet.");
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		first_turn(s, &m, &o, cases[i][0]);
+		assert_string_equal(o.msgs[0].buf, cases[i][1]);
+	}
 	match_release(&m);
 	engine_out_release(&o);
 	script_free(s);
