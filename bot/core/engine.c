@@ -1828,8 +1828,6 @@ static const char *const saying[] = {
 	/* "ik hoorde u net 'fair enough' zeggen" */
 	"hoorde", "hoor",
 };
-/* who tells, when it is not the persona */
-static const char *const teller[] = { "ik", "we", "wij" };
 static const char *const telling[] = {
 	"zei", "zegt", "zeg", "zeggen", "vertelde", "vertelt", "vertellen",
 	"noemde", "zeide", "zeiden",
@@ -1866,8 +1864,7 @@ static void said_that(const struct match *m, const char *text, size_t *qs,
 				       ARRAY_LEN(telling)) &&
 			       you_beside(n, pv, k) &&
 			       !(k > pv->tok &&
-				 is_word(&n->tok[k - 1], teller,
-					 ARRAY_LEN(teller)));
+				 clause_is_first_person(n, k - 1));
 		if (!told)
 			continue;
 		/* and what goes on from it ("…, en dat je bang was") */
