@@ -485,6 +485,26 @@ static const char *const own_subject[] = {
 	"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze", "jij",
 };
 
+/* Where a question word would stand in clause c: its first real word,
+ * or the one after a preposition ("bij wie", "met wie", "in welke");
+ * *kp gets its place in the clause. */
+static const struct norm_token *wh_slot(const struct norm *n,
+					const struct match_clause *c,
+					size_t *kp)
+{
+	static const char *const preps[] = {
+		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
+		"aan", "door", "tot", "tegen",
+	};
+	size_t k = lead(n, c);
+	const struct norm_token *a = w_at(n, c, k);
+
+	if (a && IS_ANY(a, preps))
+		a = w_at(n, c, ++k);
+	*kp = k;
+	return a;
+}
+
 /* wh-word first: a question, unless it is "wat fijn!" (three words or
  * fewer ending in . or !). brk is the break after the clause; told: it
  * is a comma in a sentence that asks nothing, and what follows is not
@@ -492,15 +512,9 @@ static const char *const own_subject[] = {
 static int is_wh_question(const struct norm *n, const struct match_clause *c,
 			  char brk, int told)
 {
-	static const char *const preps[] = {
-		"bij", "met", "naar", "voor", "van", "over", "in", "op", "om",
-		"aan", "door", "tot", "tegen",
-	};
-	size_t k = lead(n, c);
-	const struct norm_token *a = w_at(n, c, k), *b;
+	size_t k;
+	const struct norm_token *a = wh_slot(n, c, &k), *b;
 
-	if (a && IS_ANY(a, preps))   /* bij wie, met wie, in welke */
-		a = w_at(n, c, ++k);
 	if (!a || !IS_ANY(a, wh_words))
 		return 0;
 	if ((brk == '.' || brk == '!') && c->ntok - k <= 3)
@@ -518,6 +532,22 @@ static int is_wh_question(const struct norm *n, const struct match_clause *c,
 	if (brk == ':')
 		return 0;
 	return 1;
+}
+
+/* The clause's first real word (after its lead and a preposition: "bij
+ * wie", "in welke") is a question word. */
+static int wh_first(const struct norm *n, const struct match_clause *c)
+{
+	size_t k;
+	const struct norm_token *a = wh_slot(n, c, &k);
+	const struct norm_token *b = w_at(n, c, k + 1);
+
+	/* "Wat een mooie tekening", "wat leuk" exclaim */
+	if (a && is(a, "wat") && b && (is(b, "een") || is(b, "leuk") ||
+				       is(b, "fijn") || is(b, "mooi") ||
+				       is(b, "goed") || is(b, "knap")))
+		return 0;
+	return a && IS_ANY(a, wh_words);
 }
 
 /* The clause starts with a form of 'zijn' ("…, is hoe het gaat"). */
@@ -793,6 +823,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_VRAAG;
 		else
 			c->act = MATCH_MEDEDELING;
+		c->open = c->act == MATCH_VRAAG && sent_end != '!' &&
+			  wh_first(n, c);
 	}
 }
 

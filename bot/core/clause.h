@@ -33,7 +33,12 @@
  *                word first, or verb then pronoun first: "heb je…",
  *                but not after als/dan/anders: "dan kun je mij
  *                bellen" offers, it asks nothing),
- *                otherwise mededeling.
+ *                otherwise mededeling;
+ *   open         a vraag led by a question word (after a preposition:
+ *                "bij wie"): "Wie brengt hem?", "Hoe bedoel je?"; not
+ *                in a sentence ending in '!', nor "wat een…", "wat
+ *                leuk…", which exclaim. A yes does not answer it
+ *                (engine.c).
  *
  * Deterministic and allocation-free: the caller passes room for one
  * clause per token.

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PENDING 16
 
@@ -388,14 +389,85 @@ static void mark_said(struct engine *e, const struct variant *v)
 		line_mark(e, v->line[j]);
 }
 
+/* The message ends in an open question (clause.h): "Wie brengt Daan
+ * naar school?", "Ik snap het. Hoe bedoel je?"; not "Wat doe je bij je
+ * club, speel je in het veld?", which a yes answers, nor "Waar werkt
+ * u? Dat staat er niet bij." (what comes last is no question). */
+static int ends_open_question(const struct match *m)
+{
+	const struct match_clause *c;
+
+	if (!m || !m->nclause)
+		return 0;
+	c = &m->clause[m->nclause - 1];
+	return c->act == MATCH_VRAAG && c->open && !c->reported;
+}
+
+/* The line says nothing but yes: "Ja.", "Oké…", "*haalt haar
+ * schouders op* Ja.", "Hm. Ja.", "Mm, ja". "Ja, die brief. Hij ligt in
+ * de la." answers; its "ja" is no yes. */
+static int says_yes(const char *line)
+{
+	static const char *const yes[] = {
+		"ja", "jawel", "jaja", "oké", "okee", "oke", "ok", "okay",
+	};
+	static const char *const hum[] = { "hm", "hmm", "mm", "mmm", "nou" };
+	const char *p = line;
+	int said = 0;
+
+	for (;;) {
+		size_t w = 0;
+		int known = 0;
+
+		while (*p == ' ' || *p == ',' || *p == '.' || *p == '!' ||
+		       *p == '?')
+			p++;
+		if (strncmp(p, "…", strlen("…")) == 0) {
+			p += strlen("…");
+			continue;
+		}
+		if (*p == '*') {                 /* a stage direction */
+			const char *q = strchr(p + 1, '*');
+
+			if (!q)
+				return 0;
+			p = q + 1;
+			continue;
+		}
+		if (!*p)
+			return said;
+		while (p[w] && !strchr(" ,.!?*", p[w]) &&
+		       strncmp(p + w, "…", strlen("…")) != 0)
+			w++;
+		for (size_t k = 0; k < ARRAY_LEN(yes) && !known; k++)
+			if (strlen(yes[k]) == w &&
+			    strncasecmp(p, yes[k], w) == 0)
+				known = said = 1;
+		for (size_t k = 0; k < ARRAY_LEN(hum) && !known; k++)
+			known = strlen(hum[k]) == w &&
+				strncasecmp(p, hum[k], w) == 0;
+		if (!known)
+			return 0;
+		p += w;
+	}
+}
+
 /* A variant of a whose condition holds and whose lines were not said
- * yet (the least recently used of them; the seed breaks ties). */
+ * yet (the least recently used of them; the seed breaks ties). After
+ * an open question a line that says nothing but yes is said only
+ * when no other is left: "Wie brengt Daan naar school?" gets no "Ja."
+ * while "Sorry, ik volg het even niet." is still there. The seed is
+ * drawn as if every line could be said, so that leaving one out does
+ * not change what the seed picks later in the rehearsal. */
 static const struct variant *choose(struct turn *t, const struct action *a)
 {
 	struct engine *e = t->e;
 	const struct variant *best[64];
-	size_t nbest = 0;
+	uint8_t yes[64];
+	size_t nbest = 0, nyes = 0;
 	uint32_t oldest = UINT32_MAX;
+	int open = t->m && ends_open_question(t->m);
+	size_t pick;
 
 	for (size_t i = 0; a && i < a->nvariants; i++) {
 		const struct variant *v = &a->variants[i];
@@ -413,16 +485,25 @@ static const struct variant *choose(struct turn *t, const struct action *a)
 		lu = e->last_used[v->index];
 		if (lu < oldest) {
 			oldest = lu;
-			nbest = 0;
+			nbest = nyes = 0;
 		}
-		if (lu == oldest && nbest < ARRAY_LEN(best))
+		if (lu == oldest && nbest < ARRAY_LEN(best)) {
+			yes[nbest] = open && v->nmsgs && says_yes(v->msgs[0]);
+			nyes += yes[nbest];
 			best[nbest++] = v;
+		}
 	}
 	if (!nbest)
 		return NULL;
-	if (nbest == 1)
-		return best[0];
-	return best[rng_next(&e->rng) % nbest];
+	pick = nbest == 1 ? 0 : rng_next(&e->rng) % nbest;
+	if (!nyes || nyes == nbest)
+		return best[pick];
+	/* the pick's place among the lines that are no yes */
+	pick %= nbest - nyes;
+	for (size_t i = 0; i < nbest; i++)
+		if (!yes[i] && pick-- == 0)
+			return best[i];
+	return best[0];
 }
 
 /* The first action of kind directly under 'standaard', or NULL. */

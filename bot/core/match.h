@@ -27,6 +27,9 @@ struct match_clause {
 	uint32_t start, len;      /* bytes of the message */
 	uint32_t tok, ntok;       /* its tokens in m->norm.tok */
 	uint8_t act;              /* enum match_act */
+	uint8_t open;             /* a question led by a question word
+				   * ("Wie brengt hem?", "Hoe bedoel je?"):
+				   * no yes or no answers it */
 	uint8_t negated;          /* a negation scopes over this clause */
 	uint8_t neg_inherited;    /* ... from the clause it depends on ("ik
 				   * zeg niet | dat…"), or the one that

@@ -1153,6 +1153,85 @@ static const char greet_text[] =
 	"    zeg\n"
 	"    - Hm.\n";
 
+/* After an open question ("Wie brengt hem?") a line that starts with a
+ * bare yes waits while another is left; a yes/no question may get it;
+ * with only yes lines left the persona still answers. */
+static const char yes_text[] =
+	"scenario y\n"
+	"titel: Ja\n"
+	"persona: p\n"
+	FX_HEAD
+	"bedoeling groet\n"
+	"  patroon: hallo\n"
+	"  ja: hallo\n"
+	"fase begin\n"
+	"  zeg\n"
+	"  - Goedemiddag.\n"
+	"  anders\n"
+	"    zeg\n"
+	"    - *haalt haar schouders op* Ja.\n"
+	"    - Oké…\n"
+	"    - Hm. Ja.\n"
+	"    - Sorry, ik volg het even niet.\n"
+	"    - Hm.\n"
+	"    - Ja, die brief. Die ligt in de la.\n";
+
+static int yes_line(const char *line)
+{
+	return !strcmp(line, "*haalt haar schouders op* Ja.") ||
+	       !strcmp(line, "Oké…") || !strcmp(line, "Hm. Ja.");
+}
+
+static void test_open_question_no_bare_yes(void **state)
+{
+	static const char *const open_q[] = {
+		"Wie brengt Daan naar school?",
+		"Ik snap het. Bij wie kan hij terecht?",
+		"Wat deed die brief met u?",
+	};
+	struct script *s = load_text("y.oef", yes_text);
+	struct engine_out o;
+	struct match m;
+	struct engine *e;
+	int yes = 0;
+
+	(void)state;
+	/* every seed: the three open questions get the three lines that
+	 * are no bare yes ("Ja, die brief…" answers), whichever order the
+	 * seed picks */
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		e = engine_new(s, seed);
+		engine_out_init(&o);
+		match_init(&m);
+		engine_start(e, &o);
+		for (size_t i = 0; i < ARRAY_LEN(open_q); i++) {
+			turn(e, &m, &o, open_q[i]);
+			assert_int_equal(o.nmsgs, 1);
+			if (yes_line(o.msgs[0].buf))
+				fail_msg("seed %" PRIu64 ": \"%s\" got \"%s\"",
+					 seed, open_q[i], o.msgs[0].buf);
+		}
+		/* only yes lines left: one of them, not silence */
+		turn(e, &m, &o, "Wanneer was dat?");
+		assert_int_equal(o.nmsgs, 1);
+		assert_true(yes_line(o.msgs[0].buf));
+		rehearsal_end(e, &o, &m);
+	}
+	/* a yes/no question last ("speel je in het veld?") may get a yes:
+	 * over the seeds, the first answer is a yes line at least once */
+	for (uint64_t seed = 1; seed <= 16 && !yes; seed++) {
+		e = engine_new(s, seed);
+		engine_out_init(&o);
+		match_init(&m);
+		engine_start(e, &o);
+		turn(e, &m, &o, "Wat doe je bij je club, speel je in het veld?");
+		yes = o.nmsgs == 1 && yes_line(o.msgs[0].buf);
+		rehearsal_end(e, &o, &m);
+	}
+	assert_true(yes);
+	script_free(s);
+}
+
 static void test_clarify_word_start(void **state)
 {
 	static const struct {
@@ -2247,6 +2326,7 @@ int main(void)
 		cmocka_unit_test(test_clarify_not_filler),
 		cmocka_unit_test(test_clarify_earlier_line),
 		cmocka_unit_test(test_clarify_word_start),
+		cmocka_unit_test(test_open_question_no_bare_yes),
 	};
 
 	jansson_use_xmalloc();

@@ -797,6 +797,55 @@ static void test_clauses(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* Which clauses ask an open question (clause.h, open): 1 per clause. */
+static void test_clause_open(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} open_cases[] = {
+		{ "Wie brengt Daan naar school?", "1" },
+		{ "Ik snap het. Hoe bedoel je?", "0 1" },
+		{ "Bij wie kan je terecht?", "1" },
+		{ "En waar werk je eigenlijk?", "1" },
+		{ "Heb je een fiets?", "0" },
+		{ "Wat doe je bij je club, speel je in het veld?", "1 0" },
+		{ "Wat ik opschrijf krijg je eerst te lezen.", "0" },
+		{ "Wat fijn!", "0" },
+		{ "Wat een leuke kat heb je daar op je trui!", "0" },
+		{ "Wat een mooie tekening is dat?", "0" },
+		{ "Hoe gaat het? Ik ben Tom.", "1 0" },
+	};
+	struct match m;
+	struct script *s = load_opts("a", "");
+	struct sbuf sb;
+	size_t bad = 0;
+
+	(void)state;
+	match_init(&m);
+	sbuf_init(&sb);
+	for (size_t i = 0; i < ARRAY_LEN(open_cases); i++) {
+		match_run(&m, s, open_cases[i].text, strlen(open_cases[i].text));
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "");
+		for (size_t c = 0; c < m.nclause; c++) {
+			/* open only ever marks a question */
+			assert_true(!m.clause[c].open ||
+				    m.clause[c].act == MATCH_VRAAG);
+			sbuf_addf(&sb, "%s%d", c ? " " : "", m.clause[c].open);
+		}
+		if (strcmp(sb.buf, open_cases[i].want)) {
+			print_message("\"%s\": %s, want %s\n", open_cases[i].text,
+				      sb.buf, open_cases[i].want);
+			bad++;
+		}
+	}
+	sbuf_release(&sb);
+	match_release(&m);
+	script_free(s);
+	assert_int_equal(bad, 0);
+}
+
 /* Another language: the builtin andere-taal and nothing else. */
 static void test_language(void **state)
 {
@@ -1352,6 +1401,7 @@ int main(void)
 		cmocka_unit_test(test_real_words_sorted),
 		cmocka_unit_test(test_act_reach),
 		cmocka_unit_test(test_clauses),
+		cmocka_unit_test(test_clause_open),
 		cmocka_unit_test(test_language),
 		cmocka_unit_test(test_language_mixed),
 		cmocka_unit_test(test_offstage),
