@@ -525,6 +525,46 @@ static uint32_t find_compound(const struct lexicon *lx, const char *stem,
 	return 0;
 }
 
+/* The class of a diminutive's base (lexicon.h): the endings tried
+ * longest first, so "praatje" tries "praa" (-tje) before "praat" (-je),
+ * and the first base the lexicon knows, by its text or by its stem,
+ * wins. */
+static uint32_t find_diminutive(const struct lexicon *lx, const char *word,
+				size_t len)
+{
+	static const char *const endings[] = { "etje", "tje", "pje", "je" };
+	char base[LEX_WORD_MAX + 1], st[LEX_WORD_MAX + 1];
+
+	if (len > LEX_WORD_MAX || len < 5)
+		return 0;
+	if (word[len - 1] == 's')               /* gesprekjes */
+		len--;
+	if (len < 5 || word[len - 2] != 'j' || word[len - 1] != 'e')
+		return 0;
+	for (size_t e = 0; e < ARRAY_LEN(endings); e++) {
+		size_t k = strlen(endings[e]), n, sn;
+		uint32_t id, c;
+
+		if (len < k + 3 || memcmp(word + len - k, endings[e], k))
+			continue;
+		n = len - k;
+		memcpy(base, word, n);
+		/* mannetje → man, balletje → bal */
+		if (e == 0 && n >= 4 && base[n - 1] == base[n - 2])
+			n--;
+		if (norm_is_function(base, n))
+			continue;
+		id = lexicon_word_id(lx, base, n);
+		if (id)
+			return lx->cls[id];
+		sn = norm_stem(base, n, st);
+		c = stem_class(lx, st, sn, hash_bytes(st, sn));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
 static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
 		     const char *stem, size_t stem_len, int function,
 		     enum lexicon_how *how)
@@ -550,6 +590,11 @@ static uint32_t find(const struct lexicon *lx, const char *word, size_t len,
 	c = find_typo(lx, word, len);
 	if (c) {
 		h = LEXICON_TYPO;
+		goto out;
+	}
+	c = find_diminutive(lx, word, len);
+	if (c) {
+		h = LEXICON_DIMINUTIVE;
 		goto out;
 	}
 	c = find_compound(lx, stem, stem_len);

@@ -15,6 +15,11 @@
  *             the same, and the message word not a common Dutch word
  *             of its own ("lijken" is no slip for "kijken"). Found
  *             through an index of one-letter deletions built at load;
+ *   diminutive  a -je/-tje/-pje/-etje word (plural -jes too) whose
+ *             base is a pattern word or has a pattern word's stem:
+ *             afspraakje → afspraak, broertje → broer, boompje → boom,
+ *             mannetje → man, gesprekjes → gesprek (a pattern word
+ *             itself, like "meisje" or "beetje", is itself first);
  *   compound  it ends in a pattern word of four letters or more after
  *             at least three letters that are not a verb particle or
  *             prefix (jeugdbeschermer → beschermer, but onveilig,
@@ -33,6 +38,7 @@ enum lexicon_how {
 	LEXICON_EXACT,      /* the word itself */
 	LEXICON_STEM,       /* another inflection */
 	LEXICON_TYPO,       /* a one-letter slip */
+	LEXICON_DIMINUTIVE, /* a diminutive of a pattern word */
 	LEXICON_COMPOUND    /* a compound ending in a pattern word */
 };
 

@@ -467,7 +467,8 @@ static void test_stems(void **state)
 static char *const lex_words[] = {
 	"", "kinderen", "veiligheid", "beschermer", "hulpverlening",
 	"veilig", "voel", "kopen", "tafel", "tabel", "het", "heten",
-	"lopen", "kind", "wat", "prefix*", "jouw",
+	"lopen", "kind", "wat", "prefix*", "jouw", "afspraak", "broer",
+	"boom", "man", "praten", "meisje",
 };
 
 static const struct {
@@ -495,7 +496,20 @@ static const struct {
 	{ "tanel", LEXICON_NONE, NULL },     /* tafel or tabel? */
 	{ "komen", LEXICON_NONE, NULL },     /* a word, not a slip of kopen */
 	{ "kinderenn", LEXICON_TYPO, "kinderen" },
-	{ "kindertjes", LEXICON_NONE, NULL },   /* two letters off */
+	{ "kinderrenn", LEXICON_NONE, NULL },   /* two letters off */
+	/* diminutives: the base a pattern word, or with its stem */
+	{ "afspraakje", LEXICON_DIMINUTIVE, "afspraak" },
+	{ "afspraakjes", LEXICON_DIMINUTIVE, "afspraak" },
+	{ "kindertjes", LEXICON_DIMINUTIVE, "kinderen" },
+	{ "kindje", LEXICON_DIMINUTIVE, "kind" },
+	{ "broertje", LEXICON_DIMINUTIVE, "broer" },
+	{ "boompje", LEXICON_DIMINUTIVE, "boom" },
+	{ "mannetje", LEXICON_DIMINUTIVE, "man" },
+	{ "praatje", LEXICON_DIMINUTIVE, "praten" },  /* -je, not -tje */
+	{ "tafeltje", LEXICON_DIMINUTIVE, "tafel" },
+	{ "meisje", LEXICON_EXACT, "meisje" },   /* a pattern word itself */
+	{ "beetje", LEXICON_NONE, NULL },        /* no "beet" */
+	{ "wattje", LEXICON_NONE, NULL },        /* no function word */
 	/* compounds: a pattern word at the end, a real word before it */
 	{ "jeugdbeschermer", LEXICON_COMPOUND, "beschermer" },
 	{ "jeugdbeschermers", LEXICON_COMPOUND, "beschermer" },
