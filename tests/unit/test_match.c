@@ -614,11 +614,14 @@ static void test_act_reach(void **state)
 	match_release(&m);
 }
 
-/* Each clause as "act[+neg][+cit][+als]", joined by " | ". */
-static const struct {
+/* A message and what its clauses should read as. */
+struct clause_case {
 	const char *text;
 	const char *want;
-} clause_cases[] = {
+};
+
+/* Each clause as "act[+neg][+cit][+als]", joined by " | ". */
+static const struct clause_case clause_cases[] = {
 	{ "", "" },
 	{ "Hoe gaat het?", "vraag" },
 	{ "Hoe gaat het", "vraag" },
@@ -750,18 +753,41 @@ static const struct {
 	{ "In het ergste scenario komt er een rechter.", "mededeling" },
 };
 
-static void test_clauses(void **state)
+/* Clause c of m as test_clauses reads it. */
+static void describe_scope(struct sbuf *sb, const struct match *m, size_t c)
+{
+	const struct match_clause *cl = &m->clause[c];
+
+	sbuf_addf(sb, "%s%s%s%s%s%s", c ? " | " : "",
+		  clause_act_name(cl->act), cl->negated ? "+neg" : "",
+		  cl->reported ? "+cit" : "", cl->conditional ? "+als" : "",
+		  cl->offstage ? "+uit" : "");
+}
+
+/* Clause c of m as test_clause_open reads it: 1 for an open question
+ * (which only ever marks a question), else 0. */
+static void describe_open(struct sbuf *sb, const struct match *m, size_t c)
+{
+	assert_true(!m->clause[c].open || m->clause[c].act == MATCH_VRAAG);
+	sbuf_addf(sb, "%s%d", c ? " " : "", m->clause[c].open);
+}
+
+/* Runs every case through the matcher, checks that the clauses cover
+ * the tokens in order within the text, and compares what describe
+ * writes of them with the case's want; prints each mismatch. */
+static void check_clause_cases(const struct clause_case *tab, size_t n,
+			       void (*describe)(struct sbuf *,
+						const struct match *, size_t))
 {
 	struct match m;
 	struct script *s = load_opts("a", "");
 	struct sbuf sb;
 	size_t bad = 0;
 
-	(void)state;
 	match_init(&m);
 	sbuf_init(&sb);
-	for (size_t i = 0; i < ARRAY_LEN(clause_cases); i++) {
-		const char *t = clause_cases[i].text;
+	for (size_t i = 0; i < n; i++) {
+		const char *t = tab[i].text;
 		size_t prev_end = 0;
 
 		match_run(&m, s, t, strlen(t));
@@ -770,24 +796,18 @@ static void test_clauses(void **state)
 		for (size_t c = 0; c < m.nclause; c++) {
 			const struct match_clause *cl = &m.clause[c];
 
-			/* clauses cover the tokens in order, within the text */
 			assert_true(cl->ntok > 0);
 			assert_true(cl->start >= prev_end);
 			assert_true(cl->start + cl->len <= strlen(t));
 			for (uint32_t k = cl->tok; k < cl->tok + cl->ntok; k++)
 				assert_int_equal(m.tok_clause[k], c);
 			prev_end = cl->start + cl->len;
-			sbuf_addf(&sb, "%s%s%s%s%s%s", c ? " | " : "",
-				  clause_act_name(cl->act),
-				  cl->negated ? "+neg" : "",
-				  cl->reported ? "+cit" : "",
-				  cl->conditional ? "+als" : "",
-				  cl->offstage ? "+uit" : "");
+			describe(&sb, &m, c);
 		}
-		if (strcmp(sb.buf ? sb.buf : "", clause_cases[i].want)) {
+		if (strcmp(sb.buf ? sb.buf : "", tab[i].want)) {
 			print_message("clause case %zu: \"%s\": \"%s\", want "
 				      "\"%s\"\n", i, t, sb.buf ? sb.buf : "",
-				      clause_cases[i].want);
+				      tab[i].want);
 			bad++;
 		}
 	}
@@ -797,13 +817,17 @@ static void test_clauses(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static void test_clauses(void **state)
+{
+	(void)state;
+	check_clause_cases(clause_cases, ARRAY_LEN(clause_cases),
+			   describe_scope);
+}
+
 /* Which clauses ask an open question (clause.h, open): 1 per clause. */
 static void test_clause_open(void **state)
 {
-	static const struct {
-		const char *text;
-		const char *want;
-	} open_cases[] = {
+	static const struct clause_case open_cases[] = {
 		{ "Wie brengt Daan naar school?", "1" },
 		{ "Ik snap het. Hoe bedoel je?", "0 1" },
 		{ "Bij wie kan je terecht?", "1" },
@@ -816,34 +840,9 @@ static void test_clause_open(void **state)
 		{ "Wat een mooie tekening is dat?", "0" },
 		{ "Hoe gaat het? Ik ben Tom.", "1 0" },
 	};
-	struct match m;
-	struct script *s = load_opts("a", "");
-	struct sbuf sb;
-	size_t bad = 0;
 
 	(void)state;
-	match_init(&m);
-	sbuf_init(&sb);
-	for (size_t i = 0; i < ARRAY_LEN(open_cases); i++) {
-		match_run(&m, s, open_cases[i].text, strlen(open_cases[i].text));
-		sbuf_reset(&sb);
-		sbuf_adds(&sb, "");
-		for (size_t c = 0; c < m.nclause; c++) {
-			/* open only ever marks a question */
-			assert_true(!m.clause[c].open ||
-				    m.clause[c].act == MATCH_VRAAG);
-			sbuf_addf(&sb, "%s%d", c ? " " : "", m.clause[c].open);
-		}
-		if (strcmp(sb.buf, open_cases[i].want)) {
-			print_message("\"%s\": %s, want %s\n", open_cases[i].text,
-				      sb.buf, open_cases[i].want);
-			bad++;
-		}
-	}
-	sbuf_release(&sb);
-	match_release(&m);
-	script_free(s);
-	assert_int_equal(bad, 0);
+	check_clause_cases(open_cases, ARRAY_LEN(open_cases), describe_open);
 }
 
 /* Another language: the builtin andere-taal and nothing else. */
