@@ -20,7 +20,9 @@ enum why {
 	W_QUOTE,      /* a quotation mark opened or closed */
 	W_CONJ,       /* a conjunction (the clause's first word) */
 	W_DAT,        /* the complementiser dat */
-	W_FRAME       /* after "volgens X" */
+	W_FRAME,      /* after "volgens X" */
+	W_WH          /* a question word and its verb in a run-on message
+		       * without a question mark (wh_run_starts) */
 };
 
 /* What the first pass knows of a clause, besides match_clause. */
@@ -807,6 +809,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_BELOFTE;
 		else if (sent_end == '?' && !c->conditional)
 			c->act = MATCH_VRAAG;
+		else if (ci[j].why == W_WH)
+			c->act = MATCH_VRAAG;
 		else if ((ci[j].why == W_START || ci[j].why == W_BREAK ||
 			  ci[j].why == W_QUOTE) &&
 			 is_wh_question(n, c, ci[j].brk_after,
@@ -927,6 +931,68 @@ static void offstage(const struct norm *n, struct match_clause *cl,
 	}
 }
 
+/* A message typed (or dictated) without a question mark runs its
+ * question into what came before: "u had eerder hulp van het wijkteam
+ * in een half jaar hoe was dat voor u". A question word followed by
+ * its verb, with three words or more of its clause before it, starts
+ * a question there, unless what comes before asks or tells about it
+ * ("ik weet niet hoe het moet", "vertel eens wat er gebeurde", "dat
+ * is wat ik bedoel"): then it is an indirect question, part of its
+ * clause. The verb must have its subject after it ("hoe was dat",
+ * "wat vond je"): a relative clause puts it before ("het huis waar
+ * hij woont", "alles wat is gebeurd"). */
+static int wh_run_starts(const struct norm *n, size_t i, size_t first)
+{
+	static const char *const wh[] = {
+		"hoe", "waarom", "wanneer", "hoeveel", "welke", "wie", "wat",
+		"waar",
+	};
+	static const char *const verbs[] = {
+		"was", "is", "ging", "gaat", "kwam", "komt", "vond", "vind",
+		"voelde", "voel", "deed", "doe", "heb", "had", "kan", "kon",
+		"wil", "wilde", "moet", "moest", "zou", "zal", "denk", "dacht",
+		"ben", "waren", "zijn", "gebeurde", "gebeurt", "lukt", "lukte",
+		"werkt", "werkte", "word", "werd", "staat", "stond", "ervaar",
+		"ervoer", "merk", "merkte", "kijk", "keek", "bedoel",
+	};
+	/* words before it that make it an indirect question or a
+	 * relative: asking, knowing, telling, and what leans on them */
+	static const char *const lead_in[] = {
+		"weet", "weten", "wist", "snap", "snapte", "begrijp", "vraag",
+		"vroeg", "vragen", "afvragen", "af", "zie", "zag", "hoor",
+		"hoorde", "horen", "vertel", "vertelde", "vertellen", "zeg",
+		"zei", "zeggen", "leg", "uitleggen", "uit", "kijk", "kijken",
+		"denk", "dacht", "bedenk", "bedenken", "zoek", "zoeken",
+		"uitzoeken", "bespreken", "afspreken", "laat", "laten",
+		"benieuwd", "nieuwsgierig", "niet", "nog", "precies", "eens",
+		"dat", "of", "ook", "al", "goed", "wel", "idee",
+	};
+	/* right before it, the one asked: "ik vroeg je hoe het ging" */
+	static const char *const asked[] = {
+		"ik", "we", "wij", "hij", "zij", "ze", "je", "jullie", "hem",
+		"haar", "mij", "me", "ons", "dan", "daar", "hier", "nou",
+	};
+	/* after the verb its subject: "hoe was dat", "wat vond je", "wie
+	 * heeft het gedaan" (a relative has none: "wat is gebeurd") */
+	static const char *const subj[] = {
+		"dat", "het", "je", "jij", "jullie", "hij", "ze", "zij", "er",
+		"we", "wij", "ik", "de", "die", "dit", "hem", "haar",
+	};
+	const struct norm_token *t = &n->tok[i];
+	const struct norm_token *v = i + 1 < n->ntok &&
+		n->tok[i + 1].clause == t->clause ? &n->tok[i + 1] : NULL;
+
+	const struct norm_token *w = v && i + 2 < n->ntok &&
+		n->tok[i + 2].clause == t->clause ? &n->tok[i + 2] : NULL;
+
+	if (i < first + 3 || !IS_ANY(t, wh) || !v || !IS_ANY(v, verbs) ||
+	    !w || !IS_ANY(w, subj))
+		return 0;
+	return !IS_ANY(&n->tok[i - 1], lead_in) &&
+	       !IS_ANY(&n->tok[i - 1], asked) &&
+	       !IS_ANY(&n->tok[i - 2], lead_in);
+}
+
 size_t clause_split(const struct norm *n, const char *text, size_t len,
 		    struct match_clause *cl, uint32_t *tok_clause)
 {
@@ -936,6 +1002,7 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 	int quoted = 0;
 	size_t prev_end = 0;
 	size_t sq_close = SIZE_MAX;   /* a single quote closes after it */
+	int qmark = memchr(text, '?', len) != NULL;
 
 	if (!n->ntok)
 		return 0;
@@ -984,6 +1051,9 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 		} else if (dat_starts(n, i, first)) {
 			open = 1;
 			why = W_DAT;
+		} else if (!qmark && wh_run_starts(n, i, first)) {
+			open = 1;
+			why = W_WH;
 		}
 		if (open) {
 			if (nc && nc <= ARRAY_LEN(ci_small))

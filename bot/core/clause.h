@@ -7,7 +7,10 @@
  * starts a clause of its own: maar, want, omdat, doordat, zodat, terwijl,
  * hoewel, tenzij, indien, als/wanneer when a subject follows, en before a
  * pronoun, and dat after a verb ("ik hoor | dat u schrok"). "volgens
- * school" is a frame clause of its own.
+ * school" is a frame clause of its own. In a message without a question
+ * mark (dictated) a question word with its verb and subject after it
+ * starts a question mid-sentence ("… in een half jaar | hoe was dat
+ * voor u"), not after a verb of knowing or asking.
  *
  *   negated      the clause holds niet, geen, nooit, niks, niets or
  *                niemand (not "niet alleen", not "of niet"), or it is

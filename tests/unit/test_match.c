@@ -751,6 +751,23 @@ static const struct clause_case clause_cases[] = {
 	{ "Ja, volgens het scenario heb ik ze gelezen.",
 	  "mededeling+uit | mededeling+uit | mededeling+cit+uit" },
 	{ "In het ergste scenario komt er een rechter.", "mededeling" },
+	/* run on without a question mark: the question starts at its
+	 * question word and verb with their subject, not after a verb of
+	 * knowing or asking, not in a relative clause */
+	{ "u had eerder hulp van het wijkteam met drie mensen in een "
+	  "half jaar hoe was dat voor u", "mededeling | vraag" },
+	{ "wacht even de taal stond verkeerd zo beter wat vond u van de "
+	  "uitspraak", "mededeling | vraag" },
+	{ "ok top dan zie ik je dinsdag wanneer ben je thuis",
+	  "mededeling | vraag" },
+	{ "ik weet niet goed hoe is het gegaan", "mededeling+neg" },
+	{ "ik vroeg je hoe was het", "mededeling" },
+	{ "ik ben benieuwd hoe was het op school", "mededeling" },
+	{ "alles wat is gebeurd vind ik erg", "mededeling" },
+	{ "het huis waar hij woont is groot", "mededeling" },
+	/* with a question mark in the message it is left alone */
+	{ "Klopt het? ik was daar toen hoe was dat voor u",
+	  "vraag | mededeling" },
 };
 
 /* Clause c of m as test_clauses reads it. */
