@@ -827,7 +827,11 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_VRAAG;
 		else
 			c->act = MATCH_MEDEDELING;
-		c->open = c->act == MATCH_VRAAG && sent_end != '!' &&
+		/* a sentence ending in '.' or '!' rarely asks: "wat dat met
+		 * Noa doet.", "Wat een tekening!" */
+		c->open = c->act == MATCH_VRAAG &&
+			  (sent_end == '?' || !sent_end ||
+			   ci[j].why == W_WH) &&
 			  wh_first(n, c);
 	}
 }

@@ -39,9 +39,9 @@
  *                otherwise mededeling;
  *   open         a vraag led by a question word (after a preposition:
  *                "bij wie"): "Wie brengt hem?", "Hoe bedoel je?"; not
- *                in a sentence ending in '!', nor "wat een…", "wat
- *                leuk…", which exclaim. A yes does not answer it
- *                (engine.c).
+ *                in a sentence ending in '.' or '!' ("wat dat met Noa
+ *                doet."), nor "wat een…", "wat leuk…", which exclaim.
+ *                A yes does not answer it (engine.c).
  *
  * Deterministic and allocation-free: the caller passes room for one
  * clause per token.

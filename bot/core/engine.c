@@ -389,18 +389,16 @@ static void mark_said(struct engine *e, const struct variant *v)
 		line_mark(e, v->line[j]);
 }
 
-/* The message ends in an open question (clause.h): "Wie brengt Daan
- * naar school?", "Ik snap het. Hoe bedoel je?"; not "Wat doe je bij je
- * club, speel je in het veld?", which a yes answers, nor "Waar werkt
- * u? Dat staat er niet bij." (what comes last is no question). */
+/* The message's last question is an open one (clause.h): "Wie brengt
+ * Daan naar school?", "Hoe lang duurt dit? Ik heb om elf uur
+ * overleg."; not "Wat doe je bij je club, speel je in het veld?",
+ * which a yes answers. */
 static int ends_open_question(const struct match *m)
 {
-	const struct match_clause *c;
-
-	if (!m || !m->nclause)
-		return 0;
-	c = &m->clause[m->nclause - 1];
-	return c->act == MATCH_VRAAG && c->open && !c->reported;
+	for (size_t c = m ? m->nclause : 0; c-- > 0;)
+		if (m->clause[c].act == MATCH_VRAAG && !m->clause[c].reported)
+			return m->clause[c].open;
+	return 0;
 }
 
 /* The line says nothing but yes: "Ja.", "Oké…", "*haalt haar
@@ -468,6 +466,7 @@ static const struct variant *choose(struct turn *t, const struct action *a)
 	uint32_t oldest = UINT32_MAX;
 	int open = t->m && ends_open_question(t->m);
 	size_t pick;
+	uint64_t draw;
 
 	for (size_t i = 0; a && i < a->nvariants; i++) {
 		const struct variant *v = &a->variants[i];
@@ -495,11 +494,12 @@ static const struct variant *choose(struct turn *t, const struct action *a)
 	}
 	if (!nbest)
 		return NULL;
-	pick = nbest == 1 ? 0 : rng_next(&e->rng) % nbest;
-	if (!nyes || nyes == nbest)
+	draw = nbest == 1 ? 0 : rng_next(&e->rng);
+	pick = draw % nbest;
+	if (!yes[pick] || nyes == nbest)
 		return best[pick];
-	/* the pick's place among the lines that are no yes */
-	pick %= nbest - nyes;
+	/* the seed drew a bare yes: the same draw picks among the rest */
+	pick = (draw / nbest) % (nbest - nyes);
 	for (size_t i = 0; i < nbest; i++)
 		if (!yes[i] && pick-- == 0)
 			return best[i];

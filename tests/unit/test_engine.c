@@ -1174,7 +1174,8 @@ static const char yes_text[] =
 	"    - Hm. Ja.\n"
 	"    - Sorry, ik volg het even niet.\n"
 	"    - Hm.\n"
-	"    - Ja, die brief. Die ligt in de la.\n";
+	"    - Ja, die brief. Die ligt in de la.\n"
+	"    - Daar moet ik even over nadenken.\n";
 
 static int yes_line(const char *line)
 {
@@ -1188,6 +1189,8 @@ static void test_open_question_no_bare_yes(void **state)
 		"Wie brengt Daan naar school?",
 		"Ik snap het. Bij wie kan hij terecht?",
 		"Wat deed die brief met u?",
+		/* the last question counts, a statement may follow it */
+		"Hoe lang duurt dit? Ik heb om elf uur overleg.",
 	};
 	struct script *s = load_text("y.oef", yes_text);
 	struct engine_out o;
@@ -1196,7 +1199,7 @@ static void test_open_question_no_bare_yes(void **state)
 	int yes = 0;
 
 	(void)state;
-	/* every seed: the three open questions get the three lines that
+	/* every seed: the four open questions get the four lines that
 	 * are no bare yes ("Ja, die brief…" answers), whichever order the
 	 * seed picks */
 	for (uint64_t seed = 1; seed <= 8; seed++) {

@@ -856,6 +856,9 @@ static void test_clause_open(void **state)
 		{ "Wat een leuke kat heb je daar op je trui!", "0" },
 		{ "Wat een mooie tekening is dat?", "0" },
 		{ "Hoe gaat het? Ik ben Tom.", "1 0" },
+		{ "hoe gaat het", "1" },
+		/* a sentence ending in a full stop rarely asks */
+		{ "Wat dat met Noa doet. Dat ze schrikt.", "0 0 0" },
 	};
 
 	(void)state;
