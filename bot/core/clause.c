@@ -21,8 +21,10 @@ enum why {
 	W_CONJ,       /* a conjunction (the clause's first word) */
 	W_DAT,        /* the complementiser dat */
 	W_FRAME,      /* after "volgens X" */
-	W_WH          /* a question word and its verb in a run-on message
+	W_WH,         /* a question word and its verb in a run-on message
 		       * without a question mark (wh_run_starts) */
+	W_MAIN        /* the main clause after a condition without a comma
+		       * (cond_main_starts) */
 };
 
 /* What the first pass knows of a clause, besides match_clause. */
@@ -798,11 +800,12 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		 * aanbelde, heb ik het dossier opgevraagd" ask nothing */
 		if (!c->reported && summary_frame(n, c))
 			summary = 1;
-		after_sub = prev && ci[j].why == W_BREAK &&
-			    ci[j - 1].brk_after == ',' &&
-			    (prev->conditional ||
-			     (w_at(n, prev, 0) &&
-			      IS_ANY(w_at(n, prev, 0), subordinators)));
+		after_sub = (prev && ci[j].why == W_BREAK &&
+			     ci[j - 1].brk_after == ',' &&
+			     (prev->conditional ||
+			      (w_at(n, prev, 0) &&
+			       IS_ANY(w_at(n, prev, 0), subordinators)))) ||
+			    ci[j].why == W_MAIN;
 		if (is_proposal(n, c))
 			c->act = MATCH_VOORSTEL;
 		else if (is_promise(n, c))
@@ -997,6 +1000,54 @@ static int wh_run_starts(const struct norm *n, size_t i, size_t first)
 	       !IS_ANY(&n->tok[i - 2], lead_in);
 }
 
+/* A condition typed without its comma runs into the main clause: "als
+ * het thuis echt niet gaat kun je dan bij oma terecht", "als je moeder
+ * niet opstaat wie brengt Fleur dan". Where the condition (a clause
+ * that starts with als, wanneer or indien) has ended in its verb, a
+ * finite verb with a person after it, or a question word with a verb
+ * after it, starts the main clause, so that the condition's "niet"
+ * stays in the condition. */
+static int cond_main_starts(const struct norm *n, size_t i, size_t first)
+{
+	static const char *const persons[] = {
+		"je", "jij", "jullie", "ik", "we", "wij", "hij", "zij", "ze",
+	};
+	/* not "wat": "als je wilt wat drinken" is iets */
+	static const char *const wh[] = {
+		"wie", "waar", "wanneer", "hoe", "waarom",
+	};
+	/* verbs a main clause after a condition starts with, besides
+	 * verbs_first: "bel je mij", "ga je naar oma" */
+	static const char *const main_verbs[] = {
+		"bel", "ga", "gaan", "breng", "haal", "loop", "zeg", "vraag",
+		"stuur", "app", "moeten", "mogen", "kunnen", "zullen",
+	};
+	const struct norm_token *f = &n->tok[first];
+	const struct norm_token *t = &n->tok[i];
+	const struct norm_token *next = i + 1 < n->ntok &&
+		n->tok[i + 1].clause == t->clause ? &n->tok[i + 1] : NULL;
+	const struct norm_token *before = &n->tok[i - 1];
+
+	if (i < first + 3 || !next ||
+	    !(is(f, "als") || is(f, "wanneer") || is(f, "indien")))
+		return 0;
+	/* the condition's own last word is its verb, no person or
+	 * article: "als ik je | help" is not split, "als het niet gaat |
+	 * kun je" is */
+	if (IS_ANY(before, persons) || IS_ANY(before, pronouns) ||
+	    is(before, "de") || is(before, "een") || is(before, "als") ||
+	    is(before, "wanneer") || is(before, "niet"))
+		return 0;
+	if ((IS_ANY(t, verbs_first) || IS_ANY(t, main_verbs)) &&
+	    IS_ANY(next, persons))
+		return 1;
+	/* "… niet opstaat | wie brengt Fleur dan", not "als ik weet wie
+	 * het is" */
+	return IS_ANY(t, wh) && !IS_ANY(next, persons) &&
+	       !IS_ANY(next, pronouns) && !is(next, "de") &&
+	       !is(next, "een");
+}
+
 size_t clause_split(const struct norm *n, const char *text, size_t len,
 		    struct match_clause *cl, uint32_t *tok_clause)
 {
@@ -1058,6 +1109,9 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 		} else if (!qmark && wh_run_starts(n, i, first)) {
 			open = 1;
 			why = W_WH;
+		} else if (cond_main_starts(n, i, first)) {
+			open = 1;
+			why = W_MAIN;
 		}
 		if (open) {
 			if (nc && nc <= ARRAY_LEN(ci_small))

@@ -765,6 +765,18 @@ static const struct clause_case clause_cases[] = {
 	{ "ik ben benieuwd hoe was het op school", "mededeling" },
 	{ "alles wat is gebeurd vind ik erg", "mededeling" },
 	{ "het huis waar hij woont is groot", "mededeling" },
+	/* a condition without its comma: the main clause starts at its
+	 * verb and person, or its question word, and the condition's
+	 * negation stays in the condition */
+	{ "als het thuis een keer echt niet gaat kun je dan bij oma "
+	  "terecht?", "mededeling+neg+als | vraag" },
+	{ "als je moeder niet opstaat wie brengt Fleur dan?",
+	  "mededeling+neg+als | vraag" },
+	{ "als het misgaat kun je mij bellen", "mededeling+als | mededeling" },
+	{ "als ik je help gaat het beter", "mededeling+als" },
+	{ "als ik weet wie het is bel ik je",
+	  "mededeling+als | mededeling" },
+	{ "als je wilt wat drinken zeg het", "mededeling+als" },
 	/* with a question mark in the message it is left alone */
 	{ "Klopt het? ik was daar toen hoe was dat voor u",
 	  "vraag | mededeling" },
