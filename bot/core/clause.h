@@ -10,7 +10,9 @@
  * school" is a frame clause of its own. In a message without a question
  * mark (dictated) a question word with its verb and subject after it
  * starts a question mid-sentence ("… in een half jaar | hoe was dat
- * voor u"), not after a verb of knowing or asking.
+ * voor u"), not after a verb of knowing or asking. A condition typed
+ * without its comma ends at the main clause's verb and person or its
+ * question word ("als het niet gaat | kun je bij oma terecht").
  *
  *   negated      the clause holds niet, geen, nooit, niks, niets or
  *                niemand (not "niet alleen", not "of niet"), or it is
