@@ -183,28 +183,48 @@ static long seq_match(struct ctx *x, const struct pat_seq *q, size_t i,
  * Negation words inside the match are part of what the pattern says
  * when it names one itself ("als je niet"); one that a * took in does
  * void it ("ik heb je dossier nog niet gelezen" is no "dossier *
- * gelezen"). A negation in a later clause the match runs into is that
- * clause's own ("ik snap | dat het niet makkelijk is"). */
+ * gelezen"). A negation in a later clause the match runs into voids
+ * it the same way when the match took it in with a *: "ik maak
+ * aantekeningen, want … en niks gaat naar school" sends nothing to
+ * school; one the pattern names stays its own ("ik snap | dat het
+ * niet makkelijk is" for "snap * niet makkelijk"). */
 static int negated(const struct match *m, const struct pat_seq *q,
 		   size_t start, size_t end)
 {
-	const struct match_clause *cl = &m->clause[m->tok_clause[start]];
-	int own = 0;
+	uint32_t first = m->tok_clause[start];
+	uint32_t last = end > start ? m->tok_clause[end - 1] : first;
 
-	if (!cl->negated)
-		return 0;
-	/* "ik ga niet zeggen | dat het niet jouw schuld is": the negation
-	 * the clause inherits voids even a pattern that names its own */
-	if (cl->neg_inherited)
-		return 1;
-	for (size_t j = cl->tok; j < cl->tok + cl->ntok; j++) {
-		if (!m->neg[j])
+	/* every clause the match runs through: "ik maak aantekeningen,
+	 * want … maar jij leest ze eerst en niks gaat naar school" does
+	 * not send the notes to school */
+	for (uint32_t c = first; c <= last && c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+		int own = 0;
+
+		/* a later clause in someone's words: "Je zegt | dat je
+		 * niet meer naar de training gaat" gives her words back */
+		if (!cl->negated || (c != first && cl->reported))
 			continue;
-		own = 1;
-		if (j < start || j >= end || !q->says_neg)
+		/* "ik ga niet zeggen | dat het niet jouw schuld is": the
+		 * negation the clause inherits voids even a pattern that
+		 * names its own */
+		if (cl->neg_inherited && c == first)
+			return 1;
+		for (size_t j = cl->tok; j < cl->tok + cl->ntok; j++) {
+			if (!m->neg[j])
+				continue;
+			own = 1;
+			/* in a later clause only a negation a * took in
+			 * voids it */
+			if (c != first && (j < start || j >= end))
+				continue;
+			if (j < start || j >= end || !q->says_neg)
+				return 1;
+		}
+		if (!own && c == first)
 			return 1;
 	}
-	return !own;
+	return 0;
 }
 
 /* May a match of q on tokens [start, end) count, given its clause? */

@@ -300,6 +300,20 @@ static const struct match_case cases[] = {
 	  "dossier gelezen" },
 	{ "ik zet * in het verslag", J, "Ik zet het niet in het verslag", 0,
 	  NULL },
+	/* ... also in a later clause the match runs into, unless that
+	 * clause gives someone's words back */
+	{ "aantekeningen * naar school", J,
+	  "Ik maak aantekeningen maar niks gaat naar school", 0, NULL },
+	{ "aantekeningen * naar school", J,
+	  "Ik maak aantekeningen maar die gaan naar school", 1,
+	  "aantekeningen maar die gaan naar school" },
+	{ "je zegt * training", J,
+	  "Je zegt dat je niet meer naar de training gaat", 1,
+	  "Je zegt dat je niet meer naar de training" },
+	/* a negation the pattern names stays its own there too */
+	{ "snap * niet makkelijk", J,
+	  "Ik snap dat het niet makkelijk is", 1,
+	  "snap dat het niet makkelijk" },
 	{ "ik zet * in het verslag", N, "Ik zet het niet in het verslag", 1,
 	  "Ik zet het niet in het verslag" },
 	/* ontkenning: nee: jargon stays jargon */
