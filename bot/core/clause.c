@@ -642,6 +642,9 @@ int clause_is_negation(const struct norm *n, size_t i)
 	if (is(t, "niet") && i > 0 && n->tok[i - 1].clause == t->clause &&
 	    is(&n->tok[i - 1], "of"))
 		return 0;   /* "of niet?" */
+	if (is(t, "niet") && i > 1 && n->tok[i - 2].clause == t->clause &&
+	    is(&n->tok[i - 1], "en") && is(&n->tok[i - 2], "wel"))
+		return 0;   /* "wat ik wel en niet zeg": a choice */
 	return 1;
 }
 

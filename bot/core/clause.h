@@ -15,7 +15,7 @@
  * question word ("als het niet gaat | kun je bij oma terecht").
  *
  *   negated      the clause holds niet, geen, nooit, niks, niets or
- *                niemand (not "niet alleen", not "of niet"), or it is
+ *                niemand (not "niet alleen", "of niet", "wel en niet"), or it is
  *                the dat-clause of a negated one ("ik zeg niet | dat…");
  *   reported     someone else's words: inside quotation marks
  *                (double ones, or a pair of single ones: "met
@@ -64,7 +64,8 @@ size_t clause_split(const struct norm *n, const char *text, size_t len,
 		    struct match_clause *cl, uint32_t *tok_clause);
 
 /* 1 if token i of n is a negation that scopes: norm_is_negation, but
- * not the niet of "niet alleen"/"niet enkel" or "of niet". */
+ * not the niet of "niet alleen"/"niet enkel", "of niet" or "wel en
+ * niet". */
 int clause_is_negation(const struct norm *n, size_t i);
 
 /* Is token i a 'moet/moeten' of supposition, not of obligation: "dat

@@ -310,6 +310,9 @@ static const struct match_case cases[] = {
 	{ "je zegt * training", J,
 	  "Je zegt dat je niet meer naar de training gaat", 1,
 	  "Je zegt dat je niet meer naar de training" },
+	/* "wel en niet" chooses, it negates nothing */
+	{ "wat * zeg", J, "Wat wil je dat ik wel en niet zeg?", 1,
+	  "Wat wil je dat ik wel en niet zeg" },
 	/* a negation the pattern names stays its own there too */
 	{ "snap * niet makkelijk", J,
 	  "Ik snap dat het niet makkelijk is", 1,
