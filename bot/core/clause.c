@@ -484,6 +484,50 @@ static int is_promise(const struct norm *n, const struct match_clause *c)
 	return 0;
 }
 
+/* An indirect question asks all the same: "ik wil graag van jou weten
+ * welke dingen mama mag weten", "ik ben benieuwd hoe het ging",
+ * "vertel eens wat je dan doet", "ik vraag me af wie er thuis is". A
+ * frame of wanting to know, being curious, wondering or telling, then
+ * a question word (or "of") later in the clause. Not "ik weet wat je
+ * bedoelt" (no wish to know) nor "vertel het maar" (no question). */
+static int asks_indirectly(const struct norm *n, const struct match_clause *c)
+{
+	static const char *const wh[] = {
+		"wie", "wat", "waar", "wanneer", "hoe", "waarom", "welke",
+		"welk", "hoeveel", "of", "waarover", "waarmee",
+	};
+	size_t k = lead(n, c), frame = SIZE_MAX;
+
+	for (size_t i = k; i < c->ntok && frame == SIZE_MAX; i++) {
+		const struct norm_token *t = w_at(n, c, i);
+
+		if (is(t, "benieuwd") || is(t, "nieuwsgierig"))
+			frame = i;
+		/* "wil/wilde/zou graag … weten", "wil weten" */
+		else if (is(t, "weten") && i >= 1 &&
+			 (w_is(n, c, i - 1, "graag") ||
+			  w_is(n, c, i - 1, "wil") ||
+			  w_is(n, c, i - 2, "wil") || w_is(n, c, i - 2, "wilde") ||
+			  w_is(n, c, i - 3, "wil") || w_is(n, c, i - 3, "zou") ||
+			  w_is(n, c, i - 4, "wil")))
+			frame = i;
+		/* "vraag me af", "vraag ik me af" */
+		else if (is(t, "af") && i >= 1 && w_is(n, c, i - 1, "me") &&
+			 (w_is(n, c, i - 2, "vraag") || w_is(n, c, i - 3, "vraag")))
+			frame = i;
+		/* "vertel eens / maar / me" first */
+		else if (i == k && is(t, "vertel") &&
+			 (w_is(n, c, i + 1, "eens") || w_is(n, c, i + 1, "maar") ||
+			  w_is(n, c, i + 1, "me") || w_is(n, c, i + 1, "mij")))
+			frame = i + 1;
+	}
+	for (size_t i = frame == SIZE_MAX ? c->ntok : frame + 1;
+	     i < c->ntok; i++)
+		if (IS_ANY(w_at(n, c, i), wh))
+			return 1;
+	return 0;
+}
+
 /* A person as subject: "wat ik opschrijf", "daar begin ik niet aan". */
 static const char *const own_subject[] = {
 	"ik", "je", "u", "we", "wij", "jullie", "hij", "zij", "ze", "jij",
@@ -814,6 +858,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		else if (is_promise(n, c))
 			c->act = MATCH_BELOFTE;
 		else if (sent_end == '?' && !c->conditional)
+			c->act = MATCH_VRAAG;
+		else if (!c->conditional && asks_indirectly(n, c))
 			c->act = MATCH_VRAAG;
 		else if (ci[j].why == W_WH)
 			c->act = MATCH_VRAAG;

@@ -37,7 +37,9 @@
  *                ervoor…), vraag (a sentence ending in ?, a question
  *                word first, or verb then pronoun first: "heb je…",
  *                but not after als/dan/anders: "dan kun je mij
- *                bellen" offers, it asks nothing),
+ *                bellen" offers, it asks nothing; or an indirect
+ *                question: "ik wil graag weten wat…", "vertel eens
+ *                hoe…", "ik ben benieuwd of…"),
  *                otherwise mededeling;
  *   open         a vraag led by a question word (after a preposition:
  *                "bij wie"): "Wie brengt hem?", "Hoe bedoel je?"; not

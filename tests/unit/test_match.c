@@ -779,7 +779,7 @@ static const struct clause_case clause_cases[] = {
 	  "mededeling | vraag" },
 	{ "ik weet niet goed hoe is het gegaan", "mededeling+neg" },
 	{ "ik vroeg je hoe was het", "mededeling" },
-	{ "ik ben benieuwd hoe was het op school", "mededeling" },
+	{ "ik ben benieuwd hoe was het op school", "vraag" },
 	{ "alles wat is gebeurd vind ik erg", "mededeling" },
 	{ "het huis waar hij woont is groot", "mededeling" },
 	/* a condition without its comma: the main clause starts at its
@@ -794,6 +794,11 @@ static const struct clause_case clause_cases[] = {
 	{ "als ik weet wie het is bel ik je",
 	  "mededeling+als | mededeling" },
 	{ "als je wilt wat drinken zeg het", "mededeling+als" },
+	/* an indirect question asks all the same; knowing is no asking */
+	{ "ik wil graag weten wat jij fijn vindt", "vraag" },
+	{ "vertel eens wat je dan doet", "vraag" },
+	{ "ik ben benieuwd hoe het ging", "vraag" },
+	{ "ik weet wat je bedoelt", "mededeling" },
 	/* with a question mark in the message it is left alone */
 	{ "Klopt het? ik was daar toen hoe was dat voor u",
 	  "vraag | mededeling" },
