@@ -490,6 +490,29 @@ static int is_promise(const struct norm *n, const struct match_clause *c)
  * frame of wanting to know, being curious, wondering or telling, then
  * a question word (or "of") later in the clause. Not "ik weet wat je
  * bedoelt" (no wish to know) nor "vertel het maar" (no question). */
+/* "als ik vraag waar je woont", "als ik je mag vragen hoe je dag was":
+ * a question asked with leave, no condition. The clause starts with
+ * "als ik" and holds "vraag"/"vragen" with a question word (or "of")
+ * after it. */
+static int leave_to_ask(const struct norm *n, const struct match_clause *c)
+{
+	static const char *const wh[] = {
+		"wie", "wat", "waar", "wanneer", "hoe", "waarom", "welke",
+		"welk", "hoeveel", "of", "waarover", "waarmee",
+	};
+	size_t k = lead(n, c), i;
+
+	if (!w_is(n, c, k, "als") || !w_is(n, c, k + 1, "ik"))
+		return 0;
+	for (i = k + 2; i < c->ntok; i++)
+		if (w_is(n, c, i, "vraag") || w_is(n, c, i, "vragen"))
+			break;
+	for (i++; i < c->ntok; i++)
+		if (IS_ANY(w_at(n, c, i), wh))
+			return 1;
+	return 0;
+}
+
 static int asks_indirectly(const struct norm *n, const struct match_clause *c)
 {
 	static const char *const wh[] = {
@@ -819,6 +842,9 @@ static void classify(const struct norm *n, struct match_clause *cl,
 				 (w_is(n, c, 0, "wanneer") &&
 				  (ci[j].why == W_CONJ ||
 				   ci[j].brk_after == ','));
+		/* "als ik vraag waar je woont" asks, it sets no condition */
+		if (c->conditional && leave_to_ask(n, c))
+			c->conditional = 0;
 		if (prev && sentence_ends(ci, nc, j - 1))
 			summary = 0;
 		if (ci[j].quoted) {
@@ -859,7 +885,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_BELOFTE;
 		else if (sent_end == '?' && !c->conditional)
 			c->act = MATCH_VRAAG;
-		else if (!c->conditional && asks_indirectly(n, c))
+		else if (!c->conditional && (asks_indirectly(n, c) ||
+					     leave_to_ask(n, c)))
 			c->act = MATCH_VRAAG;
 		else if (ci[j].why == W_WH)
 			c->act = MATCH_VRAAG;

@@ -26,7 +26,9 @@
  *                | dat…", "volgens school | …", "ze zeggen: …"). The
  *                frame itself is the trainee's own clause; "ik denk
  *                dat", "volgens mij" report nobody;
- *   conditional  it starts with als, wanneer, tenzij or indien;
+ *   conditional  it starts with als, wanneer, tenzij or indien (not
+ *                "als ik vraag waar je woont", a question asked with
+ *                leave);
  *   offstage     its sentence talks about the rehearsal, not in it: a
  *                word that names the exercise (programma, rollenspel,
  *                chatbot, simulatie, oefenkamer, …; bot, AI, oefening,

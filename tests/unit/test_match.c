@@ -799,6 +799,9 @@ static const struct clause_case clause_cases[] = {
 	{ "vertel eens wat je dan doet", "vraag" },
 	{ "ik ben benieuwd hoe het ging", "vraag" },
 	{ "ik weet wat je bedoelt", "mededeling" },
+	/* a question asked with leave sets no condition */
+	{ "Is het goed als ik vraag waar je woont?", "vraag | vraag" },
+	{ "als ik het vraag, ga je dan mee?", "mededeling+als | vraag" },
 	/* with a question mark in the message it is left alone */
 	{ "Klopt het? ik was daar toen hoe was dat voor u",
 	  "vraag | mededeling" },
