@@ -484,22 +484,29 @@ static int is_promise(const struct norm *n, const struct match_clause *c)
 	return 0;
 }
 
-/* An indirect question asks all the same: "ik wil graag van jou weten
- * welke dingen mama mag weten", "ik ben benieuwd hoe het ging",
- * "vertel eens wat je dan doet", "ik vraag me af wie er thuis is". A
- * frame of wanting to know, being curious, wondering or telling, then
- * a question word (or "of") later in the clause. Not "ik weet wat je
- * bedoelt" (no wish to know) nor "vertel het maar" (no question). */
+/* The words an indirect question or one asked with leave goes on
+ * with: "ik wil weten wie…", "als ik vraag of…". */
+static const char *const asked_words[] = {
+	"wie", "wat", "waar", "wanneer", "hoe", "waarom", "welke", "welk",
+	"hoeveel", "of", "waarover", "waarmee",
+};
+
+/* A word of asked_words in clause c from word i on. */
+static int asked_from(const struct norm *n, const struct match_clause *c,
+		      size_t i)
+{
+	for (; i < c->ntok; i++)
+		if (IS_ANY(w_at(n, c, i), asked_words))
+			return 1;
+	return 0;
+}
+
 /* "als ik vraag waar je woont", "als ik je mag vragen hoe je dag was":
  * a question asked with leave, no condition. The clause starts with
  * "als ik" and holds "vraag"/"vragen" with a question word (or "of")
  * after it. */
 static int leave_to_ask(const struct norm *n, const struct match_clause *c)
 {
-	static const char *const wh[] = {
-		"wie", "wat", "waar", "wanneer", "hoe", "waarom", "welke",
-		"welk", "hoeveel", "of", "waarover", "waarmee",
-	};
 	size_t k = lead(n, c), i;
 
 	if (!w_is(n, c, k, "als") || !w_is(n, c, k + 1, "ik"))
@@ -507,18 +514,17 @@ static int leave_to_ask(const struct norm *n, const struct match_clause *c)
 	for (i = k + 2; i < c->ntok; i++)
 		if (w_is(n, c, i, "vraag") || w_is(n, c, i, "vragen"))
 			break;
-	for (i++; i < c->ntok; i++)
-		if (IS_ANY(w_at(n, c, i), wh))
-			return 1;
-	return 0;
+	return i < c->ntok && asked_from(n, c, i + 1);
 }
 
+/* An indirect question asks all the same: "ik wil graag van jou weten
+ * welke dingen mama mag weten", "ik ben benieuwd hoe het ging",
+ * "vertel eens wat je dan doet", "ik vraag me af wie er thuis is". A
+ * frame of wanting to know, being curious, wondering or telling, then
+ * a question word (or "of") later in the clause. Not "ik weet wat je
+ * bedoelt" (no wish to know) nor "vertel het maar" (no question). */
 static int asks_indirectly(const struct norm *n, const struct match_clause *c)
 {
-	static const char *const wh[] = {
-		"wie", "wat", "waar", "wanneer", "hoe", "waarom", "welke",
-		"welk", "hoeveel", "of", "waarover", "waarmee",
-	};
 	size_t k = lead(n, c), frame = SIZE_MAX;
 
 	for (size_t i = k; i < c->ntok && frame == SIZE_MAX; i++) {
@@ -544,11 +550,7 @@ static int asks_indirectly(const struct norm *n, const struct match_clause *c)
 			  w_is(n, c, i + 1, "me") || w_is(n, c, i + 1, "mij")))
 			frame = i + 1;
 	}
-	for (size_t i = frame == SIZE_MAX ? c->ntok : frame + 1;
-	     i < c->ntok; i++)
-		if (IS_ANY(w_at(n, c, i), wh))
-			return 1;
-	return 0;
+	return frame != SIZE_MAX && asked_from(n, c, frame + 1);
 }
 
 /* A person as subject: "wat ik opschrijf", "daar begin ik niet aan". */
