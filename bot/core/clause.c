@@ -484,19 +484,14 @@ static int is_promise(const struct norm *n, const struct match_clause *c)
 	return 0;
 }
 
-/* The words an indirect question or one asked with leave goes on
- * with: "ik wil weten wie…", "als ik vraag of…". */
-static const char *const asked_words[] = {
-	"wie", "wat", "waar", "wanneer", "hoe", "waarom", "welke", "welk",
-	"hoeveel", "of", "waarover", "waarmee",
-};
-
-/* A word of asked_words in clause c from word i on. */
+/* What an indirect question or one asked with leave goes on with, in
+ * clause c from word i on: a question word or "of" ("ik wil weten
+ * wie…", "als ik vraag of…"). */
 static int asked_from(const struct norm *n, const struct match_clause *c,
 		      size_t i)
 {
 	for (; i < c->ntok; i++)
-		if (IS_ANY(w_at(n, c, i), asked_words))
+		if (IS_ANY(w_at(n, c, i), wh_words) || w_is(n, c, i, "of"))
 			return 1;
 	return 0;
 }
@@ -823,7 +818,7 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		struct match_clause *c = &cl[j];
 		const struct match_clause *prev = j ? &cl[j - 1] : NULL;
 		char sent_end = ci[j].brk_after;
-		int after_sub;
+		int after_sub, with_leave;
 
 		/* the break that ends the sentence this clause is in (a
 		 * clause cut off by a conjunction has none of its own) */
@@ -845,7 +840,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 				  (ci[j].why == W_CONJ ||
 				   ci[j].brk_after == ','));
 		/* "als ik vraag waar je woont" asks, it sets no condition */
-		if (c->conditional && leave_to_ask(n, c))
+		with_leave = leave_to_ask(n, c);
+		if (with_leave)
 			c->conditional = 0;
 		if (prev && sentence_ends(ci, nc, j - 1))
 			summary = 0;
@@ -887,8 +883,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_BELOFTE;
 		else if (sent_end == '?' && !c->conditional)
 			c->act = MATCH_VRAAG;
-		else if (!c->conditional && (asks_indirectly(n, c) ||
-					     leave_to_ask(n, c)))
+		else if (with_leave ||
+			 (!c->conditional && asks_indirectly(n, c)))
 			c->act = MATCH_VRAAG;
 		else if (ci[j].why == W_WH)
 			c->act = MATCH_VRAAG;
@@ -1028,10 +1024,6 @@ static void offstage(const struct norm *n, struct match_clause *cl,
  * hij woont", "alles wat is gebeurd"). */
 static int wh_run_starts(const struct norm *n, size_t i, size_t first)
 {
-	static const char *const wh[] = {
-		"hoe", "waarom", "wanneer", "hoeveel", "welke", "wie", "wat",
-		"waar",
-	};
 	static const char *const verbs[] = {
 		"was", "is", "ging", "gaat", "kwam", "komt", "vond", "vind",
 		"voelde", "voel", "deed", "doe", "heb", "had", "kan", "kon",
@@ -1070,8 +1062,8 @@ static int wh_run_starts(const struct norm *n, size_t i, size_t first)
 	const struct norm_token *w = v && i + 2 < n->ntok &&
 		n->tok[i + 2].clause == t->clause ? &n->tok[i + 2] : NULL;
 
-	if (i < first + 3 || !IS_ANY(t, wh) || !v || !IS_ANY(v, verbs) ||
-	    !w || !IS_ANY(w, subj))
+	if (i < first + 3 || !IS_ANY(t, wh_words) || !v ||
+	    !IS_ANY(v, verbs) || !w || !IS_ANY(w, subj))
 		return 0;
 	return !IS_ANY(&n->tok[i - 1], lead_in) &&
 	       !IS_ANY(&n->tok[i - 1], asked) &&
@@ -1087,9 +1079,6 @@ static int wh_run_starts(const struct norm *n, size_t i, size_t first)
  * stays in the condition. */
 static int cond_main_starts(const struct norm *n, size_t i, size_t first)
 {
-	static const char *const persons[] = {
-		"je", "jij", "jullie", "ik", "we", "wij", "hij", "zij", "ze",
-	};
 	/* not "wat": "als je wilt wat drinken" is iets */
 	static const char *const wh[] = {
 		"wie", "waar", "wanneer", "hoe", "waarom",
@@ -1112,16 +1101,16 @@ static int cond_main_starts(const struct norm *n, size_t i, size_t first)
 	/* the condition's own last word is its verb, no person or
 	 * article: "als ik je | help" is not split, "als het niet gaat |
 	 * kun je" is */
-	if (IS_ANY(before, persons) || IS_ANY(before, pronouns) ||
+	if (IS_ANY(before, own_subject) || IS_ANY(before, pronouns) ||
 	    is(before, "de") || is(before, "een") || is(before, "als") ||
 	    is(before, "wanneer") || is(before, "niet"))
 		return 0;
 	if ((IS_ANY(t, verbs_first) || IS_ANY(t, main_verbs)) &&
-	    IS_ANY(next, persons))
+	    IS_ANY(next, own_subject))
 		return 1;
 	/* "… niet opstaat | wie brengt Fleur dan", not "als ik weet wie
 	 * het is" */
-	return IS_ANY(t, wh) && !IS_ANY(next, persons) &&
+	return IS_ANY(t, wh) && !IS_ANY(next, own_subject) &&
 	       !IS_ANY(next, pronouns) && !is(next, "de") &&
 	       !is(next, "een");
 }

@@ -123,6 +123,8 @@ struct turn {
 				    * intent of their own; -1 none */
 	const struct action *choosing;  /* whose variants choose() tests,
 					 * for 'eerder' */
+	int open;                  /* the message's last question is an
+				    * open one (ends_open_question) */
 	int strict;                /* model hits do not count (the first
 				    * pass choosing the answer) */
 	float min_conf;            /* model hits under this do not count
@@ -464,7 +466,6 @@ static const struct variant *choose(struct turn *t, const struct action *a)
 	uint8_t yes[64];
 	size_t nbest = 0, nyes = 0;
 	uint32_t oldest = UINT32_MAX;
-	int open = t->m && ends_open_question(t->m);
 	size_t pick;
 	uint64_t draw;
 
@@ -487,7 +488,8 @@ static const struct variant *choose(struct turn *t, const struct action *a)
 			nbest = nyes = 0;
 		}
 		if (lu == oldest && nbest < ARRAY_LEN(best)) {
-			yes[nbest] = open && v->nmsgs && says_yes(v->msgs[0]);
+			yes[nbest] = t->open && v->nmsgs &&
+				     says_yes(v->msgs[0]);
 			nyes += yes[nbest];
 			best[nbest++] = v;
 		}
@@ -1102,6 +1104,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 {
 	t->e = e;
 	t->m = m;
+	t->open = ends_open_question(m);
 	t->text = text;
 	t->len = 0;
 	t->out = out;

@@ -527,17 +527,24 @@ static struct script *load_context(void)
 	return load_text("c.oef", context_text);
 }
 
-/* A fresh rehearsal of s (seed 3), with its output and match scratch;
- * rehearsal_end releases all three. */
-static struct engine *rehearse(struct script *s, struct engine_out *o,
-			       struct match *m)
+/* A fresh rehearsal of s with seed, with its output and match
+ * scratch; rehearsal_end releases all three. */
+static struct engine *rehearse_seed(struct script *s, uint64_t seed,
+				    struct engine_out *o, struct match *m)
 {
-	struct engine *e = engine_new(s, 3);
+	struct engine *e = engine_new(s, seed);
 
 	engine_out_init(o);
 	match_init(m);
 	engine_start(e, o);
 	return e;
+}
+
+/* The same with seed 3. */
+static struct engine *rehearse(struct script *s, struct engine_out *o,
+			       struct match *m)
+{
+	return rehearse_seed(s, 3, o, m);
 }
 
 static void rehearsal_end(struct engine *e, struct engine_out *o,
@@ -1203,10 +1210,7 @@ static void test_open_question_no_bare_yes(void **state)
 	 * are no bare yes ("Ja, die brief…" answers), whichever order the
 	 * seed picks */
 	for (uint64_t seed = 1; seed <= 8; seed++) {
-		e = engine_new(s, seed);
-		engine_out_init(&o);
-		match_init(&m);
-		engine_start(e, &o);
+		e = rehearse_seed(s, seed, &o, &m);
 		for (size_t i = 0; i < ARRAY_LEN(open_q); i++) {
 			turn(e, &m, &o, open_q[i]);
 			assert_int_equal(o.nmsgs, 1);
@@ -1223,10 +1227,7 @@ static void test_open_question_no_bare_yes(void **state)
 	/* a yes/no question last ("speel je in het veld?") may get a yes:
 	 * over the seeds, the first answer is a yes line at least once */
 	for (uint64_t seed = 1; seed <= 16 && !yes; seed++) {
-		e = engine_new(s, seed);
-		engine_out_init(&o);
-		match_init(&m);
-		engine_start(e, &o);
+		e = rehearse_seed(s, seed, &o, &m);
 		turn(e, &m, &o, "Wat doe je bij je club, speel je in het veld?");
 		yes = o.nmsgs == 1 && yes_line(o.msgs[0].buf);
 		rehearsal_end(e, &o, &m);
