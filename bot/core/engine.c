@@ -103,6 +103,7 @@ struct pending {
 #define TURN_MAX_QUIET 8
 #define TURN_MAX_STEPPED 8
 #define TURN_MAX_START 64
+#define TURN_MAX_SILENCED 4
 
 struct turn {
 	struct engine *e;
@@ -131,6 +132,9 @@ struct turn {
 				    * (ANSWER_MODEL_CONF) */
 	int no_credit;             /* the actions running may not credit
 				    * (NOT_MODEL_CONF) */
+	const struct transition *silenced[TURN_MAX_SILENCED];
+	size_t nsilenced;          /* the courtesies that ran silently
+				    * (run_silent): beside() skips them */
 	uint64_t held;             /* vars (index < 64) an action added 0
 				    * to: they stay, no meter hint moves
 				    * them (meter_hints) */
@@ -1120,6 +1124,7 @@ static void turn_init(struct turn *t, struct engine *e, const struct match *m,
 		memcpy(t->start, e->vars, t->nstart * sizeof(int));
 	}
 	t->acked = 0;
+	t->nsilenced = 0;
 	t->spoke_line = 0;
 	t->clause = -1;
 	t->choosing = NULL;
@@ -1250,6 +1255,64 @@ static int question_unheard(const struct turn *t, long except)
 	return 0;
 }
 
+/* Is clause c a question the persona heard: asked, and something found
+ * in it by the patterns or surely by the model (question_unheard's
+ * test)? */
+static int question_heard(const struct turn *t, size_t c)
+{
+	const struct match *m = t->m;
+	const struct match_clause *cl;
+
+	if (!m || c >= m->nclause)
+		return 0;
+	cl = &m->clause[c];
+	if (cl->act != MATCH_VRAAG || cl->other_lang || cl->offstage)
+		return 0;
+	for (size_t i = 0; i < t->e->s->nintents; i++)
+		if (m->hit[i] && m->hit_clause[i] == c &&
+		    (m->hit_how[i] == MATCH_BY_PATTERN ||
+		     m->conf[i] >= ANSWER_MODEL_CONF))
+			return 1;
+	return 0;
+}
+
+static int silenced(const struct turn *t, const struct transition *tr)
+{
+	for (size_t i = 0; i < t->nsilenced; i++)
+		if (t->silenced[i] == tr)
+			return 1;
+	return 0;
+}
+
+/* The next 'als' after tr (of the phase, then of 'standaard') that the
+ * patterns find true for an intent of a heard question in a clause after
+ * clause cl; NULL when none. */
+static const struct transition *
+answers_later_question(struct turn *t, const struct transition *tr,
+		       long cl, long *trigger)
+{
+	const struct script *s = t->e->s;
+	const struct node *nodes[2] = { &s->nodes[t->e->node], s->standaard };
+	const struct transition *found = NULL;
+	int strict = t->strict;
+
+	t->strict = 1;
+	for (size_t k = 0; k < 2 && !found; k++) {
+		const struct transition *from = tr;
+
+		while (!found &&
+		       (from = next_true(t, nodes[k], TRIG_ALS, from,
+					 trigger)) != NULL) {
+			long c = trigger_clause(t, *trigger);
+
+			if (c > cl && question_heard(t, (size_t)c))
+				found = from;
+		}
+	}
+	t->strict = strict;
+	return found;
+}
+
 /* Every other 'als' of the phase (then of 'standaard') that holds for an
  * intent of a clause not yet answered counts too: its meters, memory and
  * rubric moments, and at most one 'erkenning' line; what it says and
@@ -1273,7 +1336,7 @@ static void beside(struct turn *t, const struct transition *primary,
 			long trigger = -1, cl;
 
 			if (tr == primary || tr->kind != TRIG_ALS ||
-			    !eval(t, tr->cond, &trigger))
+			    silenced(t, tr) || !eval(t, tr->cond, &trigger))
 				continue;
 			cl = trigger_clause(t, trigger);
 			if (cl < 0 || cl >= 64 || (used & (1ull << cl)))
@@ -2237,7 +2300,11 @@ static int turn_decided(struct engine *e, const struct match *m,
 		const struct transition *dropped = tr;
 		const struct node *in = &s->nodes[e->node];
 
+		if (s->intents[trigger].minor == MINOR_HEARD)
+			break;
 		run_silent(&t, tr, trigger, tr_blocked);
+		if (t.nsilenced < TURN_MAX_SILENCED)
+			t.silenced[t.nsilenced++] = tr;
 		t.mode = RUN_FULL;
 		t.clause = -1;
 		/* what else the patterns heard may still answer: "Dank je
@@ -2253,6 +2320,23 @@ static int turn_decided(struct engine *e, const struct match *m,
 				       dropped, &trigger);
 		t.strict = 0;
 		tr_blocked = tr && credit_blocked(&t, tr->cond);
+	}
+	/* nor does it answer a question another 'als' answers: "Speel
+	 * je… sorry, stomme vraag. Sta je in het veld of op doel?" gets
+	 * the answer about the goal; the courtesy counts beside it (its
+	 * meters, rubric and 'erkenning') */
+	if (tr && trigger >= 0 && s->intents[trigger].minor > 0 && !clarify) {
+		long qtrigger = -1;
+		const struct transition *q =
+			answers_later_question(&t, tr,
+					       trigger_clause(&t, trigger),
+					       &qtrigger);
+
+		if (q) {
+			tr = q;
+			trigger = qtrigger;
+			tr_blocked = credit_blocked(&t, tr->cond);
+		}
 	}
 	/* asked what a line without (a fresh) toelichting means, and
 	 * nothing else to answer: 'verduidelijk', not a non sequitur */

@@ -1971,9 +1971,17 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 		else
 			in->echo_ok = v;
 	} else if (strcmp(kw, "bijzaak") == 0) {
-		v = read_yes_no(c);
+		const char *at = c->p;
+
+		if (read_word_is(c, "gehoord") && at_end(c)) {
+			v = MINOR_HEARD;
+		} else {
+			c->p = at;
+			v = read_yes_no(c);
+		}
 		if (v < 0)
-			diag_add(ps->d, &l, "verwacht: bijzaak: ja|nee");
+			diag_add(ps->d, &l,
+				 "verwacht: bijzaak: ja|nee|gehoord");
 		else
 			in->minor = v;
 	} else if (strcmp(kw, "handeling") == 0) {

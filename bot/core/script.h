@@ -306,6 +306,9 @@ struct unless_ref {
 	uint32_t intent;
 };
 
+/* intent.minor ('bijzaak') */
+enum { MINOR_NO = 0, MINOR_ASIDE = 1, MINOR_HEARD = 2 };
+
 struct intent {
 	char *name;
 	struct pat_seq *pats;   /* its own and those of its aanvullingen */
@@ -317,10 +320,13 @@ struct intent {
 	int echo_ok;            /* overgenomen: ja (default); nee: words
 				 * the persona said first, taken over by
 				 * the trainee, do not count (engine.c) */
-	int minor;              /* bijzaak: ja: a courtesy (a thank-you)
-				 * that never answers a message whose
-				 * question went unheard (engine.c);
-				 * -1 in an aanvulling: the bedoeling's */
+	int minor;              /* bijzaak: MINOR_ASIDE ('ja'): a
+				 * courtesy (a thank-you) that never
+				 * answers a message whose question went
+				 * unheard, nor one whose question another
+				 * 'als' answers; MINOR_HEARD ('gehoord'):
+				 * only the latter (engine.c); -1 in an
+				 * aanvulling: the bedoeling's */
 	int builtin;            /* 1 for andere-taal */
 	/* tenzij: intents that, found in the same message, take this one
 	 * back (its own and its aanvullingen's; match.c) */
