@@ -809,6 +809,48 @@ static int summary_frame(const struct norm *n, const struct match_clause *c)
 	return 0;
 }
 
+/* A question mark asks with the whole sentence, but a run-on sentence
+ * may say things before it asks: "ik ben er het komende jaar en ik wil
+ * gewoon samen kijken hoe het brengen beter kan, wat denk jij?" says,
+ * then asks. Clause j (not the sentence's last) states when it starts
+ * with its subject ("ik…", "het…", "daar…"), or is the "dat…" of a
+ * clause that states, and the sentence ends in a question of its own
+ * (a question word or the verb first), not a tag that turns what came
+ * before into the question ("je hebt hem geslagen, of niet?", "je was
+ * bang, klopt dat?"). */
+static int states_before_question(const struct norm *n,
+				  const struct match_clause *cl,
+				  const struct cinfo *ci, size_t j,
+				  size_t last)
+{
+	static const char *const stating[] = {
+		"ik", "je", "jij", "u", "we", "wij", "jullie", "hij", "zij",
+		"ze", "het", "daar", "er", "dit",
+	};
+	static const char *const tags[] = {
+		"toch", "of", "he", "klopt", "oke", "ok", "ja", "niet",
+		"right", "zeker", "echt", "waar", "goed", "gelijk", "nee",
+	};
+	const struct match_clause *c = &cl[j], *q = &cl[last];
+	const struct norm_token *first, *qfirst;
+	size_t k;
+
+	if (last <= j || q->ntok < 3)
+		return 0;
+	qfirst = w_at(n, q, lead(n, q));
+	if (!qfirst || IS_ANY(qfirst, tags) ||
+	    !(IS_ANY(qfirst, wh_words) || is_verb_first(n, q)))
+		return 0;
+	k = lead(n, c);
+	if (ci[j].why == W_DAT || w_is(n, c, k, "dat"))
+		return j > 0 && cl[j - 1].act != MATCH_VRAAG;
+	/* "kijk, het is zo" */
+	if (w_is(n, c, k, "kijk") || w_is(n, c, k, "luister"))
+		k++;
+	first = w_at(n, c, k);
+	return first && IS_ANY(first, stating) && !is_verb_first(n, c);
+}
+
 static void classify(const struct norm *n, struct match_clause *cl,
 		     const struct cinfo *ci, size_t nc)
 {
@@ -820,10 +862,13 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		char sent_end = ci[j].brk_after;
 		int after_sub, with_leave;
 
+		size_t last = j;   /* the sentence's last clause */
+
 		/* the break that ends the sentence this clause is in (a
 		 * clause cut off by a conjunction has none of its own) */
 		for (size_t k = j; k < nc; k++) {
 			sent_end = ci[k].brk_after;
+			last = k;
 			if (sentence_ends(ci, nc, k))
 				break;
 		}
@@ -881,7 +926,8 @@ static void classify(const struct norm *n, struct match_clause *cl,
 			c->act = MATCH_VOORSTEL;
 		else if (is_promise(n, c))
 			c->act = MATCH_BELOFTE;
-		else if (sent_end == '?' && !c->conditional)
+		else if (sent_end == '?' && !c->conditional &&
+			 !states_before_question(n, cl, ci, j, last))
 			c->act = MATCH_VRAAG;
 		else if (with_leave ||
 			 (!c->conditional && asks_indirectly(n, c)))

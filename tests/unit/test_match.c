@@ -805,6 +805,17 @@ static const struct clause_case clause_cases[] = {
 	/* with a question mark in the message it is left alone */
 	{ "Klopt het? ik was daar toen hoe was dat voor u",
 	  "vraag | mededeling" },
+	/* a run-on sentence says before it asks; a tag asks with what
+	 * came before */
+	{ "ik ben er het komende jaar, wat denk jij?",
+	  "mededeling | vraag" },
+	{ "kijk het is zo, ik wil samen kijken hoe het beter kan, dat de "
+	  "kids niet tussen jullie in staan, wat denk jij?",
+	  "mededeling | mededeling | mededeling+neg | vraag" },
+	{ "Je hebt hem geslagen, of niet?", "vraag | vraag" },
+	{ "Je was bang, klopt dat?", "vraag | vraag" },
+	{ "Ik wil weten hoe het gaat, vind je het goed als ik iets vraag?",
+	  "vraag | vraag | mededeling+als" },
 };
 
 /* Clause c of m as test_clauses reads it. */
