@@ -1019,6 +1019,16 @@ static int line_start(const char *line, const char *ph)
 {
 	while (ph > line && ph[-1] == ' ')
 		ph--;
+	/* after a stage direction, as after the line's start or a full
+	 * stop: "*zucht* Escalaties. Jullie praten…" */
+	if (ph > line && ph[-1] == '*') {
+		const char *open = ph - 1;
+
+		while (open > line && open[-1] != '*')
+			open--;
+		if (open > line)
+			return line_start(line, open - 1);
+	}
 	return ph == line || ph[-1] == '.' || ph[-1] == '?' ||
 	       ph[-1] == '!';
 }

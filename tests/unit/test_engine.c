@@ -2165,6 +2165,11 @@ static void test_word_slot_case(void **state)
 		  "Nee. Risicotaxatie? Nooit van gehoord." },
 		{ "{woord}? Nooit van gehoord.", "de OTS loopt nog",
 		  "OTS? Nooit van gehoord." },
+		/* after a stage direction a sentence starts */
+		{ "*zucht* {woord}. Alweer.", "er is een risicotaxatie",
+		  "*zucht* Risicotaxatie. Alweer." },
+		{ "Nou *zucht* {woord}.", "er is een risicotaxatie",
+		  "Nou *zucht* risicotaxatie." },
 	};
 	struct engine_out o;
 	struct match m;
@@ -2191,6 +2196,84 @@ static void test_word_slot_case(void **state)
 	}
 	match_release(&m);
 	engine_out_release(&o);
+}
+
+/* A courtesy before a question another 'als' answers does not answer,
+ * even when its own 'als' comes first: the question's answers, the
+ * courtesy counts beside it (once) and says its 'erkenning'. 'bijzaak:
+ * gehoord' yields only to such a question: before an unheard one it
+ * answers. */
+static void test_minor_yields_to_a_heard_question(void **state)
+{
+	static const char text[] =
+		"scenario b\n"
+		"titel: Bijzaak\n"
+		"persona: p\n"
+		"inleiding:\n"
+		"> Een sorry.\n"
+		"var vertrouwen = 0 (0..10)\n"
+		"var spanning = 3 (0..10)\n"
+		"bedoeling sorry\n"
+		"  bijzaak: gehoord\n"
+		"  patroon: stomme vraag\n"
+		"bedoeling bedankt\n"
+		"  bijzaak: ja\n"
+		"  patroon: dank je\n"
+		"bedoeling keeper\n"
+		"  patroon: op doel\n"
+		"bedoeling afscheid\n"
+		"  patroon: ik ga nu\n"
+		"fase start\n"
+		"  zeg\n"
+		"  - Ja?\n"
+		"  als sorry\n"
+		"    vertrouwen +1\n"
+		"    zeg\n"
+		"    - Fijn dat je dat zegt.\n"
+		"    erkenning\n"
+		"    - Geeft niks.\n"
+		"  als bedankt\n"
+		"    vertrouwen +2\n"
+		"    zeg\n"
+		"    - Graag gedaan.\n"
+		"  als keeper\n"
+		"    zeg\n"
+		"    - Op doel.\n"
+		"  als afscheid\n"
+		"    zeg\n"
+		"    - Doei.\n"
+		"  anders\n"
+		"    zeg\n"
+		"    - Hm.\n";
+	struct script *s = load_text("b.oef", text);
+	struct engine *e = engine_new(s, 1);
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	engine_out_init(&o);
+	match_init(&m);
+	engine_start(e, &o);
+	turn(e, &m, &o, "Speel je? Sorry, stomme vraag. Sta je op doel?");
+	assert_int_equal(o.missed, 0);
+	assert_int_equal(o.nmsgs, 2);
+	assert_string_equal(o.msgs[0].buf, "Op doel.");
+	assert_string_equal(o.msgs[1].buf, "Geeft niks.");
+	assert_int_equal(engine_var(e, 0), 1);
+	/* before a question nobody understood the sorry answers */
+	turn(e, &m, &o, "Sorry, stomme vraag. Wat eet je graag?");
+	assert_int_equal(o.missed, 0);
+	assert_string_equal(o.msgs[0].buf, "Fijn dat je dat zegt.");
+	assert_int_equal(engine_var(e, 0), 2);
+	/* a thank-you dropped for an unheard question counts once, also
+	 * when a goodbye the patterns heard answers instead */
+	turn(e, &m, &o, "Dank je. Ik ga nu. Wat eet je graag?");
+	assert_string_equal(o.msgs[0].buf, "Doei.");
+	assert_int_equal(engine_var(e, 0), 4);
+	match_release(&m);
+	engine_out_release(&o);
+	engine_free(e);
+	script_free(s);
 }
 
 /* 'bijzaak: ja': a thank-you does not answer a message whose question
@@ -2286,6 +2369,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_word_slot_case),
 		cmocka_unit_test(test_minor_does_not_drop_a_question),
+		cmocka_unit_test(test_minor_yields_to_a_heard_question),
 		cmocka_unit_test_setup_teardown(test_transition_and_entry,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallbacks_escalate,
