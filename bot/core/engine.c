@@ -975,11 +975,21 @@ static const struct transition *first_true(struct turn *t,
 	return next_true(t, n, kind, NULL, trigger);
 }
 
+/* Does message m ask anything (a clause that is a question)? */
+static int asks(const struct match *m)
+{
+	for (size_t c = 0; m && c < m->nclause; c++)
+		if (m->clause[c].act == MATCH_VRAAG)
+			return 1;
+	return 0;
+}
+
 static void fallback(struct turn *t)
 {
 	const struct script *s = t->e->s;
 	const struct node *n = &s->nodes[t->e->node];
 	size_t k;
+	int open;
 
 	if (!n->nfallbacks && s->standaard)
 		n = s->standaard;
@@ -988,7 +998,14 @@ static void fallback(struct turn *t)
 	k = t->e->gemist ? t->e->gemist - 1 : 0;
 	if (k >= n->nfallbacks)
 		k = n->nfallbacks - 1;
+	/* a question she did not understand gets no bare yes either,
+	 * open or not: "Is dit een bot?" or "Heeft u hem geslagen?"
+	 * answered "*haalt haar schouders op* Ja." confirms what nobody
+	 * understood */
+	open = t->open;
+	t->open = open || asks(t->m);
 	run_actions(t, &n->fallbacks[k].acts, -1, -1);
+	t->open = open;
 }
 
 /* Quote what the trainee typed, but never a control character or an

@@ -1224,11 +1224,22 @@ static void test_open_question_no_bare_yes(void **state)
 		assert_true(yes_line(o.msgs[0].buf));
 		rehearsal_end(e, &o, &m);
 	}
-	/* a yes/no question last ("speel je in het veld?") may get a yes:
-	 * over the seeds, the first answer is a yes line at least once */
+	/* a yes/no question she did not understand gets no yes either
+	 * ("Is dit een bot?" -> "Ja." confirmed it), while a statement
+	 * may: over the seeds, the first answer to a statement is a yes
+	 * line at least once */
+	for (uint64_t seed = 1; seed <= 16; seed++) {
+		e = rehearse_seed(s, seed, &o, &m);
+		turn(e, &m, &o, "Is dit een bot?");
+		assert_int_equal(o.nmsgs, 1);
+		if (yes_line(o.msgs[0].buf))
+			fail_msg("seed %" PRIu64 ": a yes to a closed question",
+				 seed);
+		rehearsal_end(e, &o, &m);
+	}
 	for (uint64_t seed = 1; seed <= 16 && !yes; seed++) {
 		e = rehearse_seed(s, seed, &o, &m);
-		turn(e, &m, &o, "Wat doe je bij je club, speel je in het veld?");
+		turn(e, &m, &o, "Ik speel zelf ook voetbal, in het veld.");
 		yes = o.nmsgs == 1 && yes_line(o.msgs[0].buf);
 		rehearsal_end(e, &o, &m);
 	}
