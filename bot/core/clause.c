@@ -1011,7 +1011,7 @@ static void fronted_negation(const struct norm *n, struct match_clause *cl,
 static const char *const offstage_words[] = {
 	"programma", "oefenprogramma", "rollenspel", "chatbot", "chatbots",
 	"simulatie", "oefenkamer", "voorgeprogrammeerd",
-	"voorgeprogrammeerde", "oefengesprek",
+	"voorgeprogrammeerde", "oefengesprek", "persona",
 };
 static const char *const offstage_after_article[] = {
 	"bot", "ai", "oefening", "acteur", "actrice", "scenario",

@@ -756,6 +756,7 @@ static const struct clause_case clause_cases[] = {
 	{ "Sorry, ik snap niet hoe deze oefening werkt.",
 	  "mededeling+uit | mededeling+neg+uit" },
 	{ "Ben jij een AI?", "vraag+uit" },
+	{ "Is dat de bedoeling van de persona?", "vraag+uit" },
 	{ "Sorry Sandra, ik was met het programma bezig. Hoe gaat het?",
 	  "mededeling+uit | mededeling+uit | vraag" },
 	{ "Ik hoop dat dit programma mijn typfouten niet meetelt, ik typ "
