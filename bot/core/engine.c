@@ -44,6 +44,12 @@ struct engine {
  * persona explains its last line instead. */
 enum run_mode { RUN_FULL, RUN_BESIDE, RUN_SILENT };
 
+/* A question clause of this many words or more that takes up a word
+ * of her line is a question of its own when the patterns understood it
+ * ("Je hebt onze brief gehad he?"); shorter, it asks what she meant
+ * ("Van internet?", "Die brief van school?"). */
+#define WEAK_ASK_WORDS 5
+
 /* Two turns back at most: "Dat vroeg u net al." */
 #define REPEAT_WINDOW 2
 /* A model hit at least this sure still answers beside a clarifying
@@ -2311,10 +2317,13 @@ static int turn_decided(struct engine *e, const struct match *m,
 	/* a short question that only shares a word with her line yields
 	 * to a question the patterns understood in another clause: "Hoe
 	 * gaat het nu met je, sinds zaterdag?" asks how he is, not what
-	 * she meant by zaterdag */
+	 * she meant by zaterdag; and in its own clause, when that has a
+	 * sentence of its own around the word: "Je hebt onze brief gehad
+	 * he?" asks about the letter, "Van internet?" asks what she meant */
 	if (clarify && weak >= 0 && tr && trigger >= 0 &&
 	    m->hit_how[trigger] == MATCH_BY_PATTERN &&
-	    trigger_clause(&t, trigger) != weak) {
+	    (trigger_clause(&t, trigger) != weak ||
+	     m->clause[weak].ntok >= WEAK_ASK_WORDS)) {
 		asked = NULL;
 		clarify = explain = 0;
 	}

@@ -1045,6 +1045,9 @@ static void test_clarify_asks_more(void **state)
 	 * its own it still asks about the line */
 	first_turn(s, &m, &o, "Hoe gaat het nu, met dat internet?");
 	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
+	/* and in its own clause, when that is a sentence of its own */
+	first_turn(s, &m, &o, "Hoe gaat het met internet?");
+	assert_string_equal(o.msgs[0].buf, "Gaat wel.");
 	first_turn(s, &m, &o, "Van internet?");
 	assert_string_equal(o.msgs[0].buf,
 			    "De afkortingen uit de brief, die heb ik "
