@@ -1227,10 +1227,10 @@ static void test_open_question_no_bare_yes(void **state)
 		assert_true(yes_line(o.msgs[0].buf));
 		rehearsal_end(e, &o, &m);
 	}
-	/* a yes/no question she did not understand gets no yes either
-	 * ("Is dit een bot?" -> "Ja." confirmed it), while a statement
-	 * may: over the seeds, the first answer to a statement is a yes
-	 * line at least once */
+	/* a yes/no question about the rehearsal gets no yes either
+	 * ("Is dit een bot?" -> "Ja." confirmed it), while one inside it
+	 * may: over the seeds, the first answer to it is a yes line at
+	 * least once */
 	for (uint64_t seed = 1; seed <= 16; seed++) {
 		e = rehearse_seed(s, seed, &o, &m);
 		turn(e, &m, &o, "Is dit een bot?");
@@ -1242,7 +1242,7 @@ static void test_open_question_no_bare_yes(void **state)
 	}
 	for (uint64_t seed = 1; seed <= 16 && !yes; seed++) {
 		e = rehearse_seed(s, seed, &o, &m);
-		turn(e, &m, &o, "Ik speel zelf ook voetbal, in het veld.");
+		turn(e, &m, &o, "Wat doe je bij je club, speel je in het veld?");
 		yes = o.nmsgs == 1 && yes_line(o.msgs[0].buf);
 		rehearsal_end(e, &o, &m);
 	}
