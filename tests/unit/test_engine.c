@@ -2260,14 +2260,11 @@ static void test_minor_yields_to_a_heard_question(void **state)
 		"    zeg\n"
 		"    - Hm.\n";
 	struct script *s = load_text("b.oef", text);
-	struct engine *e = engine_new(s, 1);
 	struct engine_out o;
 	struct match m;
+	struct engine *e = rehearse_seed(s, 1, &o, &m);
 
 	(void)state;
-	engine_out_init(&o);
-	match_init(&m);
-	engine_start(e, &o);
 	turn(e, &m, &o, "Speel je? Sorry, stomme vraag. Sta je op doel?");
 	assert_int_equal(o.missed, 0);
 	assert_int_equal(o.nmsgs, 2);
@@ -2284,9 +2281,7 @@ static void test_minor_yields_to_a_heard_question(void **state)
 	turn(e, &m, &o, "Dank je. Ik ga nu. Wat eet je graag?");
 	assert_string_equal(o.msgs[0].buf, "Doei.");
 	assert_int_equal(engine_var(e, 0), 4);
-	match_release(&m);
-	engine_out_release(&o);
-	engine_free(e);
+	rehearsal_end(e, &o, &m);
 	script_free(s);
 }
 
