@@ -823,10 +823,6 @@ static int states_before_question(const struct norm *n,
 				  const struct cinfo *ci, size_t j,
 				  size_t last)
 {
-	static const char *const stating[] = {
-		"ik", "je", "jij", "u", "we", "wij", "jullie", "hij", "zij",
-		"ze", "het", "daar", "er", "dit",
-	};
 	static const char *const tags[] = {
 		"toch", "of", "he", "klopt", "oke", "ok", "ja", "niet",
 		"right", "zeker", "echt", "waar", "goed", "gelijk", "nee",
@@ -848,7 +844,9 @@ static int states_before_question(const struct norm *n,
 	if (w_is(n, c, k, "kijk") || w_is(n, c, k, "luister"))
 		k++;
 	first = w_at(n, c, k);
-	return first && IS_ANY(first, stating) && !is_verb_first(n, c);
+	return first && !is_verb_first(n, c) &&
+	       (IS_ANY(first, own_subject) || is(first, "het") ||
+		is(first, "daar") || is(first, "er") || is(first, "dit"));
 }
 
 static void classify(const struct norm *n, struct match_clause *cl,
@@ -861,7 +859,6 @@ static void classify(const struct norm *n, struct match_clause *cl,
 		const struct match_clause *prev = j ? &cl[j - 1] : NULL;
 		char sent_end = ci[j].brk_after;
 		int after_sub, with_leave;
-
 		size_t last = j;   /* the sentence's last clause */
 
 		/* the break that ends the sentence this clause is in (a

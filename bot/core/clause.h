@@ -41,7 +41,10 @@
  *                but not after als/dan/anders: "dan kun je mij
  *                bellen" offers, it asks nothing; or an indirect
  *                question: "ik wil graag weten wat…", "vertel eens
- *                hoe…", "ik ben benieuwd of…"),
+ *                hoe…", "ik ben benieuwd of…"; in a run-on sentence
+ *                ending in a question of its own, the clauses before
+ *                it that start with their subject state: "ik ben er
+ *                het komende jaar, wat denk jij?"),
  *                otherwise mededeling;
  *   open         a vraag led by a question word (after a preposition:
  *                "bij wie"): "Wie brengt hem?", "Hoe bedoel je?"; not

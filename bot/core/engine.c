@@ -1264,6 +1264,28 @@ static long trigger_clause(const struct turn *t, long trigger)
 	return (long)t->m->hit_clause[trigger];
 }
 
+/* Is clause c a question inside the rehearsal, in Dutch? */
+static int asked_in(const struct match *m, size_t c)
+{
+	const struct match_clause *cl = &m->clause[c];
+
+	return cl->act == MATCH_VRAAG && !cl->other_lang && !cl->offstage;
+}
+
+/* Was something heard in clause c: found by a pattern, or by the model
+ * sure enough to answer? */
+static int heard_in(const struct turn *t, size_t c)
+{
+	const struct match *m = t->m;
+
+	for (size_t i = 0; i < t->e->s->nintents; i++)
+		if (m->hit[i] && m->hit_clause[i] == c &&
+		    (m->hit_how[i] == MATCH_BY_PATTERN ||
+		     m->conf[i] >= ANSWER_MODEL_CONF))
+			return 1;
+	return 0;
+}
+
 /* Is there a question in the message, outside clause 'except', in which
  * nothing was heard (no pattern, no model hit sure enough to answer)?
  * "Dank u voor uw eerlijkheid. Wat heeft u toen gedaan?" */
@@ -1271,44 +1293,17 @@ static int question_unheard(const struct turn *t, long except)
 {
 	const struct match *m = t->m;
 
-	if (!m)
-		return 0;
-	for (size_t c = 0; c < m->nclause; c++) {
-		const struct match_clause *cl = &m->clause[c];
-		int heard = 0;
-
-		if ((long)c == except || cl->act != MATCH_VRAAG ||
-		    cl->other_lang || cl->offstage)
-			continue;
-		for (size_t i = 0; i < t->e->s->nintents && !heard; i++)
-			heard = m->hit[i] && m->hit_clause[i] == c &&
-				(m->hit_how[i] == MATCH_BY_PATTERN ||
-				 m->conf[i] >= ANSWER_MODEL_CONF);
-		if (!heard)
+	for (size_t c = 0; m && c < m->nclause; c++)
+		if ((long)c != except && asked_in(m, c) && !heard_in(t, c))
 			return 1;
-	}
 	return 0;
 }
 
-/* Is clause c a question the persona heard: asked, and something found
- * in it by the patterns or surely by the model (question_unheard's
- * test)? */
+/* Is clause c a question the persona heard? */
 static int question_heard(const struct turn *t, size_t c)
 {
-	const struct match *m = t->m;
-	const struct match_clause *cl;
-
-	if (!m || c >= m->nclause)
-		return 0;
-	cl = &m->clause[c];
-	if (cl->act != MATCH_VRAAG || cl->other_lang || cl->offstage)
-		return 0;
-	for (size_t i = 0; i < t->e->s->nintents; i++)
-		if (m->hit[i] && m->hit_clause[i] == c &&
-		    (m->hit_how[i] == MATCH_BY_PATTERN ||
-		     m->conf[i] >= ANSWER_MODEL_CONF))
-			return 1;
-	return 0;
+	return t->m && c < t->m->nclause && asked_in(t->m, c) &&
+	       heard_in(t, c);
 }
 
 static int silenced(const struct turn *t, const struct transition *tr)
@@ -2333,13 +2328,12 @@ static int turn_decided(struct engine *e, const struct match *m,
 	 * question it did not hear: "Mm. Graag gedaan." to "Dank u. Wat
 	 * heeft u toen gedaan?" drops the question; the message is not
 	 * understood, and the courtesy counts silently */
-	while (tr && trigger >= 0 && s->intents[trigger].minor > 0 &&
+	while (tr && trigger >= 0 &&
+	       s->intents[trigger].minor == MINOR_ASIDE &&
 	       question_unheard(&t, trigger_clause(&t, trigger))) {
 		const struct transition *dropped = tr;
 		const struct node *in = &s->nodes[e->node];
 
-		if (s->intents[trigger].minor == MINOR_HEARD)
-			break;
 		run_silent(&t, tr, trigger, tr_blocked);
 		if (t.nsilenced < TURN_MAX_SILENCED)
 			t.silenced[t.nsilenced++] = tr;
