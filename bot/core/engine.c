@@ -1679,6 +1679,44 @@ static int names_line(const struct match *m, const struct variant *v)
 	return 0;
 }
 
+/* Does the message only ask her to go on: "En toen?", "En daarna?",
+ * "Vertel eens.", "Ga maar door."? At most four words, all from the
+ * short list below, one of them asking for what came next or for more
+ * ("en dan?" too, but not "En nu?": that asks about what is to come).
+ * Such a message takes up her last line without naming a word of it. */
+static int asks_continuation(const struct match *m)
+{
+	static const char *const words[] = {
+		"en", "toen", "daarna", "verder", "vervolgens", "dan",
+		"vertel", "vertelt", "eens", "maar", "ga", "door", "oke", "ok",
+		"ja", "nou", "hm", "mm", "hmm",
+	};
+	const struct norm *n = &m->norm;
+	int next = 0, en = 0, dan = 0, ga = 0, door = 0;
+
+	if (n->ntok == 0 || n->ntok > 4)
+		return 0;
+	for (size_t k = 0; k < n->ntok; k++) {
+		const char *w = n->tok[k].word;
+		size_t i;
+
+		for (i = 0; i < ARRAY_LEN(words); i++)
+			if (!strcmp(w, words[i]))
+				break;
+		if (i == ARRAY_LEN(words))
+			return 0;
+		if (!strcmp(w, "toen") || !strcmp(w, "daarna") ||
+		    !strcmp(w, "verder") || !strcmp(w, "vervolgens") ||
+		    !strncmp(w, "vertel", 6))
+			next = 1;
+		en |= !strcmp(w, "en");
+		dan |= !strcmp(w, "dan");
+		ga |= !strcmp(w, "ga");
+		door |= !strcmp(w, "door");
+	}
+	return next || (en && dan) || (ga && door);
+}
+
 /* Which line of the persona's last turn the trainee asks about: the
  * line before the last one when the question names it and not the last
  * ("Dat wekker-gevoel, kunt u daar meer over vertellen?" after the
@@ -2254,7 +2292,7 @@ static int turn_decided(struct engine *e, const struct match *m,
 	struct turn t;
 	long trigger = -1, weak = -1;
 	size_t spoke, nhint;
-	int explain, clarify, tr_blocked = 0;
+	int explain, clarify, tr_blocked = 0, go_on = 0;
 	const uint32_t *hint_vars = NULL;
 	int hint_before[MODEL_MAX_HINT_VARS];
 
@@ -2286,6 +2324,15 @@ static int turn_decided(struct engine *e, const struct match *m,
 		unsaid = choose(&t, standaard_action(s, ACT_UNSAID));
 	if (unsaid)
 		asked = NULL;
+	/* "En toen?" after a line with a toelichting not yet given: she
+	 * goes on with it (unless the patterns heard something to answer,
+	 * below) */
+	if (!asked && !unsaid && !spoke && !t.interrupt && last &&
+	    last->elab && !line_said(e, last->elab_line) &&
+	    asks_continuation(m)) {
+		asked = last;
+		go_on = 1;
+	}
 	clarify = asked != NULL;
 	explain = clarify && asked->elab && !line_said(e, asked->elab_line);
 	/* the answer: first to what the patterns found, then to what the
@@ -2311,6 +2358,14 @@ static int turn_decided(struct engine *e, const struct match *m,
 	}
 	t.strict = 0;
 	t.min_conf = 0;
+	/* asked to go on, she tells what a pattern-understood 'als'
+	 * answers ("En toen?" where the script has a question about what
+	 * happened next) rather than her toelichting */
+	if (go_on && tr && trigger >= 0 &&
+	    m->hit_how[trigger] == MATCH_BY_PATTERN) {
+		asked = NULL;
+		clarify = explain = 0;
+	}
 	/* a short question that only shares a word with her line yields
 	 * to a question the patterns understood in another clause: "Hoe
 	 * gaat het nu met je, sinds zaterdag?" asks how he is, not what

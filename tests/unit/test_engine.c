@@ -759,6 +759,76 @@ static void test_repeat_table(void **state)
 	script_free(s);
 }
 
+/* "En toen?" asks her to go on with her last line: its toelichting
+ * when it has one still to give, else nothing special; a continuation
+ * the patterns understand gets its 'als'; "En nu?" asks about what is
+ * to come, not about her line. */
+static void test_go_on(void **state)
+{
+	static const char *const go_on[] = {
+		"En toen?", "en daarna?", "Vertel eens.", "Oké, ga maar door.",
+		"En dan?", "En verder?",
+	};
+	static const char *const text =
+		"scenario go-on\n"
+		"titel: Verder\n"
+		"persona: p\n"
+		FX_HEAD
+		"bedoeling vraagt\n"
+		"  patroon: hoe gaat het\n"
+		"bedoeling verder\n"
+		"  patroon: en vervolgens\n"
+		"fase begin\n"
+		"  zeg\n"
+		"  - Ik heb alles opgezocht op internet.\n"
+		"    toelichting: De afkortingen uit de brief, die heb ik "
+		"gegoogeld.\n"
+		"  als vraagt\n"
+		"    zeg\n"
+		"    - Gaat wel.\n"
+		"  als verder\n"
+		"    zeg\n"
+		"    - Toen ben ik gaan bellen.\n"
+		"  anders\n"
+		"    zeg\n"
+		"    - Hm.\n";
+	struct script *s = load_text("go-on.oef", text);
+	struct engine *e;
+	struct engine_out o;
+	struct match m;
+
+	(void)state;
+	assert_non_null(s);
+	for (size_t i = 0; i < ARRAY_LEN(go_on); i++) {
+		e = rehearse(s, &o, &m);
+		turn(e, &m, &o, go_on[i]);
+		assert_false(o.missed);
+		assert_int_equal(o.nmsgs, 1);
+		assert_string_equal(o.msgs[0].buf,
+				    "De afkortingen uit de brief, die heb ik "
+				    "gegoogeld.");
+		/* given once: asked again, nothing special */
+		turn(e, &m, &o, go_on[i]);
+		assert_true(o.missed);
+		assert_string_equal(o.msgs[0].buf, "Hm.");
+		rehearsal_end(e, &o, &m);
+	}
+	/* what the patterns understand answers */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "En vervolgens?");
+	assert_false(o.missed);
+	assert_string_equal(o.msgs[0].buf, "Toen ben ik gaan bellen.");
+	rehearsal_end(e, &o, &m);
+	/* not asking her to go on */
+	e = rehearse(s, &o, &m);
+	turn(e, &m, &o, "En nu?");
+	assert_true(o.missed);
+	turn(e, &m, &o, "Dan ga ik nu naar huis.");
+	assert_true(o.missed);
+	rehearsal_end(e, &o, &m);
+	script_free(s);
+}
+
 /* "Hoe bedoelt u?" about a line without toelichting, when nothing else
  * answers: a 'verduidelijk' line, once; after that it is a miss. A
  * clarifying message that an 'als' answers gets that answer. */
@@ -2401,6 +2471,7 @@ int main(void)
 		cmocka_unit_test(test_decimal_numbers),
 		cmocka_unit_test(test_two_moves),
 		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_go_on),
 		cmocka_unit_test(test_context_syntax),
 		cmocka_unit_test(test_point_once_per_message),
 		cmocka_unit_test(test_points_per_clause),
