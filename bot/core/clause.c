@@ -147,6 +147,10 @@ static size_t mention_end(const struct norm *n, size_t i)
 		   n->tok[i + 1].clause == t->clause &&
 		   IS_ANY(&n->tok[i + 1], nouns)) {
 		j = i + 2;
+		/* "het woord OTS" names it; "die woorden uit de brief",
+		 * "die termen toen gegoogeld" go on with the sentence */
+		if (j < n->ntok && n->tok[j].function)
+			return 0;
 	} else {
 		return 0;
 	}

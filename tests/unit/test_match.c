@@ -708,6 +708,12 @@ static const struct clause_case clause_cases[] = {
 	{ "Er stond \xe2\x80\x98zorgen over Noa\xe2\x80\x99 in.",
 	  "mededeling | mededeling+cit | mededeling" },
 	{ "Ik kom 's avonds bij Thijs' moeder langs.", "mededeling" },
+	/* "het woord X" names X; "die woorden uit de brief" goes on
+	 * with its sentence */
+	{ "Dat woord risicotaxatie is lastig.",
+	  "mededeling | mededeling+cit" },
+	{ "Heeft u die woorden uit de brief opgezocht?", "vraag" },
+	{ "Je hebt die termen toen gegoogeld, toch?", "vraag | vraag" },
 	{ "Die auto's van m'n buren.", "mededeling" },
 	{ "Eh 'ik weet het niet. Later.", "mededeling+neg | mededeling" },
 	/* a fronted phrase taken up by a negated clause shares its
