@@ -813,6 +813,11 @@ static int summary_frame(const struct norm *n, const struct match_clause *c)
 	return 0;
 }
 
+int clause_summary_frame(const struct norm *n, const struct match_clause *c)
+{
+	return summary_frame(n, c);
+}
+
 /* A question mark asks with the whole sentence, but a run-on sentence
  * may say things before it asks: "ik ben er het komende jaar en ik wil
  * gewoon samen kijken hoe het brengen beter kan, wat denk jij?" says,

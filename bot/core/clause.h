@@ -82,6 +82,11 @@ int clause_is_negation(const struct norm *n, size_t i);
  * the matcher reads it as 'lijkt'. */
 int clause_is_supposition(const struct norm *n, size_t i);
 
+/* 1 if clause c is a summary's frame: "(dus) als ik het goed hoor /
+ * begrijp / heb begrepen", "als ik je goed begrijp". The clauses after
+ * it in its sentence are reported: the client's story told back. */
+int clause_summary_frame(const struct norm *n, const struct match_clause *c);
+
 /* 1 if token i of n is the trainee speaking of themself: ik, we, wij,
  * ikzelf. */
 int clause_is_first_person(const struct norm *n, size_t i);

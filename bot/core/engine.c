@@ -2048,13 +2048,117 @@ static const char *const telling[] = {
 	"noemde", "zeide", "zeiden",
 };
 
+/* Without quotation marks, the words after "je zegt:" / "u zei net:"
+ * (a verb of telling with u, je or jij beside it, not the trainee's
+ * own "ik zei:", and at most one word between it and the colon): to
+ * the end of that sentence, as [*qs, *qe) ("Je zegt: dus ik heb nog
+ * wat te zeggen."); left alone when there is none. */
+static void said_colon(const struct match *m, const char *text,
+		       size_t len, size_t *qs, size_t *qe, int *summary)
+{
+	const struct norm *n = &m->norm;
+
+	for (size_t k = 0; k < n->ntok; k++) {
+		const struct match_clause *cl = &m->clause[m->tok_clause[k]];
+		size_t last = k, p;
+
+		if (!is_word(&n->tok[k], telling, ARRAY_LEN(telling)) ||
+		    !you_beside(n, cl, k) ||
+		    (k > cl->tok && clause_is_first_person(n, k - 1)) ||
+		    cl->conditional)
+			continue;
+		/* "u zei net:", "je zegt dus:", "zegt u:" */
+		if (k + 1 < n->ntok && m->tok_clause[k + 1] == m->tok_clause[k])
+			last = k + 1;
+		for (size_t j = k; j <= last; j++) {
+			p = n->tok[j].src_start + n->tok[j].src_len;
+			while (p < len && text[p] == ' ')
+				p++;
+			if (p >= len || text[p] != ':')
+				continue;
+			*qs = ++p;
+			while (p < len && !strchr("?.!", text[p]))
+				p++;
+			*qe = p;
+			return;
+		}
+	}
+	/* "Even checken of ik het snap: …", "Samengevat: …" */
+	for (size_t c = 0; c < m->nclause; c++) {
+		const struct match_clause *cl = &m->clause[c];
+		size_t p = cl->start + cl->len;
+		int frame = 0;
+
+		for (size_t k = cl->tok; k < cl->tok + cl->ntok; k++)
+			frame |= !strcmp(n->tok[k].word, "checken") ||
+				 !strncmp(n->tok[k].word, "samengevat", 10) ||
+				 !strncmp(n->tok[k].word, "samenvatt", 9);
+		while (p < len && text[p] == ' ')
+			p++;
+		if (!frame || p >= len || text[p] != ':')
+			continue;
+		*summary = 1;
+		*qs = ++p;
+		while (p < len && !strchr("?.!", text[p]))
+			p++;
+		*qe = p;
+		return;
+	}
+}
+
+/* A word that names a feeling or a state of mind (by its start: bang,
+ * schaamt, verdrietig, boosheid). */
+static int feeling_word(const struct norm_token *t)
+{
+	static const char *const stems[] = {
+		"bang", "boos", "boze", "kwaad", "woede", "schaam", "schaamt",
+		"verdriet", "zwaar", "moeilijk", "eng", "lastig", "vervelend",
+		"pijn", "heftig", "rot", "spannend", "akelig", "angst",
+		"zorgen", "bezorgd", "machteloos", "frustr", "teleurgesteld",
+		"onzeker", "schuldig", "gespannen", "moe", "alleen", "eenzaam",
+		"opgelucht", "blij", "trots", "schrik", "geschrokken",
+		"overvallen", "verward", "wantrouw", "boosheid", "stress",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(stems); i++)
+		if (!strncmp(t->word, stems[i], strlen(stems[i])))
+			return 1;
+	return 0;
+}
+
+/* Without quotation marks, a summary: the reported clauses after "als
+ * ik je goed begrijp" (clause_summary_frame) in its sentence ("Als ik
+ * het goed begrijp bent u vooral boos op ons?"), as [*qs, *qe); left
+ * alone when there is none. */
+static void said_summary(const struct match *m, size_t *qs, size_t *qe)
+{
+	for (size_t c = 0; c + 1 < m->nclause; c++) {
+		const struct match_clause *fr = &m->clause[c];
+		size_t e = c + 1;
+		int seen = 0;
+
+		/* "als ik het goed zie" is what the trainee saw, not
+		 * what she said */
+		for (size_t k = fr->tok; k < fr->tok + fr->ntok; k++)
+			seen |= !strcmp(m->norm.tok[k].word, "zie");
+		if (seen || !clause_summary_frame(&m->norm, fr) ||
+		    !m->clause[e].reported)
+			continue;
+		while (e + 1 < m->nclause && m->clause[e + 1].reported)
+			e++;
+		*qs = m->clause[c + 1].start;
+		*qe = m->clause[e].start + m->clause[e].len;
+		return;
+	}
+}
+
 /* Without quotation marks, what the trainee says the persona said:
  * the dat-clause after "je zegt / u zei / je vertelde" ("Je zegt dat u
  * het verkeerde voorbeeld heeft gehad"), with the reported clauses
  * that go on from it, as the bytes [*qs, *qe); left alone when there
  * is none. */
-static void said_that(const struct match *m, const char *text, size_t *qs,
-		      size_t *qe)
+static void said_that(const struct match *m, const char *text, size_t len,
+		      size_t *qs, size_t *qe, int *summary)
 {
 	const struct norm *n = &m->norm;
 
@@ -2088,6 +2192,11 @@ static void said_that(const struct match *m, const char *text, size_t *qs,
 		*qs = cl->start;
 		*qe = m->clause[e].start + m->clause[e].len;
 		return;
+	}
+	said_colon(m, text, len, qs, qe, summary);
+	if (*qe <= *qs) {
+		said_summary(m, qs, qe);
+		*summary = *qe > *qs;
 	}
 }
 
@@ -2142,7 +2251,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 {
 	const struct script *s = e->s;
 	size_t qs = 0, qe = 0, n = 0, nfound = 0, nwords = 0;
-	int says = 0, asks = 0, marked;
+	int says = 0, asks = 0, marked, summary = 0;
 	uint32_t ah[16], acls[16];
 	uint8_t found[16] = { 0 }, name[16] = { 0 };
 
@@ -2161,7 +2270,7 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 		}
 	marked = qe > qs;
 	if (qe <= qs) {
-		said_that(m, text, &qs, &qe);
+		said_that(m, text, len, &qs, &qe, &summary);
 		/* said_that found the verb ("je vertelde dat…") */
 		says = qe > qs;
 	}
@@ -2195,6 +2304,11 @@ static int quotes_unsaid(const struct engine *e, const struct match *m,
 			continue;
 		if (n == ARRAY_LEN(ah))
 			return 0;   /* a long quote: no judgement */
+		/* a summary that names a feeling ("als ik je goed begrijp
+		 * schaam je je") reads what is under her words, as a
+		 * reflection does: hers to answer, not to deny */
+		if (summary && feeling_word(t))
+			return 0;
 		token_key(m, k, &ah[n], &acls[n]);
 		name[n] = !marked && is_name(text, t->src_start);
 		n++;

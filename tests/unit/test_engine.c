@@ -1024,6 +1024,33 @@ static void test_quote_unsaid(void **state)
 
 		unsaid_cases(s, cases, ARRAY_LEN(cases));
 	}
+	/* nor after "je zegt:" / "u zei net:" with a colon: up to the end
+	 * of that sentence; the trainee's own "ik zei:" is not */
+	{
+		static const struct unsaid_case cases[] = {
+			{ "Je zegt: dus de buren klagen steeds. Snap ik.", 1 },
+			{ "U zei net: het stond allemaal op internet.", 0 },
+			{ "Ik zei: de buren klagen steeds.", 0 },
+		};
+
+		unsaid_cases(s, cases, ARRAY_LEN(cases));
+	}
+	/* a summary's frame lays what follows at her door, "als ik het
+	 * goed zie" does not (what the trainee saw), nor one that names a
+	 * feeling (a reflection: hers to answer) */
+	{
+		static const struct unsaid_case cases[] = {
+			{ "Als ik het goed zie klagen de buren steeds.", 0 },
+			{ "Als ik het goed begrijp bent u bang voor de "
+			  "buren?", 0 },
+			{ "Als ik het goed begrijp, klagen de buren steeds?",
+			  1 },
+			{ "Even checken of ik het snap: de buren klagen "
+			  "steeds.", 1 },
+		};
+
+		unsaid_cases(s, cases, ARRAY_LEN(cases));
+	}
 	/* words of how much or how often are no content of a claim
 	 * ("allemaal" alone puts nothing in her mouth), and asking how
 	 * to say something lays no words at her door */
