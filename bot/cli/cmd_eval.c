@@ -35,6 +35,9 @@ struct confusion {
 struct stats {
 	size_t nconvs, nturns, after_end;
 	size_t none, labelled, labelled_none;
+	/* hits of 'hulp: ja' intents (no move a trainer names: left out
+	 * of the intent figures, counted here) */
+	size_t helper_hits;
 	struct count *intent;            /* per intent */
 	struct confusion *conf;
 	size_t nconf, conf_cap;
@@ -105,6 +108,14 @@ static void confuse(struct stats *st, long a, long b)
 	st->nconf++;
 }
 
+/* Is intent i one eval scores? Not a 'hulp: ja' intent: written for
+ * the script's own conditions, it is no move a trainer names, so a
+ * label never has it (and one that does is not held against it). */
+static int scored(const struct script *s, uint32_t i)
+{
+	return !s->intents[i].helper;
+}
+
 static int turn_wants(const struct corpus_turn *t, uint32_t intent)
 {
 	for (size_t j = 0; j < t->nintents; j++)
@@ -121,6 +132,10 @@ static void score_intents(struct stats *st, const struct script *s,
 	for (uint32_t i = 0; i < s->nintents; i++) {
 		int hit = match_hit(m, i), want = turn_wants(t, i);
 
+		if (!scored(s, i)) {
+			st->helper_hits += (size_t)hit;
+			continue;
+		}
 		found += (size_t)hit;
 		if (hit && want)
 			st->intent[i].tp++;
@@ -136,17 +151,19 @@ static void score_intents(struct stats *st, const struct script *s,
 	}
 	/* what came instead of what */
 	for (uint32_t a = 0; a < s->nintents; a++) {
-		if (!turn_wants(t, a) || match_hit(m, a))
+		if (!scored(s, a) || !turn_wants(t, a) || match_hit(m, a))
 			continue;
 		if (!extra)
 			confuse(st, (long)a, -1);
 		for (uint32_t b = 0; b < s->nintents; b++)
-			if (match_hit(m, b) && !turn_wants(t, b))
+			if (scored(s, b) && match_hit(m, b) &&
+			    !turn_wants(t, b))
 				confuse(st, (long)a, (long)b);
 	}
 	if (!missed)
 		for (uint32_t b = 0; b < s->nintents; b++)
-			if (match_hit(m, b) && !turn_wants(t, b))
+			if (scored(s, b) && match_hit(m, b) &&
+			    !turn_wants(t, b))
 				confuse(st, -1, (long)b);
 }
 
@@ -308,7 +325,7 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 	int bad_intents = 0, bad_meters = 0, bad_points = 0;
 
 	for (uint32_t i = 0; i < s->nintents; i++)
-		if (match_hit(m, i) != turn_wants(t, i))
+		if (scored(s, i) && match_hit(m, i) != turn_wants(t, i))
 			bad_intents = 1;
 	for (size_t j = 0; j < t->nmeters && !ended; j++)
 		if (!meter_agrees(t->meters[j].dir,
@@ -342,7 +359,8 @@ static void list_turn(const struct run *r, const struct corpus_conv *cv,
 		printf("%s; gevonden", t->nintents ? "" : " -");
 		for (uint32_t i = 0; i < s->nintents; i++)
 			if (match_hit(m, i)) {
-				printf(" %s", s->intents[i].name);
+				printf(" %s%s", s->intents[i].name,
+				       scored(s, i) ? "" : "(hulp)");
 				if (m->hit_how[i] == MATCH_BY_MODEL)
 					printf("(model %.2f)",
 					       (double)m->conf[i]);
@@ -738,6 +756,9 @@ static void print_run(struct run *r)
 	       f1(&mc));
 	pct("  geen bedoeling: alle beurten", st->none, st->nturns);
 	pct(", beurten met een label", st->labelled_none, st->labelled);
+	if (st->helper_hits)
+		printf("; hulpbedoelingen (niet meegeteld) %zu keer gevonden",
+		       st->helper_hits);
 	printf("\n");
 	if (st->nconf) {
 		qsort(st->conf, st->nconf, sizeof(*st->conf), cmp_conf);
@@ -793,7 +814,7 @@ static void print_run(struct run *r)
 
 struct total {
 	struct count intents, rubric, doubt;
-	size_t nconvs, nturns, none, labelled, labelled_none;
+	size_t nconvs, nturns, none, labelled, labelled_none, helper_hits;
 	size_t move, move_ok, same, same_ok;
 	size_t move_still, move_wrong, move_bound, move_capped;
 	size_t sap_yes, sap_known;
@@ -814,6 +835,7 @@ static void sum_total(struct total *t, const struct run *r)
 	t->none += st->none;
 	t->labelled += st->labelled;
 	t->labelled_none += st->labelled_none;
+	t->helper_hits += st->helper_hits;
 	t->move += st->move;
 	t->move_ok += st->move_ok;
 	t->same += st->same;
@@ -846,6 +868,9 @@ static void print_total(const struct total *t, size_t nruns)
 	       prec(&t->intents), rec(&t->intents), f1(&t->intents));
 	pct("  geen bedoeling: alle beurten", t->none, t->nturns);
 	pct(", beurten met een label", t->labelled_none, t->labelled);
+	if (t->helper_hits)
+		printf("; hulpbedoelingen (niet meegeteld) %zu keer gevonden",
+		       t->helper_hits);
 	printf("\n");
 	pct("  meters goed: bewegen", t->move_ok, t->move);
 	pct(", blijven gelijk", t->same_ok, t->same);
@@ -918,6 +943,8 @@ static json_t *run_json(struct run *r)
 							    st->nturns));
 	json_object_set_new(j, "geen_bedoeling_gelabeld",
 			    share_json(st->labelled_none, st->labelled));
+	json_object_set_new(j, "hulpbedoelingen_gevonden",
+			    json_integer((json_int_t)st->helper_hits));
 	if (st->nconf)   /* conf is NULL when nothing was confused */
 		qsort(st->conf, st->nconf, sizeof(*st->conf), cmp_conf);
 	for (size_t i = 0; i < st->nconf && i < EVAL_TOP_CONFUSED; i++) {
@@ -999,6 +1026,8 @@ static json_t *total_json(const struct total *t, size_t nruns)
 							    t->nturns));
 	json_object_set_new(j, "geen_bedoeling_gelabeld",
 			    share_json(t->labelled_none, t->labelled));
+	json_object_set_new(j, "hulpbedoelingen_gevonden",
+			    json_integer((json_int_t)t->helper_hits));
 	json_object_set_new(j, "meters_bewegen", share_json(t->move_ok,
 							    t->move));
 	json_object_set_new(j, "meters_bewegen_binnen_grenzen", share_json(

@@ -1970,6 +1970,15 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 			diag_add(ps->d, &l, "verwacht: overgenomen: ja|nee");
 		else
 			in->echo_ok = v;
+	} else if (strcmp(kw, "hulp") == 0) {
+		v = read_yes_no(c);
+		if (v < 0)
+			diag_add(ps->d, &l, "verwacht: hulp: ja|nee");
+		else if (ps->in_sup)
+			diag_add(ps->d, &l, "'hulp:' hoort bij een bedoeling, "
+				 "niet bij een aanvulling");
+		else
+			in->helper = v;
 	} else if (strcmp(kw, "bijzaak") == 0) {
 		const char *at = c->p;
 
@@ -2021,7 +2030,7 @@ static void intent_line(struct parser *ps, struct cursor *c, struct loc l,
 	} else {
 		diag_add(ps->d, &l, "onbekend in een %s: '%s' (verwacht "
 			 "patroon, ja, nee, ontkenning, handeling, citaat, "
-			 "voorwaarde, overgenomen, bijzaak of tenzij)",
+			 "voorwaarde, overgenomen, bijzaak, hulp of tenzij)",
 			 ps->in_sup ? "aanvulling" : "bedoeling", kw);
 	}
 }

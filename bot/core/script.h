@@ -328,6 +328,10 @@ struct intent {
 				 * only the latter (engine.c); -1 in an
 				 * aanvulling: the bedoeling's */
 	int builtin;            /* 1 for andere-taal */
+	int helper;             /* hulp: ja — written only for the
+				 * script's own conditions ('tenzij', an
+				 * 'als'), no move a trainer names: eval
+				 * leaves it out of its intent figures */
 	/* tenzij: intents that, found in the same message, take this one
 	 * back (its own and its aanvullingen's; match.c) */
 	struct unless_ref *unless;

@@ -373,6 +373,20 @@ for want in \
 	'+vertrouwen               1 goed, 1 onterecht, 1 gemist'; do
 	grep -qF -- "$want" "$T/eval.txt" && ok || bad "eval lacks: $want"
 done
+# an intent with 'hulp: ja' (written for the script's own conditions) is
+# left out of the intent figures: without groet the fixture's intents
+# are all right, and the turns only groet was found in have no intent
+mkdir -p "$T/hulp"
+sed 's/^  ja: Hallo\.$/  ja: Hallo.\n  hulp: ja/' tests/data/eval/scripts/proef.oef \
+	>"$T/hulp/proef.oef"
+OEF_SCRIPTS="$T/hulp" OEF_PERSONAS=tests/data/personas/good \
+	$BIN eval tests/data/eval/corpus/proef.txt >"$T/hulp.txt" 2>&1
+for want in \
+	'micro: prec 1.000 rec 1.000 F1 1.000' \
+	'geen bedoeling: alle beurten 50.0% (3/6), beurten met een label 25.0% (1/4); hulpbedoelingen (niet meegeteld) 3 keer gevonden'; do
+	grep -qF -- "$want" "$T/hulp.txt" && ok || bad "eval with a helper intent lacks: $want ($(grep -F 'micro' "$T/hulp.txt"))"
+done
+! grep -q '^  groet ' "$T/hulp.txt" && ok || bad "eval scores a helper intent"
 # tests/data/eval/*/plafond.*: trust rises three times, twice a ceiling
 # holds what the script raised (its 'plafond', then a 'zodra' rule setting
 # it back), once nothing moves it; --beurten marks the held turns
