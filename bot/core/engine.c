@@ -2048,6 +2048,17 @@ static const char *const telling[] = {
 	"noemde", "zeide", "zeiden",
 };
 
+/* The bytes from p to the end of its sentence (a ?, . or !, or the end
+ * of the text), as [*qs, *qe). */
+static void rest_of_sentence(const char *text, size_t len, size_t p,
+			     size_t *qs, size_t *qe)
+{
+	*qs = p;
+	while (p < len && !strchr("?.!", text[p]))
+		p++;
+	*qe = p;
+}
+
 /* Without quotation marks, the words after "je zegt:" / "u zei net:"
  * (a verb of telling with u, je or jij beside it, not the trainee's
  * own "ik zei:", and at most one word between it and the colon): to
@@ -2076,10 +2087,7 @@ static void said_colon(const struct match *m, const char *text,
 				p++;
 			if (p >= len || text[p] != ':')
 				continue;
-			*qs = ++p;
-			while (p < len && !strchr("?.!", text[p]))
-				p++;
-			*qe = p;
+			rest_of_sentence(text, len, p + 1, qs, qe);
 			return;
 		}
 	}
@@ -2098,10 +2106,7 @@ static void said_colon(const struct match *m, const char *text,
 		if (!frame || p >= len || text[p] != ':')
 			continue;
 		*summary = 1;
-		*qs = ++p;
-		while (p < len && !strchr("?.!", text[p]))
-			p++;
-		*qe = p;
+		rest_of_sentence(text, len, p + 1, qs, qe);
 		return;
 	}
 }
@@ -2225,10 +2230,7 @@ static void asked_meaning(const struct match *m, const char *text,
 			p++;
 		if (p >= len || (text[p] != ',' && text[p] != ':'))
 			continue;
-		*qs = ++p;
-		while (p < len && !strchr("?.!", text[p]))
-			p++;
-		*qe = p;
+		rest_of_sentence(text, len, p + 1, qs, qe);
 		return;
 	}
 }
